@@ -1,0 +1,98 @@
+"""Input checks shared by the data classes and the model builders.
+
+Every error names the offending column, ids or values, in the style of scikit-learn's
+messages: say what was expected, what was found, and where.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+#: Values read as "unknown parent" in pedigrees.
+UNKNOWN_PARENT_CODES = {"", "0", "NA", "na", "NaN", "nan", "None", "."}
+
+
+def preview(values, limit: int = 5) -> str:
+    """A short, readable list of offending values for an error message."""
+    values = list(values)
+    shown = ", ".join(repr(v) for v in values[:limit])
+    if len(values) > limit:
+        shown += f", ... ({len(values)} in all)"
+    return shown
+
+
+def normalize_id(value):
+    """Return an id as a string, or ``None`` for an unknown/missing id.
+
+    Integral floats (``12.0``, as pandas makes of an integer column holding NaN) become
+    ``"12"`` so that ids match whatever column type they were read from.
+    """
+    if value is None:
+        return None
+    if isinstance(value, (float, np.floating)):
+        if math.isnan(value):
+            return None
+        if float(value).is_integer():
+            return str(int(value))
+        return str(value)
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    text = str(value).strip()
+    return text
+
+
+def normalize_ids(values, what: str) -> list[str]:
+    """Normalise a sequence of ids that must all be known (records, genotypes)."""
+    out = [normalize_id(v) for v in values]
+    missing = [i for i, v in enumerate(out) if v is None or v == ""]
+    if missing:
+        raise ValueError(f"{what} has missing ids at positions {preview(missing)}.")
+    return out
+
+
+def normalize_parent(value):
+    """A parent id, or ``None`` for any of the unknown-parent codes (NaN, None, '', 0, '0', 'NA')."""
+    if isinstance(value, (int, np.integer)) and int(value) == 0:
+        return None
+    if isinstance(value, (float, np.floating)) and not math.isnan(value) and float(value) == 0.0:
+        return None
+    out = normalize_id(value)
+    if out is None or out in UNKNOWN_PARENT_CODES:
+        return None
+    return out
+
+
+def check_duplicates(ids, what: str) -> None:
+    """Raise if ``ids`` has repeated entries, naming them."""
+    seen, dups = set(), []
+    for i in ids:
+        if i in seen and i not in dups:
+            dups.append(i)
+        seen.add(i)
+    if dups:
+        raise ValueError(f"Duplicate {what}: {preview(dups)}.")
+
+
+def require_columns(frame: pd.DataFrame, columns, what: str = "data") -> None:
+    """Raise if any of ``columns`` is not a column of ``frame``."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise KeyError(
+            f"Column(s) {preview(missing)} not found in {what}; "
+            f"available columns: {preview(list(frame.columns), limit=12)}."
+        )
+
+
+def check_positive_finite(value, name: str, allow_zero: bool = False) -> float:
+    """Return ``value`` as a float after checking it is finite and positive (or zero)."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number, got {value!r}.") from None
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be finite and {bound}, got {value!r}.")
+    return value

@@ -1,0 +1,6 @@
+"""Models: the general composition of terms and the ready-made standard models."""
+
+from .model import Model
+from .standard import AnimalModel, BayesA
+
+__all__ = ["AnimalModel", "BayesA", "Model"]

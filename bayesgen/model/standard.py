@@ -1,0 +1,58 @@
+"""Ready-made models: the pedigree animal model and BayesA."""
+
+from __future__ import annotations
+
+from ..priors.bayes_a import BayesAPrior
+from ..terms import Animal, Fixed, Markers, Random, Term
+from .model import Model
+
+
+def _common_terms(fixed, random, intercept) -> list[Term]:
+    """Fixed effects (columns or a Fixed term) and iid random effects (columns or terms)."""
+    terms: list[Term] = []
+    if isinstance(fixed, Fixed):
+        terms.append(fixed)
+    elif fixed or intercept:
+        terms.append(Fixed(fixed or (), intercept=intercept))
+    for r in [random] if isinstance(random, (str, Term)) else (random or ()):
+        terms.append(r if isinstance(r, Term) else Random(r))
+    return terms
+
+
+def AnimalModel(data, y, animal, pedigree, fixed=(), random=(), sigma2_a=None, sigma2_e=None,
+                intercept: bool = True) -> Model:
+    """The animal model y = X beta + sum_k Z_k u_k + Z a + e, with a ~ N(0, sigma2_a A).
+
+    Parameters
+    ----------
+    data : DataFrame
+        Records; ``animal`` names the column of animal ids (all must be in ``pedigree``).
+    y : str
+        Phenotype column (NaN = missing, predicted).
+    pedigree : Pedigree
+    fixed : list of str or Fixed
+        Fixed-effect columns (factors get treatment dummies, numbers are covariates).
+    random : list of str or Term
+        Columns of iid random effects (birth year, mother, ...), or ready terms.
+    sigma2_a, sigma2_e : ScaledInvChi2, float or None
+        Priors on the additive and residual variances (float: fixed; None: default).
+    intercept : bool
+        Include an intercept (default True).
+    """
+    terms = _common_terms(fixed, random, intercept)
+    terms.append(Animal(animal, pedigree, variance=sigma2_a))
+    return Model(data, y, terms, sigma2_e=sigma2_e)
+
+
+def BayesA(data, y, id, genotypes, fixed=(), random=(), df: float = 5.0, scale=None, sigma2_e=None,
+           intercept: bool = True) -> Model:
+    """BayesA: y = X beta + sum_k Z_k u_k + W alpha + e with alpha_j ~ N(0, sigma2_j),
+    sigma2_j ~ Scale-inv-chi2(df, scale).
+
+    ``id`` names the column of individual ids (all must be in ``genotypes``). ``scale``
+    is fixed if a float, sampled under a ``Gamma`` prior if one is given, and by default
+    sampled under BGLR's Gamma(1.1, .) prior (see :class:`bayesgen.BayesAPrior`).
+    """
+    terms = _common_terms(fixed, random, intercept)
+    terms.append(Markers(id, genotypes, prior=BayesAPrior(df=df, scale=scale)))
+    return Model(data, y, terms, sigma2_e=sigma2_e)

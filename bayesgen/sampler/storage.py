@@ -1,0 +1,54 @@
+"""Preallocated per-chain storage of draws (or running summaries) of declared variables."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class RunningMoments:
+    """Welford's running mean and variance of a vector, for ``store="summary"``."""
+
+    def __init__(self, shape):
+        self.count = 0
+        self.mean = np.zeros(shape)
+        self._m2 = np.zeros(shape)
+
+    def add(self, value) -> None:
+        self.count += 1
+        delta = value - self.mean
+        self.mean += delta / self.count
+        self._m2 += delta * (value - self.mean)
+
+    @property
+    def sd(self) -> np.ndarray:
+        if self.count < 2:
+            return np.full_like(self.mean, np.nan)
+        return np.sqrt(self._m2 / (self.count - 1))
+
+
+class ChainStorage:
+    """Draws of one chain: arrays of shape (draws, *variable.shape), keyed by (group, name)."""
+
+    def __init__(self, variables, draws: int, store: str):
+        if store not in ("full", "summary"):
+            raise ValueError(f"store must be 'full' or 'summary', got {store!r}.")
+        self.variables = {}
+        self.draws = {}
+        self.summaries = {}
+        for v in variables:
+            key = (v.group, v.name)
+            if store == "summary" and v.high_dimensional:
+                if v.group == "log_likelihood":
+                    continue
+                self.summaries[key] = RunningMoments(v.shape)
+            else:
+                self.draws[key] = np.empty((draws, *v.shape))
+            self.variables[key] = v
+        self.n = 0
+
+    def write(self, values: dict) -> None:
+        for key, array in self.draws.items():
+            array[self.n] = values[key]
+        for key, moments in self.summaries.items():
+            moments.add(values[key])
+        self.n += 1

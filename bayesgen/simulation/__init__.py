@@ -1,0 +1,5 @@
+"""Simulation of pedigrees, genotypes and phenotypes with known truth."""
+
+from .simulate import Simulation, simulate
+
+__all__ = ["Simulation", "simulate"]

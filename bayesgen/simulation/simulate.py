@@ -1,0 +1,135 @@
+"""Simulated data with known truth: pedigree, genotypes, breeding values and phenotypes."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .._validation import check_positive_finite
+from ..data.genotypes import Genotypes
+from ..data.pedigree import Pedigree
+from .population import drop_genes, random_mating_pedigree
+
+
+@dataclass
+class Simulation:
+    """What :func:`simulate` returns.
+
+    ``pedigree``: DataFrame (id, sire, dam; None = unknown). ``phenotypes``: one record
+    per non-founder (id, sex, generation, y), plus ``true_bv``. ``genotypes``: Genotypes
+    of every animal (or None). ``truth``: the parameters and true values.
+    """
+
+    pedigree: pd.DataFrame
+    phenotypes: pd.DataFrame
+    genotypes: Genotypes | None
+    truth: dict = field(default_factory=dict)
+
+    def pedigree_object(self) -> Pedigree:
+        return Pedigree.from_dataframe(self.pedigree, id="id", sire="sire", dam="dam")
+
+
+def simulate(
+    n_founders: int = 100, n_generations: int = 4, n_offspring: int = 200, n_markers: int = 1000,
+    n_qtl: int = 100, h2: float = 0.4, sigma2_p: float = 1.0, mean: float = 10.0, sex_effect: float = 0.5,
+    genetic_model: str = "infinitesimal", missing: float = 0.0, seed=None,
+) -> Simulation:
+    """Simulate a population with known genetic and residual variances.
+
+    Parameters
+    ----------
+    n_founders, n_generations, n_offspring : int
+        Founders (generation 0), later generations, and animals per later generation
+        (random mating, see :func:`random_mating_pedigree`).
+    n_markers : int
+        Biallelic markers dropped through the pedigree (founder allele frequencies
+        uniform on [0.05, 0.95]); 0 for no genotypes.
+    n_qtl : int
+        Markers with a causal effect (``genetic_model="markers"``), effects N(0, 1)
+        rescaled so that the founder genetic variance sum 2p(1-p)a^2 equals sigma2_a.
+    h2, sigma2_p : float
+        Heritability and phenotypic variance: sigma2_a = h2 sigma2_p, sigma2_e = (1-h2) sigma2_p.
+    mean, sex_effect : float
+        Intercept, and the effect of sex "F" relative to "M".
+    genetic_model : {"infinitesimal", "markers"}
+        "infinitesimal": breeding values dropped through the pedigree, a_i = (a_s + a_d)/2
+        + m_i with Mendelian sampling m_i ~ N(0, D_i sigma2_a) (the animal model exactly).
+        "markers": breeding values are the centred QTL genotypes times their effects.
+    missing : float
+        Fraction of records whose phenotype is set to NaN (kept for prediction).
+    seed : int or None
+
+    Returns
+    -------
+    Simulation
+        Founders have no record. ``truth`` holds sigma2_a, sigma2_e, h2, mean,
+        sex_effect, breeding_values (Series by id) and, for "markers", marker_effects
+        (Series by marker name, 0 for non-QTL) and sigma2_g_realized (variance of the
+        true genetic values over the records).
+    """
+    h2 = check_positive_finite(h2, "h2")
+    if h2 >= 1:
+        raise ValueError(f"h2 must be in (0, 1), got {h2!r}.")
+    sigma2_p = check_positive_finite(sigma2_p, "sigma2_p")
+    if genetic_model not in ("infinitesimal", "markers"):
+        raise ValueError(f"genetic_model must be 'infinitesimal' or 'markers', got {genetic_model!r}.")
+    if genetic_model == "markers" and not 0 < n_qtl <= n_markers:
+        raise ValueError(f"n_qtl must be between 1 and n_markers={n_markers}, got {n_qtl}.")
+    if not 0 <= missing < 1:
+        raise ValueError(f"missing must be in [0, 1), got {missing!r}.")
+    rng = np.random.default_rng(seed)
+    sigma2_a, sigma2_e = h2 * sigma2_p, (1 - h2) * sigma2_p
+
+    sire, dam, sex, generation = random_mating_pedigree(rng, n_founders, n_generations, n_offspring)
+    n = sire.size
+    ids = np.array([f"A{i + 1:05d}" for i in range(n)])
+    ped = pd.DataFrame({
+        "id": ids,
+        "sire": [ids[s] if s >= 0 else None for s in sire],
+        "dam": [ids[d] if d >= 0 else None for d in dam],
+    })
+    truth = {"sigma2_a": sigma2_a, "sigma2_e": sigma2_e, "h2": h2, "mean": mean, "sex_effect": sex_effect}
+
+    genotypes, codes = None, None
+    if n_markers > 0:
+        freq = rng.uniform(0.05, 0.95, n_markers)
+        codes = drop_genes(rng, sire, dam, freq)
+        markers = [f"snp{j + 1:05d}" for j in range(n_markers)]
+
+    if genetic_model == "infinitesimal":
+        _, mendelian = Pedigree(ids, ped["sire"], ped["dam"])._compute_inbreeding()
+        bv = np.zeros(n)
+        noise = rng.standard_normal(n) * np.sqrt(mendelian * sigma2_a)
+        for i in range(n):  # parents precede offspring
+            parents = 0.5 * ((bv[sire[i]] if sire[i] >= 0 else 0.0) + (bv[dam[i]] if dam[i] >= 0 else 0.0))
+            bv[i] = parents + noise[i]
+    else:
+        qtl = np.sort(rng.choice(n_markers, n_qtl, replace=False))
+        effects = rng.standard_normal(n_qtl)
+        effects *= np.sqrt(sigma2_a / np.sum(2 * freq[qtl] * (1 - freq[qtl]) * effects**2))
+        bv = (codes[:, qtl] - 2 * freq[qtl]) @ effects
+        all_effects = np.zeros(n_markers)
+        all_effects[qtl] = effects
+        truth["marker_effects"] = pd.Series(all_effects, index=pd.Index(markers, name="marker"))
+        truth["qtl"] = [markers[j] for j in qtl]
+    truth["breeding_values"] = pd.Series(bv, index=pd.Index(ids, name="id"))
+
+    has_record = generation > 0
+    n_rec = int(has_record.sum())
+    sex_label = np.where(sex[has_record] == 0, "M", "F")
+    y = mean + sex_effect * (sex_label == "F") + bv[has_record] + rng.standard_normal(n_rec) * np.sqrt(sigma2_e)
+    if missing > 0:
+        y[rng.random(n_rec) < missing] = np.nan
+    phenotypes = pd.DataFrame({
+        "id": ids[has_record], "sex": sex_label, "generation": generation[has_record], "y": y,
+        "true_bv": bv[has_record],
+    })
+    truth["sigma2_g_realized"] = float(np.var(bv[has_record][~np.isnan(y)]))
+    if codes is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # markers that drifted to fixation are dropped
+            genotypes = Genotypes(ids, codes, markers)
+    return Simulation(ped, phenotypes, genotypes, truth)

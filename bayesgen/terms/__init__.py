@@ -1,0 +1,10 @@
+"""Model terms. Each owns its parameters, prior, full conditionals and kernel."""
+
+from .animal import Animal
+from .base import BindContext, Term, Variable
+from .fixed import Fixed
+from .markers import Markers
+from .random import Random
+from .residual import Residual
+
+__all__ = ["Animal", "BindContext", "Fixed", "Markers", "Random", "Residual", "Term", "Variable"]
