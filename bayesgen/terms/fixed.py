@@ -60,7 +60,11 @@ class Fixed(Term):
         self.x = np.ascontiguousarray(x)
         self.coef_names = names
         self._x_observed = np.ascontiguousarray(xw)
-        self._xtx_chol = scipy.linalg.cholesky(xtx, lower=True)
+        # X'WX is small (k x k) and fixed: precompute its inverse and the factor L^-T
+        # (X'WX = L L') that turns standard normals into draws with covariance (X'WX)^-1.
+        chol = scipy.linalg.cholesky(xtx, lower=True)
+        self._noise_factor = scipy.linalg.solve_triangular(chol, np.eye(xtx.shape[0]), lower=True).T
+        self._xtx_inv = self._noise_factor @ self._noise_factor.T
         self._observed = context.observed
 
     def variables(self) -> list[Variable]:
@@ -73,9 +77,8 @@ class Fixed(Term):
         beta = state["beta"]
         partial = resid + self.x @ beta
         rhs = self._x_observed.T @ partial[self._observed]
-        mean = scipy.linalg.cho_solve((self._xtx_chol, True), rhs)
-        noise = scipy.linalg.solve_triangular(self._xtx_chol, rng.standard_normal(beta.size), lower=True, trans="T")
-        beta[:] = mean + np.sqrt(sigma2_e) * noise
+        noise = self._noise_factor @ rng.standard_normal(beta.size)
+        beta[:] = self._xtx_inv @ rhs + np.sqrt(sigma2_e) * noise
         resid[:] = partial - self.x @ beta
         return state
 

@@ -1,0 +1,1 @@
+"""The bayesgen command line."""
