@@ -142,7 +142,7 @@ def _to_codes(matrix: np.ndarray, ids, markers) -> np.ndarray:
         if not valid.all():
             bad_rows, bad_cols = np.nonzero(~valid)
             examples = [
-                f"{ids[r]}/{markers[start + c]}={chunk[r, c]!r}" for r, c in zip(bad_rows[:5], bad_cols[:5])
+                f"{ids[r]}/{markers[start + c]}={float(chunk[r, c])!r}" for r, c in zip(bad_rows[:5], bad_cols[:5])
             ]
             raise ValueError(
                 "Genotype codes must be 0, 1, 2 or missing (NaN or -9); found "

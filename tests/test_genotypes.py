@@ -1,0 +1,63 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from bayesgen import Genotypes
+from bayesgen.data.genotypes import MISSING
+
+
+def test_storage_is_int8_marker_major_with_missing_code():
+    matrix = np.array([[0, 1, 2], [2, np.nan, 1], [1, 1, -9], [0, 2, 2]], dtype=float)
+    g = Genotypes(["a", "b", "c", "d"], matrix, markers=["m1", "m2", "m3"])
+    assert g.codes.dtype == np.int8 and g.codes.shape == (3, 4)
+    assert g.codes[1, 1] == MISSING and g.codes[2, 2] == MISSING
+    np.testing.assert_allclose(g.centre, [0.75, 4 / 3, 5 / 3])  # over non-missing genotypes
+    table = g.centred_lookup()
+    assert table[1, MISSING] == 0.0  # mean imputation
+    assert table[0, 2] == pytest.approx(2 - 0.75)
+
+
+def test_input_is_not_modified():
+    frame = pd.DataFrame({"m1": [0, 1, np.nan], "m2": [2, 1, 0]})
+    before = frame.copy()
+    Genotypes([1, 2, 3], frame)
+    pd.testing.assert_frame_equal(frame, before)
+
+
+def test_monomorphic_markers_dropped_with_warning():
+    with pytest.warns(UserWarning, match=r"Dropped 1 monomorphic marker\(s\): 'mono'"):
+        g = Genotypes([1, 2, 3], np.array([[1, 0], [1, 2], [np.nan, 1]]), markers=["mono", "poly"])
+    assert g.markers == ["poly"] and g.n_markers == 1
+
+
+def test_invalid_codes_name_individual_and_marker():
+    with pytest.raises(ValueError, match=r"found 1 invalid value\(s\).*b/m2=3\.0"):
+        Genotypes(["a", "b"], np.array([[0, 1], [1, 3]]), markers=["m1", "m2"])
+    with pytest.raises(ValueError, match=r"a/m1=0\.5"):
+        Genotypes(["a", "b"], np.array([[0.5, 1], [1, 2]]), markers=["m1", "m2"])
+
+
+def test_duplicate_ids_and_markers():
+    with pytest.raises(ValueError, match=r"Duplicate individual ids in the genotypes: 'a'"):
+        Genotypes(["a", "a"], np.array([[0, 1], [1, 2]]))
+    with pytest.raises(ValueError, match=r"Duplicate marker names in the genotypes: 'm'"):
+        Genotypes(["a", "b"], np.array([[0, 1], [1, 2]]), markers=["m", "m"])
+
+
+def test_empty_and_mismatched_shapes():
+    with pytest.raises(ValueError, match="empty"):
+        Genotypes([], np.zeros((0, 3)))
+    with pytest.raises(ValueError, match="Got 1 ids for a genotype matrix with 2 rows"):
+        Genotypes(["a"], np.zeros((2, 3)))
+
+
+def test_index_names_ids_without_genotypes():
+    g = Genotypes(["a", "b"], np.array([[0, 1], [1, 2]]))
+    with pytest.raises(KeyError, match=r"Ids without genotypes: 'z'"):
+        g.index(["a", "z"])
+
+
+def test_wheat_markers_load_compactly(shared_data):
+    g = Genotypes.from_csv(shared_data / "wheat_X.csv.gz", id="line_id")
+    assert g.n_individuals == 599 and g.codes.dtype == np.int8
+    assert g.n_markers == 1279  # DArT 0/1 markers, all polymorphic
