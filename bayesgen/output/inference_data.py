@@ -54,7 +54,7 @@ def to_inference_data(model, result) -> az.InferenceData:
         "thin": result.thin,
         "interrupted": int(result.interrupted),
         "model": json.dumps(model.describe(), default=str),
-        "priors": json.dumps({t.name: t.describe().get("prior") for t in model.terms}, default=str),
+        "priors": json.dumps({k: v for t in model.terms for k, v in t.priors().items()}, default=str),
     }
     datasets = {}
     for group, data in groups.items():

@@ -81,3 +81,7 @@ class Term(ABC):
     def describe(self) -> dict:
         """A JSON-able description of the term and its priors, for the InferenceData attrs."""
         return {"term": type(self).__name__, "name": self.name}
+
+    def priors(self) -> dict:
+        """Priors keyed by the recorded parameter they apply to (``sigma2_a``, ``alpha``, ...)."""
+        return {}

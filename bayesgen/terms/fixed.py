@@ -88,6 +88,9 @@ class Fixed(Term):
     def record(self, state, resid) -> dict:
         return {self.name: state["beta"].copy()}
 
+    def priors(self) -> dict:
+        return {self.name: "flat"}
+
     def describe(self) -> dict:
         return {"term": "Fixed", "name": self.name, "coef": self.coef_names, "prior": "flat"}
 

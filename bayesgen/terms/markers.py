@@ -89,6 +89,9 @@ class Markers(Term):
         out.update(self.prior.record(state["prior"]))
         return out
 
+    def priors(self) -> dict:
+        return {"alpha": self.prior.to_dict()}
+
     def describe(self) -> dict:
         return {
             "term": "Markers",

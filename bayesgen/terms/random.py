@@ -112,6 +112,9 @@ class Random(Term):
     def variance(self, state) -> float:
         return float(state["sigma2"][0])
 
+    def priors(self) -> dict:
+        return {self.variance_name: self.prior.to_dict()}
+
     def describe(self) -> dict:
         return {
             "term": type(self).__name__,

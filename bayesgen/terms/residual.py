@@ -88,5 +88,8 @@ class Residual(Term):
     def variance(self, state) -> float:
         return float(state["sigma2_e"][0])
 
+    def priors(self) -> dict:
+        return {"sigma2_e": self.prior.to_dict()}
+
     def describe(self) -> dict:
         return {"term": "Residual", "name": "residual", "prior": self.prior.to_dict()}

@@ -1,0 +1,162 @@
+"""Model assembly: input validation with named offenders, missing phenotypes, repeated records."""
+
+import threading
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import bayesgen as bg
+from bayesgen.sampler.driver import run_chain
+from bayesgen.sampler.storage import ChainStorage
+
+
+@pytest.fixture(scope="module")
+def small():
+    sim = bg.simulate(n_founders=20, n_generations=2, n_offspring=40, n_markers=60, seed=4, missing=0.1)
+    return sim, sim.pedigree_object()
+
+
+def test_records_absent_from_the_pedigree_are_named(small):
+    sim, ped = small
+    data = sim.phenotypes.copy()
+    data.loc[data.index[3], "id"] = "ghost"
+    with pytest.raises(KeyError, match=r"Animals in column 'id' not found in the pedigree: 'ghost'"):
+        bg.AnimalModel(data, "y", "id", ped)
+
+
+def test_records_without_genotypes_are_named(small):
+    sim, _ = small
+    data = sim.phenotypes.copy()
+    data.loc[data.index[0], "id"] = "nobody"
+    with pytest.raises(KeyError, match=r"Ids without genotypes: 'nobody'"):
+        bg.BayesA(data, "y", "id", sim.genotypes)
+
+
+def test_non_finite_phenotypes_are_named_but_nan_is_missing(small):
+    sim, ped = small
+    data = sim.phenotypes.copy()
+    data.loc[data.index[[1, 5]], "y"] = [np.inf, -np.inf]
+    with pytest.raises(ValueError, match=r"non-finite values in rows 1, 5"):
+        bg.AnimalModel(data, "y", "id", ped)
+    data = sim.phenotypes.assign(y=sim.phenotypes["y"].astype(object))
+    data.loc[data.index[2], "y"] = "tall"
+    with pytest.raises(ValueError, match=r"non-numeric values in rows 2"):
+        bg.AnimalModel(data, "y", "id", ped)
+
+
+def test_empty_data_missing_columns_and_all_missing(small):
+    sim, ped = small
+    with pytest.raises(ValueError, match="data is empty"):
+        bg.AnimalModel(sim.phenotypes.iloc[:0], "y", "id", ped)
+    with pytest.raises(KeyError, match=r"Column\(s\) 'weight' not found in data"):
+        bg.AnimalModel(sim.phenotypes, "weight", "id", ped)
+    with pytest.raises(KeyError, match=r"'herd' not found in data"):
+        bg.AnimalModel(sim.phenotypes, "y", "id", ped, random=["herd"])
+    data = sim.phenotypes.assign(y=np.nan)
+    with pytest.raises(ValueError, match="fewer than 2 observed values"):
+        bg.AnimalModel(data, "y", "id", ped)
+
+
+@pytest.mark.parametrize(
+    "prior,match",
+    [
+        (-1.0, "must be finite and > 0"),
+        ("big", "must be a ScaledInvChi2"),
+        (np.nan, "must be finite and > 0"),
+    ],
+)
+def test_invalid_variance_priors(small, prior, match):
+    sim, ped = small
+    with pytest.raises((ValueError, TypeError), match=match):
+        bg.AnimalModel(sim.phenotypes, "y", "id", ped, sigma2_a=prior)
+
+
+def test_invalid_prior_parameters():
+    with pytest.raises(ValueError, match="ScaledInvChi2 df must be finite and >= 0"):
+        bg.ScaledInvChi2(-2, 1.0)
+    with pytest.raises(ValueError, match="ScaledInvChi2 scale must be finite"):
+        bg.ScaledInvChi2(4, np.inf)
+    with pytest.raises(ValueError, match="Gamma rate must be finite and > 0"):
+        bg.Gamma(1.0, 0.0)
+    with pytest.raises(ValueError, match="BayesA df must be finite and > 0"):
+        bg.BayesAPrior(df=0)
+
+
+def test_rank_deficient_fixed_effects_are_named(small):
+    sim, ped = small
+    data = sim.phenotypes.assign(sex_copy=sim.phenotypes["sex"])
+    with pytest.raises(ValueError, match=r"rank-deficient.*sex_copy\[M\]|rank-deficient.*sex\[M\]"):
+        bg.AnimalModel(data, "y", "id", ped, fixed=["sex", "sex_copy"])
+
+
+def test_user_data_is_not_modified(small):
+    sim, ped = small
+    data = sim.phenotypes.copy()
+    before = data.copy()
+    bg.AnimalModel(data, "y", "id", ped, fixed=["sex"]).sample(draws=5, burn=0, chains=1, seed=1, progress=False)
+    pd.testing.assert_frame_equal(data, before)
+
+
+def test_missing_phenotypes_are_kept_and_predicted(small):
+    sim, ped = small
+    model = bg.AnimalModel(sim.phenotypes, "y", "id", ped, fixed=["sex"])
+    idata = model.sample(draws=20, burn=5, chains=2, seed=1, progress=False)
+    missing = sim.phenotypes.index[sim.phenotypes["y"].isna()]
+    assert len(missing) > 0
+    assert list(idata.predictions["y"].coords["missing_record"].values) == list(missing)
+    assert idata.observed_data["y"].size == sim.phenotypes["y"].notna().sum()
+    # mu of a missing record is its linear predictor: intercept + sex effect + u of its animal.
+    post = idata.posterior
+    rec = missing[0]
+    row = sim.phenotypes.loc[rec]
+    mu = post["beta"].sel(coef="Intercept") + (row["sex"] == "M") * post["beta"].sel(coef="sex[M]")
+    mu = mu + post["u"].sel(animal=row["id"])
+    np.testing.assert_allclose(idata.predictions["mu"].sel(missing_record=rec).values, mu.values, atol=1e-9)
+
+
+def test_repeated_records_per_animal(small):
+    sim, ped = small
+    twice = pd.concat([sim.phenotypes, sim.phenotypes], ignore_index=True)
+    model = bg.AnimalModel(twice, "y", "id", ped)
+    idata = model.sample(draws=10, burn=0, chains=1, seed=2, progress=False)
+    assert idata.log_likelihood["y"].sizes["record"] == twice["y"].notna().sum()
+
+
+def test_residual_stays_equal_to_y_minus_fitted(small):
+    """The in-place residual updates agree with e = y - sum of fitted values after many sweeps."""
+    sim, ped = small
+    data = sim.phenotypes.assign(herd=np.arange(len(sim.phenotypes)) % 4)
+    model = bg.Model(data, "y", [bg.Fixed(["sex"]), bg.Random("herd"), bg.Animal("id", ped),
+                                 bg.Markers("id", sim.genotypes)])
+    rng = np.random.default_rng(0)
+    storage = ChainStorage(model.variables(), 1, "full")
+    states = model.init_states(rng)
+    resid = model.residual_from_scratch(states)
+    for _ in range(57):  # fewer than the refresh interval: pure incremental updates
+        for term, state in zip(model.terms, states):
+            term.step(rng, state, resid, model.sigma2_e(states))
+    np.testing.assert_allclose(resid, model.residual_from_scratch(states), atol=1e-9)
+    run_chain(model, rng, storage, 0, 1, 1, threading.Event(), [0], 0)
+    assert storage.n == 1
+
+
+def test_general_model_combines_animal_markers_and_iid_terms(small):
+    sim, ped = small
+    data = sim.phenotypes.assign(herd=np.arange(len(sim.phenotypes)) % 3)
+    model = bg.Model(data, "y", [bg.Fixed(["sex"]), bg.Random("herd"), bg.Animal("id", ped),
+                                 bg.Markers("id", sim.genotypes)])
+    idata = model.sample(draws=20, burn=10, chains=2, seed=3, progress=False)
+    post = idata.posterior
+    for name in ("sigma2_a", "sigma2_g", "sigma2_herd", "sigma2_e", "h2", "scale"):
+        assert post[name].dims == ("chain", "draw")
+    h2 = (post["sigma2_a"] + post["sigma2_g"]) / (post["sigma2_a"] + post["sigma2_g"] + post["sigma2_herd"]
+                                                   + post["sigma2_e"])
+    np.testing.assert_allclose(post["h2"].values, h2.values, rtol=1e-12)
+    assert list(post["herd"].coords["herd_level"].values) == ["0", "1", "2"]
+
+
+def test_duplicate_term_names_are_an_error(small):
+    sim, ped = small
+    with pytest.raises(ValueError, match="Duplicate term names: 'id'"):
+        bg.Model(sim.phenotypes, "y", [bg.Random("id"), bg.Random("id")])

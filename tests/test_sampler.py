@@ -1,0 +1,133 @@
+"""The driver and the InferenceData it returns: reproducibility, structure, storage, interrupt."""
+
+import _thread
+import threading
+import warnings
+
+import arviz as az
+import numpy as np
+import pytest
+import xarray as xr
+
+import bayesgen as bg
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return bg.simulate(n_founders=20, n_generations=2, n_offspring=50, n_markers=80, seed=8, missing=0.1)
+
+
+@pytest.fixture(scope="module")
+def animal_model(sim):
+    return bg.AnimalModel(sim.phenotypes, "y", "id", sim.pedigree_object(), fixed=["sex"])
+
+
+def test_same_seed_same_draws_serial_or_parallel(sim):
+    model = bg.BayesA(sim.phenotypes, "y", "id", sim.genotypes, fixed=["sex"])
+    serial = model.sample(draws=30, burn=10, chains=3, seed=42, progress=False, cores=1)
+    parallel = model.sample(draws=30, burn=10, chains=3, seed=42, progress=False, cores=2)
+    again = model.sample(draws=30, burn=10, chains=3, seed=42, progress=False)
+    for group in ("posterior", "log_likelihood", "predictions"):
+        xr.testing.assert_equal(serial[group], parallel[group])  # exact values; attrs hold a timestamp
+        xr.testing.assert_equal(serial[group], again[group])
+    other = model.sample(draws=30, burn=10, chains=3, seed=43, progress=False)
+    assert not np.array_equal(other.posterior["alpha"].values, serial.posterior["alpha"].values)
+    # Chains differ from each other.
+    assert not np.array_equal(serial.posterior["alpha"].values[0], serial.posterior["alpha"].values[1])
+
+
+def test_seed_none_is_recorded_and_reproduces(animal_model):
+    idata = animal_model.sample(draws=5, burn=0, chains=2, seed=None, progress=False)
+    seed = int(idata.posterior.attrs["seed"])
+    again = animal_model.sample(draws=5, burn=0, chains=2, seed=seed, progress=False)
+    xr.testing.assert_equal(idata.posterior, again.posterior)
+
+
+def test_inference_data_names_dims_and_coords(sim, animal_model):
+    idata = animal_model.sample(draws=40, burn=10, chains=2, seed=1, progress=False)
+    post = idata.posterior
+    ped = sim.pedigree_object()
+    assert post["u"].dims == ("chain", "draw", "animal")
+    assert list(post["u"].coords["animal"].values) == ped.ids  # ancestors without records included
+    assert len(ped.ids) > len(sim.phenotypes)
+    assert list(post["beta"].coords["coef"].values) == ["Intercept", "sex[M]"]
+    for name in ("sigma2_a", "sigma2_e", "h2"):
+        assert post[name].dims == ("chain", "draw")
+    np.testing.assert_allclose(post["h2"], post["sigma2_a"] / (post["sigma2_a"] + post["sigma2_e"]))
+    assert idata.log_likelihood["y"].dims == ("chain", "draw", "record")
+    assert idata.observed_data["y"].dims == ("record",)
+    np.testing.assert_array_equal(idata.log_likelihood["record"], idata.observed_data["record"])
+    attrs = idata.posterior.attrs
+    assert attrs["library"] == "bayesgen" and "sigma2_a" in attrs["priors"] and "Animal" in attrs["model"]
+    # arviz works with no glue.
+    summary = az.summary(idata, var_names=["sigma2_a", "sigma2_e", "h2"])
+    assert {"r_hat", "ess_bulk"} <= set(summary.columns)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Pareto-k warnings on a short run are expected
+        loo = az.loo(idata)
+    assert np.isfinite(loo.elpd_loo)
+
+
+def test_log_likelihood_is_the_normal_density_of_each_record(animal_model):
+    idata = animal_model.sample(draws=3, burn=0, chains=1, seed=5, progress=False)
+    post = idata.posterior
+    obs = animal_model.observed
+    x = animal_model.terms[0].x[obs]
+    ids = animal_model.data["id"].to_numpy()[obs]
+    mu = post["beta"].values[0] @ x.T + post["u"].sel(animal=list(ids)).values[0]
+    sigma2 = post["sigma2_e"].values[0][:, None]
+    expected = -0.5 * np.log(2 * np.pi * sigma2) - 0.5 * (animal_model.y[obs] - mu) ** 2 / sigma2
+    np.testing.assert_allclose(idata.log_likelihood["y"].values[0], expected, atol=1e-8)
+
+
+def test_summary_storage_keeps_mean_and_sd_of_high_dimensional_effects(sim, animal_model):
+    full = animal_model.sample(draws=50, burn=5, chains=2, seed=9, progress=False)
+    summary = animal_model.sample(draws=50, burn=5, chains=2, seed=9, progress=False, store="summary")
+    assert "u" not in summary.posterior and "sigma2_a" in summary.posterior
+    assert "log_likelihood" not in summary.groups()
+    u = full.posterior["u"]
+    np.testing.assert_allclose(summary.posterior_summary["u_mean"], u.mean(("chain", "draw")), atol=1e-12)
+    np.testing.assert_allclose(summary.posterior_summary["u_sd"], u.std(("chain", "draw"), ddof=1), rtol=1e-9)
+    xr.testing.assert_equal(full.posterior["sigma2_a"], summary.posterior["sigma2_a"])
+
+
+def test_burn_thin_and_draw_counts(animal_model):
+    idata = animal_model.sample(draws=7, burn=3, thin=3, chains=2, seed=1, progress=False)
+    assert idata.posterior.sizes["draw"] == 7 and idata.posterior.sizes["chain"] == 2
+    # Thinning keeps the last iteration of every block of `thin`.
+    longer = animal_model.sample(draws=21, burn=3, thin=1, chains=2, seed=1, progress=False)
+    np.testing.assert_array_equal(idata.posterior["sigma2_e"], longer.posterior["sigma2_e"][:, 2::3])
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"draws": 0}, "draws must be an integer >= 1"),
+    ({"thin": 1.5}, "thin must be an integer >= 1"),
+    ({"chains": -1}, "chains must be an integer >= 1"),
+    ({"store": "some"}, "store must be 'full' or 'summary'"),
+])
+def test_invalid_sampler_arguments(animal_model, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        animal_model.sample(progress=False, **kwargs)
+
+
+def test_netcdf_round_trip(tmp_path, animal_model):
+    idata = animal_model.sample(draws=10, burn=0, chains=2, seed=3, progress=False)
+    path = tmp_path / "fit.nc"
+    idata.to_netcdf(str(path))
+    back = az.from_netcdf(str(path))
+    np.testing.assert_array_equal(back.posterior["u"].values, idata.posterior["u"].values)
+    assert list(back.posterior["u"].coords["animal"].values) == list(idata.posterior["u"].coords["animal"].values)
+
+
+def test_ctrl_c_returns_the_draws_made_so_far(animal_model):
+    timer = threading.Timer(1.5, _thread.interrupt_main)
+    timer.start()
+    try:
+        with pytest.warns(UserWarning, match="Sampling interrupted: returning the first"):
+            idata = animal_model.sample(draws=10**7, burn=0, chains=2, seed=1, progress=False)
+    finally:
+        timer.cancel()
+    n = idata.posterior.sizes["draw"]
+    assert 0 < n < 10**7
+    assert np.isfinite(idata.posterior["sigma2_a"].values).all()
+    assert idata.posterior.attrs["interrupted"] == 1
