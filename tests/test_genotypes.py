@@ -61,3 +61,8 @@ def test_wheat_markers_load_compactly(shared_data):
     g = Genotypes.from_csv(shared_data / "wheat_X.csv.gz", id="line_id")
     assert g.n_individuals == 599 and g.codes.dtype == np.int8
     assert g.n_markers == 1279  # DArT 0/1 markers, all polymorphic
+
+
+def test_monomorphic_markers_can_be_kept_for_prediction():
+    g = Genotypes(["x"], np.array([[0, np.nan, 2]]), markers=["a", "b", "c"], drop_monomorphic=False)
+    assert g.markers == ["a", "b", "c"] and g.centre[1] == 0.0

@@ -25,17 +25,21 @@ class Genotypes:
         the markers unless ``markers`` is given.
     markers : sequence, optional
         Marker names; default ``m0, m1, ...``.
+    drop_monomorphic : bool, default True
+        Drop markers whose observed genotypes are all equal (they carry no information
+        for fitting). Use False for individuals to predict, where a handful of
+        individuals is "monomorphic" at most markers.
 
     Notes
     -----
     Codes are stored marker-major as int8 (``codes[j, i]`` for marker j, individual i;
     missing = 3), never as float64. Markers whose observed genotypes are all equal are
-    dropped with a warning. ``centre[j]`` is twice the allele frequency, computed over
+    dropped with a warning (unless ``drop_monomorphic=False``). ``centre[j]`` is twice the allele frequency, computed over
     the non-missing genotypes; kernels use ``g - centre[j]``, and 0 for missing, i.e.
     missing genotypes are mean-imputed.
     """
 
-    def __init__(self, ids, matrix, markers=None):
+    def __init__(self, ids, matrix, markers=None, drop_monomorphic: bool = True):
         if isinstance(matrix, pd.DataFrame):
             if markers is None:
                 markers = [str(c) for c in matrix.columns]
@@ -62,7 +66,7 @@ class Genotypes:
         lowest = np.where(observed, codes, 2).min(axis=1)
         highest = np.where(observed, codes, 0).max(axis=1)
         polymorphic = (n_obs > 0) & (lowest < highest)
-        if not polymorphic.all():
+        if drop_monomorphic and not polymorphic.all():
             dropped = [m for m, keep in zip(markers, polymorphic) if not keep]
             warnings.warn(
                 f"Dropped {len(dropped)} monomorphic marker(s): {preview(dropped)}.",
@@ -78,7 +82,8 @@ class Genotypes:
         self.ids = ids
         self.markers = markers
         self.codes = codes
-        self.centre = sums / n_obs
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.centre = np.where(n_obs > 0, sums / np.maximum(n_obs, 1), 0.0)
         self._index = {a: k for k, a in enumerate(ids)}
 
     @property

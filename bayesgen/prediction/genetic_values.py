@@ -44,7 +44,9 @@ def predict_genomic_values(model, idata, genotypes: Genotypes, prob: float = 0.9
     r"""Genomic values :math:`g = W_{new}\alpha` of new individuals, per posterior draw.
 
     New genotypes are centred with the training allele frequencies (missing = training
-    mean). Every training marker must be present; extra markers are ignored.
+    mean). Every training marker must be present; extra markers are ignored. Build them
+    with ``Genotypes(ids, matrix, markers, drop_monomorphic=False)`` so that markers
+    fixed among the few new individuals are kept.
     Returns mean, sd and interval per individual (dim ``individual``).
     """
     term = model.term(Markers)
@@ -53,7 +55,10 @@ def predict_genomic_values(model, idata, genotypes: Genotypes, prob: float = 0.9
     position = {m: k for k, m in enumerate(genotypes.markers)}
     missing = [m for m in term.genotypes.markers if m not in position]
     if missing:
-        raise KeyError(f"Markers of the fitted model absent from the new genotypes: {preview(missing)}.")
+        raise KeyError(
+            f"Markers of the fitted model absent from the new genotypes: {preview(missing)} "
+            "(build new genotypes with drop_monomorphic=False)."
+        )
     rows = np.array([position[m] for m in term.genotypes.markers])
     alpha = _draws(idata, "alpha").values  # draws x markers
     lookup = term.lookup

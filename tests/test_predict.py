@@ -1,0 +1,67 @@
+import numpy as np
+import pytest
+
+import bayesgen as bg
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    sim = bg.simulate(n_founders=20, n_generations=2, n_offspring=60, n_markers=100, n_qtl=10,
+                      genetic_model="markers", seed=12)
+    train = sim.phenotypes.iloc[:80]
+    model = bg.BayesA(train, "y", "id", sim.genotypes, fixed=["sex"])
+    idata = model.sample(draws=60, burn=20, chains=2, seed=1, progress=False)
+    return sim, model, idata
+
+
+def test_genomic_values_of_new_individuals_are_w_alpha_per_draw(fitted):
+    sim, model, idata = fitted
+    new_ids = sim.phenotypes["id"].iloc[80:].tolist()
+    rows = sim.genotypes.index(new_ids)
+    new = bg.Genotypes(new_ids, sim.genotypes.codes[:, rows].T.astype(float), markers=sim.genotypes.markers)
+    pred = model.predict(idata, genotypes=new)
+    assert pred["mean"].dims == ("individual",) and list(pred["individual"].values) == new_ids
+    # Centred with the training allele frequencies, so the mean is x_new (centred) times mean(alpha).
+    x = sim.genotypes.codes[:, rows].T - sim.genotypes.centre[None, :]
+    np.testing.assert_allclose(pred["mean"], x @ idata.posterior["alpha"].mean(("chain", "draw")).values,
+                               atol=1e-10)
+    assert (pred["lower"] < pred["mean"]).all() and (pred["mean"] < pred["upper"]).all()
+
+
+def test_new_genotypes_must_have_every_training_marker(fitted):
+    sim, model, idata = fitted
+    few = bg.Genotypes(["x", "y"], np.array([[0, 1], [2, 0]]), markers=sim.genotypes.markers[:2])
+    with pytest.raises(KeyError, match="Markers of the fitted model absent from the new genotypes"):
+        model.predict(idata, genotypes=few)
+
+
+def test_missing_new_genotypes_are_imputed_with_the_training_mean(fitted):
+    sim, model, idata = fitted
+    markers = sim.genotypes.markers
+    codes = np.full((1, len(markers)), np.nan)
+    codes[0, 0] = 2  # one observed genotype, every other marker missing
+    new = bg.Genotypes(["x"], codes, markers=markers, drop_monomorphic=False)
+    pred = model.predict(idata, genotypes=new)
+    alpha0 = idata.posterior["alpha"].sel(marker=markers[0]).values.ravel()
+    draws = (2 - sim.genotypes.centre[0]) * alpha0  # missing markers contribute 0 (the mean)
+    assert pred["mean"].sel(individual="x").item() == pytest.approx(draws.mean(), abs=1e-12)
+    assert pred["sd"].sel(individual="x").item() == pytest.approx(draws.std(ddof=1), rel=1e-9)
+
+
+def test_breeding_values_of_pedigree_animals():
+    sim = bg.simulate(n_founders=20, n_generations=2, n_offspring=40, n_markers=0, seed=3)
+    ped = sim.pedigree_object()
+    model = bg.AnimalModel(sim.phenotypes, "y", "id", ped)
+    idata = model.sample(draws=50, burn=10, chains=2, seed=2, progress=False)
+    pred = model.predict(idata, ids=["A00001", "A00030"])
+    np.testing.assert_allclose(pred["mean"], idata.posterior["u"].sel(animal=["A00001", "A00030"]).mean(("chain", "draw")))
+    other = bg.Genotypes(["A00001", "A00002"], np.array([[0, 1], [2, 0]]))
+    with pytest.raises(LookupError, match="no Markers term"):
+        model.predict(idata, genotypes=other)
+
+
+def test_summary_storage_cannot_give_intervals(fitted):
+    sim, model, _ = fitted
+    idata = model.sample(draws=5, burn=0, chains=1, seed=1, progress=False, store="summary")
+    with pytest.raises(ValueError, match="store='full'"):
+        model.predict(idata, genotypes=sim.genotypes)
