@@ -1,0 +1,22 @@
+"""Convergence diagnostics with arviz: R-hat, ESS, trace plots and LOO.
+
+Run:  python examples/diagnostics.py   (writes diagnostics_trace.png)
+"""
+
+import arviz as az
+import matplotlib
+
+matplotlib.use("Agg")
+
+import bayesgen as bg
+
+sim = bg.simulate(n_founders=60, n_generations=3, n_offspring=150, n_markers=0, h2=0.3, seed=5)
+model = bg.AnimalModel(sim.phenotypes, "y", "id", sim.pedigree_object(), fixed=["sex"])
+idata = model.sample(draws=1500, burn=500, chains=4, seed=5)
+
+print(az.rhat(idata, var_names=["sigma2_a", "sigma2_e", "h2"]))
+print(az.ess(idata, var_names=["sigma2_a", "sigma2_e", "h2"]))
+print(az.loo(idata))
+axes = az.plot_trace(idata, var_names=["sigma2_a", "sigma2_e", "h2"])
+axes.ravel()[0].figure.savefig("diagnostics_trace.png", dpi=80)
+print("trace plot written to diagnostics_trace.png")
