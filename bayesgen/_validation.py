@@ -96,3 +96,13 @@ def check_positive_finite(value, name: str, allow_zero: bool = False) -> float:
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be finite and {bound}, got {value!r}.")
     return value
+
+
+def positions(ids, index: dict, missing_message: str) -> np.ndarray:
+    """Positions of ``ids`` in ``index`` (id -> position); absent ids raise a KeyError
+    ``"<missing_message>: <ids>."`` naming each once."""
+    ids = normalize_ids(ids, "ids")
+    missing = [a for a in ids if a not in index]
+    if missing:
+        raise KeyError(f"{missing_message}: {preview(list(dict.fromkeys(missing)))}.")
+    return np.array([index[a] for a in ids], dtype=np.int64)

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .._validation import check_duplicates, normalize_ids, preview
+from .._validation import check_duplicates, normalize_ids, positions, preview
 
 #: Code stored for a missing genotype; kernels map it to the marker mean (centred value 0).
 MISSING = 3
@@ -104,11 +104,7 @@ class Genotypes:
 
     def index(self, ids) -> np.ndarray:
         """Positions of ``ids``; ids without genotypes raise a KeyError naming them."""
-        ids = normalize_ids(ids, "ids")
-        missing = [a for a in ids if a not in self._index]
-        if missing:
-            raise KeyError(f"Ids without genotypes: {preview(list(dict.fromkeys(missing)))}.")
-        return np.array([self._index[a] for a in ids], dtype=np.int64)
+        return positions(ids, self._index, "Ids without genotypes")
 
     def centred_lookup(self, centre=None) -> np.ndarray:
         """Table ``t[j, code]`` of centred genotype values: ``code - centre[j]``, 0 for missing."""

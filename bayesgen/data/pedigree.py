@@ -12,6 +12,7 @@ from .._validation import (
     check_duplicates,
     normalize_ids,
     normalize_parent,
+    positions,
     preview,
     require_columns,
 )
@@ -96,11 +97,7 @@ class Pedigree:
 
     def index(self, ids) -> np.ndarray:
         """Positions of ``ids`` in ``Pedigree.ids``; unknown ids raise a KeyError naming them."""
-        ids = normalize_ids(ids, "ids")
-        missing = [a for a in ids if a not in self._index]
-        if missing:
-            raise KeyError(f"Ids not found in the pedigree: {preview(list(dict.fromkeys(missing)))}.")
-        return np.array([self._index[a] for a in ids], dtype=np.int64)
+        return positions(ids, self._index, "Ids not found in the pedigree")
 
     def to_dataframe(self) -> pd.DataFrame:
         """The sorted pedigree as a DataFrame with columns id, sire, dam (None = unknown)."""
