@@ -18,5 +18,7 @@ print(az.rhat(idata, var_names=["sigma2_a", "sigma2_e", "h2"]))
 print(az.ess(idata, var_names=["sigma2_a", "sigma2_e", "h2"]))
 print(az.loo(idata))
 axes = az.plot_trace(idata, var_names=["sigma2_a", "sigma2_e", "h2"])
-axes.ravel()[0].figure.savefig("diagnostics_trace.png", dpi=80)
+figure = axes.ravel()[0].figure
+figure.tight_layout()
+figure.savefig("diagnostics_trace.png", dpi=80)
 print("trace plot written to diagnostics_trace.png")
