@@ -22,10 +22,10 @@ class Animal(Random):
 
     genetic = True
 
-    def __init__(self, column: str, pedigree: Pedigree, variance=None, name: str = "animal"):
+    def __init__(self, column: str, pedigree: Pedigree, variance=None, name: str = "animal", expand: bool = True):
         if not isinstance(pedigree, Pedigree):
             raise TypeError(f"pedigree must be a bayesgen.Pedigree, got {type(pedigree).__name__}.")
-        super().__init__(column, variance=variance, name=name)
+        super().__init__(column, variance=variance, name=name, expand=expand)
         self.pedigree = pedigree
 
     @property
