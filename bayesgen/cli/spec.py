@@ -113,7 +113,7 @@ def load_spec(path, overrides: dict | None = None) -> Spec:
     return Spec(model=model, sampler=sampler, output=Path(output) if output else None)
 
 
-def _load_data(data: dict, base: Path, model: dict):
+def _load_data(data: dict, base: Path):
     """Phenotypes, pedigree and genotypes: simulated by the package or read from files."""
     if "simulate" in data:
         options = data["simulate"]
@@ -151,7 +151,7 @@ def _build_model(tables: dict, base: Path) -> Model:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise SpecError(f"model.{key} must be a list of column names, got {value!r}.")
     intercept = model.get("intercept", True)
-    phenotypes, pedigree, genotypes = _load_data(tables["data"], base, model)
+    phenotypes, pedigree, genotypes = _load_data(tables["data"], base)
     sigma2_e = _variance_prior(priors.get("sigma2_e"), "sigma2_e")
     if kind == "animal":
         if pedigree is None:

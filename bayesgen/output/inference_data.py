@@ -73,7 +73,7 @@ def to_inference_data(model, result) -> az.InferenceData:
 def _summary_dataset(result) -> xr.Dataset:
     """Posterior mean and sd pooled over chains, from each chain's running moments."""
     data_vars, coords = {}, {}
-    for key, first in result.chains[0].summaries.items():
+    for key in result.chains[0].summaries:
         group, name = key
         variable = result.chains[0].variables[key]
         counts = np.array([c.summaries[key].count for c in result.chains], dtype=float)
