@@ -30,7 +30,7 @@ class Residual(Term):
     def __init__(self, variance=None):
         self.variance_prior_arg = variance
 
-    def bind(self, context: BindContext, y: np.ndarray | None = None, share: float | None = None) -> None:
+    def bind(self, context: BindContext, share: float | None = None) -> None:
         observed = context.observed
         self._observed = observed
         self._missing = ~observed
