@@ -36,10 +36,10 @@ class Spec:
     output: Path | None = None
 
 
-def _table(spec: dict, key: str, where: str) -> dict:
+def _table(spec: dict, key: str) -> dict:
     value = spec.get(key, {})
     if not isinstance(value, dict):
-        raise SpecError(f"[{where}{key}] must be a table, got {type(value).__name__}.")
+        raise SpecError(f"[{key}] must be a table, got {type(value).__name__}.")
     return value
 
 
@@ -97,7 +97,7 @@ def load_spec(path, overrides: dict | None = None) -> Spec:
     except tomllib.TOMLDecodeError as err:
         raise SpecError(f"Spec {path} is not valid TOML: {err}") from None
     _check_keys(spec, set(SECTIONS), "the spec (top-level sections)")
-    tables = {name: _table(spec, name, "") for name in SECTIONS}
+    tables = {name: _table(spec, name) for name in SECTIONS}
     for name, allowed in SECTIONS.items():
         _check_keys(tables[name], allowed, f"[{name}]")
     sampler = dict(tables["sampler"])

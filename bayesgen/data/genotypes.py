@@ -34,9 +34,9 @@ class Genotypes:
     -----
     Codes are stored marker-major as int8 (``codes[j, i]`` for marker j, individual i;
     missing = 3), never as float64. Markers whose observed genotypes are all equal are
-    dropped with a warning (unless ``drop_monomorphic=False``). ``centre[j]`` is twice the allele frequency, computed over
-    the non-missing genotypes; kernels use ``g - centre[j]``, and 0 for missing, i.e.
-    missing genotypes are mean-imputed.
+    dropped with a warning (unless ``drop_monomorphic=False``). ``centre[j]`` is twice
+    the allele frequency, computed over the non-missing genotypes; kernels use
+    ``g - centre[j]``, and 0 for missing, i.e. missing genotypes are mean-imputed.
     """
 
     def __init__(self, ids, matrix, markers=None, drop_monomorphic: bool = True):
@@ -82,8 +82,8 @@ class Genotypes:
         self.ids = ids
         self.markers = markers
         self.codes = codes
-        with np.errstate(invalid="ignore", divide="ignore"):
-            self.centre = np.where(n_obs > 0, sums / np.maximum(n_obs, 1), 0.0)
+        # A marker kept with no observed genotype (drop_monomorphic=False) is centred at 0.
+        self.centre = np.where(n_obs > 0, sums / np.maximum(n_obs, 1), 0.0)
         self._index = {a: k for k, a in enumerate(ids)}
 
     @property

@@ -124,7 +124,7 @@ class Random(Term):
         Cost O(records).
         """
         u, sigma2 = state["u"], state["sigma2"]
-        fit = u[self._record_index]  # Z u (incidence values are 1)
+        fit = self.fitted(state)  # Z u
         a = float(np.dot(self._weights * fit, fit))
         if a <= 0.0:
             return
