@@ -88,6 +88,9 @@ def require_columns(frame: pd.DataFrame, columns, what: str = "data") -> None:
 
 def check_positive_finite(value, name: str, allow_zero: bool = False) -> float:
     """Return ``value`` as a float after checking it is finite and positive (or zero)."""
+    # Text and booleans are not numbers here: "5" or True for a degree of freedom is a mistake.
+    if isinstance(value, (str, bytes, bool, np.bool_)):
+        raise TypeError(f"{name} must be a number, got {value!r}.")
     try:
         value = float(value)
     except (TypeError, ValueError):

@@ -57,3 +57,78 @@ def quadratic_form(u, prec_ptr, prec_idx, prec_val):
             row += prec_val[k] * u[prec_idx[k]]
         total += u[i] * row
     return total
+
+
+@kernel
+def sweep_random_effects_multitrait(
+    rng, u, resid, weights, rec_ptr, rec_idx, rec_z, prec_ptr, prec_idx, prec_val, residual_precision,
+    effect_precision,
+):
+    r"""Draw each level's effect vector :math:`u_i \in \mathbb{R}^t` from its full conditional.
+
+    Model: :math:`y_r = \dots + z_r u_{l(r)} + e_r`, :math:`e_r \sim N(0, R)` (t traits, a
+    record observed in all traits or none, weight :math:`w_r \in \{0, 1\}`), and
+    :math:`\mathrm{vec}(U') \sim N(0, P^{-1} \otimes G)` with sparse precision P among levels.
+    With :math:`\tilde e_r = e_r + z_r u_i` (level i's own effect added back),
+
+    .. math:: u_i \mid \cdot \sim N(Q^{-1} b, Q^{-1}),\quad
+              Q = \Big(\sum_r w_r z_r^2\Big) R^{-1} + P_{ii} G^{-1},\quad
+              b = R^{-1}\sum_r w_r z_r \tilde e_r - G^{-1}\sum_{k \ne i} P_{ik} u_k.
+
+    ``u``: (levels x t); ``resid``, ``weights``: (records x t); ``residual_precision`` =
+    :math:`R^{-1}`, ``effect_precision`` = :math:`G^{-1}`. Modifies ``u`` and ``resid``.
+    """
+    q, t = u.shape
+    e_sum = np.zeros(t)
+    off = np.zeros(t)
+    for i in range(q):
+        zz = 0.0
+        e_sum[:] = 0.0
+        for k in range(rec_ptr[i], rec_ptr[i + 1]):
+            r = rec_idx[k]
+            w = weights[r, 0]
+            z = rec_z[k]
+            zz += w * z * z
+            for a in range(t):
+                e_sum[a] += w * z * resid[r, a]
+        diag = 0.0
+        off[:] = 0.0
+        for k in range(prec_ptr[i], prec_ptr[i + 1]):
+            j = prec_idx[k]
+            if j == i:
+                diag += prec_val[k]
+            else:
+                for a in range(t):
+                    off[a] += prec_val[k] * u[j, a]
+        for a in range(t):
+            e_sum[a] += zz * u[i, a]  # add the level's own effect back: sum w z (e + z u_i)
+        precision = zz * residual_precision + diag * effect_precision
+        rhs = residual_precision @ e_sum - effect_precision @ off
+        chol = np.linalg.cholesky(precision)
+        # mean = Q^-1 rhs; noise = L^-T z has covariance Q^-1 (Q = L L').
+        half = np.linalg.solve(chol, rhs)
+        new = np.linalg.solve(chol.T, half + rng.standard_normal(t))
+        for k in range(rec_ptr[i], rec_ptr[i + 1]):
+            r = rec_idx[k]
+            z = rec_z[k]
+            for a in range(t):
+                resid[r, a] -= z * (new[a] - u[i, a])
+        for a in range(t):
+            u[i, a] = new[a]
+
+
+@kernel
+def quadratic_form_matrix(u, prec_ptr, prec_idx, prec_val):
+    """U' P U (t x t) for effects U (levels x t) and a CSR precision P."""
+    q, t = u.shape
+    out = np.zeros((t, t))
+    row = np.zeros(t)
+    for i in range(q):
+        row[:] = 0.0
+        for k in range(prec_ptr[i], prec_ptr[i + 1]):
+            for a in range(t):
+                row[a] += prec_val[k] * u[prec_idx[k], a]
+        for a in range(t):
+            for b in range(t):
+                out[a, b] += u[i, a] * row[b]
+    return out

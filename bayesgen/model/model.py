@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import pandas as pd
 
@@ -12,6 +10,9 @@ from ..priors.defaults import DEFAULT_R2
 from ..terms.base import BindContext, Term, Variable
 from ..terms.residual import Residual
 
+#: Location samplers a model can use; see ``Model`` and ``bayesgen.sampler.blocks``.
+SAMPLERS = ("auto", "single-site", "joint", "collapsed")
+
 
 class Model:
     r"""y = (sum of terms) + e, fitted by Gibbs sampling.
@@ -19,81 +20,107 @@ class Model:
     Parameters
     ----------
     data : pandas.DataFrame
-        One row per record. Rows whose phenotype is NaN are kept: they inform no
-        parameter, and their predictions are returned in the InferenceData.
-    y : str
-        The phenotype column (numeric; NaN = missing, +-inf is an error).
+        One row per record, labelled by its index (a flat index; a MultiIndex is an error).
+        Rows whose phenotype is NaN are kept: they inform no parameter, and their
+        predictions are returned in the InferenceData.
+    y : str or list of str
+        The phenotype column (numeric; NaN = missing, +-inf is an error), or several for a
+        multi-trait model (t x t covariances; each record complete or entirely missing).
     terms : list of Term
-        E.g. ``[Fixed(["sex"]), Random("byear"), Animal("animal", ped)]``. Terms are
-        copied before they are bound, so one term object can serve several models.
-    sigma2_e : ScaledInvChi2, float or None
+        E.g. ``[Fixed(["sex"]), Random("byear"), Animal("animal", ped)]``. Terms and their
+        priors are copied before they are bound, so one term object can serve several
+        models and is never modified.
+    sigma2_e : VariancePrior, float or None
         Prior on the residual variance (float: fixed; None: default).
+    sampler : {"auto", "single-site", "joint", "collapsed"}
+        How fixed, iid and pedigree effects are drawn (marker effects are always swept):
+        "single-site" draws them one level at a time with residual updates (plus the
+        rescaling move), "joint" all at once from the mixed-model equations by sparse
+        Cholesky, "collapsed" first the variance components with the locations integrated
+        out, then the locations jointly. "auto" picks per model (see ``bayesgen.sampler.blocks``).
 
     Notes
     -----
     Default priors split Var(y) as BGLR does: half to the residual, half shared equally
     between the terms that have a variance (``bayesgen.priors.defaults``).
     ``h2`` is recorded when a term is genetic: the genetic variances over the sum of all
-    variance components, per draw.
+    variance components, per draw (per trait with several traits).
     """
 
-    def __init__(self, data: pd.DataFrame, y: str, terms, sigma2_e=None):
+    def __init__(self, data: pd.DataFrame, y, terms, sigma2_e=None, sampler: str = "auto"):
         if not isinstance(data, pd.DataFrame):
             raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
         if len(data) == 0:
             raise ValueError("data is empty: no records.")
-        require_columns(data, [y], "data")
-        values = pd.to_numeric(data[y], errors="coerce")
-        not_numeric = data.index[values.isna() & data[y].notna()]
-        if len(not_numeric):
-            raise ValueError(f"Phenotype column {y!r} has non-numeric values in rows {preview(list(not_numeric))}.")
-        values = values.to_numpy(dtype=np.float64)
-        infinite = np.isinf(values)
-        if infinite.any():
+        if isinstance(data.index, pd.MultiIndex):
             raise ValueError(
-                f"Phenotype column {y!r} has non-finite values in rows {preview(list(data.index[infinite]))} "
-                "(use NaN for missing)."
+                "data has a MultiIndex; records need one label each. Use data.reset_index() (or set a "
+                "single-level index) first."
             )
+        traits = [y] if isinstance(y, str) else y
+        if not isinstance(traits, (list, tuple)) or not traits or not all(isinstance(v, str) for v in traits):
+            raise TypeError(f"y must be a column name or a list of column names, got {y!r}.")
+        check_duplicates(list(traits), "trait columns in y")
+        require_columns(data, traits, "data")
+        values = np.column_stack([_phenotype(data, name) for name in traits])
         observed = ~np.isnan(values)
-        if observed.sum() < 2:
-            raise ValueError(f"Phenotype column {y!r} has fewer than 2 observed values.")
-        phenotypic_variance = float(np.var(values[observed], ddof=1))
-        if phenotypic_variance == 0:
-            raise ValueError(f"Phenotype column {y!r} has no variation.")
+        phenotypic_variance = np.empty(len(traits))
+        for k, name in enumerate(traits):
+            if observed[:, k].sum() < 2:
+                raise ValueError(f"Phenotype column {name!r} has fewer than 2 observed values.")
+            phenotypic_variance[k] = float(np.var(values[observed[:, k], k], ddof=1))
+            if phenotypic_variance[k] == 0:
+                raise ValueError(f"Phenotype column {name!r} has no variation.")
         check_duplicates([str(i) for i in data.index], "row labels in data (record ids)")
+        if sampler not in SAMPLERS:
+            raise ValueError(f"sampler must be one of {', '.join(map(repr, SAMPLERS))}, got {sampler!r}.")
 
-        terms = [copy.copy(t) for t in terms]
+        if isinstance(terms, Term) or not isinstance(terms, (list, tuple)):
+            raise TypeError(f"terms must be a list of bayesgen terms, got {type(terms).__name__}"
+                            + (" (wrap a single term in a list: [term])." if isinstance(terms, Term) else "."))
         for t in terms:
             if not isinstance(t, Term):
                 raise TypeError(f"Model terms must be bayesgen terms, got {t!r}.")
+        terms = [t.copy_for_binding() for t in terms]
         check_duplicates([t.name for t in terms], "term names")
         n_variance = sum(t.has_variance for t in terms)
         share = phenotypic_variance * DEFAULT_R2 / max(n_variance, 1)
-        context = BindContext(data, observed, phenotypic_variance, share)
+        context = BindContext(data, observed, phenotypic_variance, share, traits=list(traits))
         for t in terms:
             t.bind(context)
         residual = Residual(sigma2_e)
-        residual.bind(context, share=phenotypic_variance * (1 - DEFAULT_R2))
+        residual.bind(context, share=phenotypic_variance * (1 - DEFAULT_R2), y=values)
 
         self.data = data
-        self.y_name = y
-        self.y = values
-        self.observed = observed
+        self.traits = list(traits)
+        self.y_name = traits[0] if len(traits) == 1 else list(traits)
+        self.y = values[:, 0] if len(traits) == 1 else values
+        self.observed = observed[:, 0] if len(traits) == 1 else observed
+        self._observed_matrix = observed
         self.terms: list[Term] = terms + [residual]
         self.residual = residual
-        # The working phenotype: 0 for missing records, so that resid = -mu there.
-        self._y_work = np.where(observed, values, 0.0)
+        self.sampler = sampler
         self._genetic = [t for t in terms if t.genetic]
         self._variance_terms = [t for t in terms if t.has_variance]
+        from ..sampler.blocks import build_blocks
+
+        self.blocks = build_blocks(self, sampler)
         self._check_variable_names()
+        self.last_run = None
+
+    @property
+    def n_traits(self) -> int:
+        return len(self.traits)
 
     # ------------------------------------------------------------------ description
     def __repr__(self) -> str:
         parts = " + ".join(type(t).__name__ + f"({t.name})" for t in self.terms[:-1])
-        return f"Model({self.y_name} ~ {parts} + e; {self.observed.sum()} records observed of {self.y.size})"
+        n_obs = int(self._observed_matrix.any(axis=1).sum())
+        return f"Model({self.y_name} ~ {parts} + e; {n_obs} records observed of {len(self.data)})"
 
     def describe(self) -> dict:
-        return {"y": self.y_name, "terms": [t.describe() for t in self.terms]}
+        return {"y": self.y_name, "terms": [t.describe() for t in self.terms],
+                "sampler": [b.describe() for b in self.blocks]}
 
     def term(self, kind: type) -> Term:
         """The first term of the given class (e.g. ``model.term(Markers)``)."""
@@ -106,7 +133,12 @@ class Model:
     def variables(self) -> list[Variable]:
         out = [v for t in self.terms for v in t.variables()]
         if self._genetic:
-            out.append(Variable("h2"))
+            if self.n_traits == 1:
+                out.append(Variable("h2"))
+            else:
+                out.append(Variable("h2", ("trait",), {"trait": self.traits}))
+        out += [v for b in self.blocks for v in b.info_variables()]
+        out.append(Variable("seconds", group="sample_stats"))
         return out
 
     def _check_variable_names(self) -> None:
@@ -119,36 +151,17 @@ class Model:
                     raise ValueError(f"Dimension {d!r} is used by two terms with different coordinates.")
                 dims[d] = v.coords[d]
 
-    # ------------------------------------------------------------------ sampler hooks
-    def init_states(self, rng: np.random.Generator) -> list[dict]:
-        return [t.init_state(rng) for t in self.terms]
-
-    def sigma2_e(self, states) -> float:
-        return states[-1]["sigma2_e"][0]
-
-    def residual_from_scratch(self, states) -> np.ndarray:
-        """e = y - sum of every term's fitted values (resets accumulated rounding)."""
-        resid = self._y_work.copy()
-        for t, s in zip(self.terms, states):
-            resid -= t.fitted(s)
-        return resid
-
-    def record(self, states, resid) -> dict:
-        """Values of all variables, keyed by (group, name)."""
-        out = {}
-        for t, s in zip(self.terms, states):
-            for key, value in t.record(s, resid).items():
-                out[key if isinstance(key, tuple) else ("posterior", key)] = value
-        if self._genetic:
-            genetic = sum(t.variance(s) for t, s in zip(self.terms, states) if t.genetic)
-            total = sum(t.variance(s) for t, s in zip(self.terms, states) if t.has_variance)
-            out[("posterior", "h2")] = genetic / (total + self.sigma2_e(states))
-        return out
+    def heritability(self, states):
+        """Genetic over total variance, from each term's variance in ``states`` (per trait)."""
+        genetic = sum(np.diag(t.variance(s)) for t, s in zip(self.terms, states) if t.genetic)
+        total = sum(np.diag(t.variance(s)) for t, s in zip(self.terms, states) if t.variance(s) is not None)
+        h2 = genetic / total
+        return float(h2[0]) if self.n_traits == 1 else h2
 
     # ------------------------------------------------------------------ user API
     def sample(
         self, draws: int = 1000, burn: int = 500, thin: int = 1, chains: int = 4, seed=None,
-        progress: bool = True, store: str = "full", cores: int | None = None,
+        progress: bool = True, store: str = "full", cores: int | None = None, resume: bool = False,
     ):
         """Run the Gibbs sampler and return an ``arviz.InferenceData``.
 
@@ -173,14 +186,27 @@ class Model:
             mean and sd (group ``posterior_summary``) and skips the log-likelihood.
         cores : int or None
             Threads running chains at once (default: all cores, at most ``chains``).
+        resume : bool
+            Continue the chains of this model's previous ``sample()`` call exactly where
+            they stopped (same states and generators; ``burn``, ``chains`` and ``seed`` are
+            ignored): two calls of n and m draws give the draws of one call of n + m.
 
-        Interrupting (Ctrl-C) returns the draws made so far in every chain.
+        Interrupting (Ctrl-C) returns the draws made so far: chains that started are kept,
+        trimmed to a common length (``attrs["interrupted"] = 1``); chains that never
+        started are dropped with a warning. The last states of every chain are kept in
+        ``model.last_run`` (for ``resume``).
         """
         from ..output.inference_data import to_inference_data
         from ..sampler.driver import run_chains
 
+        initial = None
+        if resume:
+            if self.last_run is None:
+                raise ValueError("resume=True needs an earlier sample() call of this model to continue.")
+            initial = self.last_run.final
         result = run_chains(self, draws=draws, burn=burn, thin=thin, chains=chains, seed=seed,
-                            progress=progress, store=store, cores=cores)
+                            progress=progress, store=store, cores=cores, initial=initial)
+        self.last_run = result
         return to_inference_data(self, result)
 
     def predict(self, idata, genotypes=None, ids=None, prob: float = 0.95):
@@ -196,3 +222,26 @@ class Model:
         if genotypes is not None:
             return predict_genomic_values(self, idata, genotypes, prob=prob)
         return predict_breeding_values(self, idata, ids=ids, prob=prob)
+
+
+def _phenotype(data: pd.DataFrame, name: str) -> np.ndarray:
+    """A phenotype column as float64 with NaN for missing; errors name the rows at fault."""
+    column = data[name]
+    if pd.api.types.is_complex_dtype(column):
+        raise TypeError(f"Phenotype column {name!r} is complex-valued; phenotypes must be real numbers.")
+    if pd.api.types.is_bool_dtype(column):
+        raise TypeError(f"Phenotype column {name!r} is boolean; threshold (binary) traits are not supported yet.")
+    values = pd.to_numeric(column, errors="coerce")
+    not_numeric = data.index[values.isna() & column.notna()]
+    if len(not_numeric):
+        raise ValueError(f"Phenotype column {name!r} has non-numeric values in rows {preview(list(not_numeric))}.")
+    if pd.api.types.is_complex_dtype(values):
+        raise TypeError(f"Phenotype column {name!r} has complex values; phenotypes must be real numbers.")
+    values = values.to_numpy(dtype=np.float64)
+    infinite = np.isinf(values)
+    if infinite.any():
+        raise ValueError(
+            f"Phenotype column {name!r} has non-finite values in rows {preview(list(data.index[infinite]))} "
+            "(use NaN for missing)."
+        )
+    return values

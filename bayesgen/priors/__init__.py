@@ -1,8 +1,14 @@
-"""Priors: on variance components, on the scale of marker variances, and on marker effects."""
+"""Priors: on variance components (the VariancePrior protocol) and on marker effects (MarkerPrior)."""
 
+from .base import VariancePrior
 from .bayes_a import BayesAPrior
 from .defaults import default_variance_prior
 from .gamma import Gamma
+from .inverse_wishart import InverseWishart
+from .marker_prior import MarkerPrior
 from .scaled_inv_chi2 import FixedVariance, ScaledInvChi2, as_variance_prior
 
-__all__ = ["BayesAPrior", "FixedVariance", "Gamma", "ScaledInvChi2", "as_variance_prior", "default_variance_prior"]
+__all__ = [
+    "BayesAPrior", "FixedVariance", "Gamma", "InverseWishart", "MarkerPrior", "ScaledInvChi2", "VariancePrior",
+    "as_variance_prior", "default_variance_prior",
+]

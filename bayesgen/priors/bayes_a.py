@@ -7,9 +7,10 @@ import numpy as np
 from .._validation import check_positive_finite
 from ..variable import Variable
 from .gamma import Gamma
+from .marker_prior import MarkerPrior
 
 
-class BayesAPrior:
+class BayesAPrior(MarkerPrior):
     r"""BayesA: :math:`\alpha_j \sim N(0, \sigma^2_j)`, :math:`\sigma^2_j \sim \text{Scale-inv-}\chi^2(\nu, S^2)`.
 
     Marginally each effect is a scaled t with :math:`\nu` degrees of freedom.
@@ -41,13 +42,12 @@ class BayesAPrior:
         else:
             self.scale_prior = None
             self.scale = check_positive_finite(scale, "BayesA scale")
-        self._default_scale_prior = scale is None
+        self._start_scale = self.scale
 
-    # ------------------------------------------------------------ binding to data
-    def set_default_scale(self, mode_sigma2_j: float) -> None:
-        """Fill in the default scale so that the prior mode of each sigma2_j is ``mode_sigma2_j``."""
-        default = mode_sigma2_j * (self.df + 2.0) / self.df
-        if self._default_scale_prior:
+    def bind(self, default_variance: float) -> None:
+        """Fill in the default scale so that the prior mode of each sigma2_j is ``default_variance``."""
+        default = default_variance * (self.df + 2.0) / self.df
+        if self.scale is None and self.scale_prior is None:
             self.scale_prior = Gamma.with_mode(default, shape=1.1)
         self._start_scale = self.scale if self.scale is not None else default
 
@@ -55,7 +55,6 @@ class BayesAPrior:
     def samples_scale(self) -> bool:
         return self.scale_prior is not None
 
-    # ------------------------------------------------------------ sampling
     def variables(self) -> list[Variable]:
         return [Variable("scale")] if self.samples_scale else []
 
@@ -73,6 +72,13 @@ class BayesAPrior:
             shape = self.scale_prior.shape + 0.5 * alpha.size * nu
             rate = self.scale_prior.rate + 0.5 * nu * np.sum(1.0 / state["var_alpha"])
             state["scale"][0] = rng.gamma(shape, 1.0 / rate)
+
+    def draw_prior(self, rng: np.random.Generator, state: dict) -> np.ndarray:
+        if self.samples_scale:
+            state["scale"][0] = self.scale_prior.draw_prior(rng)
+        p = state["var_alpha"].size
+        state["var_alpha"][:] = self.df * state["scale"][0] / rng.chisquare(self.df, size=p)
+        return rng.standard_normal(p) * np.sqrt(state["var_alpha"])
 
     def record(self, state: dict) -> dict:
         return {"scale": state["scale"][0]} if self.samples_scale else {}

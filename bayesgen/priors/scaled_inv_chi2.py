@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_positive_finite
+from .base import VariancePrior
 
 
-class ScaledInvChi2:
+class ScaledInvChi2(VariancePrior):
     r"""Scaled-inverse-:math:`\chi^2` prior, :math:`\sigma^2 \sim \text{Scale-inv-}\chi^2(\nu, S^2)`.
 
     Density: :math:`p(\sigma^2) \propto (\sigma^2)^{-(\nu/2 + 1)} \exp(-\nu S^2 / (2\sigma^2))`,
@@ -21,8 +22,14 @@ class ScaledInvChi2:
     df : float, ``>= 0``
         Degrees of freedom :math:`\nu`.
     scale : float, ``>= 0``
-        Scale :math:`S^2`, in the units of the variance. ``df = scale = 0`` gives the
-        improper prior :math:`p(\sigma^2) \propto 1/\sigma^2`.
+        Scale :math:`S^2`, in the units of the variance.
+
+    Improper choices: :math:`\nu S^2 = 0` (``df = 0`` or ``scale = 0``) gives
+    :math:`p(\sigma^2) \propto (\sigma^2)^{-(\nu/2+1)}`, e.g. :math:`1/\sigma^2` for ``df = 0``.
+    That is allowed for the residual variance (the posterior is proper when there are more
+    observed records than fixed effects), but for a random-effect variance the posterior is
+    improper (Hobert & Casella 1996): the chain can collapse to 0, most visibly with few
+    levels. Models warn when a random term gets such a prior.
 
     Conjugate update: given :math:`m` effects with sum of squares :math:`SS` (weighted by
     the inverse of their prior correlation), :math:`\sigma^2 \mid \cdot \sim
@@ -30,6 +37,7 @@ class ScaledInvChi2:
     """
 
     sampled = True
+    dim = 1
 
     def __init__(self, df: float, scale: float):
         self.df = check_positive_finite(df, "ScaledInvChi2 df", allow_zero=True)
@@ -39,28 +47,38 @@ class ScaledInvChi2:
     def is_proper(self) -> bool:
         return self.df > 0 and self.scale > 0
 
+    @property
+    def improper_at_zero(self) -> bool:
+        return self.df * self.scale == 0
+
     def mean(self) -> float:
         return self.df * self.scale / (self.df - 2) if self.df > 2 else np.inf
 
     def mode(self) -> float:
         return self.df * self.scale / (self.df + 2)
 
-    def initial_value(self, fallback: float) -> float:
-        """A starting value: the prior mode when the prior is proper, else ``fallback``."""
-        return self.mode() if self.is_proper else fallback
+    def initial_value(self, fallback) -> np.ndarray:
+        """The prior mode when the prior is proper, else ``fallback`` (1 x 1)."""
+        value = self.mode() if self.is_proper else float(np.asarray(fallback).reshape(-1)[0])
+        return np.array([[value]])
 
-    def draw_prior(self, rng: np.random.Generator, size=None):
-        """Draws from the prior (requires a proper prior)."""
+    def draw_prior(self, rng: np.random.Generator) -> np.ndarray:
         if not self.is_proper:
-            raise ValueError("Cannot draw from an improper ScaledInvChi2 prior (df or scale is 0).")
-        return self.df * self.scale / rng.chisquare(self.df, size=size)
+            raise ValueError(f"Cannot draw from the improper prior {self!r}.")
+        return np.array([[self.df * self.scale / rng.chisquare(self.df)]])
 
-    def draw_posterior(self, rng: np.random.Generator, sum_squares: float, count: int) -> float:
-        """One draw of the variance given ``count`` effects with sum of squares ``sum_squares``."""
+    def draw_posterior(self, rng: np.random.Generator, sum_squares, count: int) -> np.ndarray:
         df = self.df + count
         if df <= 0:
             raise ValueError("Posterior degrees of freedom must be positive.")
-        return (self.df * self.scale + sum_squares) / rng.chisquare(df)
+        ss = float(np.asarray(sum_squares).reshape(-1)[0])
+        return np.array([[(self.df * self.scale + ss) / rng.chisquare(df)]])
+
+    def log_density(self, value) -> float:
+        sigma2 = float(np.asarray(value).reshape(-1)[0])
+        if sigma2 <= 0:
+            return -np.inf
+        return -(0.5 * self.df + 1.0) * np.log(sigma2) - 0.5 * self.df * self.scale / sigma2
 
     def to_dict(self) -> dict:
         return {"family": "ScaledInvChi2", "df": self.df, "scale": self.scale}
@@ -69,42 +87,69 @@ class ScaledInvChi2:
         return f"ScaledInvChi2(df={self.df:g}, scale={self.scale:g})"
 
 
-class FixedVariance:
-    """A variance held at a known value (not sampled). Passing a float as a prior makes one."""
+class FixedVariance(VariancePrior):
+    """A variance (or a t x t covariance matrix) held at a known value, never sampled.
+
+    Passing a number where a prior is expected makes one.
+    """
 
     sampled = False
 
-    def __init__(self, value: float):
-        self.value = check_positive_finite(value, "A fixed variance")
+    def __init__(self, value):
+        matrix = np.atleast_2d(np.asarray(value, dtype=np.float64)) if not np.isscalar(value) else None
+        if matrix is None or matrix.size == 1:
+            self.value = np.array([[check_positive_finite(value if matrix is None else matrix.item(),
+                                                          "A fixed variance")]])
+        else:
+            if matrix.shape[0] != matrix.shape[1] or not np.allclose(matrix, matrix.T) or not np.isfinite(matrix).all():
+                raise ValueError(f"A fixed covariance must be a finite symmetric square matrix, got {matrix!r}.")
+            if np.linalg.eigvalsh(matrix).min() <= 0:
+                raise ValueError("A fixed covariance must be positive definite.")
+            self.value = matrix
+        self.dim = self.value.shape[0]
 
-    def initial_value(self, fallback: float) -> float:
-        return self.value
+    def initial_value(self, fallback) -> np.ndarray:
+        return self.value.copy()
 
-    def draw_posterior(self, rng, sum_squares: float, count: int) -> float:
-        return self.value
+    def draw_prior(self, rng) -> np.ndarray:
+        return self.value.copy()
+
+    def draw_posterior(self, rng, sum_squares, count: int) -> np.ndarray:
+        return self.value.copy()
+
+    def log_density(self, value) -> float:
+        return 0.0
 
     def to_dict(self) -> dict:
-        return {"family": "Fixed", "value": self.value}
+        v = self.value
+        return {"family": "Fixed", "value": float(v[0, 0]) if v.size == 1 else v.tolist()}
 
     def __repr__(self) -> str:
-        return f"FixedVariance({self.value:g})"
+        v = self.value
+        return f"FixedVariance({v[0, 0]:g})" if v.size == 1 else f"FixedVariance({v.tolist()})"
 
 
-def as_variance_prior(prior, default: ScaledInvChi2, name: str):
+def as_variance_prior(prior, default: VariancePrior, name: str) -> VariancePrior:
     """Turn what a user passed for a variance into a prior object.
 
-    ``None`` gives ``default``; a number fixes the variance; a ``ScaledInvChi2`` or
-    ``FixedVariance`` is used as it is. Anything else is an error naming ``name``.
+    ``None`` gives ``default``; a number (or a matrix) fixes the variance; a
+    ``VariancePrior`` is used as it is. Anything else is an error naming ``name``.
     """
     if prior is None:
         return default
-    if isinstance(prior, (ScaledInvChi2, FixedVariance)):
+    if isinstance(prior, VariancePrior):
         return prior
-    if isinstance(prior, (int, float, np.integer, np.floating)) and not isinstance(prior, bool):
+    if isinstance(prior, (int, float, np.integer, np.floating)) and not isinstance(prior, (bool, np.bool_)):
         try:
             return FixedVariance(prior)
         except ValueError as err:
             raise ValueError(f"Invalid fixed value for {name}: {err}") from None
+    if isinstance(prior, (list, np.ndarray)):
+        try:
+            return FixedVariance(prior)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"Invalid fixed value for {name}: {err}") from None
     raise TypeError(
-        f"Prior for {name} must be a ScaledInvChi2, a positive number (fixed variance) or None, got {prior!r}."
+        f"Prior for {name} must be a ScaledInvChi2, InverseWishart, a positive number (fixed variance) "
+        f"or None, got {prior!r}."
     )

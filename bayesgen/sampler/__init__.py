@@ -1,5 +1,6 @@
-"""The Gibbs sampler driver and its draw storage."""
+"""The Gibbs sampler: the step interface, update blocks, the driver and draw storage."""
 
 from .driver import SamplerResult, run_chains
+from .gibbs import ChainState, Gibbs
 
-__all__ = ["SamplerResult", "run_chains"]
+__all__ = ["ChainState", "Gibbs", "SamplerResult", "run_chains"]

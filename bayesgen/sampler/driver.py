@@ -1,7 +1,7 @@
 """The Gibbs driver: seeds, chains in parallel threads, burn-in, thinning, progress, interrupt.
 
-The driver knows nothing about the model's terms beyond the protocol in
-``bayesgen.terms.base``: each iteration calls every term's ``step`` in turn.
+The driver knows nothing about the model's terms: it runs the step interface of
+``bayesgen.sampler.gibbs`` and stores what ``record`` returns.
 """
 
 from __future__ import annotations
@@ -9,67 +9,85 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import warnings
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 import numpy as np
 
+from .gibbs import ChainState, Gibbs
 from .storage import ChainStorage
 
 log = logging.getLogger(__name__)
 
-#: Iterations between recomputations of the residual from scratch (stops rounding drift).
-RESIDUAL_REFRESH = 100
-
 
 @dataclass
 class SamplerResult:
-    chains: list  # ChainStorage per chain
+    chains: list  # ChainStorage per kept chain
     n_draws: int  # draws kept per chain (all chains trimmed to the same number)
     seed_entropy: int
     draws: int
     burn: int
     thin: int
     interrupted: bool
+    #: Per chain (all chains, kept or not): (ChainState, np.random.Generator) where it stopped.
+    final: list
+    chain_ids: list  # index of each kept chain among all chains
 
 
 def _check_count(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
     return int(value)
 
 
-def run_chain(model, rng, storage: ChainStorage, burn: int, thin: int, draws: int, stop: threading.Event,
-              progress_counts: list, chain: int) -> None:
-    """Run one chain, writing kept draws into ``storage``; returns early when ``stop`` is set."""
-    states = model.init_states(rng)
-    resid = model.residual_from_scratch(states)
+def run_chain(gibbs: Gibbs, rng, chain: ChainState, storage: ChainStorage, burn: int, thin: int, draws: int,
+              stop: threading.Event, progress_counts: list, index: int) -> None:
+    """Run one chain from ``chain`` (updated in place), writing kept draws into ``storage``.
+
+    Returns early, with whole iterations only, when ``stop`` is set.
+    """
     total = burn + draws * thin
     for it in range(total):
         if stop.is_set():
             return
-        for term, state in zip(model.terms, states):
-            term.step(rng, state, resid, model.sigma2_e(states))
-        if (it + 1) % RESIDUAL_REFRESH == 0:
-            resid[:] = model.residual_from_scratch(states)
+        started = time.perf_counter()
+        info = gibbs.step(rng, chain, tuning=it < burn)
         if it >= burn and (it - burn) % thin == thin - 1:
-            storage.write(model.record(states, resid))
-        progress_counts[chain] = it + 1
+            values = gibbs.record(chain)
+            for key, value in info.items():
+                values[("sample_stats", key)] = value
+            values[("sample_stats", "seconds")] = time.perf_counter() - started
+            storage.write(values)
+        progress_counts[index] = it + 1
 
 
 def run_chains(model, draws=1000, burn=500, thin=1, chains=4, seed=None, progress=True, store="full",
-               cores=None) -> SamplerResult:
-    """Run ``chains`` chains (in threads; kernels release the GIL) and collect their draws."""
+               cores=None, initial=None) -> SamplerResult:
+    """Run ``chains`` chains (in threads; kernels release the GIL) and collect their draws.
+
+    ``initial``: the ``final`` list of an earlier result of the same model, to continue
+    those chains exactly (their states and generators; no burn-in).
+    """
     draws = _check_count(draws, "draws", 1)
     burn = _check_count(burn, "burn", 0)
     thin = _check_count(thin, "thin", 1)
     chains = _check_count(chains, "chains", 1)
-    cores = min(chains, os.cpu_count() or 1) if cores is None else _check_count(cores, "cores", 1)
     if seed is not None:
         seed = _check_count(seed, "seed", 0)
-    seed_sequence = np.random.SeedSequence(seed)
-    rngs = [np.random.default_rng(s) for s in seed_sequence.spawn(chains)]
+    gibbs = Gibbs(model)
+    if initial is not None:
+        chains, burn = len(initial), 0
+        rngs = [rng for _, rng in initial]
+        starts = [state for state, _ in initial]
+        seed_entropy = model.last_run.seed_entropy if model.last_run is not None else None
+    else:
+        seed_sequence = np.random.SeedSequence(seed)
+        seed_entropy = seed_sequence.entropy
+        rngs = [np.random.default_rng(s) for s in seed_sequence.spawn(chains)]
+        starts = [gibbs.init(rng) for rng in rngs]
+    cores = min(chains, os.cpu_count() or 1) if cores is None else _check_count(cores, "cores", 1)
     variables = model.variables()
     storages = [ChainStorage(variables, draws, store) for _ in range(chains)]
     stop = threading.Event()
@@ -79,7 +97,7 @@ def run_chains(model, draws=1000, burn=500, thin=1, chains=4, seed=None, progres
     bar = _progress_bar(total, progress)
     with ThreadPoolExecutor(max_workers=cores, thread_name_prefix="bayesgen-chain") as pool:
         futures = [
-            pool.submit(run_chain, model, rngs[c], storages[c], burn, thin, draws, stop, counts, c)
+            pool.submit(run_chain, gibbs, rngs[c], starts[c], storages[c], burn, thin, draws, stop, counts, c)
             for c in range(chains)
         ]
         try:
@@ -102,13 +120,23 @@ def run_chains(model, draws=1000, burn=500, thin=1, chains=4, seed=None, progres
     for f in futures:
         if f.exception() is not None:
             raise f.exception()
-    kept = min(s.n for s in storages)
+    final = list(zip(starts, rngs))
+    kept_chains = list(range(chains))
     if interrupted:
-        if kept == 0:
+        # Chains still queued when Ctrl-C came never started: drop them, keep the others.
+        kept_chains = [c for c in range(chains) if storages[c].n > 0]
+        if not kept_chains:
             raise KeyboardInterrupt("Sampling interrupted before any draw was kept.")
-        warnings.warn(f"Sampling interrupted: returning the first {kept} draws of each chain.", UserWarning,
-                      stacklevel=3)
-    return SamplerResult(storages, kept, seed_sequence.entropy, draws, burn, thin, interrupted)
+        kept = min(storages[c].n for c in kept_chains)
+        dropped = chains - len(kept_chains)
+        message = f"Sampling interrupted: returning the first {kept} draws of {len(kept_chains)} chain(s)"
+        if dropped:
+            message += f"; {dropped} chain(s) that had not started were dropped"
+        warnings.warn(message + ".", UserWarning, stacklevel=3)
+    else:
+        kept = draws
+    return SamplerResult([storages[c] for c in kept_chains], kept, seed_entropy, draws, burn, thin, interrupted,
+                         final, kept_chains)
 
 
 def _progress_bar(total: int, progress: bool):

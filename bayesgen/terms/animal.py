@@ -14,9 +14,11 @@ class Animal(Random):
 
     :math:`u \sim N(0, \sigma^2_a A)` where A is the numerator relationship matrix. The
     sweep uses :math:`A^{-1}` (built directly by :meth:`Pedigree.ainv`), so every animal
-    of the pedigree gets a breeding value, ancestors without records included. Recorded
-    as ``u`` (dim ``animal``, coords = ``pedigree.ids``) and ``sigma2_a``; counts as
-    genetic in ``h2``. The variance's full conditional is
+    of the pedigree gets a breeding value, ancestors without records included. With the
+    default ``name="animal"`` it is recorded as ``u`` (dim ``animal``, coords = the
+    pedigree's ids) and ``sigma2_a``; another name gives ``<name>``, ``sigma2_<name>`` and
+    dim ``<name>_level`` (so a model can hold two pedigree-type terms). Counts as genetic
+    in ``h2``. The variance's full conditional is
     :math:`\text{Scale-inv-}\chi^2(\nu + q, (\nu S^2 + u'A^{-1}u)/(\nu + q))`.
     """
 
@@ -29,16 +31,20 @@ class Animal(Random):
         self.pedigree = pedigree
 
     @property
+    def _default_names(self) -> bool:
+        return self.name == "animal"
+
+    @property
     def effect_name(self) -> str:
-        return "u"
+        return "u" if self._default_names else self.name
 
     @property
     def variance_name(self) -> str:
-        return "sigma2_a"
+        return "sigma2_a" if self._default_names else f"sigma2_{self.name}"
 
     @property
     def level_dim(self) -> str:
-        return "animal"
+        return "animal" if self._default_names else f"{self.name}_level"
 
     def _levels(self, record_levels: list) -> tuple[list, sp.csr_matrix]:
         known = self.pedigree._index

@@ -1,15 +1,18 @@
 """The term protocol: what every part of the linear predictor provides to the driver.
 
 A model is a list of terms (fixed effects, iid random effects, the animal effect, marker
-effects) plus the residual. The driver knows nothing else about them: it calls
-``init_state``, then ``step`` once per iteration, ``fitted`` to rebuild the residual,
-and ``record`` to store draws whose names, dims and coords ``variables`` declared.
+effects) plus the residual. The driver knows nothing else about them. Per chain it calls
+``init_state``; per iteration ``step(rng, state, ctx) -> info`` (after blackjax's
+``step(rng_key, state) -> (state, info)``: the state's arrays are updated in place and
+``info`` holds per-iteration statistics for the ``sample_stats`` group); ``fitted`` to
+rebuild the residual; ``record`` to store the draws that ``variables`` declared.
 """
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -21,19 +24,51 @@ from ..variable import Variable
 class BindContext:
     """What a term needs to know about the records when it is attached to a model.
 
-    ``frame`` holds one row per record (phenotype missing or not); ``observed`` is the
-    mask of records with a phenotype; ``default_share`` is the prior mode a random
-    term's variance gets by default (see ``bayesgen.priors.defaults``).
+    ``frame`` holds one row per record (phenotypes missing or not); ``observed`` is the
+    (records x traits) mask of observed phenotypes; ``default_share`` the (traits,)
+    variance each random term's default prior is centred on (see
+    ``bayesgen.priors.defaults``).
     """
 
     frame: pd.DataFrame
     observed: np.ndarray
-    phenotypic_variance: float
-    default_share: float
+    phenotypic_variance: np.ndarray
+    default_share: np.ndarray
+    traits: list = field(default_factory=lambda: ["y"])
+
+    @property
+    def n_traits(self) -> int:
+        return self.observed.shape[1]
 
     @property
     def weights(self) -> np.ndarray:
+        """(records x traits) precision weights: 1 for an observed phenotype, 0 for a missing one."""
         return self.observed.astype(np.float64)
+
+
+@dataclass
+class StepContext:
+    """The working quantities shared by the terms of one chain during an iteration.
+
+    ``resid``: (records x traits) residual y - (linear predictor), Fortran-ordered so that
+    ``resid[:, k]`` is contiguous; every term keeps it consistent in place when it changes
+    its effects. ``weights``: (records x traits) precision weights (0 = missing phenotype).
+    ``residual_covariance``: the current t x t residual (co)variance (1 x 1 for one trait),
+    owned and updated by the residual term. ``tuning``: True during burn-in, when adaptive
+    steps may tune their proposals (they must freeze them afterwards). ``iteration``: the
+    number of completed iterations of this chain.
+    """
+
+    resid: np.ndarray
+    weights: np.ndarray
+    residual_covariance: np.ndarray
+    tuning: bool = False
+    iteration: int = 0
+
+    @property
+    def sigma2_e(self) -> float:
+        """The residual variance of a single-trait model."""
+        return float(self.residual_covariance[0, 0])
 
 
 class Term(ABC):
@@ -59,24 +94,35 @@ class Term(ABC):
         """Starting values; random where that helps chains start apart."""
 
     @abstractmethod
-    def step(self, rng: np.random.Generator, state: dict, resid: np.ndarray, sigma2_e: float) -> dict:
-        """One Gibbs update of the term's parameters given the residual.
+    def step(self, rng: np.random.Generator, state: dict, ctx: StepContext) -> dict:
+        """One Gibbs update of the term's parameters given ``ctx.resid``; returns ``info``.
 
-        ``resid`` holds y - (linear predictor) for every record and is kept consistent
-        in place: effects are added back, redrawn, and subtracted.
+        ``ctx.resid`` is kept consistent in place: effects are added back, redrawn, and
+        subtracted.
         """
 
     @abstractmethod
     def fitted(self, state: dict) -> np.ndarray:
-        """The term's contribution to the linear predictor of every record."""
+        """The term's contribution to the linear predictor: (records x traits)."""
 
     @abstractmethod
-    def record(self, state: dict, resid: np.ndarray) -> dict:
+    def record(self, state: dict, ctx: StepContext) -> dict:
         """Values of the declared variables for the current state."""
 
-    def variance(self, state: dict) -> float:
-        """The term's variance component (for ``h2``); 0 for terms without one."""
-        return 0.0
+    def info_variables(self) -> list[Variable]:
+        """Per-iteration statistics this term's ``step`` returns (group ``sample_stats``)."""
+        return []
+
+    def variance(self, state: dict):
+        """The term's variance component, (traits x traits) or None for terms without one (for ``h2``)."""
+        return None
+
+    def draw_prior(self, rng: np.random.Generator, state: dict) -> None:
+        """Replace the parameters in ``state`` by a draw from the prior (joint-distribution tests).
+
+        Needs proper priors. Terms that cannot do it raise ``NotImplementedError``.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot draw its parameters from the prior.")
 
     def describe(self) -> dict:
         """A JSON-able description of the term and its priors, for the InferenceData attrs."""
@@ -85,3 +131,16 @@ class Term(ABC):
     def priors(self) -> dict:
         """Priors keyed by the recorded parameter they apply to (``sigma2_a``, ``alpha``, ...)."""
         return {}
+
+    def copy_for_binding(self) -> "Term":
+        """A copy that the model can bind without touching this object or its priors.
+
+        Priors and options are deep-copied (binding fills in data-dependent defaults);
+        data the term only reads (pedigrees, genotypes, frames, arrays) is shared.
+        """
+        from ..data.genotypes import Genotypes
+        from ..data.pedigree import Pedigree
+
+        shared = (np.ndarray, pd.DataFrame, pd.Series, Pedigree, Genotypes)
+        memo = {id(v): v for v in vars(self).values() if isinstance(v, shared)}
+        return copy.deepcopy(self, memo)

@@ -1,17 +1,17 @@
-"""Fixed effects under a flat prior, drawn jointly."""
+"""Fixed effects (flat or normal prior), drawn jointly."""
 
 from __future__ import annotations
 
 import numpy as np
 import scipy.linalg
 
-from .._validation import preview
+from .._validation import check_positive_finite, preview
 from ..data.design import fixed_design
-from .base import BindContext, Term, Variable
+from .base import BindContext, StepContext, Term, Variable
 
 
 class Fixed(Term):
-    r"""Fixed effects :math:`X\beta` with a flat prior on :math:`\beta`.
+    r"""Fixed effects :math:`X\beta`, flat prior on :math:`\beta` by default.
 
     Parameters
     ----------
@@ -22,21 +22,38 @@ class Fixed(Term):
         Include an intercept.
     matrix, names : array (records x k) and list of str, optional
         A ready design matrix instead of columns.
+    prior_variance : float or None
+        None (default): flat prior. A number :math:`\tau^2` gives the proper prior
+        :math:`\beta \sim N(0, \tau^2 I)` (MCMCglmm's ``B`` prior; needed, e.g., for
+        joint-distribution tests, which draw every parameter from its prior).
+    name : str, default "beta"
+        Recorded as ``<name>`` with dim ``coef``.
 
     Full conditional, drawn as one block: with :math:`\tilde e = e + X\beta` (the
-    residual without the fixed effects) and W the 0/1 weights of observed records,
-    :math:`\beta \mid \cdot \sim N\big((X'WX)^{-1}X'W\tilde e,\; \sigma^2_e (X'WX)^{-1}\big)`.
-    Recorded as ``beta`` with dim ``coef``.
+    residual without the fixed effects), W the 0/1 weights of observed records and
+    :math:`\lambda = \sigma^2_e/\tau^2` (0 for the flat prior),
+    :math:`\beta \mid \cdot \sim N\big((X'WX + \lambda I)^{-1}X'W\tilde e,\; \sigma^2_e (X'WX + \lambda I)^{-1}\big)`.
+    With t traits (complete records, flat prior) the rows of B (k x t) follow the matrix normal
+    :math:`B \mid \cdot \sim MN((X'WX)^{-1}X'W\tilde E,\; (X'WX)^{-1},\; R)`.
     """
 
     has_variance = False
 
-    def __init__(self, columns=(), intercept: bool = True, matrix=None, names=None, name: str = "beta"):
-        self.columns = [columns] if isinstance(columns, str) else list(columns)
-        self.intercept = intercept
+    def __init__(self, columns=(), intercept: bool = True, matrix=None, names=None, name: str = "beta",
+                 prior_variance=None):
+        if isinstance(columns, str):
+            columns = [columns]
+        if not isinstance(columns, (list, tuple)) or not all(isinstance(c, str) for c in columns):
+            raise TypeError(f"Fixed columns must be a list of column names, got {columns!r}.")
+        if not isinstance(intercept, (bool, np.bool_)):
+            raise TypeError(f"Fixed intercept must be True or False, got {intercept!r}.")
+        self.columns = list(columns)
+        self.intercept = bool(intercept)
         self.matrix = matrix
         self.names = names
         self.name = name
+        self.prior_variance = None if prior_variance is None else check_positive_finite(
+            prior_variance, "Fixed prior_variance")
 
     def bind(self, context: BindContext) -> None:
         if self.matrix is not None:
@@ -51,48 +68,88 @@ class Fixed(Term):
             if not np.isfinite(x).all():
                 raise ValueError("Fixed-effect matrix has non-finite values.")
         else:
+            response = [c for c in self.columns if c in context.traits]
+            if response:
+                raise ValueError(f"The response {response[0]!r} cannot also be a fixed-effect column.")
             x, names = fixed_design(context.frame, self.columns, self.intercept)
         if x.shape[1] == 0:
             raise ValueError("The fixed-effect term has no columns (no intercept and no covariates).")
-        xw = x[context.observed]
+        if context.n_traits > 1 and self.prior_variance is not None:
+            raise ValueError("A proper prior on fixed effects is available for one trait only.")
+        observed = context.observed.any(axis=1)
+        xw = x[observed]
         xtx = xw.T @ xw
-        _check_full_rank(xtx, names)
+        if self.prior_variance is None:
+            _check_full_rank(xtx, names)
+        self.n_traits = context.n_traits
+        self.traits = list(context.traits)
         self.x = np.ascontiguousarray(x)
         self.coef_names = names
         self._x_observed = np.ascontiguousarray(xw)
-        # X'WX is small (k x k) and fixed: precompute its inverse and the factor L^-T
-        # (X'WX = L L') that turns standard normals into draws with covariance (X'WX)^-1.
-        chol = scipy.linalg.cholesky(xtx, lower=True)
-        self._noise_factor = scipy.linalg.solve_triangular(chol, np.eye(xtx.shape[0]), lower=True).T
-        self._xtx_inv = self._noise_factor @ self._noise_factor.T
-        self._observed = context.observed
+        self._observed = observed
+        self._set_precision(xtx)
+
+    def _set_precision(self, xtx: np.ndarray) -> None:
+        """Precompute (X'WX + lambda I)^-1 per unit residual variance and its factor L^-T."""
+        k = xtx.shape[0]
+        # With a proper prior lambda = sigma2_e / tau2 changes with sigma2_e; the factor is then
+        # recomputed each step (k is small). With the flat prior it is fixed.
+        self._xtx = xtx
+        if self.prior_variance is None:
+            chol = scipy.linalg.cholesky(xtx, lower=True)
+            self._noise_factor = scipy.linalg.solve_triangular(chol, np.eye(k), lower=True).T
+            self._xtx_inv = self._noise_factor @ self._noise_factor.T
+
+    def _factors(self, sigma2_e: float):
+        if self.prior_variance is None:
+            return self._xtx_inv, self._noise_factor
+        k = self._xtx.shape[0]
+        lhs = self._xtx + (sigma2_e / self.prior_variance) * np.eye(k)
+        chol = scipy.linalg.cholesky(lhs, lower=True)
+        noise = scipy.linalg.solve_triangular(chol, np.eye(k), lower=True).T
+        return noise @ noise.T, noise
 
     def variables(self) -> list[Variable]:
-        return [Variable(self.name, ("coef",), {"coef": self.coef_names})]
+        if self.n_traits == 1:
+            return [Variable(self.name, ("coef",), {"coef": self.coef_names})]
+        return [Variable(self.name, ("coef", "trait"), {"coef": self.coef_names, "trait": self.traits})]
 
     def init_state(self, rng) -> dict:
-        return {"beta": np.zeros(self.x.shape[1])}
+        return {"beta": np.zeros((self.x.shape[1], self.n_traits))}
 
-    def step(self, rng, state, resid, sigma2_e) -> dict:
+    def draw_prior(self, rng, state) -> None:
+        if self.prior_variance is None:
+            raise ValueError(f"Fixed term {self.name!r} has a flat prior: give prior_variance to draw from it.")
+        state["beta"][:] = np.sqrt(self.prior_variance) * rng.standard_normal(state["beta"].shape)
+
+    def step(self, rng, state, ctx: StepContext) -> dict:
         beta = state["beta"]
+        resid = ctx.resid
         partial = resid + self.x @ beta
         rhs = self._x_observed.T @ partial[self._observed]
-        noise = self._noise_factor @ rng.standard_normal(beta.size)
-        beta[:] = self._xtx_inv @ rhs + np.sqrt(sigma2_e) * noise
+        cov = ctx.residual_covariance
+        inverse, noise_factor = self._factors(float(cov[0, 0]))
+        noise = noise_factor @ rng.standard_normal(beta.shape)
+        if self.n_traits == 1:
+            noise *= np.sqrt(cov[0, 0])
+        else:
+            noise = noise @ np.linalg.cholesky(cov).T
+        beta[:] = inverse @ rhs + noise
         resid[:] = partial - self.x @ beta
-        return state
+        return {}
 
     def fitted(self, state) -> np.ndarray:
         return self.x @ state["beta"]
 
-    def record(self, state, resid) -> dict:
-        return {self.name: state["beta"].copy()}
+    def record(self, state, ctx) -> dict:
+        beta = state["beta"]
+        return {self.name: beta[:, 0].copy() if self.n_traits == 1 else beta.copy()}
 
     def priors(self) -> dict:
-        return {self.name: "flat"}
+        return {self.name: "flat" if self.prior_variance is None else {"family": "Normal", "variance": self.prior_variance}}
 
     def describe(self) -> dict:
-        return {"term": "Fixed", "name": self.name, "coef": self.coef_names, "prior": "flat"}
+        return {"term": "Fixed", "name": self.name, "coef": self.coef_names, "prior": self.priors()[self.name]}
 
 
 def _check_full_rank(xtx: np.ndarray, names) -> None:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .._validation import normalize_ids, require_columns
 from ..data.genotypes import Genotypes
-from ..kernels.markers import genetic_values_from_codes, sweep_markers_gaussian, weighted_cross_products
+from ..kernels.markers import genetic_values_from_codes, weighted_cross_products
 from ..priors.bayes_a import BayesAPrior
-from .base import BindContext, Term, Variable
+from ..priors.marker_prior import MarkerPrior
+from .base import BindContext, StepContext, Term, Variable
+
+#: Marker priors a user can pass, for error messages.
+MARKER_PRIORS = ("BayesAPrior",)
 
 
 class Markers(Term):
@@ -19,14 +25,18 @@ class Markers(Term):
     column : str
         Column of the data with each record's individual id (must be in ``genotypes``).
     genotypes : Genotypes
-    prior : marker prior, default ``BayesAPrior()``
-        Updates the per-marker prior variances between sweeps; the sweep itself
-        (``sweep_markers_gaussian``) is the same for every Gaussian prior.
+    prior : MarkerPrior, default ``BayesAPrior()``
+        The prior on the effects; it chooses the sweep kernel and updates its
+        hyperparameters between sweeps (see :class:`bayesgen.priors.MarkerPrior`).
+    name : str, default "markers"
+        With the default name the draws are ``alpha`` (dim ``marker``), ``sigma2_g`` and the
+        prior's own parameters (``scale``, ...); another name gives ``alpha_<name>`` (dim
+        ``<name>_marker``), ``sigma2_<name>`` and ``scale_<name>``, so a model can hold
+        several marker panels.
 
     Genotypes are centred by twice the allele frequency over all genotyped individuals.
-    Recorded: ``alpha`` (dim ``marker``), ``sigma2_g`` = variance of the genomic values
-    :math:`W\alpha` over the records with a phenotype (as BGLR), and the prior's own
-    parameters (``scale`` for BayesA with a sampled scale). Counts as genetic in ``h2``.
+    ``sigma2_g`` is the variance of the genomic values :math:`W\alpha` over the records with
+    a phenotype (as BGLR). Counts as genetic in ``h2``.
     """
 
     genetic = True
@@ -34,63 +44,95 @@ class Markers(Term):
     def __init__(self, column: str, genotypes: Genotypes, prior=None, name: str = "markers"):
         if not isinstance(genotypes, Genotypes):
             raise TypeError(f"genotypes must be a bayesgen.Genotypes, got {type(genotypes).__name__}.")
+        prior = prior if prior is not None else BayesAPrior()
+        if not isinstance(prior, MarkerPrior):
+            raise TypeError(
+                f"Markers prior must be a marker prior ({', '.join(MARKER_PRIORS)}), got {prior!r}; "
+                "variance priors such as ScaledInvChi2 apply to random and animal terms."
+            )
         self.column = column
         self.genotypes = genotypes
-        self.prior = prior if prior is not None else BayesAPrior()
+        self.prior = prior
         self.name = name
 
+    def _name(self, default: str, stem: str) -> str:
+        return default if self.name == "markers" else f"{stem}_{self.name}"
+
+    @property
+    def effect_name(self) -> str:
+        return self._name("alpha", "alpha")
+
+    @property
+    def variance_name(self) -> str:
+        return "sigma2_g" if self.name == "markers" else f"sigma2_{self.name}"
+
+    @property
+    def marker_dim(self) -> str:
+        return "marker" if self.name == "markers" else f"{self.name}_marker"
+
     def bind(self, context: BindContext) -> None:
+        if context.n_traits > 1:
+            raise ValueError("Marker terms are available for one trait only for now.")
         require_columns(context.frame, [self.column], "data")
         ids = normalize_ids(context.frame[self.column].tolist(), f"Column {self.column!r}")
         rows = self.genotypes.index(ids)
         self.codes = np.ascontiguousarray(self.genotypes.codes[:, rows])  # int8, markers x records
         self.lookup = self.genotypes.centred_lookup()
-        self._weights = context.weights
-        self._observed = context.observed
-        sum_x, self.xx = weighted_cross_products(self.codes, self.lookup, self._weights)
-        n_obs = context.observed.sum()
+        weights = context.weights[:, 0]
+        self._observed = context.observed[:, 0]
+        sum_x, self.xx = weighted_cross_products(self.codes, self.lookup, weights)
+        n_obs = self._observed.sum()
         sum_var_x = float(np.sum(self.xx / n_obs - (sum_x / n_obs) ** 2))
+        if sum_var_x <= 0:
+            warnings.warn(
+                f"No phenotyped record of {self.name!r} has an observed genotype that varies: the markers "
+                "cannot explain anything, so sigma2_g and h2 will be 0.", UserWarning, stacklevel=4)
         # BGLR's rule: a priori the markers explain their share of Var(y), spread evenly.
-        self.prior.set_default_scale(context.default_share / max(sum_var_x, 1e-12))
+        self.prior.bind(float(context.default_share[0]) / max(sum_var_x, 1e-12))
 
     @property
     def n_markers(self) -> int:
         return self.codes.shape[0]
 
     def variables(self) -> list[Variable]:
-        markers = {"marker": self.genotypes.markers}
-        return [Variable("alpha", ("marker",), markers, high_dimensional=True), Variable("sigma2_g")] + list(
-            self.prior.variables()
-        )
+        markers = {self.marker_dim: self.genotypes.markers}
+        out = [Variable(self.effect_name, (self.marker_dim,), markers, high_dimensional=True),
+               Variable(self.variance_name)]
+        for v in self.prior.variables():
+            out.append(Variable(self._name(v.name, v.name), v.dims, v.coords, v.high_dimensional, v.group))
+        return out
 
     def init_state(self, rng) -> dict:
-        state = {"alpha": np.zeros(self.n_markers), "genetic_values": np.zeros(self.codes.shape[1])}
+        state = {"alpha": np.zeros(self.n_markers), "genetic_values": np.zeros((self.codes.shape[1], 1))}
         state["prior"] = self.prior.init_state(rng, self.n_markers)
         return state
 
-    def step(self, rng, state, resid, sigma2_e) -> dict:
-        sweep_markers_gaussian(
-            rng, state["alpha"], state["prior"]["var_alpha"], self.codes, self.lookup, self.xx, resid,
-            self._weights, state["genetic_values"], sigma2_e,
-        )
+    def draw_prior(self, rng, state) -> None:
+        state["alpha"][:] = self.prior.draw_prior(rng, state["prior"])
+        self.fitted(state)
+
+    def step(self, rng, state, ctx: StepContext) -> dict:
+        self.prior.sweep(rng, state["alpha"], state["prior"], self.codes, self.lookup, self.xx, ctx.resid[:, 0],
+                         ctx.weights[:, 0], state["genetic_values"][:, 0], ctx.sigma2_e)
         self.prior.update(rng, state["alpha"], state["prior"])
-        return state
+        return {}
 
     def fitted(self, state) -> np.ndarray:
         # Recomputed from scratch (not the running sum), so it also resets rounding drift.
-        state["genetic_values"][:] = genetic_values_from_codes(self.codes, self.lookup, state["alpha"])
+        state["genetic_values"][:, 0] = genetic_values_from_codes(self.codes, self.lookup, state["alpha"])
         return state["genetic_values"].copy()
 
-    def variance(self, state) -> float:
-        return float(np.var(state["genetic_values"][self._observed]))
+    def variance(self, state):
+        return np.array([[np.var(state["genetic_values"][self._observed, 0])]])
 
-    def record(self, state, resid) -> dict:
-        out = {"alpha": state["alpha"].copy(), "sigma2_g": self.variance(state)}
-        out.update(self.prior.record(state["prior"]))
+    def record(self, state, ctx) -> dict:
+        out = {self.effect_name: state["alpha"].copy(), self.variance_name: self.variance(state)[0, 0]}
+        for key, value in self.prior.record(state["prior"]).items():
+            out[self._name(key, key)] = value
         return out
 
     def priors(self) -> dict:
-        return {"alpha": self.prior.to_dict()}
+        return {self.effect_name: self.prior.to_dict()}
 
     def describe(self) -> dict:
         return {

@@ -2,47 +2,60 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 
-from .._validation import normalize_id, preview, require_columns
-from ..kernels.random_effects import quadratic_form, sweep_random_effects
+from .._validation import id_labels, normalize_id, preview, require_columns
+from ..kernels.random_effects import (
+    quadratic_form_matrix,
+    sweep_random_effects,
+    sweep_random_effects_multitrait,
+)
 from ..priors.defaults import default_variance_prior
-from ..priors.scaled_inv_chi2 import ScaledInvChi2, as_variance_prior
-from .base import BindContext, Term, Variable
+from ..priors.inverse_wishart import InverseWishart
+from ..priors.scaled_inv_chi2 import as_variance_prior
+from .base import BindContext, StepContext, Term, Variable
 
 
 class Random(Term):
-    r"""An iid random effect of the levels of a column: :math:`u \sim N(0, \sigma^2_u I)`.
+    r"""A random effect of the levels of a column: :math:`u \sim N(0, \sigma^2_u I)` (iid).
 
     Parameters
     ----------
     column : str
         Column of the data holding each record's level (herd, birth year, mother, ...).
-    variance : ScaledInvChi2, float or None
-        Prior on :math:`\sigma^2_u`; a float fixes it; ``None`` takes the default prior
-        (``bayesgen.priors.defaults``).
+    variance : VariancePrior, float or None
+        Prior on :math:`\sigma^2_u` (t x t covariance G with t traits); a number fixes it;
+        ``None`` takes the default prior (``bayesgen.priors.defaults``).
     name : str, optional
         Defaults to ``column``. Draws are recorded as ``<name>`` (dim ``<name>_level``)
         and ``sigma2_<name>``.
     expand : bool, default True
         After each Gibbs update, rescale (u, sigma2_u) jointly (see ``rescale_move``):
-        it leaves the posterior unchanged and speeds up mixing of the variance.
+        it leaves the posterior unchanged and speeds up mixing of the variance (one trait).
 
-    Effects are drawn one level at a time (``sweep_random_effects``); the variance from
+    Effects are drawn one level at a time (``sweep_random_effects``); the variance from its
+    prior's conjugate update given :math:`u'Pu` and q levels, e.g.
     :math:`\sigma^2_u \mid u \sim \text{Scale-inv-}\chi^2(\nu + q, (\nu S^2 + u'Pu)/(\nu + q))`
-    with P the prior precision (I here) and q the number of levels.
+    with P the prior precision (I here). With t traits, :math:`U` (q x t) has
+    :math:`\mathrm{vec}(U') \sim N(0, P^{-1} \otimes G)` and :math:`G \mid U \sim IW(\nu + q, S + U'PU)`.
     """
 
     genetic = False
 
     def __init__(self, column: str, variance=None, name: str | None = None, expand: bool = True):
+        if not isinstance(column, str):
+            raise TypeError(f"Random column must be a column name (str), got {column!r}.")
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"Random name must be a str, got {name!r}.")
         self.column = column
         self.name = name or column
         self.variance_prior_arg = variance
         self.expand = expand
 
-    # Names of what is recorded; the animal term overrides them.
+    # Names of what is recorded; the animal term overrides them for its default name.
     @property
     def effect_name(self) -> str:
         return self.name
@@ -70,84 +83,168 @@ class Random(Term):
         position = {lv: k for k, lv in enumerate(self.levels)}
         record_index = np.array([position[v] for v in record_levels], dtype=np.int64)
         q = len(self.levels)
+        t = context.n_traits
+        self.n_traits = t
+        self.traits = list(context.traits)
 
         order = np.argsort(record_index, kind="stable")
         self._rec_idx = order.astype(np.int64)
         self._rec_ptr = np.searchsorted(record_index[order], np.arange(q + 1)).astype(np.int64)
         self._rec_z = np.ones(order.size)
-        self._zz = np.bincount(record_index, weights=context.weights, minlength=q).astype(np.float64)
         self._record_index = record_index
-        self._weights = context.weights
         precision = sp.csr_matrix(precision)
         precision.sort_indices()
-        self._prec = (precision.indptr.astype(np.int64), precision.indices.astype(np.int64), precision.data.astype(np.float64))
-        self.prior = as_variance_prior(
-            self.variance_prior_arg, default_variance_prior(context.default_share), self.variance_name
-        )
-        self._start = context.default_share
+        self.precision = precision
+        self._prec = (precision.indptr.astype(np.int64), precision.indices.astype(np.int64),
+                      precision.data.astype(np.float64))
+        share = np.atleast_1d(context.default_share).astype(float)
+        if t == 1:
+            default = default_variance_prior(float(share[0]))
+        else:
+            default = InverseWishart(t + 3.0, np.diag(share) * (2.0 * t + 4.0))
+        self.prior = as_variance_prior(self.variance_prior_arg, default, self.variance_name)
+        self.prior.check_dim(t, self.variance_name)
+        if self.prior.sampled and self.prior.improper_at_zero:
+            warnings.warn(
+                f"The prior {self.prior!r} on {self.variance_name} is not integrable at 0: the posterior of a "
+                f"random-effect variance is then improper and the chain can collapse to 0 ({q} levels). "
+                "Use a proper prior (df > 0 and scale > 0).", UserWarning, stacklevel=4)
+        self._start = np.diag(share)
+
+    @property
+    def n_levels(self) -> int:
+        return len(self.levels)
+
+    def incidence(self) -> sp.csr_matrix:
+        """Z (records x levels), one 1 per record in its level's column."""
+        n = self._record_index.size
+        return sp.csr_matrix((np.ones(n), (np.arange(n), self._record_index)), shape=(n, self.n_levels))
+
+    def coords(self) -> list:
+        return list(id_labels(self.levels))
 
     def variables(self) -> list[Variable]:
+        coords = {self.level_dim: self.coords()}
+        if self.n_traits == 1:
+            return [
+                Variable(self.effect_name, (self.level_dim,), coords, high_dimensional=True),
+                Variable(self.variance_name),
+            ]
+        coords["trait"] = self.traits
+        mat = {"trait_row": self.traits, "trait_col": self.traits}
         return [
-            Variable(self.effect_name, (self.level_dim,), {self.level_dim: self.levels}, high_dimensional=True),
-            Variable(self.variance_name),
+            Variable(self.effect_name, (self.level_dim, "trait"), coords, high_dimensional=True),
+            Variable(self.variance_name, ("trait_row", "trait_col"), mat),
+            Variable(f"rho_{self.name}", ("trait_row", "trait_col"), mat),
         ]
+
+    def info_variables(self) -> list[Variable]:
+        return [Variable(f"rescale_accept_{self.name}", group="sample_stats")] if self._rescales else []
+
+    @property
+    def _rescales(self) -> bool:
+        return self.expand and self.prior.sampled and self.n_traits == 1
 
     def init_state(self, rng) -> dict:
         sigma2 = self.prior.initial_value(self._start)
         if self.prior.sampled:
-            sigma2 *= rng.uniform(0.5, 2.0)
-        return {"u": np.zeros(len(self.levels)), "sigma2": np.array([sigma2])}
+            sigma2 = sigma2 * rng.uniform(0.5, 2.0)
+        return {"u": np.zeros((self.n_levels, self.n_traits), order="F"), "sigma2": sigma2}
 
-    def step(self, rng, state, resid, sigma2_e) -> dict:
-        u, sigma2 = state["u"], state["sigma2"]
-        sweep_random_effects(
-            rng, u, resid, self._weights, self._rec_ptr, self._rec_idx, self._rec_z, self._zz, *self._prec,
-            sigma2_e, sigma2[0],
-        )
-        sigma2[0] = self.prior.draw_posterior(rng, quadratic_form(u, *self._prec), u.size)
-        if self.expand and isinstance(self.prior, ScaledInvChi2):
-            self.rescale_move(rng, state, resid, sigma2_e)
-        return state
+    def draw_prior(self, rng, state) -> None:
+        state["sigma2"][:] = self.prior.draw_prior(rng)
+        t = self.n_traits
+        # u = L_P^-T Z L_G': rows of U have covariance G, levels covariance P^-1.
+        z = rng.standard_normal((self.n_levels, t))
+        chol_p = np.linalg.cholesky(self.precision.toarray())
+        state["u"][:] = np.linalg.solve(chol_p.T, z) @ np.linalg.cholesky(state["sigma2"]).T
 
-    def rescale_move(self, rng, state, resid, sigma2_e) -> None:
+    def step(self, rng, state, ctx: StepContext) -> dict:
+        self.sweep_effects(rng, state, ctx)
+        self.draw_variance(rng, state)
+        if self._rescales:
+            return {f"rescale_accept_{self.name}": float(self.rescale_move(rng, state, ctx))}
+        return {}
+
+    def sweep_effects(self, rng, state, ctx: StepContext) -> None:
+        """Single-site Gibbs sweep of the effects given the variance."""
+        u = state["u"]
+        if self.n_traits == 1:
+            sweep_random_effects(
+                rng, u[:, 0], ctx.resid[:, 0], ctx.weights[:, 0], self._rec_ptr, self._rec_idx, self._rec_z,
+                self._weighted_counts(ctx), *self._prec, ctx.sigma2_e, float(state["sigma2"][0, 0]),
+            )
+        else:
+            sweep_random_effects_multitrait(
+                rng, u, ctx.resid, ctx.weights, self._rec_ptr, self._rec_idx, self._rec_z, *self._prec,
+                np.linalg.inv(ctx.residual_covariance), np.linalg.inv(state["sigma2"]),
+            )
+
+    def _weighted_counts(self, ctx: StepContext) -> np.ndarray:
+        # z_i'Wz_i per level; the weights are fixed per chain except in joint-distribution
+        # tests, so this is cached on first use by identity of the weights array.
+        if getattr(self, "_zz_for", None) is not ctx.weights:
+            self._zz = np.bincount(self._record_index, weights=ctx.weights[:, 0], minlength=self.n_levels)
+            self._zz_for = ctx.weights
+        return self._zz
+
+    def draw_variance(self, rng, state) -> None:
+        """Draw the variance (covariance) from its full conditional given the effects."""
+        ss = quadratic_form_matrix(state["u"], *self._prec)
+        state["sigma2"][:] = self.prior.draw_posterior(rng, ss, self.n_levels)
+
+    def rescale_move(self, rng, state, ctx: StepContext) -> bool:
         r"""Joint move (u, sigma2_u) -> (k u, k^2 sigma2_u), k > 0, that keeps the posterior.
 
         A generalised Gibbs step on the scale group (Liu & Sabatti 2000; the idea of
         parameter expansion, Liu, Rubin & Wu 1998): k is drawn from
-        :math:`\pi(k u, k^2\sigma^2_u)\,k^{q+2}\,dk/k`, whose density is proportional to
-        :math:`\exp(-(a k^2 - 2 b k)/(2\sigma^2_e))\,k^{-\nu-1}\exp(-\nu S^2/(2\sigma^2_u k^2))`
-        with :math:`a = (Zu)'W(Zu)` and :math:`b = (Zu)'W(e + Zu)`. One independence
-        Metropolis step proposes :math:`k^* \sim N(b/a, \sigma^2_e/a)` and accepts with
-        probability :math:`\min(1, f(k^*)/f(1))`, :math:`f(k) = k^{-\nu-1}\exp(-\nu S^2/(2\sigma^2_u k^2))`
-        (the Gaussian part cancels with the proposal). Single-site sweeps move u and
-        sigma2_u along their joint ridge slowly; this move travels along it in one step.
-        Cost O(records).
+        :math:`\pi(k u, k^2\sigma^2_u)\,k^{q+2}\,dk/k`. The effects' prior density contributes
+        :math:`k^{-q}`, so this is proportional to
+        :math:`\exp(-(a k^2 - 2 b k)/(2\sigma^2_e))\; p(k^2\sigma^2_u)\; k`
+        with :math:`a = (Zu)'W(Zu)`, :math:`b = (Zu)'W(e + Zu)` and p the prior density of
+        the variance. One independence Metropolis step proposes
+        :math:`k^* \sim N(b/a, \sigma^2_e/a)` and accepts with probability
+        :math:`\min(1, f(k^*)/f(1))`, :math:`f(k) = p(k^2\sigma^2_u)\,k` (the Gaussian part
+        cancels with the proposal). For :math:`\text{Scale-inv-}\chi^2(\nu, S^2)`,
+        :math:`f(k) \propto k^{-\nu-1}\exp(-\nu S^2/(2\sigma^2_u k^2))`. Single-site sweeps move
+        u and sigma2_u along their joint ridge slowly; this move travels along it in one
+        step. Cost O(records). Returns whether the move was accepted.
         """
         u, sigma2 = state["u"], state["sigma2"]
-        fit = self.fitted(state)  # Z u
-        a = float(np.dot(self._weights * fit, fit))
+        weights = ctx.weights[:, 0]
+        resid = ctx.resid[:, 0]
+        sigma2_e = ctx.sigma2_e
+        fit = u[self._record_index, 0]  # Z u
+        a = float(np.dot(weights * fit, fit))
         if a <= 0.0:
-            return
-        b = float(np.dot(self._weights * fit, resid + fit))
+            return False
+        b = float(np.dot(weights * fit, resid + fit))
         proposal = b / a + np.sqrt(sigma2_e / a) * rng.standard_normal()
         log_u = np.log(rng.random())
         if proposal <= 0.0:
-            return
-        nu_s2 = self.prior.df * self.prior.scale
-        log_ratio = -(self.prior.df + 1.0) * np.log(proposal) - nu_s2 / (2.0 * sigma2[0]) * (proposal**-2 - 1.0)
+            return False
+        current = self.prior.log_density(sigma2)
+        log_ratio = self.prior.log_density(sigma2 * proposal * proposal) - current + np.log(proposal)
         if log_u < log_ratio:
             resid -= (proposal - 1.0) * fit
             u *= proposal
-            sigma2[0] *= proposal * proposal
+            sigma2 *= proposal * proposal
+            return True
+        return False
 
     def fitted(self, state) -> np.ndarray:
         return state["u"][self._record_index]
 
-    def record(self, state, resid) -> dict:
-        return {self.effect_name: state["u"].copy(), self.variance_name: state["sigma2"][0]}
+    def record(self, state, ctx) -> dict:
+        if self.n_traits == 1:
+            return {self.effect_name: state["u"][:, 0].copy(), self.variance_name: state["sigma2"][0, 0]}
+        cov = state["sigma2"]
+        sd = np.sqrt(np.diag(cov))
+        return {self.effect_name: state["u"].copy(), self.variance_name: cov.copy(),
+                f"rho_{self.name}": cov / np.outer(sd, sd)}
 
-    def variance(self, state) -> float:
-        return float(state["sigma2"][0])
+    def variance(self, state):
+        return state["sigma2"]
 
     def priors(self) -> dict:
         return {self.variance_name: self.prior.to_dict()}
@@ -157,6 +254,6 @@ class Random(Term):
             "term": type(self).__name__,
             "name": self.name,
             "column": self.column,
-            "levels": len(self.levels),
+            "levels": self.n_levels,
             "prior": self.prior.to_dict(),
         }

@@ -1,27 +1,35 @@
-"""The residual: its variance, the pointwise log-likelihood and predictions of missing records."""
+"""The residual: the working response, its (co)variance, the pointwise log-likelihood and
+predictions of missing records."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from .._validation import preview
 from ..priors.defaults import default_variance_prior
+from ..priors.inverse_wishart import InverseWishart
 from ..priors.scaled_inv_chi2 import as_variance_prior
-from .base import BindContext, Term, Variable
+from .base import BindContext, StepContext, Term, Variable
 
 
 class Residual(Term):
-    r"""Residuals :math:`e \sim N(0, \sigma^2_e I)` of the records with a phenotype.
+    r"""Residuals :math:`e_r \sim N(0, R)` of the records, R a t x t covariance (:math:`\sigma^2_e` for t = 1).
 
-    Records with a missing phenotype stay in the model with weight 0: they do not
-    inform any parameter, and their linear predictor :math:`\mu_i` is tracked as
-    ``-resid[i]`` (the working phenotype of a missing record is 0). Each kept draw
-    records ``sigma2_e``; the pointwise log-likelihood :math:`\log N(y_i \mid \mu_i, \sigma^2_e)`
-    of every observed record (group ``log_likelihood``, dim ``record``); and for missing
-    records their linear predictor ``mu`` and a posterior predictive draw
-    ``y = mu + e`` (group ``predictions``, dim ``missing_record``).
+    The residual term owns the working response: per chain, ``state["y"]`` holds the
+    phenotypes (records x traits) with 0 where a phenotype is missing. Records with a
+    missing phenotype stay in the model with weight 0: they inform no parameter, and their
+    linear predictor :math:`\mu_i` is tracked as ``-resid[i]``. Each kept draw records
+    ``sigma2_e`` (t = 1) or the matrix ``sigma2_e`` and correlations ``rho_e`` (t > 1,
+    dims ``trait_row``, ``trait_col``); the pointwise log-likelihood of every observed
+    record (group ``log_likelihood``, dim ``record``); and for records with a missing
+    phenotype their linear predictor ``mu`` and a posterior predictive draw ``y = mu + e``
+    (group ``predictions``, dim ``missing_record``; t = 1).
 
-    Full conditional: :math:`\sigma^2_e \mid e \sim \text{Scale-inv-}\chi^2(\nu + n, (\nu S^2 + e'We)/(\nu + n))`
-    with n the number of observed records.
+    Full conditional, n observed records with residual vectors :math:`e_r`:
+    :math:`R \mid e \sim` the prior's conjugate update with :math:`SS = \sum_r e_r e_r'`,
+    i.e. :math:`\text{Scale-inv-}\chi^2(\nu + n, (\nu S^2 + e'e)/(\nu + n))` for t = 1 and
+    :math:`IW(\nu + n, S + E'E)` for t > 1. With several traits a record must have all of
+    its traits observed or none (missing-trait augmentation comes with multi-trait models).
     """
 
     name = "residual"
@@ -30,25 +38,46 @@ class Residual(Term):
     def __init__(self, variance=None):
         self.variance_prior_arg = variance
 
-    def bind(self, context: BindContext, share: float | None = None) -> None:
+    def bind(self, context: BindContext, share=None, y=None) -> None:
         observed = context.observed
-        self._observed = observed
-        self._missing = ~observed
-        self._weights = context.weights
-        self.n_observed = int(observed.sum())
+        t = context.n_traits
+        self.n_traits = t
+        self.traits = list(context.traits)
+        some = observed.any(axis=1)
+        if t > 1:
+            partial = some & ~observed.all(axis=1)
+            if partial.any():
+                labels = list(context.frame.index[partial])
+                raise ValueError(
+                    f"Records {preview(labels)} have some traits observed and others missing; multi-trait "
+                    "models need each record complete or entirely missing for now."
+                )
+        self._observed_rows = np.flatnonzero(some)
+        self._missing_rows = np.flatnonzero(~some)
+        self.n_observed = int(some.sum())
         labels = list(context.frame.index)
-        self.record_labels = [labels[i] for i in np.flatnonzero(observed)]
-        self.missing_labels = [labels[i] for i in np.flatnonzero(~observed)]
-        share = context.phenotypic_variance * 0.5 if share is None else share
-        self.prior = as_variance_prior(self.variance_prior_arg, default_variance_prior(share), "sigma2_e")
-        self._start = share
+        self.record_labels = [labels[i] for i in self._observed_rows]
+        self.missing_labels = [labels[i] for i in self._missing_rows]
+        share = np.asarray(context.phenotypic_variance) * 0.5 if share is None else np.asarray(share)
+        if t == 1:
+            default = default_variance_prior(float(share.reshape(-1)[0]))
+        else:
+            default = InverseWishart(t + 3.0, np.diag(share) * (2.0 * t + 4.0))  # mode diag(share)
+        self.prior = as_variance_prior(self.variance_prior_arg, default, "sigma2_e")
+        self.prior.check_dim(t, "sigma2_e")
+        self._start = np.diag(np.atleast_1d(share).astype(float))
+        self._y = np.asfortranarray(np.where(observed, y, 0.0)) if y is not None else None
 
     def variables(self) -> list[Variable]:
-        out = [
-            Variable("sigma2_e"),
-            Variable("y", ("record",), {"record": self.record_labels}, high_dimensional=True, group="log_likelihood"),
-        ]
-        if self.missing_labels:
+        if self.n_traits == 1:
+            out = [Variable("sigma2_e")]
+        else:
+            coords = {"trait_row": self.traits, "trait_col": self.traits}
+            out = [Variable("sigma2_e", ("trait_row", "trait_col"), coords),
+                   Variable("rho_e", ("trait_row", "trait_col"), coords)]
+        out.append(Variable("y", ("record",), {"record": self.record_labels}, high_dimensional=True,
+                            group="log_likelihood"))
+        if self.missing_labels and self.n_traits == 1:
             coords = {"missing_record": self.missing_labels}
             out += [
                 Variable("mu", ("missing_record",), coords, high_dimensional=True, group="predictions"),
@@ -57,36 +86,54 @@ class Residual(Term):
         return out
 
     def init_state(self, rng) -> dict:
-        sigma2 = self.prior.initial_value(self._start)
+        cov = self.prior.initial_value(self._start)
         if self.prior.sampled:
-            sigma2 *= rng.uniform(0.5, 2.0)
-        return {"sigma2_e": np.array([sigma2]), "noise": np.zeros(int(self._missing.sum()))}
+            cov = cov * rng.uniform(0.5, 2.0)
+        return {"sigma2_e": cov, "y": self._y.copy(order="F"), "noise": np.zeros(self._missing_rows.size)}
 
-    def step(self, rng, state, resid, sigma2_e) -> dict:
-        r = resid[self._observed]
-        state["sigma2_e"][0] = self.prior.draw_posterior(rng, float(r @ r), self.n_observed)
+    def draw_prior(self, rng, state) -> None:
+        state["sigma2_e"][:] = self.prior.draw_prior(rng)
+
+    def simulate_response(self, rng, state, linear_predictor) -> None:
+        """Replace the observed phenotypes in ``state["y"]`` by draws of N(linear predictor, R)."""
+        rows = self._observed_rows
+        chol = np.linalg.cholesky(state["sigma2_e"])
+        noise = rng.standard_normal((rows.size, self.n_traits)) @ chol.T
+        state["y"][rows] = linear_predictor[rows] + noise
+
+    def step(self, rng, state, ctx: StepContext) -> dict:
+        e = ctx.resid[self._observed_rows]
+        state["sigma2_e"][:] = self.prior.draw_posterior(rng, e.T @ e, self.n_observed)
+        ctx.residual_covariance[:] = state["sigma2_e"]
         if state["noise"].size:
-            state["noise"][:] = np.sqrt(state["sigma2_e"][0]) * rng.standard_normal(state["noise"].size)
-        return state
+            state["noise"][:] = np.sqrt(state["sigma2_e"][0, 0]) * rng.standard_normal(state["noise"].size)
+        return {}
 
     def fitted(self, state) -> np.ndarray:
-        return np.zeros(self._observed.size)
+        return np.zeros_like(self._y)
 
-    def record(self, state, resid) -> dict:
-        sigma2_e = state["sigma2_e"][0]
-        r = resid[self._observed]
-        out = {
-            "sigma2_e": sigma2_e,
-            ("log_likelihood", "y"): -0.5 * (np.log(2.0 * np.pi * sigma2_e) + r * r / sigma2_e),
-        }
-        if state["noise"].size:
-            mu = -resid[self._missing]
-            out[("predictions", "mu")] = mu
-            out[("predictions", "y")] = mu + state["noise"]
-        return out
+    def record(self, state, ctx: StepContext) -> dict:
+        cov = state["sigma2_e"]
+        e = ctx.resid[self._observed_rows]
+        if self.n_traits == 1:
+            sigma2_e = cov[0, 0]
+            r = e[:, 0]
+            out = {"sigma2_e": sigma2_e,
+                   ("log_likelihood", "y"): -0.5 * (np.log(2.0 * np.pi * sigma2_e) + r * r / sigma2_e)}
+            if state["noise"].size:
+                mu = -ctx.resid[self._missing_rows, 0]
+                out[("predictions", "mu")] = mu
+                out[("predictions", "y")] = mu + state["noise"]
+            return out
+        sd = np.sqrt(np.diag(cov))
+        chol = np.linalg.cholesky(cov)
+        z = np.linalg.solve(chol, e.T)  # t x n whitened residuals
+        logdet = 2.0 * np.log(np.diag(chol)).sum()
+        loglik = -0.5 * (self.n_traits * np.log(2.0 * np.pi) + logdet + (z * z).sum(axis=0))
+        return {"sigma2_e": cov.copy(), "rho_e": cov / np.outer(sd, sd), ("log_likelihood", "y"): loglik}
 
-    def variance(self, state) -> float:
-        return float(state["sigma2_e"][0])
+    def variance(self, state):
+        return state["sigma2_e"]
 
     def priors(self) -> dict:
         return {"sigma2_e": self.prior.to_dict()}

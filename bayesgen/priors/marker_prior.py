@@ -1,0 +1,68 @@
+"""The protocol of priors on marker effects (the Bayesian alphabet).
+
+A marker prior owns the hyperparameters of the marker effects (per-marker variances,
+a common variance, a scale, a mixing proportion) and chooses the sweep kernel that draws
+the effects. The sweep kernels do not know the prior: a Gaussian sweep takes a vector of
+per-marker prior variances; BayesA, BRR and the Bayesian LASSO differ only in how
+``update`` refreshes that vector between sweeps.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+from ..kernels.markers import sweep_markers_gaussian
+from ..variable import Variable
+
+
+class MarkerPrior(ABC):
+    """Prior on marker effects alpha_j, j = 1..p, with its hyperparameters' full conditionals.
+
+    Life cycle: a model deep-copies the prior, then calls ``bind(default_variance)`` once
+    with the per-marker variance that makes the markers explain their default share of
+    the phenotypic variance a priori; per chain, ``init_state`` gives starting values (a
+    dict holding at least ``var_alpha``, the per-marker prior variances); per iteration,
+    ``sweep`` draws every alpha_j given ``var_alpha`` (and updates the residual), then
+    ``update`` draws the hyperparameters given alpha. ``variables``/``record`` declare and
+    return what is kept per draw (e.g. ``scale``, ``pi``).
+    """
+
+    #: Short name used in descriptions (``"BayesA"``, ``"BRR"``, ...).
+    name: str = "MarkerPrior"
+
+    @abstractmethod
+    def bind(self, default_variance: float) -> None:
+        """Fill in data-dependent defaults; ``default_variance`` is a prior mode for sigma2_j."""
+
+    @abstractmethod
+    def init_state(self, rng: np.random.Generator, n_markers: int) -> dict:
+        """Starting values of the hyperparameters; must hold ``var_alpha`` (length n_markers)."""
+
+    def sweep(self, rng, alpha, state, codes, lookup, xx, resid, weights, genetic_values, sigma2_e) -> None:
+        """Draw every marker effect given the prior variances (the Gaussian sweep by default)."""
+        sweep_markers_gaussian(rng, alpha, state["var_alpha"], codes, lookup, xx, resid, weights,
+                               genetic_values, sigma2_e)
+
+    @abstractmethod
+    def update(self, rng: np.random.Generator, alpha: np.ndarray, state: dict) -> None:
+        """Draw the hyperparameters given the effects, in place in ``state``."""
+
+    @abstractmethod
+    def draw_prior(self, rng: np.random.Generator, state: dict) -> np.ndarray:
+        """Draw hyperparameters (into ``state``) and effects from the prior; return the effects."""
+
+    def variables(self) -> list[Variable]:
+        return []
+
+    def record(self, state: dict) -> dict:
+        return {}
+
+    @abstractmethod
+    def to_dict(self) -> dict:
+        """A JSON-able description."""
+
+
+def is_marker_prior(prior) -> bool:
+    return isinstance(prior, MarkerPrior)

@@ -1,0 +1,63 @@
+"""Update blocks: the order and grouping in which a model's parameters are drawn.
+
+The simplest block is one term's own ``step``. Location blocks draw the fixed, iid and
+pedigree effects of several terms at once from the mixed-model equations
+(``bayesgen.sampler.joint``). ``build_blocks`` turns a model and its ``sampler`` option into
+the list the Gibbs step runs through.
+"""
+
+from __future__ import annotations
+
+from ..terms.base import StepContext
+
+
+class TermBlock:
+    """A block that runs one term's own Gibbs ``step``."""
+
+    def __init__(self, index: int, term):
+        self.index = index
+        self.term = term
+
+    def init_state(self, rng) -> dict:
+        return {}
+
+    def step(self, rng, states: list, block_state: dict, ctx: StepContext) -> dict:
+        return self.term.step(rng, states[self.index], ctx)
+
+    def info_variables(self) -> list:
+        return self.term.info_variables()
+
+    def describe(self) -> dict:
+        return {"block": "term", "term": self.term.name}
+
+
+def location_terms(model) -> list[int]:
+    """Indices of the terms whose effects the joint samplers can draw together."""
+    from ..terms.fixed import Fixed
+    from ..terms.random import Random
+
+    if model.n_traits != 1:
+        return []
+    return [k for k, t in enumerate(model.terms) if isinstance(t, (Fixed, Random))]
+
+
+def build_blocks(model, sampler: str) -> list:
+    """The update blocks of ``model`` for the chosen location sampler."""
+    indices = location_terms(model)
+    if sampler == "auto":
+        from .joint import choose_sampler
+
+        sampler = choose_sampler(model, indices)
+    if sampler == "single-site" or not indices:
+        return [TermBlock(k, t) for k, t in enumerate(model.terms)]
+    from .joint import CollapsedLocations, JointLocations
+
+    kind = JointLocations if sampler == "joint" else CollapsedLocations
+    joint = kind(model, indices)
+    blocks = []
+    for k, term in enumerate(model.terms):
+        if k == indices[0]:
+            blocks.append(joint)
+        elif k not in indices:
+            blocks.append(TermBlock(k, term))
+    return blocks
