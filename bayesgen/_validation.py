@@ -7,12 +7,16 @@ messages: say what was expected, what was found, and where.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping, Set
 
 import numpy as np
 import pandas as pd
 
-#: Values read as "unknown parent" in pedigrees.
-UNKNOWN_PARENT_CODES = {"", "0", "NA", "na", "NaN", "nan", "None", "."}
+#: Values read as "unknown parent" in pedigrees, after ``normalize_id`` (so the numbers 0 and
+#: -9, integer or float, are covered by "0" and "-9"; NaN and None are unknown too).
+UNKNOWN_PARENT_CODES = {"", "0", "-9", "NA", "na", "NaN", "nan", "None", "."}
+
+_EXPECTED_IDS = "a one-dimensional sequence of ids (list, tuple, numpy array or pandas Series)"
 
 
 def preview(values, limit: int = 5) -> str:
@@ -22,6 +26,63 @@ def preview(values, limit: int = 5) -> str:
     if len(values) > limit:
         shown += f", ... ({len(values)} in all)"
     return shown
+
+
+def _short(value, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def id_sequence(values, name: str) -> list:
+    """``values`` as a list, after checking that it is a one-dimensional sequence of ids.
+
+    A str is one id, not a sequence of one-letter ids; None, numbers, mappings and sets
+    (unordered) are not sequences of ids; arrays must have one dimension and entries must
+    not themselves be sequences. ``name`` names the argument in the error.
+    """
+    if values is None:
+        raise TypeError(f"{name} must be {_EXPECTED_IDS}, got None.")
+    if isinstance(values, (str, bytes)):
+        raise TypeError(
+            f"{name} must be {_EXPECTED_IDS}, got {type(values).__name__} {_short(values)} "
+            "(a str is one id, not a sequence of ids: wrap a single id in a list)."
+        )
+    if isinstance(values, (Mapping, Set)) or not isinstance(values, Iterable):
+        raise TypeError(f"{name} must be {_EXPECTED_IDS}, got {type(values).__name__} {_short(values)}.")
+    ndim = getattr(values, "ndim", 1)
+    if ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got an array of shape {np.shape(values)}.")
+    out = list(values)
+    nested = [
+        k
+        for k, v in enumerate(out)
+        if not isinstance(v, (str, bytes))
+        and isinstance(v, Iterable)
+        and not (isinstance(v, np.ndarray) and v.ndim == 0)
+    ]
+    if nested:
+        raise ValueError(
+            f"{name} must be one-dimensional: the entries at positions {preview(nested)} are "
+            f"themselves sequences (first: {_short(out[nested[0]])})."
+        )
+    return out
+
+
+def id_labels(ids_text) -> np.ndarray:
+    """Labels for normalised ids (coordinates, predictions): int64 if every id is the
+    canonical text of an integer (``str(int(t)) == t``: "12", "-3", not "007", "+5", "1_0"),
+    otherwise str, in the same order."""
+    ids_text = [str(t) for t in ids_text]
+    try:
+        numbers = [int(t) for t in ids_text]
+    except ValueError:
+        return np.array(ids_text, dtype=str)
+    if any(str(v) != t for v, t in zip(numbers, ids_text)):
+        return np.array(ids_text, dtype=str)
+    try:
+        return np.array(numbers, dtype=np.int64)
+    except OverflowError:
+        return np.array(ids_text, dtype=str)
 
 
 def normalize_id(value):
@@ -54,11 +115,8 @@ def normalize_ids(values, what: str) -> list[str]:
 
 
 def normalize_parent(value):
-    """A parent id, or ``None`` for any of the unknown-parent codes (NaN, None, '', 0, '0', 'NA')."""
-    if isinstance(value, (int, np.integer)) and int(value) == 0:
-        return None
-    if isinstance(value, (float, np.floating)) and not math.isnan(value) and float(value) == 0.0:
-        return None
+    """A parent id, or ``None`` for any of the unknown-parent codes: NaN, None, '', 0, '0',
+    -9, '-9', 'NA' (see ``UNKNOWN_PARENT_CODES``)."""
     out = normalize_id(value)
     if out is None or out in UNKNOWN_PARENT_CODES:
         return None
@@ -104,7 +162,7 @@ def check_positive_finite(value, name: str, allow_zero: bool = False) -> float:
 def positions(ids, index: dict, missing_message: str) -> np.ndarray:
     """Positions of ``ids`` in ``index`` (id -> position); absent ids raise a KeyError
     ``"<missing_message>: <ids>."`` naming each once."""
-    ids = normalize_ids(ids, "ids")
+    ids = normalize_ids(id_sequence(ids, "ids"), "ids")
     missing = [a for a in ids if a not in index]
     if missing:
         raise KeyError(f"{missing_message}: {preview(list(dict.fromkeys(missing)))}.")

@@ -66,3 +66,52 @@ def test_wheat_markers_load_compactly(shared_data):
 def test_monomorphic_markers_can_be_kept_for_prediction():
     g = Genotypes(["x"], np.array([[0, np.nan, 2]]), markers=["a", "b", "c"], drop_monomorphic=False)
     assert g.markers == ["a", "b", "c"] and g.centre[1] == 0.0
+
+
+def test_error_text_codes_in_an_object_array_name_individual_marker_and_value():
+    matrix = np.array([[0, 1], [1, "AB"]], dtype=object)
+    with pytest.raises(ValueError, match=r"found 1 invalid value\(s\).*b/m2='AB'"):
+        Genotypes(["a", "b"], matrix, markers=["m1", "m2"])
+    with pytest.raises(ValueError, match=r"a/m1='AA'"):
+        Genotypes(["a", "b"], np.array([["AA", "1"], ["1", "2"]]), markers=["m1", "m2"])
+
+
+def test_error_text_codes_in_a_csv_cell(tmp_path):
+    path = tmp_path / "geno.csv"
+    path.write_text("id,m1,m2\na,0,1\nb,AB,2\nc,2,0\n")
+    with pytest.raises(ValueError, match=r"b/m1='AB'"):
+        Genotypes.from_csv(path, id="id")
+
+
+def test_missing_codes_in_object_arrays_and_csv(tmp_path):
+    matrix = np.array([[0, None, 2], [np.nan, "1", "-9"], [-9, 2.0, "NA"], [1, 0, 1]], dtype=object)
+    g = Genotypes(["a", "b", "c", "d"], matrix, markers=["m1", "m2", "m3"])
+    assert (g.codes == [[0, MISSING, MISSING, 1], [MISSING, 1, 2, 0], [2, MISSING, MISSING, 1]]).all()
+    path = tmp_path / "geno.csv"
+    path.write_text("id,m1,m2,m3\na,0,,2\nb,NA,1,-9\nc,-9,2,\nd,1,0,1\n")
+    from_file = Genotypes.from_csv(path, id="id")
+    np.testing.assert_array_equal(from_file.codes, g.codes)
+
+
+def test_csv_ids_are_read_as_text(tmp_path):
+    path = tmp_path / "geno.csv"
+    path.write_text("id,m1\n007,0\n1029,2\n")
+    g = Genotypes.from_csv(path, id="id")
+    assert g.ids == ["007", "1029"]
+
+
+@pytest.mark.parametrize("argument", ["ids", "markers"])
+def test_error_ids_and_markers_must_be_sequences(argument):
+    args = {"ids": ["a", "b"], "matrix": np.array([[0, 1], [1, 2]]), "markers": ["x", "y"]}
+    args[argument] = "ab"
+    with pytest.raises(TypeError, match=rf"Genotypes {argument} must be a one-dimensional sequence of ids.*got str 'ab'"):
+        Genotypes(**args)
+
+
+def test_lookups_and_labels_with_integer_ids():
+    g = Genotypes([1029, 7], np.array([[0, 1], [1, 2]]), markers=[1, 2])
+    assert list(g.index([7, "1029", np.int64(7)])) == [1, 0, 1]
+    assert g.labels.dtype == np.int64 and list(g.labels) == [1029, 7]
+    assert list(g.marker_labels) == ["1", "2"]  # marker names stay text
+    text = Genotypes(["x", 7], np.array([[0, 1], [1, 2]]))
+    assert list(text.labels) == ["x", "7"]

@@ -114,3 +114,62 @@ def test_gryphon_ainv_matches_dense_inverse(shared_data):
     a = ped.relationship().loc[ped.ids, ped.ids].to_numpy()
     np.testing.assert_allclose(ped.ainv().toarray(), np.linalg.inv(a), atol=1e-8)
     np.testing.assert_allclose(ped.inbreeding().to_numpy(), np.diag(a) - 1, atol=1e-12)
+
+
+@pytest.mark.parametrize("unknown", [-9, -9.0, "-9", np.int64(-9)])
+def test_minus_nine_is_an_unknown_parent(unknown):
+    ped = Pedigree([1, 2, 3], [unknown, unknown, 1], [unknown, unknown, 2])
+    assert ped.ids == ["1", "2", "3"]
+    assert list(ped.sire) == [-1, -1, 0] and list(ped.dam) == [-1, -1, 1]
+    assert ped.inbreeding()["3"] == 0.0
+
+
+@pytest.mark.parametrize("own_id", [0, "0", -9])
+def test_warn_when_an_animal_id_is_also_an_unknown_parent_code(own_id):
+    with pytest.warns(UserWarning, match=rf"Animal id\(s\) '{own_id}' .* unknown-parent code"):
+        ped = Pedigree([own_id, 1], [0, 0], [0, 0])
+    assert len(ped) == 2
+
+
+@pytest.mark.parametrize("argument", ["ids", "sires", "dams"])
+def test_error_a_str_is_not_a_sequence_of_ids(argument):
+    args = {"ids": ["a", "b", "c"], "sires": [0, 0, "a"], "dams": [0, 0, "b"]}
+    args[argument] = "abc"
+    with pytest.raises(TypeError, match=rf"Pedigree {argument} must be a one-dimensional sequence of ids.*got str 'abc'"):
+        Pedigree(**args)
+
+
+@pytest.mark.parametrize("argument", ["ids", "sires", "dams"])
+def test_error_two_dimensional_ids(argument):
+    args = {"ids": [1, 2], "sires": [0, 0], "dams": [0, 0]}
+    args[argument] = np.array([[1, 2], [3, 4]]) if argument == "ids" else np.zeros((2, 2))
+    with pytest.raises(ValueError, match=rf"Pedigree {argument} must be one-dimensional, got an array of shape \(2, 2\)"):
+        Pedigree(**args)
+
+
+def test_error_nested_ids():
+    with pytest.raises(ValueError, match=r"Pedigree ids must be one-dimensional: the entries at positions 1 are "):
+        Pedigree([1, [2, 3]], [0, 0], [0, 0])
+
+
+def test_error_none_says_which_type_was_expected():
+    with pytest.raises(TypeError, match=r"Pedigree ids must be a one-dimensional sequence of ids "
+                                        r"\(list, tuple, numpy array or pandas Series\), got None"):
+        Pedigree(None, None, None)
+    with pytest.raises(TypeError, match=r"Pedigree dams must be a one-dimensional sequence of ids.*got int 5"):
+        Pedigree([1], [0], 5)
+
+
+def test_lookups_accept_int_or_str_ids():
+    ped = Pedigree([1029, 1030, 7], [0, 0, 1029], [0, 0, 1030])
+    assert list(ped.index([1029, "7", np.int64(1030), 7.0])) == list(ped.index(["1029", "7", "1030", "7"]))
+    assert ped.relationship([1029, 7]).shape == (2, 2)
+    with pytest.raises(TypeError, match=r"ids must be a one-dimensional sequence of ids.*got str"):
+        ped.index("1029")
+
+
+def test_labels_are_integers_when_every_id_is_an_integer():
+    ped = Pedigree([1029, 1030, 7.0], [0, 0, 1029], [0, 0, "1030"])
+    assert ped.labels.dtype == np.int64 and list(ped.labels) == [1029, 1030, 7]
+    mixed = Pedigree(["a", 2], [0, 0], [0, 0])
+    assert mixed.labels.dtype.kind == "U" and list(mixed.labels) == ["a", "2"]

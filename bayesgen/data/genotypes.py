@@ -7,10 +7,14 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .._validation import check_duplicates, normalize_ids, positions, preview
+from .._validation import check_duplicates, id_labels, id_sequence, normalize_ids, positions, preview
 
 #: Code stored for a missing genotype; kernels map it to the marker mean (centred value 0).
 MISSING = 3
+
+#: Text read as a missing genotype (besides NaN, None and -9 / "-9"); any other text that is
+#: not a number is an error, never silently missing.
+MISSING_TEXT = ("", "NA", "NaN", "nan")
 
 
 class Genotypes:
@@ -18,11 +22,13 @@ class Genotypes:
 
     Parameters
     ----------
-    ids : sequence
+    ids : one-dimensional sequence
         One id per individual (row of ``matrix``).
     matrix : array-like or DataFrame, shape (n_individuals, n_markers)
-        Allele counts 0, 1 or 2; missing as NaN or -9. If a DataFrame, its columns name
-        the markers unless ``markers`` is given.
+        Allele counts 0, 1 or 2 (numbers, or their text); missing as NaN, None or -9 (or
+        the text "-9", "", "NA", "NaN"). Any other value, e.g. a text genotype "AB", is an
+        error naming individual, marker and value. If a DataFrame, its columns name the
+        markers unless ``markers`` is given.
     markers : sequence, optional
         Marker names; default ``m0, m1, ...``.
     drop_monomorphic : bool, default True
@@ -47,7 +53,9 @@ class Genotypes:
         matrix = np.asarray(matrix)
         if matrix.ndim != 2:
             raise ValueError(f"Genotype matrix must be 2-dimensional, got shape {matrix.shape}.")
-        ids = normalize_ids(ids, "Genotypes")
+        ids = normalize_ids(id_sequence(ids, "Genotypes ids"), "Genotypes")
+        if markers is not None:
+            markers = id_sequence(markers, "Genotypes markers")
         n, p = matrix.shape
         if n == 0 or p == 0:
             raise ValueError(f"Genotype matrix is empty (shape {matrix.shape}).")
@@ -99,6 +107,16 @@ class Genotypes:
         """Frequency of the counted allele per marker (over non-missing genotypes)."""
         return pd.Series(self.centre / 2.0, index=pd.Index(self.markers, name="marker"))
 
+    @property
+    def labels(self) -> np.ndarray:
+        """``ids`` as int64 if every id is an integer, otherwise as str (same order)."""
+        return id_labels(self.ids)
+
+    @property
+    def marker_labels(self) -> np.ndarray:
+        """Marker names as a str array (marker names stay text, even when numeric)."""
+        return np.array(self.markers, dtype=str)
+
     def __repr__(self) -> str:
         return f"Genotypes({self.n_individuals} individuals x {self.n_markers} markers, int8)"
 
@@ -122,7 +140,15 @@ class Genotypes:
 
     @classmethod
     def from_csv(cls, path, id: str, **read_csv_kwargs):
-        """Read genotypes from a CSV (or .csv.gz) file with an id column and one column per marker."""
+        """Read genotypes from a CSV (or .csv.gz) file with an id column and one column per marker.
+
+        Ids are read as text (``007`` stays ``"007"``, as in ``Pedigree.from_csv``). Missing
+        genotypes are empty cells, NA, NaN or -9; other text is an error. ``read_csv_kwargs``
+        go to ``pandas.read_csv`` and override these defaults.
+        """
+        read_csv_kwargs.setdefault("dtype", {id: str})
+        if "na_values" not in read_csv_kwargs and "keep_default_na" not in read_csv_kwargs:
+            read_csv_kwargs.update(na_values=list(MISSING_TEXT), keep_default_na=False)
         return cls.from_dataframe(pd.read_csv(path, **read_csv_kwargs), id=id)
 
 
@@ -133,8 +159,8 @@ def _to_codes(matrix: np.ndarray, ids, markers) -> np.ndarray:
     """
     n, p = matrix.shape
     codes = np.empty((p, n), dtype=np.int8)
-    if matrix.dtype == object:
-        matrix = pd.DataFrame(matrix).apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    if matrix.dtype.kind in "OUS":
+        matrix = _text_to_numbers(matrix, ids, markers)
     block = max(1, 2**22 // max(n, 1))
     for start in range(0, p, block):
         chunk = np.asarray(matrix[:, start : start + block], dtype=np.float64)
@@ -152,3 +178,33 @@ def _to_codes(matrix: np.ndarray, ids, markers) -> np.ndarray:
         out = np.where(missing, MISSING, chunk).astype(np.int8)
         codes[start : start + chunk.shape[1]] = out.T
     return codes
+
+
+def _text_to_numbers(matrix: np.ndarray, ids, markers) -> np.ndarray:
+    """Object or text genotypes as float64: numbers and numeric text are converted, the
+    missing codes (None, NaN, ``MISSING_TEXT``) become NaN, anything else raises naming
+    individual, marker and value."""
+    numbers = pd.DataFrame(matrix).apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    rows, cols = np.nonzero(np.isnan(numbers))  # missing codes, and whatever was not a number
+    bad = [(r, c) for r, c in zip(rows, cols) if not _is_missing_code(matrix[r, c])]
+    if bad:
+        examples = [f"{ids[r]}/{markers[c]}={_plain(matrix[r, c])!r}" for r, c in bad[:5]]
+        raise ValueError(
+            "Genotype codes must be 0, 1, 2 or missing (NaN, None, -9, or the text "
+            f"{', '.join(repr(t) for t in MISSING_TEXT)}); found {len(bad)} invalid value(s) "
+            f"(individual/marker=value): {', '.join(examples)}."
+        )
+    return numbers
+
+
+def _is_missing_code(value) -> bool:
+    if isinstance(value, str):
+        return value.strip() in MISSING_TEXT
+    if isinstance(value, (float, np.floating)):
+        return bool(np.isnan(value))
+    return value is None or value is pd.NA or value is pd.NaT
+
+
+def _plain(value):
+    """numpy scalars as Python values, so that messages show 'AB', not np.str_('AB')."""
+    return value.item() if isinstance(value, np.generic) else value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections import deque
 
 import numpy as np
@@ -9,7 +10,10 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._validation import (
+    UNKNOWN_PARENT_CODES,
     check_duplicates,
+    id_labels,
+    id_sequence,
     normalize_ids,
     normalize_parent,
     positions,
@@ -24,23 +28,27 @@ class Pedigree:
 
     Parameters
     ----------
-    ids, sires, dams : sequences of equal length
-        One row per animal. Unknown parents may be written NaN, None, "", 0, "0" or "NA".
-        Parents without a row of their own are added as founders. Rows may come in any
-        order. Selfing (sire == dam) is allowed.
+    ids, sires, dams : one-dimensional sequences of equal length
+        One row per animal (a list, tuple, numpy array or pandas Series; a str is one id,
+        not a sequence). Unknown parents may be written NaN, None, "", 0, "0", -9, "-9" or
+        "NA" (-9 is also the missing code of genotypes). Parents without a row of their own
+        are added as founders. Rows may come in any order. Selfing (sire == dam) is allowed.
 
     Notes
     -----
-    Ids are compared as strings (``12``, ``12.0`` and ``"12"`` are the same animal).
-    ``Pedigree.ids`` lists the animals in the internal order used by every matrix this
-    class returns: parents precede their offspring, added founders first, and otherwise
-    the order of the input rows.
+    Ids are compared as text (``12``, ``12.0`` and ``"12"`` are the same animal; ``"007"``
+    is not ``7``). ``Pedigree.ids`` lists the animals, as text, in the internal order used
+    by every matrix this class returns: parents precede their offspring, added founders
+    first, and otherwise the order of the input rows. ``Pedigree.labels`` gives the same
+    ids as integers when every id is an integer, otherwise as text. An animal whose own id
+    is an unknown-parent code (e.g. 0) is kept, with a warning: as a parent, that code
+    still means "unknown".
     """
 
     def __init__(self, ids, sires, dams):
-        ids = normalize_ids(ids, "Pedigree")
-        sires = [normalize_parent(s) for s in sires]
-        dams = [normalize_parent(d) for d in dams]
+        ids = normalize_ids(id_sequence(ids, "Pedigree ids"), "Pedigree")
+        sires = [normalize_parent(s) for s in id_sequence(sires, "Pedigree sires")]
+        dams = [normalize_parent(d) for d in id_sequence(dams, "Pedigree dams")]
         if not (len(ids) == len(sires) == len(dams)):
             raise ValueError(
                 f"ids, sires and dams must have equal length, got {len(ids)}, {len(sires)}, {len(dams)}."
@@ -48,6 +56,15 @@ class Pedigree:
         if len(ids) == 0:
             raise ValueError("Pedigree is empty: no animals were given.")
         check_duplicates(ids, "animal ids in the pedigree")
+        ambiguous = [i for i in ids if i in UNKNOWN_PARENT_CODES]
+        if ambiguous:
+            warnings.warn(
+                f"Animal id(s) {preview(ambiguous)} are also unknown-parent code(s): where they appear "
+                "as sire or dam they are read as an unknown parent, not as this animal "
+                "(renumber the animal to link its offspring to it).",
+                UserWarning,
+                stacklevel=2,
+            )
         own_parent = [i for i, s, d in zip(ids, sires, dams) if i == s or i == d]
         if own_parent:
             raise ValueError(f"Animals listed as their own parent: {preview(own_parent)}.")
@@ -90,6 +107,11 @@ class Pedigree:
     # ----------------------------------------------------------------- queries
     def __len__(self) -> int:
         return len(self.ids)
+
+    @property
+    def labels(self) -> np.ndarray:
+        """``ids`` as int64 if every id is an integer, otherwise as str (same order)."""
+        return id_labels(self.ids)
 
     def __repr__(self) -> str:
         founders = int(np.sum((self.sire < 0) & (self.dam < 0)))

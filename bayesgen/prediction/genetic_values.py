@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from .._validation import preview
+from .._validation import id_labels, normalize_id, preview
 from ..data.genotypes import Genotypes
 from ..terms.animal import Animal
 from ..terms.markers import Markers
@@ -15,7 +15,10 @@ MARKER_BLOCK = 1024
 
 
 def _summarise(draws: np.ndarray, labels, dim: str, prob: float) -> xr.Dataset:
-    """Mean, sd and central ``prob`` interval over the first axis of ``draws`` (draws x items)."""
+    """Mean, sd and central ``prob`` interval over the first axis of ``draws`` (draws x items).
+
+    The ``dim`` coordinate holds ``labels`` as integers when every one is an integer, otherwise
+    as text (``id_labels``), so that ``.sel`` takes the user's own ids."""
     if not 0 < prob < 1:
         raise ValueError(f"prob must be in (0, 1), got {prob!r}.")
     lower, upper = np.quantile(draws, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
@@ -26,7 +29,7 @@ def _summarise(draws: np.ndarray, labels, dim: str, prob: float) -> xr.Dataset:
             "lower": (dim, lower),
             "upper": (dim, upper),
         },
-        coords={dim: np.asarray([str(v) for v in labels])},
+        coords={dim: id_labels([normalize_id(v) for v in labels])},
         attrs={"prob": prob},
     )
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from .._validation import check_positive_finite
 from ..data.genotypes import Genotypes
 from ..data.pedigree import Pedigree
 from .population import drop_genes, random_mating_pedigree
@@ -42,8 +43,8 @@ def simulate(
     Parameters
     ----------
     n_founders, n_generations, n_offspring : int
-        Founders (generation 0), later generations, and animals per later generation
-        (random mating, see :func:`random_mating_pedigree`).
+        Founders (generation 0, at least 2), later generations (at least 1), and animals
+        per later generation (at least 1; random mating, see :func:`random_mating_pedigree`).
     n_markers : int
         Biallelic markers dropped through the pedigree (founder allele frequencies
         uniform on [0.05, 0.95]); 0 for no genotypes.
@@ -60,7 +61,7 @@ def simulate(
         "markers": breeding values are the centred QTL genotypes times their effects.
     missing : float
         Fraction of records whose phenotype is set to NaN (kept for prediction).
-    seed : int or None
+    seed : int >= 0 or None
 
     Returns
     -------
@@ -69,17 +70,36 @@ def simulate(
         sex_effect, breeding_values (Series by id) and, for "markers", marker_effects
         (Series by marker name, 0 for non-QTL) and sigma2_g_realized (variance of the
         true genetic values over the records).
+
+    Raises
+    ------
+    TypeError, ValueError
+        Before any simulation, for an argument of the wrong type (counts must be
+        integers, not bools or strings; proportions and variances numbers) or out of
+        range; the message starts with the argument's name.
     """
-    h2 = check_positive_finite(h2, "h2")
-    if h2 >= 1:
+    n_founders = _count(n_founders, "n_founders", 2)
+    n_generations = _count(n_generations, "n_generations", 1)
+    n_offspring = _count(n_offspring, "n_offspring", 1)
+    n_markers = _count(n_markers, "n_markers", 0)
+    n_qtl = _count(n_qtl, "n_qtl", 1)
+    h2 = _real(h2, "h2")
+    if not 0 < h2 < 1:
         raise ValueError(f"h2 must be in (0, 1), got {h2!r}.")
-    sigma2_p = check_positive_finite(sigma2_p, "sigma2_p")
+    sigma2_p = _real(sigma2_p, "sigma2_p")
+    if sigma2_p <= 0:
+        raise ValueError(f"sigma2_p must be > 0, got {sigma2_p!r}.")
+    mean = _real(mean, "mean")
+    sex_effect = _real(sex_effect, "sex_effect")
     if genetic_model not in ("infinitesimal", "markers"):
         raise ValueError(f"genetic_model must be 'infinitesimal' or 'markers', got {genetic_model!r}.")
-    if genetic_model == "markers" and not 0 < n_qtl <= n_markers:
+    if genetic_model == "markers" and not n_qtl <= n_markers:
         raise ValueError(f"n_qtl must be between 1 and n_markers={n_markers}, got {n_qtl}.")
+    missing = _real(missing, "missing")
     if not 0 <= missing < 1:
         raise ValueError(f"missing must be in [0, 1), got {missing!r}.")
+    if seed is not None:
+        seed = _count(seed, "seed", 0)
     rng = np.random.default_rng(seed)
     sigma2_a, sigma2_e = h2 * sigma2_p, (1 - h2) * sigma2_p
 
@@ -133,3 +153,21 @@ def simulate(
             warnings.simplefilter("ignore", UserWarning)  # markers that drifted to fixation are dropped
             genotypes = Genotypes(ids, codes, markers)
     return Simulation(ped, phenotypes, genotypes, truth)
+
+
+def _count(value, name: str, minimum: int) -> int:
+    """``value`` as an int after checking it is an integer (not a bool) >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r} ({type(value).__name__}).")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+    return int(value)
+
+
+def _real(value, name: str) -> float:
+    """``value`` as a float after checking it is a finite real number (not a bool or a string)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__}).")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}.")
+    return float(value)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from .._validation import check_positive_finite, preview
-from ..data.design import fixed_design
+from .._validation import check_positive_finite
+from ..data.design import check_estimable, factor_levels, fixed_design
 from .base import BindContext, StepContext, Term, Variable
 
 
@@ -80,7 +80,7 @@ class Fixed(Term):
         xw = x[observed]
         xtx = xw.T @ xw
         if self.prior_variance is None:
-            _check_full_rank(xtx, names)
+            check_estimable(xw, names, factor_levels(context.frame, self.columns))
         self.n_traits = context.n_traits
         self.traits = list(context.traits)
         self.x = np.ascontiguousarray(x)
@@ -151,24 +151,3 @@ class Fixed(Term):
     def describe(self) -> dict:
         return {"term": "Fixed", "name": self.name, "coef": self.coef_names, "prior": self.priors()[self.name]}
 
-
-def _check_full_rank(xtx: np.ndarray, names) -> None:
-    """Raise naming the coefficients that are not estimable from the observed records."""
-    k = xtx.shape[0]
-    if k == 0:
-        return
-    scale = np.sqrt(np.maximum(np.diag(xtx), 1e-300))
-    corr = xtx / np.outer(scale, scale)
-    empty = [names[j] for j in range(k) if xtx[j, j] == 0]
-    if empty:
-        raise ValueError(f"Fixed-effect coefficients with no observed records: {preview(empty)}.")
-    eig = np.linalg.eigvalsh(corr)
-    if eig.min() < 1e-10 * max(eig.max(), 1.0):
-        # Find the columns that depend on earlier ones by a pivoted QR.
-        _, rr, piv = scipy.linalg.qr(corr, pivoting=True)
-        diag = np.abs(np.diag(rr))
-        dependent = [names[piv[j]] for j in range(k) if diag[j] < 1e-8 * diag[0]]
-        raise ValueError(
-            "Fixed-effect design is rank-deficient (confounded coefficients): "
-            f"{preview(dependent)} can be written as combinations of other columns."
-        )
