@@ -131,3 +131,36 @@ def test_ctrl_c_returns_the_draws_made_so_far(animal_model):
     assert 0 < n < 10**7
     assert np.isfinite(idata.posterior["sigma2_a"].values).all()
     assert idata.posterior.attrs["interrupted"] == 1
+
+
+def test_ctrl_c_keeps_the_chains_that_ran_when_chains_exceed_cores(animal_model):
+    """Chains queued behind the running one never start: they are dropped, the others kept."""
+    timer = threading.Timer(1.5, _thread.interrupt_main)
+    timer.start()
+    try:
+        with pytest.warns(UserWarning, match=r"of 1 chain\(s\); 2 chain\(s\) that had not started were dropped"):
+            idata = animal_model.sample(draws=10**7, burn=0, chains=3, cores=1, seed=1, progress=False)
+    finally:
+        timer.cancel()
+    assert idata.posterior.sizes["chain"] == 1 and idata.posterior.sizes["draw"] > 0
+    assert idata.posterior.attrs["interrupted"] == 1
+
+
+def test_resume_continues_the_chains_exactly(animal_model):
+    whole = animal_model.sample(draws=60, burn=10, chains=2, seed=4, progress=False)
+    animal_model.sample(draws=25, burn=10, chains=2, seed=4, progress=False)
+    rest = animal_model.sample(draws=35, resume=True, progress=False)
+    for name in ("sigma2_a", "sigma2_e", "u"):
+        np.testing.assert_array_equal(rest.posterior[name].values, whole.posterior[name].values[:, 25:])
+
+
+def test_resume_needs_an_earlier_run(sim):
+    model = bg.AnimalModel(sim.phenotypes, "y", "id", sim.pedigree_object())
+    with pytest.raises(ValueError, match="resume=True needs an earlier sample"):
+        model.sample(draws=5, resume=True, progress=False)
+
+
+def test_sample_stats_hold_per_iteration_information(animal_model):
+    idata = animal_model.sample(draws=20, burn=5, chains=2, seed=2, progress=False)
+    assert idata.sample_stats["seconds"].dims == ("chain", "draw")
+    assert (idata.sample_stats["seconds"].values > 0).all()

@@ -61,9 +61,13 @@ def to_inference_data(model, result) -> az.InferenceData:
         datasets[group] = az.dict_to_dataset(
             data, attrs=attrs if group == "posterior" else None, library=None, coords=coords, dims=dims[group]
         )
-    observed = model.y[model.observed]
+    rows = model.residual._observed_rows
+    record = {"record": _coord_values(model.residual.record_labels)}
+    observed = ("record", model.y[rows]) if model.n_traits == 1 else (("record", "trait"), model.y[rows])
+    if model.n_traits > 1:
+        record["trait"] = np.asarray(model.traits)
     datasets["observed_data"] = xr.Dataset(
-        {"y": ("record", observed)}, coords={"record": _coord_values(model.residual.record_labels)}
+        {"y": observed}, coords=record
     )
     if first.summaries:
         datasets["posterior_summary"] = _summary_dataset(result)

@@ -70,7 +70,9 @@ class Random(Term):
 
     def _levels(self, record_levels: list) -> tuple[list, sp.csr_matrix]:
         """The levels (coords) and the prior precision among them."""
-        levels = sorted(set(record_levels))
+        # Sorted as numbers when every level is an integer ("2" before "10"), else as text.
+        levels = list(dict.fromkeys(record_levels))
+        levels = [levels[k] for k in np.argsort(id_labels(levels), kind="stable")]
         return levels, sp.identity(len(levels), format="csr")
 
     def bind(self, context: BindContext) -> None:
