@@ -28,9 +28,10 @@ def test_mixed_model_equations_give_the_textbook_solution():
     np.testing.assert_allclose(mean, np.r_[148, 235, -1, 2, -1] / np.r_[18, 18, 18, 18, 18])
 
 
-def test_sire_model_with_known_variances_matches_blue_blup_and_covariance():
+@pytest.mark.parametrize("sampler", ["single-site", "joint", "collapsed"])
+def test_sire_model_with_known_variances_matches_blue_blup_and_covariance(sampler):
     model = bg.Model(SIRE_DATA, "y", [bg.Fixed(["env"], intercept=False), bg.Random("sire", variance=2.0)],
-                     sigma2_e=6.0)
+                     sigma2_e=6.0, sampler=sampler)
     idata = model.sample(draws=5000, burn=100, chains=4, seed=20261121, progress=False)
     post = idata.posterior
     draws = np.concatenate([post["beta"].values, post["sire"].values], axis=-1)  # chain, draw, 5

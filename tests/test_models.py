@@ -1,6 +1,7 @@
 """Model assembly: input validation with named offenders, missing phenotypes, repeated records."""
 
 import threading
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -163,3 +164,101 @@ def test_duplicate_term_names_are_an_error(small):
     sim, ped = small
     with pytest.raises(ValueError, match="Duplicate term names: 'id'"):
         bg.Model(sim.phenotypes, "y", [bg.Random("id"), bg.Random("id")])
+
+
+# ---------------------------------------------------------------- issue 5: reliability of model building
+
+
+def test_multiindex_records_are_rejected_before_sampling(small):
+    sim, ped = small
+    data = sim.phenotypes.set_index(["id", "generation"], drop=False)
+    with pytest.raises(ValueError, match="data has a MultiIndex"):
+        bg.AnimalModel(data, "y", "id", ped)
+
+
+def test_a_prior_reused_in_two_models_is_not_modified(small):
+    """Binding copies terms and priors: the first model's draws do not depend on a second model."""
+    sim, _ = small
+    prior = bg.BayesAPrior()
+    first = bg.Model(sim.phenotypes, "y", [bg.Fixed(), bg.Markers("id", sim.genotypes, prior=prior)])
+    before = first.sample(draws=5, burn=0, chains=1, seed=1, progress=False)
+    other = sim.phenotypes.assign(y=sim.phenotypes["y"] * 100)
+    bg.Model(other, "y", [bg.Fixed(), bg.Markers("id", sim.genotypes, prior=prior)])
+    after = first.sample(draws=5, burn=0, chains=1, seed=1, progress=False)
+    np.testing.assert_array_equal(before.posterior["alpha"].values, after.posterior["alpha"].values)
+    assert prior.scale_prior is None  # the user's object still says "default"
+    term = bg.Random("generation")
+    bg.Model(sim.phenotypes, "y", [term])
+    assert not hasattr(term, "prior")
+
+
+def test_recorded_names_follow_the_term_name(small):
+    sim, ped = small
+    model = bg.Model(sim.phenotypes, "y", [
+        bg.Fixed(), bg.Animal("id", ped), bg.Animal("id", ped, name="dom"),
+        bg.Markers("id", sim.genotypes), bg.Markers("id", sim.genotypes, name="chip2"),
+    ], sampler="single-site")
+    post = model.sample(draws=3, burn=0, chains=1, seed=1, progress=False).posterior
+    for name in ("u", "sigma2_a", "dom", "sigma2_dom", "alpha", "sigma2_g", "scale", "alpha_chip2",
+                 "sigma2_chip2", "scale_chip2"):
+        assert name in post, name
+    assert post["dom"].dims == ("chain", "draw", "dom_level")
+    assert post["alpha_chip2"].dims == ("chain", "draw", "chip2_marker")
+
+
+def test_complex_phenotypes_are_an_error(small):
+    sim, ped = small
+    data = sim.phenotypes.assign(y=sim.phenotypes["y"].astype(complex))
+    with pytest.raises(TypeError, match="Phenotype column 'y' is complex-valued"):
+        bg.AnimalModel(data, "y", "id", ped)
+
+
+def test_the_response_cannot_be_its_own_covariate(small):
+    sim, ped = small
+    with pytest.raises(ValueError, match="The response 'y' cannot also be a fixed-effect column"):
+        bg.AnimalModel(sim.phenotypes, "y", "id", ped, fixed=["y"])
+
+
+@pytest.mark.parametrize("df,scale", [("5", 1.0), (True, 1.0), (5.0, "1")])
+def test_variance_priors_reject_text_and_booleans(df, scale):
+    with pytest.raises(TypeError, match="ScaledInvChi2 (df|scale) must be a number"):
+        bg.ScaledInvChi2(df, scale)
+
+
+@pytest.mark.parametrize("prior", [bg.ScaledInvChi2(4.0, 0.0), bg.ScaledInvChi2(0.0, 0.0)])
+def test_improper_priors_on_random_variances_warn(small, prior):
+    sim, _ = small
+    data = sim.phenotypes.assign(pair=np.arange(len(sim.phenotypes)) % 2)
+    with pytest.warns(UserWarning, match="posterior of a random-effect variance is then improper"):
+        bg.Model(data, "y", [bg.Fixed(), bg.Random("pair", variance=prior)])
+
+
+def test_improper_residual_prior_is_allowed_silently(small):
+    sim, _ = small
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        bg.Model(sim.phenotypes, "y", [bg.Fixed(), bg.Random("generation")], sigma2_e=bg.ScaledInvChi2(0, 0))
+
+
+def test_markers_without_genotyped_phenotyped_records_warn(small):
+    sim, _ = small
+    phenotyped = set(sim.phenotypes["id"])
+    matrix = np.array([[k % 3] * 3 if i not in phenotyped else [np.nan] * 3 for k, i in enumerate(sim.genotypes.ids)])
+    geno = bg.Genotypes(sim.genotypes.ids, matrix)  # every phenotyped individual's genotype is missing
+    with pytest.warns(UserWarning, match="has an observed genotype, or none varies: the markers cannot explain"):
+        bg.Model(sim.phenotypes, "y", [bg.Fixed(), bg.Markers("id", geno)])
+    constant = np.array([[k % 3] * 3 if i not in phenotyped else [1.0] * 3 for k, i in enumerate(sim.genotypes.ids)])
+    with pytest.warns(UserWarning, match="or none varies"):
+        bg.Model(sim.phenotypes, "y", [bg.Fixed(), bg.Markers("id", bg.Genotypes(sim.genotypes.ids, constant))])
+
+
+def test_markers_name_the_priors_they_accept(small):
+    sim, _ = small
+    with pytest.raises(TypeError, match=r"Markers prior must be a marker prior \(BayesAPrior"):
+        bg.Markers("id", sim.genotypes, prior=bg.ScaledInvChi2(5, 1))
+
+
+def test_terms_must_come_as_a_list(small):
+    sim, _ = small
+    with pytest.raises(TypeError, match=r"terms must be a list of bayesgen terms, got Fixed \(wrap a single"):
+        bg.Model(sim.phenotypes, "y", bg.Fixed(["sex"]))

@@ -50,7 +50,7 @@ INDEPENDENCE_DF = 5.0
 
 
 def choose_sampler(model, indices) -> str:
-    return "single-site"  # TEMP until the Cholesky lands
+
     """The location sampler "auto" picks: see the README's sampler table for the measurements."""
     if not indices:
         return "single-site"

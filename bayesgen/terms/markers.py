@@ -82,10 +82,12 @@ class Markers(Term):
         self._observed = context.observed[:, 0]
         sum_x, self.xx = weighted_cross_products(self.codes, self.lookup, weights)
         n_obs = self._observed.sum()
-        sum_var_x = float(np.sum(self.xx / n_obs - (sum_x / n_obs) ** 2))
+        var_x = self.xx / n_obs - (sum_x / n_obs) ** 2
+        var_x[var_x <= 1e-10 * self.xx / n_obs] = 0.0  # rounding of a constant column is not variation
+        sum_var_x = float(np.sum(var_x))
         if sum_var_x <= 0:
             warnings.warn(
-                f"No phenotyped record of {self.name!r} has an observed genotype that varies: the markers "
+                f"No phenotyped record of {self.name!r} has an observed genotype, or none varies: the markers "
                 "cannot explain anything, so sigma2_g and h2 will be 0.", UserWarning, stacklevel=4)
         # BGLR's rule: a priori the markers explain their share of Var(y), spread evenly.
         self.prior.bind(float(context.default_share[0]) / max(sum_var_x, 1e-12))
