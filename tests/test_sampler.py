@@ -6,6 +6,7 @@ import warnings
 
 import arviz as az
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 
@@ -68,7 +69,9 @@ def test_inference_data_names_dims_and_coords(sim, animal_model):
     assert np.isfinite(loo.elpd_loo)
 
 
-def test_log_likelihood_is_the_normal_density_of_each_record(animal_model):
+def test_conditional_log_likelihood_is_the_normal_density_of_each_record(sim):
+    animal_model = bg.Model(sim.phenotypes, "y", [bg.Fixed(["sex"]), bg.Animal("id", sim.pedigree_object())],
+                            log_likelihood="conditional")
     idata = animal_model.sample(draws=3, burn=0, chains=1, seed=5, progress=False)
     post = idata.posterior
     obs = animal_model.observed
@@ -78,6 +81,49 @@ def test_log_likelihood_is_the_normal_density_of_each_record(animal_model):
     sigma2 = post["sigma2_e"].values[0][:, None]
     expected = -0.5 * np.log(2 * np.pi * sigma2) - 0.5 * (animal_model.y[obs] - mu) ** 2 / sigma2
     np.testing.assert_allclose(idata.log_likelihood["y"].values[0], expected, atol=1e-8)
+
+
+def test_marginal_log_likelihood_integrates_out_each_records_own_effect(sim):
+    """Default: u_i | u_-i ~ N(u_i - (A^-1 u)_i / A^-1_ii, sigma2_a / A^-1_ii) is integrated out."""
+    ped = sim.pedigree_object()
+    model = bg.Model(sim.phenotypes, "y", [bg.Fixed(["sex"]), bg.Animal("id", ped)])
+    idata = model.sample(draws=3, burn=0, chains=1, seed=5, progress=False)
+    post = idata.posterior
+    obs = model.observed
+    x = model.terms[0].x[obs]
+    ids = model.data["id"].to_numpy()[obs]
+    ainv = ped.ainv().toarray()
+    rows = ped.index(ids)
+    for d in range(3):
+        u = post["u"].values[0, d]
+        mu = x @ post["beta"].values[0, d] + u[rows]
+        shift = (ainv @ u)[rows] / np.diag(ainv)[rows]  # each animal has one record here
+        variance = post["sigma2_e"].values[0, d] + post["sigma2_a"].values[0, d] / np.diag(ainv)[rows]
+        r = model.y[obs] - mu + shift
+        expected = -0.5 * np.log(2 * np.pi * variance) - 0.5 * r**2 / variance
+        np.testing.assert_allclose(idata.log_likelihood["y"].values[0, d], expected, atol=1e-8)
+
+
+def test_marginal_log_likelihood_of_an_iid_term_with_one_record_per_level():
+    """With P = I, y_r | beta ~ N(x_r beta, sigma2_e + sigma2_u): checked exactly."""
+    rng = np.random.default_rng(2)
+    data = pd.DataFrame({"y": rng.normal(size=30), "unit": np.arange(30)})
+    model = bg.Model(data, "y", [bg.Fixed(), bg.Random("unit")])
+    idata = model.sample(draws=4, burn=0, chains=1, seed=1, progress=False)
+    post = idata.posterior
+    variance = (post["sigma2_e"] + post["sigma2_unit"]).values[0][:, None]
+    r = data["y"].to_numpy()[None, :] - post["beta"].values[0, :, :1]
+    expected = -0.5 * np.log(2 * np.pi * variance) - 0.5 * r**2 / variance
+    np.testing.assert_allclose(idata.log_likelihood["y"].values[0], expected, atol=1e-9)
+
+
+def test_posterior_predictive_replicates_the_observed_records(animal_model):
+    idata = animal_model.sample(draws=50, burn=5, chains=2, seed=3, progress=False)
+    rep = idata.posterior_predictive["y"]
+    assert rep.dims == ("chain", "draw", "record")
+    np.testing.assert_array_equal(rep["record"].values, idata.observed_data["record"].values)
+    assert abs(float(rep.mean()) - float(idata.observed_data["y"].mean())) < 0.5
+
 
 
 def test_summary_storage_keeps_mean_and_sd_of_high_dimensional_effects(sim, animal_model):

@@ -12,6 +12,10 @@ from ..terms.residual import Residual
 
 #: Location samplers a model can use; see ``Model`` and ``bayesgen.sampler.blocks``.
 SAMPLERS = ("auto", "single-site", "joint", "collapsed")
+#: Pointwise log-likelihoods a model can record; see ``Model``.
+LOG_LIKELIHOODS = ("marginal", "conditional")
+#: Largest number of observed records for which replicated phenotypes are kept by default.
+POSTERIOR_PREDICTIVE_MAX_RECORDS = 10_000
 
 
 class Model:
@@ -38,6 +42,15 @@ class Model:
         rescaling move), "joint" all at once from the mixed-model equations by sparse
         Cholesky, "collapsed" first the variance components with the locations integrated
         out, then the locations jointly. "auto" picks per model (see ``bayesgen.sampler.blocks``).
+    log_likelihood : {"marginal", "conditional"}
+        The pointwise log-likelihood recorded for ``az.loo``: "marginal" (default) integrates
+        out each record's own effect of every random or pedigree term where that record is
+        the only one of its level (closed form, from the effect's conditional prior given
+        the other levels); "conditional" is :math:`\log N(y_r \mid \mu_r, \sigma^2_e)`.
+    posterior_predictive : bool or None
+        Record a replicated phenotype per observed record and draw (group
+        ``posterior_predictive``, for ``az.plot_ppc``). None: when there are at most
+        10,000 observed records.
 
     Notes
     -----
@@ -47,7 +60,8 @@ class Model:
     variance components, per draw (per trait with several traits).
     """
 
-    def __init__(self, data: pd.DataFrame, y, terms, sigma2_e=None, sampler: str = "auto"):
+    def __init__(self, data: pd.DataFrame, y, terms, sigma2_e=None, sampler: str = "auto",
+                 log_likelihood: str = "marginal", posterior_predictive: bool | None = None):
         if not isinstance(data, pd.DataFrame):
             raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
         if len(data) == 0:
@@ -74,6 +88,13 @@ class Model:
         check_duplicates([str(i) for i in data.index], "row labels in data (record ids)")
         if sampler not in SAMPLERS:
             raise ValueError(f"sampler must be one of {', '.join(map(repr, SAMPLERS))}, got {sampler!r}.")
+        if log_likelihood not in LOG_LIKELIHOODS:
+            raise ValueError(
+                f"log_likelihood must be one of {', '.join(map(repr, LOG_LIKELIHOODS))}, got {log_likelihood!r}.")
+        if posterior_predictive is None:
+            posterior_predictive = int(observed.any(axis=1).sum()) <= POSTERIOR_PREDICTIVE_MAX_RECORDS
+        elif not isinstance(posterior_predictive, (bool, np.bool_)):
+            raise TypeError(f"posterior_predictive must be True, False or None, got {posterior_predictive!r}.")
 
         if isinstance(terms, Term) or not isinstance(terms, (list, tuple)):
             raise TypeError(f"terms must be a list of bayesgen terms, got {type(terms).__name__}"
@@ -88,7 +109,7 @@ class Model:
         context = BindContext(data, observed, phenotypic_variance, share, traits=list(traits))
         for t in terms:
             t.bind(context)
-        residual = Residual(sigma2_e)
+        residual = Residual(sigma2_e, posterior_predictive=bool(posterior_predictive))
         residual.bind(context, share=phenotypic_variance * (1 - DEFAULT_R2), y=values)
 
         self.data = data
@@ -100,6 +121,7 @@ class Model:
         self.terms: list[Term] = terms + [residual]
         self.residual = residual
         self.sampler = sampler
+        self.log_likelihood = log_likelihood
         self._genetic = [t for t in terms if t.genetic]
         self._variance_terms = [t for t in terms if t.has_variance]
         from ..sampler.blocks import build_blocks
@@ -139,6 +161,7 @@ class Model:
                 out.append(Variable("h2", ("trait",), {"trait": self.traits}))
         out += [v for b in self.blocks for v in b.info_variables()]
         out.append(Variable("seconds", group="sample_stats"))
+        out.append(Variable("log_prior", group="sample_stats"))
         return out
 
     def _check_variable_names(self) -> None:

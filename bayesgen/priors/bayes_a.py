@@ -80,6 +80,9 @@ class BayesAPrior(MarkerPrior):
         state["var_alpha"][:] = self.df * state["scale"][0] / rng.chisquare(self.df, size=p)
         return rng.standard_normal(p) * np.sqrt(state["var_alpha"])
 
+    def log_prior(self, state: dict) -> float:
+        return self.scale_prior.log_density(state["scale"][0]) if self.samples_scale else 0.0
+
     def record(self, state: dict) -> dict:
         return {"scale": state["scale"][0]} if self.samples_scale else {}
 

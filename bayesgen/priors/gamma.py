@@ -33,6 +33,10 @@ class Gamma:
     def mode(self) -> float:
         return max(self.shape - 1.0, 0.0) / self.rate
 
+    def log_density(self, x: float) -> float:
+        """Log density up to a constant: (a - 1) log x - b x."""
+        return (self.shape - 1.0) * np.log(x) - self.rate * x if x > 0 else -np.inf
+
     def draw_prior(self, rng: np.random.Generator, size=None):
         return rng.gamma(self.shape, 1.0 / self.rate, size=size)
 

@@ -53,6 +53,10 @@ class MarkerPrior(ABC):
     def draw_prior(self, rng: np.random.Generator, state: dict) -> np.ndarray:
         """Draw hyperparameters (into ``state``) and effects from the prior; return the effects."""
 
+    def log_prior(self, state: dict) -> float:
+        """Log density of the sampled top-level hyperparameters (e.g. a scale), up to a constant."""
+        return 0.0
+
     def variables(self) -> list[Variable]:
         return []
 

@@ -127,6 +127,9 @@ class Markers(Term):
     def variance(self, state):
         return np.array([[np.var(state["genetic_values"][self._observed, 0])]])
 
+    def log_prior(self, state) -> float:
+        return self.prior.log_prior(state["prior"])
+
     def record(self, state, ctx) -> dict:
         out = {self.effect_name: state["alpha"].copy(), self.variance_name: self.variance(state)[0, 0]}
         for key, value in self.prior.record(state["prior"]).items():

@@ -112,6 +112,7 @@ class Random(Term):
                 f"random-effect variance is then improper and the chain can collapse to 0 ({q} levels). "
                 "Use a proper prior (df > 0 and scale > 0).", UserWarning, stacklevel=4)
         self._start = np.diag(share)
+        self._single_record_levels(np.flatnonzero(context.observed.any(axis=1)))
 
     @property
     def n_levels(self) -> int:
@@ -237,6 +238,31 @@ class Random(Term):
     def fitted(self, state) -> np.ndarray:
         return state["u"][self._record_index]
 
+    def _single_record_levels(self, observed_rows: np.ndarray) -> None:
+        counts = np.bincount(self._record_index[observed_rows], minlength=self.n_levels)
+        records = observed_rows[counts[self._record_index[observed_rows]] == 1]
+        self._own_records = records
+        self._own_levels = self._record_index[records]
+        diag = self.precision.diagonal()
+        self._own_diag = diag[self._own_levels]
+
+    def own_effect_marginal(self, state):
+        r"""u_i | u_-i ~ N(u_i - (Pu)_i / P_ii, sigma2 / P_ii) for levels with a single observed record.
+
+        From row i of the prior precision :math:`P/\sigma^2` (one trait).
+        """
+        if self.n_traits != 1 or not hasattr(self, "_own_records") or self._own_records.size == 0:
+            return None
+        u = state["u"][:, 0]
+        rows = self._own_levels
+        # (P u)_i for the needed rows only.
+        pu = (self.precision @ u)[rows]
+        n = self._record_index.size
+        shift, extra = np.zeros(n), np.zeros(n)
+        shift[self._own_records] = pu / self._own_diag
+        extra[self._own_records] = state["sigma2"][0, 0] / self._own_diag
+        return shift, extra
+
     def record(self, state, ctx) -> dict:
         if self.n_traits == 1:
             return {self.effect_name: state["u"][:, 0].copy(), self.variance_name: state["sigma2"][0, 0]}
@@ -247,6 +273,9 @@ class Random(Term):
 
     def variance(self, state):
         return state["sigma2"]
+
+    def log_prior(self, state) -> float:
+        return self.prior.log_density(state["sigma2"]) if self.prior.sampled else 0.0
 
     def priors(self) -> dict:
         return {self.variance_name: self.prior.to_dict()}

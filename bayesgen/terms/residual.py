@@ -35,8 +35,9 @@ class Residual(Term):
     name = "residual"
     has_variance = False
 
-    def __init__(self, variance=None):
+    def __init__(self, variance=None, posterior_predictive: bool = False):
         self.variance_prior_arg = variance
+        self.posterior_predictive = posterior_predictive
 
     def bind(self, context: BindContext, share=None, y=None) -> None:
         observed = context.observed
@@ -67,6 +68,7 @@ class Residual(Term):
         self.prior.check_dim(t, "sigma2_e")
         self._start = np.diag(np.atleast_1d(share).astype(float))
         self._y = np.asfortranarray(np.where(observed, y, 0.0)) if y is not None else None
+        self.posterior_predictive = self.posterior_predictive and t == 1
 
     def variables(self) -> list[Variable]:
         if self.n_traits == 1:
@@ -77,6 +79,9 @@ class Residual(Term):
                    Variable("rho_e", ("trait_row", "trait_col"), coords)]
         out.append(Variable("y", ("record",), {"record": self.record_labels}, high_dimensional=True,
                             group="log_likelihood"))
+        if self.posterior_predictive:
+            out.append(Variable("y", ("record",), {"record": self.record_labels}, high_dimensional=True,
+                                group="posterior_predictive"))
         if self.missing_labels and self.n_traits == 1:
             coords = {"missing_record": self.missing_labels}
             out += [
@@ -89,7 +94,10 @@ class Residual(Term):
         cov = self.prior.initial_value(self._start)
         if self.prior.sampled:
             cov = cov * rng.uniform(0.5, 2.0)
-        return {"sigma2_e": cov, "y": self._y.copy(order="F"), "noise": np.zeros(self._missing_rows.size)}
+        state = {"sigma2_e": cov, "y": self._y.copy(order="F"), "noise": np.zeros(self._missing_rows.size)}
+        if self.posterior_predictive:
+            state["replicate"] = np.zeros(self._observed_rows.size)
+        return state
 
     def draw_prior(self, rng, state) -> None:
         state["sigma2_e"][:] = self.prior.draw_prior(rng)
@@ -107,6 +115,8 @@ class Residual(Term):
         ctx.residual_covariance[:] = state["sigma2_e"]
         if state["noise"].size:
             state["noise"][:] = np.sqrt(state["sigma2_e"][0, 0]) * rng.standard_normal(state["noise"].size)
+        if "replicate" in state:
+            state["replicate"][:] = np.sqrt(state["sigma2_e"][0, 0]) * rng.standard_normal(state["replicate"].size)
         return {}
 
     def fitted(self, state) -> np.ndarray:
@@ -114,26 +124,46 @@ class Residual(Term):
 
     def record(self, state, ctx: StepContext) -> dict:
         cov = state["sigma2_e"]
-        e = ctx.resid[self._observed_rows]
         if self.n_traits == 1:
-            sigma2_e = cov[0, 0]
-            r = e[:, 0]
-            out = {"sigma2_e": sigma2_e,
-                   ("log_likelihood", "y"): -0.5 * (np.log(2.0 * np.pi * sigma2_e) + r * r / sigma2_e)}
+            out = {"sigma2_e": cov[0, 0]}
             if state["noise"].size:
                 mu = -ctx.resid[self._missing_rows, 0]
                 out[("predictions", "mu")] = mu
                 out[("predictions", "y")] = mu + state["noise"]
+            if "replicate" in state:
+                out[("posterior_predictive", "y")] = self._y[self._observed_rows, 0] - ctx.resid[
+                    self._observed_rows, 0] + state["replicate"]
             return out
         sd = np.sqrt(np.diag(cov))
+        return {"sigma2_e": cov.copy(), "rho_e": cov / np.outer(sd, sd)}
+
+    def log_likelihood(self, state, ctx: StepContext, marginals=()) -> np.ndarray:
+        r"""Pointwise log-likelihood of the observed records.
+
+        :math:`\log N(y_r \mid \mu_r, \sigma^2_e)`, or, with ``marginals`` (the
+        ``own_effect_marginal`` of other terms), :math:`\log N(e_r + \sum s_r \mid 0, \sigma^2_e + \sum v_r)`:
+        each record's own single-record effects integrated out. With t traits, the
+        multivariate normal density of each record's vector.
+        """
+        cov = state["sigma2_e"]
+        e = ctx.resid[self._observed_rows]
+        if self.n_traits == 1:
+            r = e[:, 0].copy()
+            variance = np.full(r.size, cov[0, 0])
+            for shift, extra in marginals:
+                r += shift[self._observed_rows]
+                variance += extra[self._observed_rows]
+            return -0.5 * (np.log(2.0 * np.pi * variance) + r * r / variance)
         chol = np.linalg.cholesky(cov)
         z = np.linalg.solve(chol, e.T)  # t x n whitened residuals
         logdet = 2.0 * np.log(np.diag(chol)).sum()
-        loglik = -0.5 * (self.n_traits * np.log(2.0 * np.pi) + logdet + (z * z).sum(axis=0))
-        return {"sigma2_e": cov.copy(), "rho_e": cov / np.outer(sd, sd), ("log_likelihood", "y"): loglik}
+        return -0.5 * (self.n_traits * np.log(2.0 * np.pi) + logdet + (z * z).sum(axis=0))
 
     def variance(self, state):
         return state["sigma2_e"]
+
+    def log_prior(self, state) -> float:
+        return self.prior.log_density(state["sigma2_e"]) if self.prior.sampled else 0.0
 
     def priors(self) -> dict:
         return {"sigma2_e": self.prior.to_dict()}
