@@ -3,12 +3,12 @@
 from ._version import __version__
 from .data import Genotypes, Pedigree
 from .model import AnimalModel, BayesA, Model
-from .priors import BayesAPrior, FixedVariance, Gamma, InverseWishart, MarkerPrior, ScaledInvChi2, VariancePrior
+from .priors import BayesAPrior, FixedVariance, Gamma, HalfT, InverseWishart, MarkerPrior, ScaledInvChi2, VariancePrior
 from .simulation import Simulation, simulate
 from .terms import Animal, Fixed, Markers, Random
 
 __all__ = [
     "Animal", "AnimalModel", "BayesA", "BayesAPrior", "Fixed", "FixedVariance", "Gamma", "Genotypes",
-    "InverseWishart", "MarkerPrior", "Markers", "Model", "Pedigree", "Random", "ScaledInvChi2", "Simulation",
+    "HalfT", "InverseWishart", "MarkerPrior", "Markers", "Model", "Pedigree", "Random", "ScaledInvChi2", "Simulation",
     "VariancePrior", "__version__", "simulate",
 ]

@@ -4,11 +4,12 @@ from .base import VariancePrior
 from .bayes_a import BayesAPrior
 from .defaults import default_variance_prior
 from .gamma import Gamma
+from .half_t import HalfT
 from .inverse_wishart import InverseWishart
 from .marker_prior import MarkerPrior
 from .scaled_inv_chi2 import FixedVariance, ScaledInvChi2, as_variance_prior
 
 __all__ = [
-    "BayesAPrior", "FixedVariance", "Gamma", "InverseWishart", "MarkerPrior", "ScaledInvChi2", "VariancePrior",
+    "BayesAPrior", "FixedVariance", "Gamma", "HalfT", "InverseWishart", "MarkerPrior", "ScaledInvChi2", "VariancePrior",
     "as_variance_prior", "default_variance_prior",
 ]

@@ -16,11 +16,17 @@ import numpy as np
 class VariancePrior(ABC):
     r"""A prior on a t x t covariance matrix :math:`\Sigma` of effects (t = 1: a variance).
 
-    ``draw_posterior(rng, sum_squares, count)`` draws :math:`\Sigma` given ``count``
+    ``draw_posterior(rng, sum_squares, count, aux)`` draws :math:`\Sigma` given ``count``
     effect vectors :math:`u_k \in \mathbb{R}^t` with
     ``sum_squares`` :math:`= \sum_k u_k u_k'` (already weighted by the inverse of their prior
     correlation, e.g. :math:`U'A^{-1}U`); the likelihood of :math:`\Sigma` is then
     :math:`|\Sigma|^{-count/2}\exp(-\tfrac12 \mathrm{tr}(\Sigma^{-1} SS))`.
+
+    Priors that are scale mixtures of conjugate ones (the half-t) keep auxiliary variables
+    per chain in ``aux`` (a dict from ``init_aux``, stored by the term in its state):
+    ``draw_posterior`` then draws :math:`\Sigma` given ``aux`` and refreshes ``aux`` given
+    :math:`\Sigma`; ``log_density(value, aux)`` is the density conditional on ``aux`` (for
+    Metropolis steps that keep ``aux`` fixed), ``log_density(value)`` the marginal prior.
     """
 
     #: False for a fixed (known) variance, which is never updated.
@@ -29,16 +35,24 @@ class VariancePrior(ABC):
     dim: int | None = 1
 
     @abstractmethod
-    def draw_posterior(self, rng: np.random.Generator, sum_squares: np.ndarray, count: int) -> np.ndarray:
+    def draw_posterior(self, rng: np.random.Generator, sum_squares: np.ndarray, count: int,
+                       aux: dict | None = None) -> np.ndarray:
         """One draw of the t x t matrix given the sufficient statistics (see class docstring)."""
 
     @abstractmethod
-    def draw_prior(self, rng: np.random.Generator) -> np.ndarray:
+    def draw_prior(self, rng: np.random.Generator, aux: dict | None = None) -> np.ndarray:
         """One draw from the prior (proper priors only; for joint-distribution tests)."""
 
     @abstractmethod
-    def log_density(self, value: np.ndarray) -> float:
+    def log_density(self, value: np.ndarray, aux: dict | None = None) -> float:
         """Log prior density at ``value`` (t x t), up to a constant that does not depend on it."""
+
+    def init_aux(self, rng: np.random.Generator) -> dict:
+        """Per-chain auxiliary variables (none for conjugate priors)."""
+        return {}
+
+    def refresh_aux(self, rng: np.random.Generator, value: np.ndarray, aux: dict) -> None:
+        """Draw the auxiliary variables given the current value (after a Metropolis step)."""
 
     @abstractmethod
     def initial_value(self, fallback: np.ndarray) -> np.ndarray:

@@ -52,14 +52,14 @@ class InverseWishart(VariancePrior):
     def initial_value(self, fallback) -> np.ndarray:
         return self.mode()
 
-    def draw_prior(self, rng) -> np.ndarray:
+    def draw_prior(self, rng, aux=None) -> np.ndarray:
         return _draw_inverse_wishart(rng, self.df, self.scale)
 
-    def draw_posterior(self, rng, sum_squares, count: int) -> np.ndarray:
+    def draw_posterior(self, rng, sum_squares, count: int, aux=None) -> np.ndarray:
         ss = np.asarray(sum_squares, dtype=np.float64).reshape(self.dim, self.dim)
         return _draw_inverse_wishart(rng, self.df + count, self.scale + ss)
 
-    def log_density(self, value) -> float:
+    def log_density(self, value, aux=None) -> float:
         value = np.asarray(value, dtype=np.float64).reshape(self.dim, self.dim)
         sign, logdet = np.linalg.slogdet(value)
         if sign <= 0:

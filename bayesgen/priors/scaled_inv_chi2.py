@@ -62,19 +62,19 @@ class ScaledInvChi2(VariancePrior):
         value = self.mode() if self.is_proper else float(np.asarray(fallback).reshape(-1)[0])
         return np.array([[value]])
 
-    def draw_prior(self, rng: np.random.Generator) -> np.ndarray:
+    def draw_prior(self, rng: np.random.Generator, aux=None) -> np.ndarray:
         if not self.is_proper:
             raise ValueError(f"Cannot draw from the improper prior {self!r}.")
         return np.array([[self.df * self.scale / rng.chisquare(self.df)]])
 
-    def draw_posterior(self, rng: np.random.Generator, sum_squares, count: int) -> np.ndarray:
+    def draw_posterior(self, rng: np.random.Generator, sum_squares, count: int, aux=None) -> np.ndarray:
         df = self.df + count
         if df <= 0:
             raise ValueError("Posterior degrees of freedom must be positive.")
         ss = float(np.asarray(sum_squares).reshape(-1)[0])
         return np.array([[(self.df * self.scale + ss) / rng.chisquare(df)]])
 
-    def log_density(self, value) -> float:
+    def log_density(self, value, aux=None) -> float:
         sigma2 = float(np.asarray(value).reshape(-1)[0])
         if sigma2 <= 0:
             return -np.inf
@@ -111,13 +111,13 @@ class FixedVariance(VariancePrior):
     def initial_value(self, fallback) -> np.ndarray:
         return self.value.copy()
 
-    def draw_prior(self, rng) -> np.ndarray:
+    def draw_prior(self, rng, aux=None) -> np.ndarray:
         return self.value.copy()
 
-    def draw_posterior(self, rng, sum_squares, count: int) -> np.ndarray:
+    def draw_posterior(self, rng, sum_squares, count: int, aux=None) -> np.ndarray:
         return self.value.copy()
 
-    def log_density(self, value) -> float:
+    def log_density(self, value, aux=None) -> float:
         return 0.0
 
     def to_dict(self) -> dict:

@@ -259,13 +259,13 @@ class CollapsedLocations(JointLocations):
                 variance = term.prior_variance
             elif j in variances:
                 variance = variances[j]
-                log_prior += term.prior.log_density(np.array([[variance]]))
+                log_prior += term.prior.log_density(np.array([[variance]]), states[k]["prior_aux"])
             else:
                 variance = states[k]["sigma2"][0, 0]
             ratios[j] = sigma2_e / variance
             quad_levels += q * np.log(variance)
         if self.samples_residual:
-            log_prior += self.residual.prior.log_density(np.array([[sigma2_e]]))
+            log_prior += self.residual.prior.log_density(np.array([[sigma2_e]]), states[-1]["prior_aux"])
         if not np.isfinite(log_prior):
             return -np.inf
         try:
@@ -311,11 +311,15 @@ class CollapsedLocations(JointLocations):
             self._adapt(block_state, phi, ctx.tuning)
         block_state["factor"], block_state["proposal"] = factor, proposal
         variances, sigma2_e = self._unpack(phi, states)
+        # The Metropolis steps targeted the variances given the priors' auxiliary variables;
+        # now draw those given the variances (a Gibbs step on the auxiliaries).
         for j, k in self.components:
             states[k]["sigma2"][0, 0] = variances[j]
+            self.terms[j].prior.refresh_aux(rng, states[k]["sigma2"], states[k]["prior_aux"])
         if self.samples_residual:
             states[-1]["sigma2_e"][0, 0] = sigma2_e
             ctx.residual_covariance[0, 0] = sigma2_e
+            self.residual.prior.refresh_aux(rng, states[-1]["sigma2_e"], states[-1]["prior_aux"])
         # `factor` holds C at the accepted variances.
         self._draw_locations(rng, states, factor, partial, ctx, sigma2_e)
         return info

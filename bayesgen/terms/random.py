@@ -152,10 +152,11 @@ class Random(Term):
         sigma2 = self.prior.initial_value(self._start)
         if self.prior.sampled:
             sigma2 = sigma2 * rng.uniform(0.5, 2.0)
-        return {"u": np.zeros((self.n_levels, self.n_traits), order="F"), "sigma2": sigma2}
+        return {"u": np.zeros((self.n_levels, self.n_traits), order="F"), "sigma2": sigma2,
+                "prior_aux": self.prior.init_aux(rng)}
 
     def draw_prior(self, rng, state) -> None:
-        state["sigma2"][:] = self.prior.draw_prior(rng)
+        state["sigma2"][:] = self.prior.draw_prior(rng, state["prior_aux"])
         t = self.n_traits
         # u = L_P^-T Z L_G': rows of U have covariance G, levels covariance P^-1.
         z = rng.standard_normal((self.n_levels, t))
@@ -194,7 +195,7 @@ class Random(Term):
     def draw_variance(self, rng, state) -> None:
         """Draw the variance (covariance) from its full conditional given the effects."""
         ss = quadratic_form_matrix(state["u"], *self._prec)
-        state["sigma2"][:] = self.prior.draw_posterior(rng, ss, self.n_levels)
+        state["sigma2"][:] = self.prior.draw_posterior(rng, ss, self.n_levels, state["prior_aux"])
 
     def rescale_move(self, rng, state, ctx: StepContext) -> bool:
         r"""Joint move (u, sigma2_u) -> (k u, k^2 sigma2_u), k > 0, that keeps the posterior.
@@ -226,8 +227,9 @@ class Random(Term):
         log_u = np.log(rng.random())
         if proposal <= 0.0:
             return False
-        current = self.prior.log_density(sigma2)
-        log_ratio = self.prior.log_density(sigma2 * proposal * proposal) - current + np.log(proposal)
+        aux = state["prior_aux"]  # the move keeps auxiliary variables fixed: their conditional density
+        current = self.prior.log_density(sigma2, aux)
+        log_ratio = self.prior.log_density(sigma2 * proposal * proposal, aux) - current + np.log(proposal)
         if log_u < log_ratio:
             resid -= (proposal - 1.0) * fit
             u *= proposal

@@ -94,13 +94,14 @@ class Residual(Term):
         cov = self.prior.initial_value(self._start)
         if self.prior.sampled:
             cov = cov * rng.uniform(0.5, 2.0)
-        state = {"sigma2_e": cov, "y": self._y.copy(order="F"), "noise": np.zeros(self._missing_rows.size)}
+        state = {"sigma2_e": cov, "y": self._y.copy(order="F"), "noise": np.zeros(self._missing_rows.size),
+                 "prior_aux": self.prior.init_aux(rng)}
         if self.posterior_predictive:
             state["replicate"] = np.zeros(self._observed_rows.size)
         return state
 
     def draw_prior(self, rng, state) -> None:
-        state["sigma2_e"][:] = self.prior.draw_prior(rng)
+        state["sigma2_e"][:] = self.prior.draw_prior(rng, state["prior_aux"])
 
     def simulate_response(self, rng, state, linear_predictor) -> None:
         """Replace the observed phenotypes in ``state["y"]`` by draws of N(linear predictor, R)."""
@@ -111,7 +112,7 @@ class Residual(Term):
 
     def step(self, rng, state, ctx: StepContext) -> dict:
         e = ctx.resid[self._observed_rows]
-        state["sigma2_e"][:] = self.prior.draw_posterior(rng, e.T @ e, self.n_observed)
+        state["sigma2_e"][:] = self.prior.draw_posterior(rng, e.T @ e, self.n_observed, state["prior_aux"])
         ctx.residual_covariance[:] = state["sigma2_e"]
         if state["noise"].size:
             state["noise"][:] = np.sqrt(state["sigma2_e"][0, 0]) * rng.standard_normal(state["noise"].size)
