@@ -20,20 +20,14 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 import bayesgen as bg
 from bayesgen.cli.spec import load_spec
-from bayesgen.output import choose_store, save
+from bayesgen.output import choose_store, high_dimensional_values, save
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
-
-
-def high_dimensional_values(model) -> int:
-    """Values of high-dimensional vectors per draw (what ``choose_store`` is given)."""
-    return int(sum(np.prod(v.shape, dtype=np.int64) for v in model.variables() if v.high_dimensional))
 
 
 def timed(fn):
@@ -57,7 +51,7 @@ def measure_writes(label, idata, seconds_sampling, folder: Path, rows: list) -> 
 
 
 def run(label, model, sampler: dict, folder: Path, rows: list) -> None:
-    n_values = high_dimensional_values(model)
+    n_values = high_dimensional_values(model.variables())
     chosen = choose_store(n_values, sampler["draws"], sampler["chains"])
     print(f"{label}: {model}")
     print(f"  {n_values} high-dimensional values per draw x {sampler['draws']} draws x {sampler['chains']} chains"

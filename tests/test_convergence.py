@@ -115,6 +115,20 @@ def test_constant_parameter_is_not_flagged():
     assert caught == [] and report.loc["sigma2_e", "ok"]
 
 
+@pytest.mark.parametrize("chains", [1, 2])
+def test_fewer_than_four_draws_per_chain_are_flagged_without_calling_arviz(caplog, chains):
+    rng = np.random.default_rng(8)
+    idata = az.from_dict(posterior={"h2": rng.standard_normal((chains, 3)), "sigma2_e": np.full((chains, 3), 1.0)})
+    with caplog.at_level(logging.WARNING, logger="arviz"):
+        report, caught = _caught(lambda: warn_if_not_converged(idata))
+    assert caplog.text == ""
+    assert report[["r_hat", "ess_bulk", "ess_tail"]].isna().all().all()
+    assert not report.loc["h2", "ok"] and report.loc["sigma2_e", "ok"]  # a constant passes
+    message = str(caught[0].message)
+    assert "R-hat and ESS need at least 4 draws per chain, got 3" in message
+    assert ("h2 (R-hat n/a, bulk ESS n/a)" if chains > 1 else "h2 (bulk ESS n/a)") in message
+
+
 def test_no_scalar_parameters_give_an_empty_report_and_no_warning():
     idata = az.from_dict(posterior={"u": np.zeros((2, 10, 3))})
     report, caught = _caught(lambda: warn_if_not_converged(idata))

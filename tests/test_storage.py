@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import bayesgen as bg
-from bayesgen.output import STORE_BUDGET, choose_store, load, resolve_store, save
+from bayesgen.output import STORE_BUDGET, choose_store, high_dimensional_values, load, resolve_store, save
 from bayesgen.output.convergence import scalar_names
 
 QUICKSTART_VALUES = 1100 + 954 + 2 * 46  # u, log-likelihood, mu and y of missing records (models/animal.toml)
@@ -154,3 +154,10 @@ def test_save_needs_inference_data_and_an_existing_folder(fit, tmp_path):
 def test_load_of_a_missing_file_names_it(tmp_path):
     with pytest.raises(FileNotFoundError, match=re.escape(f"No InferenceData file at {tmp_path / 'none.nc'}.")):
         load(tmp_path / "none.nc")
+
+
+def test_high_dimensional_values_counts_the_flagged_variables_of_a_model(fit):
+    model, idata = fit
+    n = sum(idata[g][name].isel(chain=0, draw=0).size for g, name in
+            (("posterior", "u"), ("log_likelihood", "y"), ("predictions", "mu"), ("predictions", "y")))
+    assert high_dimensional_values(model.variables()) == n

@@ -26,6 +26,8 @@ from .inference_data import az
 RHAT_MAX = 1.01
 #: ... and a bulk ESS of at least 400 over all chains.
 ESS_MIN = 400
+#: Fewer draws per chain than this and arviz computes neither R-hat nor ESS.
+MIN_DRAWS = 4
 
 
 class ConvergenceWarning(UserWarning):
@@ -49,53 +51,68 @@ def convergence_report(idata, rhat_max: float = RHAT_MAX, ess_min: float = ESS_M
 
     Returns a DataFrame indexed by parameter name with columns ``r_hat`` (NaN with one
     chain), ``ess_bulk``, ``ess_tail`` and ``ok`` (R-hat <= ``rhat_max`` and bulk ESS >=
-    ``ess_min``; a NaN diagnostic of a parameter that varies fails). An empty frame when
-    the posterior has no scalar parameter.
+    ``ess_min``; a NaN diagnostic of a parameter that varies fails). With fewer than
+    ``MIN_DRAWS`` draws per chain nothing is computable: all NaN, and only constant
+    parameters pass. An empty frame when the posterior has no scalar parameter.
+    ``report.attrs`` keeps the thresholds and the numbers of chains and draws.
     """
     _check_thresholds(rhat_max, ess_min)
     if not hasattr(idata, "posterior"):
         raise ValueError("The InferenceData has no posterior group: nothing to diagnose.")
     names = scalar_names(idata)
     columns = ["r_hat", "ess_bulk", "ess_tail", "ok"]
+    n_chains, n_draws = idata.posterior.sizes["chain"], idata.posterior.sizes["draw"]
+    attrs = {"rhat_max": rhat_max, "ess_min": ess_min, "chains": n_chains, "draws": n_draws}
     if not names:
-        return pd.DataFrame(columns=columns, index=pd.Index([], name="parameter"))
+        report = pd.DataFrame(columns=columns, index=pd.Index([], name="parameter"))
+        report.attrs.update(attrs)
+        return report
     scalars = idata.posterior[names]
-    n_chains = scalars.sizes["chain"]
-    # Stuck chains give 0/0 inside arviz; the NaN or inf it returns is what we judge.
-    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        rhat = az.rhat(scalars, method="rank") if n_chains > 1 else None
-        ess_bulk = az.ess(scalars, method="bulk")
-        ess_tail = az.ess(scalars, method="tail")
+    missing = {name: np.nan for name in names}
+    rhat, ess_bulk, ess_tail = missing, missing, missing
+    if n_draws >= MIN_DRAWS:
+        # Stuck chains give 0/0 inside arviz; the NaN or inf it returns is what is judged.
+        with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            if n_chains > 1:
+                rhat = az.rhat(scalars, method="rank")
+            ess_bulk = az.ess(scalars, method="bulk")
+            ess_tail = az.ess(scalars, method="tail")
     rows = {}
     for name in names:
         values = scalars[name].values
-        constant = bool(np.all(values == values.flat[0]))
-        r = float(rhat[name]) if rhat is not None else np.nan
-        bulk, tail = float(ess_bulk[name]), float(ess_tail[name])
-        if constant:
-            ok = True
-        else:
-            ok = bool(bulk >= ess_min) and (rhat is None or bool(r <= rhat_max))
-        rows[name] = (r, bulk, tail, ok)
+        constant = values.size > 1 and bool(np.all(values == values.flat[0]))
+        r, bulk, tail = float(rhat[name]), float(ess_bulk[name]), float(ess_tail[name])
+        rhat_ok = n_chains == 1 or r <= rhat_max  # one chain: R-hat is not computable, not failed
+        rows[name] = (r, bulk, tail, constant or bool(bulk >= ess_min and rhat_ok))
     report = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
     report["ok"] = report["ok"].astype(bool)
     report.index.name = "parameter"
+    report.attrs.update(attrs)
     return report
 
 
-def convergence_message(report: pd.DataFrame, rhat_max: float = RHAT_MAX, ess_min: float = ESS_MIN) -> str | None:
+def _number(value: float, spec: str) -> str:
+    return "n/a" if np.isnan(value) else format(value, spec)
+
+
+def convergence_message(report: pd.DataFrame) -> str | None:
     """The text of the warning for the flagged rows of ``report``; None when none is flagged."""
     flagged = report[~report["ok"]]
     if flagged.empty:
         return None
-    has_rhat = bool(report["r_hat"].notna().any())
+    rhat_max, ess_min = report.attrs.get("rhat_max", RHAT_MAX), report.attrs.get("ess_min", ESS_MIN)
+    chains, draws = report.attrs.get("chains", 2), report.attrs.get("draws", MIN_DRAWS)
+    if draws < MIN_DRAWS:
+        criterion = f"R-hat and ESS need at least {MIN_DRAWS} draws per chain, got {draws}"
+    elif chains == 1:
+        criterion = f"bulk ESS < {ess_min:g}; R-hat not computable with one chain"
+    else:
+        criterion = f"R-hat > {rhat_max:g} or bulk ESS < {ess_min:g}"
     parts = []
     for name, row in flagged.iterrows():
-        rhat = f"R-hat {row['r_hat']:.3f}, " if has_rhat else ""
-        parts.append(f"{name} ({rhat}bulk ESS {row['ess_bulk']:.0f})")
-    criterion = f"R-hat > {rhat_max:g} or bulk ESS < {ess_min:g}" if has_rhat else (
-        f"bulk ESS < {ess_min:g}; R-hat not computable with one chain")
+        rhat = f"R-hat {_number(row['r_hat'], '.3f')}, " if chains > 1 else ""
+        parts.append(f"{name} ({rhat}bulk ESS {_number(row['ess_bulk'], '.0f')})")
     return (
         f"The chains may not have converged ({criterion}; Vehtari et al. 2021): {', '.join(parts)}. "
         "Estimates of these parameters are unreliable: run longer chains (more draws or burn-in) "
@@ -112,24 +129,24 @@ def warn_if_not_converged(idata, rhat_max: float = RHAT_MAX, ess_min: float = ES
     (the user's ``model.sample(...)`` line).
     """
     report = convergence_report(idata, rhat_max=rhat_max, ess_min=ess_min)
-    message = convergence_message(report, rhat_max=rhat_max, ess_min=ess_min)
+    message = convergence_message(report)
     if message is not None:
         warnings.warn(message, ConvergenceWarning, stacklevel=stacklevel)
     return report
 
 
-def format_convergence(report: pd.DataFrame, seconds: float | None = None, rhat_max: float = RHAT_MAX,
-                       ess_min: float = ESS_MIN) -> str:
+def format_convergence(report: pd.DataFrame, seconds: float | None = None) -> str:
     """The report as text for a terminal: a heading with the criteria, the table, the verdict
     and, when given, the wall time of sampling in seconds."""
+    rhat_max, ess_min = report.attrs.get("rhat_max", RHAT_MAX), report.attrs.get("ess_min", ESS_MIN)
     lines = [f"Convergence (ok: R-hat <= {rhat_max:g} and bulk ESS >= {ess_min:g}; Vehtari et al. 2021):"]
     if report.empty:
         lines.append("no scalar parameter to diagnose.")
     else:
         table = report.copy()
-        table["r_hat"] = table["r_hat"].map(lambda v: "n/a" if np.isnan(v) else f"{v:.3f}")
+        table["r_hat"] = table["r_hat"].map(lambda v: _number(v, ".3f"))
         for column in ("ess_bulk", "ess_tail"):
-            table[column] = table[column].map(lambda v: f"{v:.0f}")
+            table[column] = table[column].map(lambda v: _number(v, ".0f"))
         lines.append(table.to_string())
         flagged = list(report.index[~report["ok"]])
         lines.append("All scalar parameters pass." if not flagged else f"Not converged: {', '.join(flagged)}.")

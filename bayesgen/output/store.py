@@ -41,6 +41,12 @@ def choose_store(n_values_per_draw: int, draws: int, chains: int, budget: int = 
     return "full" if chains * draws * n_values_per_draw <= budget else "summary"
 
 
+def high_dimensional_values(variables) -> int:
+    """Values per draw of the ``high_dimensional`` variables among ``variables``
+    (``bayesgen.variable.Variable``): the ``n_values_per_draw`` of :func:`choose_store`."""
+    return int(sum(int(np.prod(v.shape, dtype=np.int64)) for v in variables if v.high_dimensional))
+
+
 def resolve_store(store: str, n_values_per_draw: int, draws: int, chains: int) -> str:
     """``store`` itself for "full" and "summary"; :func:`choose_store` for "auto"."""
     if store not in STORE_MODES:
