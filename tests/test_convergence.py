@@ -193,3 +193,19 @@ def test_long_enough_animal_model_run_does_not_warn(animal_model):
     report, caught = _caught(lambda: warn_if_not_converged(idata))
     assert caught == [], report
     assert list(report.index) == ["sigma2_a", "sigma2_e", "h2"]
+
+
+def test_cli_prints_the_report_under_the_summary_with_the_wall_time(tmp_path, capsys):
+    from bayesgen.cli.main import main
+
+    spec = tmp_path / "spec.toml"
+    spec.write_text("[data]\nsimulate = { n_founders = 10, n_generations = 1, n_offspring = 30, n_markers = 0, seed = 1 }\n"
+                    '[model]\ntype = "animal"\ntrait = "y"\nid = "id"\n[sampler]\ndraws = 10\nburn = 0\nchains = 2\n')
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        assert main(["fit", str(spec), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    summary_at, report_at = printed.index("r_hat"), printed.index("Convergence (ok: R-hat <= 1.01")
+    assert summary_at < report_at
+    assert re.search(r"Not converged: .*sigma2_a", printed)
+    assert re.search(r"Sampling wall time: \d+\.\d s\.", printed)

@@ -161,3 +161,58 @@ def test_high_dimensional_values_counts_the_flagged_variables_of_a_model(fit):
     n = sum(idata[g][name].isel(chain=0, draw=0).size for g, name in
             (("posterior", "u"), ("log_likelihood", "y"), ("predictions", "mu"), ("predictions", "y")))
     assert high_dimensional_values(model.variables()) == n
+
+
+# ---------------------------------------------------------------------------- command line
+SPEC = """
+[data]
+simulate = { n_founders = 10, n_generations = 1, n_offspring = 30, n_markers = 0, missing = 0.1, seed = 1 }
+[model]
+type = "animal"
+trait = "y"
+id = "id"
+[sampler]
+draws = 20
+burn = 5
+chains = 2
+seed = 1
+"""
+
+
+def _fit(tmp_path, *options):
+    from bayesgen.cli.main import main
+
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SPEC)
+    out = tmp_path / "fit.nc"
+    code = main(["fit", str(spec), "--output", str(out), "--no-progress", *options])
+    return code, out
+
+
+def test_cli_writes_with_save(tmp_path):
+    code, out = _fit(tmp_path)
+    assert code == 0
+    back = load(out)
+    assert back.posterior["u"].dtype == np.float32 and back.posterior["sigma2_a"].dtype == np.float64
+
+
+def test_cli_store_summary_overrides_the_spec(tmp_path):
+    code, out = _fit(tmp_path, "--store", "summary")
+    assert code == 0
+    back = load(out)
+    assert "u" not in back.posterior and "u_mean" in back.posterior_summary and "log_likelihood" not in back.groups()
+
+
+def test_cli_store_auto_prints_its_choice(tmp_path, capsys):
+    code, out = _fit(tmp_path, "--store", "auto")
+    assert code == 0
+    values = 40 + 29 + 2 * 1  # u of 40 animals, log-likelihood of 29 observed records, mu and y of 1 missing
+    assert f"store = 'auto': 2 chains x 20 draws x {values} values" in capsys.readouterr().out
+    assert "u" in load(out).posterior
+
+
+def test_cli_store_rejects_an_unknown_mode(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        _fit(tmp_path, "--store", "some")
+    assert exit_info.value.code == 2
+    assert "argument --store: invalid choice: 'some'" in capsys.readouterr().err
