@@ -1,21 +1,30 @@
 """Genomic prediction with BayesA: train on older generations, predict the youngest.
 
 Run:  python examples/genomic_prediction.py
+(BAYESGEN_EXAMPLE_QUICK=1 runs a tiny version in seconds; the test suite uses it.)
 """
+
+import os
 
 import arviz as az
 import numpy as np
 
 import bayesgen as bg
 
-sim = bg.simulate(n_founders=60, n_generations=3, n_offspring=200, n_markers=1000, n_qtl=50,
-                  genetic_model="markers", h2=0.5, seed=3)
+if os.environ.get("BAYESGEN_EXAMPLE_QUICK") == "1":
+    size = dict(n_founders=30, n_generations=2, n_offspring=60, n_markers=200)
+    run = dict(draws=100, burn=50, chains=2)
+else:
+    size = dict(n_founders=60, n_generations=3, n_offspring=200, n_markers=1000)
+    run = dict(draws=1000, burn=500, chains=4)
+
+sim = bg.simulate(**size, n_qtl=50, genetic_model="markers", h2=0.5, seed=3)
 data = sim.phenotypes.copy()
 young = data["generation"] == data["generation"].max()
 data.loc[young, "y"] = np.nan  # records with a missing phenotype are predicted, not dropped
 
 model = bg.BayesA(data, "y", id="id", genotypes=sim.genotypes, fixed=["sex"])
-idata = model.sample(draws=1000, burn=500, chains=4, seed=3)
+idata = model.sample(**run, seed=3)
 print(az.summary(idata, var_names=["sigma2_g", "sigma2_e", "h2"]))
 
 # Genomic values of the young animals (posterior mean and 95% interval).

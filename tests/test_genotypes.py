@@ -104,7 +104,8 @@ def test_csv_ids_are_read_as_text(tmp_path):
 def test_error_ids_and_markers_must_be_sequences(argument):
     args = {"ids": ["a", "b"], "matrix": np.array([[0, 1], [1, 2]]), "markers": ["x", "y"]}
     args[argument] = "ab"
-    with pytest.raises(TypeError, match=rf"Genotypes {argument} must be a one-dimensional sequence of ids.*got str 'ab'"):
+    message = rf"Genotypes {argument} must be a one-dimensional sequence of ids.*got str 'ab'"
+    with pytest.raises(TypeError, match=message):
         Genotypes(**args)
 
 

@@ -135,7 +135,8 @@ def test_warn_when_an_animal_id_is_also_an_unknown_parent_code(own_id):
 def test_error_a_str_is_not_a_sequence_of_ids(argument):
     args = {"ids": ["a", "b", "c"], "sires": [0, 0, "a"], "dams": [0, 0, "b"]}
     args[argument] = "abc"
-    with pytest.raises(TypeError, match=rf"Pedigree {argument} must be a one-dimensional sequence of ids.*got str 'abc'"):
+    message = rf"Pedigree {argument} must be a one-dimensional sequence of ids.*got str 'abc'"
+    with pytest.raises(TypeError, match=message):
         Pedigree(**args)
 
 
@@ -143,7 +144,8 @@ def test_error_a_str_is_not_a_sequence_of_ids(argument):
 def test_error_two_dimensional_ids(argument):
     args = {"ids": [1, 2], "sires": [0, 0], "dams": [0, 0]}
     args[argument] = np.array([[1, 2], [3, 4]]) if argument == "ids" else np.zeros((2, 2))
-    with pytest.raises(ValueError, match=rf"Pedigree {argument} must be one-dimensional, got an array of shape \(2, 2\)"):
+    message = rf"Pedigree {argument} must be one-dimensional, got an array of shape \(2, 2\)"
+    with pytest.raises(ValueError, match=message):
         Pedigree(**args)
 
 

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 
@@ -65,3 +67,62 @@ def test_summary_storage_cannot_give_intervals(fitted):
     idata = model.sample(draws=5, burn=0, chains=1, seed=1, progress=False, store="summary")
     with pytest.raises(ValueError, match="store='full'"):
         model.predict(idata, genotypes=sim.genotypes)
+
+
+# ----------------------------------------------------------------- InferenceData of another model
+def test_marker_draws_of_another_model_are_named_as_such(fitted):
+    sim, model, _ = fitted
+    other = bg.simulate(n_founders=10, n_generations=1, n_offspring=30, n_markers=40, n_qtl=5,
+                        genetic_model="markers", seed=4)
+    other_model = bg.BayesA(other.phenotypes, "y", "id", other.genotypes)
+    other_idata = other_model.sample(draws=3, burn=0, chains=1, seed=1, progress=False)
+    with pytest.raises(ValueError, match=r"markers of the InferenceData \(coordinate 'marker' of 'alpha'\) do not "
+                                         r"match the model's: 40 in the InferenceData, 99 in the model; "
+                                         r"in the model only: 'snp00041', 'snp00042'"):
+        model.predict(other_idata, genotypes=sim.genotypes)
+
+
+def test_marker_draws_in_another_order_are_rejected(fitted):
+    sim, model, idata = fitted
+    reordered = idata.copy()
+    reordered.posterior = reordered.posterior.isel(marker=np.arange(idata.posterior.sizes["marker"])[::-1])
+    with pytest.raises(ValueError, match="same markers in another order"):
+        model.predict(reordered, genotypes=sim.genotypes)
+
+
+def test_breeding_values_of_another_pedigree_are_named_as_such():
+    sim = bg.simulate(n_founders=10, n_generations=1, n_offspring=20, n_markers=0, seed=3)
+    model = bg.AnimalModel(sim.phenotypes, "y", "id", sim.pedigree_object())
+    other = bg.simulate(n_founders=10, n_generations=2, n_offspring=20, n_markers=0, seed=4)
+    other_idata = bg.AnimalModel(other.phenotypes, "y", "id", other.pedigree_object()).sample(
+        draws=3, burn=0, chains=1, seed=1, progress=False)
+    message = (r"animals of the InferenceData \(coordinate 'animal' of 'u'\) do not match the model's "
+               r"pedigree: 50 in the InferenceData, 30 in the model; in the InferenceData only: 'A00043'")
+    with pytest.raises(ValueError, match=message):
+        model.predict(other_idata, ids=["A00001"])
+    with pytest.raises(ValueError, match=message):
+        model.predict(other_idata)
+
+
+def test_draws_of_a_model_without_the_term_are_named_as_such(fitted):
+    sim, model, _ = fitted
+    animal = bg.simulate(n_founders=10, n_generations=1, n_offspring=20, n_markers=0, seed=3)
+    animal_idata = bg.AnimalModel(animal.phenotypes, "y", "id", animal.pedigree_object()).sample(
+        draws=3, burn=0, chains=1, seed=1, progress=False)
+    with pytest.raises(ValueError, match="no draws of 'alpha'.*not sampled from this model"):
+        model.predict(animal_idata, genotypes=sim.genotypes)
+
+
+# ----------------------------------------------------------------- a single draw
+def test_a_single_draw_gives_nan_sd_without_warnings(fitted):
+    sim, model, _ = fitted
+    idata = model.sample(draws=1, burn=0, chains=1, seed=1, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pred = model.predict(idata, genotypes=sim.genotypes)
+    alpha = idata.posterior["alpha"].values[0, 0]
+    x = sim.genotypes.codes.T - sim.genotypes.centre[None, :]
+    np.testing.assert_allclose(pred["mean"], x @ alpha, atol=1e-10)
+    np.testing.assert_array_equal(pred["lower"], pred["mean"])
+    np.testing.assert_array_equal(pred["upper"], pred["mean"])
+    assert np.isnan(pred["sd"]).all()

@@ -20,6 +20,9 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--seed", type=int, help="override [sampler] seed")
     fit.add_argument("--output", help="override [output] path (netCDF)")
     fit.add_argument("--no-progress", action="store_true", help="no progress bar")
+    fit.add_argument("--store", choices=("auto", "full", "summary"),
+                     help="override [sampler] store: full draws of per-animal/marker/record vectors, or only their "
+                          "running mean and sd (summary); auto = full while chains x draws x values <= 25 million")
     return parser
 
 
@@ -31,19 +34,46 @@ def scalar_summary(idata):
     return az.summary(idata, var_names=names)
 
 
+def _apply_store(spec, store) -> None:
+    """``--store`` (else [sampler] store) into ``spec.sampler``, with "auto" resolved by the
+    budget rule of ``bayesgen.output.choose_store``; the chosen mode is printed."""
+    import inspect
+
+    from ..output import high_dimensional_values, resolve_store
+
+    store = store or spec.sampler.get("store")
+    if store is None:
+        return
+    defaults = {k: p.default for k, p in inspect.signature(spec.model.sample).parameters.items()}
+    draws, chains = (spec.sampler.get(k, defaults[k]) for k in ("draws", "chains"))
+    values = high_dimensional_values(spec.model.variables())
+    spec.sampler["store"] = resolve_store(store, values, draws, chains)
+    if store == "auto":
+        print(f"store = 'auto': {chains} chains x {draws} draws x {values} values of per-animal/marker/record "
+              f"vectors = {chains * draws * values:,} -> {spec.sampler['store']!r}", flush=True)
+
+
 def fit(args) -> int:
+    import time
+
+    from ..output import convergence_report, format_convergence, save
+
     overrides = {k: getattr(args, k) for k in ("draws", "burn", "thin", "chains", "seed")}
     overrides["output"] = args.output
     spec = load_spec(args.spec, overrides)
     print(spec.model, flush=True)
+    _apply_store(spec, args.store)
+    started = time.perf_counter()
     idata = spec.model.sample(progress=not args.no_progress, **spec.sampler)
+    seconds = time.perf_counter() - started
     if spec.output is not None:
         spec.output.parent.mkdir(parents=True, exist_ok=True)
-        idata.to_netcdf(str(spec.output))
+        save(idata, spec.output)
     import pandas as pd
 
     with pd.option_context("display.width", 120, "display.max_columns", 20):
         print(scalar_summary(idata).to_string())
+    print(format_convergence(convergence_report(idata), seconds=seconds))
     if spec.output is not None:
         print(f"InferenceData written to {spec.output}")
     return 0

@@ -25,7 +25,7 @@ def _summarise(draws: np.ndarray, labels, dim: str, prob: float) -> xr.Dataset:
     return xr.Dataset(
         {
             "mean": (dim, draws.mean(axis=0)),
-            "sd": (dim, draws.std(axis=0, ddof=1)),
+            "sd": (dim, _sample_sd(draws)),
             "lower": (dim, lower),
             "upper": (dim, upper),
         },
@@ -34,13 +34,53 @@ def _summarise(draws: np.ndarray, labels, dim: str, prob: float) -> xr.Dataset:
     )
 
 
-def _draws(idata, name: str) -> xr.DataArray:
-    if name not in idata.posterior:
+def _sample_sd(draws: np.ndarray) -> np.ndarray:
+    """Sample standard deviation (ddof = 1) over the first axis; NaN, without numpy's
+    "degrees of freedom" warning, when there is a single draw."""
+    if draws.shape[0] < 2:
+        return np.full(draws.shape[1:], np.nan)
+    return draws.std(axis=0, ddof=1)
+
+
+def _effect_draws(idata, term, what: str) -> xr.DataArray:
+    """Draws x levels of ``term``'s effect vector (its high-dimensional posterior variable),
+    after checking that the InferenceData holds them for the same levels, in the same order,
+    as the model (``what`` names the levels in the error: "markers", "animals")."""
+    variable = next(v for v in term.variables() if v.high_dimensional and v.group == "posterior")
+    name, (dim,) = variable.name, variable.dims
+    posterior = getattr(idata, "posterior", None)
+    if posterior is None or name not in posterior:
+        if name + "_mean" in getattr(idata, "posterior_summary", {}):
+            raise ValueError(
+                f"The InferenceData has no draws of {name!r}, only their posterior mean and sd; "
+                "intervals need full draws (sample with store='full')."
+            )
+        held = preview(posterior.data_vars) if posterior is not None else "no posterior group"
         raise ValueError(
-            f"The InferenceData has no draws of {name!r}; intervals need full draws "
-            "(sample with store='full')."
+            f"The InferenceData has no draws of {name!r}: it was not sampled from this model "
+            f"(its posterior holds {held})."
         )
-    return idata.posterior[name].stack(sample=("chain", "draw")).transpose("sample", ...)
+    draws = posterior[name]
+    found = [normalize_id(v) for v in draws[dim].values] if dim in draws.dims else []
+    expected = [normalize_id(v) for v in variable.coords[dim]]
+    if found != expected:
+        whose = "the model's pedigree" if what == "animals" else "the model's"
+        if sorted(found) == sorted(expected):
+            detail = f"the same {what} in another order"
+        else:
+            found_set, expected_set = set(found), set(expected)
+            detail = f"{len(found)} in the InferenceData, {len(expected)} in the model"
+            model_only = [v for v in expected if v not in found_set]
+            idata_only = [v for v in found if v not in expected_set]
+            if model_only:
+                detail += f"; in the model only: {preview(model_only)}"
+            if idata_only:
+                detail += f"; in the InferenceData only: {preview(idata_only)}"
+        raise ValueError(
+            f"The {what} of the InferenceData (coordinate {dim!r} of {name!r}) do not match "
+            f"{whose}: {detail}. Was it sampled from another model?"
+        )
+    return draws.stack(sample=("chain", "draw")).transpose("sample", ...)
 
 
 def predict_genomic_values(model, idata, genotypes: Genotypes, prob: float = 0.95) -> xr.Dataset:
@@ -50,7 +90,11 @@ def predict_genomic_values(model, idata, genotypes: Genotypes, prob: float = 0.9
     mean). Every training marker must be present; extra markers are ignored. Build them
     with ``Genotypes(ids, matrix, markers, drop_monomorphic=False)`` so that markers
     fixed among the few new individuals are kept.
-    Returns mean, sd and interval per individual (dim ``individual``).
+    Returns mean, sd and interval per individual (dim ``individual``): the mean, the sample
+    sd (ddof = 1) and the central ``prob`` interval of g over all draws of all chains. With a
+    single draw the sd is NaN (no warning) and the interval collapses to that draw.
+    ``idata`` must come from this model: its ``alpha`` draws must be over the model's
+    markers, in the model's order, or a ValueError names the markers that differ.
     """
     term = model.term(Markers)
     if not isinstance(genotypes, Genotypes):
@@ -63,7 +107,7 @@ def predict_genomic_values(model, idata, genotypes: Genotypes, prob: float = 0.9
             "(build new genotypes with drop_monomorphic=False)."
         )
     rows = np.array([position[m] for m in term.genotypes.markers])
-    alpha = _draws(idata, "alpha").values  # draws x markers
+    alpha = _effect_draws(idata, term, "markers").values  # draws x markers
     lookup = term.lookup
     values = np.zeros((alpha.shape[0], genotypes.n_individuals))
     for start in range(0, rows.size, MARKER_BLOCK):
@@ -75,10 +119,16 @@ def predict_genomic_values(model, idata, genotypes: Genotypes, prob: float = 0.9
 
 
 def predict_breeding_values(model, idata, ids=None, prob: float = 0.95) -> xr.Dataset:
-    """Breeding values ``u`` of pedigree animals (default: all), summarised per animal."""
+    """Breeding values ``u`` of pedigree animals ``ids`` (default: all), summarised per animal.
+
+    Mean, sample sd (ddof = 1) and central ``prob`` interval over all draws; with a single
+    draw the sd is NaN (no warning). ``idata`` must come from this model: its ``animal``
+    coordinate must be the model's pedigree ids in the model's order, or a ValueError names
+    the animals that differ.
+    """
     term = model.term(Animal)
-    u = _draws(idata, "u")
+    u = _effect_draws(idata, term, "animals")
     if ids is not None:
         positions = term.pedigree.index(ids)
-        u = u.isel(animal=positions)
-    return _summarise(u.values, u["animal"].values, "animal", prob)
+        u = u.isel({term.level_dim: positions})
+    return _summarise(u.values, u[term.level_dim].values, term.level_dim, prob)

@@ -1,0 +1,155 @@
+"""Convergence diagnostics of the scalar parameters, and the warning ``Model.sample`` emits.
+
+For each scalar parameter (a posterior variable with only the ``chain`` and ``draw`` dims:
+variances, ``h2``, ``pi``, ``scale``, correlations, ...) the report gives the
+rank-normalised split R-hat and the bulk and tail effective sample sizes of Vehtari,
+Gelman, Simpson, Carpenter and Bürkner (2021, Bayesian Analysis 16:667), computed by
+arviz. A parameter is flagged when R-hat > ``rhat_max`` (default 1.01) or bulk ESS <
+``ess_min`` (default 400, i.e. 100 per chain with four chains), the thresholds that paper
+recommends.
+
+With a single chain R-hat is not computable (it compares chains): it is left out (NaN) and
+only the ESS is judged. A parameter whose draws are all identical (a variance fixed by
+the user) has no Monte Carlo error: it is never flagged.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from .inference_data import az
+
+#: Vehtari et al. (2021): R-hat below 1.01 ...
+RHAT_MAX = 1.01
+#: ... and a bulk ESS of at least 400 over all chains.
+ESS_MIN = 400
+#: Fewer draws per chain than this and arviz computes neither R-hat nor ESS.
+MIN_DRAWS = 4
+
+
+class ConvergenceWarning(UserWarning):
+    """The chains of some scalar parameter have not converged or mixed enough."""
+
+
+def scalar_names(idata) -> list[str]:
+    """Posterior variables with only the ``chain`` and ``draw`` dims, in their stored order."""
+    return [name for name, var in idata.posterior.data_vars.items() if set(var.dims) == {"chain", "draw"}]
+
+
+def _check_thresholds(rhat_max, ess_min) -> None:
+    if isinstance(rhat_max, bool) or not isinstance(rhat_max, (int, float)) or not rhat_max > 1:
+        raise ValueError(f"rhat_max must be a number > 1, got {rhat_max!r}.")
+    if isinstance(ess_min, bool) or not isinstance(ess_min, (int, float)) or not ess_min > 0:
+        raise ValueError(f"ess_min must be a number > 0, got {ess_min!r}.")
+
+
+def convergence_report(idata, rhat_max: float = RHAT_MAX, ess_min: float = ESS_MIN) -> pd.DataFrame:
+    """R-hat, bulk and tail ESS of each scalar parameter, and whether it passes.
+
+    Returns a DataFrame indexed by parameter name with columns ``r_hat`` (NaN with one
+    chain), ``ess_bulk``, ``ess_tail`` and ``ok`` (R-hat <= ``rhat_max`` and bulk ESS >=
+    ``ess_min``; a NaN diagnostic of a parameter that varies fails). With fewer than
+    ``MIN_DRAWS`` draws per chain nothing is computable: all NaN, and only constant
+    parameters pass. An empty frame when the posterior has no scalar parameter.
+    ``report.attrs`` keeps the thresholds and the numbers of chains and draws.
+    """
+    _check_thresholds(rhat_max, ess_min)
+    if not hasattr(idata, "posterior"):
+        raise ValueError("The InferenceData has no posterior group: nothing to diagnose.")
+    names = scalar_names(idata)
+    columns = ["r_hat", "ess_bulk", "ess_tail", "ok"]
+    n_chains, n_draws = idata.posterior.sizes["chain"], idata.posterior.sizes["draw"]
+    attrs = {"rhat_max": rhat_max, "ess_min": ess_min, "chains": n_chains, "draws": n_draws}
+    if not names:
+        report = pd.DataFrame(columns=columns, index=pd.Index([], name="parameter"))
+        report.attrs.update(attrs)
+        return report
+    scalars = idata.posterior[names]
+    missing = {name: np.nan for name in names}
+    rhat, ess_bulk, ess_tail = missing, missing, missing
+    if n_draws >= MIN_DRAWS:
+        # Stuck chains give 0/0 inside arviz; the NaN or inf it returns is what is judged.
+        with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            if n_chains > 1:
+                rhat = az.rhat(scalars, method="rank")
+            ess_bulk = az.ess(scalars, method="bulk")
+            ess_tail = az.ess(scalars, method="tail")
+    rows = {}
+    for name in names:
+        values = scalars[name].values
+        constant = values.size > 1 and bool(np.all(values == values.flat[0]))
+        r, bulk, tail = float(rhat[name]), float(ess_bulk[name]), float(ess_tail[name])
+        rhat_ok = n_chains == 1 or r <= rhat_max  # one chain: R-hat is not computable, not failed
+        rows[name] = (r, bulk, tail, constant or bool(bulk >= ess_min and rhat_ok))
+    report = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
+    report["ok"] = report["ok"].astype(bool)
+    report.index.name = "parameter"
+    report.attrs.update(attrs)
+    return report
+
+
+def _number(value: float, spec: str) -> str:
+    return "n/a" if np.isnan(value) else format(value, spec)
+
+
+def convergence_message(report: pd.DataFrame) -> str | None:
+    """The text of the warning for the flagged rows of ``report``; None when none is flagged."""
+    flagged = report[~report["ok"]]
+    if flagged.empty:
+        return None
+    rhat_max, ess_min = report.attrs.get("rhat_max", RHAT_MAX), report.attrs.get("ess_min", ESS_MIN)
+    chains, draws = report.attrs.get("chains", 2), report.attrs.get("draws", MIN_DRAWS)
+    if draws < MIN_DRAWS:
+        criterion = f"R-hat and ESS need at least {MIN_DRAWS} draws per chain, got {draws}"
+    elif chains == 1:
+        criterion = f"bulk ESS < {ess_min:g}; R-hat not computable with one chain"
+    else:
+        criterion = f"R-hat > {rhat_max:g} or bulk ESS < {ess_min:g}"
+    parts = []
+    for name, row in flagged.iterrows():
+        rhat = f"R-hat {_number(row['r_hat'], '.3f')}, " if chains > 1 else ""
+        parts.append(f"{name} ({rhat}bulk ESS {_number(row['ess_bulk'], '.0f')})")
+    return (
+        f"The chains may not have converged ({criterion}; Vehtari et al. 2021): {', '.join(parts)}. "
+        "Estimates of these parameters are unreliable: run longer chains (more draws or burn-in) "
+        "and check the trace plots."
+    )
+
+
+def warn_if_not_converged(idata, rhat_max: float = RHAT_MAX, ess_min: float = ESS_MIN, *,
+                          stacklevel: int = 3) -> pd.DataFrame:
+    """Emit one :class:`ConvergenceWarning` naming every flagged scalar parameter.
+
+    Nothing is emitted when every scalar passes. Returns the report either way.
+    ``stacklevel`` 3 points the warning at the caller of the function that calls this one
+    (the user's ``model.sample(...)`` line).
+    """
+    report = convergence_report(idata, rhat_max=rhat_max, ess_min=ess_min)
+    message = convergence_message(report)
+    if message is not None:
+        warnings.warn(message, ConvergenceWarning, stacklevel=stacklevel)
+    return report
+
+
+def format_convergence(report: pd.DataFrame, seconds: float | None = None) -> str:
+    """The report as text for a terminal: a heading with the criteria, the table, the verdict
+    and, when given, the wall time of sampling in seconds."""
+    rhat_max, ess_min = report.attrs.get("rhat_max", RHAT_MAX), report.attrs.get("ess_min", ESS_MIN)
+    lines = [f"Convergence (ok: R-hat <= {rhat_max:g} and bulk ESS >= {ess_min:g}; Vehtari et al. 2021):"]
+    if report.empty:
+        lines.append("no scalar parameter to diagnose.")
+    else:
+        table = report.copy()
+        table["r_hat"] = table["r_hat"].map(lambda v: _number(v, ".3f"))
+        for column in ("ess_bulk", "ess_tail"):
+            table[column] = table[column].map(lambda v: _number(v, ".0f"))
+        lines.append(table.to_string())
+        flagged = list(report.index[~report["ok"]])
+        lines.append("All scalar parameters pass." if not flagged else f"Not converged: {', '.join(flagged)}.")
+    if seconds is not None:
+        lines.append(f"Sampling wall time: {seconds:.1f} s.")
+    return "\n".join(lines)
