@@ -69,6 +69,20 @@ def test_animal_model(population, sampler):
     "single-site",
     pytest.param("collapsed", marks=pytest.mark.skipif(SPARSE_CHOLESKY is not None, reason=str(SPARSE_CHOLESKY))),
 ])
+def test_half_t_prior(population, sampler):
+    # A scale mixture with per-chain auxiliary variables (used by the rescaling move and the
+    # collapsed Metropolis step). df = 10: sigma2 has finite fourth moments only for df > 8.
+    data, pedigree, _ = population
+    model = bg.Model(data, "y", [bg.Fixed(prior_variance=0.25),
+                                 bg.Animal("id", pedigree, variance=bg.HalfT(df=10.0, scale=0.7))],
+                     sigma2_e=variance_prior(), sampler=sampler)
+    check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=6))
+
+
+@pytest.mark.parametrize("sampler", [
+    "single-site",
+    pytest.param("collapsed", marks=pytest.mark.skipif(SPARSE_CHOLESKY is not None, reason=str(SPARSE_CHOLESKY))),
+])
 def test_crossed_iid_terms(population, sampler):
     data, _, _ = population
     model = bg.Model(data, "y", [bg.Fixed(prior_variance=0.25), bg.Random("herd", variance=variance_prior()),
@@ -108,8 +122,8 @@ def test_two_trait_iid_term(population):
 class WrongDegreesOfFreedom(bg.ScaledInvChi2):
     """A planted error: the full conditional uses df + count + 2 instead of df + count."""
 
-    def draw_posterior(self, rng, sum_squares, count):
-        return super().draw_posterior(rng, sum_squares, count + 2)
+    def draw_posterior(self, rng, sum_squares, count, aux=None):
+        return super().draw_posterior(rng, sum_squares, count + 2, aux)
 
 
 def test_planted_error_fails(population):
