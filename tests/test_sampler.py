@@ -149,7 +149,7 @@ def test_burn_thin_and_draw_counts(animal_model):
     ({"draws": 0}, "draws must be an integer >= 1"),
     ({"thin": 1.5}, "thin must be an integer >= 1"),
     ({"chains": -1}, "chains must be an integer >= 1"),
-    ({"store": "some"}, "store must be 'full' or 'summary'"),
+    ({"store": "some"}, "store must be one of 'auto', 'full', 'summary'"),
 ])
 def test_invalid_sampler_arguments(animal_model, kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -159,7 +159,8 @@ def test_load_of_a_missing_file_names_it(tmp_path):
 def test_high_dimensional_values_counts_the_flagged_variables_of_a_model(fit):
     model, idata = fit
     n = sum(idata[g][name].isel(chain=0, draw=0).size for g, name in
-            (("posterior", "u"), ("log_likelihood", "y"), ("predictions", "mu"), ("predictions", "y")))
+            (("posterior", "u"), ("log_likelihood", "y"), ("predictions", "mu"), ("predictions", "y"),
+             ("posterior_predictive", "y")))
     assert high_dimensional_values(model.variables()) == n
 
 

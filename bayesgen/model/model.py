@@ -184,7 +184,8 @@ class Model:
     # ------------------------------------------------------------------ user API
     def sample(
         self, draws: int = 1000, burn: int = 500, thin: int = 1, chains: int = 4, seed=None,
-        progress: bool = True, store: str = "full", cores: int | None = None, resume: bool = False,
+        progress: bool = True, store: str = "auto", cores: int | None = None, resume: bool = False,
+        check_convergence: bool = True,
     ):
         """Run the Gibbs sampler and return an ``arviz.InferenceData``.
 
@@ -204,33 +205,47 @@ class Model:
             None, fresh entropy is used and stored in ``idata.attrs["seed"]``.
         progress : bool
             Show a progress bar (tqdm, on stderr).
-        store : {"full", "summary"}
+        store : {"auto", "full", "summary"}
             "summary" keeps per-animal/per-marker/per-record vectors only as posterior
-            mean and sd (group ``posterior_summary``) and skips the log-likelihood.
+            mean and sd (group ``posterior_summary``) and skips the log-likelihood; "auto"
+            keeps full draws while chains x draws x their size stays within
+            ``bayesgen.output.store.STORE_BUDGET`` values, summaries beyond.
         cores : int or None
             Threads running chains at once (default: all cores, at most ``chains``).
         resume : bool
             Continue the chains of this model's previous ``sample()`` call exactly where
             they stopped (same states and generators; ``burn``, ``chains`` and ``seed`` are
             ignored): two calls of n and m draws give the draws of one call of n + m.
+        check_convergence : bool
+            Warn (one ``ConvergenceWarning``) naming every scalar parameter with R-hat >
+            1.01 or bulk ESS < 400 (Vehtari et al. 2021); see
+            ``bayesgen.output.convergence_report``.
 
         Interrupting (Ctrl-C) returns the draws made so far: chains that started are kept,
         trimmed to a common length (``attrs["interrupted"] = 1``); chains that never
         started are dropped with a warning. The last states of every chain are kept in
         ``model.last_run`` (for ``resume``).
         """
+        from ..output.convergence import warn_if_not_converged
         from ..output.inference_data import to_inference_data
-        from ..sampler.driver import run_chains
+        from ..output.store import high_dimensional_values, resolve_store
+        from ..sampler.driver import check_count, run_chains
 
         initial = None
         if resume:
             if self.last_run is None:
                 raise ValueError("resume=True needs an earlier sample() call of this model to continue.")
             initial = self.last_run.final
+        draws = check_count(draws, "draws", 1)
+        n_chains = len(initial) if initial is not None else check_count(chains, "chains", 1)
+        store = resolve_store(store, high_dimensional_values(self.variables()), draws, n_chains)
         result = run_chains(self, draws=draws, burn=burn, thin=thin, chains=chains, seed=seed,
                             progress=progress, store=store, cores=cores, initial=initial)
         self.last_run = result
-        return to_inference_data(self, result)
+        idata = to_inference_data(self, result)
+        if check_convergence:
+            warn_if_not_converged(idata)
+        return idata
 
     def predict(self, idata, genotypes=None, ids=None, prob: float = 0.95):
         """Posterior mean, sd and central interval of genetic values.

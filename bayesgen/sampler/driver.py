@@ -36,7 +36,7 @@ class SamplerResult:
     chain_ids: list  # index of each kept chain among all chains
 
 
-def _check_count(value, name: str, minimum: int) -> int:
+def check_count(value, name: str, minimum: int) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
     return int(value)
@@ -70,12 +70,12 @@ def run_chains(model, draws=1000, burn=500, thin=1, chains=4, seed=None, progres
     ``initial``: the ``final`` list of an earlier result of the same model, to continue
     those chains exactly (their states and generators; no burn-in).
     """
-    draws = _check_count(draws, "draws", 1)
-    burn = _check_count(burn, "burn", 0)
-    thin = _check_count(thin, "thin", 1)
-    chains = _check_count(chains, "chains", 1)
+    draws = check_count(draws, "draws", 1)
+    burn = check_count(burn, "burn", 0)
+    thin = check_count(thin, "thin", 1)
+    chains = check_count(chains, "chains", 1)
     if seed is not None:
-        seed = _check_count(seed, "seed", 0)
+        seed = check_count(seed, "seed", 0)
     gibbs = Gibbs(model)
     if initial is not None:
         chains, burn = len(initial), 0
@@ -87,7 +87,7 @@ def run_chains(model, draws=1000, burn=500, thin=1, chains=4, seed=None, progres
         seed_entropy = seed_sequence.entropy
         rngs = [np.random.default_rng(s) for s in seed_sequence.spawn(chains)]
         starts = [gibbs.init(rng) for rng in rngs]
-    cores = min(chains, os.cpu_count() or 1) if cores is None else _check_count(cores, "cores", 1)
+    cores = min(chains, os.cpu_count() or 1) if cores is None else check_count(cores, "cores", 1)
     variables = model.variables()
     storages = [ChainStorage(variables, draws, store) for _ in range(chains)]
     stop = threading.Event()

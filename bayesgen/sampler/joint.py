@@ -143,7 +143,7 @@ class JointLocations:
         self.model = model
         self.indices = list(indices)
         self.terms = [model.terms[k] for k in indices]
-        from ..kernels.sparse_cholesky import SparseCholesky  # compiled kernels: loaded only when used
+        from ..kernels.cholesky import SparseCholesky  # compiled kernels: loaded only when used
 
         self.mme = MixedModelEquations(model, indices)
         self.symbolic = SparseCholesky(self.mme.pattern)
@@ -183,8 +183,7 @@ class JointLocations:
 
     def _draw_locations(self, rng, states, factor, partial, ctx: StepContext, sigma2_e: float) -> None:
         """b ~ N(C^-1 r, sigma2_e C^-1) with C factorised in ``factor``; updates the residual."""
-        rhs = self.mme.rhs(partial)
-        b = factor.solve(rhs) + np.sqrt(sigma2_e) * factor.solve_lt(rng.standard_normal(rhs.size))
+        b = factor.draw(rng, self.mme.rhs(partial), scale=sigma2_e)
         self._set_effects(states, b)
         ctx.resid[:, 0] = partial - self.mme.design @ b
 
@@ -272,10 +271,10 @@ class CollapsedLocations(JointLocations):
             factor.factorize(mme.values(ratios))
         except ValueError:  # not positive definite at extreme ratios: zero density there
             return -np.inf
-        solution = factor.solve(rhs)
+        half = factor.solve_l(rhs)  # r'C^-1 r = |L^-1 P r|^2
         n_resid = mme.n_observed - mme.flat_columns - n_with_prior
         minus_two_loglik = (n_resid * np.log(sigma2_e) + quad_levels + factor.logdet()
-                            + (yy - rhs @ solution) / sigma2_e)
+                            + (yy - half @ half) / sigma2_e)
         return -0.5 * minus_two_loglik + log_prior + float(np.sum(phi))
 
     # ------------------------------------------------------------------ the step
