@@ -361,3 +361,91 @@ def test_ctrl_c_before_any_draw_exits_130_without_traceback(tmp_path):
     assert "bayesgen: interrupted before any draw was kept; nothing written." in err
     assert "Traceback" not in err
     assert not output.exists()
+
+
+# ----------------------------------------------------------------------------- the remaining spec messages
+def test_spec_file_errors(tmp_path, capsys):
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"\xff\xfe[model]\n")
+    assert main(["fit", str(binary)]) == 2
+    assert f"Spec {binary} is not a UTF-8 text file; expected a TOML file" in capsys.readouterr().err
+    assert main(["fit", _spec(tmp_path, "[model\ntype = 1\n")]) == 2
+    assert "is not valid TOML: " in capsys.readouterr().err
+    (tmp_path / "file.txt").write_text("x")
+    assert main(["fit", str(tmp_path / "file.txt" / "spec.toml")]) == 2
+    assert f"Cannot read spec file {tmp_path / 'file.txt' / 'spec.toml'}: Not a directory." in capsys.readouterr().err
+    assert main(["fit", _spec(tmp_path, "model = 5\n")]) == 2
+    assert "[model] must be a table, got 5 (int)." in capsys.readouterr().err
+
+
+def test_existing_output_file_that_cannot_be_written(tmp_path, capsys, monkeypatch):
+    # Permission bits do not stop root, so the refusal of the operating system is simulated.
+    out = tmp_path / "old.nc"
+    out.write_text("x")
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: False if Path(path) == out else real_access(path, mode))
+    assert main(["fit", _spec(tmp_path, BASE), "--output", str(out)]) == 2
+    assert f"bayesgen: error: --output: {out} exists and is not writable." in capsys.readouterr().err
+
+
+def test_unknown_override_is_rejected():
+    from bayesgen.cli.spec import SpecError, load_spec
+
+    with pytest.raises(SpecError, match="Unknown sampler setting --colour."):
+        load_spec(MODELS / "animal.toml", {"colour": 3})
+
+
+FILES_ANIMAL = """
+[data]
+{data}
+[model]
+type = "{kind}"
+trait = "y"
+id = "id"
+{priors}
+"""
+
+
+@pytest.mark.parametrize("kind,data,priors,message", [
+    ("animal", 'phenotypes = 5\npedigree = "ped.csv"', "",
+     "data.phenotypes must be a file path or a table with a 'path' key, got 5 (int)."),
+    ("animal", 'phenotypes = "phen.csv"\npedigree = { path = "" }', "",
+     "data.pedigree.path must be a non-empty string, got '' (str)."),
+    ("animal", 'phenotypes = "phen.csv"\npedigree = { id = "id" }', "", "Missing required key data.pedigree.path."),
+    ("animal", 'phenotypes = "phen.csv"\npedigree = { path = "ped.csv", mother = "dam" }', "",
+     "Unknown key(s) in data.pedigree: mother. Allowed: dam, id, path, sire."),
+    ("animal", 'phenotypes = "phen.csv"\npedigree = { path = "ped.csv", sire = 3 }', "",
+     "data.pedigree.sire must be a non-empty string, got 3 (int)."),
+    ("animal", 'phenotypes = "phen.csv"\npedigree = { path = "ped.csv", sire = "father" }', "",
+     "data.pedigree ({base}/ped.csv): Column(s) 'father' not found in the pedigree table"),
+    ("animal", 'phenotypes = { path = "phen.csv", seperator = ";" }\npedigree = "ped.csv"', "",
+     "data.phenotypes ({base}/phen.csv): read_csv() got an unexpected keyword argument 'seperator'"),
+    ("animal", 'phenotypes = "empty.csv"\npedigree = "ped.csv"', "",
+     "data.phenotypes: cannot read {base}/empty.csv as CSV: No columns to parse from file"),
+    ("animal", 'phenotypes = "phen.csv"\npedigree = "ped.csv"', "[model.extra]", "Unknown key(s) in [model]: extra"),
+    ("animal", 'phenotypes = "phen.csv"', "", "model.type = 'animal' needs data.pedigree (or data.simulate)."),
+    ("animal", 'pedigree = "ped.csv"', "", '[data] needs either simulate = { ... } or phenotypes = "file.csv"'),
+    ("animal", 'phenotypes = "phen.csv"\npedigree = "ped.csv"', "[priors]\nscale = 1.0",
+     "priors.scale applies to bayesA models only."),
+    ("bayesA", 'phenotypes = "phen.csv"', "", "model.type = 'bayesA' needs data.genotypes"),
+    ("bayesA", 'phenotypes = "phen.csv"\ngenotypes = "g.csv"', "", "Missing required key data.genotypes.id."),
+    ("bayesA", 'phenotypes = "phen.csv"\ngenotypes = { path = "g.csv", id = "id" }', "[priors]\nsigma2_a = 1.0",
+     "priors.sigma2_a applies to animal models only."),
+    ("bayesA", "simulate = { n_founders = 10, n_generations = 1, n_offspring = 10, n_markers = 0 }", "",
+     "model.type = 'bayesA' needs genotypes: data.simulate made none (n_markers = 0)."),
+    ("animal", "simulate = { n_founders = 10, n_generations = 2, n_offspring = 1, n_markers = 0, seed = 1 }", "",
+     "data.simulate: Generation 1 has no males or no females; increase n_offspring."),
+    ("animal", 'phenotypes = "phen.csv"\npedigree = "ped.csv"', "", None),  # the files themselves are fine
+])
+def test_data_and_model_errors_name_the_key_or_file(tmp_path, capsys, kind, data, priors, message):
+    (tmp_path / "phen.csv").write_text("id,weight\nA1,1.0\nA2,2.0\n")  # no column "y": the model's error
+    (tmp_path / "ped.csv").write_text("id,sire,dam\nA1,,\nA2,,\n")
+    (tmp_path / "g.csv").write_text("id,m1\nA1,0\nA2,2\n")
+    (tmp_path / "empty.csv").write_text("")
+    spec = _spec(tmp_path, FILES_ANIMAL.format(data=data, kind=kind, priors=priors))
+    assert main(["fit", spec, "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    if message is None:
+        assert "bayesgen: error: Column(s) 'y' not found" in err
+    else:
+        assert "bayesgen: error: " + message.replace("{base}", str(tmp_path)) in err

@@ -189,8 +189,11 @@ def _data_file(value, key: str, base: Path, options: set) -> tuple[Path, dict]:
         raise SpecError(f"{where}: {path} is a directory; expected a CSV file.")
     if not path.exists():
         raise SpecError(f"{where}: file not found: {path}")
-    with open(path, "rb") as fh:
-        magic = fh.read(len(PLINK_BED_MAGIC))
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(len(PLINK_BED_MAGIC))
+    except OSError as err:
+        raise SpecError(f"{where}: cannot read {path}: {err.strerror}.") from None
     if path.suffix.lower() == ".bed" or magic == PLINK_BED_MAGIC:
         raise SpecError(f"{where}: {path} is a PLINK .bed file, not a CSV; expected a CSV file "
                         "(an id column and one column of 0/1/2 allele counts per marker).")
