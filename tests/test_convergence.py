@@ -50,7 +50,7 @@ def test_stuck_chains_give_one_warning_naming_the_parameter_with_rhat_and_ess():
     message = str(caught[0].message)
     rhat, ess = report.loc["sigma2_a", "r_hat"], report.loc["sigma2_a", "ess_bulk"]
     assert rhat > 1.5 and ess < 50
-    assert f"sigma2_a (R-hat {rhat:.3f}, bulk ESS {ess:.0f})" in message
+    assert f"sigma2_a (R-hat {rhat:.4f}, bulk ESS {ess:.0f})" in message
     assert "sigma2_e" not in message and "Vehtari" in message
     assert issubclass(ConvergenceWarning, UserWarning)
 

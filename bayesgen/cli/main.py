@@ -1,15 +1,27 @@
-"""The ``bayesgen`` command: ``bayesgen fit SPEC`` runs a declarative model spec."""
+"""The ``bayesgen`` command: ``bayesgen fit SPEC`` runs a declarative model spec.
+
+Exit codes: 0 success; 2 bad spec or arguments (nothing sampled); 130 interrupted (Ctrl-C;
+the draws kept so far are written when there are any); 1 unexpected error (a traceback).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 
+from .._version import __version__
 from .spec import SpecError, load_spec
+
+EXIT_OK = 0
+EXIT_UNEXPECTED = 1
+EXIT_BAD_INPUT = 2  # also what argparse uses for bad arguments
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, the shell convention
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bayesgen", description="Bayesian genomic prediction by Gibbs sampling.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     fit = sub.add_parser("fit", help="fit a model spec (models/*.toml) and write the InferenceData")
     fit.add_argument("spec", help="path to a TOML model spec")
@@ -18,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--thin", type=int, help="override [sampler] thin")
     fit.add_argument("--chains", type=int, help="override [sampler] chains")
     fit.add_argument("--seed", type=int, help="override [sampler] seed")
-    fit.add_argument("--output", help="override [output] path (netCDF)")
+    fit.add_argument("--output", help="override [output] path (netCDF, *.nc)")
     fit.add_argument("--no-progress", action="store_true", help="no progress bar")
     fit.add_argument("--store", choices=("auto", "full", "summary"),
                      help="override [sampler] store: full draws of per-animal/marker/record vectors, or only their "
@@ -53,6 +65,13 @@ def _apply_store(spec, store) -> None:
               f"vectors = {chains * draws * values:,} -> {spec.sampler['store']!r}", flush=True)
 
 
+def _print_summary(idata) -> None:
+    import pandas as pd
+
+    with pd.option_context("display.width", 120, "display.max_columns", 20):
+        print(scalar_summary(idata).to_string())
+
+
 def fit(args) -> int:
     import time
 
@@ -63,32 +82,50 @@ def fit(args) -> int:
     spec = load_spec(args.spec, overrides)
     print(spec.model, flush=True)
     _apply_store(spec, args.store)
-    started = time.perf_counter()
-    idata = spec.model.sample(progress=not args.no_progress, **spec.sampler)
-    seconds = time.perf_counter() - started
+    try:
+        started = time.perf_counter()
+        idata = spec.model.sample(progress=not args.no_progress, **spec.sampler)
+        seconds = time.perf_counter() - started
+    except KeyboardInterrupt:
+        print("bayesgen: interrupted before any draw was kept; nothing written.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    interrupted = bool(idata.attrs.get("interrupted", 0))
     if spec.output is not None:
+        # Written before the summary so that a failing summary cannot lose the draws.
         spec.output.parent.mkdir(parents=True, exist_ok=True)
         save(idata, spec.output)
-    import pandas as pd
-
-    with pd.option_context("display.width", 120, "display.max_columns", 20):
-        print(scalar_summary(idata).to_string())
+    _print_summary(idata)
     print(format_convergence(convergence_report(idata), seconds=seconds))
     if spec.output is not None:
         print(f"InferenceData written to {spec.output}")
-    return 0
+    else:
+        print("No [output] path in the spec: InferenceData not written (use --output FILE.nc).")
+    if interrupted:
+        sizes = idata.posterior.sizes
+        print(f"bayesgen: interrupted: kept {sizes['draw']} draws in each of {sizes['chain']} chain(s).",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+COMMANDS = {"fit": fit}
 
 
 def main(argv=None) -> int:
+    """Run the command line; returns the exit code (see the module docstring)."""
     args = _parser().parse_args(argv)
     try:
-        if args.command == "fit":
-            return fit(args)
-    except (SpecError, ValueError, KeyError, TypeError) as err:
-        message = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f"bayesgen: error: {message}", file=sys.stderr)
-        return 2
-    return 1
+        return COMMANDS[args.command](args)
+    except SpecError as err:
+        print(f"bayesgen: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("bayesgen: interrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception:  # a bug, or a failure outside the spec (disk full, ...): show everything
+        traceback.print_exc()
+        print("bayesgen: unexpected error (traceback above).", file=sys.stderr)
+        return EXIT_UNEXPECTED
 
 
 if __name__ == "__main__":  # pragma: no cover

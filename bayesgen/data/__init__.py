@@ -1,6 +1,9 @@
-"""Data handling: pedigrees, genotypes and fixed-effect designs."""
+"""Data handling: pedigrees, genotypes (CSV, arrays, PLINK files), genomic relationships and
+fixed-effect designs."""
 
 from .genotypes import Genotypes
+from .genomic_relationship import grm
 from .pedigree import Pedigree
+from .plink import read_plink
 
-__all__ = ["Genotypes", "Pedigree"]
+__all__ = ["Genotypes", "Pedigree", "grm", "read_plink"]

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_duplicates, id_labels, id_sequence, normalize_ids, positions, preview
+from ._genotype_kernels import count_codes, summarise_counts
 
 #: Code stored for a missing genotype; kernels map it to the marker mean (centred value 0).
 MISSING = 3
@@ -35,6 +36,12 @@ class Genotypes:
         Drop markers whose observed genotypes are all equal (they carry no information
         for fitting). Use False for individuals to predict, where a handful of
         individuals is "monomorphic" at most markers.
+    marker_info : DataFrame, optional (keyword)
+        Marker metadata indexed by marker name (``read_plink`` gives chrom, pos, allele1,
+        allele2); every marker needs a row. Kept through ``select``.
+
+    Other constructors: ``from_codes`` (ready int8 codes, no copy), ``from_csv``,
+    ``from_dataframe``, and ``bayesgen.read_plink``.
 
     Notes
     -----
@@ -45,7 +52,7 @@ class Genotypes:
     ``g - centre[j]``, and 0 for missing, i.e. missing genotypes are mean-imputed.
     """
 
-    def __init__(self, ids, matrix, markers=None, drop_monomorphic: bool = True):
+    def __init__(self, ids, matrix, markers=None, drop_monomorphic: bool = True, *, marker_info=None):
         if isinstance(matrix, pd.DataFrame):
             if markers is None:
                 markers = [str(c) for c in matrix.columns]
@@ -53,45 +60,104 @@ class Genotypes:
         matrix = np.asarray(matrix)
         if matrix.ndim != 2:
             raise ValueError(f"Genotype matrix must be 2-dimensional, got shape {matrix.shape}.")
-        ids = normalize_ids(id_sequence(ids, "Genotypes ids"), "Genotypes")
-        if markers is not None:
-            markers = id_sequence(markers, "Genotypes markers")
         n, p = matrix.shape
-        if n == 0 or p == 0:
-            raise ValueError(f"Genotype matrix is empty (shape {matrix.shape}).")
-        if len(ids) != n:
-            raise ValueError(f"Got {len(ids)} ids for a genotype matrix with {n} rows.")
-        markers = [f"m{j}" for j in range(p)] if markers is None else [str(m) for m in markers]
-        if len(markers) != p:
-            raise ValueError(f"Got {len(markers)} marker names for a genotype matrix with {p} columns.")
-        check_duplicates(ids, "individual ids in the genotypes")
-        check_duplicates(markers, "marker names in the genotypes")
-
+        ids, markers = _check_names(ids, markers, n, p, rows="rows", columns="columns")
         codes = _to_codes(matrix, ids, markers)  # (p, n) int8
-        observed = codes != MISSING
-        n_obs = observed.sum(axis=1)
-        sums = np.where(observed, codes, 0).sum(axis=1, dtype=np.int64)
-        lowest = np.where(observed, codes, 2).min(axis=1)
-        highest = np.where(observed, codes, 0).max(axis=1)
-        polymorphic = (n_obs > 0) & (lowest < highest)
+        counts = np.empty((p, 4), dtype=np.int64)
+        count_codes(codes, counts)
+        self._set(ids, markers, codes, counts, drop_monomorphic, marker_info, centre=None, stacklevel=3)
+
+    @classmethod
+    def from_codes(cls, ids, codes, markers, *, marker_info=None, drop_monomorphic: bool = True):
+        """Genotypes from ready marker-major int8 codes, without copying them.
+
+        Parameters
+        ----------
+        ids : one-dimensional sequence
+            One id per individual (column of ``codes``).
+        codes : numpy int8 array, shape (n_markers, n_individuals)
+            ``codes[j, i]`` = copies (0, 1, 2) of the counted allele of marker j in
+            individual i, 3 = missing. Kept as is (no copy) when C-contiguous; any other
+            layout is copied once to C order. Never modified.
+        markers : one-dimensional sequence
+            One name per marker (row of ``codes``).
+        marker_info : DataFrame, optional
+            Marker metadata (e.g. chrom, pos, allele1, allele2) indexed by marker name;
+            every marker needs a row. Stored as ``marker_info``, rows in marker order.
+        drop_monomorphic : bool, default True
+            As in ``Genotypes``; dropping markers copies the kept rows.
+
+        Validation is one pass over the codes (counts per marker; values outside 0..3
+        are an error naming individual, marker and value), with O(n_markers) memory.
+        """
+        codes = np.asarray(codes)
+        if codes.dtype != np.int8:
+            raise TypeError(
+                f"codes must be a numpy int8 array (0/1/2, 3 = missing), got dtype {codes.dtype}; "
+                "use Genotypes(ids, matrix, markers) for other allele-count inputs."
+            )
+        if codes.ndim != 2:
+            raise ValueError(f"codes must be 2-dimensional (markers x individuals), got shape {codes.shape}.")
+        p, n = codes.shape
+        ids, markers = _check_names(ids, markers, n, p, rows="columns of codes", columns="rows of codes")
+        codes = np.ascontiguousarray(codes)
+        counts = np.empty((p, 4), dtype=np.int64)
+        first_invalid = count_codes(codes, counts)
+        if first_invalid >= 0:
+            n_bad = p * n - int(counts.sum())
+            examples = []
+            for j in range(first_invalid // n, p):  # row by row: no full-size temporary
+                for i in np.flatnonzero((codes[j] < 0) | (codes[j] > MISSING))[: 5 - len(examples)]:
+                    examples.append(f"{ids[i]}/{markers[j]}={int(codes[j, i])}")
+                if len(examples) == 5:
+                    break
+            raise ValueError(
+                f"Genotype codes must be 0, 1, 2 or {MISSING} (missing); found {n_bad} invalid value(s) "
+                f"(individual/marker=value): {', '.join(examples)}."
+            )
+        self = cls.__new__(cls)
+        self._set(ids, markers, codes, counts, drop_monomorphic, marker_info, centre=None, stacklevel=3)
+        return self
+
+    def _set(self, ids, markers, codes, counts, drop_monomorphic, marker_info, centre, stacklevel, info_aligned=False):
+        """Fill the attributes from checked names, int8 codes and their ``count_codes``.
+
+        ``centre``, if given, replaces the centres computed from the codes (one per row
+        of ``codes``, subset with them when monomorphic markers are dropped).
+        ``info_aligned``: ``marker_info`` is a frame of our own, already indexed by
+        ``markers`` in order (read_plink), so it is neither checked nor copied.
+        """
+        n_obs, sums, polymorphic = summarise_counts(counts)
+        if marker_info is not None and not info_aligned:
+            marker_info = _align_marker_info(marker_info, markers)
         if drop_monomorphic and not polymorphic.all():
             dropped = [m for m, keep in zip(markers, polymorphic) if not keep]
             warnings.warn(
                 f"Dropped {len(dropped)} monomorphic marker(s): {preview(dropped)}.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=stacklevel,
             )
             if not polymorphic.any():
                 raise ValueError("All markers are monomorphic; nothing is left to fit.")
             codes = np.ascontiguousarray(codes[polymorphic])
             markers = [m for m, keep in zip(markers, polymorphic) if keep]
             sums, n_obs = sums[polymorphic], n_obs[polymorphic]
+            if centre is not None:
+                centre = centre[polymorphic]
+            if marker_info is not None:
+                marker_info = marker_info.loc[polymorphic]
 
         self.ids = ids
         self.markers = markers
         self.codes = codes
-        # A marker kept with no observed genotype (drop_monomorphic=False) is centred at 0.
-        self.centre = np.where(n_obs > 0, sums / np.maximum(n_obs, 1), 0.0)
+        if centre is None:
+            # A marker kept with no observed genotype (drop_monomorphic=False) is centred at 0.
+            centre = np.where(n_obs > 0, sums / np.maximum(n_obs, 1), 0.0)
+        self.centre = np.asarray(centre, dtype=np.float64)
+        #: Marker metadata (DataFrame indexed by marker, e.g. chrom, pos, allele1, allele2), or None.
+        self.marker_info = marker_info
+        #: What ``read_plink`` removed and why (dict), or None for genotypes not read from PLINK.
+        self.qc_report = None
         self._index = {a: k for k, a in enumerate(ids)}
 
     @property
@@ -124,6 +190,73 @@ class Genotypes:
         """Positions of ``ids``; ids without genotypes raise a KeyError naming them."""
         return positions(ids, self._index, "Ids without genotypes")
 
+    def select(self, ids=None, markers=None, *, drop_monomorphic: bool = False, keep_centre: bool = False):
+        """A new Genotypes with the individuals ``ids`` and the markers ``markers``, in the
+        order given (None keeps all, in the current order).
+
+        Parameters
+        ----------
+        ids, markers : one-dimensional sequences, optional
+            Ids absent from these genotypes, unknown marker names and duplicates are errors
+            naming them.
+        drop_monomorphic : bool, default False
+            Drop markers whose genotypes are all equal among the selected individuals
+            (with a warning). Off by default: a subset to predict is often monomorphic at
+            many markers, and a fitted model needs all of its markers.
+        keep_centre : bool, default False
+            False: ``centre`` (twice the allele frequency) is recomputed over the selected
+            individuals, exactly as ``Genotypes(ids, matrix)`` of the same genotypes would.
+            True: each marker keeps its centre from these genotypes (the frequency of the
+            whole set, e.g. a reference population for a GRM of a subset).
+
+        The codes of the subset are copied once (int8, selected markers x selected
+        individuals); ``marker_info`` follows the selected markers; ``qc_report`` is not
+        carried over (it describes a file read, not the subset).
+        """
+        if ids is None:
+            columns = None
+        else:
+            wanted = normalize_ids(id_sequence(ids, "ids"), "ids")
+            check_duplicates(wanted, "ids in select(ids=...)")
+            columns = self.index(wanted)
+        if markers is None:
+            rows = None
+        else:
+            wanted = [str(m) for m in id_sequence(markers, "markers")]
+            check_duplicates(wanted, "markers in select(markers=...)")
+            position = {m: k for k, m in enumerate(self.markers)}
+            unknown = [m for m in wanted if m not in position]
+            if unknown:
+                raise KeyError(f"Markers not in the genotypes: {preview(unknown)}.")
+            rows = np.array([position[m] for m in wanted], dtype=np.int64)
+
+        if rows is None and columns is None:
+            codes = self.codes.copy()
+        elif columns is None:
+            codes = self.codes[rows]
+        elif rows is None:
+            codes = self.codes[:, columns]
+        else:
+            codes = self.codes[np.ix_(rows, columns)]
+        codes = np.ascontiguousarray(codes)
+        new_ids = self.ids if columns is None else [self.ids[k] for k in columns]
+        new_markers = self.markers if rows is None else [self.markers[k] for k in rows]
+        if len(new_ids) == 0 or len(new_markers) == 0:
+            raise ValueError(
+                f"select() needs at least one id and one marker, got {len(new_ids)} and {len(new_markers)}."
+            )
+        marker_info = None
+        if self.marker_info is not None:
+            marker_info = self.marker_info if rows is None else self.marker_info.iloc[rows]
+        centre = None
+        if keep_centre:
+            centre = self.centre.copy() if rows is None else self.centre[rows]
+        counts = np.empty((codes.shape[0], 4), dtype=np.int64)
+        count_codes(codes, counts)
+        new = type(self).__new__(type(self))
+        new._set(list(new_ids), list(new_markers), codes, counts, drop_monomorphic, marker_info, centre, stacklevel=3)
+        return new
+
     def centred_lookup(self, centre=None) -> np.ndarray:
         """Table ``t[j, code]`` of centred genotype values: ``code - centre[j]``, 0 for missing."""
         centre = self.centre if centre is None else centre
@@ -150,6 +283,39 @@ class Genotypes:
         if "na_values" not in read_csv_kwargs and "keep_default_na" not in read_csv_kwargs:
             read_csv_kwargs.update(na_values=list(MISSING_TEXT), keep_default_na=False)
         return cls.from_dataframe(pd.read_csv(path, **read_csv_kwargs), id=id)
+
+
+def _check_names(ids, markers, n: int, p: int, rows: str, columns: str):
+    """Normalised ids (text) and marker names for ``n`` individuals and ``p`` markers;
+    ``rows``/``columns`` say where individuals and markers are in the input, for messages."""
+    ids = normalize_ids(id_sequence(ids, "Genotypes ids"), "Genotypes")
+    if markers is not None:
+        markers = id_sequence(markers, "Genotypes markers")
+    if n == 0 or p == 0:
+        raise ValueError(f"Genotype matrix is empty ({n} individuals x {p} markers).")
+    if len(ids) != n:
+        raise ValueError(f"Got {len(ids)} ids for a genotype matrix with {n} {rows}.")
+    markers = [f"m{j}" for j in range(p)] if markers is None else [str(m) for m in markers]
+    if len(markers) != p:
+        raise ValueError(f"Got {len(markers)} marker names for a genotype matrix with {p} {columns}.")
+    check_duplicates(ids, "individual ids in the genotypes")
+    check_duplicates(markers, "marker names in the genotypes")
+    return ids, markers
+
+
+def _align_marker_info(marker_info, markers) -> pd.DataFrame:
+    """``marker_info`` with its rows in the order of ``markers`` (index as text, named
+    "marker"); a copy, so the caller's frame is never modified."""
+    if not isinstance(marker_info, pd.DataFrame):
+        raise TypeError(f"marker_info must be a pandas DataFrame indexed by marker, got {type(marker_info).__name__}.")
+    info = marker_info.copy()
+    info.index = pd.Index([str(m) for m in info.index], name="marker")
+    check_duplicates(list(info.index), "markers in the index of marker_info")
+    present = set(info.index)
+    absent = [m for m in markers if m not in present]
+    if absent:
+        raise KeyError(f"Markers without a row in marker_info: {preview(absent)}.")
+    return info.loc[list(markers)]
 
 
 def _to_codes(matrix: np.ndarray, ids, markers) -> np.ndarray:

@@ -26,6 +26,8 @@ from .inference_data import az
 RHAT_MAX = 1.01
 #: ... and a bulk ESS of at least 400 over all chains.
 ESS_MIN = 400
+#: R-hat is shown with 4 decimals, so that one just above 1.01 does not read as 1.010.
+RHAT_FORMAT = ".4f"
 #: Fewer draws per chain than this and arviz computes neither R-hat nor ESS.
 MIN_DRAWS = 4
 
@@ -111,7 +113,7 @@ def convergence_message(report: pd.DataFrame) -> str | None:
         criterion = f"R-hat > {rhat_max:g} or bulk ESS < {ess_min:g}"
     parts = []
     for name, row in flagged.iterrows():
-        rhat = f"R-hat {_number(row['r_hat'], '.3f')}, " if chains > 1 else ""
+        rhat = f"R-hat {_number(row['r_hat'], RHAT_FORMAT)}, " if chains > 1 else ""
         parts.append(f"{name} ({rhat}bulk ESS {_number(row['ess_bulk'], '.0f')})")
     return (
         f"The chains may not have converged ({criterion}; Vehtari et al. 2021): {', '.join(parts)}. "
@@ -144,7 +146,7 @@ def format_convergence(report: pd.DataFrame, seconds: float | None = None) -> st
         lines.append("no scalar parameter to diagnose.")
     else:
         table = report.copy()
-        table["r_hat"] = table["r_hat"].map(lambda v: _number(v, ".3f"))
+        table["r_hat"] = table["r_hat"].map(lambda v: _number(v, RHAT_FORMAT))
         for column in ("ess_bulk", "ess_tail"):
             table[column] = table[column].map(lambda v: _number(v, ".0f"))
         lines.append(table.to_string())

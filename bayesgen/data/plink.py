@@ -1,0 +1,291 @@
+"""Read PLINK 1 binary file sets (.bed/.bim/.fam) straight to int8 ``Genotypes``."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .._validation import check_duplicates, id_sequence, normalize_ids, positions, preview
+from ._genotype_kernels import count_codes, recode_missing, summarise_counts
+from .genotypes import MISSING, Genotypes
+
+logger = logging.getLogger(__name__)
+
+#: bed-reader's missing value for ``dtype="int8"`` (documented in ``open_bed.read``).
+BED_READER_MISSING_INT8 = -127
+
+#: First three bytes of a PLINK 1 .bed file in SNP-major mode.
+BED_MAGIC = bytes([0x6C, 0x1B, 0x01])
+
+#: Bytes of int8 genotypes read from the .bed per block of markers: at most BLOCK_BYTES and
+#: at most 1/BLOCK_FRACTION of the whole selection (but at least MIN_BLOCK_BYTES). A block is
+#: the memory used on top of the result: bed-reader reads it, then it is copied into place.
+BLOCK_BYTES = 2**22
+BLOCK_FRACTION = 32
+MIN_BLOCK_BYTES = 2**16
+
+
+def read_plink(prefix, *, ids=None, markers=None, maf=None, call_rate=None, report: bool = True) -> Genotypes:
+    """Genotypes from the PLINK 1 binary files ``prefix.bed``, ``prefix.bim``, ``prefix.fam``.
+
+    Parameters
+    ----------
+    prefix : str or path
+        The file set without extension (a trailing ``.bed``, ``.bim`` or ``.fam`` is
+        ignored, so ``"data/mice.bed"`` also works).
+    ids : one-dimensional sequence, optional
+        Individuals to read (the .fam's individual id, IID, compared as text), in this
+        order. Default: all, in .fam order. Only they are read from the .bed.
+    markers : one-dimensional sequence, optional
+        Markers to read (the .bim's variant id), in this order. Default: all, in .bim order.
+    maf : float in [0, 0.5], optional
+        Remove markers whose minor allele frequency (over the observed genotypes of the
+        selected individuals) is below ``maf`` (PLINK's ``--maf``).
+    call_rate : float in [0, 1], optional
+        Remove markers observed in fewer than this fraction of the selected individuals
+        (PLINK's ``--geno 1 - call_rate``).
+    report : bool, default True
+        Print what was read and how many markers each rule removed. The same lines go to
+        the ``bayesgen.data.plink`` logger (INFO) either way, and the numbers to
+        ``genotypes.qc_report``. With ``report=False``, dropped monomorphic markers give
+        the same UserWarning as ``Genotypes``.
+
+    Returns
+    -------
+    Genotypes
+        Codes count copies of allele1 (the .bim's 5th column, PLINK's A1): 0, 1, 2, and
+        missing genotypes stay missing (code 3, mean-imputed by the kernels).
+        ``marker_info`` holds chrom, pos (bp), allele1, allele2 per marker;
+        ``qc_report`` a dict of the counts (``removed_call_rate``, ``removed_maf``,
+        ``removed_monomorphic``, ``markers_kept``, ...) and the removed marker names.
+
+    Notes
+    -----
+    Rules are applied in order and each removed marker is counted once, under the first
+    rule it fails: call rate, then MAF (a marker with no observed genotype has MAF 0),
+    then monomorphic (all observed genotypes equal; always removed, as in ``Genotypes``).
+    The .bed is read with bed-reader as int8, in blocks of markers written into one
+    preallocated (markers x individuals) int8 array, so peak memory is about that array
+    plus one block (at most 1/32 of it, and 4 MB) plus O(individuals + markers); no float
+    copy is made. Markers removed by QC are compacted in place and the array shrunk.
+    """
+    bed_path, bim_path, fam_path = _file_set(prefix)
+    maf = _threshold(maf, "maf", upper=0.5)
+    call_rate = _threshold(call_rate, "call_rate", upper=1.0)
+
+    from bed_reader import open_bed  # imported here: only read_plink needs it
+
+    _check_magic(bed_path)
+    with open_bed(bed_path, fam_filepath=fam_path, bim_filepath=bim_path) as bed:
+        file_ids = _read_property(bed, "iid", fam_path)
+        file_markers = _read_property(bed, "sid", bim_path)
+        _check_bed_size(bed_path, bim_path, fam_path, len(file_ids), len(file_markers))
+        file_ids = normalize_ids(file_ids, f"{fam_path.name}")
+        check_duplicates(file_ids, f"individual ids (IID) in {fam_path.name}")
+        file_markers = [str(m) for m in file_markers]
+        check_duplicates(file_markers, f"marker ids in {bim_path.name}")
+        columns = _select(ids, "ids", file_ids, f"Ids not in {fam_path.name}")
+        rows = _select(markers, "markers", file_markers, f"Markers not in {bim_path.name}")
+        info = pd.DataFrame(
+            {
+                "chrom": _read_property(bed, "chromosome", bim_path),
+                "pos": _read_property(bed, "bp_position", bim_path).astype(np.int64),
+                "allele1": _read_property(bed, "allele_1", bim_path),
+                "allele2": _read_property(bed, "allele_2", bim_path),
+            },
+            index=pd.Index(file_markers, name="marker"),
+        )
+        n_ids = len(file_ids) if columns is None else columns.size
+        n_read = len(file_markers) if rows is None else rows.size
+        if n_ids == 0 or n_read == 0:
+            raise ValueError(f"Nothing to read from {bed_path.name}: {n_ids} individuals x {n_read} markers selected.")
+        codes, counts, read_rows, removed = _read_codes(bed, bed_path, columns, rows, n_ids, n_read, maf, call_rate)
+
+    kept_markers = [file_markers[k] for k in read_rows]
+    qc = {
+        "files": str(bed_path.with_suffix("")),
+        "individuals": n_ids,
+        "markers_read": n_read,
+        "call_rate": call_rate,
+        "maf": maf,
+        "removed_call_rate": len(removed["call_rate"]),
+        "removed_maf": len(removed["maf"]),
+        "removed_monomorphic": len(removed["monomorphic"]),
+        "markers_kept": len(kept_markers),
+        "removed_markers": {reason: [file_markers[k] for k in idx] for reason, idx in removed.items()},
+    }
+    lines = _report_lines(qc)
+    for line in lines:
+        logger.info(line)
+    if report:
+        print("\n".join(lines))
+    if not kept_markers:
+        reasons = "; ".join(line.strip() for line in lines[1:-1])
+        raise ValueError(f"No marker of {bed_path.name} is left after quality control: {reasons}.")
+    if not report and removed["monomorphic"]:  # unreported, so say it as Genotypes does
+        names = qc["removed_markers"]["monomorphic"]
+        warnings.warn(f"Dropped {len(names)} monomorphic marker(s): {preview(names)}.", UserWarning, stacklevel=2)
+
+    kept_ids = file_ids if columns is None else [file_ids[k] for k in columns]
+    genotypes = Genotypes.__new__(Genotypes)
+    genotypes._set(
+        kept_ids, kept_markers, codes, counts, drop_monomorphic=False,
+        marker_info=info.iloc[read_rows], centre=None, stacklevel=2, info_aligned=True,
+    )  # fmt: skip
+    genotypes.qc_report = qc
+    return genotypes
+
+
+def _read_codes(bed, bed_path, columns, rows, n_ids, n_read, maf, call_rate):
+    """Read the selected genotypes block by block of markers into one (markers x
+    individuals) int8 array, keeping only markers that pass the QC rules.
+
+    Returns the codes, their ``count_codes`` counts, the .bim positions of the kept
+    markers, and per rule the .bim positions of the markers it removed.
+    """
+    file_rows = np.arange(bed.sid_count) if rows is None else rows
+    iid_index = slice(None) if columns is None else columns
+    codes = np.empty((n_read, n_ids), dtype=np.int8)
+    counts = np.empty((n_read, 4), dtype=np.int64)
+    kept = np.empty(n_read, dtype=np.int64)
+    removed = {"call_rate": [], "maf": [], "monomorphic": []}
+    block_bytes = min(BLOCK_BYTES, max(MIN_BLOCK_BYTES, n_read * n_ids // BLOCK_FRACTION))
+    block = max(1, block_bytes // n_ids)
+    n_kept = 0
+    for start in range(0, n_read, block):
+        stop = min(start + block, n_read)
+        sid_index = slice(start, stop) if rows is None else rows[start:stop]
+        try:
+            # F order: each marker's genotypes are contiguous, so the transpose is C-contiguous.
+            chunk = bed.read(np.s_[iid_index, sid_index], dtype="int8", order="F").T
+        except Exception as error:  # bed-reader's errors do not say which file set is at fault
+            raise ValueError(f"Could not read genotypes from {bed_path}: {error}") from error
+        recode_missing(chunk, BED_READER_MISSING_INT8, MISSING)
+        chunk_counts = np.empty((stop - start, 4), dtype=np.int64)
+        first_invalid = count_codes(chunk, chunk_counts)
+        if first_invalid >= 0:  # bed-reader only produces 0/1/2/-127; a guard, not a path
+            raise ValueError(f"bed-reader returned an unexpected genotype code from {bed_path}.")
+        keep = _quality(chunk_counts, n_ids, maf, call_rate, file_rows[start:stop], removed)
+        n_new = int(keep.sum())
+        target = codes[n_kept : n_kept + n_new]
+        if n_new == keep.size:
+            target[...] = chunk
+        elif n_new:
+            np.compress(keep, chunk, axis=0, out=target)
+        counts[n_kept : n_kept + n_new] = chunk_counts[keep]
+        kept[n_kept : n_kept + n_new] = file_rows[start:stop][keep]
+        n_kept += n_new
+        del chunk, target
+    if n_kept < n_read:
+        # Shrink in place (realloc): slicing would keep the removed rows alive, copying
+        # would double the peak. Safe: no view of ``codes`` exists at this point.
+        codes.resize((n_kept, n_ids), refcheck=False)
+    return codes, counts[:n_kept].copy(), kept[:n_kept].copy(), removed
+
+
+def _quality(counts, n_ids, maf, call_rate, file_rows, removed):
+    """Which markers of a block pass call rate, MAF and polymorphism (in that order);
+    appends the .bim positions of the others to ``removed[rule]``."""
+    n_obs, sums, polymorphic = summarise_counts(counts)
+    keep = np.ones(counts.shape[0], dtype=bool)
+    if call_rate is not None:
+        fail = n_obs < call_rate * n_ids
+        removed["call_rate"].extend(file_rows[fail].tolist())
+        keep &= ~fail
+    if maf is not None:
+        frequency = np.where(n_obs > 0, sums / (2.0 * np.maximum(n_obs, 1)), 0.0)
+        minor = np.minimum(frequency, 1.0 - frequency)
+        fail = keep & (minor < maf)
+        removed["maf"].extend(file_rows[fail].tolist())
+        keep &= ~fail
+    fail = keep & ~polymorphic
+    removed["monomorphic"].extend(file_rows[fail].tolist())
+    keep &= ~fail
+    return keep
+
+
+def _report_lines(qc) -> list[str]:
+    lines = [f"read_plink {qc['files']}: {qc['individuals']} individuals x {qc['markers_read']} markers read"]
+    if qc["call_rate"] is not None:
+        lines.append(f"  removed {qc['removed_call_rate']} markers with call rate < {qc['call_rate']:g}")
+    if qc["maf"] is not None:
+        lines.append(f"  removed {qc['removed_maf']} markers with minor allele frequency < {qc['maf']:g}")
+    lines.append(f"  removed {qc['removed_monomorphic']} monomorphic markers")
+    lines.append(f"  kept {qc['markers_kept']} markers")
+    return lines
+
+
+def _file_set(prefix) -> tuple[Path, Path, Path]:
+    """The .bed, .bim and .fam paths of ``prefix``; missing files are named in one error."""
+    if not isinstance(prefix, (str, os.PathLike)):
+        raise TypeError(f"prefix must be a path (str or os.PathLike) to a PLINK file set, got {type(prefix).__name__}.")
+    base = Path(prefix)
+    if base.suffix in (".bed", ".bim", ".fam"):
+        base = base.with_suffix("")
+    paths = tuple(base.parent / (base.name + ext) for ext in (".bed", ".bim", ".fam"))
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"PLINK file(s) not found: {', '.join(missing)} "
+            f"(read_plink({str(prefix)!r}) needs {base.name}.bed, {base.name}.bim and {base.name}.fam)."
+        )
+    return paths
+
+
+def _threshold(value, name: str, upper: float):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number in [0, {upper:g}] or None, got {value!r}.")
+    value = float(value)
+    if not 0.0 <= value <= upper:
+        raise ValueError(f"{name} must be in [0, {upper:g}], got {value!r}.")
+    return value
+
+
+def _check_magic(bed_path: Path) -> None:
+    with open(bed_path, "rb") as handle:
+        head = handle.read(3)
+    if head != BED_MAGIC:
+        raise ValueError(
+            f"{bed_path} is not a PLINK 1 binary .bed file in SNP-major mode: it starts with bytes "
+            f"{head.hex(' ') or '(none)'}, expected {BED_MAGIC.hex(' ')}."
+        )
+
+
+def _check_bed_size(bed_path: Path, bim_path: Path, fam_path: Path, n_ids: int, n_markers: int) -> None:
+    """A SNP-major .bed holds 3 header bytes and ceil(n/4) bytes per marker."""
+    expected = 3 + math.ceil(n_ids / 4) * n_markers
+    size = bed_path.stat().st_size
+    if size != expected:
+        raise ValueError(
+            f"{bed_path.name} has {size} bytes, but {fam_path.name} lists {n_ids} individuals and "
+            f"{bim_path.name} lists {n_markers} markers, which need 3 + ceil({n_ids}/4) x {n_markers} = "
+            f"{expected} bytes: the three files do not belong together, or one of them is truncated."
+        )
+
+
+def _read_property(bed, name: str, path: Path) -> np.ndarray:
+    """A .fam/.bim column from bed-reader, with parse errors naming the file."""
+    try:
+        return np.asarray(getattr(bed, name))
+    except Exception as error:
+        raise ValueError(f"Could not read {path}: {error}") from error
+
+
+def _select(wanted, argument: str, names: list[str], missing_message: str):
+    """Positions in the file of the requested ``wanted`` names (None = all)."""
+    if wanted is None:
+        return None
+    if argument == "ids":
+        wanted = normalize_ids(id_sequence(wanted, argument), argument)
+    else:
+        wanted = [str(m) for m in id_sequence(wanted, argument)]
+    check_duplicates(wanted, f"{argument} requested from read_plink")
+    return positions(wanted, {name: k for k, name in enumerate(names)}, missing_message)
