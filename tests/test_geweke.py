@@ -75,20 +75,6 @@ def test_animal_model(population, sampler):
 
 @pytest.mark.parametrize("sampler", [
     "single-site",
-    pytest.param("collapsed", marks=pytest.mark.skipif(SPARSE_CHOLESKY is not None, reason=str(SPARSE_CHOLESKY))),
-])
-def test_half_t_prior(population, sampler):
-    # A scale mixture with per-chain auxiliary variables (used by the rescaling move and the
-    # collapsed Metropolis step), on the animal and the residual variance. df = 20: E[sigma2^k] is finite only for k < df/2, and the squares need k = 4 with room to spare.
-    data, pedigree, _ = population
-    model = bg.Model(data, "y", [bg.Fixed(prior_variance=0.25),
-                                 bg.Animal("id", pedigree, variance=bg.HalfT(df=20.0, scale=0.7))],
-                     sigma2_e=bg.HalfT(df=20.0, scale=0.7), sampler=sampler)
-    check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=6))
-
-
-@pytest.mark.parametrize("sampler", [
-    "single-site",
     pytest.param("joint", marks=pytest.mark.skipif(SPARSE_CHOLESKY is not None, reason=str(SPARSE_CHOLESKY))),
     pytest.param("collapsed", marks=pytest.mark.skipif(SPARSE_CHOLESKY is not None, reason=str(SPARSE_CHOLESKY))),
 ])
