@@ -1,14 +1,17 @@
 """bayesgen: Bayesian genomic prediction and variance components by Gibbs sampling."""
 
 from ._version import __version__
-from .data import Genotypes, Pedigree
+from .data import Genotypes, Pedigree, grm, read_plink
+from .diagnostics import prior_sensitivity
 from .model import AnimalModel, BayesA, Model
-from .priors import BayesAPrior, FixedVariance, Gamma, HalfT, InverseWishart, MarkerPrior, ScaledInvChi2, VariancePrior
+from .priors import (
+    BayesAPrior, FixedVariance, Gamma, HalfT, InverseWishart, MarkerPrior, ScaledInvChi2, VariancePrior,
+)
 from .simulation import Simulation, simulate
 from .terms import Animal, Fixed, Markers, Random
 
 __all__ = [
     "Animal", "AnimalModel", "BayesA", "BayesAPrior", "Fixed", "FixedVariance", "Gamma", "Genotypes",
     "HalfT", "InverseWishart", "MarkerPrior", "Markers", "Model", "Pedigree", "Random", "ScaledInvChi2", "Simulation",
-    "VariancePrior", "__version__", "simulate",
+    "VariancePrior", "__version__", "grm", "prior_sensitivity", "read_plink", "simulate",
 ]

@@ -449,3 +449,11 @@ def test_data_and_model_errors_name_the_key_or_file(tmp_path, capsys, kind, data
         assert "bayesgen: error: Column(s) 'y' not found" in err
     else:
         assert "bayesgen: error: " + message.replace("{base}", str(tmp_path)) in err
+
+
+def test_sensitivity_flag_prints_the_power_scaling_table(tmp_path, capsys):
+    spec = _spec(tmp_path, BASE.replace("draws = 5", "draws = 200").replace("chains = 1", "chains = 2"))
+    assert main(["fit", spec, "--sensitivity", "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "Power-scaling sensitivity" in printed
+    assert "sigma2_a" in printed.split("Power-scaling sensitivity")[1]

@@ -207,7 +207,8 @@ def test_cli_store_summary_overrides_the_spec(tmp_path):
 def test_cli_store_auto_prints_its_choice(tmp_path, capsys):
     code, out = _fit(tmp_path, "--store", "auto")
     assert code == 0
-    values = 40 + 29 + 2 * 1  # u of 40 animals, log-likelihood of 29 observed records, mu and y of 1 missing
+    # u of 40 animals, log-likelihood and replicated y of 29 observed records, mu and y of 1 missing
+    values = 40 + 2 * 29 + 2 * 1
     assert f"store = 'auto': 2 chains x 20 draws x {values} values" in capsys.readouterr().out
     assert "u" in load(out).posterior
 

@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--seed", type=int, help="override [sampler] seed")
     fit.add_argument("--output", help="override [output] path (netCDF, *.nc)")
     fit.add_argument("--no-progress", action="store_true", help="no progress bar")
+    fit.add_argument("--sensitivity", action="store_true",
+                     help="print the power-scaling prior/likelihood sensitivity of each scalar parameter")
     fit.add_argument("--store", choices=("auto", "full", "summary"),
                      help="override [sampler] store: full draws of per-animal/marker/record vectors, or only their "
                           "running mean and sd (summary); auto = full while chains x draws x values <= 25 million")
@@ -72,6 +74,18 @@ def _print_summary(idata) -> None:
         print(scalar_summary(idata).to_string())
 
 
+def _print_sensitivity(idata) -> None:
+    import pandas as pd
+
+    from ..diagnostics import prior_sensitivity
+
+    table = prior_sensitivity(idata)
+    columns = ["prior", "likelihood", "diagnosis"]
+    print("\nPower-scaling sensitivity (Kallioinen et al. 2023; > 0.05 flags):")
+    with pd.option_context("display.width", 120, "display.float_format", "{:.3f}".format):
+        print(table[columns].to_string())
+
+
 def fit(args) -> int:
     import time
 
@@ -84,7 +98,8 @@ def fit(args) -> int:
     _apply_store(spec, args.store)
     try:
         started = time.perf_counter()
-        idata = spec.model.sample(progress=not args.no_progress, **spec.sampler)
+        # The convergence report is printed below, not raised as a warning.
+        idata = spec.model.sample(progress=not args.no_progress, check_convergence=False, **spec.sampler)
         seconds = time.perf_counter() - started
     except KeyboardInterrupt:
         print("bayesgen: interrupted before any draw was kept; nothing written.", file=sys.stderr)
@@ -96,6 +111,8 @@ def fit(args) -> int:
         save(idata, spec.output)
     _print_summary(idata)
     print(format_convergence(convergence_report(idata), seconds=seconds))
+    if args.sensitivity:
+        _print_sensitivity(idata)
     if spec.output is not None:
         print(f"InferenceData written to {spec.output}")
     else:

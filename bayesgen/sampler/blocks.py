@@ -31,6 +31,26 @@ class TermBlock:
         return {"block": "term", "term": self.term.name}
 
 
+class ResidualNoiseBlock:
+    """The residual's per-iteration draws other than its variance, when a block owns the variance."""
+
+    def __init__(self, residual):
+        self.residual = residual
+
+    def init_state(self, rng) -> dict:
+        return {}
+
+    def step(self, rng, states: list, block_state: dict, ctx: StepContext) -> dict:
+        self.residual.draw_noise(rng, states[-1])
+        return {}
+
+    def info_variables(self) -> list:
+        return []
+
+    def describe(self) -> dict:
+        return {"block": "residual noise"}
+
+
 def location_terms(model) -> list[int]:
     """Indices of the terms whose effects the joint samplers can draw together."""
     from ..terms.fixed import Fixed
@@ -58,6 +78,8 @@ def build_blocks(model, sampler: str) -> list:
     for k, term in enumerate(model.terms):
         if k == indices[0]:
             blocks.append(joint)
+        elif term is model.residual and getattr(joint, "samples_residual", False):
+            blocks.append(ResidualNoiseBlock(term))  # sigma2_e is drawn by the collapsed block
         elif k not in indices:
             blocks.append(TermBlock(k, term))
     return blocks

@@ -114,11 +114,15 @@ class Residual(Term):
         e = ctx.resid[self._observed_rows]
         state["sigma2_e"][:] = self.prior.draw_posterior(rng, e.T @ e, self.n_observed, state["prior_aux"])
         ctx.residual_covariance[:] = state["sigma2_e"]
+        self.draw_noise(rng, state)
+        return {}
+
+    def draw_noise(self, rng, state) -> None:
+        """Residual draws for the predictions of missing records and the replicated phenotypes."""
         if state["noise"].size:
             state["noise"][:] = np.sqrt(state["sigma2_e"][0, 0]) * rng.standard_normal(state["noise"].size)
         if "replicate" in state:
             state["replicate"][:] = np.sqrt(state["sigma2_e"][0, 0]) * rng.standard_normal(state["replicate"].size)
-        return {}
 
     def fitted(self, state) -> np.ndarray:
         return np.zeros_like(self._y)
