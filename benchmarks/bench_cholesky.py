@@ -10,6 +10,11 @@ of one numeric factorisation (best of 3), and of one joint-sampling iteration
 Models: gryphon (../shared/data) ``bwt ~ 1 + sex + animal`` and ``+ byear + mother``;
 simulated random-mating pedigrees of 10,200 and 200,000 animals, ``y ~ 1 + sex + animal``.
 A factor above ``max_factor_nonzeros`` (200 million) is not factored: its size is reported.
+
+Large blocks go through BLAS (numba's ``np.dot``). On the shared 2-core machine the
+multithreaded OpenBLAS made the 10,200-animal factorisation 5x slower (1.4 s against
+0.24 s with ``OPENBLAS_NUM_THREADS=1``); set it to 1 there, and whenever chains run in
+parallel threads.
 """
 
 import argparse
@@ -94,12 +99,12 @@ def bench(name, x, blocks, ratios, orderings):
         try:
             chol = SparseCholesky(c, ordering=ordering)
         except FactorTooLargeError as err:
-            print(f"  {ordering:8s} {err.nnz_factor:13,d} {err.flops:9.2e} {err.timings['ordering']:8.2f} "
-                  f"{err.timings['symbolic']:10.2f}   not factored: over max_factor_nonzeros")
+            print(f"  {ordering:8s} {err.nnz_factor:13,d} {err.flops:9.2e} {err.timings['ordering']:8.3f} "
+                  f"{err.timings['symbolic']:10.3f}   not factored: over max_factor_nonzeros")
             continue
         if chol.flops > MAX_NUMERIC_FLOPS:
-            print(f"  {ordering:8s} {chol.nnz_factor:13,d} {chol.flops:9.2e} {chol.timings['ordering']:8.2f} "
-                  f"{chol.timings['symbolic']:10.2f}   numeric not timed (flops > {MAX_NUMERIC_FLOPS:.0e})")
+            print(f"  {ordering:8s} {chol.nnz_factor:13,d} {chol.flops:9.2e} {chol.timings['ordering']:8.3f} "
+                  f"{chol.timings['symbolic']:10.3f}   numeric not timed (flops > {MAX_NUMERIC_FLOPS:.0e})")
             continue
         repeats = 3 if chol.flops < 1e10 else 1
         numeric = best_of(lambda: chol.factorize(c.data), repeats)

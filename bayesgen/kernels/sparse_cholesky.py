@@ -171,8 +171,6 @@ def check_symmetric_values(values, indptr, indices, transpose, diagonal, toleran
     return -1
 
 
-
-
 @kernel
 def fundamental_supernodes(parent, counts):
     """First column of each supernode, plus n at the end.
