@@ -286,3 +286,20 @@ def test_draw_arguments(spd):
         chol.draw(rng, np.ones((6, 2)))
     with pytest.raises(ValueError, match="scale must be positive and finite; got -1.0"):
         chol.draw(rng, np.ones(6), scale=-1.0)
+
+
+def test_copy_shares_the_analysis_but_not_the_numeric_factor():
+    rng = np.random.default_rng(4)
+    dense = rng.normal(size=(30, 30))
+    dense = dense @ dense.T + 30 * np.eye(30)
+    dense[np.abs(dense) < 3] = 0.0
+    dense = (dense + dense.T) / 2 + 30 * np.eye(30)
+    pattern = sp.csr_matrix(dense)
+    first = SparseCholesky(pattern)
+    second = first.copy()
+    assert second.permutation is first.permutation  # symbolic analysis shared
+    first.factorize(pattern.data)
+    second.factorize(pattern.data * 2.0)  # must not overwrite the first factor
+    b = rng.normal(size=30)
+    np.testing.assert_allclose(first.solve(b), np.linalg.solve(dense, b), rtol=1e-10)
+    np.testing.assert_allclose(second.solve(b), np.linalg.solve(2 * dense, b), rtol=1e-10)

@@ -47,6 +47,7 @@ dense), so ``ordering="rcm"`` (scipy) and ``"natural"`` are there for comparison
 
 from __future__ import annotations
 
+import copy
 import time
 
 import numpy as np
@@ -75,6 +76,9 @@ from .sparse_cholesky import (
 ORDERINGS = ("amd", "rcm", "natural")
 SYMMETRY_TOLERANCE = 1e-10
 
+
+#: Arrays that ``factorize`` and the solves write: per object (see ``SparseCholesky.copy``).
+NUMERIC_BUFFERS = ("_factor", "_relative", "_work", "_panel")
 
 class FactorTooLargeError(ValueError):
     """The factor of this pattern would exceed ``max_factor_nonzeros``.
@@ -190,6 +194,16 @@ class SparseCholesky:
         self._work = np.zeros(int((widths * heights).max()))
         self._panel = np.zeros(int(heights.max()) * PANEL)
         self._factored = False
+
+    def copy(self) -> "SparseCholesky":
+        """A factor object sharing this one's ordering and symbolic analysis, with its own
+        numeric storage: one per chain, since chains run in parallel threads."""
+        other = copy.copy(self)
+        for name, value in vars(self).items():
+            if name in NUMERIC_BUFFERS:
+                setattr(other, name, np.zeros_like(value))
+        other._factored = False
+        return other
 
     def _ordering(self, ordering, n):
         if isinstance(ordering, str):

@@ -64,16 +64,17 @@ def location_terms(model) -> list[int]:
 def build_blocks(model, sampler: str) -> list:
     """The update blocks of ``model`` for the chosen location sampler."""
     indices = location_terms(model)
-    if sampler == "auto":
-        from .joint import choose_sampler
+    joint = None
+    if indices and sampler == "auto":
+        from .joint import auto_block
 
-        sampler = choose_sampler(model, indices)
-    if sampler == "single-site" or not indices:
+        joint = auto_block(model, indices)
+    elif indices and sampler in ("joint", "collapsed"):
+        from .joint import CollapsedLocations, JointLocations
+
+        joint = (JointLocations if sampler == "joint" else CollapsedLocations)(model, indices)
+    if joint is None:
         return [TermBlock(k, t) for k, t in enumerate(model.terms)]
-    from .joint import CollapsedLocations, JointLocations
-
-    kind = JointLocations if sampler == "joint" else CollapsedLocations
-    joint = kind(model, indices)
     blocks = []
     for k, term in enumerate(model.terms):
         if k == indices[0]:

@@ -41,8 +41,13 @@ from ..terms.base import StepContext
 from ..terms.fixed import Fixed
 from ..variable import Variable
 
-#: Largest number of mixed-model equations for which "auto" factorises (see ``choose_sampler``).
-AUTO_MAX_EQUATIONS = 50_000
+#: "auto" factorises only mixed-model equations with at most this many rows ...
+AUTO_MAX_EQUATIONS = 300_000
+#: ... whose Cholesky factor has at most this many nonzeros ...
+AUTO_MAX_FACTOR_NONZEROS = 2_000_000
+#: ... and costs at most this many flops (about 2-5 ms on one core); beyond, single-site
+#: updates are cheaper per effective draw (README, "Location samplers").
+AUTO_MAX_FLOPS = 2e7
 #: Burn-in iterations needed before the collapsed step adapts its proposals.
 ADAPT_AFTER = 20
 #: Degrees of freedom of the independence proposal (heavier tails than the posterior).
@@ -53,16 +58,25 @@ INDEPENDENCE_INFLATION = 1.2
 INDEPENDENCE_PROBABILITY = 0.8
 
 
-def choose_sampler(model, indices) -> str:
-    """The location sampler "auto" picks (measurements: README, "Location samplers").
+def auto_block(model, indices):
+    """The location block "auto" picks, or None for single-site updates.
 
-    "collapsed" when there is a random or pedigree term and the mixed-model equations are
-    small enough to factorise every iteration; "single-site" otherwise (fixed effects alone
-    are already drawn as one block, and very large pedigrees are cheaper one animal at a time).
+    The collapsed block when there is a random or pedigree term and one factorisation of the
+    mixed-model equations is cheap (known from the symbolic analysis, before any numeric
+    work); single-site otherwise: fixed effects alone are already drawn as one block, and
+    large random-mating pedigrees fill the factor almost completely.
     """
-    has_random = any(not isinstance(model.terms[k], Fixed) for k in indices)
-    n_equations = sum(_n_columns(model.terms[k]) for k in indices)
-    return "collapsed" if has_random and n_equations <= AUTO_MAX_EQUATIONS else "single-site"
+    from ..kernels.cholesky import FactorTooLargeError
+
+    if not any(not isinstance(model.terms[k], Fixed) for k in indices):
+        return None
+    if sum(_n_columns(model.terms[k]) for k in indices) > AUTO_MAX_EQUATIONS:
+        return None
+    try:
+        block = CollapsedLocations(model, indices, max_factor_nonzeros=AUTO_MAX_FACTOR_NONZEROS)
+    except FactorTooLargeError:
+        return None
+    return block if block.symbolic.flops <= AUTO_MAX_FLOPS else None
 
 
 def _n_columns(term) -> int:
@@ -146,14 +160,14 @@ class JointLocations:
 
     kind = "joint"
 
-    def __init__(self, model, indices):
+    def __init__(self, model, indices, max_factor_nonzeros: int = 200_000_000):
+        from ..kernels.cholesky import SparseCholesky  # compiled kernels: loaded only when used
+
         self.model = model
         self.indices = list(indices)
         self.terms = [model.terms[k] for k in indices]
-        from ..kernels.cholesky import SparseCholesky  # compiled kernels: loaded only when used
-
         self.mme = MixedModelEquations(model, indices)
-        self.symbolic = SparseCholesky(self.mme.pattern)
+        self.symbolic = SparseCholesky(self.mme.pattern, max_factor_nonzeros=max_factor_nonzeros)
 
     # ------------------------------------------------------------------ helpers
     def _effects(self, states) -> np.ndarray:
@@ -216,8 +230,8 @@ class CollapsedLocations(JointLocations):
 
     kind = "collapsed"
 
-    def __init__(self, model, indices):
-        super().__init__(model, indices)
+    def __init__(self, model, indices, max_factor_nonzeros: int = 200_000_000):
+        super().__init__(model, indices, max_factor_nonzeros)
         # The sampled variances: ("term", j, k) for location term j (model index k), and the residual.
         self.components = [(j, k) for j, (k, t) in enumerate(zip(self.indices, self.terms))
                            if not isinstance(t, Fixed) and t.prior.sampled]
