@@ -210,3 +210,34 @@ def test_sample_stats_hold_per_iteration_information(animal_model):
     idata = animal_model.sample(draws=20, burn=5, chains=2, seed=2, progress=False)
     assert idata.sample_stats["seconds"].dims == ("chain", "draw")
     assert (idata.sample_stats["seconds"].values > 0).all()
+
+
+def test_marginal_log_likelihood_with_crossed_multi_record_levels_is_exact():
+    """log p(y_r | y_-r, phi), record r's two effects integrated out, against dense Gaussian conditioning."""
+    rng = np.random.default_rng(8)
+    n = 24
+    data = pd.DataFrame({"y": rng.normal(size=n), "a": rng.integers(0, 5, n), "b": rng.integers(0, 3, n)})
+    data.loc[[2, 7], "y"] = np.nan
+    model = bg.Model(data, "y", [bg.Fixed(), bg.Random("a"), bg.Random("b")], sampler="single-site")
+    idata = model.sample(draws=2, burn=3, chains=1, seed=4, progress=False)
+    post = idata.posterior
+    obs = np.flatnonzero(model.observed)
+    y = model.y
+    for d in range(2):
+        beta = post["beta"].values[0, d, 0]
+        a, b = post["a"].values[0, d], post["b"].values[0, d]
+        s2a, s2b, s2e = (post[k].values[0, d] for k in ("sigma2_a", "sigma2_b", "sigma2_e"))
+        expected = []
+        for r in obs:
+            ia, ib = data["a"][r], data["b"][r]
+            # phi: every effect except record r's own two levels, which keep their N(0, sigma2) priors.
+            mean = beta + np.where(data["a"] == ia, 0.0, a[data["a"]]) + np.where(data["b"] == ib, 0.0, b[data["b"]])
+            za = (data["a"] == ia).to_numpy(float)
+            zb = (data["b"] == ib).to_numpy(float)
+            cov = s2e * np.eye(n) + s2a * np.outer(za, za) + s2b * np.outer(zb, zb)
+            others = np.array([k for k in obs if k != r])
+            k = cov[r, others] @ np.linalg.inv(cov[np.ix_(others, others)])
+            m = mean[r] + k @ (y[others] - mean[others])
+            v = cov[r, r] - k @ cov[others, r]
+            expected.append(-0.5 * np.log(2 * np.pi * v) - 0.5 * (y[r] - m) ** 2 / v)
+        np.testing.assert_allclose(idata.log_likelihood["y"].values[0, d], expected, atol=1e-9)

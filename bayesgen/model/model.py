@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_duplicates, preview, require_columns
-from ..priors.defaults import DEFAULT_R2
+from ..priors.defaults import DEFAULT_R2, PRIOR_RULES
 from ..terms.base import BindContext, Term, Variable
+from ..terms.random import Random
 from ..terms.residual import Residual
 
 #: Location samplers a model can use; see ``Model`` and ``bayesgen.sampler.blocks``.
@@ -36,6 +37,11 @@ class Model:
         models and is never modified.
     sigma2_e : VariancePrior, float or None
         Prior on the residual variance (float: fixed; None: default).
+    priors : {"default", "bglr"}
+        The rule for variance components given no prior: "default" puts a half-t prior
+        ``HalfT(3, sd(y))`` on each standard deviation; "bglr" is BGLR's rule (a scaled
+        inverse chi-square with 5 df whose mode is a share of Var(y)). See
+        ``bayesgen.priors.defaults``.
     sampler : {"auto", "single-site", "joint", "collapsed"}
         How fixed, iid and pedigree effects are drawn (marker effects are always swept):
         "single-site" draws them one level at a time with residual updates (plus the
@@ -43,10 +49,10 @@ class Model:
         Cholesky, "collapsed" first the variance components with the locations integrated
         out, then the locations jointly. "auto" picks per model (see ``bayesgen.sampler.blocks``).
     log_likelihood : {"marginal", "conditional"}
-        The pointwise log-likelihood recorded for ``az.loo``: "marginal" (default) integrates
-        out each record's own effect of every random or pedigree term where that record is
-        the only one of its level (closed form, from the effect's conditional prior given
-        the other levels); "conditional" is :math:`\log N(y_r \mid \mu_r, \sigma^2_e)`.
+        The pointwise log-likelihood recorded for ``az.loo``: "marginal" (default) is
+        :math:`\log p(y_r \mid y_{-r}, \phi)`, each record's own random and pedigree effects
+        integrated out given every other effect and the other records (closed form; see
+        ``bayesgen.model.pointwise``); "conditional" is :math:`\log N(y_r \mid \mu_r, \sigma^2_e)`.
     posterior_predictive : bool or None
         Record a replicated phenotype per observed record and draw (group
         ``posterior_predictive``, for ``az.plot_ppc``). None: when there are at most
@@ -54,14 +60,15 @@ class Model:
 
     Notes
     -----
-    Default priors split Var(y) as BGLR does: half to the residual, half shared equally
-    between the terms that have a variance (``bayesgen.priors.defaults``).
+    Marker priors keep BGLR's R² rule under both prior rules: a priori the markers explain
+    their share of Var(y) (half of it, split between the terms that have a variance).
     ``h2`` is recorded when a term is genetic: the genetic variances over the sum of all
     variance components, per draw (per trait with several traits).
     """
 
     def __init__(self, data: pd.DataFrame, y, terms, sigma2_e=None, sampler: str = "auto",
-                 log_likelihood: str = "marginal", posterior_predictive: bool | None = None):
+                 log_likelihood: str = "marginal", posterior_predictive: bool | None = None,
+                 priors: str = "default"):
         if not isinstance(data, pd.DataFrame):
             raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
         if len(data) == 0:
@@ -88,6 +95,8 @@ class Model:
         check_duplicates([str(i) for i in data.index], "row labels in data (record ids)")
         if sampler not in SAMPLERS:
             raise ValueError(f"sampler must be one of {', '.join(map(repr, SAMPLERS))}, got {sampler!r}.")
+        if priors not in PRIOR_RULES:
+            raise ValueError(f"priors must be one of {', '.join(map(repr, PRIOR_RULES))}, got {priors!r}.")
         if log_likelihood not in LOG_LIKELIHOODS:
             raise ValueError(
                 f"log_likelihood must be one of {', '.join(map(repr, LOG_LIKELIHOODS))}, got {log_likelihood!r}.")
@@ -106,7 +115,7 @@ class Model:
         check_duplicates([t.name for t in terms], "term names")
         n_variance = sum(t.has_variance for t in terms)
         share = phenotypic_variance * DEFAULT_R2 / max(n_variance, 1)
-        context = BindContext(data, observed, phenotypic_variance, share, traits=list(traits))
+        context = BindContext(data, observed, phenotypic_variance, share, traits=list(traits), prior_rule=priors)
         for t in terms:
             t.bind(context)
         residual = Residual(sigma2_e, posterior_predictive=bool(posterior_predictive))
@@ -122,6 +131,12 @@ class Model:
         self.residual = residual
         self.sampler = sampler
         self.log_likelihood = log_likelihood
+        random = [(k, t) for k, t in enumerate(terms) if isinstance(t, Random) and t.n_traits == 1]
+        self.integrated_likelihood = None
+        if log_likelihood == "marginal" and random:
+            from .pointwise import IntegratedLikelihood
+
+            self.integrated_likelihood = IntegratedLikelihood([t for _, t in random], [k for k, _ in random])
         self._genetic = [t for t in terms if t.genetic]
         self._variance_terms = [t for t in terms if t.has_variance]
         from ..sampler.blocks import build_blocks
@@ -209,7 +224,9 @@ class Model:
             "summary" keeps per-animal/per-marker/per-record vectors only as posterior
             mean and sd (group ``posterior_summary``) and skips the log-likelihood; "auto"
             keeps full draws while chains x draws x their size stays within
-            ``bayesgen.output.store.STORE_BUDGET`` values, summaries beyond.
+            ``bayesgen.output.store.STORE_BUDGET`` values; beyond, it still keeps the
+            pointwise log-likelihood in full when that alone fits (for ``az.loo``) and
+            summarises the rest.
         cores : int or None
             Threads running chains at once (default: all cores, at most ``chains``).
         resume : bool
@@ -238,7 +255,14 @@ class Model:
             initial = self.last_run.final
         draws = check_count(draws, "draws", 1)
         n_chains = len(initial) if initial is not None else check_count(chains, "chains", 1)
-        store = resolve_store(store, high_dimensional_values(self.variables()), draws, n_chains)
+        variables = self.variables()
+        chosen = resolve_store(store, high_dimensional_values(variables), draws, n_chains)
+        if store == "auto" and chosen == "summary":
+            loglik = [v for v in variables if v.group == "log_likelihood"]
+            if resolve_store("auto", high_dimensional_values(loglik), draws, n_chains) == "full":
+                chosen = frozenset((v.group, v.name) for v in variables
+                                   if v.high_dimensional and v.group != "log_likelihood")
+        store = chosen
         result = run_chains(self, draws=draws, burn=burn, thin=thin, chains=chains, seed=seed,
                             progress=progress, store=store, cores=cores, initial=initial)
         self.last_run = result

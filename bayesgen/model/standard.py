@@ -20,7 +20,7 @@ def _common_terms(fixed, random, intercept) -> list[Term]:
 
 
 def AnimalModel(data, y, animal, pedigree, fixed=(), random=(), sigma2_a=None, sigma2_e=None,
-                intercept: bool = True) -> Model:
+                intercept: bool = True, **model_options) -> Model:
     """The animal model y = X beta + sum_k Z_k u_k + Z a + e, with a ~ N(0, sigma2_a A).
 
     Parameters
@@ -38,14 +38,16 @@ def AnimalModel(data, y, animal, pedigree, fixed=(), random=(), sigma2_a=None, s
         Priors on the additive and residual variances (float: fixed; None: default).
     intercept : bool
         Include an intercept (default True).
+    **model_options
+        Passed to :class:`Model` (``sampler``, ``priors``, ``log_likelihood``, ...).
     """
     terms = _common_terms(fixed, random, intercept)
     terms.append(Animal(animal, pedigree, variance=sigma2_a))
-    return Model(data, y, terms, sigma2_e=sigma2_e)
+    return Model(data, y, terms, sigma2_e=sigma2_e, **model_options)
 
 
 def BayesA(data, y, id, genotypes, fixed=(), random=(), df: float = 5.0, scale=None, sigma2_e=None,
-           intercept: bool = True) -> Model:
+           intercept: bool = True, **model_options) -> Model:
     """BayesA: y = X beta + sum_k Z_k u_k + W alpha + e with alpha_j ~ N(0, sigma2_j),
     sigma2_j ~ Scale-inv-chi2(df, scale).
 
@@ -55,4 +57,4 @@ def BayesA(data, y, id, genotypes, fixed=(), random=(), df: float = 5.0, scale=N
     """
     terms = _common_terms(fixed, random, intercept)
     terms.append(Markers(id, genotypes, prior=BayesAPrior(df=df, scale=scale)))
-    return Model(data, y, terms, sigma2_e=sigma2_e)
+    return Model(data, y, terms, sigma2_e=sigma2_e, **model_options)

@@ -86,11 +86,8 @@ class Gibbs:
                 out[key if isinstance(key, tuple) else ("posterior", key)] = value
         if model._genetic:
             out[("posterior", "h2")] = model.heritability(chain.states)
-        marginals = []
-        if model.log_likelihood == "marginal":
-            marginals = [m for m in (t.own_effect_marginal(s) for t, s in zip(model.terms, chain.states))
-                         if m is not None]
-        out[("log_likelihood", "y")] = model.residual.log_likelihood(chain.states[-1], chain.ctx, marginals)
+        integrated = model.integrated_likelihood(chain.states, chain.ctx) if model.integrated_likelihood else None
+        out[("log_likelihood", "y")] = model.residual.log_likelihood(chain.states[-1], chain.ctx, integrated)
         out[("sample_stats", "log_prior")] = sum(t.log_prior(s) for t, s in zip(model.terms, chain.states))
         return out
 

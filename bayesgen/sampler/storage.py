@@ -27,17 +27,23 @@ class RunningMoments:
 
 
 class ChainStorage:
-    """Draws of one chain: arrays of shape (draws, *variable.shape), keyed by (group, name)."""
+    """Draws of one chain: arrays of shape (draws, *variable.shape), keyed by (group, name).
 
-    def __init__(self, variables, draws: int, store: str):
-        if store not in ("full", "summary"):
+    ``store``: "full" keeps every draw; "summary" keeps high-dimensional variables only as
+    running mean and sd (and no pointwise log-likelihood); or a set of (group, name) keys
+    of the high-dimensional variables to summarise, the others kept in full.
+    """
+
+    def __init__(self, variables, draws: int, store):
+        if not isinstance(store, (set, frozenset)) and store not in ("full", "summary"):
             raise ValueError(f"store must be 'full' or 'summary', got {store!r}.")
         self.variables = {}
         self.draws = {}
         self.summaries = {}
         for v in variables:
             key = (v.group, v.name)
-            if store == "summary" and v.high_dimensional:
+            summarise = key in store if isinstance(store, (set, frozenset)) else store == "summary"
+            if summarise and v.high_dimensional:
                 if v.group == "log_likelihood":
                     continue
                 self.summaries[key] = RunningMoments(v.shape)

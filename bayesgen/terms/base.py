@@ -35,6 +35,12 @@ class BindContext:
     phenotypic_variance: np.ndarray
     default_share: np.ndarray
     traits: list = field(default_factory=lambda: ["y"])
+    #: "default" (half-t on standard deviations) or "bglr" (see ``bayesgen.priors.defaults``).
+    prior_rule: str = "default"
+
+    @property
+    def phenotypic_sd(self) -> np.ndarray:
+        return np.sqrt(np.asarray(self.phenotypic_variance, dtype=float))
 
     @property
     def n_traits(self) -> int:
@@ -112,20 +118,6 @@ class Term(ABC):
     def info_variables(self) -> list[Variable]:
         """Per-iteration statistics this term's ``step`` returns (group ``sample_stats``)."""
         return []
-
-    def own_effect_marginal(self, state: dict):
-        r"""For the pointwise log-likelihood: integrate out each record's own effect of this term.
-
-        Returns (shift, extra_variance), two (records,) arrays, or None. For a record r whose
-        level i has no other observed record, the effect :math:`u_i` given all other effects
-        is :math:`N(m_i, v_i)`; integrating it out turns :math:`N(y_r \mid \mu_r, \sigma^2_e)` into
-        :math:`N(y_r \mid \mu_r - u_i + m_i, \sigma^2_e + v_i)`, so ``shift[r]`` :math:`= u_i - m_i`
-        (added to the residual) and ``extra_variance[r]`` :math:`= v_i` (0 for other records).
-        Leave-one-out importance sampling is far more stable on this likelihood (Vehtari et
-        al. 2016, Gaussian latent variable models), because it no longer depends on a
-        parameter that only that record informs.
-        """
-        return None
 
     def log_prior(self, state: dict) -> float:
         """Log density of the term's sampled hyperparameters under their priors (up to a constant).

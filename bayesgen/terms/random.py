@@ -13,7 +13,7 @@ from ..kernels.random_effects import (
     sweep_random_effects,
     sweep_random_effects_multitrait,
 )
-from ..priors.defaults import default_variance_prior
+from ..priors.defaults import variance_prior_for
 from ..priors.inverse_wishart import InverseWishart
 from ..priors.scaled_inv_chi2 import as_variance_prior
 from .base import BindContext, StepContext, Term, Variable
@@ -101,7 +101,7 @@ class Random(Term):
                       precision.data.astype(np.float64))
         share = np.atleast_1d(context.default_share).astype(float)
         if t == 1:
-            default = default_variance_prior(float(share[0]))
+            default = variance_prior_for(context.prior_rule, float(share[0]), float(context.phenotypic_sd[0]))
         else:
             default = InverseWishart(t + 3.0, np.diag(share) * (2.0 * t + 4.0))
         self.prior = as_variance_prior(self.variance_prior_arg, default, self.variance_name)
@@ -112,7 +112,7 @@ class Random(Term):
                 f"random-effect variance is then improper and the chain can collapse to 0 ({q} levels). "
                 "Use a proper prior (df > 0 and scale > 0).", UserWarning, stacklevel=4)
         self._start = np.diag(share)
-        self._single_record_levels(np.flatnonzero(context.observed.any(axis=1)))
+        self._prior_diagonal = precision.diagonal()
 
     @property
     def n_levels(self) -> int:
@@ -240,30 +240,17 @@ class Random(Term):
     def fitted(self, state) -> np.ndarray:
         return state["u"][self._record_index]
 
-    def _single_record_levels(self, observed_rows: np.ndarray) -> None:
-        counts = np.bincount(self._record_index[observed_rows], minlength=self.n_levels)
-        records = observed_rows[counts[self._record_index[observed_rows]] == 1]
-        self._own_records = records
-        self._own_levels = self._record_index[records]
-        diag = self.precision.diagonal()
-        self._own_diag = diag[self._own_levels]
+    def conditional_prior(self, state):
+        r"""Row-wise conditional prior of the effects: :math:`u_i \mid u_{-i} \sim N(-s_i/p_i, 1/p_i)`.
 
-    def own_effect_marginal(self, state):
-        r"""u_i | u_-i ~ N(u_i - (Pu)_i / P_ii, sigma2 / P_ii) for levels with a single observed record.
-
-        From row i of the prior precision :math:`P/\sigma^2` (one trait).
+        Returns (p, s) with :math:`p_i = P_{ii}/\sigma^2` and :math:`s_i = \sum_{k \ne i} P_{ik} u_k/\sigma^2`,
+        from row i of the prior precision (one trait), for the integrated pointwise
+        log-likelihood (``bayesgen.model.pointwise``).
         """
-        if self.n_traits != 1 or not hasattr(self, "_own_records") or self._own_records.size == 0:
-            return None
         u = state["u"][:, 0]
-        rows = self._own_levels
-        # (P u)_i for the needed rows only.
-        pu = (self.precision @ u)[rows]
-        n = self._record_index.size
-        shift, extra = np.zeros(n), np.zeros(n)
-        shift[self._own_records] = pu / self._own_diag
-        extra[self._own_records] = state["sigma2"][0, 0] / self._own_diag
-        return shift, extra
+        sigma2 = state["sigma2"][0, 0]
+        diag = self._prior_diagonal
+        return diag / sigma2, (self.precision @ u - diag * u) / sigma2
 
     def record(self, state, ctx) -> dict:
         if self.n_traits == 1:

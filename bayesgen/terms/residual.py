@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import preview
-from ..priors.defaults import default_variance_prior
+from ..priors.defaults import variance_prior_for
 from ..priors.inverse_wishart import InverseWishart
 from ..priors.scaled_inv_chi2 import as_variance_prior
 from .base import BindContext, StepContext, Term, Variable
@@ -61,7 +61,8 @@ class Residual(Term):
         self.missing_labels = [labels[i] for i in self._missing_rows]
         share = np.asarray(context.phenotypic_variance) * 0.5 if share is None else np.asarray(share)
         if t == 1:
-            default = default_variance_prior(float(share.reshape(-1)[0]))
+            default = variance_prior_for(context.prior_rule, float(share.reshape(-1)[0]),
+                                         float(context.phenotypic_sd[0]))
         else:
             default = InverseWishart(t + 3.0, np.diag(share) * (2.0 * t + 4.0))  # mode diag(share)
         self.prior = as_variance_prior(self.variance_prior_arg, default, "sigma2_e")
@@ -142,22 +143,23 @@ class Residual(Term):
         sd = np.sqrt(np.diag(cov))
         return {"sigma2_e": cov.copy(), "rho_e": cov / np.outer(sd, sd)}
 
-    def log_likelihood(self, state, ctx: StepContext, marginals=()) -> np.ndarray:
+    def log_likelihood(self, state, ctx: StepContext, integrated=None) -> np.ndarray:
         r"""Pointwise log-likelihood of the observed records.
 
-        :math:`\log N(y_r \mid \mu_r, \sigma^2_e)`, or, with ``marginals`` (the
-        ``own_effect_marginal`` of other terms), :math:`\log N(e_r + \sum s_r \mid 0, \sigma^2_e + \sum v_r)`:
-        each record's own single-record effects integrated out. With t traits, the
-        multivariate normal density of each record's vector.
+        :math:`\log N(y_r \mid \mu_r, \sigma^2_e)`, or with ``integrated = (shift, extra)``
+        (from ``bayesgen.model.pointwise``) :math:`\log N(e_r + s_r \mid 0, \sigma^2_e + v_r)`:
+        the record's random effects integrated out given the other records. With t traits,
+        the multivariate normal density of each record's vector.
         """
         cov = state["sigma2_e"]
-        e = ctx.resid[self._observed_rows]
+        rows = self._observed_rows
+        e = ctx.resid[rows]
         if self.n_traits == 1:
             r = e[:, 0].copy()
             variance = np.full(r.size, cov[0, 0])
-            for shift, extra in marginals:
-                r += shift[self._observed_rows]
-                variance += extra[self._observed_rows]
+            if integrated is not None:
+                r += integrated[0][rows]
+                variance += integrated[1][rows]
             return -0.5 * (np.log(2.0 * np.pi * variance) + r * r / variance)
         chol = np.linalg.cholesky(cov)
         z = np.linalg.solve(chol, e.T)  # t x n whitened residuals
