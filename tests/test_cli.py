@@ -457,3 +457,12 @@ def test_sensitivity_flag_prints_the_power_scaling_table(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "Power-scaling sensitivity" in printed
     assert "sigma2_a" in printed.split("Power-scaling sensitivity")[1]
+
+
+def test_a_single_draw_gives_nan_statistics_without_warning_noise(tmp_path, capsys):
+    code = main(["fit", str(MODELS / "animal.toml"), "--draws", "1", "--burn", "2", "--chains", "1",
+                 "--output", str(tmp_path / "one.nc"), "--no-progress"])
+    assert code == 0
+    captured = capsys.readouterr()
+    assert "RuntimeWarning" not in captured.err and "Shape validation failed" not in captured.err
+    assert "fewer than 4 draws per chain" in captured.out

@@ -52,3 +52,15 @@ def test_predict_accepts_int_or_str_ids_and_returns_integer_labels():
     assert everyone["mean"].sel(animal=1030).item() == pytest.approx(
         float(idata.posterior["u"].isel(animal=ped.index([1030])[0]).mean())
     )
+
+
+def test_posterior_coordinates_keep_integer_ids_for_selection():
+    """Integer animal ids give integer coordinates: idata.posterior["u"].sel(animal=1029) works."""
+    import pandas as pd
+
+    ped = bg.Pedigree([1029, 7, 8, 30], [7, None, None, 7], [8, None, None, 8])
+    data = pd.DataFrame({"animal": [1029, 30, 7, 8], "y": [1.0, 2.5, 0.3, 1.9]})
+    idata = bg.Model(data, "y", [bg.Fixed(), bg.Animal("animal", ped)]).sample(
+        draws=4, burn=0, chains=1, seed=1, progress=False)
+    assert idata.posterior["u"].sel(animal=1029).shape == (1, 4)
+    assert idata.log_likelihood["y"].sizes["record"] == 4

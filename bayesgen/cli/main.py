@@ -40,12 +40,33 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Draws per chain below which arviz's sd, intervals, ESS and R-hat are undefined.
+MIN_SUMMARY_DRAWS = 4
+
+
 def scalar_summary(idata):
-    """``az.summary`` of the scalar parameters and the fixed effects."""
+    """``az.summary`` of the scalar parameters and the fixed effects.
+
+    With fewer than 4 draws per chain the undefined statistics are NaN, without numpy's and
+    arviz's warnings (the printed note says why).
+    """
+    import logging
+    import warnings
+
     import arviz as az
 
     names = [n for n, v in idata.posterior.data_vars.items() if v.ndim == 2 or n == "beta"]
-    return az.summary(idata, var_names=names)
+    if idata.posterior.sizes["draw"] >= MIN_SUMMARY_DRAWS:
+        return az.summary(idata, var_names=names)
+    arviz_log = logging.getLogger("arviz")
+    level = arviz_log.level
+    arviz_log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return az.summary(idata, var_names=names)
+    finally:
+        arviz_log.setLevel(level)
 
 
 def _apply_store(spec, store) -> None:
@@ -72,6 +93,8 @@ def _print_summary(idata) -> None:
 
     with pd.option_context("display.width", 120, "display.max_columns", 20):
         print(scalar_summary(idata).to_string())
+    if idata.posterior.sizes["draw"] < MIN_SUMMARY_DRAWS:
+        print(f"(fewer than {MIN_SUMMARY_DRAWS} draws per chain: sd, intervals, ESS and R-hat are undefined, shown as NaN)")
 
 
 def _print_sensitivity(idata) -> None:
