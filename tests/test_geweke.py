@@ -96,6 +96,18 @@ def test_bayes_a(population, scale):
     check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=3))
 
 
+@pytest.mark.parametrize("route", ["precision", "eigen"])
+def test_kernel(population, route):
+    data, pedigree, genotypes = population
+    # precision: K = A (positive definite); eigen: K = G from 20 markers of 50 animals (rank < 20).
+    K = pedigree.relationship() if route == "precision" else bg.grm(genotypes)
+    term = bg.Kernel("id", K, variance=variance_prior())
+    assert term.route == route
+    model = bg.Model(data, "y", [bg.Fixed(prior_variance=0.25), term], sigma2_e=variance_prior(),
+                     sampler="single-site")
+    check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=6))
+
+
 def two_trait_prior():
     # IW(12, S): each variance is Scale-inv-chi2(11, .), so its fourth moment is finite.
     return InverseWishart(12.0, np.array([[5.0, 2.0], [2.0, 5.0]]))

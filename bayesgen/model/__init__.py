@@ -1,6 +1,6 @@
 """Models: the general composition of terms and the ready-made standard models."""
 
 from .model import Model
-from .standard import AnimalModel, BayesA
+from .standard import GBLUP, AnimalModel, BayesA
 
-__all__ = ["AnimalModel", "BayesA", "Model"]
+__all__ = ["AnimalModel", "BayesA", "GBLUP", "Model"]

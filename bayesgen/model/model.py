@@ -131,7 +131,9 @@ class Model:
         self.residual = residual
         self.sampler = sampler
         self.log_likelihood = log_likelihood
-        random = [(k, t) for k, t in enumerate(terms) if isinstance(t, Random) and t.n_traits == 1]
+        # A kernel term's eigen route has a dense design: no per-record levels to integrate out.
+        random = [(k, t) for k, t in enumerate(terms)
+                  if isinstance(t, Random) and t.n_traits == 1 and getattr(t, "one_level_per_record", True)]
         self.integrated_likelihood = None
         if log_likelihood == "marginal" and random:
             from .pointwise import IntegratedLikelihood

@@ -1,9 +1,9 @@
-"""Ready-made models: the pedigree animal model and BayesA."""
+"""Ready-made models: the pedigree animal model, BayesA and GBLUP."""
 
 from __future__ import annotations
 
 from ..priors.bayes_a import BayesAPrior
-from ..terms import Animal, Fixed, Markers, Random, Term
+from ..terms import Animal, Fixed, Kernel, Markers, Random, Term
 from .model import Model
 
 
@@ -57,4 +57,21 @@ def BayesA(data, y, id, genotypes, fixed=(), random=(), df: float = 5.0, scale=N
     """
     terms = _common_terms(fixed, random, intercept)
     terms.append(Markers(id, genotypes, prior=BayesAPrior(df=df, scale=scale)))
+    return Model(data, y, terms, sigma2_e=sigma2_e, **model_options)
+
+
+def GBLUP(data, y, id, genotypes, fixed=(), random=(), sigma2_g=None, sigma2_e=None, intercept: bool = True,
+          **model_options) -> Model:
+    """GBLUP: y = X beta + sum_k Z_k u_k + Z g + e with g ~ N(0, sigma2_g G), G = ``bg.grm(genotypes)``.
+
+    G is VanRaden's (2008) method-1 genomic relationship matrix over every individual of
+    ``genotypes`` (those without records get predicted genetic values); ``id`` names the
+    column of individual ids. The term is a :class:`bayesgen.Kernel` named ``g`` (recorded
+    as ``g``, dim ``g_level``, and ``sigma2_g``); a rank-deficient G (fewer markers than
+    individuals, or centring) takes the eigen route automatically.
+    """
+    from ..data.genomic_relationship import grm
+
+    terms = _common_terms(fixed, random, intercept)
+    terms.append(Kernel(id, grm(genotypes), variance=sigma2_g, name="g"))
     return Model(data, y, terms, sigma2_e=sigma2_e, **model_options)

@@ -3,8 +3,9 @@
 from .animal import Animal
 from .base import BindContext, Term, Variable
 from .fixed import Fixed
+from .kernel import Kernel
 from .markers import Markers
 from .random import Random
 from .residual import Residual
 
-__all__ = ["Animal", "BindContext", "Fixed", "Markers", "Random", "Residual", "Term", "Variable"]
+__all__ = ["Animal", "BindContext", "Fixed", "Kernel", "Markers", "Random", "Residual", "Term", "Variable"]
