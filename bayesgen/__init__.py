@@ -3,14 +3,16 @@
 from ._version import __version__
 from .data import Genotypes, Pedigree, grm, read_plink
 from .diagnostics import prior_sensitivity
-from .model import GBLUP, AnimalModel, BayesA, Model
+from .model import BRR, GBLUP, AnimalModel, BayesA, BayesC, BayesCPi, Model
 from .priors import (
     BayesAPrior, FixedVariance, Gamma, HalfT, InverseWishart, MarkerPrior, ScaledInvChi2, VariancePrior,
 )
+from .priors import BayesCPrior, Beta, RidgePrior
 from .simulation import Simulation, simulate
 from .terms import Animal, Fixed, Kernel, Markers, Random
 
 __all__ = [
+    "BRR", "BayesC", "BayesCPi", "BayesCPrior", "Beta", "RidgePrior",
     "Animal", "AnimalModel", "BayesA", "BayesAPrior", "Fixed", "FixedVariance", "GBLUP", "Gamma", "Genotypes",
     "HalfT", "InverseWishart", "Kernel", "MarkerPrior", "Markers", "Model", "Pedigree", "Random", "ScaledInvChi2", "Simulation",
     "VariancePrior", "__version__", "grm", "prior_sensitivity", "read_plink", "simulate",

@@ -96,6 +96,41 @@ def test_bayes_a(population, scale):
     check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=3))
 
 
+def test_brr(population):
+    data, _, genotypes = population
+    prior = bg.RidgePrior(variance=bg.ScaledInvChi2(df=12.0, scale=0.05))
+    model = bg.Model(data, "y", [bg.Fixed(prior_variance=0.25), bg.Markers("id", genotypes, prior=prior)],
+                     sigma2_e=variance_prior(), sampler="single-site")
+    check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=7))
+
+
+def bayes_c_model(population, pi):
+    data, _, genotypes = population
+    prior = bg.BayesCPrior(pi=pi, variance=bg.ScaledInvChi2(df=12.0, scale=0.1))
+    return bg.Model(data, "y", [bg.Fixed(prior_variance=0.25), bg.Markers("id", genotypes, prior=prior)],
+                    sigma2_e=variance_prior(), sampler="single-site")
+
+
+@pytest.mark.parametrize("pi", [0.3, bg.Beta(3.0, 5.0)], ids=["BayesC-fixed-pi", "BayesCpi"])
+def test_bayes_c(population, pi):
+    check(geweke_test(bayes_c_model(population, pi), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=8))
+
+
+class WrongPiUpdate(bg.Beta):
+    """A planted error: the pi update counts three phantom included markers."""
+
+    def draw_posterior(self, rng, n_included, n_total):
+        return super().draw_posterior(rng, n_included + 3, n_total + 3)
+
+
+def test_planted_pi_error_fails(population):
+    result = geweke_test(bayes_c_model(population, WrongPiUpdate(3.0, 5.0)), n_marginal=N_MARGINAL,
+                         n_successive=N_SUCCESSIVE, seed=8)
+    print(result)
+    assert not result.passed
+    assert abs(result.table.loc["E[pi]", "z"]) > 2.5 * result.threshold, str(result)
+
+
 @pytest.mark.parametrize("route", ["precision", "eigen"])
 def test_kernel(population, route):
     data, pedigree, genotypes = population

@@ -1,6 +1,7 @@
 """Each numba kernel against a slow NumPy oracle driven by an identically seeded Generator."""
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 
 from bayesgen import Pedigree
@@ -68,15 +69,23 @@ def test_random_effect_sweep_matches_oracle_with_pedigree_precision():
     np.testing.assert_allclose(quadratic_form(u1, *_csr(ainv)), u1 @ ainv.toarray() @ u1, rtol=1e-12)
 
 
-def test_marker_sweep_matches_oracle_and_keeps_genetic_values():
+@pytest.mark.parametrize("missing_codes", [True, False], ids=["missing-genotypes", "complete-genotypes"])
+@pytest.mark.parametrize("weights", ["binary", "all-one", "fractional"])
+def test_marker_sweep_matches_oracle_and_keeps_genetic_values(missing_codes, weights):
+    # Covers each path of the sweep: 0/1 weights with and without unphenotyped records
+    # (fast path), other weights (element-by-element path), markers with and without
+    # missing genotypes, and a record count that is not a multiple of the unrolling (25).
     rng = np.random.default_rng(2)
     n, p = 25, 7
-    codes = rng.integers(0, 4, (p, n)).astype(np.int8)  # 3 = missing
+    codes = rng.integers(0, 4 if missing_codes else 3, (p, n)).astype(np.int8)  # 3 = missing
+    if missing_codes:
+        codes[0] = np.minimum(codes[0], 2)  # one marker without missing genotypes among the rest
     centre = rng.uniform(0.2, 1.8, p)
     lookup = np.zeros((p, 4))
     lookup[:, :3] = np.arange(3)[None, :] - centre[:, None]
     x = np.take_along_axis(lookup, codes.astype(np.intp), axis=1).T  # n x p dense oracle
-    w = (rng.random(n) > 0.3).astype(float)
+    w = {"binary": (rng.random(n) > 0.3).astype(float), "all-one": np.ones(n),
+         "fractional": rng.uniform(0.0, 2.0, n) * (rng.random(n) > 0.3)}[weights]
     sums, xx = weighted_cross_products(codes, lookup, w)
     np.testing.assert_allclose(xx, np.einsum("ij,i,ij->j", x, w, x))
     np.testing.assert_allclose(sums, w @ x)

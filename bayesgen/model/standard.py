@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from ..priors.bayes_a import BayesAPrior
+from ..priors.bayes_c import BayesCPrior
+from ..priors.beta import Beta
+from ..priors.ridge import RidgePrior
 from ..terms import Animal, Fixed, Kernel, Markers, Random, Term
 from .model import Model
 
@@ -58,6 +61,36 @@ def BayesA(data, y, id, genotypes, fixed=(), random=(), df: float = 5.0, scale=N
     terms = _common_terms(fixed, random, intercept)
     terms.append(Markers(id, genotypes, prior=BayesAPrior(df=df, scale=scale)))
     return Model(data, y, terms, sigma2_e=sigma2_e, **model_options)
+
+
+def BRR(data, y, id, genotypes, fixed=(), random=(), variance=None, sigma2_e=None, intercept: bool = True,
+        **model_options) -> Model:
+    """Bayesian ridge regression: as :func:`BayesA` with alpha_j ~ N(0, sigma2_alpha), one common
+    variance (a float: fixed; a ScaledInvChi2: sampled; None: BGLR's default, see
+    :class:`bayesgen.RidgePrior`)."""
+    terms = _common_terms(fixed, random, intercept)
+    terms.append(Markers(id, genotypes, prior=RidgePrior(variance=variance)))
+    return Model(data, y, terms, sigma2_e=sigma2_e, **model_options)
+
+
+def BayesC(data, y, id, genotypes, fixed=(), random=(), pi=0.5, variance=None, sigma2_e=None,
+           intercept: bool = True, **model_options) -> Model:
+    """BayesC: as :func:`BayesA` with alpha_j ~ (1 - pi) delta_0 + pi N(0, sigma2_alpha); ``pi`` a
+    number is fixed, a ``Beta`` prior is sampled (see :class:`bayesgen.BayesCPrior`)."""
+    terms = _common_terms(fixed, random, intercept)
+    terms.append(Markers(id, genotypes, prior=BayesCPrior(pi=pi, variance=variance)))
+    return Model(data, y, terms, sigma2_e=sigma2_e, **model_options)
+
+
+def BayesCPi(data, y, id, genotypes, fixed=(), random=(), pi=None, variance=None, sigma2_e=None,
+             intercept: bool = True, **model_options) -> Model:
+    """BayesCpi: :func:`BayesC` with pi sampled, by default under BGLR's Beta(5.5, 5.5) prior."""
+    pi = Beta(5.5, 5.5) if pi is None else pi
+    if not isinstance(pi, Beta):
+        raise TypeError(f"BayesCPi samples pi: pass a bayesgen.Beta prior (or None), got {pi!r}; "
+                        "use BayesC for a fixed pi.")
+    return BayesC(data, y, id, genotypes, fixed=fixed, random=random, pi=pi, variance=variance, sigma2_e=sigma2_e,
+                  intercept=intercept, **model_options)
 
 
 def GBLUP(data, y, id, genotypes, fixed=(), random=(), sigma2_g=None, sigma2_e=None, intercept: bool = True,

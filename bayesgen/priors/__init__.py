@@ -2,14 +2,18 @@
 
 from .base import VariancePrior
 from .bayes_a import BayesAPrior
+from .bayes_c import BayesCPrior
+from .beta import Beta
 from .defaults import default_variance_prior
 from .gamma import Gamma
 from .half_t import HalfT
 from .inverse_wishart import InverseWishart
 from .marker_prior import MarkerPrior
+from .ridge import RidgePrior
 from .scaled_inv_chi2 import FixedVariance, ScaledInvChi2, as_variance_prior
 
 __all__ = [
-    "BayesAPrior", "FixedVariance", "Gamma", "HalfT", "InverseWishart", "MarkerPrior", "ScaledInvChi2", "VariancePrior",
+    "BayesAPrior", "BayesCPrior", "Beta", "FixedVariance", "Gamma", "HalfT", "InverseWishart", "MarkerPrior", "RidgePrior",
+    "ScaledInvChi2", "VariancePrior",
     "as_variance_prior", "default_variance_prior",
 ]

@@ -1,0 +1,199 @@
+"""BRR (RidgePrior) and BayesC/BayesCpi (BayesCPrior): kernels, exact cases, input errors."""
+
+import numpy as np
+import pytest
+
+import bayesgen as bg
+from bayesgen.kernels import weighted_cross_products
+from bayesgen.kernels.spike_slab import sweep_markers_spike_slab
+
+
+def oracle_spike_slab_sweep(rng, alpha, var_alpha, pi, x, resid, w, gv, sigma2_e):
+    """Joint (delta_j, alpha_j) draws from the full conditional, written with dense vectors."""
+    n_in = 0
+    for j in range(alpha.size):
+        xj = x[:, j]
+        lhs = xj @ (w * xj) + sigma2_e / var_alpha[j]
+        rhs = xj @ (w * (resid + xj * alpha[j]))
+        # P(delta=1 | .) / P(delta=0 | .) = pi/(1-pi) * N(r; 0, slab) / N(r; 0, spike), beta_j integrated out
+        log_bf = 0.5 * np.log(sigma2_e / (lhs * var_alpha[j])) + rhs**2 / (2 * sigma2_e * lhs)
+        p_in = 1.0 if pi == 1.0 else 1.0 / (1.0 + (1 - pi) / pi * np.exp(-log_bf))
+        if rng.random() < p_in:
+            new = rhs / lhs + np.sqrt(sigma2_e / lhs) * rng.standard_normal()
+            n_in += 1
+        else:
+            new = 0.0
+        resid -= xj * (new - alpha[j])
+        gv += xj * (new - alpha[j])
+        alpha[j] = new
+    return n_in
+
+
+@pytest.mark.parametrize("pi", [0.3, 1.0])
+def test_spike_slab_sweep_matches_oracle(pi):
+    rng = np.random.default_rng(3)
+    n, p = 30, 12
+    codes = rng.integers(0, 4, (p, n)).astype(np.int8)  # 3 = missing
+    centre = rng.uniform(0.2, 1.8, p)
+    lookup = np.zeros((p, 4))
+    lookup[:, :3] = np.arange(3)[None, :] - centre[:, None]
+    x = np.take_along_axis(lookup, codes.astype(np.intp), axis=1).T
+    w = (rng.random(n) > 0.3).astype(float)
+    _, xx = weighted_cross_products(codes, lookup, w)
+    alpha0 = np.where(rng.random(p) < 0.5, rng.standard_normal(p), 0.0)
+    var_alpha = rng.uniform(0.05, 1.0, p)
+    resid0 = rng.standard_normal(n) * 2.0
+    a1, r1, gv1 = alpha0.copy(), resid0.copy(), x @ alpha0
+    a2, r2, gv2 = alpha0.copy(), resid0.copy(), x @ alpha0
+    g1, g2 = np.random.default_rng(5), np.random.default_rng(5)
+    log_odds = np.inf if pi == 1.0 else np.log(pi / (1 - pi))
+    counts = []
+    for _ in range(4):
+        k1 = sweep_markers_spike_slab(g1, a1, var_alpha, log_odds, codes, lookup, xx, r1, w, gv1, 0.8)
+        k2 = oracle_spike_slab_sweep(g2, a2, var_alpha, pi, x, r2, w, gv2, 0.8)
+        assert k1 == k2 == np.count_nonzero(a1)
+        counts.append(k1)
+    np.testing.assert_allclose(a1, a2, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(r1, r2, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(gv1, x @ a1, rtol=1e-10, atol=1e-12)
+    if pi < 1.0:
+        assert 0 < min(counts) and max(counts) < p  # both branches exercised
+    else:
+        assert counts == [p] * 4
+
+
+def test_spike_slab_log_odds_do_not_overflow():
+    """A marker with a huge signal (log odds ~ 1e6) is included; a tiny pi (log odds ~ -700) excluded."""
+    n = 50
+    codes = np.tile(np.array([0, 2], dtype=np.int8), n // 2)[None, :]
+    lookup = np.array([[-1.0, 0.0, 1.0, 0.0]])
+    w = np.ones(n)
+    _, xx = weighted_cross_products(codes, lookup, w)
+    resid = 300.0 * lookup[0, codes[0]]
+    alpha, gv = np.zeros(1), np.zeros(n)
+    with np.errstate(all="raise"):
+        k = sweep_markers_spike_slab(np.random.default_rng(0), alpha, np.ones(1), 0.0, codes, lookup, xx, resid, w, gv,
+                                     1e-3)
+    assert k == 1 and abs(alpha[0] - 300.0) < 1.0
+    alpha, resid = np.zeros(1), np.zeros(n)
+    k = sweep_markers_spike_slab(np.random.default_rng(0), alpha, np.ones(1), -700.0, codes, lookup, xx, resid, w, gv,
+                                 1.0)
+    assert k == 0 and alpha[0] == 0.0 and np.all(np.isfinite(resid))
+
+
+@pytest.fixture(scope="module")
+def small_markers():
+    sim = bg.simulate(n_founders=20, n_generations=3, n_offspring=40, n_markers=15, seed=4)
+    return sim.phenotypes, sim.genotypes
+
+
+def _design(data, genotypes):
+    rows = genotypes.index([str(i) for i in data["id"]])
+    codes = genotypes.codes[:, rows]
+    return np.take_along_axis(genotypes.centred_lookup(), codes.astype(np.intp), axis=1).T
+
+
+def test_ridge_posterior_mean_is_the_ridge_solution(small_markers):
+    """With sigma2_alpha and sigma2_e fixed: E[alpha | y] = (W'W + lambda I)^{-1} W'y, lambda = s2e/s2a."""
+    data, genotypes = small_markers
+    y = data["y"].to_numpy()
+    y = y - y.mean()
+    data = data.assign(y=y)
+    sigma2_a, sigma2_e = 0.02, 0.6
+    model = bg.Model(data, "y", [bg.Markers("id", genotypes, prior=bg.RidgePrior(variance=sigma2_a))],
+                     sigma2_e=sigma2_e)
+    idata = model.sample(draws=2000, burn=100, chains=1, seed=7, progress=False)
+    draws = idata.posterior["alpha"].values[0]
+    w = _design(data, genotypes)
+    exact = np.linalg.solve(w.T @ w + sigma2_e / sigma2_a * np.eye(w.shape[1]), w.T @ y)
+    # Monte Carlo error from 20 batch means (the chain is autocorrelated).
+    batches = draws.reshape(20, -1, draws.shape[1]).mean(axis=1)
+    se = batches.std(axis=0, ddof=1) / np.sqrt(20)
+    z = (draws.mean(axis=0) - exact) / se
+    assert np.max(np.abs(z)) < 4.0, z
+    assert "sigma2_alpha" not in idata.posterior
+
+
+def test_bayes_c_with_pi_one_is_brr(small_markers):
+    """BayesC at pi = 1 is BRR: same posterior of the variances and effects within MC error."""
+    data, genotypes = small_markers
+    variance = bg.ScaledInvChi2(df=5.0, scale=0.02)
+    fits = {}
+    for label, prior in [("brr", bg.RidgePrior(variance=variance)), ("c", bg.BayesCPrior(pi=1.0, variance=variance))]:
+        model = bg.Model(data, "y", [bg.Fixed(), bg.Markers("id", genotypes, prior=prior)])
+        fits[label] = model.sample(draws=1500, burn=200, chains=2, seed=3, progress=False).posterior
+    assert np.all(fits["c"]["n_included"].values == genotypes.codes.shape[0])
+    for name in ["sigma2_e", "sigma2_alpha", "sigma2_g"]:
+        a, b = (fits[k][name].values for k in ("brr", "c"))
+        se = np.hypot(*(_mcse(v) for v in (a, b)))
+        assert abs(a.mean() - b.mean()) < 4.0 * se, (name, a.mean(), b.mean(), se)
+    a, b = (fits[k]["alpha"].values for k in ("brr", "c"))
+    se = np.hypot(_mcse(a), _mcse(b))
+    assert np.all(np.abs(a.mean(axis=(0, 1)) - b.mean(axis=(0, 1))) < 4.5 * se)
+
+
+def _mcse(values, n_batches=20):
+    """Batch-means standard error of the mean over chains x draws (per trailing coordinate)."""
+    values = values.reshape(-1, *values.shape[2:]) if values.ndim > 2 else values.reshape(-1)
+    batches = values[: values.shape[0] // n_batches * n_batches].reshape(n_batches, -1, *values.shape[1:]).mean(axis=1)
+    return batches.std(axis=0, ddof=1) / np.sqrt(n_batches)
+
+
+def test_bayes_cpi_shortcut_records_pi_and_inclusion(small_markers):
+    data, genotypes = small_markers
+    idata = bg.BayesCPi(data, "y", "id", genotypes).sample(draws=30, burn=10, chains=1, seed=1, progress=False)
+    post = idata.posterior
+    assert {"pi", "n_included", "sigma2_alpha", "alpha"} <= set(post.data_vars)
+    assert np.all((post["pi"] > 0) & (post["pi"] < 1))
+    np.testing.assert_array_equal(post["n_included"].values, (post["alpha"].values != 0).sum(axis=-1))
+    fixed = bg.BayesC(data, "y", "id", genotypes, pi=0.2).sample(draws=5, burn=0, chains=1, seed=1, progress=False)
+    assert "pi" not in fixed.posterior
+    brr = bg.BRR(data, "y", "id", genotypes).sample(draws=5, burn=0, chains=1, seed=1, progress=False)
+    assert "sigma2_alpha" in brr.posterior
+
+
+def test_default_slab_variance_follows_the_r2_rule():
+    ridge, c = bg.RidgePrior(), bg.BayesCPrior(pi=0.25)
+    ridge.bind(0.01)
+    c.bind(0.01)
+    assert ridge.variance_prior.mode() == pytest.approx(0.01)
+    assert c.variance_prior.mode() == pytest.approx(0.04)  # only a share pi of the markers carries it
+    cpi = bg.BayesCPrior(pi=bg.Beta(2.0, 8.0))
+    cpi.bind(0.01)
+    assert cpi.variance_prior.mode() == pytest.approx(0.05)
+
+
+@pytest.mark.parametrize("pi", [0.0, 1.5, -0.1, float("nan")])
+def test_pi_outside_unit_interval_is_rejected(pi):
+    with pytest.raises(ValueError, match=r"BayesC pi must be in \(0, 1\], got"):
+        bg.BayesCPrior(pi=pi)
+
+
+def test_pi_of_wrong_type_is_rejected():
+    with pytest.raises(TypeError, match="BayesC pi must be a number in .* or a Beta prior, got '0.1'"):
+        bg.BayesCPrior(pi="0.1")
+
+
+def test_bayes_cpi_needs_a_beta_prior(small_markers):
+    data, genotypes = small_markers
+    with pytest.raises(TypeError, match="BayesCPi samples pi: pass a bayesgen.Beta prior"):
+        bg.BayesCPi(data, "y", "id", genotypes, pi=0.1)
+
+
+def test_improper_slab_variance_prior_is_rejected():
+    with pytest.raises(ValueError, match="RidgePrior variance prior must be proper"):
+        bg.RidgePrior(variance=bg.ScaledInvChi2(0.0, 0.0))
+    with pytest.raises(ValueError, match="BayesC variance prior must be proper"):
+        bg.BayesCPrior(variance=bg.ScaledInvChi2(5.0, 0.0))
+
+
+def test_fixed_variances_must_be_positive():
+    with pytest.raises(ValueError, match="RidgePrior variance must be finite and > 0, got -1"):
+        bg.RidgePrior(variance=-1.0)
+    with pytest.raises(ValueError, match="BayesC variance must be finite and > 0, got 0"):
+        bg.BayesCPrior(variance=0)
+
+
+def test_beta_parameters_must_be_positive():
+    with pytest.raises(ValueError, match="Beta a must be finite and > 0, got 0"):
+        bg.Beta(0, 1)
