@@ -466,3 +466,23 @@ def test_a_single_draw_gives_nan_statistics_without_warning_noise(tmp_path, caps
     captured = capsys.readouterr()
     assert "RuntimeWarning" not in captured.err and "Shape validation failed" not in captured.err
     assert "fewer than 4 draws per chain" in captured.out
+
+
+@pytest.mark.parametrize("extra_model,extra,message", [
+    ("sampler = 'gibbs'", "", "model.sampler must be one of 'auto', 'single-site', 'joint', 'collapsed', got 'gibbs'"),
+    ("", "[priors]\nrule = 'flat'", "priors.rule must be one of 'default', 'bglr', got 'flat'"),
+])
+def test_sampler_and_prior_rule_keys_are_checked(tmp_path, capsys, extra_model, extra, message):
+    assert main(["fit", _spec(tmp_path, GOOD.format(extra_model=extra_model, extra=extra))]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_sampler_and_prior_rule_reach_the_model(tmp_path):
+    from bayesgen.cli.spec import load_spec
+
+    text = GOOD.format(extra_model="sampler = 'single-site'", extra="[priors]\nrule = 'bglr'")
+    model = load_spec(_spec(tmp_path, text)).model
+    assert [b["block"] for b in model.describe()["sampler"]] == ["term"] * len(model.terms)
+    assert model.residual.prior.to_dict()["family"] == "ScaledInvChi2"
+    default = load_spec(_spec(tmp_path, BASE)).model
+    assert default.residual.prior.to_dict()["family"] == "HalfT"

@@ -22,15 +22,17 @@ import pandas as pd
 from ..data.genotypes import Genotypes
 from ..data.pedigree import Pedigree
 from ..model import AnimalModel, BayesA, Model
+from ..model.model import SAMPLERS
 from ..output.store import STORE_MODES
+from ..priors.defaults import PRIOR_RULES
 from ..priors.gamma import Gamma
 from ..priors.scaled_inv_chi2 import ScaledInvChi2
 from ..simulation import simulate
 
 SECTIONS = {
     "data": {"simulate", "phenotypes", "pedigree", "genotypes"},
-    "model": {"type", "trait", "id", "fixed", "random", "intercept"},
-    "priors": {"sigma2_a", "sigma2_e", "df", "scale"},
+    "model": {"type", "trait", "id", "fixed", "random", "intercept", "sampler"},
+    "priors": {"rule", "sigma2_a", "sigma2_e", "df", "scale"},
     "sampler": {"chains", "cores", "draws", "burn", "thin", "seed", "store"},
     "output": {"path"},
 }
@@ -268,6 +270,12 @@ def _marker_scale(value):
     return _positive_number(value, "priors.scale")
 
 
+def _one_of(value, allowed, where: str) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        raise SpecError(f"{where} must be one of {', '.join(map(repr, allowed))}, got {_found(value)}.")
+    return value
+
+
 def _check_model(model: dict, priors: dict, data: dict) -> dict:
     """[model] and [priors] keys, and which data each model type needs (before reading data)."""
     kind = _name(_require(model, "type", "model"), "model.type")
@@ -281,6 +289,8 @@ def _check_model(model: dict, priors: dict, data: dict) -> dict:
         "random": _names(model.get("random", []), "model.random"),
         "intercept": _boolean(model.get("intercept", True), "model.intercept"),
         "sigma2_e": _variance_prior(priors.get("sigma2_e"), "sigma2_e"),
+        "rule": _one_of(priors.get("rule", "default"), PRIOR_RULES, "priors.rule"),
+        "sampler": _one_of(model.get("sampler", "auto"), SAMPLERS, "model.sampler"),
     }
     simulated = "simulate" in data
     if kind == "animal":
@@ -347,7 +357,7 @@ def _load_data(data: dict, base: Path):
 def _build_model(settings: dict, data: dict, base: Path) -> Model:
     phenotypes, pedigree, genotypes = _load_data(data, base)
     common = dict(fixed=settings["fixed"], random=settings["random"], sigma2_e=settings["sigma2_e"],
-                  intercept=settings["intercept"])
+                  intercept=settings["intercept"], priors=settings["rule"], sampler=settings["sampler"])
     try:
         if settings["kind"] == "animal":
             return AnimalModel(phenotypes, settings["trait"], settings["id"], pedigree,
