@@ -2,8 +2,9 @@
 
 from ._version import __version__
 from .data import Genotypes, Pedigree, grm, read_plink
-from .diagnostics import prior_sensitivity
+from .diagnostics import gwas, prior_sensitivity
 from .model import BRR, GBLUP, AnimalModel, BayesA, BayesC, BayesCPi, Model
+from .prediction import cross_validate
 from .priors import (
     BayesAPrior, FixedVariance, Gamma, HalfT, InverseWishart, MarkerPrior, ScaledInvChi2, VariancePrior,
 )
@@ -15,5 +16,5 @@ __all__ = [
     "BRR", "BayesC", "BayesCPi", "BayesCPrior", "Beta", "RidgePrior",
     "Animal", "AnimalModel", "BayesA", "BayesAPrior", "Fixed", "FixedVariance", "GBLUP", "Gamma", "Genotypes",
     "HalfT", "InverseWishart", "Kernel", "MarkerPrior", "Markers", "Model", "Pedigree", "Random", "ScaledInvChi2", "Simulation",
-    "VariancePrior", "__version__", "grm", "prior_sensitivity", "read_plink", "simulate",
+    "VariancePrior", "__version__", "cross_validate", "grm", "gwas", "prior_sensitivity", "read_plink", "simulate",
 ]
