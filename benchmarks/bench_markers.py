@@ -11,11 +11,16 @@ element-by-element sweep (lookup-table gather, weight multiply and genetic-value
 element; kept here as ``_sweep_before``). Matrices: simulated 2,000 records x 50,000
 markers, and the mice (1,814 x 10,346, ``../shared/data/mice_X.csv.gz``) where present.
 Best of ``--repeats`` timed sweeps after one compile/warm-up sweep.
+
+Then start-up, each in a fresh interpreter (median of 5, and of 3): ``python -c "import
+bayesgen"`` wall time, and import + a 20-iteration animal model (README's simulated
+pedigree, one chain) with the numba cache warm (one unmeasured run first).
 """
 
 import argparse
 import os
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -120,14 +125,49 @@ def time_matrix(label, codes, repeats, n_unphenotyped=0):
     return results
 
 
+FIT_20 = """
+import time
+t0 = time.perf_counter()
+import bayesgen as bg
+t1 = time.perf_counter()
+sim = bg.simulate(n_founders=50, n_generations=3, n_offspring=100, n_markers=0, h2=0.4, seed=1)
+ped = bg.Pedigree.from_dataframe(sim.pedigree, id="id", sire="sire", dam="dam")
+model = bg.AnimalModel(sim.phenotypes, "y", animal="id", pedigree=ped, fixed=["sex"])
+model.sample(draws=10, burn=10, chains=1, seed=1, progress=False, check_convergence=CHECK)
+print(t1 - t0, time.perf_counter() - t1)
+"""
+
+
+def wall(code):
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+    return time.perf_counter() - t
+
+
+def time_startup():
+    imports = sorted(wall("import bayesgen") for _ in range(5))
+    print("\nstart-up (fresh interpreter, wall):")
+    print(f"  python -c 'import bayesgen'                                 median {imports[2]:.2f} s "
+          f"(min {imports[0]:.2f})")
+    for check in (True, False):
+        code = f"CHECK = {check}\n" + FIT_20
+        wall(code)  # warm the numba cache
+        fits = sorted(wall(code) for _ in range(3))
+        print(f"  import + 20-iteration animal model, check_convergence={check!s:<5} median {fits[1]:.2f} s "
+              f"(min {fits[0]:.2f}), warm numba cache")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--no-mice", action="store_true")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-startup", action="store_true")
     args = parser.parse_args()
     print(f"machine: {platform.machine()} {platform.processor() or ''} cores={os.cpu_count()} "
           f"python {platform.python_version()}; load {os.getloadavg()[0]:.2f}")
     print("command: python " + " ".join(sys.argv))
+    if not args.no_startup:
+        time_startup()
     rng = np.random.default_rng(0)
     codes = rng.integers(0, 3, (50_000, 2_000), dtype=np.int8)
     time_matrix("simulated", codes, args.repeats)
