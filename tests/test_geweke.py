@@ -116,6 +116,17 @@ def test_bayes_c(population, pi):
     check(geweke_test(bayes_c_model(population, pi), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=8))
 
 
+@pytest.mark.parametrize("pi, scale", [(0.4, 0.05), (bg.Beta(3.0, 5.0), bg.Gamma(20.0, 400.0))],
+                         ids=["BayesB-fixed", "BayesB-sampled-pi-and-scale"])
+def test_bayes_b(population, pi, scale):
+    data, _, genotypes = population
+    # df = 10 > 8: finite fourth moments of the marker effects (their squares are test functions).
+    prior = bg.BayesBPrior(pi=pi, df=10.0, scale=scale)
+    model = bg.Model(data, "y", [bg.Fixed(prior_variance=0.25), bg.Markers("id", genotypes, prior=prior)],
+                     sigma2_e=variance_prior(), sampler="single-site")
+    check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=9))
+
+
 class WrongPiUpdate(bg.Beta):
     """A planted error: the pi update counts three phantom included markers."""
 

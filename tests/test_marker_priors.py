@@ -5,7 +5,7 @@ import pytest
 
 import bayesgen as bg
 from bayesgen.kernels import weighted_cross_products
-from bayesgen.kernels.spike_slab import sweep_markers_spike_slab
+from bayesgen.kernels.spike_slab import marker_code_stats, sweep_markers_spike_slab
 
 
 def oracle_spike_slab_sweep(rng, alpha, var_alpha, pi, x, resid, w, gv, sigma2_e):
@@ -29,8 +29,9 @@ def oracle_spike_slab_sweep(rng, alpha, var_alpha, pi, x, resid, w, gv, sigma2_e
     return n_in
 
 
+@pytest.mark.parametrize("weights", ["binary", "general"])
 @pytest.mark.parametrize("pi", [0.3, 1.0])
-def test_spike_slab_sweep_matches_oracle(pi):
+def test_spike_slab_sweep_matches_oracle(pi, weights):
     rng = np.random.default_rng(3)
     n, p = 30, 12
     codes = rng.integers(0, 4, (p, n)).astype(np.int8)  # 3 = missing
@@ -38,7 +39,9 @@ def test_spike_slab_sweep_matches_oracle(pi):
     lookup = np.zeros((p, 4))
     lookup[:, :3] = np.arange(3)[None, :] - centre[:, None]
     x = np.take_along_axis(lookup, codes.astype(np.intp), axis=1).T
-    w = (rng.random(n) > 0.3).astype(float)
+    w = (rng.random(n) > 0.3).astype(float)  # 0/1: the raw-code path; else element by element
+    if weights == "general":
+        w *= rng.uniform(0.5, 2.0, n)
     _, xx = weighted_cross_products(codes, lookup, w)
     alpha0 = np.where(rng.random(p) < 0.5, rng.standard_normal(p), 0.0)
     var_alpha = rng.uniform(0.05, 1.0, p)
@@ -47,9 +50,12 @@ def test_spike_slab_sweep_matches_oracle(pi):
     a2, r2, gv2 = alpha0.copy(), resid0.copy(), x @ alpha0
     g1, g2 = np.random.default_rng(5), np.random.default_rng(5)
     log_odds = np.inf if pi == 1.0 else np.log(pi / (1 - pi))
+    stats = marker_code_stats(codes)
+    np.testing.assert_array_equal(stats[:, 0], codes.sum(axis=1, dtype=np.int64))
+    np.testing.assert_array_equal(stats[:, 1], (codes == 3).sum(axis=1))
     counts = []
     for _ in range(4):
-        k1 = sweep_markers_spike_slab(g1, a1, var_alpha, log_odds, codes, lookup, xx, r1, w, gv1, 0.8)
+        k1 = sweep_markers_spike_slab(g1, a1, var_alpha, log_odds, codes, lookup, xx, stats, r1, w, gv1, 0.8)
         k2 = oracle_spike_slab_sweep(g2, a2, var_alpha, pi, x, r2, w, gv2, 0.8)
         assert k1 == k2 == np.count_nonzero(a1)
         counts.append(k1)
@@ -72,11 +78,11 @@ def test_spike_slab_log_odds_do_not_overflow():
     resid = 300.0 * lookup[0, codes[0]]
     alpha, gv = np.zeros(1), np.zeros(n)
     with np.errstate(all="raise"):
-        k = sweep_markers_spike_slab(np.random.default_rng(0), alpha, np.ones(1), 0.0, codes, lookup, xx, resid, w, gv,
+        k = sweep_markers_spike_slab(np.random.default_rng(0), alpha, np.ones(1), 0.0, codes, lookup, xx, marker_code_stats(codes), resid, w, gv,
                                      1e-3)
     assert k == 1 and abs(alpha[0] - 300.0) < 1.0
     alpha, resid = np.zeros(1), np.zeros(n)
-    k = sweep_markers_spike_slab(np.random.default_rng(0), alpha, np.ones(1), -700.0, codes, lookup, xx, resid, w, gv,
+    k = sweep_markers_spike_slab(np.random.default_rng(0), alpha, np.ones(1), -700.0, codes, lookup, xx, marker_code_stats(codes), resid, w, gv,
                                  1.0)
     assert k == 0 and alpha[0] == 0.0 and np.all(np.isfinite(resid))
 
@@ -197,3 +203,20 @@ def test_fixed_variances_must_be_positive():
 def test_beta_parameters_must_be_positive():
     with pytest.raises(ValueError, match="Beta a must be finite and > 0, got 0"):
         bg.Beta(0, 1)
+
+
+def test_bayes_b_shortcut_records_pi_scale_and_inclusion(small_markers):
+    data, genotypes = small_markers
+    idata = bg.BayesB(data, "y", "id", genotypes, pi=bg.Beta(2.0, 2.0)).sample(draws=30, burn=10, chains=1, seed=2,
+                                                                                progress=False)
+    post = idata.posterior
+    assert {"pi", "n_included", "scale", "alpha"} <= set(post.data_vars)
+    np.testing.assert_array_equal(post["n_included"].values, (post["alpha"].values != 0).sum(axis=-1))
+    prior = bg.BayesBPrior(pi=0.25, df=5.0)
+    prior.bind(0.01)
+    assert prior.scale_prior.mode() * 5.0 / 7.0 == pytest.approx(0.04)  # mode of sigma2_j: R2 rule / pi
+
+
+def test_bayes_b_pi_outside_unit_interval_is_rejected():
+    with pytest.raises(ValueError, match=r"BayesB pi must be in \(0, 1\], got 0"):
+        bg.BayesBPrior(pi=0)

@@ -3,10 +3,11 @@
 import numpy as np
 
 from .._numba import kernel
+from .markers import _code_residual_dot, _code_sums, _missing_residual_sum
 
 
 @kernel
-def sweep_markers_spike_slab(rng, alpha, var_alpha, log_prior_odds, codes, lookup, xx, resid, weights,
+def sweep_markers_spike_slab(rng, alpha, var_alpha, log_prior_odds, codes, lookup, xx, code_stats, resid, weights,
                              genetic_values, sigma2_e):
     r"""Draw every (delta_j, alpha_j) from its joint full conditional; return the number included.
 
@@ -26,8 +27,111 @@ def sweep_markers_spike_slab(rng, alpha, var_alpha, log_prior_odds, codes, looku
 
     The residual (and ``genetic_values``) change only when :math:`\alpha_j` changes, so a
     marker excluded before and after costs one pass (for :math:`r_j`), not two.
-    ``codes``/``lookup``/``xx``/``weights`` as in :func:`sweep_markers_gaussian`.
+    ``codes``/``lookup``/``xx``/``weights`` as in :func:`sweep_markers_gaussian`; for 0/1
+    weights the passes read the raw codes as that sweep does
+    (:math:`x_j'We = \sum c_{ij}e_i - \mu_j\sum e_i` over observed genotypes of phenotyped
+    records, with the genetic values updated once per sweep from the change of the residual);
+    other weights take an element-by-element loop. ``code_stats`` (markers x 2, from
+    :func:`marker_code_stats`) holds each marker's sum of codes and count of missing
+    genotypes, so a marker that stays excluded costs exactly one pass over its codes.
     """
+    n = codes.shape[1]
+    binary = True
+    n_unobserved = 0
+    for i in range(n):
+        if weights[i] == 0.0:
+            n_unobserved += 1
+        elif weights[i] != 1.0:
+            binary = False
+    if not binary:
+        return _spike_slab_weighted(rng, alpha, var_alpha, log_prior_odds, codes, lookup, xx, resid, weights,
+                                    genetic_values, sigma2_e)
+    unobserved = np.empty(n_unobserved, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        if weights[i] == 0.0:
+            unobserved[k] = i
+            k += 1
+    start = resid.copy()
+    n_included = _spike_slab_binary(rng, alpha, var_alpha, log_prior_odds, codes, lookup, xx, code_stats, resid,
+                                    unobserved, sigma2_e)
+    for i in range(n):
+        genetic_values[i] += start[i] - resid[i]
+    return n_included
+
+
+@kernel
+def marker_code_stats(codes):
+    """Per marker: the sum of its int8 codes (missing = 3 included) and its count of missing (3)."""
+    out = np.empty((codes.shape[0], 2), dtype=np.int64)
+    for j in range(codes.shape[0]):
+        total, n_missing = _code_sums(codes[j])
+        out[j, 0] = total
+        out[j, 1] = n_missing
+    return out
+
+
+@kernel
+def _draw_inclusion(rng, rhs, lhs, var_alpha_j, log_prior_odds, sigma2_e):
+    """One (delta_j, alpha_j) draw given r_j (``rhs``) and C_j (``lhs``); returns the new alpha_j."""
+    log_odds = log_prior_odds + 0.5 * np.log(sigma2_e / (lhs * var_alpha_j)) + 0.5 * rhs * rhs / (sigma2_e * lhs)
+    if log_odds >= 0.0:
+        p_in = 1.0 / (1.0 + np.exp(-log_odds))
+    else:
+        odds = np.exp(log_odds)
+        p_in = odds / (1.0 + odds)
+    if rng.random() < p_in:
+        return rhs / lhs + np.sqrt(sigma2_e / lhs) * rng.standard_normal()
+    return 0.0
+
+
+@kernel
+def _spike_slab_binary(rng, alpha, var_alpha, log_prior_odds, codes, lookup, xx, code_stats, resid, unobserved,
+                       sigma2_e):
+    """The sweep of :func:`sweep_markers_spike_slab` for 0/1 weights (``unobserved``: records with 0)."""
+    n_markers, n = codes.shape
+    n_included = 0
+    sum_e = 0.0  # sum_i e_i over all records, kept up to date through the sweep
+    for i in range(n):
+        sum_e += resid[i]
+    for j in range(n_markers):
+        row = codes[j]
+        neg_centre = lookup[j, 0]  # -mu_j
+        code_sum = code_stats[j, 0]
+        n_missing = code_stats[j, 1]
+        sum_ce = _code_residual_dot(row, resid)  # code 3 (missing) counted as 3; taken out below
+        obs_e = sum_e
+        if n_missing > 0:
+            missing_e = _missing_residual_sum(row, resid)
+            sum_ce -= 3.0 * missing_e
+            obs_e -= missing_e
+        for k in range(unobserved.size):
+            i = unobserved[k]
+            if row[i] != 3:
+                sum_ce -= row[i] * resid[i]
+                obs_e -= resid[i]
+        rhs = sum_ce + neg_centre * obs_e + xx[j] * alpha[j]
+        new = _draw_inclusion(rng, rhs, xx[j] + sigma2_e / var_alpha[j], var_alpha[j], log_prior_odds, sigma2_e)
+        if new != 0.0:
+            n_included += 1
+        delta = new - alpha[j]
+        if delta != 0.0:
+            shift = delta * neg_centre
+            if n_missing == 0:
+                for i in range(n):
+                    resid[i] -= row[i] * delta + shift
+            else:
+                for i in range(n):
+                    resid[i] -= (row[i] != 3) * (row[i] * delta + shift)
+            sum_e -= delta * (code_sum - 3 * n_missing) + shift * (n - n_missing)
+        alpha[j] = new
+    return n_included
+
+
+@kernel
+def _spike_slab_weighted(rng, alpha, var_alpha, log_prior_odds, codes, lookup, xx, resid, weights, genetic_values,
+                         sigma2_e):
+    """The sweep of :func:`sweep_markers_spike_slab` for any weights, element by element."""
     n_markers, n = codes.shape
     n_included = 0
     for j in range(n_markers):
@@ -38,17 +142,9 @@ def sweep_markers_spike_slab(rng, alpha, var_alpha, log_prior_odds, codes, looku
             xe += weights[i] * values[row[i]] * resid[i]
         lhs = xx[j] + sigma2_e / var_alpha[j]
         rhs = xe + xx[j] * alpha[j]
-        log_odds = log_prior_odds + 0.5 * np.log(sigma2_e / (lhs * var_alpha[j])) + 0.5 * rhs * rhs / (sigma2_e * lhs)
-        if log_odds >= 0.0:
-            p_in = 1.0 / (1.0 + np.exp(-log_odds))
-        else:
-            odds = np.exp(log_odds)
-            p_in = odds / (1.0 + odds)
-        if rng.random() < p_in:
-            new = rhs / lhs + np.sqrt(sigma2_e / lhs) * rng.standard_normal()
+        new = _draw_inclusion(rng, rhs, lhs, var_alpha[j], log_prior_odds, sigma2_e)
+        if new != 0.0:
             n_included += 1
-        else:
-            new = 0.0
         delta = new - alpha[j]
         if delta != 0.0:
             for i in range(n):

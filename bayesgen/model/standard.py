@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..priors.bayes_a import BayesAPrior
+from ..priors.bayes_b import BayesBPrior
 from ..priors.bayes_c import BayesCPrior
 from ..priors.beta import Beta
 from ..priors.ridge import RidgePrior
@@ -60,6 +61,15 @@ def BayesA(data, y, id, genotypes, fixed=(), random=(), df: float = 5.0, scale=N
     """
     terms = _common_terms(fixed, random, intercept)
     terms.append(Markers(id, genotypes, prior=BayesAPrior(df=df, scale=scale)))
+    return Model(data, y, terms, sigma2_e=sigma2_e, **model_options)
+
+
+def BayesB(data, y, id, genotypes, fixed=(), random=(), pi=0.5, df: float = 5.0, scale=None, sigma2_e=None,
+           intercept: bool = True, **model_options) -> Model:
+    """BayesB: as :func:`BayesA` with alpha_j = delta_j beta_j, delta_j ~ Bernoulli(pi), beta_j ~ N(0, sigma2_j);
+    ``pi`` a number is fixed, a ``Beta`` prior is sampled (see :class:`bayesgen.BayesBPrior`)."""
+    terms = _common_terms(fixed, random, intercept)
+    terms.append(Markers(id, genotypes, prior=BayesBPrior(pi=pi, df=df, scale=scale)))
     return Model(data, y, terms, sigma2_e=sigma2_e, **model_options)
 
 

@@ -2,6 +2,7 @@
 
 from .base import VariancePrior
 from .bayes_a import BayesAPrior
+from .bayes_b import BayesBPrior
 from .bayes_c import BayesCPrior
 from .beta import Beta
 from .defaults import default_variance_prior
@@ -13,7 +14,7 @@ from .ridge import RidgePrior
 from .scaled_inv_chi2 import FixedVariance, ScaledInvChi2, as_variance_prior
 
 __all__ = [
-    "BayesAPrior", "BayesCPrior", "Beta", "FixedVariance", "Gamma", "HalfT", "InverseWishart", "MarkerPrior", "RidgePrior",
+    "BayesAPrior", "BayesBPrior", "BayesCPrior", "Beta", "FixedVariance", "Gamma", "HalfT", "InverseWishart", "MarkerPrior", "RidgePrior",
     "ScaledInvChi2", "VariancePrior",
     "as_variance_prior", "default_variance_prior",
 ]

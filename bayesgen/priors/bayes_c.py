@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_positive_finite
-from ..kernels.spike_slab import sweep_markers_spike_slab
+from ..kernels.spike_slab import marker_code_stats, sweep_markers_spike_slab
 from ..variable import Variable
 from .beta import Beta
 from .marker_prior import MarkerPrior
@@ -15,7 +15,22 @@ from .scaled_inv_chi2 import ScaledInvChi2
 DEFAULT_DF = 5.0
 
 
-def _log_odds(pi: float) -> float:
+def parse_pi(pi, who: str):
+    """``(Beta prior, None)`` for a Beta, ``(None, pi)`` for a number in (0, 1]; else a clear error."""
+    if isinstance(pi, Beta):
+        return pi, None
+    if isinstance(pi, (str, bytes, bool, np.bool_)):
+        raise TypeError(f"{who} pi must be a number in (0, 1] or a Beta prior, got {pi!r}.")
+    try:
+        value = float(pi)
+    except (TypeError, ValueError):
+        raise TypeError(f"{who} pi must be a number in (0, 1] or a Beta prior, got {pi!r}.") from None
+    if not 0.0 < value <= 1.0:
+        raise ValueError(f"{who} pi must be in (0, 1], got {pi!r}.")
+    return None, value
+
+
+def log_odds(pi: float) -> float:
     return np.inf if pi >= 1.0 else float(np.log(pi) - np.log1p(-pi))
 
 
@@ -47,18 +62,7 @@ class BayesCPrior(MarkerPrior):
     name = "BayesC"
 
     def __init__(self, pi=0.5, variance=None):
-        if isinstance(pi, Beta):
-            self.pi_prior, self.pi = pi, None
-        else:
-            if isinstance(pi, (str, bytes, bool, np.bool_)):
-                raise TypeError(f"BayesC pi must be a number in (0, 1] or a Beta prior, got {pi!r}.")
-            try:
-                value = float(pi)
-            except (TypeError, ValueError):
-                raise TypeError(f"BayesC pi must be a number in (0, 1] or a Beta prior, got {pi!r}.") from None
-            if not 0.0 < value <= 1.0:
-                raise ValueError(f"BayesC pi must be in (0, 1], got {pi!r}.")
-            self.pi_prior, self.pi = None, value
+        self.pi_prior, self.pi = parse_pi(pi, "BayesC")
         if variance is None or isinstance(variance, ScaledInvChi2):
             if variance is not None and not variance.is_proper:
                 raise ValueError(f"BayesC variance prior must be proper (df > 0 and scale > 0), got {variance!r}.")
@@ -100,9 +104,11 @@ class BayesCPrior(MarkerPrior):
                 "pi": np.array([pi]), "n_included": np.array([0])}
 
     def sweep(self, rng, alpha, state, codes, lookup, xx, resid, weights, genetic_values, sigma2_e) -> None:
+        if "code_stats" not in state:  # constant per chain: computed on the first sweep
+            state["code_stats"] = marker_code_stats(codes)
         state["n_included"][0] = sweep_markers_spike_slab(
-            rng, alpha, state["var_alpha"], _log_odds(state["pi"][0]), codes, lookup, xx, resid, weights,
-            genetic_values, sigma2_e)
+            rng, alpha, state["var_alpha"], log_odds(state["pi"][0]), codes, lookup, xx, state["code_stats"], resid,
+            weights, genetic_values, sigma2_e)
 
     def _update_variance(self, rng, alpha, state) -> None:
         if self.samples_variance:
