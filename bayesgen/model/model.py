@@ -111,6 +111,8 @@ class Model:
         for t in terms:
             if not isinstance(t, Term):
                 raise TypeError(f"Model terms must be bayesgen terms, got {t!r}.")
+        # The user's unbound terms and options, so that a model can be rebuilt on other data (CV).
+        self._spec = (y, list(terms), sigma2_e, dict(sampler=sampler, log_likelihood=log_likelihood, priors=priors))
         terms = [t.copy_for_binding() for t in terms]
         check_duplicates([t.name for t in terms], "term names")
         n_variance = sum(t.has_variance for t in terms)

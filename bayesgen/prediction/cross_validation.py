@@ -1,0 +1,198 @@
+"""K-fold cross-validation by refitting a model with the test fold's phenotypes masked."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .._validation import preview
+
+#: Columns of the table ``cross_validate`` returns, one row per fold and repeat.
+FOLD_COLUMNS = ("repeat", "fold", "n_test", "accuracy", "slope", "mse")
+
+
+def cross_validate(model, folds=5, *, repeats: int = 1, seed=None, draws: int = 1000, burn: int = 500,
+                   chains: int = 2, prob: float = 0.95, progress: bool = False, **sample_kwargs) -> pd.DataFrame:
+    r"""Cross-validate ``model``: refit it once per fold with that fold's phenotypes masked.
+
+    The model is rebuilt from the user's own (unbound) terms and options with the test
+    records' phenotypes set to NaN, so every data-dependent default (prior scales, the
+    centring of the markers' sigma2_g, default priors) comes from the training records
+    only; then it is sampled and the posterior of the linear predictor
+    :math:`\mu_r = x_r'\beta + z_r'u + w_r'\alpha + \dots` of each test record is read
+    from ``idata.predictions["mu"]``.
+
+    Parameters
+    ----------
+    model : Model
+        A single-trait model (e.g. from ``bg.BayesA``, ``bg.AnimalModel``, ``bg.Model``).
+        Only records with an observed phenotype are assigned to folds; records already
+        missing stay missing in every refit and are not scored.
+    folds : int or str
+        An integer k >= 2: random folds, balanced (sizes differ by at most one), drawn
+        from ``seed``, a new partition per repeat. A column name of ``model.data``: its
+        values label the folds (e.g. the sets shipped with the wheat data); every record
+        with a phenotype needs a label.
+    repeats : int
+        Independent random partitions (only with an integer ``folds``).
+    seed : int >= 0 or None
+        Seeds the partitions and every refit (same seed, same table). None draws fresh
+        entropy, stored in ``attrs["seed"]``.
+    draws, burn, chains, progress, **sample_kwargs
+        Passed to ``Model.sample`` for each refit (``thin``, ``cores``, ``check_convergence``,
+        which is off by default here).
+    prob : float
+        Probability of the central interval of each prediction.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (repeat, fold): ``n_test``, ``accuracy`` = Pearson r(:math:`\hat y`, y),
+        ``slope`` of the regression of y on :math:`\hat y` (1 = unbiased scale; < 1 =
+        over-dispersed predictions) and ``mse`` = mean (y - :math:`\hat y`)², where
+        :math:`\hat y` is the posterior mean of :math:`\mu`. ``attrs["predictions"]`` is a
+        DataFrame of every held-out record: repeat, fold, ``record`` (the label of the row
+        in ``model.data``), the id column of each genetic term (e.g. the Markers' id
+        column), ``y``, ``mean``, ``sd``, ``lower`` and ``upper`` of :math:`\mu`.
+        ``attrs["seed"]`` is the seed used.
+
+    Each refit records only what is needed: the test records' :math:`\mu` in full, the
+    other per-record and per-marker vectors as running summaries, no posterior-predictive
+    replicates, and the conditional (cheap) pointwise log-likelihood.
+    """
+    from ..model.model import Model
+
+    if not isinstance(model, Model):
+        raise TypeError(f"model must be a bayesgen Model, got {type(model).__name__}.")
+    if model.n_traits != 1:
+        raise ValueError(f"cross_validate handles single-trait models; this model has traits {model.traits}.")
+    spec = getattr(model, "_spec", None)
+    if spec is None:
+        raise ValueError("This model keeps no record of its terms (built by an older bayesgen); rebuild it.")
+    y_name, terms, sigma2_e, options = spec
+    if isinstance(repeats, bool) or not isinstance(repeats, (int, np.integer)) or repeats < 1:
+        raise ValueError(f"repeats must be an integer >= 1, got {repeats!r}.")
+    if not 0 < prob < 1:
+        raise ValueError(f"prob must be in (0, 1), got {prob!r}.")
+    for key in ("seed", "store", "resume"):
+        if key in sample_kwargs:
+            raise TypeError(f"cross_validate sets {key!r} itself; it cannot be passed to the refits.")
+    observed_rows = np.flatnonzero(model.observed)
+    seed_sequence = np.random.SeedSequence(seed)
+    if isinstance(folds, str):
+        if repeats != 1:
+            raise ValueError(
+                f"repeats={repeats} with the fold column {folds!r}: the folds are fixed, so repeats would only "
+                "repeat Monte Carlo noise; use an integer number of folds for repeated random partitions.")
+        partitions = [_labelled_folds(model, folds, observed_rows)]
+    else:
+        partitions = [_random_folds(folds, observed_rows, rng)
+                      for rng in (np.random.default_rng(s) for s in seed_sequence.spawn(repeats))]
+    sampling_seeds = seed_sequence.generate_state(sum(len(p) for p in partitions), dtype=np.uint32)
+
+    id_columns = [t.column for t in terms if t.genetic and isinstance(getattr(t, "column", None), str)]
+    id_columns = list(dict.fromkeys(id_columns))
+    rows, predictions = [], []
+    k = 0
+    for repeat, partition in enumerate(partitions, start=1):
+        for label, test in partition:
+            data = model.data.copy()
+            data[y_name] = np.where(np.isin(np.arange(len(data)), test), np.nan, model.y)
+            refit = Model(data, y_name, terms, sigma2_e=sigma2_e, sampler=options["sampler"],
+                          priors=options["priors"], log_likelihood="conditional", posterior_predictive=False)
+            mu = _test_draws(refit, test, draws=draws, burn=burn, chains=chains, seed=int(sampling_seeds[k]),
+                             progress=progress, **sample_kwargs)
+            k += 1
+            y = model.y[test]
+            mean = mu.mean(axis=0)
+            rows.append((repeat, label, test.size, *_scores(mean, y)))
+            lower, upper = np.quantile(mu, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
+            frame = pd.DataFrame({"repeat": repeat, "fold": [label] * test.size,
+                                  "record": model.data.index[test]})
+            for column in id_columns:
+                frame[column] = model.data[column].to_numpy()[test]
+            frame["y"] = y
+            frame["mean"] = mean
+            frame["sd"] = mu.std(axis=0, ddof=1) if mu.shape[0] > 1 else np.nan
+            frame["lower"], frame["upper"] = lower, upper
+            predictions.append(frame)
+    table = pd.DataFrame(rows, columns=list(FOLD_COLUMNS))
+    table.attrs["predictions"] = pd.concat(predictions, ignore_index=True)
+    table.attrs["seed"] = seed_sequence.entropy
+    table.attrs["prob"] = prob
+    return table
+
+
+def _random_folds(folds, observed_rows: np.ndarray, rng: np.random.Generator) -> list:
+    """Balanced random folds 1..k of the observed rows: (label, sorted row positions) pairs."""
+    if isinstance(folds, bool) or not isinstance(folds, (int, np.integer)):
+        raise TypeError(f"folds must be an integer >= 2 or the name of a column of fold labels, got {folds!r}.")
+    if folds < 2:
+        raise ValueError(f"folds must be at least 2, got {folds}.")
+    if folds > observed_rows.size:
+        raise ValueError(f"folds={folds} is more than the {observed_rows.size} records with a phenotype.")
+    assignment = np.empty(observed_rows.size, dtype=np.int64)
+    assignment[rng.permutation(observed_rows.size)] = np.arange(observed_rows.size) % folds
+    return [(f + 1, observed_rows[assignment == f]) for f in range(folds)]
+
+
+def _labelled_folds(model, column: str, observed_rows: np.ndarray) -> list:
+    """Folds given by a column of labels, in sorted label order: (label, row positions) pairs."""
+    data = model.data
+    if column not in data.columns:
+        raise KeyError(f"Fold column {column!r} not found in the model's data (columns: {preview(list(data.columns))}).")
+    observed = np.zeros(len(data), dtype=bool)
+    observed[observed_rows] = True
+    missing = data[column].isna().to_numpy()
+    unlabelled = data.index[missing & observed]
+    if len(unlabelled):
+        raise ValueError(f"Fold column {column!r} has missing values in rows {preview(list(unlabelled))} "
+                         "(records with a phenotype need a fold).")
+    values = data[column].to_numpy()
+    levels = sorted(pd.unique(values[~missing]), key=lambda v: (str(type(v)), v))
+    if len(levels) < 2:
+        raise ValueError(f"Fold column {column!r} has {len(levels)} distinct value(s); cross-validation needs 2 or more.")
+    out, empty = [], []
+    for level in levels:
+        rows = np.flatnonzero((values == level) & observed)
+        if rows.size == 0:
+            empty.append(level)
+        out.append((level.item() if isinstance(level, np.generic) else level, rows))
+    if empty:
+        raise ValueError(f"Folds of column {column!r} with no record with an observed phenotype: {preview(empty)}.")
+    return out
+
+
+def _test_draws(refit, test: np.ndarray, *, draws, burn, chains, seed, progress, **sample_kwargs) -> np.ndarray:
+    """Draws (chains x draws flattened) x test records of the linear predictor of ``refit``,
+    keeping only ``predictions/mu`` in full (every other high-dimensional vector summarised)."""
+    from ..output.inference_data import to_inference_data
+    from ..sampler.driver import run_chains
+
+    check_convergence = sample_kwargs.pop("check_convergence", False)
+    summarise = frozenset((v.group, v.name) for v in refit.variables()
+                          if v.high_dimensional and (v.group, v.name) != ("predictions", "mu"))
+    result = run_chains(refit, draws=draws, burn=burn, chains=chains, seed=seed, progress=progress,
+                        store=summarise, **sample_kwargs)
+    idata = to_inference_data(refit, result)
+    if check_convergence:
+        from ..output.convergence import warn_if_not_converged
+
+        warn_if_not_converged(idata)
+    mu = idata.predictions["mu"].stack(sample=("chain", "draw")).transpose("sample", "missing_record").values
+    missing_rows = np.flatnonzero(np.isnan(refit.y))
+    if mu.shape[1] != missing_rows.size:  # the residual orders missing records as the data does
+        raise RuntimeError(f"predictions/mu has {mu.shape[1]} records, expected {missing_rows.size}.")
+    return mu[:, np.searchsorted(missing_rows, test)]
+
+
+def _scores(mean: np.ndarray, y: np.ndarray) -> tuple:
+    """Pearson r(yhat, y), slope of y on yhat and mean squared error (NaN where undefined)."""
+    mse = float(np.mean((y - mean) ** 2))
+    if y.size < 2:
+        return np.nan, np.nan, mse
+    dm, dy = mean - mean.mean(), y - y.mean()
+    smm, syy, smy = float(dm @ dm), float(dy @ dy), float(dm @ dy)
+    accuracy = smy / np.sqrt(smm * syy) if smm > 0 and syy > 0 else np.nan
+    slope = smy / smm if smm > 0 else np.nan
+    return accuracy, slope, mse
