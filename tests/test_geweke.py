@@ -127,6 +127,15 @@ def test_bayes_b(population, pi, scale):
     check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=9))
 
 
+@pytest.mark.parametrize("lambda2", [40.0, bg.Gamma(20.0, 0.5)], ids=["fixed-lambda", "sampled-lambda"])
+def test_bayes_lasso(population, lambda2):
+    data, _, genotypes = population
+    prior = bg.LassoPrior(lambda2=lambda2)
+    model = bg.Model(data, "y", [bg.Fixed(prior_variance=0.25), bg.Markers("id", genotypes, prior=prior)],
+                     sigma2_e=variance_prior(), sampler="single-site")
+    check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=10))
+
+
 class WrongPiUpdate(bg.Beta):
     """A planted error: the pi update counts three phantom included markers."""
 

@@ -220,3 +220,30 @@ def test_bayes_b_shortcut_records_pi_scale_and_inclusion(small_markers):
 def test_bayes_b_pi_outside_unit_interval_is_rejected():
     with pytest.raises(ValueError, match=r"BayesB pi must be in \(0, 1\], got 0"):
         bg.BayesBPrior(pi=0)
+
+
+def test_inverse_gaussian_draws_follow_the_distribution_and_stay_finite():
+    from scipy import stats
+
+    from bayesgen.priors.lasso import draw_inverse_gaussian
+
+    rng = np.random.default_rng(8)
+    for mean, shape in [(0.5, 2.0), (1e6, 1.0)]:  # the second: mu*y >> lambda, where the textbook form cancels
+        x = draw_inverse_gaussian(rng, np.full(50000, mean), shape)
+        assert stats.kstest(x, stats.invgauss(mean / shape, scale=shape).cdf).pvalue > 1e-3
+    extreme = draw_inverse_gaussian(rng, np.array([1e300, 1e-300]), 1.0)
+    assert np.all(np.isfinite(extreme) & (extreme > 0))
+
+
+def test_bayes_lasso_shortcut_records_lambda2(small_markers):
+    data, genotypes = small_markers
+    idata = bg.BayesLasso(data, "y", "id", genotypes).sample(draws=20, burn=5, chains=1, seed=2, progress=False)
+    assert np.all(idata.posterior["lambda2"].values > 0)
+    prior = bg.LassoPrior()
+    prior.bind(0.01)
+    assert prior.lambda2_prior.mode() == pytest.approx(200.0)  # prior variance 2 / lambda2 = R2-rule variance
+
+
+def test_lasso_lambda2_must_be_positive():
+    with pytest.raises(ValueError, match="LassoPrior lambda2 must be finite and > 0, got -2"):
+        bg.LassoPrior(lambda2=-2)

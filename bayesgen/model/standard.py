@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..priors.bayes_a import BayesAPrior
 from ..priors.bayes_b import BayesBPrior
 from ..priors.bayes_c import BayesCPrior
+from ..priors.lasso import LassoPrior
 from ..priors.beta import Beta
 from ..priors.ridge import RidgePrior
 from ..terms import Animal, Fixed, Kernel, Markers, Random, Term
@@ -70,6 +71,16 @@ def BayesB(data, y, id, genotypes, fixed=(), random=(), pi=0.5, df: float = 5.0,
     ``pi`` a number is fixed, a ``Beta`` prior is sampled (see :class:`bayesgen.BayesBPrior`)."""
     terms = _common_terms(fixed, random, intercept)
     terms.append(Markers(id, genotypes, prior=BayesBPrior(pi=pi, df=df, scale=scale)))
+    return Model(data, y, terms, sigma2_e=sigma2_e, **model_options)
+
+
+def BayesLasso(data, y, id, genotypes, fixed=(), random=(), lambda2=None, sigma2_e=None, intercept: bool = True,
+               **model_options) -> Model:
+    """Bayesian LASSO: as :func:`BayesA` with alpha_j ~ double exponential with rate lambda, as a scale
+    mixture N(0, tau2_j), tau2_j ~ Exp(lambda2 / 2); ``lambda2`` a float is fixed, a ``Gamma`` prior is
+    sampled (default: BGLR-style Gamma(1.1, .), see :class:`bayesgen.LassoPrior`)."""
+    terms = _common_terms(fixed, random, intercept)
+    terms.append(Markers(id, genotypes, prior=LassoPrior(lambda2=lambda2)))
     return Model(data, y, terms, sigma2_e=sigma2_e, **model_options)
 
 
