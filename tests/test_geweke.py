@@ -136,6 +136,15 @@ def test_bayes_lasso(population, lambda2):
     check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=10))
 
 
+@pytest.mark.parametrize("variance", [0.2, bg.ScaledInvChi2(df=12.0, scale=0.2)], ids=["fixed", "sampled"])
+def test_bayes_r(population, variance):
+    data, _, genotypes = population
+    prior = bg.BayesRPrior(gamma=(0.0, 0.1, 1.0), dirichlet=(2.0, 2.0, 2.0), variance=variance)
+    model = bg.Model(data, "y", [bg.Fixed(prior_variance=0.25), bg.Markers("id", genotypes, prior=prior)],
+                     sigma2_e=variance_prior(), sampler="single-site")
+    check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=11))
+
+
 class WrongPiUpdate(bg.Beta):
     """A planted error: the pi update counts three phantom included markers."""
 

@@ -247,3 +247,68 @@ def test_bayes_lasso_shortcut_records_lambda2(small_markers):
 def test_lasso_lambda2_must_be_positive():
     with pytest.raises(ValueError, match="LassoPrior lambda2 must be finite and > 0, got -2"):
         bg.LassoPrior(lambda2=-2)
+
+
+def oracle_mixture_sweep(rng, alpha, classes, pi, class_variances, x, resid, w, sigma2_e):
+    """BayesR class-and-effect draws, with the class probabilities normalised directly."""
+    for j in range(alpha.size):
+        xj = x[:, j]
+        xx = xj @ (w * xj)
+        rhs = xj @ (w * (resid + xj * alpha[j]))
+        dens = np.empty(pi.size)
+        dens[0] = pi[0]
+        for k in range(1, pi.size):
+            lhs = xx + sigma2_e / class_variances[k]
+            dens[k] = pi[k] * np.sqrt(sigma2_e / (lhs * class_variances[k])) * np.exp(rhs**2 / (2 * sigma2_e * lhs))
+        k = int(np.searchsorted(np.cumsum(dens), rng.random() * dens.sum(), side="right"))
+        classes[j] = k
+        if k == 0:
+            new = 0.0
+        else:
+            lhs = xx + sigma2_e / class_variances[k]
+            new = rhs / lhs + np.sqrt(sigma2_e / lhs) * rng.standard_normal()
+        resid -= xj * (new - alpha[j])
+        alpha[j] = new
+
+
+def test_mixture_sweep_matches_oracle():
+    from bayesgen.kernels.spike_slab import sweep_markers_mixture
+
+    rng = np.random.default_rng(4)
+    n, p = 30, 15
+    codes = rng.integers(0, 4, (p, n)).astype(np.int8)
+    lookup = np.zeros((p, 4))
+    lookup[:, :3] = np.arange(3)[None, :] - rng.uniform(0.2, 1.8, p)[:, None]
+    x = np.take_along_axis(lookup, codes.astype(np.intp), axis=1).T
+    w = (rng.random(n) > 0.2) * rng.uniform(0.5, 2.0, n)
+    _, xx = weighted_cross_products(codes, lookup, w)
+    pi = np.array([0.5, 0.2, 0.2, 0.1])
+    class_variances = np.array([0.0, 0.01, 0.1, 1.0])
+    alpha0, resid0 = np.zeros(p), rng.standard_normal(n) * 2
+    a1, r1, c1, gv1 = alpha0.copy(), resid0.copy(), np.zeros(p, dtype=np.int64), np.zeros(n)
+    a2, r2, c2 = alpha0.copy(), resid0.copy(), np.zeros(p, dtype=np.int64)
+    g1, g2 = np.random.default_rng(9), np.random.default_rng(9)
+    for _ in range(4):
+        sweep_markers_mixture(g1, a1, c1, np.log(pi), class_variances, codes, lookup, xx, r1, w, gv1, 0.7)
+        oracle_mixture_sweep(g2, a2, c2, pi, class_variances, x, r2, w, 0.7)
+        np.testing.assert_array_equal(c1, c2)
+    assert len(set(c1.tolist())) > 1
+    np.testing.assert_allclose(a1, a2, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(r1, r2, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(gv1, x @ a1, rtol=1e-10, atol=1e-12)
+
+
+def test_bayes_r_shortcut_records_class_counts(small_markers):
+    data, genotypes = small_markers
+    post = bg.BayesR(data, "y", "id", genotypes).sample(draws=20, burn=5, chains=1, seed=2, progress=False).posterior
+    counts = post["class_counts"].values
+    assert counts.shape[-1] == 4 and np.all(counts.sum(axis=-1) == genotypes.codes.shape[0])
+    np.testing.assert_array_equal(post["n_included"].values, (post["alpha"].values != 0).sum(axis=-1))
+    np.testing.assert_allclose(post["pi"].values.sum(axis=-1), 1.0)
+
+
+def test_bayes_r_gamma_must_start_with_zero():
+    with pytest.raises(ValueError, match=r"BayesR gamma must start with 0 followed by positive finite multipliers, got \[0.1"):
+        bg.BayesRPrior(gamma=(0.1, 1.0))
+    with pytest.raises(ValueError, match="BayesR dirichlet must hold 4 positive numbers"):
+        bg.BayesRPrior(dirichlet=(1.0, 1.0))

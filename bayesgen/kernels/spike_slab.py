@@ -153,3 +153,64 @@ def _spike_slab_weighted(rng, alpha, var_alpha, log_prior_odds, codes, lookup, x
                 genetic_values[i] += change
         alpha[j] = new
     return n_included
+
+
+@kernel
+def sweep_markers_mixture(rng, alpha, classes, log_weights, class_variances, codes, lookup, xx, resid, weights,
+                          genetic_values, sigma2_e):
+    r"""BayesR sweep: draw each (class_j, alpha_j) jointly; ``classes`` receives the class of each marker.
+
+    Prior: :math:`\alpha_j \sim \sum_k \pi_k N(0, v_k)` with :math:`v_0 = 0` (the spike;
+    ``class_variances[0]`` must be 0) and ``log_weights[k]`` :math:`= \log\pi_k`. With
+    :math:`r_j` as in :func:`sweep_markers_spike_slab` and :math:`C_k = x_j'Wx_j + \sigma^2_e/v_k`,
+
+    .. math:: \log P(k \mid \cdot) = \log\pi_k + \tfrac12\log\frac{\sigma^2_e}{C_k v_k}
+              + \frac{r_j^2}{2\sigma^2_e C_k} + \text{const} \quad (k > 0), \qquad \log\pi_0 \;(k = 0),
+
+    normalised after subtracting the largest (no overflow); then
+    :math:`\alpha_j \mid k > 0 \sim N(r_j/C_k, \sigma^2_e/C_k)`. Random numbers per marker: one
+    uniform, then one normal if the class is not the spike. Residual and genetic values change
+    only when alpha_j does (element by element through ``lookup``).
+    """
+    n_markers, n = codes.shape
+    n_classes = log_weights.size
+    log_p = np.empty(n_classes)
+    for j in range(n_markers):
+        row = codes[j]
+        values = lookup[j]
+        xe = 0.0
+        for i in range(n):
+            xe += weights[i] * values[row[i]] * resid[i]
+        rhs = xe + xx[j] * alpha[j]
+        top = log_weights[0]
+        log_p[0] = log_weights[0]
+        for k in range(1, n_classes):
+            lhs = xx[j] + sigma2_e / class_variances[k]
+            log_p[k] = (log_weights[k] + 0.5 * np.log(sigma2_e / (lhs * class_variances[k]))
+                        + 0.5 * rhs * rhs / (sigma2_e * lhs))
+            top = max(top, log_p[k])
+        total = 0.0
+        for k in range(n_classes):
+            log_p[k] = np.exp(log_p[k] - top)
+            total += log_p[k]
+        u = rng.random() * total
+        chosen = n_classes - 1
+        cumulative = 0.0
+        for k in range(n_classes):
+            cumulative += log_p[k]
+            if u < cumulative:
+                chosen = k
+                break
+        classes[j] = chosen
+        if chosen == 0:
+            new = 0.0
+        else:
+            lhs = xx[j] + sigma2_e / class_variances[chosen]
+            new = rhs / lhs + np.sqrt(sigma2_e / lhs) * rng.standard_normal()
+        delta = new - alpha[j]
+        if delta != 0.0:
+            for i in range(n):
+                change = values[row[i]] * delta
+                resid[i] -= change
+                genetic_values[i] += change
+        alpha[j] = new

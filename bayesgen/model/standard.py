@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..priors.bayes_a import BayesAPrior
 from ..priors.bayes_b import BayesBPrior
 from ..priors.bayes_c import BayesCPrior
+from ..priors.bayes_r import DEFAULT_GAMMA, BayesRPrior
 from ..priors.lasso import LassoPrior
 from ..priors.beta import Beta
 from ..priors.ridge import RidgePrior
@@ -81,6 +82,15 @@ def BayesLasso(data, y, id, genotypes, fixed=(), random=(), lambda2=None, sigma2
     sampled (default: BGLR-style Gamma(1.1, .), see :class:`bayesgen.LassoPrior`)."""
     terms = _common_terms(fixed, random, intercept)
     terms.append(Markers(id, genotypes, prior=LassoPrior(lambda2=lambda2)))
+    return Model(data, y, terms, sigma2_e=sigma2_e, **model_options)
+
+
+def BayesR(data, y, id, genotypes, fixed=(), random=(), gamma=DEFAULT_GAMMA, dirichlet=None, variance=None,
+           sigma2_e=None, intercept: bool = True, **model_options) -> Model:
+    """BayesR: as :func:`BayesA` with alpha_j ~ sum_k pi_k N(0, gamma_k sigma2_alpha), gamma = (0, 1e-4, 1e-3,
+    1e-2) by default, pi ~ Dirichlet (see :class:`bayesgen.BayesRPrior`)."""
+    terms = _common_terms(fixed, random, intercept)
+    terms.append(Markers(id, genotypes, prior=BayesRPrior(gamma=gamma, dirichlet=dirichlet, variance=variance)))
     return Model(data, y, terms, sigma2_e=sigma2_e, **model_options)
 
 

@@ -4,6 +4,7 @@ from .base import VariancePrior
 from .bayes_a import BayesAPrior
 from .bayes_b import BayesBPrior
 from .bayes_c import BayesCPrior
+from .bayes_r import BayesRPrior
 from .beta import Beta
 from .defaults import default_variance_prior
 from .gamma import Gamma
@@ -15,7 +16,7 @@ from .ridge import RidgePrior
 from .scaled_inv_chi2 import FixedVariance, ScaledInvChi2, as_variance_prior
 
 __all__ = [
-    "BayesAPrior", "BayesBPrior", "BayesCPrior", "Beta", "FixedVariance", "Gamma", "HalfT", "InverseWishart", "LassoPrior", "MarkerPrior", "RidgePrior",
+    "BayesAPrior", "BayesBPrior", "BayesCPrior", "BayesRPrior", "Beta", "FixedVariance", "Gamma", "HalfT", "InverseWishart", "LassoPrior", "MarkerPrior", "RidgePrior",
     "ScaledInvChi2", "VariancePrior",
     "as_variance_prior", "default_variance_prior",
 ]

@@ -14,7 +14,7 @@ from ..priors.marker_prior import MarkerPrior
 from .base import BindContext, StepContext, Term, Variable
 
 #: Marker priors a user can pass, for error messages.
-MARKER_PRIORS = ("BayesAPrior", "BayesBPrior", "BayesCPrior", "LassoPrior", "RidgePrior")
+MARKER_PRIORS = ("BayesAPrior", "BayesBPrior", "BayesCPrior", "BayesRPrior", "LassoPrior", "RidgePrior")
 
 
 class Markers(Term):

@@ -1,0 +1,126 @@
+"""BayesR prior on marker effects (Erbe et al. 2012; Moser et al. 2015)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import check_positive_finite
+from ..kernels.spike_slab import sweep_markers_mixture
+from ..variable import Variable
+from .marker_prior import MarkerPrior
+from .scaled_inv_chi2 import ScaledInvChi2
+
+#: BayesR's default variance multipliers of the classes (the first is the spike).
+DEFAULT_GAMMA = (0.0, 1e-4, 1e-3, 1e-2)
+DEFAULT_DF = 5.0
+
+
+class BayesRPrior(MarkerPrior):
+    r"""BayesR: :math:`\alpha_j \sim \sum_k \pi_k N(0, \gamma_k \sigma^2_\alpha)`, :math:`\gamma_0 = 0`.
+
+    Parameters
+    ----------
+    gamma : sequence of float, default (0, 1e-4, 1e-3, 1e-2)
+        Variance multipliers of the classes; the first must be 0 (markers without effect),
+        the others positive.
+    dirichlet : sequence of float or None
+        Parameters of the Dirichlet prior on the class proportions :math:`\pi` (default all 1).
+    variance : None, float or ScaledInvChi2
+        :math:`\sigma^2_\alpha`: fixed, sampled under the given prior, or (``None``) sampled
+        under :math:`\text{Scale-inv-}\chi^2(5, S^2)` with mode such that the prior expected
+        variance per marker :math:`\sigma^2_\alpha\sum_k\bar\pi_k\gamma_k` is the R²-rule variance
+        (:math:`\bar\pi` the Dirichlet mean).
+
+    Sampling: the sweep draws each (class, :math:`\alpha_j`) jointly
+    (:func:`bayesgen.kernels.spike_slab.sweep_markers_mixture`); then
+    :math:`\pi \mid \cdot \sim \text{Dirichlet}(d + n)` with class counts n, and
+    :math:`\sigma^2_\alpha \mid \cdot \sim \text{Scale-inv-}\chi^2(\nu + m, (\nu S^2 + \sum_{j:k_j>0}\alpha_j^2/\gamma_{k_j})/(\nu + m))`,
+    m the number of included markers. Records per draw ``class_counts`` (dim
+    ``bayes_r_class``), the proportions ``pi`` (same dim), ``n_included``, and ``sigma2_alpha`` when sampled.
+    """
+
+    name = "BayesR"
+
+    def __init__(self, gamma=DEFAULT_GAMMA, dirichlet=None, variance=None):
+        gamma = np.asarray(gamma, dtype=np.float64)
+        if gamma.ndim != 1 or gamma.size < 2 or gamma[0] != 0.0 or not np.all(np.isfinite(gamma[1:]) & (gamma[1:] > 0)):
+            raise ValueError(f"BayesR gamma must start with 0 followed by positive finite multipliers, got {gamma.tolist()!r}.")
+        self.gamma = gamma
+        dirichlet = np.ones(gamma.size) if dirichlet is None else np.asarray(dirichlet, dtype=np.float64)
+        if dirichlet.shape != gamma.shape or not np.all(np.isfinite(dirichlet) & (dirichlet > 0)):
+            raise ValueError(f"BayesR dirichlet must hold {gamma.size} positive numbers (one per class of gamma), "
+                             f"got {dirichlet.tolist()!r}.")
+        self.dirichlet = dirichlet
+        if variance is None or isinstance(variance, ScaledInvChi2):
+            if variance is not None and not variance.is_proper:
+                raise ValueError(f"BayesR variance prior must be proper (df > 0 and scale > 0), got {variance!r}.")
+            self.variance_prior, self.variance = variance, None
+        else:
+            self.variance_prior, self.variance = None, check_positive_finite(variance, "BayesR variance")
+        self._start = self.variance
+
+    @property
+    def samples_variance(self) -> bool:
+        return self.variance_prior is not None
+
+    def bind(self, default_variance: float) -> None:
+        mean_pi = self.dirichlet / self.dirichlet.sum()
+        mode = default_variance / float(mean_pi @ self.gamma)
+        if self.variance is None and self.variance_prior is None:
+            self.variance_prior = ScaledInvChi2(DEFAULT_DF, mode * (DEFAULT_DF + 2.0) / DEFAULT_DF)
+        self._start = self.variance if self.variance is not None else self.variance_prior.mode()
+
+    def variables(self) -> list[Variable]:
+        out = [Variable("class_counts", ("bayes_r_class",), {"bayes_r_class": np.arange(self.gamma.size)}),
+               Variable("pi", ("bayes_r_class",), {"bayes_r_class": np.arange(self.gamma.size)}),
+               Variable("n_included")]
+        if self.samples_variance:
+            out.append(Variable("sigma2_alpha"))
+        return out
+
+    def init_state(self, rng: np.random.Generator, n_markers: int) -> dict:
+        start = self._start * rng.uniform(0.5, 2.0) if self.samples_variance else self._start
+        return {"var_alpha": np.full(n_markers, start), "sigma2_alpha": np.array([start]),
+                "pi": self.dirichlet / self.dirichlet.sum(), "classes": np.zeros(n_markers, dtype=np.int64)}
+
+    def sweep(self, rng, alpha, state, codes, lookup, xx, resid, weights, genetic_values, sigma2_e) -> None:
+        with np.errstate(divide="ignore"):
+            log_weights = np.log(state["pi"])
+        sweep_markers_mixture(rng, alpha, state["classes"], log_weights, self.gamma * state["sigma2_alpha"][0],
+                              codes, lookup, xx, resid, weights, genetic_values, sigma2_e)
+
+    def update(self, rng: np.random.Generator, alpha: np.ndarray, state: dict) -> None:
+        classes = state["classes"]
+        counts = np.bincount(classes, minlength=self.gamma.size)
+        if self.samples_variance:
+            included = classes > 0
+            ss = float(np.sum(alpha[included] ** 2 / self.gamma[classes[included]]))
+            state["sigma2_alpha"][0] = self.variance_prior.draw_posterior(rng, ss, int(included.sum()))[0, 0]
+        state["pi"][:] = rng.dirichlet(self.dirichlet + counts)
+
+    def draw_prior(self, rng: np.random.Generator, state: dict) -> np.ndarray:
+        if self.samples_variance:
+            state["sigma2_alpha"][0] = self.variance_prior.draw_prior(rng)[0, 0]
+        state["pi"][:] = rng.dirichlet(self.dirichlet)
+        p = state["classes"].size
+        state["classes"][:] = rng.choice(self.gamma.size, size=p, p=state["pi"])
+        sd = np.sqrt(self.gamma[state["classes"]] * state["sigma2_alpha"][0])
+        return rng.standard_normal(p) * sd
+
+    def log_prior(self, state: dict) -> float:
+        return self.variance_prior.log_density(state["sigma2_alpha"][0]) if self.samples_variance else 0.0
+
+    def record(self, state: dict) -> dict:
+        counts = np.bincount(state["classes"], minlength=self.gamma.size).astype(np.float64)
+        out = {"class_counts": counts, "pi": state["pi"].copy(), "n_included": int(counts[1:].sum())}
+        if self.samples_variance:
+            out["sigma2_alpha"] = state["sigma2_alpha"][0]
+        return out
+
+    def to_dict(self) -> dict:
+        return {"family": self.name, "gamma": self.gamma.tolist(), "dirichlet": self.dirichlet.tolist(),
+                "variance": self.variance_prior.to_dict() if self.samples_variance else self.variance}
+
+    def __repr__(self) -> str:
+        variance = self.variance_prior if self.samples_variance else self.variance
+        return f"BayesRPrior(gamma={self.gamma.tolist()!r}, dirichlet={self.dirichlet.tolist()!r}, variance={variance!r})"
