@@ -208,31 +208,6 @@ class Kernel(Random):
         """u for every id of K, (ids x traits)."""
         return state["u"] if self.route == "precision" else self._basis @ state["u"]
 
-    def rescale_move(self, rng, state, ctx: StepContext) -> bool:
-        """:meth:`Random.rescale_move` with the fitted values T v of the eigen route."""
-        if self.route == "precision":
-            return super().rescale_move(rng, state, ctx)
-        u, sigma2 = state["u"], state["sigma2"]
-        weights, resid, sigma2_e = ctx.weights[:, 0], ctx.resid[:, 0], ctx.sigma2_e
-        fit = self._design @ u[:, 0]
-        a = float(np.dot(weights * fit, fit))
-        if a <= 0.0:
-            return False
-        b = float(np.dot(weights * fit, resid + fit))
-        proposal = b / a + np.sqrt(sigma2_e / a) * rng.standard_normal()
-        log_u = np.log(rng.random())
-        if proposal <= 0.0:
-            return False
-        aux = state["prior_aux"]
-        current = self.prior.log_density(sigma2, aux)
-        log_ratio = self.prior.log_density(sigma2 * proposal * proposal, aux) - current + np.log(proposal)
-        if log_u < log_ratio:
-            resid -= (proposal - 1.0) * fit
-            u *= proposal
-            sigma2 *= proposal * proposal
-            return True
-        return False
-
     def conditional_prior(self, state):
         if self.route != "precision":
             raise NotImplementedError("The eigen route has no per-record levels to integrate out.")

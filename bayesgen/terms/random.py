@@ -218,7 +218,7 @@ class Random(Term):
         weights = ctx.weights[:, 0]
         resid = ctx.resid[:, 0]
         sigma2_e = ctx.sigma2_e
-        fit = u[self._record_index, 0]  # Z u
+        fit = self.fitted(state)[:, 0]  # Z u (subclasses with another design override fitted)
         a = float(np.dot(weights * fit, fit))
         if a <= 0.0:
             return False
