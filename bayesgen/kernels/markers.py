@@ -62,6 +62,24 @@ def sweep_markers_gaussian(rng, alpha, var_alpha, codes, lookup, xx, resid, weig
 
 
 @kernel
+def _subtract_code_change(row, resid, delta, neg_centre, n_missing, code_sum):
+    """e_i -= delta x_ij for one marker, x_ij = c_i - centre (0 where the genotype is missing).
+
+    Returns the change taken off sum_i e_i: delta (c_i - centre) summed over the
+    n - n_missing observed genotypes. Modifies ``resid``.
+    """
+    n = row.size
+    shift = delta * neg_centre
+    if n_missing == 0:
+        for i in range(n):
+            resid[i] -= row[i] * delta + shift
+    else:
+        for i in range(n):
+            resid[i] -= (row[i] != 3) * (row[i] * delta + shift)
+    return delta * (code_sum - 3 * n_missing) + shift * (n - n_missing)
+
+
+@kernel
 def _code_sums(row):
     """``(sum_i c_i, count of c_i == 3)`` over a row of codes (integer, vectorises)."""
     total = 0
@@ -135,15 +153,7 @@ def _sweep_markers_binary(rng, alpha, var_alpha, codes, lookup, xx, resid, unobs
         new = mean + np.sqrt(sigma2_e / lhs) * rng.standard_normal()
         delta = new - alpha[j]
         if delta != 0.0:
-            shift = delta * neg_centre
-            if n_missing == 0:
-                for i in range(n):
-                    resid[i] -= row[i] * delta + shift
-            else:
-                for i in range(n):
-                    resid[i] -= (row[i] != 3) * (row[i] * delta + shift)
-            # e changed by -(delta c_i + shift) on the n - n_missing observed genotypes.
-            sum_e -= delta * (code_sum - 3 * n_missing) + shift * (n - n_missing)
+            sum_e -= _subtract_code_change(row, resid, delta, neg_centre, n_missing, code_sum)
         alpha[j] = new
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 
 from .._numba import kernel
-from .markers import _code_residual_dot, _code_sums, _missing_residual_sum
+from .markers import _code_residual_dot, _code_sums, _missing_residual_sum, _subtract_code_change
 
 
 @kernel
@@ -116,14 +116,7 @@ def _spike_slab_binary(rng, alpha, var_alpha, log_prior_odds, codes, lookup, xx,
             n_included += 1
         delta = new - alpha[j]
         if delta != 0.0:
-            shift = delta * neg_centre
-            if n_missing == 0:
-                for i in range(n):
-                    resid[i] -= row[i] * delta + shift
-            else:
-                for i in range(n):
-                    resid[i] -= (row[i] != 3) * (row[i] * delta + shift)
-            sum_e -= delta * (code_sum - 3 * n_missing) + shift * (n - n_missing)
+            sum_e -= _subtract_code_change(row, resid, delta, neg_centre, n_missing, code_sum)
         alpha[j] = new
     return n_included
 
