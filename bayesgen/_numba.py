@@ -10,20 +10,28 @@ stand-in that imports numba and makes every pending kernel a numba dispatcher on
 call of any kernel. At that point the stand-ins in the modules that define kernels are
 replaced by the dispatchers, so a kernel that calls another kernel compiles as before.
 Kernels defined after that are dispatchers at once.
+
+``reduction`` is the same decorator with LLVM allowed to reassociate floating-point
+additions (``fastmath={"reassoc"}``), for short sums whose order does not matter beyond
+rounding (one marker's x_j'e): the reduction then runs in SIMD registers, about 4x
+faster than four scalar partial sums. It is used only for such leaf functions, never for
+a recurrence; ``nnan``/``ninf`` stay off.
 """
 
 import threading
 
 _lock = threading.RLock()
 _pending = []  # stand-ins not yet compiled
-_njit = None  # numba.njit(nogil=True, cache=True) once numba is imported
+_numba = None  # the numba module once imported
+_FASTMATH = {"kernel": False, "reduction": {"reassoc"}}
 
 
 class _LazyKernel:
     """A kernel before numba is imported: calls and attribute reads go to the dispatcher."""
 
-    def __init__(self, fn):
+    def __init__(self, fn, kind):
         self.py_func = fn
+        self.kind = kind
         self.dispatcher = None
         self.__name__ = fn.__name__
         self.__qualname__ = fn.__qualname__
@@ -54,27 +62,40 @@ def _replace_stand_ins(namespace):
             namespace[key] = value.dispatcher
 
 
+def _compile(fn, kind):
+    return _numba.njit(nogil=True, cache=True, fastmath=_FASTMATH[kind])(fn)
+
+
 def _load_numba():
-    global _njit
+    global _numba
     with _lock:
-        if _njit is None:
+        if _numba is None:
             import numba
 
-            _njit = numba.njit(nogil=True, cache=True)
+            _numba = numba
         pending = list(_pending)
         _pending.clear()
         for lazy in pending:
-            lazy.dispatcher = _njit(lazy.py_func)
+            lazy.dispatcher = _compile(lazy.py_func, lazy.kind)
         for lazy in pending:
             _replace_stand_ins(lazy.py_func.__globals__)
 
 
-def kernel(fn):
-    """``numba.njit(nogil=True, cache=True)``, with numba imported on the first kernel call."""
+def _decorate(fn, kind):
     with _lock:
-        if _njit is None:
-            lazy = _LazyKernel(fn)
+        if _numba is None:
+            lazy = _LazyKernel(fn, kind)
             _pending.append(lazy)
             return lazy
     _replace_stand_ins(fn.__globals__)
-    return _njit(fn)
+    return _compile(fn, kind)
+
+
+def kernel(fn):
+    """``numba.njit(nogil=True, cache=True)``, with numba imported on the first kernel call."""
+    return _decorate(fn, "kernel")
+
+
+def reduction(fn):
+    """:func:`kernel` with reassociation of floating-point additions allowed (leaf sums only)."""
+    return _decorate(fn, "reduction")

@@ -12,6 +12,7 @@ from bayesgen.kernels import (
     sweep_random_effects,
     weighted_cross_products,
 )
+from bayesgen.kernels.markers import marker_code_stats
 
 
 def oracle_random_sweep(rng, u, resid, w, z_matrix, precision, sigma2_e, sigma2_u):
@@ -102,3 +103,29 @@ def test_marker_sweep_matches_oracle_and_keeps_genetic_values(missing_codes, wei
     np.testing.assert_allclose(r1, r2, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(gv1, x @ a1, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(genetic_values_from_codes(codes, lookup, a1), x @ a1, rtol=1e-12, atol=1e-12)
+
+
+def test_marker_sweep_leaves_residual_at_missing_genotypes_unchanged_bit_for_bit():
+    # One marker: its missing genotypes contribute x_ij = 0, so e_i there must not move at
+    # all (the update runs over every record, then restores those entries).
+    rng = np.random.default_rng(4)
+    n = 41
+    codes = rng.integers(0, 3, (1, n)).astype(np.int8)
+    missing = np.array([0, 5, 17, 40])
+    codes[0, missing] = 3
+    lookup = np.zeros((1, 4))
+    lookup[0, :3] = np.arange(3) - codes[0][codes[0] < 3].mean()
+    w = np.ones(n)
+    _, xx = weighted_cross_products(codes, lookup, w)
+    resid0 = rng.standard_normal(n)
+    resid, alpha, gv = resid0.copy(), np.zeros(1), np.zeros(n)
+    stats = marker_code_stats(codes)
+    np.testing.assert_array_equal(stats, [codes[0][codes[0] < 3].sum(), 0, 4, *missing])
+    sweep_markers_gaussian(np.random.default_rng(0), alpha, np.ones(1), codes, lookup, xx, resid, w, gv, 0.5,
+                           code_stats=stats)
+    assert alpha[0] != 0.0
+    assert np.array_equal(resid[missing], resid0[missing])
+    observed = np.setdiff1d(np.arange(n), missing)
+    np.testing.assert_allclose(resid[observed], resid0[observed] - lookup[0, codes[0, observed]] * alpha[0],
+                               rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(gv[missing], 0.0)

@@ -6,11 +6,11 @@ vector, which each prior (BayesA, BRR, ...) updates between sweeps.
 
 import numpy as np
 
-from .._numba import kernel
+from .._numba import kernel, reduction
 
 
-@kernel
-def sweep_markers_gaussian(rng, alpha, var_alpha, codes, lookup, xx, resid, weights, genetic_values, sigma2_e):
+def sweep_markers_gaussian(rng, alpha, var_alpha, codes, lookup, xx, resid, weights, genetic_values, sigma2_e,
+                           code_stats=None):
     r"""Draw every marker effect from its full conditional, updating the residual in place.
 
     Model: :math:`y = \dots + X\alpha + e`, :math:`\alpha_j \sim N(0, \sigma^2_j)`,
@@ -23,60 +23,146 @@ def sweep_markers_gaussian(rng, alpha, var_alpha, codes, lookup, xx, resid, weig
     where e is the residual with the current :math:`\alpha_j` still in the fit.
 
     ``codes``: int8 (markers x records), 0/1/2 or 3 = missing; ``lookup[j, c]`` the centred
-    value of code c (``c + lookup[j, 0]`` for c < 3, 0 for missing); ``xx[j] = x_j' W x_j``.
-    Modifies ``alpha``, ``resid`` (minus the change in fit, on every record) and
-    ``genetic_values`` (plus the change in X alpha). O(records) per marker.
+    value of code c (``c + lookup[j, 0]`` for c < 3, 0 for missing); ``xx[j] = x_j' W x_j``;
+    ``code_stats``: :func:`marker_code_stats` of ``codes`` (constant per matrix, so callers
+    keep it between sweeps; computed here when not given). Modifies ``alpha``, ``resid``
+    (minus the change in fit, on every record) and ``genetic_values`` (plus the change in
+    X alpha). O(records) per marker.
 
     Speed: the inner loops read the raw codes, never the lookup table. With
     :math:`x_{ij} = c_{ij} - \mu_j` on observed genotypes,
     :math:`x_j'We = \sum_{i \in O} c_{ij} e_i - \mu_j \sum_{i \in O} e_i` over O, the
-    phenotyped records with an observed genotype: one pass gives the code-weighted and the
-    plain sum of e over all records, then the few unphenotyped records (a list) and, only for
-    markers that have them, the missing genotypes (a second scan) are taken out. The residual
-    update :math:`e_i \mathrel{-}= \delta c_{ij} - \delta\mu_j` runs over all records and
-    the missing entries are put back the same way. The genetic values are updated once per
-    sweep from the total change of the residual (the sweep changes e by -X dalpha and the
-    genetic values by +X dalpha). Weights other than 0/1 take a direct loop.
+    phenotyped records with an observed genotype: one pass gives the code-weighted sum of e
+    over all records (a SIMD reduction), then the few unphenotyped records (a list) and the
+    marker's missing genotypes (a list in ``code_stats``) are taken out. The residual update
+    :math:`e_i \mathrel{-}= \delta c_{ij} - \delta\mu_j` runs over all records, with the
+    residual at missing genotypes saved before and put back after, bit for bit. The genetic
+    values are updated once per sweep from the total change of the residual (the sweep
+    changes e by -X dalpha and the genetic values by +X dalpha). Weights other than 0/1
+    take a direct loop.
     """
-    n = codes.shape[1]
-    binary = True
-    n_unobserved = 0
-    for i in range(n):
-        if weights[i] == 0.0:
-            n_unobserved += 1
-        elif weights[i] != 1.0:
-            binary = False
-    if not binary:
+    if code_stats is None:
+        code_stats = marker_code_stats(codes)
+    _sweep_markers_gaussian(rng, alpha, var_alpha, codes, lookup, xx, code_stats, resid, weights, genetic_values,
+                            sigma2_e)
+
+
+@kernel
+def _sweep_markers_gaussian(rng, alpha, var_alpha, codes, lookup, xx, code_stats, resid, weights, genetic_values,
+                            sigma2_e):
+    """:func:`sweep_markers_gaussian` once ``code_stats`` is known: picks the 0/1 or the general path."""
+    unobserved = unobserved_records(weights)
+    if unobserved.size > 0 and unobserved[0] < 0:  # weights other than 0/1
         _sweep_markers_weighted(rng, alpha, var_alpha, codes, lookup, xx, resid, weights, genetic_values, sigma2_e)
         return
-    unobserved = np.empty(n_unobserved, dtype=np.int64)
-    k = 0
-    for i in range(n):
-        if weights[i] == 0.0:
-            unobserved[k] = i
-            k += 1
     start = resid.copy()
-    _sweep_markers_binary(rng, alpha, var_alpha, codes, lookup, xx, resid, unobserved, sigma2_e)
-    for i in range(n):
+    _sweep_markers_binary(rng, alpha, var_alpha, codes, lookup, xx, code_stats, resid, unobserved, sigma2_e)
+    for i in range(resid.size):
         genetic_values[i] += start[i] - resid[i]
 
 
 @kernel
-def _subtract_code_change(row, resid, delta, neg_centre, n_missing, code_sum):
+def unobserved_records(weights):
+    """Indices of the records with weight 0, or ``[-1]`` if some weight is neither 0 nor 1."""
+    n_unobserved = 0
+    for i in range(weights.size):
+        if weights[i] == 0.0:
+            n_unobserved += 1
+        elif weights[i] != 1.0:
+            return np.full(1, -1, dtype=np.int64)
+    out = np.empty(n_unobserved, dtype=np.int64)
+    k = 0
+    for i in range(weights.size):
+        if weights[i] == 0.0:
+            out[k] = i
+            k += 1
+    return out
+
+
+@kernel
+def marker_code_stats(codes):
+    """Per marker, the sum of its observed codes and the list of its missing genotypes, packed.
+
+    One int64 array for p markers: ``[0, p)`` the sums of the codes 0/1/2, ``[p, 2p + 1)``
+    offsets into the tail, and from ``2p + 1`` the record indices with code 3, marker by
+    marker: marker j's missing records are ``out[2p + 1 + out[p + j] : 2p + 1 + out[p + j + 1]]``.
+    Built once per matrix; O(markers x records), O(p + number missing) memory.
+    """
+    n_markers, n = codes.shape
+    n_missing_total = 0
+    for j in range(n_markers):
+        n_missing_total += _code_sums(codes[j])[1]
+    out = np.empty(2 * n_markers + 1 + n_missing_total, dtype=np.int64)
+    head = 2 * n_markers + 1
+    k = 0
+    for j in range(n_markers):
+        row = codes[j]
+        total, n_missing = _code_sums(row)
+        out[j] = total - 3 * n_missing
+        out[n_markers + j] = k
+        if n_missing > 0:
+            for i in range(n):
+                if row[i] == 3:
+                    out[head + k] = i
+                    k += 1
+    out[2 * n_markers] = k
+    return out
+
+
+@kernel
+def _missing_of(code_stats, n_markers, j):
+    """Marker j's missing-genotype record indices (a view into ``code_stats``)."""
+    head = 2 * n_markers + 1
+    return code_stats[head + code_stats[n_markers + j]:head + code_stats[n_markers + j + 1]]
+
+
+@kernel
+def _max_missing(code_stats, n_markers):
+    top = 0
+    for j in range(n_markers):
+        top = max(top, code_stats[n_markers + j + 1] - code_stats[n_markers + j])
+    return top
+
+
+@kernel
+def _observed_xe(row, resid, missing, unobserved, sum_e, neg_centre):
+    """x_j'We for 0/1 weights: sum of c_i e_i and of e_i over phenotyped records with an observed genotype.
+
+    ``sum_e`` is the sum of e over all records; missing genotypes (code 3) enter the SIMD
+    sum as 3 e_i and are taken out from their list, unphenotyped records from theirs.
+    """
+    sum_ce = _code_residual_dot(row, resid)
+    obs_e = sum_e
+    for k in range(missing.size):
+        e = resid[missing[k]]
+        sum_ce -= 3.0 * e
+        obs_e -= e
+    for k in range(unobserved.size):
+        i = unobserved[k]
+        if row[i] != 3:  # missing genotypes were taken out above
+            sum_ce -= row[i] * resid[i]
+            obs_e -= resid[i]
+    return sum_ce + neg_centre * obs_e
+
+
+@kernel
+def _subtract_code_change(row, resid, delta, neg_centre, missing, saved, code_sum):
     """e_i -= delta x_ij for one marker, x_ij = c_i - centre (0 where the genotype is missing).
 
-    Returns the change taken off sum_i e_i: delta (c_i - centre) summed over the
-    n - n_missing observed genotypes. Modifies ``resid``.
+    The update runs over every record (vectorised); e at the ``missing`` records is saved
+    into ``saved`` first and restored after, so it is unchanged bit for bit. Returns the
+    change taken off sum_i e_i: delta (c_i - centre) over the observed genotypes
+    (``code_sum``: their sum of codes). Modifies ``resid`` and ``saved``.
     """
     n = row.size
     shift = delta * neg_centre
-    if n_missing == 0:
-        for i in range(n):
-            resid[i] -= row[i] * delta + shift
-    else:
-        for i in range(n):
-            resid[i] -= (row[i] != 3) * (row[i] * delta + shift)
-    return delta * (code_sum - 3 * n_missing) + shift * (n - n_missing)
+    for k in range(missing.size):
+        saved[k] = resid[missing[k]]
+    for i in range(n):
+        resid[i] -= row[i] * delta + shift
+    for k in range(missing.size):
+        resid[missing[k]] = saved[k]
+    return delta * code_sum + shift * (n - missing.size)
 
 
 @kernel
@@ -91,69 +177,34 @@ def _code_sums(row):
     return total, n_missing
 
 
-@kernel
+@reduction
 def _code_residual_dot(row, resid):
-    """``sum_i c_i e_i`` over all records, in four partial sums so the additions do not wait
-    on each other (the summation order differs from a plain loop only by rounding)."""
-    n = row.size
-    s0 = s1 = s2 = s3 = 0.0
-    stop = n - n % 4
-    for i in range(0, stop, 4):
-        s0 += row[i] * resid[i]
-        s1 += row[i + 1] * resid[i + 1]
-        s2 += row[i + 2] * resid[i + 2]
-        s3 += row[i + 3] * resid[i + 3]
-    for i in range(stop, n):
-        s0 += row[i] * resid[i]
-    return (s0 + s1) + (s2 + s3)
+    """``sum_i c_i e_i`` over all records, reassociated into SIMD partial sums (rounding only differs)."""
+    s = 0.0
+    for i in range(row.size):
+        s += row[i] * resid[i]
+    return s
 
 
 @kernel
-def _missing_residual_sum(row, resid):
-    """Sum of e_i over the records whose code is 3 (missing genotype), without branches."""
-    n = row.size
-    s0 = s1 = s2 = s3 = 0.0
-    stop = n - n % 4
-    for i in range(0, stop, 4):
-        s0 += (row[i] == 3) * resid[i]
-        s1 += (row[i + 1] == 3) * resid[i + 1]
-        s2 += (row[i + 2] == 3) * resid[i + 2]
-        s3 += (row[i + 3] == 3) * resid[i + 3]
-    for i in range(stop, n):
-        s0 += (row[i] == 3) * resid[i]
-    return (s0 + s1) + (s2 + s3)
-
-
-@kernel
-def _sweep_markers_binary(rng, alpha, var_alpha, codes, lookup, xx, resid, unobserved, sigma2_e):
+def _sweep_markers_binary(rng, alpha, var_alpha, codes, lookup, xx, code_stats, resid, unobserved, sigma2_e):
     """The sweep of :func:`sweep_markers_gaussian` for 0/1 weights (``unobserved``: records with 0)."""
     n_markers, n = codes.shape
+    saved = np.empty(_max_missing(code_stats, n_markers))
     sum_e = 0.0  # sum_i e_i over all records, kept up to date through the sweep
     for i in range(n):
         sum_e += resid[i]
     for j in range(n_markers):
         row = codes[j]
         neg_centre = lookup[j, 0]  # -mu_j
-        code_sum, n_missing = _code_sums(row)
-        # Over all records, code 3 (missing) counted as 3; taken out below.
-        sum_ce = _code_residual_dot(row, resid)
-        obs_e = sum_e
-        if n_missing > 0:
-            missing_e = _missing_residual_sum(row, resid)
-            sum_ce -= 3.0 * missing_e
-            obs_e -= missing_e
-        for k in range(unobserved.size):
-            i = unobserved[k]
-            if row[i] != 3:  # missing genotypes were taken out above
-                sum_ce -= row[i] * resid[i]
-                obs_e -= resid[i]
-        xe = sum_ce + neg_centre * obs_e
+        missing = _missing_of(code_stats, n_markers, j)
+        xe = _observed_xe(row, resid, missing, unobserved, sum_e, neg_centre)
         lhs = xx[j] + sigma2_e / var_alpha[j]
         mean = (xe + xx[j] * alpha[j]) / lhs
         new = mean + np.sqrt(sigma2_e / lhs) * rng.standard_normal()
         delta = new - alpha[j]
         if delta != 0.0:
-            sum_e -= _subtract_code_change(row, resid, delta, neg_centre, n_missing, code_sum)
+            sum_e -= _subtract_code_change(row, resid, delta, neg_centre, missing, saved, code_stats[j])
         alpha[j] = new
 
 

@@ -3,7 +3,9 @@
 import numpy as np
 
 from .._numba import kernel
-from .markers import _code_residual_dot, _code_sums, _missing_residual_sum, _subtract_code_change
+from .markers import (  # noqa: F401  (marker_code_stats is imported from here by the priors)
+    _max_missing, _missing_of, _observed_xe, _subtract_code_change, marker_code_stats, unobserved_records,
+)
 
 
 @kernel
@@ -31,44 +33,21 @@ def sweep_markers_spike_slab(rng, alpha, var_alpha, log_prior_odds, codes, looku
     weights the passes read the raw codes as that sweep does
     (:math:`x_j'We = \sum c_{ij}e_i - \mu_j\sum e_i` over observed genotypes of phenotyped
     records, with the genetic values updated once per sweep from the change of the residual);
-    other weights take an element-by-element loop. ``code_stats`` (markers x 2, from
-    :func:`marker_code_stats`) holds each marker's sum of codes and count of missing
-    genotypes, so a marker that stays excluded costs exactly one pass over its codes.
+    other weights take an element-by-element loop. ``code_stats`` (from
+    :func:`bayesgen.kernels.markers.marker_code_stats`) holds each marker's sum of codes and
+    list of missing genotypes, so a marker that stays excluded costs exactly one pass over
+    its codes (a SIMD dot product) plus its short lists.
     """
-    n = codes.shape[1]
-    binary = True
-    n_unobserved = 0
-    for i in range(n):
-        if weights[i] == 0.0:
-            n_unobserved += 1
-        elif weights[i] != 1.0:
-            binary = False
-    if not binary:
+    unobserved = unobserved_records(weights)
+    if unobserved.size > 0 and unobserved[0] < 0:  # weights other than 0/1
         return _spike_slab_weighted(rng, alpha, var_alpha, log_prior_odds, codes, lookup, xx, resid, weights,
                                     genetic_values, sigma2_e)
-    unobserved = np.empty(n_unobserved, dtype=np.int64)
-    k = 0
-    for i in range(n):
-        if weights[i] == 0.0:
-            unobserved[k] = i
-            k += 1
     start = resid.copy()
     n_included = _spike_slab_binary(rng, alpha, var_alpha, log_prior_odds, codes, lookup, xx, code_stats, resid,
                                     unobserved, sigma2_e)
-    for i in range(n):
+    for i in range(resid.size):
         genetic_values[i] += start[i] - resid[i]
     return n_included
-
-
-@kernel
-def marker_code_stats(codes):
-    """Per marker: the sum of its int8 codes (missing = 3 included) and its count of missing (3)."""
-    out = np.empty((codes.shape[0], 2), dtype=np.int64)
-    for j in range(codes.shape[0]):
-        total, n_missing = _code_sums(codes[j])
-        out[j, 0] = total
-        out[j, 1] = n_missing
-    return out
 
 
 @kernel
@@ -90,6 +69,7 @@ def _spike_slab_binary(rng, alpha, var_alpha, log_prior_odds, codes, lookup, xx,
                        sigma2_e):
     """The sweep of :func:`sweep_markers_spike_slab` for 0/1 weights (``unobserved``: records with 0)."""
     n_markers, n = codes.shape
+    saved = np.empty(_max_missing(code_stats, n_markers))
     n_included = 0
     sum_e = 0.0  # sum_i e_i over all records, kept up to date through the sweep
     for i in range(n):
@@ -97,26 +77,14 @@ def _spike_slab_binary(rng, alpha, var_alpha, log_prior_odds, codes, lookup, xx,
     for j in range(n_markers):
         row = codes[j]
         neg_centre = lookup[j, 0]  # -mu_j
-        code_sum = code_stats[j, 0]
-        n_missing = code_stats[j, 1]
-        sum_ce = _code_residual_dot(row, resid)  # code 3 (missing) counted as 3; taken out below
-        obs_e = sum_e
-        if n_missing > 0:
-            missing_e = _missing_residual_sum(row, resid)
-            sum_ce -= 3.0 * missing_e
-            obs_e -= missing_e
-        for k in range(unobserved.size):
-            i = unobserved[k]
-            if row[i] != 3:
-                sum_ce -= row[i] * resid[i]
-                obs_e -= resid[i]
-        rhs = sum_ce + neg_centre * obs_e + xx[j] * alpha[j]
+        missing = _missing_of(code_stats, n_markers, j)
+        rhs = _observed_xe(row, resid, missing, unobserved, sum_e, neg_centre) + xx[j] * alpha[j]
         new = _draw_inclusion(rng, rhs, xx[j] + sigma2_e / var_alpha[j], var_alpha[j], log_prior_odds, sigma2_e)
         if new != 0.0:
             n_included += 1
         delta = new - alpha[j]
         if delta != 0.0:
-            sum_e -= _subtract_code_change(row, resid, delta, neg_centre, n_missing, code_sum)
+            sum_e -= _subtract_code_change(row, resid, delta, neg_centre, missing, saved, code_stats[j])
         alpha[j] = new
     return n_included
 

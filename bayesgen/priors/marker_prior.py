@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from ..kernels.markers import sweep_markers_gaussian
+from ..kernels.markers import marker_code_stats, sweep_markers_gaussian
 from ..variable import Variable
 
 
@@ -42,8 +42,10 @@ class MarkerPrior(ABC):
 
     def sweep(self, rng, alpha, state, codes, lookup, xx, resid, weights, genetic_values, sigma2_e) -> None:
         """Draw every marker effect given the prior variances (the Gaussian sweep by default)."""
+        if "code_stats" not in state:  # constant per chain: computed on the first sweep
+            state["code_stats"] = marker_code_stats(codes)
         sweep_markers_gaussian(rng, alpha, state["var_alpha"], codes, lookup, xx, resid, weights,
-                               genetic_values, sigma2_e)
+                               genetic_values, sigma2_e, code_stats=state["code_stats"])
 
     @abstractmethod
     def update(self, rng: np.random.Generator, alpha: np.ndarray, state: dict) -> None:
