@@ -12,7 +12,9 @@ class Variable:
     ``dims`` name its axes (beyond chain and draw) and ``coords`` label them, following
     arviz's ``from_dict`` conventions. ``high_dimensional`` marks per-animal or
     per-marker vectors that ``store="summary"`` keeps only as running mean and sd.
-    ``group`` is the InferenceData group it goes to.
+    ``group`` is the InferenceData group it goes to. ``inclusion`` marks effects that are
+    exactly 0 with positive probability (spike-and-slab marker priors): when summarised,
+    the share of draws where each is not 0 (its posterior inclusion probability) is kept too.
     """
 
     name: str
@@ -20,6 +22,7 @@ class Variable:
     coords: dict = field(default_factory=dict)
     high_dimensional: bool = False
     group: str = "posterior"
+    inclusion: bool = False
 
     @property
     def shape(self) -> tuple:

@@ -162,7 +162,7 @@ def test_errors_name_what_is_wrong():
         gwas.windows(idata, model, size=2, term=other.terms[-2])
     summary = az.from_dict(posterior={"sigma2_e": np.ones((1, 2))})
     summary.add_groups({"posterior_summary": xr.Dataset({"alpha_mean": ("marker", np.zeros(6))})})
-    with pytest.raises(ValueError, match="only their posterior mean and sd"):
+    with pytest.raises(ValueError, match="posterior_summary lacks 'alpha_sd'"):
         gwas.markers(summary, model)
     table = gwas.windows(idata, model, size=2)
     with pytest.raises(KeyError, match="Column 'pip' not in the table"):

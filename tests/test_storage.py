@@ -218,3 +218,71 @@ def test_cli_store_rejects_an_unknown_mode(tmp_path, capsys):
         _fit(tmp_path, "--store", "some")
     assert exit_info.value.code == 2
     assert "argument --store: invalid choice: 'some'" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------- running PIP
+@pytest.fixture(scope="module")
+def sparse_markers():
+    sim = bg.simulate(n_founders=20, n_generations=2, n_offspring=40, n_markers=60, n_qtl=4, h2=0.5,
+                      genetic_model="markers", seed=21)
+    return sim
+
+
+SPIKE_SLAB = {
+    "BayesB": lambda: bg.BayesBPrior(pi=0.2),
+    "BayesC": lambda: bg.BayesCPrior(pi=0.2),
+    "BayesCpi": lambda: bg.BayesCPrior(pi=bg.Beta(2.0, 8.0)),
+    "BayesR": lambda: bg.BayesRPrior(),
+}
+
+
+@pytest.mark.parametrize("prior", list(SPIKE_SLAB), ids=list(SPIKE_SLAB))
+def test_running_pip_equals_the_pip_of_full_draws_of_the_same_seed(sparse_markers, prior):
+    sim = sparse_markers
+
+    def fit(store):
+        model = bg.Model(sim.phenotypes, "y", [bg.Fixed(), bg.Markers("id", sim.genotypes, prior=SPIKE_SLAB[prior]())])
+        return model, model.sample(draws=40, burn=5, chains=2, seed=3, progress=False, store=store)
+
+    model, full = fit("full")
+    _, summary = fit("summary")
+    alpha = full.posterior["alpha"]
+    expected = (alpha != 0).mean(("chain", "draw")).values
+    assert ((expected > 0) & (expected < 1)).any()  # shares strictly between 0 and 1: the check has teeth
+    np.testing.assert_array_equal(summary.posterior_summary["alpha_pip"].values, expected)
+    np.testing.assert_allclose(summary.posterior_summary["alpha_mean"], alpha.mean(("chain", "draw")), atol=1e-12)
+    table_full = bg.gwas.markers(full, model)
+    table_summary = bg.gwas.markers(summary, model)
+    np.testing.assert_array_equal(table_summary["pip"], table_full["pip"])
+    np.testing.assert_allclose(table_summary["sd"], table_full["sd"], rtol=1e-9)
+    assert table_summary["mean_abs"].isna().all()
+
+
+def test_continuous_priors_keep_no_running_pip(sparse_markers):
+    sim = sparse_markers
+    model = bg.BRR(sim.phenotypes, "y", "id", sim.genotypes)
+    idata = model.sample(draws=10, burn=0, chains=1, seed=1, progress=False, store="summary")
+    assert "alpha_mean" in idata.posterior_summary and "alpha_pip" not in idata.posterior_summary
+    table = bg.gwas.markers(idata, model)
+    assert table["pip"].isna().all() and "continuous prior" in table.attrs["pip"]
+    np.testing.assert_array_equal(table["mean"], idata.posterior_summary["alpha_mean"])
+
+
+def test_running_pip_round_trips_through_save(sparse_markers, tmp_path):
+    sim = sparse_markers
+    model = bg.BayesC(sim.phenotypes, "y", "id", sim.genotypes, pi=0.2)
+    idata = model.sample(draws=10, burn=0, chains=1, seed=1, progress=False, store="summary")
+    save(idata, tmp_path / "fit.nc")
+    back = load(tmp_path / "fit.nc")
+    np.testing.assert_allclose(back.posterior_summary["alpha_pip"], idata.posterior_summary["alpha_pip"], rtol=1e-6)
+
+
+def test_a_summary_of_other_markers_is_rejected_by_gwas_markers(sparse_markers):
+    sim = sparse_markers
+    model = bg.BayesC(sim.phenotypes, "y", "id", sim.genotypes, pi=0.2)
+    idata = model.sample(draws=3, burn=0, chains=1, seed=1, progress=False, store="summary")
+    other = idata.copy()
+    other.posterior_summary = other.posterior_summary.isel(marker=slice(0, 10))
+    with pytest.raises(ValueError, match=r"markers of the InferenceData's posterior_summary \(coordinate 'marker' "
+                                         r"of 'alpha_mean': 10\) do not match the model's"):
+        bg.gwas.markers(other, model)

@@ -102,14 +102,21 @@ def markers(idata, model, *, term=None) -> pd.DataFrame:
     are exactly 0 (spike-and-slab priors), else NaN: under continuous priors (BayesA, BRR,
     LASSO) no effect is ever exactly 0; rank markers by ``mean_abs`` instead.
     ``attrs["pip"]`` says which applies. Columns ``chrom``/``pos`` come from ``marker_info``.
+
+    Without full draws (``store="summary"``) the table comes from the running summaries in
+    ``posterior_summary``: ``mean`` and ``sd``, ``pip`` from the running share of draws with
+    :math:`\\alpha_j \\ne 0` (kept for spike-and-slab priors; else NaN), and ``mean_abs`` NaN.
     """
     term = _marker_term(model, term)
-    alpha = _alpha_draws(idata, term)
     coords = _marker_coords(term)
     table = pd.DataFrame({"marker": list(term.genotypes.markers)})
     for key in ("chrom", "pos"):
         if key in coords:
             table[key] = coords[key]
+    summary = _running_summary(idata, term)
+    if summary is not None:
+        return _markers_from_summary(table, summary, term)
+    alpha = _alpha_draws(idata, term)
     table["mean"] = alpha.mean(axis=0)
     table["sd"] = alpha.std(axis=0, ddof=1) if alpha.shape[0] > 1 else np.nan
     table["mean_abs"] = np.abs(alpha).mean(axis=0)
@@ -124,6 +131,43 @@ def markers(idata, model, *, term=None) -> pd.DataFrame:
     else:
         table["pip"] = np.nan
         table.attrs["pip"] = "not defined: no draw of alpha is exactly 0 (continuous prior); use mean_abs"
+    return table
+
+
+def _running_summary(idata, term):
+    """The ``posterior_summary`` dataset when it, and not the posterior, holds the term's
+    effects (``store="summary"``), after checking it is over the model's markers; else None."""
+    name = term.effect_name
+    posterior = getattr(idata, "posterior", None)
+    summary = getattr(idata, "posterior_summary", None)
+    if (posterior is not None and name in posterior) or summary is None or f"{name}_mean" not in summary:
+        return None
+    missing = [f"{name}_{stat}" for stat in ("mean", "sd") if f"{name}_{stat}" not in summary]
+    if missing:
+        raise ValueError(f"The InferenceData's posterior_summary lacks {', '.join(map(repr, missing))}: "
+                         "it was not written by model.sample(store='summary').")
+    found = [str(v) for v in summary[f"{name}_mean"][term.marker_dim].values] \
+        if term.marker_dim in summary[f"{name}_mean"].dims else []
+    expected = [str(v) for v in term.genotypes.markers]
+    if found != expected:
+        raise ValueError(f"The markers of the InferenceData's posterior_summary (coordinate {term.marker_dim!r} of "
+                         f"{name + '_mean'!r}: {len(found)}) do not match the model's ({len(expected)}). "
+                         "Was it sampled from another model?")
+    return summary
+
+
+def _markers_from_summary(table: pd.DataFrame, summary, term) -> pd.DataFrame:
+    name = term.effect_name
+    table["mean"] = summary[f"{name}_mean"].values
+    table["sd"] = summary[f"{name}_sd"].values
+    table["mean_abs"] = np.nan
+    if f"{name}_pip" in summary:
+        table["pip"] = np.asarray(summary[f"{name}_pip"].values, dtype=np.float64)
+        table.attrs["pip"] = "running share of draws with alpha != 0 (store='summary')"
+    else:
+        table["pip"] = np.nan
+        table.attrs["pip"] = "not defined: no running inclusion count (continuous prior); use mean and sd"
+    table.attrs["mean_abs"] = "not kept by store='summary'"
     return table
 
 

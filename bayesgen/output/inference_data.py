@@ -4,7 +4,8 @@ Groups: ``posterior`` (dims chain, draw, then each variable's own dims and coord
 ``log_likelihood`` (``y`` per observed record, dim ``record``), ``observed_data`` (``y``),
 ``predictions`` (``mu`` and ``y`` of records with a missing phenotype, dim
 ``missing_record``) and, with ``store="summary"``, ``posterior_summary`` (``<name>_mean``
-and ``<name>_sd`` of high-dimensional variables).
+and ``<name>_sd`` of high-dimensional variables, and ``<name>_pip``, the share of draws
+not exactly 0, of the effects of spike-and-slab marker priors).
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ def to_inference_data(model, result) -> az.InferenceData:
 
 
 def _summary_dataset(result) -> xr.Dataset:
-    """Posterior mean and sd pooled over chains, from each chain's running moments."""
+    """Posterior mean and sd pooled over chains, from each chain's running moments, and the
+    posterior inclusion probability (draws not 0 over all draws) of ``inclusion`` variables."""
     data_vars, coords = {}, {}
     for key in result.chains[0].summaries:
         group, name = key
@@ -91,5 +93,8 @@ def _summary_dataset(result) -> xr.Dataset:
         prefix = "" if group == "posterior" else f"{group}_"
         data_vars[f"{prefix}{name}_mean"] = (variable.dims, pooled_mean)
         data_vars[f"{prefix}{name}_sd"] = (variable.dims, pooled_sd)
+        if variable.inclusion:
+            nonzero = sum(c.summaries[key].nonzero for c in result.chains)
+            data_vars[f"{prefix}{name}_pip"] = (variable.dims, nonzero / counts.sum())
         coords.update({d: _coord_values(variable.coords[d]) for d in variable.dims})
     return xr.Dataset(data_vars, coords=coords)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_positive_finite
-from ..kernels.spike_slab import marker_code_stats, sweep_markers_spike_slab
 from ..variable import Variable
-from .bayes_c import log_odds, parse_pi
 from .gamma import Gamma
+from .inclusion import BernoulliInclusion
 from .marker_prior import MarkerPrior
 
 
@@ -41,9 +40,10 @@ class BayesBPrior(MarkerPrior):
     """
 
     name = "BayesB"
+    spike_and_slab = True
 
     def __init__(self, pi=0.5, df: float = 5.0, scale=None):
-        self.pi_prior, self.pi = parse_pi(pi, "BayesB")
+        self.inclusion = BernoulliInclusion(pi, "BayesB")
         self.df = check_positive_finite(df, "BayesB df")
         if scale is None or isinstance(scale, Gamma):
             self.scale_prior, self.scale = scale, None
@@ -52,43 +52,26 @@ class BayesBPrior(MarkerPrior):
         self._start_scale = self.scale
 
     @property
-    def samples_pi(self) -> bool:
-        return self.pi_prior is not None
-
-    @property
     def samples_scale(self) -> bool:
         return self.scale_prior is not None
 
-    def _prior_pi(self) -> float:
-        return self.pi_prior.mean() if self.samples_pi else self.pi
-
     def bind(self, default_variance: float) -> None:
         """Default scale: the prior mode of each sigma2_j is ``default_variance / pi0``."""
-        default = default_variance / self._prior_pi() * (self.df + 2.0) / self.df
+        default = default_variance / self.inclusion.prior_mean() * (self.df + 2.0) / self.df
         if self.scale is None and self.scale_prior is None:
             self.scale_prior = Gamma.with_mode(default, shape=1.1)
         self._start_scale = self.scale if self.scale is not None else default
 
     def variables(self) -> list[Variable]:
-        out = [Variable("n_included")]
-        if self.samples_pi:
-            out.append(Variable("pi"))
-        if self.samples_scale:
-            out.append(Variable("scale"))
-        return out
+        return self.inclusion.variables() + ([Variable("scale")] if self.samples_scale else [])
 
     def init_state(self, rng: np.random.Generator, n_markers: int) -> dict:
         scale = self._start_scale * rng.uniform(0.5, 2.0) if self.samples_scale else self._start_scale
         var = self.df * scale / rng.chisquare(self.df, size=n_markers)
-        return {"var_alpha": var, "scale": np.array([scale]), "pi": np.array([self._prior_pi()]),
-                "n_included": np.array([0])}
+        return {"var_alpha": var, "scale": np.array([scale]), **self.inclusion.init_state()}
 
     def sweep(self, rng, alpha, state, codes, lookup, xx, resid, weights, genetic_values, sigma2_e) -> None:
-        if "code_stats" not in state:  # constant per chain: computed on the first sweep
-            state["code_stats"] = marker_code_stats(codes)
-        state["n_included"][0] = sweep_markers_spike_slab(
-            rng, alpha, state["var_alpha"], log_odds(state["pi"][0]), codes, lookup, xx, state["code_stats"], resid,
-            weights, genetic_values, sigma2_e)
+        self.inclusion.sweep(rng, alpha, state, codes, lookup, xx, resid, weights, genetic_values, sigma2_e)
 
     def update(self, rng: np.random.Generator, alpha: np.ndarray, state: dict) -> None:
         """Draw the sigma2_j (conjugate if included, prior if excluded), the scale, then pi."""
@@ -100,40 +83,29 @@ class BayesBPrior(MarkerPrior):
             shape = self.scale_prior.shape + 0.5 * alpha.size * nu
             rate = self.scale_prior.rate + 0.5 * nu * np.sum(1.0 / state["var_alpha"])
             state["scale"][0] = rng.gamma(shape, 1.0 / rate)
-        if self.samples_pi:
-            state["pi"][0] = self.pi_prior.draw_posterior(rng, int(state["n_included"][0]), alpha.size)
+        self.inclusion.update(rng, state, alpha.size)
 
     def draw_prior(self, rng: np.random.Generator, state: dict) -> np.ndarray:
         if self.samples_scale:
             state["scale"][0] = self.scale_prior.draw_prior(rng)
-        if self.samples_pi:
-            state["pi"][0] = self.pi_prior.draw_prior(rng)
-        p = state["var_alpha"].size
-        state["var_alpha"][:] = self.df * state["scale"][0] / rng.chisquare(self.df, size=p)
-        included = rng.random(p) < state["pi"][0]
-        state["n_included"][0] = int(included.sum())
-        return np.where(included, rng.standard_normal(p) * np.sqrt(state["var_alpha"]), 0.0)
+        self.inclusion.draw_prior(rng, state)
+        state["var_alpha"][:] = self.df * state["scale"][0] / rng.chisquare(self.df, size=state["var_alpha"].size)
+        return self.inclusion.draw_effects(rng, state)
 
     def log_prior(self, state: dict) -> float:
         out = self.scale_prior.log_density(state["scale"][0]) if self.samples_scale else 0.0
-        if self.samples_pi:
-            out += self.pi_prior.log_density(state["pi"][0])
-        return out
+        return out + self.inclusion.log_prior(state)
 
     def record(self, state: dict) -> dict:
-        out = {"n_included": int(state["n_included"][0])}
-        if self.samples_pi:
-            out["pi"] = state["pi"][0]
+        out = self.inclusion.record(state)
         if self.samples_scale:
             out["scale"] = state["scale"][0]
         return out
 
     def to_dict(self) -> dict:
-        return {"family": self.name, "df": self.df,
-                "pi": self.pi_prior.to_dict() if self.samples_pi else self.pi,
+        return {"family": self.name, "df": self.df, "pi": self.inclusion.to_dict(),
                 "scale": self.scale_prior.to_dict() if self.samples_scale else self.scale}
 
     def __repr__(self) -> str:
-        pi = self.pi_prior if self.samples_pi else self.pi
         scale = self.scale_prior if self.samples_scale else self.scale
-        return f"BayesBPrior(pi={pi!r}, df={self.df:g}, scale={scale!r})"
+        return f"BayesBPrior(pi={self.inclusion!r}, df={self.df:g}, scale={scale!r})"

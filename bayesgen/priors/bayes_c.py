@@ -4,34 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_positive_finite
-from ..kernels.spike_slab import marker_code_stats, sweep_markers_spike_slab
 from ..variable import Variable
-from .beta import Beta
+from .inclusion import BernoulliInclusion, parse_slab_variance
 from .marker_prior import MarkerPrior
 from .scaled_inv_chi2 import ScaledInvChi2
 
 #: BGLR's default degrees of freedom of the common slab variance.
 DEFAULT_DF = 5.0
-
-
-def parse_pi(pi, who: str):
-    """``(Beta prior, None)`` for a Beta, ``(None, pi)`` for a number in (0, 1]; else a clear error."""
-    if isinstance(pi, Beta):
-        return pi, None
-    if isinstance(pi, (str, bytes, bool, np.bool_)):
-        raise TypeError(f"{who} pi must be a number in (0, 1] or a Beta prior, got {pi!r}.")
-    try:
-        value = float(pi)
-    except (TypeError, ValueError):
-        raise TypeError(f"{who} pi must be a number in (0, 1] or a Beta prior, got {pi!r}.") from None
-    if not 0.0 < value <= 1.0:
-        raise ValueError(f"{who} pi must be in (0, 1], got {pi!r}.")
-    return None, value
-
-
-def log_odds(pi: float) -> float:
-    return np.inf if pi >= 1.0 else float(np.log(pi) - np.log1p(-pi))
 
 
 class BayesCPrior(MarkerPrior):
@@ -60,100 +39,65 @@ class BayesCPrior(MarkerPrior):
     """
 
     name = "BayesC"
+    spike_and_slab = True
 
     def __init__(self, pi=0.5, variance=None):
-        self.pi_prior, self.pi = parse_pi(pi, "BayesC")
-        if variance is None or isinstance(variance, ScaledInvChi2):
-            if variance is not None and not variance.is_proper:
-                raise ValueError(f"BayesC variance prior must be proper (df > 0 and scale > 0), got {variance!r}.")
-            self.variance_prior, self.variance = variance, None
-        else:
-            self.variance_prior, self.variance = None, check_positive_finite(variance, "BayesC variance")
+        self.inclusion = BernoulliInclusion(pi, "BayesC")
+        self.variance_prior, self.variance = parse_slab_variance(variance, "BayesC")
         self._start = self.variance
-
-    @property
-    def samples_pi(self) -> bool:
-        return self.pi_prior is not None
 
     @property
     def samples_variance(self) -> bool:
         return self.variance_prior is not None
 
-    def _prior_pi(self) -> float:
-        return self.pi_prior.mean() if self.samples_pi else self.pi
-
     def bind(self, default_variance: float) -> None:
         """Default slab prior: mode ``default_variance / pi0`` (pi0: the fixed pi or its prior mean)."""
-        mode = default_variance / self._prior_pi()
+        mode = default_variance / self.inclusion.prior_mean()
         if self.variance is None and self.variance_prior is None:
             self.variance_prior = ScaledInvChi2(DEFAULT_DF, mode * (DEFAULT_DF + 2.0) / DEFAULT_DF)
         self._start = self.variance if self.variance is not None else self.variance_prior.mode()
 
     def variables(self) -> list[Variable]:
-        out = [Variable("n_included")]
-        if self.samples_pi:
-            out.append(Variable("pi"))
-        if self.samples_variance:
-            out.append(Variable("sigma2_alpha"))
-        return out
+        return self.inclusion.variables() + ([Variable("sigma2_alpha")] if self.samples_variance else [])
 
     def init_state(self, rng: np.random.Generator, n_markers: int) -> dict:
         start = self._start * rng.uniform(0.5, 2.0) if self.samples_variance else self._start
-        pi = self._prior_pi()
         return {"var_alpha": np.full(n_markers, start), "sigma2_alpha": np.array([start]),
-                "pi": np.array([pi]), "n_included": np.array([0])}
+                **self.inclusion.init_state()}
 
     def sweep(self, rng, alpha, state, codes, lookup, xx, resid, weights, genetic_values, sigma2_e) -> None:
-        if "code_stats" not in state:  # constant per chain: computed on the first sweep
-            state["code_stats"] = marker_code_stats(codes)
-        state["n_included"][0] = sweep_markers_spike_slab(
-            rng, alpha, state["var_alpha"], log_odds(state["pi"][0]), codes, lookup, xx, state["code_stats"], resid,
-            weights, genetic_values, sigma2_e)
+        self.inclusion.sweep(rng, alpha, state, codes, lookup, xx, resid, weights, genetic_values, sigma2_e)
 
-    def _update_variance(self, rng, alpha, state) -> None:
+    def update(self, rng: np.random.Generator, alpha: np.ndarray, state: dict) -> None:
+        """Draw the slab variance, then pi, from their conjugate full conditionals (when sampled)."""
         if self.samples_variance:
             k = int(state["n_included"][0])
             value = self.variance_prior.draw_posterior(rng, float(alpha @ alpha), k)[0, 0]
             state["sigma2_alpha"][0] = value
             state["var_alpha"][:] = value
-
-    def update(self, rng: np.random.Generator, alpha: np.ndarray, state: dict) -> None:
-        """Draw the slab variance, then pi, from their conjugate full conditionals (when sampled)."""
-        self._update_variance(rng, alpha, state)
-        if self.samples_pi:
-            state["pi"][0] = self.pi_prior.draw_posterior(rng, int(state["n_included"][0]), alpha.size)
+        self.inclusion.update(rng, state, alpha.size)
 
     def draw_prior(self, rng: np.random.Generator, state: dict) -> np.ndarray:
         if self.samples_variance:
             state["sigma2_alpha"][0] = self.variance_prior.draw_prior(rng)[0, 0]
             state["var_alpha"][:] = state["sigma2_alpha"][0]
-        if self.samples_pi:
-            state["pi"][0] = self.pi_prior.draw_prior(rng)
-        p = state["var_alpha"].size
-        included = rng.random(p) < state["pi"][0]
-        state["n_included"][0] = int(included.sum())
-        return np.where(included, rng.standard_normal(p) * np.sqrt(state["var_alpha"]), 0.0)
+        self.inclusion.draw_prior(rng, state)
+        return self.inclusion.draw_effects(rng, state)
 
     def log_prior(self, state: dict) -> float:
         out = self.variance_prior.log_density(state["sigma2_alpha"][0]) if self.samples_variance else 0.0
-        if self.samples_pi:
-            out += self.pi_prior.log_density(state["pi"][0])
-        return out
+        return out + self.inclusion.log_prior(state)
 
     def record(self, state: dict) -> dict:
-        out = {"n_included": int(state["n_included"][0])}
-        if self.samples_pi:
-            out["pi"] = state["pi"][0]
+        out = self.inclusion.record(state)
         if self.samples_variance:
             out["sigma2_alpha"] = state["sigma2_alpha"][0]
         return out
 
     def to_dict(self) -> dict:
-        return {"family": "BayesCpi" if self.samples_pi else self.name,
-                "pi": self.pi_prior.to_dict() if self.samples_pi else self.pi,
+        return {"family": "BayesCpi" if self.inclusion.sampled else self.name, "pi": self.inclusion.to_dict(),
                 "variance": self.variance_prior.to_dict() if self.samples_variance else self.variance}
 
     def __repr__(self) -> str:
-        pi = self.pi_prior if self.samples_pi else self.pi
         variance = self.variance_prior if self.samples_variance else self.variance
-        return f"BayesCPrior(pi={pi!r}, variance={variance!r})"
+        return f"BayesCPrior(pi={self.inclusion!r}, variance={variance!r})"

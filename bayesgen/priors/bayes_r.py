@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_positive_finite
 from ..kernels.spike_slab import sweep_markers_mixture
 from ..variable import Variable
+from .inclusion import parse_slab_variance
 from .marker_prior import MarkerPrior
 from .scaled_inv_chi2 import ScaledInvChi2
 
@@ -40,6 +40,7 @@ class BayesRPrior(MarkerPrior):
     """
 
     name = "BayesR"
+    spike_and_slab = True
 
     def __init__(self, gamma=DEFAULT_GAMMA, dirichlet=None, variance=None):
         gamma = np.asarray(gamma, dtype=np.float64)
@@ -51,12 +52,7 @@ class BayesRPrior(MarkerPrior):
             raise ValueError(f"BayesR dirichlet must hold {gamma.size} positive numbers (one per class of gamma), "
                              f"got {dirichlet.tolist()!r}.")
         self.dirichlet = dirichlet
-        if variance is None or isinstance(variance, ScaledInvChi2):
-            if variance is not None and not variance.is_proper:
-                raise ValueError(f"BayesR variance prior must be proper (df > 0 and scale > 0), got {variance!r}.")
-            self.variance_prior, self.variance = variance, None
-        else:
-            self.variance_prior, self.variance = None, check_positive_finite(variance, "BayesR variance")
+        self.variance_prior, self.variance = parse_slab_variance(variance, "BayesR")
         self._start = self.variance
 
     @property

@@ -31,6 +31,9 @@ class MarkerPrior(ABC):
 
     #: Short name used in descriptions (``"BayesA"``, ``"BRR"``, ...).
     name: str = "MarkerPrior"
+    #: True when effects are exactly 0 with positive probability (BayesB, BayesC, BayesR): then
+    #: ``store="summary"`` also keeps each marker's running share of draws with alpha_j != 0 (its PIP).
+    spike_and_slab: bool = False
 
     @abstractmethod
     def bind(self, default_variance: float) -> None:

@@ -6,18 +6,23 @@ import numpy as np
 
 
 class RunningMoments:
-    """Welford's running mean and variance of a vector, for ``store="summary"``."""
+    """Welford's running mean and variance of a vector, for ``store="summary"``; with
+    ``count_nonzero``, also how many draws of each element were not exactly 0 (the
+    numerator of a posterior inclusion probability)."""
 
-    def __init__(self, shape):
+    def __init__(self, shape, count_nonzero: bool = False):
         self.count = 0
         self.mean = np.zeros(shape)
         self._m2 = np.zeros(shape)
+        self.nonzero = np.zeros(shape, dtype=np.int64) if count_nonzero else None
 
     def add(self, value) -> None:
         self.count += 1
         delta = value - self.mean
         self.mean += delta / self.count
         self._m2 += delta * (value - self.mean)
+        if self.nonzero is not None:
+            self.nonzero += value != 0
 
     @property
     def sd(self) -> np.ndarray:
@@ -30,7 +35,8 @@ class ChainStorage:
     """Draws of one chain: arrays of shape (draws, *variable.shape), keyed by (group, name).
 
     ``store``: "full" keeps every draw; "summary" keeps high-dimensional variables only as
-    running mean and sd (and no pointwise log-likelihood); or a set of (group, name) keys
+    running mean and sd (and, for ``Variable.inclusion`` effects, the count of draws where
+    each is not 0), and no pointwise log-likelihood; or a set of (group, name) keys
     of the high-dimensional variables to summarise, the others kept in full.
     """
 
@@ -46,7 +52,7 @@ class ChainStorage:
             if summarise and v.high_dimensional:
                 if v.group == "log_likelihood":
                     continue
-                self.summaries[key] = RunningMoments(v.shape)
+                self.summaries[key] = RunningMoments(v.shape, count_nonzero=v.inclusion)
             else:
                 self.draws[key] = np.empty((draws, *v.shape))
             self.variables[key] = v

@@ -98,7 +98,8 @@ class Markers(Term):
 
     def variables(self) -> list[Variable]:
         markers = {self.marker_dim: self.genotypes.markers}
-        out = [Variable(self.effect_name, (self.marker_dim,), markers, high_dimensional=True),
+        out = [Variable(self.effect_name, (self.marker_dim,), markers, high_dimensional=True,
+                        inclusion=self.prior.spike_and_slab),
                Variable(self.variance_name)]
         for v in self.prior.variables():
             out.append(Variable(self._name(v.name, v.name), v.dims, v.coords, v.high_dimensional, v.group))
