@@ -30,7 +30,8 @@ class Model:
         predictions are returned in the InferenceData.
     y : str or list of str
         The phenotype column (numeric; NaN = missing, +-inf is an error), or several for a
-        multi-trait model (t x t covariances; each record complete or entirely missing).
+        multi-trait model (t x t covariances; a record may miss any subset of its traits: the
+        missing ones are drawn from their conditional each iteration, see ``Residual``).
     terms : list of Term
         E.g. ``[Fixed(["sex"]), Random("byear"), Animal("animal", ped)]``. Terms and their
         priors are copied before they are bound, so one term object can serve several
@@ -128,7 +129,10 @@ class Model:
         self.y_name = traits[0] if len(traits) == 1 else list(traits)
         self.y = values[:, 0] if len(traits) == 1 else values
         self.observed = observed[:, 0] if len(traits) == 1 else observed
-        self._observed_matrix = observed
+        # The working response's weights: with several traits a record with any trait observed
+        # enters with all of them, the missing ones augmented by the residual term.
+        self._observed_matrix = observed if len(traits) == 1 else np.repeat(observed.any(axis=1, keepdims=True),
+                                                                            len(traits), axis=1)
         self.terms: list[Term] = terms + [residual]
         self.residual = residual
         self.sampler = sampler

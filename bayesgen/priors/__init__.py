@@ -9,14 +9,14 @@ from .beta import Beta
 from .defaults import default_variance_prior
 from .gamma import Gamma
 from .half_t import HalfT
-from .inverse_wishart import InverseWishart
+from .inverse_wishart import HuangWand, InverseWishart
 from .lasso import LassoPrior
 from .marker_prior import MarkerPrior
 from .ridge import RidgePrior
 from .scaled_inv_chi2 import FixedVariance, ScaledInvChi2, as_variance_prior
 
 __all__ = [
-    "BayesAPrior", "BayesBPrior", "BayesCPrior", "BayesRPrior", "Beta", "FixedVariance", "Gamma", "HalfT", "InverseWishart", "LassoPrior", "MarkerPrior", "RidgePrior",
+    "BayesAPrior", "BayesBPrior", "BayesCPrior", "BayesRPrior", "Beta", "FixedVariance", "Gamma", "HalfT", "HuangWand", "InverseWishart", "LassoPrior", "MarkerPrior", "RidgePrior",
     "ScaledInvChi2", "VariancePrior",
     "as_variance_prior", "default_variance_prior",
 ]

@@ -90,3 +90,87 @@ def _draw_inverse_wishart(rng: np.random.Generator, df: float, scale: np.ndarray
     wishart = factor @ factor.T
     return np.linalg.inv(wishart)
 
+
+
+class HuangWand(VariancePrior):
+    r"""Half-t marginal prior on a t x t covariance (Huang & Wand 2013): the multi-trait default.
+
+    Hierarchy: :math:`\Sigma \mid a \sim IW(\nu + t - 1,\; 2\nu\,\mathrm{diag}(1/a_1, \dots, 1/a_t))`,
+    :math:`a_k \sim IG(1/2, 1/A_k^2)`. Marginally each standard deviation
+    :math:`\sqrt{\Sigma_{kk}} \sim t^+_\nu(0, A_k)` (the single-trait default ``HalfT(nu, A)``,
+    to which it reduces for t = 1) and each correlation has density
+    :math:`\propto (1 - \rho^2)^{\nu/2 - 1}` (uniform for :math:`\nu = 2`; for the default
+    :math:`\nu = 3`, mildly pulled towards 0). Unlike an inverse-Wishart with small df, the
+    variances are not tied to the correlations and a variance near 0 keeps positive density.
+
+    Marginal log density, up to a constant:
+    :math:`-\tfrac{\nu + 2t}{2}\log|\Sigma| - \tfrac{\nu + t}{2}\sum_k \log\big(\nu(\Sigma^{-1})_{kk} + 1/A_k^2\big)`.
+    Given m effect vectors with :math:`SS = \sum u u'`, the conditionals are conjugate:
+    :math:`\Sigma \mid a, u \sim IW(\nu + t - 1 + m,\; 2\nu\,\mathrm{diag}(1/a) + SS)` and
+    :math:`a_k \mid \Sigma \sim IG\big((\nu + t)/2,\; \nu(\Sigma^{-1})_{kk} + 1/A_k^2\big)`.
+
+    Parameters
+    ----------
+    df : float, > 0
+        :math:`\nu`.
+    scale : array of t floats, > 0
+        :math:`A_k`, the scale of each trait's standard deviation (its units).
+    """
+
+    sampled = True
+
+    def __init__(self, df: float = 3.0, scale=(1.0, 1.0)):
+        self.df = check_positive_finite(df, "HuangWand df")
+        scale = np.atleast_1d(np.asarray(scale, dtype=np.float64))
+        if scale.ndim != 1 or scale.size < 1 or not np.isfinite(scale).all() or (scale <= 0).any():
+            raise ValueError(f"HuangWand scale must be a vector of positive finite numbers, got {scale.tolist()!r}.")
+        self.scale = scale
+        self.dim = scale.size
+
+    def _iw_df(self) -> float:
+        return self.df + self.dim - 1.0
+
+    def init_aux(self, rng) -> dict:
+        return {"a": self.scale**2}
+
+    def initial_value(self, fallback) -> np.ndarray:
+        return np.array(fallback, dtype=np.float64).reshape(self.dim, self.dim)
+
+    def _draw_aux(self, rng, value: np.ndarray, aux: dict) -> None:
+        rate = self.df * np.diag(np.linalg.inv(value)) + 1.0 / self.scale**2
+        aux["a"][:] = rate / rng.gamma(0.5 * (self.df + self.dim), size=self.dim)
+
+    def draw_prior(self, rng, aux=None) -> np.ndarray:
+        a = (1.0 / self.scale**2) / rng.gamma(0.5, size=self.dim)
+        if aux is not None:
+            aux["a"][:] = a
+        return _draw_inverse_wishart(rng, self._iw_df(), np.diag(2.0 * self.df / a))
+
+    def draw_posterior(self, rng, sum_squares, count: int, aux=None) -> np.ndarray:
+        if aux is None:
+            raise ValueError("HuangWand.draw_posterior needs the chain's auxiliary variables (init_aux).")
+        ss = np.asarray(sum_squares, dtype=np.float64).reshape(self.dim, self.dim)
+        value = _draw_inverse_wishart(rng, self._iw_df() + count, np.diag(2.0 * self.df / aux["a"]) + ss)
+        self._draw_aux(rng, value, aux)
+        return value
+
+    def refresh_aux(self, rng, value, aux: dict) -> None:
+        self._draw_aux(rng, np.asarray(value, dtype=np.float64).reshape(self.dim, self.dim), aux)
+
+    def log_density(self, value, aux=None) -> float:
+        value = np.asarray(value, dtype=np.float64).reshape(self.dim, self.dim)
+        sign, logdet = np.linalg.slogdet(value)
+        if sign <= 0:
+            return -np.inf
+        inv_diag = np.diag(np.linalg.inv(value))
+        t = self.dim
+        if aux is not None:  # IW(nu + t - 1, 2 nu diag(1/a)) given the auxiliary variables
+            return -0.5 * (self._iw_df() + t + 1) * logdet - self.df * float(np.sum(inv_diag / aux["a"]))
+        return (-0.5 * (self.df + 2 * t) * logdet
+                - 0.5 * (self.df + t) * float(np.sum(np.log(self.df * inv_diag + 1.0 / self.scale**2))))
+
+    def to_dict(self) -> dict:
+        return {"family": "HuangWand", "df": self.df, "scale": self.scale.tolist()}
+
+    def __repr__(self) -> str:
+        return f"HuangWand(df={self.df:g}, scale={self.scale.tolist()})"

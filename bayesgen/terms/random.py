@@ -13,8 +13,7 @@ from ..kernels.random_effects import (
     sweep_random_effects,
     sweep_random_effects_multitrait,
 )
-from ..priors.defaults import variance_prior_for
-from ..priors.inverse_wishart import InverseWishart
+from ..priors.defaults import covariance_prior_for, variance_prior_for
 from ..priors.scaled_inv_chi2 import as_variance_prior
 from .base import BindContext, StepContext, Term, Variable
 
@@ -103,7 +102,7 @@ class Random(Term):
         if t == 1:
             default = variance_prior_for(context.prior_rule, float(share[0]), float(context.phenotypic_sd[0]))
         else:
-            default = InverseWishart(t + 3.0, np.diag(share) * (2.0 * t + 4.0))
+            default = covariance_prior_for(context.prior_rule, share, context.phenotypic_sd)
         self.prior = as_variance_prior(self.variance_prior_arg, default, self.variance_name)
         self.prior.check_dim(t, self.variance_name)
         if self.prior.sampled and self.prior.improper_at_zero:
