@@ -61,7 +61,7 @@ BASE = GOOD.format(extra_model="", extra="")
     ("", "[priors]\nsigma2_a = 'wide'", "priors.sigma2_a must be a number"),
     ("", "[priors]\nsigma2_a = { df = -1, scale = 1 }", "priors.sigma2_a: ScaledInvChi2 df"),
     ("fixed = 'sex'", "", "model.fixed must be a list"),
-    ("", "[priors]\ndf = 4", "priors.df applies to bayesA models only"),
+    ("", "[priors]\ndf = 4", "[priors] key(s) not used by model.type = 'animal': df (a key of bayesA, bayesB)"),
 ])
 def test_bad_spec_names_the_key(tmp_path, capsys, extra_model, extra, message):
     code = main(["fit", _spec(tmp_path, GOOD.format(extra_model=extra_model, extra=extra)), "--no-progress"])
@@ -79,9 +79,9 @@ def test_missing_required_keys_and_files(tmp_path, capsys):
     assert "data.phenotypes: file not found" in capsys.readouterr().err
     assert main(["fit", str(tmp_path / "absent.toml")]) == 2
     assert "Spec file not found" in capsys.readouterr().err
-    spec = _spec(tmp_path, '[model]\ntype = "bayesB"\ntrait = "y"\nid = "id"\n')
+    spec = _spec(tmp_path, '[model]\ntype = "bayesQ"\ntrait = "y"\nid = "id"\n')
     assert main(["fit", spec]) == 2
-    assert "model.type must be one of animal, bayesA" in capsys.readouterr().err
+    assert "model.type must be one of animal, GBLUP, bayesA, BRR, bayesB" in capsys.readouterr().err
 
 
 def test_spec_reading_csv_files(tmp_path, capsys):
@@ -213,7 +213,7 @@ chains = 1
     ("df = '5'", "priors.df must be a number > 0, got '5' (str)."),
     ("df = true", "priors.df must be a number > 0, got True (bool)."),
     ("df = 0", "priors.df must be a number > 0, got 0 (int)."),
-    ("scale = 'x'", "priors.scale must be a number (fixed S2) or a table {shape, rate}, got 'x' (str)."),
+    ("scale = 'x'", "priors.scale must be a number (fixed) or a table {shape, rate}, got 'x' (str)."),
     ("scale = { shape = '1.1', rate = 1 }", "priors.scale.shape must be a number, got '1.1' (str)."),
     ("scale = { shape = -1, rate = 1 }", "priors.scale: Gamma shape must be finite and > 0"),
 ])
@@ -426,13 +426,14 @@ id = "id"
     ("animal", 'phenotypes = "phen.csv"', "", "model.type = 'animal' needs data.pedigree (or data.simulate)."),
     ("animal", 'pedigree = "ped.csv"', "", '[data] needs either simulate = { ... } or phenotypes = "file.csv"'),
     ("animal", 'phenotypes = "phen.csv"\npedigree = "ped.csv"', "[priors]\nscale = 1.0",
-     "priors.scale applies to bayesA models only."),
+     "[priors] key(s) not used by model.type = 'animal': scale (a key of bayesA, bayesB)."),
     ("bayesA", 'phenotypes = "phen.csv"', "", "model.type = 'bayesA' needs data.genotypes"),
     ("bayesA", 'phenotypes = "phen.csv"\ngenotypes = "g.csv"', "", "Missing required key data.genotypes.id."),
     ("bayesA", 'phenotypes = "phen.csv"\ngenotypes = { path = "g.csv", id = "id" }', "[priors]\nsigma2_a = 1.0",
-     "priors.sigma2_a applies to animal models only."),
+     "[priors] key(s) not used by model.type = 'bayesA': sigma2_a (a key of animal). Allowed for bayesA: "
+     "df, rule, scale, sigma2_e."),
     ("bayesA", "simulate = { n_founders = 10, n_generations = 1, n_offspring = 10, n_markers = 0 }", "",
-     "model.type = 'bayesA' needs genotypes: data.simulate made none (n_markers = 0)."),
+     "model.type = 'bayesA' needs genotypes, but data.simulate.n_markers = 0 simulates none."),
     ("animal", "simulate = { n_founders = 10, n_generations = 2, n_offspring = 1, n_markers = 0, seed = 1 }", "",
      "data.simulate: Generation 1 has no males or no females; increase n_offspring."),
     ("animal", 'phenotypes = "phen.csv"\npedigree = "ped.csv"', "", None),  # the files themselves are fine

@@ -1,4 +1,5 @@
-"""The ``bayesgen`` command: ``bayesgen fit SPEC`` runs a declarative model spec.
+"""The ``bayesgen`` command: ``bayesgen fit SPEC`` runs a declarative model spec;
+``bayesgen simulate SPEC --plink PREFIX`` writes the data its ``data.simulate`` makes.
 
 Exit codes: 0 success; 2 bad spec or arguments (nothing sampled); 130 interrupted (Ctrl-C;
 the draws kept so far are written when there are any); 1 unexpected error (a traceback).
@@ -37,6 +38,10 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--store", choices=("auto", "full", "summary"),
                      help="override [sampler] store: full draws of per-animal/marker/record vectors, or only their "
                           "running mean and sd (summary); auto = full while chains x draws x values <= 25 million")
+    simulate = sub.add_parser("simulate", help="write the data of a spec's data.simulate as PLINK and CSV files")
+    simulate.add_argument("spec", help="path to a TOML model spec with a data.simulate table")
+    simulate.add_argument("--plink", required=True, metavar="PREFIX",
+                          help="write PREFIX.bed/.bim/.fam (genotypes), PREFIX.phen.csv and PREFIX.ped.csv")
     return parser
 
 
@@ -148,7 +153,13 @@ def fit(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"fit": fit}
+def simulate(args) -> int:
+    from .simulate import simulate_command
+
+    return simulate_command(args)
+
+
+COMMANDS = {"fit": fit, "simulate": simulate}
 
 
 def main(argv=None) -> int:

@@ -10,7 +10,6 @@ what was expected.
 from __future__ import annotations
 
 import inspect
-import math
 import os
 import tempfile
 import tomllib
@@ -21,22 +20,25 @@ import pandas as pd
 
 from ..data.genotypes import Genotypes
 from ..data.pedigree import Pedigree
-from ..model import AnimalModel, BayesA, Model
+from ..data.plink import read_plink
+from ..model import Model
 from ..model.model import SAMPLERS
 from ..output.store import STORE_MODES
 from ..priors.defaults import PRIOR_RULES
-from ..priors.gamma import Gamma
-from ..priors.scaled_inv_chi2 import ScaledInvChi2
 from ..simulation import simulate
+from .model_types import MODEL_TYPES, SpecError, check_keys, found, is_number, model_type, require, variance_prior
 
 SECTIONS = {
     "data": {"simulate", "phenotypes", "pedigree", "genotypes"},
     "model": {"type", "trait", "id", "fixed", "random", "intercept", "sampler"},
-    "priors": {"rule", "sigma2_a", "sigma2_e", "df", "scale"},
+    "priors": None,  # checked against the keys of the chosen model.type (model_types.py)
     "sampler": {"chains", "cores", "draws", "burn", "thin", "seed", "store"},
     "output": {"path"},
 }
-MODEL_TYPES = ("animal", "bayesA")
+#: [priors] keys that every model type takes.
+COMMON_PRIORS = ("rule", "sigma2_e")
+#: data.genotypes = { plink = "prefix", <read_plink QC options> }: option -> its upper bound.
+PLINK_OPTIONS = {"maf": 0.5, "call_rate": 1.0}
 #: [sampler] integer keys and their minimum values.
 SAMPLER_COUNTS = {"draws": 1, "burn": 0, "thin": 1, "chains": 1, "cores": 1, "seed": 0}
 #: Data files that a simulation replaces.
@@ -47,10 +49,6 @@ OUTPUT_SUFFIX = ".nc"
 PLINK_BED_MAGIC = b"\x6c\x1b"
 
 
-class SpecError(ValueError):
-    """A spec (or a command-line override) is invalid; the message names the key, option or file."""
-
-
 @dataclass
 class Spec:
     model: Model
@@ -59,69 +57,35 @@ class Spec:
 
 
 # --------------------------------------------------------------------------- value checks
-def _found(value) -> str:
-    """How a found value is shown in a message: its TOML-ish repr and Python type."""
-    return f"{value!r} ({type(value).__name__})"
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _count(value, where: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise SpecError(f"{where} must be an integer >= {minimum}, got {_found(value)}.")
-    return value
-
-
-def _positive_number(value, where: str) -> float:
-    if not _is_number(value) or not math.isfinite(value) or value <= 0:
-        raise SpecError(f"{where} must be a number > 0, got {_found(value)}.")
-    return float(value)
-
-
-def _number(value, where: str):
-    """A number of any sign; its range is checked by the class it is passed to."""
-    if not _is_number(value):
-        raise SpecError(f"{where} must be a number, got {_found(value)}.")
+        raise SpecError(f"{where} must be an integer >= {minimum}, got {found(value)}.")
     return value
 
 
 def _boolean(value, where: str) -> bool:
     if not isinstance(value, bool):
-        raise SpecError(f"{where} must be true or false, got {_found(value)}.")
+        raise SpecError(f"{where} must be true or false, got {found(value)}.")
     return value
 
 
 def _name(value, where: str) -> str:
     if not isinstance(value, str) or not value:
-        raise SpecError(f"{where} must be a non-empty string, got {_found(value)}.")
+        raise SpecError(f"{where} must be a non-empty string, got {found(value)}.")
     return value
 
 
 def _names(value, where: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise SpecError(f"{where} must be a list of column names (strings), got {_found(value)}.")
+        raise SpecError(f"{where} must be a list of column names (strings), got {found(value)}.")
     return value
 
 
 def _table(spec: dict, key: str) -> dict:
     value = spec.get(key, {})
     if not isinstance(value, dict):
-        raise SpecError(f"[{key}] must be a table, got {_found(value)}.")
+        raise SpecError(f"[{key}] must be a table, got {found(value)}.")
     return value
-
-
-def _check_keys(table: dict, allowed, where: str) -> None:
-    unknown = sorted(set(table) - set(allowed))
-    if unknown:
-        raise SpecError(f"Unknown key(s) in {where}: {', '.join(unknown)}. Allowed: {', '.join(sorted(allowed))}.")
-
-
-def _require(table: dict, key: str, where: str):
-    if key not in table:
-        raise SpecError(f"Missing required key {where}.{key}.")
-    return table[key]
 
 
 # --------------------------------------------------------------------------- files
@@ -154,7 +118,7 @@ def check_output_path(value, where: str) -> Path:
     file must be writable. Missing parent directories are created only when writing.
     """
     if not isinstance(value, (str, os.PathLike)) or not str(value):
-        raise SpecError(f"{where} must be a non-empty string naming a netCDF file (*.nc), got {_found(value)}.")
+        raise SpecError(f"{where} must be a non-empty string naming a netCDF file (*.nc), got {found(value)}.")
     path = Path(value)
     if path.is_dir():
         raise SpecError(f"{where}: {path} is a directory; expected a netCDF file name such as {path / 'fit.nc'}.")
@@ -182,10 +146,10 @@ def _data_file(value, key: str, base: Path, options: set) -> tuple[Path, dict]:
     if isinstance(value, str):
         value = {"path": value}
     if not isinstance(value, dict):
-        raise SpecError(f"{where} must be a file path or a table with a 'path' key, got {_found(value)}.")
+        raise SpecError(f"{where} must be a file path or a table with a 'path' key, got {found(value)}.")
     if options is not None:
-        _check_keys(value, options | {"path"}, where)
-    path = Path(_name(_require(value, "path", where), f"{where}.path"))
+        check_keys(value, options | {"path"}, where)
+    path = Path(_name(require(value, "path", where), f"{where}.path"))
     path = path if path.is_absolute() else base / path
     if path.is_dir():
         raise SpecError(f"{where}: {path} is a directory; expected a CSV file.")
@@ -198,7 +162,8 @@ def _data_file(value, key: str, base: Path, options: set) -> tuple[Path, dict]:
         raise SpecError(f"{where}: cannot read {path}: {err.strerror}.") from None
     if path.suffix.lower() == ".bed" or magic == PLINK_BED_MAGIC:
         raise SpecError(f"{where}: {path} is a PLINK .bed file, not a CSV; expected a CSV file "
-                        "(an id column and one column of 0/1/2 allele counts per marker).")
+                        "(an id column and one column of 0/1/2 allele counts per marker). "
+                        f"For PLINK write {key} = {{ plink = \"{path.with_suffix('').name}\" }}.")
     return path, {k: v for k, v in value.items() if k != "path"}
 
 
@@ -228,85 +193,59 @@ def _check_sampler(table: dict, overrides: dict) -> dict:
                 sampler[key] = _count(value, where, SAMPLER_COUNTS[key])
             elif key == "store":
                 if value not in STORE_MODES:
-                    raise SpecError(f"{where} must be one of {', '.join(map(repr, STORE_MODES))}, got {_found(value)}.")
+                    raise SpecError(f"{where} must be one of {', '.join(map(repr, STORE_MODES))}, got {found(value)}.")
                 sampler[key] = value
             else:
                 raise SpecError(f"Unknown sampler setting {where}.")
     return sampler
 
 
-def _variance_prior(value, key: str):
-    """A number fixes the variance; a table {df, scale} is a ScaledInvChi2 prior."""
-    where = f"priors.{key}"
-    if value is None:
-        return None
-    if isinstance(value, dict):
-        _check_keys(value, {"df", "scale"}, where)
-        df = _number(_require(value, "df", where), f"{where}.df")
-        scale = _number(_require(value, "scale", where), f"{where}.scale")
-        try:
-            return ScaledInvChi2(df, scale)
-        except (TypeError, ValueError) as err:
-            raise SpecError(f"{where}: {err}") from None
-    if not _is_number(value):
-        raise SpecError(f"{where} must be a number (fixed) or a table {{df, scale}}, got {_found(value)}.")
-    return _positive_number(value, where)
-
-
-def _marker_scale(value):
-    """``priors.scale``: a number fixes S2; a table {shape, rate} is its Gamma prior."""
-    if value is None:
-        return None
-    if isinstance(value, dict):
-        _check_keys(value, {"shape", "rate"}, "priors.scale")
-        shape = _number(_require(value, "shape", "priors.scale"), "priors.scale.shape")
-        rate = _number(_require(value, "rate", "priors.scale"), "priors.scale.rate")
-        try:
-            return Gamma(shape, rate)
-        except (TypeError, ValueError) as err:
-            raise SpecError(f"priors.scale: {err}") from None
-    if not _is_number(value):
-        raise SpecError(f"priors.scale must be a number (fixed S2) or a table {{shape, rate}}, got {_found(value)}.")
-    return _positive_number(value, "priors.scale")
-
-
 def _one_of(value, allowed, where: str) -> str:
     if not isinstance(value, str) or value not in allowed:
-        raise SpecError(f"{where} must be one of {', '.join(map(repr, allowed))}, got {_found(value)}.")
+        raise SpecError(f"{where} must be one of {', '.join(map(repr, allowed))}, got {found(value)}.")
     return value
+
+
+def _check_prior_keys(priors: dict, kind: str) -> None:
+    """Every [priors] key must belong to the chosen model type; a key of another type says whose it is."""
+    allowed = set(COMMON_PRIORS) | set(MODEL_TYPES[kind].priors)
+    unknown = sorted(set(priors) - allowed)
+    if not unknown:
+        return
+    described = []
+    for key in unknown:
+        owners = [name for name, entry in MODEL_TYPES.items() if key in entry.priors]
+        described.append(f"{key} (a key of {', '.join(owners)})" if owners else key)
+    raise SpecError(f"[priors] key(s) not used by model.type = {kind!r}: {'; '.join(described)}. "
+                    f"Allowed for {kind}: {', '.join(sorted(allowed))}.")
 
 
 def _check_model(model: dict, priors: dict, data: dict) -> dict:
     """[model] and [priors] keys, and which data each model type needs (before reading data)."""
-    kind = _name(_require(model, "type", "model"), "model.type")
-    if kind not in MODEL_TYPES:
-        raise SpecError(f"model.type must be one of {', '.join(MODEL_TYPES)}, got {kind!r}.")
+    kind = require(model, "type", "model")
+    entry = model_type(kind)
+    _check_prior_keys(priors, kind)
     settings = {
         "kind": kind,
-        "trait": _name(_require(model, "trait", "model"), "model.trait"),
-        "id": _name(_require(model, "id", "model"), "model.id"),
-        "fixed": _names(model.get("fixed", []), "model.fixed"),
-        "random": _names(model.get("random", []), "model.random"),
-        "intercept": _boolean(model.get("intercept", True), "model.intercept"),
-        "sigma2_e": _variance_prior(priors.get("sigma2_e"), "sigma2_e"),
-        "rule": _one_of(priors.get("rule", "default"), PRIOR_RULES, "priors.rule"),
-        "sampler": _one_of(model.get("sampler", "auto"), SAMPLERS, "model.sampler"),
+        "trait": _name(require(model, "trait", "model"), "model.trait"),
+        "id": _name(require(model, "id", "model"), "model.id"),
+        "common": {
+            "fixed": _names(model.get("fixed", []), "model.fixed"),
+            "random": _names(model.get("random", []), "model.random"),
+            "intercept": _boolean(model.get("intercept", True), "model.intercept"),
+            "sigma2_e": None if "sigma2_e" not in priors else variance_prior(priors["sigma2_e"], "priors.sigma2_e"),
+            "priors": _one_of(priors.get("rule", "default"), PRIOR_RULES, "priors.rule"),
+        },
+        "priors": entry.parse_priors(kind, priors),
     }
-    simulated = "simulate" in data
-    if kind == "animal":
-        for key in ("df", "scale"):
-            if key in priors:
-                raise SpecError(f"priors.{key} applies to bayesA models only.")
-        if not simulated and "pedigree" not in data:
-            raise SpecError("model.type = 'animal' needs data.pedigree (or data.simulate).")
-        settings["sigma2_a"] = _variance_prior(priors.get("sigma2_a"), "sigma2_a")
-    else:
-        if "sigma2_a" in priors:
-            raise SpecError("priors.sigma2_a applies to animal models only.")
-        if not simulated and "genotypes" not in data:
-            raise SpecError("model.type = 'bayesA' needs data.genotypes (or data.simulate with n_markers > 0).")
-        settings["df"] = _positive_number(priors.get("df", 5.0), "priors.df")
-        settings["scale"] = _marker_scale(priors.get("scale"))
+    if "sampler" in model:  # else the shortcut's default (GBLUP picks single-site on its eigen route)
+        settings["common"]["sampler"] = _one_of(model["sampler"], SAMPLERS, "model.sampler")
+    simulate_options = data.get("simulate")
+    if simulate_options is None and entry.needs not in data:
+        extra = " with n_markers > 0" if entry.needs == "genotypes" else ""
+        raise SpecError(f"model.type = {kind!r} needs data.{entry.needs} (or data.simulate{extra}).")
+    if entry.needs == "genotypes" and isinstance(simulate_options, dict) and simulate_options.get("n_markers") == 0:
+        raise SpecError(f"model.type = {kind!r} needs genotypes, but data.simulate.n_markers = 0 simulates none.")
     return settings
 
 
@@ -319,10 +258,44 @@ def _check_data(data: dict) -> None:
                             "own phenotypes, pedigree and genotypes. Keep either simulate or the files.")
         options = data["simulate"]
         if not isinstance(options, dict):
-            raise SpecError(f"data.simulate must be a table of simulate() arguments, got {_found(options)}.")
-        _check_keys(options, SIMULATE_ARGUMENTS, "data.simulate")
+            raise SpecError(f"data.simulate must be a table of simulate() arguments, got {found(options)}.")
+        check_keys(options, SIMULATE_ARGUMENTS, "data.simulate")
     elif "phenotypes" not in data:
         raise SpecError("[data] needs either simulate = { ... } or phenotypes = \"file.csv\" (see models/README.md).")
+    elif _is_plink(data.get("genotypes")):
+        _check_plink_options(data["genotypes"])
+    elif isinstance(data.get("genotypes"), dict):  # the CSV form; its unknown keys listed with plink's
+        check_keys(data["genotypes"], {"path", "id", "plink"}, "data.genotypes")
+
+
+def _is_plink(value) -> bool:
+    return isinstance(value, dict) and "plink" in value
+
+
+def _check_plink_options(value: dict) -> None:
+    """``data.genotypes = { plink = "prefix", maf = ..., call_rate = ... }``: keys and types."""
+    where = "data.genotypes"
+    if "path" in value:
+        raise SpecError(f"{where} takes either path (a CSV file, with id) or plink (a PLINK file set), not both.")
+    check_keys(value, {"plink", *PLINK_OPTIONS}, f"{where} (PLINK form)")
+    _name(value["plink"], f"{where}.plink")
+    for key, upper in PLINK_OPTIONS.items():
+        if key in value and not (is_number(value[key]) and 0 <= value[key] <= upper):
+            raise SpecError(f"{where}.{key} must be a number in [0, {upper:g}], got {found(value[key])}.")
+
+
+def _read_plink(value: dict, base: Path) -> Genotypes:
+    """Genotypes from a PLINK file set (prefix, or the .bed path, relative to the spec file).
+
+    read_plink's own errors (missing files, a .bed that does not match its .bim/.fam, no
+    marker left after QC) are passed on with the key in front.
+    """
+    prefix = Path(value["plink"])
+    prefix = prefix if prefix.is_absolute() else base / prefix
+    try:
+        return read_plink(prefix, **{k: value[k] for k in PLINK_OPTIONS if k in value})
+    except (OSError, ValueError, TypeError) as err:
+        raise SpecError(f"data.genotypes.plink: {err}") from None
 
 
 def _simulate(options: dict):
@@ -347,25 +320,25 @@ def _load_data(data: dict, base: Path):
         ped_path, ped_opts = _data_file(data["pedigree"], "pedigree", base, options={"id", "sire", "dam"})
         columns = {k: _name(v, f"data.pedigree.{k}") for k, v in ped_opts.items()}
         pedigree = _read_csv("data.pedigree", ped_path, Pedigree.from_csv, **columns)
-    if "genotypes" in data:
+    if _is_plink(data.get("genotypes")):
+        genotypes = _read_plink(data["genotypes"], base)
+    elif "genotypes" in data:
         geno_path, geno_opts = _data_file(data["genotypes"], "genotypes", base, options={"id"})
-        id_column = _name(_require(geno_opts, "id", "data.genotypes"), "data.genotypes.id")
+        id_column = _name(require(geno_opts, "id", "data.genotypes"), "data.genotypes.id")
         genotypes = _read_csv("data.genotypes", geno_path, Genotypes.from_csv, id=id_column)
     return phenotypes, pedigree, genotypes
 
 
 def _build_model(settings: dict, data: dict, base: Path) -> Model:
     phenotypes, pedigree, genotypes = _load_data(data, base)
-    common = dict(fixed=settings["fixed"], random=settings["random"], sigma2_e=settings["sigma2_e"],
-                  intercept=settings["intercept"], priors=settings["rule"], sampler=settings["sampler"])
+    kind = settings["kind"]
+    entry = MODEL_TYPES[kind]
+    # Never None: _check_model requires the file, and a simulation always makes a pedigree and,
+    # unless n_markers = 0 (rejected there too), genotypes.
+    source = pedigree if entry.needs == "pedigree" else genotypes
     try:
-        if settings["kind"] == "animal":
-            return AnimalModel(phenotypes, settings["trait"], settings["id"], pedigree,
-                               sigma2_a=settings["sigma2_a"], **common)
-        if genotypes is None:
-            raise SpecError("model.type = 'bayesA' needs genotypes: data.simulate made none (n_markers = 0).")
-        return BayesA(phenotypes, settings["trait"], settings["id"], genotypes, df=settings["df"],
-                      scale=settings["scale"], **common)
+        return entry.build(phenotypes, settings["trait"], settings["id"], source, **settings["priors"],
+                           **settings["common"])
     except SpecError:
         raise
     except (ValueError, KeyError, TypeError) as err:
@@ -381,10 +354,11 @@ def load_spec(path, overrides: dict | None = None) -> Spec:
     """
     path = Path(path)
     spec = _read_toml(path)
-    _check_keys(spec, set(SECTIONS), "the spec (top-level sections)")
+    check_keys(spec, set(SECTIONS), "the spec (top-level sections)")
     tables = {name: _table(spec, name) for name in SECTIONS}
     for name, allowed in SECTIONS.items():
-        _check_keys(tables[name], allowed, f"[{name}]")
+        if allowed is not None:
+            check_keys(tables[name], allowed, f"[{name}]")
     overrides = dict(overrides or {})
     output_override = overrides.pop("output", None)
     sampler = _check_sampler(tables["sampler"], overrides)
@@ -398,3 +372,16 @@ def load_spec(path, overrides: dict | None = None) -> Spec:
     _check_data(tables["data"])
     model = _build_model(settings, tables["data"], path.parent)
     return Spec(model=model, sampler=sampler, output=output)
+
+
+def simulation_of(path):
+    """The Simulation that a spec's ``data.simulate`` makes (for ``bayesgen simulate``)."""
+    path = Path(path)
+    spec = _read_toml(path)
+    check_keys(spec, set(SECTIONS), "the spec (top-level sections)")
+    data = _table(spec, "data")
+    check_keys(data, SECTIONS["data"], "[data]")
+    if "simulate" not in data:
+        raise SpecError(f"{path} has no data.simulate table: there is nothing to simulate.")
+    _check_data(data)
+    return _simulate(data["simulate"])

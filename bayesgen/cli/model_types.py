@@ -1,0 +1,207 @@
+"""The ``model.type`` values of a spec and their ``[priors]`` keys, one table entry per type.
+
+Each :class:`ModelType` names the model shortcut that builds it (``bg.BayesB``, ...), the data
+it needs (a pedigree or genotypes), and its prior keys with the parser of each. A parser turns
+the TOML value into the shortcut's argument (a number, or a prior object for a table) and
+raises a :class:`SpecError` naming the key when the value has the wrong type or range. Keys
+of ``[priors]`` that every type takes (``rule``, ``sigma2_e``) are handled in ``spec.py``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..model import BRR, GBLUP, AnimalModel, BayesA, BayesB, BayesC, BayesCPi, BayesLasso, BayesR
+from ..priors.bayes_a import BayesAPrior
+from ..priors.bayes_b import BayesBPrior
+from ..priors.bayes_c import BayesCPrior
+from ..priors.bayes_r import BayesRPrior
+from ..priors.beta import Beta
+from ..priors.gamma import Gamma
+from ..priors.lasso import LassoPrior
+from ..priors.ridge import RidgePrior
+from ..priors.scaled_inv_chi2 import ScaledInvChi2
+
+
+class SpecError(ValueError):
+    """A spec (or a command-line override) is invalid; the message names the key, option or file."""
+
+
+# --------------------------------------------------------------------------- value checks
+def found(value) -> str:
+    """How a found value is shown in a message: its TOML-ish repr and Python type."""
+    return f"{value!r} ({type(value).__name__})"
+
+
+def is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def number(value, where: str):
+    """A number of any sign; its range is checked by the class it is passed to."""
+    if not is_number(value):
+        raise SpecError(f"{where} must be a number, got {found(value)}.")
+    return value
+
+
+def positive_number(value, where: str) -> float:
+    if not is_number(value) or not math.isfinite(value) or value <= 0:
+        raise SpecError(f"{where} must be a number > 0, got {found(value)}.")
+    return float(value)
+
+
+def check_keys(table: dict, allowed, where: str) -> None:
+    unknown = sorted(set(table) - set(allowed))
+    if unknown:
+        raise SpecError(f"Unknown key(s) in {where}: {', '.join(unknown)}. Allowed: {', '.join(sorted(allowed))}.")
+
+
+def require(table: dict, key: str, where: str):
+    if key not in table:
+        raise SpecError(f"Missing required key {where}.{key}.")
+    return table[key]
+
+
+def _prior_table(value: dict, family, keys: tuple[str, str], where: str):
+    """``{key1 = x, key2 = y}`` -> ``family(x, y)``; the class's range errors are prefixed with the key."""
+    check_keys(value, set(keys), where)
+    args = [number(require(value, key, where), f"{where}.{key}") for key in keys]
+    try:
+        return family(*args)
+    except (TypeError, ValueError) as err:
+        raise SpecError(f"{where}: {err}") from None
+
+
+# --------------------------------------------------------------------------- [priors] parsers
+def variance_prior(value, where: str):
+    """A number > 0 fixes the variance; a table {df, scale} is a Scale-inv-chi2(df, scale) prior."""
+    if isinstance(value, dict):
+        return _prior_table(value, ScaledInvChi2, ("df", "scale"), where)
+    if not is_number(value):
+        raise SpecError(f"{where} must be a number (fixed) or a table {{df, scale}}, got {found(value)}.")
+    return positive_number(value, where)
+
+
+def gamma_or_number(value, where: str):
+    """A number > 0 fixes the parameter; a table {shape, rate} is its Gamma(shape, rate) prior."""
+    if isinstance(value, dict):
+        return _prior_table(value, Gamma, ("shape", "rate"), where)
+    if not is_number(value):
+        raise SpecError(f"{where} must be a number (fixed) or a table {{shape, rate}}, got {found(value)}.")
+    return positive_number(value, where)
+
+
+def inclusion(value, where: str):
+    """pi: a number in (0, 1] is fixed; a table {a, b} is its Beta(a, b) prior (pi sampled)."""
+    if isinstance(value, dict):
+        return _prior_table(value, Beta, ("a", "b"), where)
+    if not is_number(value) or not 0.0 < value <= 1.0:
+        raise SpecError(f"{where} must be a number in (0, 1] (fixed) or a table {{a, b}} (a Beta prior), "
+                        f"got {found(value)}.")
+    return float(value)
+
+
+def sampled_inclusion(value, where: str):
+    """pi of BayesCpi, which samples it: only a table {a, b}."""
+    if not isinstance(value, dict):
+        raise SpecError(f"{where} must be a table {{a, b}} (the Beta prior of the sampled pi) for "
+                        f"model.type = 'bayesCpi', got {found(value)}; use model.type = 'bayesC' to fix pi.")
+    return inclusion(value, where)
+
+
+def class_multipliers(value, where: str) -> list[float]:
+    """BayesR's gamma: 0 followed by one or more numbers > 0."""
+    if (not isinstance(value, list) or len(value) < 2 or not all(is_number(v) for v in value)
+            or value[0] != 0 or not all(math.isfinite(v) and v > 0 for v in value[1:])):
+        raise SpecError(f"{where} must be a list of numbers starting with 0 followed by numbers > 0 "
+                        f"(e.g. [0, 1e-4, 1e-3, 1e-2]), got {found(value)}.")
+    return [float(v) for v in value]
+
+
+def positive_numbers(value, where: str) -> list[float]:
+    if not isinstance(value, list) or not value or not all(
+            is_number(v) and math.isfinite(v) and v > 0 for v in value):
+        raise SpecError(f"{where} must be a non-empty list of numbers > 0, got {found(value)}.")
+    return [float(v) for v in value]
+
+
+# --------------------------------------------------------------------------- the table
+@dataclass(frozen=True)
+class ModelType:
+    """One ``model.type``.
+
+    ``build(data, trait, id, source, **priors, **common)`` is the model shortcut; ``source``
+    is the pedigree or the genotypes (``needs``). ``priors`` maps each ``[priors]`` key of
+    this type to its parser, whose result is passed to ``build`` under ``argument[key]``
+    (default: the key itself). ``marker_prior``, when given, builds the marker prior from
+    the parsed keys so that their joint checks (pi with its Beta, dirichlet against gamma)
+    run before any data is read.
+    """
+
+    build: Callable
+    needs: str
+    description: str
+    priors: dict[str, Callable] = field(default_factory=dict)
+    marker_prior: Callable | None = None
+
+    def parse_priors(self, kind: str, table: dict) -> dict:
+        """The shortcut's prior arguments from the ``[priors]`` keys of this type."""
+        arguments = {key: parse(table[key], f"priors.{key}") for key, parse in self.priors.items() if key in table}
+        if self.marker_prior is not None:
+            error = _construction_error(self.marker_prior, arguments)
+            if error is not None:
+                # Name the key when it fails alone with the same message; else the combination is at fault.
+                alone = [key for key, value in arguments.items()
+                         if _construction_error(self.marker_prior, {key: value}) == error]
+                where = f"priors.{alone[0]}" if len(alone) == 1 else f"[priors] of model.type = {kind!r}"
+                raise SpecError(f"{where}: {error}")
+        return arguments
+
+
+def _construction_error(prior_class, arguments: dict) -> str | None:
+    try:
+        prior_class(**arguments)
+    except (TypeError, ValueError) as err:
+        return str(err)
+    return None
+
+
+def _bayes_cpi_prior(pi=None, variance=None):
+    return BayesCPrior(pi=Beta(5.5, 5.5) if pi is None else pi, variance=variance)
+
+
+MODEL_TYPES: dict[str, ModelType] = {
+    "animal": ModelType(AnimalModel, "pedigree", "pedigree animal model, a ~ N(0, sigma2_a A)",
+                        {"sigma2_a": variance_prior}),
+    "GBLUP": ModelType(GBLUP, "genotypes", "g ~ N(0, sigma2_g G), G = VanRaden's genomic relationship matrix",
+                       {"sigma2_g": variance_prior}),
+    "bayesA": ModelType(BayesA, "genotypes", "alpha_j ~ N(0, sigma2_j), sigma2_j ~ Scale-inv-chi2(df, scale)",
+                        {"df": positive_number, "scale": gamma_or_number}, BayesAPrior),
+    "BRR": ModelType(BRR, "genotypes", "alpha_j ~ N(0, variance), one common variance",
+                     {"variance": variance_prior}, RidgePrior),
+    "bayesB": ModelType(BayesB, "genotypes", "BayesA effects included with probability pi",
+                        {"pi": inclusion, "df": positive_number, "scale": gamma_or_number}, BayesBPrior),
+    "bayesC": ModelType(BayesC, "genotypes", "BRR effects included with probability pi (fixed, or Beta-sampled)",
+                        {"pi": inclusion, "variance": variance_prior}, BayesCPrior),
+    "bayesCpi": ModelType(BayesCPi, "genotypes", "BayesC with pi ~ Beta(a, b) sampled (default Beta(5.5, 5.5))",
+                          {"pi": sampled_inclusion, "variance": variance_prior}, _bayes_cpi_prior),
+    "bayesLasso": ModelType(BayesLasso, "genotypes", "Bayesian LASSO: alpha_j double exponential with rate lambda",
+                            {"lambda2": gamma_or_number}, LassoPrior),
+    "bayesR": ModelType(BayesR, "genotypes", "alpha_j ~ sum_k pi_k N(0, gamma_k variance), pi ~ Dirichlet",
+                        {"gamma": class_multipliers, "dirichlet": positive_numbers, "variance": variance_prior},
+                        BayesRPrior),
+}
+
+
+def model_type(kind) -> ModelType:
+    """The table entry of ``model.type``; a wrong case gets a "did you mean"."""
+    if isinstance(kind, str) and kind in MODEL_TYPES:
+        return MODEL_TYPES[kind]
+    names = ", ".join(MODEL_TYPES)
+    if isinstance(kind, str):
+        close = [name for name in MODEL_TYPES if name.lower() == kind.lower()]
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise SpecError(f"model.type must be one of {names}, got {kind!r}{hint}.")
+    raise SpecError(f"model.type must be one of {names} (a string), got {found(kind)}.")
