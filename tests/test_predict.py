@@ -30,6 +30,52 @@ def test_genomic_values_of_new_individuals_are_w_alpha_per_draw(fitted):
     assert (pred["lower"] < pred["mean"]).all() and (pred["mean"] < pred["upper"]).all()
 
 
+#: Every marker prior through its model shortcut (small, fixed settings so that each fit is quick).
+SHORTCUTS = {
+    "BayesA": (bg.BayesA, {}),
+    "BRR": (bg.BRR, {}),
+    "BayesB": (bg.BayesB, {"pi": 0.2}),
+    "BayesC": (bg.BayesC, {"pi": 0.2}),
+    "BayesCPi": (bg.BayesCPi, {}),
+    "BayesLasso": (bg.BayesLasso, {}),
+    "BayesR": (bg.BayesR, {}),
+}
+
+
+@pytest.mark.parametrize("shortcut", list(SHORTCUTS), ids=list(SHORTCUTS))
+def test_every_marker_prior_predicts_w_new_alpha_per_draw(fitted, shortcut):
+    sim, _, _ = fitted
+    make, options = SHORTCUTS[shortcut]
+    model = make(sim.phenotypes.iloc[:80], "y", "id", sim.genotypes, **options)
+    idata = model.sample(draws=15, burn=5, chains=2, seed=4, progress=False)
+    new_ids = sim.phenotypes["id"].iloc[80:].tolist()
+    rows = sim.genotypes.index(new_ids)
+    new = bg.Genotypes(new_ids, sim.genotypes.codes[:, rows].T.astype(float), markers=sim.genotypes.markers,
+                       drop_monomorphic=False)
+    pred = model.predict(idata, genotypes=new, prob=0.9)
+    # By hand: every draw of alpha (all chains) times the new genotypes centred at the training frequencies.
+    x = sim.genotypes.codes[:, rows].T - sim.genotypes.centre[None, :]
+    draws = idata.posterior["alpha"].values.reshape(-1, x.shape[1]) @ x.T
+    assert list(pred["individual"].values) == new_ids
+    np.testing.assert_allclose(pred["mean"], draws.mean(axis=0), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(pred["sd"], draws.std(axis=0, ddof=1), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(pred["lower"], np.quantile(draws, 0.05, axis=0), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(pred["upper"], np.quantile(draws, 0.95, axis=0), rtol=1e-12, atol=1e-12)
+    assert (pred["sd"] > 0).all()
+
+
+def test_gblup_cannot_predict_from_genotypes_and_says_what_to_do(fitted):
+    sim, _, _ = fitted
+    model = bg.GBLUP(sim.phenotypes.iloc[:80], "y", "id", sim.genotypes)
+    idata = model.sample(draws=3, burn=0, chains=1, seed=1, progress=False)
+    with pytest.raises(LookupError, match=r"needs marker effects, but this model's genetic term is the Kernel 'g' "
+                                          r"\(GBLUP\).*idata.posterior\['g'\]"):
+        model.predict(idata, genotypes=sim.genotypes)
+    # The advice holds: individuals of the genotypes without a record have draws of g.
+    new_ids = sim.phenotypes["id"].iloc[80:].tolist()
+    assert idata.posterior["g"].sel(g_level=new_ids).shape == (1, 3, len(new_ids))
+
+
 def test_new_genotypes_must_have_every_training_marker(fitted):
     sim, model, idata = fitted
     few = bg.Genotypes(["x", "y"], np.array([[0, 1], [2, 0]]), markers=sim.genotypes.markers[:2])

@@ -8,6 +8,7 @@ import xarray as xr
 from .._validation import id_labels, normalize_id, preview
 from ..data.genotypes import Genotypes
 from ..terms.animal import Animal
+from ..terms.kernel import Kernel
 from ..terms.markers import Markers
 
 #: Markers decoded to floating point at once when predicting (bounds the temporary memory).
@@ -96,6 +97,14 @@ def predict_genomic_values(model, idata, genotypes: Genotypes, prob: float = 0.9
     ``idata`` must come from this model: its ``alpha`` draws must be over the model's
     markers, in the model's order, or a ValueError names the markers that differ.
     """
+    kernels = [t for t in model.terms if isinstance(t, Kernel)]
+    if kernels and not any(isinstance(t, Markers) for t in model.terms):
+        name = kernels[0].name
+        raise LookupError(
+            f"predict(genotypes=...) needs marker effects, but this model's genetic term is the Kernel {name!r} "
+            f"(GBLUP), whose genetic values exist only for the ids of its K. Give GBLUP the genotypes of the new "
+            f"individuals too (they need no phenotype) and read idata.posterior[{name!r}] (dim {name + '_level'!r}), "
+            "or fit bg.BRR, the marker model equivalent to GBLUP, to predict from genotypes.")
     term = model.term(Markers)
     if not isinstance(genotypes, Genotypes):
         raise TypeError(f"genotypes must be a bayesgen.Genotypes, got {type(genotypes).__name__}.")
