@@ -1,0 +1,161 @@
+"""Mixing of BayesA on the mice data against BGLR, under the same priors (issue 10, item 4).
+
+Model: Obesity.BMI ~ GENDER + BayesA over 10,346 SNPs of 1,814 mice (../shared/data),
+bayesgen with ``priors="bglr"`` (BGLR's rule for sigma2_e, BGLR's Gamma(1.1, .) prior on
+the BayesA scale) against BGLR 1.1.5's ``BayesA`` with its defaults. Chains are run one at a
+time and interleaved (bayesgen chain 1, BGLR chain 1, bayesgen chain 2, ...) so that both
+see the same machine load; each gets ``--burn`` + ``--draws`` iterations and its own seed.
+Reported per sampler: seconds per iteration, posterior means, bulk ESS over all chains and
+R-hat (arviz) of sigma2_e, h2 (= var(X alpha) / (var(X alpha) + sigma2_e), BGLR's from its
+saved effects) and the scale, and ESS per second of sampling time (burn-in included).
+With ``--before``, also bayesgen without the rescaling move (``Markers(expand=False)``),
+the sampler before this change. Without R and BGLR (``R_LIBS=/work/Rlib`` by default; set
+R_LIBS to override) the BGLR part prints why and is skipped.
+
+    python benchmarks/bench_mixing.py [--draws 1500] [--burn 500] [--chains 4] [--before] [--no-bglr]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+R_LIBS = os.environ.get("R_LIBS", "/work/Rlib")
+
+BGLR_SCRIPT = r"""
+suppressMessages(library(BGLR))
+args <- commandArgs(TRUE)
+nIter <- as.integer(args[1]); seed <- as.integer(args[2]); out <- args[3]; data <- args[4]
+X <- as.matrix(read.csv(gzfile(file.path(data, "mice_X.csv.gz")), check.names=FALSE)[, -1])
+ph <- read.csv(file.path(data, "mice_pheno.csv"))
+G <- model.matrix(~GENDER, ph)[, -1, drop=FALSE]
+set.seed(seed)
+setwd(dirname(out))
+t0 <- proc.time()[3]
+fm <- BGLR(y=ph$Obesity.BMI, ETA=list(list(X=G, model="FIXED"), list(X=X, model="BayesA", saveEffects=TRUE)),
+           nIter=nIter, burnIn=0, thin=1, verbose=FALSE, saveAt="c_")
+seconds <- proc.time()[3] - t0
+varE <- scan("c_varE.dat", quiet=TRUE)
+S <- scan("c_ETA_2_ScaleBayesA.dat", quiet=TRUE)
+B <- readBinMat("c_ETA_2_b.bin")
+gv <- scale(X, center=TRUE, scale=FALSE) %*% t(B)
+sg <- colMeans(sweep(gv, 2, colMeans(gv))^2)
+write.csv(data.frame(sigma2_e=varE, scale=S / 5, sigma2_g=sg, h2=sg / (sg + varE), seconds=seconds),
+          out, row.names=FALSE)
+"""
+
+
+def bglr_missing() -> str | None:
+    if shutil.which("Rscript") is None:
+        return "Rscript not found"
+    probe = subprocess.run(["Rscript", "-e", "library(BGLR)"], env={**os.environ, "R_LIBS": R_LIBS},
+                           capture_output=True, text=True)
+    return None if probe.returncode == 0 else f"BGLR not installed under R_LIBS={R_LIBS}"
+
+
+def run_bglr(iterations: int, seed: int, workdir: Path) -> tuple[pd.DataFrame, float]:
+    script = workdir / "bglr_bayes_a.R"
+    script.write_text(BGLR_SCRIPT)
+    chain_dir = workdir / f"chain{seed}"
+    chain_dir.mkdir()
+    out = chain_dir / "trace.csv"
+    subprocess.run(["Rscript", str(script), str(iterations), str(seed), str(out), str(DATA)], check=True,
+                   env={**os.environ, "R_LIBS": R_LIBS}, capture_output=True)
+    trace = pd.read_csv(out)
+    return trace.drop(columns="seconds"), float(trace["seconds"].iloc[0])
+
+
+def run_bayesgen(model, draws: int, burn: int, seed: int) -> tuple[pd.DataFrame, float]:
+    start = time.perf_counter()
+    idata = model.sample(draws=draws, burn=burn, chains=1, seed=seed, progress=False, store="summary",
+                         check_convergence=False)
+    seconds = time.perf_counter() - start
+    post = idata.posterior
+    return pd.DataFrame({name: post[name].values[0] for name in ("sigma2_e", "h2", "scale")}), seconds
+
+
+def summarise(label: str, chains: list[pd.DataFrame], seconds: float, iterations: int, burn: int) -> dict:
+    import arviz as az
+
+    row = {"sampler": label, "ms/iteration": 1e3 * seconds / (iterations * len(chains))}
+    for name in ("sigma2_e", "h2", "scale"):
+        draws = np.stack([c[name].to_numpy()[-(iterations - burn):] for c in chains])
+        ess = float(az.ess(draws, method="bulk"))
+        row[f"mean {name}"] = float(draws.mean())
+        row[f"ESS {name}"] = ess
+        row[f"ESS/s {name}"] = ess / seconds
+        row[f"R-hat {name}"] = float(az.rhat(draws)) if len(chains) > 1 else float("nan")
+    return row
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--draws", type=int, default=1500)
+    parser.add_argument("--burn", type=int, default=500)
+    parser.add_argument("--chains", type=int, default=4)
+    parser.add_argument("--before", action="store_true", help="also run without the rescaling move")
+    parser.add_argument("--no-bglr", action="store_true")
+    args = parser.parse_args()
+    if not (DATA / "mice_X.csv.gz").exists():
+        print(f"mice data not found under {DATA}; nothing to do")
+        return 0
+    import bayesgen as bg
+
+    print(f"{' '.join(sys.argv)}\nmachine: {platform.node()} {platform.processor() or platform.machine()}, "
+          f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f} at start")
+    geno = bg.Genotypes.from_csv(DATA / "mice_X.csv.gz", id="SUBJECT.NAME")
+    pheno = pd.read_csv(DATA / "mice_pheno.csv")
+
+    def model(expand: bool):
+        return bg.Model(pheno, "Obesity.BMI", [bg.Fixed(["GENDER"]), bg.Markers(
+            "SUBJECT.NAME", geno, prior=bg.BayesAPrior(df=5.0), expand=expand)], priors="bglr")
+
+    samplers = {"bayesgen": model(True)}
+    if args.before:
+        samplers["bayesgen, no rescaling"] = model(False)
+    skip = "--no-bglr" if args.no_bglr else bglr_missing()
+    if skip:
+        print(f"BGLR skipped: {skip}")
+    iterations = args.draws + args.burn
+    traces = {name: [] for name in [*samplers, *([] if skip else ["BGLR 1.1.5"])]}
+    seconds = dict.fromkeys(traces, 0.0)
+    # The first chain of a fresh process compiles numba kernels: warm them up untimed.
+    samplers["bayesgen"].sample(draws=5, burn=5, chains=1, seed=0, progress=False, store="summary",
+                                check_convergence=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        for chain in range(args.chains):
+            seed = 1000 + chain
+            for name, m in samplers.items():
+                trace, sec = run_bayesgen(m, args.draws, args.burn, seed)
+                traces[name].append(trace)
+                seconds[name] += sec
+            if not skip:
+                trace, sec = run_bglr(iterations, seed, Path(tmp))
+                traces["BGLR 1.1.5"].append(trace)
+                seconds["BGLR 1.1.5"] += sec
+            print(f"chain {chain + 1}: " + ", ".join(f"{k} {seconds[k]:.0f} s" for k in traces), flush=True)
+    rows = [summarise(name, traces[name], seconds[name], iterations, args.burn) for name in traces]
+    table = pd.DataFrame(rows).set_index("sampler")
+    with pd.option_context("display.width", 200, "display.max_columns", 40):
+        print(table.T.to_string(float_format=lambda v: f"{v:.4g}"))
+    if not skip:
+        ratio = table.loc["bayesgen"] / table.loc["BGLR 1.1.5"]
+        print("ESS/s ratio bayesgen / BGLR: " + ", ".join(
+            f"{name} {ratio[f'ESS/s {name}']:.1f}x" for name in ("sigma2_e", "h2", "scale")))
+    print(f"load average {os.getloadavg()[0]:.2f} at the end")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
