@@ -105,27 +105,39 @@ def test_marker_sweep_matches_oracle_and_keeps_genetic_values(missing_codes, wei
     np.testing.assert_allclose(genetic_values_from_codes(codes, lookup, a1), x @ a1, rtol=1e-12, atol=1e-12)
 
 
-def test_marker_sweep_leaves_residual_at_missing_genotypes_unchanged_bit_for_bit():
-    # One marker: its missing genotypes contribute x_ij = 0, so e_i there must not move at
-    # all (the update runs over every record, then restores those entries).
+@pytest.mark.parametrize("n", [300, 41], ids=["listed-missing", "masked-missing"])
+def test_marker_sweep_with_missing_genotypes_matches_oracle_and_keeps_their_residual_bit_for_bit(n):
+    # Missing genotypes contribute x_ij = 0, so e_i there must not move at all. With 4 of
+    # 300 missing the marker's list is used (saved and restored); with 4 of 41 (more than
+    # 1/64) a masked pass.
     rng = np.random.default_rng(4)
-    n = 41
-    codes = rng.integers(0, 3, (1, n)).astype(np.int8)
+    codes = rng.integers(0, 3, (2, n)).astype(np.int8)
     missing = np.array([0, 5, 17, 40])
     codes[0, missing] = 3
-    lookup = np.zeros((1, 4))
-    lookup[0, :3] = np.arange(3) - codes[0][codes[0] < 3].mean()
+    centre = np.array([row[row < 3].mean() for row in codes])
+    lookup = np.zeros((2, 4))
+    lookup[:, :3] = np.arange(3)[None, :] - centre[:, None]
+    x = np.take_along_axis(lookup, codes.astype(np.intp), axis=1).T
     w = np.ones(n)
+    w[[3, 17]] = 0.0  # one unphenotyped record with a missing genotype, one without
     _, xx = weighted_cross_products(codes, lookup, w)
     resid0 = rng.standard_normal(n)
-    resid, alpha, gv = resid0.copy(), np.zeros(1), np.zeros(n)
     stats = marker_code_stats(codes)
-    np.testing.assert_array_equal(stats, [codes[0][codes[0] < 3].sum(), 0, 4, *missing])
-    sweep_markers_gaussian(np.random.default_rng(0), alpha, np.ones(1), codes, lookup, xx, resid, w, gv, 0.5,
-                           code_stats=stats)
-    assert alpha[0] != 0.0
-    assert np.array_equal(resid[missing], resid0[missing])
-    observed = np.setdiff1d(np.arange(n), missing)
-    np.testing.assert_allclose(resid[observed], resid0[observed] - lookup[0, codes[0, observed]] * alpha[0],
-                               rtol=1e-12, atol=1e-14)
-    np.testing.assert_array_equal(gv[missing], 0.0)
+    listed = missing if n == 300 else []
+    np.testing.assert_array_equal(stats, [codes[0][codes[0] < 3].sum(), codes[1].sum(), 4, 0, 0, len(listed),
+                                          len(listed), *listed])
+    r1, a1, gv1 = resid0.copy(), np.zeros(2), np.zeros(n)
+    sweep_markers_gaussian(np.random.default_rng(0), a1, np.ones(2), codes[:1], lookup[:1], xx[:1], r1, w, gv1, 0.5,
+                           code_stats=marker_code_stats(codes[:1]))
+    assert a1[0] != 0.0
+    assert np.array_equal(r1[missing], resid0[missing])
+    np.testing.assert_array_equal(gv1[missing], 0.0)
+    r1, a1, gv1 = resid0.copy(), np.zeros(2), np.zeros(n)
+    r2, a2, gv2 = resid0.copy(), np.zeros(2), np.zeros(n)
+    g1, g2 = np.random.default_rng(1), np.random.default_rng(1)
+    for _ in range(3):
+        sweep_markers_gaussian(g1, a1, np.ones(2), codes, lookup, xx, r1, w, gv1, 0.5, code_stats=stats)
+        oracle_marker_sweep(g2, a2, np.ones(2), x, r2, w, gv2, 0.5)
+    np.testing.assert_allclose(a1, a2, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(r1, r2, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(gv1, x @ a1, rtol=1e-10, atol=1e-12)

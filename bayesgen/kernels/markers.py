@@ -34,7 +34,8 @@ def sweep_markers_gaussian(rng, alpha, var_alpha, codes, lookup, xx, resid, weig
     :math:`x_j'We = \sum_{i \in O} c_{ij} e_i - \mu_j \sum_{i \in O} e_i` over O, the
     phenotyped records with an observed genotype: one pass gives the code-weighted sum of e
     over all records (a SIMD reduction), then the few unphenotyped records (a list) and the
-    marker's missing genotypes (a list in ``code_stats``) are taken out. The residual update
+    marker's missing genotypes (a list in ``code_stats``; a masked pass for a marker missing
+    more than 1/64 of its genotypes) are taken out. The residual update
     :math:`e_i \mathrel{-}= \delta c_{ij} - \delta\mu_j` runs over all records, with the
     residual at missing genotypes saved before and put back after, bit for bit. The genetic
     values are updated once per sweep from the total change of the residual (the sweep
@@ -79,64 +80,83 @@ def unobserved_records(weights):
     return out
 
 
+#: A marker's missing genotypes are listed when at most 1 in LIST_FRACTION of its records is
+#: missing: the lists then cost at most 8 / 64 bytes per genotype (1/8 of the int8 matrix).
+#: Markers missing more take a masked pass instead (exact too, about twice the time).
+LIST_FRACTION = 64
+
+
 @kernel
 def marker_code_stats(codes):
-    """Per marker, the sum of its observed codes and the list of its missing genotypes, packed.
+    """Per marker: the sum of its observed codes, its count of missing genotypes and their list, packed.
 
-    One int64 array for p markers: ``[0, p)`` the sums of the codes 0/1/2, ``[p, 2p + 1)``
-    offsets into the tail, and from ``2p + 1`` the record indices with code 3, marker by
-    marker: marker j's missing records are ``out[2p + 1 + out[p + j] : 2p + 1 + out[p + j + 1]]``.
-    Built once per matrix; O(markers x records), O(p + number missing) memory.
+    One int64 array for p markers: ``[0, p)`` the sums of the codes 0/1/2, ``[p, 2p)`` the
+    counts of missing genotypes (code 3), ``[2p, 3p + 1)`` offsets into the tail, and from
+    ``3p + 1`` the record indices with code 3, marker by marker: marker j's list is
+    ``out[3p + 1 + out[2p + j] : 3p + 1 + out[2p + j + 1]]``, empty unless the marker has
+    missing genotypes in at most 1 / ``LIST_FRACTION`` of the records (else its list is
+    empty and the sweeps mask code 3 in a pass). Built once per matrix; O(markers x
+    records) time, O(p + listed missing) memory.
     """
     n_markers, n = codes.shape
-    n_missing_total = 0
+    n_listed_total = 0
     for j in range(n_markers):
-        n_missing_total += _code_sums(codes[j])[1]
-    out = np.empty(2 * n_markers + 1 + n_missing_total, dtype=np.int64)
-    head = 2 * n_markers + 1
+        n_missing = _code_sums(codes[j])[1]
+        if n_missing * LIST_FRACTION <= n:
+            n_listed_total += n_missing
+    head = 3 * n_markers + 1
+    out = np.empty(head + n_listed_total, dtype=np.int64)
     k = 0
     for j in range(n_markers):
         row = codes[j]
         total, n_missing = _code_sums(row)
         out[j] = total - 3 * n_missing
-        out[n_markers + j] = k
-        if n_missing > 0:
+        out[n_markers + j] = n_missing
+        out[2 * n_markers + j] = k
+        if n_missing > 0 and n_missing * LIST_FRACTION <= n:
             for i in range(n):
                 if row[i] == 3:
                     out[head + k] = i
                     k += 1
-    out[2 * n_markers] = k
+    out[3 * n_markers] = k
     return out
 
 
 @kernel
 def _missing_of(code_stats, n_markers, j):
-    """Marker j's missing-genotype record indices (a view into ``code_stats``)."""
-    head = 2 * n_markers + 1
-    return code_stats[head + code_stats[n_markers + j]:head + code_stats[n_markers + j + 1]]
+    """Marker j's listed missing-genotype records (a view into ``code_stats``; empty if not listed)."""
+    head = 3 * n_markers + 1
+    return code_stats[head + code_stats[2 * n_markers + j]:head + code_stats[2 * n_markers + j + 1]]
 
 
 @kernel
 def _max_missing(code_stats, n_markers):
     top = 0
     for j in range(n_markers):
-        top = max(top, code_stats[n_markers + j + 1] - code_stats[n_markers + j])
+        top = max(top, code_stats[2 * n_markers + j + 1] - code_stats[2 * n_markers + j])
     return top
 
 
 @kernel
-def _observed_xe(row, resid, missing, unobserved, sum_e, neg_centre):
+def _observed_xe(row, resid, missing, n_missing, unobserved, sum_e, neg_centre):
     """x_j'We for 0/1 weights: sum of c_i e_i and of e_i over phenotyped records with an observed genotype.
 
     ``sum_e`` is the sum of e over all records; missing genotypes (code 3) enter the SIMD
-    sum as 3 e_i and are taken out from their list, unphenotyped records from theirs.
+    sum as 3 e_i and are taken out from their list (``missing``), or, for a marker with
+    more than its list holds (``n_missing``), by a masked pass; unphenotyped records are
+    taken out from their list.
     """
     sum_ce = _code_residual_dot(row, resid)
     obs_e = sum_e
-    for k in range(missing.size):
-        e = resid[missing[k]]
-        sum_ce -= 3.0 * e
-        obs_e -= e
+    if missing.size == n_missing:
+        for k in range(missing.size):
+            e = resid[missing[k]]
+            sum_ce -= 3.0 * e
+            obs_e -= e
+    else:
+        missing_e = _missing_residual_sum(row, resid)
+        sum_ce -= 3.0 * missing_e
+        obs_e -= missing_e
     for k in range(unobserved.size):
         i = unobserved[k]
         if row[i] != 3:  # missing genotypes were taken out above
@@ -145,24 +165,38 @@ def _observed_xe(row, resid, missing, unobserved, sum_e, neg_centre):
     return sum_ce + neg_centre * obs_e
 
 
+@reduction
+def _missing_residual_sum(row, resid):
+    """Sum of e_i over the records whose code is 3 (missing genotype), without branches."""
+    s = 0.0
+    for i in range(row.size):
+        s += (row[i] == 3) * resid[i]
+    return s
+
+
 @kernel
-def _subtract_code_change(row, resid, delta, neg_centre, missing, saved, code_sum):
+def _subtract_code_change(row, resid, delta, neg_centre, missing, n_missing, saved, code_sum):
     """e_i -= delta x_ij for one marker, x_ij = c_i - centre (0 where the genotype is missing).
 
     The update runs over every record (vectorised); e at the ``missing`` records is saved
-    into ``saved`` first and restored after, so it is unchanged bit for bit. Returns the
+    into ``saved`` first and restored after, so it is unchanged bit for bit; a marker whose
+    ``n_missing`` missing genotypes are not all listed masks code 3 instead. Returns the
     change taken off sum_i e_i: delta (c_i - centre) over the observed genotypes
     (``code_sum``: their sum of codes). Modifies ``resid`` and ``saved``.
     """
     n = row.size
     shift = delta * neg_centre
-    for k in range(missing.size):
-        saved[k] = resid[missing[k]]
-    for i in range(n):
-        resid[i] -= row[i] * delta + shift
-    for k in range(missing.size):
-        resid[missing[k]] = saved[k]
-    return delta * code_sum + shift * (n - missing.size)
+    if missing.size == n_missing:
+        for k in range(missing.size):
+            saved[k] = resid[missing[k]]
+        for i in range(n):
+            resid[i] -= row[i] * delta + shift
+        for k in range(missing.size):
+            resid[missing[k]] = saved[k]
+    else:
+        for i in range(n):
+            resid[i] -= (row[i] != 3) * (row[i] * delta + shift)
+    return delta * code_sum + shift * (n - n_missing)
 
 
 @kernel
@@ -198,13 +232,15 @@ def _sweep_markers_binary(rng, alpha, var_alpha, codes, lookup, xx, code_stats, 
         row = codes[j]
         neg_centre = lookup[j, 0]  # -mu_j
         missing = _missing_of(code_stats, n_markers, j)
-        xe = _observed_xe(row, resid, missing, unobserved, sum_e, neg_centre)
+        n_missing = code_stats[n_markers + j]
+        xe = _observed_xe(row, resid, missing, n_missing, unobserved, sum_e, neg_centre)
         lhs = xx[j] + sigma2_e / var_alpha[j]
         mean = (xe + xx[j] * alpha[j]) / lhs
         new = mean + np.sqrt(sigma2_e / lhs) * rng.standard_normal()
         delta = new - alpha[j]
         if delta != 0.0:
-            sum_e -= _subtract_code_change(row, resid, delta, neg_centre, missing, saved, code_stats[j])
+            sum_e -= _subtract_code_change(row, resid, delta, neg_centre, missing, n_missing, saved,
+                                           code_stats[j])
         alpha[j] = new
 
 

@@ -78,13 +78,15 @@ def _spike_slab_binary(rng, alpha, var_alpha, log_prior_odds, codes, lookup, xx,
         row = codes[j]
         neg_centre = lookup[j, 0]  # -mu_j
         missing = _missing_of(code_stats, n_markers, j)
-        rhs = _observed_xe(row, resid, missing, unobserved, sum_e, neg_centre) + xx[j] * alpha[j]
+        n_missing = code_stats[n_markers + j]
+        rhs = _observed_xe(row, resid, missing, n_missing, unobserved, sum_e, neg_centre) + xx[j] * alpha[j]
         new = _draw_inclusion(rng, rhs, xx[j] + sigma2_e / var_alpha[j], var_alpha[j], log_prior_odds, sigma2_e)
         if new != 0.0:
             n_included += 1
         delta = new - alpha[j]
         if delta != 0.0:
-            sum_e -= _subtract_code_change(row, resid, delta, neg_centre, missing, saved, code_stats[j])
+            sum_e -= _subtract_code_change(row, resid, delta, neg_centre, missing, n_missing, saved,
+                                           code_stats[j])
         alpha[j] = new
     return n_included
 
