@@ -255,3 +255,66 @@ def test_huang_wand_errors():
     with pytest.raises(ValueError, match=r"prior for sigma2_e is 2 x 2 but sigma2_e is 3 x 3"):
         bg.Model(pd.DataFrame({"a": [1.0, 2, 3], "b": [2.0, 1, 0], "c": [0.0, 1, 3]}), ["a", "b", "c"], [],
                  sigma2_e=HuangWand(3.0, [1.0, 1.0]))
+
+
+# ---------------------------------------------------------------------- statistical: Geweke
+N_MARGINAL = 4000
+N_SUCCESSIVE = 10000
+
+
+@pytest.fixture(scope="module")
+def sparse_three_traits():
+    """48 records in 8 groups, three traits, half the records missing one or two traits."""
+    rng = np.random.default_rng(21)
+    groups = np.repeat(np.arange(8), 6)
+    y = rng.standard_normal((groups.size, 3))
+    data = pd.DataFrame({"y1": y[:, 0], "y2": y[:, 1], "y3": y[:, 2], "grp": [f"g{k}" for k in groups]})
+    for r in range(0, groups.size, 2):  # every other record misses one or two traits
+        drop = rng.choice(3, size=1 + r % 4 // 2, replace=False)
+        data.iloc[r, drop] = np.nan
+    data.iloc[1, :3] = np.nan  # and one record misses every trait
+    return data
+
+
+def strong_iw():
+    # IW(12, S): variances Scale-inv-chi2(10, .) (finite fourth moments), correlations near 0.8.
+    scale = 6.0 * np.array([[1.0, 0.8, 0.6], [0.8, 1.0, 0.7], [0.6, 0.7, 1.0]])
+    return InverseWishart(12.0, scale)
+
+
+@pytest.mark.statistical
+def test_geweke_with_missing_traits(sparse_three_traits):
+    """Augmentation, the residual covariance given augmented residuals, and the HuangWand
+    conditionals (df = 30: light tails, so that the squares' z-tests have finite variances
+    and the chain mixes in 10,000 iterations)."""
+    model = bg.Model(sparse_three_traits, TRAITS, [bg.Random("grp", variance=HuangWand(30.0, [0.8, 1.0, 0.6]))],
+                     sigma2_e=strong_iw())
+    assert model.residual.augments
+    result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=31)
+    print(result)
+    assert result.passed, str(result)
+
+
+class MarginalAugmentation(Residual):
+    """A planted error: missing traits drawn from N(mu_m, R_mm), ignoring the observed ones."""
+
+    def augment(self, rng, state, ctx):
+        cov = state["sigma2_e"]
+        for pattern in self._patterns:
+            if pattern.missing.size:
+                chol = np.linalg.cholesky(cov[np.ix_(pattern.missing, pattern.missing)])
+                new = rng.standard_normal((pattern.rows.size, pattern.missing.size)) @ chol.T
+                state["y"][pattern.at_missing] += new - ctx.resid[pattern.at_missing]
+                ctx.resid[pattern.at_missing] = new
+
+
+@pytest.mark.statistical
+def test_geweke_planted_augmentation_error_fails(sparse_three_traits, monkeypatch):
+    model = bg.Model(sparse_three_traits, TRAITS, [bg.Random("grp", variance=HuangWand(30.0, [0.8, 1.0, 0.6]))],
+                     sigma2_e=strong_iw())
+    monkeypatch.setattr(model.residual, "augment", MarginalAugmentation.augment.__get__(model.residual))
+    result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=31)
+    print(result)
+    assert not result.passed
+    assert result.max_abs_z > 2.0 * result.threshold, str(result)
+    assert result.failures.index.str.contains("sigma2_e|rho_e").any(), str(result)

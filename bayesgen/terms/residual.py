@@ -158,17 +158,21 @@ class Residual(Term):
             y[pattern.at_observed] = linear_predictor[pattern.at_observed] + drawn
 
     def step(self, rng, state, ctx: StepContext) -> dict:
+        # Augment first, so that R is drawn from complete residuals that match the current mu.
+        if self.augments:
+            self.augment(rng, state, ctx)
         e = ctx.resid[self._observed_rows]
         state["sigma2_e"][:] = self.prior.draw_posterior(rng, e.T @ e, self.n_observed, state["prior_aux"])
         ctx.residual_covariance[:] = state["sigma2_e"]
-        self.draw_noise(rng, state, ctx)
+        self.draw_noise(rng, state)
         return {}
 
-    def draw_noise(self, rng, state, ctx: StepContext | None = None) -> None:
-        """The residual's draws other than its covariance: augmented traits (needs ``ctx``),
-        residual draws for the predictions of missing records and the replicated phenotypes."""
-        if ctx is not None and self.augments:
-            self.augment(rng, state, ctx)
+    def draw_noise(self, rng, state) -> None:
+        """Residual draws for the predictions of missing records and the replicated phenotypes.
+
+        (A block that draws the residual covariance in place of ``step`` must also call
+        ``augment`` when ``augments``; today such blocks exist for one trait only.)
+        """
         noise = state["noise"]
         if noise.size:
             chol = np.linalg.cholesky(state["sigma2_e"])
