@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from ..data.genotypes import MISSING
 from .spec import SpecError, simulation_of
@@ -52,7 +53,7 @@ def write_plink(genotypes, prefix: Path, pedigree=None, sex=None) -> None:
         parents = pedigree.set_index("id")
         for column, prop in (("sire", "father"), ("dam", "mother")):
             known = parents[column].reindex(ids)
-            properties[prop] = [str(p) if isinstance(p, str) and p else "0" for p in known]
+            properties[prop] = ["0" if pd.isna(p) or p == "" else str(p) for p in known]
     if sex is not None:
         properties["sex"] = [FAM_SEX.get(s, 0) for s in sex.reindex(ids)]
     info = genotypes.marker_info
