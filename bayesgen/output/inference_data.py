@@ -10,7 +10,9 @@ not exactly 0, of the effects of spike-and-slab marker priors).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 import warnings
 
 import numpy as np
@@ -18,7 +20,31 @@ import xarray as xr
 
 from .._version import __version__
 
-with warnings.catch_warnings():
+
+@contextlib.contextmanager
+def _numba_hidden():
+    """Make ``import numba`` fail inside the block (``sys.modules["numba"] = None``), then restore it.
+
+    Why: with numba importable, ``import arviz`` compiles a numba ufunc (its ECDF band) in
+    every process, not cached, and arviz's ESS / R-hat jit-compile their helpers on the first
+    call; together 0.5-1 s of each run's start-up for diagnostics that take milliseconds in
+    NumPy. arviz reads numba's absence once, at import, and then uses its NumPy code paths
+    (``az.Numba.enable_numba()`` turns numba back on). Our own kernels are unaffected: numba
+    itself, if already imported, is put back as it was.
+    """
+    saved = sys.modules.get("numba", None)
+    had = "numba" in sys.modules
+    sys.modules["numba"] = None
+    try:
+        yield
+    finally:
+        if had:
+            sys.modules["numba"] = saved
+        else:
+            del sys.modules["numba"]
+
+
+with warnings.catch_warnings(), _numba_hidden():
     # arviz 0.2x announces its 1.0 refactor on import; it is not actionable for our users.
     warnings.filterwarnings("ignore", message="\\s*ArviZ is undergoing", category=FutureWarning)
     import arviz as az
