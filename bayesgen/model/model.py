@@ -199,7 +199,7 @@ class Model:
 
     def heritability(self, states):
         """Genetic over total variance, from each term's variance in ``states`` (per trait)."""
-        genetic = sum(np.diag(t.variance(s)) for t, s in zip(self.terms, states) if t.genetic)
+        genetic = sum(np.diag(t.genetic_variance(s)) for t, s in zip(self.terms, states) if t.genetic)
         total = sum(np.diag(t.variance(s)) for t, s in zip(self.terms, states) if t.variance(s) is not None)
         h2 = genetic / total
         return float(h2[0]) if self.n_traits == 1 else h2

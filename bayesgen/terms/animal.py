@@ -18,13 +18,24 @@ class Animal(Random):
     default ``name="animal"`` it is recorded as ``u`` (dim ``animal``, coords = the
     pedigree's ids) and ``sigma2_a``; another name gives ``<name>``, ``sigma2_<name>`` and
     dim ``<name>_level`` (so a model can hold two pedigree-type terms). Counts as genetic
-    in ``h2``. The variance's full conditional is
+    in ``h2``. With ``maternal="dam column"`` it builds the direct–maternal model instead
+    (:class:`bayesgen.terms.maternal.MaternalAnimal`). The variance's full conditional is
     :math:`\text{Scale-inv-}\chi^2(\nu + q, (\nu S^2 + u'A^{-1}u)/(\nu + q))`.
     """
 
     genetic = True
 
-    def __init__(self, column: str, pedigree: Pedigree, variance=None, name: str = "animal", expand: bool = True):
+    def __new__(cls, *args, maternal=None, **kwargs):
+        # Animal(column, pedigree, maternal="dam column") is the direct-maternal model, its own term.
+        if maternal is not None:
+            from .maternal import MaternalAnimal
+
+            kwargs.pop("expand", None)  # (column, pedigree, variance, name[, expand]): no rescaling move there
+            return MaternalAnimal(*args[:4], maternal=maternal, **kwargs)
+        return super().__new__(cls)
+
+    def __init__(self, column: str, pedigree: Pedigree, variance=None, name: str = "animal", expand: bool = True,
+                 maternal: str | None = None):
         if not isinstance(pedigree, Pedigree):
             raise TypeError(f"pedigree must be a bayesgen.Pedigree, got {type(pedigree).__name__}.")
         super().__init__(column, variance=variance, name=name, expand=expand)

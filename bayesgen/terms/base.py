@@ -131,6 +131,10 @@ class Term(ABC):
         """The term's variance component, (traits x traits) or None for terms without one (for ``h2``)."""
         return None
 
+    def genetic_variance(self, state: dict):
+        """The part of ``variance`` that counts as genetic in ``h2`` (all of it unless a term says otherwise)."""
+        return self.variance(state)
+
     def draw_prior(self, rng: np.random.Generator, state: dict) -> None:
         """Replace the parameters in ``state`` by a draw from the prior (joint-distribution tests).
 
