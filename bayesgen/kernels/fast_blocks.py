@@ -1,0 +1,207 @@
+r"""The exact blocked ("fast blocks") Gaussian marker sweep.
+
+The idea of BayesR3 (Breen et al. 2022) and JWAS's fast blocks, kept exact. Markers are cut
+into consecutive blocks b of at most B markers. Per block, once per model, the weighted
+cross-products :math:`G_b = X_b' W X_b` (B x B, centred genotypes) are stored; per sweep
+and block:
+
+1. :math:`r = X_b' W e` for the block's markers at once, reading the residual once per four
+   markers instead of once per marker;
+2. the block's markers are drawn one by one from their full conditionals on the small system:
+   marker j's :math:`x_j'We` is :math:`r_j`, and after its change :math:`\delta_j` every
+   :math:`r_k \mathrel{-}= (G_b)_{kj}\,\delta_j` (O(B)), which is exactly
+   :math:`x_k'We` after the plain sweep's residual update. So the full conditionals, and
+   with the same random numbers the draws, are those of
+   :func:`bayesgen.kernels.markers.sweep_markers_gaussian`;
+3. :math:`e \mathrel{-}= X_b \Delta\alpha_b` once, four markers per pass over the residual.
+
+Optionally the small-system sweep of step 2 is repeated (``passes`` > 1): each pass is
+again a Gibbs update of the block's effects given everything else, so the chain keeps the
+same posterior while the effects of correlated markers move further per pass over the
+genotypes (JWAS's fast blocks make as many passes as the block has markers).
+
+Memory: p x B floats for the stored :math:`G_b` (row j holds marker j's cross-products with
+its block). Missing genotypes (code 3) are read as 3 in the dense passes and corrected
+exactly from a per-marker list of their records.
+"""
+
+import numpy as np
+
+from .._numba import kernel, reduction
+
+
+@kernel
+def block_cross_products(codes, lookup, weights, block_size):
+    """``gram[j, a] = x_j' W x_k`` for k the a-th marker of j's block (p x block_size, 0-padded).
+
+    Blocks are consecutive: markers ``[s, s + block_size)`` for s = 0, block_size, ...
+    Per block the centred genotypes (missing = 0) are expanded to floats once, then each
+    pair's weighted dot product is taken (symmetric: half of them). O(n p B / 2).
+    """
+    n_markers, n = codes.shape
+    gram = np.zeros((n_markers, block_size))
+    x = np.empty((block_size, n))
+    for s in range(0, n_markers, block_size):
+        m = min(block_size, n_markers - s)
+        for a in range(m):
+            j = s + a
+            for i in range(n):
+                x[a, i] = lookup[j, codes[j, i]]
+        for a in range(m):
+            for b in range(a, m):
+                value = _weighted_dot(x[a], x[b], weights)
+                gram[s + a, b] = value
+                gram[s + b, a] = value
+    return gram
+
+
+@reduction
+def _weighted_dot(u, v, weights):
+    total = 0.0
+    for i in range(u.size):
+        total += u[i] * weights[i] * v[i]
+    return total
+
+
+@kernel
+def missing_genotype_lists(codes):
+    """Per marker, the records whose code is 3 (missing), as CSR arrays ``(ptr, records)``."""
+    n_markers, n = codes.shape
+    ptr = np.zeros(n_markers + 1, dtype=np.int64)
+    for j in range(n_markers):
+        count = 0
+        for i in range(n):
+            count += codes[j, i] == 3
+        ptr[j + 1] = ptr[j] + count
+    records = np.empty(ptr[n_markers], dtype=np.int64)
+    for j in range(n_markers):
+        k = ptr[j]
+        for i in range(n):
+            if codes[j, i] == 3:
+                records[k] = i
+                k += 1
+    return ptr, records
+
+
+@reduction
+def _dot4(c0, c1, c2, c3, v):
+    """``(sum c0 v, sum c1 v, sum c2 v, sum c3 v)`` for four rows of codes: v is read once."""
+    s0 = s1 = s2 = s3 = 0.0
+    for i in range(v.size):
+        x = v[i]
+        s0 += c0[i] * x
+        s1 += c1[i] * x
+        s2 += c2[i] * x
+        s3 += c3[i] * x
+    return s0, s1, s2, s3
+
+
+@reduction
+def _dot1(c, v):
+    total = 0.0
+    for i in range(v.size):
+        total += c[i] * v[i]
+    return total
+
+
+@reduction
+def _sum(v):
+    total = 0.0
+    for i in range(v.size):
+        total += v[i]
+    return total
+
+
+@kernel
+def _subtract4(c0, c1, c2, c3, d0, d1, d2, d3, shift, weights, ew):
+    """``ew_i -= w_i (d0 c0_i + d1 c1_i + d2 c2_i + d3 c3_i + shift)`` (residual read once)."""
+    for i in range(ew.size):
+        ew[i] -= weights[i] * (d0 * c0[i] + d1 * c1[i] + d2 * c2[i] + d3 * c3[i] + shift)
+
+
+@kernel
+def _subtract1(c, d, shift, weights, ew):
+    for i in range(ew.size):
+        ew[i] -= weights[i] * (d * c[i] + shift)
+
+
+@kernel
+def sweep_markers_blocked(rng, alpha, var_alpha, codes, lookup, xx, gram, miss_ptr, miss_records, resid, weights,
+                          genetic_values, sigma2_e, passes):
+    r"""Draw every marker effect from its full conditional, block by block (see the module).
+
+    Same model, arguments and full conditional as
+    :func:`bayesgen.kernels.markers.sweep_markers_gaussian`:
+    :math:`\alpha_j \mid \cdot \sim N\big((x_j'We + x_j'Wx_j\alpha_j)/l_j,\ \sigma^2_e/l_j\big)`,
+    :math:`l_j = x_j'Wx_j + \sigma^2_e/\sigma^2_j`; with ``passes == 1`` the same draws from the
+    same generator (up to rounding). Extra arguments: ``gram`` from
+    :func:`block_cross_products` (its width is the block size), ``miss_ptr``/``miss_records``
+    from :func:`missing_genotype_lists`, ``passes`` small-system sweeps per block.
+
+    The kernel works on :math:`\tilde e = We` (so records with weight 0 drop out of every
+    dot product) and recovers the change of the residual at the end: on records with
+    :math:`w_i > 0` as :math:`(\tilde e^{start}_i - \tilde e_i)/w_i`, on the others from the
+    codes and the total change of alpha. Modifies ``alpha``, ``resid`` and ``genetic_values``
+    (plus :math:`X\Delta\alpha`).
+    """
+    n_markers, n = codes.shape
+    size = gram.shape[1]
+    alpha_start = alpha.copy()
+    ew = weights * resid
+    start = ew.copy()
+    r = np.empty(size)
+    delta = np.empty(size)
+    for s in range(0, n_markers, size):
+        m = min(size, n_markers - s)
+        # 1. r = X_b' W e: sum_i c_ij ew_i - mu_j sum_i ew_i, missing entries (read as 3) taken out.
+        sum_ew = _sum(ew)
+        stop4 = m - m % 4
+        for a in range(0, stop4, 4):
+            r[a], r[a + 1], r[a + 2], r[a + 3] = _dot4(codes[s + a], codes[s + a + 1], codes[s + a + 2],
+                                                       codes[s + a + 3], ew)
+        for a in range(stop4, m):
+            r[a] = _dot1(codes[s + a], ew)
+        for a in range(m):
+            j = s + a
+            neg_centre = lookup[j, 0]  # -mu_j
+            r[a] += neg_centre * sum_ew
+            for k in range(miss_ptr[j], miss_ptr[j + 1]):
+                r[a] -= (3.0 + neg_centre) * ew[miss_records[k]]
+        # 2. The block's markers on the small system.
+        for a in range(m):
+            delta[a] = 0.0
+        for _ in range(passes):
+            for a in range(m):
+                j = s + a
+                lhs = xx[j] + sigma2_e / var_alpha[j]
+                mean = (r[a] + xx[j] * alpha[j]) / lhs
+                new = mean + np.sqrt(sigma2_e / lhs) * rng.standard_normal()
+                d = new - alpha[j]
+                if d != 0.0:
+                    for b in range(m):
+                        r[b] -= gram[j, b] * d
+                    delta[a] += d
+                alpha[j] = new
+        # 3. e -= X_b delta, four markers per pass; missing entries put back from their lists.
+        for a in range(0, stop4, 4):
+            j = s + a
+            shift = (delta[a] * lookup[j, 0] + delta[a + 1] * lookup[j + 1, 0]
+                     + delta[a + 2] * lookup[j + 2, 0] + delta[a + 3] * lookup[j + 3, 0])
+            _subtract4(codes[j], codes[j + 1], codes[j + 2], codes[j + 3], delta[a], delta[a + 1], delta[a + 2],
+                       delta[a + 3], shift, weights, ew)
+        for a in range(stop4, m):
+            _subtract1(codes[s + a], delta[a], delta[a] * lookup[s + a, 0], weights, ew)
+        for a in range(m):
+            j = s + a
+            for k in range(miss_ptr[j], miss_ptr[j + 1]):
+                i = miss_records[k]
+                ew[i] += weights[i] * delta[a] * (3.0 + lookup[j, 0])
+    for i in range(n):
+        if weights[i] != 0.0:
+            change = (start[i] - ew[i]) / weights[i]
+        else:
+            change = 0.0
+            for j in range(n_markers):
+                change += lookup[j, codes[j, i]] * (alpha[j] - alpha_start[j])
+        resid[i] -= change
+        genetic_values[i] += change
