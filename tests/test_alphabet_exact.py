@@ -101,7 +101,7 @@ def test_closed_forms_agree_with_each_other(population):
 @pytest.mark.parametrize("markers", [True, False], ids=["BRR", "Kernel-WWt"])
 def test_fixed_variances_give_the_closed_form_posterior(population, markers):
     make = brr_model if markers else kernel_model
-    model = make(population, SIGMA2_ALPHA, SIGMA2_E)  # numbers fix the variances
+    model = make(population, bg.FixedVariance(SIGMA2_ALPHA), bg.FixedVariance(SIGMA2_E))
     idata = model.sample(draws=3000, burn=200, chains=2, seed=2026, progress=False)
     mean_g, cov_g, mean_alpha, cov_alpha = closed_form(population)
     g = genetic_value_draws(population, idata, markers)

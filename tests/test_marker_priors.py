@@ -314,3 +314,16 @@ def test_bayes_r_gamma_must_start_with_zero():
         bg.BayesRPrior(gamma=(0.1, 1.0))
     with pytest.raises(ValueError, match="BayesR dirichlet must hold 4 positive numbers"):
         bg.BayesRPrior(dirichlet=(1.0, 1.0))
+
+
+@pytest.mark.parametrize("make", [bg.RidgePrior, bg.BayesCPrior, bg.BayesRPrior], ids=["BRR", "BayesC", "BayesR"])
+def test_fixed_variance_fixes_the_common_marker_variance_as_a_number_does(make):
+    fixed, number = make(variance=bg.FixedVariance(0.3)), make(variance=0.3)
+    assert fixed.variance == number.variance == 0.3 and fixed.variance_prior is None
+    assert "sigma2_alpha" not in [v.name for v in fixed.variables()]
+    assert fixed.to_dict() == number.to_dict()
+
+
+def test_a_fixed_covariance_matrix_is_not_a_marker_variance():
+    with pytest.raises(ValueError, match=r"BayesC variance must be one number, got a 2 x 2 FixedVariance"):
+        bg.BayesCPrior(variance=bg.FixedVariance(np.eye(2)))

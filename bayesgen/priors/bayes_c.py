@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..variable import Variable
-from .inclusion import BernoulliInclusion, parse_slab_variance
-from .marker_prior import MarkerPrior
+from .inclusion import BernoulliInclusion
+from .marker_prior import MarkerPrior, parse_common_variance
 from .scaled_inv_chi2 import ScaledInvChi2
 
 #: BGLR's default degrees of freedom of the common slab variance.
@@ -21,7 +21,7 @@ class BayesCPrior(MarkerPrior):
     pi : float in (0, 1] or Beta, default 0.5
         Prior probability that a marker has a non-zero effect. A number holds it fixed
         (BayesC; ``pi=1`` is BRR); a :class:`Beta` prior samples it (BayesC\ :math:`\pi`).
-    variance : None, float or ScaledInvChi2
+    variance : None, float, FixedVariance or ScaledInvChi2
         The slab variance :math:`\sigma^2_\alpha`: fixed (a float), sampled under the given
         prior, or (``None``, default) sampled under :math:`\text{Scale-inv-}\chi^2(5, S^2)`
         whose mode is :math:`R^2\mathrm{Var}(y) / (\pi_0 \sum_j \mathrm{Var}(x_j))`, with
@@ -43,7 +43,7 @@ class BayesCPrior(MarkerPrior):
 
     def __init__(self, pi=0.5, variance=None):
         self.inclusion = BernoulliInclusion(pi, "BayesC")
-        self.variance_prior, self.variance = parse_slab_variance(variance, "BayesC")
+        self.variance_prior, self.variance = parse_common_variance(variance, "BayesC")
         self._start = self.variance
 
     @property

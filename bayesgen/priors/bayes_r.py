@@ -6,8 +6,7 @@ import numpy as np
 
 from ..kernels.spike_slab import sweep_markers_mixture
 from ..variable import Variable
-from .inclusion import parse_slab_variance
-from .marker_prior import MarkerPrior
+from .marker_prior import MarkerPrior, parse_common_variance
 from .scaled_inv_chi2 import ScaledInvChi2
 
 #: BayesR's default variance multipliers of the classes (the first is the spike).
@@ -25,7 +24,7 @@ class BayesRPrior(MarkerPrior):
         the others positive.
     dirichlet : sequence of float or None
         Parameters of the Dirichlet prior on the class proportions :math:`\pi` (default all 1).
-    variance : None, float or ScaledInvChi2
+    variance : None, float, FixedVariance or ScaledInvChi2
         :math:`\sigma^2_\alpha`: fixed, sampled under the given prior, or (``None``) sampled
         under :math:`\text{Scale-inv-}\chi^2(5, S^2)` with mode such that the prior expected
         variance per marker :math:`\sigma^2_\alpha\sum_k\bar\pi_k\gamma_k` is the R²-rule variance
@@ -52,7 +51,7 @@ class BayesRPrior(MarkerPrior):
             raise ValueError(f"BayesR dirichlet must hold {gamma.size} positive numbers (one per class of gamma), "
                              f"got {dirichlet.tolist()!r}.")
         self.dirichlet = dirichlet
-        self.variance_prior, self.variance = parse_slab_variance(variance, "BayesR")
+        self.variance_prior, self.variance = parse_common_variance(variance, "BayesR")
         self._start = self.variance
 
     @property

@@ -4,19 +4,16 @@ Their effects are exactly 0 with positive prior probability, so each marker has 
 posterior inclusion probability :math:`\mathrm{PIP}_j = P(\alpha_j \neq 0 \mid y)`, kept as a
 running share under ``store="summary"`` (their ``spike_and_slab = True``). BayesB and BayesC draw
 :math:`\delta_j \sim \text{Bernoulli}(\pi)` with one :math:`\pi`, fixed or under a Beta prior
-(:class:`BernoulliInclusion`); both also take their slab variance the same way as BayesR
-(:func:`parse_slab_variance`).
+(:class:`BernoulliInclusion`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_positive_finite
 from ..kernels.spike_slab import marker_code_stats, sweep_markers_spike_slab
 from ..variable import Variable
 from .beta import Beta
-from .scaled_inv_chi2 import ScaledInvChi2
 
 
 def parse_pi(pi, who: str):
@@ -37,16 +34,6 @@ def parse_pi(pi, who: str):
 def log_odds(pi: float) -> float:
     """:math:`\\log(\\pi / (1 - \\pi))`, +inf at :math:`\\pi = 1` (every marker included)."""
     return np.inf if pi >= 1.0 else float(np.log(pi) - np.log1p(-pi))
-
-
-def parse_slab_variance(variance, who: str):
-    """``(ScaledInvChi2 prior, None)`` (sampled; None = default, filled in by ``bind``) or
-    ``(None, value)`` (fixed) for a slab variance; an improper prior is rejected."""
-    if variance is None or isinstance(variance, ScaledInvChi2):
-        if variance is not None and not variance.is_proper:
-            raise ValueError(f"{who} variance prior must be proper (df > 0 and scale > 0), got {variance!r}.")
-        return variance, None
-    return None, check_positive_finite(variance, f"{who} variance")
 
 
 class BernoulliInclusion:

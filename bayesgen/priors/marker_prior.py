@@ -13,8 +13,10 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
+from .._validation import check_positive_finite
 from ..kernels.markers import marker_code_stats, sweep_markers_gaussian
 from ..variable import Variable
+from .scaled_inv_chi2 import FixedVariance, ScaledInvChi2
 
 
 class MarkerPrior(ABC):
@@ -71,6 +73,22 @@ class MarkerPrior(ABC):
     @abstractmethod
     def to_dict(self) -> dict:
         """A JSON-able description."""
+
+
+def parse_common_variance(variance, who: str):
+    """The variance common to all markers (BRR, BayesC's slab, BayesR's sigma2_alpha):
+    ``(ScaledInvChi2 prior, None)`` when sampled (None: the default prior, filled in by ``bind``)
+    or ``(None, value)`` when fixed, by a number or a ``FixedVariance``; an improper prior is
+    rejected, since the marker variance's posterior would then be improper too."""
+    if variance is None or isinstance(variance, ScaledInvChi2):
+        if variance is not None and not variance.is_proper:
+            raise ValueError(f"{who} variance prior must be proper (df > 0 and scale > 0), got {variance!r}.")
+        return variance, None
+    if isinstance(variance, FixedVariance):
+        if variance.dim != 1:
+            raise ValueError(f"{who} variance must be one number, got a {variance.dim} x {variance.dim} FixedVariance.")
+        return None, float(variance.value[0, 0])
+    return None, check_positive_finite(variance, f"{who} variance")
 
 
 def is_marker_prior(prior) -> bool:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_positive_finite
 from ..variable import Variable
-from .marker_prior import MarkerPrior
+from .marker_prior import MarkerPrior, parse_common_variance
 from .scaled_inv_chi2 import ScaledInvChi2
 
 #: BGLR's default degrees of freedom of the common marker variance.
@@ -18,8 +17,8 @@ class RidgePrior(MarkerPrior):
 
     Parameters
     ----------
-    variance : None, float or ScaledInvChi2
-        :math:`\sigma^2_\alpha`. A float holds it fixed (then the posterior mean of
+    variance : None, float, FixedVariance or ScaledInvChi2
+        :math:`\sigma^2_\alpha`. A float or FixedVariance holds it fixed (then the posterior mean of
         :math:`\alpha` given :math:`\sigma^2_e` is the ridge solution
         :math:`(X'X + \lambda I)^{-1}X'y`, :math:`\lambda = \sigma^2_e/\sigma^2_\alpha`); a
         :class:`ScaledInvChi2` prior samples it; ``None`` (default) samples it under
@@ -35,14 +34,7 @@ class RidgePrior(MarkerPrior):
     name = "BRR"
 
     def __init__(self, variance=None):
-        if variance is None or isinstance(variance, ScaledInvChi2):
-            if variance is not None and not variance.is_proper:
-                raise ValueError(f"RidgePrior variance prior must be proper (df > 0 and scale > 0), got {variance!r}.")
-            self.variance_prior = variance
-            self.variance = None
-        else:
-            self.variance_prior = None
-            self.variance = check_positive_finite(variance, "RidgePrior variance")
+        self.variance_prior, self.variance = parse_common_variance(variance, "RidgePrior")
         self._start = self.variance
 
     def bind(self, default_variance: float) -> None:
