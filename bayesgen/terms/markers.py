@@ -106,7 +106,11 @@ class Markers(Term):
         require_columns(context.frame, [self.column], "data")
         ids = normalize_ids(context.frame[self.column].tolist(), f"Column {self.column!r}")
         rows = self.genotypes.index(ids)
-        self.codes = np.ascontiguousarray(self.genotypes.codes[:, rows])  # int8, markers x records
+        codes = self.genotypes.codes
+        if rows.size == codes.shape[1] and codes.flags.c_contiguous and np.array_equal(rows, np.arange(rows.size)):
+            self.codes = codes  # records in genotype order: share the matrix (only read)
+        else:
+            self.codes = np.take(codes, rows, axis=1)  # int8, markers x records, one C-ordered copy
         self.lookup = self.genotypes.centred_lookup()
         weights = context.weights[:, 0]
         self._observed = context.observed[:, 0]
