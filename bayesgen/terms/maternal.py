@@ -12,14 +12,12 @@ A the numerator relationship matrix. Built by ``Animal(column, pedigree, materna
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import scipy.sparse as sp
 import xarray as xr
 
 from .._numba import kernel
-from .._validation import id_labels, normalize_id, normalize_parent, preview, require_columns
+from .._validation import id_labels, normalize_id, normalize_parent, preview
 from ..data.pedigree import Pedigree
 from ..kernels.cholesky import SparseCholesky
 from ..kernels.random_effects import quadratic_form_matrix
@@ -144,7 +142,6 @@ class MaternalAnimal(Term):
             if col not in frame.columns:
                 raise KeyError(f"The {role} column {col!r} of Animal({self.column!r}, maternal={self.maternal!r}) "
                                f"is not in data; its columns are {preview(list(frame.columns))}.")
-        require_columns(frame, [self.column, self.maternal], "data")
         if context.n_traits != 1:
             raise ValueError(f"Animal(maternal={self.maternal!r}) fits one trait; the model has "
                              f"{context.n_traits} ({', '.join(context.traits)}).")
@@ -187,9 +184,6 @@ class MaternalAnimal(Term):
         default = covariance_prior_for(context.prior_rule, [share, share], [sd, sd])
         self.prior = as_variance_prior(self.variance_prior_arg, default, self.variance_name)
         self.prior.check_dim(2, self.variance_name)
-        if self.prior.sampled and self.prior.improper_at_zero:
-            warnings.warn(f"The prior {self.prior!r} on {self.variance_name} is not integrable at 0: the posterior "
-                          "can be improper. Use a proper prior.", UserWarning, stacklevel=4)
         self._start = np.diag([share, share])
         self._setup_joint()
 
