@@ -12,7 +12,14 @@ With ``--before``, also bayesgen without the rescaling move (``Markers(expand=Fa
 the sampler before this change. Without R and BGLR (``R_LIBS=/work/Rlib`` by default; set
 R_LIBS to override) the BGLR part prints why and is skipped.
 
+With ``--blocks`` it measures instead the exact blocked sweep (issue 10, item 5) against the
+plain sweep on simulated data: n = p = 20,000 by default (int8 genotypes, 400 MB; 2,000 QTL,
+h2 = 0.5), BayesA with default priors, chains interleaved as above; reported per sampler:
+setup seconds (the blocks' X_b'WX_b), seconds per iteration, bulk ESS, ESS/s and R-hat of
+sigma2_g and h2, and the ratio of ESS/s to the plain sweep.
+
     python benchmarks/bench_mixing.py [--draws 1500] [--burn 500] [--chains 4] [--before] [--no-bglr]
+    python benchmarks/bench_mixing.py --blocks [--n 20000] [--p 20000] [--draws 200] [--burn 50] [--chains 2]
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -99,14 +107,97 @@ def summarise(label: str, chains: list[pd.DataFrame], seconds: float, iterations
     return row
 
 
+def simulated_markers(n: int, p: int, seed: int = 1):
+    """n individuals x p int8 markers (allele frequencies U(0.05, 0.5)), 2,000 QTL, h2 = 0.5."""
+    import bayesgen as bg
+    from bayesgen.kernels.markers import genetic_values_from_codes
+
+    rng = np.random.default_rng(seed)
+    freq = rng.uniform(0.05, 0.5, p).astype(np.float32)
+    codes = np.empty((p, n), dtype=np.int8)
+    for start in range(0, p, 500):  # in chunks: two uniforms per genotype would take 3.2 GB at once
+        f = freq[start:start + 500, None]
+        codes[start:start + 500] = ((rng.random((f.size, n), dtype=np.float32) < f).astype(np.int8)
+                                    + (rng.random((f.size, n), dtype=np.float32) < f))
+    ids = [f"i{k}" for k in range(n)]
+    genotypes = bg.Genotypes.from_codes(ids, codes, [f"m{j}" for j in range(p)])
+    effects = np.zeros(p)
+    effects[rng.choice(p, size=min(2000, p), replace=False)] = rng.standard_normal(min(2000, p))
+    value = genetic_values_from_codes(genotypes.codes, genotypes.centred_lookup(), effects)
+    y = value + rng.standard_normal(n) * value.std()
+    return pd.DataFrame({"id": ids, "y": y}), genotypes
+
+
+def bench_blocks(args) -> int:
+    """The blocked sweep against the plain one at n x p (see the module docstring)."""
+    import arviz as az
+
+    import bayesgen as bg
+
+    print(f"{' '.join(sys.argv)}\nmachine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores; "
+          f"load average {os.getloadavg()[0]:.2f} at start")
+    t = time.perf_counter()
+    data, genotypes = simulated_markers(args.n, args.p)
+    print(f"simulated {args.n} x {args.p} genotypes in {time.perf_counter() - t:.0f} s")
+    configs = {"plain sweep": {}, f"blocks of {args.block_size}": {"block_size": args.block_size},
+               f"blocks of {args.block_size}, 4 passes": {"block_size": args.block_size, "block_passes": 4}}
+    models, setup = {}, {}
+    for name, options in configs.items():
+        t = time.perf_counter()
+        models[name] = bg.Model(data, "y", [bg.Fixed(), bg.Markers("id", genotypes, prior=bg.BayesAPrior(),
+                                                                   **options)])
+        setup[name] = time.perf_counter() - t
+        models[name].sample(draws=2, burn=1, chains=1, seed=0, progress=False, store="summary",
+                            check_convergence=False)  # compile
+    traces = {name: [] for name in models}
+    seconds = dict.fromkeys(models, 0.0)
+    for chain in range(args.chains):
+        for name, model in models.items():
+            t = time.perf_counter()
+            idata = model.sample(draws=args.draws, burn=args.burn, chains=1, seed=100 + chain, progress=False,
+                                 store="summary", check_convergence=False)
+            seconds[name] += time.perf_counter() - t
+            traces[name].append({v: idata.posterior[v].values[0] for v in ("sigma2_g", "h2")})
+        print(f"chain {chain + 1}: " + ", ".join(f"{k} {seconds[k]:.0f} s" for k in models), flush=True)
+    rows = []
+    for name in models:
+        row = {"sampler": name, "setup s": setup[name],
+               "s/iteration": seconds[name] / (args.chains * (args.draws + args.burn))}
+        for v in ("sigma2_g", "h2"):
+            draws = np.stack([c[v] for c in traces[name]])
+            row[f"mean {v}"] = float(draws.mean())
+            row[f"ESS {v}"] = float(az.ess(draws, method="bulk"))
+            row[f"ESS/s {v}"] = row[f"ESS {v}"] / seconds[name]
+            row[f"R-hat {v}"] = float(az.rhat(draws)) if args.chains > 1 else float("nan")
+        rows.append(row)
+    table = pd.DataFrame(rows).set_index("sampler")
+    for v in ("sigma2_g", "h2"):
+        table[f"ESS/s ratio {v}"] = table[f"ESS/s {v}"] / table.loc["plain sweep", f"ESS/s {v}"]
+    with pd.option_context("display.width", 200, "display.max_columns", 40):
+        print(table.T.to_string(float_format=lambda v: f"{v:.4g}"))
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    print(f"peak RSS {rss:.2f} GB; load average {os.getloadavg()[0]:.2f} at the end")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--draws", type=int, default=1500)
-    parser.add_argument("--burn", type=int, default=500)
-    parser.add_argument("--chains", type=int, default=4)
+    parser.add_argument("--draws", type=int, default=None, help="1500 (mice), 200 (--blocks)")
+    parser.add_argument("--burn", type=int, default=None, help="500 (mice), 50 (--blocks)")
+    parser.add_argument("--chains", type=int, default=None, help="4 (mice), 2 (--blocks)")
     parser.add_argument("--before", action="store_true", help="also run without the rescaling move")
     parser.add_argument("--no-bglr", action="store_true")
+    parser.add_argument("--blocks", action="store_true", help="the blocked sweep against the plain one")
+    parser.add_argument("--n", type=int, default=20_000)
+    parser.add_argument("--p", type=int, default=20_000)
+    parser.add_argument("--block-size", type=int, default=64)
     args = parser.parse_args()
+    defaults = (200, 50, 2) if args.blocks else (1500, 500, 4)
+    for key, value in zip(("draws", "burn", "chains"), defaults):
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if args.blocks:
+        return bench_blocks(args)
     if not (DATA / "mice_X.csv.gz").exists():
         print(f"mice data not found under {DATA}; nothing to do")
         return 0
