@@ -19,7 +19,7 @@ _EXPORTS = {
     "priors": ["BayesAPrior", "FixedVariance", "Gamma", "HalfT", "InverseWishart", "MarkerPrior", "ScaledInvChi2",
                "VariancePrior", "BayesBPrior", "BayesCPrior", "BayesRPrior", "Beta", "LassoPrior", "RidgePrior"],
     "simulation": ["Simulation", "simulate"],
-    "terms": ["Animal", "Fixed", "Kernel", "Markers", "Random"],
+    "terms": ["Animal", "Fixed", "Kernel", "Markers", "Random", "RandomRegression"],
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 #: Subpackages reachable as ``bg.<name>`` without their own import, as when they were loaded eagerly.

@@ -6,6 +6,7 @@ from .fixed import Fixed
 from .kernel import Kernel
 from .markers import Markers
 from .random import Random
+from .random_regression import RandomRegression
 from .residual import Residual
 
-__all__ = ["Animal", "BindContext", "Fixed", "Kernel", "Markers", "Random", "Residual", "Term", "Variable"]
+__all__ = ["Animal", "BindContext", "Fixed", "Kernel", "Markers", "Random", "RandomRegression", "Residual", "Term", "Variable"]

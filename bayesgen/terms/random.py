@@ -34,6 +34,11 @@ class Random(Term):
     expand : bool, default True
         After each Gibbs update, rescale (u, sigma2_u) jointly (see ``rescale_move``):
         it leaves the posterior unchanged and speeds up mixing of the variance (one trait).
+    slopes, covariance : list of str and {"us", "diag"}, optional
+        Random regressions: with ``slopes=["x", ...]`` each level gets an intercept and a
+        slope on each covariate, correlated (``covariance="us"``, the default) or not
+        (``"diag"``); builds a :class:`bayesgen.terms.random_regression.RandomRegression`
+        (see there for priors, sampling and what is recorded).
 
     Effects are drawn one level at a time (``sweep_random_effects``); the variance from its
     prior's conjugate update given :math:`u'Pu` and q levels, e.g.
@@ -44,7 +49,29 @@ class Random(Term):
 
     genetic = False
 
-    def __init__(self, column: str, variance=None, name: str | None = None, expand: bool = True):
+    def __new__(cls, *args, slopes=None, covariance=None, **kwargs):
+        # Random(column, slopes=[...], covariance="us") is a random regression, its own term.
+        if slopes is not None or covariance is not None:
+            if slopes is None:
+                raise ValueError(f"covariance={covariance!r} applies to random regressions: give the slope "
+                                 "columns as well, e.g. Random(column, slopes=['x'], covariance='us').")
+            if cls is not Random:
+                raise TypeError(f"{cls.__name__} does not take slopes; use bg.RandomRegression(column, slopes, "
+                                "pedigree=...) for a random-regression animal model.")
+            from .random_regression import RandomRegression
+
+            if len(args) > 4:
+                raise TypeError(f"Random takes at most 4 positional arguments, got {len(args)}.")
+            named = dict(zip(("column", "variance", "name", "expand"), args))
+            clash = sorted(set(named) & set(kwargs))
+            if clash:
+                raise TypeError(f"Random got multiple values for argument {clash[0]!r}.")
+            return RandomRegression(slopes=slopes, covariance="us" if covariance is None else covariance,
+                                    **named, **kwargs)
+        return super().__new__(cls)
+
+    def __init__(self, column: str, variance=None, name: str | None = None, expand: bool = True,
+                 slopes=None, covariance=None):
         if not isinstance(column, str):
             raise TypeError(f"Random column must be a column name (str), got {column!r}.")
         if name is not None and not isinstance(name, str):
