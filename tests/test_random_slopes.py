@@ -309,3 +309,45 @@ def test_sleepstudy_against_lme4(covariance):
         print(f"{covariance} {key}: median {median:.2f} (REML {reml[key]}), 95% [{lower:.2f}, {upper:.2f}]")
         assert abs(median - reml[key]) <= 0.2 * abs(reml[key]), key
         assert lower < reml[key] < upper, key
+
+
+# ---------------------------------------------------------------------- random-regression animal model
+@pytest.fixture(scope="module")
+def family():
+    sim = bg.simulate(n_founders=6, n_generations=2, n_offspring=10, n_markers=5, seed=31)
+    data = sim.phenotypes.copy()
+    data["age"] = np.random.default_rng(32).uniform(1, 5, len(data))
+    return data, sim.pedigree_object()
+
+
+def test_animal_with_slopes_is_a_random_regression_animal_model(family):
+    data, pedigree = family
+    term = bg.Animal("id", pedigree, slopes=["age"])
+    assert isinstance(term, RandomRegression) and term.pedigree is pedigree and term.genetic
+    assert term.name == "animal"
+    model = bg.Model(data, "y", [bg.Fixed(), term])
+    assert model.terms[1].n_levels == len(pedigree.ids)  # every pedigree animal, records or not
+    idata = model.sample(draws=20, burn=10, chains=1, seed=4, progress=False, check_convergence=False)
+    post = idata.posterior
+    assert post["animal"].dims == ("chain", "draw", "animal_level", "animal_coef")
+    sigma = post["sigma2_animal"].values[0]
+    x = np.column_stack([np.ones(len(data)), data["age"]])
+    average = np.einsum("dab,ab->d", sigma, x.T @ x / len(data))  # mean of x' Sigma x over records
+    np.testing.assert_allclose(post["h2"].values[0], average / (average + post["sigma2_e"].values[0]))
+
+
+def test_animal_slopes_with_maternal(family):
+    _, pedigree = family
+    with pytest.raises(ValueError, match="Animal takes maternal= or slopes=, not both"):
+        bg.Animal("id", pedigree, maternal="dam", slopes=["age"])
+
+
+def test_animal_covariance_without_slopes(family):
+    _, pedigree = family
+    with pytest.raises(ValueError, match=r"covariance='diag' applies to random regressions: .*Animal\(column, pedigree"):
+        bg.Animal("id", pedigree, covariance="diag")
+
+
+def test_animal_slopes_without_a_pedigree():
+    with pytest.raises(TypeError, match="pedigree must be a bayesgen.Pedigree, got NoneType"):
+        bg.Animal("id", None, slopes=["age"])

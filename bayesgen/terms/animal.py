@@ -19,13 +19,20 @@ class Animal(Random):
     pedigree's ids) and ``sigma2_a``; another name gives ``<name>``, ``sigma2_<name>`` and
     dim ``<name>_level`` (so a model can hold two pedigree-type terms). Counts as genetic
     in ``h2``. With ``maternal="dam column"`` it builds the direct–maternal model instead
-    (:class:`bayesgen.terms.maternal.MaternalAnimal`). The variance's full conditional is
+    (:class:`bayesgen.terms.maternal.MaternalAnimal`); with ``slopes=[...]`` the random-regression
+    animal model (:class:`bayesgen.terms.random_regression.RandomRegression`, :math:`\Sigma \otimes A`).
+    The variance's full conditional is
     :math:`\text{Scale-inv-}\chi^2(\nu + q, (\nu S^2 + u'A^{-1}u)/(\nu + q))`.
     """
 
     genetic = True
 
-    def __new__(cls, *args, maternal=None, **kwargs):
+    def __new__(cls, *args, maternal=None, slopes=None, covariance=None, **kwargs):
+        # Animal(column, pedigree, slopes=[...]) is the random-regression animal model (Sigma (x) A).
+        if slopes is not None or covariance is not None:
+            from .random_regression import from_animal_arguments
+
+            return from_animal_arguments(args, kwargs, slopes, covariance, maternal)
         # Animal(column, pedigree, maternal="dam column") is the direct-maternal model, its own term.
         if maternal is not None:
             from .maternal import MaternalAnimal
@@ -35,7 +42,7 @@ class Animal(Random):
         return super().__new__(cls)
 
     def __init__(self, column: str, pedigree: Pedigree, variance=None, name: str = "animal", expand: bool = True,
-                 maternal: str | None = None):
+                 maternal: str | None = None, slopes=None, covariance=None):
         if not isinstance(pedigree, Pedigree):
             raise TypeError(f"pedigree must be a bayesgen.Pedigree, got {type(pedigree).__name__}.")
         super().__init__(column, variance=variance, name=name, expand=expand)

@@ -434,3 +434,24 @@ class RandomRegression(Term):
         return {"term": type(self).__name__, "name": self.name, "column": self.column, "slopes": list(self.slopes),
                 "intercept": self.intercept, "covariance": self.covariance, "levels": self.n_levels,
                 "pedigree": self.pedigree is not None, "prior": self.priors()}
+
+
+def from_animal_arguments(args: tuple, kwargs: dict, slopes, covariance, maternal) -> RandomRegression:
+    """The random-regression animal model from ``Animal(column, pedigree, variance, name, expand, slopes=...)``."""
+    if slopes is None:
+        raise ValueError(f"covariance={covariance!r} applies to random regressions: give the slope columns as "
+                         "well, e.g. Animal(column, pedigree, slopes=['age']).")
+    if maternal is not None:
+        raise ValueError("Animal takes maternal= or slopes=, not both: random regressions of direct and maternal "
+                         "effects are not available.")
+    if len(args) > 5:
+        raise TypeError(f"Animal takes at most 5 positional arguments, got {len(args)}.")
+    named = dict(zip(("column", "pedigree", "variance", "name", "expand"), args))
+    clash = sorted(set(named) & set(kwargs))
+    if clash:
+        raise TypeError(f"Animal got multiple values for argument {clash[0]!r}.")
+    named.update(kwargs)
+    if not isinstance(named.get("pedigree"), Pedigree):
+        raise TypeError(f"pedigree must be a bayesgen.Pedigree, got {type(named.get('pedigree')).__name__}.")
+    named.setdefault("name", "animal")
+    return RandomRegression(slopes=slopes, covariance="us" if covariance is None else covariance, **named)
