@@ -16,8 +16,8 @@ _EXPORTS = {
     "model": ["BRR", "GBLUP", "AnimalModel", "BayesA", "BayesB", "BayesC", "BayesCPi", "BayesLasso", "BayesR",
               "Model"],
     "prediction": ["cross_validate"],
-    "priors": ["BayesAPrior", "FixedVariance", "Gamma", "HalfT", "InverseWishart", "MarkerPrior", "ScaledInvChi2",
-               "VariancePrior", "BayesBPrior", "BayesCPrior", "BayesRPrior", "Beta", "LassoPrior", "RidgePrior"],
+    "priors": ["BayesAPrior", "FixedVariance", "Gamma", "HalfT", "HuangWand", "InverseWishart", "MarkerPrior",
+               "ScaledInvChi2", "VariancePrior", "BayesBPrior", "BayesCPrior", "BayesRPrior", "Beta", "LassoPrior", "RidgePrior"],
     "simulation": ["Simulation", "simulate"],
     "terms": ["Animal", "Fixed", "Kernel", "Markers", "Random", "RandomRegression"],
 }
