@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .blas_threads import single_threaded_blas
 from .gibbs import ChainState, Gibbs
 from .storage import ChainStorage
 
@@ -65,7 +66,7 @@ def run_chain(gibbs: Gibbs, rng, chain: ChainState, storage: ChainStorage, burn:
 
 def run_chains(model, draws=1000, burn=500, thin=1, chains=4, seed=None, progress=True, store="full",
                cores=None, initial=None) -> SamplerResult:
-    """Run ``chains`` chains (in threads; kernels release the GIL) and collect their draws.
+    """Run ``chains`` chains (in threads; kernels release the GIL; BLAS on one thread) and collect their draws.
 
     ``initial``: the ``final`` list of an earlier result of the same model, to continue
     those chains exactly (their states and generators; no burn-in).
@@ -95,7 +96,9 @@ def run_chains(model, draws=1000, burn=500, thin=1, chains=4, seed=None, progres
     total = chains * (burn + draws * thin)
     interrupted = False
     bar = _progress_bar(total, progress)
-    with ThreadPoolExecutor(max_workers=cores, thread_name_prefix="bayesgen-chain") as pool:
+    # One BLAS thread while chains run (see blas_threads: a threaded BLAS makes the small
+    # per-iteration products slower, and its pool competes with the chains for the cores).
+    with single_threaded_blas(), ThreadPoolExecutor(max_workers=cores, thread_name_prefix="bayesgen-chain") as pool:
         futures = [
             pool.submit(run_chain, gibbs, rngs[c], starts[c], storages[c], burn, thin, draws, stop, counts, c)
             for c in range(chains)
