@@ -14,7 +14,9 @@ values are drawn from N(0, sigma2_a A); a QTL with one distinct allele per found
 is dropped through the pedigree, so its IBD matrix is known exactly
 (Pi_ij = 2 x kinship at the locus: (1/2) the number of shared IBD alleles, 1 + F_i on the
 diagonal); its allele effects are N(0, sigma2_q/2), so the QTL values have covariance
-sigma2_q Pi. Biallelic SNPs are dropped the same way; one of them has an effect.
+sigma2_q Pi. Biallelic SNPs are dropped the same way; one of them has an effect. The
+bivariate pair (y1, y2) is polygenic only; the trait q = y1 + QTL + the SNP's effect is the
+one scanned by the linkage and association models.
 
 Run:  python examples/solar_models.py
 (BAYESGEN_EXAMPLE_QUICK=1 runs a tiny version in seconds; the test suite uses it.)
@@ -85,7 +87,7 @@ R = np.array([[0.6, -0.3 * np.sqrt(0.6 * 0.7)], [-0.3 * np.sqrt(0.6 * 0.7), 0.7]
 polygenic = chol_a @ rng.standard_normal((n, 2)) @ np.linalg.cholesky(G).T
 noise = rng.standard_normal((n, 2)) @ np.linalg.cholesky(R).T
 
-# --- a QTL on trait 1 with distinct founder alleles: Pi known exactly ----------------------
+# --- a QTL (trait q) with distinct founder alleles: Pi known exactly ------------------------
 counter = iter(range(10**9))
 qtl = drop_alleles(ids, sires, dams, lambda: next(counter), rng)
 sigma2_q = 0.5
@@ -95,14 +97,15 @@ Pi = pd.DataFrame(ibd_matrix(qtl), index=ids, columns=ids)
 unlinked = drop_alleles(ids, sires, dams, lambda: next(counter), rng)  # an IBD matrix away from the QTL
 Pi_unlinked = pd.DataFrame(ibd_matrix(unlinked), index=ids, columns=ids)
 
-# --- SNPs (allele frequency 0.3); the first has effect 0.4 on trait 1 -----------------------
+# --- SNPs (allele frequency 0.3); the first has effect 0.4 on trait q -----------------------
 snps = [f"snp{k}" for k in range(size["n_snps"])]
 genotypes = np.column_stack([drop_alleles(ids, sires, dams, lambda: int(rng.random() < 0.3), rng).sum(axis=1)
                              for _ in snps])
 
 data = pd.DataFrame({"id": ids}).assign(**{s: genotypes[:, k] for k, s in enumerate(snps)})
-data["y1"] = 10.0 + polygenic[:, 0] + qtl_value + 0.4 * genotypes[:, 0] + noise[:, 0]
+data["y1"] = 10.0 + polygenic[:, 0] + noise[:, 0]                  # the bivariate pair: polygenic only
 data["y2"] = 5.0 + polygenic[:, 1] + noise[:, 1]
+data["q"] = data["y1"] + qtl_value + 0.4 * genotypes[:, 0]           # y1 plus the QTL and snp0's effect
 data = data[[s is not None for s in sires]].reset_index(drop=True)  # founders have no records
 print(f"{len(data)} records in {size['n_families']} families; pedigree of {n}")
 
@@ -114,10 +117,10 @@ print("true rho_g = 0.6, rho_e = -0.3")
 
 # 2. Linkage model at the QTL and at an unlinked locus ----------------------------------------
 run_loo = dict(run, check_convergence=False)
-polygenic_only = bg.Model(data, "y1", [bg.Fixed(), bg.Animal("id", pedigree)]).sample(**run_loo, seed=2)
+polygenic_only = bg.Model(data, "q", [bg.Fixed(), bg.Animal("id", pedigree)]).sample(**run_loo, seed=2)
 fits = {"polygenic": polygenic_only}
 for label, ibd in (("QTL", Pi), ("unlinked", Pi_unlinked)):
-    linkage = bg.Model(data, "y1", [bg.Fixed(), bg.Animal("id", pedigree), bg.Kernel("id", ibd, name="locus")])
+    linkage = bg.Model(data, "q", [bg.Fixed(), bg.Animal("id", pedigree), bg.Kernel("id", ibd, name="locus")])
     fits[f"polygenic + {label}"] = linkage.sample(**run_loo, seed=3)
     s2 = fits[f"polygenic + {label}"].posterior["sigma2_locus"]
     print(f"{label}: sigma2_locus median {float(s2.median()):.3f} (true {sigma2_q if label == 'QTL' else 0.0})")
@@ -126,7 +129,7 @@ print(az.compare(fits, ic="loo")[["rank", "elpd_loo", "elpd_diff", "dse"]])
 # 3. Association model, one SNP at a time -----------------------------------------------------
 rows = []
 for snp in snps:
-    fit = bg.Model(data, "y1", [bg.Fixed([snp]), bg.Animal("id", pedigree)]).sample(**run_loo, seed=4)
+    fit = bg.Model(data, "q", [bg.Fixed([snp]), bg.Animal("id", pedigree)]).sample(**run_loo, seed=4)
     beta = fit.posterior["beta"].sel(coef=snp).values.ravel()
     low, high = np.quantile(beta, [0.025, 0.975])
     tail = 2 * min(np.mean(beta > 0), np.mean(beta < 0))  # two-sided posterior tail probability

@@ -270,6 +270,20 @@ def test_geweke(case):
 
 
 @pytest.mark.statistical
+def test_geweke_beside_the_collapsed_location_block():
+    """With an iid term, sampler="auto" gives the collapsed block to Fixed and Random; the slopes keep their own."""
+    data, _ = _geweke_data()
+    data["herd"] = [f"h{k % 4}" for k in range(len(data))]
+    term = bg.Random("subject", slopes=["x"], variance=covariance_prior())
+    model = bg.Model(data, "y", [bg.Fixed(["x"], prior_variance=0.25), bg.Random("herd", variance=residual_prior()),
+                                 term], sigma2_e=residual_prior(), sampler="collapsed")
+    assert [b["block"] for b in model.describe()["sampler"]] == ["collapsed", "term", "residual noise"]
+    result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=8)
+    print(result)
+    assert result.passed, str(result)
+
+
+@pytest.mark.statistical
 def test_geweke_planted_error_fails():
     data, _ = _geweke_data()
     term = bg.Random("subject", slopes=["x"], variance=WrongDegreesOfFreedom(14.0, [[5.0, 1.5], [1.5, 3.0]]))
