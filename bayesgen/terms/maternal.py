@@ -56,9 +56,9 @@ class MaternalAnimal(Term):
     move of all effects and G (``rescale_move``) that lets the variances and the
     direct-maternal correlation travel along their ridges with the effects. With
     ``joint=True`` all 2q effects are drawn in one block instead, from a sparse Cholesky
-    factor of their coefficient matrix (for deep pedigrees with few records per animal,
-    where neighbouring effects are strongly correlated; measured 2.5x the cost per
-    iteration of the single-site sweep on 1,300 animals): with :math:`\theta` the effects
+    factor of their coefficient matrix (meant for strongly correlated effects; measured 2.5x
+    the cost per iteration of the single-site sweep on 1,300 simulated animals, and no
+    better mixing per draw there or on gryphon's bwt): with :math:`\theta` the effects
     interleaved (:math:`a_{d,1}, a_{m,1}, a_{d,2}, \dots`) and Z its (records x 2q) design,
 
     .. math:: \theta \mid \cdot \sim N(C^{-1} Z'W\tilde e/\sigma^2_e,\; C^{-1}),\quad
@@ -85,8 +85,8 @@ class MaternalAnimal(Term):
     ``effect_row`` x ``effect_col``) and ``rho_<name>`` (the direct–maternal genetic
     correlation). For ``h2`` the term counts its direct variance :math:`\sigma^2_d` as genetic
     and :math:`\sigma^2_d + \sigma_{dm} + \sigma^2_m` towards the phenotypic variance (a record
-    gets :math:`a_{d,i} + a_{m,m(i)}` with :math:`\mathrm{cov}(a_{d,i}, a_{m,m(i)}) = \sigma_{dm}/2`
-    for a non-inbred dam, so its variance is :math:`\sigma^2_d + \sigma_{dm} + \sigma^2_m`), so
+    gets :math:`a_{d,i} + a_{m,m(i)}` with :math:`\mathrm{cov}(a_{d,i}, a_{m,m(i)}) = A_{i,m(i)}\sigma_{dm} = \sigma_{dm}/2`
+    when the dam is its non-inbred pedigree dam, so its variance is :math:`\sigma^2_d + \sigma_{dm} + \sigma^2_m`), so
     ``h2`` is the direct heritability :math:`\sigma^2_d/\sigma^2_p`.
     :func:`total_heritability` gives Willham's total heritability per draw.
     """
