@@ -19,7 +19,8 @@ _EXPORTS = {
     "priors": ["BayesAPrior", "FixedVariance", "Gamma", "HalfT", "HuangWand", "InverseWishart", "MarkerPrior",
                "ScaledInvChi2", "VariancePrior", "BayesBPrior", "BayesCPrior", "BayesRPrior", "Beta", "LassoPrior", "RidgePrior"],
     "simulation": ["Simulation", "simulate"],
-    "terms": ["Animal", "Fixed", "Kernel", "Markers", "Random", "RandomRegression"],
+    "terms": ["Animal", "Fixed", "Kernel", "MaternalAnimal", "Markers", "Random", "RandomRegression",
+              "total_heritability"],
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 #: Subpackages reachable as ``bg.<name>`` without their own import, as when they were loaded eagerly.
