@@ -128,6 +128,27 @@ def simulated_markers(n: int, p: int, seed: int = 1):
     return pd.DataFrame({"id": ids, "y": y}), genotypes
 
 
+def sweep_times(models: dict, repeats: int) -> dict:
+    """CPU seconds (process time, min over ``repeats``) of one marker step (sweep + prior update) per model."""
+    from bayesgen import Markers
+    from bayesgen.sampler import Gibbs
+
+    out = {}
+    for name, model in models.items():
+        gibbs = Gibbs(model)
+        rng = np.random.default_rng(0)
+        chain = gibbs.init(rng)
+        k = next(i for i, term in enumerate(model.terms) if isinstance(term, Markers))
+        term, state, ctx = model.terms[k], chain.states[k], chain.ctx
+        times = []
+        for _ in range(repeats):
+            start = time.process_time()
+            term.step(rng, state, ctx)
+            times.append(time.process_time() - start)
+        out[name] = min(times)
+    return out
+
+
 def bench_blocks(args) -> int:
     """The blocked sweep against the plain one at n x p (see the module docstring)."""
     import arviz as az
@@ -149,6 +170,9 @@ def bench_blocks(args) -> int:
         setup[name] = time.perf_counter() - t
         models[name].sample(draws=2, burn=1, chains=1, seed=0, progress=False, store="summary",
                             check_convergence=False)  # compile
+    sweep_cpu = sweep_times(models, repeats=5)
+    print("one marker step alone (sweep + prior update), CPU ms (min of 5): "
+          + ", ".join(f"{k} {1e3 * v:.1f}" for k, v in sweep_cpu.items()))
     traces = {name: [] for name in models}
     seconds = dict.fromkeys(models, 0.0)
     for chain in range(args.chains):
