@@ -216,7 +216,7 @@ def kernel_section(matrices, repeats):
 # ---------------------------------------------------------------------------------------------- model fits
 
 FIT = r"""
-import json, sys, time, warnings, resource
+import json, sys, time, warnings
 import numpy as np, pandas as pd
 import bayesgen as bg
 import arviz as az
@@ -242,8 +242,9 @@ wall = time.perf_counter() - t
 post = idata.posterior
 names = [k for k, v in post.data_vars.items() if v.ndim == 2 and k not in ("sigma2_g", "n_included")]
 ess = {k: float(az.ess(post[k].values, method="bulk")) for k in names}
+peak = [int(line.split()[1]) * 1024 for line in open("/proc/self/status") if line.startswith("VmHWM")]
 print(json.dumps({"wall": wall, "per_iter": float(np.median(idata.sample_stats["seconds"].values)), "ess": ess,
-                  "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+                  "peak_rss": peak[0] if peak else None}))
 """
 
 
@@ -507,9 +508,12 @@ def memory_section(folder: Path, args):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="n=1000, p=10000, 100+100 draws, fewer repeats")
+    parser.add_argument("--quick", action="store_true",
+                        help="models on n=1000, p=10000 and the mice with 100+100 draws; fewer repeats")
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--p", type=int, default=50000)
+    parser.add_argument("--kernel-n", type=int, default=2000, help="records of the kernel section's matrices")
+    parser.add_argument("--kernel-p", type=int, default=50000, help="markers of the kernel section's matrices")
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--burn", type=int, default=500)
     parser.add_argument("--chains", type=int, default=4)
@@ -549,9 +553,9 @@ def main(argv=None):
             mice_dir = mice_dataset(folder)
             datasets.append(("mice 1814x10346", mice_dir, 1814 * 10346))
         if "kernel" in sections:
-            matrices = [("simulated", codes, 0),
-                        ("simulated, 1% missing", simulate_codes(args.n, args.p, seed=1, missing=0.01),
-                         args.n // 20)]
+            kn, kp = args.kernel_n, args.kernel_p
+            matrices = [("simulated", codes if (kn, kp) == (args.n, args.p) else simulate_codes(kn, kp, seed=1), 0),
+                        ("simulated, 1% missing", simulate_codes(kn, kp, seed=1, missing=0.01), kn // 20)]
             if mice:
                 matrices.append(("mice", np.load(mice_dir / "codes.npy"), 0))
             kernel_section(matrices, args.repeats)
