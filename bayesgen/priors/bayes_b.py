@@ -33,10 +33,14 @@ class BayesBPrior(MarkerPrior):
     given :math:`\sigma^2_j`
     (:func:`bayesgen.kernels.spike_slab.sweep_markers_spike_slab`); then
     :math:`\sigma^2_j \mid \alpha_j \sim \text{Scale-inv-}\chi^2(\nu+1, (\nu S^2 + \alpha_j^2)/(\nu+1))`
-    for included markers and :math:`\sigma^2_j \sim \text{Scale-inv-}\chi^2(\nu, S^2)` (its
-    prior) for excluded ones; :math:`S^2 \mid \sigma^2 \sim \text{Gamma}(a + p\nu/2, b + (\nu/2)\sum_j \sigma_j^{-2})`;
+    for the k included markers; then, with the excluded markers' variances integrated out,
+    :math:`S^2 \mid \sigma^2_{\delta} \sim \text{Gamma}(a + k\nu/2, b + (\nu/2)\sum_{j:\delta_j=1} \sigma_j^{-2})`,
+    and the excluded ones from their prior :math:`\text{Scale-inv-}\chi^2(\nu, S^2)`;
     :math:`\pi \mid \delta \sim \text{Beta}(a + k, b + p - k)`.
-    Records per draw ``n_included``, ``pi`` and ``scale`` when sampled.
+    Records per draw ``n_included``, ``pi`` and ``scale`` when sampled. With :math:`S^2`
+    sampled, the Markers term also moves :math:`(\alpha, \sigma^2_j, S^2)` to
+    :math:`(k\alpha, k^2\sigma^2_j, k^2S^2)` after each sweep, as for BayesA
+    (``rescale_log_density``; ``Markers(expand=True)``, the default).
     """
 
     name = "BayesB"
@@ -74,16 +78,50 @@ class BayesBPrior(MarkerPrior):
         self.inclusion.sweep(rng, alpha, state, codes, lookup, xx, resid, weights, genetic_values, sigma2_e)
 
     def update(self, rng: np.random.Generator, alpha: np.ndarray, state: dict) -> None:
-        """Draw the sigma2_j (conjugate if included, prior if excluded), the scale, then pi."""
+        r"""Draw the included markers' sigma2_j, then the scale and the excluded markers' sigma2_j
+        jointly (the scale given the included ones only, the excluded ones from their prior), then pi.
+
+        Given delta, an excluded marker's sigma2_j is independent of the data (its beta_j is
+        integrated out), so it carries no information on S^2: drawing S^2 given all p
+        variances, with the excluded ones just drawn from the prior at the current S^2, would
+        make S^2 a random walk of steps about :math:`1/\sqrt{p\nu/2}` of itself. Drawing S^2
+        with them integrated out, then them given S^2, is one exact Gibbs block.
+        """
         nu, scale = self.df, state["scale"][0]
+        variances = state["var_alpha"]
         included = alpha != 0.0
-        df = nu + included  # nu + 1 where included, nu where excluded (alpha_j^2 = 0 there)
-        state["var_alpha"][:] = (nu * scale + alpha * alpha) / rng.chisquare(df)
+        excluded = ~included
+        n_included = int(included.sum())
+        variances[included] = (nu * scale + alpha[included] ** 2) / rng.chisquare(nu + 1.0, size=n_included)
         if self.samples_scale:
-            shape = self.scale_prior.shape + 0.5 * alpha.size * nu
-            rate = self.scale_prior.rate + 0.5 * nu * np.sum(1.0 / state["var_alpha"])
-            state["scale"][0] = rng.gamma(shape, 1.0 / rate)
+            shape = self.scale_prior.shape + 0.5 * n_included * nu
+            rate = self.scale_prior.rate + 0.5 * nu * np.sum(1.0 / variances[included])
+            scale = state["scale"][0] = rng.gamma(shape, 1.0 / rate)
+        variances[excluded] = nu * scale / rng.chisquare(nu, size=alpha.size - n_included)
         self.inclusion.update(rng, state, alpha.size)
+
+    @property
+    def rescalable(self) -> bool:
+        """Whether the term may rescale (alpha, sigma2_j, S^2) jointly: only with S^2 sampled."""
+        return self.samples_scale
+
+    def rescale_log_density(self, state: dict, factor: float) -> float:
+        r""":math:`\log f(k)` of the joint rescaling :math:`(\alpha, \sigma^2_j, S^2) \to (k\alpha, k^2\sigma^2_j, k^2 S^2)`.
+
+        The move that ``Markers.rescale_move`` makes, as for BayesA: excluded effects stay 0,
+        so with m markers included the state moves on :math:`(\alpha_{\delta}, \sigma^2, S^2)`
+        and :math:`|J_k| = k^{m + 2p + 2}`. Each included :math:`N(k\alpha_j; 0, k^2\sigma^2_j)`
+        gives :math:`k^{-1}` and each of the p :math:`\text{Scale-inv-}\chi^2(k^2\sigma^2_j; \nu, k^2S^2)`
+        gives :math:`k^{-2}` (:math:`\delta` and :math:`\pi` do not move), so with the Haar
+        measure dk/k what is left besides the likelihood is :math:`f(k) = k\, p(k^2 S^2)`,
+        whatever m is: :math:`\log f(k) = (2a - 1)\log k - b k^2 S^2` up to a constant.
+        """
+        return self.scale_prior.log_density(factor * factor * state["scale"][0]) + np.log(factor)
+
+    def rescale(self, state: dict, factor: float) -> None:
+        """Apply the accepted rescaling to the hyperparameters (in place)."""
+        state["var_alpha"] *= factor * factor
+        state["scale"][0] *= factor * factor
 
     def draw_prior(self, rng: np.random.Generator, state: dict) -> np.ndarray:
         if self.samples_scale:

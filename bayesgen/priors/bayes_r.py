@@ -36,6 +36,17 @@ class BayesRPrior(MarkerPrior):
     :math:`\sigma^2_\alpha \mid \cdot \sim \text{Scale-inv-}\chi^2(\nu + m, (\nu S^2 + \sum_{j:k_j>0}\alpha_j^2/\gamma_{k_j})/(\nu + m))`,
     m the number of included markers. Records per draw ``class_counts`` (dim
     ``bayes_r_class``), the proportions ``pi`` (same dim), ``n_included``, and ``sigma2_alpha`` when sampled.
+    With :math:`\sigma^2_\alpha` sampled, the Markers term also moves
+    :math:`(\alpha, \sigma^2_\alpha)` to :math:`(k\alpha, k^2\sigma^2_\alpha)` after each sweep
+    (``rescale_log_density``; ``Markers(expand=True)``, the default).
+
+    A class whose variance is tiny next to what the data can resolve (the default
+    :math:`10^{-4}\sigma^2_\alpha`) is nearly indistinguishable from the zero class: the split of
+    markers between the two, so ``n_included``, ``pi`` of those two classes and the PIP
+    :math:`P(\alpha_j \neq 0)`, is weakly identified (a marker's data barely tell the two
+    apart) and mixes slowly: given the labels, :math:`\pi` moves by about :math:`1/\sqrt{p}`
+    per iteration, and given :math:`\pi` the labels follow it. The genomic values, ``h2``
+    and the proportions of the large classes hardly depend on that split.
     """
 
     name = "BayesR"
@@ -92,6 +103,28 @@ class BayesRPrior(MarkerPrior):
             ss = float(np.sum(alpha[included] ** 2 / self.gamma[classes[included]]))
             state["sigma2_alpha"][0] = self.variance_prior.draw_posterior(rng, ss, int(included.sum()))[0, 0]
         state["pi"][:] = rng.dirichlet(self.dirichlet + counts)
+
+    @property
+    def rescalable(self) -> bool:
+        """Whether the term may rescale (alpha, sigma2_alpha) jointly: only with sigma2_alpha sampled."""
+        return self.samples_variance
+
+    def rescale_log_density(self, state: dict, factor: float) -> float:
+        r""":math:`\log f(k)` of the joint rescaling :math:`(\alpha, \sigma^2_\alpha) \to (k\alpha, k^2\sigma^2_\alpha)`.
+
+        The move that ``Markers.rescale_move`` makes: classes and :math:`\pi` do not move and
+        effects in the zero class stay 0, so with m markers in the other classes
+        :math:`|J_k| = k^{m + 2}`; each :math:`N(k\alpha_j; 0, \gamma_{k_j}k^2\sigma^2_\alpha)` gives
+        :math:`k^{-1}`, so with the Haar measure dk/k what is left besides the likelihood is
+        :math:`f(k) = k\, p(k^2\sigma^2_\alpha)` with p the Scale-inv-:math:`\chi^2(\nu, S^2)` prior:
+        :math:`\log f(k) = -(\nu + 1)\log k - \nu S^2/(2k^2\sigma^2_\alpha)` up to a constant.
+        """
+        return self.variance_prior.log_density(factor * factor * state["sigma2_alpha"][0]) + np.log(factor)
+
+    def rescale(self, state: dict, factor: float) -> None:
+        """Apply the accepted rescaling to the hyperparameters (in place)."""
+        state["sigma2_alpha"][0] *= factor * factor
+        state["var_alpha"] *= factor * factor
 
     def draw_prior(self, rng: np.random.Generator, state: dict) -> np.ndarray:
         if self.samples_variance:

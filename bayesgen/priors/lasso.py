@@ -48,7 +48,11 @@ class LassoPrior(MarkerPrior):
     :math:`1/\tau^2_j \mid \alpha_j \sim \text{Inverse-Gaussian}(\lambda/|\alpha_j|, \lambda^2)`
     (drawn by :func:`draw_inverse_gaussian`, finite for any :math:`\alpha_j \neq 0`) and, with
     a Gamma(a, b) prior, :math:`\lambda^2 \mid \tau^2 \sim \text{Gamma}(a + p,\; b + \sum_j \tau^2_j/2)`.
-    Records ``lambda2`` per draw when it is sampled.
+    Records ``lambda2`` per draw when it is sampled. With :math:`\lambda^2` sampled, the
+    Markers term also moves :math:`(\alpha, \tau^2, \lambda^2)` to
+    :math:`(k\alpha, k^2\tau^2, \lambda^2/k^2)` after each sweep (``rescale_log_density``;
+    ``Markers(expand=True)``, the default): :math:`\lambda^2` then moves with the data
+    instead of only by about :math:`1/\sqrt{p}` of itself per iteration.
     """
 
     name = "BayesLasso"
@@ -89,6 +93,30 @@ class LassoPrior(MarkerPrior):
             shape = self.lambda2_prior.shape + alpha.size
             rate = self.lambda2_prior.rate + 0.5 * np.sum(state["var_alpha"])
             state["lambda2"][0] = rng.gamma(shape, 1.0 / rate)
+
+    @property
+    def rescalable(self) -> bool:
+        """Whether the term may rescale (alpha, tau2_j, lambda2) jointly: only with lambda2 sampled."""
+        return self.samples_lambda2
+
+    def rescale_log_density(self, state: dict, factor: float) -> float:
+        r""":math:`\log f(k)` of the joint rescaling :math:`(\alpha, \tau^2_j, \lambda^2) \to (k\alpha, k^2\tau^2_j, \lambda^2/k^2)`.
+
+        The move that ``Markers.rescale_move`` makes (the non-centred update of
+        :math:`\lambda^2`, interweaved with its conjugate one): k is drawn from
+        :math:`\pi(T_k\theta)\,|J_k|\,dk/k` (Liu & Sabatti 2000) with
+        :math:`|J_k| = k^{p}k^{2p}k^{-2}`. Each :math:`N(k\alpha_j; 0, k^2\tau^2_j)` gives
+        :math:`k^{-1}` and each :math:`\text{Exp}(k^2\tau^2_j; \lambda^2/(2k^2))` gives
+        :math:`k^{-2}`, so what is left besides the likelihood is
+        :math:`f(k) = k^{-3}\, p(\lambda^2/k^2)` with p the Gamma prior of :math:`\lambda^2`:
+        :math:`\log f(k) = -(2a + 1)\log k - b\lambda^2/k^2` up to a constant.
+        """
+        return self.lambda2_prior.log_density(state["lambda2"][0] / (factor * factor)) - 3.0 * np.log(factor)
+
+    def rescale(self, state: dict, factor: float) -> None:
+        """Apply the accepted rescaling to the hyperparameters (in place)."""
+        state["var_alpha"] *= factor * factor
+        state["lambda2"][0] /= factor * factor
 
     def draw_prior(self, rng: np.random.Generator, state: dict) -> np.ndarray:
         if self.samples_lambda2:
