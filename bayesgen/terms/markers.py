@@ -35,9 +35,10 @@ class Markers(Term):
         ``<name>_marker``), ``sigma2_<name>`` and ``scale_<name>``, so a model can hold
         several marker panels.
     expand : bool, default True
-        After each sweep, rescale the effects and the prior's scale jointly (see
-        ``rescale_move``), for priors that sample a scale (BayesA). It leaves the posterior
-        unchanged and lets the scale, ``sigma2_g`` and ``h2`` mix when p >> n.
+        After each sweep, rescale the effects jointly with the prior's sampled hyperparameter
+        (see ``rescale_move``): BayesA's and BayesB's (σ²ⱼ, S²), the LASSO's (τ²ⱼ, λ²), BayesR's
+        σ²_α. It leaves the posterior unchanged and lets the hyperparameter, ``sigma2_g`` and
+        ``h2`` mix when p >> n. Priors whose hyperparameters are fixed have no such move.
     block_size : int or None, default None
         Sweep the markers in consecutive blocks of this many with the exact blocked sampler
         (``bayesgen.kernels.fast_blocks``): the same full conditionals as the plain sweep,
