@@ -483,7 +483,9 @@ def test_sampler_and_prior_rule_reach_the_model(tmp_path):
 
     text = GOOD.format(extra_model="sampler = 'single-site'", extra="[priors]\nrule = 'bglr'")
     model = load_spec(_spec(tmp_path, text)).model
-    assert [b["block"] for b in model.describe()["sampler"]] == ["term"] * len(model.terms)
+    # Single-site: every term its own block, plus the translation move of beta against the animals' mean.
+    assert [b["block"] for b in model.describe()["sampler"]] == ["term"] * (len(model.terms) - 1) + ["translation",
+                                                                                                     "term"]
     assert model.residual.prior.to_dict()["family"] == "ScaledInvChi2"
     default = load_spec(_spec(tmp_path, BASE)).model
     assert default.residual.prior.to_dict()["family"] == "HalfT"

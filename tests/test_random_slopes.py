@@ -277,7 +277,7 @@ def test_geweke_beside_the_collapsed_location_block():
     term = bg.Random("subject", slopes=["x"], variance=covariance_prior())
     model = bg.Model(data, "y", [bg.Fixed(["x"], prior_variance=0.25), bg.Random("herd", variance=residual_prior()),
                                  term], sigma2_e=residual_prior(), sampler="collapsed")
-    assert [b["block"] for b in model.describe()["sampler"]] == ["collapsed", "term", "residual noise"]
+    assert [b["block"] for b in model.describe()["sampler"]] == ["collapsed", "term", "translation", "residual noise"]
     result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=8)
     print(result)
     assert result.passed, str(result)

@@ -54,11 +54,14 @@ class ResidualNoiseBlock:
 def location_terms(model) -> list[int]:
     """Indices of the terms whose effects the joint samplers can draw together."""
     from ..terms.fixed import Fixed
+    from ..terms.maternal import MaternalAnimal
     from ..terms.random import Random
 
     if model.n_traits != 1:
         return []
-    return [k for k, t in enumerate(model.terms) if isinstance(t, (Fixed, Random))]
+    # A direct-maternal term joins them unless it asked for its own joint block (joint=True).
+    return [k for k, t in enumerate(model.terms)
+            if isinstance(t, (Fixed, Random)) or (isinstance(t, MaternalAnimal) and not t.joint)]
 
 
 def build_blocks(model, sampler: str) -> list:
@@ -74,13 +77,19 @@ def build_blocks(model, sampler: str) -> list:
 
         joint = (JointLocations if sampler == "joint" else CollapsedLocations)(model, indices)
     if joint is None:
-        return [TermBlock(k, t) for k, t in enumerate(model.terms)]
-    blocks = []
-    for k, term in enumerate(model.terms):
-        if k == indices[0]:
-            blocks.append(joint)
-        elif term is model.residual and getattr(joint, "samples_residual", False):
-            blocks.append(ResidualNoiseBlock(term))  # sigma2_e is drawn by the collapsed block
-        elif k not in indices:
-            blocks.append(TermBlock(k, term))
-    return blocks
+        blocks = [TermBlock(k, t) for k, t in enumerate(model.terms)]
+    else:
+        blocks = []
+        for k, term in enumerate(model.terms):
+            if k == indices[0]:
+                blocks.append(joint)
+            elif term is model.residual and getattr(joint, "samples_residual", False):
+                blocks.append(ResidualNoiseBlock(term))  # sigma2_e is drawn by the collapsed block
+            elif k not in indices:
+                blocks.append(TermBlock(k, term))
+    # Fixed effects and a random term's mean coefficients, shifted together (exact; see
+    # translation_move), where single-site updates would trade one off against the other.
+    from .translation_move import translation_moves
+
+    moves = translation_moves(model, joint.indices if joint is not None else ())
+    return blocks[:-1] + moves + blocks[-1:]
