@@ -141,3 +141,40 @@ def test_marker_sweep_with_missing_genotypes_matches_oracle_and_keeps_their_resi
     np.testing.assert_allclose(a1, a2, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(r1, r2, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(gv1, x @ a1, rtol=1e-10, atol=1e-12)
+
+
+def test_mixture_sweep_binary_path_matches_oracle():
+    # BayesR's sweep with 0/1 weights reads the raw codes: markers with a few listed missing
+    # genotypes, with many (masked pass) and with none, and unphenotyped records.
+    from test_marker_priors import oracle_mixture_sweep
+
+    from bayesgen.kernels.spike_slab import sweep_markers_mixture
+
+    rng = np.random.default_rng(6)
+    n, p = 300, 12
+    codes = rng.integers(0, 3, (p, n)).astype(np.int8)
+    codes[:4][rng.random((4, n)) < 0.01] = 3  # listed (at most 1/64 missing)
+    codes[4:8][rng.random((4, n)) < 0.2] = 3  # masked
+    centre = np.array([row[row < 3].mean() for row in codes])
+    lookup = np.zeros((p, 4))
+    lookup[:, :3] = np.arange(3)[None, :] - centre[:, None]
+    x = np.take_along_axis(lookup, codes.astype(np.intp), axis=1).T
+    w = (rng.random(n) > 0.1).astype(float)
+    _, xx = weighted_cross_products(codes, lookup, w)
+    pi = np.array([0.5, 0.2, 0.2, 0.1])
+    class_variances = np.array([0.0, 0.001, 0.01, 0.1])
+    alpha0, resid0 = np.zeros(p), rng.standard_normal(n)
+    a1, r1, c1, gv1 = alpha0.copy(), resid0.copy(), np.zeros(p, dtype=np.int64), np.zeros(n)
+    a2, r2, c2 = alpha0.copy(), resid0.copy(), np.zeros(p, dtype=np.int64)
+    g1, g2 = np.random.default_rng(9), np.random.default_rng(9)
+    stats = marker_code_stats(codes)
+    assert 0 < stats[3 * p] < int((codes[:4] == 3).sum()) + 1  # only the first markers are listed
+    for _ in range(4):
+        sweep_markers_mixture(g1, a1, c1, np.log(pi), class_variances, codes, lookup, xx, r1, w, gv1, 0.7,
+                              code_stats=stats)
+        oracle_mixture_sweep(g2, a2, c2, pi, class_variances, x, r2, w, 0.7)
+        np.testing.assert_array_equal(c1, c2)
+    assert len(set(c1.tolist())) > 1
+    np.testing.assert_allclose(a1, a2, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(r1, r2, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(gv1, x @ a1, rtol=1e-10, atol=1e-12)

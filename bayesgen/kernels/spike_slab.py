@@ -118,9 +118,8 @@ def _spike_slab_weighted(rng, alpha, var_alpha, log_prior_odds, codes, lookup, x
     return n_included
 
 
-@kernel
 def sweep_markers_mixture(rng, alpha, classes, log_weights, class_variances, codes, lookup, xx, resid, weights,
-                          genetic_values, sigma2_e):
+                          genetic_values, sigma2_e, code_stats=None):
     r"""BayesR sweep: draw each (class_j, alpha_j) jointly; ``classes`` receives the class of each marker.
 
     Prior: :math:`\alpha_j \sim \sum_k \pi_k N(0, v_k)` with :math:`v_0 = 0` (the spike;
@@ -133,11 +132,95 @@ def sweep_markers_mixture(rng, alpha, classes, log_weights, class_variances, cod
     normalised after subtracting the largest (no overflow); then
     :math:`\alpha_j \mid k > 0 \sim N(r_j/C_k, \sigma^2_e/C_k)`. Random numbers per marker: one
     uniform, then one normal if the class is not the spike. Residual and genetic values change
-    only when alpha_j does (element by element through ``lookup``).
+    only when alpha_j does. For 0/1 weights the passes read the raw int8 codes as
+    :func:`sweep_markers_spike_slab` does (``code_stats`` from
+    :func:`bayesgen.kernels.markers.marker_code_stats`; computed here when not given, which
+    costs one pass over the codes); other weights go element by element through ``lookup``.
     """
-    n_markers, n = codes.shape
+    if code_stats is None:
+        code_stats = marker_code_stats(codes)
+    _sweep_markers_mixture(rng, alpha, classes, log_weights, class_variances, codes, lookup, xx, code_stats, resid,
+                           weights, genetic_values, sigma2_e)
+
+
+@kernel
+def _sweep_markers_mixture(rng, alpha, classes, log_weights, class_variances, codes, lookup, xx, code_stats, resid,
+                           weights, genetic_values, sigma2_e):
+    """:func:`sweep_markers_mixture` once ``code_stats`` is known: picks the 0/1 or the general path."""
+    unobserved = unobserved_records(weights)
+    if unobserved.size > 0 and unobserved[0] < 0:  # weights other than 0/1
+        _mixture_weighted(rng, alpha, classes, log_weights, class_variances, codes, lookup, xx, resid, weights,
+                          genetic_values, sigma2_e)
+        return
+    start = resid.copy()
+    _mixture_binary(rng, alpha, classes, log_weights, class_variances, codes, lookup, xx, code_stats, resid,
+                    unobserved, sigma2_e)
+    for i in range(resid.size):
+        genetic_values[i] += start[i] - resid[i]
+
+
+@kernel
+def _draw_class(rng, rhs, xx_j, log_weights, class_variances, log_p, sigma2_e):
+    """One (class_j, alpha_j) draw given r_j (``rhs``) and x_j'Wx_j; returns (class, new alpha_j).
+
+    ``log_p`` is scratch space of one entry per class."""
     n_classes = log_weights.size
-    log_p = np.empty(n_classes)
+    top = log_weights[0]
+    log_p[0] = log_weights[0]
+    for k in range(1, n_classes):
+        lhs = xx_j + sigma2_e / class_variances[k]
+        log_p[k] = (log_weights[k] + 0.5 * np.log(sigma2_e / (lhs * class_variances[k]))
+                    + 0.5 * rhs * rhs / (sigma2_e * lhs))
+        top = max(top, log_p[k])
+    total = 0.0
+    for k in range(n_classes):
+        log_p[k] = np.exp(log_p[k] - top)
+        total += log_p[k]
+    u = rng.random() * total
+    chosen = n_classes - 1
+    cumulative = 0.0
+    for k in range(n_classes):
+        cumulative += log_p[k]
+        if u < cumulative:
+            chosen = k
+            break
+    if chosen == 0:
+        return chosen, 0.0
+    lhs = xx_j + sigma2_e / class_variances[chosen]
+    return chosen, rhs / lhs + np.sqrt(sigma2_e / lhs) * rng.standard_normal()
+
+
+@kernel
+def _mixture_binary(rng, alpha, classes, log_weights, class_variances, codes, lookup, xx, code_stats, resid,
+                    unobserved, sigma2_e):
+    """The sweep of :func:`sweep_markers_mixture` for 0/1 weights (``unobserved``: records with 0)."""
+    n_markers, n = codes.shape
+    saved = np.empty(_max_missing(code_stats, n_markers))
+    log_p = np.empty(log_weights.size)
+    sum_e = 0.0  # sum_i e_i over all records, kept up to date through the sweep
+    for i in range(n):
+        sum_e += resid[i]
+    for j in range(n_markers):
+        row = codes[j]
+        neg_centre = lookup[j, 0]  # -mu_j
+        missing = _missing_of(code_stats, n_markers, j)
+        n_missing = code_stats[n_markers + j]
+        rhs = _observed_xe(row, resid, missing, n_missing, unobserved, sum_e, neg_centre) + xx[j] * alpha[j]
+        chosen, new = _draw_class(rng, rhs, xx[j], log_weights, class_variances, log_p, sigma2_e)
+        classes[j] = chosen
+        delta = new - alpha[j]
+        if delta != 0.0:
+            sum_e -= _subtract_code_change(row, resid, delta, neg_centre, missing, n_missing, saved,
+                                           code_stats[j])
+        alpha[j] = new
+
+
+@kernel
+def _mixture_weighted(rng, alpha, classes, log_weights, class_variances, codes, lookup, xx, resid, weights,
+                      genetic_values, sigma2_e):
+    """The sweep of :func:`sweep_markers_mixture` for any weights, element by element."""
+    n_markers, n = codes.shape
+    log_p = np.empty(log_weights.size)
     for j in range(n_markers):
         row = codes[j]
         values = lookup[j]
@@ -145,31 +228,8 @@ def sweep_markers_mixture(rng, alpha, classes, log_weights, class_variances, cod
         for i in range(n):
             xe += weights[i] * values[row[i]] * resid[i]
         rhs = xe + xx[j] * alpha[j]
-        top = log_weights[0]
-        log_p[0] = log_weights[0]
-        for k in range(1, n_classes):
-            lhs = xx[j] + sigma2_e / class_variances[k]
-            log_p[k] = (log_weights[k] + 0.5 * np.log(sigma2_e / (lhs * class_variances[k]))
-                        + 0.5 * rhs * rhs / (sigma2_e * lhs))
-            top = max(top, log_p[k])
-        total = 0.0
-        for k in range(n_classes):
-            log_p[k] = np.exp(log_p[k] - top)
-            total += log_p[k]
-        u = rng.random() * total
-        chosen = n_classes - 1
-        cumulative = 0.0
-        for k in range(n_classes):
-            cumulative += log_p[k]
-            if u < cumulative:
-                chosen = k
-                break
+        chosen, new = _draw_class(rng, rhs, xx[j], log_weights, class_variances, log_p, sigma2_e)
         classes[j] = chosen
-        if chosen == 0:
-            new = 0.0
-        else:
-            lhs = xx[j] + sigma2_e / class_variances[chosen]
-            new = rhs / lhs + np.sqrt(sigma2_e / lhs) * rng.standard_normal()
         delta = new - alpha[j]
         if delta != 0.0:
             for i in range(n):
