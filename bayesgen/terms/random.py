@@ -9,9 +9,13 @@ import scipy.sparse as sp
 
 from .._validation import id_labels, normalize_id, preview, require_columns
 from ..kernels.random_effects import (
+    apply_rescale,
+    precision_split,
     quadratic_form_matrix,
+    rescale_sums,
     sweep_random_effects,
     sweep_random_effects_multitrait,
+    sweep_random_effects_quadratic,
 )
 from ..priors.defaults import covariance_prior_for, variance_prior_for
 from ..priors.scaled_inv_chi2 import as_variance_prior
@@ -190,16 +194,27 @@ class Random(Term):
         state["u"][:] = np.linalg.solve(chol_p.T, z) @ np.linalg.cholesky(state["sigma2"]).T
 
     def step(self, rng, state, ctx: StepContext) -> dict:
-        self.sweep_effects(rng, state, ctx)
-        self.draw_variance(rng, state)
+        quadratic = self.sweep_effects(rng, state, ctx)
+        self.draw_variance(rng, state, quadratic)
         if self._rescales:
             return {f"rescale_accept_{self.name}": float(self.rescale_move(rng, state, ctx))}
         return {}
 
-    def sweep_effects(self, rng, state, ctx: StepContext) -> None:
-        """Single-site Gibbs sweep of the effects given the variance."""
+    def sweep_effects(self, rng, state, ctx: StepContext):
+        """Single-site Gibbs sweep of the effects given the variance.
+
+        Returns :math:`u'Pu` (1 x 1) of the swept effects when the sweep computed it on the way
+        (one trait, sorted precision: ``sweep_random_effects_quadratic``), else None.
+        """
         u = state["u"]
         if self.n_traits == 1:
+            split = self._precision_split()
+            if split is not None:
+                ss = sweep_random_effects_quadratic(
+                    rng, u[:, 0], ctx.resid[:, 0], ctx.weights[:, 0], self._rec_ptr, self._rec_idx, self._rec_z,
+                    self._weighted_counts(ctx), *self._prec, *split, ctx.sigma2_e, float(state["sigma2"][0, 0]),
+                )
+                return np.full((1, 1), ss)
             sweep_random_effects(
                 rng, u[:, 0], ctx.resid[:, 0], ctx.weights[:, 0], self._rec_ptr, self._rec_idx, self._rec_z,
                 self._weighted_counts(ctx), *self._prec, ctx.sigma2_e, float(state["sigma2"][0, 0]),
@@ -209,6 +224,15 @@ class Random(Term):
                 rng, u, ctx.resid, ctx.weights, self._rec_ptr, self._rec_idx, self._rec_z, *self._prec,
                 np.linalg.inv(ctx.residual_covariance), np.linalg.inv(state["sigma2"]),
             )
+        return None
+
+    def _precision_split(self):
+        # Where each row of P crosses the diagonal; P is fixed once bound (a subclass may
+        # replace self._prec in its own bind), so this is cached by identity of the arrays.
+        if getattr(self, "_split_for", None) is not self._prec:
+            self._split = precision_split(self._prec[0], self._prec[1])
+            self._split_for = self._prec
+        return self._split
 
     def _weighted_counts(self, ctx: StepContext) -> np.ndarray:
         # z_i'Wz_i per level; the weights are fixed per chain except in joint-distribution
@@ -218,9 +242,12 @@ class Random(Term):
             self._zz_for = ctx.weights
         return self._zz
 
-    def draw_variance(self, rng, state) -> None:
-        """Draw the variance (covariance) from its full conditional given the effects."""
-        ss = quadratic_form_matrix(state["u"], *self._prec)
+    def draw_variance(self, rng, state, quadratic=None) -> None:
+        """Draw the variance (covariance) from its full conditional given the effects.
+
+        ``quadratic``: :math:`U'PU` of the current effects if already known (from the sweep).
+        """
+        ss = quadratic_form_matrix(state["u"], *self._prec) if quadratic is None else quadratic
         state["sigma2"][:] = self.prior.draw_posterior(rng, ss, self.n_levels, state["prior_aux"])
 
     def rescale_move(self, rng, state, ctx: StepContext) -> bool:
@@ -244,11 +271,17 @@ class Random(Term):
         weights = ctx.weights[:, 0]
         resid = ctx.resid[:, 0]
         sigma2_e = ctx.sigma2_e
-        fit = self.fitted(state)[:, 0]  # Z u (subclasses with another design override fitted)
-        a = float(np.dot(weights * fit, fit))
+        # One level per record (Zu = u[record_index]): one fused pass over the records, no
+        # temporaries; subclasses with another design override fitted and take the general path.
+        by_level = type(self).fitted is Random.fitted
+        if by_level:
+            a, b = rescale_sums(u[:, 0], self._record_index, weights, resid)
+        else:
+            fit = self.fitted(state)[:, 0]
+            a = float(np.dot(weights * fit, fit))
+            b = float(np.dot(weights * fit, resid + fit)) if a > 0.0 else 0.0
         if a <= 0.0:
             return False
-        b = float(np.dot(weights * fit, resid + fit))
         proposal = b / a + np.sqrt(sigma2_e / a) * rng.standard_normal()
         log_u = np.log(rng.random())
         if proposal <= 0.0:
@@ -257,8 +290,11 @@ class Random(Term):
         current = self.prior.log_density(sigma2, aux)
         log_ratio = self.prior.log_density(sigma2 * proposal * proposal, aux) - current + np.log(proposal)
         if log_u < log_ratio:
-            resid -= (proposal - 1.0) * fit
-            u *= proposal
+            if by_level:
+                apply_rescale(u[:, 0], self._record_index, resid, proposal)
+            else:
+                resid -= (proposal - 1.0) * fit
+                u *= proposal
             sigma2 *= proposal * proposal
             return True
         return False
