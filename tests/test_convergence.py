@@ -64,18 +64,68 @@ def test_iid_normal_draws_give_no_warning():
     assert (report["r_hat"] < 1.01).all() and (report["ess_bulk"] > 3000).all()
 
 
-def test_report_lists_only_scalars_with_its_columns_in_order():
+def test_report_lists_scalars_and_small_vectors_with_its_columns_in_order():
     rng = np.random.default_rng(3)
     idata = az.from_dict(
-        posterior={"beta": rng.standard_normal((4, 100, 2)), "sigma2_e": _iid(rng, draws=100), "u": rng.standard_normal((4, 100, 5)),
-                   "h2": _iid(rng, draws=100)},
-        dims={"beta": ["coef"], "u": ["animal"]},
+        posterior={"beta": rng.standard_normal((4, 100, 2)), "sigma2_e": _iid(rng, draws=100),
+                   "u": rng.standard_normal((4, 100, 5)), "h2": _iid(rng, draws=100)},
+        coords={"coef": ["Intercept", "Days"]},
+        dims={"beta": ["coef"], "u": ["animal_level"]},
     )
     report = convergence_report(idata)
     assert scalar_names(idata) == ["sigma2_e", "h2"]
-    assert list(report.index) == ["sigma2_e", "h2"]
+    # beta's elements are named by their coordinates; u holds per-level effects and is left out.
+    assert list(report.index) == ["beta[Intercept]", "beta[Days]", "sigma2_e", "h2"]
     assert list(report.columns) == ["r_hat", "ess_bulk", "ess_tail", "ok"]
     assert report["ok"].dtype == bool
+
+
+def test_a_stuck_fixed_effect_is_flagged_by_its_coordinate():
+    """The case of single-site fixed effects trading off against a random term's mean: beta mixes slowly."""
+    rng = np.random.default_rng(9)
+    beta = np.stack([_iid(rng), _ar1(rng, phi=0.99)], axis=-1)
+    idata = az.from_dict(posterior={"beta": beta, "sigma2_e": _iid(rng)}, coords={"coef": ["Intercept", "Days"]},
+                         dims={"beta": ["coef"]})
+    report, caught = _caught(lambda: warn_if_not_converged(idata))
+    assert list(report.index[~report["ok"]]) == ["beta[Days]"]
+    assert len(caught) == 1
+    message = str(caught[0].message)
+    ess = report.loc["beta[Days]", "ess_bulk"]
+    assert ess < 100 and f"beta[Days] (R-hat {report.loc['beta[Days]', 'r_hat']:.4f}, bulk ESS {ess:.0f})" in message
+    assert "beta[Intercept]" not in message and "sigma2_e" not in message
+
+
+def test_covariance_upper_triangle_and_correlation_strict_upper_triangle():
+    rng = np.random.default_rng(10)
+    coefs = ["(Intercept)", "Days", "Days2"]
+    idata = az.from_dict(
+        posterior={"sigma2_S": rng.standard_normal((2, 50, 3, 3)), "rho_S": rng.standard_normal((2, 50, 3, 3))},
+        coords={"S_coef_row": coefs, "S_coef_col": coefs},
+        dims={"sigma2_S": ["S_coef_row", "S_coef_col"], "rho_S": ["S_coef_row", "S_coef_col"]},
+    )
+    names = list(convergence_report(idata).index)
+    assert names == ["sigma2_S[(Intercept), (Intercept)]", "sigma2_S[(Intercept), Days]",
+                     "sigma2_S[(Intercept), Days2]", "sigma2_S[Days, Days]", "sigma2_S[Days, Days2]",
+                     "sigma2_S[Days2, Days2]",
+                     "rho_S[(Intercept), Days]", "rho_S[(Intercept), Days2]", "rho_S[Days, Days2]"]
+    draws = idata.posterior["sigma2_S"].values
+    np.testing.assert_array_equal(
+        convergence_report(idata).loc["sigma2_S[(Intercept), Days2]", "ess_bulk"],
+        az.ess(draws[:, :, 0, 2], method="bulk"))
+
+
+def test_large_vectors_and_per_level_axes_are_left_out():
+    rng = np.random.default_rng(11)
+    idata = az.from_dict(
+        posterior={"alpha": rng.standard_normal((2, 50, 21)), "u": rng.standard_normal((2, 50, 3)),
+                   "a": rng.standard_normal((2, 50, 2)), "e": rng.standard_normal((2, 50, 2)),
+                   "pi": rng.standard_normal((2, 50, 4))},
+        dims={"alpha": ["coef"], "u": ["herd_level"], "a": ["marker"], "e": ["record"], "pi": ["bayes_r_class"]},
+    )
+    assert list(convergence_report(idata).index) == ["pi[0]", "pi[1]", "pi[2]", "pi[3]"]
+    # max_size counts values per draw: 21 enters at 21.
+    assert len(convergence_report(idata, max_size=21)) == 4 + 21
+    assert list(convergence_report(idata, max_size=3).index) == []
 
 
 def test_each_threshold_flags_on_its_own():
@@ -129,8 +179,8 @@ def test_fewer_than_four_draws_per_chain_are_flagged_without_calling_arviz(caplo
     assert ("h2 (R-hat n/a, bulk ESS n/a)" if chains > 1 else "h2 (bulk ESS n/a)") in message
 
 
-def test_no_scalar_parameters_give_an_empty_report_and_no_warning():
-    idata = az.from_dict(posterior={"u": np.zeros((2, 10, 3))})
+def test_no_low_dimensional_parameters_give_an_empty_report_and_no_warning():
+    idata = az.from_dict(posterior={"u": np.zeros((2, 10, 3))}, dims={"u": ["animal_level"]})
     report, caught = _caught(lambda: warn_if_not_converged(idata))
     assert report.empty and list(report.columns) == ["r_hat", "ess_bulk", "ess_tail", "ok"] and caught == []
 
@@ -140,6 +190,8 @@ def test_no_scalar_parameters_give_an_empty_report_and_no_warning():
     ({"rhat_max": "1.01"}, "rhat_max must be a number > 1, got '1.01'."),
     ({"ess_min": 0}, "ess_min must be a number > 0, got 0."),
     ({"ess_min": True}, "ess_min must be a number > 0, got True."),
+    ({"max_size": 0}, "max_size must be an integer >= 1 (values per draw of a diagnosed vector), got 0."),
+    ({"max_size": 2.5}, "max_size must be an integer >= 1 (values per draw of a diagnosed vector), got 2.5."),
 ])
 def test_bad_thresholds_are_errors_naming_the_argument(kwargs, message):
     idata = az.from_dict(posterior={"h2": np.zeros((2, 10))})
@@ -161,7 +213,7 @@ def test_format_shows_table_verdict_and_wall_time():
     assert "Not converged: sigma2_a." in text and "Sampling wall time: 12.3 s." in text
     one_chain = az.from_dict(posterior={"h2": _iid(rng, chains=1)})
     text = format_convergence(convergence_report(one_chain))
-    assert "n/a" in text and "All scalar parameters pass." in text and "wall time" not in text
+    assert "n/a" in text and "All parameters pass." in text and "wall time" not in text
 
 
 # ---------------------------------------------------------------------------- a real fit
@@ -192,7 +244,7 @@ def test_long_enough_animal_model_run_does_not_warn(animal_model):
     idata = _sample_quietly(animal_model, draws=2000, burn=300)
     report, caught = _caught(lambda: warn_if_not_converged(idata))
     assert caught == [], report
-    assert list(report.index) == ["sigma2_a", "sigma2_e", "h2"]
+    assert list(report.index) == ["beta[Intercept]", "beta[sex[M]]", "sigma2_a", "sigma2_e", "h2"]
 
 
 def test_cli_prints_the_report_under_the_summary_with_the_wall_time(tmp_path, capsys):

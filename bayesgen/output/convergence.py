@@ -1,12 +1,19 @@
-"""Convergence diagnostics of the scalar parameters, and the warning ``Model.sample`` emits.
+"""Convergence diagnostics of the low-dimensional parameters, and the warning ``Model.sample`` emits.
 
-For each scalar parameter (a posterior variable with only the ``chain`` and ``draw`` dims:
-variances, ``h2``, ``pi``, ``scale``, correlations, ...) the report gives the
-rank-normalised split R-hat and the bulk and tail effective sample sizes of Vehtari,
-Gelman, Simpson, Carpenter and Bürkner (2021, Bayesian Analysis 16:667), computed by
-arviz. A parameter is flagged when R-hat > ``rhat_max`` (default 1.01) or bulk ESS <
-``ess_min`` (default 400, i.e. 100 per chain with four chains), the thresholds that paper
-recommends.
+The report covers every scalar parameter (a posterior variable with only the ``chain`` and
+``draw`` dims: variances, ``h2``, ``pi``, ``scale``, correlations, ...) and every element of
+a low-dimensional vector or matrix variable: at most ``max_size`` (default 20) values per
+draw and no axis over levels, markers or records, e.g. the fixed effects ``beta`` and the
+entries of a covariance matrix (``sigma2_<term>``: upper triangle; ``rho_<term>``: strict
+upper triangle). Random-effect levels, breeding values and marker effects are left out:
+they are many, and the scalars that govern them (their variances) are checked. An element
+is named like ``beta[Days]`` or ``sigma2_Subject[(Intercept), Days]``.
+
+For each one the report gives the rank-normalised split R-hat and the bulk and tail
+effective sample sizes of Vehtari, Gelman, Simpson, Carpenter and Bürkner (2021, Bayesian
+Analysis 16:667), computed by arviz. A parameter is flagged when R-hat > ``rhat_max``
+(default 1.01) or bulk ESS < ``ess_min`` (default 400, i.e. 100 per chain with four
+chains), the thresholds that paper recommends.
 
 With a single chain R-hat is not computable (it compares chains): it is left out (NaN) and
 only the ESS is judged. A parameter whose draws are all identical (a variance fixed by
@@ -30,10 +37,16 @@ ESS_MIN = 400
 RHAT_FORMAT = ".4f"
 #: Fewer draws per chain than this and arviz computes neither R-hat nor ESS.
 MIN_DRAWS = 4
+#: Vector and matrix variables with at most this many values per draw are diagnosed element by element.
+MAX_SIZE = 20
+#: Axes over levels, animals, markers or records (``<term>_level``, ``animal``, ``marker``,
+#: ``<term>_marker``, ``record``): a variable along one holds per-level effects, left out at any size.
+PER_LEVEL_DIMS = ("animal", "marker", "record")
+PER_LEVEL_SUFFIXES = ("_level", "_marker")
 
 
 class ConvergenceWarning(UserWarning):
-    """The chains of some scalar parameter have not converged or mixed enough."""
+    """The chains of some low-dimensional parameter have not converged or mixed enough."""
 
 
 def scalar_names(idata) -> list[str]:
@@ -41,50 +54,92 @@ def scalar_names(idata) -> list[str]:
     return [name for name, var in idata.posterior.data_vars.items() if set(var.dims) == {"chain", "draw"}]
 
 
-def _check_thresholds(rhat_max, ess_min) -> None:
+def _is_per_level(dim: str) -> bool:
+    return dim in PER_LEVEL_DIMS or dim.endswith(PER_LEVEL_SUFFIXES)
+
+
+def _element_indices(name: str, dims: tuple, shape: tuple) -> list[tuple]:
+    """Index tuples of the elements of a vector or matrix variable that the report diagnoses."""
+    indices = list(np.ndindex(*shape))
+    square = len(shape) == 2 and shape[0] == shape[1] and dims[0].endswith("_row") and dims[1].endswith("_col")
+    if square:
+        # A symmetric matrix: each entry once; a correlation matrix's diagonal is 1.
+        first = 1 if name.startswith("rho_") else 0
+        indices = [(i, j) for i, j in indices if j >= i + first]
+    return indices
+
+
+def diagnosed_draws(idata, max_size: int = MAX_SIZE) -> dict:
+    """The (chains x draws) draws of every diagnosed parameter, keyed by its report name, in stored order.
+
+    Scalars as they are; vector and matrix variables with at most ``max_size`` values per
+    draw and no per-level axis (``PER_LEVEL_DIMS``, ``PER_LEVEL_SUFFIXES``) element by element, named
+    ``name[label, ...]`` after their coordinates.
+    """
+    out = {}
+    for name, var in idata.posterior.data_vars.items():
+        dims = tuple(d for d in var.dims if d not in ("chain", "draw"))
+        if not dims:
+            out[name] = var.transpose("chain", "draw").values
+            continue
+        shape = tuple(var.sizes[d] for d in dims)
+        if int(np.prod(shape)) > max_size or any(_is_per_level(d) for d in dims):
+            continue
+        values = var.transpose("chain", "draw", *dims).values
+        labels = [var[d].values for d in dims]
+        for index in _element_indices(name, dims, shape):
+            label = ", ".join(str(labels[k][i]) for k, i in enumerate(index))
+            out[f"{name}[{label}]"] = values[(slice(None), slice(None)) + index]
+    return out
+
+
+def _check_thresholds(rhat_max, ess_min, max_size) -> None:
     if isinstance(rhat_max, bool) or not isinstance(rhat_max, (int, float)) or not rhat_max > 1:
         raise ValueError(f"rhat_max must be a number > 1, got {rhat_max!r}.")
     if isinstance(ess_min, bool) or not isinstance(ess_min, (int, float)) or not ess_min > 0:
         raise ValueError(f"ess_min must be a number > 0, got {ess_min!r}.")
+    if isinstance(max_size, bool) or not isinstance(max_size, (int, np.integer)) or max_size < 1:
+        raise ValueError(f"max_size must be an integer >= 1 (values per draw of a diagnosed vector), "
+                         f"got {max_size!r}.")
 
 
-def convergence_report(idata, rhat_max: float = RHAT_MAX, ess_min: float = ESS_MIN) -> pd.DataFrame:
-    """R-hat, bulk and tail ESS of each scalar parameter, and whether it passes.
+def _diagnostics(draws: np.ndarray, n_chains: int) -> tuple[float, float, float]:
+    """R-hat (NaN with one chain), bulk and tail ESS of one (chains x draws) array."""
+    # Stuck chains give 0/0 inside arviz; the NaN or inf it returns is what is judged.
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        rhat = float(az.rhat(draws, method="rank")) if n_chains > 1 else np.nan
+        return rhat, float(az.ess(draws, method="bulk")), float(az.ess(draws, method="tail"))
 
-    Returns a DataFrame indexed by parameter name with columns ``r_hat`` (NaN with one
-    chain), ``ess_bulk``, ``ess_tail`` and ``ok`` (R-hat <= ``rhat_max`` and bulk ESS >=
-    ``ess_min``; a NaN diagnostic of a parameter that varies fails). With fewer than
-    ``MIN_DRAWS`` draws per chain nothing is computable: all NaN, and only constant
-    parameters pass. An empty frame when the posterior has no scalar parameter.
-    ``report.attrs`` keeps the thresholds and the numbers of chains and draws.
+
+def convergence_report(idata, rhat_max: float = RHAT_MAX, ess_min: float = ESS_MIN,
+                       max_size: int = MAX_SIZE) -> pd.DataFrame:
+    """R-hat, bulk and tail ESS of each low-dimensional parameter, and whether it passes.
+
+    The parameters are the scalars and the elements of small vector and matrix variables
+    (``diagnosed_draws``; ``max_size`` values per draw at most). Returns a DataFrame
+    indexed by parameter name with columns ``r_hat`` (NaN with one chain), ``ess_bulk``,
+    ``ess_tail`` and ``ok`` (R-hat <= ``rhat_max`` and bulk ESS >= ``ess_min``; a NaN
+    diagnostic of a parameter that varies fails). With fewer than ``MIN_DRAWS`` draws per
+    chain nothing is computable: all NaN, and only constant parameters pass. An empty frame
+    when the posterior has no such parameter. ``report.attrs`` keeps the thresholds and the
+    numbers of chains and draws.
     """
-    _check_thresholds(rhat_max, ess_min)
+    _check_thresholds(rhat_max, ess_min, max_size)
     if not hasattr(idata, "posterior"):
         raise ValueError("The InferenceData has no posterior group: nothing to diagnose.")
-    names = scalar_names(idata)
+    series = diagnosed_draws(idata, max_size)
     columns = ["r_hat", "ess_bulk", "ess_tail", "ok"]
     n_chains, n_draws = idata.posterior.sizes["chain"], idata.posterior.sizes["draw"]
     attrs = {"rhat_max": rhat_max, "ess_min": ess_min, "chains": n_chains, "draws": n_draws}
-    if not names:
+    if not series:
         report = pd.DataFrame(columns=columns, index=pd.Index([], name="parameter"))
         report.attrs.update(attrs)
         return report
-    scalars = idata.posterior[names]
-    missing = {name: np.nan for name in names}
-    rhat, ess_bulk, ess_tail = missing, missing, missing
-    if n_draws >= MIN_DRAWS:
-        # Stuck chains give 0/0 inside arviz; the NaN or inf it returns is what is judged.
-        with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            if n_chains > 1:
-                rhat = az.rhat(scalars, method="rank")
-            ess_bulk = az.ess(scalars, method="bulk")
-            ess_tail = az.ess(scalars, method="tail")
     rows = {}
-    for name in names:
-        values = scalars[name].values
+    for name, values in series.items():
         constant = values.size > 1 and bool(np.all(values == values.flat[0]))
-        r, bulk, tail = float(rhat[name]), float(ess_bulk[name]), float(ess_tail[name])
+        r, bulk, tail = _diagnostics(values, n_chains) if n_draws >= MIN_DRAWS else (np.nan, np.nan, np.nan)
         rhat_ok = n_chains == 1 or r <= rhat_max  # one chain: R-hat is not computable, not failed
         rows[name] = (r, bulk, tail, constant or bool(bulk >= ess_min and rhat_ok))
     report = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
@@ -123,14 +178,14 @@ def convergence_message(report: pd.DataFrame) -> str | None:
 
 
 def warn_if_not_converged(idata, rhat_max: float = RHAT_MAX, ess_min: float = ESS_MIN, *,
-                          stacklevel: int = 3) -> pd.DataFrame:
-    """Emit one :class:`ConvergenceWarning` naming every flagged scalar parameter.
+                          stacklevel: int = 3, max_size: int = MAX_SIZE) -> pd.DataFrame:
+    """Emit one :class:`ConvergenceWarning` naming every flagged parameter of ``convergence_report``.
 
-    Nothing is emitted when every scalar passes. Returns the report either way.
+    Nothing is emitted when every parameter passes. Returns the report either way.
     ``stacklevel`` 3 points the warning at the caller of the function that calls this one
     (the user's ``model.sample(...)`` line).
     """
-    report = convergence_report(idata, rhat_max=rhat_max, ess_min=ess_min)
+    report = convergence_report(idata, rhat_max=rhat_max, ess_min=ess_min, max_size=max_size)
     message = convergence_message(report)
     if message is not None:
         warnings.warn(message, ConvergenceWarning, stacklevel=stacklevel)
@@ -143,7 +198,7 @@ def format_convergence(report: pd.DataFrame, seconds: float | None = None) -> st
     rhat_max, ess_min = report.attrs.get("rhat_max", RHAT_MAX), report.attrs.get("ess_min", ESS_MIN)
     lines = [f"Convergence (ok: R-hat <= {rhat_max:g} and bulk ESS >= {ess_min:g}; Vehtari et al. 2021):"]
     if report.empty:
-        lines.append("no scalar parameter to diagnose.")
+        lines.append("no low-dimensional parameter to diagnose.")
     else:
         table = report.copy()
         table["r_hat"] = table["r_hat"].map(lambda v: _number(v, RHAT_FORMAT))
@@ -151,7 +206,7 @@ def format_convergence(report: pd.DataFrame, seconds: float | None = None) -> st
             table[column] = table[column].map(lambda v: _number(v, ".0f"))
         lines.append(table.to_string())
         flagged = list(report.index[~report["ok"]])
-        lines.append("All scalar parameters pass." if not flagged else f"Not converged: {', '.join(flagged)}.")
+        lines.append("All parameters pass." if not flagged else f"Not converged: {', '.join(flagged)}.")
     if seconds is not None:
         lines.append(f"Sampling wall time: {seconds:.1f} s.")
     return "\n".join(lines)
