@@ -102,3 +102,21 @@ def test_fused_animal_chain_matches_the_plain_path_to_rounding():
     fused = _chain(bg.Animal("id", ped), data, ped)
     plain = _chain(_PlainAnimal("id", ped), data, ped)
     np.testing.assert_allclose(fused, plain, rtol=1e-9, atol=1e-12)
+
+
+def test_summary_store_skips_the_pointwise_log_likelihood_and_keeps_the_draws():
+    from bayesgen.sampler.storage import ChainStorage
+
+    sim = bg.simulate(n_founders=20, n_generations=2, n_offspring=20, n_markers=0, h2=0.4, seed=5)
+    model = bg.AnimalModel(sim.phenotypes, "y", "id", sim.pedigree_object(), sampler="single-site")
+    gibbs = Gibbs(model)
+    chain = gibbs.init(np.random.default_rng(2))
+    variables = model.variables()
+    summary, full = ChainStorage(variables, 5, "summary"), ChainStorage(variables, 5, "full")
+    assert ("log_likelihood", "y") not in gibbs.record(chain, wanted=summary.wanted)
+    assert ("log_likelihood", "y") in gibbs.record(chain, wanted=full.wanted)
+    runs = [model.sample(draws=20, burn=5, chains=1, seed=3, progress=False, store=store, check_convergence=False)
+            for store in ("summary", "full")]
+    assert "log_likelihood" not in runs[0].groups() and "log_likelihood" in runs[1].groups()
+    for name in ("sigma2_a", "sigma2_e", "h2"):
+        assert np.array_equal(runs[0].posterior[name].values, runs[1].posterior[name].values)

@@ -56,7 +56,7 @@ def run_chain(gibbs: Gibbs, rng, chain: ChainState, storage: ChainStorage, burn:
         started = time.perf_counter()
         info = gibbs.step(rng, chain, tuning=it < burn)
         if it >= burn and (it - burn) % thin == thin - 1:
-            values = gibbs.record(chain)
+            values = gibbs.record(chain, wanted=storage.wanted)
             for key, value in info.items():
                 values[("sample_stats", key)] = value
             values[("sample_stats", "seconds")] = time.perf_counter() - started

@@ -77,8 +77,14 @@ class Gibbs:
             self.refresh_residual(chain)
         return info
 
-    def record(self, chain: ChainState) -> dict:
-        """Values of all variables, keyed by (group, name)."""
+    def record(self, chain: ChainState, wanted=None) -> dict:
+        """Values of all variables, keyed by (group, name).
+
+        ``wanted``: the keys the caller keeps (``ChainStorage.wanted``), or None for all. The
+        pointwise log-likelihood (a pass over the records, and with random effects integrated
+        out, a small solve per record) is computed only if its key is wanted; it is not
+        kept with ``store="summary"``.
+        """
         model = self.model
         out = {}
         for term, state in zip(model.terms, chain.states):
@@ -86,8 +92,10 @@ class Gibbs:
                 out[key if isinstance(key, tuple) else ("posterior", key)] = value
         if model._genetic:
             out[("posterior", "h2")] = model.heritability(chain.states)
-        integrated = model.integrated_likelihood(chain.states, chain.ctx) if model.integrated_likelihood else None
-        out[("log_likelihood", "y")] = model.residual.log_likelihood(chain.states[-1], chain.ctx, integrated)
+        if wanted is None or ("log_likelihood", "y") in wanted:
+            integrated = (model.integrated_likelihood(chain.states, chain.ctx) if model.integrated_likelihood
+                          else None)
+            out[("log_likelihood", "y")] = model.residual.log_likelihood(chain.states[-1], chain.ctx, integrated)
         out[("sample_stats", "log_prior")] = sum(t.log_prior(s) for t, s in zip(model.terms, chain.states))
         return out
 

@@ -58,6 +58,11 @@ class ChainStorage:
             self.variables[key] = v
         self.n = 0
 
+    @property
+    def wanted(self) -> set:
+        """The (group, name) keys this storage keeps, in full or summarised (for ``Gibbs.record``)."""
+        return set(self.draws) | set(self.summaries)
+
     def write(self, values: dict) -> None:
         for key, array in self.draws.items():
             array[self.n] = values[key]
