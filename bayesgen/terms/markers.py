@@ -13,6 +13,7 @@ from ..kernels.markers import genetic_values_from_codes, weighted_cross_products
 from ..priors.bayes_a import BayesAPrior
 from ..priors.marker_prior import MarkerPrior
 from .base import BindContext, StepContext, Term, Variable
+from .markers_multitrait import MultiTraitMarkers
 
 #: Marker priors a user can pass, for error messages.
 MARKER_PRIORS = ("BayesAPrior", "BayesBPrior", "BayesCPrior", "BayesRPrior", "LassoPrior", "RidgePrior")
@@ -56,6 +57,7 @@ class Markers(Term):
     """
 
     genetic = True
+    _multi = None  # the several-trait part (MultiTraitMarkers), set by bind when t > 1
 
     def __init__(self, column: str, genotypes: Genotypes, prior=None, name: str = "markers", expand: bool = True,
                  block_size: int | None = None, block_passes: int = 1):
@@ -102,8 +104,9 @@ class Markers(Term):
         return "marker" if self.name == "markers" else f"{self.name}_marker"
 
     def bind(self, context: BindContext) -> None:
-        if context.n_traits > 1:
-            raise ValueError("Marker terms are available for one trait only for now.")
+        self._multi = None
+        if context.n_traits > 1 and self.block_size is not None:
+            raise ValueError(f"Markers {self.name!r}: block_size is for one trait; with several traits leave it None.")
         require_columns(context.frame, [self.column], "data")
         ids = normalize_ids(context.frame[self.column].tolist(), f"Column {self.column!r}")
         rows = self.genotypes.index(ids)
@@ -113,6 +116,9 @@ class Markers(Term):
         else:
             self.codes = np.take(codes, rows, axis=1)  # int8, markers x records, one C-ordered copy
         self.lookup = self.genotypes.centred_lookup()
+        if context.n_traits > 1:  # effects (markers x traits): see terms/markers_multitrait.py
+            self._multi = MultiTraitMarkers(self, context)
+            return
         weights = context.weights[:, 0]
         self._observed = context.observed[:, 0]
         sum_x, self.xx = weighted_cross_products(self.codes, self.lookup, weights)
@@ -135,6 +141,8 @@ class Markers(Term):
         return self.codes.shape[0]
 
     def variables(self) -> list[Variable]:
+        if self._multi is not None:
+            return self._multi.variables()
         markers = {self.marker_dim: self.genotypes.markers}
         out = [Variable(self.effect_name, (self.marker_dim,), markers, high_dimensional=True,
                         inclusion=self.prior.spike_and_slab),
@@ -144,22 +152,28 @@ class Markers(Term):
         return out
 
     def init_state(self, rng) -> dict:
+        if self._multi is not None:
+            return self._multi.init_state(rng)
         state = {"alpha": np.zeros(self.n_markers), "genetic_values": np.zeros((self.codes.shape[1], 1))}
         state["prior"] = self.prior.init_state(rng, self.n_markers)
         return state
 
     def draw_prior(self, rng, state) -> None:
+        if self._multi is not None:
+            return self._multi.draw_prior(rng, state)
         state["alpha"][:] = self.prior.draw_prior(rng, state["prior"])
         self.fitted(state)
 
     @property
     def _rescales(self) -> bool:
-        return self.expand and getattr(self.prior, "rescalable", False)
+        return self.expand and getattr(self.prior, "rescalable", False) and self._multi is None
 
     def info_variables(self) -> list[Variable]:
         return [Variable(f"rescale_accept_{self.name}", group="sample_stats")] if self._rescales else []
 
     def step(self, rng, state, ctx: StepContext) -> dict:
+        if self._multi is not None:
+            return self._multi.step(rng, state, ctx)
         if self.block_size is not None:
             sweep_markers_blocked(rng, state["alpha"], state["prior"]["var_alpha"], self.codes, self.lookup, self.xx,
                                   self._gram, *self._missing, ctx.resid[:, 0], ctx.weights[:, 0],
@@ -211,17 +225,25 @@ class Markers(Term):
         return False
 
     def fitted(self, state) -> np.ndarray:
+        if self._multi is not None:
+            return self._multi.fitted(state)
         # Recomputed from scratch (not the running sum), so it also resets rounding drift.
         state["genetic_values"][:, 0] = genetic_values_from_codes(self.codes, self.lookup, state["alpha"])
         return state["genetic_values"].copy()
 
     def variance(self, state):
+        if self._multi is not None:
+            return self._multi.variance(state)
         return np.array([[np.var(state["genetic_values"][self._observed, 0])]])
 
     def log_prior(self, state) -> float:
+        if self._multi is not None:
+            return self._multi.log_prior(state)
         return self.prior.log_prior(state["prior"])
 
     def record(self, state, ctx) -> dict:
+        if self._multi is not None:
+            return self._multi.record(state)
         out = {self.effect_name: state["alpha"].copy(), self.variance_name: self.variance(state)[0, 0]}
         for key, value in self.prior.record(state["prior"]).items():
             out[self._name(key, key)] = value

@@ -1,0 +1,122 @@
+"""Multi-trait marker-effect sweep over int8 genotypes: each marker's t effects drawn jointly."""
+
+import numpy as np
+
+from .._numba import kernel
+from .markers import (
+    _max_missing,
+    _missing_of,
+    _observed_xe,
+    _subtract_code_change,
+    marker_code_stats,
+    unobserved_records,
+)
+
+
+def sweep_markers_multitrait(rng, alpha, codes, lookup, xx, resid, weights, genetic_values, residual_precision,
+                             effect_precision, code_stats=None):
+    r"""Draw every marker's effect vector :math:`\alpha_j \in \mathbb{R}^t` from its full conditional.
+
+    Model: :math:`Y = \dots + X A + E` with t traits, rows of A (:math:`\alpha_j'`) iid
+    :math:`N(0, \Sigma_\alpha)`, record r's residual vector :math:`e_r \sim N(0, R / w_r)`
+    (w: one weight per record, ``weights[:, 0]``; 0 = no phenotype; with several traits the
+    residual term has completed every record with some trait observed). Centred genotypes
+    :math:`x_{ij} = \text{lookup}[j, \text{codes}[j, i]]` (0 where missing). With E the
+    residual with the current :math:`\alpha_j` still in the fit and :math:`x_j'Wx_j` = ``xx[j]``,
+
+    .. math:: \alpha_j \mid \cdot \sim N(P_j^{-1} b_j, P_j^{-1}),\quad
+              P_j = (x_j'Wx_j) R^{-1} + \Sigma_\alpha^{-1},\quad
+              b_j = R^{-1}(E'Wx_j + x_j'Wx_j\,\alpha_j).
+
+    ``alpha``: (markers x t); ``resid``, ``genetic_values``: (records x t), Fortran order;
+    ``residual_precision`` :math:`R^{-1}`, ``effect_precision`` :math:`\Sigma_\alpha^{-1}`.
+    Modifies ``alpha``, ``resid`` (minus the change of fit) and ``genetic_values`` (plus it).
+
+    For 0/1 weights each :math:`x_j'We_k` is the exact centred dot product of the one-trait
+    sweep (``kernels.markers._observed_xe``: raw codes, the marker's missing genotypes and
+    the unphenotyped records taken out from their lists) on the contiguous column
+    :math:`e_k`, and the residual update is its ``_subtract_code_change``; other weights
+    take one pass over the marker's codes computing the t dot products together.
+    O(records x t) per marker plus a t x t Cholesky factorisation.
+    """
+    if code_stats is None:
+        code_stats = marker_code_stats(codes)
+    record_weights = np.ascontiguousarray(weights[:, 0])
+    _sweep_markers_multitrait(rng, alpha, codes, lookup, xx, code_stats, resid, record_weights, genetic_values,
+                              residual_precision, effect_precision)
+
+
+@kernel
+def _draw_effect_vector(rng, current, xe, xx_j, residual_precision, effect_precision):
+    """One draw of N(P^-1 b, P^-1) with P = xx R^-1 + S^-1, b = R^-1 (xe + xx current)."""
+    precision = xx_j * residual_precision + effect_precision
+    rhs = residual_precision @ (xe + xx_j * current)
+    chol = np.linalg.cholesky(precision)
+    # mean = P^-1 b; the noise L^-T z has covariance P^-1 (P = L L').
+    half = np.linalg.solve(chol, rhs)
+    return np.linalg.solve(chol.T, half + rng.standard_normal(current.size))
+
+
+@kernel
+def _sweep_markers_multitrait(rng, alpha, codes, lookup, xx, code_stats, resid, weights, genetic_values,
+                              residual_precision, effect_precision):
+    n_markers, n = codes.shape
+    t = alpha.shape[1]
+    unobserved = unobserved_records(weights)
+    binary = not (unobserved.size > 0 and unobserved[0] < 0)
+    xe = np.zeros(t)
+    start = resid.copy()
+    saved = np.empty(_max_missing(code_stats, n_markers))
+    sum_e = np.zeros(t)  # per trait, sum_i e_ik over all records, kept up to date (0/1 weights)
+    for k in range(t):
+        for i in range(n):
+            sum_e[k] += resid[i, k]
+    for j in range(n_markers):
+        row = codes[j]
+        current = alpha[j].copy()
+        neg_centre = lookup[j, 0]  # -mu_j
+        missing = _missing_of(code_stats, n_markers, j)
+        n_missing = code_stats[n_markers + j]
+        if binary:
+            for k in range(t):
+                xe[k] = _observed_xe(row, resid[:, k], missing, n_missing, unobserved, sum_e[k], neg_centre)
+        else:
+            xe[:] = 0.0
+            for i in range(n):
+                wx = weights[i] * lookup[j, row[i]]
+                if wx != 0.0:
+                    for k in range(t):
+                        xe[k] += wx * resid[i, k]
+        new = _draw_effect_vector(rng, current, xe, xx[j], residual_precision, effect_precision)
+        if binary:
+            for k in range(t):
+                delta = new[k] - current[k]
+                if delta != 0.0:
+                    sum_e[k] -= _subtract_code_change(row, resid[:, k], delta, neg_centre, missing, n_missing, saved,
+                                                      code_stats[j])
+        else:
+            for i in range(n):
+                x = lookup[j, row[i]]
+                if x != 0.0:
+                    for k in range(t):
+                        resid[i, k] -= x * (new[k] - current[k])
+        for k in range(t):
+            alpha[j, k] = new[k]
+    # The sweep changed E by -X dA and the genetic values by +X dA.
+    for k in range(t):
+        for i in range(n):
+            genetic_values[i, k] += start[i, k] - resid[i, k]
+
+
+@kernel
+def genetic_values_multitrait(codes, lookup, alpha):
+    """X A (records x t) for int8 genotypes (markers x records) and effects A (markers x t)."""
+    n_markers, n = codes.shape
+    t = alpha.shape[1]
+    out = np.zeros((n, t))
+    for j in range(n_markers):
+        for i in range(n):
+            x = lookup[j, codes[j, i]]
+            for k in range(t):
+                out[i, k] += x * alpha[j, k]
+    return out
