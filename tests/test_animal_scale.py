@@ -44,19 +44,20 @@ def test_fused_sweep_draws_bit_for_bit_and_returns_the_quadratic_form():
     g1, g2 = np.random.default_rng(7), np.random.default_rng(7)
     for _ in range(3):
         sweep_random_effects(g1, u1, r1, w, rec_ptr, order, np.ones(w.size), zz, *prec, 1.3, 0.7)
-        ss = sweep_random_effects_quadratic(g2, u2, r2, w, rec_ptr, order, np.ones(w.size), zz, *prec, *split,
+        ss = sweep_random_effects_quadratic(g2, u2, r2, w, rec_ptr, order, np.ones(w.size), zz, *prec, split,
                                             1.3, 0.7)
         assert np.array_equal(u1, u2) and np.array_equal(r1, r2)
         np.testing.assert_allclose(ss, quadratic_form(u2, *prec), rtol=1e-12)
         np.testing.assert_allclose(ss, u2 @ ainv.toarray() @ u2, rtol=1e-12)
 
 
-def test_precision_split_marks_the_diagonal_and_refuses_unsorted_rows():
+def test_precision_split_finds_the_diagonal_and_refuses_unsorted_or_missing_diagonals():
     ptr = np.array([0, 2, 5, 7], dtype=np.int64)
     idx = np.array([0, 2, 0, 1, 2, 1, 2], dtype=np.int64)
-    lower_end, upper_start = precision_split(ptr, idx)
-    assert lower_end.tolist() == [0, 3, 6] and upper_start.tolist() == [1, 4, 7]
-    assert precision_split(ptr, np.array([2, 0, 0, 1, 2, 1, 2], dtype=np.int64)) is None
+    assert precision_split(ptr, idx).tolist() == [0, 3, 6]
+    assert precision_split(ptr, np.array([2, 0, 0, 1, 2, 1, 2], dtype=np.int64)) is None  # row 0 unsorted
+    assert precision_split(ptr, np.array([1, 2, 0, 1, 2, 1, 2], dtype=np.int64)) is None  # row 0 has no diagonal
+    assert precision_split(ptr, np.array([0, 0, 0, 1, 2, 1, 2], dtype=np.int64)) is None  # row 0: two
 
 
 def test_rescale_kernels_match_numpy():

@@ -54,16 +54,15 @@ def sweep_random_effects(
 
 @kernel
 def sweep_random_effects_quadratic(
-    rng, u, resid, weights, rec_ptr, rec_idx, rec_z, zz, prec_ptr, prec_idx, prec_val, lower_end, upper_start,
-    sigma2_e, sigma2_u
+    rng, u, resid, weights, rec_ptr, rec_idx, rec_z, zz, prec_ptr, prec_idx, prec_val, diagonal_at, sigma2_e, sigma2_u
 ):
     r"""``sweep_random_effects`` that also returns :math:`u'Pu` of the swept effects, in the same pass.
 
     The draws are bit-for-bit those of ``sweep_random_effects`` (the row sum is accumulated
-    in the same order). P is symmetric with sorted column indices per row; row i's entries
-    below the diagonal are ``[prec_ptr[i], lower_end[i])``, its diagonal entries
-    ``[lower_end[i], upper_start[i])`` and those above ``[upper_start[i], prec_ptr[i+1])``
-    (``precision_split``). When level i is drawn every :math:`u_j`, j < i, is already final, so
+    in the same order). P is symmetric, each row's column indices sorted with exactly one
+    diagonal entry, at position ``diagonal_at[i]`` (``precision_split``): row i's entries
+    left of it are the :math:`P_{ij}`, j < i. When level i is drawn every :math:`u_j`, j < i, is
+    already final, so
 
     .. math:: u'Pu = \sum_i \Big(P_{ii} u_i^2 + 2 u_i \sum_{j < i} P_{ij} u_j\Big)
 
@@ -79,18 +78,16 @@ def sweep_random_effects_quadratic(
         for k in range(rec_ptr[i], rec_ptr[i + 1]):
             r = rec_idx[k]
             ze += weights[r] * rec_z[k] * resid[r]
+        at = diagonal_at[i]
         total = 0.0
-        for k in range(prec_ptr[i], lower_end[i]):
+        for k in range(prec_ptr[i], at):
             total += prec_val[k] * u[prec_idx[k]]
         lower = total
-        diag = 0.0
-        for k in range(lower_end[i], upper_start[i]):
-            value = prec_val[k]
-            diag += value
-            total += value * u[i]
-        for k in range(upper_start[i], prec_ptr[i + 1]):
-            total += prec_val[k] * u[prec_idx[k]]
+        diag = prec_val[at]
         current = u[i]
+        total += diag * current
+        for k in range(at + 1, prec_ptr[i + 1]):
+            total += prec_val[k] * u[prec_idx[k]]
         off = total - diag * current
         lhs = zz[i] + lam * diag
         mean = (ze + zz[i] * current - lam * off) / lhs
@@ -104,18 +101,16 @@ def sweep_random_effects_quadratic(
 
 
 def precision_split(prec_ptr, prec_idx):
-    """(lower_end, upper_start) of a CSR matrix with sorted indices in each row: per row, its first
-    entry at or right of the diagonal and its first entry right of it (``sweep_random_effects_quadratic``);
-    None if some row's indices are not sorted."""
+    """Position of each row's diagonal entry in a CSR matrix (``sweep_random_effects_quadratic``);
+    None unless every row has sorted column indices and exactly one diagonal entry."""
     q = prec_ptr.size - 1
-    counts = np.diff(prec_ptr)
-    rows = np.repeat(np.arange(q, dtype=np.int64), counts)
-    unsorted = (np.diff(prec_idx) < 0) & (rows[1:] == rows[:-1])
-    if unsorted.any():
+    rows = np.repeat(np.arange(q, dtype=np.int64), np.diff(prec_ptr))
+    if ((np.diff(prec_idx) < 0) & (rows[1:] == rows[:-1])).any():
         return None
-    lower_end = prec_ptr[:-1] + np.bincount(rows, weights=prec_idx < rows, minlength=q).astype(np.int64)
-    upper_start = prec_ptr[:-1] + np.bincount(rows, weights=prec_idx <= rows, minlength=q).astype(np.int64)
-    return lower_end, upper_start
+    on_diagonal = prec_idx == rows
+    if not np.array_equal(np.bincount(rows[on_diagonal], minlength=q), np.ones(q, dtype=np.int64)):
+        return None
+    return np.flatnonzero(on_diagonal).astype(np.int64)
 
 
 @kernel

@@ -212,7 +212,7 @@ class Random(Term):
             if split is not None:
                 ss = sweep_random_effects_quadratic(
                     rng, u[:, 0], ctx.resid[:, 0], ctx.weights[:, 0], self._rec_ptr, self._rec_idx, self._rec_z,
-                    self._weighted_counts(ctx), *self._prec, *split, ctx.sigma2_e, float(state["sigma2"][0, 0]),
+                    self._weighted_counts(ctx), *self._prec, split, ctx.sigma2_e, float(state["sigma2"][0, 0]),
                 )
                 return np.full((1, 1), ss)
             sweep_random_effects(
@@ -227,7 +227,7 @@ class Random(Term):
         return None
 
     def _precision_split(self):
-        # Where each row of P crosses the diagonal; P is fixed once bound (a subclass may
+        # Where each row of P holds its diagonal; P is fixed once bound (a subclass may
         # replace self._prec in its own bind), so this is cached by identity of the arrays.
         if getattr(self, "_split_for", None) is not self._prec:
             self._split = precision_split(self._prec[0], self._prec[1])
