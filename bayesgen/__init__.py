@@ -18,7 +18,7 @@ _EXPORTS = {
     "prediction": ["cross_validate"],
     "priors": ["BayesAPrior", "FixedVariance", "Gamma", "HalfT", "HuangWand", "InverseWishart", "MarkerPrior",
                "ScaledInvChi2", "VariancePrior", "BayesBPrior", "BayesCPrior", "BayesRPrior", "Beta", "LassoPrior", "RidgePrior",
-               "MultiTraitRidgePrior"],
+               "MultiTraitBayesCPrior", "MultiTraitRidgePrior"],
     "simulation": ["Simulation", "simulate"],
     "terms": ["Animal", "Fixed", "Kernel", "MaternalAnimal", "Markers", "Random", "RandomRegression",
               "total_heritability"],

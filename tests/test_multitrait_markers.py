@@ -19,20 +19,33 @@ from conftest import mcse_mean, mcse_sd
 from geweke import geweke_test
 
 
-def oracle_multitrait_sweep(rng, alpha, x, resid, w, gv, r_inv, s_inv):
-    """Each alpha_j | rest ~ N(P^-1 b, P^-1) in turn, with dense linear algebra."""
+def oracle_multitrait_sweep(rng, alpha, x, resid, w, gv, r_inv, s_inv, pi=1.0):
+    """Each alpha_j | rest ~ N(P^-1 b, P^-1) in turn, with dense linear algebra; with pi < 1,
+    first delta_j with alpha_j integrated out (the ratio of the two marginal likelihoods)."""
     t = alpha.shape[1]
+    n_included = 0
     for j in range(alpha.shape[0]):
         xj = x[:, j]
         xx = xj @ (w * xj)
         precision = xx * r_inv + s_inv
         rhs = r_inv @ (resid.T @ (w * xj) + xx * alpha[j])
+        if pi < 1.0:
+            log_odds = (np.log(pi / (1 - pi)) - 0.5 * np.linalg.slogdet(np.linalg.inv(s_inv))[1]
+                        - 0.5 * np.linalg.slogdet(precision)[1] + 0.5 * rhs @ np.linalg.solve(precision, rhs))
+            if not rng.random() < 1.0 / (1.0 + np.exp(-log_odds)):
+                change = np.outer(xj, -alpha[j])
+                resid -= change
+                gv += change
+                alpha[j] = 0.0
+                continue
+        n_included += 1
         chol = np.linalg.cholesky(precision)
         new = np.linalg.solve(chol.T, np.linalg.solve(chol, rhs) + rng.standard_normal(t))
         change = np.outer(xj, new - alpha[j])
         resid -= change
         gv += change
         alpha[j] = new
+    return n_included
 
 
 def _codes_and_lookup(rng, n, p, missing):
@@ -88,6 +101,36 @@ def test_multitrait_sweep_matches_dense_oracle(t, missing, weights):
         assert np.all(a3 != 0.0)
         assert np.array_equal(r3[at], resid0[at])
         assert np.all(gv3[at] == 0.0)
+
+
+@pytest.mark.parametrize("weights", ["binary", "fractional"])
+def test_multitrait_spike_slab_sweep_matches_dense_oracle(weights):
+    rng = np.random.default_rng(5)
+    n, p, t = 150, 40, 2
+    codes, lookup, x = _codes_and_lookup(rng, n, p, "masked")
+    w = (rng.random(n) > 0.2) * (1.0 if weights == "binary" else rng.uniform(0.0, 2.0, n))
+    xx = weighted_cross_products(codes, lookup, w)[1]
+    r = np.array([[1.0, 0.6], [0.6, 2.0]])
+    s = np.array([[0.02, -0.01], [-0.01, 0.03]])
+    r_inv, s_inv = np.linalg.inv(r), np.linalg.inv(s)
+    alpha0 = np.where(rng.random((p, 1)) < 0.5, rng.standard_normal((p, t)) * 0.2, 0.0)
+    resid0 = np.asfortranarray(rng.standard_normal((n, t)) + x @ rng.standard_normal((p, t)) * 0.2)
+    a1, r1, gv1 = alpha0.copy(), resid0.copy(order="F"), np.asfortranarray(x @ alpha0)
+    a2, r2, gv2 = alpha0.copy(), resid0.copy(), x @ alpha0
+    g1, g2 = np.random.default_rng(12), np.random.default_rng(12)
+    pi = 0.3
+    log_prior_odds = np.log(pi / (1 - pi)) - 0.5 * np.linalg.slogdet(s)[1]
+    counts = []
+    for _ in range(3):
+        k1 = sweep_markers_multitrait(g1, a1, codes, lookup, xx, r1, np.repeat(w[:, None], t, 1), gv1, r_inv, s_inv,
+                                      log_prior_odds=log_prior_odds)
+        k2 = oracle_multitrait_sweep(g2, a2, x, r2, w, gv2, r_inv, s_inv, pi=pi)
+        assert k1 == k2 == int(np.any(a1 != 0, axis=1).sum())
+        counts.append(k1)
+    assert 0 < min(counts) and max(counts) < p  # both branches taken
+    np.testing.assert_allclose(a1, a2, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(r1, r2, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(gv1, x @ a1, rtol=1e-10, atol=1e-10)
 
 
 # ---------------------------------------------------------------------- model level
@@ -154,7 +197,8 @@ def test_names_dims_and_h2_of_a_bivariate_brr(bivariate):
     for name in ("sigma2_g", "rho_g", "sigma2_alpha"):
         assert post[name].dims == ("chain", "draw", "trait_row", "trait_col"), name
     cov = post["sigma2_g"].values
-    np.testing.assert_allclose(post["rho_g"].values[..., 0, 1], cov[..., 0, 1] / np.sqrt(cov[..., 0, 0] * cov[..., 1, 1]))
+    np.testing.assert_allclose(post["rho_g"].values[..., 0, 1],
+                               cov[..., 0, 1] / np.sqrt(cov[..., 0, 0] * cov[..., 1, 1]))
     genetic = cov[..., [0, 1], [0, 1]]
     total = genetic + post["sigma2_e"].values[..., [0, 1], [0, 1]]
     np.testing.assert_allclose(post["h2"].values, genetic / total)
@@ -213,6 +257,28 @@ def test_a_covariance_prior_of_the_wrong_dimension_is_named(bivariate):
         bg.Model(data, ["y1", "y2"], [bg.Markers("id", genotypes, prior=prior)])
 
 
+def test_a_one_trait_bayes_c_variance_is_rejected_with_several_traits(bivariate):
+    data, genotypes = bivariate
+    with pytest.raises(ValueError, match=r"several traits but BayesCPrior\(pi=0.2, variance=0.5\) sets a one-trait "
+                                         r"variance; pass MultiTraitBayesCPrior\(covariance=...\)"):
+        bg.Model(data, ["y1", "y2"], [bg.Markers("id", genotypes, prior=bg.BayesCPrior(0.2, variance=0.5))])
+
+
+def test_bivariate_bayes_c_names_and_pi(bivariate):
+    data, genotypes = bivariate
+    model = bg.BayesCPi(data, ["y1", "y2"], "id", genotypes)
+    prior = model.term(bg.Markers).prior
+    assert isinstance(prior, bg.MultiTraitBayesCPrior) and prior.inclusion.sampled
+    post = model.sample(draws=30, burn=5, chains=1, seed=2, progress=False).posterior
+    assert {"alpha", "sigma2_g", "rho_g", "sigma2_alpha", "pi", "n_included"} <= set(post.data_vars)
+    counts = (post["alpha"].values != 0).any(axis=-1).sum(axis=-1)
+    np.testing.assert_array_equal(post["n_included"].values, counts)
+    # The default slab has the one-trait BayesC mode: BRR's per-trait rule over pi0.
+    ridge = bg.Model(data, ["y1", "y2"], [bg.Fixed(), bg.Markers("id", genotypes, prior=bg.RidgePrior())])
+    np.testing.assert_allclose(prior.covariance_prior.mode(),
+                               ridge.term(bg.Markers).prior.covariance_prior.mode() / 0.5, rtol=1e-12)
+
+
 def test_multitrait_ridge_prior_argument_errors():
     with pytest.raises(TypeError, match=r"MultiTraitRidgePrior covariance must be None, a t x t matrix"):
         MultiTraitRidgePrior(covariance="diag")
@@ -269,6 +335,35 @@ def test_geweke_multitrait_brr(small_bivariate):
                          n_effects=3)
     print(result)
     assert result.passed, str(result)
+
+
+def _geweke_bayes_c(small_bivariate):
+    data, genotypes = small_bivariate
+    sigma_alpha = InverseWishart(14.0, 11.0 * np.array([[0.5, 0.3], [0.3, 0.5]]))
+    residual = InverseWishart(14.0, 11.0 * np.array([[1.0, 0.5], [0.5, 1.0]]))
+    prior = bg.MultiTraitBayesCPrior(pi=bg.Beta(4.0, 4.0), covariance=sigma_alpha)
+    return bg.Model(data, ["y1", "y2"], [bg.Markers("id", genotypes, prior=prior)], sigma2_e=residual)
+
+
+@pytest.mark.statistical
+def test_geweke_multitrait_bayes_c_pi(small_bivariate):
+    result = geweke_test(_geweke_bayes_c(small_bivariate), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=43,
+                         n_effects=3)
+    print(result)
+    assert result.passed, str(result)
+
+
+@pytest.mark.statistical
+def test_geweke_planted_error_without_the_slab_determinant_fails(small_bivariate, monkeypatch):
+    """The inclusion log-odds without -log|Sigma_alpha| / 2 (a classic slip): must fail."""
+    from bayesgen.priors.inclusion import log_odds
+
+    monkeypatch.setattr(bg.MultiTraitBayesCPrior, "log_prior_odds", lambda self, state: log_odds(state["pi"][0]))
+    result = geweke_test(_geweke_bayes_c(small_bivariate), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=43,
+                         n_effects=3)
+    print(result)
+    assert not result.passed
+    assert result.max_abs_z > 2.0 * result.threshold, str(result)
 
 
 @pytest.mark.statistical

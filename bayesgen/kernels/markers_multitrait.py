@@ -14,7 +14,7 @@ from .markers import (
 
 
 def sweep_markers_multitrait(rng, alpha, codes, lookup, xx, resid, weights, genetic_values, residual_precision,
-                             effect_precision, code_stats=None):
+                             effect_precision, code_stats=None, log_prior_odds=np.inf):
     r"""Draw every marker's effect vector :math:`\alpha_j \in \mathbb{R}^t` from its full conditional.
 
     Model: :math:`Y = \dots + X A + E` with t traits, rows of A (:math:`\alpha_j'`) iid
@@ -27,6 +27,17 @@ def sweep_markers_multitrait(rng, alpha, codes, lookup, xx, resid, weights, gene
     .. math:: \alpha_j \mid \cdot \sim N(P_j^{-1} b_j, P_j^{-1}),\quad
               P_j = (x_j'Wx_j) R^{-1} + \Sigma_\alpha^{-1},\quad
               b_j = R^{-1}(E'Wx_j + x_j'Wx_j\,\alpha_j).
+
+    Spike and slab (multi-trait BayesC, ``log_prior_odds`` finite): :math:`\alpha_j = 0` with
+    prior probability :math:`1 - \pi` (a joint indicator for the t traits), else
+    :math:`N(0, \Sigma_\alpha)`. With :math:`\alpha_j` integrated out, the log-odds of inclusion are
+
+    .. math:: \log\frac{\pi}{1 - \pi} - \tfrac12\log|\Sigma_\alpha| - \tfrac12\log|P_j|
+              + \tfrac12 b_j'P_j^{-1}b_j,
+
+    where ``log_prior_odds`` holds the first two terms; then :math:`\alpha_j` is drawn as above
+    if included. Returns the number of markers included (all of them when ``log_prior_odds``
+    is +inf, the default: BRR).
 
     ``alpha``: (markers x t); ``resid``, ``genetic_values``: (records x t), Fortran order;
     ``residual_precision`` :math:`R^{-1}`, ``effect_precision`` :math:`\Sigma_\alpha^{-1}`.
@@ -42,29 +53,38 @@ def sweep_markers_multitrait(rng, alpha, codes, lookup, xx, resid, weights, gene
     if code_stats is None:
         code_stats = marker_code_stats(codes)
     record_weights = np.ascontiguousarray(weights[:, 0])
-    _sweep_markers_multitrait(rng, alpha, codes, lookup, xx, code_stats, resid, record_weights, genetic_values,
-                              residual_precision, effect_precision)
+    return _sweep_markers_multitrait(rng, alpha, codes, lookup, xx, code_stats, resid, record_weights,
+                                     genetic_values, residual_precision, effect_precision, float(log_prior_odds))
 
 
 @kernel
-def _draw_effect_vector(rng, current, xe, xx_j, residual_precision, effect_precision):
-    """One draw of N(P^-1 b, P^-1) with P = xx R^-1 + S^-1, b = R^-1 (xe + xx current)."""
+def _draw_effect_vector(rng, current, xe, xx_j, residual_precision, effect_precision, log_prior_odds):
+    """One draw of (delta, alpha_j): alpha_j ~ N(P^-1 b, P^-1) with P = xx R^-1 + S^-1,
+    b = R^-1 (xe + xx current), included with the probability of :func:`sweep_markers_multitrait`
+    (always when ``log_prior_odds`` is +inf); 0 otherwise."""
     precision = xx_j * residual_precision + effect_precision
     rhs = residual_precision @ (xe + xx_j * current)
     chol = np.linalg.cholesky(precision)
+    half = np.linalg.solve(chol, rhs)  # b'P^-1 b = half'half, log|P| = 2 sum log diag(L)
+    if log_prior_odds < np.inf:
+        log_odds = log_prior_odds + 0.5 * np.dot(half, half)
+        for k in range(current.size):
+            log_odds -= np.log(chol[k, k])
+        if not rng.random() * (1.0 + np.exp(-log_odds)) < 1.0:
+            return np.zeros(current.size), False
     # mean = P^-1 b; the noise L^-T z has covariance P^-1 (P = L L').
-    half = np.linalg.solve(chol, rhs)
-    return np.linalg.solve(chol.T, half + rng.standard_normal(current.size))
+    return np.linalg.solve(chol.T, half + rng.standard_normal(current.size)), True
 
 
 @kernel
 def _sweep_markers_multitrait(rng, alpha, codes, lookup, xx, code_stats, resid, weights, genetic_values,
-                              residual_precision, effect_precision):
+                              residual_precision, effect_precision, log_prior_odds):
     n_markers, n = codes.shape
     t = alpha.shape[1]
     unobserved = unobserved_records(weights)
     binary = not (unobserved.size > 0 and unobserved[0] < 0)
     xe = np.zeros(t)
+    n_included = 0
     start = resid.copy()
     saved = np.empty(_max_missing(code_stats, n_markers))
     sum_e = np.zeros(t)  # per trait, sum_i e_ik over all records, kept up to date (0/1 weights)
@@ -87,7 +107,9 @@ def _sweep_markers_multitrait(rng, alpha, codes, lookup, xx, code_stats, resid, 
                 if wx != 0.0:
                     for k in range(t):
                         xe[k] += wx * resid[i, k]
-        new = _draw_effect_vector(rng, current, xe, xx[j], residual_precision, effect_precision)
+        new, included = _draw_effect_vector(rng, current, xe, xx[j], residual_precision, effect_precision,
+                                            log_prior_odds)
+        n_included += included
         if binary:
             for k in range(t):
                 delta = new[k] - current[k]
@@ -106,6 +128,7 @@ def _sweep_markers_multitrait(rng, alpha, codes, lookup, xx, code_stats, resid, 
     for k in range(t):
         for i in range(n):
             genetic_values[i, k] += start[i, k] - resid[i, k]
+    return n_included
 
 
 @kernel

@@ -13,11 +13,11 @@ from .inverse_wishart import HuangWand, InverseWishart
 from .lasso import LassoPrior
 from .marker_prior import MarkerPrior
 from .ridge import RidgePrior
-from .ridge_multitrait import MultiTraitRidgePrior
+from .ridge_multitrait import MultiTraitBayesCPrior, MultiTraitRidgePrior
 from .scaled_inv_chi2 import FixedVariance, ScaledInvChi2, as_variance_prior
 
 __all__ = [
-    "BayesAPrior", "BayesBPrior", "BayesCPrior", "BayesRPrior", "Beta", "FixedVariance", "Gamma", "HalfT", "HuangWand", "InverseWishart", "LassoPrior", "MarkerPrior", "MultiTraitRidgePrior", "RidgePrior",
+    "BayesAPrior", "BayesBPrior", "BayesCPrior", "BayesRPrior", "Beta", "FixedVariance", "Gamma", "HalfT", "HuangWand", "InverseWishart", "LassoPrior", "MarkerPrior", "MultiTraitBayesCPrior", "MultiTraitRidgePrior", "RidgePrior",
     "ScaledInvChi2", "VariancePrior",
     "as_variance_prior", "default_variance_prior",
 ]

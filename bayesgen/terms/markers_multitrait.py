@@ -6,24 +6,28 @@ import numpy as np
 
 from ..kernels.markers import marker_code_stats, weighted_cross_products
 from ..kernels.markers_multitrait import genetic_values_multitrait, sweep_markers_multitrait
+from ..priors.bayes_c import BayesCPrior
 from ..priors.ridge import RidgePrior
-from ..priors.ridge_multitrait import MultiTraitRidgePrior
+from ..priors.ridge_multitrait import MultiTraitBayesCPrior, MultiTraitRidgePrior
 from .base import BindContext, StepContext, Variable
 
 #: Marker priors available with several traits.
-MULTITRAIT_MARKER_PRIORS = ("RidgePrior() (default variance)", "MultiTraitRidgePrior")
+MULTITRAIT_MARKER_PRIORS = ("RidgePrior() or BayesCPrior(pi) with their default variance", "MultiTraitRidgePrior",
+                            "MultiTraitBayesCPrior")
 
 
 def multitrait_prior(prior, term_name: str) -> MultiTraitRidgePrior:
     """The multi-trait prior a Markers term uses with several traits, or an error naming what was passed."""
     if isinstance(prior, MultiTraitRidgePrior):
         return prior
-    if isinstance(prior, RidgePrior):
+    if isinstance(prior, (RidgePrior, BayesCPrior)):
         if prior.variance is None and prior.variance_prior is None:
-            return MultiTraitRidgePrior()
+            if isinstance(prior, RidgePrior):
+                return MultiTraitRidgePrior()
+            return MultiTraitBayesCPrior(pi=prior.inclusion.prior if prior.inclusion.sampled else prior.inclusion.value)
         raise ValueError(
             f"Markers {term_name!r} has several traits but {prior!r} sets a one-trait variance; pass "
-            "MultiTraitRidgePrior(covariance=...) with a t x t matrix or covariance prior instead.")
+            f"MultiTrait{type(prior).__name__}(covariance=...) with a t x t matrix or covariance prior instead.")
     raise ValueError(
         f"Markers {term_name!r}: with several traits the marker prior must be one of "
         f"{', '.join(MULTITRAIT_MARKER_PRIORS)}; got {type(prior).__name__}, which is for one trait only.")
@@ -32,9 +36,10 @@ def multitrait_prior(prior, term_name: str) -> MultiTraitRidgePrior:
 class MultiTraitMarkers:
     r"""The state and full conditionals of a Markers term with t > 1 traits (used by ``Markers``).
 
-    Effects A (markers x t), rows :math:`\alpha_j \sim N(0, \Sigma_\alpha)`. Per iteration: every
-    :math:`\alpha_j` from its Gaussian full conditional given R and the completed residuals
-    (``sweep_markers_multitrait``), then :math:`\Sigma_\alpha \mid A` (``MultiTraitRidgePrior.update``).
+    Effects A (markers x t), rows :math:`\alpha_j \sim N(0, \Sigma_\alpha)` (BRR) or spike and slab
+    with one indicator per marker (BayesC). Per iteration: every :math:`\alpha_j` from its full
+    conditional given R and the completed residuals (``sweep_markers_multitrait``), then the
+    prior's hyperparameters (``MultiTraitRidgePrior.update``: :math:`\Sigma_\alpha`, and pi for BayesCpi).
     Records the effects (``alpha``, dims marker x trait), :math:`\Sigma_\alpha` (``sigma2_alpha``)
     when sampled, and the t x t covariance of the genomic values XA over the records with a
     phenotype (``sigma2_g``, its diagonal counting as genetic in ``h2``) with its correlations
@@ -77,12 +82,14 @@ class MultiTraitMarkers:
         term = self.term
         coords = {term.marker_dim: term.genotypes.markers, "trait": self.traits}
         mat = {"trait_row": self.traits, "trait_col": self.traits}
-        out = [Variable(term.effect_name, (term.marker_dim, "trait"), coords, high_dimensional=True),
+        out = [Variable(term.effect_name, (term.marker_dim, "trait"), coords, high_dimensional=True,
+                        inclusion=self.prior.spike_and_slab),
                Variable(term.variance_name, ("trait_row", "trait_col"), mat),
                Variable(self.rho_name, ("trait_row", "trait_col"), mat)]
         if self.prior.samples_variance:
             out.append(Variable(self.covariance_name, ("trait_row", "trait_col"), mat))
-        return out
+        return out + [Variable(self._named(v.name), v.dims, v.coords, v.high_dimensional, v.group)
+                      for v in self.prior.variables()]
 
     def init_state(self, rng) -> dict:
         n = self.term.codes.shape[1]
@@ -103,10 +110,13 @@ class MultiTraitMarkers:
         return self._xx
 
     def step(self, rng, state, ctx: StepContext) -> dict:
-        sweep_markers_multitrait(rng, state["alpha"], self.term.codes, self.term.lookup,
-                                 self._cross_products(ctx.weights), ctx.resid, ctx.weights, state["genetic_values"],
-                                 np.linalg.inv(ctx.residual_covariance),
-                                 np.linalg.inv(state["prior"]["sigma2_alpha"]), code_stats=self.code_stats)
+        prior_state = state["prior"]
+        n_included = sweep_markers_multitrait(
+            rng, state["alpha"], self.term.codes, self.term.lookup, self._cross_products(ctx.weights), ctx.resid,
+            ctx.weights, state["genetic_values"], np.linalg.inv(ctx.residual_covariance),
+            np.linalg.inv(prior_state["sigma2_alpha"]), code_stats=self.code_stats,
+            log_prior_odds=self.prior.log_prior_odds(prior_state))
+        self.prior.set_included(prior_state, n_included)
         self.prior.update(rng, state["alpha"], state["prior"])
         return {}
 
@@ -132,4 +142,6 @@ class MultiTraitMarkers:
         out = {self.term.effect_name: state["alpha"].copy(), self.term.variance_name: cov, self.rho_name: rho}
         if self.prior.samples_variance:
             out[self.covariance_name] = state["prior"]["sigma2_alpha"].copy()
+        for key, value in self.prior.record(state["prior"]).items():
+            out[self._named(key)] = value
         return out
