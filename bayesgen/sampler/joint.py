@@ -289,9 +289,6 @@ class CollapsedLocations(JointLocations):
         self.residual = model.residual
         self.samples_residual = model.residual.prior.sampled
         self.dim = start + int(self.samples_residual)
-        #: "log": Metropolis on log-variances (log-Cholesky for G); "variance": on the variances
-        #: and G's elements themselves (no Jacobian; proposals outside the support rejected).
-        self.scale = "log"
         #: Metropolis proposals per iteration (each one factorisation of C); locations drawn once after.
         self.proposals = MATERNAL_PROPOSALS if any(isinstance(t, MaternalAnimal) for t in self.terms) else 1
         # True when the location terms and the residual are the whole model.
@@ -312,32 +309,22 @@ class CollapsedLocations(JointLocations):
         variances = {}
         for j, _ in self.components:
             part = phi[self.slices[j]]
-            if self.scale == "variance":
-                variances[j] = (np.array([[part[0], part[1]], [part[1], part[2]]]) if part.size == 3
-                                else part.reshape(1, 1).copy())
-            else:
-                variances[j] = _covariance_from_log_cholesky(part) if part.size == 3 else np.exp(part).reshape(1, 1)
-        if not self.samples_residual:
-            sigma2_e = states[-1]["sigma2_e"][0, 0]
-        else:
-            sigma2_e = phi[-1] if self.scale == "variance" else np.exp(phi[-1])
+            variances[j] = _covariance_from_log_cholesky(part) if part.size == 3 else np.exp(part).reshape(1, 1)
+        sigma2_e = np.exp(phi[-1]) if self.samples_residual else states[-1]["sigma2_e"][0, 0]
         return variances, sigma2_e
 
     def _current_phi(self, states) -> np.ndarray:
         phi = []
         for j, k in self.components:
             value = states[k]["sigma2"]
-            if self.scale == "variance":
-                phi.extend([value[0, 0], value[0, 1], value[1, 1]] if value.shape == (2, 2) else [value[0, 0]])
-            else:
-                phi.extend(_log_cholesky(value) if value.shape == (2, 2) else [np.log(value[0, 0])])
+            phi.extend(_log_cholesky(value) if value.shape == (2, 2) else [np.log(value[0, 0])])
         if self.samples_residual:
-            sigma2_e = states[-1]["sigma2_e"][0, 0]
-            phi.append(sigma2_e if self.scale == "variance" else np.log(sigma2_e))
+            phi.append(np.log(states[-1]["sigma2_e"][0, 0]))
         return np.array(phi, dtype=np.float64)
 
     def _in_support(self, variances, sigma2_e) -> bool:
-        """Every variance positive and every G positive definite (the variance scale has edges)."""
+        """Every variance positive and finite and every G positive definite (false only beyond
+        floating point on the log scale: exp overflow or underflow)."""
         if not sigma2_e > 0:
             return False
         for value in variances.values():
@@ -348,11 +335,8 @@ class CollapsedLocations(JointLocations):
         return True
 
     def _log_jacobian(self, phi) -> float:
-        """log |d(variances)/d(phi)|: 0 on the variance scale; on the log scale the sum of the
-        log-variances, and for each G parametrised by log-Cholesky (a, b, c),
-        L = [[e^a, 0], [b, e^c]], G = LL': log 4 + 3a + 2c."""
-        if self.scale == "variance":
-            return 0.0
+        """log |d(variances)/d(phi)|: the sum of the log-variances, and for each G parametrised by
+        log-Cholesky (a, b, c), L = [[e^a, 0], [b, e^c]], G = LL': log 4 + 3a + 2c."""
         total = float(phi[-1]) if self.samples_residual else 0.0
         for j, _ in self.components:
             part = phi[self.slices[j]]
@@ -415,10 +399,6 @@ class CollapsedLocations(JointLocations):
         yy = float(np.dot(self.mme.weights * partial, partial))
         factor, proposal = block_state["factor"], block_state["proposal"]
         phi = self._current_phi(states)
-        if self.scale == "variance" and not block_state.get("scaled", False):
-            # first step: a random walk in the units of the starting values (adapted during burn-in)
-            block_state["rw_chol"] = np.diag(np.abs(phi) + 1e-12) * (0.3 / np.sqrt(max(self.dim, 1)))
-            block_state["scaled"] = True
         key = (phi.copy(), rhs.copy(), yy)
         cache = block_state["cache"]
         # `factor` still holds C at phi when nothing it depends on changed since the last step
