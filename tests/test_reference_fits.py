@@ -20,9 +20,10 @@ Measured (seed 8): wheat BRR 0.5440, BayesB 0.5478, BayesC(pi) 0.5463, BL 0.5463
 0.004); mice BRR 0.002886 (MCSE 2.5e-5).
 
 Not tested here: mice BayesC (BGLR sigma2_e 0.00269, pi about 0.03). Our BayesCpi chain moves pi
-as a slow random walk on these data: one chain from pi = 0.5 stayed between 0.3 and 0.5 for
-5,000 iterations, then fell to 0.10 by iteration 6,000 (7.5 min), so a 60-second fit cannot
-check pi; ``benchmarks/genomic_cv.py --data mice`` reports what short chains give.
+as a slow random walk on these data: one chain of 15,000 iterations from pi = 0.5 (seed 7, 189 s
+of CPU) stayed between 0.3 and 0.5 for 5,000 iterations and reached BGLR's values (pi 0.022 to
+0.028, sigma2_e 0.00267 to 0.00270 per block of 1,000) only over the last 4,000, after one
+excursion back to 0.15, so a 60-second fit cannot check pi (README, Prediction).
 
 Skipped where ../shared is absent. CPU time about 50 s (wheat 23 s, mice 27 s); on the shared
 2-core development machine under load, 2 to 3 minutes of wall time.
