@@ -372,9 +372,9 @@ def test_geweke_planted_error_ignoring_the_residual_correlation_fails(small_biva
 
     exact = module.sweep_markers_multitrait
 
-    def diagonal_r(rng, alpha, codes, lookup, xx, resid, weights, gv, r_inv, s_inv, code_stats=None):
+    def diagonal_r(rng, alpha, codes, lookup, xx, resid, weights, gv, r_inv, s_inv, **options):
         cov = np.linalg.inv(r_inv)
-        exact(rng, alpha, codes, lookup, xx, resid, weights, gv, np.diag(1.0 / np.diag(cov)), s_inv, code_stats)
+        return exact(rng, alpha, codes, lookup, xx, resid, weights, gv, np.diag(1.0 / np.diag(cov)), s_inv, **options)
 
     monkeypatch.setattr(module, "sweep_markers_multitrait", diagonal_r)
     result = geweke_test(_geweke_model(small_bivariate), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=41,

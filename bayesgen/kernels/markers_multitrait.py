@@ -48,7 +48,7 @@ def sweep_markers_multitrait(rng, alpha, codes, lookup, xx, resid, weights, gene
     the unphenotyped records taken out from their lists) on the contiguous column
     :math:`e_k`, and the residual update is its ``_subtract_code_change``; other weights
     take one pass over the marker's codes computing the t dot products together.
-    O(records x t) per marker plus a t x t Cholesky factorisation.
+    O(records x t) per marker plus a t x t Cholesky factorisation (O(t^3), written out).
     """
     if code_stats is None:
         code_stats = marker_code_stats(codes)
@@ -58,22 +58,47 @@ def sweep_markers_multitrait(rng, alpha, codes, lookup, xx, resid, weights, gene
 
 
 @kernel
-def _draw_effect_vector(rng, current, xe, xx_j, residual_precision, effect_precision, log_prior_odds):
-    """One draw of (delta, alpha_j): alpha_j ~ N(P^-1 b, P^-1) with P = xx R^-1 + S^-1,
+def _draw_effect_vector(rng, current, xe, xx_j, residual_precision, effect_precision, log_prior_odds, chol, half,
+                        out):
+    """One draw of (delta, alpha_j) into ``out``: alpha_j ~ N(P^-1 b, P^-1) with P = xx R^-1 + S^-1,
     b = R^-1 (xe + xx current), included with the probability of :func:`sweep_markers_multitrait`
-    (always when ``log_prior_odds`` is +inf); 0 otherwise."""
-    precision = xx_j * residual_precision + effect_precision
-    rhs = residual_precision @ (xe + xx_j * current)
-    chol = np.linalg.cholesky(precision)
-    half = np.linalg.solve(chol, rhs)  # b'P^-1 b = half'half, log|P| = 2 sum log diag(L)
+    (always when ``log_prior_odds`` is +inf), else 0. Returns whether it is included.
+
+    t is small: the Cholesky factor P = L L' and the two triangular solves are written out in
+    the caller's work arrays (``chol``: t x t, ``half``: t), with no allocation per marker.
+    """
+    t = current.size
+    for a in range(t):  # b = R^-1 (xe + xx current)
+        total = 0.0
+        for c in range(t):
+            total += residual_precision[a, c] * (xe[c] + xx_j * current[c])
+        half[a] = total
+    for a in range(t):  # P = L L'
+        for c in range(a + 1):
+            total = xx_j * residual_precision[a, c] + effect_precision[a, c]
+            for k in range(c):
+                total -= chol[a, k] * chol[c, k]
+            chol[a, c] = np.sqrt(total) if a == c else total / chol[c, c]
+    for a in range(t):  # L h = b: then b'P^-1 b = h'h and the mean is L^-T h
+        total = half[a]
+        for k in range(a):
+            total -= chol[a, k] * half[k]
+        half[a] = total / chol[a, a]
     if log_prior_odds < np.inf:
-        log_odds = log_prior_odds + 0.5 * np.dot(half, half)
-        for k in range(current.size):
-            log_odds -= np.log(chol[k, k])
+        log_odds = log_prior_odds  # + b'P^-1 b / 2 - log|P| / 2, log|P| = 2 sum log L_aa
+        for a in range(t):
+            log_odds += 0.5 * half[a] * half[a] - np.log(chol[a, a])
         if not rng.random() * (1.0 + np.exp(-log_odds)) < 1.0:
-            return np.zeros(current.size), False
-    # mean = P^-1 b; the noise L^-T z has covariance P^-1 (P = L L').
-    return np.linalg.solve(chol.T, half + rng.standard_normal(current.size)), True
+            out[:] = 0.0
+            return False
+    for a in range(t):
+        out[a] = half[a] + rng.standard_normal()
+    for a in range(t - 1, -1, -1):  # L' alpha = h + z: the noise L^-T z has covariance P^-1
+        total = out[a]
+        for k in range(a + 1, t):
+            total -= chol[k, a] * out[k]
+        out[a] = total / chol[a, a]
+    return True
 
 
 @kernel
@@ -84,6 +109,10 @@ def _sweep_markers_multitrait(rng, alpha, codes, lookup, xx, code_stats, resid, 
     unobserved = unobserved_records(weights)
     binary = not (unobserved.size > 0 and unobserved[0] < 0)
     xe = np.zeros(t)
+    current = np.zeros(t)
+    new = np.zeros(t)
+    chol = np.zeros((t, t))
+    half = np.zeros(t)
     n_included = 0
     start = resid.copy()
     saved = np.empty(_max_missing(code_stats, n_markers))
@@ -93,7 +122,8 @@ def _sweep_markers_multitrait(rng, alpha, codes, lookup, xx, code_stats, resid, 
             sum_e[k] += resid[i, k]
     for j in range(n_markers):
         row = codes[j]
-        current = alpha[j].copy()
+        for k in range(t):
+            current[k] = alpha[j, k]
         neg_centre = lookup[j, 0]  # -mu_j
         missing = _missing_of(code_stats, n_markers, j)
         n_missing = code_stats[n_markers + j]
@@ -107,8 +137,8 @@ def _sweep_markers_multitrait(rng, alpha, codes, lookup, xx, code_stats, resid, 
                 if wx != 0.0:
                     for k in range(t):
                         xe[k] += wx * resid[i, k]
-        new, included = _draw_effect_vector(rng, current, xe, xx[j], residual_precision, effect_precision,
-                                            log_prior_odds)
+        included = _draw_effect_vector(rng, current, xe, xx[j], residual_precision, effect_precision, log_prior_odds,
+                                       chol, half, new)
         n_included += included
         if binary:
             for k in range(t):
