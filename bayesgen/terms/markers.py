@@ -54,6 +54,11 @@ class Markers(Term):
     Genotypes are centred by twice the allele frequency over all genotyped individuals.
     ``sigma2_g`` is the variance of the genomic values :math:`W\alpha` over the records with
     a phenotype (as BGLR). Counts as genetic in ``h2``.
+
+    With several traits the effects are a (markers x traits) matrix under a multi-trait BRR or
+    BayesC prior (``RidgePrior()``/``BayesCPrior(pi)`` with their default variance, or
+    ``MultiTraitRidgePrior``/``MultiTraitBayesCPrior``): see ``terms/markers_multitrait.py``.
+    ``expand`` then has no effect and ``block_size`` is an error.
     """
 
     genetic = True
