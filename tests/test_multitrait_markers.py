@@ -279,6 +279,16 @@ def test_bivariate_bayes_c_names_and_pi(bivariate):
                                ridge.term(bg.Markers).prior.covariance_prior.mode() / 0.5, rtol=1e-12)
 
 
+def test_summary_store_keeps_one_inclusion_probability_per_marker_for_every_trait(bivariate):
+    data, genotypes = bivariate
+    idata = bg.BayesC(data, ["y1", "y2"], "id", genotypes, pi=0.3).sample(draws=30, burn=5, chains=2, seed=4,
+                                                                           progress=False, store="summary")
+    pip = idata.posterior_summary["alpha_pip"]
+    assert pip.dims == ("marker", "trait")
+    np.testing.assert_array_equal(pip.values[:, 0], pip.values[:, 1])  # one indicator for both traits
+    assert 0.0 < pip.values.mean() < 1.0
+
+
 def test_multitrait_ridge_prior_argument_errors():
     with pytest.raises(TypeError, match=r"MultiTraitRidgePrior covariance must be None, a t x t matrix"):
         MultiTraitRidgePrior(covariance="diag")
