@@ -130,6 +130,22 @@ def _missing_of(code_stats, n_markers, j):
 
 
 @kernel
+def _binary_marker(codes, lookup, code_stats, j):
+    """Marker j as the 0/1-weight sweeps read it: its codes, -mu_j, listed missing records, count of missing."""
+    n_markers = codes.shape[0]
+    return codes[j], lookup[j, 0], _missing_of(code_stats, n_markers, j), code_stats[n_markers + j]
+
+
+@kernel
+def _residual_total(resid):
+    """sum_i e_i in record order (the 0/1-weight sweeps' running total starts from this exact value)."""
+    total = 0.0
+    for i in range(resid.size):
+        total += resid[i]
+    return total
+
+
+@kernel
 def _max_missing(code_stats, n_markers):
     top = 0
     for j in range(n_markers):
@@ -223,16 +239,11 @@ def _code_residual_dot(row, resid):
 @kernel
 def _sweep_markers_binary(rng, alpha, var_alpha, codes, lookup, xx, code_stats, resid, unobserved, sigma2_e):
     """The sweep of :func:`sweep_markers_gaussian` for 0/1 weights (``unobserved``: records with 0)."""
-    n_markers, n = codes.shape
+    n_markers = codes.shape[0]
     saved = np.empty(_max_missing(code_stats, n_markers))
-    sum_e = 0.0  # sum_i e_i over all records, kept up to date through the sweep
-    for i in range(n):
-        sum_e += resid[i]
+    sum_e = _residual_total(resid)  # sum_i e_i over all records, kept up to date through the sweep
     for j in range(n_markers):
-        row = codes[j]
-        neg_centre = lookup[j, 0]  # -mu_j
-        missing = _missing_of(code_stats, n_markers, j)
-        n_missing = code_stats[n_markers + j]
+        row, neg_centre, missing, n_missing = _binary_marker(codes, lookup, code_stats, j)
         xe = _observed_xe(row, resid, missing, n_missing, unobserved, sum_e, neg_centre)
         lhs = xx[j] + sigma2_e / var_alpha[j]
         mean = (xe + xx[j] * alpha[j]) / lhs

@@ -4,7 +4,8 @@ import numpy as np
 
 from .._numba import kernel
 from .markers import (  # noqa: F401  (marker_code_stats is imported from here by the priors)
-    _max_missing, _missing_of, _observed_xe, _subtract_code_change, marker_code_stats, unobserved_records,
+    _binary_marker, _max_missing, _observed_xe, _residual_total, _subtract_code_change, marker_code_stats,
+    unobserved_records,
 )
 
 
@@ -68,17 +69,12 @@ def _draw_inclusion(rng, rhs, lhs, var_alpha_j, log_prior_odds, sigma2_e):
 def _spike_slab_binary(rng, alpha, var_alpha, log_prior_odds, codes, lookup, xx, code_stats, resid, unobserved,
                        sigma2_e):
     """The sweep of :func:`sweep_markers_spike_slab` for 0/1 weights (``unobserved``: records with 0)."""
-    n_markers, n = codes.shape
+    n_markers = codes.shape[0]
     saved = np.empty(_max_missing(code_stats, n_markers))
     n_included = 0
-    sum_e = 0.0  # sum_i e_i over all records, kept up to date through the sweep
-    for i in range(n):
-        sum_e += resid[i]
+    sum_e = _residual_total(resid)  # sum_i e_i over all records, kept up to date through the sweep
     for j in range(n_markers):
-        row = codes[j]
-        neg_centre = lookup[j, 0]  # -mu_j
-        missing = _missing_of(code_stats, n_markers, j)
-        n_missing = code_stats[n_markers + j]
+        row, neg_centre, missing, n_missing = _binary_marker(codes, lookup, code_stats, j)
         rhs = _observed_xe(row, resid, missing, n_missing, unobserved, sum_e, neg_centre) + xx[j] * alpha[j]
         new = _draw_inclusion(rng, rhs, xx[j] + sigma2_e / var_alpha[j], var_alpha[j], log_prior_odds, sigma2_e)
         if new != 0.0:
@@ -194,17 +190,12 @@ def _draw_class(rng, rhs, xx_j, log_weights, class_variances, log_p, sigma2_e):
 def _mixture_binary(rng, alpha, classes, log_weights, class_variances, codes, lookup, xx, code_stats, resid,
                     unobserved, sigma2_e):
     """The sweep of :func:`sweep_markers_mixture` for 0/1 weights (``unobserved``: records with 0)."""
-    n_markers, n = codes.shape
+    n_markers = codes.shape[0]
     saved = np.empty(_max_missing(code_stats, n_markers))
     log_p = np.empty(log_weights.size)
-    sum_e = 0.0  # sum_i e_i over all records, kept up to date through the sweep
-    for i in range(n):
-        sum_e += resid[i]
+    sum_e = _residual_total(resid)  # sum_i e_i over all records, kept up to date through the sweep
     for j in range(n_markers):
-        row = codes[j]
-        neg_centre = lookup[j, 0]  # -mu_j
-        missing = _missing_of(code_stats, n_markers, j)
-        n_missing = code_stats[n_markers + j]
+        row, neg_centre, missing, n_missing = _binary_marker(codes, lookup, code_stats, j)
         rhs = _observed_xe(row, resid, missing, n_missing, unobserved, sum_e, neg_centre) + xx[j] * alpha[j]
         chosen, new = _draw_class(rng, rhs, xx[j], log_weights, class_variances, log_p, sigma2_e)
         classes[j] = chosen
