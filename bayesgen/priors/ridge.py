@@ -29,6 +29,11 @@ class RidgePrior(MarkerPrior):
     Full conditional (between sweeps), with a :math:`\text{Scale-inv-}\chi^2(\nu, S^2)` prior:
     :math:`\sigma^2_\alpha \mid \alpha \sim \text{Scale-inv-}\chi^2(\nu + p, (\nu S^2 + \alpha'\alpha)/(\nu + p))`.
     Records ``sigma2_alpha`` per draw when it is sampled.
+
+    With the variance sampled, ``Markers(expand=True)`` (the default) adds after each sweep the
+    joint rescaling move :math:`(\alpha, \sigma^2_\alpha) \to (k\alpha, k^2\sigma^2_\alpha)`
+    (``rescale_log_density``), which lets :math:`\sigma^2_\alpha` move with the data when
+    :math:`p \gg n` and the centred update above moves it by only about :math:`1/\sqrt{p}`.
     """
 
     name = "BRR"
@@ -60,6 +65,28 @@ class RidgePrior(MarkerPrior):
             value = self.variance_prior.draw_posterior(rng, float(alpha @ alpha), alpha.size)[0, 0]
             state["sigma2_alpha"][0] = value
             state["var_alpha"][:] = value
+
+    @property
+    def rescalable(self) -> bool:
+        """Whether the term may rescale (alpha, sigma2_alpha) jointly: only with sigma2_alpha sampled."""
+        return self.samples_variance
+
+    def rescale_log_density(self, state: dict, factor: float) -> float:
+        r""":math:`\log f(k)` of the joint rescaling :math:`(\alpha, \sigma^2_\alpha) \to (k\alpha, k^2\sigma^2_\alpha)`.
+
+        All p effects and the variance move, so :math:`|J_k| = k^{p + 2}`; each
+        :math:`N(k\alpha_j; 0, k^2\sigma^2_\alpha)` gives :math:`k^{-1}`, so with the Haar
+        measure dk/k what is left besides the likelihood is :math:`f(k) = k\, p(k^2\sigma^2_\alpha)`
+        with p the Scale-inv-:math:`\chi^2(\nu, S^2)` prior (it has no auxiliary variable, so
+        this is the density the Gibbs update conditions on):
+        :math:`\log f(k) = -(\nu + 1)\log k - \nu S^2/(2k^2\sigma^2_\alpha)` up to a constant.
+        """
+        return self.variance_prior.log_density(factor * factor * state["sigma2_alpha"][0]) + np.log(factor)
+
+    def rescale(self, state: dict, factor: float) -> None:
+        """Apply the accepted rescaling to the variance (in place)."""
+        state["sigma2_alpha"][0] *= factor * factor
+        state["var_alpha"] *= factor * factor
 
     def draw_prior(self, rng: np.random.Generator, state: dict) -> np.ndarray:
         if self.samples_variance:
