@@ -37,8 +37,8 @@ class Markers(Term):
         several marker panels.
     expand : bool, default True
         After each sweep, rescale the effects jointly with the prior's sampled hyperparameter
-        (see ``rescale_move``): BayesA's and BayesB's (σ²ⱼ, S²), the LASSO's (τ²ⱼ, λ²), BayesR's
-        σ²_α. It leaves the posterior unchanged and lets the hyperparameter, ``sigma2_g`` and
+        (see ``rescale_move``): BayesA's and BayesB's (σ²ⱼ, S²), the LASSO's (τ²ⱼ, λ²), the common
+        σ²_α of BRR, BayesC and BayesR. It leaves the posterior unchanged and lets the hyperparameter, ``sigma2_g`` and
         ``h2`` mix when p >> n. Priors whose hyperparameters are fixed have no such move.
     block_size : int or None, default None
         Sweep the markers in consecutive blocks of this many with the exact blocked sampler
