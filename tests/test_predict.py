@@ -172,3 +172,29 @@ def test_a_single_draw_gives_nan_sd_without_warnings(fitted):
     np.testing.assert_array_equal(pred["lower"], pred["mean"])
     np.testing.assert_array_equal(pred["upper"], pred["mean"])
     assert np.isnan(pred["sd"]).all()
+
+
+@pytest.mark.parametrize("shortcut, options", [(bg.BRR, {}), (bg.BayesC, {"pi": 0.3})], ids=["BRR", "BayesC"])
+def test_several_traits_predict_w_new_alpha_per_draw_and_trait(fitted, shortcut, options):
+    sim, _, _ = fitted
+    data = sim.phenotypes.iloc[:80].copy()
+    data["y2"] = 0.5 * data["y"] + np.random.default_rng(3).normal(size=len(data))
+    model = shortcut(data, ["y", "y2"], "id", sim.genotypes, **options)
+    idata = model.sample(draws=15, burn=5, chains=2, seed=4, progress=False)
+    new_ids = sim.phenotypes["id"].iloc[80:].tolist()
+    rows = sim.genotypes.index(new_ids)
+    new = bg.Genotypes(new_ids, sim.genotypes.codes[:, rows].T.astype(float), markers=sim.genotypes.markers,
+                       drop_monomorphic=False)
+    pred = model.predict(idata, genotypes=new, prob=0.9)
+    assert pred["mean"].dims == ("individual", "trait")
+    assert list(pred["individual"].values) == new_ids and list(pred["trait"].values) == ["y", "y2"]
+    # By hand, per trait k: every draw of alpha[:, k] (all chains) times the centred new genotypes.
+    x = sim.genotypes.codes[:, rows].T - sim.genotypes.centre[None, :]
+    alpha = idata.posterior["alpha"].transpose("chain", "draw", "marker", "trait").values
+    for k, trait in enumerate(["y", "y2"]):
+        draws = alpha[..., k].reshape(-1, x.shape[1]) @ x.T
+        got = pred.sel(trait=trait)
+        np.testing.assert_allclose(got["mean"], draws.mean(axis=0), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(got["sd"], draws.std(axis=0, ddof=1), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(got["lower"], np.quantile(draws, 0.05, axis=0), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(got["upper"], np.quantile(draws, 0.95, axis=0), rtol=1e-10, atol=1e-12)

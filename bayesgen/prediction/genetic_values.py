@@ -15,22 +15,27 @@ from ..terms.markers import Markers
 MARKER_BLOCK = 1024
 
 
-def _summarise(draws: np.ndarray, labels, dim: str, prob: float) -> xr.Dataset:
-    """Mean, sd and central ``prob`` interval over the first axis of ``draws`` (draws x items).
+def _summarise(draws: np.ndarray, labels, dim: str, prob: float, traits=None) -> xr.Dataset:
+    """Mean, sd and central ``prob`` interval over the first axis of ``draws`` (draws x items,
+    or draws x items x traits when ``traits`` names the last axis, dim ``trait``).
 
     The ``dim`` coordinate holds ``labels`` as integers when every one is an integer, otherwise
     as text (``id_labels``), so that ``.sel`` takes the user's own ids."""
     if not 0 < prob < 1:
         raise ValueError(f"prob must be in (0, 1), got {prob!r}.")
     lower, upper = np.quantile(draws, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
+    dims = (dim,) if traits is None else (dim, "trait")
+    coords = {dim: id_labels([normalize_id(v) for v in labels])}
+    if traits is not None:
+        coords["trait"] = list(traits)
     return xr.Dataset(
         {
-            "mean": (dim, draws.mean(axis=0)),
-            "sd": (dim, _sample_sd(draws)),
-            "lower": (dim, lower),
-            "upper": (dim, upper),
+            "mean": (dims, draws.mean(axis=0)),
+            "sd": (dims, _sample_sd(draws)),
+            "lower": (dims, lower),
+            "upper": (dims, upper),
         },
-        coords={dim: id_labels([normalize_id(v) for v in labels])},
+        coords=coords,
         attrs={"prob": prob},
     )
 
@@ -44,11 +49,11 @@ def _sample_sd(draws: np.ndarray) -> np.ndarray:
 
 
 def _effect_draws(idata, term, what: str) -> xr.DataArray:
-    """Draws x levels of ``term``'s effect vector (its high-dimensional posterior variable),
-    after checking that the InferenceData holds them for the same levels, in the same order,
+    """Draws x levels (x traits, for a several-trait term) of ``term``'s effects (its
+    high-dimensional posterior variable; the levels are its first dim), after checking that the InferenceData holds them for the same levels, in the same order,
     as the model (``what`` names the levels in the error: "markers", "animals")."""
     variable = next(v for v in term.variables() if v.high_dimensional and v.group == "posterior")
-    name, (dim,) = variable.name, variable.dims
+    name, dim = variable.name, variable.dims[0]
     posterior = getattr(idata, "posterior", None)
     if posterior is None or name not in posterior:
         if name + "_mean" in getattr(idata, "posterior_summary", {}):
@@ -87,6 +92,9 @@ def _effect_draws(idata, term, what: str) -> xr.DataArray:
 def predict_genomic_values(model, idata, genotypes: Genotypes, prob: float = 0.95) -> xr.Dataset:
     r"""Genomic values :math:`g = W_{new}\alpha` of new individuals, per posterior draw.
 
+    With several traits :math:`\alpha` is markers x traits, so g holds one column per trait
+    (:math:`g_{\cdot k} = W_{new}\alpha_{\cdot k}`) and every summary has a ``trait`` dim.
+
     New genotypes are centred with the training allele frequencies (missing = training
     mean). Every training marker must be present; extra markers are ignored. Build them
     with ``Genotypes(ids, matrix, markers, drop_monomorphic=False)`` so that markers
@@ -116,15 +124,22 @@ def predict_genomic_values(model, idata, genotypes: Genotypes, prob: float = 0.9
             "(build new genotypes with drop_monomorphic=False)."
         )
     rows = np.array([position[m] for m in term.genotypes.markers])
-    alpha = _effect_draws(idata, term, "markers").values  # draws x markers
+    effects = _effect_draws(idata, term, "markers")
+    traits = effects["trait"].values if "trait" in effects.dims else None
+    alpha = effects.values  # draws x markers (x traits)
+    if traits is None:
+        alpha = alpha[:, :, None]
     lookup = term.lookup
-    values = np.zeros((alpha.shape[0], genotypes.n_individuals))
+    values = np.zeros((alpha.shape[0], genotypes.n_individuals, alpha.shape[2]))
     for start in range(0, rows.size, MARKER_BLOCK):
         block = slice(start, start + MARKER_BLOCK)
         codes = genotypes.codes[rows[block]]  # int8, markers x individuals
         x = np.take_along_axis(lookup[block], codes.astype(np.intp), axis=1)  # float, one block only
-        values += alpha[:, block] @ x
-    return _summarise(values, genotypes.ids, "individual", prob)
+        for k in range(alpha.shape[2]):  # per trait k: draws x individuals
+            values[:, :, k] += alpha[:, block, k] @ x
+    if traits is None:
+        return _summarise(values[:, :, 0], genotypes.ids, "individual", prob)
+    return _summarise(values, genotypes.ids, "individual", prob, traits=traits)
 
 
 def predict_breeding_values(model, idata, ids=None, prob: float = 0.95) -> xr.Dataset:
