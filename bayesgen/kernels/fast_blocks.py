@@ -28,6 +28,7 @@ exactly from a per-marker list of their records.
 import numpy as np
 
 from .._numba import kernel, reduction
+from .markers import _code_residual_dot
 
 
 @kernel
@@ -97,14 +98,6 @@ def _dot4(c0, c1, c2, c3, v):
 
 
 @reduction
-def _dot1(c, v):
-    total = 0.0
-    for i in range(v.size):
-        total += c[i] * v[i]
-    return total
-
-
-@reduction
 def _sum(v):
     total = 0.0
     for i in range(v.size):
@@ -160,7 +153,7 @@ def sweep_markers_blocked(rng, alpha, var_alpha, codes, lookup, xx, gram, miss_p
             r[a], r[a + 1], r[a + 2], r[a + 3] = _dot4(codes[s + a], codes[s + a + 1], codes[s + a + 2],
                                                        codes[s + a + 3], ew)
         for a in range(stop4, m):
-            r[a] = _dot1(codes[s + a], ew)
+            r[a] = _code_residual_dot(codes[s + a], ew)
         for a in range(m):
             j = s + a
             neg_centre = lookup[j, 0]  # -mu_j
