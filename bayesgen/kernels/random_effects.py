@@ -150,6 +150,26 @@ def quadratic_form(u, prec_ptr, prec_idx, prec_val):
 
 
 @kernel
+def _neighbour_sums(i, u, prec_ptr, prec_idx, prec_val, off):
+    r"""Row i of P against vector-valued effects: returns :math:`P_{ii}` and sets
+    ``off[a]`` :math:`= \sum_{k \ne i} P_{ik} u_{ka}`.
+
+    ``u``: (levels x ``off.size``); P as CSR arrays (entries summed in stored order).
+    Modifies ``off``.
+    """
+    diag = 0.0
+    off[:] = 0.0
+    for k in range(prec_ptr[i], prec_ptr[i + 1]):
+        j = prec_idx[k]
+        if j == i:
+            diag += prec_val[k]
+        else:
+            for a in range(off.size):
+                off[a] += prec_val[k] * u[j, a]
+    return diag
+
+
+@kernel
 def sweep_random_effects_multitrait(
     rng, u, resid, weights, rec_ptr, rec_idx, rec_z, prec_ptr, prec_idx, prec_val, residual_precision,
     effect_precision,
@@ -181,15 +201,7 @@ def sweep_random_effects_multitrait(
             zz += w * z * z
             for a in range(t):
                 e_sum[a] += w * z * resid[r, a]
-        diag = 0.0
-        off[:] = 0.0
-        for k in range(prec_ptr[i], prec_ptr[i + 1]):
-            j = prec_idx[k]
-            if j == i:
-                diag += prec_val[k]
-            else:
-                for a in range(t):
-                    off[a] += prec_val[k] * u[j, a]
+        diag = _neighbour_sums(i, u, prec_ptr, prec_idx, prec_val, off)
         for a in range(t):
             e_sum[a] += zz * u[i, a]  # add the level's own effect back: sum w z (e + z u_i)
         precision = zz * residual_precision + diag * effect_precision

@@ -3,6 +3,7 @@
 import numpy as np
 
 from .._numba import kernel
+from .random_effects import _neighbour_sums
 
 
 @kernel
@@ -52,15 +53,7 @@ def sweep_random_regression(rng, u, resid, weights, rec_ptr, rec_idx, covariates
         for a in range(q):
             for b in range(a):
                 gram[b, a] = gram[a, b]
-        diag = 0.0
-        off[:] = 0.0
-        for k in range(prec_ptr[i], prec_ptr[i + 1]):
-            j = prec_idx[k]
-            if j == i:
-                diag += prec_val[k]
-            else:
-                for a in range(q):
-                    off[a] += prec_val[k] * u[j, a]
+        diag = _neighbour_sums(i, u, prec_ptr, prec_idx, prec_val, off)
         # b = (X'W e~)/sigma2_e - Sigma^-1 off, with X'W e~ = X'W e + X'WX u_i; Q likewise.
         for a in range(q):
             total = rhs[a]
