@@ -9,7 +9,29 @@ from ..data.pedigree import Pedigree
 from .random import Random
 
 
-class Animal(Random):
+class AnimalNames:
+    """Recorded names of a pedigree term: ``u``, ``sigma2_a`` and dim ``animal`` under the default
+    name ``"animal"``, else ``<name>``, ``sigma2_<name>`` and ``<name>_level`` (shared by
+    :class:`Animal` and :class:`bayesgen.terms.maternal.MaternalAnimal`)."""
+
+    @property
+    def _default_names(self) -> bool:
+        return self.name == "animal"
+
+    @property
+    def effect_name(self) -> str:
+        return "u" if self._default_names else self.name
+
+    @property
+    def variance_name(self) -> str:
+        return "sigma2_a" if self._default_names else f"sigma2_{self.name}"
+
+    @property
+    def level_dim(self) -> str:
+        return "animal" if self._default_names else f"{self.name}_level"
+
+
+class Animal(AnimalNames, Random):
     r"""Additive genetic (breeding) values of animals related by a pedigree.
 
     :math:`u \sim N(0, \sigma^2_a A)` where A is the numerator relationship matrix. The
@@ -47,22 +69,6 @@ class Animal(Random):
             raise TypeError(f"pedigree must be a bayesgen.Pedigree, got {type(pedigree).__name__}.")
         super().__init__(column, variance=variance, name=name, expand=expand)
         self.pedigree = pedigree
-
-    @property
-    def _default_names(self) -> bool:
-        return self.name == "animal"
-
-    @property
-    def effect_name(self) -> str:
-        return "u" if self._default_names else self.name
-
-    @property
-    def variance_name(self) -> str:
-        return "sigma2_a" if self._default_names else f"sigma2_{self.name}"
-
-    @property
-    def level_dim(self) -> str:
-        return "animal" if self._default_names else f"{self.name}_level"
 
     def _levels(self, record_levels: list) -> tuple[list, sp.csr_matrix]:
         known = self.pedigree._index

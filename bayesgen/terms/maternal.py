@@ -23,6 +23,7 @@ from ..kernels.cholesky import SparseCholesky
 from ..kernels.random_effects import quadratic_form_matrix
 from ..priors.defaults import covariance_prior_for
 from ..priors.scaled_inv_chi2 import as_variance_prior
+from .animal import AnimalNames
 from .base import BindContext, StepContext, Term, Variable
 
 #: Coordinates of the two effects of every animal.
@@ -31,7 +32,7 @@ EFFECTS = ["direct", "maternal"]
 JOINT_MAX_FACTOR_NONZEROS = 20_000_000
 
 
-class MaternalAnimal(Term):
+class MaternalAnimal(AnimalNames, Term):
     r"""Direct and maternal additive genetic effects of animals related by a pedigree.
 
     Build it with ``bg.Animal(column, pedigree, maternal=dam_column)``. Each animal of the
@@ -123,24 +124,8 @@ class MaternalAnimal(Term):
 
     # ------------------------------------------------------------------ names
     @property
-    def _default_names(self) -> bool:
-        return self.name == "animal"
-
-    @property
-    def effect_name(self) -> str:
-        return "u" if self._default_names else self.name
-
-    @property
-    def variance_name(self) -> str:
-        return "sigma2_a" if self._default_names else f"sigma2_{self.name}"
-
-    @property
     def correlation_name(self) -> str:
         return f"rho_{self.name}"
-
-    @property
-    def level_dim(self) -> str:
-        return "animal" if self._default_names else f"{self.name}_level"
 
     # ------------------------------------------------------------------ binding
     def bind(self, context: BindContext) -> None:
