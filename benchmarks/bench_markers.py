@@ -30,40 +30,7 @@ import numpy as np
 import bayesgen as bg
 from bayesgen._numba import kernel
 from bayesgen.kernels import sweep_markers_gaussian, weighted_cross_products
-
-
-@kernel
-def floor_sweep(codes, resid, scale):
-    """One int8 dot product and one axpy per marker (the step depends on the dot product)."""
-    n_markers, n = codes.shape
-    for j in range(n_markers):
-        row = codes[j]
-        s = 0.0
-        for i in range(n):
-            s += row[i] * resid[i]
-        d = scale * s
-        for i in range(n):
-            resid[i] -= row[i] * d
-
-
-@kernel
-def floor_sweep_unrolled(codes, resid, scale):
-    """The floor with four partial sums in the dot product (additions independent)."""
-    n_markers, n = codes.shape
-    stop = n - n % 4
-    for j in range(n_markers):
-        row = codes[j]
-        s0 = s1 = s2 = s3 = 0.0
-        for i in range(0, stop, 4):
-            s0 += row[i] * resid[i]
-            s1 += row[i + 1] * resid[i + 1]
-            s2 += row[i + 2] * resid[i + 2]
-            s3 += row[i + 3] * resid[i + 3]
-        for i in range(stop, n):
-            s0 += row[i] * resid[i]
-        d = scale * ((s0 + s1) + (s2 + s3))
-        for i in range(n):
-            resid[i] -= row[i] * d
+from floors import floor_sweep, floor_sweep_unrolled  # benchmarks/ is on the path when run as a script
 
 
 @kernel

@@ -121,44 +121,10 @@ def mice_dataset(folder: Path):
 # ---------------------------------------------------------------------------------------------- kernels
 
 def kernel_section(matrices, repeats):
-    from bayesgen._numba import kernel, reduction
+    from floors import floor_simd, floor_sweep_unrolled  # benchmarks/ is on the path when run as a script
+
     from bayesgen.kernels.markers import marker_code_stats, sweep_markers_gaussian, weighted_cross_products
     from bayesgen.kernels.spike_slab import sweep_markers_spike_slab
-
-    @kernel
-    def floor_sweep(codes, resid, scale):
-        """One int8 dot product (four scalar partial sums) and one axpy per marker."""
-        n_markers, n = codes.shape
-        stop = n - n % 4
-        for j in range(n_markers):
-            row = codes[j]
-            s0 = s1 = s2 = s3 = 0.0
-            for i in range(0, stop, 4):
-                s0 += row[i] * resid[i]
-                s1 += row[i + 1] * resid[i + 1]
-                s2 += row[i + 2] * resid[i + 2]
-                s3 += row[i + 3] * resid[i + 3]
-            for i in range(stop, n):
-                s0 += row[i] * resid[i]
-            d = scale * ((s0 + s1) + (s2 + s3))
-            for i in range(n):
-                resid[i] -= row[i] * d
-
-    @reduction
-    def simd_dot(row, resid):
-        s = 0.0
-        for i in range(row.size):
-            s += row[i] * resid[i]
-        return s
-
-    @kernel
-    def floor_simd(codes, resid, scale):
-        """The floor with the dot product in SIMD registers (reassociated)."""
-        for j in range(codes.shape[0]):
-            row = codes[j]
-            d = scale * simd_dot(row, resid)
-            for i in range(row.size):
-                resid[i] -= row[i] * d
 
     for label, codes, n_unphenotyped in matrices:
         p, n = codes.shape
@@ -174,7 +140,7 @@ def kernel_section(matrices, repeats):
         y = rng.standard_normal(n)
         resid_floor = y.copy()
         cases = {
-            "floor": lambda: floor_sweep(codes, resid_floor, 1e-9),
+            "floor": lambda: floor_sweep_unrolled(codes, resid_floor, 1e-9),
             "floor-simd": lambda: floor_simd(codes, resid_floor, 1e-9),
         }
         # Prior variances: about 0.5 of var(y) spread over the markers; pi = 0.05 includes ~5%.
