@@ -36,10 +36,8 @@ class Random(Term):
         Defaults to ``column``. Draws are recorded as ``<name>`` (dim ``<name>_level``)
         and ``sigma2_<name>``.
     expand : bool, default True
-        After each Gibbs update, rescale (u, sigma2_u) jointly (see ``rescale_move``), or
-        with several traits transform (u, G) by a t x t matrix (u -> uM', G -> MGM';
-        ``bayesgen.sampler.covariance_move``): either leaves the posterior unchanged and
-        speeds up mixing of the (co)variances.
+        After each Gibbs update, rescale (u, sigma2_u) jointly (see ``rescale_move``):
+        it leaves the posterior unchanged and speeds up mixing of the variance (one trait).
     slopes, covariance : list of str and {"us", "diag"}, optional
         Random regressions: with ``slopes=["x", ...]`` each level gets an intercept and a
         slope on each covariate, correlated (``covariance="us"``, the default) or not
