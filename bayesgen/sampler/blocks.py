@@ -87,15 +87,6 @@ def build_blocks(model, sampler: str) -> list:
                 blocks.append(ResidualNoiseBlock(term))  # sigma2_e is drawn by the collapsed block
             elif k not in indices:
                 blocks.append(TermBlock(k, term))
-    # Several traits: a joint GL(t) move of each random term's effects and covariance right
-    # after the term's own update (see covariance_move), unless a location block draws it.
-    from .covariance_move import moves_for
-
-    drawn_jointly = joint.indices if joint is not None else ()
-    for k, move in moves_for(model).items():
-        if k not in drawn_jointly:
-            at = next(i for i, b in enumerate(blocks) if isinstance(b, TermBlock) and b.index == k)
-            blocks.insert(at + 1, move)
     # Fixed effects and a random term's mean coefficients, shifted together (exact; see
     # translation_move), where single-site updates would trade one off against the other.
     from .translation_move import translation_moves
