@@ -24,12 +24,58 @@ def integrate_own_effects(levels, rec_ptr, rec_idx, level_offsets, prior_precisi
     :math:`b_r \mid y_{-r}, \phi \sim N(m, Q^{-1})`, :math:`m = Q^{-1} \text{rhs}`, and
     :math:`y_r \mid y_{-r}, \phi \sim N(y_r - e_r - 1'b_r + 1'm,\ \sigma^2_e + 1'Q^{-1}1)`:
     ``shift[r]`` :math:`= 1'b_r - 1'm` (added to :math:`e_r`), ``extra[r]`` :math:`= 1'Q^{-1}1`.
-    Records with weight 0 are skipped. Cost: the number of records sharing a level with each record.
+    Records with weight 0 are skipped (weights enter only as observed / not observed).
+
+    With one term (T = 1) this is closed form per level l with :math:`n_l` observed records,
+    residual sum :math:`E_l` and precision :math:`p_l`: :math:`Q = p_l + (n_l - 1)/\sigma^2_e`,
+    :math:`\text{rhs} = -\text{prior\_shift}_l + (E_l - e_r + (n_l - 1) b_l)/\sigma^2_e`, so one pass
+    over the records (``_one_term``). With T > 1 the T x T system is solved by a Cholesky
+    factorisation written out in work arrays (no LAPACK call or allocation per record); cost:
+    the number of records sharing a level with each record.
     """
+    if levels.shape[0] == 1:
+        _one_term(levels[0], rec_ptr, rec_idx, prior_precision, prior_shift, effects, resid, weights, sigma2_e,
+                  shift, extra)
+    else:
+        _several_terms(levels, rec_ptr, rec_idx, level_offsets, prior_precision, prior_shift, effects, resid,
+                       weights, sigma2_e, shift, extra)
+
+
+@kernel
+def _one_term(levels, rec_ptr, rec_idx, prior_precision, prior_shift, effects, resid, weights, sigma2_e, shift,
+              extra):
+    """``integrate_own_effects`` for a single term: per-level sums, then the closed form per record."""
+    n_levels = rec_ptr.size - 1
+    count = np.zeros(n_levels)
+    resid_sum = np.zeros(n_levels)
+    for level in range(n_levels):
+        for k in range(rec_ptr[level], rec_ptr[level + 1]):
+            other = rec_idx[k]
+            if weights[other] != 0.0:
+                count[level] += 1.0
+                resid_sum[level] += resid[other]
+    for r in range(levels.size):
+        if weights[r] == 0.0:
+            continue
+        level = levels[r]
+        others = count[level] - 1.0
+        q = prior_precision[level] + others / sigma2_e
+        rhs = -prior_shift[level] + (resid_sum[level] - resid[r] + others * effects[level]) / sigma2_e
+        shift[r] = effects[level] - rhs / q
+        extra[r] = 1.0 / q
+
+
+@kernel
+def _several_terms(levels, rec_ptr, rec_idx, level_offsets, prior_precision, prior_shift, effects, resid, weights,
+                   sigma2_e, shift, extra):
+    """``integrate_own_effects`` for T > 1 terms: the T x T precision of each record's effects
+    accumulated from the records sharing its levels, then solved by Cholesky in work arrays."""
     n_terms, n = levels.shape
     q = np.zeros((n_terms, n_terms))
     rhs = np.zeros(n_terms)
     shared = np.zeros(n_terms, dtype=np.bool_)
+    mean = np.zeros(n_terms)
+    ones = np.zeros(n_terms)
     for r in range(n):
         if weights[r] == 0.0:
             continue
@@ -62,9 +108,28 @@ def integrate_own_effects(levels, rec_ptr, rec_idx, level_offsets, prior_precisi
                         for b in range(n_terms):
                             if shared[b]:
                                 q[a, b] += 1.0 / sigma2_e
-        both = np.empty((n_terms, 2))
-        both[:, 0] = rhs
-        both[:, 1] = 1.0
-        solved = np.linalg.solve(q, both)
-        shift[r] = own - solved[:, 0].sum()
-        extra[r] = solved[:, 1].sum()
+        # Q = L L' in place (lower triangle of q), then m = Q^{-1} rhs and Q^{-1} 1.
+        for a in range(n_terms):
+            for b in range(a + 1):
+                total = q[a, b]
+                for c in range(b):
+                    total -= q[a, c] * q[b, c]
+                q[a, b] = np.sqrt(total) if a == b else total / q[b, b]
+        for a in range(n_terms):  # forward: L z = rhs, L v = 1
+            z = rhs[a]
+            v = 1.0
+            for c in range(a):
+                z -= q[a, c] * mean[c]
+                v -= q[a, c] * ones[c]
+            mean[a] = z / q[a, a]
+            ones[a] = v / q[a, a]
+        for a in range(n_terms - 1, -1, -1):  # backward: L' x = z
+            z = mean[a]
+            v = ones[a]
+            for c in range(a + 1, n_terms):
+                z -= q[c, a] * mean[c]
+                v -= q[c, a] * ones[c]
+            mean[a] = z / q[a, a]
+            ones[a] = v / q[a, a]
+        shift[r] = own - mean.sum()
+        extra[r] = ones.sum()

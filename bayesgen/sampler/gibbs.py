@@ -81,8 +81,8 @@ class Gibbs:
         """Values of all variables, keyed by (group, name).
 
         ``wanted``: the keys the caller keeps (``ChainStorage.wanted``), or None for all. The
-        pointwise log-likelihood (a pass over the records, and with random effects integrated
-        out, a small solve per record) is computed only if its key is wanted; it is not
+        pointwise log-likelihood (a pass over the records; with random effects integrated
+        out, a closed form per record for one term, a small Cholesky solve for several) is computed only if its key is wanted; it is not
         kept with ``store="summary"``.
         """
         model = self.model
