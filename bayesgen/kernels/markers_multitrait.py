@@ -5,7 +5,6 @@ import numpy as np
 from .._numba import kernel
 from .markers import (
     _max_missing,
-    _missing_of,
     _observed_xe,
     _subtract_code_change,
     marker_code_stats,
@@ -125,11 +124,9 @@ def _sweep_markers_multitrait(rng, alpha, codes, lookup, xx, code_stats, resid, 
         for k in range(t):
             current[k] = alpha[j, k]
         neg_centre = lookup[j, 0]  # -mu_j
-        missing = _missing_of(code_stats, n_markers, j)
-        n_missing = code_stats[n_markers + j]
         if binary:
             for k in range(t):
-                xe[k] = _observed_xe(row, resid[:, k], missing, n_missing, unobserved, sum_e[k], neg_centre)
+                xe[k] = _observed_xe(row, resid[:, k], code_stats, n_markers, j, unobserved, sum_e[k], neg_centre)
         else:
             xe[:] = 0.0
             for i in range(n):
@@ -144,8 +141,8 @@ def _sweep_markers_multitrait(rng, alpha, codes, lookup, xx, code_stats, resid, 
             for k in range(t):
                 delta = new[k] - current[k]
                 if delta != 0.0:
-                    sum_e[k] -= _subtract_code_change(row, resid[:, k], delta, neg_centre, missing, n_missing, saved,
-                                                      code_stats[j])
+                    sum_e[k] -= _subtract_code_change(row, resid[:, k], delta, neg_centre, code_stats, n_markers,
+                                                      j, saved)
         else:
             for i in range(n):
                 x = lookup[j, row[i]]

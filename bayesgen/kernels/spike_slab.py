@@ -4,7 +4,7 @@ import numpy as np
 
 from .._numba import kernel
 from .markers import (  # noqa: F401  (marker_code_stats is imported from here by the priors)
-    _binary_marker, _max_missing, _observed_xe, _residual_total, _subtract_code_change, marker_code_stats,
+    _max_missing, _observed_xe, _residual_total, _subtract_code_change, marker_code_stats,
     unobserved_records,
 )
 
@@ -74,15 +74,15 @@ def _spike_slab_binary(rng, alpha, var_alpha, log_prior_odds, codes, lookup, xx,
     n_included = 0
     sum_e = _residual_total(resid)  # sum_i e_i over all records, kept up to date through the sweep
     for j in range(n_markers):
-        row, neg_centre, missing, n_missing = _binary_marker(codes, lookup, code_stats, j)
-        rhs = _observed_xe(row, resid, missing, n_missing, unobserved, sum_e, neg_centre) + xx[j] * alpha[j]
+        row = codes[j]
+        neg_centre = lookup[j, 0]  # -mu_j
+        rhs = _observed_xe(row, resid, code_stats, n_markers, j, unobserved, sum_e, neg_centre) + xx[j] * alpha[j]
         new = _draw_inclusion(rng, rhs, xx[j] + sigma2_e / var_alpha[j], var_alpha[j], log_prior_odds, sigma2_e)
         if new != 0.0:
             n_included += 1
         delta = new - alpha[j]
         if delta != 0.0:
-            sum_e -= _subtract_code_change(row, resid, delta, neg_centre, missing, n_missing, saved,
-                                           code_stats[j])
+            sum_e -= _subtract_code_change(row, resid, delta, neg_centre, code_stats, n_markers, j, saved)
         alpha[j] = new
     return n_included
 
@@ -195,14 +195,14 @@ def _mixture_binary(rng, alpha, classes, log_weights, class_variances, codes, lo
     log_p = np.empty(log_weights.size)
     sum_e = _residual_total(resid)  # sum_i e_i over all records, kept up to date through the sweep
     for j in range(n_markers):
-        row, neg_centre, missing, n_missing = _binary_marker(codes, lookup, code_stats, j)
-        rhs = _observed_xe(row, resid, missing, n_missing, unobserved, sum_e, neg_centre) + xx[j] * alpha[j]
+        row = codes[j]
+        neg_centre = lookup[j, 0]  # -mu_j
+        rhs = _observed_xe(row, resid, code_stats, n_markers, j, unobserved, sum_e, neg_centre) + xx[j] * alpha[j]
         chosen, new = _draw_class(rng, rhs, xx[j], log_weights, class_variances, log_p, sigma2_e)
         classes[j] = chosen
         delta = new - alpha[j]
         if delta != 0.0:
-            sum_e -= _subtract_code_change(row, resid, delta, neg_centre, missing, n_missing, saved,
-                                           code_stats[j])
+            sum_e -= _subtract_code_change(row, resid, delta, neg_centre, code_stats, n_markers, j, saved)
         alpha[j] = new
 
 
