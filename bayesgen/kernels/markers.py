@@ -143,6 +143,43 @@ def _residual_total(resid):
 
 
 @kernel
+def _hold_unobserved(resid, unobserved):
+    """Set e to 0 at the unphenotyped records for a sparse sweep; returns their values.
+
+    Why: with e_i = 0 there, the SIMD sums of a marker's x_j'We over all records are sums
+    over the phenotyped records, so a marker whose effect stays 0 (spike-and-slab, BayesR)
+    needs no per-record correction. Each residual update moves e at those records; it is
+    collected by :func:`_collect_unobserved` and put back by :func:`_release_unobserved`.
+    """
+    held = np.empty(unobserved.size)
+    for k in range(unobserved.size):
+        held[k] = resid[unobserved[k]]
+        resid[unobserved[k]] = 0.0
+    return held
+
+
+@kernel
+def _collect_unobserved(resid, unobserved, drift):
+    """After a residual update: add e at the unphenotyped records (the update's change there)
+    to ``drift``, reset them to 0, and return the sum of those changes."""
+    total = 0.0
+    for k in range(unobserved.size):
+        i = unobserved[k]
+        change = resid[i]
+        drift[k] += change
+        total += change
+        resid[i] = 0.0
+    return total
+
+
+@kernel
+def _release_unobserved(resid, unobserved, held, drift):
+    """End of a sparse sweep: e at the unphenotyped records = held value + accumulated change."""
+    for k in range(unobserved.size):
+        resid[unobserved[k]] = held[k] + drift[k]
+
+
+@kernel
 def _max_missing(code_stats, n_markers):
     top = 0
     for j in range(n_markers):

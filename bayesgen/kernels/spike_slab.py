@@ -4,8 +4,8 @@ import numpy as np
 
 from .._numba import kernel
 from .markers import (  # noqa: F401  (marker_code_stats is imported from here by the priors)
-    _max_missing, _observed_xe, _residual_total, _subtract_code_change, marker_code_stats,
-    unobserved_records,
+    _collect_unobserved, _hold_unobserved, _max_missing, _observed_xe, _release_unobserved, _residual_total,
+    _subtract_code_change, marker_code_stats, unobserved_records,
 )
 
 
@@ -72,18 +72,23 @@ def _spike_slab_binary(rng, alpha, var_alpha, log_prior_odds, codes, lookup, xx,
     n_markers = codes.shape[0]
     saved = np.empty(_max_missing(code_stats, n_markers))
     n_included = 0
-    sum_e = _residual_total(resid)  # sum_i e_i over all records, kept up to date through the sweep
+    held = _hold_unobserved(resid, unobserved)  # e = 0 there during the sweep: no per-marker correction
+    drift = np.zeros(unobserved.size)
+    none = unobserved[:0]
+    sum_e = _residual_total(resid)  # sum_i e_i over the phenotyped records, kept up to date
     for j in range(n_markers):
         row = codes[j]
         neg_centre = lookup[j, 0]  # -mu_j
-        rhs = _observed_xe(row, resid, code_stats, n_markers, j, unobserved, sum_e, neg_centre) + xx[j] * alpha[j]
+        rhs = _observed_xe(row, resid, code_stats, n_markers, j, none, sum_e, neg_centre) + xx[j] * alpha[j]
         new = _draw_inclusion(rng, rhs, xx[j] + sigma2_e / var_alpha[j], var_alpha[j], log_prior_odds, sigma2_e)
         if new != 0.0:
             n_included += 1
         delta = new - alpha[j]
         if delta != 0.0:
-            sum_e -= _subtract_code_change(row, resid, delta, neg_centre, code_stats, n_markers, j, saved)
+            removed = _subtract_code_change(row, resid, delta, neg_centre, code_stats, n_markers, j, saved)
+            sum_e -= removed + _collect_unobserved(resid, unobserved, drift)
         alpha[j] = new
+    _release_unobserved(resid, unobserved, held, drift)
     return n_included
 
 
@@ -193,17 +198,22 @@ def _mixture_binary(rng, alpha, classes, log_weights, class_variances, codes, lo
     n_markers = codes.shape[0]
     saved = np.empty(_max_missing(code_stats, n_markers))
     log_p = np.empty(log_weights.size)
-    sum_e = _residual_total(resid)  # sum_i e_i over all records, kept up to date through the sweep
+    held = _hold_unobserved(resid, unobserved)  # e = 0 there during the sweep: no per-marker correction
+    drift = np.zeros(unobserved.size)
+    none = unobserved[:0]
+    sum_e = _residual_total(resid)  # sum_i e_i over the phenotyped records, kept up to date
     for j in range(n_markers):
         row = codes[j]
         neg_centre = lookup[j, 0]  # -mu_j
-        rhs = _observed_xe(row, resid, code_stats, n_markers, j, unobserved, sum_e, neg_centre) + xx[j] * alpha[j]
+        rhs = _observed_xe(row, resid, code_stats, n_markers, j, none, sum_e, neg_centre) + xx[j] * alpha[j]
         chosen, new = _draw_class(rng, rhs, xx[j], log_weights, class_variances, log_p, sigma2_e)
         classes[j] = chosen
         delta = new - alpha[j]
         if delta != 0.0:
-            sum_e -= _subtract_code_change(row, resid, delta, neg_centre, code_stats, n_markers, j, saved)
+            removed = _subtract_code_change(row, resid, delta, neg_centre, code_stats, n_markers, j, saved)
+            sum_e -= removed + _collect_unobserved(resid, unobserved, drift)
         alpha[j] = new
+    _release_unobserved(resid, unobserved, held, drift)
 
 
 @kernel
