@@ -5,7 +5,7 @@ into consecutive blocks b of at most B markers. Per block, once per model, the w
 cross-products :math:`G_b = X_b' W X_b` (B x B, centred genotypes) are stored; per sweep
 and block:
 
-1. :math:`r = X_b' W e` for the block's markers at once, reading the residual once per four
+1. :math:`r = X_b' W e` for the block's markers at once, reading the residual once per eight
    markers instead of once per marker;
 2. the block's markers are drawn one by one from their full conditionals on the small system:
    marker j's :math:`x_j'We` is :math:`r_j`, and after its change :math:`\delta_j` every
@@ -13,7 +13,7 @@ and block:
    :math:`x_k'We` after the plain sweep's residual update. So the full conditionals, and
    with the same random numbers the draws, are those of
    :func:`bayesgen.kernels.markers.sweep_markers_gaussian`;
-3. :math:`e \mathrel{-}= X_b \Delta\alpha_b` once, four markers per pass over the residual.
+3. :math:`e \mathrel{-}= X_b \Delta\alpha_b` once, eight markers per pass over the residual.
 
 Optionally the small-system sweep of step 2 is repeated (``passes`` > 1): each pass is
 again a Gibbs update of the block's effects given everything else, so the chain keeps the
@@ -98,6 +98,38 @@ def _dot4(c0, c1, c2, c3, v):
 
 
 @reduction
+def _dot8(codes, j, v, out, a):
+    """``out[a + k] = sum_i codes[j + k, i] v_i`` for k < 8: eight rows of codes, v read once."""
+    c0, c1, c2, c3 = codes[j], codes[j + 1], codes[j + 2], codes[j + 3]
+    c4, c5, c6, c7 = codes[j + 4], codes[j + 5], codes[j + 6], codes[j + 7]
+    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
+    for i in range(v.size):
+        x = v[i]
+        s0 += c0[i] * x
+        s1 += c1[i] * x
+        s2 += c2[i] * x
+        s3 += c3[i] * x
+        s4 += c4[i] * x
+        s5 += c5[i] * x
+        s6 += c6[i] * x
+        s7 += c7[i] * x
+    out[a], out[a + 1], out[a + 2], out[a + 3] = s0, s1, s2, s3
+    out[a + 4], out[a + 5], out[a + 6], out[a + 7] = s4, s5, s6, s7
+
+
+@kernel
+def _subtract8(codes, j, delta, a, shift, weights, ew):
+    """``ew_i -= w_i (sum_k delta[a + k] codes[j + k, i] + shift)`` for k < 8 (residual read once)."""
+    c0, c1, c2, c3 = codes[j], codes[j + 1], codes[j + 2], codes[j + 3]
+    c4, c5, c6, c7 = codes[j + 4], codes[j + 5], codes[j + 6], codes[j + 7]
+    d0, d1, d2, d3 = delta[a], delta[a + 1], delta[a + 2], delta[a + 3]
+    d4, d5, d6, d7 = delta[a + 4], delta[a + 5], delta[a + 6], delta[a + 7]
+    for i in range(ew.size):
+        ew[i] -= weights[i] * ((d0 * c0[i] + d1 * c1[i] + d2 * c2[i] + d3 * c3[i])
+                               + (d4 * c4[i] + d5 * c5[i] + d6 * c6[i] + d7 * c7[i]) + shift)
+
+
+@reduction
 def _sum(v):
     total = 0.0
     for i in range(v.size):
@@ -148,8 +180,11 @@ def sweep_markers_blocked(rng, alpha, var_alpha, codes, lookup, xx, gram, miss_p
         m = min(size, n_markers - s)
         # 1. r = X_b' W e: sum_i c_ij ew_i - mu_j sum_i ew_i, missing entries (read as 3) taken out.
         sum_ew = _sum(ew)
+        stop8 = m - m % 8
+        for a in range(0, stop8, 8):
+            _dot8(codes, s + a, ew, r, a)
         stop4 = m - m % 4
-        for a in range(0, stop4, 4):
+        for a in range(stop8, stop4, 4):
             r[a], r[a + 1], r[a + 2], r[a + 3] = _dot4(codes[s + a], codes[s + a + 1], codes[s + a + 2],
                                                        codes[s + a + 3], ew)
         for a in range(stop4, m):
@@ -175,8 +210,13 @@ def sweep_markers_blocked(rng, alpha, var_alpha, codes, lookup, xx, gram, miss_p
                         r[b] -= gram[j, b] * d
                     delta[a] += d
                 alpha[j] = new
-        # 3. e -= X_b delta, four markers per pass; missing entries put back from their lists.
-        for a in range(0, stop4, 4):
+        # 3. e -= X_b delta, eight markers per pass; missing entries put back from their lists.
+        for a in range(0, stop8, 8):
+            shift = 0.0
+            for k in range(8):
+                shift += delta[a + k] * lookup[s + a + k, 0]
+            _subtract8(codes, s + a, delta, a, shift, weights, ew)
+        for a in range(stop8, stop4, 4):
             j = s + a
             shift = (delta[a] * lookup[j, 0] + delta[a + 1] * lookup[j + 1, 0]
                      + delta[a + 2] * lookup[j + 2, 0] + delta[a + 3] * lookup[j + 3, 0])
