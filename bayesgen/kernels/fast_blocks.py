@@ -85,19 +85,6 @@ def missing_genotype_lists(codes):
 
 
 @reduction
-def _dot4(c0, c1, c2, c3, v):
-    """``(sum c0 v, sum c1 v, sum c2 v, sum c3 v)`` for four rows of codes: v is read once."""
-    s0 = s1 = s2 = s3 = 0.0
-    for i in range(v.size):
-        x = v[i]
-        s0 += c0[i] * x
-        s1 += c1[i] * x
-        s2 += c2[i] * x
-        s3 += c3[i] * x
-    return s0, s1, s2, s3
-
-
-@reduction
 def _dot8(codes, j, v, out, a):
     """``out[a + k] = sum_i codes[j + k, i] v_i`` for k < 8: eight rows of codes, v read once."""
     c0, c1, c2, c3 = codes[j], codes[j + 1], codes[j + 2], codes[j + 3]
@@ -135,13 +122,6 @@ def _sum(v):
     for i in range(v.size):
         total += v[i]
     return total
-
-
-@kernel
-def _subtract4(c0, c1, c2, c3, d0, d1, d2, d3, shift, weights, ew):
-    """``ew_i -= w_i (d0 c0_i + d1 c1_i + d2 c2_i + d3 c3_i + shift)`` (residual read once)."""
-    for i in range(ew.size):
-        ew[i] -= weights[i] * (d0 * c0[i] + d1 * c1[i] + d2 * c2[i] + d3 * c3[i] + shift)
 
 
 @kernel
@@ -183,11 +163,7 @@ def sweep_markers_blocked(rng, alpha, var_alpha, codes, lookup, xx, gram, miss_p
         stop8 = m - m % 8
         for a in range(0, stop8, 8):
             _dot8(codes, s + a, ew, r, a)
-        stop4 = m - m % 4
-        for a in range(stop8, stop4, 4):
-            r[a], r[a + 1], r[a + 2], r[a + 3] = _dot4(codes[s + a], codes[s + a + 1], codes[s + a + 2],
-                                                       codes[s + a + 3], ew)
-        for a in range(stop4, m):
+        for a in range(stop8, m):
             r[a] = _code_residual_dot(codes[s + a], ew)
         for a in range(m):
             j = s + a
@@ -216,13 +192,7 @@ def sweep_markers_blocked(rng, alpha, var_alpha, codes, lookup, xx, gram, miss_p
             for k in range(8):
                 shift += delta[a + k] * lookup[s + a + k, 0]
             _subtract8(codes, s + a, delta, a, shift, weights, ew)
-        for a in range(stop8, stop4, 4):
-            j = s + a
-            shift = (delta[a] * lookup[j, 0] + delta[a + 1] * lookup[j + 1, 0]
-                     + delta[a + 2] * lookup[j + 2, 0] + delta[a + 3] * lookup[j + 3, 0])
-            _subtract4(codes[j], codes[j + 1], codes[j + 2], codes[j + 3], delta[a], delta[a + 1], delta[a + 2],
-                       delta[a + 3], shift, weights, ew)
-        for a in range(stop4, m):
+        for a in range(stop8, m):
             _subtract1(codes[s + a], delta[a], delta[a] * lookup[s + a, 0], weights, ew)
         for a in range(m):
             j = s + a
