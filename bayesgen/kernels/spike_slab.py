@@ -36,8 +36,11 @@ def sweep_markers_spike_slab(rng, alpha, var_alpha, log_prior_odds, codes, looku
     records, with the genetic values updated once per sweep from the change of the residual);
     other weights take an element-by-element loop. ``code_stats`` (from
     :func:`bayesgen.kernels.markers.marker_code_stats`) holds each marker's sum of codes and
-    list of missing genotypes, so a marker that stays excluded costs exactly one pass over
-    its codes (a SIMD dot product) plus its short lists.
+    list of missing genotypes. During a 0/1-weight sweep the residual of unphenotyped records
+    is held at 0 (the change each update makes there is collected and added back at the
+    end), so the SIMD sums run over phenotyped records only and a marker that stays excluded
+    costs exactly one pass over its codes (a SIMD dot product) plus its list of missing
+    genotypes.
     """
     unobserved = unobserved_records(weights)
     if unobserved.size > 0 and unobserved[0] < 0:  # weights other than 0/1
