@@ -14,12 +14,14 @@ R_LIBS to override) the BGLR part prints why and is skipped.
 
 With ``--blocks`` it measures instead the exact blocked sweep (issue 10, item 5) against the
 plain sweep on simulated data: n = p = 20,000 by default (int8 genotypes, 400 MB; 2,000 QTL,
-h2 = 0.5), BayesA with default priors, chains interleaved as above; reported per sampler:
+h2 = 0.5; unlinked markers, or with ``--ld`` markers in linkage disequilibrium), BayesA with
+default priors, chains interleaved as above; reported per sampler:
 setup seconds (the blocks' X_b'WX_b), seconds per iteration, bulk ESS, ESS/s and R-hat of
 sigma2_g and h2, and the ratio of ESS/s to the plain sweep.
 
     python benchmarks/bench_mixing.py [--draws 1500] [--burn 500] [--chains 4] [--before] [--no-bglr]
     python benchmarks/bench_mixing.py --blocks [--n 20000] [--p 20000] [--draws 200] [--burn 50] [--chains 2]
+                                      [--passes 1,4] [--ld 0.9]
 """
 
 from __future__ import annotations
@@ -107,25 +109,48 @@ def summarise(label: str, chains: list[pd.DataFrame], seconds: float, iterations
     return row
 
 
-def simulated_markers(n: int, p: int, seed: int = 1):
-    """n individuals x p int8 markers (allele frequencies U(0.05, 0.5)), 2,000 QTL, h2 = 0.5."""
+def simulated_markers(n: int, p: int, seed: int = 1, ld: float = 0.0):
+    """n individuals x p int8 markers, 2,000 QTL (at most p), h2 = 0.5.
+
+    ``ld = 0``: independent markers, allele frequencies U(0.05, 0.5). ``ld > 0``: markers in
+    linkage disequilibrium along one chromosome: each haplotype copies its allele at marker
+    j - 1 with probability ``ld`` and otherwise draws a new one (frequency 0.3), so r^2
+    between markers d apart is about ``ld`` ** (2 d) (ld = 0.9: about 0.8 for neighbours).
+    """
     import bayesgen as bg
     from bayesgen.kernels.markers import genetic_values_from_codes
 
     rng = np.random.default_rng(seed)
-    freq = rng.uniform(0.05, 0.5, p).astype(np.float32)
-    codes = np.empty((p, n), dtype=np.int8)
-    for start in range(0, p, 500):  # in chunks: two uniforms per genotype would take 3.2 GB at once
-        f = freq[start:start + 500, None]
-        codes[start:start + 500] = ((rng.random((f.size, n), dtype=np.float32) < f).astype(np.int8)
-                                    + (rng.random((f.size, n), dtype=np.float32) < f))
+    if ld > 0:
+        codes = _linked_codes(n, p, ld, rng)
+    else:
+        freq = rng.uniform(0.05, 0.5, p).astype(np.float32)
+        codes = np.empty((p, n), dtype=np.int8)
+        for start in range(0, p, 500):  # in chunks: two uniforms per genotype would take 3.2 GB at once
+            f = freq[start:start + 500, None]
+            codes[start:start + 500] = ((rng.random((f.size, n), dtype=np.float32) < f).astype(np.int8)
+                                        + (rng.random((f.size, n), dtype=np.float32) < f))
     ids = [f"i{k}" for k in range(n)]
     genotypes = bg.Genotypes.from_codes(ids, codes, [f"m{j}" for j in range(p)])
-    effects = np.zeros(p)
-    effects[rng.choice(p, size=min(2000, p), replace=False)] = rng.standard_normal(min(2000, p))
+    effects = np.zeros(genotypes.codes.shape[0])
+    n_qtl = min(2000, effects.size)
+    effects[rng.choice(effects.size, size=n_qtl, replace=False)] = rng.standard_normal(n_qtl)
     value = genetic_values_from_codes(genotypes.codes, genotypes.centred_lookup(), effects)
     y = value + rng.standard_normal(n) * value.std()
     return pd.DataFrame({"id": ids, "y": y}), genotypes
+
+
+def _linked_codes(n: int, p: int, ld: float, rng) -> np.ndarray:
+    """int8 codes (p x n) of two haplotypes per individual, each a Markov chain along the markers."""
+    codes = np.zeros((p, n), dtype=np.int8)
+    for _ in range(2):
+        allele = rng.random(n) < 0.3
+        for j in range(p):
+            if j > 0:
+                fresh = rng.random(n) >= ld
+                allele = np.where(fresh, rng.random(n) < 0.3, allele)
+            codes[j] += allele
+    return codes
 
 
 def sweep_times(models: dict, repeats: int) -> dict:
@@ -158,10 +183,13 @@ def bench_blocks(args) -> int:
     print(f"{' '.join(sys.argv)}\nmachine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores; "
           f"load average {os.getloadavg()[0]:.2f} at start")
     t = time.perf_counter()
-    data, genotypes = simulated_markers(args.n, args.p)
-    print(f"simulated {args.n} x {args.p} genotypes in {time.perf_counter() - t:.0f} s")
-    configs = {"plain sweep": {}, f"blocks of {args.block_size}": {"block_size": args.block_size},
-               f"blocks of {args.block_size}, 4 passes": {"block_size": args.block_size, "block_passes": 4}}
+    data, genotypes = simulated_markers(args.n, args.p, ld=args.ld)
+    print(f"simulated {args.n} x {args.p} genotypes ({f'LD {args.ld}' if args.ld else 'unlinked'}) in "
+          f"{time.perf_counter() - t:.0f} s")
+    configs = {"plain sweep": {}}
+    for passes in map(int, args.passes.split(",")):
+        label = f"blocks of {args.block_size}" + (f", {passes} passes" if passes > 1 else "")
+        configs[label] = {"block_size": args.block_size, "block_passes": passes}
     models, setup = {}, {}
     for name, options in configs.items():
         t = time.perf_counter()
@@ -215,6 +243,10 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=20_000)
     parser.add_argument("--p", type=int, default=20_000)
     parser.add_argument("--block-size", type=int, default=64)
+    parser.add_argument("--passes", default="1,4", help="--blocks: small-system passes per block, comma-separated")
+    parser.add_argument("--ld", type=float, default=0.0,
+                        help="--blocks: markers in LD, each haplotype keeping the previous allele with this "
+                             "probability (0: unlinked)")
     args = parser.parse_args()
     defaults = (200, 50, 2) if args.blocks else (1500, 500, 4)
     for key, value in zip(("draws", "burn", "chains"), defaults):
