@@ -285,3 +285,19 @@ def test_reading_allocates_the_int8_matrix_once(tmp_path):
     assert peak < 1.3 * matrix_bytes + allowance, f"peak {peak / matrix_bytes:.3f}x the int8 matrix"
     # About 25% of random 2-bit codes are PLINK's missing value.
     assert abs((g.codes == MISSING).mean() - 0.25) < 0.01
+
+
+def test_error_fam_missing_a_line_is_caught_by_the_padding_bits(tmp_path):
+    """Issue 16 item 1: 8 individuals written, the .fam's first line dropped. Each marker still
+    takes ceil(7/4) = 2 bytes, so the size check passes; the 8th genotype then sits in the
+    padding bits, which a well-formed .bed leaves at zero."""
+    rng = np.random.default_rng(16)
+    values = rng.integers(0, 3, size=(8, 5)).astype(np.int8)
+    values[7] = 0  # no copy of allele1 in the last individual: PLINK code 11, nonzero padding in every marker
+    prefix = write_set(tmp_path / "short.bed", values, [f"i{k}" for k in range(8)], SIDS[:5])
+    fam = prefix.with_suffix(".fam")
+    fam.write_text("".join(fam.read_text().splitlines(keepends=True)[1:]))
+    with pytest.raises(ValueError, match=r"short\.fam lists 7 individuals, but short\.bed holds genotypes for "
+                                         r"more: the padding bits after the 7th individual are not zero in 5 of "
+                                         r"the 5 markers read \(first: 'm0'\)"):  # fmt: skip
+        read_plink(prefix, report=False)

@@ -74,6 +74,12 @@ def read_plink(prefix, *, ids=None, markers=None, maf=None, call_rate=None, repo
     preallocated (markers x individuals) int8 array, so peak memory is about that array
     plus one block (at most 1/32 of it, and 4 MB) plus O(individuals + markers); no float
     copy is made. Markers removed by QC are compacted in place and the array shrunk.
+
+    Before reading, the file sizes must agree (3 + ceil(n/4) bytes per marker) and the
+    padding bits after the n-th individual of each marker read must be zero, as PLINK
+    writes them: a .fam that lost one to three lines leaves the size unchanged but the
+    missing individuals' genotypes in those bits (undetectable only where all of them are
+    homozygous for allele1, PLINK code 00).
     """
     bed_path, bim_path, fam_path = _file_set(prefix)
     maf = _threshold(maf, "maf", upper=0.5)
@@ -92,6 +98,7 @@ def read_plink(prefix, *, ids=None, markers=None, maf=None, call_rate=None, repo
         check_duplicates(file_markers, f"marker ids in {bim_path.name}")
         columns = _select(ids, "ids", file_ids, f"Ids not in {fam_path.name}")
         rows = _select(markers, "markers", file_markers, f"Markers not in {bim_path.name}")
+        _check_padding(bed_path, fam_path, len(file_ids), file_markers, rows)
         info = pd.DataFrame(
             {
                 "chrom": _read_property(bed, "chromosome", bim_path),
@@ -269,6 +276,48 @@ def _check_bed_size(bed_path: Path, bim_path: Path, fam_path: Path, n_ids: int, 
             f"{bim_path.name} lists {n_markers} markers, which need 3 + ceil({n_ids}/4) x {n_markers} = "
             f"{expected} bytes: the three files do not belong together, or one of them is truncated."
         )
+
+
+def _check_padding(bed_path: Path, fam_path: Path, n_ids: int, file_markers: list, rows) -> None:
+    """Raise when the padding bits at the end of a marker's bytes are not zero.
+
+    Each marker takes ceil(n/4) bytes; with n not a multiple of 4 the last byte holds
+    4 - n % 4 unused 2-bit slots, which PLINK writes as zero. A .fam missing one to three
+    lines still passes the size check (the byte count is the same), but then the genotypes
+    of the missing individuals sit in those slots (nonzero unless every one of them is
+    homozygous for allele1) and every genotype is read onto the wrong individual. Only the
+    last byte of each marker to be read (``rows``, None = all) is looked at, through a
+    memory map, in blocks of markers.
+    """
+    spare = (-n_ids) % 4
+    if spare == 0 or not file_markers:
+        return
+    per_marker = math.ceil(n_ids / 4)
+    rows = np.arange(len(file_markers)) if rows is None else rows
+    body = np.memmap(bed_path, dtype=np.uint8, mode="r", offset=len(BED_MAGIC),
+                     shape=(len(file_markers), per_marker))
+    mask = np.uint8((0xFF << (2 * (n_ids % 4))) & 0xFF)  # the high bit pairs: the slots after individual n
+    n_bad, first = 0, None
+    for start in range(0, rows.size, BLOCK_BYTES):
+        block = rows[start : start + BLOCK_BYTES]
+        bad = block[(body[block, -1] & mask) != 0]
+        if bad.size and first is None:
+            first = int(bad[0])
+        n_bad += int(bad.size)
+    del body  # unmaps the file
+    if n_bad:
+        raise ValueError(
+            f"{fam_path.name} lists {n_ids} individuals, but {bed_path.name} holds genotypes for more: the padding "
+            f"bits after the {_ordinal(n_ids)} individual are not zero in {n_bad} of the {rows.size} markers read "
+            f"(first: {file_markers[first]!r}), where a well-formed .bed has zeros. With {per_marker} bytes per "
+            f"marker the .bed fits up to {n_ids + spare} individuals: the .fam has likely lost line(s), and every "
+            "genotype would be read onto the wrong individual. Use the .fam written with this .bed."
+        )
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def _read_property(bed, name: str, path: Path) -> np.ndarray:
