@@ -241,3 +241,75 @@ def test_marginal_log_likelihood_with_crossed_multi_record_levels_is_exact():
             v = cov[r, r] - k @ cov[others, r]
             expected.append(-0.5 * np.log(2 * np.pi * v) - 0.5 * (y[r] - m) ** 2 / v)
         np.testing.assert_allclose(idata.log_likelihood["y"].values[0, d], expected, atol=1e-9)
+
+
+def _interrupting_run_chain(monkeypatch, iterations: dict):
+    """Make the driver's chain ``c`` stop after ``iterations[c]`` iterations by Ctrl-C: the
+    chain that reaches its count interrupts the main thread, then every chain in the dict
+    waits for the driver to stop before going on, so where each stops is deterministic."""
+    from bayesgen.sampler import driver
+
+    original = driver.run_chain
+
+    class Interrupting:
+        def __init__(self, gibbs, index, stop):
+            self.gibbs, self.index, self.stop, self.done = gibbs, index, stop, 0
+
+        def __getattr__(self, name):
+            return getattr(self.gibbs, name)
+
+        def step(self, rng, chain, tuning):
+            info = self.gibbs.step(rng, chain, tuning=tuning)
+            self.done += 1
+            if self.done == iterations[self.index]:  # run_chain checks the stop before the next one
+                _thread.interrupt_main()
+                assert self.stop.wait(10), "the driver did not stop the chains"
+            return info
+
+    def run_chain(gibbs, rng, chain, storage, burn, thin, draws, stop, counts, index):
+        if index in iterations:
+            if iterations[index] == 0:  # never starts: wait for the stop, then return at once
+                _thread.interrupt_main()
+                assert stop.wait(10), "the driver did not stop the chains"
+            gibbs = Interrupting(gibbs, index, stop)
+        return original(gibbs, rng, chain, storage, burn, thin, draws, stop, counts, index)
+
+    monkeypatch.setattr(driver, "run_chain", run_chain)
+
+
+def test_resume_after_an_interrupt_finishes_the_burn_in_of_chains_that_had_not(animal_model, monkeypatch):
+    """Issue 16 item 2: 4 chains on 2 cores, Ctrl-C while chain 2 is 7 iterations into its
+    burn-in and chain 3 has not started. resume=True continues chains 0 and 1 after their 30
+    draws, and runs chains 2 and 3 through the rest of their burn-in first: each chain's
+    draws are those of one uninterrupted run of the same seed."""
+    whole = animal_model.sample(draws=60, burn=20, chains=4, cores=2, seed=11, progress=False)
+    with monkeypatch.context() as patch:
+        _interrupting_run_chain(patch, {2: 7, 3: 0})
+        with pytest.warns(UserWarning, match=r"returning the first 30 draws of 2 chain\(s\)"):
+            first = animal_model.sample(draws=30, burn=20, chains=4, cores=2, seed=11, progress=False)
+    assert first.posterior.sizes["chain"] == 2
+    with pytest.warns(UserWarning, match=r"chain\(s\) 2, 3 had not finished their burn-in: they run the remaining "
+                                         r"13, 20 iterations of it"):
+        rest = animal_model.sample(draws=30, resume=True, progress=False)
+    assert rest.posterior.sizes["chain"] == 4
+    for name in ("sigma2_a", "sigma2_e", "u"):
+        np.testing.assert_array_equal(first.posterior[name].values, whole.posterior[name].values[:2, :30])
+        np.testing.assert_array_equal(rest.posterior[name].values[:2], whole.posterior[name].values[:2, 30:])
+        np.testing.assert_array_equal(rest.posterior[name].values[2:], whole.posterior[name].values[2:, :30])
+
+
+def test_resume_rejects_arguments_that_conflict_with_the_run_it_continues(sim):
+    """Issue 16 item 6: with resume=True, chains=, seed= and burn= that differ from the run
+    being continued are errors naming the argument and both values (before any sampling);
+    the same values are accepted; resume must be a bool."""
+    model = bg.AnimalModel(sim.phenotypes, "y", "id", sim.pedigree_object())
+    with pytest.raises(TypeError, match=r"resume must be True or False, got 'yes'"):
+        model.sample(draws=5, resume="yes", progress=False)
+    model.sample(draws=5, burn=3, chains=2, seed=9, progress=False, check_convergence=False)
+    for argument, value, before in [("chains", 3, 2), ("seed", 10, 9), ("burn", 0, 3)]:
+        with pytest.raises(ValueError, match=rf"{argument}={value} conflicts with the run resume=True continues, "
+                                             rf"which has {argument}={before}"):
+            model.sample(draws=5, resume=True, progress=False, **{argument: value})
+    assert model.last_run.n_draws == 5  # nothing ran
+    continued = model.sample(draws=5, chains=2, seed=9, burn=3, resume=True, progress=False, check_convergence=False)
+    assert continued.posterior.sizes["chain"] == 2

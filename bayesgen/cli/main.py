@@ -79,12 +79,14 @@ def _apply_store(spec, store) -> None:
     budget rule of ``bayesgen.output.choose_store``; the chosen mode is printed."""
     import inspect
 
+    from ..model.model import DEFAULT_CHAINS
     from ..output import high_dimensional_values, resolve_store
 
     store = store or spec.sampler.get("store")
     if store is None:
         return
     defaults = {k: p.default for k, p in inspect.signature(spec.model.sample).parameters.items()}
+    defaults["chains"] = DEFAULT_CHAINS  # sample()'s None
     draws, chains = (spec.sampler.get(k, defaults[k]) for k in ("draws", "chains"))
     values = high_dimensional_values(spec.model.variables())
     spec.sampler["store"] = resolve_store(store, values, draws, chains)

@@ -15,6 +15,9 @@ from ..terms.residual import Residual
 SAMPLERS = ("auto", "single-site", "joint", "collapsed")
 #: Pointwise log-likelihoods a model can record; see ``Model``.
 LOG_LIKELIHOODS = ("marginal", "conditional")
+#: ``Model.sample``'s burn-in and number of chains when not given (and not resuming).
+DEFAULT_BURN = 500
+DEFAULT_CHAINS = 4
 #: Largest number of observed records for which replicated phenotypes are kept by default.
 POSTERIOR_PREDICTIVE_MAX_RECORDS = 10_000
 
@@ -206,7 +209,7 @@ class Model:
 
     # ------------------------------------------------------------------ user API
     def sample(
-        self, draws: int = 1000, burn: int = 500, thin: int = 1, chains: int = 4, seed=None,
+        self, draws: int = 1000, burn: int | None = None, thin: int = 1, chains: int | None = None, seed=None,
         progress: bool = True, store: str = "auto", cores: int | None = None, resume: bool = False,
         check_convergence: bool = True,
     ):
@@ -216,13 +219,14 @@ class Model:
         ----------
         draws : int
             Draws kept per chain (after burn-in and thinning).
-        burn : int
-            Iterations discarded at the start of each chain.
+        burn : int, default 500
+            Iterations discarded at the start of each chain (None: 500, or with ``resume``
+            the run's own).
         thin : int
             Keep every ``thin``-th iteration after burn-in.
-        chains : int
+        chains : int, default 4
             Independent chains, each with its own generator from
-            ``SeedSequence(seed).spawn(chains)``.
+            ``SeedSequence(seed).spawn(chains)`` (None: 4, or with ``resume`` the run's own).
         seed : int or None
             Same seed, same draws, whether chains run serially or in parallel. With
             None, fresh entropy is used and stored in ``idata.attrs["seed"]``.
@@ -239,28 +243,43 @@ class Model:
             Threads running chains at once (default: all cores, at most ``chains``).
         resume : bool
             Continue the chains of this model's previous ``sample()`` call exactly where
-            they stopped (same states and generators; ``burn``, ``chains`` and ``seed`` are
-            ignored): two calls of n and m draws give the draws of one call of n + m.
+            they stopped (same states and generators): two calls of n and m draws give the
+            draws of one call of n + m. ``burn``, ``chains`` and ``seed`` are those of the
+            run continued: leave them out (a different value is an error). Chains that an
+            interrupt stopped before the end of their burn-in (or before they started) first
+            run the rest of it, with a warning saying so.
         check_convergence : bool
             Warn (one ``ConvergenceWarning``) naming every scalar parameter with R-hat >
             1.01 or bulk ESS < 400 (Vehtari et al. 2021); see
             ``bayesgen.output.convergence_report``.
 
-        Interrupting (Ctrl-C) returns the draws made so far: chains that started are kept,
-        trimmed to a common length (``attrs["interrupted"] = 1``); chains that never
-        started are dropped with a warning. The last states of every chain are kept in
-        ``model.last_run`` (for ``resume``).
+        Interrupting (Ctrl-C) returns the draws made so far: chains that kept draws are kept,
+        trimmed to a common length (``attrs["interrupted"] = 1``); chains with none yet (never
+        started, or still in burn-in) are dropped with a warning. The last states of every
+        chain, and the burn-in each has left, are kept in ``model.last_run`` (for ``resume``).
         """
         from ..output.convergence import warn_if_not_converged
         from ..output.inference_data import to_inference_data
         from ..output.store import high_dimensional_values, resolve_store
         from ..sampler.driver import check_count, run_chains
 
-        initial = None
+        if not isinstance(resume, (bool, np.bool_)):
+            raise TypeError(f"resume must be True or False, got {resume!r}.")
+        initial = burn_left = None
         if resume:
-            if self.last_run is None:
+            last = self.last_run
+            if last is None:
                 raise ValueError("resume=True needs an earlier sample() call of this model to continue.")
-            initial = self.last_run.final
+            for argument, value, before in (("chains", chains, len(last.final)), ("seed", seed, last.seed_entropy),
+                                            ("burn", burn, last.burn)):
+                if value is not None and not (isinstance(value, (int, np.integer)) and value == before):
+                    raise ValueError(
+                        f"{argument}={value!r} conflicts with the run resume=True continues, which has "
+                        f"{argument}={before}: leave {argument} out to continue that run, or sample without "
+                        "resume to start new chains.")
+            initial, burn_left, burn = last.final, last.burn_left, last.burn
+        burn = DEFAULT_BURN if burn is None else burn
+        chains = DEFAULT_CHAINS if chains is None else chains
         draws = check_count(draws, "draws", 1)
         n_chains = len(initial) if initial is not None else check_count(chains, "chains", 1)
         variables = self.variables()
@@ -272,7 +291,7 @@ class Model:
                                    if v.high_dimensional and v.group != "log_likelihood")
         store = chosen
         result = run_chains(self, draws=draws, burn=burn, thin=thin, chains=chains, seed=seed,
-                            progress=progress, store=store, cores=cores, initial=initial)
+                            progress=progress, store=store, cores=cores, initial=initial, burn_left=burn_left)
         self.last_run = result
         idata = to_inference_data(self, result)
         if check_convergence:
