@@ -115,3 +115,18 @@ def test_error_grm_all_monomorphic():
     geno = Genotypes(["a", "b"], np.array([[2.0, 0.0], [2.0, 0.0]]), drop_monomorphic=False)
     with pytest.raises(ValueError, match=r"Every marker is monomorphic \(2 sum p\(1 - p\) = 0\)"):
         grm(geno)
+
+
+def test_error_grm_no_marker_varies():
+    """Issue 16 item 3: every genotype heterozygous (p = 0.5, every centred code 0), and one
+    individual through select (its own frequencies): G would be all zero."""
+    geno = Genotypes(["a", "b", "c"], np.ones((3, 4)), drop_monomorphic=False)
+    with pytest.raises(ValueError, match=r"No marker varies among the 3 individuals \('a', 'b', 'c'\): every "
+                                         r"genotype equals its marker's mean 2p"):  # fmt: skip
+        grm(geno)
+    one = Genotypes(["a", "b"], np.array([[0.0], [1.0]])).select(ids=["b"])
+    with pytest.raises(ValueError, match=r"No marker varies among the 1 individual \('b'\)"):
+        grm(one)
+    # The subset with the frequencies of the whole set is not all zero: no error.
+    whole = Genotypes(["a", "b"], np.array([[0.0], [1.0]]))
+    assert grm(whole, ids=["b"]).to_numpy().item() > 0

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy.linalg.blas import dsyrk
 
-from .._validation import check_duplicates, id_labels, id_sequence, normalize_ids
+from .._validation import check_duplicates, id_labels, id_sequence, normalize_ids, preview
 from ._genotype_kernels import centred_block, mirror_upper
 from .genotypes import Genotypes
 
@@ -37,6 +37,13 @@ def grm(genotypes: Genotypes, *, ids=None) -> pd.DataFrame:
     DataFrame, shape (n, n)
         G labelled by the ids on both axes (integers when every id is an integer, as
         ``genotypes.labels``), float64.
+
+    Raises
+    ------
+    ValueError
+        When every marker is monomorphic, or when no marker varies among the individuals
+        (every centred code 0: all heterozygous, or one individual with its own
+        frequencies), where G would be all zero.
 
     Notes
     -----
@@ -74,8 +81,16 @@ def grm(genotypes: Genotypes, *, ids=None) -> pd.DataFrame:
         if out is not relationship:  # only if scipy had to copy; keep the result either way
             relationship = out
     mirror_upper(relationship)
-    relationship /= scale
     labels = id_labels([genotypes.ids[k] for k in columns])
+    if not np.any(np.diagonal(relationship)):  # diag(WW') = 0 only when every centred code is 0
+        many = "individuals" if n != 1 else "individual"
+        raise ValueError(
+            f"No marker varies among the {n} {many} ({preview([genotypes.ids[k] for k in columns])}): every "
+            "genotype equals its marker's mean 2p (e.g. all heterozygous, or a single individual with its own "
+            "frequencies), so every centred code is 0 and G would be all zero. Use more individuals, or keep "
+            "the frequencies of a larger set: grm(genotypes, ids=...) or genotypes.select(ids, keep_centre=True)."
+        )
+    relationship /= scale
     return pd.DataFrame(
         relationship,
         index=pd.Index(labels, name="individual"),
