@@ -343,7 +343,7 @@ def test_non_finite_posterior_draws(idata):
 
 
 def test_unknown_var_names(idata):
-    with pytest.raises(ValueError, match=r"var_names \['h2'\] are not posterior variables; the scalar ones "
+    with pytest.raises(ValueError, match=r"var_names \['h2'\] are not posterior variables; the ones reported by default "
                                          r"are \['mu'\]"):
         prior_sensitivity(idata, var_names=["mu", "h2"])
 
@@ -388,3 +388,35 @@ def test_psis_is_used_for_the_weights():
     expected = 0.5 * (cjs_distance(theta, np.exp(smoothed)) / math.log2(1.01)
                       + cjs_distance(theta, np.exp(smoothed_lower)) / -math.log2(0.99))
     assert table.loc["theta", "prior"] == pytest.approx(expected, rel=1e-12)
+
+
+# --- several traits --------------------------------------------------------------------------
+
+
+def test_two_trait_fit_reports_each_element_of_the_covariances_and_h2():
+    """Issue 16 item 4: a two-trait fit has no scalar parameter; every element of its
+    variance, correlation and h2 variables is a parameter (covariance upper triangle,
+    correlation strict upper triangle), with the sensitivity of that element's draws."""
+    import bayesgen as bg
+
+    sim = bg.simulate(n_founders=20, n_generations=2, n_offspring=50, n_markers=0, seed=8)
+    data = sim.phenotypes.assign(y2=0.5 * sim.phenotypes["y"] + np.random.default_rng(1).normal(size=100))
+    model = bg.Model(data, ["y", "y2"], [bg.Fixed(["sex"]), bg.Animal("id", sim.pedigree_object())])
+    idata = model.sample(draws=100, burn=50, chains=2, seed=1, progress=False, check_convergence=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PowerScalingWarning)  # 200 draws: k-hat may exceed its limit
+        table = prior_sensitivity(idata)
+        assert list(table.index) == [
+            "sigma2_a[y, y]", "sigma2_a[y, y2]", "sigma2_a[y2, y2]", "rho_animal[y, y2]",
+            "sigma2_e[y, y]", "sigma2_e[y, y2]", "sigma2_e[y2, y2]", "rho_e[y, y2]", "h2[y]", "h2[y2]"]
+        assert np.isfinite(table[["prior", "likelihood"]].to_numpy()).all()
+        assert (table["likelihood"] > 0).all()
+        # An element's row is the sensitivity of its own draws, as if it were a scalar.
+        element = idata.posterior["sigma2_a"].sel(trait_row="y", trait_col="y2").values
+        scalar = az.InferenceData(posterior=idata.posterior.assign(x=(("chain", "draw"), element)),
+                                  sample_stats=idata.sample_stats, log_likelihood=idata.log_likelihood)
+        alone = prior_sensitivity(scalar, var_names="x")
+        assert table.loc["sigma2_a[y, y2]", "prior"] == alone.loc["x", "prior"]
+        assert table.loc["sigma2_a[y, y2]", "likelihood"] == alone.loc["x", "likelihood"]
+        # var_names may name a matrix variable: its elements.
+        assert list(prior_sensitivity(idata, var_names="h2").index) == ["h2[y]", "h2[y2]"]

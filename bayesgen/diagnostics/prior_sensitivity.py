@@ -1,4 +1,4 @@
-"""Power-scaling prior and likelihood sensitivity of the scalar parameters, from existing draws.
+"""Power-scaling prior and likelihood sensitivity of the low-dimensional parameters, from existing draws.
 
 Kallioinen, Paananen, Bürkner & Vehtari (2023), "Detecting and diagnosing prior and
 likelihood sensitivity with power-scaling", Statistics and Computing 34:57; the method of
@@ -111,7 +111,8 @@ def _xlog2(x: np.ndarray, ratio: np.ndarray) -> np.ndarray:
 
 
 def prior_sensitivity(idata, *, var_names=None, threshold: float = THRESHOLD) -> pd.DataFrame:
-    """Power-scaling sensitivity of each scalar parameter to the prior and to the likelihood.
+    """Power-scaling sensitivity of each scalar parameter (and each element of a small
+    covariance, correlation or per-trait vector) to the prior and to the likelihood.
 
     Parameters
     ----------
@@ -121,14 +122,20 @@ def prior_sensitivity(idata, *, var_names=None, threshold: float = THRESHOLD) ->
         ``log_likelihood`` group (chain, draw, record), whose variables are summed over
         records to the log-likelihood of each draw.
     var_names : str or list of str, optional
-        Scalar posterior variables (dims chain, draw) to report; default all of them
-        (``sigma2_*``, ``h2``, ``rho_*``, ``pi``, ``scale``, ...), in stored order.
+        Posterior variables to report, scalar (dims chain, draw) or low-dimensional (the
+        small vectors and matrices of ``bayesgen.output.convergence_report``, reported
+        element by element: a covariance's upper triangle as ``sigma2_a[y, y2]``, a
+        correlation matrix's strict upper triangle, ``h2[y]`` per trait). Default: every
+        such variable (``sigma2_*``, ``h2``, ``rho_*``, ``pi``, ``scale``, ...; with several
+        traits or correlated effects, the elements of their matrices) except the fixed
+        effects (dim ``coef``: a flat prior, not part of the log prior), in stored order.
     threshold : float
         Sensitivity above which a component is said to matter (default 0.05).
 
     Returns
     -------
-    pandas.DataFrame indexed by parameter, with columns ``prior`` and ``likelihood`` (the
+    pandas.DataFrame indexed by parameter (the variable's name, or ``name[labels]`` for an
+    element of a vector or matrix), with columns ``prior`` and ``likelihood`` (the
     sensitivities, see the module docstring), ``diagnosis`` ("-",
     "potential prior-data conflict" or "potential strong prior / weak likelihood") and the
     Pareto k̂ of the importance weights of each power-scaling, ``k_prior_lower``
@@ -149,13 +156,14 @@ def prior_sensitivity(idata, *, var_names=None, threshold: float = THRESHOLD) ->
     ------
     ValueError
         When ``sample_stats.log_prior`` or the ``log_likelihood`` group is missing, not
-        (chain, draw) like the posterior or not finite, when ``var_names`` names no scalar
-        posterior variable, or when ``threshold`` is not a positive number.
+        (chain, draw) like the posterior or not finite, when ``var_names`` names a variable
+        that is not in the posterior or not low-dimensional, or when ``threshold`` is not a
+        positive number.
     """
     threshold = _check_threshold(threshold)
     _check_idata(idata)
     posterior = idata.posterior
-    names = _scalar_names(posterior, var_names)
+    parameters = _parameter_draws(posterior, var_names)
     shape = (posterior.sizes["chain"], posterior.sizes["draw"])
     log_densities = {"prior": _log_prior(idata, shape), "likelihood": _log_likelihood(idata, shape)}
     n_draws = shape[0] * shape[1]
@@ -174,8 +182,8 @@ def prior_sensitivity(idata, *, var_names=None, threshold: float = THRESHOLD) ->
     _warn_large_k(k_hats, limit, n_draws)
 
     rows = {}
-    for name in names:
-        draws = posterior[name].transpose("chain", "draw").values.ravel()
+    for name, values in parameters.items():
+        draws = values.ravel()
         if not np.all(np.isfinite(draws)):
             raise ValueError(f"posterior[{name!r}] has {int(np.sum(~np.isfinite(draws)))} non-finite draws.")
         sensitivity = {}
@@ -237,11 +245,16 @@ def _check_idata(idata) -> None:
         raise ValueError("The InferenceData has no posterior group: nothing to diagnose.")
 
 
-def _scalar_names(posterior, var_names) -> list[str]:
-    """The requested names, each a (chain, draw) posterior variable; all of them when None."""
-    scalars = [name for name, var in posterior.data_vars.items() if set(var.dims) == {"chain", "draw"}]
+def _parameter_draws(posterior, var_names) -> dict:
+    """(chain, draw) draws of each reported parameter, keyed by its name: the scalars and the
+    elements of the low-dimensional variables named (all but the fixed effects when None)."""
+    from ..output.convergence import variable_elements
+
+    elements = {name: variable_elements(name, var) for name, var in posterior.data_vars.items()}
+    defaults = [name for name, found in elements.items()
+                if found is not None and "coef" not in posterior[name].dims]
     if var_names is None:
-        return scalars
+        return {key: values for name in defaults for key, values in elements[name].items()}
     if isinstance(var_names, str):
         var_names = [var_names]
     elif not isinstance(var_names, Iterable) or any(not isinstance(v, str) for v in var_names):
@@ -251,13 +264,14 @@ def _scalar_names(posterior, var_names) -> list[str]:
         raise ValueError("var_names is empty: name at least one scalar posterior variable, or pass None for all.")
     unknown = [v for v in var_names if v not in posterior.data_vars]
     if unknown:
-        raise ValueError(f"var_names {unknown} are not posterior variables; the scalar ones are {scalars}.")
-    vectors = {v: tuple(posterior[v].dims) for v in var_names if v not in scalars}
+        raise ValueError(f"var_names {unknown} are not posterior variables; the ones reported by default are {defaults}.")
+    vectors = {v: tuple(posterior[v].dims) for v in var_names if elements[v] is None}
     if vectors:
         found = ", ".join(f"{v} has dims {dims}" for v, dims in vectors.items())
-        raise ValueError(f"var_names must name scalar parameters (dims ('chain', 'draw')): {found}. "
-                         f"The scalar ones are {scalars}.")
-    return var_names
+        raise ValueError(f"var_names must name scalar parameters (dims ('chain', 'draw')) or small vectors and "
+                         f"matrices of them, not effects per level, animal, marker or record: {found}. "
+                         f"The ones reported by default are {defaults}.")
+    return {key: values for name in var_names for key, values in elements[name].items()}
 
 
 def _as_draws(values, what: str, shape: tuple[int, int]) -> np.ndarray:

@@ -78,18 +78,26 @@ def diagnosed_draws(idata, max_size: int = MAX_SIZE) -> dict:
     """
     out = {}
     for name, var in idata.posterior.data_vars.items():
-        dims = tuple(d for d in var.dims if d not in ("chain", "draw"))
-        if not dims:
-            out[name] = var.transpose("chain", "draw").values
-            continue
-        shape = tuple(var.sizes[d] for d in dims)
-        if int(np.prod(shape)) > max_size or any(_is_per_level(d) for d in dims):
-            continue
-        values = var.transpose("chain", "draw", *dims).values
-        labels = [var[d].values for d in dims]
-        for index in _element_indices(name, dims, shape):
-            label = ", ".join(str(labels[k][i]) for k, i in enumerate(index))
-            out[f"{name}[{label}]"] = values[(slice(None), slice(None)) + index]
+        out.update(variable_elements(name, var, max_size) or {})
+    return out
+
+
+def variable_elements(name: str, var, max_size: int = MAX_SIZE) -> dict | None:
+    """The diagnosed (chains x draws) draws of one posterior variable, keyed by report name
+    (see ``diagnosed_draws``); None when it is not low-dimensional (too many values per draw,
+    or an axis over levels, animals, markers or records)."""
+    dims = tuple(d for d in var.dims if d not in ("chain", "draw"))
+    if not dims:
+        return {name: var.transpose("chain", "draw").values}
+    shape = tuple(var.sizes[d] for d in dims)
+    if int(np.prod(shape)) > max_size or any(_is_per_level(d) for d in dims):
+        return None
+    values = var.transpose("chain", "draw", *dims).values
+    labels = [var[d].values for d in dims]
+    out = {}
+    for index in _element_indices(name, dims, shape):
+        label = ", ".join(str(labels[k][i]) for k, i in enumerate(index))
+        out[f"{name}[{label}]"] = values[(slice(None), slice(None)) + index]
     return out
 
 
