@@ -159,6 +159,23 @@ def check_positive_finite(value, name: str, allow_zero: bool = False) -> float:
     return value
 
 
+#: Bounds of a standard-deviation scale A: A² stays within 1e±200, so that A², 1/A² and their
+#: products with the data's sums of squares in the conjugate updates stay finite and nonzero in
+#: float64 (whose range ends near 1e±308; 1e300 overflowed there as an OverflowError).
+SCALE_MAX = 1e100
+SCALE_MIN = 1e-100
+
+
+def check_square_representable(scale: float, df: float, name: str) -> None:
+    """Raise unless a standard-deviation scale is within [SCALE_MIN, SCALE_MAX] (and df·A² is
+    finite): beyond, the sampler's conjugate updates overflow or divide by 0."""
+    if not SCALE_MIN <= scale <= SCALE_MAX or not math.isfinite(df * scale * scale):
+        raise ValueError(
+            f"{name} must be between {SCALE_MIN:g} and {SCALE_MAX:g}, got {scale!r}: its square, the scale of "
+            "the variance, must stay far inside float64's range for the sampler's updates. It is in the units of "
+            "the standard deviation: rescale the phenotype if it needs such a scale.")
+
+
 def positions(ids, index: dict, missing_message: str) -> np.ndarray:
     """Positions of ``ids`` in ``index`` (id -> position); absent ids raise a KeyError
     ``"<missing_message>: <ids>."`` naming each once."""

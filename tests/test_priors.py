@@ -1,5 +1,7 @@
 """Variance priors: conjugate draws and densities against closed forms and quadrature."""
 
+import re
+
 import numpy as np
 import pytest
 import scipy.stats
@@ -73,3 +75,31 @@ def test_inverse_wishart_posterior_draws_have_the_right_mean():
 def test_half_t_argument_errors(kwargs, match):
     with pytest.raises((TypeError, ValueError), match=match):
         bg.HalfT(**kwargs)
+
+
+@pytest.mark.parametrize("make, value", [(lambda s: bg.HalfT(3, s), 1e300), (lambda s: bg.HalfT(3, s), 1e-300),
+                                         (lambda s: bg.HuangWand(3, [1.0, s]), 1e300)])
+def test_scale_whose_square_leaves_float_range_is_refused_at_construction(make, value):
+    """Issue 16 item 9: HalfT(3, 1e300) used to fail in sampling with OverflowError (34, ...)."""
+    with pytest.raises(ValueError, match=r"(HalfT|HuangWand) scale must be between 1e-100 and 1e\+100, got "
+                                         + re.escape(f"{value!r}")):
+        make(value)
+    assert bg.HalfT(3, 1e100).scale == 1e100  # the bounds themselves are accepted
+
+
+def test_error_unknown_variance_prior_lists_every_accepted_prior():
+    """Issue 16 item 13: the message named only ScaledInvChi2 and InverseWishart; it lists
+    every VariancePrior class a user builds, and says to pass an object, not its name."""
+    import bayesgen.priors  # noqa: F401 (every prior class imported, so all subclasses exist)
+    from bayesgen.priors.base import VariancePrior
+
+    def subclasses(cls):
+        return {c for s in cls.__subclasses__() for c in {s} | subclasses(s)}
+
+    names = sorted(c.__name__ for c in subclasses(VariancePrior) if c.__module__.startswith("bayesgen."))
+    data = bg.simulate(n_founders=10, n_generations=1, n_offspring=30, n_markers=0, seed=1).phenotypes
+    with pytest.raises(TypeError, match=r"Prior for sigma2_sex must be a .*got 'HalfT'\. Pass a prior object, "
+                                        r"e\.g\. bg\.HalfT\(\.\.\.\), not its name") as error:  # fmt: skip
+        bg.Model(data, "y", [bg.Random("sex", variance="HalfT")])
+    listed = str(error.value).split(" must be a ")[1].split(", a positive number")[0]
+    assert sorted(listed.replace(" or ", ", ").split(", ")) == names

@@ -365,3 +365,17 @@ def test_animal_covariance_without_slopes(family):
 def test_animal_slopes_without_a_pedigree():
     with pytest.raises(TypeError, match="pedigree must be a bayesgen.Pedigree, got NoneType"):
         bg.Animal("id", None, slopes=["age"])
+
+
+def test_list_of_priors_with_us_says_what_to_pass_and_diag_takes_it(longitudinal):
+    """Issue 16 item 7: a list of priors is one prior per coefficient; 'us' needs one q x q
+    prior, and the error names the choices, before any data is read; 'diag' takes the list."""
+    with pytest.raises(TypeError, match=r"With covariance='us', variance must be one 2 x 2 prior on the covariance "
+                                        r"of \['\(Intercept\)', 'x'\] \(InverseWishart.*HuangWand\(df, \[A_0, \.\.\.\]\)"
+                                        r".*got a list of 2 priors\. For one prior per coefficient, without "
+                                        r"correlations, pass covariance='diag'"):  # fmt: skip
+        bg.Random("subject", slopes=["x"], variance=[bg.HalfT(3, 1)] * 2)
+    model = bg.Model(longitudinal, "y", [bg.Random("subject", slopes=["x"], covariance="diag",
+                                                   variance=[bg.HalfT(3, 1), bg.HalfT(3, 0.5)])])
+    diag = model.terms[0]
+    assert [p.scale for p in diag.component_priors] == [1.0, 0.5]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_positive_finite
+from .._validation import check_positive_finite, check_square_representable
 from .base import VariancePrior
 
 
@@ -39,6 +39,7 @@ class HalfT(VariancePrior):
     def __init__(self, df: float = 1.0, scale: float = 1.0):
         self.df = check_positive_finite(df, "HalfT df")
         self.scale = check_positive_finite(scale, "HalfT scale")
+        check_square_representable(self.scale, self.df, "HalfT scale")
 
     def init_aux(self, rng) -> dict:
         return {"a": np.array([self.scale**2])}

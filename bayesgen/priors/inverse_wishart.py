@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_positive_finite
+from .._validation import check_positive_finite, check_square_representable
 from .base import VariancePrior
 
 
@@ -124,6 +124,8 @@ class HuangWand(VariancePrior):
         scale = np.atleast_1d(np.asarray(scale, dtype=np.float64))
         if scale.ndim != 1 or scale.size < 1 or not np.isfinite(scale).all() or (scale <= 0).any():
             raise ValueError(f"HuangWand scale must be a vector of positive finite numbers, got {scale.tolist()!r}.")
+        for value in scale:
+            check_square_representable(float(value), self.df, "HuangWand scale")
         self.scale = scale
         self.dim = scale.size
 

@@ -129,6 +129,10 @@ class FixedVariance(VariancePrior):
         return f"FixedVariance({v[0, 0]:g})" if v.size == 1 else f"FixedVariance({v.tolist()})"
 
 
+#: Every prior a variance component accepts (the ``VariancePrior`` classes a user builds), for messages.
+VARIANCE_PRIORS = ("ScaledInvChi2", "HalfT", "InverseWishart", "HuangWand", "FixedVariance")
+
+
 def as_variance_prior(prior, default: VariancePrior, name: str) -> VariancePrior:
     """Turn what a user passed for a variance into a prior object.
 
@@ -149,7 +153,8 @@ def as_variance_prior(prior, default: VariancePrior, name: str) -> VariancePrior
             return FixedVariance(prior)
         except (TypeError, ValueError) as err:
             raise ValueError(f"Invalid fixed value for {name}: {err}") from None
+    hint = f" Pass a prior object, e.g. bg.{prior}(...), not its name." if prior in VARIANCE_PRIORS else ""
     raise TypeError(
-        f"Prior for {name} must be a ScaledInvChi2, InverseWishart, a positive number (fixed variance) "
-        f"or None, got {prior!r}."
+        f"Prior for {name} must be a {', '.join(VARIANCE_PRIORS[:-1])} or {VARIANCE_PRIORS[-1]}, a positive number "
+        f"or matrix (a fixed variance), or None (the default), got {prior!r}.{hint}"
     )

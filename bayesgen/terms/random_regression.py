@@ -124,6 +124,16 @@ class RandomRegression(Term):
                              "(use Random(column) for a random intercept alone).")
         if pedigree is not None and not isinstance(pedigree, Pedigree):
             raise TypeError(f"pedigree must be a bayesgen.Pedigree, got {type(pedigree).__name__}.")
+        if covariance == "us" and isinstance(variance, (list, tuple)) and any(
+                isinstance(v, VariancePrior) for v in variance):
+            # A list is otherwise read as a fixed matrix, and fails deep in float().
+            q = len(slopes) + bool(intercept)
+            raise TypeError(
+                f"With covariance='us', variance must be one {q} x {q} prior on the covariance of "
+                f"{([INTERCEPT] if intercept else []) + slopes!r} (InverseWishart(df, scale matrix), or "
+                f"HuangWand(df, [A_0, ...]), whose standard deviations are half-t(df, A_k) and whose correlations "
+                f"are sampled) or a fixed {q} x {q} matrix, got a list of {len(variance)} priors. For one prior per "
+                "coefficient, without correlations, pass covariance='diag'.")
         self.column = column
         self.slopes = slopes
         self.covariance = covariance
