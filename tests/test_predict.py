@@ -198,3 +198,12 @@ def test_several_traits_predict_w_new_alpha_per_draw_and_trait(fitted, shortcut,
         np.testing.assert_allclose(got["sd"], draws.std(axis=0, ddof=1), rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(got["lower"], np.quantile(draws, 0.05, axis=0), rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(got["upper"], np.quantile(draws, 0.95, axis=0), rtol=1e-10, atol=1e-12)
+
+
+def test_error_marker_model_predicted_without_genotypes_names_the_argument(fitted):
+    """Issue 16 item 8 (marker half): it said "The model has no Animal term."."""
+    _, model, idata = fitted
+    with pytest.raises(ValueError, match=r"This model's genetic values come from the marker term 'markers': predict "
+                                         r"needs the genotypes of the individuals to predict, "
+                                         r"model\.predict\(idata, genotypes=\.\.\.\)"):  # fmt: skip
+        model.predict(idata)

@@ -310,7 +310,21 @@ class Model:
 
         if genotypes is not None:
             return predict_genomic_values(self, idata, genotypes, prob=prob)
+        self._check_pedigree_values_to_predict()
         return predict_breeding_values(self, idata, ids=ids, prob=prob)
+
+    def _check_pedigree_values_to_predict(self) -> None:
+        """Without ``genotypes``, a model whose genetic values come from markers alone has no
+        breeding values to return: say that ``genotypes=`` is needed (not "no Animal term")."""
+        from ..terms.animal import AnimalNames
+        from ..terms.markers import Markers
+
+        markers = [t for t in self.terms if isinstance(t, Markers)]
+        if markers and not any(isinstance(t, AnimalNames) for t in self.terms):
+            raise ValueError(
+                f"This model's genetic values come from the marker term {markers[0].name!r}: predict needs the "
+                "genotypes of the individuals to predict, model.predict(idata, genotypes=...) (a bayesgen.Genotypes "
+                "with every marker of the fit; build it with drop_monomorphic=False).")
 
 
 def _phenotype(data: pd.DataFrame, name: str) -> np.ndarray:
