@@ -195,6 +195,14 @@ def test_error_pedigree_type(population):
         bg.Animal("id", pd.DataFrame(), maternal="dam")
 
 
+@pytest.mark.parametrize("idata", [None, {"posterior": 1}])
+def test_total_heritability_error_not_inference_data(idata):
+    """Issue 16 item 10: total_heritability(None) raised an AttributeError."""
+    with pytest.raises(TypeError, match=r"idata must be an arviz\.InferenceData with a posterior group \(from "
+                                        r"model\.sample\(\) on a direct-maternal model\), got (NoneType|dict)"):
+        total_heritability(idata)
+
+
 def test_total_heritability_error_without_maternal_term(population):
     data, pedigree = population
     idata = bg.Model(data, "y", [bg.Animal("id", pedigree)]).sample(draws=3, burn=1, chains=1, seed=1,

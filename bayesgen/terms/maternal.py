@@ -473,6 +473,11 @@ def total_heritability(idata, name: str = "animal") -> xr.DataArray:
     variance component of the model (permanent environment, residual, ...), exactly as
     ``h2``. ``name`` is the term's name (default ``"animal"``: G recorded as ``sigma2_a``).
     """
+    if not isinstance(getattr(idata, "posterior", None), xr.Dataset):
+        raise TypeError(f"idata must be an arviz.InferenceData with a posterior group (from model.sample() on a "
+                        f"direct-maternal model), got {type(idata).__name__}.")
+    if not isinstance(name, str):
+        raise TypeError(f"name must be the name of the direct-maternal term (str), got {name!r}.")
     variance_name = "sigma2_a" if name == "animal" else f"sigma2_{name}"
     post = idata.posterior
     if variance_name not in post or "h2" not in post:
