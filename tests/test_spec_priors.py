@@ -261,11 +261,38 @@ def test_simulate_command_errors(tmp_path, capsys, monkeypatch, spec, plink, mes
     assert not (tmp_path / "out").exists()  # nothing written
 
 
+def test_simulate_command_unwritable_directory_exits_2_before_simulating(tmp_path, capsys, monkeypatch):
+    """Issue 16 item 11: an unwritable --plink directory gave exit 1 and a traceback after the
+    simulation. It is probed with a temporary file as fit probes its output; permission bits
+    do not stop root, so the operating system's refusal is simulated."""
+    import tempfile
+
+    from bayesgen.cli import simulate as simulate_module
+
+    spec = _write(tmp_path / "sim.toml", _marker_spec("BRR"))
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real = tempfile.TemporaryFile
+
+    def refuse(*args, dir=None, **kwargs):
+        if dir is not None and Path(dir) == locked:
+            raise PermissionError(13, "Permission denied")
+        return real(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", refuse)
+    monkeypatch.setattr(simulate_module, "simulation_of", lambda path: pytest.fail("simulated before the check"))
+    assert main(["simulate", spec, "--plink", str(locked / "sub" / "p")]) == 2
+    err = capsys.readouterr().err
+    assert f"bayesgen: error: --plink: {locked / 'sub' / 'p'} cannot be written: directory {locked} is not writable " \
+           "(Permission denied)." in err
+    assert "Traceback" not in err and list(locked.iterdir()) == []
+
+
 def test_simulate_command_plink_prefix_errors(tmp_path, capsys):
     spec = _write(tmp_path / "sim.toml", _marker_spec("BRR"))
     assert main(["simulate", spec, "--plink", ""]) == 2
     assert "--plink must be a non-empty path prefix" in capsys.readouterr().err
     (tmp_path / "file").write_text("")
     assert main(["simulate", spec, "--plink", str(tmp_path / "file" / "sim")]) == 2
-    assert f"--plink: {tmp_path / 'file' / 'sim'} cannot be written: {tmp_path / 'file'} is not a writable directory." \
+    assert f"--plink: {tmp_path / 'file' / 'sim'} cannot be created: {tmp_path / 'file'} is a file, not a directory." \
         in capsys.readouterr().err

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.genotypes import MISSING
-from .spec import SpecError, simulation_of
+from .spec import SpecError, check_writable_directory, simulation_of
 
 #: bed-reader's missing value for integer genotypes.
 BED_MISSING_INT8 = -127
@@ -31,11 +31,7 @@ def plink_prefix(value) -> Path:
         prefix = prefix.with_suffix("")
     if prefix.is_dir():
         raise SpecError(f"--plink: {prefix} is a directory; give a prefix such as {prefix / 'sim'}.")
-    ancestor = prefix.absolute().parent
-    while not ancestor.exists():
-        ancestor = ancestor.parent
-    if not ancestor.is_dir() or not os.access(ancestor, os.W_OK):
-        raise SpecError(f"--plink: {prefix} cannot be written: {ancestor} is not a writable directory.")
+    check_writable_directory(prefix, "--plink")  # as fit checks its output, before simulating
     return prefix
 
 

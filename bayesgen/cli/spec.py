@@ -109,6 +109,24 @@ def _read_toml(path: Path) -> dict:
         raise SpecError(f"Spec {path} is not valid TOML: {err}") from None
 
 
+def check_writable_directory(path: Path, where: str) -> Path:
+    """The nearest existing ancestor directory of ``path``, after checking that a file can be
+    created in it (probed with a temporary file, which also catches read-only file systems
+    and, unlike ``os.access``, holds for root). ``where`` names the argument in the error."""
+    ancestor = path.absolute().parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise SpecError(f"{where}: {path} cannot be created: {ancestor} is a file, not a directory.")
+    try:
+        with tempfile.TemporaryFile(dir=ancestor, prefix=".bayesgen-write-test-"):
+            pass
+    except OSError as err:
+        raise SpecError(f"{where}: {path} cannot be written: directory {ancestor} is not writable "
+                        f"({err.strerror}).") from None
+    return ancestor
+
+
 def check_output_path(value, where: str) -> Path:
     """The netCDF file to write, checked before sampling so that no draws are lost after it.
 
@@ -124,17 +142,7 @@ def check_output_path(value, where: str) -> Path:
         raise SpecError(f"{where}: {path} is a directory; expected a netCDF file name such as {path / 'fit.nc'}.")
     if path.suffix != OUTPUT_SUFFIX:
         raise SpecError(f"{where}: {path} does not end in {OUTPUT_SUFFIX}; expected a netCDF file name (*.nc).")
-    ancestor = path.absolute().parent
-    while not ancestor.exists():
-        ancestor = ancestor.parent
-    if not ancestor.is_dir():
-        raise SpecError(f"{where}: {path} cannot be created: {ancestor} is a file, not a directory.")
-    try:
-        with tempfile.TemporaryFile(dir=ancestor, prefix=".bayesgen-write-test-"):
-            pass
-    except OSError as err:
-        raise SpecError(f"{where}: {path} cannot be written: directory {ancestor} is not writable "
-                        f"({err.strerror}).") from None
+    check_writable_directory(path, where)
     if path.exists() and not os.access(path, os.W_OK):
         raise SpecError(f"{where}: {path} exists and is not writable.")
     return path
