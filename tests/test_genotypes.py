@@ -100,6 +100,17 @@ def test_csv_ids_are_read_as_text(tmp_path):
     assert g.ids == ["007", "1029"]
 
 
+def test_csv_keeps_monomorphic_markers_with_drop_monomorphic_false(tmp_path):
+    """Issue 16 item 12: the README advises drop_monomorphic=False for individuals to predict;
+    from_csv passed it to pandas.read_csv, which failed."""
+    path = tmp_path / "new.csv"
+    path.write_text("id,m1,m2\nx,0,1\ny,2,1\n")  # m2 is fixed among these two individuals
+    kept = Genotypes.from_csv(path, id="id", drop_monomorphic=False)
+    assert kept.markers == ["m1", "m2"] and kept.codes.tolist() == [[0, 2], [1, 1]]
+    with pytest.warns(UserWarning, match=r"monomorphic marker.*'m2'"):
+        assert Genotypes.from_csv(path, id="id").markers == ["m1"]
+
+
 @pytest.mark.parametrize("argument", ["ids", "markers"])
 def test_error_ids_and_markers_must_be_sequences(argument):
     args = {"ids": ["a", "b"], "matrix": np.array([[0, 1], [1, 2]]), "markers": ["x", "y"]}

@@ -265,24 +265,27 @@ class Genotypes:
         return table
 
     @classmethod
-    def from_dataframe(cls, frame: pd.DataFrame, id: str):
-        """Genotypes from a DataFrame with an id column and one column per marker."""
+    def from_dataframe(cls, frame: pd.DataFrame, id: str, *, drop_monomorphic: bool = True):
+        """Genotypes from a DataFrame with an id column and one column per marker
+        (``drop_monomorphic`` as in ``Genotypes``)."""
         if id not in frame.columns:
             raise KeyError(f"Id column {id!r} not found in the genotype table.")
-        return cls(frame[id].tolist(), frame.drop(columns=[id]))
+        return cls(frame[id].tolist(), frame.drop(columns=[id]), drop_monomorphic=drop_monomorphic)
 
     @classmethod
-    def from_csv(cls, path, id: str, **read_csv_kwargs):
+    def from_csv(cls, path, id: str, *, drop_monomorphic: bool = True, **read_csv_kwargs):
         """Read genotypes from a CSV (or .csv.gz) file with an id column and one column per marker.
 
         Ids are read as text (``007`` stays ``"007"``, as in ``Pedigree.from_csv``). Missing
-        genotypes are empty cells, NA, NaN or -9; other text is an error. ``read_csv_kwargs``
-        go to ``pandas.read_csv`` and override these defaults.
+        genotypes are empty cells, NA, NaN or -9; other text is an error. ``drop_monomorphic``
+        as in ``Genotypes`` (False keeps markers fixed among these individuals, as genotypes
+        of individuals to predict need). ``read_csv_kwargs`` go to ``pandas.read_csv`` and
+        override these defaults.
         """
         read_csv_kwargs.setdefault("dtype", {id: str})
         if "na_values" not in read_csv_kwargs and "keep_default_na" not in read_csv_kwargs:
             read_csv_kwargs.update(na_values=list(MISSING_TEXT), keep_default_na=False)
-        return cls.from_dataframe(pd.read_csv(path, **read_csv_kwargs), id=id)
+        return cls.from_dataframe(pd.read_csv(path, **read_csv_kwargs), id=id, drop_monomorphic=drop_monomorphic)
 
 
 def _check_names(ids, markers, n: int, p: int, rows: str, columns: str):
