@@ -111,6 +111,9 @@ def test_fold_column_labels_the_folds_and_ids_key_the_predictions():
     (5, {"repeats": 0}, ValueError, "repeats must be an integer >= 1, got 0"),
     (5, {"prob": 1.0}, ValueError, r"prob must be in \(0, 1\), got 1.0"),
     (5, {"store": "full"}, TypeError, "cross_validate sets 'store' itself"),
+    # issue 16 item 13: it named run_chains(), after the first fold was built
+    (5, {"bogus": 1}, TypeError, r"cross_validate\(\) got unexpected keyword argument\(s\) 'bogus'; besides its "
+                                 r"own, it passes thin, cores, check_convergence to Model.sample"),
 ])
 def test_errors_before_any_refit(folds, kwargs, error, message):
     gap = ["a", "b"] * 11 + ["a"]

@@ -233,6 +233,23 @@ def test_improper_priors_on_random_variances_warn(small, prior):
         bg.Model(data, "y", [bg.Fixed(), bg.Random("pair", variance=prior)])
 
 
+def test_improper_prior_warning_points_at_the_users_line(small):
+    """Issue 16 item 13: the warning pointed at sys:1 (a fixed stacklevel past the top of the
+    stack); it names this file and line, directly or through a model shortcut."""
+    import linecache
+
+    sim, ped = small
+    data = sim.phenotypes.assign(pair=np.arange(len(sim.phenotypes)) % 2)
+    with pytest.warns(UserWarning, match="is then improper") as record:
+        bg.Model(data, "y", [bg.Fixed(), bg.Random("pair", variance=bg.ScaledInvChi2(0.0, 0.0))])
+    assert record[0].filename == __file__
+    assert "bg.Model(data, " in linecache.getline(__file__, record[0].lineno)
+    with pytest.warns(UserWarning, match="is then improper") as record:
+        bg.AnimalModel(sim.phenotypes, "y", "id", ped, sigma2_a=bg.ScaledInvChi2(0.0, 0.0))
+    assert record[0].filename == __file__
+    assert "bg.AnimalModel(sim.phenotypes, " in linecache.getline(__file__, record[0].lineno)
+
+
 def test_improper_residual_prior_is_allowed_silently(small):
     sim, _ = small
     with warnings.catch_warnings():

@@ -301,3 +301,41 @@ def test_error_fam_missing_a_line_is_caught_by_the_padding_bits(tmp_path):
                                          r"more: the padding bits after the 7th individual are not zero in 5 of "
                                          r"the 5 markers read \(first: 'm0'\)"):  # fmt: skip
         read_plink(prefix, report=False)
+
+
+def _malformed(prefix, case):
+    """Damage a valid file set in one way; returns read_plink's keyword arguments."""
+    bed, bim, fam = (prefix.with_suffix(ext) for ext in (".bed", ".bim", ".fam"))
+    if case == "magic":
+        bed.write_bytes(b"xyz" + bed.read_bytes()[3:])
+    elif case == "size":
+        fam.write_text(fam.read_text() + "0 a8 0 0 0 0\n0 a9 0 0 0 0\n")
+    elif case == "padding":
+        fam.write_text("".join(fam.read_text().splitlines(keepends=True)[1:]))
+    elif case == "bim_columns":
+        bim.write_text("".join("\t".join(line.split("\t")[:5]) + "\n" for line in bim.read_text().splitlines()))
+    elif case == "fam_binary":
+        fam.write_bytes(b"\xff\xfe\x00garbage\n" * 7)
+    elif case == "duplicate_iid":
+        fam.write_text(fam.read_text().replace(" a2 ", " a1 "))
+    return {"ids": ["zz"]} if case == "unknown_id" else {"maf": 0.6} if case == "maf" else {}
+
+
+@pytest.mark.parametrize("case", ["magic", "size", "padding", "bim_columns", "fam_binary", "duplicate_iid",
+                                  "unknown_id", "maf"])
+def test_error_paths_leave_no_file_open(tmp_path, case):
+    """Issue 16 item 13: read_plink's errors must not leak open files (ResourceWarning)."""
+    import gc
+    import warnings
+
+    prefix = write_set(tmp_path / "small.bed", np.ascontiguousarray(VALUES[:, :5]), IIDS, SIDS[:5])
+    if case == "padding":  # 8 individuals written, so that a missing .fam line hides in the padding
+        values = np.vstack([VALUES[:, :5], np.zeros((1, 5), dtype=np.int8)])
+        prefix = write_set(tmp_path / "small.bed", values, IIDS + ["a8"], SIDS[:5])
+    kwargs = _malformed(prefix, case)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises((ValueError, KeyError)):
+            read_plink(prefix, report=False, **kwargs)
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]

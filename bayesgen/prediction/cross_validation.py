@@ -7,6 +7,8 @@ import pandas as pd
 
 from .._validation import preview
 
+#: ``Model.sample`` arguments that ``**sample_kwargs`` may pass to each refit.
+REFIT_ARGUMENTS = ("thin", "cores", "check_convergence")
 #: Columns of the table ``cross_validate`` returns, one row per fold and repeat.
 FOLD_COLUMNS = ("repeat", "fold", "n_test", "accuracy", "slope", "mse")
 
@@ -77,6 +79,10 @@ def cross_validate(model, folds=5, *, repeats: int = 1, seed=None, draws: int = 
     for key in ("seed", "store", "resume"):
         if key in sample_kwargs:
             raise TypeError(f"cross_validate sets {key!r} itself; it cannot be passed to the refits.")
+    unknown = [key for key in sample_kwargs if key not in REFIT_ARGUMENTS]
+    if unknown:  # checked here, before any refit, and named as the user's own call
+        raise TypeError(f"cross_validate() got unexpected keyword argument(s) {preview(unknown)}; besides its own, "
+                        f"it passes {', '.join(REFIT_ARGUMENTS)} to Model.sample for each refit.")
     observed_rows = np.flatnonzero(model.observed)
     seed_sequence = np.random.SeedSequence(seed)
     if isinstance(folds, str):

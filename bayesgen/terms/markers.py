@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
+from .._user_warnings import warn_user
 from .._validation import normalize_ids, require_columns
 from ..data.genotypes import Genotypes
 from ..kernels.fast_blocks import block_cross_products, missing_genotype_lists, sweep_markers_blocked
@@ -132,9 +131,9 @@ class Markers(Term):
         var_x[var_x <= 1e-10 * self.xx / n_obs] = 0.0  # rounding of a constant column is not variation
         sum_var_x = float(np.sum(var_x))
         if sum_var_x <= 0:
-            warnings.warn(
+            warn_user(
                 f"No phenotyped record of {self.name!r} has an observed genotype, or none varies: the markers "
-                "cannot explain anything, so sigma2_g and h2 will be 0.", UserWarning, stacklevel=4)
+                "cannot explain anything, so sigma2_g and h2 will be 0.")
         if self.block_size is not None:
             self._gram = block_cross_products(self.codes, self.lookup, weights, min(self.block_size, self.n_markers))
             self._missing = missing_genotype_lists(self.codes)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import scipy.sparse as sp
 
+from .._user_warnings import warn_user
 from .._validation import id_labels, normalize_id, preview, require_columns
 from ..kernels.random_effects import (
     apply_rescale,
@@ -137,10 +136,10 @@ class Random(Term):
         self.prior = as_variance_prior(self.variance_prior_arg, default, self.variance_name)
         self.prior.check_dim(t, self.variance_name)
         if self.prior.sampled and self.prior.improper_at_zero:
-            warnings.warn(
+            warn_user(
                 f"The prior {self.prior!r} on {self.variance_name} is not integrable at 0: the posterior of a "
                 f"random-effect variance is then improper and the chain can collapse to 0 ({q} levels). "
-                "Use a proper prior (df > 0 and scale > 0).", UserWarning, stacklevel=4)
+                "Use a proper prior (df > 0 and scale > 0).")
         self._start = np.diag(share)
         self._prior_diagonal = precision.diagonal()
 

@@ -14,12 +14,11 @@ q x q covariance of (intercept, slopes): unstructured (``covariance="us"``) or d
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._user_warnings import warn_user
 from .._validation import id_labels, normalize_id, preview, require_columns
 from ..data.pedigree import Pedigree
 from ..kernels.random_effects import quadratic_form_matrix
@@ -272,9 +271,8 @@ class RandomRegression(Term):
             self.prior = None
             improper = any(p.sampled and p.improper_at_zero for p in priors)
         if improper:
-            warnings.warn(f"A prior on {self.variance_name} is not integrable at 0: the posterior of a random-effect "
-                          f"variance is then improper ({self.n_levels} levels). Use proper priors.",
-                          UserWarning, stacklevel=4)
+            warn_user(f"A prior on {self.variance_name} is not integrable at 0: the posterior of a random-effect "
+                      f"variance is then improper ({self.n_levels} levels). Use proper priors.")
 
     @property
     def n_levels(self) -> int:
