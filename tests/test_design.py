@@ -83,3 +83,24 @@ def test_model_names_the_empty_level(records, empty):
     data.loc[data["grp"] == empty, "y"] = np.nan
     with pytest.raises(ValueError, match=rf"level '{empty}' of column 'grp' has no record with an observed phenotype"):
         bg.AnimalModel(data, "y", "id", ped, fixed=["grp"])
+
+
+def test_integer_coded_factor_entering_as_covariate_warns_at_the_users_line():
+    """Issue 16 item 14: gryphon's sex (1/2) in Fixed(["sex"]) was fitted as a slope, silently."""
+    import warnings
+
+    rng = np.random.default_rng(14)
+    data = pd.DataFrame({"sex": rng.integers(1, 3, 40), "age": rng.integers(0, 40, 40), "y": rng.normal(size=40)})
+    data.loc[:21, "age"] = np.arange(22)  # 22 distinct ages, more than CODED_FACTOR_MAX_LEVELS
+    with pytest.warns(UserWarning, match=r"Fixed-effect column 'sex' holds integers with 2 distinct values \(1, 2\) "
+                                         r"and enters as a covariate: one slope on its codes.*"
+                                         r"data\['sex'\]\.astype\(str\)") as record:  # fmt: skip
+        model = bg.Model(data, "y", [bg.Fixed(["sex", "age"])])
+    assert [str(w.message).split(" holds")[0] for w in record] == ["Fixed-effect column 'sex'"]  # age: many values
+    assert record[0].filename == __file__
+    assert model.terms[0].coef_names == ["Intercept", "sex", "age"]
+    with warnings.catch_warnings():  # as a factor, or as a float covariate: no warning
+        warnings.simplefilter("error")
+        factor = bg.Model(data.assign(sex=data["sex"].astype(str)), "y", [bg.Fixed(["sex"])])
+        bg.Model(data.assign(sex=data["sex"].astype(float)), "y", [bg.Fixed(["sex"])])
+    assert factor.terms[0].coef_names == ["Intercept", "sex[2]"]

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import scipy.linalg
 
+from .._user_warnings import warn_user
 from .._validation import preview, require_columns
 
 
@@ -27,7 +28,9 @@ def factor_levels(frame: pd.DataFrame, columns) -> dict[str, list[str]]:
 def fixed_design(frame: pd.DataFrame, columns, intercept: bool = True) -> tuple[np.ndarray, list[str]]:
     """Design matrix X (n x k, float64) and coefficient names for fixed effects.
 
-    Numeric columns enter as covariates. Categorical columns get treatment dummies: the
+    Numeric columns enter as covariates (an integer one with at most
+    ``CODED_FACTOR_MAX_LEVELS`` distinct values with a warning: it is probably a coded factor,
+    such as sex 1/2). Categorical columns get treatment dummies: the
     first level (in sorted order) is the reference and is dropped if there is an
     intercept or an earlier factor; otherwise the first factor gets all its levels
     (cell means). Dummy names are ``column[level]``. Missing values in a fixed-effect
@@ -57,10 +60,31 @@ def fixed_design(frame: pd.DataFrame, columns, intercept: bool = True) -> tuple[
             values = series.to_numpy(dtype=float)
             if not np.isfinite(values).all():
                 raise ValueError(f"Fixed-effect column {col!r} has non-finite values.")
+            _warn_if_coded_factor(series, col)
             blocks.append(values[:, None])
             names.append(col)
     x = np.hstack(blocks) if blocks else np.empty((n, 0))
     return x, names
+
+
+#: An integer column with at most this many distinct values entering as a covariate is
+#: probably a coded factor (sex 1/2, herd 1..k): a warning says how to make it one.
+CODED_FACTOR_MAX_LEVELS = 20
+
+
+def _warn_if_coded_factor(series: pd.Series, column: str) -> None:
+    """Warn when an integer column with few distinct values becomes a covariate (one slope)."""
+    if not pd.api.types.is_integer_dtype(series):
+        return
+    levels = np.unique(series.to_numpy())
+    if levels.size > CODED_FACTOR_MAX_LEVELS:
+        return
+    shown = ", ".join(str(v) for v in levels[:5]) + (", ..." if levels.size > 5 else "")
+    warn_user(
+        f"Fixed-effect column {column!r} holds integers with {levels.size} distinct values ({shown}) and enters "
+        f"as a covariate: one slope on its codes, not an effect per level. If it codes categories, make it a "
+        f"factor first, e.g. data[{column!r}] = data[{column!r}].astype(str) (or 'category'); to keep it a "
+        f"covariate and silence this, make it float: data[{column!r}].astype(float).")
 
 
 #: Smallest eigenvalue of the column-scaled X_o'X_o, relative to the largest, for a full-rank design.
