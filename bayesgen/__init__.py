@@ -15,6 +15,7 @@ _EXPORTS = {
     "diagnostics": ["gwas", "prior_sensitivity"],
     "model": ["BRR", "GBLUP", "AnimalModel", "BayesA", "BayesB", "BayesC", "BayesCPi", "BayesLasso", "BayesR",
               "Model"],
+    "output": ["summary"],
     "prediction": ["cross_validate"],
     "priors": ["BayesAPrior", "FixedVariance", "Gamma", "HalfT", "HuangWand", "InverseWishart", "MarkerPrior",
                "ScaledInvChi2", "VariancePrior", "BayesBPrior", "BayesCPrior", "BayesRPrior", "Beta", "LassoPrior", "RidgePrior",

@@ -28,6 +28,36 @@ def test_fit_runs_a_shipped_spec_and_writes_netcdf(tmp_path, capsys, spec, scala
     assert idata.posterior.sizes["draw"] == 20 and scalar in idata.posterior
 
 
+def test_fit_of_simulated_data_prints_the_true_values_beside_the_estimates(tmp_path, capsys):
+    """Issue 16 item 18: the newcomer's first command shows the recovery of h2 = 0.4."""
+    code = main(["fit", str(MODELS / "animal.toml"), "--draws", "20", "--burn", "5", "--chains", "2", "--output",
+                 str(tmp_path / "fit.nc"), "--no-progress"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    header = next(line for line in printed.splitlines() if "mcse_mean" in line)
+    assert header.split()[:3] == ["true", "mean", "sd"]
+    table = printed.split("Convergence (")[0]  # the summary, not the convergence report under it
+    rows = {line.split()[0]: line.split()[1] for line in table.splitlines()
+            if line.split() and line.split()[0] in ("beta[Intercept]", "beta[sex[M]]", "sigma2_a", "sigma2_e", "h2")}
+    assert rows == {"beta[Intercept]": "10.5", "beta[sex[M]]": "-0.5", "sigma2_a": "0.4", "sigma2_e": "0.6",
+                    "h2": "0.4"}  # fmt: skip
+    assert "true: the values data.simulate used; beta from its mean and sex effect (reference level F)." in printed
+
+
+def test_fit_of_files_prints_no_true_values(tmp_path, capsys):
+    import bayesgen as bg
+
+    sim = bg.simulate(n_founders=10, n_generations=1, n_offspring=30, n_markers=0, seed=2)
+    sim.phenotypes.to_csv(tmp_path / "phen.csv", index=False)
+    sim.pedigree.to_csv(tmp_path / "ped.csv", index=False)
+    spec = _spec(tmp_path, '[data]\nphenotypes = "phen.csv"\npedigree = "ped.csv"\n[model]\ntype = "animal"\n'
+                           'trait = "y"\nid = "id"\n[sampler]\ndraws = 5\nburn = 0\nchains = 1\n')
+    assert main(["fit", spec, "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    header = next(line for line in printed.splitlines() if "mcse_mean" in line)
+    assert header.split()[0] == "mean" and "true:" not in printed
+
+
 def _spec(tmp_path, text):
     path = tmp_path / "spec.toml"
     path.write_text(text)

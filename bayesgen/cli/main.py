@@ -45,33 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: Draws per chain below which arviz's sd, intervals, ESS and R-hat are undefined.
+#: Draws per chain below which ESS, R-hat and the MCSE are undefined.
 MIN_SUMMARY_DRAWS = 4
-
-
-def scalar_summary(idata):
-    """``az.summary`` of the scalar parameters and the fixed effects.
-
-    With fewer than 4 draws per chain the undefined statistics are NaN, without numpy's and
-    arviz's warnings (the printed note says why).
-    """
-    import logging
-    import warnings
-
-    import arviz as az
-
-    names = [n for n, v in idata.posterior.data_vars.items() if v.ndim == 2 or n == "beta"]
-    if idata.posterior.sizes["draw"] >= MIN_SUMMARY_DRAWS:
-        return az.summary(idata, var_names=names)
-    arviz_log = logging.getLogger("arviz")
-    level = arviz_log.level
-    arviz_log.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return az.summary(idata, var_names=names)
-    finally:
-        arviz_log.setLevel(level)
 
 
 def _apply_store(spec, store) -> None:
@@ -95,13 +70,44 @@ def _apply_store(spec, store) -> None:
               f"vectors = {chains * draws * values:,} -> {spec.sampler['store']!r}", flush=True)
 
 
-def _print_summary(idata) -> None:
-    import pandas as pd
+def true_values(truth: dict, parameters, model) -> tuple[list, str]:
+    """Per summary row, the simulation's value of that parameter as text ("" when it has none),
+    and a note saying what the values are.
 
-    with pd.option_context("display.width", 120, "display.max_columns", 20):
-        print(scalar_summary(idata).to_string())
+    ``Simulation`` draws y = mean + sex_effect [female] + a + e, so a ``Fixed(["sex"])`` term
+    (treatment coding, reference level "F") has true intercept mean + sex_effect and true
+    ``sex[M]`` -sex_effect. A marker term's ``sigma2_g`` is the variance of Wα over the
+    phenotyped records, whose simulated counterpart is ``sigma2_g_realized``; a kernel's
+    ``sigma2_g`` is on the scale of its K, with no simulated counterpart: left blank.
+    """
+    from ..terms.markers import Markers
+
+    values = {name: truth[name] for name in ("sigma2_a", "sigma2_e", "h2") if name in truth}
+    note = "true: the values data.simulate used"
+    if "beta[sex[M]]" in parameters and "mean" in truth and "sex_effect" in truth:
+        values["beta[Intercept]"] = truth["mean"] + truth["sex_effect"]
+        values["beta[sex[M]]"] = -truth["sex_effect"]
+        note += "; beta from its mean and sex effect (reference level F)"
+    if any(isinstance(t, Markers) for t in model.terms) and "sigma2_g_realized" in truth and "sigma2_g" in parameters:
+        values["sigma2_g"] = truth["sigma2_g_realized"]
+        note += "; sigma2_g: the variance of the true genetic values over the phenotyped records"
+    return [format(values[p], ".4g") if p in values else "" for p in parameters], note + "."
+
+
+def _print_summary(idata, truth=None, model=None) -> None:
+    """``bg.summary`` of the low-dimensional parameters, with significant digits; with
+    ``truth`` (a simulated data set's parameters), a ``true`` column beside the estimates."""
+    from ..output.summary import format_summary, summary
+
+    table = summary(idata)
+    if truth is not None:
+        column, note = true_values(truth, list(table.index), model)
+        table.insert(0, "true", column)
+    print(format_summary(table))
+    if truth is not None:
+        print(note)
     if idata.posterior.sizes["draw"] < MIN_SUMMARY_DRAWS:
-        print(f"(fewer than {MIN_SUMMARY_DRAWS} draws per chain: sd, intervals, ESS and R-hat are undefined, shown as NaN)")
+        print(f"(fewer than {MIN_SUMMARY_DRAWS} draws per chain: ESS, R-hat and MCSE are undefined, shown as n/a)")
 
 
 def _print_sensitivity(idata) -> None:
@@ -139,7 +145,7 @@ def fit(args) -> int:
         # Written before the summary so that a failing summary cannot lose the draws.
         spec.output.parent.mkdir(parents=True, exist_ok=True)
         save(idata, spec.output)
-    _print_summary(idata)
+    _print_summary(idata, spec.truth, spec.model)
     print(format_convergence(convergence_report(idata), seconds=seconds))
     if args.sensitivity:
         _print_sensitivity(idata)

@@ -54,6 +54,8 @@ class Spec:
     model: Model
     sampler: dict = field(default_factory=dict)
     output: Path | None = None
+    #: ``Simulation.truth`` when the data are simulated (data.simulate), else None.
+    truth: dict | None = None
 
 
 # --------------------------------------------------------------------------- value checks
@@ -317,10 +319,11 @@ def _simulate(options: dict):
 
 
 def _load_data(data: dict, base: Path):
-    """Phenotypes, pedigree and genotypes: simulated by the package or read from files."""
+    """Phenotypes, pedigree, genotypes (simulated by the package or read from files) and the
+    simulation's true values (None for files)."""
     if "simulate" in data:
         sim = _simulate(data["simulate"])
-        return sim.phenotypes, sim.pedigree_object(), sim.genotypes
+        return sim.phenotypes, sim.pedigree_object(), sim.genotypes, sim.truth
     phen_path, phen_opts = _data_file(data["phenotypes"], "phenotypes", base, options=None)
     phenotypes = _read_csv("data.phenotypes", phen_path, pd.read_csv, **phen_opts)
     pedigree = genotypes = None
@@ -334,11 +337,12 @@ def _load_data(data: dict, base: Path):
         geno_path, geno_opts = _data_file(data["genotypes"], "genotypes", base, options={"id"})
         id_column = _name(require(geno_opts, "id", "data.genotypes"), "data.genotypes.id")
         genotypes = _read_csv("data.genotypes", geno_path, Genotypes.from_csv, id=id_column)
-    return phenotypes, pedigree, genotypes
+    return phenotypes, pedigree, genotypes, None
 
 
-def _build_model(settings: dict, data: dict, base: Path) -> Model:
-    phenotypes, pedigree, genotypes = _load_data(data, base)
+def _build_model(settings: dict, data: dict, base: Path) -> tuple[Model, dict | None]:
+    """The model, and the simulation's true values when the data are simulated."""
+    phenotypes, pedigree, genotypes, truth = _load_data(data, base)
     kind = settings["kind"]
     entry = MODEL_TYPES[kind]
     # Never None: _check_model requires the file, and a simulation always makes a pedigree and,
@@ -346,7 +350,7 @@ def _build_model(settings: dict, data: dict, base: Path) -> Model:
     source = pedigree if entry.needs == "pedigree" else genotypes
     try:
         return entry.build(phenotypes, settings["trait"], settings["id"], source, **settings["priors"],
-                           **settings["common"])
+                           **settings["common"]), truth
     except SpecError:
         raise
     except (ValueError, KeyError, TypeError) as err:
@@ -378,8 +382,8 @@ def load_spec(path, overrides: dict | None = None) -> Spec:
         output = None
     settings = _check_model(tables["model"], tables["priors"], tables["data"])
     _check_data(tables["data"])
-    model = _build_model(settings, tables["data"], path.parent)
-    return Spec(model=model, sampler=sampler, output=output)
+    model, truth = _build_model(settings, tables["data"], path.parent)
+    return Spec(model=model, sampler=sampler, output=output, truth=truth)
 
 
 def simulation_of(path):
