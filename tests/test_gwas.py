@@ -130,14 +130,29 @@ def test_manhattan_plot_draws_every_window():
     model, _, _ = small_model(marker_info=info)
     idata = hand_idata(np.random.default_rng(6).normal(size=(1, 4, 6)))
     table = gwas.windows(idata, model, size=2)
-    ax = gwas.plot_manhattan(table, threshold=0.5)
-    assert ax.get_ylabel() == "wppa"
+    ax = gwas.plot_manhattan(table, hline=0.5)
+    assert ax.get_ylabel() == "wppa" and [tuple(line.get_ydata()) for line in ax.lines] == [(0.5, 0.5)]
     assert sum(len(c.get_offsets()) for c in ax.collections) == len(table)
     assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2"]
     ax = gwas.plot_manhattan(gwas.markers(idata, model))
     assert ax.get_ylabel() == "mean_abs"
     import matplotlib.pyplot as plt
 
+    plt.close("all")
+
+
+def test_manhattan_threshold_is_renamed_hline_with_a_deprecation_warning():
+    """Issue 16 item 16: threshold= drew on the plotted (WPPA) axis, while windows(threshold=)
+    is a share of variance; the plot's argument is now hline=, the old name still works."""
+    import matplotlib.pyplot as plt
+
+    table = pd.DataFrame({"window": [1, 2], "wppa": [0.2, 0.95]})
+    with pytest.warns(DeprecationWarning, match=r"plot_manhattan\(threshold=\) is deprecated: use hline=") as record:
+        ax = gwas.plot_manhattan(table, threshold=0.9)
+    assert record[0].filename == __file__
+    assert [tuple(line.get_ydata()) for line in ax.lines] == [(0.9, 0.9)]
+    with pytest.raises(TypeError, match="plot_manhattan got both hline= and threshold="):
+        gwas.plot_manhattan(table, hline=0.9, threshold=0.9)
     plt.close("all")
 
 

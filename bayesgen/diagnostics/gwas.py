@@ -13,6 +13,8 @@ Shares need not sum to 1: windows in linkage disequilibrium covary, and
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -171,15 +173,26 @@ def _markers_from_summary(table: pd.DataFrame, summary, term) -> pd.DataFrame:
     return table
 
 
-def plot_manhattan(table: pd.DataFrame, ax=None, *, value: str | None = None, threshold: float | None = None):
+def plot_manhattan(table: pd.DataFrame, ax=None, *, value: str | None = None, hline: float | None = None,
+                   threshold: float | None = None):
     """Manhattan-style plot of a ``windows`` or ``markers`` table; returns the matplotlib Axes.
 
     ``value``: the column plotted (default ``wppa`` for windows; ``pip`` for markers when
     defined, else ``mean_abs``). Points are placed by chromosome and position when the
     table has them (chromosomes side by side, alternating colours), else by row.
-    ``threshold`` draws a horizontal line.
+    ``hline`` draws a horizontal line at that value of the plotted column (e.g. a WPPA of 0.9).
+    ``threshold`` is its former name, deprecated: in ``windows`` a threshold is a share of
+    genetic variance, and the word keeps that one meaning.
     """
     import matplotlib.pyplot as plt  # lazily: plotting is optional
+
+    if threshold is not None:
+        if hline is not None:
+            raise TypeError("plot_manhattan got both hline= and threshold= (its deprecated name); pass hline only.")
+        warnings.warn("plot_manhattan(threshold=) is deprecated: use hline=, a horizontal line at that value of the "
+                      "plotted column (threshold means the share of genetic variance in gwas.windows).",
+                      DeprecationWarning, stacklevel=2)
+        hline = threshold
 
     if not isinstance(table, pd.DataFrame):
         raise TypeError(f"table must be a DataFrame from gwas.windows or gwas.markers, got {type(table).__name__}.")
@@ -213,8 +226,8 @@ def plot_manhattan(table: pd.DataFrame, ax=None, *, value: str | None = None, th
         x = table["window"] if "window" in table else np.arange(1, len(table) + 1)
         ax.scatter(x, table[value], s=8, color=colours[0])
         ax.set_xlabel("window" if "window" in table else "marker")
-    if threshold is not None:
-        ax.axhline(threshold, color="tab:red", linestyle="--", linewidth=1)
+    if hline is not None:
+        ax.axhline(hline, color="tab:red", linestyle="--", linewidth=1)
     ax.set_ylabel(value)
     return ax
 
