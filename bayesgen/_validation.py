@@ -106,12 +106,27 @@ def normalize_id(value):
 
 
 def normalize_ids(values, what: str) -> list[str]:
-    """Normalise a sequence of ids that must all be known (records, genotypes)."""
+    """Normalise a sequence of ids that must all be known (records, genotypes); boolean ids
+    are legal (read as "1" and "0") but warned about (``warn_if_boolean_ids``)."""
+    values = list(values)
+    warn_if_boolean_ids(values, what)
     out = [normalize_id(v) for v in values]
     missing = [i for i, v in enumerate(out) if v is None or v == ""]
     if missing:
         raise ValueError(f"{what} has missing ids at positions {preview(missing)}.")
     return out
+
+
+def warn_if_boolean_ids(values, what: str) -> None:
+    """Legal but worth a warning: True and False are integers to Python, so as ids they are
+    read as "1" and "0" and match the animal or genotype ids 1 and 0."""
+    n_bool = sum(isinstance(v, (bool, np.bool_)) for v in values)
+    if n_bool:
+        from ._user_warnings import warn_user
+
+        warn_user(f"{what} holds {n_bool} boolean id(s) (True/False): they are read as the ids '1' and '0', so "
+                  "True matches an animal or genotype id 1. If this is not the id column, pass the right one; if "
+                  "it is, convert it first (.astype(int) or .astype(str)) to say what the ids are.")
 
 
 def normalize_parent(value):

@@ -64,3 +64,21 @@ def test_posterior_coordinates_keep_integer_ids_for_selection():
         draws=4, burn=0, chains=1, seed=1, progress=False)
     assert idata.posterior["u"].sel(animal=1029).shape == (1, 4)
     assert idata.log_likelihood["y"].sizes["record"] == 4
+
+
+def test_boolean_ids_matched_as_text_warn():
+    """Issue 16, legal but worth a warning: True matches the genotype (or pedigree) id 1."""
+    import warnings
+
+    genotypes = bg.Genotypes([0, 1, 2, 3], np.array([[0, 1], [1, 2], [2, 0], [1, 1]]), markers=["m1", "m2"])
+    data = pd.DataFrame({"id": [True, False, True, False], "y": [1.0, 2.0, 0.5, 1.5]})
+    with pytest.warns(UserWarning, match=r"Column 'id' holds 4 boolean id\(s\) \(True/False\): they are read as "
+                                         r"the ids '1' and '0', so True matches an animal or genotype id 1") as record:
+        bg.Model(data, "y", [bg.Markers("id", genotypes)])
+    assert record[0].filename == __file__
+    pedigree = bg.Pedigree(["1", "5"], [None, None], [None, None])
+    with pytest.warns(UserWarning, match=r"Column 'id' holds 4 boolean id\(s\)"):
+        bg.Model(data.assign(id=[True, True, True, True]), "y", [bg.Animal("id", pedigree)])
+    with warnings.catch_warnings():  # an iid term's levels are not matched to other ids: silent
+        warnings.simplefilter("error")
+        bg.Model(data.assign(group=data["id"]), "y", [bg.Random("group")])

@@ -9,6 +9,8 @@ the GL(2) move with two priors, a planted error that must fail, coverage of the 
 intervals over 36 simulated populations (rho = -0.3), and gryphon's bwt end to end.
 """
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -390,3 +392,17 @@ def test_gryphon_bwt_direct_maternal(shared_data):
     assert np.isfinite(h2_total.values).all()
     print("G", g, "rho", float(post["rho_animal"].mean()), "h2", float(post["h2"].mean()),
           "h2_total", float(h2_total.mean()))
+
+
+def test_maternal_column_of_sires_warns():
+    """Issue 16, legal but worth a warning: Animal(..., maternal="sire")."""
+    sim = bg.simulate(n_founders=20, n_generations=2, n_offspring=40, n_markers=0, seed=6)
+    data = sim.phenotypes.merge(sim.pedigree[["id", "sire", "dam"]], on="id")
+    ped = sim.pedigree_object()
+    with pytest.warns(UserWarning, match=r"Animal\('id', maternal='sire'\): of the \d+ parents in column 'sire', "
+                                         r"\d+ are sires and 0 dams in the pedigree\. A maternal effect") as record:
+        bg.Model(data, "y", [bg.Fixed(), bg.Animal("id", ped, maternal="sire")])
+    assert record[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        bg.Model(data, "y", [bg.Fixed(), bg.Animal("id", ped, maternal="dam")])

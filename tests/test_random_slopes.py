@@ -379,3 +379,21 @@ def test_list_of_priors_with_us_says_what_to_pass_and_diag_takes_it(longitudinal
                                                    variance=[bg.HalfT(3, 1), bg.HalfT(3, 0.5)])])
     diag = model.terms[0]
     assert [p.scale for p in diag.component_priors] == [1.0, 0.5]
+
+
+def test_one_level_or_one_record_per_level_warns_that_sigma_follows_the_prior(longitudinal):
+    """Issue 16, legal but worth a warning: Sigma is then driven by its prior."""
+    import warnings
+
+    one_level = longitudinal.assign(subject="s0")
+    with pytest.warns(UserWarning, match=r"Random\('subject', slopes=\['x'\]\): only level 's0' of 'subject' has "
+                                         r"phenotyped records.*2 x 2 covariance sigma2_subject") as record:  # fmt: skip
+        bg.Model(one_level, "y", [bg.Random("subject", slopes=["x"])])
+    assert record[0].filename == __file__
+    one_record = longitudinal.assign(subject=[f"s{k}" for k in range(len(longitudinal))])
+    with pytest.warns(UserWarning, match=r"no level of 'subject' has more than one phenotyped record.*"
+                                         r"sigma2_subject is driven by the prior"):  # fmt: skip
+        bg.Model(one_record, "y", [bg.Random("subject", slopes=["x"], covariance="diag")])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        bg.Model(longitudinal, "y", [bg.Random("subject", slopes=["x"])])  # 12 subjects x 6 visits: silent

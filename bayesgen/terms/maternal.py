@@ -17,6 +17,7 @@ import scipy.sparse as sp
 import xarray as xr
 
 from .._numba import kernel
+from .._user_warnings import warn_user
 from .._validation import id_labels, normalize_id, normalize_parent, preview
 from ..data.pedigree import Pedigree
 from ..kernels.cholesky import SparseCholesky
@@ -157,6 +158,7 @@ class MaternalAnimal(AnimalNames, Term):
         n_dams = len({d for d in dams if d is not None})
         if n_dams == 0:
             raise ValueError(f"Column {self.maternal!r} has no known dam: no record would get a maternal effect.")
+        self._warn_if_not_dams({known[d] for d in dams if d is not None})
 
         self.levels = list(self.pedigree.ids)
         q = len(self.levels)
@@ -178,6 +180,21 @@ class MaternalAnimal(AnimalNames, Term):
         self.prior.check_dim(2, self.variance_name)
         self._start = np.diag([share, share])
         self._setup_joint()
+
+    def _warn_if_not_dams(self, given: set) -> None:
+        """Legal but worth a warning: the column named by ``maternal`` holds the pedigree's
+        sires more than its dams (e.g. ``maternal="sire"``), so the "maternal" effect is a
+        father's."""
+        ped = self.pedigree
+        as_sires = len(given & set(ped.sire[ped.sire >= 0].tolist()))
+        as_dams = len(given & set(ped.dam[ped.dam >= 0].tolist()))
+        named_for_sires = self.maternal.strip().lower() in ("sire", "sires", "father", "fathers")
+        if as_sires > as_dams or (named_for_sires and as_dams == 0):
+            warn_user(
+                f"Animal({self.column!r}, maternal={self.maternal!r}): of the {len(given)} parents in column "
+                f"{self.maternal!r}, {as_sires} are sires and {as_dams} dams in the pedigree. A maternal effect is "
+                "what a mother gives her offspring beyond her genes: maternal= names the column of each record's "
+                "dam (or foster mother). Fitting a sire's effect this way is legal but is not a maternal model.")
 
     def _setup_joint(self) -> None:
         """Pattern and position maps of C = Z'WZ/sigma2_e + A^-1 (x) G^-1 (equations 2i, 2i + 1)."""

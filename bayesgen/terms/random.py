@@ -6,7 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._user_warnings import warn_user
-from .._validation import id_labels, normalize_id, preview, require_columns
+from .._validation import id_labels, normalize_id, preview, require_columns, warn_if_boolean_ids
 from ..kernels.random_effects import (
     apply_rescale,
     precision_split,
@@ -106,7 +106,10 @@ class Random(Term):
 
     def bind(self, context: BindContext) -> None:
         require_columns(context.frame, [self.column], "data")
-        record_levels = [normalize_id(v) for v in context.frame[self.column].tolist()]
+        record_levels = context.frame[self.column].tolist()
+        if type(self)._levels is not Random._levels:  # levels matched to ids outside the data (pedigree, K)
+            warn_if_boolean_ids(record_levels, f"Column {self.column!r}")
+        record_levels = [normalize_id(v) for v in record_levels]
         missing = [label for label, v in zip(context.frame.index, record_levels) if v is None]
         if missing:
             raise ValueError(f"Column {self.column!r} has missing levels in rows {preview(missing)}.")

@@ -209,6 +209,7 @@ class RandomRegression(Term):
         self._record_index = record_index
         self._rec_idx = order.astype(np.int64)
         self._rec_ptr = np.searchsorted(record_index[order], np.arange(n_levels + 1)).astype(np.int64)
+        self._warn_if_sigma_is_prior_driven(record_index, context.observed[:, 0], n_levels)
         precision = sp.csr_matrix(precision)
         precision.sort_indices()
         self.precision = precision
@@ -224,6 +225,22 @@ class RandomRegression(Term):
         scale = float(context.phenotypic_sd[0]) / sd_x
         self._start = np.diag(share)
         self._set_priors(context.prior_rule, share, scale)
+
+    def _warn_if_sigma_is_prior_driven(self, record_index: np.ndarray, observed: np.ndarray, n_levels: int) -> None:
+        """Legal but worth a warning: with one level that has phenotyped records, or (iid levels)
+        at most one phenotyped record per level, the data say next to nothing about Sigma."""
+        counts = np.bincount(record_index[observed], minlength=n_levels)
+        term = f"Random({self.column!r}, slopes={self.slopes!r})"
+        if np.count_nonzero(counts) == 1:
+            level = self.levels[int(np.flatnonzero(counts)[0])]
+            warn_user(f"{term}: only level {level!r} of {self.column!r} has phenotyped records, so one coefficient "
+                      f"vector informs the {self.n_coefficients} x {self.n_coefficients} covariance "
+                      f"{self.variance_name}: its posterior is driven by the prior. A random regression needs "
+                      "several levels.")
+        elif self.pedigree is None and counts.max() <= 1:
+            warn_user(f"{term}: no level of {self.column!r} has more than one phenotyped record, so a level's "
+                      f"intercept and slopes cannot be told apart from the residual and {self.variance_name} is "
+                      "driven by the prior. A random regression needs repeated records per level.")
 
     def _slope_values(self, frame: pd.DataFrame, column: str, observed: np.ndarray) -> np.ndarray:
         """A slope column as float64; errors name the column and the rows at fault."""
