@@ -68,3 +68,14 @@ def test_example_runs(script, sandbox, monkeypatch):
 
 def test_examples_are_found():
     assert {p.name for p in EXAMPLES} >= {"heritability.py", "genomic_prediction.py", "diagnostics.py"}
+
+
+def test_test_command_states_both_suite_times_and_the_quick_part_alone():
+    """Issue 16 item 19: the README's test command ran 27 minutes and said so nowhere."""
+    text = README.read_text(encoding="utf-8")
+    command = next(line for line in text.splitlines() if line.startswith('pip install -e ".[test]"'))
+    assert re.search(r"# \d+(\.\d+)? min \+ \d+ min", command), command
+    intro = text.split("## What it fits")[0]
+    assert re.search(r"quick suite \(`pytest`\s+alone: \d+ tests.*\) [\d.]+ min at load", intro)
+    assert re.search(r"statistical\s+suite \(\d+ tests\) \d+ min at load", intro)
+    assert "To run only the quick part, run `pytest`" in intro

@@ -264,7 +264,8 @@ def _parameter_draws(posterior, var_names) -> dict:
         raise ValueError("var_names is empty: name at least one scalar posterior variable, or pass None for all.")
     unknown = [v for v in var_names if v not in posterior.data_vars]
     if unknown:
-        raise ValueError(f"var_names {unknown} are not posterior variables; the ones reported by default are {defaults}.")
+        raise ValueError(f"var_names {unknown} are not posterior variables; the ones reported by default are "
+                         f"{defaults}.")
     vectors = {v: tuple(posterior[v].dims) for v in var_names if elements[v] is None}
     if vectors:
         found = ", ".join(f"{v} has dims {dims}" for v, dims in vectors.items())
