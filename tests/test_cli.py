@@ -513,9 +513,9 @@ def test_sampler_and_prior_rule_reach_the_model(tmp_path):
 
     text = GOOD.format(extra_model="sampler = 'single-site'", extra="[priors]\nrule = 'bglr'")
     model = load_spec(_spec(tmp_path, text)).model
-    # Single-site: every term its own block, plus the translation move of beta against the animals' mean.
-    assert [b["block"] for b in model.describe()["sampler"]] == ["term"] * (len(model.terms) - 1) + ["translation",
-                                                                                                     "term"]
+    # Single-site: every term its own block, the animals' group move, the translation move of beta against
+    # the animals' mean, and the likelihood.
+    assert [b["block"] for b in model.describe()["sampler"]] == ["term", "term", "group move", "translation", "term"]
     assert model.residual.prior.to_dict()["family"] == "ScaledInvChi2"
     default = load_spec(_spec(tmp_path, BASE)).model
     assert default.residual.prior.to_dict()["family"] == "HalfT"

@@ -1,6 +1,6 @@
 """The joint rescaling move of marker effects and their prior's scale (BayesA): exactness and errors.
 
-The move (``Markers.rescale_move``) is the non-centred (interweaving) update of BayesA's
+The move (the group move of a Markers term (``Markers.group_action``, ``bayesgen.sampler.group_move``)) is the non-centred (interweaving) update of BayesA's
 scale S^2: (alpha, sigma2_j, S^2) -> (k alpha, k^2 sigma2_j, k^2 S^2). Quick tests check
 its bookkeeping exactly; the statistical ones run the Geweke harness on it and plant a
 wrong Jacobian, which the harness must catch.
@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import bayesgen as bg
+from bayesgen.sampler.group_move import GroupMove
 from bayesgen.sampler import Gibbs
 
 
@@ -41,7 +42,7 @@ def test_rescale_move_scales_effects_variances_and_residual_exactly(population):
               "scale": state["prior"]["scale"][0], "gv": state["genetic_values"].copy(),
               "resid": chain.ctx.resid.copy()}
     # Seed 3 proposes a k that is accepted (the move is a Metropolis step).
-    assert term.rescale_move(np.random.default_rng(3), state, chain.ctx)
+    assert GroupMove(1, term.group_action()).move(np.random.default_rng(3), state, chain.ctx)
     k = state["alpha"][0] / before["alpha"][0]
     assert k != 1.0
     np.testing.assert_allclose(state["alpha"], k * before["alpha"], rtol=1e-12)
@@ -76,7 +77,7 @@ def test_moves_are_recorded_only_with_a_sampled_scale_and_expand(population):
         infos.append(gibbs.step(rng, chain))
     assert set(infos[0]) == {"rescale_accept_markers"}
     assert infos[1] == {} and infos[2] == {}
-    assert [v.name for v in sampled.terms[1].info_variables()] == ["rescale_accept_markers"]
+    assert [v.name for b in sampled.blocks for v in b.info_variables()] == ["rescale_accept_markers"]
 
 
 def test_expand_must_be_boolean(population):

@@ -41,17 +41,21 @@ def population():
 
 
 def fixed_model(data, pedigree, joint=False):
-    return bg.Model(data, "y", [bg.Fixed(), bg.Animal("id", pedigree, maternal="dam", variance=G_FIXED,
-                                                      joint=joint)], sigma2_e=SIGMA2_E)
+    """Single-site 2 x 2 sweeps, or (joint=True) every effect in one block of the mixed-model equations."""
+    return bg.Model(data, "y", [bg.Fixed(), bg.Animal("id", pedigree, maternal="dam", variance=G_FIXED)],
+                    sigma2_e=SIGMA2_E, sampler="joint" if joint else "single-site")
 
 
 # ---------------------------------------------------------------------- construction and design
 def test_animal_with_maternal_builds_the_direct_maternal_term(population):
     data, pedigree = population
     term = bg.Animal("id", pedigree, maternal="dam")
-    assert isinstance(term, MaternalAnimal)
-    assert not isinstance(bg.Animal("id", pedigree), MaternalAnimal)
-    assert isinstance(bg.Animal("id", pedigree, None, "animal", True, maternal="dam"), MaternalAnimal)
+    assert term.coefficient_names == ["direct", "maternal"] and term.maternal == "dam"
+    assert bg.Animal("id", pedigree).coefficient_names == [None]
+    positional = bg.Animal("id", pedigree, None, "animal", False, maternal="dam")
+    assert positional.coefficient_names == ["direct", "maternal"]
+    assert positional.expand is False  # expand is kept (it was dropped silently before)
+    assert MaternalAnimal("id", pedigree, maternal="dam").coefficient_names == ["direct", "maternal"]
 
 
 def test_record_gets_direct_effect_plus_dams_maternal_effect(population):
@@ -186,12 +190,6 @@ def test_error_prior_of_wrong_dimension(population):
         bg.Model(data, "y", [bg.Animal("id", pedigree, maternal="dam", variance=bg.ScaledInvChi2(5, 1.0))])
 
 
-def test_error_joint_not_bool(population):
-    _, pedigree = population
-    with pytest.raises(TypeError, match=r"joint must be True or False, got 'yes'"):
-        bg.Animal("id", pedigree, maternal="dam", joint="yes")
-
-
 def test_error_pedigree_type(population):
     with pytest.raises(TypeError, match=r"pedigree must be a bayesgen.Pedigree, got DataFrame"):
         bg.Animal("id", pd.DataFrame(), maternal="dam")
@@ -268,15 +266,15 @@ def g_prior():
 
 
 @pytest.mark.statistical
-@pytest.mark.parametrize("joint,prior", [(False, "iw"), (True, "huang-wand")])
-def test_geweke(population, joint, prior):
+@pytest.mark.parametrize("sampler,prior", [("single-site", "iw"), ("joint", "huang-wand")])
+def test_geweke(population, sampler, prior):
     data, pedigree = population
     data = data.assign(pe=data["dam"].fillna("none"))
     variance = g_prior() if prior == "iw" else HuangWand(12.0, (0.7, 0.6))
     model = bg.Model(data, "y", [bg.Fixed(prior_variance=0.25),
-                                 bg.Animal("id", pedigree, maternal="dam", variance=variance, joint=joint),
+                                 bg.Animal("id", pedigree, maternal="dam", variance=variance),
                                  bg.Random("pe", variance=residual_prior())],
-                     sigma2_e=residual_prior(), sampler="auto")
+                     sigma2_e=residual_prior(), sampler=sampler)
     result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=2)
     print(result)
     assert result.passed, str(result)

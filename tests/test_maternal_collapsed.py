@@ -14,8 +14,9 @@ import pytest
 import bayesgen as bg
 from bayesgen.priors import HuangWand, InverseWishart
 from bayesgen.sampler import Gibbs
-from bayesgen.sampler.joint import CollapsedLocations, JointLocations
-from bayesgen.terms.maternal import MaternalAnimal
+from bayesgen.sampler.collapsed import CollapsedLocations
+from bayesgen.sampler.joint import JointLocations
+from bayesgen.sampler.parametrisation import CovarianceParametrisation
 from geweke import geweke_test
 
 
@@ -53,27 +54,29 @@ def collapsed_block(model):
 
 
 # ---------------------------------------------------------------------- quick
-def test_design_is_direct_then_maternal_incidence(population):
+def test_design_has_direct_and_maternal_columns_per_animal(population):
     data, pedigree = population
     model = bg.Model(data, "y", [bg.Fixed(), bg.Animal("id", pedigree, maternal="dam")])
     term = model.terms[1]
-    z = term.incidence().toarray()
+    z = term.design().toarray()
     q = term.n_levels
     assert z.shape == (len(data), 2 * q)
     u = np.random.default_rng(0).standard_normal((q, 2))
     state = {"u": u}
-    np.testing.assert_array_equal(z @ np.concatenate([u[:, 0], u[:, 1]]), term.fitted(state)[:, 0])
-    assert z[:2, q:].sum() == 0  # unknown dams: no maternal column
+    # columns (animal, effect): animal i's direct effect at 2i, its maternal effect at 2i + 1
+    np.testing.assert_array_equal(z @ u.ravel(), term.fitted(state)[:, 0])
+    assert z[:2, 1::2].sum() == 0  # unknown dams: no maternal column
 
 
-def test_auto_puts_the_term_in_the_collapsed_block_unless_joint(population):
+def test_auto_puts_the_term_in_the_collapsed_block(population):
     data, pedigree = population
     model = bg.Model(data, "y", [bg.Fixed(), bg.Animal("id", pedigree, maternal="dam"), bg.Random("pe")])
     block = collapsed_block(model)
     assert [t.name for t in block.terms] == [t.name for t in model.terms[:3]]
     assert block.dim == 3 + 1 + 1  # G (log-Cholesky), sigma2_pe, sigma2_e
-    own = bg.Model(data, "y", [bg.Fixed(), bg.Animal("id", pedigree, maternal="dam", joint=True), bg.Random("pe")])
-    assert all(not isinstance(t, MaternalAnimal) for t in collapsed_block(own).terms)
+    single = bg.Model(data, "y", [bg.Fixed(), bg.Animal("id", pedigree, maternal="dam"), bg.Random("pe")],
+                      sampler="single-site")
+    assert not any(isinstance(b, JointLocations) for b in single.blocks)
 
 
 def dense_restricted_loglik(model, g, sigma2_pe, sigma2_e):
@@ -82,11 +85,11 @@ def dense_restricted_loglik(model, g, sigma2_pe, sigma2_e):
     observed = model._observed_matrix[:, 0]
     y = np.nan_to_num(model.y)[observed]
     x = model.terms[0].x[observed]
-    z = term.incidence().toarray()[observed]
+    z = term.design().toarray()[observed]
     q = term.n_levels
-    a = np.linalg.inv(term.precision.toarray())
-    cov = np.kron(g, a)  # effects ordered a_d then a_m
-    zp = pe.incidence().toarray()[observed]
+    a = np.linalg.inv(term.level_precision().toarray())
+    cov = np.kron(a, g)  # effects ordered (animal, effect)
+    zp = pe.design().toarray()[observed]
     v = z @ cov @ z.T + sigma2_pe * zp @ zp.T + sigma2_e * np.eye(y.size)
     vi = np.linalg.inv(v)
     xvx = x.T @ vi @ x
@@ -104,9 +107,8 @@ def test_collapsed_target_is_the_restricted_likelihood_times_priors(population):
     gibbs = Gibbs(model)
     chain = gibbs.init(np.random.default_rng(1))
     states = chain.states
-    partial = np.nan_to_num(model.y)
-    rhs = block.mme.rhs(partial)
-    yy = float(np.dot(block.mme.weights * partial, partial))
+    partial = np.nan_to_num(model.y)[:, None]
+    cross = block.mme.cross_products(partial)
     factor = block.symbolic.copy()
     points = [(np.array([[0.5, -0.1], [-0.1, 0.3]]), 0.2, 0.7), (np.array([[1.5, 0.4], [0.4, 0.2]]), 0.05, 1.3),
               (np.array([[0.2, 0.0], [0.0, 0.9]]), 0.6, 0.4)]
@@ -114,7 +116,7 @@ def test_collapsed_target_is_the_restricted_likelihood_times_priors(population):
     for g, sigma2_pe, sigma2_e in points:
         chol = np.linalg.cholesky(g)
         phi = np.array([np.log(chol[0, 0]), chol[1, 0], np.log(chol[1, 1]), np.log(sigma2_pe), np.log(sigma2_e)])
-        target = block._log_target(phi, states, factor, rhs, yy)
+        target = block.log_target(phi, states, factor, cross)
         expected = (dense_restricted_loglik(model, g, sigma2_pe, sigma2_e) + g_prior().log_density(g)
                     + residual_prior().log_density(np.array([[sigma2_pe]]))
                     + residual_prior().log_density(np.array([[sigma2_e]]))
@@ -153,12 +155,12 @@ def test_geweke(population, sampler, prior):
 @pytest.mark.statistical
 def test_planted_error_fails(population, monkeypatch):
     """A Jacobian of G's log-Cholesky parameters missing one factor e^a (2a + 2c for 3a + 2c)."""
-    correct = CollapsedLocations._log_jacobian
+    correct = CovarianceParametrisation.log_jacobian
 
     def wrong(self, phi):
-        return correct(self, phi) - phi[0]
+        return correct(self, phi) - (phi[0] if self.kind == "log-cholesky" else 0.0)
 
-    monkeypatch.setattr(CollapsedLocations, "_log_jacobian", wrong)
+    monkeypatch.setattr(CovarianceParametrisation, "log_jacobian", wrong)
     data, pedigree = population
     result = geweke_test(geweke_model(data, pedigree, "collapsed", g_prior()), n_marginal=N_MARGINAL,
                          n_successive=N_SUCCESSIVE_PLANTED, seed=5)

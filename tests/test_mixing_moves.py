@@ -1,6 +1,6 @@
 """Joint rescaling moves of BayesB, BayesLasso and BayesR: exactness, and the Geweke harness.
 
-``Markers.rescale_move`` moves the effects and their prior's scale together by a factor k:
+the group move of a Markers term (``Markers.group_action``, ``bayesgen.sampler.group_move``) moves the effects and their prior's scale together by a factor k:
 (alpha, sigma2_j, S^2) -> (k alpha, k^2 sigma2_j, k^2 S^2) for BayesB,
 (alpha, tau2_j, lambda2) -> (k alpha, k^2 tau2_j, lambda2 / k^2) for the Bayesian LASSO and
 (alpha, sigma2_alpha) -> (k alpha, k^2 sigma2_alpha) for BayesR (each prior's
@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import bayesgen as bg
+from bayesgen.sampler.group_move import GroupMove
 from bayesgen.sampler import Gibbs
 
 
@@ -63,7 +64,7 @@ def test_rescale_move_scales_effects_hyperparameters_and_residual_exactly(popula
     before = {"alpha": state["alpha"].copy(), "var": state["prior"]["var_alpha"].copy(),
               "hyper": state["prior"][key][0], "gv": state["genetic_values"].copy(), "resid": chain.ctx.resid.copy()}
     # The move is a Metropolis step: try seeds until one proposal is accepted.
-    assert any(term.rescale_move(np.random.default_rng(seed), state, chain.ctx) for seed in range(200))
+    assert any(GroupMove(1, term.group_action()).move(np.random.default_rng(seed), state, chain.ctx) for seed in range(200))
     nonzero = np.flatnonzero(before["alpha"])
     k = state["alpha"][nonzero[0]] / before["alpha"][nonzero[0]]
     assert k != 1.0

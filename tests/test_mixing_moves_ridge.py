@@ -1,6 +1,6 @@
 """Joint rescaling moves of BRR and BayesC(pi): exactness, and the Geweke harness.
 
-``Markers.rescale_move`` moves the effects and the common (slab) variance together by a factor
+the group move of a Markers term (``Markers.group_action``, ``bayesgen.sampler.group_move``) moves the effects and the common (slab) variance together by a factor
 k: (alpha, sigma2_alpha) -> (k alpha, k^2 sigma2_alpha); for BayesC only included effects are
 non-zero, so only they scale, and delta and pi stay. f(k) = k p(k^2 sigma2_alpha) for both
 (``rescale_log_density``). Quick tests check the bookkeeping and f(k) exactly; the statistical
@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import bayesgen as bg
+from bayesgen.sampler.group_move import GroupMove
 from bayesgen.sampler import Gibbs
 
 
@@ -58,7 +59,7 @@ def test_rescale_move_scales_effects_variance_and_residual_exactly(population, n
               "resid": chain.ctx.resid.copy(), "other": {key: np.array(value, copy=True) for key, value in
                                                        prior_state.items() if key not in ("var_alpha", "sigma2_alpha")}}
     # The move is a Metropolis step: try seeds until one proposal is accepted.
-    assert any(term.rescale_move(np.random.default_rng(seed), state, chain.ctx) for seed in range(200))
+    assert any(GroupMove(1, term.group_action()).move(np.random.default_rng(seed), state, chain.ctx) for seed in range(200))
     nonzero = np.flatnonzero(before["alpha"])
     k = state["alpha"][nonzero[0]] / before["alpha"][nonzero[0]]
     assert k != 1.0

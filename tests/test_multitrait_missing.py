@@ -17,7 +17,7 @@ import bayesgen as bg
 from bayesgen.priors import HuangWand, InverseWishart
 from bayesgen.sampler import Gibbs
 from bayesgen.simulation.population import random_mating_pedigree
-from bayesgen.terms.residual import Residual
+from bayesgen.likelihoods.gaussian import Gaussian
 from geweke import geweke_test
 
 TRAITS = ["y1", "y2", "y3"]
@@ -288,14 +288,14 @@ def test_geweke_with_missing_traits(sparse_three_traits):
     conditionals (df = 30: light tails, so that the squares' z-tests have finite variances
     and the chain mixes in 10,000 iterations)."""
     model = bg.Model(sparse_three_traits, TRAITS, [bg.Random("grp", variance=HuangWand(30.0, [0.8, 1.0, 0.6]))],
-                     sigma2_e=strong_iw())
+                     sigma2_e=strong_iw(), sampler="single-site")
     assert model.residual.augments
     result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=31)
     print(result)
     assert result.passed, str(result)
 
 
-class MarginalAugmentation(Residual):
+class MarginalAugmentation(Gaussian):
     """A planted error: missing traits drawn from N(mu_m, R_mm), ignoring the observed ones."""
 
     def augment(self, rng, state, ctx):
@@ -311,7 +311,7 @@ class MarginalAugmentation(Residual):
 @pytest.mark.statistical
 def test_geweke_planted_augmentation_error_fails(sparse_three_traits, monkeypatch):
     model = bg.Model(sparse_three_traits, TRAITS, [bg.Random("grp", variance=HuangWand(30.0, [0.8, 1.0, 0.6]))],
-                     sigma2_e=strong_iw())
+                     sigma2_e=strong_iw(), sampler="single-site")
     monkeypatch.setattr(model.residual, "augment", MarginalAugmentation.augment.__get__(model.residual))
     result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=31)
     print(result)

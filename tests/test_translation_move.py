@@ -43,13 +43,14 @@ def test_random_regression_beside_fixed_intercept_and_slope(longitudinal):
     (move,) = moves(model)
     # Fixed columns: (Intercept), z, x; coefficients: (Intercept), x.
     assert move.pairs == [(0, 0), (2, 1)]
-    assert model.describe()["sampler"][2] == {"block": "translation", "fixed": "beta", "term": "subject",
+    assert model.describe()["sampler"][3] == {"block": "translation", "fixed": "beta", "term": "subject",
                                               "pairs": [["Intercept", "(Intercept)"], ["x", "x"]]}
-    assert [b["block"] for b in model.describe()["sampler"]] == ["term", "term", "translation", "term"]
+    assert [b["block"] for b in model.describe()["sampler"]] == ["term", "term", "group move", "translation", "term"]
 
 
 def test_only_the_intercept_when_the_slope_is_not_a_fixed_column(longitudinal):
-    model = bg.Model(longitudinal, "y", [bg.Fixed(["z"]), bg.Random("subject", slopes=["x"])])
+    model = bg.Model(longitudinal, "y", [bg.Fixed(["z"]), bg.Random("subject", slopes=["x"])],
+                     sampler="single-site")
     assert moves(model)[0].pairs == [(0, 0)]
 
 
@@ -63,17 +64,20 @@ def test_iid_random_intercept_single_site(longitudinal):
     model = bg.Model(longitudinal, "y", [bg.Fixed(["x"]), bg.Random("herd")], sampler="single-site")
     (move,) = moves(model)
     assert move.pairs == [(0, 0)]
-    assert model.describe()["sampler"][2]["pairs"] == [["Intercept", "(Intercept)"]]
+    assert model.describe()["sampler"][3]["pairs"] == [["Intercept", "(Intercept)"]]
 
 
 def test_no_move_when_a_joint_block_draws_both(longitudinal):
     model = bg.Model(longitudinal, "y", [bg.Fixed(["x"]), bg.Random("herd")], sampler="joint")
     assert moves(model) == []
-    # The random regression stays single-site beside the joint block: it keeps its move.
+    # A random regression joins the joint block too (location protocol): no move needed there either.
     model = bg.Model(longitudinal, "y", [bg.Fixed(["x"]), bg.Random("herd"), bg.Random("subject", slopes=["x"])],
                      sampler="joint")
-    (move,) = moves(model)
-    assert move.term.name == "subject" and move.pairs == [(0, 0), (1, 1)]
+    assert moves(model) == []
+    # Single-site, it keeps its move.
+    model = bg.Model(longitudinal, "y", [bg.Fixed(["x"]), bg.Random("herd"), bg.Random("subject", slopes=["x"])],
+                     sampler="single-site")
+    assert [(m.term.name, m.pairs) for m in moves(model)] == [("herd", [(0, 0)]), ("subject", [(0, 0), (1, 1)])]
 
 
 def test_matched_columns_takes_the_first_unused_equal_column():

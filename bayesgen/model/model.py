@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_duplicates, preview, require_columns
+from ..likelihoods import FAMILIES
 from ..priors.defaults import DEFAULT_R2, PRIOR_RULES
 from ..terms.base import BindContext, Term, Variable
-from ..terms.random import Random
-from ..terms.residual import Residual
+from ..terms.location import LocationTerm
 
 #: Location samplers a model can use; see ``Model`` and ``bayesgen.sampler.blocks``.
 SAMPLERS = ("auto", "single-site", "joint", "collapsed")
@@ -124,8 +124,8 @@ class Model:
         context = BindContext(data, observed, phenotypic_variance, share, traits=list(traits), prior_rule=priors)
         for t in terms:
             t.bind(context)
-        residual = Residual(sigma2_e, posterior_predictive=bool(posterior_predictive))
-        residual.bind(context, share=phenotypic_variance * (1 - DEFAULT_R2), y=values)
+        likelihood = FAMILIES["gaussian"](sigma2_e, posterior_predictive=bool(posterior_predictive))
+        likelihood.bind(context, share=phenotypic_variance * (1 - DEFAULT_R2), y=values)
 
         self.data = data
         self.traits = list(traits)
@@ -136,18 +136,19 @@ class Model:
         # enters with all of them, the missing ones augmented by the residual term.
         self._observed_matrix = observed if len(traits) == 1 else np.repeat(observed.any(axis=1, keepdims=True),
                                                                             len(traits), axis=1)
-        self.terms: list[Term] = terms + [residual]
-        self.residual = residual
+        self.terms: list[Term] = terms + [likelihood]
+        self.likelihood = likelihood
         self.sampler = sampler
         self.log_likelihood = log_likelihood
-        # A kernel term's eigen route has a dense design: no per-record levels to integrate out.
-        random = [(k, t) for k, t in enumerate(terms)
-                  if isinstance(t, Random) and t.n_traits == 1 and getattr(t, "one_level_per_record", True)]
+        # Location terms with one level per record (iid, pedigree, a kernel's precision route) and a
+        # prior on their effects: their record's own effect can be integrated out of its likelihood.
+        own = [(k, t) for k, t in enumerate(terms)
+               if isinstance(t, LocationTerm) and t.own_levels() is not None and t.level_precision() is not None]
         self.integrated_likelihood = None
-        if log_likelihood == "marginal" and random:
+        if log_likelihood == "marginal" and own:
             from .pointwise import IntegratedLikelihood
 
-            self.integrated_likelihood = IntegratedLikelihood([t for _, t in random], [k for k, _ in random])
+            self.integrated_likelihood = IntegratedLikelihood([t for _, t in own], [k for k, _ in own])
         self._genetic = [t for t in terms if t.genetic]
         self._variance_terms = [t for t in terms if t.has_variance]
         from ..sampler.blocks import build_blocks
@@ -159,6 +160,11 @@ class Model:
     @property
     def n_traits(self) -> int:
         return len(self.traits)
+
+    @property
+    def residual(self):
+        """The likelihood (the owner of the residual); the name of earlier releases."""
+        return self.likelihood
 
     # ------------------------------------------------------------------ description
     def __repr__(self) -> str:
@@ -298,33 +304,20 @@ class Model:
             warn_if_not_converged(idata)
         return idata
 
-    def predict(self, idata, genotypes=None, ids=None, prob: float = 0.95):
+    def predict(self, idata, genotypes=None, ids=None, at=None, prob: float = 0.95):
         """Posterior mean, sd and central interval of genetic values.
 
         With ``genotypes`` (marker models): genomic values of those individuals,
-        W_new alpha per draw, centred with the training allele frequencies. Without:
-        breeding values ``u`` of the pedigree animals ``ids`` (default: all).
-        Returns an ``xarray.Dataset`` with ``mean``, ``sd``, ``lower`` and ``upper``.
+        W_new alpha per draw, centred with the training allele frequencies. Without: the
+        genetic values of the levels ``ids`` (default: all) of the genetic term: breeding
+        values of pedigree animals (direct and maternal ones for a direct–maternal term, dim
+        ``effect``), genetic values of a kernel's ids; for a random regression its
+        coefficients, or with ``at`` (``{covariate: values}``) its curve at those values
+        (dim ``at``). Returns an ``xarray.Dataset`` with ``mean``, ``sd``, ``lower`` and ``upper``.
         """
-        from ..prediction.genetic_values import predict_breeding_values, predict_genomic_values
+        from ..prediction.genetic_values import predict
 
-        if genotypes is not None:
-            return predict_genomic_values(self, idata, genotypes, prob=prob)
-        self._check_pedigree_values_to_predict()
-        return predict_breeding_values(self, idata, ids=ids, prob=prob)
-
-    def _check_pedigree_values_to_predict(self) -> None:
-        """Without ``genotypes``, a model whose genetic values come from markers alone has no
-        breeding values to return: say that ``genotypes=`` is needed (not "no Animal term")."""
-        from ..terms.animal import AnimalNames
-        from ..terms.markers import Markers
-
-        markers = [t for t in self.terms if isinstance(t, Markers)]
-        if markers and not any(isinstance(t, AnimalNames) for t in self.terms):
-            raise ValueError(
-                f"This model's genetic values come from the marker term {markers[0].name!r}: predict needs the "
-                "genotypes of the individuals to predict, model.predict(idata, genotypes=...) (a bayesgen.Genotypes "
-                "with every marker of the fit; build it with drop_monomorphic=False).")
+        return predict(self, idata, genotypes=genotypes, ids=ids, at=at, prob=prob)
 
 
 def _phenotype(data: pd.DataFrame, name: str) -> np.ndarray:

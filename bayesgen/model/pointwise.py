@@ -23,14 +23,17 @@ class IntegratedLikelihood:
     def __init__(self, terms: list, indices: list):
         self.terms = terms
         self.indices = indices
-        self.levels = np.ascontiguousarray(np.stack([t._record_index for t in terms])).astype(np.int64)
+        own = [t.own_levels() for t in terms]  # record -> its level, per term (location protocol)
+        self.levels = np.ascontiguousarray(np.stack(own)).astype(np.int64)
         sizes = [t.n_levels for t in terms]
         self.level_offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
         ptrs, idx, start = [np.zeros(1, dtype=np.int64)], [], 0
-        for t in terms:
-            ptrs.append(t._rec_ptr[1:] + start)
-            idx.append(t._rec_idx)
-            start += t._rec_idx.size
+        for levels, size in zip(own, sizes):
+            order = np.argsort(levels, kind="stable").astype(np.int64)
+            ptr = np.searchsorted(levels[order], np.arange(size + 1)).astype(np.int64)
+            ptrs.append(ptr[1:] + start)
+            idx.append(order)
+            start += order.size
         self.rec_ptr = np.concatenate(ptrs).astype(np.int64)
         self.rec_idx = np.concatenate(idx).astype(np.int64)
 
@@ -40,7 +43,7 @@ class IntegratedLikelihood:
             p, s = term.conditional_prior(states[k])
             precision.append(p)
             prior_shift.append(s)
-            effects.append(states[k]["u"][:, 0])
+            effects.append(term.effects(states[k])[:, 0])
         n = self.levels.shape[1]
         shift, extra = np.zeros(n), np.zeros(n)
         integrate_own_effects(self.levels, self.rec_ptr, self.rec_idx, self.level_offsets, np.concatenate(precision),

@@ -88,8 +88,8 @@ def to_inference_data(model, result) -> az.InferenceData:
         datasets[group] = az.dict_to_dataset(
             data, attrs=attrs if group == "posterior" else None, library=None, coords=coords, dims=dims[group]
         )
-    rows = model.residual._observed_rows
-    record = {"record": _coord_values(model.residual.record_labels)}
+    rows = model.likelihood.observed_rows
+    record = {"record": _coord_values(model.likelihood.record_labels)}
     observed = ("record", model.y[rows]) if model.n_traits == 1 else (("record", "trait"), model.y[rows])
     if model.n_traits > 1:
         record["trait"] = np.asarray(model.traits)

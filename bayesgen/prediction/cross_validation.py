@@ -10,7 +10,7 @@ from .._validation import preview
 #: ``Model.sample`` arguments that ``**sample_kwargs`` may pass to each refit.
 REFIT_ARGUMENTS = ("thin", "cores", "check_convergence")
 #: Columns of the table ``cross_validate`` returns, one row per fold and repeat.
-FOLD_COLUMNS = ("repeat", "fold", "n_test", "accuracy", "slope", "mse")
+FOLD_COLUMNS = ("repeat", "fold", "n_test")
 
 
 def cross_validate(model, folds=5, *, repeats: int = 1, seed=None, draws: int = 1000, burn: int = 500,
@@ -111,7 +111,7 @@ def cross_validate(model, folds=5, *, repeats: int = 1, seed=None, draws: int = 
             k += 1
             y = model.y[test]
             mean = mu.mean(axis=0)
-            rows.append((repeat, label, test.size, *_scores(mean, y)))
+            rows.append((repeat, label, test.size, *refit.likelihood.cv_scores(mu, y)))
             lower, upper = np.quantile(mu, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
             frame = pd.DataFrame({"repeat": repeat, "fold": [label] * test.size,
                                   "record": model.data.index[test]})
@@ -122,7 +122,7 @@ def cross_validate(model, folds=5, *, repeats: int = 1, seed=None, draws: int = 
             frame["sd"] = mu.std(axis=0, ddof=1) if mu.shape[0] > 1 else np.nan
             frame["lower"], frame["upper"] = lower, upper
             predictions.append(frame)
-    table = pd.DataFrame(rows, columns=list(FOLD_COLUMNS))
+    table = pd.DataFrame(rows, columns=list(FOLD_COLUMNS) + list(model.likelihood.cv_columns))
     table.attrs["predictions"] = pd.concat(predictions, ignore_index=True)
     table.attrs["seed"] = seed_sequence.entropy
     table.attrs["prob"] = prob
@@ -190,15 +190,3 @@ def _test_draws(refit, test: np.ndarray, *, draws, burn, chains, seed, progress,
     if mu.shape[1] != missing_rows.size:  # the residual orders missing records as the data does
         raise RuntimeError(f"predictions/mu has {mu.shape[1]} records, expected {missing_rows.size}.")
     return mu[:, np.searchsorted(missing_rows, test)]
-
-
-def _scores(mean: np.ndarray, y: np.ndarray) -> tuple:
-    """Pearson r(yhat, y), slope of y on yhat and mean squared error (NaN where undefined)."""
-    mse = float(np.mean((y - mean) ** 2))
-    if y.size < 2:
-        return np.nan, np.nan, mse
-    dm, dy = mean - mean.mean(), y - y.mean()
-    smm, syy, smy = float(dm @ dm), float(dy @ dy), float(dm @ dy)
-    accuracy = smy / np.sqrt(smm * syy) if smm > 0 and syy > 0 else np.nan
-    slope = smy / smm if smm > 0 else np.nan
-    return accuracy, slope, mse

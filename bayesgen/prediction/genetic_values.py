@@ -7,27 +7,24 @@ import xarray as xr
 
 from .._validation import id_labels, normalize_id, preview
 from ..data.genotypes import Genotypes
-from ..terms.animal import Animal
-from ..terms.kernel import Kernel
-from ..terms.markers import Markers
 
 #: Markers decoded to floating point at once when predicting (bounds the temporary memory).
 MARKER_BLOCK = 1024
 
 
-def _summarise(draws: np.ndarray, labels, dim: str, prob: float, traits=None) -> xr.Dataset:
+def _summarise(draws: np.ndarray, labels, dim: str, prob: float, traits=None, inner: str = "trait") -> xr.Dataset:
     """Mean, sd and central ``prob`` interval over the first axis of ``draws`` (draws x items,
-    or draws x items x traits when ``traits`` names the last axis, dim ``trait``).
+    or draws x items x k when ``traits`` names the k coordinates of the last axis, dim ``inner``).
 
     The ``dim`` coordinate holds ``labels`` as integers when every one is an integer, otherwise
     as text (``id_labels``), so that ``.sel`` takes the user's own ids."""
     if not 0 < prob < 1:
         raise ValueError(f"prob must be in (0, 1), got {prob!r}.")
     lower, upper = np.quantile(draws, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
-    dims = (dim,) if traits is None else (dim, "trait")
+    dims = (dim,) if traits is None else (dim, inner)
     coords = {dim: id_labels([normalize_id(v) for v in labels])}
     if traits is not None:
-        coords["trait"] = list(traits)
+        coords[inner] = list(traits)
     return xr.Dataset(
         {
             "mean": (dims, draws.mean(axis=0)),
@@ -89,7 +86,42 @@ def _effect_draws(idata, term, what: str) -> xr.DataArray:
     return draws.stack(sample=("chain", "draw")).transpose("sample", ...)
 
 
-def predict_genomic_values(model, idata, genotypes: Genotypes, prob: float = 0.95) -> xr.Dataset:
+def predict(model, idata, genotypes=None, ids=None, at=None, prob: float = 0.95) -> xr.Dataset:
+    """``Model.predict``: genomic values from ``genotypes`` (a term that ``predicts`` from
+    genotypes: marker effects), else the genetic values of levels ``ids`` of the first genetic
+    term that ``predicts`` levels (breeding values of pedigree animals, genetic values of a
+    kernel's ids; ``at``: a random regression's curve at given covariate values)."""
+    genetic = [t for t in model.terms if t.genetic]
+    by_genotypes = [t for t in genetic if t.predicts == "genotypes"]
+    by_levels = [t for t in genetic if t.predicts == "levels"]
+    if genotypes is not None:
+        if by_genotypes:
+            if ids is not None or at is not None:
+                raise ValueError("predict(genotypes=...) takes neither ids= nor at=: it predicts every individual "
+                                 "of the genotypes.")
+            return predict_genomic_values(by_genotypes[0], idata, genotypes, prob=prob)
+        if by_levels:
+            term = by_levels[0]
+            raise LookupError(
+                f"The model has no Markers term: predict(genotypes=...) needs marker effects, but this model's "
+                f"genetic term is the {type(term).__name__} {term.name!r}"
+                + (" (GBLUP)" if type(term).__name__ == "Kernel" else "")
+                + f", whose genetic values exist only for its own levels. Give the term the new individuals too "
+                f"(they need no phenotype) and read idata.posterior[{term.effect_name!r}] (dim {term.level_dim!r}), "
+                "or fit bg.BRR, the marker model equivalent to GBLUP, to predict from genotypes.")
+        raise LookupError("The model has no Markers term: predict(genotypes=...) needs marker effects.")
+    if by_levels:
+        return predict_level_values(by_levels[0], idata, ids=ids, at=at, prob=prob)
+    if by_genotypes:
+        raise ValueError(
+            f"This model's genetic values come from the marker term {by_genotypes[0].name!r}: predict needs the "
+            "genotypes of the individuals to predict, model.predict(idata, genotypes=...) (a bayesgen.Genotypes "
+            "with every marker of the fit; build it with drop_monomorphic=False).")
+    raise LookupError("The model has no genetic term to predict (Animal, Kernel, Markers, or a random regression "
+                      "on a pedigree).")
+
+
+def predict_genomic_values(term, idata, genotypes: Genotypes, prob: float = 0.95) -> xr.Dataset:
     r"""Genomic values :math:`g = W_{new}\alpha` of new individuals, per posterior draw.
 
     With several traits :math:`\alpha` is markers x traits, so g holds one column per trait
@@ -105,15 +137,6 @@ def predict_genomic_values(model, idata, genotypes: Genotypes, prob: float = 0.9
     ``idata`` must come from this model: its ``alpha`` draws must be over the model's
     markers, in the model's order, or a ValueError names the markers that differ.
     """
-    kernels = [t for t in model.terms if isinstance(t, Kernel)]
-    if kernels and not any(isinstance(t, Markers) for t in model.terms):
-        name = kernels[0].name
-        raise LookupError(
-            f"predict(genotypes=...) needs marker effects, but this model's genetic term is the Kernel {name!r} "
-            f"(GBLUP), whose genetic values exist only for the ids of its K. Give GBLUP the genotypes of the new "
-            f"individuals too (they need no phenotype) and read idata.posterior[{name!r}] (dim {name + '_level'!r}), "
-            "or fit bg.BRR, the marker model equivalent to GBLUP, to predict from genotypes.")
-    term = model.term(Markers)
     if not isinstance(genotypes, Genotypes):
         raise TypeError(f"genotypes must be a bayesgen.Genotypes, got {type(genotypes).__name__}.")
     position = {m: k for k, m in enumerate(genotypes.markers)}
@@ -142,17 +165,63 @@ def predict_genomic_values(model, idata, genotypes: Genotypes, prob: float = 0.9
     return _summarise(values, genotypes.ids, "individual", prob, traits=traits)
 
 
-def predict_breeding_values(model, idata, ids=None, prob: float = 0.95) -> xr.Dataset:
-    """Breeding values ``u`` of pedigree animals ``ids`` (default: all), summarised per animal.
+def predict_level_values(term, idata, ids=None, at=None, prob: float = 0.95) -> xr.Dataset:
+    """Genetic values of the levels ``ids`` (default: all) of a location term, summarised per level.
 
-    Mean, sample sd (ddof = 1) and central ``prob`` interval over all draws; with a single
-    draw the sd is NaN (no warning). ``idata`` must come from this model: its ``animal``
-    coordinate must be the model's pedigree ids in the model's order, or a ValueError names
-    the animals that differ.
+    Mean, sample sd (ddof = 1) and central ``prob`` interval over all draws; with a single draw
+    the sd is NaN (no warning). A level with several coefficients (direct and maternal effects,
+    a random regression's intercept and slopes) gets one value per coefficient (dim as in the
+    posterior); with ``at`` (a random regression: ``{covariate: values}``, or the values of its
+    only slope) the curve :math:`x'u_l` at each point instead (dim ``at``). ``idata`` must come
+    from this model: its level coordinate must be the model's levels in the model's order, or
+    a ValueError names the levels that differ.
     """
-    term = model.term(Animal)
-    u = _effect_draws(idata, term, "animals")
+    draws = _effect_draws(idata, term, "animals" if term.level_dim == "animal" else "levels")
+    level_dim = term.level_dim
     if ids is not None:
-        positions = term.pedigree.index(ids)
-        u = u.isel({term.level_dim: positions})
-    return _summarise(u.values, u[term.level_dim].values, term.level_dim, prob)
+        draws = draws.isel({level_dim: term_positions(term, ids)})
+    labels = draws[level_dim].values
+    inner = [d for d in draws.dims if d not in ("sample", level_dim)]
+    values = draws.values
+    if at is not None:
+        points, x = covariate_points(term, at)
+        return _summarise(values @ x.T, labels, level_dim, prob, traits=points, inner="at")
+    if not inner:
+        return _summarise(values, labels, level_dim, prob)
+    return _summarise(values, labels, level_dim, prob, traits=draws[inner[0]].values, inner=inner[0])
+
+
+def term_positions(term, ids) -> np.ndarray:
+    """Positions of ``ids`` among the term's levels; an error names the ids it does not have."""
+    if isinstance(ids, (str, int, np.integer)):
+        ids = [ids]
+    position = {normalize_id(v): k for k, v in enumerate(term.coords())}
+    wanted = [normalize_id(v) for v in ids]
+    absent = [v for v in wanted if v not in position]
+    if absent:
+        raise KeyError(f"Ids not among the levels of {term.name!r}: {preview(absent)}.")
+    return np.array([position[v] for v in wanted], dtype=np.int64)
+
+
+def covariate_points(term, at) -> tuple[list, np.ndarray]:
+    """(point labels, X) for a random regression's curve: X (points x q), a row (1, x...) per point."""
+    slopes = term.slopes
+    if slopes is None:
+        raise ValueError(f"at= applies to random regressions (slopes); {term.name!r} has none.")
+    if not isinstance(at, dict):
+        if len(slopes) != 1:
+            raise ValueError(f"at= must be a dict {{covariate: values}} for the slopes {slopes!r} of {term.name!r}.")
+        at = {slopes[0]: at}
+    unknown = [k for k in at if k not in slopes]
+    if unknown:
+        raise ValueError(f"at= names {preview(unknown)}, which are not slopes of {term.name!r} ({slopes!r}).")
+    missing = [s for s in slopes if s not in at]
+    if missing:
+        raise ValueError(f"at= needs values for every slope of {term.name!r}; missing {preview(missing)}.")
+    columns = [np.atleast_1d(np.asarray(at[s], dtype=np.float64)) for s in slopes]
+    n = {c.size for c in columns}
+    if len(n) != 1:
+        raise ValueError(f"at= needs as many values for each slope; got sizes {sorted(n)}.")
+    x = np.column_stack(([np.ones(columns[0].size)] if term.layout.intercept else []) + columns)
+    labels = [", ".join(f"{s}={v:g}" for s, v in zip(slopes, row)) for row in zip(*columns)]
+    return labels, x

@@ -33,6 +33,9 @@ class VariancePrior(ABC):
     sampled: bool = True
     #: The dimension t the prior was built for, or None if it fits any (e.g. a scalar prior on t = 1 only).
     dim: int | None = 1
+    #: True for a prior on diagonal matrices only (off-diagonal elements are 0, never sampled):
+    #: samplers then move the diagonal elements alone (``bayesgen.sampler.parametrisation``).
+    diagonal: bool = False
 
     @abstractmethod
     def draw_posterior(self, rng: np.random.Generator, sum_squares: np.ndarray, count: int,

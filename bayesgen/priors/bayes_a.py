@@ -73,28 +73,9 @@ class BayesAPrior(MarkerPrior):
             rate = self.scale_prior.rate + 0.5 * nu * np.sum(1.0 / state["var_alpha"])
             state["scale"][0] = rng.gamma(shape, 1.0 / rate)
 
-    @property
-    def rescalable(self) -> bool:
-        """Whether the term may rescale (alpha, sigma2_j, S^2) jointly: only with S^2 sampled."""
-        return self.samples_scale
-
-    def rescale_log_density(self, state: dict, factor: float) -> float:
-        r""":math:`\log f(k)` of the joint rescaling :math:`(\alpha, \sigma^2_j, S^2) \to (k\alpha, k^2\sigma^2_j, k^2 S^2)`.
-
-        On the scale group the move draws k from :math:`\pi(T_k\theta)\,|J_k|\,dk/k`
-        (Liu & Sabatti 2000) with :math:`|J_k| = k^{3p+2}`. Each
-        :math:`N(k\alpha_j; 0, k^2\sigma^2_j)` gives :math:`k^{-1}` and each
-        :math:`\text{Scale-inv-}\chi^2(k^2\sigma^2_j; \nu, k^2S^2)` gives :math:`k^{-2}`, so what
-        is left besides the likelihood is :math:`f(k) = k\, p(k^2 S^2)` with p the Gamma
-        prior of :math:`S^2`: :math:`\log f(k) = (2a - 1)\log k - b k^2 S^2`.
-        """
-        k2 = factor * factor
-        return self.scale_prior.log_density(k2 * state["scale"][0]) + np.log(factor)
-
-    def rescale(self, state: dict, factor: float) -> None:
-        """Apply the accepted rescaling to the hyperparameters (in place)."""
-        state["var_alpha"] *= factor * factor
-        state["scale"][0] *= factor * factor
+    def scale_parameter(self):
+        """The rescaling move's parameter (S^2, the scale of the per-marker variances): sampled only when samples_scale."""
+        return ("scale", 2.0, self.scale_prior) if self.samples_scale else None
 
     def draw_prior(self, rng: np.random.Generator, state: dict) -> np.ndarray:
         if self.samples_scale:

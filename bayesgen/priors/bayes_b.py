@@ -100,28 +100,9 @@ class BayesBPrior(MarkerPrior):
         variances[excluded] = nu * scale / rng.chisquare(nu, size=alpha.size - n_included)
         self.inclusion.update(rng, state, alpha.size)
 
-    @property
-    def rescalable(self) -> bool:
-        """Whether the term may rescale (alpha, sigma2_j, S^2) jointly: only with S^2 sampled."""
-        return self.samples_scale
-
-    def rescale_log_density(self, state: dict, factor: float) -> float:
-        r""":math:`\log f(k)` of the joint rescaling :math:`(\alpha, \sigma^2_j, S^2) \to (k\alpha, k^2\sigma^2_j, k^2 S^2)`.
-
-        The move that ``Markers.rescale_move`` makes, as for BayesA: excluded effects stay 0,
-        so with m markers included the state moves on :math:`(\alpha_{\delta}, \sigma^2, S^2)`
-        and :math:`|J_k| = k^{m + 2p + 2}`. Each included :math:`N(k\alpha_j; 0, k^2\sigma^2_j)`
-        gives :math:`k^{-1}` and each of the p :math:`\text{Scale-inv-}\chi^2(k^2\sigma^2_j; \nu, k^2S^2)`
-        gives :math:`k^{-2}` (:math:`\delta` and :math:`\pi` do not move), so with the Haar
-        measure dk/k what is left besides the likelihood is :math:`f(k) = k\, p(k^2 S^2)`,
-        whatever m is: :math:`\log f(k) = (2a - 1)\log k - b k^2 S^2` up to a constant.
-        """
-        return self.scale_prior.log_density(factor * factor * state["scale"][0]) + np.log(factor)
-
-    def rescale(self, state: dict, factor: float) -> None:
-        """Apply the accepted rescaling to the hyperparameters (in place)."""
-        state["var_alpha"] *= factor * factor
-        state["scale"][0] *= factor * factor
+    def scale_parameter(self):
+        """The rescaling move's parameter (S^2, the scale of the per-marker variances): sampled only when samples_scale."""
+        return ("scale", 2.0, self.scale_prior) if self.samples_scale else None
 
     def draw_prior(self, rng: np.random.Generator, state: dict) -> np.ndarray:
         if self.samples_scale:

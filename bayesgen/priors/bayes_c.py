@@ -82,28 +82,9 @@ class BayesCPrior(MarkerPrior):
             state["var_alpha"][:] = value
         self.inclusion.update(rng, state, alpha.size)
 
-    @property
-    def rescalable(self) -> bool:
-        """Whether the term may rescale (alpha, sigma2_alpha) jointly: only with sigma2_alpha sampled."""
-        return self.samples_variance
-
-    def rescale_log_density(self, state: dict, factor: float) -> float:
-        r""":math:`\log f(k)` of the joint rescaling :math:`(\alpha, \sigma^2_\alpha) \to (k\alpha, k^2\sigma^2_\alpha)`.
-
-        The inclusion indicators :math:`\delta` and :math:`\pi` do not move and excluded effects
-        stay 0 (the point mass at 0 is unchanged), so with m markers included
-        :math:`|J_k| = k^{m + 2}`; each included :math:`N(k\alpha_j; 0, k^2\sigma^2_\alpha)` gives
-        :math:`k^{-1}`, so with the Haar measure dk/k what is left besides the likelihood is
-        :math:`f(k) = k\, p(k^2\sigma^2_\alpha)` with p the Scale-inv-:math:`\chi^2(\nu, S^2)`
-        prior (no auxiliary variable: the density the Gibbs update conditions on):
-        :math:`\log f(k) = -(\nu + 1)\log k - \nu S^2/(2k^2\sigma^2_\alpha)` up to a constant.
-        """
-        return self.variance_prior.log_density(factor * factor * state["sigma2_alpha"][0]) + np.log(factor)
-
-    def rescale(self, state: dict, factor: float) -> None:
-        """Apply the accepted rescaling to the slab variance (in place)."""
-        state["sigma2_alpha"][0] *= factor * factor
-        state["var_alpha"] *= factor * factor
+    def scale_parameter(self):
+        """The rescaling move's parameter (the slab variance): sampled only when samples_variance."""
+        return ("sigma2_alpha", 2.0, self.variance_prior) if self.samples_variance else None
 
     def draw_prior(self, rng: np.random.Generator, state: dict) -> np.ndarray:
         if self.samples_variance:

@@ -104,27 +104,9 @@ class BayesRPrior(MarkerPrior):
             state["sigma2_alpha"][0] = self.variance_prior.draw_posterior(rng, ss, int(included.sum()))[0, 0]
         state["pi"][:] = rng.dirichlet(self.dirichlet + counts)
 
-    @property
-    def rescalable(self) -> bool:
-        """Whether the term may rescale (alpha, sigma2_alpha) jointly: only with sigma2_alpha sampled."""
-        return self.samples_variance
-
-    def rescale_log_density(self, state: dict, factor: float) -> float:
-        r""":math:`\log f(k)` of the joint rescaling :math:`(\alpha, \sigma^2_\alpha) \to (k\alpha, k^2\sigma^2_\alpha)`.
-
-        The move that ``Markers.rescale_move`` makes: classes and :math:`\pi` do not move and
-        effects in the zero class stay 0, so with m markers in the other classes
-        :math:`|J_k| = k^{m + 2}`; each :math:`N(k\alpha_j; 0, \gamma_{k_j}k^2\sigma^2_\alpha)` gives
-        :math:`k^{-1}`, so with the Haar measure dk/k what is left besides the likelihood is
-        :math:`f(k) = k\, p(k^2\sigma^2_\alpha)` with p the Scale-inv-:math:`\chi^2(\nu, S^2)` prior:
-        :math:`\log f(k) = -(\nu + 1)\log k - \nu S^2/(2k^2\sigma^2_\alpha)` up to a constant.
-        """
-        return self.variance_prior.log_density(factor * factor * state["sigma2_alpha"][0]) + np.log(factor)
-
-    def rescale(self, state: dict, factor: float) -> None:
-        """Apply the accepted rescaling to the hyperparameters (in place)."""
-        state["sigma2_alpha"][0] *= factor * factor
-        state["var_alpha"] *= factor * factor
+    def scale_parameter(self):
+        """The rescaling move's parameter (the common variance): sampled only when samples_variance."""
+        return ("sigma2_alpha", 2.0, self.variance_prior) if self.samples_variance else None
 
     def draw_prior(self, rng: np.random.Generator, state: dict) -> np.ndarray:
         if self.samples_variance:

@@ -55,3 +55,61 @@ def covariance_prior_for(rule: str, share_of_variance, phenotypic_sd) -> Varianc
     if rule == "bglr":
         return InverseWishart(t + 3.0, np.diag(share) * (2.0 * t + 4.0))
     return HuangWand(HALF_T_DF, np.atleast_1d(np.asarray(phenotypic_sd, dtype=np.float64)))
+
+
+def default_prior(rule: str, share, scale, diagonal: bool = False) -> VariancePrior:
+    """The default prior of a d x d covariance component under ``rule``.
+
+    ``share`` (d,): the variance each element's default is centred on (BGLR's rule);
+    ``scale`` (d,): the half-t scale of each standard deviation, in its own units. One
+    element: ``variance_prior_for``; a diagonal component: one such prior per element; else
+    ``covariance_prior_for``.
+    """
+    from .diagonal import DiagonalPrior
+
+    share = np.atleast_1d(np.asarray(share, dtype=np.float64))
+    scale = np.atleast_1d(np.asarray(scale, dtype=np.float64))
+    if share.size == 1:
+        return variance_prior_for(rule, float(share[0]), float(scale[0]))
+    if diagonal:
+        return DiagonalPrior([variance_prior_for(rule, float(s), float(a)) for s, a in zip(share, scale)])
+    return covariance_prior_for(rule, share, scale)
+
+
+def resolve_prior(given, rule: str, share, scale, name: str, diagonal: bool = False,
+                  coefficients=None) -> VariancePrior:
+    """The prior of a covariance component from what the user passed: the only place defaults are chosen.
+
+    ``given``: None (the rule's default, ``default_prior``), a ``VariancePrior``, a number or a
+    matrix (fixed). For a ``diagonal`` component also a list of d entries, one per element
+    (each None, a number or a one-dimensional prior). ``name`` and ``coefficients`` (the
+    element names) appear in the errors. The prior's dimension is checked against d.
+    """
+    from .diagonal import DiagonalPrior
+    from .scaled_inv_chi2 import as_variance_prior
+
+    share = np.atleast_1d(np.asarray(share, dtype=np.float64))
+    scale = np.atleast_1d(np.asarray(scale, dtype=np.float64))
+    d = share.size
+    labels = list(coefficients) if coefficients is not None else [str(k) for k in range(d)]
+    if isinstance(given, (list, tuple)) and any(g is None or isinstance(g, VariancePrior) for g in given):
+        if not diagonal:
+            raise TypeError(
+                f"{name} is an unstructured {d} x {d} covariance: give one prior on the whole matrix "
+                f"(e.g. InverseWishart(df, scale) or HuangWand(df, scale) with {d} scales), a fixed {d} x {d} "
+                f"matrix, or None; a list of one prior per coefficient is for covariance='diag'.")
+        if len(given) != d:
+            raise ValueError(f"With covariance='diag', variance must be a list of {d} priors or numbers (None for "
+                             f"the default), one per coefficient {labels!r}; got {len(given)}: {given!r}.")
+        return DiagonalPrior([
+            as_variance_prior(g, variance_prior_for(rule, float(share[k]), float(scale[k])), f"{name}[{labels[k]}]")
+            for k, g in enumerate(given)])
+    if diagonal and given is not None and not isinstance(given, VariancePrior):
+        raise ValueError(f"With covariance='diag', variance must be a list of {d} priors or numbers (None for the "
+                         f"default), one per coefficient {labels!r}; got {given!r}.")
+    prior = as_variance_prior(given, default_prior(rule, share, scale, diagonal), name)
+    prior.check_dim(d, name)
+    if diagonal and d > 1 and not prior.diagonal:
+        raise ValueError(f"With covariance='diag', {name} needs one prior per coefficient {labels!r} "
+                         f"(a list), got {prior!r}.")
+    return prior

@@ -94,29 +94,9 @@ class LassoPrior(MarkerPrior):
             rate = self.lambda2_prior.rate + 0.5 * np.sum(state["var_alpha"])
             state["lambda2"][0] = rng.gamma(shape, 1.0 / rate)
 
-    @property
-    def rescalable(self) -> bool:
-        """Whether the term may rescale (alpha, tau2_j, lambda2) jointly: only with lambda2 sampled."""
-        return self.samples_lambda2
-
-    def rescale_log_density(self, state: dict, factor: float) -> float:
-        r""":math:`\log f(k)` of the joint rescaling :math:`(\alpha, \tau^2_j, \lambda^2) \to (k\alpha, k^2\tau^2_j, \lambda^2/k^2)`.
-
-        The move that ``Markers.rescale_move`` makes (the non-centred update of
-        :math:`\lambda^2`, interweaved with its conjugate one): k is drawn from
-        :math:`\pi(T_k\theta)\,|J_k|\,dk/k` (Liu & Sabatti 2000) with
-        :math:`|J_k| = k^{p}k^{2p}k^{-2}`. Each :math:`N(k\alpha_j; 0, k^2\tau^2_j)` gives
-        :math:`k^{-1}` and each :math:`\text{Exp}(k^2\tau^2_j; \lambda^2/(2k^2))` gives
-        :math:`k^{-2}`, so what is left besides the likelihood is
-        :math:`f(k) = k^{-3}\, p(\lambda^2/k^2)` with p the Gamma prior of :math:`\lambda^2`:
-        :math:`\log f(k) = -(2a + 1)\log k - b\lambda^2/k^2` up to a constant.
-        """
-        return self.lambda2_prior.log_density(state["lambda2"][0] / (factor * factor)) - 3.0 * np.log(factor)
-
-    def rescale(self, state: dict, factor: float) -> None:
-        """Apply the accepted rescaling to the hyperparameters (in place)."""
-        state["var_alpha"] *= factor * factor
-        state["lambda2"][0] /= factor * factor
+    def scale_parameter(self):
+        """The rescaling move's parameter (lambda^2, the rate of the exponential prior on tau2_j): sampled only when samples_lambda2."""
+        return ("lambda2", -2.0, self.lambda2_prior) if self.samples_lambda2 else None
 
     def draw_prior(self, rng: np.random.Generator, state: dict) -> np.ndarray:
         if self.samples_lambda2:

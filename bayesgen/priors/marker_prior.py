@@ -64,6 +64,41 @@ class MarkerPrior(ABC):
         """Log density of the sampled top-level hyperparameters (e.g. a scale), up to a constant."""
         return 0.0
 
+    # ------------------------------------------------------------------ the rescaling move
+    def scale_parameter(self):
+        """(state key, exponent e, its prior) of the hyperparameter that the rescaling move scales by
+        :math:`k^e` with the effects, or None when the prior samples no such parameter (no move)."""
+        return None
+
+    @property
+    def rescalable(self) -> bool:
+        """Whether the rescaling move applies (a sampled scale parameter)."""
+        return self.scale_parameter() is not None
+
+    def rescale_log_density(self, state: dict, factor: float) -> float:
+        r""":math:`\log f(k)` of the joint rescaling of the effects by k > 0.
+
+        The move (``bayesgen.sampler.group_move``, through ``Markers.group_action``) maps
+        :math:`\alpha \to k\alpha`, every per-marker prior variance :math:`\sigma^2_j \to k^2\sigma^2_j`
+        (``var_alpha``: the slab variance of BayesC/BayesR, BayesA/B's :math:`\sigma^2_j`, the
+        LASSO's :math:`\tau^2_j`) and the scale parameter :math:`h \to k^e h` (``scale_parameter``:
+        BayesA/B's :math:`S^2` and the common variances with e = 2, the LASSO's :math:`\lambda^2`
+        with e = -2). Effects fixed at 0 and inclusion indicators do not move. Each moved
+        effect's normal density gives :math:`k^{-1}` against the Jacobian's k; each per-marker
+        variance's density given h (scale-inv-chi-square given :math:`S^2`, exponential given
+        :math:`\lambda^2`) gives :math:`k^{-2}` against its Jacobian's :math:`k^2`; h's Jacobian
+        :math:`k^e` and the Haar measure dk/k leave :math:`k^{e-1}`. So besides the likelihood
+        :math:`f(k) = k^{e-1}p(k^e h)`, p the prior of h.
+        """
+        key, exponent, prior = self.scale_parameter()
+        return prior.log_density(factor**exponent * state[key][0]) + (exponent - 1.0) * np.log(factor)
+
+    def rescale(self, state: dict, factor: float) -> None:
+        """Apply the accepted rescaling to the hyperparameters (in place; ``rescale_log_density``)."""
+        key, exponent, _ = self.scale_parameter()
+        state[key][0] *= factor**exponent
+        state["var_alpha"] *= factor * factor
+
     def variables(self) -> list[Variable]:
         return []
 

@@ -1,14 +1,17 @@
 """Update blocks: the order and grouping in which a model's parameters are drawn.
 
-The simplest block is one term's own ``step``. Location blocks draw the fixed, iid and
-pedigree effects of several terms at once from the mixed-model equations
-(``bayesgen.sampler.joint``). ``build_blocks`` turns a model and its ``sampler`` option into
-the list the Gibbs step runs through.
+The simplest block is one term's own ``step``. A location block (``joint``, ``collapsed``)
+draws the effects of every location term at once from the mixed-model equations. After a
+term's update comes its group move (``group_move``) when the term declares one; translation
+moves pair fixed and random terms; the likelihood's own step (augmentation, the residual
+covariance unless a collapsed block owns it) comes last. ``build_blocks`` turns a model and
+its ``sampler`` option into that list, knowing the terms only through their protocols.
 """
 
 from __future__ import annotations
 
-from ..terms.base import StepContext
+from ..terms.location import LocationTerm
+from .context import StepContext
 
 
 class TermBlock:
@@ -31,41 +34,39 @@ class TermBlock:
         return {"block": "term", "term": self.term.name}
 
 
-class ResidualNoiseBlock:
-    """The residual's per-iteration draws other than its variance, when a block owns the variance."""
+class LikelihoodBlock:
+    """The likelihood's step: augmentation, its covariance (unless a location block draws it), noise."""
 
-    def __init__(self, residual):
-        self.residual = residual
+    def __init__(self, index: int, likelihood, draws_covariance: bool = True):
+        self.index = index
+        self.likelihood = likelihood
+        self.draws_covariance = draws_covariance
 
     def init_state(self, rng) -> dict:
         return {}
 
     def step(self, rng, states: list, block_state: dict, ctx: StepContext) -> dict:
-        self.residual.draw_noise(rng, states[-1])
-        return {}
+        return self.likelihood.step(rng, states[self.index], ctx, draw_covariance=self.draws_covariance)
 
     def info_variables(self) -> list:
-        return []
+        return self.likelihood.info_variables()
 
     def describe(self) -> dict:
-        return {"block": "residual noise"}
+        if self.draws_covariance:
+            return {"block": "term", "term": self.likelihood.name, "family": self.likelihood.family}
+        return {"block": "residual noise", "family": self.likelihood.family}
 
 
 def location_terms(model) -> list[int]:
-    """Indices of the terms whose effects the joint samplers can draw together."""
-    from ..terms.fixed import Fixed
-    from ..terms.maternal import MaternalAnimal
-    from ..terms.random import Random
-
-    if model.n_traits != 1:
-        return []
-    # A direct-maternal term joins them unless it asked for its own joint block (joint=True).
-    return [k for k, t in enumerate(model.terms)
-            if isinstance(t, (Fixed, Random)) or (isinstance(t, MaternalAnimal) and not t.joint)]
+    """Indices of the terms that speak the location protocol (the joint samplers can draw them together)."""
+    return [k for k, t in enumerate(model.terms) if isinstance(t, LocationTerm)]
 
 
 def build_blocks(model, sampler: str) -> list:
     """The update blocks of ``model`` for the chosen location sampler."""
+    from .group_move import GroupMove
+    from .translation_move import translation_moves
+
     indices = location_terms(model)
     joint = None
     if indices and sampler == "auto":
@@ -73,23 +74,30 @@ def build_blocks(model, sampler: str) -> list:
 
         joint = auto_block(model, indices)
     elif indices and sampler in ("joint", "collapsed"):
-        from .joint import CollapsedLocations, JointLocations
+        from .collapsed import CollapsedLocations
+        from .joint import JointLocations
 
         joint = (JointLocations if sampler == "joint" else CollapsedLocations)(model, indices)
-    if joint is None:
-        blocks = [TermBlock(k, t) for k, t in enumerate(model.terms)]
-    else:
-        blocks = []
-        for k, term in enumerate(model.terms):
-            if k == indices[0]:
-                blocks.append(joint)
-            elif term is model.residual and getattr(joint, "samples_residual", False):
-                blocks.append(ResidualNoiseBlock(term))  # sigma2_e is drawn by the collapsed block
-            elif k not in indices:
-                blocks.append(TermBlock(k, term))
+    in_block = set(joint.indices) if joint is not None else set()
+    blocks = []
+    if joint is not None:
+        blocks.append(joint)
+        if joint.kind == "joint":  # the collapsed block draws the covariances marginally: no moves needed
+            for k in joint.indices:
+                action = model.terms[k].group_action()
+                if action is not None:
+                    blocks.append(GroupMove(k, action))
+    likelihood_index = len(model.terms) - 1
+    for k, term in enumerate(model.terms[:-1]):
+        if k in in_block:
+            continue
+        blocks.append(TermBlock(k, term))
+        action = term.group_action()
+        if action is not None:
+            blocks.append(GroupMove(k, action))
     # Fixed effects and a random term's mean coefficients, shifted together (exact; see
     # translation_move), where single-site updates would trade one off against the other.
-    from .translation_move import translation_moves
-
-    moves = translation_moves(model, joint.indices if joint is not None else ())
-    return blocks[:-1] + moves + blocks[-1:]
+    blocks += translation_moves(model, joint.indices if joint is not None else ())
+    owns_residual = joint is not None and joint.owns_residual_covariance
+    blocks.append(LikelihoodBlock(likelihood_index, model.likelihood, draws_covariance=not owns_residual))
+    return blocks

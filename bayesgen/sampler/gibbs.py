@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..terms.base import StepContext
+from .context import StepContext
 
 #: Iterations between recomputations of the residual from scratch (stops rounding drift).
 RESIDUAL_REFRESH = 100
@@ -22,9 +22,10 @@ RESIDUAL_REFRESH = 100
 class ChainState:
     """Everything that changes along one chain.
 
-    ``states``: one dict of arrays per model term (the residual's last; it holds the working
-    response ``y``). ``blocks``: per update block, its own adaptive state (proposal scales).
-    ``ctx``: the residual, weights and residual covariance shared by the terms.
+    ``states``: one dict of arrays per model term (the likelihood's last; it holds the working
+    response ``y`` and the residual covariance). ``blocks``: per update block, its own adaptive state (proposal scales).
+    ``ctx``: the residual and weights shared by the terms (it reads the residual covariance
+    from the likelihood's state).
     """
 
     states: list
@@ -51,8 +52,8 @@ class Gibbs:
         model = self.model
         states = [t.init_state(rng) for t in model.terms]
         weights = np.asfortranarray(model._observed_matrix.astype(np.float64))
-        ctx = StepContext(resid=np.zeros_like(weights, order="F"), weights=weights,
-                          residual_covariance=states[-1]["sigma2_e"].copy())
+        ctx = StepContext(resid=np.zeros_like(weights, order="F"), weights=weights, likelihood=model.likelihood,
+                          likelihood_state=states[-1])
         chain = ChainState(states, [b.init_state(rng) for b in model.blocks], ctx)
         self.refresh_residual(chain)
         return chain
@@ -63,7 +64,6 @@ class Gibbs:
         for term, state in zip(self.model.terms, chain.states):
             resid -= term.fitted(state)
         chain.ctx.resid[:] = resid
-        chain.ctx.residual_covariance[:] = chain.states[-1]["sigma2_e"]
 
     # ------------------------------------------------------------------ one iteration
     def step(self, rng: np.random.Generator, chain: ChainState, tuning: bool = False) -> dict:
@@ -95,7 +95,7 @@ class Gibbs:
         if wanted is None or ("log_likelihood", "y") in wanted:
             integrated = (model.integrated_likelihood(chain.states, chain.ctx) if model.integrated_likelihood
                           else None)
-            out[("log_likelihood", "y")] = model.residual.log_likelihood(chain.states[-1], chain.ctx, integrated)
+            out[("log_likelihood", "y")] = model.likelihood.log_likelihood(chain.states[-1], chain.ctx, integrated)
         out[("sample_stats", "log_prior")] = sum(t.log_prior(s) for t, s in zip(model.terms, chain.states))
         return out
 
@@ -111,5 +111,5 @@ class Gibbs:
 
     def simulate_response(self, rng: np.random.Generator, chain: ChainState) -> None:
         """Draw the observed phenotypes from the likelihood given the current parameters."""
-        self.model.residual.simulate_response(rng, chain.states[-1], self.linear_predictor(chain))
+        self.model.likelihood.simulate_response(rng, chain.states[-1], self.linear_predictor(chain))
         self.refresh_residual(chain)

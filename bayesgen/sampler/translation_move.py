@@ -31,25 +31,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..terms.base import StepContext
-
-
-def translation_covariates(term):
-    r"""The (records x q) covariates of a term's per-level coefficients, or None if the move does not apply.
-
-    Applies to one-trait terms whose state holds ``u`` (levels x q) with
-    :math:`\mathrm{vec}(U') \sim N(0, P^{-1} \otimes \Sigma)`, ``sigma2`` (q x q) and one level per
-    record: :class:`Random` / :class:`Animal` / :class:`Kernel` on its precision route (q = 1,
-    covariate 1) and :class:`RandomRegression` (intercept and slope covariates).
-    """
-    from ..terms.random import Random
-    from ..terms.random_regression import RandomRegression
-
-    if isinstance(term, RandomRegression):
-        return term._covariates
-    if isinstance(term, Random) and term.n_traits == 1 and getattr(term, "one_level_per_record", True):
-        return np.ones((term._record_index.size, 1))
-    return None
+from ..terms.location import LocationTerm
+from .context import StepContext
 
 
 def matched_columns(fixed_design: np.ndarray, covariates: np.ndarray) -> list[tuple[int, int]]:
@@ -65,13 +48,15 @@ def matched_columns(fixed_design: np.ndarray, covariates: np.ndarray) -> list[tu
 
 
 class TranslationMove:
-    r"""Update block: the exact translation move between a Fixed term and a random term (see module).
+    r"""Update block: the exact translation move between a fixed term and a random term (see module).
 
-    ``fixed_index`` / ``term_index``: positions of the two terms in the model; ``pairs``:
-    (fixed column, coefficient) pairs whose columns are identical.
+    ``fixed_index`` / ``term_index``: positions of the two location terms in the model; the
+    fixed one has identity level precision or none (flat) and a fixed covariance
+    :math:`\tau^2 I` or none; ``pairs``: (fixed column, coefficient) pairs whose columns are identical.
     """
 
-    def __init__(self, fixed_index: int, fixed, term_index: int, term, pairs: list[tuple[int, int]]):
+    def __init__(self, fixed_index: int, fixed: LocationTerm, term_index: int, term: LocationTerm,
+                 pairs: list[tuple[int, int]]):
         if not pairs:
             raise ValueError(f"No fixed column of {fixed.name!r} matches a coefficient of {term.name!r}.")
         self.fixed_index, self.fixed = fixed_index, fixed
@@ -80,7 +65,7 @@ class TranslationMove:
         self._fixed_columns = np.array([j for j, _ in pairs], dtype=np.int64)
         self._coefficients = np.array([c for _, c in pairs], dtype=np.int64)
         # P1 and s = 1'P1: constant for the model.
-        self._precision_sum = np.asarray(term.precision.sum(axis=1)).ravel()
+        self._precision_sum = np.asarray(term.level_precision().sum(axis=1)).ravel()
         self._total_precision = float(self._precision_sum.sum())
 
     def init_state(self, rng) -> dict:
@@ -91,14 +76,16 @@ class TranslationMove:
 
     def conditional(self, states: list):
         r"""Mean and covariance of :math:`\delta_S` given the rest (the Gaussian of the module docstring)."""
-        beta = states[self.fixed_index]["beta"][:, 0]
+        fixed_state = states[self.fixed_index]
+        beta = self.fixed.effects(fixed_state)[:, 0]
         term_state = states[self.term_index]
         sel = self._coefficients
-        sigma_inv = np.linalg.inv(term_state["sigma2"])
-        linear = (sigma_inv @ (term_state["u"].T @ self._precision_sum))[sel]
+        sigma_inv = np.linalg.inv(self.term.effect_covariance(term_state))
+        linear = (sigma_inv @ (self.term.effects(term_state).T @ self._precision_sum))[sel]
         precision = self._total_precision * sigma_inv[np.ix_(sel, sel)]
-        tau2 = self.fixed.prior_variance
-        if tau2 is not None:
+        fixed_covariance = self.fixed.effect_covariance(fixed_state)
+        if fixed_covariance is not None:
+            tau2 = float(fixed_covariance[0, 0])
             precision = precision + np.eye(sel.size) / tau2
             linear = linear - beta[self._fixed_columns] / tau2
         covariance = np.linalg.inv(precision)
@@ -107,38 +94,41 @@ class TranslationMove:
     def step(self, rng, states: list, block_state: dict, ctx: StepContext) -> dict:
         mean, covariance = self.conditional(states)
         delta = mean + np.linalg.cholesky(covariance) @ rng.standard_normal(mean.size)
-        states[self.fixed_index]["beta"][self._fixed_columns, 0] += delta
-        states[self.term_index]["u"][:, self._coefficients] -= delta
+        self.fixed.effects(states[self.fixed_index])[self._fixed_columns, 0] += delta
+        self.term.effects(states[self.term_index])[:, self._coefficients] -= delta
         return {}
 
     def describe(self) -> dict:
-        coefficients = getattr(self.term, "coefficients", ["(Intercept)"])
+        names = self.term.coefficient_names
         return {"block": "translation", "fixed": self.fixed.name, "term": self.term.name,
-                "pairs": [[self.fixed.coef_names[j], coefficients[c]] for j, c in self.pairs]}
+                "pairs": [[self.fixed.coords()[j], names[c] if names[c] is not None else "(Intercept)"]
+                          for j, c in self.pairs]}
 
 
 def translation_moves(model, joint_indices=()) -> list[TranslationMove]:
     """The translation moves of a one-trait model.
 
-    One move per (random term, Fixed term) pair with matched columns, except when a joint
-    location block already draws both terms together (the move would add nothing there).
-    A random term is paired with the first Fixed term that matches any of its coefficients.
+    One move per (random term, fixed term) pair with matched columns, except when a joint
+    location block already draws both terms together (the move would add nothing there). A
+    random term is one whose ``translation_covariates`` are declared (with a prior on its
+    effects); a fixed term a location term without a variance component (``has_variance``
+    False) whose levels are independent. A random term is paired with the first fixed term
+    that matches any of its coefficients.
     """
-    from ..terms.fixed import Fixed
-
     if model.n_traits != 1:
         return []
     joint = set(joint_indices)
-    fixed_terms = [(k, t) for k, t in enumerate(model.terms) if isinstance(t, Fixed)]
+    locations = [(k, t) for k, t in enumerate(model.terms) if isinstance(t, LocationTerm)]
+    fixed_terms = [(k, t) for k, t in locations if not t.has_variance]
     moves = []
-    for k, term in enumerate(model.terms):
-        covariates = translation_covariates(term)
-        if covariates is None:
+    for k, term in locations:
+        covariates = term.translation_covariates()
+        if covariates is None or term.level_precision() is None:
             continue
         for f, fixed in fixed_terms:
             if f in joint and k in joint:
                 continue
-            pairs = matched_columns(fixed.x, covariates)
+            pairs = matched_columns(fixed.design().toarray(), covariates)
             if pairs:
                 moves.append(TranslationMove(f, fixed, k, term, pairs))
                 break

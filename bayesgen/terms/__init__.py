@@ -4,10 +4,11 @@ from .animal import Animal
 from .base import BindContext, Term, Variable
 from .fixed import Fixed
 from .kernel import Kernel
+from .location import LocationTerm
 from .maternal import MaternalAnimal, total_heritability
 from .markers import Markers
 from .random import Random
 from .random_regression import RandomRegression
-from .residual import Residual
 
-__all__ = ["Animal", "BindContext", "Fixed", "Kernel", "MaternalAnimal", "Markers", "Random", "RandomRegression", "Residual", "Term", "Variable", "total_heritability"]
+__all__ = ["Animal", "BindContext", "Fixed", "Kernel", "LocationTerm", "MaternalAnimal", "Markers", "Random",
+           "RandomRegression", "Term", "Variable", "total_heritability"]

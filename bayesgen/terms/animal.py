@@ -6,17 +6,28 @@ import scipy.sparse as sp
 
 from .._validation import preview
 from ..data.pedigree import Pedigree
+from .designs import DirectMaternal
 from .random import Random
+
+
+def pedigree_levels(pedigree: Pedigree, column: str, record_levels: list) -> tuple[list, sp.csr_matrix]:
+    """Every animal of the pedigree, and A^-1; an error names the record ids not in the pedigree."""
+    known = pedigree._index
+    missing = [a for a in dict.fromkeys(record_levels) if a not in known]
+    if missing:
+        raise KeyError(f"Animals in column {column!r} not found in the pedigree: {preview(missing)}.")
+    return list(pedigree.ids), pedigree.ainv()
 
 
 class AnimalNames:
     """Recorded names of a pedigree term: ``u``, ``sigma2_a`` and dim ``animal`` under the default
-    name ``"animal"``, else ``<name>``, ``sigma2_<name>`` and ``<name>_level`` (shared by
-    :class:`Animal` and :class:`bayesgen.terms.maternal.MaternalAnimal`)."""
+    name ``"animal"``, else ``<name>``, ``sigma2_<name>`` and ``<name>_level``."""
 
     @property
     def _default_names(self) -> bool:
-        return self.name == "animal"
+        # A random-regression animal model keeps the names of random regressions (``animal``,
+        # dims ``animal_level`` x ``animal_coef``, ``sigma2_animal``).
+        return self.name == "animal" and self.slopes is None
 
     @property
     def effect_name(self) -> str:
@@ -35,44 +46,53 @@ class Animal(AnimalNames, Random):
     r"""Additive genetic (breeding) values of animals related by a pedigree.
 
     :math:`u \sim N(0, \sigma^2_a A)` where A is the numerator relationship matrix. The
-    sweep uses :math:`A^{-1}` (built directly by :meth:`Pedigree.ainv`), so every animal
+    samplers use :math:`A^{-1}` (built directly by :meth:`Pedigree.ainv`), so every animal
     of the pedigree gets a breeding value, ancestors without records included. With the
     default ``name="animal"`` it is recorded as ``u`` (dim ``animal``, coords = the
     pedigree's ids) and ``sigma2_a``; another name gives ``<name>``, ``sigma2_<name>`` and
     dim ``<name>_level`` (so a model can hold two pedigree-type terms). Counts as genetic
-    in ``h2``. With ``maternal="dam column"`` it builds the direct–maternal model instead
-    (:class:`bayesgen.terms.maternal.MaternalAnimal`); with ``slopes=[...]`` the random-regression
-    animal model (:class:`bayesgen.terms.random_regression.RandomRegression`, :math:`\Sigma \otimes A`).
-    The variance's full conditional is
-    :math:`\text{Scale-inv-}\chi^2(\nu + q, (\nu S^2 + u'A^{-1}u)/(\nu + q))`.
+    in ``h2``. The variance's full conditional is
+    :math:`\text{Scale-inv-}\chi^2(\nu + q, (\nu S^2 + u'A^{-1}u)/(\nu + q))` (for that prior).
+
+    ``maternal="dam column"`` gives the direct–maternal model (Willham 1963): each animal
+    has a direct and a maternal effect, :math:`(a_d, a_m) \sim N(0, G \otimes A)` with G 2 x 2,
+    recorded as ``u`` (dims ``animal`` x ``effect``), ``sigma2_a`` (2 x 2) and
+    ``rho_animal``; a record of animal i with dam m gets :math:`a_{d,i} + a_{m,m}`
+    (:class:`bayesgen.terms.designs.DirectMaternal`). Add ``bg.Random(dam column)`` beside it
+    for the maternal permanent environment. ``h2`` is then the direct heritability
+    :math:`\sigma^2_d/\sigma^2_p` with :math:`\sigma^2_p` including
+    :math:`\sigma^2_d + \sigma_{dm} + \sigma^2_m`; see ``bg.total_heritability``.
+
+    ``slopes=[...]`` gives the random-regression animal model, :math:`\Sigma \otimes A`
+    (:class:`bayesgen.terms.designs.Slopes`).
     """
 
     genetic = True
-
-    def __new__(cls, *args, maternal=None, slopes=None, covariance=None, **kwargs):
-        # Animal(column, pedigree, slopes=[...]) is the random-regression animal model (Sigma (x) A).
-        if slopes is not None or covariance is not None:
-            from .random_regression import from_animal_arguments
-
-            return from_animal_arguments(args, kwargs, slopes, covariance, maternal)
-        # Animal(column, pedigree, maternal="dam column") is the direct-maternal model, its own term.
-        if maternal is not None:
-            from .maternal import MaternalAnimal
-
-            kwargs.pop("expand", None)  # (column, pedigree, variance, name[, expand]): no rescaling move there
-            return MaternalAnimal(*args[:4], maternal=maternal, **kwargs)
-        return super().__new__(cls)
+    level_word = "animal ids"
+    call_prefix = "Animal(column, pedigree"
 
     def __init__(self, column: str, pedigree: Pedigree, variance=None, name: str = "animal", expand: bool = True,
-                 maternal: str | None = None, slopes=None, covariance=None):
+                 maternal: str | None = None, slopes=None, covariance=None, intercept: bool = True):
         if not isinstance(pedigree, Pedigree):
             raise TypeError(f"pedigree must be a bayesgen.Pedigree, got {type(pedigree).__name__}.")
-        super().__init__(column, variance=variance, name=name, expand=expand)
+        if maternal is not None and (slopes is not None or covariance is not None):
+            raise ValueError("Animal takes maternal= or slopes=, not both: random regressions of direct and maternal "
+                             "effects are not available.")
+        self.maternal = maternal
+        super().__init__(column, variance=variance, name=name, expand=expand, slopes=slopes, covariance=covariance,
+                         intercept=intercept)
         self.pedigree = pedigree
 
+    def _layout(self, slopes, covariance, intercept):
+        if self.maternal is not None:
+            return DirectMaternal(self.maternal, self.column)
+        return super()._layout(slopes, covariance, intercept)
+
     def _levels(self, record_levels: list) -> tuple[list, sp.csr_matrix]:
-        known = self.pedigree._index
-        missing = [a for a in dict.fromkeys(record_levels) if a not in known]
-        if missing:
-            raise KeyError(f"Animals in column {self.column!r} not found in the pedigree: {preview(missing)}.")
-        return list(self.pedigree.ids), self.pedigree.ainv()
+        return pedigree_levels(self.pedigree, self.column, record_levels)
+
+    def describe(self) -> dict:
+        out = super().describe()
+        if self.maternal is not None:
+            out.update(maternal=self.maternal, dams=self.layout.n_dams)
+        return out

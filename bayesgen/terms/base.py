@@ -5,7 +5,9 @@ effects) plus the residual. The driver knows nothing else about them. Per chain 
 ``init_state``; per iteration ``step(rng, state, ctx) -> info`` (after blackjax's
 ``step(rng_key, state) -> (state, info)``: the state's arrays are updated in place and
 ``info`` holds per-iteration statistics for the ``sample_stats`` group); ``fitted`` to
-rebuild the residual; ``record`` to store the draws that ``variables`` declared.
+rebuild the residual; ``record`` to store the draws that ``variables`` declared. ``ctx`` is the
+chain's ``bayesgen.sampler.context.StepContext``. Terms with Gaussian location effects also
+implement the location protocol (``bayesgen.terms.location``).
 """
 
 from __future__ import annotations
@@ -52,31 +54,6 @@ class BindContext:
         return self.observed.astype(np.float64)
 
 
-@dataclass
-class StepContext:
-    """The working quantities shared by the terms of one chain during an iteration.
-
-    ``resid``: (records x traits) residual y - (linear predictor), Fortran-ordered so that
-    ``resid[:, k]`` is contiguous; every term keeps it consistent in place when it changes
-    its effects. ``weights``: (records x traits) precision weights (0 = missing phenotype).
-    ``residual_covariance``: the current t x t residual (co)variance (1 x 1 for one trait),
-    owned and updated by the residual term. ``tuning``: True during burn-in, when adaptive
-    steps may tune their proposals (they must freeze them afterwards). ``iteration``: the
-    number of completed iterations of this chain.
-    """
-
-    resid: np.ndarray
-    weights: np.ndarray
-    residual_covariance: np.ndarray
-    tuning: bool = False
-    iteration: int = 0
-
-    @property
-    def sigma2_e(self) -> float:
-        """The residual variance of a single-trait model."""
-        return float(self.residual_covariance[0, 0])
-
-
 class Term(ABC):
     """One additive part of the linear predictor, with its parameters and full conditionals."""
 
@@ -86,6 +63,9 @@ class Term(ABC):
     genetic: bool = False
     #: Whether the term has a variance component (and so a share of the default prior).
     has_variance: bool = True
+    #: What ``Model.predict`` predicts from a genetic term: "levels" (the values of its levels:
+    #: animals, a kernel's ids), "genotypes" (new individuals from their genotypes) or None.
+    predicts: str | None = None
 
     @abstractmethod
     def bind(self, context: BindContext) -> None:
@@ -100,7 +80,7 @@ class Term(ABC):
         """Starting values; random where that helps chains start apart."""
 
     @abstractmethod
-    def step(self, rng: np.random.Generator, state: dict, ctx: StepContext) -> dict:
+    def step(self, rng: np.random.Generator, state: dict, ctx) -> dict:
         """One Gibbs update of the term's parameters given ``ctx.resid``; returns ``info``.
 
         ``ctx.resid`` is kept consistent in place: effects are added back, redrawn, and
@@ -112,7 +92,7 @@ class Term(ABC):
         """The term's contribution to the linear predictor: (records x traits)."""
 
     @abstractmethod
-    def record(self, state: dict, ctx: StepContext) -> dict:
+    def record(self, state: dict, ctx) -> dict:
         """Values of the declared variables for the current state."""
 
     def info_variables(self) -> list[Variable]:
@@ -141,6 +121,11 @@ class Term(ABC):
         Needs proper priors. Terms that cannot do it raise ``NotImplementedError``.
         """
         raise NotImplementedError(f"{type(self).__name__} cannot draw its parameters from the prior.")
+
+    def group_action(self):
+        """The action of the group move run after this term's update (``bayesgen.sampler.group_move``),
+        or None (the default): e.g. a location term's effects and covariance, a marker prior's scale."""
+        return None
 
     def describe(self) -> dict:
         """A JSON-able description of the term and its priors, for the InferenceData attrs."""

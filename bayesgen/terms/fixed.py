@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.linalg
+import scipy.sparse as sp
 
 from .._validation import check_positive_finite
 from ..data.design import check_estimable, factor_levels, fixed_design
-from .base import BindContext, StepContext, Term, Variable
+from ..priors.scaled_inv_chi2 import FixedVariance
+from .base import BindContext, Variable
+from .location import LocationTerm
 
 
-class Fixed(Term):
+class Fixed(LocationTerm):
     r"""Fixed effects :math:`X\beta`, flat prior on :math:`\beta` by default.
 
     Parameters
@@ -38,6 +41,7 @@ class Fixed(Term):
     """
 
     has_variance = False
+    expand = False
 
     def __init__(self, columns=(), intercept: bool = True, matrix=None, names=None, name: str = "beta",
                  prior_variance=None):
@@ -83,6 +87,7 @@ class Fixed(Term):
             check_estimable(xw, names, factor_levels(context.frame, self.columns))
         self.n_traits = context.n_traits
         self.traits = list(context.traits)
+        self.prior = None if self.prior_variance is None else FixedVariance(self.prior_variance * np.eye(self.n_traits))
         self.x = np.ascontiguousarray(x)
         self.coef_names = names
         self._x_observed = np.ascontiguousarray(xw)
@@ -109,6 +114,30 @@ class Fixed(Term):
         noise = scipy.linalg.solve_triangular(chol, np.eye(k), lower=True).T
         return noise @ noise.T, noise
 
+    # ------------------------------------------------------------------ the location protocol
+    @property
+    def n_levels(self) -> int:
+        return self.x.shape[1]
+
+    def design(self) -> sp.csr_matrix:
+        return sp.csr_matrix(self.x)
+
+    def level_precision(self):
+        """I for the normal prior N(0, tau2 I), None for the flat one."""
+        return None if self.prior_variance is None else sp.identity(self.n_levels, format="csr")
+
+    def effects(self, state) -> np.ndarray:
+        return state["beta"]
+
+    def fit_of(self, effects: np.ndarray) -> np.ndarray:
+        return self.x @ effects
+
+    def effect_covariance(self, state):
+        return None if self.prior is None else self.prior.value
+
+    def coords(self) -> list:
+        return list(self.coef_names)
+
     def variables(self) -> list[Variable]:
         if self.n_traits == 1:
             return [Variable(self.name, ("coef",), {"coef": self.coef_names})]
@@ -122,7 +151,7 @@ class Fixed(Term):
             raise ValueError(f"Fixed term {self.name!r} has a flat prior: give prior_variance to draw from it.")
         state["beta"][:] = np.sqrt(self.prior_variance) * rng.standard_normal(state["beta"].shape)
 
-    def step(self, rng, state, ctx: StepContext) -> dict:
+    def step(self, rng, state, ctx) -> dict:
         beta = state["beta"]
         resid = ctx.resid
         partial = resid + self.x @ beta
@@ -137,9 +166,6 @@ class Fixed(Term):
         beta[:] = inverse @ rhs + noise
         resid[:] = partial - self.x @ beta
         return {}
-
-    def fitted(self, state) -> np.ndarray:
-        return self.x @ state["beta"]
 
     def record(self, state, ctx) -> dict:
         beta = state["beta"]

@@ -7,7 +7,6 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._validation import check_duplicates, id_labels, id_sequence, normalize_ids, preview
-from .base import StepContext
 from .random import Random
 
 #: The precision route is chosen automatically when K's condition number is at most this.
@@ -100,7 +99,10 @@ class Kernel(Random):
     """
 
     def __init__(self, column: str, K, ids=None, variance=None, name: str | None = None, tolerance: float = 1e-8,
-                 route: str = "auto", genetic: bool = True, expand: bool = True):
+                 route: str = "auto", genetic: bool = True, expand: bool = True, slopes=None):
+        if slopes is not None:
+            raise TypeError("Kernel does not take slopes; use bg.RandomRegression(column, slopes, pedigree=...) for "
+                            "a random-regression animal model.")
         super().__init__(column, variance=variance, name=name, expand=expand)
         if route not in ROUTES:
             raise ValueError(f"Kernel route must be one of {', '.join(map(repr, ROUTES))}, got {route!r}.")
@@ -161,48 +163,20 @@ class Kernel(Random):
         super().bind(context)
         if self.route == "precision":
             return
-        # Random.bind mapped records to ids; the sampled levels are the r components of v,
-        # with design T = Z B (records x r), stored as the CSR of T' that the sweeps read.
-        self._id_index = self._record_index
-        design = self._basis[self._id_index]
-        n, r = design.shape
-        self.levels = list(range(r))
-        self._design = np.asfortranarray(design)
-        self._rec_ptr = (np.arange(r + 1, dtype=np.int64) * n)
-        self._rec_idx = np.tile(np.arange(n, dtype=np.int64), r)
-        self._rec_z = np.ascontiguousarray(design.T).ravel()
-        precision = sp.identity(r, format="csr")
-        self.precision = precision
-        self._prec = (precision.indptr.astype(np.int64), precision.indices.astype(np.int64),
-                      precision.data.astype(np.float64))
-        self._prior_diagonal = precision.diagonal()
+        # The sampled levels are the r components of v, with the dense design T = Z B
+        # (records x r): each record loads on every component.
+        self._id_index = self.layout.record_index
+        self.levels = list(range(self._basis.shape[1]))
+        self.layout.use_dense(self._basis[self._id_index], context.weights)
+        self._set_precision(sp.identity(len(self.levels), format="csr"))
 
     @property
     def one_level_per_record(self) -> bool:
         """False in the eigen route: each record loads on every component of v (dense design)."""
         return self.route == "precision"
 
-    # ------------------------------------------------------------------ eigen-route overrides
-    def incidence(self) -> sp.csr_matrix:
-        if self.route == "precision":
-            return super().incidence()
-        return sp.csr_matrix(self._design)
-
     def coords(self) -> list:
         return list(id_labels(self.kernel_ids))
-
-    def _weighted_counts(self, ctx: StepContext) -> np.ndarray:
-        if self.route == "precision":
-            return super()._weighted_counts(ctx)
-        if getattr(self, "_zz_for", None) is not ctx.weights:
-            self._zz = np.einsum("ij,i,ij->j", self._design, ctx.weights[:, 0], self._design)
-            self._zz_for = ctx.weights
-        return self._zz
-
-    def fitted(self, state) -> np.ndarray:
-        if self.route == "precision":
-            return super().fitted(state)
-        return self._design @ state["u"]
 
     def genetic_values(self, state) -> np.ndarray:
         """u for every id of K, (ids x traits)."""
@@ -225,4 +199,3 @@ class Kernel(Random):
         out.update(route=self.route, ids=len(self.kernel_ids), rank=self.rank, tolerance=self.tolerance,
                    condition_number=self.condition_number)
         return out
-

@@ -11,7 +11,7 @@ from ..kernels.fast_blocks import block_cross_products, missing_genotype_lists, 
 from ..kernels.markers import genetic_values_from_codes, weighted_cross_products
 from ..priors.bayes_a import BayesAPrior
 from ..priors.marker_prior import MarkerPrior
-from .base import BindContext, StepContext, Term, Variable
+from .base import BindContext, Term, Variable
 from .markers_multitrait import MultiTraitMarkers
 
 #: Marker priors a user can pass, for error messages.
@@ -36,7 +36,7 @@ class Markers(Term):
         several marker panels.
     expand : bool, default True
         After each sweep, rescale the effects jointly with the prior's sampled hyperparameter
-        (see ``rescale_move``): BayesA's and BayesB's (σ²ⱼ, S²), the LASSO's (τ²ⱼ, λ²), the common
+        (see ``MarkerScaleAction``): BayesA's and BayesB's (σ²ⱼ, S²), the LASSO's (τ²ⱼ, λ²), the common
         σ²_α of BRR, BayesC and BayesR. It leaves the posterior unchanged and lets the hyperparameter, ``sigma2_g`` and
         ``h2`` mix when p >> n. Priors whose hyperparameters are fixed have no such move.
     block_size : int or None, default None
@@ -61,6 +61,7 @@ class Markers(Term):
     """
 
     genetic = True
+    predicts = "genotypes"
     _multi = None  # the several-trait part (MultiTraitMarkers), set by bind when t > 1
 
     def __init__(self, column: str, genotypes: Genotypes, prior=None, name: str = "markers", expand: bool = True,
@@ -168,14 +169,14 @@ class Markers(Term):
         state["alpha"][:] = self.prior.draw_prior(rng, state["prior"])
         self.fitted(state)
 
-    @property
-    def _rescales(self) -> bool:
-        return self.expand and getattr(self.prior, "rescalable", False) and self._multi is None
+    def group_action(self):
+        """The rescaling of the effects with the prior's scale parameter (one trait, ``expand``, a
+        prior with a sampled scale: ``MarkerPrior.rescalable``), run by ``bayesgen.sampler.group_move``."""
+        if self.expand and self._multi is None and self.prior.rescalable:
+            return MarkerScaleAction(self)
+        return None
 
-    def info_variables(self) -> list[Variable]:
-        return [Variable(f"rescale_accept_{self.name}", group="sample_stats")] if self._rescales else []
-
-    def step(self, rng, state, ctx: StepContext) -> dict:
+    def step(self, rng, state, ctx) -> dict:
         if self._multi is not None:
             return self._multi.step(rng, state, ctx)
         if self.block_size is not None:
@@ -186,47 +187,7 @@ class Markers(Term):
             self.prior.sweep(rng, state["alpha"], state["prior"], self.codes, self.lookup, self.xx, ctx.resid[:, 0],
                              ctx.weights[:, 0], state["genetic_values"][:, 0], ctx.sigma2_e)
         self.prior.update(rng, state["alpha"], state["prior"])
-        if self._rescales:
-            return {f"rescale_accept_{self.name}": float(self.rescale_move(rng, state, ctx))}
         return {}
-
-    def rescale_move(self, rng, state, ctx: StepContext) -> bool:
-        r"""Joint move of the effects and the prior's scale hyperparameters by a factor k > 0.
-
-        The interweaving (non-centred) update of the prior's scale: with the effects
-        standardised by it held fixed, the scale moves with the data. A generalised Gibbs
-        step on the scale group (Liu & Sabatti 2000), as :meth:`Random.rescale_move`: k is
-        drawn from a density proportional to
-        :math:`\exp(-(a k^2 - 2 b k)/(2\sigma^2_e))\, f(k)` with :math:`g = X\alpha`,
-        :math:`a = g'Wg`, :math:`b = g'W(e + g)` and :math:`f` from the prior
-        (``rescale_log_density``; for BayesA :math:`f(k) = k\,p(k^2S^2)`). One independence
-        Metropolis step proposes :math:`k^* \sim N(b/a, \sigma^2_e/a)` and accepts with
-        probability :math:`\min(1, f(k^*)/f(1))`. The centred updates move :math:`S^2` by
-        about :math:`1/\sqrt{p\nu}` of itself per iteration when the effects are weakly
-        identified (p >> n); this one by about :math:`\sigma_e/\sqrt{a}`. O(records + markers).
-        """
-        weights = ctx.weights[:, 0]
-        resid = ctx.resid[:, 0]
-        fit = state["genetic_values"][:, 0]
-        weighted = weights * fit
-        a = float(np.dot(weighted, fit))
-        if a <= 0.0:
-            return False
-        b = float(np.dot(weighted, resid + fit))
-        proposal = b / a + np.sqrt(ctx.sigma2_e / a) * rng.standard_normal()
-        log_u = np.log(rng.random())
-        if proposal <= 0.0:
-            return False
-        prior_state = state["prior"]
-        log_ratio = (self.prior.rescale_log_density(prior_state, proposal)
-                     - self.prior.rescale_log_density(prior_state, 1.0))
-        if log_u < log_ratio:
-            resid -= (proposal - 1.0) * fit
-            fit *= proposal
-            state["alpha"] *= proposal
-            self.prior.rescale(prior_state, proposal)
-            return True
-        return False
 
     def fitted(self, state) -> np.ndarray:
         if self._multi is not None:
@@ -267,6 +228,37 @@ class Markers(Term):
         if self.block_size is not None:
             out.update(block_size=self.block_size, block_passes=self.block_passes)
         return out
+
+
+class MarkerScaleAction:
+    r"""The group move's action for marker effects: :math:`\alpha \to k\alpha` with the prior's scale.
+
+    One generator (k > 0); the fit is the genomic values :math:`g = X\alpha`, which move to
+    kg; f(k) is the prior's ``rescale_log_density`` (its scale parameter's prior, the
+    Jacobian and the Haar measure). The interweaving (non-centred) update of the prior's
+    scale: the centred updates move it by about :math:`1/\sqrt{p\nu}` of itself per iteration
+    when the effects are weakly identified (p >> n), this one by about :math:`\sigma_e/\sqrt{g'Wg}`.
+    """
+
+    kind = "scalar"
+    identity = np.array([1.0])
+
+    def __init__(self, term: Markers):
+        self.term = term
+        self.name = term.name
+
+    def basis_fits(self, state: dict) -> np.ndarray:
+        return state["genetic_values"][None, :, :]
+
+    def log_factor(self, state: dict, m: np.ndarray) -> float:
+        k = float(m[0])
+        return self.term.prior.rescale_log_density(state["prior"], k) if k > 0.0 else -np.inf
+
+    def apply(self, state: dict, m: np.ndarray) -> None:
+        k = float(m[0])
+        state["genetic_values"] *= k
+        state["alpha"] *= k
+        self.term.prior.rescale(state["prior"], k)
 
 
 def _is_positive_int(value) -> bool:

@@ -9,7 +9,7 @@ from ..kernels.markers_multitrait import genetic_values_multitrait, sweep_marker
 from ..priors.bayes_c import BayesCPrior
 from ..priors.ridge import RidgePrior
 from ..priors.ridge_multitrait import MultiTraitBayesCPrior, MultiTraitRidgePrior
-from .base import BindContext, StepContext, Variable
+from .base import BindContext, Variable
 
 #: Marker priors available with several traits.
 MULTITRAIT_MARKER_PRIORS = ("RidgePrior() or BayesCPrior(pi) with their default variance", "MultiTraitRidgePrior",
@@ -56,9 +56,9 @@ class MultiTraitMarkers:
         # Records with any trait observed enter with all of them (the residual augments the rest).
         self._phenotyped = context.observed.any(axis=1)
         weights = self._phenotyped.astype(np.float64)
-        self._xx_for = None
         n_obs = max(int(self._phenotyped.sum()), 1)
         sum_x, xx = weighted_cross_products(term.codes, term.lookup, weights)
+        self._xx = xx  # x_j'Wx_j with the working weights (fixed once bound)
         var_x = xx / n_obs - (sum_x / n_obs) ** 2
         var_x[var_x <= 1e-10 * xx / n_obs] = 0.0
         sum_var_x = max(float(np.sum(var_x)), 1e-12)
@@ -101,18 +101,10 @@ class MultiTraitMarkers:
         state["alpha"][:] = self.prior.draw_prior(rng, state["prior"], self.term.n_markers)
         self.fitted(state)
 
-    def _cross_products(self, weights: np.ndarray) -> np.ndarray:
-        # x_j'Wx_j with the working weights; fixed per chain, cached by identity of the array.
-        if self._xx_for is not weights:
-            self._xx = weighted_cross_products(self.term.codes, self.term.lookup,
-                                               np.ascontiguousarray(weights[:, 0]))[1]
-            self._xx_for = weights
-        return self._xx
-
-    def step(self, rng, state, ctx: StepContext) -> dict:
+    def step(self, rng, state, ctx) -> dict:
         prior_state = state["prior"]
         n_included = sweep_markers_multitrait(
-            rng, state["alpha"], self.term.codes, self.term.lookup, self._cross_products(ctx.weights), ctx.resid,
+            rng, state["alpha"], self.term.codes, self.term.lookup, self._xx, ctx.resid,
             ctx.weights, state["genetic_values"], np.linalg.inv(ctx.residual_covariance),
             np.linalg.inv(prior_state["sigma2_alpha"]), code_stats=self.code_stats,
             log_prior_odds=self.prior.log_prior_odds(prior_state))

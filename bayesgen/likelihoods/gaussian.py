@@ -1,20 +1,21 @@
-"""The residual: the working response, its (co)variance, missing-trait augmentation, the
-pointwise log-likelihood and predictions of missing records."""
+"""The Gaussian likelihood: the working response, its (co)variance, missing-trait augmentation,
+the pointwise log-likelihood and predictions of missing records."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._validation import preview
-from ..priors.defaults import covariance_prior_for, variance_prior_for
-from ..priors.scaled_inv_chi2 import as_variance_prior
-from .base import BindContext, StepContext, Term, Variable
+from ..priors.defaults import resolve_prior
+from ..sampler.context import StepContext
+from ..terms.base import BindContext
+from ..variable import Variable
+from .base import Likelihood
 
 
-class Residual(Term):
-    r"""Residuals :math:`e_r \sim N(0, R)` of the records, R a t x t covariance (:math:`\sigma^2_e` for t = 1).
+class Gaussian(Likelihood):
+    r"""Gaussian traits: residuals :math:`e_r \sim N(0, R)` of the records, R a t x t covariance (:math:`\sigma^2_e` for t = 1).
 
-    The residual term owns the working response: per chain, ``state["y"]`` holds the
+    The likelihood owns the working response: per chain, ``state["y"]`` holds the
     phenotypes (records x traits). Records missing every trait stay in the model with
     weight 0: they inform no parameter, and their linear predictor :math:`\mu_i` is tracked
     as ``-resid[i]`` (exact, and cheaper than drawing them: nothing depends on them).
@@ -50,8 +51,8 @@ class Residual(Term):
     half-t-marginal prior, see :class:`bayesgen.ScaledInverseWishart`).
     """
 
-    name = "residual"
-    has_variance = False
+    family = "gaussian"
+    cv_columns = ("accuracy", "slope", "mse")
 
     def __init__(self, variance=None, posterior_predictive: bool = False):
         self.variance_prior_arg = variance
@@ -63,23 +64,19 @@ class Residual(Term):
         self.n_traits = t
         self.traits = list(context.traits)
         some = observed.any(axis=1)
-        self._observed_rows = np.flatnonzero(some)
+        self.observed_rows = np.flatnonzero(some)
         # t = 1: records without the phenotype; t > 1: records missing any trait.
         self._missing_rows = np.flatnonzero(~observed.all(axis=1))
         self._unobserved_rows = np.flatnonzero(~some)  # missing every trait: weight 0, never augmented
         self.n_observed = int(some.sum())
         labels = list(context.frame.index)
-        self.record_labels = [labels[i] for i in self._observed_rows]
+        self.record_labels = [labels[i] for i in self.observed_rows]
         self.missing_labels = [labels[i] for i in self._missing_rows]
-        self._patterns = _missingness_patterns(observed, self._observed_rows)
+        self._patterns = _missingness_patterns(observed, self.observed_rows)
         share = np.asarray(context.phenotypic_variance) * 0.5 if share is None else np.asarray(share)
         share = np.atleast_1d(share).astype(float)
-        if t == 1:
-            default = variance_prior_for(context.prior_rule, float(share[0]), float(context.phenotypic_sd[0]))
-        else:
-            default = covariance_prior_for(context.prior_rule, share, context.phenotypic_sd)
-        self.prior = as_variance_prior(self.variance_prior_arg, default, "sigma2_e")
-        self.prior.check_dim(t, "sigma2_e")
+        self.prior = resolve_prior(self.variance_prior_arg, context.prior_rule, share, context.phenotypic_sd,
+                                   "sigma2_e")
         self._start = np.diag(share)
         if y is not None:
             y = np.asarray(y, dtype=np.float64).reshape(observed.shape)
@@ -131,7 +128,7 @@ class Residual(Term):
         state = {"sigma2_e": cov, "y": self._y.copy(order="F"), "noise": np.zeros((noise_rows.size, self.n_traits)),
                  "prior_aux": self.prior.init_aux(rng)}
         if self.posterior_predictive:
-            state["replicate"] = np.zeros(self._observed_rows.size)
+            state["replicate"] = np.zeros(self.observed_rows.size)
         return state
 
     def draw_prior(self, rng, state) -> None:
@@ -157,22 +154,18 @@ class Residual(Term):
             drawn = _conditional_draw(rng, cov, given, pattern.missing, pattern.observed)
             y[pattern.at_observed] = linear_predictor[pattern.at_observed] + drawn
 
-    def step(self, rng, state, ctx: StepContext) -> dict:
-        # Augment first, so that R is drawn from complete residuals that match the current mu.
-        if self.augments:
-            self.augment(rng, state, ctx)
-        e = ctx.resid[self._observed_rows]
+    def patterns(self) -> list:
+        return self._patterns
+
+    def covariance(self, state) -> np.ndarray:
+        return state["sigma2_e"]
+
+    def draw_covariance(self, rng, state, ctx: StepContext) -> None:
+        e = ctx.resid[self.observed_rows]
         state["sigma2_e"][:] = self.prior.draw_posterior(rng, e.T @ e, self.n_observed, state["prior_aux"])
-        ctx.residual_covariance[:] = state["sigma2_e"]
-        self.draw_noise(rng, state)
-        return {}
 
     def draw_noise(self, rng, state) -> None:
-        """Residual draws for the predictions of missing records and the replicated phenotypes.
-
-        (A block that draws the residual covariance in place of ``step`` must also call
-        ``augment`` when ``augments``; today such blocks exist for one trait only.)
-        """
+        """Residual draws for the predictions of missing records and the replicated phenotypes."""
         noise = state["noise"]
         if noise.size:
             chol = np.linalg.cholesky(state["sigma2_e"])
@@ -182,6 +175,8 @@ class Residual(Term):
 
     def augment(self, rng, state, ctx: StepContext) -> None:
         """Draw every record's missing traits from their conditional (class docstring); keeps ``ctx.resid``."""
+        if not self.augments:
+            return
         cov = state["sigma2_e"]
         y, resid = state["y"], ctx.resid
         for pattern in self._patterns:
@@ -193,9 +188,6 @@ class Residual(Term):
             y[at_missing] += new - resid[at_missing]
             resid[at_missing] = new
 
-    def fitted(self, state) -> np.ndarray:
-        return np.zeros_like(self._y)
-
     def record(self, state, ctx: StepContext) -> dict:
         cov = state["sigma2_e"]
         if self.n_traits == 1:
@@ -205,8 +197,8 @@ class Residual(Term):
                 out[("predictions", "mu")] = mu
                 out[("predictions", "y")] = mu + state["noise"][:, 0]
             if "replicate" in state:
-                out[("posterior_predictive", "y")] = self._y[self._observed_rows, 0] - ctx.resid[
-                    self._observed_rows, 0] + state["replicate"]
+                out[("posterior_predictive", "y")] = self._y[self.observed_rows, 0] - ctx.resid[
+                    self.observed_rows, 0] + state["replicate"]
             return out
         sd = np.sqrt(np.diag(cov))
         out = {"sigma2_e": cov.copy(), "rho_e": cov / np.outer(sd, sd)}
@@ -233,7 +225,7 @@ class Residual(Term):
         not integrated out there (``integrated`` must be None).
         """
         cov = state["sigma2_e"]
-        rows = self._observed_rows
+        rows = self.observed_rows
         if self.n_traits == 1:
             r = ctx.resid[rows, 0].copy()
             variance = np.full(r.size, cov[0, 0])
@@ -251,6 +243,19 @@ class Residual(Term):
             logdet = 2.0 * np.log(np.diag(chol)).sum()
             out[pattern.positions] = -0.5 * (obs.size * np.log(2.0 * np.pi) + logdet + (z * z).sum(axis=0))
         return out
+
+    def cv_scores(self, predicted: np.ndarray, observed: np.ndarray) -> tuple:
+        """Pearson r(yhat, y), slope of y on yhat and mean squared error of the posterior mean
+        prediction yhat (NaN where undefined)."""
+        mean = predicted.mean(axis=0)
+        mse = float(np.mean((observed - mean) ** 2))
+        if observed.size < 2:
+            return np.nan, np.nan, mse
+        dm, dy = mean - mean.mean(), observed - observed.mean()
+        smm, syy, smy = float(dm @ dm), float(dy @ dy), float(dm @ dy)
+        accuracy = smy / np.sqrt(smm * syy) if smm > 0 and syy > 0 else np.nan
+        slope = smy / smm if smm > 0 else np.nan
+        return accuracy, slope, mse
 
     def variance(self, state):
         return state["sigma2_e"]

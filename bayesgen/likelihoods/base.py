@@ -1,0 +1,102 @@
+r"""The likelihood protocol: the one owner of the residual, its covariance and the working response.
+
+Every likelihood of bayesgen is Gaussian on a **working response** Y (records x traits):
+
+.. math:: Y = \text{(linear predictor)} + E,\qquad e_r \sim N(0, R),
+
+where Y is the phenotype itself (Gaussian traits), or data augmented from it each iteration:
+missing traits of a record (drawn from their conditional), liabilities of threshold traits
+(truncated normals given the category), values of censored records (truncated normals
+within their bounds). The location terms, marker sweeps and every sampler see only Y, the
+weights and R, so a new likelihood is one new class implementing this interface; no
+sampler changes.
+
+A likelihood provides:
+
+* ``patterns()``: the records with data, grouped by which traits of Y are data for them (the
+  joint and collapsed samplers integrate the others out, ``bayesgen.sampler.mme``);
+* ``augment(rng, state, ctx)``: the data-augmentation step (keeps ``ctx.resid`` consistent);
+* the covariance R: ``covariance``, ``prior``, ``samples_covariance``, ``draw_covariance``
+  (conjugate, from the completed residuals) and ``set_covariance`` (after a collapsed step);
+* ``log_likelihood``: the pointwise log-likelihood of the observed data, optionally with
+  each record's own random effects integrated out (their conditional mean shift and variance);
+* ``simulate_response``: the observed data given the parameters (joint-distribution tests);
+* ``cv_scores``: how cross-validation scores predictions of held-out records.
+
+It is the last entry of ``model.terms`` and of every chain's states; ``ctx`` reads R from its
+state (``StepContext.residual_covariance``).
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+
+import numpy as np
+
+from ..terms.base import Term
+
+
+class Likelihood(Term):
+    """Base class of the likelihoods (module docstring)."""
+
+    name = "residual"
+    has_variance = False
+    #: The ``family=`` name that selects this likelihood in ``bg.Model``.
+    family: str = ""
+    #: Columns ``cv_scores`` returns, in order (``bg.cross_validate``'s table).
+    cv_columns: tuple = ()
+
+    @abstractmethod
+    def patterns(self) -> list:
+        """Records with data, by pattern: objects with ``rows`` (record positions) and ``observed``
+        (trait indices of Y that are data for them)."""
+
+    @abstractmethod
+    def augment(self, rng: np.random.Generator, state: dict, ctx) -> None:
+        """Draw the augmented part of the working response given the linear predictor; keeps ``ctx.resid``."""
+
+    @abstractmethod
+    def covariance(self, state: dict) -> np.ndarray:
+        """R (t x t) now."""
+
+    @property
+    def samples_covariance(self) -> bool:
+        return self.prior.sampled
+
+    @abstractmethod
+    def draw_covariance(self, rng: np.random.Generator, state: dict, ctx) -> None:
+        """R from its full conditional given the completed residuals ``ctx.resid``."""
+
+    def set_covariance(self, rng: np.random.Generator, state: dict, value: np.ndarray) -> None:
+        """Set R (drawn with the prior's auxiliary variables integrated out), then draw those given it."""
+        state["sigma2_e"][:] = value
+        self.prior.refresh_aux(rng, state["sigma2_e"], state["prior_aux"])
+
+    @abstractmethod
+    def draw_noise(self, rng: np.random.Generator, state: dict) -> None:
+        """Per-iteration draws for predictions and replicates (after R is drawn)."""
+
+    def step(self, rng, state, ctx, draw_covariance: bool = True) -> dict:
+        """Augment, draw R (unless a collapsed block owns it), then the noise of predictions."""
+        self.augment(rng, state, ctx)
+        if draw_covariance:
+            self.draw_covariance(rng, state, ctx)
+        self.draw_noise(rng, state)
+        return {}
+
+    @abstractmethod
+    def log_likelihood(self, state: dict, ctx, integrated=None) -> np.ndarray:
+        """Pointwise log-likelihood of each record with data (``integrated``: per-record shift and
+        extra variance of the residual when its own random effects are integrated out)."""
+
+    @abstractmethod
+    def simulate_response(self, rng: np.random.Generator, state: dict, linear_predictor: np.ndarray) -> None:
+        """Draw the observed data (and the working response) given the parameters."""
+
+    @abstractmethod
+    def cv_scores(self, predicted: np.ndarray, observed: np.ndarray) -> tuple:
+        """Scores (``cv_columns``) of held-out records: ``predicted`` draws x records of the
+        linear predictor, ``observed`` the records' data."""
+
+    def fitted(self, state) -> np.ndarray:
+        return np.zeros_like(state["y"])

@@ -1,0 +1,169 @@
+r"""The mixed-model equations of a set of location terms, for t traits, assembled from the protocols.
+
+With the location terms' design columns stacked as :math:`M = [Z_1 \dots Z_K]` (records x n)
+and their effects as B (n x t), the working response Y (records x t) has, for a record r
+whose observed traits are o (its missingness pattern p),
+:math:`y_{r,o} \sim N((MB)_{r,o}, R_{oo})`; the missing traits are integrated out. With
+:math:`Q_p` the t x t matrix holding :math:`R_{oo}^{-1}` at (o, o) and zeros elsewhere, the
+location effects b = vec(B') (element ``column * t + trait``) have the full conditional
+
+.. math:: b \mid \cdot \sim N(C^{-1}r,\; C^{-1}),\qquad
+          C = \sum_p M_p'M_p \otimes Q_p + \mathrm{blockdiag}_k\big(P_k \otimes \Sigma_k^{-1}\big),\qquad
+          r = \mathrm{vec}\Big(\sum_p Q_p Y_p'M_p\Big),
+
+:math:`M_p, Y_p` the rows of pattern p, :math:`P_k \otimes \Sigma_k^{-1}` term k's prior
+precision over (level, coefficient, trait) (nothing for a flat term). C has a fixed sparsity
+pattern: it is analysed once (``SparseCholesky``) and refactorised numerically when the
+covariances change. With the locations integrated out, the log density of the observed
+working response given the covariances (the restricted likelihood with flat fixed effects)
+is, up to a constant,
+
+.. math:: -2\log p(y \mid R, \Sigma) = \sum_p n_p\log|R_{o_po_p}| + \sum_k L_k\log|\Sigma_k| + \log|C|
+          + \sum_p \mathrm{tr}(Q_pY_p'Y_p) - r'C^{-1}r.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+
+def _structure(matrix) -> sp.csr_matrix:
+    out = sp.csr_matrix(matrix, copy=True)
+    out.data = np.ones_like(out.data)
+    return out
+
+
+def _keys(matrix: sp.spmatrix) -> np.ndarray:
+    coo = matrix.tocoo()
+    return coo.row.astype(np.int64) * matrix.shape[1] + coo.col.astype(np.int64)
+
+
+class MixedModelEquations:
+    """The design, the pattern of C and the maps that fill in C, r and the likelihood terms."""
+
+    def __init__(self, terms: list, patterns: list, n_traits: int):
+        t = n_traits
+        self.terms, self.patterns, self.n_traits = list(terms), list(patterns), t
+        designs = [sp.csr_matrix(term.design()) for term in self.terms]
+        sizes = [d.shape[1] for d in designs]
+        self.column_offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        n_cols = int(self.column_offsets[-1])
+        self.n_columns, self.n_equations = n_cols, n_cols * t
+        self.design = sp.hstack(designs, format="csr")
+        self.design.sort_indices()
+        # Per pattern: its rows of M (and M') and M_p'M_p.
+        self._pattern_designs = [self.design[p.rows] for p in self.patterns]
+        self._pattern_designs_t = [d.T.tocsr() for d in self._pattern_designs]
+        grams = [(d_t @ d).tocsr() for d, d_t in zip(self._pattern_designs, self._pattern_designs_t)]
+        # Prior blocks on columns: kron(P_k, ones(c, c)) at term k's offset.
+        priors = []
+        for k, term in enumerate(self.terms):
+            precision = term.level_precision()
+            if precision is None:
+                continue
+            c = term.n_coefficients
+            block = sp.kron(sp.csr_matrix(precision), np.ones((c, c)), format="csr")
+            start = int(self.column_offsets[k])
+            priors.append((k, sp.csr_matrix((block.tocoo().data, (block.tocoo().row + start, block.tocoo().col + start)),
+                                            shape=(n_cols, n_cols))))
+        self.with_prior = [k for k, _ in priors]
+        columns = _structure(sp.identity(n_cols, format="csr"))
+        for g in grams:
+            columns = columns + _structure(g)
+        for _, block in priors:
+            columns = columns + _structure(block)
+        pattern = sp.kron(_structure(columns), np.ones((t, t)), format="csr")
+        pattern.sum_duplicates()
+        pattern.sort_indices()
+        pattern.data[:] = 1.0
+        self.pattern = pattern
+        keys = _keys(pattern)
+        n_eq = self.n_equations
+
+        def positions(rows, cols):
+            return np.searchsorted(keys, rows.astype(np.int64) * n_eq + cols.astype(np.int64))
+
+        # Likelihood blocks: for pattern p and observed traits (a, b), M_p'M_p at (i t + a, j t + b).
+        self._likelihood_blocks = []
+        for g, p in zip(grams, self.patterns):
+            coo = g.tocoo()
+            blocks = [(a, b, positions(coo.row * t + a, coo.col * t + b)) for a in p.observed for b in p.observed]
+            self._likelihood_blocks.append((coo.data.copy(), blocks))
+        # Prior blocks: term k's P entry (l, l') and covariance entry (alpha, beta), alpha = coef * t + trait,
+        # at ((offset + l c + coef_alpha) t + trait_alpha, (offset + l' c + coef_beta) t + trait_beta).
+        self._prior_blocks = {}
+        for k in self.with_prior:
+            term = self.terms[k]
+            c, start = term.n_coefficients, int(self.column_offsets[k])
+            coo = sp.coo_matrix(term.level_precision())
+            d = c * t
+            blocks = []
+            for alpha in range(d):
+                for beta in range(d):
+                    rows = (start + coo.row * c + alpha // t) * t + alpha % t
+                    cols = (start + coo.col * c + beta // t) * t + beta % t
+                    blocks.append((alpha, beta, positions(rows, cols)))
+            self._prior_blocks[k] = (coo.data.astype(np.float64), blocks)
+
+    # ------------------------------------------------------------------ what depends on the covariances
+    def pattern_precisions(self, residual_covariance: np.ndarray) -> list:
+        """(Q_p, log|R_oo|) per pattern: R_oo^-1 placed at (o, o) of a t x t zero matrix."""
+        out = []
+        for p in self.patterns:
+            o = p.observed
+            r_oo = residual_covariance[np.ix_(o, o)]
+            chol = np.linalg.cholesky(r_oo)
+            inverse = np.linalg.inv(chol)
+            q = np.zeros((self.n_traits, self.n_traits))
+            q[np.ix_(o, o)] = inverse.T @ inverse
+            out.append((q, 2.0 * float(np.log(np.diag(chol)).sum())))
+        return out
+
+    def values(self, precisions: list, covariance_inverses: dict) -> np.ndarray:
+        """Values of C (in ``pattern`` order) for the patterns' Q_p and {term k: Sigma_k^-1}."""
+        out = np.zeros(self.pattern.nnz)
+        for (data, blocks), (q, _) in zip(self._likelihood_blocks, precisions):
+            for a, b, positions in blocks:
+                out[positions] += q[a, b] * data
+        for k, (data, blocks) in self._prior_blocks.items():
+            inverse = covariance_inverses[k]
+            for alpha, beta, positions in blocks:
+                if inverse[alpha, beta] != 0.0:
+                    out[positions] += inverse[alpha, beta] * data
+        return out
+
+    # ------------------------------------------------------------------ what depends on the response
+    def cross_products(self, response: np.ndarray) -> list:
+        """Per pattern (M_p'Y_p, Y_p'Y_p): the response's sufficient statistics (missing traits
+        enter as zeros, which Q_p ignores)."""
+        out = []
+        for p, design_t in zip(self.patterns, self._pattern_designs_t):
+            y = response[p.rows]
+            out.append((np.asarray(design_t @ y), y.T @ y))
+        return out
+
+    def rhs(self, cross: list, precisions: list) -> np.ndarray:
+        """r = vec(sum_p Q_p Y_p'M_p), element column * t + trait."""
+        total = np.zeros((self.n_columns, self.n_traits))
+        for (my, _), (q, _) in zip(cross, precisions):
+            total += my @ q
+        return total.ravel()
+
+    def response_quadratic(self, cross: list, precisions: list) -> float:
+        """sum_p tr(Q_p Y_p'Y_p)."""
+        return float(sum(np.sum(q * yy) for (_, yy), (q, _) in zip(cross, precisions)))
+
+    def residual_log_determinant(self, precisions: list) -> float:
+        """sum_p n_p log|R_oo|."""
+        return float(sum(p.rows.size * logdet for p, (_, logdet) in zip(self.patterns, precisions)))
+
+    # ------------------------------------------------------------------ effects
+    def effects(self, states: list, indices: list) -> np.ndarray:
+        """B (n x t) from the terms' states (``indices``: each term's position in ``states``)."""
+        return np.vstack([term.effects_by_column(states[i]) for term, i in zip(self.terms, indices)])
+
+    def set_effects(self, states: list, indices: list, b: np.ndarray) -> None:
+        values = b.reshape(self.n_columns, self.n_traits)
+        for k, (term, i) in enumerate(zip(self.terms, indices)):
+            term.effects_by_column(states[i])[:] = values[self.column_offsets[k]:self.column_offsets[k + 1]]

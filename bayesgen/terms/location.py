@@ -1,0 +1,233 @@
+r"""The location protocol: what a term with Gaussian location effects declares to the samplers.
+
+A location term has L levels, each with c coefficients per trait (t traits). Its effects are
+stored as :math:`\Theta` (L x ct), row l the level's vector :math:`\theta_l`, element
+``coef * t + trait``; read as :math:`\tilde\Theta` (Lc x t, row ``level * c + coef``) they
+multiply the design:
+
+.. math:: F = Z\tilde\Theta \quad (\text{records} \times t),\qquad
+          \mathrm{vec}(\Theta') \sim N(0,\; P^{-1} \otimes \Sigma),
+
+Z (records x Lc) the design, P (L x L) the sparse precision among levels (I for iid levels,
+:math:`A^{-1}` for a pedigree, :math:`K^{-1}` for a kernel) and :math:`\Sigma` (ct x ct) the
+covariance of a level's coefficients and traits, under ``prior`` (a
+``bayesgen.priors.VariancePrior``). Fixed effects are the case P = I with :math:`\Sigma`
+flat (``level_precision()`` is None) or fixed (:math:`\tau^2 I`).
+
+The samplers in ``bayesgen.sampler`` (joint and collapsed blocks, the translation and group
+moves) and the classical solvers use nothing but this interface: the design, the level
+precision, the prior, and getting and setting effects and covariances. A new location term
+is a new class implementing it; no sampler changes.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..kernels.random_effects import quadratic_form_matrix
+from .base import Term
+
+#: Subgroups of GL(d) a group move can act by on a level's coefficients (see ``GroupAction``).
+GROUPS = ("scalar", "diagonal", "full")
+
+
+class LocationTerm(Term):
+    """A term whose effects are Gaussian given their covariance (module docstring)."""
+
+    #: Names of the c coefficients of a level (one coefficient: [None]).
+    coefficient_names: list = [None]
+    #: Apply the group move after the term's own update (see ``group_action``).
+    expand: bool = True
+
+    # ------------------------------------------------------------------ structure (fixed once bound)
+    @property
+    @abstractmethod
+    def n_levels(self) -> int:
+        """L."""
+
+    @property
+    def n_coefficients(self) -> int:
+        """c, the coefficients of one level per trait."""
+        return len(self.coefficient_names)
+
+    @property
+    def covariance_dim(self) -> int:
+        """ct, the size of :math:`\\Sigma`."""
+        return self.n_coefficients * self.n_traits
+
+    @property
+    def n_columns(self) -> int:
+        """Lc, the columns of the design."""
+        return self.n_levels * self.n_coefficients
+
+    @abstractmethod
+    def design(self) -> sp.csr_matrix:
+        """Z (records x Lc), columns ``level * c + coef``; the same for every trait."""
+
+    @abstractmethod
+    def level_precision(self) -> sp.csr_matrix | None:
+        """P (L x L, sorted CSR), or None for a flat prior on the effects."""
+
+    def translation_covariates(self) -> np.ndarray | None:
+        r"""(records x c) covariates of a level's coefficients, for the translation move.
+
+        Non-None when the fit of record r is :math:`x_r'\theta_{l(r)}` with one level per
+        record and one trait (``bayesgen.sampler.translation_move``).
+        """
+        return None
+
+    def own_levels(self) -> np.ndarray | None:
+        """Record -> its one level (one coefficient, one trait), for the integrated pointwise
+        log-likelihood (``bayesgen.model.pointwise``); None when records load on several levels."""
+        return None
+
+    # ------------------------------------------------------------------ state
+    @abstractmethod
+    def effects(self, state: dict) -> np.ndarray:
+        """:math:`\\Theta` (L x ct), C-contiguous; samplers modify it in place."""
+
+    def effects_by_column(self, state: dict) -> np.ndarray:
+        """:math:`\\tilde\\Theta` (Lc x t): a view of ``effects``."""
+        return self.effects(state).reshape(self.n_columns, self.n_traits)
+
+    def fit_of(self, effects: np.ndarray) -> np.ndarray:
+        """The fit (records x t) of the given effects (L x ct)."""
+        return np.asarray(self._design_for_fit() @ effects.reshape(self.n_columns, self.n_traits))
+
+    def _design_for_fit(self) -> sp.csr_matrix:
+        if getattr(self, "_design_cache", None) is None:
+            self._design_cache = self.design()
+        return self._design_cache
+
+    def fitted(self, state: dict) -> np.ndarray:
+        return self.fit_of(self.effects(state))
+
+    def effect_covariance(self, state: dict) -> np.ndarray | None:
+        """:math:`\\Sigma` (ct x ct) now, or None for flat effects."""
+        return state.get("sigma2")
+
+    @property
+    def samples_covariance(self) -> bool:
+        """Whether :math:`\\Sigma` is sampled (a prior that is neither flat nor fixed)."""
+        prior = getattr(self, "prior", None)
+        return prior is not None and prior.sampled
+
+    def set_covariance(self, rng: np.random.Generator, state: dict, value: np.ndarray) -> None:
+        """Set :math:`\\Sigma` (from a step that drew it with the prior's auxiliary variables
+        integrated out), then draw those given it (an exact Gibbs step)."""
+        state["sigma2"][:] = value
+        self.prior.refresh_aux(rng, state["sigma2"], state["prior_aux"])
+
+    def covariance_log_density(self, state: dict, value: np.ndarray) -> float:
+        """log p(value | the prior's auxiliary variables) (their current values)."""
+        return self.prior.log_density(value, state["prior_aux"])
+
+    def draw_covariance(self, rng: np.random.Generator, state: dict, sum_squares=None) -> None:
+        r""":math:`\Sigma \mid \Theta` from the prior's conjugate update with :math:`SS = \Theta'P\Theta`
+        (ct x ct) and L vectors (``sum_squares``: SS if already known)."""
+        if not self.samples_covariance:
+            return
+        if sum_squares is None:
+            prec = self._precision_arrays()
+            sum_squares = quadratic_form_matrix(self.effects(state), *prec)
+        state["sigma2"][:] = self.prior.draw_posterior(rng, sum_squares, self.n_levels, state["prior_aux"])
+
+    def _precision_arrays(self):
+        if getattr(self, "_prec_cache", None) is None:
+            p = sp.csr_matrix(self.level_precision())
+            p.sort_indices()
+            self._prec_cache = (p.indptr.astype(np.int64), p.indices.astype(np.int64), p.data.astype(np.float64))
+        return self._prec_cache
+
+    # ------------------------------------------------------------------ the group move
+    def group_action(self):
+        """The action the group move (``bayesgen.sampler.group_move``) applies after this
+        term's update, or None: with ``expand`` and a sampled covariance."""
+        if not (self.expand and self.samples_covariance):
+            return None
+        return LocationGroupAction(self)
+
+
+class LocationGroupAction:
+    r"""The group move of a location term: :math:`\theta_l \to M\theta_l` for every level, :math:`\Sigma \to M\Sigma M'`.
+
+    M runs over a subgroup of GL(d), d = ct, parametrised linearly, :math:`M = \sum_j m_j E_j`:
+    ``"scalar"`` (M = kI, k > 0; the default for d = 1), ``"diagonal"``
+    (:math:`M = \mathrm{diag}(k)`, k > 0: a diagonal :math:`\Sigma`) or ``"full"`` (any
+    nonsingular M). The fit moves linearly, :math:`F(m) = \sum_j m_j\,\mathrm{fit}(\Theta E_j')`
+    (``basis_fits``), so the move's proposal is Gaussian (``bayesgen.sampler.group_move``). What
+    remains of the target (Liu & Sabatti 2000's generalised Gibbs with the left Haar measure
+    h(m)) is, with L levels: the effects' Jacobian :math:`|\det M|^L` cancels their prior's
+    :math:`|\det M|^{-L}`, so
+
+    .. math:: f(m) = p(M\Sigma M' \mid a)\; J_\Sigma(M)\; h(m),
+
+    p the prior density given its auxiliary variables a (held fixed), :math:`J_\Sigma` the
+    Jacobian of :math:`\Sigma \to M\Sigma M'` on its free elements: ``full``:
+    :math:`J_\Sigma h = |\det M|^{d+1}|\det M|^{-d}`; ``diagonal``: :math:`\prod_a k_a^{n_a - 1}`
+    with :math:`n_a` = d + 1 (unstructured :math:`\Sigma`) or 2 (diagonal); ``scalar``:
+    :math:`k^{2n - 1}`, n the free elements of :math:`\Sigma`.
+    """
+
+    def __init__(self, term: LocationTerm, kind: str | None = None):
+        d = term.covariance_dim
+        prior = term.prior
+        if kind is None:
+            kind = "scalar" if d == 1 else ("diagonal" if prior.diagonal else "full")
+        if kind not in GROUPS:
+            raise ValueError(f"group must be one of {GROUPS}, got {kind!r}.")
+        if kind == "full" and prior.diagonal:
+            raise ValueError("The full group would make a diagonal covariance non-diagonal.")
+        self.term, self.kind, self.dim = term, kind, d
+        if kind == "scalar":
+            self.generators = [np.eye(d)]
+        elif kind == "diagonal":
+            self.generators = [np.diag(np.eye(d)[a]) for a in range(d)]
+        else:
+            self.generators = [np.outer(np.eye(d)[a], np.eye(d)[b]) for a in range(d) for b in range(d)]
+        self.identity = np.array([1.0] if kind == "scalar" else (np.ones(d) if kind == "diagonal" else np.eye(d).ravel()))
+        free_per_row = 2 if prior.diagonal else d + 1
+        self._power = {"scalar": (d * 2 if prior.diagonal else d * (d + 1)) - 1,
+                       "diagonal": free_per_row - 1, "full": 1}[kind]
+        self.name = term.name
+
+    def matrix(self, m: np.ndarray) -> np.ndarray:
+        if self.kind == "scalar":
+            return m[0] * np.eye(self.dim)
+        if self.kind == "diagonal":
+            return np.diag(m)
+        return m.reshape(self.dim, self.dim)
+
+    def basis_fits(self, state: dict) -> np.ndarray:
+        """(s x records x t): the fit of :math:`\\Theta E_j'` for each generator :math:`E_j`."""
+        theta = self.term.effects(state)
+        return np.stack([self.term.fit_of(theta @ e.T) for e in self.generators])
+
+    def log_factor(self, state: dict, m: np.ndarray) -> float:
+        """log f(m) of the class docstring; -inf outside the group."""
+        matrix = self.matrix(m)
+        if self.kind == "full":
+            sign, log_det = np.linalg.slogdet(matrix)
+            if sign == 0:
+                return -np.inf
+            jacobian = self._power * log_det
+        else:
+            k = np.asarray(m, dtype=np.float64)
+            if (k <= 0).any():
+                return -np.inf
+            jacobian = self._power * float(np.log(k).sum())
+        sigma = self.term.effect_covariance(state)
+        moved = matrix @ sigma @ matrix.T
+        return self.term.covariance_log_density(state, 0.5 * (moved + moved.T)) + jacobian
+
+    def apply(self, state: dict, m: np.ndarray) -> None:
+        """Effects and covariance moved by M (the caller updates the residual)."""
+        matrix = self.matrix(m)
+        theta = self.term.effects(state)
+        theta[:] = theta @ matrix.T
+        sigma = state["sigma2"]
+        moved = matrix @ sigma @ matrix.T
+        sigma[:] = 0.5 * (moved + moved.T)
