@@ -131,8 +131,9 @@ class GewekeResult:
 
     ``table`` has one row per test function (``E[x]`` and ``E[x^2]`` for each scalar x of
     ``scalar_functions``) with columns ``mean_mc``, ``se_mc``, ``mean_sc``, ``se_sc``, ``z``
-    and ``ess_sc`` (the successive-conditional chain's effective sample size implied by
-    the batch-means se); ``threshold`` is :math:`\\Phi^{-1}(1 - \\alpha/(2K))`.
+    and ``ess_sc`` (the successive-conditional draws' effective sample size implied by
+    their se); ``threshold`` is :math:`\\Phi^{-1}(1 - \\alpha/(2K))`. ``n_batches``: the
+    batches of a single chain, or the number of independent chains.
     """
 
     table: pd.DataFrame
@@ -169,16 +170,31 @@ class GewekeResult:
             return head + "\n" + self.table.loc[order].to_string(float_format=lambda v: f"{v:.4g}")
 
 
-def compare(mc: pd.DataFrame, sc: pd.DataFrame, n_batches: int = 50, alpha: float = 0.01) -> GewekeResult:
-    """z-scores of the first and second moments of every column of ``mc`` against ``sc``."""
-    if list(mc.columns) != list(sc.columns):
-        raise ValueError(f"The simulators recorded different test functions: {list(mc.columns)} vs {list(sc.columns)}.")
+def compare(mc: pd.DataFrame, sc, n_batches: int = 50, alpha: float = 0.01) -> GewekeResult:
+    """z-scores of the first and second moments of every column of ``mc`` against ``sc``.
+
+    ``sc``: one successive-conditional chain (a DataFrame; batch-means standard error), or a list
+    of independent chains of equal length (standard error from the spread of the chains' means,
+    ``n_batches`` then being the number of chains).
+    """
+    chains = sc if isinstance(sc, list) else [sc]
+    if any(list(mc.columns) != list(c.columns) for c in chains):
+        raise ValueError(f"The simulators recorded different test functions: {list(mc.columns)} vs "
+                         f"{list(chains[0].columns)}.")
     names = [f"E[{c}]" for c in mc.columns] + [f"E[{c}^2]" for c in mc.columns]
     g_mc = np.hstack([mc.to_numpy(), mc.to_numpy() ** 2])
-    g_sc = np.hstack([sc.to_numpy(), sc.to_numpy() ** 2])
+    per_chain = [np.hstack([c.to_numpy(), c.to_numpy() ** 2]) for c in chains]
+    g_sc = np.vstack(per_chain)
     mean_mc, mean_sc = g_mc.mean(axis=0), g_sc.mean(axis=0)
     se_mc = g_mc.std(axis=0, ddof=1) / np.sqrt(g_mc.shape[0])
-    se_sc = batch_means_se(g_sc, n_batches)
+    if len(chains) > 1:
+        # Between-chain standard error: independent chains, each started from a prior draw, so
+        # their means are iid; no assumption on the autocorrelation within a chain.
+        means = np.array([g.mean(axis=0) for g in per_chain])
+        se_sc = means.std(axis=0, ddof=1) / np.sqrt(len(chains))
+        n_batches = len(chains)
+    else:
+        se_sc = batch_means_se(g_sc, n_batches)
     z = (mean_mc - mean_sc) / np.sqrt(se_mc**2 + se_sc**2)
     ess_sc = g_sc.var(axis=0, ddof=1) / se_sc**2
     table = pd.DataFrame({"mean_mc": mean_mc, "se_mc": se_mc, "mean_sc": mean_sc, "se_sc": se_sc, "z": z,
@@ -188,13 +204,20 @@ def compare(mc: pd.DataFrame, sc: pd.DataFrame, n_batches: int = 50, alpha: floa
 
 
 def geweke_test(model, *, n_marginal: int, n_successive: int, burn: int = 500, seed: int = 0,
-                n_batches: int = 50, alpha: float = 0.01, n_effects: int = 2) -> GewekeResult:
+                n_batches: int = 50, alpha: float = 0.01, n_effects: int = 2, chains: int = 1) -> GewekeResult:
     """Run both simulators on ``model`` (every prior proper) and compare them.
 
-    The two simulators get independent generators from ``SeedSequence(seed)``.
+    The simulators get independent generators from ``SeedSequence(seed)``. With ``chains`` > 1
+    the successive-conditional side is that many independent chains of
+    ``n_successive // chains`` iterations each (after ``burn``), compared through the spread of
+    their means: for slowly mixing routes, where a single chain's batch means understate the
+    standard error (heavy-tailed excursions longer than a batch).
     """
     gibbs = Gibbs(model)
-    rng_mc, rng_sc = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
-    mc = marginal_conditional(gibbs, rng_mc, n_marginal, n_effects)
-    sc = successive_conditional(gibbs, rng_sc, n_successive, burn, n_effects)
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(1 + chains)]
+    mc = marginal_conditional(gibbs, streams[0], n_marginal, n_effects)
+    if chains == 1:
+        sc = successive_conditional(gibbs, streams[1], n_successive, burn, n_effects)
+    else:
+        sc = [successive_conditional(gibbs, rng, n_successive // chains, burn, n_effects) for rng in streams[1:]]
     return compare(mc, sc, n_batches=n_batches, alpha=alpha)

@@ -249,8 +249,11 @@ class WrongDegreesOfFreedom(InverseWishart):
 
 
 @pytest.mark.statistical
-@pytest.mark.parametrize("case", ["us-iid", "diag-iid", "huang-wand-iid", "us-pedigree"])
-def test_geweke(case):
+@pytest.mark.parametrize("case,sampler", [("us-iid", "single-site"), ("us-iid", "joint"), ("us-iid", "collapsed"),
+                                          ("diag-iid", "single-site"), ("diag-iid", "collapsed"),
+                                          ("huang-wand-iid", "single-site"), ("huang-wand-iid", "collapsed"),
+                                          ("us-pedigree", "single-site"), ("us-pedigree", "collapsed")])
+def test_geweke(case, sampler):
     data, pedigree = _geweke_data()
     if case == "us-iid":
         term = bg.Random("subject", slopes=["x"], variance=covariance_prior())
@@ -263,21 +266,21 @@ def test_geweke(case):
         term = RandomRegression("id", ["x"], variance=covariance_prior(), pedigree=pedigree)
     # No Fixed term: its proper-prior path calls BLAS each step, slow on a busy machine; the
     # term's own intercept carries the mean, and Fixed has its own Geweke cases.
-    model = bg.Model(data, "y", [term], sigma2_e=residual_prior())
+    model = bg.Model(data, "y", [term], sigma2_e=residual_prior(), sampler=sampler)
     result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=7)
     print(result)
     assert result.passed, str(result)
 
 
 @pytest.mark.statistical
-def test_geweke_beside_the_collapsed_location_block():
-    """With an iid term, sampler="auto" gives the collapsed block to Fixed and Random; the slopes keep their own."""
+def test_geweke_in_the_collapsed_location_block_with_other_terms():
+    """Fixed, an iid term and the random regression in one collapsed block (location protocol)."""
     data, _ = _geweke_data()
     data["herd"] = [f"h{k % 4}" for k in range(len(data))]
     term = bg.Random("subject", slopes=["x"], variance=covariance_prior())
     model = bg.Model(data, "y", [bg.Fixed(["x"], prior_variance=0.25), bg.Random("herd", variance=residual_prior()),
                                  term], sigma2_e=residual_prior(), sampler="collapsed")
-    assert [b["block"] for b in model.describe()["sampler"]] == ["collapsed", "term", "translation", "residual noise"]
+    assert [b["block"] for b in model.describe()["sampler"]] == ["collapsed", "residual noise"]
     result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=8)
     print(result)
     assert result.passed, str(result)

@@ -78,7 +78,7 @@ SYMMETRY_TOLERANCE = 1e-10
 
 
 #: Arrays that ``factorize`` and the solves write: per object (see ``SparseCholesky.copy``).
-NUMERIC_BUFFERS = ("_factor", "_relative", "_work", "_panel")
+NUMERIC_BUFFERS = ("_factor", "_relative", "_work", "_panel", "_inverse")
 
 class FactorTooLargeError(ValueError):
     """The factor of this pattern would exceed ``max_factor_nonzeros``.
@@ -190,6 +190,8 @@ class SparseCholesky:
         self._super_ptr, self._col_to_super = super_ptr, col_to_super
         self._row_ptr, self._rows, self._val_ptr = row_ptr, rows, val_ptr
         self._factor = np.zeros(int(val_ptr[-1]))
+        self._inverse = np.zeros(0)  # the selected inverse, allocated on first use
+        self._inverse_positions = None
         self._relative = np.zeros(n, dtype=np.int64)
         self._work = np.zeros(int((widths * heights).max()))
         self._panel = np.zeros(int(heights.max()) * PANEL)
@@ -347,6 +349,23 @@ class SparseCholesky:
         out = np.empty(self.n)
         out[self.permutation] = work[:, 0]
         return out
+
+    def selected_inverse(self) -> np.ndarray:
+        r"""Entries of :math:`C^{-1}` at the entries of the pattern (its CSR order), without a dense
+        inverse (Takahashi's recurrences, ``bayesgen.kernels.selected_inverse``); after ``factorize``."""
+        from .selected_inverse import pattern_positions, supernodal_selected_inverse
+
+        self._check_factored()
+        if self._inverse_positions is None:
+            inverse_perm = np.empty(self.n, dtype=np.int64)
+            inverse_perm[self.permutation] = np.arange(self.n)
+            self._inverse_positions = pattern_positions(self._indptr, self._indices, inverse_perm, self._super_ptr,
+                                                        self._col_to_super, self._row_ptr, self._rows, self._val_ptr)
+        if self._inverse.size != self._factor.size:
+            self._inverse = np.zeros_like(self._factor)
+        supernodal_selected_inverse(self._super_ptr, self._col_to_super, self._row_ptr, self._rows, self._val_ptr,
+                                    self._factor, self._inverse)
+        return self._inverse[self._inverse_positions]
 
     def logdet(self) -> float:
         """log|C|."""

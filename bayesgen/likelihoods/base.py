@@ -51,6 +51,10 @@ class Likelihood(Term):
         """Records with data, by pattern: objects with ``rows`` (record positions) and ``observed``
         (trait indices of Y that are data for them)."""
 
+    def working_response(self, state: dict) -> np.ndarray:
+        """Y (records x traits), as the locations see it now (augmented parts as last drawn)."""
+        return state["y"]
+
     @abstractmethod
     def augment(self, rng: np.random.Generator, state: dict, ctx) -> None:
         """Draw the augmented part of the working response given the linear predictor; keeps ``ctx.resid``."""

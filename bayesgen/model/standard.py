@@ -16,7 +16,7 @@ from .model import Model
 def _common_terms(fixed, random, intercept) -> list[Term]:
     """Fixed effects (columns or a Fixed term) and iid random effects (columns or terms)."""
     terms: list[Term] = []
-    if isinstance(fixed, Fixed):
+    if isinstance(fixed, Term):  # a ready term (a Fixed one, with its options)
         terms.append(fixed)
     elif fixed or intercept:
         terms.append(Fixed(fixed or (), intercept=intercept))

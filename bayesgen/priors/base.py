@@ -50,6 +50,23 @@ class VariancePrior(ABC):
     def log_density(self, value: np.ndarray, aux: dict | None = None) -> float:
         """Log prior density at ``value`` (t x t), up to a constant that does not depend on it."""
 
+    def log_density_gradient(self, value: np.ndarray) -> np.ndarray:
+        r"""G with :math:`d\log p = \mathrm{tr}(G\,d\Sigma)` for symmetric :math:`d\Sigma` (the marginal
+        density, auxiliary variables integrated out): the gradient that Hamiltonian steps on
+        variance components use. This default differentiates ``log_density`` numerically;
+        the priors of bayesgen override it with the closed form."""
+        value = np.asarray(value, dtype=np.float64)
+        d = value.shape[0]
+        out = np.zeros((d, d))
+        for i in range(d):
+            for j in range(i + 1):
+                h = 1e-6 * max(abs(value[i, j]), np.sqrt(abs(value[i, i] * value[j, j])), 1e-12)
+                step = np.zeros((d, d))
+                step[i, j] = step[j, i] = h
+                slope = (self.log_density(value + step) - self.log_density(value - step)) / (2.0 * h)
+                out[i, j] = out[j, i] = slope if i == j else 0.5 * slope
+        return out
+
     def init_aux(self, rng: np.random.Generator) -> dict:
         """Per-chain auxiliary variables (none for conjugate priors)."""
         return {}

@@ -62,6 +62,11 @@ class DiagonalPrior(VariancePrior):
         return float(sum(p.log_density(value[k:k + 1, k:k + 1], a) if p.sampled else 0.0
                          for k, (p, a) in enumerate(zip(self.components, self._per_element(aux)))))
 
+    def log_density_gradient(self, value) -> np.ndarray:
+        value = np.asarray(value, dtype=np.float64).reshape(self.dim, self.dim)
+        return np.diag([float(p.log_density_gradient(value[k:k + 1, k:k + 1])[0, 0]) if p.sampled else 0.0
+                        for k, p in enumerate(self.components)])
+
     @property
     def is_proper(self) -> bool:
         return all(p.is_proper for p in self.components if p.sampled)

@@ -77,6 +77,10 @@ class HalfT(VariancePrior):
             return -(0.5 * self.df + 1.0) * np.log(sigma2) - self.df / (aux["a"][0] * sigma2)
         return -0.5 * np.log(sigma2) - 0.5 * (self.df + 1.0) * np.log1p(sigma2 / (self.df * self.scale**2))
 
+    def log_density_gradient(self, value) -> np.ndarray:
+        sigma2 = float(np.asarray(value).reshape(-1)[0])
+        return np.array([[-0.5 / sigma2 - 0.5 * (self.df + 1.0) / (self.df * self.scale**2 + sigma2)]])
+
     def to_dict(self) -> dict:
         return {"family": "HalfT", "df": self.df, "scale": self.scale}
 

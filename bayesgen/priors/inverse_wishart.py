@@ -66,6 +66,10 @@ class InverseWishart(VariancePrior):
             return -np.inf
         return -0.5 * (self.df + self.dim + 1) * logdet - 0.5 * np.trace(np.linalg.solve(value, self.scale))
 
+    def log_density_gradient(self, value) -> np.ndarray:
+        inverse = np.linalg.inv(np.asarray(value, dtype=np.float64).reshape(self.dim, self.dim))
+        return -0.5 * (self.df + self.dim + 1) * inverse + 0.5 * inverse @ self.scale @ inverse
+
     def to_dict(self) -> dict:
         return {"family": "InverseWishart", "df": self.df, "scale": self.scale.tolist()}
 
@@ -170,6 +174,13 @@ class HuangWand(VariancePrior):
             return -0.5 * (self._iw_df() + t + 1) * logdet - self.df * float(np.sum(inv_diag / aux["a"]))
         return (-0.5 * (self.df + 2 * t) * logdet
                 - 0.5 * (self.df + t) * float(np.sum(np.log(self.df * inv_diag + 1.0 / self.scale**2))))
+
+    def log_density_gradient(self, value) -> np.ndarray:
+        t = self.dim
+        inverse = np.linalg.inv(np.asarray(value, dtype=np.float64).reshape(t, t))
+        weights = (self.df + t) * 0.5 * self.df / (self.df * np.diag(inverse) + 1.0 / self.scale**2)
+        # d (Sigma^-1)_kk = -(Sigma^-1 dSigma Sigma^-1)_kk
+        return -0.5 * (self.df + 2 * t) * inverse + (inverse * weights) @ inverse
 
     def to_dict(self) -> dict:
         return {"family": "HuangWand", "df": self.df, "scale": self.scale.tolist()}

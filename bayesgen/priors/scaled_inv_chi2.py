@@ -80,6 +80,10 @@ class ScaledInvChi2(VariancePrior):
             return -np.inf
         return -(0.5 * self.df + 1.0) * np.log(sigma2) - 0.5 * self.df * self.scale / sigma2
 
+    def log_density_gradient(self, value) -> np.ndarray:
+        sigma2 = float(np.asarray(value).reshape(-1)[0])
+        return np.array([[-(0.5 * self.df + 1.0) / sigma2 + 0.5 * self.df * self.scale / sigma2**2]])
+
     def to_dict(self) -> dict:
         return {"family": "ScaledInvChi2", "df": self.df, "scale": self.scale}
 
@@ -119,6 +123,9 @@ class FixedVariance(VariancePrior):
 
     def log_density(self, value, aux=None) -> float:
         return 0.0
+
+    def log_density_gradient(self, value) -> np.ndarray:
+        return np.zeros_like(np.asarray(value, dtype=np.float64))
 
     def to_dict(self) -> dict:
         v = self.value

@@ -24,6 +24,7 @@ import numpy as np
 from ..variable import Variable
 from .context import StepContext
 from .joint import JointLocations
+from .hmc import HamiltonianStep
 from .parametrisation import CovarianceParametrisation
 from .variance_step import VarianceMetropolis
 
@@ -32,6 +33,10 @@ from .variance_step import VarianceMetropolis
 #: 1,000) 4 proposals raised the bulk ESS of sigma2_m from 18 to 309 and of sigma2_d from 57 to 680
 #: at 2.5x the CPU per iteration (benchmarks/bench_maternal.py).
 MATRIX_PROPOSALS = 4
+#: More variance parameters than this and the covariances move by Hamiltonian steps
+#: (``bayesgen.sampler.hmc``) instead of Metropolis ones: in high dimension a random walk
+#: or an independence proposal mixes slowly.
+HMC_MIN_DIMENSION = 6
 
 
 class _Component:
@@ -53,7 +58,6 @@ class CollapsedLocations(JointLocations):
 
     def __init__(self, model, indices, max_factor_nonzeros: int = 200_000_000):
         super().__init__(model, indices, max_factor_nonzeros)
-        self.likelihood_index = len(model.terms) - 1
         self.components, start = [], 0
         for j, (k, term) in enumerate(zip(self.indices, self.terms)):
             if term.samples_covariance:
@@ -70,7 +74,10 @@ class CollapsedLocations(JointLocations):
         self.dim = start
         self.owns_residual_covariance = self.likelihood_component is not None
         every_scalar = all(c.parametrisation.size == 1 for c in self._all_components())
-        self.engine = VarianceMetropolis(self.dim, 1 if every_scalar else MATRIX_PROPOSALS)
+        self.uses_gradient = self.dim > HMC_MIN_DIMENSION
+        self._model = model
+        self.engine = (HamiltonianStep(self.dim) if self.uses_gradient
+                       else VarianceMetropolis(self.dim, 1 if every_scalar else MATRIX_PROPOSALS))
         # True when the block and the residual are the whole model: the partial response is then
         # the working response itself, unchanged between iterations unless it is augmented.
         self.only_locations = len(self.indices) == len(model.terms) - 1
@@ -79,8 +86,51 @@ class CollapsedLocations(JointLocations):
         return self.components + ([self.likelihood_component] if self.likelihood_component is not None else [])
 
     def init_state(self, rng) -> dict:
+        if self.uses_gradient and self.engine.inverse_metric is None:
+            # the metric from the posterior's curvature at its mode: once per model, shared by the chains
+            self.engine.inverse_metric = self.laplace_covariance()
         return {"factor": self.symbolic.copy(), "proposal": self.symbolic.copy(), "cache_phi": np.full(self.dim, np.nan),
                 "cache_value": np.nan, "cache_cross": None, "engine": self.engine.init_state(rng)}
+
+    def laplace_covariance(self) -> np.ndarray:
+        r"""The inverse of :math:`-\nabla^2\log p(\phi \mid y)` at the mode (a Laplace approximation of
+        the posterior's covariance), the metric of the Hamiltonian steps.
+
+        Found once per model from a deterministic start (every chain shares it, whatever the
+        seeds): the working response with every effect at zero and the covariances at the
+        priors' starting values; the mode by BFGS with the analytic gradient, the Hessian by
+        central differences of the gradient. Where the Hessian is not negative definite (a
+        mode on the boundary), the diagonal of its absolute curvatures is used.
+        """
+        import scipy.optimize
+
+        model = self._model
+        rng = np.random.default_rng(0)
+        states = [t.init_state(rng) for t in model.terms]
+        response = model.likelihood.working_response(states[-1])
+        cross = self.mme.cross_products(response)  # missing traits: ignored by each pattern's Q_p
+        factor = self.symbolic.copy()
+        phi0 = self.current_phi(states)
+
+        def negative(phi):
+            value, gradient = self.value_and_gradient(phi, states, factor, cross)
+            if not np.isfinite(value):
+                return 1e300, np.zeros_like(phi)
+            return -value, -gradient
+
+        result = scipy.optimize.minimize(negative, phi0, jac=True, method="BFGS", options={"maxiter": 200})
+        mode = result.x if np.isfinite(result.fun) and result.fun < 1e299 else phi0
+        h = 1e-4
+        hessian = np.empty((self.dim, self.dim))
+        for i in range(self.dim):
+            step = np.zeros(self.dim)
+            step[i] = h
+            hessian[i] = (negative(mode + step)[1] - negative(mode - step)[1]) / (2.0 * h)
+        hessian = 0.5 * (hessian + hessian.T)
+        if np.all(np.isfinite(hessian)) and np.linalg.eigvalsh(hessian).min() > 0:
+            return np.linalg.inv(hessian)
+        curvature = np.abs(np.diag(hessian))
+        return np.diag(1.0 / np.where(np.isfinite(curvature) & (curvature > 1e-8), curvature, 1.0))
 
     def info_variables(self) -> list[Variable]:
         return self.engine.info_variables()
@@ -105,15 +155,32 @@ class CollapsedLocations(JointLocations):
     def log_target(self, phi, states, factor, cross) -> float:
         r"""log p(phi | y) up to a constant (module docstring); -inf beyond floating point or where
         the factorisation fails."""
+        return self._evaluate(phi, states, factor, cross, False)[0]
+
+    def value_and_gradient(self, phi, states, factor, cross):
+        r"""(log p(phi | y), its gradient in phi).
+
+        With :math:`D = -2\log p(y \mid R, \Sigma)` (``bayesgen.sampler.mme``) and the derivatives of D in
+        the entries of :math:`Q_p` and :math:`\Sigma_k^{-1}` (``coefficient_gradients``, which needs
+        :math:`C^{-1}` on C's pattern only): for a term, with :math:`W = \Sigma_k^{-1}` and G those
+        derivatives, :math:`dD = \mathrm{tr}((-WGW + L_kW)\,d\Sigma_k)`; for R,
+        :math:`dD = \sum_p \mathrm{tr}((-Q_pG_pQ_p + n_pQ_p)\,dR)`. Then the priors' gradients and
+        the parametrisations' chain rule and Jacobians.
+        """
+        value, gradient = self._evaluate(phi, states, factor, cross, True)
+        return value, gradient
+
+    def _evaluate(self, phi, states, factor, cross, with_gradient: bool):
         covariances, residual = self.unpack(phi, states)
         matrices = list(covariances.values()) + [residual]
+        failed = (-np.inf, np.zeros_like(phi))
         if not all(np.all(np.isfinite(m)) for m in matrices):
-            return -np.inf
+            return failed
         log_prior = sum(c.owner.prior.log_density(covariances[c.block_index]) for c in self.components)
         if self.likelihood_component is not None:
             log_prior += self.likelihood.prior.log_density(residual)
         if not np.isfinite(log_prior):
-            return -np.inf
+            return failed
         mme = self.mme
         try:
             precisions = mme.pattern_precisions(residual)
@@ -125,16 +192,38 @@ class CollapsedLocations(JointLocations):
                 log_dets += self.terms[k].n_levels * 2.0 * float(np.log(np.diag(chol)).sum())
                 inverses[k] = np.linalg.inv(value)
         except np.linalg.LinAlgError:
-            return -np.inf
+            return failed
         values = mme.values(precisions, inverses)
         if not np.all(np.isfinite(values)):
-            return -np.inf
-        factor.factorize(values)
-        half = factor.solve_l(mme.rhs(cross, precisions))
+            return failed
+        try:
+            factor.factorize(values)
+        except ValueError:  # not positive definite in floating point: an extreme proposal, density 0
+            return failed
+        rhs = mme.rhs(cross, precisions)
+        half = factor.solve_l(rhs)
         minus_two_loglik = (mme.residual_log_determinant(precisions) + log_dets + factor.logdet()
                             + mme.response_quadratic(cross, precisions) - half @ half)
-        return -0.5 * minus_two_loglik + log_prior + sum(
+        value = -0.5 * minus_two_loglik + log_prior + sum(
             c.parametrisation.log_jacobian(phi[c.slice]) for c in self._all_components())
+        if not with_gradient:
+            return value, None
+        per_pattern, per_term = mme.coefficient_gradients(factor.selected_inverse(), factor.solve(rhs), cross)
+        gradient = np.zeros_like(phi)
+        for c in self.components:
+            k = c.block_index
+            w = inverses[k]
+            d_sigma = -w @ per_term[k] @ w + self.terms[k].n_levels * w
+            g = -0.5 * d_sigma + c.owner.prior.log_density_gradient(covariances[k])
+            gradient[c.slice] = c.parametrisation.gradient(phi[c.slice], g)
+        lc = self.likelihood_component
+        if lc is not None:
+            d_r = sum(-q @ g @ q + p.rows.size * q for (q, _), g, p in zip(precisions, per_pattern, mme.patterns))
+            g = -0.5 * d_r + self.likelihood.prior.log_density_gradient(residual)
+            gradient[lc.slice] = lc.parametrisation.gradient(phi[lc.slice], g)
+        for c in self._all_components():
+            gradient[c.slice] += c.parametrisation.log_jacobian_gradient(phi[c.slice])
+        return value, gradient
 
     # ------------------------------------------------------------------ the step
     def step(self, rng, states, block_state, ctx: StepContext) -> dict:
@@ -146,17 +235,18 @@ class CollapsedLocations(JointLocations):
         cached = block_state["cache_cross"]
         # `factor` still holds C at phi when nothing it depends on changed since the last step
         # (the same covariances and the same response statistics): skip refactorising.
+        evaluate = self.value_and_gradient if self.uses_gradient else self.log_target
         if (cached is not None and np.array_equal(phi, block_state["cache_phi"])
                 and all(np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]) for a, b in zip(cross, cached))):
             current = block_state["cache_value"]
         else:
-            current = self.log_target(phi, states, work["factor"], cross)
+            current = evaluate(phi, states, work["factor"], cross)
 
         def on_accept():
             work["factor"], work["proposal"] = work["proposal"], work["factor"]
 
         phi, current, info = self.engine.step(
-            rng, phi, current, lambda candidate: self.log_target(candidate, states, work["proposal"], cross),
+            rng, phi, current, lambda candidate: evaluate(candidate, states, work["proposal"], cross),
             on_accept, block_state["engine"], ctx.tuning)
         block_state["factor"], block_state["proposal"] = work["factor"], work["proposal"]
         block_state["cache_phi"], block_state["cache_value"], block_state["cache_cross"] = phi.copy(), current, cross

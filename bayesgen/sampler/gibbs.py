@@ -60,7 +60,7 @@ class Gibbs:
 
     def refresh_residual(self, chain: ChainState) -> None:
         """e = y - sum of every term's fitted values (resets accumulated rounding)."""
-        resid = chain.states[-1]["y"].copy(order="F")
+        resid = self.model.likelihood.working_response(chain.states[-1]).copy(order="F")
         for term, state in zip(self.model.terms, chain.states):
             resid -= term.fitted(state)
         chain.ctx.resid[:] = resid

@@ -41,6 +41,7 @@ class JointLocations:
         self.indices = list(indices)
         self.terms = [model.terms[k] for k in self.indices]
         self.likelihood = model.likelihood
+        self.likelihood_index = len(model.terms) - 1
         self.mme = MixedModelEquations(self.terms, self.likelihood.patterns(), model.n_traits)
         self.symbolic = SparseCholesky(self.mme.pattern, max_factor_nonzeros=max_factor_nonzeros)
 
@@ -69,11 +70,19 @@ class JointLocations:
         return ctx.resid + self.mme.design @ self.mme.effects(states, self.indices)
 
     def draw_locations(self, rng, states, factor, partial, precisions, ctx: StepContext) -> None:
-        """b ~ N(C^-1 r, C^-1) with C factorised in ``factor``; updates the residual."""
+        """b ~ N(C^-1 r, C^-1) with C factorised in ``factor``; updates the residual; then the
+        augmented part of the working response given the new b.
+
+        b is drawn with the augmented traits integrated out, so they must be redrawn given b
+        at once (the pair is then a draw from its joint conditional): a later update that
+        conditioned on the old augmented values together with the new b would not keep the
+        posterior (a partially collapsed Gibbs sampler, van Dyk & Park 2008).
+        """
         mme = self.mme
         b = factor.draw(rng, mme.rhs(mme.cross_products(partial), precisions))
         mme.set_effects(states, self.indices, b)
         ctx.resid[:] = partial - mme.design @ b.reshape(mme.n_columns, mme.n_traits)
+        self.likelihood.augment(rng, states[self.likelihood_index], ctx)
 
     # ------------------------------------------------------------------ the step
     def step(self, rng, states, block_state, ctx: StepContext) -> dict:

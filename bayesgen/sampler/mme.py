@@ -84,27 +84,43 @@ class MixedModelEquations:
         def positions(rows, cols):
             return np.searchsorted(keys, rows.astype(np.int64) * n_eq + cols.astype(np.int64))
 
-        # Likelihood blocks: for pattern p and observed traits (a, b), M_p'M_p at (i t + a, j t + b).
-        self._likelihood_blocks = []
-        for g, p in zip(grams, self.patterns):
+        # C's values are linear in the entries of each Q_p and each Sigma_k^-1: values = A @ c with
+        # c those entries and A (nnz(C) x len(c)) sparse, assembled once. Likelihood slots: pattern
+        # p's Q_p[a, b] multiplies M_p'M_p at (i t + a, j t + b). Prior slots: term k's
+        # Sigma_k^-1[alpha, beta] (alpha = coef * t + trait) multiplies P_k's entry (l, l') at
+        # ((offset + l c + coef_alpha) t + trait_alpha, (offset + l' c + coef_beta) t + trait_beta).
+        rows, slots, data = [], [], []
+        # For each pattern, its observed pairs (a, b) in slot order.
+        self._pattern_pairs = [[(a, b) for a in p.observed for b in p.observed] for p in self.patterns]
+        n_likelihood_slots = 0
+        for g, pairs in zip(grams, self._pattern_pairs):
             coo = g.tocoo()
-            blocks = [(a, b, positions(coo.row * t + a, coo.col * t + b)) for a in p.observed for b in p.observed]
-            self._likelihood_blocks.append((coo.data.copy(), blocks))
-        # Prior blocks: term k's P entry (l, l') and covariance entry (alpha, beta), alpha = coef * t + trait,
-        # at ((offset + l c + coef_alpha) t + trait_alpha, (offset + l' c + coef_beta) t + trait_beta).
-        self._prior_blocks = {}
+            for a, b in pairs:
+                rows.append(positions(coo.row * t + a, coo.col * t + b))
+                slots.append(np.full(coo.nnz, n_likelihood_slots))
+                data.append(coo.data)
+                n_likelihood_slots += 1
+        self._prior_slots = []
         for k in self.with_prior:
             term = self.terms[k]
             c, start = term.n_coefficients, int(self.column_offsets[k])
             coo = sp.coo_matrix(term.level_precision())
             d = c * t
-            blocks = []
             for alpha in range(d):
                 for beta in range(d):
-                    rows = (start + coo.row * c + alpha // t) * t + alpha % t
-                    cols = (start + coo.col * c + beta // t) * t + beta % t
-                    blocks.append((alpha, beta, positions(rows, cols)))
-            self._prior_blocks[k] = (coo.data.astype(np.float64), blocks)
+                    r = (start + coo.row * c + alpha // t) * t + alpha % t
+                    col = (start + coo.col * c + beta // t) * t + beta % t
+                    rows.append(positions(r, col))
+                    slots.append(np.full(coo.nnz, n_likelihood_slots + len(self._prior_slots)))
+                    data.append(coo.data.astype(np.float64))
+                    self._prior_slots.append((k, alpha, beta))
+        n_slots = n_likelihood_slots + len(self._prior_slots)
+        self._assembly = sp.csr_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(slots))),
+                                       shape=(self.pattern.nnz, n_slots))
+        self._assembly_t = self._assembly.T.tocsr()
+        self._n_likelihood_slots = n_likelihood_slots
+        coo = pattern.tocoo()
+        self._pattern_rows, self._pattern_cols = coo.row.astype(np.int64), coo.col.astype(np.int64)
 
     # ------------------------------------------------------------------ what depends on the covariances
     def pattern_precisions(self, residual_covariance: np.ndarray) -> list:
@@ -121,17 +137,39 @@ class MixedModelEquations:
         return out
 
     def values(self, precisions: list, covariance_inverses: dict) -> np.ndarray:
-        """Values of C (in ``pattern`` order) for the patterns' Q_p and {term k: Sigma_k^-1}."""
-        out = np.zeros(self.pattern.nnz)
-        for (data, blocks), (q, _) in zip(self._likelihood_blocks, precisions):
-            for a, b, positions in blocks:
-                out[positions] += q[a, b] * data
-        for k, (data, blocks) in self._prior_blocks.items():
-            inverse = covariance_inverses[k]
-            for alpha, beta, positions in blocks:
-                if inverse[alpha, beta] != 0.0:
-                    out[positions] += inverse[alpha, beta] * data
-        return out
+        """Values of C (in ``pattern`` order) for the patterns' Q_p and {term k: Sigma_k^-1}: one sparse product."""
+        coefficients = [q[a, b] for (q, _), pairs in zip(precisions, self._pattern_pairs) for a, b in pairs]
+        coefficients += [covariance_inverses[k][alpha, beta] for k, alpha, beta in self._prior_slots]
+        return self._assembly @ np.asarray(coefficients, dtype=np.float64)
+
+    def coefficient_gradients(self, inverse_entries: np.ndarray, solution: np.ndarray, cross: list):
+        r"""Derivatives of :math:`D = \log|C| + \sum_p\mathrm{tr}(Q_pY_p'Y_p) - r'C^{-1}r` with respect to the
+        entries of each :math:`Q_p` and each :math:`\Sigma_k^{-1}`, every entry taken as free.
+
+        ``inverse_entries``: :math:`C^{-1}` at C's pattern (``SparseCholesky.selected_inverse``);
+        ``solution``: :math:`\hat b = C^{-1}r`. With C linear in those entries, :math:`C = \sum_j c_jA_j`:
+        :math:`\partial\log|C|/\partial c_j = \mathrm{tr}(C^{-1}A_j)` and
+        :math:`\partial(-r'C^{-1}r)/\partial c_j = \hat b'A_j\hat b` at fixed r; r and the quadratic
+        term depend on :math:`Q_p` too: :math:`+(Y_p'Y_p)_{ab} - 2(Y_p'M_p\hat B)_{ab}`.
+        Returns ([t x t per pattern], {term k: ct x ct}), symmetric.
+        """
+        through_c = self._assembly_t @ (inverse_entries + solution[self._pattern_rows] * solution[self._pattern_cols])
+        b = solution.reshape(self.n_columns, self.n_traits)
+        per_pattern, slot = [], 0
+        for pairs, (my, yy) in zip(self._pattern_pairs, cross):
+            g = np.zeros((self.n_traits, self.n_traits))
+            from_r = my.T @ b
+            for a, c in pairs:
+                g[a, c] = through_c[slot] + yy[a, c] - 2.0 * from_r[a, c]
+                slot += 1
+            per_pattern.append(0.5 * (g + g.T))  # only its symmetric part acts on a symmetric Q_p
+        per_term = {}
+        for (k, alpha, beta), value in zip(self._prior_slots, through_c[self._n_likelihood_slots:]):
+            if k not in per_term:
+                d = self.terms[k].covariance_dim
+                per_term[k] = np.zeros((d, d))
+            per_term[k][alpha, beta] = value
+        return per_pattern, per_term
 
     # ------------------------------------------------------------------ what depends on the response
     def cross_products(self, response: np.ndarray) -> list:

@@ -66,3 +66,28 @@ class CovarianceParametrisation:
         if self.kind in ("log", "diagonal"):
             return float(np.sum(phi))
         return float(self.dim * np.log(2.0) + self._powers @ phi[self._diagonal])
+
+    def log_jacobian_gradient(self, phi: np.ndarray) -> np.ndarray:
+        if self.kind in ("log", "diagonal"):
+            return np.ones(phi.size)
+        out = np.zeros(phi.size)
+        out[self._diagonal] = self._powers
+        return out
+
+    def gradient(self, phi: np.ndarray, matrix_gradient: np.ndarray) -> np.ndarray:
+        r"""d f / d phi from G with :math:`df = \mathrm{tr}(G\,d\Sigma)` (G symmetric) at ``phi``.
+
+        log and diagonal: :math:`G_{kk}\Sigma_{kk}`; log-Cholesky, :math:`\Sigma = LL'`:
+        :math:`df = 2\,\mathrm{tr}(GL\,dL')`, so :math:`2(GL)_{ij}` times :math:`L_{ii}` for a
+        diagonal parameter (:math:`L_{ii} = e^{a_i}`) and times 1 below the diagonal.
+        """
+        if self.kind == "log":
+            return np.array([matrix_gradient.reshape(-1)[0] * np.exp(phi[0])])
+        if self.kind == "diagonal":
+            return np.diag(matrix_gradient)[self.sampled] * np.exp(phi)
+        chol = np.zeros((self.dim, self.dim))
+        chol[self._rows, self._cols] = phi
+        chol[self._diagonal_index()] = np.exp(phi[self._diagonal])
+        out = 2.0 * (matrix_gradient @ chol)[self._rows, self._cols]
+        out[self._diagonal] *= np.exp(phi[self._diagonal])
+        return out
