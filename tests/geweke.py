@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
+from scipy.stats import t as student_t
 
 from bayesgen.sampler import Gibbs
 
@@ -196,6 +197,12 @@ def compare(mc: pd.DataFrame, sc, n_batches: int = 50, alpha: float = 0.01) -> G
     else:
         se_sc = batch_means_se(g_sc, n_batches)
     z = (mean_mc - mean_sc) / np.sqrt(se_mc**2 + se_sc**2)
+    if len(chains) > 1:
+        # With a few chains se_sc is itself uncertain (chains - 1 degrees of freedom): z follows a
+        # t distribution with Welch-Satterthwaite degrees of freedom, not a normal one. Report the
+        # normal quantile of the same tail probability, so one threshold serves every row.
+        df = (se_mc**2 + se_sc**2) ** 2 / (se_mc**4 / (g_mc.shape[0] - 1) + se_sc**4 / (len(chains) - 1))
+        z = np.sign(z) * norm.isf(student_t.sf(np.abs(z), df))
     ess_sc = g_sc.var(axis=0, ddof=1) / se_sc**2
     table = pd.DataFrame({"mean_mc": mean_mc, "se_mc": se_mc, "mean_sc": mean_sc, "se_sc": se_sc, "z": z,
                           "ess_sc": ess_sc}, index=pd.Index(names, name="test function"))
@@ -211,7 +218,8 @@ def geweke_test(model, *, n_marginal: int, n_successive: int, burn: int = 500, s
     the successive-conditional side is that many independent chains of
     ``n_successive // chains`` iterations each (after ``burn``), compared through the spread of
     their means: for slowly mixing routes, where a single chain's batch means understate the
-    standard error (heavy-tailed excursions longer than a batch).
+    standard error (heavy-tailed excursions longer than a batch). That standard error has
+    ``chains - 1`` degrees of freedom, so z is referred to a t distribution (``compare``).
     """
     gibbs = Gibbs(model)
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(1 + chains)]

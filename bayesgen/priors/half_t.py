@@ -42,7 +42,8 @@ class HalfT(VariancePrior):
         check_square_representable(self.scale, self.df, "HalfT scale")
 
     def init_aux(self, rng) -> dict:
-        return {"a": np.array([self.scale**2])}
+        # a ~ IG(1/2, 1/A^2) sits on the scale 1/A^2 (sigma^2 | a is centred near 1/a ~ A^2).
+        return {"a": np.array([1.0 / self.scale**2])}
 
     def initial_value(self, fallback) -> np.ndarray:
         return np.array([[float(np.asarray(fallback).reshape(-1)[0])]])

@@ -137,7 +137,8 @@ class HuangWand(VariancePrior):
         return self.df + self.dim - 1.0
 
     def init_aux(self, rng) -> dict:
-        return {"a": self.scale**2}
+        # a_k ~ IG(1/2, 1/A_k^2) sits on the scale 1/A_k^2 (Sigma | a is centred near diag(1/a)).
+        return {"a": 1.0 / self.scale**2}
 
     def initial_value(self, fallback) -> np.ndarray:
         return np.array(fallback, dtype=np.float64).reshape(self.dim, self.dim)

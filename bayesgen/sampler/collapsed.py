@@ -33,10 +33,10 @@ from .variance_step import VarianceMetropolis
 #: 1,000) 4 proposals raised the bulk ESS of sigma2_m from 18 to 309 and of sigma2_d from 57 to 680
 #: at 2.5x the CPU per iteration (benchmarks/bench_maternal.py).
 MATRIX_PROPOSALS = 4
-#: More variance parameters than this and the covariances move by Hamiltonian steps
+#: More variance parameters than this (six, e.g. two traits and one random term) and the covariances move by Hamiltonian steps
 #: (``bayesgen.sampler.hmc``) instead of Metropolis ones: in high dimension a random walk
 #: or an independence proposal mixes slowly.
-HMC_MIN_DIMENSION = 6
+HMC_MIN_DIMENSION = 5
 
 
 class _Component:

@@ -49,15 +49,18 @@ class CovarianceParametrisation:
     def unpack(self, phi: np.ndarray, current: np.ndarray) -> np.ndarray:
         """The covariance for ``phi``; ``current`` supplies the fixed elements of a diagonal one."""
         if self.kind == "log":
-            return np.exp(phi).reshape(1, 1)
+            with np.errstate(over="ignore"):
+                return np.exp(phi).reshape(1, 1)
         if self.kind == "diagonal":
             diag = np.diag(current).copy()
-            diag[self.sampled] = np.exp(phi)
+            with np.errstate(over="ignore"):
+                diag[self.sampled] = np.exp(phi)
             return np.diag(diag)
         chol = np.zeros((self.dim, self.dim))
         chol[self._rows, self._cols] = phi
-        chol[self._diagonal_index()] = np.exp(phi[self._diagonal])
-        return chol @ chol.T
+        with np.errstate(over="ignore", invalid="ignore"):  # beyond floating point: the caller rejects it
+            chol[self._diagonal_index()] = np.exp(phi[self._diagonal])
+            return chol @ chol.T
 
     def _diagonal_index(self):
         return np.arange(self.dim), np.arange(self.dim)
