@@ -17,7 +17,7 @@ _EXPORTS = {
               "Model"],
     "output": ["summary"],
     "prediction": ["cross_validate"],
-    "priors": ["BayesAPrior", "FixedVariance", "Gamma", "HalfT", "HuangWand", "InverseWishart", "MarkerPrior",
+    "priors": ["BayesAPrior", "DiagonalPrior", "FixedVariance", "Gamma", "HalfT", "HuangWand", "InverseWishart", "MarkerPrior",
                "ScaledInvChi2", "VariancePrior", "BayesBPrior", "BayesCPrior", "BayesRPrior", "Beta", "LassoPrior", "RidgePrior",
                "MultiTraitBayesCPrior", "MultiTraitRidgePrior"],
     "simulation": ["Simulation", "simulate"],

@@ -7,6 +7,7 @@ from .bayes_c import BayesCPrior
 from .bayes_r import BayesRPrior
 from .beta import Beta
 from .defaults import default_variance_prior
+from .diagonal import DiagonalPrior
 from .gamma import Gamma
 from .half_t import HalfT
 from .inverse_wishart import HuangWand, InverseWishart
@@ -17,7 +18,7 @@ from .ridge_multitrait import MultiTraitBayesCPrior, MultiTraitRidgePrior
 from .scaled_inv_chi2 import FixedVariance, ScaledInvChi2, as_variance_prior
 
 __all__ = [
-    "BayesAPrior", "BayesBPrior", "BayesCPrior", "BayesRPrior", "Beta", "FixedVariance", "Gamma", "HalfT", "HuangWand", "InverseWishart", "LassoPrior", "MarkerPrior", "MultiTraitBayesCPrior", "MultiTraitRidgePrior", "RidgePrior",
+    "BayesAPrior", "BayesBPrior", "BayesCPrior", "BayesRPrior", "Beta", "DiagonalPrior", "FixedVariance", "Gamma", "HalfT", "HuangWand", "InverseWishart", "LassoPrior", "MarkerPrior", "MultiTraitBayesCPrior", "MultiTraitRidgePrior", "RidgePrior",
     "ScaledInvChi2", "VariancePrior",
     "as_variance_prior", "default_variance_prior",
 ]

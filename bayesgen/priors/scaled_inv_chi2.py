@@ -137,7 +137,7 @@ class FixedVariance(VariancePrior):
 
 
 #: Every prior a variance component accepts (the ``VariancePrior`` classes a user builds), for messages.
-VARIANCE_PRIORS = ("ScaledInvChi2", "HalfT", "InverseWishart", "HuangWand", "FixedVariance")
+VARIANCE_PRIORS = ("ScaledInvChi2", "HalfT", "InverseWishart", "HuangWand", "DiagonalPrior", "FixedVariance")
 
 
 def as_variance_prior(prior, default: VariancePrior, name: str) -> VariancePrior:
