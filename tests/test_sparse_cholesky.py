@@ -5,7 +5,7 @@ import pytest
 import scipy.sparse as sp
 
 import bayesgen as bg
-from bayesgen.kernels.cholesky import FactorTooLargeError, SparseCholesky
+from bayesgen.kernels.cholesky import FactorTooLargeError, NotPositiveDefiniteError, SparseCholesky
 
 ORDERINGS = ["amd", "rcm", "natural"]
 
@@ -258,8 +258,11 @@ def test_values_must_be_symmetric():
 def test_not_positive_definite_names_the_row(ordering):
     c = sp.csr_matrix(np.diag([2.0, 3.0, 1.0, -1.0, 5.0]) + np.diag([0.5] * 4, 1) + np.diag([0.5] * 4, -1))
     chol = SparseCholesky(c, ordering=ordering)
-    with pytest.raises(ValueError, match=r"not positive definite: pivot \d \(row 3 of C\) is -"):
+    with pytest.raises(NotPositiveDefiniteError, match=r"not positive definite: pivot \d \(row 3 of C\) is -") as info:
         chol.factorize(c.data)
+    assert isinstance(info.value, ValueError)  # callers that caught ValueError still do
+    assert info.value.row == 3 and info.value.remainder < 0
+    assert chol.permutation[info.value.pivot] == 3
     with pytest.raises(RuntimeError, match="no valid factorisation"):
         chol.solve(np.ones(5))
 

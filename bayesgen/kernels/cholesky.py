@@ -80,6 +80,24 @@ SYMMETRY_TOLERANCE = 1e-10
 #: Arrays that ``factorize`` and the solves write: per object (see ``SparseCholesky.copy``).
 NUMERIC_BUFFERS = ("_factor", "_relative", "_work", "_panel", "_inverse")
 
+class NotPositiveDefiniteError(ValueError):
+    """The numeric factorisation met a pivot that is not positive (C is not positive definite,
+    or not numerically: an extreme ratio of variances can make C so ill-conditioned that
+    rounding produces such a pivot).
+
+    Raised by :meth:`SparseCholesky.factorize`; the factor is then invalid until the next
+    successful ``factorize``. Carries ``pivot`` (position in the elimination order), ``row``
+    (the row of C) and ``remainder`` (the pivot's value). Samplers catch this class, not the
+    message: a Metropolis step rejects the candidate (density 0), a Gibbs draw cannot.
+    """
+
+    def __init__(self, message, *, pivot: int, row: int, remainder: float):
+        super().__init__(message)
+        self.pivot = pivot
+        self.row = row
+        self.remainder = remainder
+
+
 class FactorTooLargeError(ValueError):
     """The factor of this pattern would exceed ``max_factor_nonzeros``.
 
@@ -238,7 +256,8 @@ class SparseCholesky:
 
         ``values``: the CSR data array of C (entries in the order of the pattern's
         ``indices``), or a CSR matrix with exactly the pattern's structure. Must be
-        symmetric (to 1e-10 relative to the diagonal) and positive definite.
+        symmetric (to 1e-10 relative to the diagonal) and positive definite: a pivot that is
+        not positive raises :class:`NotPositiveDefiniteError`.
         """
         self._factored = False
         if sp.issparse(values):
@@ -268,9 +287,11 @@ class SparseCholesky:
             self._row_ptr, self._rows, self._val_ptr, self._factor, self._relative, self._work, self._panel,
         )
         if pivot >= 0:
-            raise ValueError(
-                f"matrix is not positive definite: pivot {pivot} (row {int(self.permutation[pivot])} of C) "
-                f"is {float(remainder)!r} after eliminating the rows before it."
+            row = int(self.permutation[pivot])
+            raise NotPositiveDefiniteError(
+                f"matrix is not positive definite: pivot {pivot} (row {row} of C) "
+                f"is {float(remainder)!r} after eliminating the rows before it.",
+                pivot=int(pivot), row=row, remainder=float(remainder),
             )
         self._factored = True
 
