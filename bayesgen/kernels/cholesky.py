@@ -54,6 +54,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import reverse_cuthill_mckee
 
+from .cholesky_errors import NotPositiveDefiniteError  # noqa: F401 (raised here; light module for catchers)
 from .minimum_degree import approximate_minimum_degree
 from .sparse_cholesky import (
     PANEL,
@@ -79,23 +80,6 @@ SYMMETRY_TOLERANCE = 1e-10
 
 #: Arrays that ``factorize`` and the solves write: per object (see ``SparseCholesky.copy``).
 NUMERIC_BUFFERS = ("_factor", "_relative", "_work", "_panel", "_inverse")
-
-class NotPositiveDefiniteError(ValueError):
-    """The numeric factorisation met a pivot that is not positive (C is not positive definite,
-    or not numerically: an extreme ratio of variances can make C so ill-conditioned that
-    rounding produces such a pivot).
-
-    Raised by :meth:`SparseCholesky.factorize`; the factor is then invalid until the next
-    successful ``factorize``. Carries ``pivot`` (position in the elimination order), ``row``
-    (the row of C) and ``remainder`` (the pivot's value). Samplers catch this class, not the
-    message: a Metropolis step rejects the candidate (density 0), a Gibbs draw cannot.
-    """
-
-    def __init__(self, message, *, pivot: int, row: int, remainder: float):
-        super().__init__(message)
-        self.pivot = pivot
-        self.row = row
-        self.remainder = remainder
 
 
 class FactorTooLargeError(ValueError):

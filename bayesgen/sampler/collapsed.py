@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..kernels.cholesky_errors import NotPositiveDefiniteError
 from ..variable import Variable
 from .context import StepContext
 from .joint import JointLocations
@@ -76,8 +77,11 @@ class CollapsedLocations(JointLocations):
         every_scalar = all(c.parametrisation.size == 1 for c in self._all_components())
         self.uses_gradient = self.dim > HMC_MIN_DIMENSION
         self._model = model
+        # A Metropolis candidate whose C does not factor has density 0: the engine rejects and counts
+        # it (``rejected_factorisations``). The Hamiltonian path sees -inf (a divergence).
         self.engine = (HamiltonianStep(self.dim) if self.uses_gradient
-                       else VarianceMetropolis(self.dim, 1 if every_scalar else MATRIX_PROPOSALS))
+                       else VarianceMetropolis(self.dim, 1 if every_scalar else MATRIX_PROPOSALS,
+                                               failures=(NotPositiveDefiniteError,)))
         # True when the block and the residual are the whole model: the partial response is then
         # the working response itself, unchanged between iterations unless it is augmented.
         self.only_locations = len(self.indices) == len(model.terms) - 1
@@ -89,8 +93,10 @@ class CollapsedLocations(JointLocations):
         if self.uses_gradient and self.engine.inverse_metric is None:
             # the metric from the posterior's curvature at its mode: once per model, shared by the chains
             self.engine.inverse_metric = self.laplace_covariance()
-        return {"factor": self.symbolic.copy(), "proposal": self.symbolic.copy(), "cache_phi": np.full(self.dim, np.nan),
-                "cache_value": np.nan, "cache_cross": None, "engine": self.engine.init_state(rng)}
+        # Two factor workspaces: C at the current covariances and C at a candidate (swapped on acceptance).
+        return {"factor": self.symbolic.copy(), "proposal": self.symbolic.copy(), "cache_key": None,
+                "cache_phi": np.full(self.dim, np.nan), "cache_value": np.nan, "cache_cross": None,
+                "engine": self.engine.init_state(rng)}
 
     def laplace_covariance(self) -> np.ndarray:
         r"""The inverse of :math:`-\nabla^2\log p(\phi \mid y)` at the mode (a Laplace approximation of
@@ -152,9 +158,17 @@ class CollapsedLocations(JointLocations):
         residual = lc.parametrisation.unpack(phi[lc.slice], current_r) if lc is not None else current_r
         return covariances, residual
 
+    def stored_values(self, states) -> np.ndarray:
+        """The sampled covariances as the chain's states hold them (the key of the factor's cache)."""
+        parts = [np.ravel(c.current(states[c.state_index])) for c in self._all_components()]
+        return np.concatenate(parts) if parts else np.zeros(0)
+
     def log_target(self, phi, states, factor, cross) -> float:
-        r"""log p(phi | y) up to a constant (module docstring); -inf beyond floating point or where
-        the factorisation fails."""
+        r"""log p(phi | y) up to a constant (module docstring); -inf beyond floating point.
+
+        Raises :class:`NotPositiveDefiniteError` where C does not factor (an extreme candidate),
+        which the Metropolis engine rejects and counts.
+        """
         return self._evaluate(phi, states, factor, cross, False)[0]
 
     def value_and_gradient(self, phi, states, factor, cross):
@@ -167,8 +181,10 @@ class CollapsedLocations(JointLocations):
         :math:`dD = \sum_p \mathrm{tr}((-Q_pG_pQ_p + n_pQ_p)\,dR)`. Then the priors' gradients and
         the parametrisations' chain rule and Jacobians.
         """
-        value, gradient = self._evaluate(phi, states, factor, cross, True)
-        return value, gradient
+        try:
+            return self._evaluate(phi, states, factor, cross, True)
+        except NotPositiveDefiniteError:  # density 0 for the Hamiltonian step: a divergence
+            return -np.inf, np.zeros_like(phi)
 
     def _evaluate(self, phi, states, factor, cross, with_gradient: bool):
         covariances, residual = self.unpack(phi, states)
@@ -196,10 +212,7 @@ class CollapsedLocations(JointLocations):
         values = mme.values(precisions, inverses)
         if not np.all(np.isfinite(values)):
             return failed
-        try:
-            factor.factorize(values)
-        except ValueError:  # not positive definite in floating point: an extreme proposal, density 0
-            return failed
+        factor.factorize(values)  # NotPositiveDefiniteError for an extreme candidate (see log_target)
         rhs = mme.rhs(cross, precisions)
         half = factor.solve_l(rhs)
         minus_two_loglik = (mme.residual_log_determinant(precisions) + log_dets + factor.logdet()
@@ -233,14 +246,23 @@ class CollapsedLocations(JointLocations):
         phi = self.current_phi(states)
         work = {"factor": block_state["factor"], "proposal": block_state["proposal"]}
         cached = block_state["cache_cross"]
-        # `factor` still holds C at phi when nothing it depends on changed since the last step
-        # (the same covariances and the same response statistics): skip refactorising.
+        key = self.stored_values(states)
+        failure = None
+        # `factor` still holds C at the last step's phi when nothing it depends on changed since
+        # (the same stored covariances and the same response statistics): skip refactorising. The
+        # key is the covariances as stored, not phi: unpack(pack(x)) differs from x in the last bit
+        # for some coordinates, which made half the iterations refactorise C for nothing.
         evaluate = self.value_and_gradient if self.uses_gradient else self.log_target
-        if (cached is not None and np.array_equal(phi, block_state["cache_phi"])
+        if (cached is not None and np.array_equal(key, block_state["cache_key"])
                 and all(np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]) for a, b in zip(cross, cached))):
-            current = block_state["cache_value"]
+            phi, current = block_state["cache_phi"].copy(), block_state["cache_value"]
         else:
-            current = evaluate(phi, states, work["factor"], cross)
+            try:
+                current = evaluate(phi, states, work["factor"], cross)
+            except NotPositiveDefiniteError as err:
+                # C does not factor at the current covariances (set by another step, or the start):
+                # density 0 there, so the first candidate that factors is accepted.
+                current, failure = -np.inf, err
 
         def on_accept():
             work["factor"], work["proposal"] = work["proposal"], work["factor"]
@@ -248,8 +270,15 @@ class CollapsedLocations(JointLocations):
         phi, current, info = self.engine.step(
             rng, phi, current, lambda candidate: evaluate(candidate, states, work["proposal"], cross),
             on_accept, block_state["engine"], ctx.tuning)
+        value = current[0] if isinstance(current, tuple) else current
+        if not np.isfinite(value):
+            # No candidate tried factors: the locations cannot be drawn, so the chain stops here
+            # (the driver keeps its draws and the other chains').
+            if failure is not None:
+                raise failure
+            raise FloatingPointError(f"the covariances of the collapsed block {[t.name for t in self.terms]} have "
+                                     f"zero density at every value tried (last: phi = {phi}).")
         block_state["factor"], block_state["proposal"] = work["factor"], work["proposal"]
-        block_state["cache_phi"], block_state["cache_value"], block_state["cache_cross"] = phi.copy(), current, cross
         # The Metropolis step targeted the covariances with the priors' auxiliary variables
         # integrated out; set them, then draw those variables given them.
         covariances, residual = self.unpack(phi, states)
@@ -257,6 +286,8 @@ class CollapsedLocations(JointLocations):
             c.owner.set_covariance(rng, states[c.state_index], covariances[c.block_index])
         if self.likelihood_component is not None:
             self.likelihood.set_covariance(rng, states[self.likelihood_index], residual)
+        block_state["cache_key"], block_state["cache_phi"] = self.stored_values(states), phi.copy()
+        block_state["cache_value"], block_state["cache_cross"] = current, cross
         # `factor` holds C at the accepted covariances.
         precisions = mme.pattern_precisions(residual)
         self.draw_locations(rng, states, block_state["factor"], partial, precisions, ctx)

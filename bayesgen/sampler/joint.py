@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..kernels.cholesky_errors import NotPositiveDefiniteError
 from .context import StepContext
 from .mme import MixedModelEquations
 
@@ -84,12 +85,28 @@ class JointLocations:
         ctx.resid[:] = partial - mme.design @ b.reshape(mme.n_columns, mme.n_traits)
         self.likelihood.augment(rng, states[self.likelihood_index], ctx)
 
+    def _describe_covariances(self, states) -> str:
+        parts = [f"{term.name}: {np.array2string(term.effect_covariance(states[k]), precision=6)}"
+                 for term, k in zip(self.terms, self.indices) if term.effect_covariance(states[k]) is not None]
+        covariance = self.likelihood.covariance(states[self.likelihood_index])
+        parts.append(f"residual: {np.array2string(covariance, precision=6)}")
+        return "{" + ", ".join(parts) + "}"
+
     # ------------------------------------------------------------------ the step
     def step(self, rng, states, block_state, ctx: StepContext) -> dict:
         partial = self.partial_response(states, ctx)
         precisions = self.mme.pattern_precisions(ctx.residual_covariance)
         factor = block_state["factor"]
-        factor.factorize(self.mme.values(precisions, self.covariance_inverses(states)))
+        try:
+            factor.factorize(self.mme.values(precisions, self.covariance_inverses(states)))
+        except NotPositiveDefiniteError as err:
+            # A Gibbs draw cannot be rejected: the chain stops here, before changing its state (the
+            # driver keeps its draws and the other chains'). C is positive definite for positive
+            # definite covariances, so only extreme ratios (rounding) get here.
+            raise NotPositiveDefiniteError(
+                f"the joint location block {[t.name for t in self.terms]} cannot draw its effects: C is not "
+                f"numerically positive definite at {self._describe_covariances(states)} ({err})",
+                pivot=err.pivot, row=err.row, remainder=err.remainder) from err
         self.draw_locations(rng, states, factor, partial, precisions, ctx)
         for term, k in zip(self.terms, self.indices):
             term.draw_covariance(rng, states[k])
