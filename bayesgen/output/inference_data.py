@@ -83,6 +83,13 @@ def to_inference_data(model, result) -> az.InferenceData:
         "model": json.dumps(model.describe(), default=str),
         "priors": json.dumps({k: v for t in model.terms for k, v in t.priors().items()}, default=str),
     }
+    failures = getattr(result, "failures", None)
+    if failures:
+        # Chains stopped by a numerical failure (sampler.driver.run_chain); chain numbers are
+        # those of the run (``chains_kept`` maps the posterior's chains to them).
+        attrs["failed_chains"] = json.dumps([{"chain": f.chain, "iteration": f.iteration, "draws": f.draws,
+                                              "error": f.describe()} for f in failures])
+        attrs["chains_kept"] = json.dumps(list(result.chain_ids))
     datasets = {}
     for group, data in groups.items():
         datasets[group] = az.dict_to_dataset(

@@ -12,7 +12,7 @@ import threading
 import time
 import warnings
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -38,6 +38,21 @@ class SamplerResult:
     #: Per chain (all chains): iterations of burn-in it had still to run where it stopped (0 unless
     #: interrupted before the end of its burn-in; a chain that never started has all of ``burn``).
     burn_left: list
+    #: Chains stopped by a numerical failure: ChainFailure per such chain (kept or not).
+    failures: list = field(default_factory=list)
+
+
+@dataclass
+class ChainFailure:
+    """Where and why a chain stopped on a numerical error (see ``run_chain``)."""
+
+    chain: int
+    iteration: int  # the iteration that failed, counted from 0 including burn-in
+    draws: int  # draws the chain had kept before it
+    error: BaseException
+
+    def describe(self) -> str:
+        return f"{type(self.error).__name__}: {self.error}"
 
 
 def check_count(value, name: str, minimum: int) -> int:
@@ -46,18 +61,34 @@ def check_count(value, name: str, minimum: int) -> int:
     return int(value)
 
 
+def numerical_errors() -> tuple:
+    """The exceptions that stop one chain, not the run: a numerical failure of that chain's
+    state (a factorisation that fails, a singular or overflowing matrix) says nothing about the
+    other chains, whose draws are kept. Anything else (a bug) still ends the run."""
+    from ..kernels.cholesky import NotPositiveDefiniteError
+
+    return NotPositiveDefiniteError, np.linalg.LinAlgError, ArithmeticError
+
+
 def run_chain(gibbs: Gibbs, rng, chain: ChainState, storage: ChainStorage, burn: int, thin: int, draws: int,
-              stop: threading.Event, progress_counts: list, index: int) -> None:
+              stop: threading.Event, progress_counts: list, index: int) -> ChainFailure | None:
     """Run one chain from ``chain`` (updated in place), writing kept draws into ``storage``.
 
-    Returns early, with whole iterations only, when ``stop`` is set.
+    Returns early, with whole iterations only, when ``stop`` is set. A numerical failure
+    (``numerical_errors``) stops this chain only: it returns a :class:`ChainFailure` with the
+    draws kept so far in ``storage`` (the chain's state as the failed step left it: the
+    steps that can fail so raise before changing it).
     """
     total = burn + draws * thin
+    failures = numerical_errors()
     for it in range(total):
         if stop.is_set():
-            return
+            return None
         started = time.perf_counter()
-        info = gibbs.step(rng, chain, tuning=it < burn)
+        try:
+            info = gibbs.step(rng, chain, tuning=it < burn)
+        except failures as err:
+            return ChainFailure(index, it, storage.n, err)
         if it >= burn and (it - burn) % thin == thin - 1:
             values = gibbs.record(chain, wanted=storage.wanted)
             for key, value in info.items():
@@ -65,6 +96,7 @@ def run_chain(gibbs: Gibbs, rng, chain: ChainState, storage: ChainStorage, burn:
             values[("sample_stats", "seconds")] = time.perf_counter() - started
             storage.write(values)
         progress_counts[index] = it + 1
+    return None
 
 
 def run_chains(model, draws=1000, burn=500, thin=1, chains=4, seed=None, progress=True, store="full",
@@ -141,7 +173,10 @@ def run_chains(model, draws=1000, burn=500, thin=1, chains=4, seed=None, progres
     # counts[c] iterations ran in this call; the burn-in they did not cover is left for resume.
     burn_left = [max(0, burns[c] - counts[c]) for c in range(chains)]
     kept_chains = list(range(chains))
-    if interrupted:
+    failures = [f.result() for f in futures if f.done() and f.result() is not None]
+    if failures and not interrupted:
+        kept_chains, kept = _keep_after_failures(storages, failures, draws)
+    elif interrupted:
         # Chains still queued when Ctrl-C came never started, others were still in burn-in:
         # drop those with no draw, keep the others (resume=True finishes their burn-in).
         kept_chains = [c for c in range(chains) if storages[c].n > 0]
@@ -161,7 +196,40 @@ def run_chains(model, draws=1000, burn=500, thin=1, chains=4, seed=None, progres
     else:
         kept = draws
     return SamplerResult([storages[c] for c in kept_chains], kept, seed_entropy, draws, burn, thin, interrupted,
-                         final, kept_chains, burn_left)
+                         final, kept_chains, burn_left, failures)
+
+
+def _keep_after_failures(storages, failures, draws: int) -> tuple[list, int]:
+    """The chains and the common length kept when some chains stopped on a numerical failure.
+
+    Of the rectangles "every chain with at least L draws, trimmed to L", the one with the most
+    draws (ties: the one with more chains): a chain that failed late is kept and the others
+    are trimmed to its length (as after Ctrl-C), one that failed early is left out so that the
+    others keep their draws. Warns naming each failed chain, its iteration and error.
+    """
+    lengths = [s.n for s in storages]
+    candidates = sorted({n for n in lengths if n > 0}, reverse=True)
+    if not candidates:
+        details = "; ".join(f"chain {f.chain} at iteration {f.iteration}: {f.describe()}" for f in failures)
+        raise RuntimeError(f"Every chain stopped before keeping a draw ({details}).") from failures[0].error
+    kept = max(candidates, key=lambda n: (n * sum(m >= n for m in lengths), -n))
+    kept_chains = [c for c, n in enumerate(lengths) if n >= kept]
+    parts = []
+    for f in failures:
+        fate = "kept" if f.chain in kept_chains else "left out"
+        parts.append(f"chain {f.chain} stopped at iteration {f.iteration} after {f.draws} of {draws} draws "
+                     f"({f.describe()}); its draws are {fate}")
+    left_out = [c for c in range(len(storages)) if c not in kept_chains]
+
+    def chains_named(ids):
+        return ("chain " if len(ids) == 1 else "chains ") + ", ".join(map(str, ids))
+
+    message = ("A numerical failure stopped some chains: " + "; ".join(parts)
+               + f". Returning {kept} draws of each of {chains_named(kept_chains)}")
+    if left_out:
+        message += f" ({chains_named(left_out)} left out, so that the others keep their draws)"
+    warnings.warn(message + ".", UserWarning, stacklevel=4)
+    return kept_chains, kept
 
 
 def _progress_bar(total: int, progress: bool):
