@@ -261,3 +261,47 @@ def test_cli_prints_the_report_under_the_summary_with_the_wall_time(tmp_path, ca
     assert summary_at < report_at
     assert re.search(r"Not converged: .*sigma2_a", printed)
     assert re.search(r"Sampling wall time: \d+\.\d s\.", printed)
+
+
+# ---------------------------------------------------------------------------- stuck chains
+def _metropolis_like(rng, chains=CHAINS, draws=DRAWS, accept=0.6):
+    """iid normal proposals kept with probability ``accept``: runs of repeated draws, none long."""
+    x = rng.standard_normal((chains, draws))
+    for t in range(1, draws):
+        keep = rng.random(chains) > accept
+        x[keep, t] = x[keep, t - 1]
+    return x
+
+
+def test_a_chain_repeating_one_variance_draw_is_named_with_its_stretch():
+    rng = np.random.default_rng(12)
+    sigma2_a, sigma2_e = _metropolis_like(rng), _metropolis_like(rng)
+    sigma2_a[3, 450:587] = sigma2_a[3, 450]  # chain 3 stuck for 137 iterations, both variances (one step)
+    sigma2_e[3, 450:587] = sigma2_e[3, 450]
+    h2 = sigma2_a.copy()  # not a variance: its repeats are not counted
+    idata = az.from_dict(posterior={"sigma2_a": sigma2_a, "sigma2_e": sigma2_e, "h2": h2})
+    report, caught = _caught(lambda: warn_if_not_converged(idata))
+    assert report.attrs["stuck"] == [
+        {"parameter": "sigma2_a", "chain": 3, "first_draw": 450, "length": 137},
+        {"parameter": "sigma2_e", "chain": 3, "first_draw": 450, "length": 137}]
+    # R-hat and ESS alone pass these draws; the stuck stretch flags them.
+    assert report.loc["sigma2_a", "r_hat"] <= 1.01 and report.loc["sigma2_a", "ess_bulk"] >= 400
+    assert list(report.index[~report["ok"]]) == ["sigma2_a", "sigma2_e"]
+    message = str(caught[0].message)
+    assert "chain 3 repeated one draw of sigma2_a, sigma2_e for 137 iterations (draws 450-586)" in message
+    assert "Stuck: chain 3 repeated one draw of sigma2_a, sigma2_e for 137 iterations" in format_convergence(report)
+
+
+def test_repeats_up_to_the_threshold_are_not_flagged():
+    from bayesgen.output.convergence import STUCK_REPEATS, longest_repeat
+
+    rng = np.random.default_rng(13)
+    sigma2_a = _metropolis_like(rng)
+    assert longest_repeat(sigma2_a)[0] < 20  # acceptance 0.6: runs stay short
+    sigma2_a[1, 100:100 + STUCK_REPEATS] = sigma2_a[1, 100]
+    assert longest_repeat(sigma2_a) == (STUCK_REPEATS, 1, 100)
+    idata = az.from_dict(posterior={"sigma2_a": sigma2_a})
+    report, caught = _caught(lambda: warn_if_not_converged(idata))
+    assert report.attrs["stuck"] == [] and report["ok"].all() and caught == []
+    sigma2_a[1, 100:101 + STUCK_REPEATS] = sigma2_a[1, 100]
+    assert bg.output.stuck_chains(az.from_dict(posterior={"sigma2_a": sigma2_a}))[0]["length"] == STUCK_REPEATS + 1

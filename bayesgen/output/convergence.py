@@ -18,6 +18,14 @@ chains), the thresholds that paper recommends.
 With a single chain R-hat is not computable (it compares chains): it is left out (NaN) and
 only the ESS is judged. A parameter whose draws are all identical (a variance fixed by
 the user) has no Monte Carlo error: it is never flagged.
+
+A variance (a ``sigma2_*`` scalar or element) drawn by a Metropolis step stays exactly where it
+is when the proposals are rejected. A chain that repeats one draw more than
+``STUCK_REPEATS`` (50) times in a row is named ("chain 3 repeated one draw of sigma2_a for 137
+iterations, draws 450-586") and the variance flagged: when each iteration moves with
+probability at least 0.25 wherever the chain is, such a run has probability below 1e-3 per
+1,000 draws (0.75^50 per draw), so it means a region where the step all but stops. Gibbs
+draws of a variance never repeat; only these runs are counted.
 """
 
 from __future__ import annotations
@@ -43,6 +51,9 @@ MAX_SIZE = 20
 #: ``<term>_marker``, ``record``): a variable along one holds per-level effects, left out at any size.
 PER_LEVEL_DIMS = ("animal", "marker", "record")
 PER_LEVEL_SUFFIXES = ("_level", "_marker")
+#: A chain that repeats one draw of a variance more than this many times in a row is named
+#: and the variance flagged (see the module docstring).
+STUCK_REPEATS = 50
 
 
 class ConvergenceWarning(UserWarning):
@@ -101,6 +112,51 @@ def variable_elements(name: str, var, max_size: int = MAX_SIZE) -> dict | None:
     return out
 
 
+def longest_repeat(values: np.ndarray) -> tuple[int, int, int]:
+    """(length, chain, first draw) of the longest run of one draw repeated exactly in a
+    (chains x draws) array; length 1 when no draw equals the one before it."""
+    best = (1, 0, 0)
+    for chain, series in enumerate(np.asarray(values)):
+        if series.size < 2:
+            continue
+        changes = np.flatnonzero(series[1:] != series[:-1]) + 1  # first draw of each new value
+        starts = np.concatenate([[0], changes])
+        lengths = np.diff(np.concatenate([starts, [series.size]]))
+        k = int(np.argmax(lengths))
+        if lengths[k] > best[0]:
+            best = (int(lengths[k]), chain, int(starts[k]))
+    return best
+
+
+def stuck_chains(idata, max_size: int = MAX_SIZE, repeats: int = STUCK_REPEATS) -> list[dict]:
+    """Runs longer than ``repeats`` of one repeated draw of a variance, one per (variance, chain).
+
+    The variances are the diagnosed (``diagnosed_draws``) ``sigma2_*`` parameters that are not
+    constant. Each item: ``parameter``, ``chain`` (the posterior's chain coordinate),
+    ``first_draw`` and ``length``; in the order of the parameters, then chains.
+    """
+    out = []
+    chain_labels = idata.posterior["chain"].values
+    for name, values in diagnosed_draws(idata, max_size).items():
+        if not name.startswith("sigma2_") or values.size < 2 or np.all(values == values.flat[0]):
+            continue
+        for chain, series in enumerate(values):
+            length, _, first = longest_repeat(series[None, :])
+            if length > repeats:
+                out.append({"parameter": name, "chain": chain_labels[chain].item(), "first_draw": first,
+                            "length": length})
+    return out
+
+
+def _describe_stuck(stuck: list[dict]) -> str:
+    """"chain 3 repeated one draw of sigma2_a, sigma2_e for 137 iterations (draws 450-586)", ..."""
+    runs = {}
+    for item in stuck:
+        runs.setdefault((item["chain"], item["first_draw"], item["length"]), []).append(item["parameter"])
+    return "; ".join(f"chain {chain} repeated one draw of {', '.join(names)} for {length} iterations "
+                     f"(draws {first}-{first + length - 1})" for (chain, first, length), names in runs.items())
+
+
 def _check_thresholds(rhat_max, ess_min, max_size) -> None:
     if isinstance(rhat_max, bool) or not isinstance(rhat_max, (int, float)) or not rhat_max > 1:
         raise ValueError(f"rhat_max must be a number > 1, got {rhat_max!r}.")
@@ -128,10 +184,11 @@ def convergence_report(idata, rhat_max: float = RHAT_MAX, ess_min: float = ESS_M
     (``diagnosed_draws``; ``max_size`` values per draw at most). Returns a DataFrame
     indexed by parameter name with columns ``r_hat`` (NaN with one chain), ``ess_bulk``,
     ``ess_tail`` and ``ok`` (R-hat <= ``rhat_max`` and bulk ESS >= ``ess_min``; a NaN
-    diagnostic of a parameter that varies fails). With fewer than ``MIN_DRAWS`` draws per
-    chain nothing is computable: all NaN, and only constant parameters pass. An empty frame
-    when the posterior has no such parameter. ``report.attrs`` keeps the thresholds and the
-    numbers of chains and draws.
+    diagnostic of a parameter that varies fails; a variance one of whose chains repeated one
+    draw more than ``STUCK_REPEATS`` times in a row fails too). With fewer than ``MIN_DRAWS``
+    draws per chain nothing is computable: all NaN, and only constant parameters pass. An
+    empty frame when the posterior has no such parameter. ``report.attrs`` keeps the
+    thresholds, the numbers of chains and draws, and ``stuck`` (``stuck_chains``).
     """
     _check_thresholds(rhat_max, ess_min, max_size)
     if not hasattr(idata, "posterior"):
@@ -139,7 +196,8 @@ def convergence_report(idata, rhat_max: float = RHAT_MAX, ess_min: float = ESS_M
     series = diagnosed_draws(idata, max_size)
     columns = ["r_hat", "ess_bulk", "ess_tail", "ok"]
     n_chains, n_draws = idata.posterior.sizes["chain"], idata.posterior.sizes["draw"]
-    attrs = {"rhat_max": rhat_max, "ess_min": ess_min, "chains": n_chains, "draws": n_draws}
+    stuck = stuck_chains(idata, max_size)
+    attrs = {"rhat_max": rhat_max, "ess_min": ess_min, "chains": n_chains, "draws": n_draws, "stuck": stuck}
     if not series:
         report = pd.DataFrame(columns=columns, index=pd.Index([], name="parameter"))
         report.attrs.update(attrs)
@@ -150,6 +208,8 @@ def convergence_report(idata, rhat_max: float = RHAT_MAX, ess_min: float = ESS_M
         r, bulk, tail = _diagnostics(values, n_chains) if n_draws >= MIN_DRAWS else (np.nan, np.nan, np.nan)
         rhat_ok = n_chains == 1 or r <= rhat_max  # one chain: R-hat is not computable, not failed
         rows[name] = (r, bulk, tail, constant or bool(bulk >= ess_min and rhat_ok))
+    for item in stuck:
+        rows[item["parameter"]] = rows[item["parameter"]][:3] + (False,)
     report = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
     report["ok"] = report["ok"].astype(bool)
     report.index.name = "parameter"
@@ -178,8 +238,11 @@ def convergence_message(report: pd.DataFrame) -> str | None:
     for name, row in flagged.iterrows():
         rhat = f"R-hat {_number(row['r_hat'], RHAT_FORMAT)}, " if chains > 1 else ""
         parts.append(f"{name} ({rhat}bulk ESS {_number(row['ess_bulk'], '.0f')})")
+    stuck = report.attrs.get("stuck", [])
+    stuck_text = (f" Stuck chains (a draw repeated more than {STUCK_REPEATS} times in a row): "
+                  f"{_describe_stuck(stuck)}." if stuck else "")
     return (
-        f"The chains may not have converged ({criterion}; Vehtari et al. 2021): {', '.join(parts)}. "
+        f"The chains may not have converged ({criterion}; Vehtari et al. 2021): {', '.join(parts)}.{stuck_text} "
         "Estimates of these parameters are unreliable: run longer chains (more draws or burn-in) "
         "and check the trace plots."
     )
@@ -215,6 +278,8 @@ def format_convergence(report: pd.DataFrame, seconds: float | None = None) -> st
         lines.append(table.to_string())
         flagged = list(report.index[~report["ok"]])
         lines.append("All parameters pass." if not flagged else f"Not converged: {', '.join(flagged)}.")
+        if report.attrs.get("stuck"):
+            lines.append(f"Stuck: {_describe_stuck(report.attrs['stuck'])}.")
     if seconds is not None:
         lines.append(f"Sampling wall time: {seconds:.1f} s.")
     return "\n".join(lines)
