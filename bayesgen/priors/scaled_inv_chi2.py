@@ -7,6 +7,12 @@ import numpy as np
 from .._validation import check_positive_finite
 from .base import VariancePrior
 
+#: Below this many degrees of freedom the mode nu S^2 / (nu + 2) is a corner of the prior, not a
+#: typical value (MCMCglmm's ScaledInvChi2(0.002, 1): 0.001, deep in the flat region the prior
+#: leaves near 0, where a chain started there spent its whole burn-in on gryphon's bwt): chains
+#: start from the term's share of the phenotypic variance instead.
+CENTRAL_DF = 1.0
+
 
 class ScaledInvChi2(VariancePrior):
     r"""Scaled-inverse-:math:`\chi^2` prior, :math:`\sigma^2 \sim \text{Scale-inv-}\chi^2(\nu, S^2)`.
@@ -58,8 +64,10 @@ class ScaledInvChi2(VariancePrior):
         return self.df * self.scale / (self.df + 2)
 
     def initial_value(self, fallback) -> np.ndarray:
-        """The prior mode when the prior is proper, else ``fallback`` (1 x 1)."""
-        value = self.mode() if self.is_proper else float(np.asarray(fallback).reshape(-1)[0])
+        """The prior mode when the prior is proper with at least ``CENTRAL_DF`` degrees of
+        freedom, else ``fallback`` (1 x 1; the terms pass a share of the phenotypic variance)."""
+        central = self.is_proper and self.df >= CENTRAL_DF
+        value = self.mode() if central else float(np.asarray(fallback).reshape(-1)[0])
         return np.array([[value]])
 
     def draw_prior(self, rng: np.random.Generator, aux=None) -> np.ndarray:
