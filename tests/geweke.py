@@ -20,10 +20,16 @@ random term, the first markers). For each g,
 
 .. math:: z = (\bar g_{MC} - \bar g_{SC}) / \sqrt{se_{MC}^2 + se_{SC}^2},
 
-with the iid standard error for the marginal-conditional draws and a batch-means standard
-error (``n_batches`` batches) for the autocorrelated successive-conditional chain. With K
-test functions the test fails when any :math:`|z| > \Phi^{-1}(1 - \alpha / (2K))`
-(Bonferroni; :math:`\alpha = 0.01` by default).
+with the iid standard error for the marginal-conditional draws and, for the autocorrelated
+successive-conditional simulator, either a batch-means standard error of one long chain
+(``n_batches`` batches) or, with ``n_chains`` > 1 independent chains, the between-chain
+standard error :math:`sd(\bar g_1, \dots, \bar g_m)/\sqrt m` of their m means. Batch means
+underestimate the error when the chain mixes slowly (the batches are then correlated): the
+between-chain error is unbiased whatever the autocorrelation, as long as each chain is past its
+burn-in. With K test functions the test fails when any :math:`|z|` exceeds the Bonferroni
+threshold :math:`\Phi^{-1}(1 - \alpha / (2K))` (:math:`\alpha = 0.01` by default); with m
+chains the Student-t quantile with m - 1 degrees of freedom instead (the error is estimated
+from m values; conservative, since the marginal-conditional error adds degrees of freedom).
 
 Only the public step interface is used: ``Gibbs.init``, ``draw_prior``,
 ``simulate_response``, ``step`` and ``record``.
@@ -35,8 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
-from scipy.stats import t as student_t
+from scipy.stats import norm, t as student_t
 
 from bayesgen.sampler import Gibbs
 
@@ -110,7 +115,22 @@ def successive_conditional(gibbs: Gibbs, rng: np.random.Generator, n_draws: int,
     return pd.DataFrame(rows)
 
 
+def successive_conditional_chains(gibbs: Gibbs, rngs: list, n_draws: int, burn: int,
+                                  n_effects: int = 2) -> list[pd.DataFrame]:
+    """Independent successive-conditional chains, one per generator of ``rngs`` (see
+    ``successive_conditional``), each with its own burn-in and ``n_draws`` kept rows."""
+    return [successive_conditional(gibbs, rng, n_draws, burn, n_effects) for rng in rngs]
+
+
 # ---------------------------------------------------------------------- the comparison
+def between_chain_se(chain_means: np.ndarray) -> np.ndarray:
+    """Standard error of the grand mean of m independent chains from their (m x k) means: sd / sqrt(m)."""
+    chain_means = np.asarray(chain_means, dtype=np.float64)
+    if chain_means.shape[0] < 2:
+        raise ValueError(f"A between-chain standard error needs at least 2 chains, got {chain_means.shape[0]}.")
+    return chain_means.std(axis=0, ddof=1) / np.sqrt(chain_means.shape[0])
+
+
 def batch_means_se(draws: np.ndarray, n_batches: int) -> np.ndarray:
     """Batch-means standard error of the mean of each column of an autocorrelated (draws x k) array.
 
@@ -133,8 +153,8 @@ class GewekeResult:
     ``table`` has one row per test function (``E[x]`` and ``E[x^2]`` for each scalar x of
     ``scalar_functions``) with columns ``mean_mc``, ``se_mc``, ``mean_sc``, ``se_sc``, ``z``
     and ``ess_sc`` (the successive-conditional draws' effective sample size implied by
-    their se); ``threshold`` is :math:`\\Phi^{-1}(1 - \\alpha/(2K))`. ``n_batches``: the
-    batches of a single chain, or the number of independent chains.
+    their se); ``threshold`` is :math:`\\Phi^{-1}(1 - \\alpha/(2K))`, or the t quantile with
+    ``n_chains`` - 1 degrees of freedom when the se is between chains.
     """
 
     table: pd.DataFrame
@@ -143,6 +163,7 @@ class GewekeResult:
     n_successive: int
     n_batches: int
     alpha: float
+    n_chains: int = 1
 
     @property
     def n_functions(self) -> int:
@@ -162,10 +183,11 @@ class GewekeResult:
 
     def __str__(self) -> str:
         verdict = "passed" if self.passed else "FAILED"
+        error = (f"in {self.n_batches} batches" if self.n_chains == 1
+                 else f"in {self.n_chains} independent chains (between-chain se)")
         head = (f"Geweke test {verdict}: max |z| = {self.max_abs_z:.2f} over K = {self.n_functions} test functions, "
                 f"Bonferroni threshold {self.threshold:.2f} (alpha = {self.alpha:g}); {self.n_marginal} "
-                f"marginal-conditional draws, {self.n_successive} successive-conditional iterations in "
-                f"{self.n_batches} batches.")
+                f"marginal-conditional draws, {self.n_successive} successive-conditional iterations {error}.")
         order = self.table["z"].abs().sort_values(ascending=False).index
         with pd.option_context("display.width", 160, "display.max_rows", 200):
             return head + "\n" + self.table.loc[order].to_string(float_format=lambda v: f"{v:.4g}")
@@ -174,58 +196,52 @@ class GewekeResult:
 def compare(mc: pd.DataFrame, sc, n_batches: int = 50, alpha: float = 0.01) -> GewekeResult:
     """z-scores of the first and second moments of every column of ``mc`` against ``sc``.
 
-    ``sc``: one successive-conditional chain (a DataFrame; batch-means standard error), or a list
-    of independent chains of equal length (standard error from the spread of the chains' means,
-    ``n_batches`` then being the number of chains).
+    ``sc``: one successive-conditional chain (a DataFrame; batch-means se) or a list of
+    independent chains (between-chain se, t threshold with len(sc) - 1 degrees of freedom).
     """
-    chains = sc if isinstance(sc, list) else [sc]
-    if any(list(mc.columns) != list(c.columns) for c in chains):
-        raise ValueError(f"The simulators recorded different test functions: {list(mc.columns)} vs "
-                         f"{list(chains[0].columns)}.")
+    chains = sc if isinstance(sc, (list, tuple)) else [sc]
+    for chain in chains:
+        if list(mc.columns) != list(chain.columns):
+            raise ValueError(f"The simulators recorded different test functions: {list(mc.columns)} vs "
+                             f"{list(chain.columns)}.")
     names = [f"E[{c}]" for c in mc.columns] + [f"E[{c}^2]" for c in mc.columns]
     g_mc = np.hstack([mc.to_numpy(), mc.to_numpy() ** 2])
-    per_chain = [np.hstack([c.to_numpy(), c.to_numpy() ** 2]) for c in chains]
-    g_sc = np.vstack(per_chain)
+    g_chains = [np.hstack([c.to_numpy(), c.to_numpy() ** 2]) for c in chains]
+    g_sc = np.vstack(g_chains)
     mean_mc, mean_sc = g_mc.mean(axis=0), g_sc.mean(axis=0)
     se_mc = g_mc.std(axis=0, ddof=1) / np.sqrt(g_mc.shape[0])
-    if len(chains) > 1:
-        # Between-chain standard error: independent chains, each started from a prior draw, so
-        # their means are iid; no assumption on the autocorrelation within a chain.
-        means = np.array([g.mean(axis=0) for g in per_chain])
-        se_sc = means.std(axis=0, ddof=1) / np.sqrt(len(chains))
-        n_batches = len(chains)
-    else:
+    if len(chains) == 1:
         se_sc = batch_means_se(g_sc, n_batches)
+    else:
+        lengths = {g.shape[0] for g in g_chains}
+        if len(lengths) != 1:
+            raise ValueError(f"The successive-conditional chains must have equal lengths, got {sorted(lengths)}.")
+        se_sc = between_chain_se(np.array([g.mean(axis=0) for g in g_chains]))
     z = (mean_mc - mean_sc) / np.sqrt(se_mc**2 + se_sc**2)
-    if len(chains) > 1:
-        # With a few chains se_sc is itself uncertain (chains - 1 degrees of freedom): z follows a
-        # t distribution with Welch-Satterthwaite degrees of freedom, not a normal one. Report the
-        # normal quantile of the same tail probability, so one threshold serves every row.
-        df = (se_mc**2 + se_sc**2) ** 2 / (se_mc**4 / (g_mc.shape[0] - 1) + se_sc**4 / (len(chains) - 1))
-        z = np.sign(z) * norm.isf(student_t.sf(np.abs(z), df))
     ess_sc = g_sc.var(axis=0, ddof=1) / se_sc**2
     table = pd.DataFrame({"mean_mc": mean_mc, "se_mc": se_mc, "mean_sc": mean_sc, "se_sc": se_sc, "z": z,
                           "ess_sc": ess_sc}, index=pd.Index(names, name="test function"))
-    threshold = float(norm.ppf(1.0 - alpha / (2.0 * len(names))))
-    return GewekeResult(table, threshold, g_mc.shape[0], g_sc.shape[0], n_batches, alpha)
+    quantile = 1.0 - alpha / (2.0 * len(names))
+    threshold = float(norm.ppf(quantile) if len(chains) == 1 else student_t.ppf(quantile, len(chains) - 1))
+    return GewekeResult(table, threshold, g_mc.shape[0], g_sc.shape[0], n_batches, alpha, len(chains))
 
 
 def geweke_test(model, *, n_marginal: int, n_successive: int, burn: int = 500, seed: int = 0,
-                n_batches: int = 50, alpha: float = 0.01, n_effects: int = 2, chains: int = 1) -> GewekeResult:
+                n_batches: int = 50, alpha: float = 0.01, n_effects: int = 2, n_chains: int = 1) -> GewekeResult:
     """Run both simulators on ``model`` (every prior proper) and compare them.
 
-    The simulators get independent generators from ``SeedSequence(seed)``. With ``chains`` > 1
-    the successive-conditional side is that many independent chains of
-    ``n_successive // chains`` iterations each (after ``burn``), compared through the spread of
-    their means: for slowly mixing routes, where a single chain's batch means understate the
-    standard error (heavy-tailed excursions longer than a batch). That standard error has
-    ``chains - 1`` degrees of freedom, so z is referred to a t distribution (``compare``).
+    The two simulators get independent generators from ``SeedSequence(seed)``. With
+    ``n_chains`` > 1 the successive-conditional simulator runs that many independent chains
+    (generators spawned from its own), each with ``burn`` iterations and ``n_successive //
+    n_chains`` kept, and the comparison uses the between-chain standard error.
     """
     gibbs = Gibbs(model)
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(1 + chains)]
-    mc = marginal_conditional(gibbs, streams[0], n_marginal, n_effects)
-    if chains == 1:
-        sc = successive_conditional(gibbs, streams[1], n_successive, burn, n_effects)
+    seed_mc, seed_sc = np.random.SeedSequence(seed).spawn(2)
+    rng_mc, rng_sc = np.random.default_rng(seed_mc), np.random.default_rng(seed_sc)
+    mc = marginal_conditional(gibbs, rng_mc, n_marginal, n_effects)
+    if n_chains == 1:
+        sc = successive_conditional(gibbs, rng_sc, n_successive, burn, n_effects)
     else:
-        sc = [successive_conditional(gibbs, rng, n_successive // chains, burn, n_effects) for rng in streams[1:]]
+        rngs = [np.random.default_rng(s) for s in seed_sc.spawn(n_chains)]
+        sc = successive_conditional_chains(gibbs, rngs, n_successive // n_chains, burn, n_effects)
     return compare(mc, sc, n_batches=n_batches, alpha=alpha)

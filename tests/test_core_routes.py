@@ -318,7 +318,7 @@ def test_geweke_several_traits_with_missing_ones(two_traits, sampler, prior):
                      sigma2_e=strong_iw(), sampler=sampler)
     if sampler == "single-site":
         assert "group move" in [b["block"] for b in model.describe()["sampler"]]
-    result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, burn=BURN, chains=CHAINS, seed=11)
+    result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, burn=BURN, n_chains=CHAINS, seed=11)
     print(result)
     assert result.passed, str(result)
 
@@ -328,7 +328,7 @@ def test_geweke_several_traits_with_missing_ones(two_traits, sampler, prior):
 def test_geweke_a_location_term_of_the_test_file(one_trait, sampler):
     model = bg.Model(one_trait, "y", [bg.Fixed(prior_variance=0.25), known_term()],
                      sigma2_e=bg.ScaledInvChi2(12.0, 0.5), sampler=sampler)
-    result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, burn=BURN, chains=CHAINS, seed=12)
+    result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, burn=BURN, n_chains=CHAINS, seed=12)
     print(result)
     assert result.passed, str(result)
 
@@ -352,7 +352,7 @@ def test_geweke_planted_error_in_the_missing_trait_equations_fails(two_traits, m
     monkeypatch.setattr(MixedModelEquations, "pattern_precisions", wrong)
     model = bg.Model(two_traits, TRAITS, [bg.Random("grp", variance=covariance_prior("iw"))], sigma2_e=strong_iw(),
                      sampler="joint")
-    result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=2 * N_SUCCESSIVE, burn=BURN, chains=2 * CHAINS,
+    result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=2 * N_SUCCESSIVE, burn=BURN, n_chains=2 * CHAINS,
                          seed=11)
     print(result)
     assert not result.passed, str(result)
@@ -370,7 +370,7 @@ def test_geweke_planted_error_in_the_collapsed_residual_jacobian_fails(two_trait
     monkeypatch.setattr(CovarianceParametrisation, "log_jacobian", wrong)
     model = bg.Model(two_traits, TRAITS, [bg.Random("grp", variance=covariance_prior("iw"))], sigma2_e=strong_iw(),
                      sampler="collapsed")
-    result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=2 * N_SUCCESSIVE, burn=BURN, chains=2 * CHAINS,
+    result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=2 * N_SUCCESSIVE, burn=BURN, n_chains=2 * CHAINS,
                          seed=11)
     print(result)
     assert not result.passed, str(result)
@@ -390,7 +390,7 @@ def test_geweke_planted_error_in_the_group_move_fails(two_traits, monkeypatch):
     monkeypatch.setattr(LocationGroupAction, "__init__", init)
     model = bg.Model(two_traits, TRAITS, [bg.Random("grp", variance=covariance_prior("huang-wand"))],
                      sigma2_e=strong_iw(), sampler="single-site")
-    result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=2 * N_SUCCESSIVE, burn=BURN, chains=2 * CHAINS,
+    result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=2 * N_SUCCESSIVE, burn=BURN, n_chains=2 * CHAINS,
                          seed=11)
     print(result)
     assert not result.passed, str(result)

@@ -292,7 +292,7 @@ def test_geweke_with_missing_traits(sparse_three_traits):
     assert model.residual.augments
     # Several chains and a between-chain standard error: with the GL(3) group move a single chain's
     # batch means understated the standard error (max |z| 6.3 at seed 31; 2.0 with 20 chains).
-    result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=2 * N_SUCCESSIVE, burn=300, chains=20, seed=31)
+    result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=2 * N_SUCCESSIVE, burn=300, n_chains=20, seed=31)
     print(result)
     assert result.passed, str(result)
 
