@@ -25,6 +25,7 @@ from ..kernels.cholesky_errors import NotPositiveDefiniteError
 from ..variable import Variable
 from .context import StepContext
 from .joint import JointLocations
+from .mme import precision_of
 from .hmc import HamiltonianStep
 from .parametrisation import CovarianceParametrisation
 from .variance_step import VarianceMetropolis
@@ -206,7 +207,7 @@ class CollapsedLocations(JointLocations):
             for k, value in all_covariances.items():
                 chol = np.linalg.cholesky(value)
                 log_dets += self.terms[k].n_levels * 2.0 * float(np.log(np.diag(chol)).sum())
-                inverses[k] = np.linalg.inv(value)
+                inverses[k] = precision_of(value)
         except np.linalg.LinAlgError:
             return failed
         values = mme.values(precisions, inverses)

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..kernels.cholesky_errors import NotPositiveDefiniteError
 from .context import StepContext
-from .mme import MixedModelEquations
+from .mme import MixedModelEquations, precision_of
 
 #: "auto" factorises only mixed-model equations with at most this many rows ...
 AUTO_MAX_EQUATIONS = 300_000
@@ -63,7 +63,7 @@ class JointLocations:
         for k in self.mme.with_prior:
             value = covariances[k] if covariances is not None and k in covariances else \
                 self.terms[k].effect_covariance(states[self.indices[k]])
-            out[k] = np.linalg.inv(value)
+            out[k] = precision_of(value)
         return out
 
     def partial_response(self, states, ctx: StepContext) -> np.ndarray:

@@ -132,7 +132,7 @@ class MixedModelEquations:
             chol = np.linalg.cholesky(r_oo)
             inverse = np.linalg.inv(chol)
             q = np.zeros((self.n_traits, self.n_traits))
-            q[np.ix_(o, o)] = inverse.T @ inverse
+            q[np.ix_(o, o)] = symmetric(inverse.T @ inverse)
             out.append((q, 2.0 * float(np.log(np.diag(chol)).sum())))
         return out
 
@@ -205,3 +205,16 @@ class MixedModelEquations:
         values = b.reshape(self.n_columns, self.n_traits)
         for k, (term, i) in enumerate(zip(self.terms, indices)):
             term.effects_by_column(states[i])[:] = values[self.column_offsets[k]:self.column_offsets[k + 1]]
+
+
+def symmetric(matrix: np.ndarray) -> np.ndarray:
+    """(M + M')/2: C is assembled from both triangles of each precision, which must agree exactly
+    (the factorisation checks C's symmetry); an inverse computed in floating point need not."""
+    return 0.5 * (matrix + matrix.T)
+
+
+def precision_of(covariance: np.ndarray) -> np.ndarray:
+    """The inverse of a symmetric positive definite covariance through its Cholesky factor, exactly
+    symmetric (raises ``numpy.linalg.LinAlgError`` when it is not positive definite)."""
+    inverse = np.linalg.inv(np.linalg.cholesky(covariance))
+    return symmetric(inverse.T @ inverse)
