@@ -1,0 +1,9 @@
+"""Classical companions of the samplers: REML/ML estimates, likelihood-ratio tests, mixed-model solvers.
+
+They use the same model objects and the locations' mixed-model equations
+(``bayesgen.sampler.mme``) as the Gibbs samplers.
+"""
+
+from .reml import RemlResult, reml
+
+__all__ = ["RemlResult", "reml"]
