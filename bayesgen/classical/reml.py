@@ -64,7 +64,7 @@ class RemlResult:
         return out
 
 
-def reml(model, method: str = "ai", reml: bool = True, start=None, max_iter: int = 200, tol: float = 1e-8,
+def reml(model, method: str = "ai", reml: bool = True, start=None, max_iter: int = 200, tol: float = 1e-12,
          verbose: bool = False) -> RemlResult:
     r"""REML (``reml=True``) or ML estimates of the covariances of a Gaussian model of location terms.
 
