@@ -1,0 +1,90 @@
+"""bg.lrt (boundary mixture, fixed effects under ML) and bg.solve_mme (issue 19)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.stats
+
+import bayesgen as bg
+from bayesgen.classical.lrt import boundary_p_value
+
+
+def _gryphon_model(shared_data):
+    gry = pd.read_csv(shared_data / "gryphon.csv").dropna(subset=["bwt"]).reset_index(drop=True)
+    gry = gry.assign(sex=gry["sex"].astype(str), byear=gry["byear"].astype(str), mother=gry["mother"].astype(str))
+    ped = bg.Pedigree.from_csv(shared_data / "gryphonped.csv", id="id", sire="father", dam="mother")
+    return gry, ped
+
+
+def test_boundary_mixture_p_values():
+    assert boundary_p_value(0.0) == 1.0
+    assert boundary_p_value(3.84) == pytest.approx(0.5 * scipy.stats.chi2.sf(3.84, 1))
+    assert boundary_p_value(2.0, 3) == pytest.approx(0.5 * scipy.stats.chi2.sf(2.0, 2) + 0.5 * scipy.stats.chi2.sf(2.0, 3))
+
+
+def test_lrt_of_a_variance_and_of_a_fixed_effect(shared_data):
+    gry, ped = _gryphon_model(shared_data)
+    full = bg.reml(bg.Model(gry, "bwt", [bg.Fixed(["sex"]), bg.Animal("animal", ped), bg.Random("byear")]))
+    reduced = bg.reml(bg.Model(gry, "bwt", [bg.Fixed(["sex"]), bg.Animal("animal", ped)]))
+    test = bg.lrt(full, reduced)
+    assert test["df"] == 1 and "sigma2_byear" in test["test"]
+    assert test["statistic"] == pytest.approx(2 * (full.loglik - reduced.loglik))
+    assert test["p_value"] == pytest.approx(0.5 * scipy.stats.chi2.sf(test["statistic"], 1))
+    with pytest.raises(ValueError, match="not comparable"):
+        bg.lrt(full, bg.reml(bg.Model(gry, "bwt", [bg.Fixed([]), bg.Animal("animal", ped), bg.Random("byear")])))
+    ml_full = bg.reml(bg.Model(gry, "bwt", [bg.Fixed(["sex"]), bg.Animal("animal", ped)]), reml=False)
+    ml_reduced = bg.reml(bg.Model(gry, "bwt", [bg.Fixed([]), bg.Animal("animal", ped)]), reml=False)
+    fixed = bg.lrt(ml_full, ml_reduced)
+    assert fixed["test"] == "fixed effects" and fixed["df"] == 1
+    assert fixed["p_value"] == pytest.approx(scipy.stats.chi2.sf(fixed["statistic"], 1))
+    assert fixed["p_value"] < 1e-10  # sex matters for birth weight
+    with pytest.raises(ValueError, match="both REML or both ML"):
+        bg.lrt(full, ml_reduced)
+
+
+@pytest.mark.statistical
+def test_null_distribution_of_the_variance_lrt_is_the_boundary_mixture():
+    """sigma2_group = 0 (200 replicates): about half the statistics exactly 0, the rest chi2_1."""
+    rng = np.random.default_rng(2019)
+    statistics = []
+    for _ in range(200):
+        data = pd.DataFrame({"group": np.repeat([f"g{k}" for k in range(40)], 10), "y": rng.normal(size=400)})
+        full = bg.reml(bg.Model(data, "y", [bg.Fixed([]), bg.Random("group")]))
+        reduced = bg.reml(bg.Model(data, "y", [bg.Fixed([])]))
+        statistics.append(bg.lrt(full, reduced)["statistic"])
+    statistics = np.array(statistics)
+    zero = statistics < 1e-6
+    # binomial(200, 1/2): sd 0.035; 4 sd
+    assert abs(zero.mean() - 0.5) < 4 * 0.5 / np.sqrt(200), zero.mean()
+    assert scipy.stats.kstest(statistics[~zero], scipy.stats.chi2(1).cdf).pvalue > 0.01
+
+
+@pytest.mark.parametrize("method", ["gauss-seidel", "gsru", "pcg"])
+def test_every_solver_equals_cholesky(shared_data, method):
+    gry, ped = _gryphon_model(shared_data)
+    model = bg.Model(gry, "bwt", [bg.Fixed(["sex"]), bg.Animal("animal", ped), bg.Random("byear"), bg.Random("mother")])
+    variances = bg.reml(model).variances
+    exact = bg.solve_mme(model, variances)
+    out = bg.solve_mme(model, variances, method=method)
+    assert out.converged and out.iterations > 1
+    assert np.max(np.abs(out.solution - exact.solution)) < 1e-8
+    assert list(out.solution.index[:2]) == ["beta[Intercept]", "beta[sex[2]]"]
+    assert round(exact.solution["beta[sex[2]]"], 3) == 1.969  # REFERENCES.md
+
+
+def test_pcg_block_preconditioner_with_two_traits(shared_data):
+    gry, ped = _gryphon_model(shared_data)
+    data = pd.read_csv(shared_data / "gryphon.csv").assign(sex=lambda d: d["sex"].astype(str))
+    data = data.dropna(subset=["bwt", "tarsus"], how="all").reset_index(drop=True)
+    model = bg.Model(data, ["bwt", "tarsus"], [bg.Fixed(["sex"]), bg.Animal("animal", ped)])
+    variances = bg.reml(model).variances
+    exact = bg.solve_mme(model, variances)
+    for preconditioner in ("diagonal", "block"):
+        out = bg.solve_mme(model, variances, method="pcg", preconditioner=preconditioner)
+        assert np.max(np.abs(out.solution - exact.solution)) < 1e-8
+    with pytest.raises(ValueError, match="one trait"):
+        bg.solve_mme(model, variances, method="gsru")
+    with pytest.raises(KeyError, match="sigma2_e"):
+        bg.solve_mme(model, variances.drop("sigma2_e[bwt,bwt]"))
