@@ -6,7 +6,7 @@ iterations with no burn-in are kept; the burn-in needed is the first b (a multip
 such that every variance and h2 has rank-normalised R-hat <= 1.01 over the draws b .. b + ``--window``
 (Vehtari et al. 2021). Reports it per seed and the REML fit's time, with the load average.
 
-    python benchmarks/bench_reml_init.py [--seeds 1 2 3] [--draws 1500] [--window 500] [--step 25]
+    python benchmarks/bench_reml_init.py [--seeds 1 2 3] [--draws 1500] [--window 500] [--step 25] [--dispersion 1 2]
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import bayesgen as bg  # noqa: E402
+import bayesgen.classical.start as start_module  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -45,6 +46,8 @@ def main():
     parser.add_argument("--draws", type=int, default=1500)
     parser.add_argument("--window", type=int, default=500)
     parser.add_argument("--step", type=int, default=25)
+    parser.add_argument("--dispersion", type=float, nargs="+", default=[2.0],
+                        help="bayesgen.classical.start.DISPERSION values tried with init='reml'")
     args = parser.parse_args()
     if not (DATA / "gryphon.csv").exists():
         print(f"gryphon data not found at {DATA}; skipping.")
@@ -59,7 +62,9 @@ def main():
     print(f"REML: {time.perf_counter() - start:.2f} s, {fit.iterations} iterations; load {os.getloadavg()}")
     rows = []
     for seed in args.seeds:
-        for init in ("default", "reml"):
+        for init, dispersion in [("default", None)] + [("reml", d) for d in args.dispersion]:
+            if dispersion is not None:
+                start_module.DISPERSION = dispersion
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 start = time.perf_counter()
@@ -67,7 +72,8 @@ def main():
                                      check_convergence=False, init=init)
                 seconds = time.perf_counter() - start
             b = burn_needed(idata, args.window, args.step)
-            rows.append({"seed": seed, "init": init, "burn_in_to_rhat_1.01": b, "seconds": round(seconds, 1)})
+            rows.append({"seed": seed, "init": init if dispersion is None else f"reml (dispersion {dispersion:g})",
+                         "burn_in_to_rhat_1.01": b, "seconds": round(seconds, 1)})
             print(rows[-1], f"load {os.getloadavg()[0]:.2f}", flush=True)
     table = pd.DataFrame(rows)
     print(table.to_string(index=False))

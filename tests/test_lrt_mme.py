@@ -88,3 +88,49 @@ def test_pcg_block_preconditioner_with_two_traits(shared_data):
         bg.solve_mme(model, variances, method="gsru")
     with pytest.raises(KeyError, match="sigma2_e"):
         bg.solve_mme(model, variances.drop("sigma2_e[bwt,bwt]"))
+
+
+# ---------------------------------------------------------------------- sample(init="reml") and the CLI
+def test_init_reml_starts_chains_around_reml_reproducibly(shared_data):
+    gry, ped = _gryphon_model(shared_data)
+    model = bg.Model(gry, "bwt", [bg.Fixed(["sex"]), bg.Animal("animal", ped)])
+    fit = bg.reml(model)
+    from bayesgen.classical.start import reml_start
+    from bayesgen.sampler.gibbs import Gibbs
+
+    start = reml_start(model, fit)
+    gibbs = Gibbs(model)
+    chains = [gibbs.init(np.random.default_rng(seed), start) for seed in range(40)]
+    values = np.array([c.states[1]["sigma2"][0, 0] for c in chains])
+    # log-normal around the estimate: median near it, spread about DISPERSION relative standard errors
+    relative_se = fit.se["sigma2_a"] / fit.variances["sigma2_a"]
+    log_ratio = np.log(values / fit.variances["sigma2_a"])
+    assert abs(np.median(log_ratio)) < 0.5 * 2 * relative_se
+    assert 1.0 * relative_se < log_ratio.std() < 3.0 * relative_se
+    np.testing.assert_allclose(model.terms[0].effects(chains[0].states[0])[:, 0],
+                               fit.blue["estimate"].to_numpy())
+    a = model.sample(draws=20, burn=0, chains=2, seed=5, progress=False, init="reml", check_convergence=False)
+    b = model.sample(draws=20, burn=0, chains=2, seed=5, progress=False, init="reml", check_convergence=False,
+                     cores=1)
+    np.testing.assert_array_equal(a.posterior["sigma2_a"].values, b.posterior["sigma2_a"].values)
+    with pytest.raises(ValueError, match="init must be"):
+        model.sample(draws=5, init="mode")
+
+
+def test_cli_reml_and_gwas(tmp_path, capsys):
+    from pathlib import Path
+
+    from bayesgen.cli.main import main
+
+    models = Path(__file__).resolve().parents[1] / "models"
+    out = tmp_path / "reml.csv"
+    assert main(["reml", str(models / "animal.toml"), "--output", str(out)]) == 0
+    table = pd.read_csv(out, index_col="parameter")
+    assert {"sigma2_a", "sigma2_e", "h2"} <= set(table.index)
+    assert main(["reml", str(models / "BRR.toml")]) == 2
+    assert "GBLUP kernel" in capsys.readouterr().err
+    scan = tmp_path / "scan.csv"
+    assert main(["gwas", str(models / "GBLUP.toml"), "--top", "2", "--output", str(scan)]) == 0
+    result = pd.read_csv(scan)
+    assert list(result.columns[:2]) == ["marker", "effect"] and len(result) == 1000
+    assert main(["gwas", str(models / "animal.toml")]) == 2

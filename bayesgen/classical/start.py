@@ -2,11 +2,12 @@ r"""Starting values for MCMC chains from REML (``Model.sample(init="reml")``).
 
 Each chain starts with the locations at their BLUE/BLUP and each estimated covariance
 over-dispersed around its REML estimate :math:`\hat\Sigma`: :math:`\Sigma_0 = D\hat\Sigma D` with
-:math:`D = \mathrm{diag}(\exp(\kappa z_a c_a))`, :math:`z_a \sim N(0, 1)` from the chain's
+:math:`D = \mathrm{diag}(\exp(\kappa z_a c_a / 2))` (so each log-variance moves by :math:`\kappa z_a c_a`),
+:math:`z_a \sim N(0, 1)` from the chain's
 generator, :math:`c_a` the relative standard error of the a-th variance (the square root of the
 inverse average information over the estimate, kept within [0.05, 1]) and :math:`\kappa` =
-``DISPERSION`` = 2: chains start apart, as R-hat needs (Gelman & Rubin 1992), but within the
-likelihood's bulk. D keeps :math:`\Sigma_0` positive definite. A variance REML puts on the
+``DISPERSION``: chains start apart, as R-hat needs (Gelman & Rubin 1992), but within the
+likelihood's bulk (``benchmarks/bench_reml_init.py`` measures the burn-in for several values). D keeps :math:`\Sigma_0` positive definite. A variance REML puts on the
 boundary keeps the sampler's own start (a start at 0 would sit where the posterior is thin).
 """
 
@@ -27,7 +28,7 @@ class ChainStart:
 
     @staticmethod
     def _dispersed(rng, value, spread):
-        factors = np.exp(DISPERSION * rng.standard_normal(value.shape[0]) * spread)
+        factors = np.exp(0.5 * DISPERSION * rng.standard_normal(value.shape[0]) * spread)
         moved = factors[:, None] * value * factors[None, :]
         return 0.5 * (moved + moved.T)
 
