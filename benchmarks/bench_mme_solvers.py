@@ -14,6 +14,8 @@ first call of each numba kernel is warmed up), and the largest difference from C
 average is printed per size.
 
     python benchmarks/bench_mme_solvers.py [--sizes 500 1000 2000] [--markers-per-record 1.0]
+
+SNP-BLUP beyond ~2,000 x 2,000 is slow to build (the MME forms the dense M'M by a scipy sparse product).
 """
 
 from __future__ import annotations

@@ -112,13 +112,13 @@ def lmm_scan(data: pd.DataFrame, y: str, genotypes, kernel=None, covariates=(), 
         codes = genotypes.codes[markers][:, rows]
         return np.take_along_axis(lookup[markers], codes.astype(np.int64), axis=1).T
 
-    def grm_of(markers: np.ndarray) -> np.ndarray:
+    def grm_parts(markers: np.ndarray):
+        """(WW', 2 sum p(1-p)) over ``markers``: VanRaden's GRM is their ratio."""
         out = np.zeros((rows.size, rows.size))
         for start in range(0, markers.size, block):
             w = decoded(markers[start:start + block])
             out += w @ w.T
-        denominator = 2.0 * float(np.sum(genotypes.centre[markers] / 2 * (1 - genotypes.centre[markers] / 2)))
-        return out / denominator
+        return out, 2.0 * float(np.sum(genotypes.centre[markers] / 2 * (1 - genotypes.centre[markers] / 2)))
 
     all_markers = np.arange(genotypes.n_markers)
     if loco:
@@ -128,9 +128,12 @@ def lmm_scan(data: pd.DataFrame, y: str, genotypes, kernel=None, covariates=(), 
         groups = [(None, all_markers)]
     parts, h2s = [], {}
     full_kernel = None
+    if loco or kernel is None:
+        # every marker's part once; a LOCO kernel subtracts its chromosome's part
+        numerator, denominator = grm_parts(all_markers)
     if not loco:
         if kernel is None:
-            full_kernel = grm_of(all_markers)
+            full_kernel = numerator / denominator
         else:
             if not isinstance(kernel, pd.DataFrame):
                 raise TypeError("kernel must be a DataFrame labelled by ids on its index and columns.")
@@ -143,8 +146,8 @@ def lmm_scan(data: pd.DataFrame, y: str, genotypes, kernel=None, covariates=(), 
             full_kernel = kernel.to_numpy(dtype=float)[np.ix_(at, at)]
     for chrom, markers in groups:
         if loco:
-            others = np.setdiff1d(all_markers, markers)
-            k_matrix = grm_of(others)
+            own_numerator, own_denominator = grm_parts(markers)
+            k_matrix = (numerator - own_numerator) / (denominator - own_denominator)
         else:
             k_matrix = full_kernel
         rotated = Rotated(k_matrix, response, x)

@@ -127,7 +127,8 @@ def run_chains(model, draws=1000, burn=500, thin=1, chains=4, seed=None, progres
         seed_sequence = np.random.SeedSequence(seed)
         seed_entropy = seed_sequence.entropy
         rngs = [np.random.default_rng(s) for s in seed_sequence.spawn(chains)]
-        starts = [gibbs.init(rng, start) for rng in rngs]
+        # Gibbs.init(rng) unless there is a start: the one-argument call is the step interface's
+        starts = [gibbs.init(rng) if start is None else gibbs.init(rng, start) for rng in rngs]
         burns = [burn] * chains
     unfinished = [c for c in range(chains) if 0 < burns[c] and initial is not None]
     if unfinished:
