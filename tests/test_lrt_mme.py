@@ -134,3 +134,21 @@ def test_cli_reml_and_gwas(tmp_path, capsys):
     result = pd.read_csv(scan)
     assert list(result.columns[:2]) == ["marker", "effect"] and len(result) == 1000
     assert main(["gwas", str(models / "animal.toml")]) == 2
+
+
+def test_gsru_never_builds_the_mixed_model_equations(shared_data, monkeypatch):
+    """GSRU works from the designs and prior precisions: no C, so no M'M (Legarra & Misztal 2008)."""
+    gry, ped = _gryphon_model(shared_data)
+    model = bg.Model(gry, "bwt", [bg.Fixed(["sex"]), bg.Animal("animal", ped), bg.Random("byear")])
+    variances = {"sigma2_a": 2.7, "sigma2_byear": 0.9, "sigma2_e": 2.3}
+    exact = bg.solve_mme(model, variances)
+    import bayesgen.classical.problem as problem_module
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the mixed-model equations were built")
+
+    monkeypatch.setattr(problem_module, "MixedModelEquations", refuse)
+    out = bg.solve_mme(model, variances, method="gsru")
+    assert np.max(np.abs(out.solution - exact.solution)) < 1e-8
+    with pytest.raises(AssertionError, match="were built"):
+        bg.solve_mme(model, variances, method="pcg")

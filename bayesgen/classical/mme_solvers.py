@@ -58,15 +58,25 @@ def solve_mme(model, variances, method: str = "cholesky", tol: float = 1e-12, ma
         raise KeyError(f"variances lacks {missing}; the model's covariance parameters are {problem.names}.")
     theta = np.array([given[name] for name in problem.names])
     covariances, residual = problem.unpack(theta)
-    mme = problem.mme
     from ..sampler.mme import precision_of
 
     try:
-        precisions = mme.pattern_precisions(residual)
-        inverses = {k: precision_of(covariances[k]) for k in mme.with_prior}
+        inverses = {k: precision_of(covariances[k]) for k in problem.with_prior}
+        inverse_residual = precision_of(residual)
     except np.linalg.LinAlgError as err:
         raise ValueError(f"variances {dict(zip(problem.names, theta))} give a covariance that is not positive "
                          "definite.") from err
+    labels = [label for term in problem.terms for label in effect_labels(term, problem.t)]
+    if method == "gsru":
+        # never builds the mixed-model equations (so never forms M'M)
+        start = time.perf_counter()
+        b, iterations, history = _gsru(problem, inverses, inverse_residual, tol, max_iter)
+        seconds = time.perf_counter() - start
+        return MmeSolution(solution=pd.Series(b, index=labels, name="solution"), iterations=int(iterations),
+                           history=np.array(history), converged=bool(history[-1] < tol), seconds=seconds,
+                           method=method, n_equations=b.size)
+    mme = problem.mme
+    precisions = mme.pattern_precisions(residual)
     values = mme.values(precisions, inverses)
     rhs = mme.rhs(problem.cross, precisions)
     c = sp.csr_matrix((values, mme.pattern.indices, mme.pattern.indptr), shape=mme.pattern.shape)
@@ -83,55 +93,58 @@ def solve_mme(model, variances, method: str = "cholesky", tol: float = 1e-12, ma
 
         b = np.zeros(mme.n_equations)
         iterations = 0
+        indptr, indices = c.indptr.astype(np.int64), c.indices.astype(np.int64)
         while iterations < max_iter:
-            gauss_seidel_sweep(c.indptr.astype(np.int64), c.indices.astype(np.int64), c.data, rhs, b)
+            gauss_seidel_sweep(indptr, indices, c.data, rhs, b)
             iterations += 1
             history.append(float(np.linalg.norm(rhs - c @ b)) / norm_r)
             if history[-1] < tol:
                 break
         converged = history[-1] < tol
-    elif method == "gsru":
-        b, iterations, history = _gsru(problem, covariances, residual, inverses, rhs, c, norm_r, tol, max_iter)
-        converged = history[-1] < tol
     else:
         b, iterations, history = _pcg(problem, c, rhs, norm_r, tol, max_iter, preconditioner)
         converged = history[-1] < tol
     seconds = time.perf_counter() - start
-    labels = [label for term in problem.terms for label in effect_labels(term, problem.t)]
     return MmeSolution(solution=pd.Series(b, index=labels, name="solution"), iterations=int(iterations),
                        history=np.array(history), converged=bool(converged), seconds=seconds, method=method,
                        n_equations=mme.n_equations)
 
 
-def _gsru(problem, covariances, residual, inverses, rhs, c, norm_r, tol, max_iter):
+def _gsru(problem, inverses, inverse_residual, tol, max_iter):
+    r"""Gauss-Seidel with residual update from the terms' designs and prior precisions only.
+
+    The relative residual of the equations, :math:`\lVert r - Cb\rVert/\lVert r\rVert`, is computed as
+    :math:`\lVert M'e/\sigma^2_e - Pb\rVert / \lVert M'y/\sigma^2_e\rVert` (e = y - Mb, P the prior part of C).
+    """
     from ..kernels.mme_iterative import gsru_sweep
 
-    mme = problem.mme
     if problem.t != 1:
         raise ValueError("method='gsru' is for one trait; use 'pcg' or 'gauss-seidel' with several traits.")
-    pattern = mme.patterns[0]
-    design = mme.design[pattern.rows].tocsc()
+    pattern = problem.patterns[0]
+    design = sp.hstack([sp.csr_matrix(term.design()) for term in problem.terms], format="csr")[pattern.rows].tocsc()
     design.sort_indices()
+    n_eq = design.shape[1]
     column_ss = np.asarray(design.multiply(design).sum(axis=0)).ravel()
-    # the prior part of C: C minus the data part, assembled from the prior slots only
-    prior = sp.csr_matrix(mme.pattern.shape)
-    for k in mme.with_prior:
-        lo = mme.column_offsets[k]
-        block = sp.kron(sp.csr_matrix(problem.terms[k].level_precision()), inverses[k], format="csr")
-        prior = prior + sp.csr_matrix((block.tocoo().data, (block.tocoo().row + lo, block.tocoo().col + lo)),
-                                      shape=mme.pattern.shape)
-    prior = prior.tocsr()
+    blocks = []
+    for k in problem.with_prior:
+        lo = int(problem.column_offsets[k])
+        block = sp.kron(sp.csr_matrix(problem.terms[k].level_precision()), inverses[k], format="coo")
+        blocks.append(sp.csr_matrix((block.data, (block.row + lo, block.col + lo)), shape=(n_eq, n_eq)))
+    prior = sum(blocks[1:], blocks[0]).tocsr() if blocks else sp.csr_matrix((n_eq, n_eq))
     prior.sort_indices()
-    inverse_s2e = 1.0 / float(residual[0, 0])
-    b = np.zeros(mme.n_equations)
-    e = np.ascontiguousarray(problem.response[pattern.rows, 0], dtype=np.float64)
+    inverse_s2e = float(inverse_residual[0, 0])
+    b = np.zeros(n_eq)
+    y = np.ascontiguousarray(problem.response[pattern.rows, 0], dtype=np.float64)
+    e = y.copy()
+    design_t = design.T.tocsr()
+    norm_r = float(np.linalg.norm(design_t @ y)) * inverse_s2e or 1.0
+    arrays = (design.indptr.astype(np.int64), design.indices.astype(np.int64), design.data.astype(np.float64),
+              column_ss, prior.indptr.astype(np.int64), prior.indices.astype(np.int64), prior.data.astype(np.float64))
     history, iterations = [], 0
     while iterations < max_iter:
-        gsru_sweep(design.indptr.astype(np.int64), design.indices.astype(np.int64), design.data.astype(np.float64),
-                   column_ss, prior.indptr.astype(np.int64), prior.indices.astype(np.int64),
-                   prior.data.astype(np.float64), e, inverse_s2e, b)
+        gsru_sweep(*arrays[:4], *arrays[4:], e, inverse_s2e, b)
         iterations += 1
-        history.append(float(np.linalg.norm(rhs - c @ b)) / norm_r)
+        history.append(float(np.linalg.norm(design_t @ e * inverse_s2e - prior @ b)) / norm_r)
         if history[-1] < tol:
             break
     return b, iterations, history

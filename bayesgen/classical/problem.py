@@ -28,6 +28,8 @@ Average information (Gilmour, Thompson & Cullis 1995): with the working variates
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -73,8 +75,6 @@ class Problem:
     """The likelihood pieces of a bound Gaussian model whose terms are all location terms."""
 
     def __init__(self, model):
-        from ..kernels.cholesky import SparseCholesky
-
         self.model = model
         likelihood = model.likelihood
         if getattr(likelihood, "family", "gaussian") != "gaussian":
@@ -88,21 +88,23 @@ class Problem:
         self.terms = terms
         self.likelihood = likelihood
         self.t = model.n_traits
-        self.mme = MixedModelEquations(terms, likelihood.patterns(), self.t)
-        self.factor = SparseCholesky(self.mme.pattern)
+        # What the parameters and constants need, without the mixed-model equations (built on first
+        # use: GSRU never builds them, so never forms M'M).
+        self.patterns = list(likelihood.patterns())
+        self.with_prior = [k for k, term in enumerate(terms) if term.level_precision() is not None]
+        self.column_offsets = np.concatenate([[0], np.cumsum([term.n_columns for term in terms])]).astype(np.int64)
         rng = np.random.default_rng(0)
         self.states = [term.init_state(rng) for term in model.terms]
         self.response = np.asarray(likelihood.working_response(self.states[-1]), dtype=np.float64).copy()
-        self.cross = self.mme.cross_products(self.response)
-        self.n_values = int(sum(p.rows.size * len(p.observed) for p in self.mme.patterns))
-        flat = [k for k in range(len(terms)) if k not in self.mme.with_prior]
+        self.n_values = int(sum(p.rows.size * len(p.observed) for p in self.patterns))
+        flat = [k for k in range(len(terms)) if k not in self.with_prior]
         self.fixed_equations = np.concatenate(
-            [np.arange(self.mme.column_offsets[k] * self.t, self.mme.column_offsets[k + 1] * self.t) for k in flat]
+            [np.arange(self.column_offsets[k] * self.t, self.column_offsets[k + 1] * self.t) for k in flat]
         ).astype(np.int64) if flat else np.zeros(0, dtype=np.int64)
         self.n_fixed = int(self.fixed_equations.size)
         # sum_k d_k log|P_k|: a constant of each model, needed when two models are compared (LRT).
         self.log_det_precisions = 0.0
-        for k in self.mme.with_prior:
+        for k in self.with_prior:
             precision = sp.csr_matrix(self.terms[k].level_precision())
             self.log_det_precisions += self.terms[k].covariance_dim * _log_det(precision)
         # The parameters: free entries of the estimated covariances.
@@ -112,7 +114,7 @@ class Problem:
         for term in terms:
             for v in term.variables():
                 variables[v.name] = v
-        for k in self.mme.with_prior:
+        for k in self.with_prior:
             term = self.terms[k]
             d = term.covariance_dim
             if not term.samples_covariance:
@@ -132,7 +134,21 @@ class Problem:
         else:
             self.residual_fixed = np.array(likelihood.covariance(self.states[-1]), dtype=np.float64)
         self.names = [p.name for p in self.parameters]
-        self.complete = len(self.mme.patterns) == 1 and len(self.mme.patterns[0].observed) == self.t
+        self.complete = len(self.patterns) == 1 and len(self.patterns[0].observed) == self.t
+
+    @functools.cached_property
+    def mme(self) -> MixedModelEquations:
+        return MixedModelEquations(self.terms, self.patterns, self.t)
+
+    @functools.cached_property
+    def factor(self):
+        from ..kernels.cholesky import SparseCholesky
+
+        return SparseCholesky(self.mme.pattern)
+
+    @functools.cached_property
+    def cross(self) -> list:
+        return self.mme.cross_products(self.response)
 
     # ------------------------------------------------------------------ theta <-> covariances
     def start(self) -> np.ndarray:
@@ -142,7 +158,7 @@ class Problem:
 
     def _defaults(self):
         covariances = {k: np.array(self.terms[k].effect_covariance(self.states[k]), dtype=np.float64)
-                       for k in self.mme.with_prior}
+                       for k in self.with_prior}
         residual = np.array(self.likelihood.covariance(self.states[-1]), dtype=np.float64)
         return covariances, residual
 
@@ -153,7 +169,7 @@ class Problem:
     def unpack(self, theta: np.ndarray):
         """({k: Sigma_k}, R) at theta (fixed covariances at their value; diagonal ones zero off the diagonal)."""
         covariances = {}
-        for k in self.mme.with_prior:
+        for k in self.with_prior:
             d = self.terms[k].covariance_dim
             covariances[k] = self.fixed_covariances[k].copy() if k in self.fixed_covariances else np.zeros((d, d))
         residual = self.residual_fixed.copy() if self.residual_fixed is not None else np.zeros((self.t, self.t))
