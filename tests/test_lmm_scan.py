@@ -110,3 +110,19 @@ def test_bad_input_is_named():
         bg.gwas.lmm_scan(data, "y", geno, kernel=bg.grm(geno), loco=True)
     with pytest.raises(KeyError, match="i999"):
         bg.gwas.lmm_scan(data.rename(index={"i0": "i999"}), "y", geno)
+
+
+def test_qq_and_manhattan_plots_of_a_scan(monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    geno, data = _population(6, 60, 40, 20)
+    scan = bg.gwas.lmm_scan(data, "y", geno, covariates=["sex"])
+    ax = bg.gwas.plot_qq(scan)
+    assert f"{scan.attrs['lambda_gc']:.3f}" in ax.get_title()
+    assert bg.gwas.genomic_control(scan["p_lrt"]) == pytest.approx(scan.attrs["lambda_gc"])
+    ax = bg.gwas.plot_manhattan(scan, value="neg_log10_p")
+    assert ax.get_ylabel() == "neg_log10_p"
+    plt.close("all")
