@@ -64,7 +64,7 @@ class RemlResult:
         return out
 
 
-def reml(model, method: str = "ai", reml: bool = True, start=None, max_iter: int = 200, tol: float = 1e-12,
+def reml(model, method: str = "ai", reml: bool = True, start=None, max_iter: int | None = None, tol: float = 1e-12,
          verbose: bool = False) -> RemlResult:
     r"""REML (``reml=True``) or ML estimates of the covariances of a Gaussian model of location terms.
 
@@ -81,7 +81,7 @@ def reml(model, method: str = "ai", reml: bool = True, start=None, max_iter: int
     start : dict or pandas.Series, optional
         Starting values by name (``variances``' index); default: the samplers' starting values.
     max_iter, tol
-        Iteration limit; convergence when the AI step's predicted increase
+        Iteration limit (None: 200 for AI, 5,000 for EM, which converges linearly); convergence when the AI step's predicted increase
         :math:`\nabla\ell'AI^{-1}\nabla\ell` (EM: the log-likelihood's change) is below ``tol``.
 
     Returns
@@ -97,6 +97,10 @@ def reml(model, method: str = "ai", reml: bool = True, start=None, max_iter: int
         raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, got {method!r}.")
     if not isinstance(reml, (bool, np.bool_)):
         raise TypeError(f"reml must be True or False, got {reml!r}.")
+    if max_iter is None:
+        max_iter = {"ai": 200, "em": 5000, "eigen": 500}[method]
+    if int(max_iter) < 1:
+        raise ValueError(f"max_iter must be at least 1, got {max_iter!r}.")
     if method == "eigen":
         from .eigen import reml_eigen
 
