@@ -46,6 +46,8 @@ def main():
     parser.add_argument("--draws", type=int, default=1500)
     parser.add_argument("--window", type=int, default=500)
     parser.add_argument("--step", type=int, default=25)
+    parser.add_argument("--skip-default", action="store_true",
+                        help="only the REML starts (the default start's draws do not depend on this module)")
     parser.add_argument("--dispersion", type=float, nargs="+", default=[2.0],
                         help="bayesgen.classical.start.DISPERSION values tried with init='reml'")
     args = parser.parse_args()
@@ -62,7 +64,8 @@ def main():
     print(f"REML: {time.perf_counter() - start:.2f} s, {fit.iterations} iterations; load {os.getloadavg()}")
     rows = []
     for seed in args.seeds:
-        for init, dispersion in [("default", None)] + [("reml", d) for d in args.dispersion]:
+        configurations = [] if args.skip_default else [("default", None)]
+        for init, dispersion in configurations + [("reml", d) for d in args.dispersion]:
             if dispersion is not None:
                 start_module.DISPERSION = dispersion
             with warnings.catch_warnings():
