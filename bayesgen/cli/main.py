@@ -1,5 +1,7 @@
 """The ``bayesgen`` command: ``bayesgen fit SPEC`` runs a declarative model spec;
-``bayesgen simulate SPEC --plink PREFIX`` writes the data its ``data.simulate`` makes.
+``bayesgen simulate SPEC --plink PREFIX`` writes the data its ``data.simulate`` makes;
+``bayesgen reml SPEC`` and ``bayesgen gwas SPEC`` run REML and a mixed-model association scan
+(``bayesgen.cli.classical``).
 
 Exit codes: 0 success; 2 bad spec or arguments (nothing sampled); 130 interrupted (Ctrl-C;
 the draws kept so far are written when there are any); 1 unexpected error (a traceback).
@@ -42,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("spec", help="path to a TOML model spec with a data.simulate table")
     simulate.add_argument("--plink", required=True, metavar="PREFIX",
                           help="write PREFIX.bed/.bim/.fam (genotypes), PREFIX.phen.csv and PREFIX.ped.csv")
+    from .classical import add_parsers
+
+    add_parsers(sub)
     return parser
 
 
@@ -167,7 +172,19 @@ def simulate(args) -> int:
     return simulate_command(args)
 
 
-COMMANDS = {"fit": fit, "simulate": simulate}
+def reml(args) -> int:
+    from .classical import reml_command
+
+    return reml_command(args)
+
+
+def gwas(args) -> int:
+    from .classical import gwas_command
+
+    return gwas_command(args)
+
+
+COMMANDS = {"fit": fit, "simulate": simulate, "reml": reml, "gwas": gwas}
 
 
 def main(argv=None) -> int:

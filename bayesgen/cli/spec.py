@@ -386,6 +386,24 @@ def load_spec(path, overrides: dict | None = None) -> Spec:
     return Spec(model=model, sampler=sampler, output=output, truth=truth)
 
 
+def load_scan_data(path):
+    """(phenotypes, genotypes, {trait, id, fixed}) of a spec, for ``bayesgen gwas``: its [data] as for
+    ``fit`` and the trait, id and fixed columns of [model]; the other sections are not used."""
+    path = Path(path)
+    spec = _read_toml(path)
+    check_keys(spec, set(SECTIONS), "the spec (top-level sections)")
+    data, model = _table(spec, "data"), _table(spec, "model")
+    check_keys(data, SECTIONS["data"], "[data]")
+    _check_data(data)
+    settings = {"trait": _name(require(model, "trait", "model"), "model.trait"),
+                "id": _name(require(model, "id", "model"), "model.id"),
+                "fixed": _names(model.get("fixed", []), "model.fixed")}
+    phenotypes, _, genotypes, _ = _load_data(data, path.parent)
+    if genotypes is None:
+        raise SpecError("bayesgen gwas needs genotypes: data.genotypes (or data.simulate with n_markers > 0).")
+    return phenotypes, genotypes, settings
+
+
 def simulation_of(path):
     """The Simulation that a spec's ``data.simulate`` makes (for ``bayesgen simulate``)."""
     path = Path(path)

@@ -232,6 +232,28 @@ def plot_manhattan(table: pd.DataFrame, ax=None, *, value: str | None = None, hl
     return ax
 
 
+# ---------------------------------------------------------------------------- mixed-model scans
+def lmm_scan(data, y, genotypes, kernel=None, covariates=(), **options):
+    """Mixed-model association scan: see ``bayesgen.diagnostics.lmm_scan.lmm_scan``."""
+    from .lmm_scan import lmm_scan as scan
+
+    return scan(data, y, genotypes, kernel=kernel, covariates=covariates, **options)
+
+
+def genomic_control(p_values) -> float:
+    """lambda_GC of p-values (``bayesgen.diagnostics.lmm_scan.genomic_control``)."""
+    from .lmm_scan import genomic_control as gc
+
+    return gc(p_values)
+
+
+def plot_qq(table, ax=None, column: str = "p_lrt"):
+    """QQ plot of a scan's p-values (``bayesgen.diagnostics.lmm_scan.plot_qq``)."""
+    from .lmm_scan import plot_qq as qq
+
+    return qq(table, ax=ax, column=column)
+
+
 # ---------------------------------------------------------------------------- helpers
 def _marker_term(model, term):
     from ..terms.markers import Markers

@@ -217,7 +217,7 @@ class Model:
     def sample(
         self, draws: int = 1000, burn: int | None = None, thin: int = 1, chains: int | None = None, seed=None,
         progress: bool = True, store: str = "auto", cores: int | None = None, resume: bool = False,
-        check_convergence: bool = True,
+        check_convergence: bool = True, init: str = "default",
     ):
         """Run the Gibbs sampler and return an ``arviz.InferenceData``.
 
@@ -258,6 +258,11 @@ class Model:
             Warn (one ``ConvergenceWarning``) naming every scalar parameter with R-hat >
             1.01 or bulk ESS < 400 (Vehtari et al. 2021); see
             ``bayesgen.output.convergence_report``.
+        init : {"default", "reml"}
+            Where new chains start: "default", the terms' own starting values; "reml", the
+            locations at their BLUE/BLUP and the covariances over-dispersed around their REML
+            estimates (``bg.reml``, once; ``bayesgen.classical.start``), for models of location
+            terms and a Gaussian likelihood.
 
         Interrupting (Ctrl-C) returns the draws made so far: chains that kept draws are kept,
         trimmed to a common length (``attrs["interrupted"] = 1``); chains with none yet (never
@@ -284,6 +289,15 @@ class Model:
                         f"{argument}={before}: leave {argument} out to continue that run, or sample without "
                         "resume to start new chains.")
             initial, burn_left, burn = last.final, last.burn_left, last.burn
+        if init not in ("default", "reml"):
+            raise ValueError(f"init must be 'default' or 'reml', got {init!r}.")
+        start = None
+        if init == "reml":
+            if resume:
+                raise ValueError("init='reml' starts new chains; resume=True continues old ones: pass one of them.")
+            from ..classical.start import reml_start
+
+            start = reml_start(self)
         burn = DEFAULT_BURN if burn is None else burn
         chains = DEFAULT_CHAINS if chains is None else chains
         draws = check_count(draws, "draws", 1)
@@ -297,7 +311,8 @@ class Model:
                                    if v.high_dimensional and v.group != "log_likelihood")
         store = chosen
         result = run_chains(self, draws=draws, burn=burn, thin=thin, chains=chains, seed=seed,
-                            progress=progress, store=store, cores=cores, initial=initial, burn_left=burn_left)
+                            progress=progress, store=store, cores=cores, initial=initial, burn_left=burn_left,
+                            start=start)
         self.last_run = result
         idata = to_inference_data(self, result)
         if check_convergence:

@@ -25,7 +25,7 @@ from ..kernels.cholesky_errors import NotPositiveDefiniteError
 from ..variable import Variable
 from .context import StepContext
 from .joint import JointLocations
-from .mme import precision_of
+from .restricted import evaluate as evaluate_restricted
 from .hmc import HamiltonianStep
 from .parametrisation import CovarianceParametrisation
 from .variance_step import VarianceMetropolis
@@ -199,41 +199,24 @@ class CollapsedLocations(JointLocations):
         if not np.isfinite(log_prior):
             return failed
         mme = self.mme
-        try:
-            precisions = mme.pattern_precisions(residual)
-            all_covariances = {k: covariances[k] if k in covariances else
-                               self.terms[k].effect_covariance(states[self.indices[k]]) for k in mme.with_prior}
-            log_dets, inverses = 0.0, {}
-            for k, value in all_covariances.items():
-                chol = np.linalg.cholesky(value)
-                log_dets += self.terms[k].n_levels * 2.0 * float(np.log(np.diag(chol)).sum())
-                inverses[k] = precision_of(value)
-        except np.linalg.LinAlgError:
+        all_covariances = {k: covariances[k] if k in covariances else
+                           self.terms[k].effect_covariance(states[self.indices[k]]) for k in mme.with_prior}
+        # NotPositiveDefiniteError for an extreme candidate (see log_target)
+        restricted = evaluate_restricted(mme, factor, cross, all_covariances, residual, with_gradient)
+        if restricted is None:
             return failed
-        values = mme.values(precisions, inverses)
-        if not np.all(np.isfinite(values)):
-            return failed
-        factor.factorize(values)  # NotPositiveDefiniteError for an extreme candidate (see log_target)
-        rhs = mme.rhs(cross, precisions)
-        half = factor.solve_l(rhs)
-        minus_two_loglik = (mme.residual_log_determinant(precisions) + log_dets + factor.logdet()
-                            + mme.response_quadratic(cross, precisions) - half @ half)
-        value = -0.5 * minus_two_loglik + log_prior + sum(
+        value = -0.5 * restricted.minus_two_loglik + log_prior + sum(
             c.parametrisation.log_jacobian(phi[c.slice]) for c in self._all_components())
         if not with_gradient:
             return value, None
-        per_pattern, per_term = mme.coefficient_gradients(factor.selected_inverse(), factor.solve(rhs), cross)
         gradient = np.zeros_like(phi)
         for c in self.components:
             k = c.block_index
-            w = inverses[k]
-            d_sigma = -w @ per_term[k] @ w + self.terms[k].n_levels * w
-            g = -0.5 * d_sigma + c.owner.prior.log_density_gradient(covariances[k])
+            g = -0.5 * restricted.d_sigma[k] + c.owner.prior.log_density_gradient(covariances[k])
             gradient[c.slice] = c.parametrisation.gradient(phi[c.slice], g)
         lc = self.likelihood_component
         if lc is not None:
-            d_r = sum(-q @ g @ q + p.rows.size * q for (q, _), g, p in zip(precisions, per_pattern, mme.patterns))
-            g = -0.5 * d_r + self.likelihood.prior.log_density_gradient(residual)
+            g = -0.5 * restricted.d_residual + self.likelihood.prior.log_density_gradient(residual)
             gradient[lc.slice] = lc.parametrisation.gradient(phi[lc.slice], g)
         for c in self._all_components():
             gradient[c.slice] += c.parametrisation.log_jacobian_gradient(phi[c.slice])

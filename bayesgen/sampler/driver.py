@@ -100,7 +100,7 @@ def run_chain(gibbs: Gibbs, rng, chain: ChainState, storage: ChainStorage, burn:
 
 
 def run_chains(model, draws=1000, burn=500, thin=1, chains=4, seed=None, progress=True, store="full",
-               cores=None, initial=None, burn_left=None) -> SamplerResult:
+               cores=None, initial=None, burn_left=None, start=None) -> SamplerResult:
     """Run ``chains`` chains (in threads; kernels release the GIL; BLAS on one thread) and collect their draws.
 
     ``initial``: the ``final`` list of an earlier result of the same model, to continue
@@ -108,6 +108,7 @@ def run_chains(model, draws=1000, burn=500, thin=1, chains=4, seed=None, progres
     ``burn_left``: a chain interrupted before the end of its burn-in (or before it started)
     first runs the rest of it, so that every chain's draws are those of one uninterrupted
     run; the others keep draws at once. ``burn`` is then the continued run's, recorded as is.
+    ``start``: new chains start around these estimates (``Gibbs.init``), e.g. REML's.
     """
     draws = check_count(draws, "draws", 1)
     burn = check_count(burn, "burn", 0)
@@ -126,7 +127,8 @@ def run_chains(model, draws=1000, burn=500, thin=1, chains=4, seed=None, progres
         seed_sequence = np.random.SeedSequence(seed)
         seed_entropy = seed_sequence.entropy
         rngs = [np.random.default_rng(s) for s in seed_sequence.spawn(chains)]
-        starts = [gibbs.init(rng) for rng in rngs]
+        # Gibbs.init(rng) unless there is a start: the one-argument call is the step interface's
+        starts = [gibbs.init(rng) if start is None else gibbs.init(rng, start) for rng in rngs]
         burns = [burn] * chains
     unfinished = [c for c in range(chains) if 0 < burns[c] and initial is not None]
     if unfinished:

@@ -48,13 +48,21 @@ class Gibbs:
         self.model = model
 
     # ------------------------------------------------------------------ chain states
-    def init(self, rng: np.random.Generator) -> ChainState:
+    def init(self, rng: np.random.Generator, start=None) -> ChainState:
+        """A starting state: the terms' own (``start`` None), or around point estimates.
+
+        ``start`` (``bayesgen.classical.start.ChainStart``, from REML): the locations at their
+        BLUE/BLUP and each covariance over-dispersed around its estimate, drawn with this chain's
+        generator after the default start (so chains start apart, reproducibly).
+        """
         model = self.model
         states = [t.init_state(rng) for t in model.terms]
         weights = np.asfortranarray(model._observed_matrix.astype(np.float64))
         ctx = StepContext(resid=np.zeros_like(weights, order="F"), weights=weights, likelihood=model.likelihood,
                           likelihood_state=states[-1])
         chain = ChainState(states, [b.init_state(rng) for b in model.blocks], ctx)
+        if start is not None:
+            start.apply(rng, model, states)
         self.refresh_residual(chain)
         return chain
 

@@ -138,10 +138,16 @@ class Fixed(LocationTerm):
     def coords(self) -> list:
         return list(self.coef_names)
 
+    @property
+    def coef_dim(self) -> str:
+        """``coef`` for the default name, ``<name>_coef`` otherwise (so a model can hold two fixed terms)."""
+        return "coef" if self.name == "beta" else f"{self.name}_coef"
+
     def variables(self) -> list[Variable]:
+        dim = self.coef_dim
         if self.n_traits == 1:
-            return [Variable(self.name, ("coef",), {"coef": self.coef_names})]
-        return [Variable(self.name, ("coef", "trait"), {"coef": self.coef_names, "trait": self.traits})]
+            return [Variable(self.name, (dim,), {dim: self.coef_names})]
+        return [Variable(self.name, (dim, "trait"), {dim: self.coef_names, "trait": self.traits})]
 
     def init_state(self, rng) -> dict:
         return {"beta": np.zeros((self.x.shape[1], self.n_traits))}
