@@ -207,7 +207,8 @@ def summarise(program: str, runs: list) -> dict:
         print(f"    {name:12s} median {median:7.3f} [{low:6.3f}, {high:6.3f}]  R-hat {rhat:6.3f}  "
               f"bulk ESS {100 * ess_share:5.1f}% of draws (median chain)  ESS/s per round "
               + " ".join(f"{v:7.2f}" for v in per_round))
-    print(f"    seconds per chain: {' '.join(f'{r['seconds']:.1f}' for r in runs)}")
+    seconds = " ".join(f"{r['seconds']:.1f}" for r in runs)
+    print(f"    seconds per chain: {seconds}")
     return table
 
 
