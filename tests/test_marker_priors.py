@@ -324,6 +324,11 @@ def test_fixed_variance_fixes_the_common_marker_variance_as_a_number_does(make):
     assert fixed.to_dict() == number.to_dict()
 
 
-def test_a_fixed_covariance_matrix_is_not_a_marker_variance():
-    with pytest.raises(ValueError, match=r"BayesC variance must be one number, got a 2 x 2 FixedVariance"):
-        bg.BayesCPrior(variance=bg.FixedVariance(np.eye(2)))
+def test_a_fixed_covariance_matrix_is_not_a_one_trait_marker_variance(small_markers):
+    # BayesR is for one trait: one number. BRR and BayesC take a t x t matrix, checked against the traits.
+    with pytest.raises(ValueError, match=r"BayesR variance must be one number, got a 2 x 2 FixedVariance"):
+        bg.BayesRPrior(variance=bg.FixedVariance(np.eye(2)))
+    data, genotypes = small_markers
+    for prior in (bg.BayesCPrior(variance=bg.FixedVariance(np.eye(2))), bg.RidgePrior(variance=np.eye(2))):
+        with pytest.raises(ValueError, match=r"The prior for sigma2_alpha is 2 x 2 but sigma2_alpha is 1 x 1"):
+            bg.Model(data, "y", [bg.Markers("id", genotypes, prior=prior)])

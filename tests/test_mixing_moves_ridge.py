@@ -55,7 +55,7 @@ def test_rescale_move_scales_effects_variance_and_residual_exactly(population, n
     term, state = model.terms[1], chain.states[1]
     prior_state = state["prior"]
     before = {"alpha": state["alpha"].copy(), "var": prior_state["var_alpha"].copy(),
-              "sigma2": prior_state["sigma2_alpha"][0], "gv": state["genetic_values"].copy(),
+              "sigma2": prior_state["sigma2_alpha"].flat[0], "gv": state["genetic_values"].copy(),
               "resid": chain.ctx.resid.copy(), "other": {key: np.array(value, copy=True) for key, value in
                                                        prior_state.items() if key not in ("var_alpha", "sigma2_alpha")}}
     # The move is a Metropolis step: try seeds until one proposal is accepted.
@@ -66,7 +66,7 @@ def test_rescale_move_scales_effects_variance_and_residual_exactly(population, n
     np.testing.assert_allclose(state["alpha"], k * before["alpha"], rtol=1e-12)
     assert np.array_equal(state["alpha"] == 0, before["alpha"] == 0)  # BayesC: inclusions do not move
     np.testing.assert_allclose(prior_state["var_alpha"], k * k * before["var"], rtol=1e-12)
-    np.testing.assert_allclose(prior_state["sigma2_alpha"][0], k * k * before["sigma2"], rtol=1e-12)
+    np.testing.assert_allclose(prior_state["sigma2_alpha"].flat[0], k * k * before["sigma2"], rtol=1e-12)
     for key, value in before["other"].items():  # pi, n_included, indicators: unchanged
         np.testing.assert_array_equal(prior_state[key], value, err_msg=key)
     np.testing.assert_allclose(state["genetic_values"], k * before["gv"], rtol=1e-12)

@@ -7,9 +7,18 @@ from .markers import (
     _max_missing,
     _observed_xe,
     _subtract_code_change,
+    genetic_values_from_codes,
     marker_code_stats,
     unobserved_records,
 )
+
+
+def genetic_values(codes, lookup, alpha):
+    """X A (records x t) for int8 genotypes (markers x records) and effects A (markers x t); for
+    one trait the one-trait kernel (its fast path)."""
+    if alpha.shape[1] == 1:
+        return genetic_values_from_codes(codes, lookup, np.ascontiguousarray(alpha[:, 0]))[:, None]
+    return genetic_values_multitrait(codes, lookup, alpha)
 
 
 def sweep_markers_multitrait(rng, alpha, codes, lookup, xx, resid, weights, genetic_values, residual_precision,
@@ -18,7 +27,7 @@ def sweep_markers_multitrait(rng, alpha, codes, lookup, xx, resid, weights, gene
 
     Model: :math:`Y = \dots + X A + E` with t traits, rows of A (:math:`\alpha_j'`) iid
     :math:`N(0, \Sigma_\alpha)`, record r's residual vector :math:`e_r \sim N(0, R / w_r)`
-    (w: one weight per record, ``weights[:, 0]``; 0 = no phenotype; with several traits the
+    (w: one weight per record, ``weights`` (records,); 0 = no phenotype; with several traits the
     residual term has completed every record with some trait observed). Centred genotypes
     :math:`x_{ij} = \text{lookup}[j, \text{codes}[j, i]]` (0 where missing). With E the
     residual with the current :math:`\alpha_j` still in the fit and :math:`x_j'Wx_j` = ``xx[j]``,
@@ -51,8 +60,7 @@ def sweep_markers_multitrait(rng, alpha, codes, lookup, xx, resid, weights, gene
     """
     if code_stats is None:
         code_stats = marker_code_stats(codes)
-    record_weights = np.ascontiguousarray(weights[:, 0])
-    return _sweep_markers_multitrait(rng, alpha, codes, lookup, xx, code_stats, resid, record_weights,
+    return _sweep_markers_multitrait(rng, alpha, codes, lookup, xx, code_stats, resid, np.ascontiguousarray(weights),
                                      genetic_values, residual_precision, effect_precision, float(log_prior_odds))
 
 
