@@ -4,9 +4,12 @@ import numpy as np
 
 from .._numba import kernel
 from .markers import (
+    _code_residual_dot_pair,
     _max_missing,
     _observed_xe,
+    _observed_xe_from,
     _subtract_code_change,
+    _subtract_code_change_pair,
     genetic_values_from_codes,
     marker_code_stats,
     unobserved_records,
@@ -54,8 +57,11 @@ def sweep_markers_multitrait(rng, alpha, codes, lookup, xx, resid, weights, gene
     For 0/1 weights each :math:`x_j'We_k` is the exact centred dot product of the one-trait
     sweep (``kernels.markers._observed_xe``: raw codes, the marker's missing genotypes and
     the unphenotyped records taken out from their lists) on the contiguous column
-    :math:`e_k`, and the residual update is its ``_subtract_code_change``; other weights
-    take one pass over the marker's codes computing the t dot products together.
+    :math:`e_k`, and the residual update is its ``_subtract_code_change``. The traits go in
+    pairs, so that each pass over the marker's codes serves two columns (the codes read and
+    converted once for both: ``_code_residual_dot_pair``, ``_subtract_code_change_pair``), and an
+    odd last trait alone; other weights take one pass over the marker's codes computing the t
+    dot products together.
     O(records x t) per marker plus a t x t Cholesky factorisation (O(t^3), written out).
     """
     if code_stats is None:
@@ -123,6 +129,7 @@ def _sweep_markers_multitrait(rng, alpha, codes, lookup, xx, code_stats, resid, 
     n_included = 0
     start = resid.copy()
     saved = np.empty(_max_missing(code_stats, n_markers))
+    saved_b = np.empty(saved.size)
     sum_e = np.zeros(t)  # per trait, sum_i e_ik over all records, kept up to date (0/1 weights)
     for k in range(t):
         for i in range(n):
@@ -133,8 +140,15 @@ def _sweep_markers_multitrait(rng, alpha, codes, lookup, xx, code_stats, resid, 
             current[k] = alpha[j, k]
         neg_centre = lookup[j, 0]  # -mu_j
         if binary:
-            for k in range(t):
-                xe[k] = _observed_xe(row, resid[:, k], code_stats, n_markers, j, unobserved, sum_e[k], neg_centre)
+            for k in range(0, t - 1, 2):  # pairs of traits: one pass over the codes for both
+                e_a, e_b = resid[:, k], resid[:, k + 1]
+                sum_a, sum_b = _code_residual_dot_pair(row, e_a, e_b)
+                xe[k] = _observed_xe_from(sum_a, row, e_a, code_stats, n_markers, j, unobserved, sum_e[k], neg_centre)
+                xe[k + 1] = _observed_xe_from(sum_b, row, e_b, code_stats, n_markers, j, unobserved, sum_e[k + 1],
+                                              neg_centre)
+            if t % 2 == 1:
+                xe[t - 1] = _observed_xe(row, resid[:, t - 1], code_stats, n_markers, j, unobserved, sum_e[t - 1],
+                                         neg_centre)
         else:
             xe[:] = 0.0
             for i in range(n):
@@ -146,10 +160,17 @@ def _sweep_markers_multitrait(rng, alpha, codes, lookup, xx, code_stats, resid, 
                                        chol, half, new)
         n_included += included
         if binary:
-            for k in range(t):
-                delta = new[k] - current[k]
-                if delta != 0.0:
-                    sum_e[k] -= _subtract_code_change(row, resid[:, k], delta, neg_centre, code_stats, n_markers,
+            for k in range(0, t - 1, 2):
+                delta_a, delta_b = new[k] - current[k], new[k + 1] - current[k + 1]
+                if delta_a != 0.0 or delta_b != 0.0:
+                    change_a, change_b = _subtract_code_change_pair(row, resid[:, k], resid[:, k + 1], delta_a,
+                                                                    delta_b, neg_centre, code_stats, n_markers, j,
+                                                                    saved, saved_b)
+                    sum_e[k] -= change_a
+                    sum_e[k + 1] -= change_b
+            delta = new[t - 1] - current[t - 1]
+            if t % 2 == 1 and delta != 0.0:
+                sum_e[t - 1] -= _subtract_code_change(row, resid[:, t - 1], delta, neg_centre, code_stats, n_markers,
                                                       j, saved)
         else:
             for i in range(n):
