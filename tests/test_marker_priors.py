@@ -8,15 +8,24 @@ from bayesgen.kernels import weighted_cross_products
 from bayesgen.kernels.spike_slab import marker_code_stats, sweep_markers_spike_slab
 
 
-def oracle_spike_slab_sweep(rng, alpha, var_alpha, pi, x, resid, w, gv, sigma2_e):
-    """Joint (delta_j, alpha_j) draws from the full conditional, written with dense vectors."""
+def oracle_spike_slab_sweep(rng, alpha, var_alpha, pi, x, resid, w, gv, sigma2_e, reverse=False, reference=None):
+    """Joint (delta_j, alpha_j) draws from the full conditional, written with dense vectors. With a
+    ``reference`` (pi', v) also returns sum_j log[(1 - pi) + pi BF_j] - log[(1 - pi') + pi' BF'_j]
+    (BF'_j with the slab variance v var_alpha[j]) at the states the markers are drawn in."""
     n_in = 0
-    for j in range(alpha.size):
+    log_ratio = 0.0
+    order = range(alpha.size - 1, -1, -1) if reverse else range(alpha.size)
+    for j in order:
         xj = x[:, j]
         lhs = xj @ (w * xj) + sigma2_e / var_alpha[j]
         rhs = xj @ (w * (resid + xj * alpha[j]))
         # P(delta=1 | .) / P(delta=0 | .) = pi/(1-pi) * N(r; 0, slab) / N(r; 0, spike), beta_j integrated out
         log_bf = 0.5 * np.log(sigma2_e / (lhs * var_alpha[j])) + rhs**2 / (2 * sigma2_e * lhs)
+        if reference is not None:
+            pi_ref, var_ref = reference[0], reference[1] * var_alpha[j]
+            lhs_ref = xj @ (w * xj) + sigma2_e / var_ref
+            log_bf_ref = 0.5 * np.log(sigma2_e / (lhs_ref * var_ref)) + rhs**2 / (2 * sigma2_e * lhs_ref)
+            log_ratio += np.log(1 - pi + pi * np.exp(log_bf)) - np.log(1 - pi_ref + pi_ref * np.exp(log_bf_ref))
         p_in = 1.0 if pi == 1.0 else 1.0 / (1.0 + (1 - pi) / pi * np.exp(-log_bf))
         if rng.random() < p_in:
             new = rhs / lhs + np.sqrt(sigma2_e / lhs) * rng.standard_normal()
@@ -26,7 +35,41 @@ def oracle_spike_slab_sweep(rng, alpha, var_alpha, pi, x, resid, w, gv, sigma2_e
         resid -= xj * (new - alpha[j])
         gv += xj * (new - alpha[j])
         alpha[j] = new
-    return n_in
+    return n_in if reference is None else (n_in, log_ratio)
+
+
+@pytest.mark.parametrize("weights", ["binary", "general"])
+def test_reverse_sweep_and_its_reference_ratio_match_the_oracle(weights):
+    """The (pi, sigma2_alpha) move's sweep: markers in reverse order, and the sum of the log prior
+    predictive ratios against a second (pi', v sigma2_j) accumulated on the way."""
+    rng = np.random.default_rng(13)
+    n, p = 40, 15
+    codes = rng.integers(0, 3, (p, n)).astype(np.int8)
+    codes[2, [1, 5]] = 3
+    lookup = np.zeros((p, 4))
+    lookup[:, :3] = np.arange(3)[None, :] - rng.uniform(0.2, 1.8, p)[:, None]
+    x = np.take_along_axis(lookup, codes.astype(np.intp), axis=1).T
+    w = (rng.random(n) > 0.2).astype(float)
+    if weights == "general":
+        w *= rng.uniform(0.5, 2.0, n)
+    _, xx = weighted_cross_products(codes, lookup, w)
+    alpha0 = np.where(rng.random(p) < 0.5, rng.standard_normal(p) * 0.3, 0.0)
+    var_alpha = np.full(p, 0.2)
+    resid0 = rng.standard_normal(n) + x @ (rng.standard_normal(p) * 0.3)
+    pi, pi_ref, ratio = 0.3, 0.6, 0.5
+    a1, r1, gv1 = alpha0.copy(), resid0.copy(), x @ alpha0
+    a2, r2, gv2 = alpha0.copy(), resid0.copy(), x @ alpha0
+    g1, g2 = np.random.default_rng(6), np.random.default_rng(6)
+    reference = np.array([np.log(pi_ref / (1 - pi_ref)), ratio, 0.0])
+    k1 = sweep_markers_spike_slab(g1, a1, var_alpha, np.log(pi / (1 - pi)), codes, lookup, xx, marker_code_stats(codes),
+                                  r1, w, gv1, 0.8, True, reference)
+    k2, log_ratio = oracle_spike_slab_sweep(g2, a2, var_alpha, pi, x, r2, w, gv2, 0.8, reverse=True,
+                                            reference=(pi_ref, ratio))
+    assert k1 == k2 and 0 < k1 < p
+    np.testing.assert_allclose(a1, a2, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(r1, r2, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(reference[2], log_ratio, rtol=1e-10)
+    assert reference[2] != 0.0
 
 
 @pytest.mark.parametrize("weights", ["binary", "general"])
@@ -324,6 +367,11 @@ def test_fixed_variance_fixes_the_common_marker_variance_as_a_number_does(make):
     assert fixed.to_dict() == number.to_dict()
 
 
-def test_a_fixed_covariance_matrix_is_not_a_marker_variance():
-    with pytest.raises(ValueError, match=r"BayesC variance must be one number, got a 2 x 2 FixedVariance"):
-        bg.BayesCPrior(variance=bg.FixedVariance(np.eye(2)))
+def test_a_fixed_covariance_matrix_is_not_a_one_trait_marker_variance(small_markers):
+    # BayesR is for one trait: one number. BRR and BayesC take a t x t matrix, checked against the traits.
+    with pytest.raises(ValueError, match=r"BayesR variance must be one number, got a 2 x 2 FixedVariance"):
+        bg.BayesRPrior(variance=bg.FixedVariance(np.eye(2)))
+    data, genotypes = small_markers
+    for prior in (bg.BayesCPrior(variance=bg.FixedVariance(np.eye(2))), bg.RidgePrior(variance=np.eye(2))):
+        with pytest.raises(ValueError, match=r"The prior for sigma2_alpha is 2 x 2 but sigma2_alpha is 1 x 1"):
+            bg.Model(data, "y", [bg.Markers("id", genotypes, prior=prior)])

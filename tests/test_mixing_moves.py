@@ -184,6 +184,7 @@ class BayesBScaleGivenAllMarkers(bg.BayesBPrior):
     """A planted error: the scale's shape counts every marker while its rate sums over the included ones."""
 
     def update(self, rng, alpha, state):
+        alpha = alpha[:, 0]  # one trait (the effects are markers x traits)
         nu, variances = self.df, state["var_alpha"]
         included = alpha != 0.0
         n_included = int(included.sum())

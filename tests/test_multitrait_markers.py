@@ -1,4 +1,4 @@
-"""Multi-trait marker effects (multi-trait BRR): kernel oracle, closed forms, Geweke, errors.
+"""Multi-trait marker effects (BRR and BayesC with t traits): kernel oracle, closed forms, Geweke, errors.
 
 Quick tests: the sweep kernel against dense NumPy, the bivariate posterior with fixed diagonal
 covariances against two one-trait closed forms, the default prior, the names and every error.
@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 
 import bayesgen as bg
-from bayesgen import MultiTraitRidgePrior
 from bayesgen.kernels.markers import marker_code_stats, weighted_cross_products
 from bayesgen.kernels.markers_multitrait import genetic_values_multitrait, sweep_markers_multitrait
 from bayesgen.priors.inverse_wishart import InverseWishart
@@ -73,7 +72,6 @@ def test_multitrait_sweep_matches_dense_oracle(t, missing, weights):
     codes, lookup, x = _codes_and_lookup(rng, n, p, missing)
     w = {"binary": (rng.random(n) > 0.3).astype(float), "all-one": np.ones(n),
          "fractional": rng.uniform(0.0, 2.0, n) * (rng.random(n) > 0.3)}[weights]
-    weights_matrix = np.repeat(w[:, None], t, axis=1)
     xx = weighted_cross_products(codes, lookup, w)[1]
     a = rng.standard_normal((t, t))
     r = a @ a.T + t * np.eye(t)  # non-diagonal R
@@ -87,7 +85,7 @@ def test_multitrait_sweep_matches_dense_oracle(t, missing, weights):
     g1, g2 = np.random.default_rng(11), np.random.default_rng(11)
     stats = marker_code_stats(codes)
     for _ in range(3):
-        sweep_markers_multitrait(g1, a1, codes, lookup, xx, r1, weights_matrix, gv1, r_inv, s_inv, code_stats=stats)
+        sweep_markers_multitrait(g1, a1, codes, lookup, xx, r1, w, gv1, r_inv, s_inv, code_stats=stats)
         oracle_multitrait_sweep(g2, a2, x, r2, w, gv2, r_inv, s_inv)
     np.testing.assert_allclose(a1, a2, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(r1, r2, rtol=1e-10, atol=1e-12)
@@ -96,7 +94,7 @@ def test_multitrait_sweep_matches_dense_oracle(t, missing, weights):
     if missing != "none":  # a missing genotype contributes nothing: marker 1 alone leaves e there as it was
         at = codes[1] == 3
         r3, a3, gv3 = resid0.copy(order="F"), np.zeros((1, t)), np.zeros((n, t), order="F")
-        sweep_markers_multitrait(np.random.default_rng(0), a3, codes[1:2], lookup[1:2], xx[1:2], r3, weights_matrix,
+        sweep_markers_multitrait(np.random.default_rng(0), a3, codes[1:2], lookup[1:2], xx[1:2], r3, w,
                                  gv3, r_inv, s_inv)
         assert np.all(a3 != 0.0)
         assert np.array_equal(r3[at], resid0[at])
@@ -122,7 +120,7 @@ def test_multitrait_spike_slab_sweep_matches_dense_oracle(weights):
     log_prior_odds = np.log(pi / (1 - pi)) - 0.5 * np.linalg.slogdet(s)[1]
     counts = []
     for _ in range(3):
-        k1 = sweep_markers_multitrait(g1, a1, codes, lookup, xx, r1, np.repeat(w[:, None], t, 1), gv1, r_inv, s_inv,
+        k1 = sweep_markers_multitrait(g1, a1, codes, lookup, xx, r1, w, gv1, r_inv, s_inv,
                                       log_prior_odds=log_prior_odds)
         k2 = oracle_multitrait_sweep(g2, a2, x, r2, w, gv2, r_inv, s_inv, pi=pi)
         assert k1 == k2 == int(np.any(a1 != 0, axis=1).sum())
@@ -175,7 +173,7 @@ def test_fixed_diagonal_covariances_give_two_one_trait_brr_posteriors(bivariate,
         data.loc[rng.random(len(data)) < 0.10, "y1"] = np.nan
     s, r = np.diag([0.08, 0.15]), np.diag([1.0, 1.4])
     model = bg.Model(data, ["y1", "y2"], [bg.Fixed(), bg.Markers("id", genotypes,
-                                                                   prior=MultiTraitRidgePrior(covariance=s))],
+                                                                   prior=bg.RidgePrior(variance=s))],
                      sigma2_e=r)
     post = model.sample(draws=1000, burn=100, chains=2, seed=5, progress=False).posterior
     assert "sigma2_alpha" not in post
@@ -215,13 +213,13 @@ def test_default_covariance_prior_has_the_one_trait_brr_mode_per_trait(bivariate
     data, genotypes = bivariate
     both = bg.Model(data, ["y1", "y2"], [bg.Fixed(), bg.Markers("id", genotypes, prior=bg.RidgePrior())])
     prior = both.term(bg.Markers).prior
-    assert isinstance(prior.covariance_prior, InverseWishart)
-    assert prior.covariance_prior.df == 5.0
+    assert isinstance(prior.variance_prior, InverseWishart)
+    assert prior.variance_prior.df == 5.0
     for k, trait in enumerate(["y1", "y2"]):
         one = bg.Model(data, trait, [bg.Fixed(), bg.Markers("id", genotypes, prior=bg.RidgePrior())])
         mode = one.term(bg.Markers).prior.variance_prior.mode()
-        np.testing.assert_allclose(prior.covariance_prior.mode()[k, k], mode, rtol=1e-12)
-    assert prior.covariance_prior.mode()[0, 1] == 0.0
+        np.testing.assert_allclose(prior.variance_prior.mode()[k, k], mode, rtol=1e-12)
+    assert prior.variance_prior.mode()[0, 1] == 0.0
 
 
 # ---------------------------------------------------------------------- errors
@@ -234,14 +232,25 @@ def test_one_trait_marker_priors_are_rejected_with_several_traits(bivariate):
 
 def test_a_one_trait_ridge_variance_is_rejected_with_several_traits(bivariate):
     data, genotypes = bivariate
-    with pytest.raises(ValueError, match=r"several traits but RidgePrior\(variance=0.5\) sets a one-trait variance"):
+    with pytest.raises(ValueError, match=r"The prior for sigma2_alpha is 1 x 1 but sigma2_alpha is 2 x 2"):
         bg.Model(data, ["y1", "y2"], [bg.Markers("id", genotypes, prior=bg.RidgePrior(variance=0.5))])
+    with pytest.raises(ValueError, match=r"The prior for sigma2_alpha_snp is 1 x 1 but sigma2_alpha_snp is 2 x 2"):
+        bg.Model(data, ["y1", "y2"], [bg.Markers("id", genotypes, name="snp",
+                                                 prior=bg.RidgePrior(variance=bg.ScaledInvChi2(5.0, 0.1)))])
 
 
-def test_the_multitrait_prior_is_rejected_with_one_trait(bivariate):
+def test_the_deprecated_multitrait_names_warn_and_are_the_unified_priors(bivariate):
     data, genotypes = bivariate
-    with pytest.raises(ValueError, match=r"MultiTraitRidgePrior is for models with several traits"):
-        bg.Model(data, "y1", [bg.Markers("id", genotypes, prior=MultiTraitRidgePrior())])
+    with pytest.warns(DeprecationWarning, match=r"use RidgePrior\(variance=...\)"):
+        ridge = bg.MultiTraitRidgePrior(covariance=np.diag([0.1, 0.2]))
+    with pytest.warns(DeprecationWarning, match=r"use BayesCPrior\(pi, variance=...\)"):
+        bayes_c = bg.MultiTraitBayesCPrior(pi=0.3)
+    assert isinstance(ridge, bg.RidgePrior) and isinstance(bayes_c, bg.BayesCPrior)
+    np.testing.assert_array_equal(ridge.variance, np.diag([0.1, 0.2]))
+    assert bayes_c.inclusion.value == 0.3 and bayes_c.variance is None and bayes_c.variance_prior is None
+    # One trait is a 1 x 1 common variance of the same prior.
+    model = bg.Model(data, "y1", [bg.Markers("id", genotypes, prior=bayes_c)])
+    assert model.term(bg.Markers).prior.variance_prior.dim == 1
 
 
 def test_block_size_is_rejected_with_several_traits(bivariate):
@@ -252,15 +261,14 @@ def test_block_size_is_rejected_with_several_traits(bivariate):
 
 def test_a_covariance_prior_of_the_wrong_dimension_is_named(bivariate):
     data, genotypes = bivariate
-    prior = MultiTraitRidgePrior(covariance=InverseWishart(6.0, np.eye(3)))
+    prior = bg.RidgePrior(variance=InverseWishart(6.0, np.eye(3)))
     with pytest.raises(ValueError, match=r"prior for sigma2_alpha is 3 x 3 but sigma2_alpha is 2 x 2"):
         bg.Model(data, ["y1", "y2"], [bg.Markers("id", genotypes, prior=prior)])
 
 
 def test_a_one_trait_bayes_c_variance_is_rejected_with_several_traits(bivariate):
     data, genotypes = bivariate
-    with pytest.raises(ValueError, match=r"several traits but BayesCPrior\(pi=0.2, variance=0.5\) sets a one-trait "
-                                         r"variance; pass MultiTraitBayesCPrior\(covariance=...\)"):
+    with pytest.raises(ValueError, match=r"The prior for sigma2_alpha is 1 x 1 but sigma2_alpha is 2 x 2"):
         bg.Model(data, ["y1", "y2"], [bg.Markers("id", genotypes, prior=bg.BayesCPrior(0.2, variance=0.5))])
 
 
@@ -268,15 +276,15 @@ def test_bivariate_bayes_c_names_and_pi(bivariate):
     data, genotypes = bivariate
     model = bg.BayesCPi(data, ["y1", "y2"], "id", genotypes)
     prior = model.term(bg.Markers).prior
-    assert isinstance(prior, bg.MultiTraitBayesCPrior) and prior.inclusion.sampled
+    assert isinstance(prior, bg.BayesCPrior) and prior.inclusion.sampled
     post = model.sample(draws=30, burn=5, chains=1, seed=2, progress=False).posterior
     assert {"alpha", "sigma2_g", "rho_g", "sigma2_alpha", "pi", "n_included"} <= set(post.data_vars)
     counts = (post["alpha"].values != 0).any(axis=-1).sum(axis=-1)
     np.testing.assert_array_equal(post["n_included"].values, counts)
     # The default slab has the one-trait BayesC mode: BRR's per-trait rule over pi0.
     ridge = bg.Model(data, ["y1", "y2"], [bg.Fixed(), bg.Markers("id", genotypes, prior=bg.RidgePrior())])
-    np.testing.assert_allclose(prior.covariance_prior.mode(),
-                               ridge.term(bg.Markers).prior.covariance_prior.mode() / 0.5, rtol=1e-12)
+    np.testing.assert_allclose(prior.variance_prior.mode(),
+                               ridge.term(bg.Markers).prior.variance_prior.mode() / 0.5, rtol=1e-12)
 
 
 def test_summary_store_keeps_one_inclusion_probability_per_marker_for_every_trait(bivariate):
@@ -290,21 +298,21 @@ def test_summary_store_keeps_one_inclusion_probability_per_marker_for_every_trai
 
 
 def test_multitrait_ridge_prior_argument_errors():
-    with pytest.raises(TypeError, match=r"MultiTraitRidgePrior covariance must be None, a t x t matrix"):
-        MultiTraitRidgePrior(covariance="diag")
-    with pytest.raises(ValueError, match=r"MultiTraitRidgePrior covariance: A fixed covariance must be positive"):
-        MultiTraitRidgePrior(covariance=[[1.0, 2.0], [2.0, 1.0]])
-    with pytest.raises(ValueError, match=r"MultiTraitRidgePrior covariance prior must be proper"):
-        MultiTraitRidgePrior(covariance=bg.ScaledInvChi2(0.0, 0.0))
+    with pytest.raises(TypeError, match=r"RidgePrior variance must be None, a number or t x t matrix"):
+        bg.RidgePrior(variance="diag")
+    with pytest.raises(ValueError, match=r"RidgePrior variance: A fixed covariance must be positive"):
+        bg.RidgePrior(variance=[[1.0, 2.0], [2.0, 1.0]])
+    with pytest.raises(ValueError, match=r"RidgePrior variance prior must be proper"):
+        bg.RidgePrior(variance=bg.ScaledInvChi2(0.0, 0.0))
 
 
 def test_the_user_prior_is_not_modified(bivariate):
     data, genotypes = bivariate
-    prior = MultiTraitRidgePrior()
+    prior = bg.RidgePrior(variance=None)
     ridge = bg.RidgePrior()
     bg.Model(data, ["y1", "y2"], [bg.Markers("id", genotypes, prior=prior), bg.Markers("id", genotypes, prior=ridge,
                                                                                          name="snp")])
-    assert prior.covariance_prior is None and prior.covariance is None
+    assert prior.variance_prior is None and prior.variance is None
     assert ridge.variance_prior is None and ridge.variance is None
 
 
@@ -335,7 +343,7 @@ def _geweke_model(small_bivariate):
     # Sigma_alpha and R so that an error in either off-diagonal shows.
     sigma_alpha = InverseWishart(14.0, 11.0 * np.array([[0.3, 0.2], [0.2, 0.3]]))
     residual = InverseWishart(14.0, 11.0 * np.array([[1.0, 0.7], [0.7, 1.0]]))
-    return bg.Model(data, ["y1", "y2"], [bg.Markers("id", genotypes, prior=MultiTraitRidgePrior(sigma_alpha))],
+    return bg.Model(data, ["y1", "y2"], [bg.Markers("id", genotypes, prior=bg.RidgePrior(sigma_alpha))],
                     sigma2_e=residual)
 
 
@@ -351,7 +359,7 @@ def _geweke_bayes_c(small_bivariate):
     data, genotypes = small_bivariate
     sigma_alpha = InverseWishart(14.0, 11.0 * np.array([[0.5, 0.3], [0.3, 0.5]]))
     residual = InverseWishart(14.0, 11.0 * np.array([[1.0, 0.5], [0.5, 1.0]]))
-    prior = bg.MultiTraitBayesCPrior(pi=bg.Beta(4.0, 4.0), covariance=sigma_alpha)
+    prior = bg.BayesCPrior(pi=bg.Beta(4.0, 4.0), variance=sigma_alpha)
     return bg.Model(data, ["y1", "y2"], [bg.Markers("id", genotypes, prior=prior)], sigma2_e=residual)
 
 
@@ -368,7 +376,7 @@ def test_geweke_planted_error_without_the_slab_determinant_fails(small_bivariate
     """The inclusion log-odds without -log|Sigma_alpha| / 2 (a classic slip): must fail."""
     from bayesgen.priors.inclusion import log_odds
 
-    monkeypatch.setattr(bg.MultiTraitBayesCPrior, "log_prior_odds", lambda self, state: log_odds(state["pi"][0]))
+    monkeypatch.setattr(bg.BayesCPrior, "log_prior_odds", lambda self, state: log_odds(state["pi"][0]))
     result = geweke_test(_geweke_bayes_c(small_bivariate), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=43,
                          n_effects=3)
     print(result)
@@ -378,7 +386,7 @@ def test_geweke_planted_error_without_the_slab_determinant_fails(small_bivariate
 
 @pytest.mark.statistical
 def test_geweke_planted_error_ignoring_the_residual_correlation_fails(small_bivariate, monkeypatch):
-    import bayesgen.terms.markers_multitrait as module
+    import bayesgen.priors.ridge as module
 
     exact = module.sweep_markers_multitrait
 

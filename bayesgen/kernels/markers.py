@@ -196,7 +196,14 @@ def _observed_xe(row, resid, code_stats, n_markers, j, unobserved, sum_e, neg_ce
     ``code_stats`` (:func:`marker_code_stats`), or, for a marker with more than its list
     holds, by a masked pass; unphenotyped records are taken out from their list.
     """
-    sum_ce = _code_residual_dot(row, resid)
+    return _observed_xe_from(_code_residual_dot(row, resid), row, resid, code_stats, n_markers, j, unobserved, sum_e,
+                             neg_centre)
+
+
+@kernel
+def _observed_xe_from(sum_ce, row, resid, code_stats, n_markers, j, unobserved, sum_e, neg_centre):
+    """:func:`_observed_xe` given ``sum_ce`` = sum_i c_i e_i over all records (the SIMD part): the
+    missing genotypes and the unphenotyped records taken out, the centring applied."""
     obs_e = sum_e
     start, stop, n_missing = _missing_range(code_stats, n_markers, j)
     if stop - start == n_missing:
@@ -239,16 +246,59 @@ def _subtract_code_change(row, resid, delta, neg_centre, code_stats, n_markers, 
     shift = delta * neg_centre
     start, stop, n_missing = _missing_range(code_stats, n_markers, j)
     if stop - start == n_missing:
-        for k in range(start, stop):
-            saved[k - start] = resid[code_stats[k]]
+        _save_listed(resid, code_stats, start, stop, saved)
         for i in range(n):
             resid[i] -= row[i] * delta + shift
-        for k in range(start, stop):
-            resid[code_stats[k]] = saved[k - start]
+        _restore_listed(resid, code_stats, start, stop, saved)
     else:
         for i in range(n):
             resid[i] -= (row[i] != 3) * (row[i] * delta + shift)
     return delta * code_stats[j] + shift * (n - n_missing)
+
+
+@kernel
+def _subtract_code_change_pair(row, resid_a, resid_b, delta_a, delta_b, neg_centre, code_stats, n_markers, j,
+                               saved_a, saved_b):
+    """:func:`_subtract_code_change` for two residual columns in one pass over the codes (each
+    genotype read and converted once for both): ``e_a -= delta_a x_j``, ``e_b -= delta_b x_j``,
+    element for element the same arithmetic, so the same values bit for bit. Returns the two
+    changes taken off the columns' sums."""
+    n = row.size
+    shift_a = delta_a * neg_centre
+    shift_b = delta_b * neg_centre
+    start, stop, n_missing = _missing_range(code_stats, n_markers, j)
+    if stop - start == n_missing:
+        _save_listed(resid_a, code_stats, start, stop, saved_a)
+        _save_listed(resid_b, code_stats, start, stop, saved_b)
+        for i in range(n):
+            c = row[i]
+            resid_a[i] -= c * delta_a + shift_a
+            resid_b[i] -= c * delta_b + shift_b
+        _restore_listed(resid_a, code_stats, start, stop, saved_a)
+        _restore_listed(resid_b, code_stats, start, stop, saved_b)
+    else:
+        for i in range(n):
+            c = row[i]
+            observed = c != 3
+            resid_a[i] -= observed * (c * delta_a + shift_a)
+            resid_b[i] -= observed * (c * delta_b + shift_b)
+    observed_codes = code_stats[j]
+    n_observed = n - n_missing
+    return (delta_a * observed_codes + shift_a * n_observed, delta_b * observed_codes + shift_b * n_observed)
+
+
+@kernel
+def _save_listed(resid, code_stats, start, stop, saved):
+    """Keep e at a marker's listed missing-genotype records (``code_stats[start:stop]``) in ``saved``."""
+    for k in range(start, stop):
+        saved[k - start] = resid[code_stats[k]]
+
+
+@kernel
+def _restore_listed(resid, code_stats, start, stop, saved):
+    """Put back e at the listed records from ``saved`` (:func:`_save_listed`), bit for bit."""
+    for k in range(start, stop):
+        resid[code_stats[k]] = saved[k - start]
 
 
 @kernel
@@ -270,6 +320,18 @@ def _code_residual_dot(row, resid):
     for i in range(row.size):
         s += row[i] * resid[i]
     return s
+
+
+@reduction
+def _code_residual_dot_pair(row, resid_a, resid_b):
+    """``(sum_i c_i e_ai, sum_i c_i e_bi)`` in one pass, each code read and converted once (SIMD partial sums)."""
+    s_a = 0.0
+    s_b = 0.0
+    for i in range(row.size):
+        c = row[i]
+        s_a += c * resid_a[i]
+        s_b += c * resid_b[i]
+    return s_a, s_b
 
 
 @kernel

@@ -4,12 +4,24 @@ import numpy as np
 
 from .._numba import kernel
 from .markers import (
+    _code_residual_dot_pair,
     _max_missing,
     _observed_xe,
+    _observed_xe_from,
     _subtract_code_change,
+    _subtract_code_change_pair,
+    genetic_values_from_codes,
     marker_code_stats,
     unobserved_records,
 )
+
+
+def genetic_values(codes, lookup, alpha):
+    """X A (records x t) for int8 genotypes (markers x records) and effects A (markers x t); for
+    one trait the one-trait kernel (its fast path)."""
+    if alpha.shape[1] == 1:
+        return genetic_values_from_codes(codes, lookup, np.ascontiguousarray(alpha[:, 0]))[:, None]
+    return genetic_values_multitrait(codes, lookup, alpha)
 
 
 def sweep_markers_multitrait(rng, alpha, codes, lookup, xx, resid, weights, genetic_values, residual_precision,
@@ -18,7 +30,7 @@ def sweep_markers_multitrait(rng, alpha, codes, lookup, xx, resid, weights, gene
 
     Model: :math:`Y = \dots + X A + E` with t traits, rows of A (:math:`\alpha_j'`) iid
     :math:`N(0, \Sigma_\alpha)`, record r's residual vector :math:`e_r \sim N(0, R / w_r)`
-    (w: one weight per record, ``weights[:, 0]``; 0 = no phenotype; with several traits the
+    (w: one weight per record, ``weights`` (records,); 0 = no phenotype; with several traits the
     residual term has completed every record with some trait observed). Centred genotypes
     :math:`x_{ij} = \text{lookup}[j, \text{codes}[j, i]]` (0 where missing). With E the
     residual with the current :math:`\alpha_j` still in the fit and :math:`x_j'Wx_j` = ``xx[j]``,
@@ -45,14 +57,16 @@ def sweep_markers_multitrait(rng, alpha, codes, lookup, xx, resid, weights, gene
     For 0/1 weights each :math:`x_j'We_k` is the exact centred dot product of the one-trait
     sweep (``kernels.markers._observed_xe``: raw codes, the marker's missing genotypes and
     the unphenotyped records taken out from their lists) on the contiguous column
-    :math:`e_k`, and the residual update is its ``_subtract_code_change``; other weights
-    take one pass over the marker's codes computing the t dot products together.
+    :math:`e_k`, and the residual update is its ``_subtract_code_change``. The traits go in
+    pairs, so that each pass over the marker's codes serves two columns (the codes read and
+    converted once for both: ``_code_residual_dot_pair``, ``_subtract_code_change_pair``), and an
+    odd last trait alone; other weights take one pass over the marker's codes computing the t
+    dot products together.
     O(records x t) per marker plus a t x t Cholesky factorisation (O(t^3), written out).
     """
     if code_stats is None:
         code_stats = marker_code_stats(codes)
-    record_weights = np.ascontiguousarray(weights[:, 0])
-    return _sweep_markers_multitrait(rng, alpha, codes, lookup, xx, code_stats, resid, record_weights,
+    return _sweep_markers_multitrait(rng, alpha, codes, lookup, xx, code_stats, resid, np.ascontiguousarray(weights),
                                      genetic_values, residual_precision, effect_precision, float(log_prior_odds))
 
 
@@ -115,6 +129,7 @@ def _sweep_markers_multitrait(rng, alpha, codes, lookup, xx, code_stats, resid, 
     n_included = 0
     start = resid.copy()
     saved = np.empty(_max_missing(code_stats, n_markers))
+    saved_b = np.empty(saved.size)
     sum_e = np.zeros(t)  # per trait, sum_i e_ik over all records, kept up to date (0/1 weights)
     for k in range(t):
         for i in range(n):
@@ -125,8 +140,15 @@ def _sweep_markers_multitrait(rng, alpha, codes, lookup, xx, code_stats, resid, 
             current[k] = alpha[j, k]
         neg_centre = lookup[j, 0]  # -mu_j
         if binary:
-            for k in range(t):
-                xe[k] = _observed_xe(row, resid[:, k], code_stats, n_markers, j, unobserved, sum_e[k], neg_centre)
+            for k in range(0, t - 1, 2):  # pairs of traits: one pass over the codes for both
+                e_a, e_b = resid[:, k], resid[:, k + 1]
+                sum_a, sum_b = _code_residual_dot_pair(row, e_a, e_b)
+                xe[k] = _observed_xe_from(sum_a, row, e_a, code_stats, n_markers, j, unobserved, sum_e[k], neg_centre)
+                xe[k + 1] = _observed_xe_from(sum_b, row, e_b, code_stats, n_markers, j, unobserved, sum_e[k + 1],
+                                              neg_centre)
+            if t % 2 == 1:
+                xe[t - 1] = _observed_xe(row, resid[:, t - 1], code_stats, n_markers, j, unobserved, sum_e[t - 1],
+                                         neg_centre)
         else:
             xe[:] = 0.0
             for i in range(n):
@@ -138,10 +160,17 @@ def _sweep_markers_multitrait(rng, alpha, codes, lookup, xx, code_stats, resid, 
                                        chol, half, new)
         n_included += included
         if binary:
-            for k in range(t):
-                delta = new[k] - current[k]
-                if delta != 0.0:
-                    sum_e[k] -= _subtract_code_change(row, resid[:, k], delta, neg_centre, code_stats, n_markers,
+            for k in range(0, t - 1, 2):
+                delta_a, delta_b = new[k] - current[k], new[k + 1] - current[k + 1]
+                if delta_a != 0.0 or delta_b != 0.0:
+                    change_a, change_b = _subtract_code_change_pair(row, resid[:, k], resid[:, k + 1], delta_a,
+                                                                    delta_b, neg_centre, code_stats, n_markers, j,
+                                                                    saved, saved_b)
+                    sum_e[k] -= change_a
+                    sum_e[k + 1] -= change_b
+            delta = new[t - 1] - current[t - 1]
+            if t % 2 == 1 and delta != 0.0:
+                sum_e[t - 1] -= _subtract_code_change(row, resid[:, t - 1], delta, neg_centre, code_stats, n_markers,
                                                       j, saved)
         else:
             for i in range(n):

@@ -11,7 +11,7 @@ from .markers import (  # noqa: F401  (marker_code_stats is imported from here b
 
 @kernel
 def sweep_markers_spike_slab(rng, alpha, var_alpha, log_prior_odds, codes, lookup, xx, code_stats, resid, weights,
-                             genetic_values, sigma2_e):
+                             genetic_values, sigma2_e, reverse=False, reference=None):
     r"""Draw every (delta_j, alpha_j) from its joint full conditional; return the number included.
 
     Prior: :math:`\alpha_j = \delta_j \beta_j`, :math:`\delta_j \sim \text{Bernoulli}(\pi)`,
@@ -41,23 +41,58 @@ def sweep_markers_spike_slab(rng, alpha, var_alpha, log_prior_odds, codes, looku
     end), so the SIMD sums run over phenotyped records only and a marker that stays excluded
     costs exactly one pass over its codes (a SIMD dot product) plus its list of missing
     genotypes.
+
+    ``reverse``: visit the markers from the last to the first. ``reference``: None, or
+    ``[log-odds' (log pi'/(1 - pi')), variance ratio v, accumulator]`` of a second prior (pi', and
+    slab variances :math:`v\sigma^2_j`): the sweep then adds to ``reference[2]``
+    :math:`\sum_j \log m_j(\pi, \sigma^2) - \log m_j(\pi', v\sigma^2)`, with
+    :math:`m_j = (1 - \pi) + \pi\,\mathrm{BF}_j(\sigma^2_j)` the prior predictive of marker j's
+    data under the spike and slab relative to the spike alone (BF_j: the slab's Bayes factor),
+    each evaluated at the state the marker is drawn in. That is the Hastings ratio of
+    ``BayesCPrior``'s (pi, sigma2_alpha) move (:meth:`bayesgen.BayesCPrior.ridge_move`).
     """
     unobserved = unobserved_records(weights)
     if unobserved.size > 0 and unobserved[0] < 0:  # weights other than 0/1
         return _spike_slab_weighted(rng, alpha, var_alpha, log_prior_odds, codes, lookup, xx, resid, weights,
-                                    genetic_values, sigma2_e)
+                                    genetic_values, sigma2_e, reverse, reference)
     start = resid.copy()
     n_included = _spike_slab_binary(rng, alpha, var_alpha, log_prior_odds, codes, lookup, xx, code_stats, resid,
-                                    unobserved, sigma2_e)
+                                    unobserved, sigma2_e, reverse, reference)
     for i in range(resid.size):
         genetic_values[i] += start[i] - resid[i]
     return n_included
 
 
 @kernel
+def _inclusion_log_odds(rhs, lhs, var_alpha_j, log_prior_odds, sigma2_e):
+    """log P(delta_j = 1 | .) / P(delta_j = 0 | .): the prior log-odds plus the slab's log Bayes factor."""
+    return log_prior_odds + 0.5 * np.log(sigma2_e / (lhs * var_alpha_j)) + 0.5 * rhs * rhs / (sigma2_e * lhs)
+
+
+@kernel
+def _softplus(x):
+    """log(1 + e^x) without overflow."""
+    return x + np.log1p(np.exp(-x)) if x > 0.0 else np.log1p(np.exp(x))
+
+
+@kernel
+def _log_mixture(rhs, xx_j, var_alpha_j, log_prior_odds, sigma2_e):
+    r""":math:`\log((1 - \pi) + \pi\,\mathrm{BF}_j) = \mathrm{softplus}(\text{log-odds}) - \mathrm{softplus}(\mathrm{logit}\,\pi)`."""
+    lhs = xx_j + sigma2_e / var_alpha_j
+    return _softplus(_inclusion_log_odds(rhs, lhs, var_alpha_j, log_prior_odds, sigma2_e)) - _softplus(log_prior_odds)
+
+
+@kernel
+def _add_reference(reference, rhs, xx_j, var_alpha_j, log_prior_odds, sigma2_e):
+    """``reference[2] += log m_j(pi, sigma2_j) - log m_j(pi', v sigma2_j)`` (see ``sweep_markers_spike_slab``)."""
+    reference[2] += (_log_mixture(rhs, xx_j, var_alpha_j, log_prior_odds, sigma2_e)
+                     - _log_mixture(rhs, xx_j, reference[1] * var_alpha_j, reference[0], sigma2_e))
+
+
+@kernel
 def _draw_inclusion(rng, rhs, lhs, var_alpha_j, log_prior_odds, sigma2_e):
     """One (delta_j, alpha_j) draw given r_j (``rhs``) and C_j (``lhs``); returns the new alpha_j."""
-    log_odds = log_prior_odds + 0.5 * np.log(sigma2_e / (lhs * var_alpha_j)) + 0.5 * rhs * rhs / (sigma2_e * lhs)
+    log_odds = _inclusion_log_odds(rhs, lhs, var_alpha_j, log_prior_odds, sigma2_e)
     if log_odds >= 0.0:
         p_in = 1.0 / (1.0 + np.exp(-log_odds))
     else:
@@ -70,7 +105,7 @@ def _draw_inclusion(rng, rhs, lhs, var_alpha_j, log_prior_odds, sigma2_e):
 
 @kernel
 def _spike_slab_binary(rng, alpha, var_alpha, log_prior_odds, codes, lookup, xx, code_stats, resid, unobserved,
-                       sigma2_e):
+                       sigma2_e, reverse, reference):
     """The sweep of :func:`sweep_markers_spike_slab` for 0/1 weights (``unobserved``: records with 0)."""
     n_markers = codes.shape[0]
     saved = np.empty(_max_missing(code_stats, n_markers))
@@ -79,10 +114,13 @@ def _spike_slab_binary(rng, alpha, var_alpha, log_prior_odds, codes, lookup, xx,
     drift = np.zeros(unobserved.size)
     none = unobserved[:0]
     sum_e = _residual_total(resid)  # sum_i e_i over the phenotyped records, kept up to date
-    for j in range(n_markers):
+    for step in range(n_markers):
+        j = n_markers - 1 - step if reverse else step
         row = codes[j]
         neg_centre = lookup[j, 0]  # -mu_j
         rhs = _observed_xe(row, resid, code_stats, n_markers, j, none, sum_e, neg_centre) + xx[j] * alpha[j]
+        if reference is not None:
+            _add_reference(reference, rhs, xx[j], var_alpha[j], log_prior_odds, sigma2_e)
         new = _draw_inclusion(rng, rhs, xx[j] + sigma2_e / var_alpha[j], var_alpha[j], log_prior_odds, sigma2_e)
         if new != 0.0:
             n_included += 1
@@ -97,11 +135,12 @@ def _spike_slab_binary(rng, alpha, var_alpha, log_prior_odds, codes, lookup, xx,
 
 @kernel
 def _spike_slab_weighted(rng, alpha, var_alpha, log_prior_odds, codes, lookup, xx, resid, weights, genetic_values,
-                         sigma2_e):
+                         sigma2_e, reverse, reference):
     """The sweep of :func:`sweep_markers_spike_slab` for any weights, element by element."""
     n_markers, n = codes.shape
     n_included = 0
-    for j in range(n_markers):
+    for step in range(n_markers):
+        j = n_markers - 1 - step if reverse else step
         row = codes[j]
         values = lookup[j]
         xe = 0.0
@@ -109,6 +148,8 @@ def _spike_slab_weighted(rng, alpha, var_alpha, log_prior_odds, codes, lookup, x
             xe += weights[i] * values[row[i]] * resid[i]
         lhs = xx[j] + sigma2_e / var_alpha[j]
         rhs = xe + xx[j] * alpha[j]
+        if reference is not None:
+            _add_reference(reference, rhs, xx[j], var_alpha[j], log_prior_odds, sigma2_e)
         new = _draw_inclusion(rng, rhs, lhs, var_alpha[j], log_prior_odds, sigma2_e)
         if new != 0.0:
             n_included += 1

@@ -3,7 +3,7 @@
 from .base import VariancePrior
 from .bayes_a import BayesAPrior
 from .bayes_b import BayesBPrior
-from .bayes_c import BayesCPrior
+from .bayes_c import BayesCPrior, MultiTraitBayesCPrior
 from .bayes_r import BayesRPrior
 from .beta import Beta
 from .defaults import default_variance_prior
@@ -13,8 +13,7 @@ from .half_t import HalfT
 from .inverse_wishart import HuangWand, InverseWishart
 from .lasso import LassoPrior
 from .marker_prior import MarkerPrior
-from .ridge import RidgePrior
-from .ridge_multitrait import MultiTraitBayesCPrior, MultiTraitRidgePrior
+from .ridge import MultiTraitRidgePrior, RidgePrior
 from .scaled_inv_chi2 import FixedVariance, ScaledInvChi2, as_variance_prior
 
 __all__ = [

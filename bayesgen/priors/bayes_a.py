@@ -65,6 +65,7 @@ class BayesAPrior(MarkerPrior):
 
     def update(self, rng: np.random.Generator, alpha: np.ndarray, state: dict) -> None:
         """Draw the per-marker variances, then the scale if it is sampled (in place)."""
+        alpha = alpha[:, 0]  # one trait
         nu = self.df
         scale = state["scale"][0]
         state["var_alpha"][:] = (nu * scale + alpha * alpha) / rng.chisquare(nu + 1.0, size=alpha.size)

@@ -45,6 +45,7 @@ class BayesBPrior(MarkerPrior):
 
     name = "BayesB"
     spike_and_slab = True
+    gaussian_sweep = False
 
     def __init__(self, pi=0.5, df: float = 5.0, scale=None):
         self.inclusion = BernoulliInclusion(pi, "BayesB")
@@ -74,8 +75,10 @@ class BayesBPrior(MarkerPrior):
         var = self.df * scale / rng.chisquare(self.df, size=n_markers)
         return {"var_alpha": var, "scale": np.array([scale]), **self.inclusion.init_state()}
 
-    def sweep(self, rng, alpha, state, codes, lookup, xx, resid, weights, genetic_values, sigma2_e) -> None:
-        self.inclusion.sweep(rng, alpha, state, codes, lookup, xx, resid, weights, genetic_values, sigma2_e)
+    def sweep(self, rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values,
+              residual_covariance) -> None:
+        self.inclusion.sweep(rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values,
+                             residual_covariance)
 
     def update(self, rng: np.random.Generator, alpha: np.ndarray, state: dict) -> None:
         r"""Draw the included markers' sigma2_j, then the scale and the excluded markers' sigma2_j
@@ -87,6 +90,7 @@ class BayesBPrior(MarkerPrior):
         make S^2 a random walk of steps about :math:`1/\sqrt{p\nu/2}` of itself. Drawing S^2
         with them integrated out, then them given S^2, is one exact Gibbs block.
         """
+        alpha = alpha[:, 0]  # one trait
         nu, scale = self.df, state["scale"][0]
         variances = state["var_alpha"]
         included = alpha != 0.0

@@ -1,112 +1,193 @@
-"""BayesC and BayesCpi priors on marker effects (Habier et al. 2011)."""
+"""BayesC and BayesCpi priors on marker effects (Habier et al. 2011), for one trait or several."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
-from ..variable import Variable
-from .inclusion import BernoulliInclusion
-from .marker_prior import MarkerPrior, parse_common_variance
-from .scaled_inv_chi2 import ScaledInvChi2
-
-#: BGLR's default degrees of freedom of the common slab variance.
-DEFAULT_DF = 5.0
+from .._validation import check_positive_finite
+from .inclusion import BernoulliInclusion, log_odds
+from .ridge import RidgePrior
 
 
-class BayesCPrior(MarkerPrior):
-    r"""BayesC: :math:`\alpha_j \sim (1-\pi)\,\delta_0 + \pi\,N(0, \sigma^2_\alpha)`, one slab variance.
+class BayesCPrior(RidgePrior):
+    r"""BayesC: :math:`\alpha_j = \delta_j\beta_j`, :math:`\delta_j \sim \text{Bernoulli}(\pi)` (one
+    indicator for all t traits), :math:`\beta_j \sim N(0, \Sigma_\alpha)`, one slab variance.
+
+    With one trait :math:`\alpha_j \sim (1-\pi)\,\delta_0 + \pi\,N(0, \sigma^2_\alpha)`.
 
     Parameters
     ----------
     pi : float in (0, 1] or Beta, default 0.5
         Prior probability that a marker has a non-zero effect. A number holds it fixed
         (BayesC; ``pi=1`` is BRR); a :class:`Beta` prior samples it (BayesC\ :math:`\pi`).
-    variance : None, float, FixedVariance or ScaledInvChi2
-        The slab variance :math:`\sigma^2_\alpha`: fixed (a float), sampled under the given
-        prior, or (``None``, default) sampled under :math:`\text{Scale-inv-}\chi^2(5, S^2)`
-        whose mode is :math:`R^2\mathrm{Var}(y) / (\pi_0 \sum_j \mathrm{Var}(x_j))`, with
-        :math:`\pi_0` the fixed :math:`\pi` or its prior mean (BGLR's rule: the included
-        markers explain a share :math:`R^2` of the phenotypic variance a priori).
+    variance : as for :class:`RidgePrior`
+        The slab variance :math:`\Sigma_\alpha` (t x t; a number for one trait): fixed, sampled
+        under the given prior, or (``None``, default) sampled under BRR's default prior with
+        :math:`v / \pi_0` in place of v, :math:`\pi_0` the fixed :math:`\pi` or its prior mean
+        (BGLR's rule: the included markers explain a share :math:`R^2` of the phenotypic variance
+        a priori); for one trait :math:`\text{Scale-inv-}\chi^2(5, S^2)` with mode
+        :math:`R^2\mathrm{Var}(y) / (\pi_0 \sum_j \mathrm{Var}(x_j))`.
 
     Sampling: the sweep draws each :math:`(\delta_j, \alpha_j)` jointly from its full
-    conditional (:func:`bayesgen.kernels.spike_slab.sweep_markers_spike_slab`); then, with
-    :math:`k` markers included,
-    :math:`\sigma^2_\alpha \mid \cdot \sim \text{Scale-inv-}\chi^2(\nu + k, (\nu S^2 + \sum_j \alpha_j^2)/(\nu + k))`
+    conditional, :math:`\alpha_j` integrated out of :math:`\delta_j`'s
+    (:func:`bayesgen.kernels.markers_multitrait.sweep_markers_multitrait`; for one trait its fast
+    path :func:`bayesgen.kernels.spike_slab.sweep_markers_spike_slab`); then, with :math:`k`
+    markers included, :math:`\Sigma_\alpha \mid \cdot \sim IW(\nu + k, S + \sum_{\delta_j = 1}\alpha_j\alpha_j')`
+    (one trait: :math:`\text{Scale-inv-}\chi^2(\nu + k, (\nu S^2 + \sum_j \alpha_j^2)/(\nu + k))`)
     and :math:`\pi \mid \cdot \sim \text{Beta}(a + k, b + p - k)`.
     Records per draw ``n_included`` (k), ``pi`` when sampled and ``sigma2_alpha`` when
     sampled; the inclusion probability of marker j is the posterior mean of
     :math:`\alpha_j \neq 0` over the recorded ``alpha``.
 
-    With the slab variance sampled, ``Markers(expand=True)`` (the default) adds after each sweep
-    the joint rescaling move :math:`(\alpha, \sigma^2_\alpha) \to (k\alpha, k^2\sigma^2_\alpha)`
+    pi_move : bool, default True
+        For one trait with both :math:`\pi` and the slab variance sampled (BayesC\ :math:`\pi`): before
+        each sweep, the joint move along the :math:`\pi`-:math:`\sigma^2_\alpha` ridge
+        (:meth:`ridge_move`), which lets :math:`\pi`, the number of included markers and
+        :math:`\sigma^2_\alpha` cross their ridge instead of creeping along it.
+    pi_step : float, default 0.5
+        The standard deviation of the move's proposal on the logit of :math:`\pi`.
+
+    For one trait with the slab variance sampled, ``Markers(expand=True)`` (the default) adds after
+    each sweep the joint rescaling move :math:`(\alpha, \sigma^2_\alpha) \to (k\alpha, k^2\sigma^2_\alpha)`
     (``rescale_log_density``): included effects scale, excluded ones stay 0, :math:`\delta` and
     :math:`\pi` do not move.
     """
 
     name = "BayesC"
+    label = "BayesC"
     spike_and_slab = True
+    gaussian_sweep = False
 
-    def __init__(self, pi=0.5, variance=None):
+    def __init__(self, pi=0.5, variance=None, pi_move: bool = True, pi_step: float = 0.5):
         self.inclusion = BernoulliInclusion(pi, "BayesC")
-        self.variance_prior, self.variance = parse_common_variance(variance, "BayesC")
-        self._start = self.variance
+        super().__init__(variance)
+        if not isinstance(pi_move, (bool, np.bool_)):
+            raise TypeError(f"BayesC pi_move must be True or False, got {pi_move!r}.")
+        self.pi_move = bool(pi_move)
+        self.pi_step = check_positive_finite(pi_step, "BayesC pi_step")
 
     @property
-    def samples_variance(self) -> bool:
-        return self.variance_prior is not None
+    def moves_pi(self) -> bool:
+        """Whether :meth:`ridge_move` runs: one trait, pi and the slab variance sampled, ``pi_move``."""
+        return self.pi_move and self.inclusion.sampled and self.samples_variance and self.n_traits == 1
 
-    def bind(self, default_variance: float) -> None:
-        """Default slab prior: mode ``default_variance / pi0`` (pi0: the fixed pi or its prior mean)."""
-        mode = default_variance / self.inclusion.prior_mean()
-        if self.variance is None and self.variance_prior is None:
-            self.variance_prior = ScaledInvChi2(DEFAULT_DF, mode * (DEFAULT_DF + 2.0) / DEFAULT_DF)
-        self._start = self.variance if self.variance is not None else self.variance_prior.mode()
+    def _prior_inclusion(self) -> float:
+        return self.inclusion.prior_mean()
 
-    def variables(self) -> list[Variable]:
-        return self.inclusion.variables() + ([Variable("sigma2_alpha")] if self.samples_variance else [])
+    def variables(self):
+        return self.inclusion.variables() + super().variables()
 
     def init_state(self, rng: np.random.Generator, n_markers: int) -> dict:
-        start = self._start * rng.uniform(0.5, 2.0) if self.samples_variance else self._start
-        return {"var_alpha": np.full(n_markers, start), "sigma2_alpha": np.array([start]),
-                **self.inclusion.init_state()}
+        return {**super().init_state(rng, n_markers), **self.inclusion.init_state()}
 
-    def sweep(self, rng, alpha, state, codes, lookup, xx, resid, weights, genetic_values, sigma2_e) -> None:
-        self.inclusion.sweep(rng, alpha, state, codes, lookup, xx, resid, weights, genetic_values, sigma2_e)
+    def log_prior_odds(self, state: dict) -> float:
+        r""":math:`\log(\pi/(1-\pi)) - \tfrac12\log|\Sigma_\alpha|`: the several-trait sweep's prior log-odds."""
+        _, log_det = np.linalg.slogdet(state["sigma2_alpha"])
+        return log_odds(state["pi"][0]) - 0.5 * log_det
+
+    def sweep_one_trait(self, rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values,
+                        residual_covariance) -> None:
+        """The t = 1 fast path: the one-trait spike-and-slab sweep, after :meth:`ridge_move` (``moves_pi``)."""
+        args = (codes, lookup, xx, code_stats, resid, weights, genetic_values, residual_covariance)
+        if self.moves_pi:
+            self.ridge_move(rng, alpha, state, *args)
+        self.inclusion.sweep(rng, alpha, state, *args)
+
+    def ridge_move(self, rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values,
+                   residual_covariance) -> bool:
+        r"""One Metropolis-Hastings move of :math:`(\pi, \sigma^2_\alpha)` along :math:`\pi\sigma^2_\alpha = `
+        const, with every :math:`(\delta_j, \alpha_j)` redrawn; returns whether it was accepted.
+
+        Proposal: :math:`\mathrm{logit}\,\pi^* = \mathrm{logit}\,\pi + \epsilon`,
+        :math:`\epsilon \sim N(0, \text{pi\_step}^2)`, :math:`\sigma^{2*}_\alpha = \sigma^2_\alpha\pi/\pi^*`
+        (an involution with :math:`-\epsilon`, volume-preserving in
+        :math:`(\mathrm{logit}\,\pi, \log\sigma^2_\alpha)`), then one Gibbs sweep of every
+        :math:`x_j = (\delta_j, \alpha_j)` at :math:`\theta^* = (\pi^*, \sigma^{2*}_\alpha)`, in a random
+        direction (the reverse move sweeps the other way at :math:`\theta`). With :math:`z_j` the state
+        marker j is drawn in, the Hastings ratio of such a move is
+        :math:`\frac{p(\theta^*)}{p(\theta)}\prod_j\frac{m_j(z_j;\theta^*)}{m_j(z_j;\theta)}` times the
+        Jacobian :math:`\frac{\pi^*(1-\pi^*)\sigma^{2*}_\alpha}{\pi(1-\pi)\sigma^2_\alpha}`, where
+        :math:`m_j(z_j;\theta) = (1-\pi) + \pi\,\mathrm{BF}_j(\sigma^2_\alpha)` is marker j's prior
+        predictive relative to the spike: writing the forward sweep's density as the product of
+        the full conditionals :math:`p(s_j\mid\theta^*)/M_{\theta^*}(z_j)` and the reverse sweep's
+        likewise at :math:`\theta`, the joint densities of the intermediate states :math:`s_j`
+        cancel coordinate by coordinate (each depends on :math:`\theta` only through one
+        marker's own prior term), leaving the ratio of the normalising constants. The sweep
+        accumulates :math:`\sum_j \log m_j` at both :math:`\theta^*` and :math:`\theta` on the way
+        (:func:`bayesgen.kernels.spike_slab.sweep_markers_spike_slab`, ``reference``), so the move
+        costs one sweep plus copies of the effects and residuals (restored if rejected).
+        Markers whose data hardly inform them (:math:`\mathrm{BF}_j \approx 1`) add nothing to the ratio,
+        so :math:`\pi` can travel far in one step.
+        """
+        pi, sigma2 = state["pi"][0], state["sigma2_alpha"][0, 0]
+        logit_new = log_odds(pi) + self.pi_step * rng.standard_normal()
+        pi_new = 1.0 / (1.0 + np.exp(-logit_new))
+        if not 0.0 < pi_new < 1.0:
+            return False
+        sigma2_new = sigma2 * pi / pi_new
+        log_ratio = (self.inclusion.prior.log_density(pi_new) - self.inclusion.prior.log_density(pi)
+                     + self.variance_prior.log_density(np.array([[sigma2_new]]), state["aux"])
+                     - self.variance_prior.log_density(np.array([[sigma2]]), state["aux"])
+                     + self._log_jacobian(pi_new, sigma2_new) - self._log_jacobian(pi, sigma2))
+        if not np.isfinite(log_ratio):
+            return False
+        kept = (alpha.copy(), resid[:, 0].copy(), genetic_values[:, 0].copy(), state["n_included"].copy())
+        state["pi"][0] = pi_new
+        self._set_variance(state, np.array([[sigma2_new]]))
+        reference = np.array([log_odds(pi), sigma2 / sigma2_new, 0.0])  # theta: the slab variance v sigma2*
+        self.inclusion.sweep(rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values,
+                             residual_covariance, reverse=bool(rng.random() < 0.5), reference=reference)
+        if np.log(rng.random()) < log_ratio + reference[2]:
+            return True
+        alpha[:], resid[:, 0], genetic_values[:, 0], state["n_included"][:] = kept
+        state["pi"][0] = pi
+        self._set_variance(state, np.array([[sigma2]]))
+        return False
+
+    @staticmethod
+    def _log_jacobian(pi: float, sigma2: float) -> float:
+        r""":math:`\log(\pi(1-\pi)\sigma^2)`: the density of (pi, sigma2) taken to (logit pi, log sigma2)."""
+        return float(np.log(pi * (1.0 - pi) * sigma2))
+
+    def set_included(self, state: dict, n_included: int) -> None:
+        state["n_included"][0] = n_included
+
+    def _slab_count(self, state: dict, alpha: np.ndarray) -> int:
+        return int(state["n_included"][0])
 
     def update(self, rng: np.random.Generator, alpha: np.ndarray, state: dict) -> None:
         """Draw the slab variance, then pi, from their conjugate full conditionals (when sampled)."""
-        if self.samples_variance:
-            k = int(state["n_included"][0])
-            value = self.variance_prior.draw_posterior(rng, float(alpha @ alpha), k)[0, 0]
-            state["sigma2_alpha"][0] = value
-            state["var_alpha"][:] = value
-        self.inclusion.update(rng, state, alpha.size)
-
-    def scale_parameter(self):
-        """The rescaling move's parameter (the slab variance): sampled only when samples_variance."""
-        return ("sigma2_alpha", 2.0, self.variance_prior) if self.samples_variance else None
+        super().update(rng, alpha, state)
+        self.inclusion.update(rng, state, alpha.shape[0])
 
     def draw_prior(self, rng: np.random.Generator, state: dict) -> np.ndarray:
-        if self.samples_variance:
-            state["sigma2_alpha"][0] = self.variance_prior.draw_prior(rng)[0, 0]
-            state["var_alpha"][:] = state["sigma2_alpha"][0]
+        """The slab variance and pi from their priors, then the indicators and the effects."""
+        slab = self._draw_slab(rng, state, self.n_markers)
         self.inclusion.draw_prior(rng, state)
-        return self.inclusion.draw_effects(rng, state)
+        included = rng.random(self.n_markers) < state["pi"][0]
+        state["n_included"][0] = int(included.sum())
+        return np.where(included[:, None], slab, 0.0)
 
     def log_prior(self, state: dict) -> float:
-        out = self.variance_prior.log_density(state["sigma2_alpha"][0]) if self.samples_variance else 0.0
-        return out + self.inclusion.log_prior(state)
+        return super().log_prior(state) + self.inclusion.log_prior(state)
 
     def record(self, state: dict) -> dict:
-        out = self.inclusion.record(state)
-        if self.samples_variance:
-            out["sigma2_alpha"] = state["sigma2_alpha"][0]
-        return out
+        return {**self.inclusion.record(state), **super().record(state)}
 
     def to_dict(self) -> dict:
         return {"family": "BayesCpi" if self.inclusion.sampled else self.name, "pi": self.inclusion.to_dict(),
-                "variance": self.variance_prior.to_dict() if self.samples_variance else self.variance}
+                "variance": self._variance_dict()}
 
     def __repr__(self) -> str:
-        variance = self.variance_prior if self.samples_variance else self.variance
-        return f"BayesCPrior(pi={self.inclusion!r}, variance={variance!r})"
+        return f"BayesCPrior(pi={self.inclusion!r}, variance={self._variance_repr()})"
+
+
+class MultiTraitBayesCPrior(BayesCPrior):
+    """Deprecated spelling of ``BayesCPrior(pi, variance=...)``, which takes a t x t slab covariance or its prior."""
+
+    def __init__(self, pi=0.5, covariance=None):
+        warnings.warn("MultiTraitBayesCPrior(pi, covariance=...) is deprecated: use BayesCPrior(pi, variance=...), "
+                      "which takes a t x t matrix or prior for t traits.", DeprecationWarning, stacklevel=2)
+        super().__init__(pi=pi, variance=covariance)

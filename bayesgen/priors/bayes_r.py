@@ -51,6 +51,7 @@ class BayesRPrior(MarkerPrior):
 
     name = "BayesR"
     spike_and_slab = True
+    gaussian_sweep = False
 
     def __init__(self, gamma=DEFAULT_GAMMA, dirichlet=None, variance=None):
         gamma = np.asarray(gamma, dtype=np.float64)
@@ -89,13 +90,16 @@ class BayesRPrior(MarkerPrior):
         return {"var_alpha": np.full(n_markers, start), "sigma2_alpha": np.array([start]),
                 "pi": self.dirichlet / self.dirichlet.sum(), "classes": np.zeros(n_markers, dtype=np.int64)}
 
-    def sweep(self, rng, alpha, state, codes, lookup, xx, resid, weights, genetic_values, sigma2_e) -> None:
+    def sweep(self, rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values,
+              residual_covariance) -> None:
         with np.errstate(divide="ignore"):
             log_weights = np.log(state["pi"])
-        sweep_markers_mixture(rng, alpha, state["classes"], log_weights, self.gamma * state["sigma2_alpha"][0],
-                              codes, lookup, xx, resid, weights, genetic_values, sigma2_e)
+        sweep_markers_mixture(rng, alpha[:, 0], state["classes"], log_weights, self.gamma * state["sigma2_alpha"][0],
+                              codes, lookup, xx, resid[:, 0], weights, genetic_values[:, 0],
+                              float(residual_covariance[0, 0]))
 
     def update(self, rng: np.random.Generator, alpha: np.ndarray, state: dict) -> None:
+        alpha = alpha[:, 0]  # one trait
         classes = state["classes"]
         counts = np.bincount(classes, minlength=self.gamma.size)
         if self.samples_variance:

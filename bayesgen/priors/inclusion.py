@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels.spike_slab import marker_code_stats, sweep_markers_spike_slab
+from ..kernels.spike_slab import sweep_markers_spike_slab
 from ..variable import Variable
 from .beta import Beta
 
@@ -61,13 +61,14 @@ class BernoulliInclusion:
     def init_state(self) -> dict:
         return {"pi": np.array([self.prior_mean()]), "n_included": np.array([0])}
 
-    def sweep(self, rng, alpha, state, codes, lookup, xx, resid, weights, genetic_values, sigma2_e) -> None:
-        """Draw every :math:`(\\delta_j, \\alpha_j)` jointly given ``state["var_alpha"]`` and :math:`\\pi`."""
-        if "code_stats" not in state:  # constant per chain: computed on the first sweep
-            state["code_stats"] = marker_code_stats(codes)
+    def sweep(self, rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values,
+              residual_covariance, reverse=False, reference=None) -> None:
+        """Draw every :math:`(\\delta_j, \\alpha_j)` of one trait jointly given ``state["var_alpha"]``
+        and :math:`\\pi` (arguments as ``MarkerPrior.sweep``; ``reverse`` and ``reference`` as
+        :func:`bayesgen.kernels.spike_slab.sweep_markers_spike_slab`)."""
         state["n_included"][0] = sweep_markers_spike_slab(
-            rng, alpha, state["var_alpha"], log_odds(state["pi"][0]), codes, lookup, xx, state["code_stats"], resid,
-            weights, genetic_values, sigma2_e)
+            rng, alpha[:, 0], state["var_alpha"], log_odds(state["pi"][0]), codes, lookup, xx, code_stats,
+            resid[:, 0], weights, genetic_values[:, 0], float(residual_covariance[0, 0]), reverse, reference)
 
     def update(self, rng: np.random.Generator, state: dict, n_markers: int) -> None:
         if self.sampled:

@@ -84,6 +84,7 @@ class LassoPrior(MarkerPrior):
 
     def update(self, rng: np.random.Generator, alpha: np.ndarray, state: dict) -> None:
         """Draw each tau2_j given alpha_j, then lambda2 if it is sampled (in place)."""
+        alpha = alpha[:, 0]  # one trait
         lambda2 = state["lambda2"][0]
         size = np.abs(alpha)
         tiny = np.finfo(np.float64).tiny  # alpha_j = 0 exactly has probability 0; guard the division

@@ -5,6 +5,11 @@ a common variance, a scale, a mixing proportion) and chooses the sweep kernel th
 the effects. The sweep kernels do not know the prior: a Gaussian sweep takes a vector of
 per-marker prior variances; BayesA, BRR and the Bayesian LASSO differ only in how
 ``update`` refreshes that vector between sweeps.
+
+The effects are a (markers x traits) matrix for every number of traits t. Priors with
+``several_traits`` (BRR and BayesC: one t x t common variance, 1 x 1 for one trait) draw
+them for any t, with the one-trait kernels as their t = 1 fast path; the others (BayesA,
+BayesB, BayesR, the LASSO) are for one trait and work on the matrix's one column.
 """
 
 from __future__ import annotations
@@ -14,8 +19,9 @@ from abc import ABC, abstractmethod
 import numpy as np
 
 from .._validation import check_positive_finite
-from ..kernels.markers import marker_code_stats, sweep_markers_gaussian
+from ..kernels.markers import sweep_markers_gaussian
 from ..variable import Variable
+from .base import VariancePrior
 from .scaled_inv_chi2 import FixedVariance, ScaledInvChi2
 
 
@@ -36,6 +42,20 @@ class MarkerPrior(ABC):
     #: True when effects are exactly 0 with positive probability (BayesB, BayesC, BayesR): then
     #: ``store="summary"`` also keeps each marker's running share of draws with alpha_j != 0 (its PIP).
     spike_and_slab: bool = False
+    #: True when the one-trait effects are drawn by the Gaussian sweep given ``var_alpha`` (BayesA, BRR,
+    #: the LASSO), which ``Markers(block_size=...)`` may replace by the exact blocked sweep.
+    gaussian_sweep: bool = True
+    #: True for priors with a t-trait form (a t x t common variance); the others are for one trait.
+    several_traits: bool = False
+
+    def bind_traits(self, default_variances: np.ndarray, traits: list, name: str, n_markers: int) -> None:
+        """Called once by ``Markers.bind``: ``default_variances`` (one per trait) are the R²-rule
+        variances per marker, ``traits`` the trait names, ``name`` the name of the recorded
+        common variance (for messages) and ``n_markers`` the number of markers. One-trait priors
+        get ``bind(default_variances[0])``."""
+        if len(traits) > 1:
+            raise ValueError(f"{type(self).__name__} is for one trait; the model has {len(traits)} traits.")
+        self.bind(float(np.asarray(default_variances).reshape(-1)[0]))
 
     @abstractmethod
     def bind(self, default_variance: float) -> None:
@@ -45,20 +65,24 @@ class MarkerPrior(ABC):
     def init_state(self, rng: np.random.Generator, n_markers: int) -> dict:
         """Starting values of the hyperparameters; must hold ``var_alpha`` (length n_markers)."""
 
-    def sweep(self, rng, alpha, state, codes, lookup, xx, resid, weights, genetic_values, sigma2_e) -> None:
-        """Draw every marker effect given the prior variances (the Gaussian sweep by default)."""
-        if "code_stats" not in state:  # constant per chain: computed on the first sweep
-            state["code_stats"] = marker_code_stats(codes)
-        sweep_markers_gaussian(rng, alpha, state["var_alpha"], codes, lookup, xx, resid, weights,
-                               genetic_values, sigma2_e, code_stats=state["code_stats"])
+    def sweep(self, rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values,
+              residual_covariance) -> None:
+        """Draw every marker effect given the prior variances (the one-trait Gaussian sweep by default).
+
+        ``alpha`` (markers x t), ``resid`` and ``genetic_values`` (records x t) change in place;
+        ``weights`` (records,) are the records' precision weights, ``residual_covariance`` R (t x t);
+        ``xx`` and ``code_stats`` are fixed once the term is bound (``Markers.bind``)."""
+        sweep_markers_gaussian(rng, alpha[:, 0], state["var_alpha"], codes, lookup, xx, resid[:, 0], weights,
+                               genetic_values[:, 0], float(residual_covariance[0, 0]), code_stats=code_stats)
 
     @abstractmethod
     def update(self, rng: np.random.Generator, alpha: np.ndarray, state: dict) -> None:
-        """Draw the hyperparameters given the effects, in place in ``state``."""
+        """Draw the hyperparameters given the effects (markers x t), in place in ``state``."""
 
     @abstractmethod
     def draw_prior(self, rng: np.random.Generator, state: dict) -> np.ndarray:
-        """Draw hyperparameters (into ``state``) and effects from the prior; return the effects."""
+        """Draw hyperparameters (into ``state``) and effects from the prior; return the effects
+        (markers x t, or a vector of markers for one-trait priors)."""
 
     def log_prior(self, state: dict) -> float:
         """Log density of the sampled top-level hyperparameters (e.g. a scale), up to a constant."""
@@ -89,14 +113,18 @@ class MarkerPrior(ABC):
         :math:`\lambda^2`) gives :math:`k^{-2}` against its Jacobian's :math:`k^2`; h's Jacobian
         :math:`k^e` and the Haar measure dk/k leave :math:`k^{e-1}`. So besides the likelihood
         :math:`f(k) = k^{e-1}p(k^e h)`, p the prior of h.
+        A prior with auxiliary variables (``state["aux"]``, e.g. a half-t on the common variance)
+        is taken given them, since the move keeps them fixed.
         """
         key, exponent, prior = self.scale_parameter()
-        return prior.log_density(factor**exponent * state[key][0]) + (exponent - 1.0) * np.log(factor)
+        value = factor**exponent * state[key].flat[0]  # the scale: length 1, or the 1 x 1 common variance
+        log_density = prior.log_density(value) if "aux" not in state else prior.log_density(value, state["aux"])
+        return log_density + (exponent - 1.0) * np.log(factor)
 
     def rescale(self, state: dict, factor: float) -> None:
         """Apply the accepted rescaling to the hyperparameters (in place; ``rescale_log_density``)."""
         key, exponent, _ = self.scale_parameter()
-        state[key][0] *= factor**exponent
+        state[key] *= factor**exponent
         state["var_alpha"] *= factor * factor
 
     def variables(self) -> list[Variable]:
@@ -110,19 +138,34 @@ class MarkerPrior(ABC):
         """A JSON-able description."""
 
 
-def parse_common_variance(variance, who: str):
+def parse_common_variance(variance, who: str, several_traits: bool = False):
     """The variance common to all markers (BRR, BayesC's slab, BayesR's sigma2_alpha):
-    ``(ScaledInvChi2 prior, None)`` when sampled (None: the default prior, filled in by ``bind``)
+    ``(prior, None)`` when sampled (None: the default prior, filled in by ``bind``)
     or ``(None, value)`` when fixed, by a number or a ``FixedVariance``; an improper prior is
-    rejected, since the marker variance's posterior would then be improper too."""
-    if variance is None or isinstance(variance, ScaledInvChi2):
+    rejected, since the marker variance's posterior would then be improper too.
+
+    One trait (``several_traits`` False): a ``ScaledInvChi2`` or one number. Priors with a t-trait
+    form also take any ``VariancePrior`` (``InverseWishart``, ``HuangWand``, ...) and a fixed t x t
+    matrix; the value is then a float for a 1 x 1 variance and the matrix otherwise (its dimension
+    is checked against the traits at bind)."""
+    sampled_types = VariancePrior if several_traits else ScaledInvChi2
+    if variance is None or (isinstance(variance, sampled_types) and variance.sampled):
         if variance is not None and not variance.is_proper:
             raise ValueError(f"{who} variance prior must be proper (df > 0 and scale > 0), got {variance!r}.")
         return variance, None
+    if several_traits and isinstance(variance, (list, tuple, np.ndarray)):
+        try:
+            variance = FixedVariance(np.asarray(variance, dtype=np.float64))
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{who} variance: {err}") from None
     if isinstance(variance, FixedVariance):
-        if variance.dim != 1:
+        if variance.dim != 1 and not several_traits:
             raise ValueError(f"{who} variance must be one number, got a {variance.dim} x {variance.dim} FixedVariance.")
-        return None, float(variance.value[0, 0])
+        return None, float(variance.value[0, 0]) if variance.dim == 1 else variance.value.copy()
+    if several_traits and not isinstance(variance, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{who} variance must be None, a number or t x t matrix (fixed), a FixedVariance, or a "
+                        f"prior (ScaledInvChi2 for one trait, InverseWishart or HuangWand for t traits), "
+                        f"got {variance!r}.")
     return None, check_positive_finite(variance, f"{who} variance")
 
 

@@ -8,14 +8,16 @@ from .._user_warnings import warn_user
 from .._validation import normalize_ids, require_columns
 from ..data.genotypes import Genotypes
 from ..kernels.fast_blocks import block_cross_products, missing_genotype_lists, sweep_markers_blocked
-from ..kernels.markers import genetic_values_from_codes, weighted_cross_products
+from ..kernels.markers import marker_code_stats, weighted_cross_products
+from ..kernels.markers_multitrait import genetic_values
 from ..priors.bayes_a import BayesAPrior
 from ..priors.marker_prior import MarkerPrior
 from .base import BindContext, Term, Variable
-from .markers_multitrait import MultiTraitMarkers
 
 #: Marker priors a user can pass, for error messages.
 MARKER_PRIORS = ("BayesAPrior", "BayesBPrior", "BayesCPrior", "BayesRPrior", "LassoPrior", "RidgePrior")
+#: Marker priors with a t-trait form (``MarkerPrior.several_traits``), for error messages.
+SEVERAL_TRAIT_PRIORS = ("RidgePrior", "BayesCPrior")
 
 
 class Markers(Term):
@@ -54,15 +56,19 @@ class Markers(Term):
     ``sigma2_g`` is the variance of the genomic values :math:`W\alpha` over the records with
     a phenotype (as BGLR). Counts as genetic in ``h2``.
 
-    With several traits the effects are a (markers x traits) matrix under a multi-trait BRR or
-    BayesC prior (``RidgePrior()``/``BayesCPrior(pi)`` with their default variance, or
-    ``MultiTraitRidgePrior``/``MultiTraitBayesCPrior``): see ``terms/markers_multitrait.py``.
-    ``expand`` then has no effect and ``block_size`` is an error.
+    With t traits the effects are a (markers x traits) matrix A under a prior with a t-trait form
+    (``RidgePrior``, ``BayesCPrior``: rows :math:`\alpha_j \sim N(0, \Sigma_\alpha)`, one t x t
+    common variance; for one trait it is 1 x 1 and the one-trait kernels are the fast path of the
+    same sweep). Records with any trait observed enter with all of them (the residual augments
+    the rest). The draws are then ``alpha`` (dims marker x trait), ``sigma2_g`` (the t x t
+    covariance of the genomic values over the records with a phenotype, its diagonal counting as
+    genetic in ``h2``), ``rho_g`` (its correlations) and the prior's ``sigma2_alpha`` (t x t);
+    another name gives ``rho_<name>`` too. ``expand`` then has no effect and ``block_size`` is an error.
     """
 
     genetic = True
     predicts = "genotypes"
-    _multi = None  # the several-trait part (MultiTraitMarkers), set by bind when t > 1
+    n_traits = 1  # set by bind
 
     def __init__(self, column: str, genotypes: Genotypes, prior=None, name: str = "markers", expand: bool = True,
                  block_size: int | None = None, block_passes: int = 1):
@@ -84,7 +90,7 @@ class Markers(Term):
         if block_size is not None:
             if not _is_positive_int(block_size):
                 raise ValueError(f"Markers block_size must be a positive integer or None, got {block_size!r}.")
-            if type(prior).sweep is not MarkerPrior.sweep:
+            if not prior.gaussian_sweep:
                 raise ValueError(
                     f"Markers block_size applies to priors drawn by the Gaussian sweep (BayesAPrior, RidgePrior, "
                     f"LassoPrior); {type(prior).__name__} has its own sweep.")
@@ -105,13 +111,23 @@ class Markers(Term):
         return "sigma2_g" if self.name == "markers" else f"sigma2_{self.name}"
 
     @property
+    def correlation_name(self) -> str:
+        return "rho_g" if self.name == "markers" else f"rho_{self.name}"
+
+    @property
     def marker_dim(self) -> str:
         return "marker" if self.name == "markers" else f"{self.name}_marker"
 
     def bind(self, context: BindContext) -> None:
-        self._multi = None
-        if context.n_traits > 1 and self.block_size is not None:
+        """Everything fixed once the model is bound: the records' genotypes, :math:`x_j'Wx_j`, the
+        codes' statistics the sweeps read, the blocked sweep's Gram matrices, and the prior's defaults."""
+        t = context.n_traits
+        if t > 1 and self.block_size is not None:
             raise ValueError(f"Markers {self.name!r}: block_size is for one trait; with several traits leave it None.")
+        if t > 1 and not self.prior.several_traits:
+            raise ValueError(
+                f"Markers {self.name!r}: with several traits the marker prior must be one of "
+                f"{', '.join(SEVERAL_TRAIT_PRIORS)}; got {type(self.prior).__name__}, which is for one trait only.")
         require_columns(context.frame, [self.column], "data")
         ids = normalize_ids(context.frame[self.column].tolist(), f"Column {self.column!r}")
         rows = self.genotypes.index(ids)
@@ -121,13 +137,13 @@ class Markers(Term):
         else:
             self.codes = np.take(codes, rows, axis=1)  # int8, markers x records, one C-ordered copy
         self.lookup = self.genotypes.centred_lookup()
-        if context.n_traits > 1:  # effects (markers x traits): see terms/markers_multitrait.py
-            self._multi = MultiTraitMarkers(self, context)
-            return
-        weights = context.weights[:, 0]
-        self._observed = context.observed[:, 0]
+        self.n_traits = t
+        self.traits = list(context.traits)
+        # Records with any trait observed (with several traits the residual completes the others).
+        self._phenotyped = context.observed.any(axis=1)
+        weights = self._phenotyped.astype(np.float64)
         sum_x, self.xx = weighted_cross_products(self.codes, self.lookup, weights)
-        n_obs = self._observed.sum()
+        n_obs = max(int(self._phenotyped.sum()), 1)
         var_x = self.xx / n_obs - (sum_x / n_obs) ** 2
         var_x[var_x <= 1e-10 * self.xx / n_obs] = 0.0  # rounding of a constant column is not variation
         sum_var_x = float(np.sum(var_x))
@@ -135,81 +151,89 @@ class Markers(Term):
             warn_user(
                 f"No phenotyped record of {self.name!r} has an observed genotype, or none varies: the markers "
                 "cannot explain anything, so sigma2_g and h2 will be 0.")
+        self.code_stats = marker_code_stats(self.codes)
         if self.block_size is not None:
             self._gram = block_cross_products(self.codes, self.lookup, weights, min(self.block_size, self.n_markers))
             self._missing = missing_genotype_lists(self.codes)
-        # BGLR's rule: a priori the markers explain their share of Var(y), spread evenly.
-        self.prior.bind(float(context.default_share[0]) / max(sum_var_x, 1e-12))
+        # BGLR's rule per trait: a priori the markers explain their share of Var(y_k), spread evenly.
+        share = np.atleast_1d(np.asarray(context.default_share, dtype=np.float64))
+        self.prior.bind_traits(share / max(sum_var_x, 1e-12), self.traits, self._name("sigma2_alpha", "sigma2_alpha"),
+                               self.n_markers)
 
     @property
     def n_markers(self) -> int:
         return self.codes.shape[0]
 
     def variables(self) -> list[Variable]:
-        if self._multi is not None:
-            return self._multi.variables()
-        markers = {self.marker_dim: self.genotypes.markers}
-        out = [Variable(self.effect_name, (self.marker_dim,), markers, high_dimensional=True,
-                        inclusion=self.prior.spike_and_slab),
-               Variable(self.variance_name)]
+        coords = {self.marker_dim: self.genotypes.markers}
+        inclusion = self.prior.spike_and_slab
+        if self.n_traits == 1:
+            out = [Variable(self.effect_name, (self.marker_dim,), coords, high_dimensional=True, inclusion=inclusion),
+                   Variable(self.variance_name)]
+        else:
+            coords["trait"] = self.traits
+            matrix = {"trait_row": self.traits, "trait_col": self.traits}
+            out = [Variable(self.effect_name, (self.marker_dim, "trait"), coords, high_dimensional=True,
+                            inclusion=inclusion),
+                   Variable(self.variance_name, ("trait_row", "trait_col"), matrix),
+                   Variable(self.correlation_name, ("trait_row", "trait_col"), matrix)]
         for v in self.prior.variables():
             out.append(Variable(self._name(v.name, v.name), v.dims, v.coords, v.high_dimensional, v.group))
         return out
 
     def init_state(self, rng) -> dict:
-        if self._multi is not None:
-            return self._multi.init_state(rng)
-        state = {"alpha": np.zeros(self.n_markers), "genetic_values": np.zeros((self.codes.shape[1], 1))}
-        state["prior"] = self.prior.init_state(rng, self.n_markers)
-        return state
+        """The effects A (markers x t), the genomic values XA (records x t, columns contiguous) and the prior's state."""
+        return {"alpha": np.zeros((self.n_markers, self.n_traits)),
+                "genetic_values": np.zeros((self.codes.shape[1], self.n_traits), order="F"),
+                "prior": self.prior.init_state(rng, self.n_markers)}
 
     def draw_prior(self, rng, state) -> None:
-        if self._multi is not None:
-            return self._multi.draw_prior(rng, state)
-        state["alpha"][:] = self.prior.draw_prior(rng, state["prior"])
+        state["alpha"][:] = np.reshape(self.prior.draw_prior(rng, state["prior"]), state["alpha"].shape)
         self.fitted(state)
 
     def group_action(self):
         """The rescaling of the effects with the prior's scale parameter (one trait, ``expand``, a
         prior with a sampled scale: ``MarkerPrior.rescalable``), run by ``bayesgen.sampler.group_move``."""
-        if self.expand and self._multi is None and self.prior.rescalable:
+        if self.expand and self.n_traits == 1 and self.prior.rescalable:
             return MarkerScaleAction(self)
         return None
 
     def step(self, rng, state, ctx) -> dict:
-        if self._multi is not None:
-            return self._multi.step(rng, state, ctx)
+        """One sweep over the markers (the prior's kernel, or the blocked one), then the prior's hyperparameters."""
+        alpha, prior_state, genetic_values = state["alpha"], state["prior"], state["genetic_values"]
         if self.block_size is not None:
-            sweep_markers_blocked(rng, state["alpha"], state["prior"]["var_alpha"], self.codes, self.lookup, self.xx,
+            sweep_markers_blocked(rng, alpha[:, 0], prior_state["var_alpha"], self.codes, self.lookup, self.xx,
                                   self._gram, *self._missing, ctx.resid[:, 0], ctx.weights[:, 0],
-                                  state["genetic_values"][:, 0], ctx.sigma2_e, self.block_passes)
+                                  genetic_values[:, 0], ctx.sigma2_e, self.block_passes)
         else:
-            self.prior.sweep(rng, state["alpha"], state["prior"], self.codes, self.lookup, self.xx, ctx.resid[:, 0],
-                             ctx.weights[:, 0], state["genetic_values"][:, 0], ctx.sigma2_e)
-        self.prior.update(rng, state["alpha"], state["prior"])
+            self.prior.sweep(rng, alpha, prior_state, self.codes, self.lookup, self.xx, self.code_stats, ctx.resid,
+                             ctx.weights[:, 0], genetic_values, ctx.residual_covariance)
+        self.prior.update(rng, alpha, prior_state)
         return {}
 
     def fitted(self, state) -> np.ndarray:
-        if self._multi is not None:
-            return self._multi.fitted(state)
         # Recomputed from scratch (not the running sum), so it also resets rounding drift.
-        state["genetic_values"][:, 0] = genetic_values_from_codes(self.codes, self.lookup, state["alpha"])
+        state["genetic_values"][:] = genetic_values(self.codes, self.lookup, state["alpha"])
         return state["genetic_values"].copy()
 
-    def variance(self, state):
-        if self._multi is not None:
-            return self._multi.variance(state)
-        return np.array([[np.var(state["genetic_values"][self._observed, 0])]])
+    def variance(self, state) -> np.ndarray:
+        """Covariance (t x t, divisor n) of the genomic values over the records with a phenotype."""
+        values = state["genetic_values"][self._phenotyped]
+        centred = values - values.mean(axis=0)
+        return centred.T @ centred / max(values.shape[0], 1)
 
     def log_prior(self, state) -> float:
-        if self._multi is not None:
-            return self._multi.log_prior(state)
         return self.prior.log_prior(state["prior"])
 
     def record(self, state, ctx) -> dict:
-        if self._multi is not None:
-            return self._multi.record(state)
-        out = {self.effect_name: state["alpha"].copy(), self.variance_name: self.variance(state)[0, 0]}
+        cov = self.variance(state)
+        if self.n_traits == 1:
+            out = {self.effect_name: state["alpha"][:, 0].copy(), self.variance_name: cov[0, 0]}
+        else:
+            sd = np.sqrt(np.diag(cov))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                rho = cov / np.outer(sd, sd)
+            out = {self.effect_name: state["alpha"].copy(), self.variance_name: cov, self.correlation_name: rho}
         for key, value in self.prior.record(state["prior"]).items():
             out[self._name(key, key)] = value
         return out
