@@ -217,7 +217,7 @@ class Model:
     def sample(
         self, draws: int = 1000, burn: int | None = None, thin: int = 1, chains: int | None = None, seed=None,
         progress: bool = True, store: str = "auto", cores: int | None = None, resume: bool = False,
-        check_convergence: bool = True,
+        check_convergence: bool = True, checkpoint=None, checkpoint_every=None,
     ):
         """Run the Gibbs sampler and return an ``arviz.InferenceData``.
 
@@ -258,19 +258,36 @@ class Model:
             Warn (one ``ConvergenceWarning``) naming every scalar parameter with R-hat >
             1.01 or bulk ESS < 400 (Vehtari et al. 2021); see
             ``bayesgen.output.convergence_report``.
+        checkpoint : str or path, optional
+            Write the run to this file as it goes: every chain's state, generator and draws so
+            far, atomically (``bayesgen.sampler.checkpoint``); ``bayesgen.resume(checkpoint,
+            model)`` continues it in another process, bit for bit. Not with ``resume=True``.
+        checkpoint_every : int, str or datetime.timedelta, optional
+            How often each chain writes the checkpoint: an int is iterations (burn-in
+            included), a string such as "90s", "10min" or "2h" (or a timedelta) is wall-clock
+            time. Default "5min". A killed job loses at most one interval of each chain.
 
         Interrupting (Ctrl-C) returns the draws made so far: chains that kept draws are kept,
         trimmed to a common length (``attrs["interrupted"] = 1``); chains with none yet (never
         started, or still in burn-in) are dropped with a warning. The last states of every
         chain, and the burn-in each has left, are kept in ``model.last_run`` (for ``resume``).
         """
-        from ..output.convergence import warn_if_not_converged
-        from ..output.inference_data import to_inference_data
         from ..output.store import high_dimensional_values, resolve_store
+        from ..sampler.checkpoint import CheckpointWriter
         from ..sampler.driver import check_count, run_chains
 
         if not isinstance(resume, (bool, np.bool_)):
             raise TypeError(f"resume must be True or False, got {resume!r}.")
+        writer = None
+        if isinstance(checkpoint, CheckpointWriter):
+            writer = checkpoint
+        elif checkpoint is not None:
+            writer = CheckpointWriter(checkpoint, checkpoint_every)
+        elif checkpoint_every is not None:
+            raise ValueError("checkpoint_every needs checkpoint=, the file to write.")
+        if writer is not None and resume:
+            raise ValueError("checkpoint= with resume=True: continue a checkpointed run with "
+                             "bayesgen.resume(path, model), or sample without resume to start a new one.")
         initial = burn_left = None
         if resume:
             last = self.last_run
@@ -297,7 +314,15 @@ class Model:
                                    if v.high_dimensional and v.group != "log_likelihood")
         store = chosen
         result = run_chains(self, draws=draws, burn=burn, thin=thin, chains=chains, seed=seed,
-                            progress=progress, store=store, cores=cores, initial=initial, burn_left=burn_left)
+                            progress=progress, store=store, cores=cores, initial=initial, burn_left=burn_left,
+                            checkpoint=writer)
+        return self._finish(result, check_convergence)
+
+    def _finish(self, result, check_convergence: bool):
+        """Keep ``result`` for ``resume=True`` and return its InferenceData (after the convergence check)."""
+        from ..output.convergence import warn_if_not_converged
+        from ..output.inference_data import to_inference_data
+
         self.last_run = result
         idata = to_inference_data(self, result)
         if check_convergence:
