@@ -173,6 +173,7 @@ def test_a_job_killed_with_sigkill_loses_at_most_one_interval(sim, tmp_path):
     finally:
         child.kill()
         child.wait()
+        child.stdout.close()
     assert child.returncode == -signal.SIGKILL
     assert last < 320  # killed mid-run
     done = ck.read_checkpoint(tmp_path / "run.ckpt").meta["chains"][0]["done"]

@@ -217,7 +217,7 @@ class Model:
     def sample(
         self, draws: int = 1000, burn: int | None = None, thin: int = 1, chains: int | None = None, seed=None,
         progress: bool = True, store: str = "auto", cores: int | None = None, resume: bool = False,
-        check_convergence: bool = True, checkpoint=None, checkpoint_every=None,
+        check_convergence: bool = True, checkpoint=None, checkpoint_every=None, client=None,
     ):
         """Run the Gibbs sampler and return an ``arviz.InferenceData``.
 
@@ -266,6 +266,11 @@ class Model:
             How often each chain writes the checkpoint: an int is iterations (burn-in
             included), a string such as "90s", "10min" or "2h" (or a timedelta) is wall-clock
             time. Default "5min". A killed job loses at most one interval of each chain.
+        client : dask.distributed.Client, optional
+            Run each chain as a task on the cluster's workers (``pip install bayesgen[dask]``;
+            ``bayesgen.sampler.distributed``): the model and its data go to each worker once,
+            and the draws are those of a local run with the same seed, bit for bit. Not with
+            ``cores``, ``resume=True`` or ``checkpoint``; no progress bar.
 
         Interrupting (Ctrl-C) returns the draws made so far: chains that kept draws are kept,
         trimmed to a common length (``attrs["interrupted"] = 1``); chains with none yet (never
@@ -288,6 +293,16 @@ class Model:
         if writer is not None and resume:
             raise ValueError("checkpoint= with resume=True: continue a checkpointed run with "
                              "bayesgen.resume(path, model), or sample without resume to start a new one.")
+        if client is not None:
+            from ..sampler.distributed import check_client
+
+            check_client(client)
+            for argument, value in (("cores", cores), ("checkpoint", writer)):
+                if value is not None:
+                    raise ValueError(f"{argument}= with client=: the cluster's workers run the chains; leave "
+                                     f"{argument} out.")
+            if resume:
+                raise ValueError("resume=True with client=: continue the chains locally (without client).")
         initial = burn_left = None
         if resume:
             last = self.last_run
@@ -313,9 +328,15 @@ class Model:
                 chosen = frozenset((v.group, v.name) for v in variables
                                    if v.high_dimensional and v.group != "log_likelihood")
         store = chosen
-        result = run_chains(self, draws=draws, burn=burn, thin=thin, chains=chains, seed=seed,
-                            progress=progress, store=store, cores=cores, initial=initial, burn_left=burn_left,
-                            checkpoint=writer)
+        if client is not None:
+            from ..sampler.distributed import run_chains_distributed
+
+            result = run_chains_distributed(client, self, draws=draws, burn=burn, thin=thin, chains=chains,
+                                            seed=seed, store=store)
+        else:
+            result = run_chains(self, draws=draws, burn=burn, thin=thin, chains=chains, seed=seed,
+                                progress=progress, store=store, cores=cores, initial=initial, burn_left=burn_left,
+                                checkpoint=writer)
         return self._finish(result, check_convergence)
 
     def _finish(self, result, check_convergence: bool):

@@ -396,7 +396,7 @@ def read_checkpoint(path) -> Checkpoint:
                               + ("; the file is empty)." if not head else ")."))
     arrays = {}
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        with open(path, "rb") as file, np.load(file, allow_pickle=False) as archive:
             if META not in archive.files:
                 raise CheckpointError(f"{str(path)!r} is an .npz archive but not a bayesgen checkpoint "
                                       f"(no {META!r} member).")
