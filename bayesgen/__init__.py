@@ -15,7 +15,7 @@ _EXPORTS = {
     "data": ["Genotypes", "Pedigree", "grm", "read_plink"],
     "diagnostics": ["gwas", "prior_sensitivity"],
     "model": ["BRR", "GBLUP", "AnimalModel", "BayesA", "BayesB", "BayesC", "BayesCPi", "BayesLasso", "BayesR",
-              "Model"],
+              "Model", "resume"],
     "output": ["summary"],
     "prediction": ["cross_validate"],
     "priors": ["BayesAPrior", "DiagonalPrior", "FixedVariance", "Gamma", "HalfT", "HuangWand", "InverseWishart", "MarkerPrior",

@@ -266,13 +266,13 @@ def _interrupting_run_chain(monkeypatch, iterations: dict):
                 assert self.stop.wait(10), "the driver did not stop the chains"
             return info
 
-    def run_chain(gibbs, rng, chain, storage, burn, thin, draws, stop, counts, index):
+    def run_chain(gibbs, rng, chain, storage, burn, thin, draws, stop, counts, index, *rest):
         if index in iterations:
             if iterations[index] == 0:  # never starts: wait for the stop, then return at once
                 _thread.interrupt_main()
                 assert stop.wait(10), "the driver did not stop the chains"
             gibbs = Interrupting(gibbs, index, stop)
-        return original(gibbs, rng, chain, storage, burn, thin, draws, stop, counts, index)
+        return original(gibbs, rng, chain, storage, burn, thin, draws, stop, counts, index, *rest)
 
     monkeypatch.setattr(driver, "run_chain", run_chain)
 

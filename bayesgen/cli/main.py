@@ -1,4 +1,6 @@
-"""The ``bayesgen`` command: ``bayesgen fit SPEC`` runs a declarative model spec;
+"""The ``bayesgen`` command: ``bayesgen fit SPEC`` runs a declarative model spec (with
+``--checkpoint FILE``, writing the run to FILE as it goes); ``bayesgen resume FILE`` continues
+such a run, in a new process, rebuilding the model from the spec the checkpoint names;
 ``bayesgen simulate SPEC --plink PREFIX`` writes the data its ``data.simulate`` makes;
 ``bayesgen reml SPEC`` and ``bayesgen gwas SPEC`` run REML and a mixed-model association scan
 (``bayesgen.cli.classical``).
@@ -40,6 +42,20 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--store", choices=("auto", "full", "summary"),
                      help="override [sampler] store: full draws of per-animal/marker/record vectors, or only their "
                           "running mean and sd (summary); auto = full while chains x draws x values <= 25 million")
+    fit.add_argument("--checkpoint", metavar="FILE",
+                     help="write every chain's state and draws to FILE as the run goes (continue it with "
+                          "`bayesgen resume FILE`)")
+    fit.add_argument("--checkpoint-every", metavar="N|TIME",
+                     help="write the checkpoint every N iterations of each chain, or every TIME (e.g. 90s, 10min, "
+                          "2h); default 5min")
+    resume = sub.add_parser("resume", help="continue a run from its checkpoint (bayesgen fit --checkpoint)")
+    resume.add_argument("checkpoint", help="the checkpoint file")
+    resume.add_argument("--draws", type=int,
+                        help="draws per chain to add to those the run planned (default: finish the planned ones)")
+    resume.add_argument("--output", help="override the output path of the run (netCDF, *.nc)")
+    resume.add_argument("--checkpoint-every", metavar="N|TIME", help="as for fit (default: the run's own)")
+    resume.add_argument("--no-progress", action="store_true", help="no progress bar")
+    resume.add_argument("--sensitivity", action="store_true", help="as for fit")
     simulate = sub.add_parser("simulate", help="write the data of a spec's data.simulate as PLINK and CSV files")
     simulate.add_argument("spec", help="path to a TOML model spec with a data.simulate table")
     simulate.add_argument("--plink", required=True, metavar="PREFIX",
@@ -127,24 +143,88 @@ def _print_sensitivity(idata) -> None:
         print(table[columns].to_string())
 
 
+def _checkpoint_every(value):
+    """--checkpoint-every: an integer is iterations, anything else a time ("90s", "10min")."""
+    if value is None:
+        return None
+    return int(value) if value.strip().isdigit() else value
+
+
 def fit(args) -> int:
     import time
-
-    from ..output import convergence_report, format_convergence, save
+    from pathlib import Path
 
     overrides = {k: getattr(args, k) for k in ("draws", "burn", "thin", "chains", "seed")}
     overrides["output"] = args.output
     spec = load_spec(args.spec, overrides)
     print(spec.model, flush=True)
     _apply_store(spec, args.store)
+    options = dict(spec.sampler)
+    if args.checkpoint is not None:
+        from ..sampler.checkpoint import CheckpointWriter
+
+        # What `bayesgen resume` needs to rebuild the model: the spec and the overrides (paths absolute).
+        origin = {"spec": str(Path(args.spec).resolve()),
+                  "overrides": dict(overrides, output=None if args.output is None else str(Path(args.output).resolve()))}
+        try:
+            options["checkpoint"] = CheckpointWriter(args.checkpoint, _checkpoint_every(args.checkpoint_every), origin)
+        except (TypeError, ValueError) as err:
+            raise SpecError(f"--checkpoint/--checkpoint-every: {err}") from None
+    elif args.checkpoint_every is not None:
+        raise SpecError("--checkpoint-every needs --checkpoint FILE.")
     try:
         started = time.perf_counter()
         # The convergence report is printed below, not raised as a warning.
-        idata = spec.model.sample(progress=not args.no_progress, check_convergence=False, **spec.sampler)
+        idata = spec.model.sample(progress=not args.no_progress, check_convergence=False, **options)
         seconds = time.perf_counter() - started
     except KeyboardInterrupt:
-        print("bayesgen: interrupted before any draw was kept; nothing written.", file=sys.stderr)
+        print("bayesgen: interrupted before any draw was kept; nothing written"
+              + (f" but the checkpoint {args.checkpoint}." if args.checkpoint else "."), file=sys.stderr)
         return EXIT_INTERRUPTED
+    if args.checkpoint is not None:
+        print(f"Checkpoint written to {args.checkpoint} (continue with `bayesgen resume {args.checkpoint}`)")
+    return _report(spec, idata, seconds, args)
+
+
+def resume(args) -> int:
+    import time
+
+    from ..model.resume import RunComplete
+    from ..model.resume import resume as resume_run
+    from ..sampler.checkpoint import CheckpointError, read_checkpoint
+
+    try:
+        origin = read_checkpoint(args.checkpoint).meta.get("origin")
+    except (CheckpointError, FileNotFoundError, TypeError) as err:
+        raise SpecError(str(err)) from None
+    if args.draws is not None and args.draws < 1:
+        raise SpecError(f"--draws must be >= 1, got {args.draws}.")
+    if not origin or "spec" not in origin:
+        raise SpecError(f"{args.checkpoint} was written from Python, not by `bayesgen fit`: resume it with "
+                        "bayesgen.resume(path, model).")
+    overrides = dict(origin.get("overrides") or {})
+    if args.output is not None:
+        overrides["output"] = args.output
+    spec = load_spec(origin["spec"], overrides)
+    print(spec.model, flush=True)
+    try:
+        started = time.perf_counter()
+        idata = resume_run(args.checkpoint, spec.model, draws=args.draws, progress=not args.no_progress,
+                           checkpoint_every=_checkpoint_every(args.checkpoint_every), check_convergence=False)
+        seconds = time.perf_counter() - started
+    except (CheckpointError, RunComplete) as err:
+        raise SpecError(str(err)) from None
+    except KeyboardInterrupt:
+        print(f"bayesgen: interrupted before any draw was kept; the checkpoint {args.checkpoint} is kept.",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return _report(spec, idata, seconds, args)
+
+
+def _report(spec, idata, seconds: float, args) -> int:
+    """Write the InferenceData (if the spec has an output), print the summary; the exit code."""
+    from ..output import convergence_report, format_convergence, save
+
     interrupted = bool(idata.attrs.get("interrupted", 0))
     if spec.output is not None:
         # Written before the summary so that a failing summary cannot lose the draws.
@@ -184,7 +264,7 @@ def gwas(args) -> int:
     return gwas_command(args)
 
 
-COMMANDS = {"fit": fit, "simulate": simulate, "reml": reml, "gwas": gwas}
+COMMANDS = {"fit": fit, "resume": resume, "simulate": simulate, "reml": reml, "gwas": gwas}
 
 
 def main(argv=None) -> int:

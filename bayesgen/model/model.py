@@ -217,7 +217,8 @@ class Model:
     def sample(
         self, draws: int = 1000, burn: int | None = None, thin: int = 1, chains: int | None = None, seed=None,
         progress: bool = True, store: str = "auto", cores: int | None = None, resume: bool = False,
-        check_convergence: bool = True, init: str = "default",
+        check_convergence: bool = True, init: str = "default", checkpoint=None, checkpoint_every=None,
+        client=None,
     ):
         """Run the Gibbs sampler and return an ``arviz.InferenceData``.
 
@@ -263,19 +264,54 @@ class Model:
             locations at their BLUE/BLUP and the covariances over-dispersed around their REML
             estimates (``bg.reml``, once; ``bayesgen.classical.start``), for models of location
             terms and a Gaussian likelihood.
+        checkpoint : str or path, optional
+            Write the run to this file as it goes: every chain's state, generator and draws so
+            far, atomically (``bayesgen.sampler.checkpoint``); ``bayesgen.resume(checkpoint,
+            model)`` continues it in another process, bit for bit. Not with ``resume=True``.
+        checkpoint_every : int, str or datetime.timedelta, optional
+            How often each chain writes the checkpoint: an int is iterations (burn-in
+            included), a string such as "90s", "10min" or "2h" (or a timedelta) is wall-clock
+            time. Default "5min". A killed job loses at most one interval of each chain.
+        client : dask.distributed.Client, optional
+            Run each chain as a task on the cluster's workers (``pip install bayesgen[dask]``;
+            ``bayesgen.sampler.distributed``): the model and its data go to each worker once,
+            and the draws are those of a local run with the same seed, bit for bit. Not with
+            ``cores``, ``resume=True`` or ``checkpoint``; no progress bar.
 
         Interrupting (Ctrl-C) returns the draws made so far: chains that kept draws are kept,
         trimmed to a common length (``attrs["interrupted"] = 1``); chains with none yet (never
         started, or still in burn-in) are dropped with a warning. The last states of every
         chain, and the burn-in each has left, are kept in ``model.last_run`` (for ``resume``).
         """
-        from ..output.convergence import warn_if_not_converged
-        from ..output.inference_data import to_inference_data
         from ..output.store import high_dimensional_values, resolve_store
+        from ..sampler.checkpoint import CheckpointWriter
         from ..sampler.driver import check_count, run_chains
 
         if not isinstance(resume, (bool, np.bool_)):
             raise TypeError(f"resume must be True or False, got {resume!r}.")
+        writer = None
+        if isinstance(checkpoint, CheckpointWriter):
+            writer = checkpoint
+        elif checkpoint is not None:
+            writer = CheckpointWriter(checkpoint, checkpoint_every)
+        elif checkpoint_every is not None:
+            raise ValueError("checkpoint_every needs checkpoint=, the file to write.")
+        if writer is not None and resume:
+            raise ValueError("checkpoint= with resume=True: continue a checkpointed run with "
+                             "bayesgen.resume(path, model), or sample without resume to start a new one.")
+        if client is not None:
+            from ..sampler.distributed import check_client
+
+            check_client(client)
+            for argument, value in (("cores", cores), ("checkpoint", writer)):
+                if value is not None:
+                    raise ValueError(f"{argument}= with client=: the cluster's workers run the chains; leave "
+                                     f"{argument} out.")
+            if resume:
+                raise ValueError("resume=True with client=: continue the chains locally (without client).")
+            if init == "reml":
+                raise ValueError("init='reml' with client=: start the chains locally, or use init='default' on "
+                                 "the cluster.")
         initial = burn_left = None
         if resume:
             last = self.last_run
@@ -310,9 +346,22 @@ class Model:
                 chosen = frozenset((v.group, v.name) for v in variables
                                    if v.high_dimensional and v.group != "log_likelihood")
         store = chosen
-        result = run_chains(self, draws=draws, burn=burn, thin=thin, chains=chains, seed=seed,
-                            progress=progress, store=store, cores=cores, initial=initial, burn_left=burn_left,
-                            start=start)
+        if client is not None:
+            from ..sampler.distributed import run_chains_distributed
+
+            result = run_chains_distributed(client, self, draws=draws, burn=burn, thin=thin, chains=chains,
+                                            seed=seed, store=store)
+        else:
+            result = run_chains(self, draws=draws, burn=burn, thin=thin, chains=chains, seed=seed,
+                                progress=progress, store=store, cores=cores, initial=initial, burn_left=burn_left,
+                                start=start, checkpoint=writer)
+        return self._finish(result, check_convergence)
+
+    def _finish(self, result, check_convergence: bool):
+        """Keep ``result`` for ``resume=True`` and return its InferenceData (after the convergence check)."""
+        from ..output.convergence import warn_if_not_converged
+        from ..output.inference_data import to_inference_data
+
         self.last_run = result
         idata = to_inference_data(self, result)
         if check_convergence:

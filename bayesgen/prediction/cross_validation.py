@@ -14,7 +14,8 @@ FOLD_COLUMNS = ("repeat", "fold", "n_test")
 
 
 def cross_validate(model, folds=5, *, repeats: int = 1, seed=None, draws: int = 1000, burn: int = 500,
-                   chains: int = 2, prob: float = 0.95, progress: bool = False, **sample_kwargs) -> pd.DataFrame:
+                   chains: int = 2, prob: float = 0.95, progress: bool = False, client=None,
+                   **sample_kwargs) -> pd.DataFrame:
     r"""Cross-validate ``model``: refit it once per fold with that fold's phenotypes masked.
 
     The model is rebuilt from the user's own (unbound) terms and options with the test
@@ -45,6 +46,10 @@ def cross_validate(model, folds=5, *, repeats: int = 1, seed=None, draws: int = 
         which is off by default here).
     prob : float
         Probability of the central interval of each prediction.
+    client : dask.distributed.Client, optional
+        Run each fold's refit as a task on the cluster's workers (``pip install
+        bayesgen[dask]``): the data and the terms (genotypes, pedigree) go to each worker once;
+        the table is the one a local run with the same seed gives, bit for bit.
 
     Returns
     -------
@@ -98,30 +103,41 @@ def cross_validate(model, folds=5, *, repeats: int = 1, seed=None, draws: int = 
 
     id_columns = [t.column for t in terms if t.genetic and isinstance(getattr(t, "column", None), str)]
     id_columns = list(dict.fromkeys(id_columns))
+    jobs = [(repeat, label, test) for repeat, partition in enumerate(partitions, start=1) for label, test in partition]
+    refit_options = dict(draws=draws, burn=burn, chains=chains, progress=progress, **sample_kwargs)
+    spec = (model.data, y_name, terms, sigma2_e, options, model.y)
+    if client is not None:
+        from ..sampler.distributed import check_client
+
+        check_client(client)
+        refit_options["progress"] = False
+        shared = client.scatter(spec, broadcast=True, hash=False)  # data, terms, genotypes: once per worker
+        futures = [client.submit(_refit, shared, test, int(sampling_seeds[k]), refit_options, pure=False)
+                   for k, (_, _, test) in enumerate(jobs)]
+        try:
+            results = client.gather(futures)
+        except KeyboardInterrupt:
+            client.cancel(futures)
+            raise
+        finally:
+            client.cancel(shared)
+    else:
+        results = [_refit(spec, test, int(sampling_seeds[k]), refit_options) for k, (_, _, test) in enumerate(jobs)]
     rows, predictions = [], []
-    k = 0
-    for repeat, partition in enumerate(partitions, start=1):
-        for label, test in partition:
-            data = model.data.copy()
-            data[y_name] = np.where(np.isin(np.arange(len(data)), test), np.nan, model.y)
-            refit = Model(data, y_name, terms, sigma2_e=sigma2_e, sampler=options["sampler"],
-                          priors=options["priors"], log_likelihood="conditional", posterior_predictive=False)
-            mu = _test_draws(refit, test, draws=draws, burn=burn, chains=chains, seed=int(sampling_seeds[k]),
-                             progress=progress, **sample_kwargs)
-            k += 1
-            y = model.y[test]
-            mean = mu.mean(axis=0)
-            rows.append((repeat, label, test.size, *refit.likelihood.cv_scores(mu, y)))
-            lower, upper = np.quantile(mu, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
-            frame = pd.DataFrame({"repeat": repeat, "fold": [label] * test.size,
-                                  "record": model.data.index[test]})
-            for column in id_columns:
-                frame[column] = model.data[column].to_numpy()[test]
-            frame["y"] = y
-            frame["mean"] = mean
-            frame["sd"] = mu.std(axis=0, ddof=1) if mu.shape[0] > 1 else np.nan
-            frame["lower"], frame["upper"] = lower, upper
-            predictions.append(frame)
+    for (repeat, label, test), (mu, scores) in zip(jobs, results):
+        y = model.y[test]
+        mean = mu.mean(axis=0)
+        rows.append((repeat, label, test.size, *scores))
+        lower, upper = np.quantile(mu, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
+        frame = pd.DataFrame({"repeat": repeat, "fold": [label] * test.size,
+                              "record": model.data.index[test]})
+        for column in id_columns:
+            frame[column] = model.data[column].to_numpy()[test]
+        frame["y"] = y
+        frame["mean"] = mean
+        frame["sd"] = mu.std(axis=0, ddof=1) if mu.shape[0] > 1 else np.nan
+        frame["lower"], frame["upper"] = lower, upper
+        predictions.append(frame)
     table = pd.DataFrame(rows, columns=list(FOLD_COLUMNS) + list(model.likelihood.cv_columns))
     table.attrs["predictions"] = pd.concat(predictions, ignore_index=True)
     table.attrs["seed"] = seed_sequence.entropy
@@ -167,6 +183,20 @@ def _labelled_folds(model, column: str, observed_rows: np.ndarray) -> list:
     if empty:
         raise ValueError(f"Folds of column {column!r} with no record with an observed phenotype: {preview(empty)}.")
     return out
+
+
+def _refit(spec, test: np.ndarray, seed: int, refit_options: dict) -> tuple:
+    """(draws x test records of mu, the likelihood's CV scores) of the model refitted with the
+    phenotypes of ``test`` masked (``spec``: data, y, the user's terms, sigma2_e, options, y values)."""
+    from ..model.model import Model
+
+    data, y_name, terms, sigma2_e, options, y = spec
+    data = data.copy()
+    data[y_name] = np.where(np.isin(np.arange(len(data)), test), np.nan, y)
+    refit = Model(data, y_name, terms, sigma2_e=sigma2_e, sampler=options["sampler"],
+                  priors=options["priors"], log_likelihood="conditional", posterior_predictive=False)
+    mu = _test_draws(refit, test, seed=seed, **refit_options)
+    return mu, refit.likelihood.cv_scores(mu, y[test])
 
 
 def _test_draws(refit, test: np.ndarray, *, draws, burn, chains, seed, progress, **sample_kwargs) -> np.ndarray:

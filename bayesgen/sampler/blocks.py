@@ -14,15 +14,33 @@ from ..terms.location import LocationTerm
 from .context import StepContext
 
 
-class TermBlock:
+class UpdateBlock:
+    """What every update block declares about its per-chain state (``init_state``).
+
+    A block's state dict holds the chain's state (arrays, scalars, nested dicts/lists of them:
+    saved in a checkpoint, ``bayesgen.sampler.checkpoint``) and, under the keys listed in
+    ``workspace``, workspaces (factor copies) that are never saved: a restored chain gets fresh
+    ones from ``init_state`` and ``rebuild_workspace`` puts back what they held that the next
+    step relies on.
+    """
+
+    #: Keys of the block state that are workspaces, rebuilt rather than saved.
+    workspace: tuple = ()
+
+    def init_state(self, rng) -> dict:
+        return {}
+
+    def rebuild_workspace(self, block_state: dict, states: list) -> None:
+        """Refill the fresh workspaces of a restored ``block_state`` (the saved keys and the
+        terms' ``states`` already restored) so that the next step draws what it would have drawn."""
+
+
+class TermBlock(UpdateBlock):
     """A block that runs one term's own Gibbs ``step``."""
 
     def __init__(self, index: int, term):
         self.index = index
         self.term = term
-
-    def init_state(self, rng) -> dict:
-        return {}
 
     def step(self, rng, states: list, block_state: dict, ctx: StepContext) -> dict:
         return self.term.step(rng, states[self.index], ctx)
@@ -34,16 +52,13 @@ class TermBlock:
         return {"block": "term", "term": self.term.name}
 
 
-class LikelihoodBlock:
+class LikelihoodBlock(UpdateBlock):
     """The likelihood's step: augmentation, its covariance (unless a location block draws it), noise."""
 
     def __init__(self, index: int, likelihood, draws_covariance: bool = True):
         self.index = index
         self.likelihood = likelihood
         self.draws_covariance = draws_covariance
-
-    def init_state(self, rng) -> dict:
-        return {}
 
     def step(self, rng, states: list, block_state: dict, ctx: StepContext) -> dict:
         return self.likelihood.step(rng, states[self.index], ctx, draw_covariance=self.draws_covariance)

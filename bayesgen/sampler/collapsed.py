@@ -87,6 +87,18 @@ class CollapsedLocations(JointLocations):
         # the working response itself, unchanged between iterations unless it is augmented.
         self.only_locations = len(self.indices) == len(model.terms) - 1
 
+    #: Two factor workspaces (C at the current covariances and at a candidate). The cache entries
+    #: (``cache_*``: the accepted phi, its log density and the statistics it was computed from) are
+    #: state: a step that hits the cache reuses phi and its value as they were, not their
+    #: repacking (which can differ in the last bit), so they are saved with the chain.
+    workspace = ("factor", "proposal")
+
+    def rebuild_workspace(self, block_state: dict, states: list) -> None:
+        """Refactorise C at the cached phi: a step that hits the cache draws the locations from
+        ``factor`` without refactorising (``step``). Same values, same factor, bit for bit."""
+        if block_state["cache_cross"] is not None:
+            self._evaluate(block_state["cache_phi"], states, block_state["factor"], block_state["cache_cross"], False)
+
     def _all_components(self) -> list:
         return self.components + ([self.likelihood_component] if self.likelihood_component is not None else [])
 

@@ -71,17 +71,21 @@ def numerical_errors() -> tuple:
 
 
 def run_chain(gibbs: Gibbs, rng, chain: ChainState, storage: ChainStorage, burn: int, thin: int, draws: int,
-              stop: threading.Event, progress_counts: list, index: int) -> ChainFailure | None:
+              stop: threading.Event, progress_counts: list, index: int, start: int = 0,
+              checkpoint=None) -> ChainFailure | None:
     """Run one chain from ``chain`` (updated in place), writing kept draws into ``storage``.
 
+    The chain's schedule is ``burn + draws * thin`` iterations, of which the first ``start``
+    have run already (a chain restored from a checkpoint: ``storage`` holds their draws).
     Returns early, with whole iterations only, when ``stop`` is set. A numerical failure
     (``numerical_errors``) stops this chain only: it returns a :class:`ChainFailure` with the
     draws kept so far in ``storage`` (the chain's state as the failed step left it: the
-    steps that can fail so raise before changing it).
+    steps that can fail so raise before changing it). ``checkpoint``: a
+    ``CheckpointWriter``, given the chain after every iteration (it writes when due).
     """
     total = burn + draws * thin
     failures = numerical_errors()
-    for it in range(total):
+    for it in range(start, total):
         if stop.is_set():
             return None
         started = time.perf_counter()
@@ -96,11 +100,14 @@ def run_chain(gibbs: Gibbs, rng, chain: ChainState, storage: ChainStorage, burn:
             values[("sample_stats", "seconds")] = time.perf_counter() - started
             storage.write(values)
         progress_counts[index] = it + 1
+        if checkpoint is not None:
+            checkpoint.after_iteration(index, it + 1, chain, rng, storage, burn, gibbs.model.blocks)
     return None
 
 
 def run_chains(model, draws=1000, burn=500, thin=1, chains=4, seed=None, progress=True, store="full",
-               cores=None, initial=None, burn_left=None, start=None) -> SamplerResult:
+               cores=None, initial=None, burn_left=None, start=None, checkpoint=None, restored=None,
+               seed_entropy=None) -> SamplerResult:
     """Run ``chains`` chains (in threads; kernels release the GIL; BLAS on one thread) and collect their draws.
 
     ``initial``: the ``final`` list of an earlier result of the same model, to continue
@@ -109,6 +116,12 @@ def run_chains(model, draws=1000, burn=500, thin=1, chains=4, seed=None, progres
     first runs the rest of it, so that every chain's draws are those of one uninterrupted
     run; the others keep draws at once. ``burn`` is then the continued run's, recorded as is.
     ``start``: new chains start around these estimates (``Gibbs.init``), e.g. REML's.
+
+    ``checkpoint``: a ``bayesgen.sampler.checkpoint.CheckpointWriter``: every chain is written
+    at its start, when its interval is up and when the run stops. ``restored``: the chains of
+    a checkpoint (``RestoredChain``: state, generator, storage holding its draws, iterations
+    run), continued to ``draws`` draws each (their total, old and new), with the run's
+    ``seed_entropy``.
     """
     draws = check_count(draws, "draws", 1)
     burn = check_count(burn, "burn", 0)
@@ -117,7 +130,15 @@ def run_chains(model, draws=1000, burn=500, thin=1, chains=4, seed=None, progres
     if seed is not None:
         seed = check_count(seed, "seed", 0)
     gibbs = Gibbs(model)
-    if initial is not None:
+    storages = None
+    if restored is not None:
+        chains = len(restored)
+        rngs = [r.rng for r in restored]
+        starts = [r.chain for r in restored]
+        storages = [r.storage for r in restored]
+        burns = [r.burn for r in restored]
+        offsets = [r.done for r in restored]
+    elif initial is not None:
         chains = len(initial)
         burns = [0] * chains if burn_left is None else [check_count(b, "burn_left", 0) for b in burn_left]
         rngs = [rng for _, rng in initial]
@@ -130,6 +151,8 @@ def run_chains(model, draws=1000, burn=500, thin=1, chains=4, seed=None, progres
         # Gibbs.init(rng) unless there is a start: the one-argument call is the step interface's
         starts = [gibbs.init(rng) if start is None else gibbs.init(rng, start) for rng in rngs]
         burns = [burn] * chains
+    if restored is None:
+        offsets = [0] * chains  # iterations each chain has run already
     unfinished = [c for c in range(chains) if 0 < burns[c] and initial is not None]
     if unfinished:
         warnings.warn(
@@ -137,18 +160,26 @@ def run_chains(model, draws=1000, burn=500, thin=1, chains=4, seed=None, progres
             f"remaining {', '.join(str(burns[c]) for c in unfinished)} iterations of it before keeping draws "
             "(the other chains continue at once).", UserWarning, stacklevel=3)
     cores = min(chains, os.cpu_count() or 1) if cores is None else check_count(cores, "cores", 1)
-    variables = model.variables()
-    storages = [ChainStorage(variables, draws, store) for _ in range(chains)]
+    if storages is None:
+        variables = model.variables()
+        storages = [ChainStorage(variables, draws, store) for _ in range(chains)]
     stop = threading.Event()
-    counts = [0] * chains
-    total = sum(burns) + chains * draws * thin
+    counts = list(offsets)
+    total = sum(burns) + chains * draws * thin - sum(offsets)
+    if checkpoint is not None:
+        from .checkpoint import store_to_json
+
+        checkpoint.start(model, {"draws": draws, "burn": burn, "thin": thin, "chains": chains,
+                                 "seed_entropy": int(seed_entropy), "store": store_to_json(store)})
+        _write_checkpoint(checkpoint, gibbs, starts, rngs, storages, counts, burns)
     interrupted = False
     bar = _progress_bar(total, progress)
     # One BLAS thread while chains run (see blas_threads: a threaded BLAS makes the small
     # per-iteration products slower, and its pool competes with the chains for the cores).
     with single_threaded_blas(), ThreadPoolExecutor(max_workers=cores, thread_name_prefix="bayesgen-chain") as pool:
         futures = [
-            pool.submit(run_chain, gibbs, rngs[c], starts[c], storages[c], burns[c], thin, draws, stop, counts, c)
+            pool.submit(run_chain, gibbs, rngs[c], starts[c], storages[c], burns[c], thin, draws, stop, counts, c,
+                        offsets[c], checkpoint)
             for c in range(chains)
         ]
         try:
@@ -156,7 +187,7 @@ def run_chains(model, draws=1000, burn=500, thin=1, chains=4, seed=None, progres
             while pending:
                 _, pending = wait(pending, timeout=0.2, return_when=FIRST_EXCEPTION)
                 if bar is not None:
-                    bar.update(sum(counts) - bar.n)
+                    bar.update(sum(counts) - bar.n - sum(offsets))
                 if any(f.done() and f.exception() is not None for f in futures):
                     stop.set()
                     break
@@ -166,8 +197,11 @@ def run_chains(model, draws=1000, burn=500, thin=1, chains=4, seed=None, progres
             wait(futures)
         finally:
             if bar is not None:
-                bar.update(sum(counts) - bar.n)
+                bar.update(sum(counts) - bar.n - sum(offsets))
                 bar.close()
+    if checkpoint is not None:
+        # Every chain where it stopped (finished, interrupted, failed): a resume continues from there.
+        _write_checkpoint(checkpoint, gibbs, starts, rngs, storages, counts, burns)
     for f in futures:
         if f.exception() is not None:
             raise f.exception()
@@ -185,7 +219,7 @@ def run_chains(model, draws=1000, burn=500, thin=1, chains=4, seed=None, progres
         if not kept_chains:
             raise KeyboardInterrupt("Sampling interrupted before any draw was kept.")
         kept = min(storages[c].n for c in kept_chains)
-        not_started = sum(1 for c in range(chains) if counts[c] == 0)
+        not_started = sum(1 for c in range(chains) if counts[c] == offsets[c] == 0)
         no_draw_yet = chains - len(kept_chains) - not_started
         message = f"Sampling interrupted: returning the first {kept} draws of {len(kept_chains)} chain(s)"
         if not_started:
@@ -199,6 +233,12 @@ def run_chains(model, draws=1000, burn=500, thin=1, chains=4, seed=None, progres
         kept = draws
     return SamplerResult([storages[c] for c in kept_chains], kept, seed_entropy, draws, burn, thin, interrupted,
                          final, kept_chains, burn_left, failures)
+
+
+def _write_checkpoint(checkpoint, gibbs, chains, rngs, storages, counts, burns) -> None:
+    for c, chain in enumerate(chains):
+        checkpoint.snapshot(c, chain, rngs[c], storages[c], counts[c], burns[c], gibbs.model.blocks)
+    checkpoint.save()
 
 
 def _keep_after_failures(storages, failures, draws: int) -> tuple[list, int]:

@@ -26,19 +26,17 @@ from __future__ import annotations
 import numpy as np
 
 from ..variable import Variable
+from .blocks import UpdateBlock
 from .context import StepContext
 
 
-class GroupMove:
+class GroupMove(UpdateBlock):
     """Update block: the group move of one term (module docstring)."""
 
     def __init__(self, index: int, action):
         self.index = index
         self.action = action
         self.info_name = f"rescale_accept_{action.name}"
-
-    def init_state(self, rng) -> dict:
-        return {}
 
     def info_variables(self) -> list:
         return [Variable(self.info_name, group="sample_stats")]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernels.cholesky_errors import NotPositiveDefiniteError
+from .blocks import UpdateBlock
 from .context import StepContext
 from .mme import MixedModelEquations, precision_of
 
@@ -29,10 +30,13 @@ AUTO_MAX_FACTOR_NONZEROS = 2_000_000
 AUTO_MAX_FLOPS = 2e7
 
 
-class JointLocations:
+class JointLocations(UpdateBlock):
     """Draw the effects of several location terms jointly, then each covariance given its effects."""
 
     kind = "joint"
+    #: The numeric factor is refilled by every step: a fresh copy of the symbolic analysis is all
+    #: a restored chain needs.
+    workspace = ("factor",)
     #: Whether the block draws the residual covariance (then the likelihood's own step does not).
     owns_residual_covariance = False
 

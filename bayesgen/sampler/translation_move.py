@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..terms.location import LocationTerm
+from .blocks import UpdateBlock
 from .context import StepContext
 
 
@@ -47,7 +48,7 @@ def matched_columns(fixed_design: np.ndarray, covariates: np.ndarray) -> list[tu
     return pairs
 
 
-class TranslationMove:
+class TranslationMove(UpdateBlock):
     r"""Update block: the exact translation move between a fixed term and a random term (see module).
 
     ``fixed_index`` / ``term_index``: positions of the two location terms in the model; the
@@ -67,9 +68,6 @@ class TranslationMove:
         # P1 and s = 1'P1: constant for the model.
         self._precision_sum = np.asarray(term.level_precision().sum(axis=1)).ravel()
         self._total_precision = float(self._precision_sum.sum())
-
-    def init_state(self, rng) -> dict:
-        return {}
 
     def info_variables(self) -> list:
         return []

@@ -131,6 +131,12 @@ class Term(ABC):
         """A JSON-able description of the term and its priors, for the InferenceData attrs."""
         return {"term": type(self).__name__, "name": self.name}
 
+    def data_arrays(self) -> list:
+        """The arrays (NumPy or SciPy sparse) this term was bound to: the data its draws depend
+        on beyond the model's records, for a checkpoint's fingerprint (``bayesgen.sampler.checkpoint``:
+        a checkpoint resumes only the model it was written by). Default: none."""
+        return []
+
     def priors(self) -> dict:
         """Priors keyed by the recorded parameter they apply to (``sigma2_a``, ``alpha``, ...)."""
         return {}

@@ -71,6 +71,10 @@ class LocationTerm(Term):
     def level_precision(self) -> sp.csr_matrix | None:
         """P (L x L, sorted CSR), or None for a flat prior on the effects."""
 
+    def data_arrays(self) -> list:
+        """Z and P (the design and the levels' precision: pedigree, kernel)."""
+        return [a for a in (self.design(), self.level_precision()) if a is not None]
+
     def translation_covariates(self) -> np.ndarray | None:
         r"""(records x c) covariates of a level's coefficients, for the translation move.
 

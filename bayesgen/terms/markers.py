@@ -241,6 +241,10 @@ class Markers(Term):
     def priors(self) -> dict:
         return {self.effect_name: self.prior.to_dict()}
 
+    def data_arrays(self) -> list:
+        """The genotype codes of the records and their centred values (checkpoint fingerprint)."""
+        return [self.codes, self.lookup]
+
     def describe(self) -> dict:
         out = {
             "term": "Markers",

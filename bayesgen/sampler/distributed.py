@@ -1,0 +1,78 @@
+"""Chains as tasks on a Dask cluster (``Model.sample(..., client=...)``; ``pip install bayesgen[dask]``).
+
+The model (with its data: genotypes, pedigree, designs) is sent to every worker once
+(``client.scatter(model, broadcast=True)``), and each chain is one task that takes that future:
+no task carries the data again. A chain's task does on the worker exactly what the local driver
+does in a thread: its generator from ``SeedSequence(seed).spawn(chains)[c]``, ``Gibbs.init``,
+then ``run_chain`` with BLAS on one thread. So the draws are those of a local run with the same
+seed, bit for bit, whatever the number of workers.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from .blas_threads import single_threaded_blas
+from .driver import SamplerResult, _keep_after_failures, check_count, run_chain
+from .gibbs import Gibbs
+from .storage import ChainStorage
+
+
+def check_client(client):
+    """``client`` if it is a ``dask.distributed.Client``; a clear error otherwise (and without dask)."""
+    try:
+        from distributed import Client
+    except ImportError as err:
+        raise ImportError("client= needs dask.distributed: pip install 'bayesgen[dask]'.") from err
+    if not isinstance(client, Client):
+        raise TypeError(f"client must be a dask.distributed.Client, got {type(client).__name__}.")
+    return client
+
+
+def _run_chain_task(model, entropy, index: int, chains: int, draws: int, burn: int, thin: int, store):
+    """One chain on a worker: what ``run_chains`` does for chain ``index`` in its thread."""
+    rng = np.random.default_rng(np.random.SeedSequence(entropy).spawn(chains)[index])
+    gibbs = Gibbs(model)
+    chain = gibbs.init(rng)
+    storage = ChainStorage(model.variables(), draws, store)
+    with single_threaded_blas():
+        failure = run_chain(gibbs, rng, chain, storage, burn, thin, draws, threading.Event(), [0] * chains, index)
+    return storage, chain, rng, failure
+
+
+def run_chains_distributed(client, model, draws=1000, burn=500, thin=1, chains=4, seed=None,
+                           store="full") -> SamplerResult:
+    """``run_chains`` with each chain a task on ``client``'s workers (module docstring)."""
+    draws = check_count(draws, "draws", 1)
+    burn = check_count(burn, "burn", 0)
+    thin = check_count(thin, "thin", 1)
+    chains = check_count(chains, "chains", 1)
+    if seed is not None:
+        seed = check_count(seed, "seed", 0)
+    entropy = np.random.SeedSequence(seed).entropy
+    shared = client.scatter(model, broadcast=True, hash=False)  # the model and its data: once per worker
+    futures = [client.submit(_run_chain_task, shared, entropy, c, chains, draws, burn, thin, store, pure=False,
+                             key=f"bayesgen-chain-{c}-{entropy}") for c in range(chains)]
+    try:
+        results = client.gather(futures)
+    except KeyboardInterrupt:
+        client.cancel(futures)
+        raise
+    finally:
+        client.cancel(shared)
+    storages = [r[0] for r in results]
+    final = []
+    for _, chain, rng, _ in results:
+        chain.ctx.likelihood = model.likelihood  # the worker's copy: the model's own (for resume=True)
+        final.append((chain, rng))
+    failures = [r[3] for r in results if r[3] is not None]
+    kept_chains, kept = list(range(chains)), draws
+    if failures:
+        kept_chains, kept = _keep_after_failures(storages, failures, draws)
+    burn_left = [0] * chains
+    for f in failures:
+        burn_left[f.chain] = max(0, burn - f.iteration)
+    return SamplerResult([storages[c] for c in kept_chains], kept, entropy, draws, burn, thin, False, final,
+                         kept_chains, burn_left, failures)
