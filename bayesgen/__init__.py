@@ -13,6 +13,7 @@ from ._version import __version__
 _EXPORTS = {
     "data": ["Genotypes", "Pedigree", "grm", "read_plink"],
     "diagnostics": ["gwas", "prior_sensitivity"],
+    "likelihoods": ["Censored", "Gaussian", "Threshold"],
     "model": ["BRR", "GBLUP", "AnimalModel", "BayesA", "BayesB", "BayesC", "BayesCPi", "BayesLasso", "BayesR",
               "Model"],
     "output": ["summary"],
@@ -26,7 +27,7 @@ _EXPORTS = {
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 #: Subpackages reachable as ``bg.<name>`` without their own import, as when they were loaded eagerly.
-_SUBPACKAGES = {"cli", "data", "diagnostics", "kernels", "model", "output", "prediction", "priors", "sampler",
+_SUBPACKAGES = {"cli", "data", "diagnostics", "kernels", "likelihoods", "model", "output", "prediction", "priors", "sampler",
                 "simulation", "terms"}
 
 __all__ = sorted(["__version__", *_MODULE_OF])

@@ -197,7 +197,7 @@ class Gaussian(Likelihood):
                 out[("predictions", "mu")] = mu
                 out[("predictions", "y")] = mu + state["noise"][:, 0]
             if "replicate" in state:
-                out[("posterior_predictive", "y")] = self._y[self.observed_rows, 0] - ctx.resid[
+                out[("posterior_predictive", "y")] = state["y"][self.observed_rows, 0] - ctx.resid[
                     self.observed_rows, 0] + state["replicate"]
             return out
         sd = np.sqrt(np.diag(cov))
