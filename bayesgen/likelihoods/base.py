@@ -107,9 +107,10 @@ class Likelihood(Term):
         """Draw the observed data (and the working response) given the parameters."""
 
     @abstractmethod
-    def cv_scores(self, predicted: np.ndarray, observed: np.ndarray) -> tuple:
+    def cv_scores(self, predicted: np.ndarray, observed: np.ndarray, **parameters) -> tuple:
         """Scores (``cv_columns``) of held-out records: ``predicted`` draws x records of the
-        linear predictor, ``observed`` the records' data."""
+        linear predictor, ``observed`` the records' data; ``parameters``: draws of the likelihood's
+        own recorded parameters the scores need (e.g. ``cutpoints``)."""
 
     def fitted(self, state) -> np.ndarray:
         return np.zeros_like(state["y"])
@@ -119,6 +120,11 @@ class Likelihood(Term):
         """The phenotypes as a (records x traits) float array, NaN = no data; errors name the column
         and rows at fault. The default reads numeric columns (Gaussian traits)."""
         return np.column_stack([_phenotype(data, name) for name in traits])
+
+    def masked_column(self, values: np.ndarray, held_out: np.ndarray):
+        """The phenotype column, as ``read_response`` reads it back, with the ``held_out`` records
+        missing (cross-validation refits); ``values`` is ``model.y``."""
+        return np.where(held_out, np.nan, values)
 
     def response_variance(self, values: np.ndarray) -> np.ndarray:
         """Per trait, the phenotypic variance the default priors scale to (observed values by default)."""

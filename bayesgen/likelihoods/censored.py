@@ -70,12 +70,12 @@ class Censored(Gaussian):
             rows = data.index[crossed]
             raise ValueError(
                 f"Lower bound column {self.bounds[0]!r} is above upper bound column {self.bounds[1]!r} in rows "
-                f"{preview(list(rows))} (values {preview([(lower[i], upper[i]) for i in np.flatnonzero(crossed)])}).")
+                f"{preview(list(rows))} (values {preview([(float(lower[i]), float(upper[i])) for i in np.flatnonzero(crossed)])}).")
         outside = ~np.isnan(exact) & ((exact < lower) | (exact > upper))
         if outside.any():
             raise ValueError(
                 f"Phenotype column {name!r} has exact values outside their bounds {self.bounds} in rows "
-                f"{preview(list(data.index[outside]))} (values {preview(list(exact[outside]))}).")
+                f"{preview(list(data.index[outside]))} (values {preview(exact[outside].tolist())}).")
         point = np.isnan(exact) & (lower == upper)  # equal bounds: an exact value
         exact = np.where(point, lower, exact)
         censored = np.isnan(exact) & (np.isfinite(lower) | np.isfinite(upper))

@@ -121,7 +121,7 @@ class Threshold(Likelihood):
             if fractional.any():
                 bad = data.index[fractional]
                 raise ValueError(
-                    f"Phenotype column {name!r} has non-integer values {preview(list(values[fractional]))} in rows "
+                    f"Phenotype column {name!r} has non-integer values {preview(values[fractional].tolist())} in rows "
                     f"{preview(list(bad))}: a threshold trait needs 0/1, bool or integer category codes (or an "
                     "ordered Categorical).")
             levels = np.unique(values[~np.isnan(values)])
@@ -145,6 +145,12 @@ class Threshold(Likelihood):
                 "would not be identified. Remove them (column.cat.remove_unused_categories()).")
         self.categories = categories
         return codes[:, None]
+
+    def masked_column(self, values: np.ndarray, held_out: np.ndarray):
+        """An ordered Categorical of the categories, the held-out records missing (a category left
+        without training records is then named by ``read_response``)."""
+        codes = np.where(held_out | np.isnan(values), -1, np.nan_to_num(values)).astype(int)
+        return pd.Categorical.from_codes(codes, categories=self.category_labels, ordered=True)
 
     def response_variance(self, values: np.ndarray) -> np.ndarray:
         """The scale the default priors use: the liability's residual variance, 1."""

@@ -52,7 +52,11 @@ def cross_validate(model, folds=5, *, repeats: int = 1, seed=None, draws: int = 
         One row per (repeat, fold): ``n_test``, ``accuracy`` = Pearson r(:math:`\hat y`, y),
         ``slope`` of the regression of y on :math:`\hat y` (1 = unbiased scale; < 1 =
         over-dispersed predictions) and ``mse`` = mean (y - :math:`\hat y`)², where
-        :math:`\hat y` is the posterior mean of :math:`\mu`. ``attrs["predictions"]`` is a
+        :math:`\hat y` is the posterior mean of :math:`\mu`. For threshold traits
+        (``family="threshold"``) the columns are the likelihood's ``cv_columns`` instead: ``auc``
+        (binary traits) and ``log_score`` (``bayesgen.likelihoods.Threshold.cv_scores``); ``y`` is
+        then the category code and ``mean`` etc. summarise the liability mean. Censored records of
+        a test fold are masked with their bounds (missing in the refit). ``attrs["predictions"]`` is a
         DataFrame of every held-out record: repeat, fold, ``record`` (the label of the row
         in ``model.data``), the id column of each genetic term (e.g. the Markers' id
         column), ``y``, ``mean``, ``sd``, ``lower`` and ``upper`` of :math:`\mu`.
@@ -103,15 +107,22 @@ def cross_validate(model, folds=5, *, repeats: int = 1, seed=None, draws: int = 
     for repeat, partition in enumerate(partitions, start=1):
         for label, test in partition:
             data = model.data.copy()
-            data[y_name] = np.where(np.isin(np.arange(len(data)), test), np.nan, model.y)
+            held_out = np.isin(np.arange(len(data)), test)
+            # The phenotype as the model read it (category codes for threshold traits), masked in the fold.
+            data[y_name] = model.likelihood.masked_column(model.y, held_out)
+            family, bounds = options.get("family", "gaussian"), options.get("bounds")
+            if bounds is not None:  # a censored record of the test fold is missing in the refit, not censored
+                for column in bounds:
+                    data[column] = np.where(held_out, np.nan, pd.to_numeric(data[column]))
             refit = Model(data, y_name, terms, sigma2_e=sigma2_e, sampler=options["sampler"],
-                          priors=options["priors"], log_likelihood="conditional", posterior_predictive=False)
-            mu = _test_draws(refit, test, draws=draws, burn=burn, chains=chains, seed=int(sampling_seeds[k]),
-                             progress=progress, **sample_kwargs)
+                          priors=options["priors"], log_likelihood="conditional", posterior_predictive=False,
+                          family=family, bounds=bounds)
+            mu, extra = _test_draws(refit, test, draws=draws, burn=burn, chains=chains, seed=int(sampling_seeds[k]),
+                                    progress=progress, **sample_kwargs)
             k += 1
             y = model.y[test]
             mean = mu.mean(axis=0)
-            rows.append((repeat, label, test.size, *refit.likelihood.cv_scores(mu, y)))
+            rows.append((repeat, label, test.size, *refit.likelihood.cv_scores(mu, y, **extra)))
             lower, upper = np.quantile(mu, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
             frame = pd.DataFrame({"repeat": repeat, "fold": [label] * test.size,
                                   "record": model.data.index[test]})
@@ -189,4 +200,9 @@ def _test_draws(refit, test: np.ndarray, *, draws, burn, chains, seed, progress,
     missing_rows = np.flatnonzero(np.isnan(refit.y))
     if mu.shape[1] != missing_rows.size:  # the residual orders missing records as the data does
         raise RuntimeError(f"predictions/mu has {mu.shape[1]} records, expected {missing_rows.size}.")
-    return mu[:, np.searchsorted(missing_rows, test)]
+    # The likelihood's own parameters its scores need besides mu (a threshold trait's cut-points).
+    extra = {}
+    if "cutpoints" in idata.posterior:
+        extra["cutpoints"] = idata.posterior["cutpoints"].stack(sample=("chain", "draw")).transpose(
+            "sample", "cutpoint").values
+    return mu[:, np.searchsorted(missing_rows, test)], extra
