@@ -298,3 +298,31 @@ def test_simulate_threshold_and_censoring_options():
     # The Gaussian path draws the same data as before the options existed.
     before = bg.simulate(n_founders=10, n_generations=1, n_offspring=20, n_markers=0, seed=5)
     assert list(before.phenotypes.columns) == ["id", "sex", "generation", "y", "true_bv"]
+
+
+# ---------------------------------------------------------------------- the command line
+def test_spec_keys_family_categories_and_bounds(tmp_path, capsys):
+    from bayesgen.cli.main import main
+
+    sim = bg.simulate(n_founders=10, n_generations=1, n_offspring=40, n_markers=0, seed=2, family="censored")
+    phenotypes = sim.phenotypes.copy()
+    phenotypes["grade"] = np.select([phenotypes["true_bv"] < -0.3, phenotypes["true_bv"] < 0.3],
+                                    ["low", "mid"], "high")
+    phenotypes.to_csv(tmp_path / "phen.csv", index=False)
+    sim.pedigree.to_csv(tmp_path / "ped.csv", index=False)
+    head = '[data]\nphenotypes = "phen.csv"\npedigree = "ped.csv"\n[model]\ntype = "animal"\nid = "id"\n'
+    tail = '[sampler]\ndraws = 5\nburn = 2\nchains = 1\nseed = 1\n'
+    cases = [
+        ('trait = "grade"\nfamily = "threshold"\ncategories = ["low", "mid", "high"]\n', 0, "cutpoints"),
+        ('trait = "y"\nfamily = "censored"\nbounds = ["lower", "upper"]\n', 0, "sigma2_a"),
+        ('trait = "grade"\nfamily = "threshold"\n', 2, "'grade' holds non-ordered categories"),
+        ('trait = "grade"\nfamily = "threshold"\ncategories = ["low", "high"]\n', 2, "values ['mid'] not in model"),
+        ('trait = "y"\nfamily = "censored"\n', 2, "needs model.bounds"),
+        ('trait = "y"\nfamily = "logit"\n', 2, "model.family must be one of"),
+    ]
+    for k, (model, code, message) in enumerate(cases):
+        spec = tmp_path / f"spec{k}.toml"
+        spec.write_text(head + model + tail)
+        assert main(["fit", str(spec), "--no-progress", "--output", str(tmp_path / f"fit{k}.nc")]) == code, model
+        captured = capsys.readouterr()
+        assert message in (captured.out if code == 0 else captured.err), (model, captured.err[-500:])
