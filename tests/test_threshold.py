@@ -326,3 +326,40 @@ def test_spec_keys_family_categories_and_bounds(tmp_path, capsys):
         assert main(["fit", str(spec), "--no-progress", "--output", str(tmp_path / f"fit{k}.nc")]) == code, model
         captured = capsys.readouterr()
         assert message in (captured.out if code == 0 else captured.err), (model, captured.err[-500:])
+
+
+# ---------------------------------------------------------------------- a Gaussian and a binary trait
+def test_gaussian_binary_pair_fixes_the_binary_residual_variance(small):
+    data, sim = small
+    data = data.copy()
+    data["weight"] = data["liability"] + np.random.default_rng(1).standard_normal(len(data))
+    data.loc[data.index[:4], "weight"] = np.nan
+    data.loc[data.index[4:8], "y"] = np.nan
+    model = bg.Model(data, ["weight", "y"], [bg.Fixed(), bg.Animal("id", sim.pedigree_object())],
+                     family=["gaussian", "threshold"])
+    idata = model.sample(draws=20, burn=10, chains=1, seed=1, progress=False, check_convergence=False)
+    sigma2_e = idata.posterior["sigma2_e"].values
+    np.testing.assert_array_equal(sigma2_e[..., 1, 1], 1.0)
+    assert np.all(sigma2_e[..., 0, 1] != 0.0) and np.all(np.abs(idata.posterior["rho_e"].values[..., 0, 1]) < 1)
+    assert np.all(np.isfinite(idata.log_likelihood["y"].values))
+    gibbs = Gibbs(model)
+    rng = np.random.default_rng(2)
+    chain = gibbs.init(rng)
+    for _ in range(3):
+        gibbs.step(rng, chain)
+    state = chain.states[-1]
+    rows = model.likelihood.observed_rows
+    has = model.likelihood._has_category
+    liability = state["y"][rows[has], 1]
+    np.testing.assert_array_equal(liability > 0, data["y"].to_numpy()[rows[has]] == 1)
+
+
+def test_mixed_families_errors(small):
+    data, sim = small
+    data = data.assign(weight=data["liability"])
+    with pytest.raises(ValueError, match="exactly one threshold"):
+        bg.Model(data, ["weight", "y"], terms(sim), family=["threshold", "threshold"])
+    with pytest.raises(ValueError, match="'o' has 3 categories; beside other traits a threshold trait must be binary"):
+        bg.Model(data, ["weight", "o"], terms(sim), family=["gaussian", "threshold"])
+    with pytest.raises(TypeError, match="need an InverseWishart prior"):
+        bg.Model(data, ["weight", "y"], terms(sim), family=["gaussian", "threshold"], sigma2_e=bg.HuangWand())

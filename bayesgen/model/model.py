@@ -57,6 +57,18 @@ class Model:
         :math:`\log p(y_r \mid y_{-r}, \phi)`, each record's own random and pedigree effects
         integrated out given every other effect and the other records (closed form; see
         ``bayesgen.model.pointwise``); "conditional" is :math:`\log N(y_r \mid \mu_r, \sigma^2_e)`.
+    family : str, list of str or a likelihood
+        "gaussian" (default); "threshold": a binary or ordered categorical trait on a normal
+        liability (probit; 0/1, bool, sorted integer codes or a pandas ordered Categorical;
+        residual variance fixed at 1, cut-points sampled; see ``bayesgen.Threshold``);
+        "censored": a Gaussian trait with left-, right- or interval-censored records (with
+        ``bounds``; see ``bayesgen.Censored``); a list with one family per trait of ``y``
+        (Gaussian traits and one binary "threshold" trait, the binary residual variance fixed
+        at 1: ``bayesgen.likelihoods.mixed.Mixed``); or a likelihood object such as
+        ``bg.Threshold(cutpoint_prior=1.0)`` (copied, never modified).
+    bounds : (str, str) or None
+        With ``family="censored"``: the columns of each record's lower and upper bounds (NaN or
+        ±inf for an open side); ``y`` holds the exact values (NaN where censored).
     posterior_predictive : bool or None
         Record a replicated phenotype per observed record and draw (group
         ``posterior_predictive``, for ``az.plot_ppc``). None: when there are at most
@@ -330,6 +342,12 @@ def _likelihood(family, bounds):
 
     from ..likelihoods import Likelihood
 
+    if isinstance(family, (list, tuple)):
+        from ..likelihoods.mixed import Mixed
+
+        if bounds is not None:
+            raise ValueError("bounds= is for family='censored' (one trait).")
+        return Mixed(list(family))
     if isinstance(family, Likelihood):
         if bounds is not None:
             raise ValueError("bounds= goes with family='censored'; a likelihood object carries its own bounds.")
