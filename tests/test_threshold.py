@@ -363,3 +363,11 @@ def test_mixed_families_errors(small):
         bg.Model(data, ["weight", "o"], terms(sim), family=["gaussian", "threshold"])
     with pytest.raises(TypeError, match="need an InverseWishart prior"):
         bg.Model(data, ["weight", "y"], terms(sim), family=["gaussian", "threshold"], sigma2_e=bg.HuangWand())
+
+
+def test_cross_validation_of_a_censored_trait_masks_the_bounds(censored):
+    data, sim = censored
+    model = bg.Model(data, "y", terms(sim), family="censored", bounds=("lower", "upper"))
+    table = bg.cross_validate(model, folds=2, seed=1, draws=20, burn=10, chains=1)
+    assert list(table.columns[-3:]) == ["accuracy", "slope", "mse"]
+    assert table["n_test"].sum() == int(model.observed.sum())
