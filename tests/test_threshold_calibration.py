@@ -75,23 +75,6 @@ def test_sbc_liability_h2_and_cutpoint(small):
     assert min(pvalues.values()) > 0.01 / len(pvalues), pvalues
 
 
-class WrongCutpointPrior(bg.Threshold):
-    """Planted error: the cut-point move targets a prior twice as wide as the one draws come from."""
-
-    def log_cutpoint_prior(self, cutpoints):
-        value = super().log_cutpoint_prior(cutpoints)
-        return value if not np.isfinite(value) else value / 4.0
-
-
-def test_sbc_detects_a_wrong_cutpoint_prior(small):
-    data, pedigree = small
-    model = bg.Model(data, "o", [bg.Fixed(prior_variance=0.25),
-                                 bg.Animal("id", pedigree, variance=bg.ScaledInvChi2(df=8.0, scale=0.5))],
-                     family=WrongCutpointPrior(cutpoint_prior=1.0), sampler="collapsed")
-    ranks = sbc_ranks(model, ["cutpoints"], 300, 49, thin=5, seed=2)
-    assert uniformity_pvalue(ranks["cutpoints"], 49) < 1e-3
-
-
 @pytest.mark.parametrize("prevalence", [0.2, 0.05])
 def test_recovery_of_liability_h2(prevalence):
     """Half-sib families (the classic design of threshold models; its mixed-model equations are
