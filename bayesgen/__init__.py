@@ -14,6 +14,7 @@ _EXPORTS = {
     "classical": ["reml", "lrt", "solve_mme"],
     "data": ["Genotypes", "Pedigree", "grm", "read_plink"],
     "diagnostics": ["gwas", "prior_sensitivity"],
+    "likelihoods": ["Censored", "Gaussian", "Threshold"],
     "model": ["BRR", "GBLUP", "AnimalModel", "BayesA", "BayesB", "BayesC", "BayesCPi", "BayesLasso", "BayesR",
               "Model", "resume"],
     "output": ["summary"],
@@ -27,8 +28,8 @@ _EXPORTS = {
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 #: Subpackages reachable as ``bg.<name>`` without their own import, as when they were loaded eagerly.
-_SUBPACKAGES = {"classical", "cli", "data", "diagnostics", "kernels", "model", "output", "prediction", "priors", "sampler",
-                "simulation", "terms"}
+_SUBPACKAGES = {"classical", "cli", "data", "diagnostics", "kernels", "likelihoods", "model", "output", "prediction",
+                "priors", "sampler", "simulation", "terms"}
 
 __all__ = sorted(["__version__", *_MODULE_OF])
 

@@ -263,7 +263,7 @@ def test_simulate_together_with_files_is_an_error(tmp_path, capsys, files):
     ("n_offspring = 20", "n_offspring = -5", "data.simulate.n_offspring must be an integer >= 1, got -5."),
     ("n_generations = 1", "n_generations = \"x\"", "data.simulate.n_generations must be an integer >= 1, got 'x' (str)."),
     ("seed = 1 }", "seed = 1, h2 = \"0.4\" }", "data.simulate.h2 must be a number, got '0.4' (str)."),
-    ("seed = 1 }", "seed = 1, n_offsprings = 5 }", "Unknown key(s) in data.simulate: n_offsprings. Allowed: genetic_model"),
+    ("seed = 1 }", "seed = 1, n_offsprings = 5 }", "Unknown key(s) in data.simulate: n_offsprings. Allowed: censoring, family, genetic_model"),
     ("simulate = {", "simulate = 5\n# {", "data.simulate must be a table of simulate() arguments, got 5 (int)."),
 ])
 def test_simulate_arguments_are_named(tmp_path, capsys, old, new, message):

@@ -21,6 +21,7 @@ import pandas as pd
 from ..data.genotypes import Genotypes
 from ..data.pedigree import Pedigree
 from ..data.plink import read_plink
+from ..likelihoods import FAMILIES
 from ..model import Model
 from ..model.model import SAMPLERS
 from ..output.store import STORE_MODES
@@ -30,7 +31,7 @@ from .model_types import MODEL_TYPES, SpecError, check_keys, found, is_number, m
 
 SECTIONS = {
     "data": {"simulate", "phenotypes", "pedigree", "genotypes"},
-    "model": {"type", "trait", "id", "fixed", "random", "intercept", "sampler"},
+    "model": {"type", "trait", "id", "fixed", "random", "intercept", "sampler", "family", "bounds", "categories"},
     "priors": None,  # checked against the keys of the chosen model.type (model_types.py)
     "sampler": {"chains", "cores", "draws", "burn", "thin", "seed", "store"},
     "output": {"path"},
@@ -248,6 +249,22 @@ def _check_model(model: dict, priors: dict, data: dict) -> dict:
         },
         "priors": entry.parse_priors(kind, priors),
     }
+    if "family" in model:
+        settings["common"]["family"] = _one_of(model["family"], tuple(FAMILIES), "model.family")
+    if "bounds" in model:
+        if model.get("family") != "censored":
+            raise SpecError("model.bounds goes with model.family = \"censored\".")
+        bounds = _names(model["bounds"], "model.bounds")
+        if len(bounds) != 2:
+            raise SpecError(f"model.bounds must be two column names [lower, upper], got {found(model['bounds'])}.")
+        settings["common"]["bounds"] = tuple(bounds)
+    elif model.get("family") == "censored":
+        raise SpecError("model.family = \"censored\" needs model.bounds = [\"lower column\", \"upper column\"].")
+    if "categories" in model:
+        if model.get("family") != "threshold":
+            raise SpecError("model.categories (the order of an ordinal trait's categories) goes with "
+                            "model.family = \"threshold\".")
+        settings["categories"] = _names(model["categories"], "model.categories")
     if "sampler" in model:  # else the shortcut's default (GBLUP picks single-site on its eigen route)
         settings["common"]["sampler"] = _one_of(model["sampler"], SAMPLERS, "model.sampler")
     simulate_options = data.get("simulate")
@@ -348,6 +365,8 @@ def _build_model(settings: dict, data: dict, base: Path) -> tuple[Model, dict | 
     # Never None: _check_model requires the file, and a simulation always makes a pedigree and,
     # unless n_markers = 0 (rejected there too), genotypes.
     source = pedigree if entry.needs == "pedigree" else genotypes
+    if "categories" in settings and settings["trait"] in phenotypes.columns:
+        phenotypes = _ordered_categories(phenotypes, settings["trait"], settings["categories"])
     try:
         return entry.build(phenotypes, settings["trait"], settings["id"], source, **settings["priors"],
                            **settings["common"]), truth
@@ -355,6 +374,17 @@ def _build_model(settings: dict, data: dict, base: Path) -> tuple[Model, dict | 
         raise
     except (ValueError, KeyError, TypeError) as err:
         raise SpecError(err.args[0] if isinstance(err, KeyError) and err.args else str(err)) from None
+
+
+def _ordered_categories(phenotypes: pd.DataFrame, trait: str, categories: list) -> pd.DataFrame:
+    """The trait column as an ordered Categorical in the order of model.categories (values compared as text)."""
+    text = phenotypes[trait].map(lambda v: v if pd.isna(v) else str(v))
+    unknown = sorted(set(text.dropna()) - set(categories))
+    if unknown:
+        raise SpecError(f"Phenotype column {trait!r} has values {unknown[:5]} not in model.categories {categories}.")
+    phenotypes = phenotypes.copy()
+    phenotypes[trait] = pd.Categorical(text, categories=categories, ordered=True)
+    return phenotypes
 
 
 def load_spec(path, overrides: dict | None = None) -> Spec:

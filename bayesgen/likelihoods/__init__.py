@@ -5,8 +5,10 @@ a new module here implementing ``Likelihood`` and one entry in it.
 """
 
 from .base import Likelihood
+from .censored import Censored
 from .gaussian import Gaussian
+from .threshold import Threshold
 
-FAMILIES = {Gaussian.family: Gaussian}
+FAMILIES = {Gaussian.family: Gaussian, Threshold.family: Threshold, Censored.family: Censored}
 
-__all__ = ["FAMILIES", "Gaussian", "Likelihood"]
+__all__ = ["FAMILIES", "Censored", "Gaussian", "Likelihood", "Threshold"]

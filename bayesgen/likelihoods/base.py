@@ -32,7 +32,9 @@ from __future__ import annotations
 from abc import abstractmethod
 
 import numpy as np
+import pandas as pd
 
+from .._validation import preview
 from ..terms.base import Term
 
 
@@ -45,6 +47,13 @@ class Likelihood(Term):
     family: str = ""
     #: Columns ``cv_scores`` returns, in order (``bg.cross_validate``'s table).
     cv_columns: tuple = ()
+
+    def configure(self, variance, posterior_predictive: bool = False) -> None:
+        """The model's options for the likelihood: the prior on R (``sigma2_e``; None keeps the
+        likelihood's own) and whether replicated data are recorded."""
+        if variance is not None:
+            self.variance_prior_arg = variance
+        self.posterior_predictive = posterior_predictive
 
     @abstractmethod
     def patterns(self) -> list:
@@ -98,9 +107,58 @@ class Likelihood(Term):
         """Draw the observed data (and the working response) given the parameters."""
 
     @abstractmethod
-    def cv_scores(self, predicted: np.ndarray, observed: np.ndarray) -> tuple:
+    def cv_scores(self, predicted: np.ndarray, observed: np.ndarray, **parameters) -> tuple:
         """Scores (``cv_columns``) of held-out records: ``predicted`` draws x records of the
-        linear predictor, ``observed`` the records' data."""
+        linear predictor, ``observed`` the records' data; ``parameters``: draws of the likelihood's
+        own recorded parameters the scores need (e.g. ``cutpoints``)."""
 
     def fitted(self, state) -> np.ndarray:
         return np.zeros_like(state["y"])
+
+    # ------------------------------------------------------------------ the data (before binding)
+    def read_response(self, data: pd.DataFrame, traits: list) -> np.ndarray:
+        """The phenotypes as a (records x traits) float array, NaN = no data; errors name the column
+        and rows at fault. The default reads numeric columns (Gaussian traits)."""
+        return np.column_stack([_phenotype(data, name) for name in traits])
+
+    def masked_column(self, values: np.ndarray, held_out: np.ndarray):
+        """The phenotype column, as ``read_response`` reads it back, with the ``held_out`` records
+        missing (cross-validation refits); ``values`` is ``model.y``."""
+        return np.where(held_out, np.nan, values)
+
+    def response_variance(self, values: np.ndarray) -> np.ndarray:
+        """Per trait, the phenotypic variance the default priors scale to (observed values by default)."""
+        observed = ~np.isnan(values)
+        return np.array([float(np.var(values[observed[:, k], k], ddof=1)) for k in range(values.shape[1])])
+
+    # ------------------------------------------------------------------ heritability on other scales
+    def heritability_variables(self) -> list:
+        """Variables ``scale_heritability`` adds next to ``h2`` (none by default)."""
+        return []
+
+    def scale_heritability(self, state: dict, h2) -> dict:
+        """h2 transformed to other scales (e.g. a binary trait's observed scale): {name: value}."""
+        return {}
+
+
+def _phenotype(data: pd.DataFrame, name: str) -> np.ndarray:
+    """A phenotype column as float64 with NaN for missing; errors name the rows at fault."""
+    column = data[name]
+    if pd.api.types.is_complex_dtype(column):
+        raise TypeError(f"Phenotype column {name!r} is complex-valued; phenotypes must be real numbers.")
+    if pd.api.types.is_bool_dtype(column):
+        raise TypeError(f"Phenotype column {name!r} is boolean; for a binary trait use family='threshold'.")
+    values = pd.to_numeric(column, errors="coerce")
+    not_numeric = data.index[values.isna() & column.notna()]
+    if len(not_numeric):
+        raise ValueError(f"Phenotype column {name!r} has non-numeric values in rows {preview(list(not_numeric))}.")
+    if pd.api.types.is_complex_dtype(values):
+        raise TypeError(f"Phenotype column {name!r} has complex values; phenotypes must be real numbers.")
+    values = values.to_numpy(dtype=np.float64)
+    infinite = np.isinf(values)
+    if infinite.any():
+        raise ValueError(
+            f"Phenotype column {name!r} has non-finite values in rows {preview(list(data.index[infinite]))} "
+            "(use NaN for missing)."
+        )
+    return values

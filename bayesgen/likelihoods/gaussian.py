@@ -197,7 +197,7 @@ class Gaussian(Likelihood):
                 out[("predictions", "mu")] = mu
                 out[("predictions", "y")] = mu + state["noise"][:, 0]
             if "replicate" in state:
-                out[("posterior_predictive", "y")] = self._y[self.observed_rows, 0] - ctx.resid[
+                out[("posterior_predictive", "y")] = state["y"][self.observed_rows, 0] - ctx.resid[
                     self.observed_rows, 0] + state["replicate"]
             return out
         sd = np.sqrt(np.diag(cov))
@@ -244,7 +244,7 @@ class Gaussian(Likelihood):
             out[pattern.positions] = -0.5 * (obs.size * np.log(2.0 * np.pi) + logdet + (z * z).sum(axis=0))
         return out
 
-    def cv_scores(self, predicted: np.ndarray, observed: np.ndarray) -> tuple:
+    def cv_scores(self, predicted: np.ndarray, observed: np.ndarray, **parameters) -> tuple:
         """Pearson r(yhat, y), slope of y on yhat and mean squared error of the posterior mean
         prediction yhat (NaN where undefined)."""
         mean = predicted.mean(axis=0)

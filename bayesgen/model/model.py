@@ -57,6 +57,18 @@ class Model:
         :math:`\log p(y_r \mid y_{-r}, \phi)`, each record's own random and pedigree effects
         integrated out given every other effect and the other records (closed form; see
         ``bayesgen.model.pointwise``); "conditional" is :math:`\log N(y_r \mid \mu_r, \sigma^2_e)`.
+    family : str, list of str or a likelihood
+        "gaussian" (default); "threshold": a binary or ordered categorical trait on a normal
+        liability (probit; 0/1, bool, sorted integer codes or a pandas ordered Categorical;
+        residual variance fixed at 1, cut-points sampled; see ``bayesgen.Threshold``);
+        "censored": a Gaussian trait with left-, right- or interval-censored records (with
+        ``bounds``; see ``bayesgen.Censored``); a list with one family per trait of ``y``
+        (Gaussian traits and one binary "threshold" trait, the binary residual variance fixed
+        at 1: ``bayesgen.likelihoods.mixed.Mixed``); or a likelihood object such as
+        ``bg.Threshold(cutpoint_prior=1.0)`` (copied, never modified).
+    bounds : (str, str) or None
+        With ``family="censored"``: the columns of each record's lower and upper bounds (NaN or
+        ±inf for an open side); ``y`` holds the exact values (NaN where censored).
     posterior_predictive : bool or None
         Record a replicated phenotype per observed record and draw (group
         ``posterior_predictive``, for ``az.plot_ppc``). None: when there are at most
@@ -72,7 +84,7 @@ class Model:
 
     def __init__(self, data: pd.DataFrame, y, terms, sigma2_e=None, sampler: str = "auto",
                  log_likelihood: str = "marginal", posterior_predictive: bool | None = None,
-                 priors: str = "default"):
+                 priors: str = "default", family="gaussian", bounds=None):
         if not isinstance(data, pd.DataFrame):
             raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
         if len(data) == 0:
@@ -87,13 +99,14 @@ class Model:
             raise TypeError(f"y must be a column name or a list of column names, got {y!r}.")
         check_duplicates(list(traits), "trait columns in y")
         require_columns(data, traits, "data")
-        values = np.column_stack([_phenotype(data, name) for name in traits])
+        likelihood = _likelihood(family, bounds)
+        values = likelihood.read_response(data, list(traits))
         observed = ~np.isnan(values)
-        phenotypic_variance = np.empty(len(traits))
         for k, name in enumerate(traits):
             if observed[:, k].sum() < 2:
                 raise ValueError(f"Phenotype column {name!r} has fewer than 2 observed values.")
-            phenotypic_variance[k] = float(np.var(values[observed[:, k], k], ddof=1))
+        phenotypic_variance = likelihood.response_variance(values)
+        for k, name in enumerate(traits):
             if phenotypic_variance[k] == 0:
                 raise ValueError(f"Phenotype column {name!r} has no variation.")
         check_duplicates([str(i) for i in data.index], "row labels in data (record ids)")
@@ -116,7 +129,8 @@ class Model:
             if not isinstance(t, Term):
                 raise TypeError(f"Model terms must be bayesgen terms, got {t!r}.")
         # The user's unbound terms and options, so that a model can be rebuilt on other data (CV).
-        self._spec = (y, list(terms), sigma2_e, dict(sampler=sampler, log_likelihood=log_likelihood, priors=priors))
+        self._spec = (y, list(terms), sigma2_e, dict(sampler=sampler, log_likelihood=log_likelihood, priors=priors,
+                                                      family=family, bounds=bounds))
         terms = [t.copy_for_binding() for t in terms]
         check_duplicates([t.name for t in terms], "term names")
         n_variance = sum(t.has_variance for t in terms)
@@ -124,7 +138,7 @@ class Model:
         context = BindContext(data, observed, phenotypic_variance, share, traits=list(traits), prior_rule=priors)
         for t in terms:
             t.bind(context)
-        likelihood = FAMILIES["gaussian"](sigma2_e, posterior_predictive=bool(posterior_predictive))
+        likelihood.configure(sigma2_e, posterior_predictive=bool(posterior_predictive))
         likelihood.bind(context, share=phenotypic_variance * (1 - DEFAULT_R2), y=values)
 
         self.data = data
@@ -191,6 +205,7 @@ class Model:
                 out.append(Variable("h2"))
             else:
                 out.append(Variable("h2", ("trait",), {"trait": self.traits}))
+            out += self.likelihood.heritability_variables()
         out += [v for b in self.blocks for v in b.info_variables()]
         out.append(Variable("seconds", group="sample_stats"))
         out.append(Variable("log_prior", group="sample_stats"))
@@ -384,24 +399,28 @@ class Model:
         return predict(self, idata, genotypes=genotypes, ids=ids, at=at, prob=prob)
 
 
-def _phenotype(data: pd.DataFrame, name: str) -> np.ndarray:
-    """A phenotype column as float64 with NaN for missing; errors name the rows at fault."""
-    column = data[name]
-    if pd.api.types.is_complex_dtype(column):
-        raise TypeError(f"Phenotype column {name!r} is complex-valued; phenotypes must be real numbers.")
-    if pd.api.types.is_bool_dtype(column):
-        raise TypeError(f"Phenotype column {name!r} is boolean; threshold (binary) traits are not supported yet.")
-    values = pd.to_numeric(column, errors="coerce")
-    not_numeric = data.index[values.isna() & column.notna()]
-    if len(not_numeric):
-        raise ValueError(f"Phenotype column {name!r} has non-numeric values in rows {preview(list(not_numeric))}.")
-    if pd.api.types.is_complex_dtype(values):
-        raise TypeError(f"Phenotype column {name!r} has complex values; phenotypes must be real numbers.")
-    values = values.to_numpy(dtype=np.float64)
-    infinite = np.isinf(values)
-    if infinite.any():
-        raise ValueError(
-            f"Phenotype column {name!r} has non-finite values in rows {preview(list(data.index[infinite]))} "
-            "(use NaN for missing)."
-        )
-    return values
+def _likelihood(family, bounds):
+    """A fresh, unbound likelihood for ``family`` (a name of ``FAMILIES`` or a likelihood object,
+    copied so that the user's is never modified), with ``bounds`` for censored traits."""
+    import copy
+
+    from ..likelihoods import Likelihood
+
+    if isinstance(family, (list, tuple)):
+        from ..likelihoods.mixed import Mixed
+
+        if bounds is not None:
+            raise ValueError("bounds= is for family='censored' (one trait).")
+        return Mixed(list(family))
+    if isinstance(family, Likelihood):
+        if bounds is not None:
+            raise ValueError("bounds= goes with family='censored'; a likelihood object carries its own bounds.")
+        return copy.deepcopy(family)
+    if not isinstance(family, str) or family not in FAMILIES:
+        raise ValueError(f"family must be one of {', '.join(map(repr, FAMILIES))} or a likelihood object, "
+                         f"got {family!r}.")
+    if bounds is not None:
+        if family != "censored":
+            raise ValueError(f"bounds= is for family='censored' (lower and upper bound columns), not family={family!r}.")
+        return FAMILIES[family](bounds=bounds)
+    return FAMILIES[family]()

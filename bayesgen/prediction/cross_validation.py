@@ -57,7 +57,11 @@ def cross_validate(model, folds=5, *, repeats: int = 1, seed=None, draws: int = 
         One row per (repeat, fold): ``n_test``, ``accuracy`` = Pearson r(:math:`\hat y`, y),
         ``slope`` of the regression of y on :math:`\hat y` (1 = unbiased scale; < 1 =
         over-dispersed predictions) and ``mse`` = mean (y - :math:`\hat y`)², where
-        :math:`\hat y` is the posterior mean of :math:`\mu`. ``attrs["predictions"]`` is a
+        :math:`\hat y` is the posterior mean of :math:`\mu`. For threshold traits
+        (``family="threshold"``) the columns are the likelihood's ``cv_columns`` instead: ``auc``
+        (binary traits) and ``log_score`` (``bayesgen.likelihoods.Threshold.cv_scores``); ``y`` is
+        then the category code and ``mean`` etc. summarise the liability mean. Censored records of
+        a test fold are masked with their bounds (missing in the refit). ``attrs["predictions"]`` is a
         DataFrame of every held-out record: repeat, fold, ``record`` (the label of the row
         in ``model.data``), the id column of each genetic term (e.g. the Markers' id
         column), ``y``, ``mean``, ``sd``, ``lower`` and ``upper`` of :math:`\mu`.
@@ -105,7 +109,7 @@ def cross_validate(model, folds=5, *, repeats: int = 1, seed=None, draws: int = 
     id_columns = list(dict.fromkeys(id_columns))
     jobs = [(repeat, label, test) for repeat, partition in enumerate(partitions, start=1) for label, test in partition]
     refit_options = dict(draws=draws, burn=burn, chains=chains, progress=progress, **sample_kwargs)
-    spec = (model.data, y_name, terms, sigma2_e, options, model.y)
+    spec = (model.data, y_name, terms, sigma2_e, options, model.y, model.likelihood)
     if client is not None:
         from ..sampler.distributed import check_client
 
@@ -187,16 +191,24 @@ def _labelled_folds(model, column: str, observed_rows: np.ndarray) -> list:
 
 def _refit(spec, test: np.ndarray, seed: int, refit_options: dict) -> tuple:
     """(draws x test records of mu, the likelihood's CV scores) of the model refitted with the
-    phenotypes of ``test`` masked (``spec``: data, y, the user's terms, sigma2_e, options, y values)."""
+    phenotypes of ``test`` masked (``spec``: data, y, the user's terms, sigma2_e, options, y values and the
+    model's likelihood, which reads and masks its own phenotype column)."""
     from ..model.model import Model
 
-    data, y_name, terms, sigma2_e, options, y = spec
+    data, y_name, terms, sigma2_e, options, y, likelihood = spec
     data = data.copy()
-    data[y_name] = np.where(np.isin(np.arange(len(data)), test), np.nan, y)
+    held_out = np.isin(np.arange(len(data)), test)
+    family, bounds = options.get("family", "gaussian"), options.get("bounds")
+    # The phenotype as the model read it (category codes for threshold traits), masked in the fold.
+    data[y_name] = likelihood.masked_column(y, held_out)
+    if bounds is not None:  # a censored record of the test fold is missing in the refit, not censored
+        for column in bounds:
+            data[column] = np.where(held_out, np.nan, pd.to_numeric(data[column]))
     refit = Model(data, y_name, terms, sigma2_e=sigma2_e, sampler=options["sampler"],
-                  priors=options["priors"], log_likelihood="conditional", posterior_predictive=False)
-    mu = _test_draws(refit, test, seed=seed, **refit_options)
-    return mu, refit.likelihood.cv_scores(mu, y[test])
+                  priors=options["priors"], log_likelihood="conditional", posterior_predictive=False,
+                  family=family, bounds=bounds)
+    mu, extra = _test_draws(refit, test, seed=seed, **refit_options)
+    return mu, refit.likelihood.cv_scores(mu, y[test], **extra)
 
 
 def _test_draws(refit, test: np.ndarray, *, draws, burn, chains, seed, progress, **sample_kwargs) -> np.ndarray:
@@ -219,4 +231,9 @@ def _test_draws(refit, test: np.ndarray, *, draws, burn, chains, seed, progress,
     missing_rows = np.flatnonzero(np.isnan(refit.y))
     if mu.shape[1] != missing_rows.size:  # the residual orders missing records as the data does
         raise RuntimeError(f"predictions/mu has {mu.shape[1]} records, expected {missing_rows.size}.")
-    return mu[:, np.searchsorted(missing_rows, test)]
+    # The likelihood's own parameters its scores need besides mu (a threshold trait's cut-points).
+    extra = {}
+    if "cutpoints" in idata.posterior:
+        extra["cutpoints"] = idata.posterior["cutpoints"].stack(sample=("chain", "draw")).transpose(
+            "sample", "cutpoint").values
+    return mu[:, np.searchsorted(missing_rows, test)], extra

@@ -100,6 +100,8 @@ class Gibbs:
                 out[key if isinstance(key, tuple) else ("posterior", key)] = value
         if model._genetic:
             out[("posterior", "h2")] = model.heritability(chain.states)
+            for key, value in model.likelihood.scale_heritability(chain.states[-1], out[("posterior", "h2")]).items():
+                out[("posterior", key)] = value
         if wanted is None or ("log_likelihood", "y") in wanted:
             integrated = (model.integrated_likelihood(chain.states, chain.ctx) if model.integrated_likelihood
                           else None)

@@ -36,7 +36,8 @@ class Simulation:
 def simulate(
     n_founders: int = 100, n_generations: int = 4, n_offspring: int = 200, n_markers: int = 1000,
     n_qtl: int = 100, h2: float = 0.4, sigma2_p: float = 1.0, mean: float = 10.0, sex_effect: float = 0.5,
-    genetic_model: str = "infinitesimal", missing: float = 0.0, seed=None,
+    genetic_model: str = "infinitesimal", missing: float = 0.0, seed=None, family: str = "gaussian",
+    prevalence: float = 0.2, censoring: float = 0.3,
 ) -> Simulation:
     """Simulate a population with known genetic and residual variances.
 
@@ -62,6 +63,20 @@ def simulate(
     missing : float
         Fraction of records whose phenotype is set to NaN (kept for prediction).
     seed : int >= 0 or None
+    family : {"gaussian", "threshold", "censored"}
+        "threshold": the simulated phenotype is a liability (h2, sigma2_p as above); ``y`` is 1
+        where it exceeds the threshold, its (1 - ``prevalence``) quantile over the records, else 0
+        (column ``liability`` keeps it). On the model's scale (residual variance 1) the truth is
+        ``truth["sigma2_a_liability"]`` = h2 / (1 - h2), and the liability h2 is ``h2``.
+        "censored": right-censoring, as by culling: each record gets a censoring time
+        :math:`c_r \\sim N(m, \\sigma^2_p)` independent of its value, with m such that a fraction
+        ``censoring`` of the records is censored on average; records with y > c have ``y`` NaN and
+        ``lower`` = c (columns ``lower``, ``upper`` for ``bounds=``; ``y_uncensored`` keeps the
+        values).
+    prevalence : float in (0, 1)
+        Fraction of records in category 1 (``family="threshold"``).
+    censoring : float in (0, 1)
+        Expected fraction of right-censored records (``family="censored"``).
 
     Returns
     -------
@@ -98,6 +113,14 @@ def simulate(
     missing = _real(missing, "missing")
     if not 0 <= missing < 1:
         raise ValueError(f"missing must be in [0, 1), got {missing!r}.")
+    if family not in ("gaussian", "threshold", "censored"):
+        raise ValueError(f"family must be 'gaussian', 'threshold' or 'censored', got {family!r}.")
+    prevalence = _real(prevalence, "prevalence")
+    if not 0 < prevalence < 1:
+        raise ValueError(f"prevalence must be in (0, 1), got {prevalence!r}.")
+    censoring = _real(censoring, "censoring")
+    if not 0 < censoring < 1:
+        raise ValueError(f"censoring must be in (0, 1), got {censoring!r}.")
     if seed is not None:
         seed = _count(seed, "seed", 0)
     rng = np.random.default_rng(seed)
@@ -141,13 +164,32 @@ def simulate(
     n_rec = int(has_record.sum())
     sex_label = np.where(sex[has_record] == 0, "M", "F")
     y = mean + sex_effect * (sex_label == "F") + bv[has_record] + rng.standard_normal(n_rec) * np.sqrt(sigma2_e)
+    extra = {}
+    if family == "threshold":
+        threshold = float(np.quantile(y, 1.0 - prevalence))
+        extra["liability"] = y
+        y = (y > threshold).astype(np.float64)
+        truth.update(threshold=threshold, prevalence=prevalence, sigma2_a_liability=h2 / (1.0 - h2))
     if missing > 0:
         y[rng.random(n_rec) < missing] = np.nan
+    if family == "censored":
+        from scipy.special import ndtri
+
+        # y - c ~ N(mean_y - m, 2 sigma2_p): P(y > c) = censoring for m below.
+        centre = float(np.mean(mean + sex_effect * (sex_label == "F"))) - np.sqrt(2.0 * sigma2_p) * ndtri(censoring)
+        cut = centre + rng.standard_normal(n_rec) * np.sqrt(sigma2_p)
+        censored = y > cut
+        extra["y_uncensored"] = y.copy()
+        extra["lower"] = np.where(censored, cut, np.nan)
+        extra["upper"] = np.full(n_rec, np.nan)
+        y = np.where(censored, np.nan, y)
+        truth["censored"] = float(np.mean(censored))
     phenotypes = pd.DataFrame({
         "id": ids[has_record], "sex": sex_label, "generation": generation[has_record], "y": y,
-        "true_bv": bv[has_record],
+        "true_bv": bv[has_record], **extra,
     })
-    truth["sigma2_g_realized"] = float(np.var(bv[has_record][~np.isnan(y)]))
+    truth["sigma2_g_realized"] = float(np.var(bv[has_record][~np.isnan(phenotypes["y_uncensored"] if family ==
+                                                                "censored" else y)]))
     if codes is not None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # markers that drifted to fixation are dropped

@@ -1,0 +1,302 @@
+"""Threshold and censored traits: bayesgen beside MCMCglmm 2.36, one script, one table per part.
+
+    python benchmarks/bench_threshold.py [--quick] [--parts real,binary,ordinal,censored]
+
+Parts (each prints its table; R parts are skipped with a message when Rscript or MCMCglmm is
+missing, or ../shared/data for the real data):
+
+* ``real``: MCMCglmm's own data sets. ``plodia.csv``: binary ``Pupated`` with a full-sib
+  family effect, ``family="threshold"``, residual fixed at 1; ``soay_horns.csv``: horn type
+  (polled < scurred < normal) by sex, threshold (first cut-point 0, the second sampled). The
+  issue's reference numbers (MCMCglmm, 3,000 kept draws) are printed beside both fits.
+* ``binary``: simulated binary trait (h2 = 0.3 on the liability, prevalence 0.2; 450 records,
+  a random-mating pedigree of 550 animals: larger random-mating pedigrees fill the sparse
+  factor, about 0.1 s per factorisation at 1,300 animals); bayesgen (collapsed and joint
+  samplers) beside MCMCglmm ``threshold``.
+* ``ordinal``: simulated 3-category trait, bayesgen threshold beside MCMCglmm ``ordinal``,
+  whose liability has a residual variance 1 (fixed) on top of the probit's 1: its variances
+  are twice bayesgen's and its cut-points sqrt(2) times, so its h2 is
+  sigma2_a / (sigma2_a + 2), compared here after that conversion.
+* ``censored``: 30% right-censoring: the censored fit, the fit of the uncensored values and a
+  naive fit that takes the censoring times as values.
+
+Priors are the same on both sides: the animal / family variance has MCMCglmm's parameter-
+expanded prior ``V = 1, nu = 1, alpha.mu = 0, alpha.V = 1000``, whose standard deviation is
+half-Cauchy with scale sqrt(1000), i.e. bayesgen's ``HalfT(1, sqrt(1000))``; fixed effects are
+flat (MCMCglmm: N(0, 1e10)); the cut-points flat. Posterior medians are compared with their
+Monte Carlo standard errors (arviz ``mcse(method="median")`` for bayesgen, coda's
+effectiveSize for MCMCglmm through the same formula on its draws). ESS per second uses CPU
+seconds (user + system: both sides run one chain at a time on one core), since the machine is
+shared; the load average is printed with each part.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import bayesgen as bg  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+if not DATA.exists():
+    DATA = Path("/work/shared/data")
+R_ENV = {**os.environ, "R_LIBS": os.environ.get("R_LIBS", "/work/Rlib")}
+#: The issue's MCMCglmm reference numbers (median [95%]).
+REFERENCE = {
+    ("plodia", "V_family"): (0.221, 0.105, 0.433), ("plodia", "icc"): (0.181, 0.095, 0.302),
+    ("plodia", "intercept"): (-0.597, -0.767, -0.435),
+    ("soay", "male"): (1.494, 1.285, 1.712), ("soay", "cutpoint"): (1.195, 1.039, 1.369),
+}
+PX_PRIOR = "list(V = 1, nu = 1, alpha.mu = 0, alpha.V = 1000)"
+
+
+def load() -> str:
+    return open("/proc/loadavg").read().split()[0] if Path("/proc/loadavg").exists() else "?"
+
+
+def r_available() -> str | None:
+    if shutil.which("Rscript") is None:
+        return "Rscript not found"
+    done = subprocess.run(["Rscript", "-e", "quit(status = !requireNamespace('MCMCglmm', quietly = TRUE))"],
+                          env=R_ENV, capture_output=True)
+    return None if done.returncode == 0 else "R package MCMCglmm not found"
+
+
+# ---------------------------------------------------------------------- summaries
+def ess(draws: np.ndarray) -> float:
+    import arviz as az
+
+    return float(az.ess(np.asarray(draws)))
+
+
+def median_mcse(draws: np.ndarray) -> float:
+    import arviz as az
+
+    return float(az.mcse(np.asarray(draws), method="median"))
+
+
+def summarise(side: str, name: str, draws: np.ndarray, seconds: float) -> dict:
+    """draws: chains x draws."""
+    draws = np.atleast_2d(draws)
+    flat = draws.ravel()
+    e = ess(draws)
+    return {"side": side, "quantity": name, "median": np.median(flat), "lower": np.quantile(flat, 0.025),
+            "upper": np.quantile(flat, 0.975), "mcse_median": median_mcse(draws), "ess": e,
+            "cpu_s": seconds, "ess_per_s": e / seconds}
+
+
+def run_bayesgen(model, draws: int, burn: int, chains: int = 4, seed: int = 1):
+    start = time.process_time()
+    idata = model.sample(draws=draws, burn=burn, chains=chains, seed=seed, progress=False, cores=1,
+                         check_convergence=False)
+    return idata, time.process_time() - start
+
+
+def run_mcmcglmm(script: str, data: pd.DataFrame, extra_files: dict | None = None) -> tuple[pd.DataFrame, float]:
+    """Run an R script that reads data.csv and writes draws.csv and seconds.txt (user + system)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        data.to_csv(tmp / "data.csv", index=False)
+        for name, frame in (extra_files or {}).items():
+            frame.to_csv(tmp / name, index=False)
+        (tmp / "fit.R").write_text(script)
+        done = subprocess.run(["Rscript", "fit.R"], cwd=tmp, env=R_ENV, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"Rscript failed (exit status {done.returncode}):\n{done.stderr[-3000:]}")
+        return pd.read_csv(tmp / "draws.csv"), float((tmp / "seconds.txt").read_text())
+
+
+R_HEADER = """suppressMessages(library(MCMCglmm))
+set.seed({seed})
+d <- read.csv("data.csv")
+"""
+R_FOOTER = """t <- system.time(m <- {call})
+writeLines(as.character(t[["user.self"]] + t[["sys.self"]]), "seconds.txt")
+out <- data.frame(as.matrix(m$Sol)[, {sol}, drop = FALSE], as.matrix(m$VCV))
+if (!is.null(m$CP)) out <- data.frame(out, as.matrix(m$CP))
+write.csv(out, "draws.csv", row.names = FALSE)
+"""
+
+
+def table(rows: list[dict], title: str) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    print(f"\n## {title} (load average {load()})")
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(frame.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    return frame
+
+
+def agreement(frame: pd.DataFrame, quantity: str) -> str:
+    """z of the difference of the two sides' medians with their MCSEs."""
+    ours = frame[(frame.quantity == quantity) & (frame.side.str.startswith("bayesgen"))]
+    theirs = frame[(frame.quantity == quantity) & (frame.side == "MCMCglmm")]
+    if ours.empty or theirs.empty:
+        return ""
+    lines = []
+    for _, row in ours.iterrows():
+        other = theirs.iloc[0]
+        z = (row["median"] - other["median"]) / np.hypot(row["mcse_median"], other["mcse_median"])
+        ratio = row["ess_per_s"] / other["ess_per_s"]
+        lines.append(f"{quantity}: {row.side} vs MCMCglmm: median difference z = {z:+.2f}; ESS/s ratio {ratio:.2f}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------- parts
+def part_real(quick: bool, r_missing):
+    rows = []
+    if not (DATA / "plodia.csv").exists():
+        print(f"\n## real data: skipped ({DATA} not found)")
+        return
+    draws, burn = (750, 250) if quick else (2500, 500)
+    plodia = pd.read_csv(DATA / "plodia.csv")
+    model = bg.Model(plodia, "Pupated", [bg.Fixed(), bg.Random("FSfamily", variance=bg.HalfT(1, np.sqrt(1000)))],
+                     family="threshold", sampler="joint")
+    idata, seconds = run_bayesgen(model, draws, burn)
+    v = idata.posterior["sigma2_FSfamily"].values
+    rows += [summarise("bayesgen", "plodia V_family", v, seconds),
+             summarise("bayesgen", "plodia icc", v / (v + 1), seconds),
+             summarise("bayesgen", "plodia intercept", idata.posterior["beta"].values[..., 0], seconds)]
+    if r_missing is None:
+        nitt = 6000 if quick else 33000
+        script = R_HEADER.format(seed=1) + f"""d$FSfamily <- factor(d$FSfamily)
+prior <- list(R = list(V = 1, fix = 1), G = list(G1 = {PX_PRIOR}))
+""" + R_FOOTER.format(call=f'MCMCglmm(Pupated ~ 1, random = ~FSfamily, family = "threshold", data = d, '
+                           f'prior = prior, nitt = {nitt}, burnin = 3000, thin = 10, verbose = FALSE)', sol="1")
+        out, r_seconds = run_mcmcglmm(script, plodia)
+        v = out["FSfamily"].to_numpy()
+        rows += [summarise("MCMCglmm", "plodia V_family", v, r_seconds),
+                 summarise("MCMCglmm", "plodia icc", v / (v + 1), r_seconds),
+                 summarise("MCMCglmm", "plodia intercept", out.iloc[:, 0].to_numpy(), r_seconds)]
+    soay = pd.read_csv(DATA / "soay_horns.csv")
+    soay["horn"] = pd.Categorical(soay["horn"], categories=["polled", "scurred", "normal"], ordered=True)
+    model = bg.Model(soay, "horn", [bg.Fixed(["sex"])], family="threshold")
+    idata, seconds = run_bayesgen(model, draws, burn)
+    beta = idata.posterior["beta"]
+    male = beta.sel(beta_level=[c for c in beta["beta_level"].values if "male" in str(c) and "female" not in str(c)]
+                    ).values[..., 0] if "beta_level" in beta.dims else beta.values[..., 1]
+    rows += [summarise("bayesgen", "soay male", male, seconds),
+             summarise("bayesgen", "soay cutpoint", idata.posterior["cutpoints"].values[..., 0], seconds)]
+    if r_missing is None:
+        nitt = 6000 if quick else 33000
+        script = R_HEADER.format(seed=1) + """d$horn <- factor(d$horn, levels = c("polled", "scurred", "normal"))
+prior <- list(R = list(V = 1, fix = 1))
+""" + R_FOOTER.format(call=f'MCMCglmm(horn ~ sex, family = "threshold", data = d, prior = prior, nitt = {nitt}, '
+                           'burnin = 3000, thin = 10, verbose = FALSE)', sol="1:2")
+        out, r_seconds = run_mcmcglmm(script, soay.assign(horn=soay["horn"].astype(str)))
+        rows += [summarise("MCMCglmm", "soay male", out["sexmale"].to_numpy(), r_seconds),
+                 summarise("MCMCglmm", "soay cutpoint", out.iloc[:, -1].to_numpy(), r_seconds)]
+    frame = table(rows, "Real data (MCMCglmm's plodia and Soay horns)")
+    for (data_set, quantity), (m, lo, hi) in REFERENCE.items():
+        print(f"issue reference (MCMCglmm, 3,000 draws) {data_set} {quantity}: {m} [{lo}, {hi}]")
+    for quantity in frame.quantity.unique():
+        print(agreement(frame, quantity))
+    return frame
+
+
+def simulated(kind: str, seed: int, quick: bool):
+    sim = bg.simulate(n_founders=100, n_generations=3, n_offspring=150, n_markers=0, h2=0.3,
+                      family="threshold" if kind == "binary" else "gaussian", prevalence=0.2, seed=seed)
+    data = sim.phenotypes.set_index("id", drop=False)
+    if kind == "ordinal":
+        z = (data["y"] - data["y"].mean()) / data["y"].std()
+        data["y"] = np.digitize(z, [-0.5, 0.8]).astype(float)  # about 31%, 48%, 21%
+    return data, sim
+
+
+def part_simulated(kind: str, quick: bool, r_missing):
+    data, sim = simulated(kind, 7, quick)
+    draws, burn = (500, 250) if quick else (2000, 500)
+    rows, out = [], None
+    for sampler in ("collapsed", "joint"):
+        model = bg.Model(data, "y", [bg.Fixed(["sex"]), bg.Animal("id", sim.pedigree_object(),
+                                                                    variance=bg.HalfT(1, np.sqrt(1000)))],
+                         family="threshold", sampler=sampler)
+        idata, seconds = run_bayesgen(model, draws, burn)
+        rows += [summarise(f"bayesgen {sampler}", "sigma2_a", idata.posterior["sigma2_a"].values, seconds),
+                 summarise(f"bayesgen {sampler}", "h2", idata.posterior["h2"].values, seconds)]
+        if kind == "ordinal":
+            rows.append(summarise(f"bayesgen {sampler}", "cutpoint", idata.posterior["cutpoints"].values[..., 0],
+                                  seconds))
+    if r_missing is None:
+        nitt = 6000 if quick else 42000
+        family = "threshold" if kind == "binary" else "ordinal"
+        script = R_HEADER.format(seed=1) + f"""ped <- read.csv("ped.csv", stringsAsFactors = FALSE)
+ped[ped == ""] <- NA
+d$animal <- d$id; d$y <- factor(d$y); d$sex <- factor(d$sex)
+prior <- list(R = list(V = 1, fix = 1), G = list(G1 = {PX_PRIOR}))
+""" + R_FOOTER.format(call=f'MCMCglmm(y ~ sex, random = ~animal, pedigree = ped, family = "{family}", data = d, '
+                           f'prior = prior, nitt = {nitt}, burnin = 2000, thin = 10, verbose = FALSE)', sol="1:2")
+        pedigree = sim.pedigree.rename(columns={"id": "animal"})
+        try:
+            out, r_seconds = run_mcmcglmm(script, data[["id", "sex", "y"]].astype({"y": int}),
+                                          {"ped.csv": pedigree})
+        except RuntimeError as err:  # keep bayesgen's rows
+            print(f"MCMCglmm failed: {err}")
+            out = None
+    if r_missing is None and out is not None:
+        a = out["animal"].to_numpy()
+        # MCMCglmm's ordinal liability has residual variance units (fixed 1) + 1: rescale to bayesgen's.
+        scale = 2.0 if kind == "ordinal" else 1.0
+        rows += [summarise("MCMCglmm", "sigma2_a", a / scale, r_seconds),
+                 summarise("MCMCglmm", "h2", a / (a + scale), r_seconds)]
+        if kind == "ordinal":
+            rows.append(summarise("MCMCglmm", "cutpoint", out.iloc[:, -1].to_numpy() / np.sqrt(scale), r_seconds))
+    frame = table(rows, f"Simulated {kind} trait, {len(data)} records, pedigree of {len(sim.pedigree)} "
+                        f"(true liability h2 0.3)")
+    for quantity in frame.quantity.unique():
+        print(agreement(frame, quantity))
+    return frame
+
+
+def part_censored(quick: bool):
+    sim = bg.simulate(n_founders=100, n_generations=3, n_offspring=150, n_markers=0, h2=0.4,
+                      family="censored", censoring=0.3, seed=11)
+    data = sim.phenotypes.set_index("id", drop=False)
+    data["naive"] = data["y"].fillna(data["lower"])
+    draws, burn = (500, 250) if quick else (2000, 500)
+    rows = []
+    terms = [bg.Fixed(["sex"]), bg.Animal("id", sim.pedigree_object())]
+    for label, column, options in (("uncensored values", "y_uncensored", {}),
+                                   ("censored fit", "y", dict(family="censored", bounds=("lower", "upper"))),
+                                   ("naive (bounds as values)", "naive", {})):
+        model = bg.Model(data, column, terms, sampler="collapsed", **options)
+        idata, seconds = run_bayesgen(model, draws, burn)
+        for name in ("sigma2_a", "sigma2_e", "h2"):
+            rows.append(summarise(label, name, idata.posterior[name].values, seconds))
+        rows.append(summarise(label, "intercept", idata.posterior["beta"].values[..., 0], seconds))
+    print(f"\ncensored records: {data['y'].isna().mean():.1%}; truth sigma2_a {sim.truth['sigma2_a']}, "
+          f"sigma2_e {sim.truth['sigma2_e']}, intercept (M) {sim.truth['mean']}")
+    return table(rows, "Censored Gaussian, 30% right-censoring")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short chains (a smoke run)")
+    parser.add_argument("--parts", default="real,binary,ordinal,censored")
+    args = parser.parse_args(argv)
+    r_missing = r_available()
+    if r_missing:
+        print(f"MCMCglmm parts skipped: {r_missing}")
+    parts = args.parts.split(",")
+    if "real" in parts:
+        part_real(args.quick, r_missing)
+    if "binary" in parts:
+        part_simulated("binary", args.quick, r_missing)
+    if "ordinal" in parts:
+        part_simulated("ordinal", args.quick, r_missing)
+    if "censored" in parts:
+        part_censored(args.quick)
+
+
+if __name__ == "__main__":
+    main()

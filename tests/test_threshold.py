@@ -1,0 +1,373 @@
+"""Threshold (binary, ordinal) and censored-Gaussian likelihoods: data reading, errors, the
+truncated-normal draws, the pointwise log-likelihood, predictions, simulation and CV (quick tests)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import integrate, stats
+
+import bayesgen as bg
+from bayesgen.likelihoods.truncated_normal import draw_truncated_normal, log_interval_probability
+from bayesgen.sampler import Gibbs
+
+
+@pytest.fixture(scope="module")
+def small():
+    sim = bg.simulate(n_founders=20, n_generations=2, n_offspring=60, n_markers=0, h2=0.4, seed=3,
+                      family="threshold", prevalence=0.3)
+    data = sim.phenotypes.set_index("id", drop=False)
+    z = (data["liability"] - data["liability"].mean()) / data["liability"].std()
+    data["o"] = np.digitize(z, [-0.4, 0.6]).astype(float)
+    return data, sim
+
+
+def terms(sim):
+    return [bg.Fixed(["sex"]), bg.Animal("id", sim.pedigree_object())]
+
+
+# ---------------------------------------------------------------------- truncated normal
+@pytest.mark.parametrize("lower, upper", [(-np.inf, 0.0), (0.0, np.inf), (1.0, 2.0), (-0.3, 0.4), (6.0, np.inf),
+                                          (-np.inf, -9.0), (35.0, 36.0)])
+def test_truncated_normal_draws_match_scipy(lower, upper):
+    rng = np.random.default_rng(1)
+    n = 40000
+    x = draw_truncated_normal(rng, np.zeros(n), 1.0, np.full(n, lower), np.full(n, upper))
+    assert np.all((x >= lower) & (x <= upper))
+    reference = stats.truncnorm(lower, upper)
+    # Kolmogorov-Smirnov at 1%: the draws are the truncated normal.
+    assert stats.kstest(x, reference.cdf).pvalue > 0.01
+
+
+def test_log_interval_probability_is_accurate_in_the_tails():
+    lower = np.array([-np.inf, 0.0, 1.0, 8.0, -40.0, 30.0])
+    upper = np.array([np.inf, np.inf, 2.0, np.inf, -39.0, 31.0])
+    expected = [0.0, np.log(0.5), np.log(stats.norm.cdf(2) - stats.norm.cdf(1)), stats.norm.logsf(8.0),
+                stats.norm.logcdf(-39.0) + np.log1p(-np.exp(stats.norm.logcdf(-40.0) - stats.norm.logcdf(-39.0))),
+                stats.norm.logsf(30.0) + np.log1p(-np.exp(stats.norm.logsf(31.0) - stats.norm.logsf(30.0)))]
+    np.testing.assert_allclose(log_interval_probability(lower, upper), expected, rtol=1e-10, atol=1e-12)
+
+
+# ---------------------------------------------------------------------- reading the data
+def test_binary_columns_bool_integer_and_categorical_agree(small):
+    data, sim = small
+    data = data.copy()
+    data["as_bool"] = data["y"] == 1
+    data["as_cat"] = pd.Categorical(np.where(data["y"] == 1, "case", "control"), categories=["control", "case"],
+                                    ordered=True)
+    codes = [bg.Model(data, column, terms(sim), family="threshold").y for column in ("y", "as_bool", "as_cat")]
+    np.testing.assert_array_equal(codes[0], codes[1])
+    np.testing.assert_array_equal(codes[0], codes[2])
+
+
+def test_sorted_integer_codes_are_the_categories(small):
+    data, sim = small
+    data = data.copy()
+    data["coded"] = data["o"] * 10 + 1  # 1, 11, 21
+    model = bg.Model(data, "coded", terms(sim), family="threshold")
+    assert model.likelihood.categories == [1, 11, 21]
+    np.testing.assert_array_equal(model.y, data["o"].to_numpy())
+
+
+def test_threshold_errors_name_column_and_values(small):
+    data, sim = small
+    data = data.copy()
+    data["one"] = 1.0
+    with pytest.raises(ValueError, match=r"'one' has 1 observed category .*at least 2"):
+        bg.Model(data, "one", terms(sim), family="threshold")
+    data["words"] = np.where(data["y"] == 1, "sick", "healthy")
+    with pytest.raises(TypeError, match=r"'words' holds non-ordered categories .*'healthy'.*ordered pandas"):
+        bg.Model(data, "words", terms(sim), family="threshold")
+    data["unordered"] = pd.Categorical(data["words"])
+    with pytest.raises(TypeError, match=r"'unordered' is an unordered Categorical"):
+        bg.Model(data, "unordered", terms(sim), family="threshold")
+    data["empty"] = pd.Categorical(data["words"], categories=["healthy", "mild", "sick"], ordered=True)
+    with pytest.raises(ValueError, match=r"'empty' has categories with no record: 'mild'"):
+        bg.Model(data, "empty", terms(sim), family="threshold")
+    data["fraction"] = data["y"] + 0.5 * (data.index == data.index[3])
+    with pytest.raises(ValueError, match=r"'fraction' has non-integer values 1\.5 in rows 'A00024'"):
+        bg.Model(data, "fraction", terms(sim), family="threshold")
+    with pytest.raises(ValueError, match="fixes the residual variance"):
+        bg.Model(data, "y", terms(sim), family="threshold", sigma2_e=2.0)
+    with pytest.raises(ValueError, match="family must be one of"):
+        bg.Model(data, "y", terms(sim), family="probit")
+    with pytest.raises(ValueError, match="bounds= is for family='censored'"):
+        bg.Model(data, "y", terms(sim), family="threshold", bounds=("a", "b"))
+
+
+def test_boolean_gaussian_phenotype_points_to_threshold(small):
+    data, sim = small
+    with pytest.raises(TypeError, match="family='threshold'"):
+        bg.Model(data.assign(b=data["y"] == 1), "b", terms(sim))
+
+
+def test_user_data_and_family_object_are_not_modified(small):
+    data, sim = small
+    before = data.copy()
+    family = bg.Threshold(cutpoint_prior=2.0)
+    bg.Model(data, "o", terms(sim), family=family)
+    pd.testing.assert_frame_equal(data, before)
+    assert family.categories is None
+
+
+# ---------------------------------------------------------------------- sampling
+def test_same_seed_same_draws_serial_or_parallel(small):
+    data, sim = small
+    model = bg.Model(data, "o", terms(sim), family="threshold")
+    one = model.sample(draws=30, burn=20, chains=2, seed=4, progress=False, cores=1, check_convergence=False)
+    two = model.sample(draws=30, burn=20, chains=2, seed=4, progress=False, cores=2, check_convergence=False)
+    for name in ("cutpoints", "sigma2_a", "h2", "beta"):
+        np.testing.assert_array_equal(one.posterior[name].values, two.posterior[name].values)
+
+
+@pytest.mark.parametrize("sampler", ["single-site", "joint", "collapsed"])
+def test_every_sampler_runs_on_liabilities(small, sampler):
+    data, sim = small
+    idata = bg.Model(data, "y", terms(sim), family="threshold", sampler=sampler).sample(
+        draws=20, burn=10, chains=1, seed=1, progress=False, check_convergence=False)
+    assert {"h2", "h2_observed", "sigma2_a"} <= set(idata.posterior.data_vars)
+    assert np.all(np.isfinite(idata.log_likelihood["y"].values))
+
+
+def test_liabilities_respect_their_categories(small):
+    data, sim = small
+    model = bg.Model(data, "o", terms(sim), family="threshold")
+    gibbs = Gibbs(model)
+    rng = np.random.default_rng(2)
+    chain = gibbs.init(rng)
+    for _ in range(5):
+        gibbs.step(rng, chain)
+    state = chain.states[-1]
+    rows = model.likelihood.observed_rows
+    edges = np.concatenate([[-np.inf, 0.0], state["cutpoints"], [np.inf]])
+    liability, category = state["y"][rows, 0], state["category"]
+    assert np.all((liability > edges[category]) & (liability <= edges[category + 1]))
+    np.testing.assert_array_equal(category, model.y[rows].astype(int))
+
+
+def test_pointwise_log_likelihood_is_the_category_probability(small):
+    data, sim = small
+    model = bg.Model(data, "o", terms(sim), family="threshold", log_likelihood="conditional")
+    gibbs = Gibbs(model)
+    rng = np.random.default_rng(3)
+    chain = gibbs.init(rng)
+    for _ in range(3):
+        gibbs.step(rng, chain)
+    state = chain.states[-1]
+    rows = model.likelihood.observed_rows
+    mu = state["y"][rows, 0] - chain.ctx.resid[rows, 0]
+    edges = np.concatenate([[-np.inf, 0.0], state["cutpoints"], [np.inf]])
+    c = state["category"]
+    expected = np.log(stats.norm.cdf(edges[c + 1] - mu) - stats.norm.cdf(edges[c] - mu))
+    np.testing.assert_allclose(gibbs.record(chain)[("log_likelihood", "y")], expected, rtol=1e-10)
+
+
+def test_integrated_log_likelihood_integrates_the_own_effect_numerically(small):
+    """P(c | .) with the record's own effect b ~ N(m, v) integrated out equals the quadrature of
+    Phi(tau_{c+1} - mu_r + b_r - b) - Phi(tau_c - mu_r + b_r - b) against N(b | m, v)."""
+    data, sim = small
+    data = data.copy()
+    data["family"] = [f"f{k % 15}" for k in range(len(data))]
+    model = bg.Model(data, "o", [bg.Fixed(), bg.Random("family")], family="threshold")
+    gibbs = Gibbs(model)
+    rng = np.random.default_rng(5)
+    chain = gibbs.init(rng)
+    for _ in range(3):
+        gibbs.step(rng, chain)
+    shift, extra = model.integrated_likelihood(chain.states, chain.ctx)
+    values = gibbs.record(chain)[("log_likelihood", "y")]
+    state = chain.states[-1]
+    rows = model.likelihood.observed_rows
+    mu = state["y"][rows, 0] - chain.ctx.resid[rows, 0]
+    edges = np.concatenate([[-np.inf, 0.0], state["cutpoints"], [np.inf]])
+    for i in (0, 7, 31):
+        r, c = rows[i], state["category"][i]
+        # mu without the own effect's current deviation from its conditional mean m: mu - shift; b - m ~ N(0, v).
+        centre, v = mu[i] - shift[r], extra[r]
+        density = stats.norm(0.0, np.sqrt(v)).pdf
+        value, _ = integrate.quad(lambda d: (stats.norm.cdf(edges[c + 1] - centre - d)
+                                             - stats.norm.cdf(edges[c] - centre - d)) * density(d), -12 * np.sqrt(v),
+                                  12 * np.sqrt(v))
+        np.testing.assert_allclose(values[i], np.log(value), rtol=1e-6)
+
+
+def test_observed_scale_heritability_is_dempster_lerner(small):
+    data, sim = small
+    model = bg.Model(data, "y", terms(sim), family="threshold")
+    idata = model.sample(draws=20, burn=10, chains=1, seed=1, progress=False, check_convergence=False)
+    p = float(np.mean(data["y"]))
+    z = stats.norm.pdf(stats.norm.ppf(p))
+    np.testing.assert_allclose(idata.posterior["h2_observed"].values,
+                               idata.posterior["h2"].values * z * z / (p * (1 - p)), rtol=1e-12)
+
+
+def test_predictions_and_replicates_are_categories(small):
+    data, sim = small
+    data = data.copy()
+    data.loc[data.index[:5], "o"] = np.nan
+    model = bg.Model(data, "o", terms(sim), family="threshold", posterior_predictive=True)
+    idata = model.sample(draws=20, burn=10, chains=1, seed=1, progress=False, check_convergence=False)
+    probability = idata.predictions["probability"].values
+    assert probability.shape[-2:] == (5, 3)
+    np.testing.assert_allclose(probability.sum(axis=-1), 1.0, rtol=1e-12)
+    cut = idata.posterior["cutpoints"].values[..., 0]
+    mu = idata.predictions["mu"].values
+    np.testing.assert_allclose(probability[..., 0], stats.norm.cdf(-mu), rtol=1e-10)
+    np.testing.assert_allclose(probability[..., 2], stats.norm.sf(cut[..., None] - mu), rtol=1e-8)
+    assert set(np.unique(idata.predictions["y"].values)) <= {0.0, 1.0, 2.0}
+    assert set(np.unique(idata.posterior_predictive["y"].values)) <= {0.0, 1.0, 2.0}
+
+
+def test_cross_validation_scores_auc_and_log_score(small):
+    data, sim = small
+    model = bg.Model(data, "y", terms(sim), family="threshold")
+    table = bg.cross_validate(model, folds=2, seed=1, draws=20, burn=10, chains=1)
+    assert list(table.columns[-2:]) == ["auc", "log_score"]
+    assert table["auc"].between(0, 1).all() and (table["log_score"] < 0).all()
+    ordinal = bg.cross_validate(bg.Model(data, "o", terms(sim), family="threshold"), folds=2, seed=1, draws=20,
+                                burn=10, chains=1)
+    assert ordinal["auc"].isna().all() and (ordinal["log_score"] < 0).all()
+
+
+def test_auc_of_known_scores():
+    from bayesgen.likelihoods.threshold import _auc
+
+    assert _auc(np.array([0.1, 0.4, 0.35, 0.8]), np.array([0, 0, 1, 1])) == 0.75
+    assert _auc(np.array([0.5, 0.5]), np.array([0, 1])) == 0.5
+
+
+# ---------------------------------------------------------------------- censored
+@pytest.fixture(scope="module")
+def censored():
+    sim = bg.simulate(n_founders=20, n_generations=2, n_offspring=60, n_markers=0, seed=4, family="censored",
+                      censoring=0.3)
+    return sim.phenotypes.set_index("id", drop=False), sim
+
+
+def test_censored_reading_and_errors(censored):
+    data, sim = censored
+    model = bg.Model(data, "y", terms(sim), family="censored", bounds=("lower", "upper"))
+    n_censored = int(data["lower"].notna().sum())
+    assert model.likelihood.n_censored == n_censored
+    np.testing.assert_array_equal(model.y[data["lower"].notna().to_numpy()], data["lower"].dropna().to_numpy())
+    bad = data.copy()
+    bad["upper"] = bad["lower"] - 1.0
+    with pytest.raises(ValueError, match=r"Lower bound column 'lower' is above upper bound column 'upper' in rows"):
+        bg.Model(bad, "y", terms(sim), family="censored", bounds=("lower", "upper"))
+    bad = data.copy()
+    exact = bad.index[bad["y"].notna()][0]
+    bad.loc[exact, "lower"] = bad.loc[exact, "y"] + 1.0
+    with pytest.raises(ValueError, match=rf"exact values outside their bounds .* rows '{exact}'"):
+        bg.Model(bad, "y", terms(sim), family="censored", bounds=("lower", "upper"))
+    with pytest.raises(TypeError, match=r"needs bounds="):
+        bg.Model(data, "y", terms(sim), family="censored")
+    with pytest.raises(KeyError, match=r"'nope'"):
+        bg.Model(data, "y", terms(sim), family="censored", bounds=("lower", "nope"))
+
+
+def test_censored_values_stay_in_their_windows_and_log_likelihood(censored):
+    data, sim = censored
+    model = bg.Model(data, "y", terms(sim), family="censored", bounds=("lower", "upper"), log_likelihood="conditional")
+    gibbs = Gibbs(model)
+    rng = np.random.default_rng(1)
+    chain = gibbs.init(rng)
+    for _ in range(5):
+        gibbs.step(rng, chain)
+    state = chain.states[-1]
+    rows = model.likelihood.observed_rows
+    censored_rows = data["lower"].notna().to_numpy()[rows]
+    value = state["y"][rows, 0]
+    assert np.all(value[censored_rows] > data["lower"].to_numpy()[rows][censored_rows])
+    np.testing.assert_array_equal(value[~censored_rows], data["y"].to_numpy()[rows][~censored_rows])
+    mu = value - chain.ctx.resid[rows, 0]
+    sd = np.sqrt(state["sigma2_e"][0, 0])
+    expected = np.where(censored_rows, stats.norm.logsf(data["lower"].to_numpy()[rows], mu, sd),
+                        stats.norm.logpdf(value, mu, sd))
+    np.testing.assert_allclose(gibbs.record(chain)[("log_likelihood", "y")], expected, rtol=1e-10)
+
+
+# ---------------------------------------------------------------------- simulation
+def test_simulate_threshold_and_censoring_options():
+    sim = bg.simulate(n_founders=20, n_generations=2, n_offspring=100, n_markers=0, seed=1, family="threshold",
+                      prevalence=0.05)
+    assert sim.phenotypes["y"].mean() == pytest.approx(0.05, abs=0.006)
+    assert sim.truth["sigma2_a_liability"] == pytest.approx(0.4 / 0.6)
+    assert ((sim.phenotypes["liability"] > sim.truth["threshold"]) == (sim.phenotypes["y"] == 1)).all()
+    for argument, value in (("prevalence", 1.0), ("censoring", 0.0), ("family", "poisson")):
+        with pytest.raises(ValueError, match=argument):
+            bg.simulate(n_markers=0, seed=1, **{argument: value})
+    # The Gaussian path draws the same data as before the options existed.
+    before = bg.simulate(n_founders=10, n_generations=1, n_offspring=20, n_markers=0, seed=5)
+    assert list(before.phenotypes.columns) == ["id", "sex", "generation", "y", "true_bv"]
+
+
+# ---------------------------------------------------------------------- the command line
+def test_spec_keys_family_categories_and_bounds(tmp_path, capsys):
+    from bayesgen.cli.main import main
+
+    sim = bg.simulate(n_founders=10, n_generations=1, n_offspring=40, n_markers=0, seed=2, family="censored")
+    phenotypes = sim.phenotypes.copy()
+    phenotypes["grade"] = np.select([phenotypes["true_bv"] < -0.3, phenotypes["true_bv"] < 0.3],
+                                    ["low", "mid"], "high")
+    phenotypes.to_csv(tmp_path / "phen.csv", index=False)
+    sim.pedigree.to_csv(tmp_path / "ped.csv", index=False)
+    head = '[data]\nphenotypes = "phen.csv"\npedigree = "ped.csv"\n[model]\ntype = "animal"\nid = "id"\n'
+    tail = '[sampler]\ndraws = 5\nburn = 2\nchains = 1\nseed = 1\n'
+    cases = [
+        ('trait = "grade"\nfamily = "threshold"\ncategories = ["low", "mid", "high"]\n', 0, "cutpoints"),
+        ('trait = "y"\nfamily = "censored"\nbounds = ["lower", "upper"]\n', 0, "sigma2_a"),
+        ('trait = "grade"\nfamily = "threshold"\n', 2, "'grade' holds non-ordered categories"),
+        ('trait = "grade"\nfamily = "threshold"\ncategories = ["low", "high"]\n', 2, "values ['mid'] not in model"),
+        ('trait = "y"\nfamily = "censored"\n', 2, "needs model.bounds"),
+        ('trait = "y"\nfamily = "logit"\n', 2, "model.family must be one of"),
+    ]
+    for k, (model, code, message) in enumerate(cases):
+        spec = tmp_path / f"spec{k}.toml"
+        spec.write_text(head + model + tail)
+        assert main(["fit", str(spec), "--no-progress", "--output", str(tmp_path / f"fit{k}.nc")]) == code, model
+        captured = capsys.readouterr()
+        assert message in (captured.out if code == 0 else captured.err), (model, captured.err[-500:])
+
+
+# ---------------------------------------------------------------------- a Gaussian and a binary trait
+def test_gaussian_binary_pair_fixes_the_binary_residual_variance(small):
+    data, sim = small
+    data = data.copy()
+    data["weight"] = data["liability"] + np.random.default_rng(1).standard_normal(len(data))
+    data.loc[data.index[:4], "weight"] = np.nan
+    data.loc[data.index[4:8], "y"] = np.nan
+    model = bg.Model(data, ["weight", "y"], [bg.Fixed(), bg.Animal("id", sim.pedigree_object())],
+                     family=["gaussian", "threshold"])
+    idata = model.sample(draws=20, burn=10, chains=1, seed=1, progress=False, check_convergence=False)
+    sigma2_e = idata.posterior["sigma2_e"].values
+    np.testing.assert_array_equal(sigma2_e[..., 1, 1], 1.0)
+    assert np.all(sigma2_e[..., 0, 1] != 0.0) and np.all(np.abs(idata.posterior["rho_e"].values[..., 0, 1]) < 1)
+    assert np.all(np.isfinite(idata.log_likelihood["y"].values))
+    gibbs = Gibbs(model)
+    rng = np.random.default_rng(2)
+    chain = gibbs.init(rng)
+    for _ in range(3):
+        gibbs.step(rng, chain)
+    state = chain.states[-1]
+    rows = model.likelihood.observed_rows
+    has = model.likelihood._has_category
+    liability = state["y"][rows[has], 1]
+    np.testing.assert_array_equal(liability > 0, data["y"].to_numpy()[rows[has]] == 1)
+
+
+def test_mixed_families_errors(small):
+    data, sim = small
+    data = data.assign(weight=data["liability"])
+    with pytest.raises(ValueError, match="exactly one threshold"):
+        bg.Model(data, ["weight", "y"], terms(sim), family=["threshold", "threshold"])
+    with pytest.raises(ValueError, match="'o' has 3 categories; beside other traits a threshold trait must be binary"):
+        bg.Model(data, ["weight", "o"], terms(sim), family=["gaussian", "threshold"])
+    with pytest.raises(TypeError, match="need an InverseWishart prior"):
+        bg.Model(data, ["weight", "y"], terms(sim), family=["gaussian", "threshold"], sigma2_e=bg.HuangWand())
+
+
+def test_cross_validation_of_a_censored_trait_masks_the_bounds(censored):
+    data, sim = censored
+    model = bg.Model(data, "y", terms(sim), family="censored", bounds=("lower", "upper"))
+    table = bg.cross_validate(model, folds=2, seed=1, draws=20, burn=10, chains=1)
+    assert list(table.columns[-3:]) == ["accuracy", "slope", "mse"]
+    assert table["n_test"].sum() == int(model.observed.sum())
