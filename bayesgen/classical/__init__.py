@@ -6,6 +6,7 @@ They use the same model objects and the locations' mixed-model equations
 
 from .lrt import lrt
 from .mme_solvers import solve_mme
-from .reml import RemlResult, reml
+from .reml import reml
+from .result import RemlResult
 
 __all__ = ["RemlResult", "lrt", "reml", "solve_mme"]

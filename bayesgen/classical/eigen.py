@@ -112,7 +112,7 @@ def eigen_problem(model):
 
 def reml_eigen(model, reml: bool = True, max_iter: int = 500):
     """``reml(model, method="eigen")``: see the module docstring; se and BLUP from the MME at the estimate."""
-    from .reml import BOUNDARY, _phenotypic_variance, _result
+    from .result import BOUNDARY, _phenotypic_variance, _result
 
     problem, k, rotated = eigen_problem(model)
     h2, _, evaluations, success = rotated.maximise(reml, max_iter)

@@ -45,7 +45,7 @@ def solve_mme(model, variances, method: str = "cholesky", tol: float = 1e-12, ma
     Returns an ``MmeSolution`` whose ``solution`` is one Series of BLUE and BLUP, named as in the
     InferenceData (``beta[sex[2]]``, ``u[1001]``, ...).
     """
-    from .reml import effect_labels
+    from .result import effect_labels
 
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, got {method!r}.")

@@ -19,10 +19,9 @@ import numpy as np
 import pandas as pd
 
 from .._validation import preview
+from .marker_map import CHROM_COLUMNS, POSITION_COLUMNS
 
 #: Column names accepted in ``Genotypes.marker_info`` for the chromosome and the bp position.
-CHROM_COLUMNS = ("chrom", "chr", "chromosome")
-POSITION_COLUMNS = ("pos", "bp", "position")
 #: Draws x records held at once while accumulating genetic values (bounds temporary memory).
 BLOCK_VALUES = 4_000_000
 WINDOW_UNITS = ("markers", "bp")

@@ -76,7 +76,7 @@ def lmm_scan(data: pd.DataFrame, y: str, genotypes, kernel=None, covariates=(), 
     """
     from ..data.design import fixed_design
     from ..data.genotypes import Genotypes
-    from .gwas import CHROM_COLUMNS, POSITION_COLUMNS
+    from .marker_map import CHROM_COLUMNS, POSITION_COLUMNS
 
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..variable import Variable
-from .blocks import UpdateBlock
+from .update_block import UpdateBlock
 from .context import StepContext
 
 

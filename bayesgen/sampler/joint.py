@@ -7,9 +7,8 @@ term's covariance from its conjugate full conditional given its effects. Everyth
 the terms comes from the location protocol (``bayesgen.terms.location``), and of the residual
 from the likelihood protocol (its patterns and covariance).
 
-``auto_block`` chooses between single-site updates, this block and the collapsed one
-(``bayesgen.sampler.collapsed``) by the cost of one factorisation, known from the symbolic
-analysis before any numeric work.
+``bayesgen.sampler.auto.auto_block`` chooses between single-site updates, this block and the
+collapsed one (``bayesgen.sampler.collapsed``).
 """
 
 from __future__ import annotations
@@ -17,17 +16,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernels.cholesky_errors import NotPositiveDefiniteError
-from .blocks import UpdateBlock
+from .update_block import UpdateBlock
 from .context import StepContext
 from .mme import MixedModelEquations, precision_of
-
-#: "auto" factorises only mixed-model equations with at most this many rows ...
-AUTO_MAX_EQUATIONS = 300_000
-#: ... whose Cholesky factor has at most this many nonzeros ...
-AUTO_MAX_FACTOR_NONZEROS = 2_000_000
-#: ... and costs at most this many flops (about 2-5 ms on one core); beyond, single-site
-#: updates are cheaper per effective draw (README, "Location samplers").
-AUTO_MAX_FLOPS = 2e7
 
 
 class JointLocations(UpdateBlock):
@@ -115,28 +106,3 @@ class JointLocations(UpdateBlock):
         for term, k in zip(self.terms, self.indices):
             term.draw_covariance(rng, states[k])
         return {}
-
-
-def n_equations(model, indices) -> int:
-    return sum(model.terms[k].n_columns for k in indices) * model.n_traits
-
-
-def auto_block(model, indices):
-    """The location block "auto" picks, or None for single-site updates.
-
-    The collapsed block when a term with a sampled covariance is among ``indices`` and one
-    factorisation of the mixed-model equations is cheap (known from the symbolic analysis);
-    single-site otherwise: large random-mating pedigrees fill the factor almost completely.
-    """
-    from ..kernels.cholesky import FactorTooLargeError
-    from .collapsed import CollapsedLocations
-
-    if not any(model.terms[k].samples_covariance for k in indices):
-        return None
-    if n_equations(model, indices) > AUTO_MAX_EQUATIONS:
-        return None
-    try:
-        block = CollapsedLocations(model, indices, max_factor_nonzeros=AUTO_MAX_FACTOR_NONZEROS)
-    except FactorTooLargeError:
-        return None
-    return block if block.symbolic.flops <= AUTO_MAX_FLOPS else None

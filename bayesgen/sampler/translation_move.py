@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..terms.location import LocationTerm
-from .blocks import UpdateBlock
+from .update_block import UpdateBlock
 from .context import StepContext
 
 
