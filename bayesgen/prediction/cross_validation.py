@@ -111,20 +111,13 @@ def cross_validate(model, folds=5, *, repeats: int = 1, seed=None, draws: int = 
     refit_options = dict(draws=draws, burn=burn, chains=chains, progress=progress, **sample_kwargs)
     spec = (model.data, y_name, terms, sigma2_e, options, model.y, model.likelihood)
     if client is not None:
-        from ..sampler.distributed import check_client
+        from ..sampler.distributed import check_client, map_on_cluster
 
         check_client(client)
         refit_options["progress"] = False
-        shared = client.scatter(spec, broadcast=True, hash=False)  # data, terms, genotypes: once per worker
-        futures = [client.submit(_refit, shared, test, int(sampling_seeds[k]), refit_options, pure=False)
-                   for k, (_, _, test) in enumerate(jobs)]
-        try:
-            results = client.gather(futures)
-        except KeyboardInterrupt:
-            client.cancel(futures)
-            raise
-        finally:
-            client.cancel(shared)
+        # data, terms, genotypes: once per worker
+        results = map_on_cluster(client, spec, _refit,
+                                 [(test, int(sampling_seeds[k]), refit_options) for k, (_, _, test) in enumerate(jobs)])
     else:
         results = [_refit(spec, test, int(sampling_seeds[k]), refit_options) for k, (_, _, test) in enumerate(jobs)]
     rows, predictions = [], []

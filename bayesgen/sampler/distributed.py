@@ -31,6 +31,25 @@ def check_client(client):
     return client
 
 
+def map_on_cluster(client, shared, task, arguments: list, keys=None) -> list:
+    """``[task(shared, *a) for a in arguments]`` as tasks on ``client``'s workers, in order.
+
+    ``shared`` (the model or the data every task needs) is sent to each worker once
+    (``scatter(broadcast=True)``) and released when the tasks end; Ctrl-C cancels them.
+    ``keys``: optional task keys, one per argument tuple.
+    """
+    future = client.scatter(shared, broadcast=True, hash=False)
+    futures = [client.submit(task, future, *a, pure=False, **({"key": keys[k]} if keys else {}))
+               for k, a in enumerate(arguments)]
+    try:
+        return client.gather(futures)
+    except KeyboardInterrupt:
+        client.cancel(futures)
+        raise
+    finally:
+        client.cancel(future)
+
+
 def _run_chain_task(model, entropy, index: int, chains: int, draws: int, burn: int, thin: int, store):
     """One chain on a worker: what ``run_chains`` does for chain ``index`` in its thread."""
     rng = np.random.default_rng(np.random.SeedSequence(entropy).spawn(chains)[index])
@@ -52,16 +71,10 @@ def run_chains_distributed(client, model, draws=1000, burn=500, thin=1, chains=4
     if seed is not None:
         seed = check_count(seed, "seed", 0)
     entropy = np.random.SeedSequence(seed).entropy
-    shared = client.scatter(model, broadcast=True, hash=False)  # the model and its data: once per worker
-    futures = [client.submit(_run_chain_task, shared, entropy, c, chains, draws, burn, thin, store, pure=False,
-                             key=f"bayesgen-chain-{c}-{entropy}") for c in range(chains)]
-    try:
-        results = client.gather(futures)
-    except KeyboardInterrupt:
-        client.cancel(futures)
-        raise
-    finally:
-        client.cancel(shared)
+    # the model and its data travel once per worker
+    results = map_on_cluster(client, model, _run_chain_task,
+                             [(entropy, c, chains, draws, burn, thin, store) for c in range(chains)],
+                             keys=[f"bayesgen-chain-{c}-{entropy}" for c in range(chains)])
     storages = [r[0] for r in results]
     final = []
     for _, chain, rng, _ in results:
