@@ -48,6 +48,15 @@ class Likelihood(Term):
     #: Columns ``cv_scores`` returns, in order (``bg.cross_validate``'s table).
     cv_columns: tuple = ()
 
+    def record_variables(self) -> list:
+        """The per-record ``y`` of the ``log_likelihood`` group and, when ``posterior_predictive``,
+        of the ``posterior_predictive`` group (dim ``record``; needs ``record_labels``)."""
+        from ..variable import Variable
+
+        groups = ["log_likelihood"] + (["posterior_predictive"] if self.posterior_predictive else [])
+        return [Variable("y", ("record",), {"record": self.record_labels}, high_dimensional=True, group=group)
+                for group in groups]
+
     def configure(self, variance, posterior_predictive: bool = False) -> None:
         """The model's options for the likelihood: the prior on R (``sigma2_e``; None keeps the
         likelihood's own) and whether replicated data are recorded."""

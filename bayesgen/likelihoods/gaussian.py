@@ -103,11 +103,7 @@ class Gaussian(Likelihood):
             coords = {"trait_row": self.traits, "trait_col": self.traits}
             out = [Variable("sigma2_e", ("trait_row", "trait_col"), coords),
                    Variable("rho_e", ("trait_row", "trait_col"), coords)]
-        out.append(Variable("y", ("record",), {"record": self.record_labels}, high_dimensional=True,
-                            group="log_likelihood"))
-        if self.posterior_predictive:
-            out.append(Variable("y", ("record",), {"record": self.record_labels}, high_dimensional=True,
-                                group="posterior_predictive"))
+        out += self.record_variables()
         if self.missing_labels:
             coords = {"missing_record": self.missing_labels}
             dims = ("missing_record",)

@@ -221,11 +221,7 @@ class Threshold(Likelihood):
         out = []
         if self.n_cutpoints:
             out.append(Variable("cutpoints", ("cutpoint",), {"cutpoint": self.cutpoint_labels}))
-        out.append(Variable("y", ("record",), {"record": self.record_labels}, high_dimensional=True,
-                            group="log_likelihood"))
-        if self.posterior_predictive:
-            out.append(Variable("y", ("record",), {"record": self.record_labels}, high_dimensional=True,
-                                group="posterior_predictive"))
+        out += self.record_variables()
         if self.missing_labels:
             coords = {"missing_record": self.missing_labels}
             out += [
