@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..sampler.blas_threads import single_threaded_blas
 from .problem import Problem
 from .result import BOUNDARY, RemlResult, _phenotypic_variance, _result
 
@@ -77,6 +78,15 @@ def reml(model, method: str = "ai", reml: bool = True, start=None, max_iter: int
         from .eigen import reml_eigen
 
         return reml_eigen(model, reml=bool(reml), max_iter=max_iter)
+    # The kernels (sparse Cholesky, selected inverse) make many small BLAS calls, which a
+    # multithreaded BLAS slows down many times over on a busy machine (gryphon bivariate: 2.3 s
+    # against 0.4 s at load 6): one thread, as the samplers use.
+    with single_threaded_blas():
+        return _reml(model, method, reml, start, max_iter, tol, verbose)
+
+
+def _reml(model, method, reml, start, max_iter, tol, verbose) -> RemlResult:
+    """``reml`` for methods "ai" and "em", with the arguments checked."""
     problem = Problem(model)
     theta = problem.start()
     if start is not None:
