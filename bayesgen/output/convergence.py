@@ -172,8 +172,14 @@ def _diagnostics(draws: np.ndarray, n_chains: int) -> tuple[float, float, float]
     # Stuck chains give 0/0 inside arviz; the NaN or inf it returns is what is judged.
     with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        rhat = float(az.rhat(draws, method="rank")) if n_chains > 1 else np.nan
-        return rhat, float(az.ess(draws, method="bulk")), float(az.ess(draws, method="tail"))
+        rhat = scalar(az.rhat(draws, method="rank")) if n_chains > 1 else np.nan
+        return rhat, scalar(az.ess(draws, method="bulk")), scalar(az.ess(draws, method="tail"))
+
+
+def scalar(value) -> float:
+    """One arviz statistic as a float: arviz returns a 0-d array, or a (1,) array when it was
+    imported before bayesgen and kept numba (its numba path), which float() refuses."""
+    return float(np.asarray(value).reshape(-1)[0])
 
 
 def convergence_report(idata, rhat_max: float = RHAT_MAX, ess_min: float = ESS_MIN,

@@ -24,7 +24,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .convergence import MAX_SIZE, MIN_DRAWS, RHAT_FORMAT, _diagnostics, diagnosed_draws, variable_elements
+from .convergence import MAX_SIZE, MIN_DRAWS, RHAT_FORMAT, _diagnostics, diagnosed_draws, scalar, variable_elements
 from .inference_data import az
 
 #: Columns of the table, around the two interval columns (named after ``prob``).
@@ -73,7 +73,7 @@ def summary(idata, *, var_names=None, prob: float = 0.95, max_size: int = MAX_SI
             r_hat, ess_bulk, ess_tail = _diagnostics(draws, n_chains)
             with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                mcse = float(az.mcse(draws, method="mean"))
+                mcse = scalar(az.mcse(draws, method="mean"))
         else:
             r_hat = ess_bulk = ess_tail = mcse = np.nan
         rows[name] = (float(flat.mean()), sd, float(lower), float(upper), mcse, ess_bulk, ess_tail, r_hat)
