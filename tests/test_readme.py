@@ -71,12 +71,13 @@ def test_docs_pages_are_found():
 
 @pytest.mark.parametrize("page", DOCS, ids=[p.relative_to(ROOT / "docs").as_posix() for p in DOCS])
 def test_every_docs_python_block_runs_as_written(page, sandbox, monkeypatch):
+    name = page.relative_to(ROOT).as_posix()
     blocks = python_blocks(page.read_text(encoding="utf-8"))
     if not blocks:
-        pytest.skip(f"{page.name} has no Python block")
+        pytest.skip(f"{name} has no Python block")
     if any("../shared/data" in code for _, code in blocks):
         if not SHARED_DATA.is_dir():
-            pytest.skip(f"{page.name} reads ../shared/data, which is absent ({SHARED_DATA})")
+            pytest.skip(f"{name} reads ../shared/data, which is absent ({SHARED_DATA})")
         blocks = [(line, code.replace("../shared/data", SHARED_DATA.as_posix())) for line, code in blocks]
     monkeypatch.setenv("BAYESGEN_EXAMPLE_QUICK", "1")
     namespace = {"__name__": "__docs__"}
