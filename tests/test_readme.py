@@ -120,3 +120,29 @@ def test_readme_relative_links_point_at_files():
     assert len(targets) >= 10, targets
     missing = [t for t in targets if not (ROOT / t).exists()]
     assert not missing, f"README links to missing files: {missing}"
+
+
+def test_readme_example_prints_the_output_shown(sandbox, capsys):
+    """The landing page's example and the table printed under it agree (seeded: the same draws).
+
+    Means, sds and interval bounds within 0.01: a change of the sampler's draws for this seed
+    fails it; paste the printed table (shown in the failure) under the example then.
+    """
+    text = README.read_text(encoding="utf-8")
+    (line, code), = python_blocks(text)
+    exec(compile("\n" * (line - 1) + code, str(README), "exec"), {"__name__": "__readme__"})
+    printed = capsys.readouterr().out
+    shown = re.search(r"\nprints .*?\n```\n(.*?)```", text, re.DOTALL).group(1)
+
+    def rows(table):
+        out = {}
+        for row in table.splitlines():
+            parts = row.split()
+            if len(parts) == 9:
+                out[parts[0]] = [float(v) for v in parts[1:5]]   # mean, sd, 2.5%, 97.5%
+        return out
+
+    expected, got = rows(shown), rows(printed)
+    assert set(expected) == set(got) and len(expected) == 5, (expected, got)
+    for name, values in expected.items():
+        assert got[name] == pytest.approx(values, abs=0.01), f"{name}: the example now prints\n{printed}"
