@@ -40,11 +40,11 @@ class Genotypes:
         Marker metadata indexed by marker name (``read_plink`` gives chrom, pos, allele1,
         allele2); every marker needs a row. Kept through ``select``.
 
+    Notes
+    -----
     Other constructors: ``from_codes`` (ready int8 codes, no copy), ``from_csv``,
     ``from_dataframe``, and ``bayesgen.read_plink``.
 
-    Notes
-    -----
     Codes are stored marker-major as int8 (``codes[j, i]`` for marker j, individual i;
     missing = 3), never as float64. Markers whose observed genotypes are all equal are
     dropped with a warning (unless ``drop_monomorphic=False``). ``centre[j]`` is twice
@@ -87,6 +87,8 @@ class Genotypes:
         drop_monomorphic : bool, default True
             As in ``Genotypes``; dropping markers copies the kept rows.
 
+        Notes
+        -----
         Validation is one pass over the codes (counts per marker; values outside 0..3
         are an error naming individual, marker and value), with O(n_markers) memory.
         """
@@ -209,6 +211,8 @@ class Genotypes:
             True: each marker keeps its centre from these genotypes (the frequency of the
             whole set, e.g. a reference population for a GRM of a subset).
 
+        Notes
+        -----
         The codes of the subset are copied once (int8, selected markers x selected
         individuals); ``marker_info`` follows the selected markers; ``qc_report`` is not
         carried over (it describes a file read, not the subset).

@@ -296,6 +296,8 @@ class Model:
             and the draws are those of a local run with the same seed, bit for bit. Not with
             ``cores``, ``resume=True`` or ``checkpoint``; no progress bar.
 
+        Notes
+        -----
         Interrupting (Ctrl-C) returns the draws made so far: chains that kept draws are kept,
         trimmed to a common length (``attrs["interrupted"] = 1``); chains with none yet (never
         started, or still in burn-in) are dropped with a warning. The last states of every

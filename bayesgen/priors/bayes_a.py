@@ -26,6 +26,8 @@ class BayesAPrior(MarkerPrior):
         mode of :math:`\sigma^2_j` equal to :math:`R^2 \mathrm{Var}(y) / \sum_j \mathrm{Var}(x_j)`,
         i.e. markers explain a share :math:`R^2` of the phenotypic variance a priori.
 
+    Notes
+    -----
     Full conditionals (between marker sweeps):
     :math:`\sigma^2_j \mid \alpha_j \sim \text{Scale-inv-}\chi^2(\nu+1, (\nu S^2 + \alpha_j^2)/(\nu+1))`,
     and with a Gamma(a, b) prior on :math:`S^2`,

@@ -28,6 +28,8 @@ class BayesBPrior(MarkerPrior):
         :math:`\sigma^2_j` the R²-rule variance divided by :math:`\pi_0` (the fixed
         :math:`\pi` or its prior mean), as BGLR's BayesB.
 
+    Notes
+    -----
     Sampling, with :math:`\beta_j` of excluded markers integrated out (a collapsed Gibbs
     sampler, no Metropolis step): the sweep draws each :math:`(\delta_j, \alpha_j)` jointly
     given :math:`\sigma^2_j`

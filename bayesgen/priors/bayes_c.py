@@ -30,6 +30,16 @@ class BayesCPrior(RidgePrior):
         a priori); for one trait :math:`\text{Scale-inv-}\chi^2(5, S^2)` with mode
         :math:`R^2\mathrm{Var}(y) / (\pi_0 \sum_j \mathrm{Var}(x_j))`.
 
+    pi_move : bool, default True
+        For one trait with both :math:`\pi` and the slab variance sampled (BayesC\ :math:`\pi`): before
+        each sweep, the joint move along the :math:`\pi`-:math:`\sigma^2_\alpha` ridge
+        (:meth:`ridge_move`), which lets :math:`\pi`, the number of included markers and
+        :math:`\sigma^2_\alpha` cross their ridge instead of creeping along it.
+    pi_step : float, default 0.5
+        The standard deviation of the move's proposal on the logit of :math:`\pi`.
+
+    Notes
+    -----
     Sampling: the sweep draws each :math:`(\delta_j, \alpha_j)` jointly from its full
     conditional, :math:`\alpha_j` integrated out of :math:`\delta_j`'s
     (:func:`bayesgen.kernels.markers_multitrait.sweep_markers_multitrait`; for one trait its fast
@@ -40,14 +50,6 @@ class BayesCPrior(RidgePrior):
     Records per draw ``n_included`` (k), ``pi`` when sampled and ``sigma2_alpha`` when
     sampled; the inclusion probability of marker j is the posterior mean of
     :math:`\alpha_j \neq 0` over the recorded ``alpha``.
-
-    pi_move : bool, default True
-        For one trait with both :math:`\pi` and the slab variance sampled (BayesC\ :math:`\pi`): before
-        each sweep, the joint move along the :math:`\pi`-:math:`\sigma^2_\alpha` ridge
-        (:meth:`ridge_move`), which lets :math:`\pi`, the number of included markers and
-        :math:`\sigma^2_\alpha` cross their ridge instead of creeping along it.
-    pi_step : float, default 0.5
-        The standard deviation of the move's proposal on the logit of :math:`\pi`.
 
     For one trait with the slab variance sampled, ``Markers(expand=True)`` (the default) adds after
     each sweep the joint rescaling move :math:`(\alpha, \sigma^2_\alpha) \to (k\alpha, k^2\sigma^2_\alpha)`

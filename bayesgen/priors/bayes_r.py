@@ -30,6 +30,8 @@ class BayesRPrior(MarkerPrior):
         variance per marker :math:`\sigma^2_\alpha\sum_k\bar\pi_k\gamma_k` is the R²-rule variance
         (:math:`\bar\pi` the Dirichlet mean).
 
+    Notes
+    -----
     Sampling: the sweep draws each (class, :math:`\alpha_j`) jointly
     (:func:`bayesgen.kernels.spike_slab.sweep_markers_mixture`); then
     :math:`\pi \mid \cdot \sim \text{Dirichlet}(d + n)` with class counts n, and

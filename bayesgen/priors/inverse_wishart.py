@@ -22,6 +22,8 @@ class InverseWishart(VariancePrior):
     scale : array (t x t), symmetric positive definite
         The scale matrix S (in the units of the covariance, times :math:`\nu`).
 
+    Notes
+    -----
     Conjugate update given m effect vectors with :math:`SS = \sum_k u_k u_k'`:
     :math:`\Sigma \mid \cdot \sim IW(\nu + m, S + SS)`.
     """

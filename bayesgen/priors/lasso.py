@@ -44,6 +44,8 @@ class LassoPrior(MarkerPrior):
         default) sampled under ``Gamma(1.1, rate)`` whose mode makes the prior variance
         :math:`2/\lambda^2` of each effect the R²-rule variance (BGLR's rule for its priors).
 
+    Notes
+    -----
     Full conditionals (between sweeps):
     :math:`1/\tau^2_j \mid \alpha_j \sim \text{Inverse-Gaussian}(\lambda/|\alpha_j|, \lambda^2)`
     (drawn by :func:`draw_inverse_gaussian`, finite for any :math:`\alpha_j \neq 0`) and, with

@@ -38,6 +38,8 @@ class RidgePrior(MarkerPrior):
         :math:`IW(t + 3, (2t + 4)\,\mathrm{diag}(v))` whose mode is :math:`\mathrm{diag}(v)`, v the
         one-trait rule per trait.
 
+    Notes
+    -----
     Full conditionals. The effects: :func:`bayesgen.kernels.markers_multitrait.sweep_markers_multitrait`,
     :math:`\alpha_j \mid \cdot \sim N(P_j^{-1}b_j, P_j^{-1})` with
     :math:`P_j = x_j'Wx_j R^{-1} + \Sigma_\alpha^{-1}`; for one trait its fast path, the Gaussian

@@ -30,6 +30,8 @@ class ScaledInvChi2(VariancePrior):
     scale : float, ``>= 0``
         Scale :math:`S^2`, in the units of the variance.
 
+    Notes
+    -----
     Improper choices: :math:`\nu S^2 = 0` (``df = 0`` or ``scale = 0``) gives
     :math:`p(\sigma^2) \propto (\sigma^2)^{-(\nu/2+1)}`, e.g. :math:`1/\sigma^2` for ``df = 0``.
     That is allowed for the residual variance (the posterior is proper when there are more

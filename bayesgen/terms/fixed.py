@@ -32,6 +32,8 @@ class Fixed(LocationTerm):
     name : str, default "beta"
         Recorded as ``<name>`` with dim ``coef``.
 
+    Notes
+    -----
     Full conditional, drawn as one block: with :math:`\tilde e = e + X\beta` (the
     residual without the fixed effects), W the 0/1 weights of observed records and
     :math:`\lambda = \sigma^2_e/\tau^2` (0 for the flat prior),

@@ -92,6 +92,8 @@ class Kernel(Random):
     expand : bool
         The rescaling move of :class:`Random` (one trait, sampled variance).
 
+    Notes
+    -----
     The variance's full conditional is
     :math:`\text{Scale-inv-}\chi^2(\nu + q, (\nu S^2 + u'K^{-1}u)/(\nu + q))` with q the
     number of ids (precision route), or with :math:`v'v` and q = r (eigen route): the same

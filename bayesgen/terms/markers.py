@@ -52,6 +52,8 @@ class Markers(Term):
         Sweeps over each block's small system per visit (each one an exact Gibbs update of
         the block's effects); more passes cost O(block_size) per marker each.
 
+    Notes
+    -----
     Genotypes are centred by twice the allele frequency over all genotyped individuals.
     ``sigma2_g`` is the variance of the genomic values :math:`W\alpha` over the records with
     a phenotype (as BGLR). Counts as genetic in ``h2``.

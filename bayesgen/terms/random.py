@@ -39,6 +39,8 @@ class Random(LocationTerm):
         ``Random("Subject", slopes=["Days"])`` and ``(Days || Subject)`` the same with
         ``covariance="diag"`` (see :class:`bayesgen.terms.designs.Slopes`).
 
+    Notes
+    -----
     Effects are drawn one level at a time with residual updates (or jointly with every other
     location term by the joint and collapsed samplers); the covariance from its prior's
     conjugate update given :math:`U'PU` and L levels, e.g.
