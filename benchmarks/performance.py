@@ -206,7 +206,7 @@ idata = model.sample(draws=draws, burn=burn, chains=chains, cores=1, seed=1, pro
                      check_convergence=False)
 wall = time.perf_counter() - t
 post = idata.posterior
-names = [k for k, v in post.data_vars.items() if v.ndim == 2 and k not in ("sigma2_g", "n_included")]
+names = [k for k, v in post.data_vars.items() if v.ndim == 2 and k not in ("var_g", "n_included")]
 ess = {k: float(az.ess(post[k].values, method="bulk")) for k in names}
 peak = [int(line.split()[1]) * 1024 for line in open("/proc/self/status") if line.startswith("VmHWM")]
 print(json.dumps({"wall": wall, "per_iter": float(np.median(idata.sample_stats["seconds"].values)), "ess": ess,

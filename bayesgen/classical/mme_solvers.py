@@ -55,7 +55,7 @@ def solve_mme(model, variances, method: str = "cholesky", tol: float = 1e-12, ma
     given = pd.Series(variances, dtype=float) if not isinstance(variances, pd.Series) else variances.astype(float)
     missing = [name for name in problem.names if name not in given.index]
     if missing:
-        raise KeyError(f"variances lacks {missing}; the model's covariance parameters are {problem.names}.")
+        raise ValueError(f"variances lacks {missing}; the model's covariance parameters are {problem.names}.")
     theta = np.array([given[name] for name in problem.names])
     covariances, residual = problem.unpack(theta)
     from ..sampler.mme import precision_of

@@ -83,7 +83,7 @@ def reml(model, method: str = "ai", reml: bool = True, start=None, max_iter: int
         start = pd.Series(start, dtype=float)
         unknown = [k for k in start.index if k not in problem.names]
         if unknown:
-            raise KeyError(f"start names {unknown} are not parameters of the model; they are {problem.names}.")
+            raise ValueError(f"start names {unknown} are not parameters of the model; they are {problem.names}.")
         for k, name in enumerate(problem.names):
             if name in start.index:
                 theta[k] = float(start[name])

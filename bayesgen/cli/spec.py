@@ -353,7 +353,7 @@ def _load_data(data: dict, base: Path):
     elif "genotypes" in data:
         geno_path, geno_opts = _data_file(data["genotypes"], "genotypes", base, options={"id"})
         id_column = _name(require(geno_opts, "id", "data.genotypes"), "data.genotypes.id")
-        genotypes = _read_csv("data.genotypes", geno_path, Genotypes.from_csv, id=id_column)
+        genotypes = _read_csv("data.genotypes", geno_path, Genotypes.from_csv, column=id_column)
     return phenotypes, pedigree, genotypes, None
 
 

@@ -118,7 +118,7 @@ class Pedigree:
         return f"Pedigree({len(self)} animals, {founders} founders)"
 
     def index(self, ids) -> np.ndarray:
-        """Positions of ``ids`` in ``Pedigree.ids``; unknown ids raise a KeyError naming them."""
+        """Positions of ``ids`` in ``Pedigree.ids``; unknown ids raise a ValueError naming them."""
         return positions(ids, self._index, "Ids not found in the pedigree")
 
     def to_dataframe(self) -> pd.DataFrame:

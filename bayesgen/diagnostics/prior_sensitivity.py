@@ -39,6 +39,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from .._deprecation import renamed_variables
 from .psis import k_threshold, psis_log_weights
 
 #: The power-scaling factors of the finite differences (priorsense's lower_alpha, upper_alpha).
@@ -259,7 +260,7 @@ def _parameter_draws(posterior, var_names) -> dict:
         var_names = [var_names]
     elif not isinstance(var_names, Iterable) or any(not isinstance(v, str) for v in var_names):
         raise TypeError(f"var_names must be a str or a list of str, got {var_names!r}.")
-    var_names = list(var_names)
+    var_names = renamed_variables(list(var_names), posterior.data_vars)
     if not var_names:
         raise ValueError("var_names is empty: name at least one scalar posterior variable, or pass None for all.")
     unknown = [v for v in var_names if v not in posterior.data_vars]

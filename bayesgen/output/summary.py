@@ -24,6 +24,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from .._deprecation import renamed_variables
 from .convergence import MAX_SIZE, MIN_DRAWS, RHAT_FORMAT, _diagnostics, diagnosed_draws, variable_elements
 from .inference_data import az
 
@@ -94,6 +95,7 @@ def _selected(idata, var_names, max_size: int) -> dict:
     if not isinstance(var_names, (list, tuple)) or not var_names or not all(isinstance(v, str) for v in var_names):
         raise TypeError(f"var_names must be a variable name or a non-empty list of them, got {var_names!r}.")
     posterior = idata.posterior
+    var_names = renamed_variables(list(var_names), posterior.data_vars)
     unknown = [v for v in var_names if v not in posterior.data_vars]
     if unknown:
         raise ValueError(f"var_names {unknown} are not posterior variables; they are {list(posterior.data_vars)}.")

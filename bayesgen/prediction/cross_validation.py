@@ -14,13 +14,13 @@ FOLD_COLUMNS = ("repeat", "fold", "n_test")
 
 
 def cross_validate(model, folds=5, *, repeats: int = 1, seed=None, draws: int = 1000, burn: int = 500,
-                   chains: int = 2, prob: float = 0.95, progress: bool = False, client=None,
+                   chains: int | None = None, prob: float = 0.95, progress: bool = True, client=None,
                    **sample_kwargs) -> pd.DataFrame:
     r"""Cross-validate ``model``: refit it once per fold with that fold's phenotypes masked.
 
     The model is rebuilt from the user's own (unbound) terms and options with the test
     records' phenotypes set to NaN, so every data-dependent default (prior scales, the
-    centring of the markers' sigma2_g, default priors) comes from the training records
+    centring of the markers' var_g, default priors) comes from the training records
     only; then it is sampled and the posterior of the linear predictor
     :math:`\mu_r = x_r'\beta + z_r'u + w_r'\alpha + \dots` of each test record is read
     from ``idata.predictions["mu"]``.
@@ -43,7 +43,8 @@ def cross_validate(model, folds=5, *, repeats: int = 1, seed=None, draws: int = 
         entropy, stored in ``attrs["seed"]``.
     draws, burn, chains, progress, **sample_kwargs
         Passed to ``Model.sample`` for each refit (``thin``, ``cores``, ``check_convergence``,
-        which is off by default here).
+        which is off by default here). ``chains`` and ``progress`` have ``Model.sample``'s
+        defaults (None: 4 chains; a progress bar per refit, on stderr).
     prob : float
         Probability of the central interval of each prediction.
     client : dask.distributed.Client, optional
@@ -159,7 +160,7 @@ def _labelled_folds(model, column: str, observed_rows: np.ndarray) -> list:
     """Folds given by a column of labels, in sorted label order: (label, row positions) pairs."""
     data = model.data
     if column not in data.columns:
-        raise KeyError(f"Fold column {column!r} not found in the model's data (columns: {preview(list(data.columns))}).")
+        raise ValueError(f"Fold column {column!r} not found in the model's data (columns: {preview(list(data.columns))}).")
     observed = np.zeros(len(data), dtype=bool)
     observed[observed_rows] = True
     missing = data[column].isna().to_numpy()
@@ -213,6 +214,9 @@ def _test_draws(refit, test: np.ndarray, *, draws, burn, chains, seed, progress,
     check_convergence = sample_kwargs.pop("check_convergence", False)
     summarise = frozenset((v.group, v.name) for v in refit.variables()
                           if v.high_dimensional and (v.group, v.name) != ("predictions", "mu"))
+    from ..model.model import DEFAULT_CHAINS
+
+    chains = DEFAULT_CHAINS if chains is None else chains
     result = run_chains(refit, draws=draws, burn=burn, chains=chains, seed=seed, progress=progress,
                         store=summarise, **sample_kwargs)
     idata = to_inference_data(refit, result)

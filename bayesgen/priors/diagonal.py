@@ -11,7 +11,7 @@ class DiagonalPrior(VariancePrior):
     r"""Independent priors on the diagonal of :math:`\Sigma = \mathrm{diag}(\sigma^2_1, \dots, \sigma^2_d)`.
 
     The covariance of uncorrelated coefficients (a random regression with
-    ``covariance="diag"``): element k has its own one-dimensional prior ``components[k]``
+    ``structure="diag"``): element k has its own one-dimensional prior ``components[k]``
     (a :class:`ScaledInvChi2`, :class:`HalfT` or fixed value), so the density is the product
     :math:`\prod_k p_k(\sigma^2_k)` and, given m effect vectors with
     :math:`SS = \sum u u'`, each element's full conditional is its own prior's conjugate

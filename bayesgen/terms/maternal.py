@@ -11,19 +11,21 @@ from __future__ import annotations
 
 import xarray as xr
 
+from .._deprecation import renamed_arguments
 from .._validation import preview
 from ..data.pedigree import Pedigree
 from .animal import Animal
 
 
 class MaternalAnimal(Animal):
-    """``Animal(column, pedigree, variance, name, maternal=dam_column)``: the direct–maternal model."""
+    """``Animal(column, pedigree, prior, name, maternal=dam_column)``: the direct–maternal model."""
 
-    def __init__(self, column: str, pedigree: Pedigree, variance=None, name: str = "animal", *, maternal: str,
+    @renamed_arguments(variance="prior")
+    def __init__(self, column: str, pedigree: Pedigree, prior=None, name: str = "animal", *, maternal: str,
                  expand: bool = True):
         if maternal is None:
             raise TypeError("MaternalAnimal needs maternal= (the column of each record's dam).")
-        super().__init__(column, pedigree, variance=variance, name=name, expand=expand, maternal=maternal)
+        super().__init__(column, pedigree, prior=prior, name=name, expand=expand, maternal=maternal)
 
 
 def total_heritability(idata, name: str = "animal") -> xr.DataArray:
@@ -44,7 +46,7 @@ def total_heritability(idata, name: str = "animal") -> xr.DataArray:
     variance_name = "sigma2_a" if name == "animal" else f"sigma2_{name}"
     post = idata.posterior
     if variance_name not in post or "h2" not in post:
-        raise KeyError(f"total_heritability needs {variance_name!r} and 'h2' in idata.posterior (a fit with "
+        raise ValueError(f"total_heritability needs {variance_name!r} and 'h2' in idata.posterior (a fit with "
                        f"Animal(..., maternal=...) named {name!r}); found {preview(list(post.data_vars))}.")
     g = post[variance_name]
     if set(g.dims) != {"chain", "draw", "effect_row", "effect_col"}:
