@@ -34,7 +34,7 @@ def renamed_arguments(**old_to_new: str):
                     warnings.warn(f"{owner}({old}=...) is deprecated and will be removed in bayesgen {REMOVED_IN}; "
                                   f"use {new}= instead.", DeprecationWarning, stacklevel=2)
                     kwargs[new] = kwargs.pop(old)
-            return function(*args, **kwargs)
+            return wrapper.__wrapped__(*args, **kwargs)  # (tests replace __wrapped__ to see the mapping)
 
         wrapper.__renamed_arguments__ = dict(old_to_new)
         return wrapper

@@ -206,7 +206,7 @@ def test_names_dims_and_h2_of_a_bivariate_brr(bivariate):
     np.testing.assert_allclose(cov[0, -1], np.cov(values.T, bias=True), rtol=1e-10)
     named = bg.Model(data, ["y1", "y2"], [bg.Fixed(), bg.Markers("id", genotypes, prior=bg.RidgePrior(), name="snp")])
     post = named.sample(draws=3, burn=1, chains=1, seed=1, progress=False).posterior
-    assert {"alpha_snp", "sigma2_snp", "rho_snp", "sigma2_alpha_snp"} <= set(post.data_vars), list(post.data_vars)
+    assert {"alpha_snp", "var_snp", "cor_snp", "sigma2_alpha_snp"} <= set(post.data_vars), list(post.data_vars)
 
 
 def test_default_covariance_prior_has_the_one_trait_brr_mode_per_trait(bivariate):

@@ -180,10 +180,50 @@ class Model:
         """The likelihood (the owner of the residual); the name of earlier releases."""
         return self.likelihood
 
+    #: The formula of a model built by :meth:`from_formula` or ``bg.fit`` (printed back by repr), else None.
+    formula: str | None = None
+
+    @classmethod
+    def from_formula(cls, formula, data: pd.DataFrame, pedigree=None, genotypes=None, priors=None, kernels=None,
+                     **model_options) -> Model:
+        """The model of a formula, as lme4/brms write it: ``bwt ~ sex + (1|byear) + animal(id)``.
+
+        Parameters
+        ----------
+        formula : str or list of str
+            ``y ~ fixed + (1|g) + (1 + x|g) + (1 + x||g) + animal(id) + maternal(id, dam)
+            + markers(id, prior="BayesCpi") + kernel(id, K)``; several traits as
+            ``cbind(a, b) ~ trait:sex + ...`` or a list of one formula per trait with the same
+            terms. The grammar and what each piece builds: :mod:`bayesgen.model.formula`.
+        data : DataFrame
+        pedigree : Pedigree, optional
+            For ``animal(...)`` and ``maternal(...)``.
+        genotypes : Genotypes, optional
+            For ``markers(...)``.
+        priors : dict or str, optional
+            ``{term or variance name: prior}`` (``{"byear": bg.ScaledInvChi2(4, 0.5), "sigma2_e": 1.0,
+            "markers": bg.BayesCPrior(pi=0.1)}``; ``"beta"``: Fixed's ``prior``; ``"rule"``: the rule for
+            default priors, ``Model``'s ``priors=``), or that rule alone (a str).
+        kernels : dict, optional
+            Matrices named in ``kernel(id, K)``; by default they are looked up among the caller's
+            variables.
+        **model_options
+            Passed to :class:`Model` (``sigma2_e``, ``sampler``, ``family``, ...).
+
+        Errors in the formula are :class:`bayesgen.model.formula.FormulaError` (a ``ValueError``)
+        naming the token at fault. ``repr(model)`` prints the formula back.
+        """
+        from .formula import caller_namespace, model_from_formula
+
+        return model_from_formula(formula, data, pedigree, genotypes, priors, kernels, env=caller_namespace(1),
+                                  **model_options)
+
     # ------------------------------------------------------------------ description
     def __repr__(self) -> str:
-        parts = " + ".join(type(t).__name__ + f"({t.name})" for t in self.terms[:-1])
         n_obs = int(self._observed_matrix.any(axis=1).sum())
+        if self.formula is not None:
+            return f"Model({self.formula}; {n_obs} records observed of {len(self.data)})"
+        parts = " + ".join(type(t).__name__ + f"({t.name})" for t in self.terms[:-1])
         return f"Model({self.y_name} ~ {parts} + e; {n_obs} records observed of {len(self.data)})"
 
     def describe(self) -> dict:
