@@ -76,7 +76,7 @@ class ParsedFormula:
     text: str
     traits: list
     trait_tokens: list
-    rhs: Token | None = None
+    rhs: Token = field(default_factory=lambda: Token("", 0, 0))
     trait_texts: list = field(default_factory=list)  # the formula each trait comes from (a list of formulas)
     fixed: list = field(default_factory=list)  # Tokens of the fixed part (formulaic's)
     random: list = field(default_factory=list)  # (Token, intercept, slopes, structure, group Token)

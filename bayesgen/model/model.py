@@ -254,7 +254,7 @@ class Model:
     def _check_variable_names(self) -> None:
         keys = [(v.group, v.name) for v in self.variables()]
         check_duplicates([f"{g}/{n}" for g, n in keys], "recorded variable names (rename a term)")
-        dims = {}
+        dims: dict[str, tuple] = {}
         for v in self.variables():
             for d in v.dims:
                 if d in dims and list(dims[d]) != list(v.coords[d]):
@@ -394,21 +394,20 @@ class Model:
         draws = check_count(draws, "draws", 1)
         n_chains = len(initial) if initial is not None else check_count(chains, "chains", 1)
         variables = self.variables()
-        chosen = resolve_store(store, high_dimensional_values(variables), draws, n_chains)
+        chosen: str | frozenset = resolve_store(store, high_dimensional_values(variables), draws, n_chains)
         if store == "auto" and chosen == "summary":
             loglik = [v for v in variables if v.group == "log_likelihood"]
             if resolve_store("auto", high_dimensional_values(loglik), draws, n_chains) == "full":
                 chosen = frozenset((v.group, v.name) for v in variables
                                    if v.high_dimensional and v.group != "log_likelihood")
-        store = chosen
         if client is not None:
             from ..sampler.distributed import run_chains_distributed
 
             result = run_chains_distributed(client, self, draws=draws, burn=burn, thin=thin, chains=chains,
-                                            seed=seed, store=store)
+                                            seed=seed, store=chosen)
         else:
             result = run_chains(self, draws=draws, burn=burn, thin=thin, chains=chains, seed=seed,
-                                progress=progress, store=store, cores=cores, initial=initial, burn_left=burn_left,
+                                progress=progress, store=chosen, cores=cores, initial=initial, burn_left=burn_left,
                                 start=start, checkpoint=writer)
         return self._finish(result, check_convergence)
 

@@ -205,7 +205,7 @@ def _refit(spec, test: np.ndarray, seed: int, refit_options: dict) -> tuple:
     return mu, refit.likelihood.cv_scores(mu, y[test], **extra)
 
 
-def _test_draws(refit, test: np.ndarray, *, draws, burn, chains, seed, progress, **sample_kwargs) -> np.ndarray:
+def _test_draws(refit, test: np.ndarray, *, draws, burn, chains, seed, progress, **sample_kwargs) -> tuple[np.ndarray, dict]:
     """Draws (chains x draws flattened) x test records of the linear predictor of ``refit``,
     keeping only ``predictions/mu`` in full (every other high-dimensional vector summarised)."""
     from ..output.inference_data import to_inference_data
