@@ -270,7 +270,7 @@ def test_a_checkpoint_of_another_model_or_data_set_is_refused(sim, written):
                                         sampler="single-site"),
         "other model": bg.BayesCPi(sim.phenotypes, "y", "id", sim.genotypes),
     }
-    for what, model in others.items():
+    for _what, model in others.items():
         with pytest.raises(CheckpointError, match="was written by another model or data set"):
             bg.resume(written, model, draws=5)
 

@@ -73,7 +73,7 @@ def test_held_out_phenotypes_are_masked_in_the_refit():
     model = mean_model(n=30, n_missing=0)
     table = run(model, folds=3, seed=5, draws=4000)
     predictions = table.attrs["predictions"]
-    for fold, test in predictions.groupby("fold"):
+    for _fold, test in predictions.groupby("fold"):
         train = model.data.drop(index=test["record"])["y"]
         sd = 1.0 / np.sqrt(len(train))
         mc_error = sd / np.sqrt(4000)

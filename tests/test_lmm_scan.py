@@ -40,7 +40,7 @@ def test_each_p_value_equals_an_exact_per_marker_likelihood_ratio_test():
                             covariates=["sex"], reestimate=True)
     frame = data.reset_index(names="id")
     null = bg.reml(bg.Model(frame, "y", [bg.Fixed(["sex"]), bg.Kernel("id", kernel)]), reml=False)
-    for j, row in scan.iterrows():
+    for _, row in scan.iterrows():
         marker = geno.select(markers=[row["marker"]])
         with_snp = frame.assign(snp=marker.codes[0].astype(float))
         alt = bg.reml(bg.Model(with_snp, "y", [bg.Fixed(["sex", "snp"]), bg.Kernel("id", kernel)]), reml=False)
