@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from .._deprecation import renamed_arguments
+from .._typing import IdsArg
 from .._validation import check_duplicates, id_labels, id_sequence, normalize_ids, positions, preview
 from ._genotype_kernels import count_codes, summarise_counts
 
@@ -53,7 +56,8 @@ class Genotypes:
     ``g - centre[j]``, and 0 for missing, i.e. missing genotypes are mean-imputed.
     """
 
-    def __init__(self, ids, matrix, markers=None, drop_monomorphic: bool = True, *, marker_info=None):
+    def __init__(self, ids: IdsArg, matrix: ArrayLike | pd.DataFrame, markers: Sequence[str] | None = None,
+                 drop_monomorphic: bool = True, *, marker_info: pd.DataFrame | None = None):
         if isinstance(matrix, pd.DataFrame):
             if markers is None:
                 markers = [str(c) for c in matrix.columns]

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._typing import IdsArg
 from .._validation import (
     UNKNOWN_PARENT_CODES,
     check_duplicates,
@@ -45,7 +46,7 @@ class Pedigree:
     still means "unknown".
     """
 
-    def __init__(self, ids, sires, dams):
+    def __init__(self, ids: IdsArg, sires: IdsArg, dams: IdsArg):
         ids = normalize_ids(id_sequence(ids, "Pedigree ids"), "Pedigree")
         sires = [normalize_parent(s) for s in id_sequence(sires, "Pedigree sires")]
         dams = [normalize_parent(d) for d in id_sequence(dams, "Pedigree dams")]

@@ -35,12 +35,17 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .._deprecation import renamed_variables
+from .._typing import VarNamesArg
 from .psis import k_threshold, psis_log_weights
+
+if TYPE_CHECKING:
+    import arviz as az
 
 #: The power-scaling factors of the finite differences (priorsense's lower_alpha, upper_alpha).
 LOWER_ALPHA = 0.99
@@ -111,7 +116,7 @@ def _xlog2(x: np.ndarray, ratio: np.ndarray) -> np.ndarray:
     return np.where(x > 0.0, x * np.log2(np.where(x > 0.0, ratio, 1.0)), 0.0)
 
 
-def prior_sensitivity(idata, *, var_names=None, threshold: float = THRESHOLD) -> pd.DataFrame:
+def prior_sensitivity(idata: az.InferenceData, *, var_names: VarNamesArg = None, threshold: float = THRESHOLD) -> pd.DataFrame:
     """Power-scaling sensitivity of each scalar parameter (and each element of a small
     covariance, correlation or per-trait vector) to the prior and to the likelihood.
 

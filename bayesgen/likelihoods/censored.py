@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .._deprecation import renamed_arguments
+from .._typing import PriorArg
 from .._validation import preview
 from ..sampler.context import StepContext
 from ..terms.base import BindContext
@@ -43,7 +44,8 @@ class Censored(Gaussian):
     family = "censored"
 
     @renamed_arguments(variance="prior")
-    def __init__(self, prior=None, posterior_predictive: bool = False, bounds=None):
+    def __init__(self, prior: PriorArg = None, posterior_predictive: bool = False,
+                 bounds: tuple[str, str] | None = None):
         super().__init__(prior, posterior_predictive)
         if bounds is None:
             raise TypeError("family='censored' needs bounds=(lower_column, upper_column).")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._deprecation import renamed_arguments
+from .._typing import PriorArg
 from ..priors.defaults import resolve_prior
 from ..sampler.context import StepContext
 from ..terms.base import BindContext
@@ -56,7 +57,7 @@ class Gaussian(Likelihood):
     cv_columns = ("accuracy", "slope", "mse")
 
     @renamed_arguments(variance="prior")
-    def __init__(self, prior=None, posterior_predictive: bool = False):
+    def __init__(self, prior: PriorArg = None, posterior_predictive: bool = False):
         self.variance_prior_arg = prior
         self.posterior_predictive = posterior_predictive
 

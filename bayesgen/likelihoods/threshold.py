@@ -74,7 +74,8 @@ class Threshold(Likelihood):
     cv_columns = ("auc", "log_score")
 
     @renamed_arguments(variance="prior")
-    def __init__(self, prior=None, posterior_predictive: bool = False, cutpoint_prior=None):
+    def __init__(self, prior: float | None = None, posterior_predictive: bool = False,
+                 cutpoint_prior: float | None = None):
         _check_fixed_variance(prior)
         if cutpoint_prior is not None:
             if isinstance(cutpoint_prior, bool) or not isinstance(cutpoint_prior, (int, float)) \

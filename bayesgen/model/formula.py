@@ -36,9 +36,17 @@ from __future__ import annotations
 import ast
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    import arviz as az
+
+    from ..data.genotypes import Genotypes
+    from ..data.pedigree import Pedigree
 
 #: The genetic terms written as functions.
 SPECIAL_TERMS = ("animal", "maternal", "markers", "kernel")
@@ -588,7 +596,9 @@ def normalise(parsed: ParsedFormula) -> str:
     return f"{lhs} ~ {' + '.join(parts) if parts else '1'}"
 
 
-def fit(formula, data: pd.DataFrame, pedigree=None, genotypes=None, priors=None, kernels=None, **kwargs):
+def fit(formula: str | Sequence[str], data: pd.DataFrame, pedigree: Pedigree | None = None,
+        genotypes: Genotypes | None = None, priors: dict[str, Any] | str | None = None,
+        kernels: dict[str, Any] | None = None, **kwargs: Any) -> az.InferenceData:
     """Build the model of ``formula`` and sample it: ``bg.fit("bwt ~ sex + (1|byear) + animal(id)", data,
     pedigree=ped, seed=1)``.
 

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import pandas as pd
 
+from .._typing import PriorArg, SeedArg, TraitsArg
 from .._validation import check_duplicates, preview, require_columns
 from ..likelihoods import FAMILIES
 from ..priors.defaults import DEFAULT_R2, PRIOR_RULES
 from ..terms.base import BindContext, Term, Variable
 from ..terms.location import LocationTerm
+
+if TYPE_CHECKING:
+    import arviz as az
+
+    from ..data.genotypes import Genotypes
+    from ..data.pedigree import Pedigree
+    from ..likelihoods import Likelihood
 
 #: Location samplers a model can use; see ``Model`` and ``bayesgen.sampler.blocks``.
 SAMPLERS = ("auto", "single-site", "joint", "collapsed")
@@ -82,9 +94,11 @@ class Model:
     variance components, per draw (per trait with several traits).
     """
 
-    def __init__(self, data: pd.DataFrame, y, terms, sigma2_e=None, sampler: str = "auto",
+    def __init__(self, data: pd.DataFrame, y: TraitsArg, terms: Sequence[Term], sigma2_e: PriorArg = None,
+                 sampler: str = "auto",
                  log_likelihood: str = "marginal", posterior_predictive: bool | None = None,
-                 priors: str = "default", family="gaussian", bounds=None):
+                 priors: str = "default", family: str | Sequence[str] | Likelihood = "gaussian",
+                 bounds: tuple[str, str] | None = None):
         if not isinstance(data, pd.DataFrame):
             raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
         if len(data) == 0:
@@ -184,8 +198,9 @@ class Model:
     formula: str | None = None
 
     @classmethod
-    def from_formula(cls, formula, data: pd.DataFrame, pedigree=None, genotypes=None, priors=None, kernels=None,
-                     **model_options) -> Model:
+    def from_formula(cls, formula: str | Sequence[str], data: pd.DataFrame, pedigree: Pedigree | None = None,
+                     genotypes: Genotypes | None = None, priors: dict[str, Any] | str | None = None,
+                     kernels: dict[str, Any] | None = None, **model_options: Any) -> Model:
         """The model of a formula, as lme4/brms write it: ``bwt ~ sex + (1|byear) + animal(id)``.
 
         Parameters
@@ -270,11 +285,11 @@ class Model:
 
     # ------------------------------------------------------------------ user API
     def sample(
-        self, draws: int = 1000, burn: int | None = None, thin: int = 1, chains: int | None = None, seed=None,
+        self, draws: int = 1000, burn: int | None = None, thin: int = 1, chains: int | None = None, seed: SeedArg = None,
         progress: bool = True, store: str = "auto", cores: int | None = None, resume: bool = False,
-        check_convergence: bool = True, init: str = "default", checkpoint=None, checkpoint_every=None,
-        client=None,
-    ):
+        check_convergence: bool = True, init: str = "default", checkpoint: str | os.PathLike | None = None,
+        checkpoint_every: int | str | None = None, client: Any = None,
+    ) -> az.InferenceData:
         """Run the Gibbs sampler and return an ``arviz.InferenceData``.
 
         Parameters

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
 from .._deprecation import renamed_arguments
+from .._typing import FixedArg, PiArg, PriorArg, RandomArg, ScaleArg
+from ..data.genotypes import Genotypes
+from ..data.pedigree import Pedigree
 from ..priors.bayes_a import BayesAPrior
 from ..priors.bayes_b import BayesBPrior
 from ..priors.bayes_c import BayesCPrior
 from ..priors.bayes_r import DEFAULT_GAMMA, BayesRPrior
-from ..priors.lasso import LassoPrior
 from ..priors.beta import Beta
+from ..priors.lasso import LassoPrior
 from ..priors.ridge import RidgePrior
 from ..terms import Animal, Fixed, Kernel, Markers, Random, Term
 from .model import Model
 
 
-def _common_terms(fixed, random, intercept) -> list[Term]:
+def _common_terms(fixed: FixedArg, random: RandomArg, intercept: bool) -> list[Term]:
     """Fixed effects (columns or a Fixed term) and iid random effects (columns or terms)."""
     terms: list[Term] = []
     if isinstance(fixed, Term):  # a ready term (a Fixed one, with its options)
@@ -27,8 +35,18 @@ def _common_terms(fixed, random, intercept) -> list[Term]:
 
 
 @renamed_arguments(animal="column", sigma2_a="prior")
-def AnimalModel(data, y, column, pedigree, fixed=(), random=(), prior=None, sigma2_e=None,
-                intercept: bool = True, **model_options) -> Model:
+def AnimalModel(
+    data: pd.DataFrame,
+    y: str,
+    column: str,
+    pedigree: Pedigree,
+    fixed: FixedArg = (),
+    random: RandomArg = (),
+    prior: PriorArg = None,
+    sigma2_e: PriorArg = None,
+    intercept: bool = True,
+    **model_options: Any,
+) -> Model:
     """The animal model y = X beta + sum_k Z_k u_k + Z a + e, with a ~ N(0, sigma2_a A).
 
     Parameters
@@ -58,8 +76,19 @@ def AnimalModel(data, y, column, pedigree, fixed=(), random=(), prior=None, sigm
 
 
 @renamed_arguments(id="column")
-def BayesA(data, y, column, genotypes, fixed=(), random=(), df: float = 5.0, scale=None, sigma2_e=None,
-           intercept: bool = True, **model_options) -> Model:
+def BayesA(
+    data: pd.DataFrame,
+    y: str,
+    column: str,
+    genotypes: Genotypes,
+    fixed: FixedArg = (),
+    random: RandomArg = (),
+    df: float = 5.0,
+    scale: ScaleArg = None,
+    sigma2_e: PriorArg = None,
+    intercept: bool = True,
+    **model_options: Any,
+) -> Model:
     """BayesA: y = X beta + sum_k Z_k u_k + W alpha + e with alpha_j ~ N(0, sigma2_j),
     sigma2_j ~ Scale-inv-chi2(df, scale).
 
@@ -73,8 +102,20 @@ def BayesA(data, y, column, genotypes, fixed=(), random=(), df: float = 5.0, sca
 
 
 @renamed_arguments(id="column")
-def BayesB(data, y, column, genotypes, fixed=(), random=(), pi=0.5, df: float = 5.0, scale=None, sigma2_e=None,
-           intercept: bool = True, **model_options) -> Model:
+def BayesB(
+    data: pd.DataFrame,
+    y: str,
+    column: str,
+    genotypes: Genotypes,
+    fixed: FixedArg = (),
+    random: RandomArg = (),
+    pi: PiArg = 0.5,
+    df: float = 5.0,
+    scale: ScaleArg = None,
+    sigma2_e: PriorArg = None,
+    intercept: bool = True,
+    **model_options: Any,
+) -> Model:
     """BayesB: as :func:`BayesA` with alpha_j = delta_j beta_j, delta_j ~ Bernoulli(pi), beta_j ~ N(0, sigma2_j);
     ``pi`` a number is fixed, a ``Beta`` prior is sampled (see :class:`bayesgen.BayesBPrior`)."""
     terms = _common_terms(fixed, random, intercept)
@@ -83,8 +124,18 @@ def BayesB(data, y, column, genotypes, fixed=(), random=(), pi=0.5, df: float = 
 
 
 @renamed_arguments(id="column")
-def BayesLasso(data, y, column, genotypes, fixed=(), random=(), lambda2=None, sigma2_e=None, intercept: bool = True,
-               **model_options) -> Model:
+def BayesLasso(
+    data: pd.DataFrame,
+    y: str,
+    column: str,
+    genotypes: Genotypes,
+    fixed: FixedArg = (),
+    random: RandomArg = (),
+    lambda2: ScaleArg = None,
+    sigma2_e: PriorArg = None,
+    intercept: bool = True,
+    **model_options: Any,
+) -> Model:
     """Bayesian LASSO: as :func:`BayesA` with alpha_j ~ double exponential with rate lambda, as a scale
     mixture N(0, tau2_j), tau2_j ~ Exp(lambda2 / 2); ``lambda2`` a float is fixed, a ``Gamma`` prior is
     sampled (default: BGLR-style Gamma(1.1, .), see :class:`bayesgen.LassoPrior`)."""
@@ -94,8 +145,20 @@ def BayesLasso(data, y, column, genotypes, fixed=(), random=(), lambda2=None, si
 
 
 @renamed_arguments(id="column", variance="prior")
-def BayesR(data, y, column, genotypes, fixed=(), random=(), gamma=DEFAULT_GAMMA, dirichlet=None, prior=None,
-           sigma2_e=None, intercept: bool = True, **model_options) -> Model:
+def BayesR(
+    data: pd.DataFrame,
+    y: str,
+    column: str,
+    genotypes: Genotypes,
+    fixed: FixedArg = (),
+    random: RandomArg = (),
+    gamma: Sequence[float] = DEFAULT_GAMMA,
+    dirichlet: Sequence[float] | None = None,
+    prior: PriorArg = None,
+    sigma2_e: PriorArg = None,
+    intercept: bool = True,
+    **model_options: Any,
+) -> Model:
     """BayesR: as :func:`BayesA` with alpha_j ~ sum_k pi_k N(0, gamma_k sigma2_alpha), gamma = (0, 1e-4, 1e-3,
     1e-2) by default, pi ~ Dirichlet (see :class:`bayesgen.BayesRPrior`)."""
     terms = _common_terms(fixed, random, intercept)
@@ -104,8 +167,18 @@ def BayesR(data, y, column, genotypes, fixed=(), random=(), gamma=DEFAULT_GAMMA,
 
 
 @renamed_arguments(id="column", variance="prior")
-def BRR(data, y, column, genotypes, fixed=(), random=(), prior=None, sigma2_e=None, intercept: bool = True,
-        **model_options) -> Model:
+def BRR(
+    data: pd.DataFrame,
+    y: str,
+    column: str,
+    genotypes: Genotypes,
+    fixed: FixedArg = (),
+    random: RandomArg = (),
+    prior: PriorArg = None,
+    sigma2_e: PriorArg = None,
+    intercept: bool = True,
+    **model_options: Any,
+) -> Model:
     """Bayesian ridge regression: as :func:`BayesA` with alpha_j ~ N(0, sigma2_alpha), one common
     variance ``prior`` (a float: fixed; a ScaledInvChi2: sampled; None: BGLR's default, see
     :class:`bayesgen.RidgePrior`)."""
@@ -115,8 +188,19 @@ def BRR(data, y, column, genotypes, fixed=(), random=(), prior=None, sigma2_e=No
 
 
 @renamed_arguments(id="column", variance="prior")
-def BayesC(data, y, column, genotypes, fixed=(), random=(), pi=0.5, prior=None, sigma2_e=None,
-           intercept: bool = True, **model_options) -> Model:
+def BayesC(
+    data: pd.DataFrame,
+    y: str,
+    column: str,
+    genotypes: Genotypes,
+    fixed: FixedArg = (),
+    random: RandomArg = (),
+    pi: PiArg = 0.5,
+    prior: PriorArg = None,
+    sigma2_e: PriorArg = None,
+    intercept: bool = True,
+    **model_options: Any,
+) -> Model:
     """BayesC: as :func:`BayesA` with alpha_j ~ (1 - pi) delta_0 + pi N(0, sigma2_alpha); ``pi`` a
     number is fixed, a ``Beta`` prior is sampled (see :class:`bayesgen.BayesCPrior`)."""
     terms = _common_terms(fixed, random, intercept)
@@ -125,20 +209,53 @@ def BayesC(data, y, column, genotypes, fixed=(), random=(), pi=0.5, prior=None, 
 
 
 @renamed_arguments(id="column", variance="prior")
-def BayesCPi(data, y, column, genotypes, fixed=(), random=(), pi=None, prior=None, sigma2_e=None,
-             intercept: bool = True, **model_options) -> Model:
+def BayesCPi(
+    data: pd.DataFrame,
+    y: str,
+    column: str,
+    genotypes: Genotypes,
+    fixed: FixedArg = (),
+    random: RandomArg = (),
+    pi: PiArg | None = None,
+    prior: PriorArg = None,
+    sigma2_e: PriorArg = None,
+    intercept: bool = True,
+    **model_options: Any,
+) -> Model:
     """BayesCpi: :func:`BayesC` with pi sampled, by default under BGLR's Beta(5.5, 5.5) prior."""
     pi = Beta(5.5, 5.5) if pi is None else pi
     if not isinstance(pi, Beta):
-        raise TypeError(f"BayesCPi samples pi: pass a bayesgen.Beta prior (or None), got {pi!r}; "
-                        "use BayesC for a fixed pi.")
-    return BayesC(data, y, column, genotypes, fixed=fixed, random=random, pi=pi, prior=prior, sigma2_e=sigma2_e,
-                  intercept=intercept, **model_options)
+        raise TypeError(
+            f"BayesCPi samples pi: pass a bayesgen.Beta prior (or None), got {pi!r}; use BayesC for a fixed pi."
+        )
+    return BayesC(
+        data,
+        y,
+        column,
+        genotypes,
+        fixed=fixed,
+        random=random,
+        pi=pi,
+        prior=prior,
+        sigma2_e=sigma2_e,
+        intercept=intercept,
+        **model_options,
+    )
 
 
 @renamed_arguments(id="column", sigma2_g="prior")
-def GBLUP(data, y, column, genotypes, fixed=(), random=(), prior=None, sigma2_e=None, intercept: bool = True,
-          **model_options) -> Model:
+def GBLUP(
+    data: pd.DataFrame,
+    y: str,
+    column: str,
+    genotypes: Genotypes,
+    fixed: FixedArg = (),
+    random: RandomArg = (),
+    prior: PriorArg = None,
+    sigma2_e: PriorArg = None,
+    intercept: bool = True,
+    **model_options: Any,
+) -> Model:
     """GBLUP: y = X beta + sum_k Z_k u_k + Z g + e with g ~ N(0, sigma2_g G), G = ``bg.grm(genotypes)``.
 
     G is VanRaden's (2008) method-1 genomic relationship matrix over every individual of

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .._deprecation import renamed_variables
+from .._typing import VarNamesArg
 from .convergence import MAX_SIZE, MIN_DRAWS, RHAT_FORMAT, _diagnostics, diagnosed_draws, variable_elements
 from .inference_data import az
 
@@ -33,7 +34,7 @@ STAT_COLUMNS = ("mean", "sd")
 DIAGNOSTIC_COLUMNS = ("mcse_mean", "ess_bulk", "ess_tail", "r_hat")
 
 
-def summary(idata, *, var_names=None, prob: float = 0.95, max_size: int = MAX_SIZE) -> pd.DataFrame:
+def summary(idata: az.InferenceData, *, var_names: VarNamesArg = None, prob: float = 0.95, max_size: int = MAX_SIZE) -> pd.DataFrame:
     """Posterior summary of the model's low-dimensional parameters (see the module docstring).
 
     Parameters

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import pandas as pd
 
+from .._typing import SeedArg
 from .._validation import preview
+
+if TYPE_CHECKING:
+    from ..model.model import Model
 
 #: ``Model.sample`` arguments that ``**sample_kwargs`` may pass to each refit.
 REFIT_ARGUMENTS = ("thin", "cores", "check_convergence")
@@ -13,9 +19,9 @@ REFIT_ARGUMENTS = ("thin", "cores", "check_convergence")
 FOLD_COLUMNS = ("repeat", "fold", "n_test")
 
 
-def cross_validate(model, folds=5, *, repeats: int = 1, seed=None, draws: int = 1000, burn: int = 500,
-                   chains: int | None = None, prob: float = 0.95, progress: bool = True, client=None,
-                   **sample_kwargs) -> pd.DataFrame:
+def cross_validate(model: Model, folds: int | str = 5, *, repeats: int = 1, seed: SeedArg = None, draws: int = 1000,
+                   burn: int = 500, chains: int | None = None, prob: float = 0.95, progress: bool = True,
+                   client: Any = None, **sample_kwargs: Any) -> pd.DataFrame:
     r"""Cross-validate ``model``: refit it once per fold with that fold's phenotypes masked.
 
     The model is rebuilt from the user's own (unbound) terms and options with the test

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 from .._deprecation import renamed_arguments
+from .._typing import PiArg, PriorArg
 from .._validation import check_positive_finite
 from .inclusion import BernoulliInclusion, log_odds
 from .ridge import RidgePrior
@@ -62,7 +63,7 @@ class BayesCPrior(RidgePrior):
     gaussian_sweep = False
 
     @renamed_arguments(variance="prior")
-    def __init__(self, pi=0.5, prior=None, pi_move: bool = True, pi_step: float = 0.5):
+    def __init__(self, pi: PiArg = 0.5, prior: PriorArg = None, pi_move: bool = True, pi_step: float = 0.5):
         self.inclusion = BernoulliInclusion(pi, "BayesC")
         super().__init__(prior)
         if not isinstance(pi_move, (bool, np.bool_)):
@@ -189,7 +190,7 @@ class BayesCPrior(RidgePrior):
 class MultiTraitBayesCPrior(BayesCPrior):
     """Deprecated spelling of ``BayesCPrior(pi, prior=...)``, which takes a t x t slab covariance or its prior."""
 
-    def __init__(self, pi=0.5, prior=None, covariance=None):
+    def __init__(self, pi: PiArg = 0.5, prior: PriorArg = None, covariance: PriorArg = None):
         warnings.warn("MultiTraitBayesCPrior(...) is deprecated: use BayesCPrior(pi, prior=...), "
                       "which takes a t x t matrix or prior for t traits.", DeprecationWarning, stacklevel=2)
         super().__init__(pi=pi, prior=covariance if prior is None else prior)

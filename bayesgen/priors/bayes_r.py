@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from .._deprecation import renamed_arguments
+from .._typing import PriorArg
 from ..kernels.spike_slab import sweep_markers_mixture
 from ..variable import Variable
 from .marker_prior import MarkerPrior, parse_common_variance
@@ -55,7 +58,8 @@ class BayesRPrior(MarkerPrior):
     gaussian_sweep = False
 
     @renamed_arguments(variance="prior")
-    def __init__(self, gamma=DEFAULT_GAMMA, dirichlet=None, prior=None):
+    def __init__(self, gamma: Sequence[float] = DEFAULT_GAMMA, dirichlet: Sequence[float] | None = None,
+                 prior: PriorArg = None):
         gamma = np.asarray(gamma, dtype=np.float64)
         if gamma.ndim != 1 or gamma.size < 2 or gamma[0] != 0.0 or not np.all(np.isfinite(gamma[1:]) & (gamma[1:] > 0)):
             raise ValueError(f"BayesR gamma must start with 0 followed by positive finite multipliers, got {gamma.tolist()!r}.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from .base import VariancePrior
@@ -21,7 +23,7 @@ class DiagonalPrior(VariancePrior):
 
     diagonal = True
 
-    def __init__(self, components):
+    def __init__(self, components: Sequence[VariancePrior | float | None]):
         components = list(components)
         if not components or not all(isinstance(p, VariancePrior) and p.dim in (1, None) for p in components):
             raise TypeError(f"DiagonalPrior takes a list of one-dimensional variance priors, got {components!r}.")

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 from .._deprecation import renamed_arguments
+from .._typing import PriorArg
 from ..kernels.markers_multitrait import sweep_markers_multitrait
 from ..variable import Variable
 from .defaults import default_prior
@@ -60,7 +61,7 @@ class RidgePrior(MarkerPrior):
     label = "RidgePrior"
 
     @renamed_arguments(variance="prior")
-    def __init__(self, prior=None):
+    def __init__(self, prior: PriorArg = None):
         self.variance_prior, self.variance = parse_common_variance(prior, self.label, several_traits=True)
         self.n_traits, self.traits, self.n_markers = 1, ["y"], None  # set by bind_traits
         self._start = None
@@ -201,7 +202,7 @@ class RidgePrior(MarkerPrior):
 class MultiTraitRidgePrior(RidgePrior):
     """Deprecated spelling of ``RidgePrior(prior=...)``, which takes a t x t covariance or its prior."""
 
-    def __init__(self, prior=None, covariance=None):
+    def __init__(self, prior: PriorArg = None, covariance: PriorArg = None):
         warnings.warn("MultiTraitRidgePrior(...) is deprecated: use RidgePrior(prior=...), which takes "
                       "a t x t matrix or prior for t traits.", DeprecationWarning, stacklevel=2)
         super().__init__(prior=covariance if prior is None else prior)

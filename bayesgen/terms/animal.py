@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import scipy.sparse as sp
 
 from .._deprecation import renamed_arguments
+from .._typing import PriorArg
 from .._validation import preview
 from ..data.pedigree import Pedigree
 from .designs import DirectMaternal
@@ -73,8 +76,9 @@ class Animal(AnimalNames, Random):
     call_prefix = "Animal(column, pedigree"
 
     @renamed_arguments(variance="prior", covariance="structure")
-    def __init__(self, column: str, pedigree: Pedigree, prior=None, name: str = "animal", expand: bool = True,
-                 maternal: str | None = None, slopes=None, structure=None, intercept: bool = True):
+    def __init__(self, column: str, pedigree: Pedigree, prior: PriorArg = None, name: str = "animal",
+                 expand: bool = True, maternal: str | None = None, slopes: str | Sequence[str] | None = None,
+                 structure: str | None = None, intercept: bool = True):
         if not isinstance(pedigree, Pedigree):
             raise TypeError(f"pedigree must be a bayesgen.Pedigree, got {type(pedigree).__name__}.")
         if maternal is not None and (slopes is not None or structure is not None):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
@@ -45,8 +47,8 @@ class Fixed(LocationTerm):
     expand = False
 
     @renamed_arguments(prior_variance="prior")
-    def __init__(self, columns=(), intercept: bool = True, matrix=None, names=None, name: str = "beta",
-                 prior=None):
+    def __init__(self, columns: str | Sequence[str] = (), intercept: bool = True, matrix: np.ndarray | None = None,
+                 names: Sequence[str] | None = None, name: str = "beta", prior: float | None = None):
         if isinstance(columns, str):
             columns = [columns]
         if not isinstance(columns, (list, tuple)) or not all(isinstance(c, str) for c in columns):

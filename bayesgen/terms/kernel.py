@@ -7,6 +7,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._deprecation import renamed_arguments
+from .._typing import IdsArg, PriorArg
 from .._validation import check_duplicates, id_labels, id_sequence, normalize_ids, preview
 from .random import Random
 
@@ -100,8 +101,9 @@ class Kernel(Random):
     """
 
     @renamed_arguments(variance="prior")
-    def __init__(self, column: str, K, ids=None, prior=None, name: str | None = None, tolerance: float = 1e-8,
-                 route: str = "auto", genetic: bool = True, expand: bool = True, slopes=None):
+    def __init__(self, column: str, K: pd.DataFrame | np.ndarray, ids: IdsArg | None = None, prior: PriorArg = None,
+                 name: str | None = None, tolerance: float = 1e-8,
+                 route: str = "auto", genetic: bool = True, expand: bool = True, slopes: None = None):
         if slopes is not None:
             raise TypeError("Kernel does not take slopes; use bg.RandomRegression(column, slopes, pedigree=...) for "
                             "a random-regression animal model.")

@@ -71,7 +71,7 @@ class Markers(Term):
     predicts = "genotypes"
     n_traits = 1  # set by bind
 
-    def __init__(self, column: str, genotypes: Genotypes, prior=None, name: str = "markers", expand: bool = True,
+    def __init__(self, column: str, genotypes: Genotypes, prior: MarkerPrior | None = None, name: str = "markers", expand: bool = True,
                  block_size: int | None = None, block_passes: int = 1):
         if not isinstance(genotypes, Genotypes):
             raise TypeError(f"genotypes must be a bayesgen.Genotypes, got {type(genotypes).__name__}.")

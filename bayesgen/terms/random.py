@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import scipy.sparse as sp
 
 from .._deprecation import renamed_arguments
+from .._typing import PriorArg
 from .._user_warnings import warn_user
 from .._validation import id_labels, normalize_id, preview, warn_if_boolean_ids
 from ..kernels.random_effects import precision_split
@@ -59,8 +62,8 @@ class Random(LocationTerm):
     call_prefix = "Random(column"
 
     @renamed_arguments(variance="prior", covariance="structure")
-    def __init__(self, column: str, prior=None, name: str | None = None, expand: bool = True,
-                 slopes=None, structure=None, intercept: bool = True):
+    def __init__(self, column: str, prior: PriorArg = None, name: str | None = None, expand: bool = True,
+                 slopes: str | Sequence[str] | None = None, structure: str | None = None, intercept: bool = True):
         if not isinstance(column, str):
             raise TypeError(f"{type(self).__name__} column must be a column name (str), got {column!r}.")
         if name is not None and not isinstance(name, str):

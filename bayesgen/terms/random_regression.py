@@ -11,9 +11,12 @@ constructor.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import scipy.sparse as sp
 
 from .._deprecation import renamed_arguments
+from .._typing import PriorArg
 from ..data.pedigree import Pedigree
 from .animal import pedigree_levels
 from .random import Random
@@ -23,7 +26,8 @@ class RandomRegression(Random):
     """``Random(column, slopes=..., structure=...)``, with ``pedigree=`` for levels related by A."""
 
     @renamed_arguments(covariance="structure", variance="prior")
-    def __init__(self, column: str, slopes, structure: str = "us", prior=None, name: str | None = None,
+    def __init__(self, column: str, slopes: str | Sequence[str], structure: str = "us", prior: PriorArg = None,
+                 name: str | None = None,
                  intercept: bool = True, pedigree: Pedigree | None = None, expand: bool = True):
         if pedigree is not None and not isinstance(pedigree, Pedigree):
             raise TypeError(f"pedigree must be a bayesgen.Pedigree, got {type(pedigree).__name__}.")
