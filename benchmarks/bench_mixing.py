@@ -261,7 +261,7 @@ def main() -> int:
 
     print(f"{' '.join(sys.argv)}\nmachine: {platform.node()} {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f} at start")
-    geno = bg.Genotypes.from_csv(DATA / "mice_X.csv.gz", id="SUBJECT.NAME")
+    geno = bg.Genotypes.from_csv(DATA / "mice_X.csv.gz", column="SUBJECT.NAME")
     pheno = pd.read_csv(DATA / "mice_pheno.csv")
 
     def model(expand: bool):

@@ -113,7 +113,7 @@ def mice_dataset(folder: Path):
     import bayesgen as bg
     import pandas as pd
 
-    geno = bg.Genotypes.from_csv(DATA / "mice_X.csv.gz", id="SUBJECT.NAME")
+    geno = bg.Genotypes.from_csv(DATA / "mice_X.csv.gz", column="SUBJECT.NAME")
     pheno = pd.read_csv(DATA / "mice_pheno.csv").set_index("SUBJECT.NAME").loc[list(geno.ids)]
     return write_dataset(folder, "mice", np.ascontiguousarray(geno.codes), pheno["Obesity.BMI"].to_numpy(float))
 
@@ -358,7 +358,7 @@ t0 = time.perf_counter()
 import bayesgen as bg
 sim = bg.simulate(n_founders=50, n_generations=3, n_offspring=100, n_markers=0, h2=0.4, seed=1)
 ped = bg.Pedigree.from_dataframe(sim.pedigree, id="id", sire="sire", dam="dam")
-model = bg.AnimalModel(sim.phenotypes, "y", animal="id", pedigree=ped, fixed=["sex"])
+model = bg.AnimalModel(sim.phenotypes, "y", column="id", pedigree=ped, fixed=["sex"])
 model.sample(draws=10, burn=10, chains=1, seed=1, progress=False)
 """
 

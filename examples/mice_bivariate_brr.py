@@ -32,7 +32,7 @@ def interval(draws) -> str:
 
 def main(draws: int = 1000, burn: int = 500, seed: int = 3) -> None:
     subset = dict(nrows=200, usecols=range(301)) if QUICK else {}
-    genotypes = bg.Genotypes.from_csv(DATA / "mice_X.csv.gz", id="SUBJECT.NAME", **subset)
+    genotypes = bg.Genotypes.from_csv(DATA / "mice_X.csv.gz", column="SUBJECT.NAME", **subset)
     pheno = pd.read_csv(DATA / "mice_pheno.csv", nrows=subset.get("nrows"))
     data = pheno[["SUBJECT.NAME", "Obesity.BMI", "Obesity.BodyLength", "GENDER"]].set_axis(
         ["id", *TRAITS, "GENDER"], axis=1)

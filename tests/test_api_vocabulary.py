@@ -159,6 +159,12 @@ def test_the_signature_shows_only_the_new_name(where, function, bound, old, new)
     assert new in parameters and old not in parameters
 
 
+def test_the_old_structure_attribute_warns():
+    term = bg.Random("herd", slopes=["x"], structure="diag")
+    with pytest.warns(DeprecationWarning, match=r"Random.covariance is deprecated .* use .structure"):
+        assert term.covariance == "diag"
+
+
 def test_old_and_new_name_together_is_an_error():
     with pytest.raises(TypeError, match=r"Random\(\) got both prior= and its deprecated name variance="):
         bg.Random("herd", prior=1.0, variance=1.0)

@@ -40,7 +40,7 @@ def longitudinal():
 def test_random_with_slopes_builds_a_random_regression(longitudinal):
     term = bg.Random("subject", None, "subj", slopes=["x"])
     assert term.coefficient_names == ["(Intercept)", "x"]  # a random regression: intercept and slope per level
-    assert (term.column, term.name, term.slopes, term.covariance) == ("subject", "subj", ["x"], "us")
+    assert (term.column, term.name, term.slopes, term.structure) == ("subject", "subj", ["x"], "us")
     assert bg.Random("subject", slopes="x", structure="diag").structure == "diag"
     assert isinstance(bg.Random("subject"), bg.Random)  # no slopes: the iid term as before
 

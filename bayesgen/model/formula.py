@@ -300,16 +300,18 @@ def build_terms(parsed: ParsedFormula, data: pd.DataFrame, pedigree=None, genoty
     for name, token, text in zip(parsed.traits, parsed.trait_tokens, parsed.trait_texts):
         _require(name, token, data, text, "response")
     priors = _Priors(priors)
-    terms = []
+    terms: list = []
+    tokens: list[Token | None] = []  # each term and the token it comes from (None: the fixed part)
     fixed = _fixed_term(parsed, data, priors.take("beta", None, None))
     if fixed is not None:
         terms.append(fixed)
+        tokens.append(None)
     for kind, index in parsed.order:
         if kind == "special":
             token, function, call = parsed.special[index]
             terms.append(_special_term(token, function, call, parsed, data, pedigree, genotypes, priors, kernels,
                                        env, Animal, Kernel, Markers))
-            terms[-1]._formula_token = token
+            tokens.append(token)
             continue
         token, intercept, slopes, structure, group = parsed.random[index]
         column = _column_token(group.text, group, formula)
@@ -317,22 +319,19 @@ def build_terms(parsed: ParsedFormula, data: pd.DataFrame, pedigree=None, genoty
         for name, part in slopes:
             _require(name, part, data, formula, "slope column")
         slope_names = [name for name, _ in slopes] or None
-        term_name = column
-        prior = priors.take(term_name, None, f"sigma2_{term_name}")
+        prior = priors.take(column, None, f"sigma2_{column}")
         terms.append(Random(column, prior=prior, slopes=slope_names, structure=structure if slope_names else None,
                             intercept=intercept))
-        terms[-1]._formula_token = token
-    names = {}
-    for term in terms:
+        tokens.append(token)
+    names: dict = {}
+    for term, token in zip(terms, tokens):
         if term.name in names:
-            token = getattr(term, "_formula_token", None) or Token(term.name, 0, len(formula))
+            where = token or Token(term.name, 0, len(formula))
             raise FormulaError(f"Two terms are both named {term.name!r}; give one a name= (e.g. "
-                               f"animal(id, name=\"dom\"))", formula, token.start, token.end)
+                               f"animal(id, name=\"dom\"))", formula, where.start, where.end)
         names[term.name] = term
     sigma2_e = priors.take_residual()
     priors.check_used(names)
-    for term in terms:
-        term.__dict__.pop("_formula_token", None)
     return terms, sigma2_e
 
 

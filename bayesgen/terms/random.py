@@ -125,7 +125,13 @@ class Random(LocationTerm):
 
     @property
     def covariance(self):
-        """Old name of :attr:`structure` (kept for one release)."""
+        """Old name of :attr:`structure` (kept for one release, with a DeprecationWarning)."""
+        import warnings
+
+        from .._deprecation import REMOVED_IN
+
+        warnings.warn(f"{type(self).__name__}.covariance is deprecated and will be removed in bayesgen {REMOVED_IN}; "
+                      "use .structure instead.", DeprecationWarning, stacklevel=2)
         return self.structure
 
     # ------------------------------------------------------------------ binding
