@@ -257,3 +257,15 @@ def test_the_public_api_is_typed():
         if not inspect.isclass(obj) and signature.return_annotation is inspect.Signature.empty:
             untyped.append(f"{where} -> ?")
     assert not untyped, untyped
+
+
+def test_derived_matrices_are_diagnosed_like_the_parameters_they_replace(small):
+    """cor_g's diagonal (1) is left out of the convergence report and var_g's lower triangle too,
+    as for rho_* and sigma2_*; var_g is among the variances checked for stuck chains."""
+    from bayesgen.output.convergence import diagnosed_draws
+
+    data = small.phenotypes.assign(y2=lambda d: d["y"] * 0.3 + np.random.default_rng(1).normal(size=len(d)))
+    idata = bg.Model(data, ["y", "y2"], [bg.Fixed(), bg.Markers("id", small.genotypes, prior=bg.RidgePrior())]).sample(
+        draws=5, burn=2, chains=2, seed=3, progress=False, check_convergence=False)
+    names = [n for n in diagnosed_draws(idata) if n.startswith(("var_g", "cor_g"))]
+    assert names == ["var_g[y, y]", "var_g[y, y2]", "var_g[y2, y2]", "cor_g[y, y2]"]
