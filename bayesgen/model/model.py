@@ -287,7 +287,7 @@ class Model:
     def sample(
         self, draws: int = 1000, burn: int | None = None, thin: int = 1, chains: int | None = None, seed: SeedArg = None,
         progress: bool = True, store: str = "auto", cores: int | None = None, resume: bool = False,
-        check_convergence: bool = True, init: str = "default", checkpoint: str | os.PathLike | None = None,
+        check_convergence: bool = True, init: str = "auto", checkpoint: str | os.PathLike | None = None,
         checkpoint_every: int | str | None = None, client: Any = None,
     ) -> az.InferenceData:
         """Run the Gibbs sampler and return an ``arviz.InferenceData``.
@@ -329,11 +329,14 @@ class Model:
             Warn (one ``ConvergenceWarning``) naming every scalar parameter with R-hat >
             1.01 or bulk ESS < 400 (Vehtari et al. 2021); see
             ``bayesgen.output.convergence_report``.
-        init : {"default", "reml"}
-            Where new chains start: "default", the terms' own starting values; "reml", the
-            locations at their BLUE/BLUP and the covariances over-dispersed around their REML
-            estimates (``bg.reml``, once; ``bayesgen.classical.start``), for models of location
-            terms and a Gaussian likelihood.
+        init : {"auto", "reml", "default"}
+            Where new chains start: "reml", the locations at their BLUE/BLUP and the
+            covariances over-dispersed around their REML estimates (``bg.reml``, once;
+            ``bayesgen.classical.start``), for models of location terms and a Gaussian
+            likelihood; "default", the terms' own starting values; "auto", "reml" where REML
+            is cheap (a Gaussian model of location terms whose mixed-model equations factor
+            cheaply; ``bayesgen.classical.start.auto_start``) and succeeds, "default"
+            elsewhere. ``idata.attrs["init"]`` records the start used.
         checkpoint : str or path, optional
             Write the run to this file as it goes: every chain's state, generator and draws so
             far, atomically (``bayesgen.sampler.checkpoint``); ``bayesgen.resume(checkpoint,
@@ -379,9 +382,6 @@ class Model:
                                      f"{argument} out.")
             if resume:
                 raise ValueError("resume=True with client=: continue the chains locally (without client).")
-            if init == "reml":
-                raise ValueError("init='reml' with client=: start the chains locally, or use init='default' on "
-                                 "the cluster.")
         initial = burn_left = None
         if resume:
             last = self.last_run
@@ -395,8 +395,8 @@ class Model:
                         f"{argument}={before}: leave {argument} out to continue that run, or sample without "
                         "resume to start new chains.")
             initial, burn_left, burn = last.final, last.burn_left, last.burn
-        if init not in ("default", "reml"):
-            raise ValueError(f"init must be 'default' or 'reml', got {init!r}.")
+        if init not in ("auto", "default", "reml"):
+            raise ValueError(f"init must be 'auto', 'default' or 'reml', got {init!r}.")
         start = None
         if init == "reml":
             if resume:
@@ -404,6 +404,11 @@ class Model:
             from ..classical.start import reml_start
 
             start = reml_start(self)
+        elif init == "auto" and not resume:
+            from ..classical.start import auto_start
+
+            start = auto_start(self)
+        used = "resume" if resume else ("default" if start is None else "reml")
         burn = DEFAULT_BURN if burn is None else burn
         chains = DEFAULT_CHAINS if chains is None else chains
         draws = check_count(draws, "draws", 1)
@@ -419,12 +424,14 @@ class Model:
             from ..sampler.distributed import run_chains_distributed
 
             result = run_chains_distributed(client, self, draws=draws, burn=burn, thin=thin, chains=chains,
-                                            seed=seed, store=chosen)
+                                            seed=seed, store=chosen, start=start)
         else:
             result = run_chains(self, draws=draws, burn=burn, thin=thin, chains=chains, seed=seed,
                                 progress=progress, store=chosen, cores=cores, initial=initial, burn_left=burn_left,
                                 start=start, checkpoint=writer)
-        return self._finish(result, check_convergence)
+        idata = self._finish(result, check_convergence)
+        idata.attrs["init"] = used
+        return idata
 
     def _finish(self, result, check_convergence: bool):
         """Keep ``result`` for ``resume=True`` and return its InferenceData (after the convergence check)."""
