@@ -195,8 +195,8 @@ N_PER_CHAIN = 400
 
 def geweke_crossed(data):
     prior = bg.ScaledInvChi2(df=12.0, scale=0.5)
-    return bg.Model(data, "y", [bg.Fixed(prior_variance=0.25), bg.Random("herd", variance=prior),
-                                bg.Random("pen", variance=bg.ScaledInvChi2(df=12.0, scale=0.5))],
+    return bg.Model(data, "y", [bg.Fixed(prior=0.25), bg.Random("herd", prior=prior),
+                                bg.Random("pen", prior=bg.ScaledInvChi2(df=12.0, scale=0.5))],
                     sigma2_e=bg.ScaledInvChi2(df=12.0, scale=0.5), sampler="collapsed")
 
 
@@ -269,9 +269,9 @@ def test_gryphon_four_components_under_near_improper_priors(shared_data):
     bwt, ped = _gryphon(shared_data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the warning about near-improper random-effect priors
-        model = bg.Model(bwt, "bwt", [bg.Fixed(["sex"]), bg.Animal("animal", ped, variance=bg.ScaledInvChi2(0.002, 1.0)),
-                                      bg.Random("byear", variance=bg.ScaledInvChi2(0.002, 1.0)),
-                                      bg.Random("mother", variance=bg.ScaledInvChi2(0.002, 1.0))],
+        model = bg.Model(bwt, "bwt", [bg.Fixed(["sex"]), bg.Animal("animal", ped, prior=bg.ScaledInvChi2(0.002, 1.0)),
+                                      bg.Random("byear", prior=bg.ScaledInvChi2(0.002, 1.0)),
+                                      bg.Random("mother", prior=bg.ScaledInvChi2(0.002, 1.0))],
                          sigma2_e=bg.ScaledInvChi2(0.0, 0.0))
     idata = model.sample(draws=4000, chains=4, seed=1, progress=False, check_convergence=False)
     _assert_mixed(idata, ess_min=0.1 * 4 * 4000)

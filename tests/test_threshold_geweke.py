@@ -39,8 +39,8 @@ def population():
 def threshold_model(population, trait, sampler, family=None):
     data, pedigree = population
     family = bg.Threshold(cutpoint_prior=1.0) if family is None else family
-    return bg.Model(data, trait, [bg.Fixed(prior_variance=0.25),
-                                  bg.Animal("id", pedigree, variance=bg.ScaledInvChi2(df=12.0, scale=0.5))],
+    return bg.Model(data, trait, [bg.Fixed(prior=0.25),
+                                  bg.Animal("id", pedigree, prior=bg.ScaledInvChi2(df=12.0, scale=0.5))],
                     family=family, sampler=sampler)
 
 

@@ -134,8 +134,8 @@ class ModelType:
 
     ``build(data, trait, id, source, **priors, **common)`` is the model shortcut; ``source``
     is the pedigree or the genotypes (``needs``). ``priors`` maps each ``[priors]`` key of
-    this type to its parser, whose result is passed to ``build`` under ``argument[key]``
-    (default: the key itself). ``marker_prior``, when given, builds the marker prior from
+    this type to its parser, whose result is passed to ``build`` under ``SPEC_ARGUMENTS[key]``
+    (default: the key itself; the spec names the variance, the shortcut calls its prior ``prior=``). ``marker_prior``, when given, builds the marker prior from
     the parsed keys so that their joint checks (pi with its Beta, dirichlet against gamma)
     run before any data is read.
     """
@@ -148,13 +148,14 @@ class ModelType:
 
     def parse_priors(self, kind: str, table: dict) -> dict:
         """The shortcut's prior arguments from the ``[priors]`` keys of this type."""
-        arguments = {key: parse(table[key], f"priors.{key}") for key, parse in self.priors.items() if key in table}
+        keys = {SPEC_ARGUMENTS.get(key, key): key for key in self.priors if key in table}
+        arguments = {argument: self.priors[key](table[key], f"priors.{key}") for argument, key in keys.items()}
         if self.marker_prior is not None:
             error = _construction_error(self.marker_prior, arguments)
             if error is not None:
                 # Name the key when it fails alone with the same message; else the combination is at fault.
-                alone = [key for key, value in arguments.items()
-                         if _construction_error(self.marker_prior, {key: value}) == error]
+                alone = [keys[argument] for argument, value in arguments.items()
+                         if _construction_error(self.marker_prior, {argument: value}) == error]
                 where = f"priors.{alone[0]}" if len(alone) == 1 else f"[priors] of model.type = {kind!r}"
                 raise SpecError(f"{where}: {error}")
         return arguments
@@ -168,8 +169,12 @@ def _construction_error(prior_class, arguments: dict) -> str | None:
     return None
 
 
-def _bayes_cpi_prior(pi=None, variance=None):
-    return BayesCPrior(pi=Beta(5.5, 5.5) if pi is None else pi, variance=variance)
+def _bayes_cpi_prior(pi=None, prior=None):
+    return BayesCPrior(pi=Beta(5.5, 5.5) if pi is None else pi, prior=prior)
+
+
+#: ``[priors]`` keys (named after the variance) -> the shortcut's argument (its prior).
+SPEC_ARGUMENTS = {"sigma2_a": "prior", "sigma2_g": "prior", "variance": "prior"}
 
 
 MODEL_TYPES: dict[str, ModelType] = {

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import pandas as pd
 
+from .._typing import PriorArg, SeedArg, TraitsArg
 from .._validation import check_duplicates, preview, require_columns
 from ..likelihoods import FAMILIES
 from ..priors.defaults import DEFAULT_R2, PRIOR_RULES
 from ..terms.base import BindContext, Term, Variable
 from ..terms.location import LocationTerm
+
+if TYPE_CHECKING:
+    import arviz as az
+
+    from ..data.genotypes import Genotypes
+    from ..data.pedigree import Pedigree
+    from ..likelihoods import Likelihood
 
 #: Location samplers a model can use; see ``Model`` and ``bayesgen.sampler.blocks``.
 SAMPLERS = ("auto", "single-site", "joint", "collapsed")
@@ -82,9 +94,11 @@ class Model:
     variance components, per draw (per trait with several traits).
     """
 
-    def __init__(self, data: pd.DataFrame, y, terms, sigma2_e=None, sampler: str = "auto",
+    def __init__(self, data: pd.DataFrame, y: TraitsArg, terms: Sequence[Term], sigma2_e: PriorArg = None,
+                 sampler: str = "auto",
                  log_likelihood: str = "marginal", posterior_predictive: bool | None = None,
-                 priors: str = "default", family="gaussian", bounds=None):
+                 priors: str = "default", family: str | Sequence[str] | Likelihood = "gaussian",
+                 bounds: tuple[str, str] | None = None):
         if not isinstance(data, pd.DataFrame):
             raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
         if len(data) == 0:
@@ -180,10 +194,51 @@ class Model:
         """The likelihood (the owner of the residual); the name of earlier releases."""
         return self.likelihood
 
+    #: The formula of a model built by :meth:`from_formula` or ``bg.fit`` (printed back by repr), else None.
+    formula: str | None = None
+
+    @classmethod
+    def from_formula(cls, formula: str | Sequence[str], data: pd.DataFrame, pedigree: Pedigree | None = None,
+                     genotypes: Genotypes | None = None, priors: dict[str, Any] | str | None = None,
+                     kernels: dict[str, Any] | None = None, **model_options: Any) -> Model:
+        """The model of a formula, as lme4/brms write it: ``bwt ~ sex + (1|byear) + animal(id)``.
+
+        Parameters
+        ----------
+        formula : str or list of str
+            ``y ~ fixed + (1|g) + (1 + x|g) + (1 + x||g) + animal(id) + maternal(id, dam)
+            + markers(id, prior="BayesCpi") + kernel(id, K)``; several traits as
+            ``cbind(a, b) ~ trait:sex + ...`` or a list of one formula per trait with the same
+            terms. The grammar and what each piece builds: :mod:`bayesgen.model.formula`.
+        data : DataFrame
+        pedigree : Pedigree, optional
+            For ``animal(...)`` and ``maternal(...)``.
+        genotypes : Genotypes, optional
+            For ``markers(...)``.
+        priors : dict or str, optional
+            ``{term or variance name: prior}`` (``{"byear": bg.ScaledInvChi2(4, 0.5), "sigma2_e": 1.0,
+            "markers": bg.BayesCPrior(pi=0.1)}``; ``"beta"``: Fixed's ``prior``; ``"rule"``: the rule for
+            default priors, ``Model``'s ``priors=``), or that rule alone (a str).
+        kernels : dict, optional
+            Matrices named in ``kernel(id, K)``; by default they are looked up among the caller's
+            variables.
+        **model_options
+            Passed to :class:`Model` (``sigma2_e``, ``sampler``, ``family``, ...).
+
+        Errors in the formula are :class:`bayesgen.model.formula.FormulaError` (a ``ValueError``)
+        naming the token at fault. ``repr(model)`` prints the formula back.
+        """
+        from .formula import caller_namespace, model_from_formula
+
+        return model_from_formula(formula, data, pedigree, genotypes, priors, kernels, env=caller_namespace(1),
+                                  **model_options)
+
     # ------------------------------------------------------------------ description
     def __repr__(self) -> str:
-        parts = " + ".join(type(t).__name__ + f"({t.name})" for t in self.terms[:-1])
         n_obs = int(self._observed_matrix.any(axis=1).sum())
+        if self.formula is not None:
+            return f"Model({self.formula}; {n_obs} records observed of {len(self.data)})"
+        parts = " + ".join(type(t).__name__ + f"({t.name})" for t in self.terms[:-1])
         return f"Model({self.y_name} ~ {parts} + e; {n_obs} records observed of {len(self.data)})"
 
     def describe(self) -> dict:
@@ -214,7 +269,7 @@ class Model:
     def _check_variable_names(self) -> None:
         keys = [(v.group, v.name) for v in self.variables()]
         check_duplicates([f"{g}/{n}" for g, n in keys], "recorded variable names (rename a term)")
-        dims = {}
+        dims: dict[str, tuple] = {}
         for v in self.variables():
             for d in v.dims:
                 if d in dims and list(dims[d]) != list(v.coords[d]):
@@ -230,11 +285,11 @@ class Model:
 
     # ------------------------------------------------------------------ user API
     def sample(
-        self, draws: int = 1000, burn: int | None = None, thin: int = 1, chains: int | None = None, seed=None,
+        self, draws: int = 1000, burn: int | None = None, thin: int = 1, chains: int | None = None, seed: SeedArg = None,
         progress: bool = True, store: str = "auto", cores: int | None = None, resume: bool = False,
-        check_convergence: bool = True, init: str = "auto", checkpoint=None, checkpoint_every=None,
-        client=None,
-    ):
+        check_convergence: bool = True, init: str = "auto", checkpoint: str | os.PathLike | None = None,
+        checkpoint_every: int | str | None = None, client: Any = None,
+    ) -> az.InferenceData:
         """Run the Gibbs sampler and return an ``arviz.InferenceData``.
 
         Parameters
@@ -361,21 +416,20 @@ class Model:
         draws = check_count(draws, "draws", 1)
         n_chains = len(initial) if initial is not None else check_count(chains, "chains", 1)
         variables = self.variables()
-        chosen = resolve_store(store, high_dimensional_values(variables), draws, n_chains)
+        chosen: str | frozenset = resolve_store(store, high_dimensional_values(variables), draws, n_chains)
         if store == "auto" and chosen == "summary":
             loglik = [v for v in variables if v.group == "log_likelihood"]
             if resolve_store("auto", high_dimensional_values(loglik), draws, n_chains) == "full":
                 chosen = frozenset((v.group, v.name) for v in variables
                                    if v.high_dimensional and v.group != "log_likelihood")
-        store = chosen
         if client is not None:
             from ..sampler.distributed import run_chains_distributed
 
             result = run_chains_distributed(client, self, draws=draws, burn=burn, thin=thin, chains=chains,
-                                            seed=seed, store=store, start=start)
+                                            seed=seed, store=chosen, start=start)
         else:
             result = run_chains(self, draws=draws, burn=burn, thin=thin, chains=chains, seed=seed,
-                                progress=progress, store=store, cores=cores, initial=initial, burn_left=burn_left,
+                                progress=progress, store=chosen, cores=cores, initial=initial, burn_left=burn_left,
                                 start=start, checkpoint=writer)
         idata = self._finish(result, check_convergence)
         idata.attrs["init"] = used

@@ -4,8 +4,8 @@ The report covers every scalar parameter (a posterior variable with only the ``c
 ``draw`` dims: variances, ``h2``, ``pi``, ``scale``, correlations, ...) and every element of
 a low-dimensional vector or matrix variable: at most ``max_size`` (default 20) values per
 draw and no axis over levels, markers or records, e.g. the fixed effects ``beta`` and the
-entries of a covariance matrix (``sigma2_<term>``: upper triangle; ``rho_<term>``: strict
-upper triangle). Random-effect levels, breeding values and marker effects are left out:
+entries of a covariance matrix (``sigma2_<term>``, or a marker term's derived ``var_<term>``: upper
+triangle; ``rho_<term>``, ``cor_<term>``: strict upper triangle). Random-effect levels, breeding values and marker effects are left out:
 they are many, and the scalars that govern them (their variances) are checked. An element
 is named like ``beta[Days]`` or ``sigma2_Subject[(Intercept), Days]``.
 
@@ -75,7 +75,7 @@ def _element_indices(name: str, dims: tuple, shape: tuple) -> list[tuple]:
     square = len(shape) == 2 and shape[0] == shape[1] and dims[0].endswith("_row") and dims[1].endswith("_col")
     if square:
         # A symmetric matrix: each entry once; a correlation matrix's diagonal is 1.
-        first = 1 if name.startswith("rho_") else 0
+        first = 1 if name.startswith(("rho_", "cor_")) else 0  # cor_: derived (a marker term's)
         indices = [(i, j) for i, j in indices if j >= i + first]
     return indices
 
@@ -131,14 +131,14 @@ def longest_repeat(values: np.ndarray) -> tuple[int, int, int]:
 def stuck_chains(idata, max_size: int = MAX_SIZE, repeats: int = STUCK_REPEATS) -> list[dict]:
     """Runs longer than ``repeats`` of one repeated draw of a variance, one per (variance, chain).
 
-    The variances are the diagnosed (``diagnosed_draws``) ``sigma2_*`` parameters that are not
-    constant. Each item: ``parameter``, ``chain`` (the posterior's chain coordinate),
+    The variances are the diagnosed (``diagnosed_draws``) ``sigma2_*`` parameters and derived
+    ``var_*`` variances that are not constant. Each item: ``parameter``, ``chain`` (the posterior's chain coordinate),
     ``first_draw`` and ``length``; in the order of the parameters, then chains.
     """
     out = []
     chain_labels = idata.posterior["chain"].values
     for name, values in diagnosed_draws(idata, max_size).items():
-        if not name.startswith("sigma2_") or values.size < 2 or np.all(values == values.flat[0]):
+        if not name.startswith(("sigma2_", "var_")) or values.size < 2 or np.all(values == values.flat[0]):
             continue
         for chain, series in enumerate(values):
             length, _, first = longest_repeat(series[None, :])

@@ -24,6 +24,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from .._deprecation import renamed_variables
+from .._typing import VarNamesArg
 from .convergence import MAX_SIZE, MIN_DRAWS, RHAT_FORMAT, _diagnostics, diagnosed_draws, scalar, variable_elements
 from .inference_data import az
 
@@ -32,7 +34,7 @@ STAT_COLUMNS = ("mean", "sd")
 DIAGNOSTIC_COLUMNS = ("mcse_mean", "ess_bulk", "ess_tail", "r_hat")
 
 
-def summary(idata, *, var_names=None, prob: float = 0.95, max_size: int = MAX_SIZE) -> pd.DataFrame:
+def summary(idata: az.InferenceData, *, var_names: VarNamesArg = None, prob: float = 0.95, max_size: int = MAX_SIZE) -> pd.DataFrame:
     """Posterior summary of the model's low-dimensional parameters (see the module docstring).
 
     Parameters
@@ -94,6 +96,7 @@ def _selected(idata, var_names, max_size: int) -> dict:
     if not isinstance(var_names, (list, tuple)) or not var_names or not all(isinstance(v, str) for v in var_names):
         raise TypeError(f"var_names must be a variable name or a non-empty list of them, got {var_names!r}.")
     posterior = idata.posterior
+    var_names = renamed_variables(list(var_names), posterior.data_vars)
     unknown = [v for v in var_names if v not in posterior.data_vars]
     if unknown:
         raise ValueError(f"var_names {unknown} are not posterior variables; they are {list(posterior.data_vars)}.")

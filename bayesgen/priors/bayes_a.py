@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._typing import ScaleArg
 from .._validation import check_positive_finite
 from ..variable import Variable
 from .gamma import Gamma
@@ -36,7 +37,7 @@ class BayesAPrior(MarkerPrior):
 
     name = "BayesA"
 
-    def __init__(self, df: float = 5.0, scale=None):
+    def __init__(self, df: float = 5.0, scale: ScaleArg = None):
         self.df = check_positive_finite(df, "BayesA df")
         if scale is None or isinstance(scale, Gamma):
             self.scale_prior = scale

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._typing import ScaleArg
 from .._validation import check_positive_finite
 from ..variable import Variable
 from .gamma import Gamma
@@ -59,7 +60,7 @@ class LassoPrior(MarkerPrior):
 
     name = "BayesLasso"
 
-    def __init__(self, lambda2=None):
+    def __init__(self, lambda2: ScaleArg = None):
         if lambda2 is None or isinstance(lambda2, Gamma):
             self.lambda2_prior, self.lambda2 = lambda2, None
         else:

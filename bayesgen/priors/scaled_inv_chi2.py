@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import check_positive_finite
 from .base import VariancePrior
@@ -109,7 +110,7 @@ class FixedVariance(VariancePrior):
 
     sampled = False
 
-    def __init__(self, value):
+    def __init__(self, value: ArrayLike):
         matrix = np.atleast_2d(np.asarray(value, dtype=np.float64)) if not np.isscalar(value) else None
         if matrix is None or matrix.size == 1:
             self.value = np.array([[check_positive_finite(value if matrix is None else matrix.item(),
