@@ -65,9 +65,9 @@ def _run_chain_task(shared, entropy, index: int, chains: int, draws: int, burn: 
     model, start = shared.model, shared.start
     rng = np.random.default_rng(np.random.SeedSequence(entropy).spawn(chains)[index])
     gibbs = Gibbs(model)
-    chain = gibbs.init(rng) if start is None else gibbs.init(rng, start)
     storage = ChainStorage(model.variables(), draws, store)
     with single_threaded_blas():
+        chain = gibbs.init(rng) if start is None else gibbs.init(rng, start)
         failure = run_chain(gibbs, rng, chain, storage, burn, thin, draws, threading.Event(), [0] * chains, index)
     return storage, chain, rng, failure
 
