@@ -1,0 +1,134 @@
+"""Single-step (issue 20): H^-1, ssGBLUP against a dense solve with H^-1 formed explicitly, options, errors."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import bayesgen as bg
+from bayesgen.data.single_step import PedigreeBlocks, SingleStepRelationships
+
+SIGMA2_A, SIGMA2_E = 0.4, 0.6
+
+
+@pytest.fixture(scope="module")
+def population():
+    """260 animals over 4 generations (240 phenotyped), 30% genotyped at 398 markers (frequencies of all 260)."""
+    sim = bg.simulate(n_founders=20, n_generations=4, n_offspring=60, n_markers=400, seed=3)
+    pedigree = sim.pedigree_object()
+    rng = np.random.default_rng(4)
+    genotyped = sorted(rng.choice(pedigree.ids, size=int(0.3 * len(pedigree)), replace=False).tolist())
+    genotypes = sim.genotypes.select(genotyped, keep_centre=True)
+    data = sim.phenotypes.reset_index(drop=True)
+    return data, pedigree, genotypes
+
+
+def dense_h_inverse(pedigree, genotypes, blend, tune):
+    """H^-1 from the dense A: inv(A) + [0 0; 0 inv(G_w) - inv(A22)], G tuned then blended."""
+    A = pedigree.relationship().to_numpy()
+    g = pedigree.index(genotypes.ids)
+    A22 = A[np.ix_(g, g)]
+    G = bg.grm(genotypes).to_numpy()
+    if tune == "mean":
+        n = G.shape[0]
+        off = ~np.eye(n, dtype=bool)
+        b = (np.diag(A22).mean() - A22[off].mean()) / (np.diag(G).mean() - G[off].mean())
+        a = np.diag(A22).mean() - b * np.diag(G).mean()
+        G = a + b * G
+    G = (1 - blend) * G + blend * A22
+    H = np.linalg.inv(A)
+    H[np.ix_(g, g)] += np.linalg.inv(G) - np.linalg.inv(A22)
+    return H
+
+
+@pytest.mark.parametrize("blend,tune", [(0.05, "mean"), (0.0, None), (0.2, None)])
+def test_h_inverse_equals_dense_formula(population, blend, tune):
+    _, pedigree, genotypes = population
+    term = bg.SingleStep("id", pedigree, genotypes, blend=blend, tune=tune)
+    expected = dense_h_inverse(pedigree, genotypes, blend, tune)
+    assert np.max(np.abs(term._h_inverse.toarray() - expected)) < 1e-8 * np.abs(expected).max()
+
+
+def test_a22_inverse_by_schur_complement(population):
+    _, pedigree, genotypes = population
+    blocks = PedigreeBlocks(pedigree, genotypes)
+    A = pedigree.relationship().to_numpy()
+    g = pedigree.index(genotypes.ids)
+    n = np.setdiff1d(np.arange(len(pedigree)), g)
+    assert np.allclose(blocks.a22_inverse(), np.linalg.inv(A[np.ix_(g, g)]), atol=1e-9)
+    x = np.random.default_rng(0).standard_normal((g.size, 3))
+    imputed = A[np.ix_(n, g)] @ np.linalg.solve(A[np.ix_(g, g)], x)
+    assert np.allclose(blocks.impute(x), imputed, atol=1e-9)
+
+
+def dense_mme_solution(data, pedigree, genotypes, blend, tune):
+    """[beta; u] of the MME with H^-1 formed explicitly, X = [1, sex M], variances fixed."""
+    X = np.column_stack([np.ones(len(data)), (data["sex"] == "M").to_numpy(float)])
+    Z = np.zeros((len(data), len(pedigree)))
+    Z[np.arange(len(data)), pedigree.index(data["id"])] = 1.0
+    H_inv = dense_h_inverse(pedigree, genotypes, blend, tune)
+    lhs = np.block([[X.T @ X, X.T @ Z], [Z.T @ X, Z.T @ Z + H_inv * SIGMA2_E / SIGMA2_A]])
+    rhs = np.concatenate([X.T @ data["y"], Z.T @ data["y"]])
+    return np.linalg.solve(lhs, rhs)
+
+
+def ssgblup_model(data, pedigree, genotypes, sampler="single-site", **options):
+    return bg.Model(data, "y", [bg.Fixed(["sex"]), bg.SingleStep("id", pedigree, genotypes, prior=SIGMA2_A, **options)],
+                    sigma2_e=SIGMA2_E, sampler=sampler)
+
+
+def test_solve_mme_equals_dense_solve_with_h_inverse(population):
+    data, pedigree, genotypes = population
+    expected = dense_mme_solution(data, pedigree, genotypes, 0.05, "mean")
+    model = ssgblup_model(data, pedigree, genotypes)
+    out = bg.solve_mme(model, {"sigma2_a": SIGMA2_A, "sigma2_e": SIGMA2_E}).solution
+    assert list(out.index[:2]) == ["beta[Intercept]", "beta[sex[M]]"]
+    u = out[[f"u[{a}]" for a in pedigree.ids]].to_numpy()
+    assert np.max(np.abs(out.iloc[:2].to_numpy() - expected[:2])) < 1e-8
+    assert np.max(np.abs(u - expected[2:])) < 1e-8
+
+
+@pytest.mark.parametrize("sampler", ["single-site", "joint"])
+def test_posterior_mean_equals_blup_within_4_mcse(population, sampler):
+    """With variances fixed and flat fixed effects the posterior mean of u is the BLUP."""
+    data, pedigree, genotypes = population
+    expected = dense_mme_solution(data, pedigree, genotypes, 0.05, "mean")[2:]
+    model = ssgblup_model(data, pedigree, genotypes, sampler=sampler)
+    idata = model.sample(draws=1000, burn=200, chains=2, seed=5, progress=False, check_convergence=False)
+    import arviz as az
+
+    u = idata.posterior["u"]
+    mean = u.mean(("chain", "draw")).to_numpy()
+    mcse = az.mcse(idata, var_names=["u"])["u"].to_numpy()
+    z = (mean - expected) / mcse
+    assert np.max(np.abs(z)) < 4.0, (np.max(np.abs(z)), int(np.argmax(np.abs(z))))
+    # and the test can fail: the pedigree-only BLUP is far from it in MCSE units
+    assert np.max(np.abs(mean - dense_mme_solution(data, pedigree, genotypes, 1.0, None)[2:]) / mcse) > 8
+
+
+def test_options_and_errors(population):
+    data, pedigree, genotypes = population
+    term = bg.SingleStep("id", pedigree, genotypes)
+    assert type(term).__name__ == "SingleStepGBLUP" and isinstance(term, bg.SingleStep)
+    with pytest.raises(ValueError, match="method must be one of"):
+        bg.SingleStep("id", pedigree, genotypes, method="ssblup")
+    with pytest.raises(ValueError, match="blend must be a number in"):
+        bg.SingleStep("id", pedigree, genotypes, blend=1.5)
+    with pytest.raises(ValueError, match="tune must be one of"):
+        bg.SingleStep("id", pedigree, genotypes, tune="diag")
+    outsider = bg.Genotypes(["nobody"] + list(genotypes.ids[:3]), np.array([[0, 1, 2, 1], [1, 0, 1, 2]]).T)
+    with pytest.raises(KeyError, match="Genotyped animals not found in the pedigree: 'nobody'"):
+        bg.SingleStep("id", pedigree, outsider)
+    # more genotyped animals than markers: G singular without blending, a clear error
+    few = genotypes.select(markers=genotypes.markers[:20], keep_centre=True)
+    with pytest.raises(ValueError, match="not positive definite.*use blend > 0"):
+        bg.SingleStep("id", pedigree, few, blend=0.0, tune=None)
+    # the term does not modify what it was given, and shares its relationships with bound copies
+    codes = genotypes.codes.copy()
+    model = ssgblup_model(data, pedigree, genotypes)
+    assert np.array_equal(genotypes.codes, codes)
+    bound = next(t for t in model.terms if type(t).__name__ == "SingleStepGBLUP")
+    assert bound.describe()["genotyped"] == genotypes.n_individuals
+    assert bound.describe()["tune"] == "mean" and bound.describe()["blend"] == 0.05
+    bad = data.assign(id=["ghost"] + data["id"].tolist()[1:])
+    with pytest.raises(KeyError, match="ghost"):
+        ssgblup_model(bad, pedigree, genotypes)

@@ -1,0 +1,72 @@
+"""Geweke (2004) joint-distribution tests of both single-step routes, and planted errors that fail them."""
+
+import numpy as np
+import pytest
+
+import bayesgen as bg
+from bayesgen.terms.single_step import SingleStepGBLUP
+from geweke import geweke_test
+
+pytestmark = pytest.mark.statistical
+
+N_MARGINAL = 6000
+N_SUCCESSIVE = 20000
+
+
+def variance_prior():
+    # df = 12 > 8: finite fourth moments (the squares are test functions)
+    return bg.ScaledInvChi2(df=12.0, scale=0.5)
+
+
+@pytest.fixture(scope="module")
+def population():
+    """~50 animals (40 phenotyped, 2 phenotypes missing), 40% genotyped at 60 markers."""
+    sim = bg.simulate(n_founders=10, n_generations=2, n_offspring=20, n_markers=60, seed=11)
+    pedigree = sim.pedigree_object()
+    data = sim.phenotypes.set_index("id", drop=False)
+    data.loc[data.index[:2], "y"] = np.nan
+    rng = np.random.default_rng(3)
+    genotyped = sorted(rng.choice(pedigree.ids, size=20, replace=False).tolist())
+    return data, pedigree, sim.genotypes.select(genotyped, keep_centre=True)
+
+
+def check(result):
+    print(result)
+    assert result.passed, str(result)
+
+
+@pytest.mark.parametrize("sampler", ["single-site", "joint", "collapsed"])
+def test_ssgblup(population, sampler):
+    data, pedigree, genotypes = population
+    model = bg.Model(data, "y", [bg.Fixed(prior_variance=0.25),
+                                 bg.SingleStep("id", pedigree, genotypes, prior=variance_prior())],
+                     sigma2_e=variance_prior(), sampler=sampler)
+    check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=1))
+
+
+class ForgottenA22(SingleStepGBLUP):
+    """A planted error: the samplers use A^-1 + [0 0; 0 G^-1] (A22^-1 not subtracted; replacing it by I
+    makes H^-1 indefinite here); the prior draws use the right H^-1."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        right = self._h_inverse
+        self.relationships.a22_inverse = np.zeros_like(self.relationships.a22_inverse)
+        self._h_inverse = self.relationships.h_inverse()
+        self._right_h_inverse = right
+
+    def draw_prior(self, rng, state):
+        state["sigma2"][:] = self.prior.draw_prior(rng, state["prior_aux"])
+        chol = np.linalg.cholesky(self._right_h_inverse.toarray())
+        state["u"][:] = np.linalg.solve(chol.T, rng.standard_normal(state["u"].shape)) * np.sqrt(state["sigma2"][0, 0])
+
+
+def test_planted_a22_error_fails(population):
+    data, pedigree, genotypes = population
+    term = ForgottenA22("id", pedigree, genotypes, prior=variance_prior())
+    model = bg.Model(data, "y", [bg.Fixed(prior_variance=0.25), term], sigma2_e=variance_prior(),
+                     sampler="single-site")
+    result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=1)
+    print(result)
+    assert not result.passed
+    assert result.max_abs_z > 2.5 * result.threshold, str(result)
