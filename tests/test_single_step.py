@@ -132,3 +132,54 @@ def test_options_and_errors(population):
     bad = data.assign(id=["ghost"] + data["id"].tolist()[1:])
     with pytest.raises(KeyError, match="ghost"):
         ssgblup_model(bad, pedigree, genotypes)
+
+
+def test_ssbr_brr_equals_ssgblup_within_mcse(population):
+    """The known equivalence: SSBR with a BRR prior (sigma2_alpha = sigma2_a / 2 sum p(1-p), epsilon with
+    sigma2_a, no J) has the breeding values of ssGBLUP with the matching G (no tuning, no blending, same
+    centring): both put u ~ N(0, sigma2_a H)."""
+    import arviz as az
+
+    data, pedigree, genotypes = population
+    expected = dense_mme_solution(data, pedigree, genotypes, 0.0, None)[2:]
+    frequency = genotypes.centre / 2
+    scale = 2 * np.sum(frequency * (1 - frequency))
+    term = bg.SingleStep("id", pedigree, genotypes, method="bayes", prior=bg.RidgePrior(variance=SIGMA2_A / scale),
+                         epsilon_prior=SIGMA2_A, j_covariate=False)
+    model = bg.Model(data, "y", [bg.Fixed(["sex"]), term], sigma2_e=SIGMA2_E)
+    idata = model.sample(draws=1500, burn=300, chains=2, seed=7, progress=False, check_convergence=False)
+    mean = idata.posterior["u"].mean(("chain", "draw")).to_numpy()
+    mcse = az.mcse(idata, var_names=["u"])["u"].to_numpy()
+    z = (mean - expected) / mcse
+    print(f"SSBR-BRR vs ssGBLUP: max |z| {np.max(np.abs(z)):.2f} over {z.size} animals")
+    assert np.max(np.abs(z)) < 4.0, (np.max(np.abs(z)), int(np.argmax(np.abs(z))))
+    # the same comparison fails against the pedigree-only BLUP: the test can fail
+    pedigree_only = dense_mme_solution(data, pedigree, genotypes, 1.0, None)[2:]
+    assert np.max(np.abs((mean - pedigree_only) / mcse)) > 8
+
+
+def test_ssbr_imputed_genotypes_and_j_equal_dense(population):
+    data, pedigree, genotypes = population
+    term = bg.SingleStep("id", pedigree, genotypes, method="bayes", imputed_dtype="float64")
+    model = bg.Model(data, "y", [bg.Fixed(["sex"]), term], sigma2_e=SIGMA2_E)
+    bound = next(t for t in model.terms if getattr(t, "method", None) == "bayes")
+    A = pedigree.relationship().to_numpy()
+    g = pedigree.index(genotypes.ids)
+    n = np.setdiff1d(np.arange(len(pedigree)), g)
+    M_g = np.take_along_axis(genotypes.centred_lookup(), genotypes.codes.astype(np.intp), axis=1).T
+    transfer = A[np.ix_(n, g)] @ np.linalg.inv(A[np.ix_(g, g)])
+    imputed = transfer @ M_g
+    record_animal = pedigree.index(data["id"])
+    position = {a: k for k, a in enumerate(n)}
+    rows = [position[a] for a in record_animal[bound.imputed_records]]
+    assert np.allclose(bound.imputed.T, imputed[rows], atol=1e-9)
+    j = np.full(len(pedigree), -1.0)
+    j[n] = transfer @ -np.ones(g.size)
+    assert np.allclose(bound.j_animal, j, atol=1e-10)
+    assert bound.imputed.dtype == np.float64 and bound.describe()["imputed_bytes"] == bound.imputed.nbytes
+    with pytest.raises(ValueError, match="imputed_dtype"):
+        bg.SingleStep("id", pedigree, genotypes, method="bayes", imputed_dtype="float16")
+    with pytest.raises(TypeError, match="marker prior"):
+        bg.SingleStep("id", pedigree, genotypes, method="bayes", prior=bg.ScaledInvChi2(4, 1))
+    with pytest.raises(ValueError, match="not available"):
+        bg.SingleStep("id", pedigree, genotypes, method="bayes", prior=bg.BayesRPrior())

@@ -70,3 +70,38 @@ def test_planted_a22_error_fails(population):
     print(result)
     assert not result.passed
     assert result.max_abs_z > 2.5 * result.threshold, str(result)
+
+
+def ssbr_model(population, prior, term_class=None):
+    from bayesgen.terms.single_step_bayes import SingleStepBayes
+
+    data, pedigree, genotypes = population
+    term = (term_class or SingleStepBayes)("id", pedigree, genotypes, prior=prior, epsilon_prior=variance_prior(),
+                                           j_prior_variance=0.25)
+    return bg.Model(data, "y", [bg.Fixed(prior_variance=0.25), term], sigma2_e=variance_prior(),
+                    sampler="single-site")
+
+
+@pytest.mark.parametrize("prior", ["brr", "bayes_c"])
+def test_ssbr(population, prior):
+    marker_prior = (bg.RidgePrior(variance=bg.ScaledInvChi2(df=12.0, scale=0.05)) if prior == "brr"
+                    else bg.BayesCPrior(pi=0.3, variance=bg.ScaledInvChi2(df=12.0, scale=0.1)))
+    check(geweke_test(ssbr_model(population, marker_prior), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE,
+                      seed=4))
+
+
+def test_planted_ssbr_error_fails(population):
+    """A planted error: the sampler draws epsilon with precision I instead of (A^-1)_nn."""
+    from bayesgen.terms.single_step_bayes import SingleStepBayes
+
+    class IdentityEpsilon(SingleStepBayes):
+        def bind(self, context):
+            super().bind(context)
+            n = self.blocks.ungenotyped.size
+            self._prec = (np.arange(n + 1, dtype=np.int64), np.arange(n, dtype=np.int64), np.ones(n))
+
+    model = ssbr_model(population, bg.RidgePrior(variance=bg.ScaledInvChi2(df=12.0, scale=0.05)), IdentityEpsilon)
+    result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=4)
+    print(result)
+    assert not result.passed
+    assert result.max_abs_z > 2.5 * result.threshold, str(result)
