@@ -183,3 +183,31 @@ def test_ssbr_imputed_genotypes_and_j_equal_dense(population):
         bg.SingleStep("id", pedigree, genotypes, method="bayes", prior=bg.ScaledInvChi2(4, 1))
     with pytest.raises(ValueError, match="not available"):
         bg.SingleStep("id", pedigree, genotypes, method="bayes", prior=bg.BayesRPrior())
+
+
+@pytest.mark.parametrize("method", ["ssgblup", "bayes"])
+def test_predict_and_cross_validate(population, method):
+    """Breeding values of genotyped, ungenotyped and unphenotyped animals (the way BLUPF90 and JWAS predict new
+    animals: in the pedigree/genotypes without a phenotype); SSBR also predicts from new genotypes."""
+    data, pedigree, genotypes = population
+    options = {"prior": bg.RidgePrior()} if method == "bayes" else {}
+    term = bg.SingleStep("id", pedigree, genotypes, method=method, **options)
+    young = data["generation"] == data["generation"].max()
+    masked = data.assign(y=data["y"].where(~young))
+    model = bg.Model(masked, "y", [bg.Fixed(["sex"]), term])
+    idata = model.sample(draws=200, burn=100, chains=1, seed=3, progress=False, check_convergence=False)
+    out = model.predict(idata)
+    assert out["mean"].sizes["animal"] == len(pedigree)
+    ids = data.loc[young, "id"].tolist()
+    young_values = model.predict(idata, ids=ids)
+    truth = data.loc[young, "true_bv"].to_numpy()
+    assert np.corrcoef(young_values["mean"].to_numpy(), truth)[0, 1] > 0.2
+    if method == "bayes":
+        again = model.predict(idata, genotypes=genotypes)
+        u = idata.posterior["u"].sel(animal=list(genotypes.labels)).mean(("chain", "draw")).to_numpy()
+        assert np.allclose(again["mean"].to_numpy(), u, atol=1e-8)
+    else:
+        with pytest.raises(LookupError, match="SingleStepGBLUP"):
+            model.predict(idata, genotypes=genotypes)
+    table = bg.cross_validate(model, folds=2, seed=1, draws=60, burn=30, chains=1)
+    assert len(table) == 2 and np.isfinite(table["accuracy"]).all()

@@ -162,6 +162,18 @@ class SingleStepBayes(SingleStep, Term):
     def epsilon_variance_name(self) -> str:
         return self._name("sigma2_epsilon", "sigma2_epsilon")
 
+    @property
+    def marker_effects(self) -> str:
+        """The recorded marker effects, with which ``Model.predict(idata, genotypes=...)`` predicts new
+        genotyped animals: :math:`u = m'\alpha + J_g c` (:math:`J_g = -1`)."""
+        return self._name("alpha", "alpha")
+
+    def genomic_offset(self, idata) -> np.ndarray:
+        """:math:`J_g c = -c` per draw (0 without J), added to :math:`m'\alpha` of new genotyped animals."""
+        if not self.j_covariate:
+            return np.zeros(1)
+        return -idata.posterior[self._name("j", "j")].stack(sample=("chain", "draw")).values
+
     def coords(self) -> list:
         return list(id_labels(self.pedigree.ids))
 
