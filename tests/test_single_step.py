@@ -211,3 +211,48 @@ def test_predict_and_cross_validate(population, method):
             model.predict(idata, genotypes=genotypes)
     table = bg.cross_validate(model, folds=2, seed=1, draws=60, burn=30, chains=1)
     assert len(table) == 2 and np.isfinite(table["accuracy"]).all()
+
+
+SPEC = """
+[data]
+simulate = {{ n_founders = 10, n_generations = 2, n_offspring = 30, n_markers = 80, genotyped = 0.4, seed = 3 }}
+[model]
+type = "{kind}"
+trait = "y"
+id = "id"
+{single_step}
+[priors]
+{priors}
+[sampler]
+draws = 3
+burn = 1
+chains = 1
+seed = 1
+"""
+
+
+def test_cli_spec_single_step(tmp_path, capsys):
+    from bayesgen.cli.main import main
+    from bayesgen.cli.spec import load_spec
+
+    def write(**fields):
+        path = tmp_path / "spec.toml"
+        path.write_text(SPEC.format(**{"kind": "single-step", "single_step": "", "priors": "", **fields}))
+        return path
+
+    spec = load_spec(write(single_step='single_step = { method = "bayes", marker_prior = "bayesC" }',
+                           priors="pi = 0.2\nsigma2_epsilon = 0.3"))
+    term = next(t for t in spec.model.terms if getattr(t, "method", None) == "bayes")
+    assert term.prior.inclusion.prior_mean() == 0.2 and not term.epsilon_prior.sampled
+    assert main(["fit", str(write(single_step='single_step = { method = "ssgblup", blend = 0.1 }')),
+                 "--no-progress", "--output", str(tmp_path / "fit.nc")]) == 0
+    cases = [
+        ({"single_step": 'single_step = { method = "ssgblup", marker_prior = "bayesC" }'}, "apply to method = \"bayes\""),
+        ({"single_step": 'single_step = { method = "gblup" }'}, "model.single_step.method must be"),
+        ({"single_step": 'single_step = { blend = 2 }'}, "blend must be a number in"),
+        ({"kind": "animal", "single_step": 'single_step = { blend = 0.1 }'}, "goes with model.type = \"single-step\""),
+        ({"single_step": 'single_step = { method = "bayes" }', "priors": "sigma2_a = 0.3"}, "priors.sigma2_a applies"),
+    ]
+    for fields, message in cases:
+        assert main(["fit", str(write(**fields)), "--no-progress"]) == 2
+        assert message in capsys.readouterr().err

@@ -27,11 +27,22 @@ from ..model.model import SAMPLERS
 from ..output.store import STORE_MODES
 from ..priors.defaults import PRIOR_RULES
 from ..simulation import simulate
-from .model_types import MODEL_TYPES, SpecError, check_keys, found, is_number, model_type, require, variance_prior
+from .model_types import (
+    MODEL_TYPES,
+    SpecError,
+    check_keys,
+    found,
+    is_number,
+    model_type,
+    require,
+    single_step_options,
+    variance_prior,
+)
 
 SECTIONS = {
     "data": {"simulate", "phenotypes", "pedigree", "genotypes"},
-    "model": {"type", "trait", "id", "fixed", "random", "intercept", "sampler", "family", "bounds", "categories"},
+    "model": {"type", "trait", "id", "fixed", "random", "intercept", "sampler", "family", "bounds", "categories",
+              "single_step"},
     "priors": None,  # checked against the keys of the chosen model.type (model_types.py)
     "sampler": {"chains", "cores", "draws", "burn", "thin", "seed", "store"},
     "output": {"path"},
@@ -267,11 +278,16 @@ def _check_model(model: dict, priors: dict, data: dict) -> dict:
         settings["categories"] = _names(model["categories"], "model.categories")
     if "sampler" in model:  # else the shortcut's default (GBLUP picks single-site on its eigen route)
         settings["common"]["sampler"] = _one_of(model["sampler"], SAMPLERS, "model.sampler")
+    if "single_step" in model:
+        if kind != "single-step":
+            raise SpecError(f"model.single_step goes with model.type = \"single-step\", not {kind!r}.")
+        settings["priors"].update(single_step_options(model["single_step"], "model.single_step"))
     simulate_options = data.get("simulate")
-    if simulate_options is None and entry.needs not in data:
-        extra = " with n_markers > 0" if entry.needs == "genotypes" else ""
-        raise SpecError(f"model.type = {kind!r} needs data.{entry.needs} (or data.simulate{extra}).")
-    if entry.needs == "genotypes" and isinstance(simulate_options, dict) and simulate_options.get("n_markers") == 0:
+    for needed in entry.needs.split("+"):
+        if simulate_options is None and needed not in data:
+            extra = " with n_markers > 0" if needed == "genotypes" else ""
+            raise SpecError(f"model.type = {kind!r} needs data.{needed} (or data.simulate{extra}).")
+    if "genotypes" in entry.needs and isinstance(simulate_options, dict) and simulate_options.get("n_markers") == 0:
         raise SpecError(f"model.type = {kind!r} needs genotypes, but data.simulate.n_markers = 0 simulates none.")
     return settings
 
@@ -364,7 +380,7 @@ def _build_model(settings: dict, data: dict, base: Path) -> tuple[Model, dict | 
     entry = MODEL_TYPES[kind]
     # Never None: _check_model requires the file, and a simulation always makes a pedigree and,
     # unless n_markers = 0 (rejected there too), genotypes.
-    source = pedigree if entry.needs == "pedigree" else genotypes
+    source = {"pedigree": pedigree, "genotypes": genotypes, "pedigree+genotypes": (pedigree, genotypes)}[entry.needs]
     if "categories" in settings and settings["trait"] in phenotypes.columns:
         phenotypes = _ordered_categories(phenotypes, settings["trait"], settings["categories"])
     try:
