@@ -183,6 +183,18 @@ def test_ssbr_imputed_genotypes_and_j_equal_dense(population):
         bg.SingleStep("id", pedigree, genotypes, method="bayes", prior=bg.ScaledInvChi2(4, 1))
     with pytest.raises(ValueError, match="not available"):
         bg.SingleStep("id", pedigree, genotypes, method="bayes", prior=bg.BayesRPrior())
+    with pytest.raises(ValueError, match="'shared' needs a marker prior with one common variance"):
+        bg.SingleStep("id", pedigree, genotypes, method="bayes", prior=bg.BayesCPrior(pi=bg.Beta(2, 2)),
+                      epsilon_prior="shared")
+    with pytest.raises(ValueError, match="epsilon_prior must be"):
+        bg.SingleStep("id", pedigree, genotypes, method="bayes", epsilon_prior="own")
+    shared = bg.Model(data, "y", [bg.Fixed(["sex"]), bg.SingleStep("id", pedigree, genotypes, method="bayes",
+                                                                     prior=bg.RidgePrior(), epsilon_prior="shared")])
+    bound = next(t for t in shared.terms if getattr(t, "method", None) == "bayes")
+    frequency = genotypes.centre / 2
+    assert np.isclose(bound.shared_factor, np.sum(2 * frequency * (1 - frequency)))
+    idata = shared.sample(draws=20, burn=5, chains=1, seed=1, progress=False, check_convergence=False)
+    assert np.allclose(idata.posterior["sigma2_epsilon"], bound.shared_factor * idata.posterior["sigma2_alpha"])
 
 
 @pytest.mark.parametrize("method", ["ssgblup", "bayes"])

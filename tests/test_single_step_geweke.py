@@ -72,12 +72,12 @@ def test_planted_a22_error_fails(population):
     assert result.max_abs_z > 2.5 * result.threshold, str(result)
 
 
-def ssbr_model(population, prior, term_class=None):
+def ssbr_model(population, prior, term_class=None, epsilon_prior=None):
     from bayesgen.terms.single_step_bayes import SingleStepBayes
 
     data, pedigree, genotypes = population
-    term = (term_class or SingleStepBayes)("id", pedigree, genotypes, prior=prior, epsilon_prior=variance_prior(),
-                                           j_prior_variance=0.25)
+    term = (term_class or SingleStepBayes)("id", pedigree, genotypes, prior=prior,
+                                           epsilon_prior=epsilon_prior or variance_prior(), j_prior_variance=0.25)
     return bg.Model(data, "y", [bg.Fixed(prior_variance=0.25), term], sigma2_e=variance_prior(),
                     sampler="single-site")
 
@@ -88,6 +88,13 @@ def test_ssbr(population, prior):
                     else bg.BayesCPrior(pi=0.3, variance=bg.ScaledInvChi2(df=12.0, scale=0.1)))
     check(geweke_test(ssbr_model(population, marker_prior), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE,
                       seed=4))
+
+
+def test_ssbr_shared_variance(population):
+    """epsilon_prior="shared": sigma2_epsilon = pi sum 2pq sigma2_alpha, sigma2_alpha drawn given alpha and epsilon."""
+    prior = bg.BayesCPrior(pi=0.3, variance=bg.ScaledInvChi2(df=12.0, scale=0.1))
+    check(geweke_test(ssbr_model(population, prior, epsilon_prior="shared"), n_marginal=N_MARGINAL,
+                      n_successive=N_SUCCESSIVE, seed=5))
 
 
 def test_planted_ssbr_error_fails(population):

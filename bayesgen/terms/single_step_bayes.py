@@ -63,9 +63,14 @@ class SingleStepBayes(SingleStep, Term):
         Any one-trait marker prior whose sweep is Gaussian given per-marker variances
         (``RidgePrior`` = BRR, ``BayesAPrior``, ``LassoPrior``) or spike and slab with one
         inclusion probability (``BayesCPrior``, ``BayesBPrior``). BayesR is not available here.
-    epsilon_prior : VariancePrior, float or None
+    epsilon_prior : VariancePrior, float, None or "shared"
         Prior on :math:`\sigma^2_\varepsilon`, the imputation residual's own variance (a number
-        fixes it; None the default prior of a random effect).
+        fixes it; None the default prior of a random effect). ``"shared"``: ε shares the markers'
+        genetic variance, :math:`\sigma^2_\varepsilon = k\sigma^2_\alpha` with
+        :math:`k = \pi\sum_j 2p_j(1-p_j)` (π = 1 for BRR), for ``RidgePrior`` and ``BayesCPrior`` with
+        π fixed (Fernando et al. 2014); :math:`\sigma^2_\alpha` is then drawn from its prior's conjugate
+        update with :math:`\sum_{\delta_j=1}\alpha_j^2 + \varepsilon'(A^{-1})_{nn}\varepsilon/k` and
+        (included markers + :math:`n_n`) terms.
     j_covariate : bool, default True
         Fit c, the coefficient of J (Fernando et al. 2016); its prior is flat, or
         :math:`N(0, \tau^2)` with ``j_prior_variance`` = :math:`\tau^2`.
@@ -122,6 +127,14 @@ class SingleStepBayes(SingleStep, Term):
                              f"got {j_prior_variance!r}.")
         self.column, self.pedigree, self.genotypes, self.prior = column, pedigree, genotypes, prior
         self.epsilon_prior_arg = epsilon_prior
+        self.shared = isinstance(epsilon_prior, str) and epsilon_prior == "shared"
+        if isinstance(epsilon_prior, str) and not self.shared:
+            raise ValueError(f"SingleStep epsilon_prior must be a variance prior, a number, None or 'shared', "
+                             f"got {epsilon_prior!r}.")
+        if self.shared and not (hasattr(prior, "variance_prior") and not (
+                hasattr(prior, "inclusion") and prior.inclusion.sampled)):
+            raise ValueError(f"SingleStep epsilon_prior='shared' needs a marker prior with one common variance "
+                             f"(RidgePrior, or BayesCPrior with pi fixed), got {prior!r}.")
         self.j_covariate = bool(j_covariate)
         self.j_prior_variance = None if j_prior_variance is None else float(j_prior_variance)
         self.imputed_dtype = imputed_dtype
@@ -230,8 +243,13 @@ class SingleStepBayes(SingleStep, Term):
         # BGLR's rule as Markers: the markers explain their share of Var(y) a priori, spread evenly
         self.prior.bind_traits(np.array([share / max(float(var_x.sum()), 1e-12)]), list(context.traits),
                                self._name("sigma2_alpha", "sigma2_alpha"), self.n_markers)
-        self.epsilon_prior = resolve_prior(self.epsilon_prior_arg, context.prior_rule, np.atleast_1d(share),
-                                           np.atleast_1d(context.phenotypic_sd), self.epsilon_variance_name)
+        self.epsilon_prior = resolve_prior(None if self.shared else self.epsilon_prior_arg, context.prior_rule,
+                                           np.atleast_1d(share), np.atleast_1d(context.phenotypic_sd),
+                                           self.epsilon_variance_name)
+        frequency = self.genotypes.centre / 2.0
+        inclusion = self.prior.inclusion.prior_mean() if hasattr(self.prior, "inclusion") else 1.0
+        #: sigma2_epsilon = shared_factor * sigma2_alpha with epsilon_prior="shared"
+        self.shared_factor = inclusion * float(np.sum(2.0 * frequency * (1.0 - frequency)))
         self._epsilon_start = share
         self._spike = hasattr(self.prior, "inclusion") and not self.prior.gaussian_sweep
 
@@ -257,18 +275,24 @@ class SingleStepBayes(SingleStep, Term):
     def init_state(self, rng) -> dict:
         sigma2 = np.array(self.epsilon_prior.initial_value(np.array([[self._epsilon_start]])),
                           dtype=np.float64).reshape(1, 1)
-        if self.epsilon_prior.sampled:
+        if self.epsilon_prior.sampled and not self.shared:
             sigma2 = sigma2 * rng.uniform(0.5, 2.0)
+        prior_state = self.prior.init_state(rng, self.n_markers)
+        if self.shared:
+            sigma2 = self.shared_factor * np.array(prior_state["sigma2_alpha"], dtype=np.float64).reshape(1, 1)
         return {"alpha": np.zeros((self.n_markers, 1)),
                 "genetic_values": np.zeros((self.record_animal.size, 1)),
-                "prior": self.prior.init_state(rng, self.n_markers),
+                "prior": prior_state,
                 "epsilon": np.zeros((self.blocks.ungenotyped.size, 1)),
                 "sigma2_epsilon": sigma2, "epsilon_aux": self.epsilon_prior.init_aux(rng),
                 "j": np.zeros(1)}
 
     def draw_prior(self, rng, state) -> None:
         state["alpha"][:] = np.reshape(self.prior.draw_prior(rng, state["prior"]), state["alpha"].shape)
-        state["sigma2_epsilon"][:] = self.epsilon_prior.draw_prior(rng, state["epsilon_aux"])
+        if self.shared:
+            state["sigma2_epsilon"][:] = self.shared_factor * state["prior"]["sigma2_alpha"]
+        else:
+            state["sigma2_epsilon"][:] = self.epsilon_prior.draw_prior(rng, state["epsilon_aux"])
         if self.blocks.factor_nn is not None:
             # epsilon = L^-T z sqrt(sigma2): covariance sigma2 [(A^-1)_nn]^-1
             z = rng.standard_normal(self.blocks.ungenotyped.size)
@@ -310,11 +334,14 @@ class SingleStepBayes(SingleStep, Term):
             state["genetic_values"][:, 0], sigma2_e)
         if self._spike:
             prior_state["n_included"][0] = n_included
-        self.prior.update(rng, alpha, prior_state)
+        if self.shared:
+            self._update_shared_variance(rng, state)
+        else:
+            self.prior.update(rng, alpha, prior_state)
         if self.blocks.ungenotyped.size:
             sweep_random_effects(rng, state["epsilon"][:, 0], resid, weights, self.rec_ptr, self.rec_idx, self.rec_z,
                                  self.zz, *self._prec, sigma2_e, float(state["sigma2_epsilon"][0, 0]))
-            if self.epsilon_prior.sampled:
+            if self.epsilon_prior.sampled and not self.shared:
                 sum_squares = quadratic_form_matrix(state["epsilon"], *self._prec)
                 state["sigma2_epsilon"][:] = self.epsilon_prior.draw_posterior(
                     rng, sum_squares, self.blocks.ungenotyped.size, state["epsilon_aux"])
@@ -327,6 +354,21 @@ class SingleStepBayes(SingleStep, Term):
             resid -= (new - current) * self.j_records
             state["j"][0] = new
         return {}
+
+    def _update_shared_variance(self, rng, state) -> None:
+        r""":math:`\sigma^2_\alpha \mid \alpha, \varepsilon` with :math:`\sigma^2_\varepsilon = k\sigma^2_\alpha`: the
+        prior's conjugate update with :math:`\sum\alpha_j^2 + \varepsilon'(A^{-1})_{nn}\varepsilon/k` over the
+        included markers plus :math:`n_n` (``epsilon_prior`` in the class docstring); π is fixed."""
+        prior_state, alpha = state["prior"], state["alpha"]
+        if self.prior.samples_variance:
+            sum_squares = alpha.T @ alpha
+            count = self.prior._slab_count(prior_state, alpha)
+            if self.blocks.ungenotyped.size:
+                sum_squares = sum_squares + quadratic_form_matrix(state["epsilon"], *self._prec) / self.shared_factor
+                count += self.blocks.ungenotyped.size
+            self.prior._set_variance(prior_state, self.prior.variance_prior.draw_posterior(
+                rng, sum_squares, count, prior_state["aux"]))
+        state["sigma2_epsilon"][:] = self.shared_factor * prior_state["sigma2_alpha"]
 
     # ------------------------------------------------------------------ outputs
     def breeding_values(self, state) -> np.ndarray:
@@ -375,13 +417,13 @@ class SingleStepBayes(SingleStep, Term):
 
     def log_prior(self, state) -> float:
         out = self.prior.log_prior(state["prior"])
-        if self.epsilon_prior.sampled:
+        if self.epsilon_prior.sampled and not self.shared:
             out += self.epsilon_prior.log_density(state["sigma2_epsilon"])
         return out
 
     def priors(self) -> dict:
         return {self._name("alpha", "alpha"): self.prior.to_dict(),
-                self.epsilon_variance_name: self.epsilon_prior.to_dict()}
+                self.epsilon_variance_name: "shared" if self.shared else self.epsilon_prior.to_dict()}
 
     def data_arrays(self) -> list:
         return [self.codes, self.lookup, self.imputed, self.blocks.ainv_nn, self.j_records]
@@ -390,6 +432,6 @@ class SingleStepBayes(SingleStep, Term):
         return {"term": "SingleStep", "method": "bayes", "name": self.name, "column": self.column,
                 "markers": self.n_markers, "genotyped": int(self.blocks.genotyped.size),
                 "ungenotyped": int(self.blocks.ungenotyped.size), "prior": self.prior.to_dict(),
-                "epsilon_prior": self.epsilon_prior.to_dict(), "j_covariate": self.j_covariate,
+                "epsilon_prior": "shared" if self.shared else self.epsilon_prior.to_dict(), "j_covariate": self.j_covariate,
                 "imputed_dtype": self.imputed_dtype, "imputed_bytes": int(self.imputed.nbytes),
                 "imputation_seconds": float(self.setup_seconds)}
