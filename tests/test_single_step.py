@@ -268,3 +268,31 @@ def test_cli_spec_single_step(tmp_path, capsys):
     for fields, message in cases:
         assert main(["fit", str(write(**fields)), "--no-progress"]) == 2
         assert message in capsys.readouterr().err
+
+
+def test_reml_on_ssgblup_maximises_the_dense_restricted_likelihood(population):
+    """bg.reml works on the ssGBLUP term (it declares its precision H^-1): its estimates maximise the
+    restricted likelihood written densely with V = sigma2_a Z H Z' + sigma2_e I."""
+    from scipy.optimize import minimize
+
+    data, pedigree, genotypes = population
+    result = bg.reml(bg.Model(data, "y", [bg.Fixed(["sex"]), bg.SingleStep("id", pedigree, genotypes)]))
+    X = np.column_stack([np.ones(len(data)), (data["sex"] == "M").to_numpy(float)])
+    Z = np.zeros((len(data), len(pedigree)))
+    Z[np.arange(len(data)), pedigree.index(data["id"])] = 1.0
+    ZHZ = Z @ np.linalg.inv(dense_h_inverse(pedigree, genotypes, 0.05, "mean")) @ Z.T
+    y = data["y"].to_numpy()
+
+    def minus_restricted(log_variances):
+        a, e = np.exp(log_variances)
+        V = a * ZHZ + e * np.eye(len(y))
+        Vi = np.linalg.inv(V)
+        XViX = X.T @ Vi @ X
+        P = Vi - Vi @ X @ np.linalg.solve(XViX, X.T @ Vi)
+        return 0.5 * (np.linalg.slogdet(V)[1] + np.linalg.slogdet(XViX)[1] + y @ P @ y)
+
+    best = minimize(minus_restricted, np.log([0.3, 0.6]), method="Nelder-Mead",
+                    options={"xatol": 1e-9, "fatol": 1e-12, "maxiter": 4000})
+    expected = np.exp(best.x)
+    assert np.allclose([result.variances["sigma2_a"], result.variances["sigma2_e"]], expected, rtol=2e-3), (
+        result.variances, expected)
