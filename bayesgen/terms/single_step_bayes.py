@@ -73,7 +73,11 @@ class SingleStepBayes(SingleStep, Term):
         (included markers + :math:`n_n`) terms.
     j_covariate : bool, default True
         Fit c, the coefficient of J (Fernando et al. 2016); its prior is flat, or
-        :math:`N(0, \tau^2)` with ``j_prior_variance`` = :math:`\tau^2`.
+        :math:`N(0, \tau^2)` with ``j_prior_variance`` = :math:`\tau^2`. The records are fitted on
+        :math:`J - \bar J` (:math:`\bar J` its mean over the phenotyped records, ``j_mean``), which with
+        an intercept in the model is the same model with the intercept reading :math:`\mu + \bar Jc`:
+        uncentred, the draws of c and of the intercept are almost collinear and mix very slowly. The
+        breeding values ``u`` hold :math:`Jc` itself.
     imputed_dtype : "float32" or "float64", default "float32"
         Storage of the imputed genotypes of the records of ungenotyped animals.
     name : str, default "animal"
@@ -233,7 +237,11 @@ class SingleStepBayes(SingleStep, Term):
         j_animal = np.full(n_animals, -1.0)
         j_animal[ungenotyped] = self.blocks.impute(-np.ones(genotyped.size))
         self.j_animal = j_animal
-        self.j_records = j_animal[animal]
+        # The fit uses J centred over the phenotyped records (nearly orthogonal to the intercept, so that c
+        # and the intercept mix; uncentred, their draws are almost collinear): the intercept absorbs J̄c.
+        j_records = j_animal[animal]
+        self.j_mean = float(np.sum(weights * j_records) / max(weights.sum(), 1.0))
+        self.j_records = j_records - self.j_mean
         self.jj = float(np.sum(weights * self.j_records**2))
         sum_x, self.xx = single_step_cross_products(self.codes, self.lookup, self.genotyped_records, self.imputed,
                                                     self.imputed_records, weights)
