@@ -296,3 +296,14 @@ def test_reml_on_ssgblup_maximises_the_dense_restricted_likelihood(population):
     expected = np.exp(best.x)
     assert np.allclose([result.variances["sigma2_a"], result.variances["sigma2_e"]], expected, rtol=2e-3), (
         result.variances, expected)
+
+
+@pytest.mark.parametrize("method", ["ssgblup", "bayes"])
+def test_same_seed_same_draws_serial_or_parallel(population, method):
+    data, pedigree, genotypes = population
+    term = bg.SingleStep("id", pedigree, genotypes, method=method)
+    model = bg.Model(data, "y", [bg.Fixed(["sex"]), term])
+    runs = [model.sample(draws=30, burn=10, chains=2, cores=cores, seed=9, progress=False, check_convergence=False)
+            for cores in (1, 2)]
+    for name in ("u", "sigma2_e"):
+        assert np.array_equal(runs[0].posterior[name].values, runs[1].posterior[name].values)
