@@ -1,11 +1,10 @@
 """Single-step (issue 20): H^-1, ssGBLUP against a dense solve with H^-1 formed explicitly, options, errors."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import bayesgen as bg
-from bayesgen.data.single_step import PedigreeBlocks, SingleStepRelationships
+from bayesgen.data.single_step import PedigreeBlocks
 
 SIGMA2_A, SIGMA2_E = 0.4, 0.6
 

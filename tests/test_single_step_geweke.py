@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
+from geweke import geweke_test
 
 import bayesgen as bg
 from bayesgen.terms.single_step import SingleStepGBLUP
-from geweke import geweke_test
 
 pytestmark = pytest.mark.statistical
 

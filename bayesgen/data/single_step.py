@@ -31,7 +31,6 @@ matrices plus a panel of solves (``PANEL`` columns of :math:`n_n` floats).
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import scipy.linalg as la
 import scipy.sparse as sp
 
@@ -189,7 +188,3 @@ class SingleStepRelationships:
         return {"genotyped": int(self.blocks.genotyped.size), "ungenotyped": int(self.blocks.ungenotyped.size),
                 "blend": self.blend, "tune": self.tune, "tuning_a": float(self.tuning[0]),
                 "tuning_b": float(self.tuning[1]), "tau": self.tau, "omega": self.omega}
-
-
-def labelled(matrix: np.ndarray, ids) -> pd.DataFrame:
-    return pd.DataFrame(matrix, index=ids, columns=ids)

@@ -204,7 +204,7 @@ def simulate(
     if codes is not None:
         chosen = np.arange(n)
         if genotyped < 1:
-            chosen = np.sort(rng.choice(n, size=max(1, int(round(genotyped * n))), replace=False))
+            chosen = np.sort(rng.choice(n, size=max(1, round(genotyped * n)), replace=False))
             truth["genotyped"] = ids[chosen].tolist()
             phenotypes["genotyped"] = np.isin(phenotypes["id"].to_numpy(), ids[chosen])
         with warnings.catch_warnings():

@@ -9,7 +9,6 @@ r"""Single-step evaluations: one breeding value per pedigree animal, genotyped o
 
 from __future__ import annotations
 
-import numpy as np
 import scipy.sparse as sp
 
 from ..data.genotypes import Genotypes
@@ -32,16 +31,17 @@ class SingleStep:
     """
 
     def __new__(cls, *args, method: str = "ssgblup", **kwargs):
+        target = cls
         if cls is SingleStep:
             if method not in METHODS:
                 raise ValueError(f"SingleStep method must be one of {', '.join(map(repr, METHODS))}, got {method!r}.")
             if method == "bayes":
                 from .single_step_bayes import SingleStepBayes
 
-                cls = SingleStepBayes
+                target = SingleStepBayes
             else:
-                cls = SingleStepGBLUP
-        return object.__new__(cls)
+                target = SingleStepGBLUP
+        return object.__new__(target)
 
 
 class SingleStepGBLUP(SingleStep, AnimalNames, Random):
@@ -120,7 +120,3 @@ class SingleStepGBLUP(SingleStep, AnimalNames, Random):
     @property
     def genotyped_ids(self) -> list:
         return [self.pedigree.ids[k] for k in self.relationships.blocks.genotyped]
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)

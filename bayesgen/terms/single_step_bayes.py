@@ -34,7 +34,11 @@ from ..data.genotypes import Genotypes
 from ..data.pedigree import Pedigree
 from ..data.single_step import PedigreeBlocks
 from ..kernels.random_effects import quadratic_form_matrix, sweep_random_effects
-from ..kernels.single_step import single_step_cross_products, single_step_genetic_values, sweep_single_step_markers
+from ..kernels.single_step import (
+    single_step_cross_products,
+    single_step_genetic_values,
+    sweep_single_step_markers,
+)
 from ..priors.bayes_c import BayesCPrior
 from ..priors.defaults import resolve_prior
 from ..priors.marker_prior import MarkerPrior
