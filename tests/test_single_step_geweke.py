@@ -112,3 +112,24 @@ def test_planted_ssbr_error_fails(population):
     print(result)
     assert not result.passed
     assert result.max_abs_z > 2.5 * result.threshold, str(result)
+
+
+def test_planted_ssbr_move_error_fails(population):
+    """A planted error in the group move: epsilon's Jacobian counted as k^3 instead of k (log_factor)."""
+    from bayesgen.terms.single_step_bayes import SingleStepBayes, SingleStepScaleAction
+
+    class WrongJacobian(SingleStepScaleAction):
+        def log_factor(self, state, m):
+            k = np.asarray(m, dtype=np.float64)
+            extra = sum(2.0 * np.log(f) for g, f in zip(self.generators, k) if g == "epsilon" and f > 0)
+            return super().log_factor(state, m) + extra
+
+    class PlantedMove(SingleStepBayes):
+        def group_action(self):
+            return WrongJacobian(self)
+
+    model = ssbr_model(population, bg.RidgePrior(variance=bg.ScaledInvChi2(df=12.0, scale=0.05)), PlantedMove)
+    result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=4)
+    print(result)
+    assert not result.passed
+    assert result.max_abs_z > 2.5 * result.threshold, str(result)

@@ -84,6 +84,10 @@ class SingleStepBayes(SingleStep, Term):
         breeding values ``u`` hold :math:`Jc` itself.
     imputed_dtype : "float32" or "float64", default "float32"
         Storage of the imputed genotypes of the records of ungenotyped animals.
+    expand : bool, default True
+        After each step, the group move (``bayesgen.sampler.group_move``) rescales the marker
+        effects with the prior's scale parameter and ε with :math:`\sigma^2_\varepsilon`
+        (:class:`SingleStepScaleAction`); it leaves the posterior unchanged.
     name : str, default "animal"
         Records ``u`` (dim ``animal``, every pedigree animal: the breeding values above), ``alpha``
         (dim ``marker``), ``epsilon`` is not recorded, ``sigma2_epsilon``, ``j`` (with J),
@@ -109,7 +113,7 @@ class SingleStepBayes(SingleStep, Term):
 
     def __init__(self, column: str, pedigree: Pedigree, genotypes: Genotypes, method: str = "bayes", prior=None,
                  epsilon_prior=None, j_covariate: bool = True, j_prior_variance=None, imputed_dtype: str = "float32",
-                 name: str = "animal"):
+                 name: str = "animal", expand: bool = True):
         if method != "bayes":
             raise ValueError(f"SingleStepBayes is method='bayes', got {method!r}.")
         if not isinstance(column, str):
@@ -147,6 +151,9 @@ class SingleStepBayes(SingleStep, Term):
         self.j_prior_variance = None if j_prior_variance is None else float(j_prior_variance)
         self.imputed_dtype = imputed_dtype
         self.name = name
+        if not isinstance(expand, (bool, np.bool_)):
+            raise TypeError(f"SingleStep expand must be True or False, got {expand!r}.")
+        self.expand = bool(expand)
         self.blocks = PedigreeBlocks(pedigree, genotypes)
 
     def copy_for_binding(self):
@@ -382,6 +389,13 @@ class SingleStepBayes(SingleStep, Term):
                 rng, sum_squares, count, prior_state["aux"]))
         state["sigma2_epsilon"][:] = self.shared_factor * prior_state["sigma2_alpha"]
 
+    def group_action(self):
+        """The joint rescaling of the markers and of ε with their scale parameters (``expand``), or None."""
+        if not self.expand:
+            return None
+        action = SingleStepScaleAction(self)
+        return action if action.generators else None
+
     # ------------------------------------------------------------------ outputs
     def breeding_values(self, state) -> np.ndarray:
         """u of every pedigree animal (module docstring), pedigree order."""
@@ -447,3 +461,67 @@ class SingleStepBayes(SingleStep, Term):
                 "epsilon_prior": "shared" if self.shared else self.epsilon_prior.to_dict(), "j_covariate": self.j_covariate,
                 "imputed_dtype": self.imputed_dtype, "imputed_bytes": int(self.imputed.nbytes),
                 "imputation_seconds": float(self.setup_seconds)}
+
+
+class SingleStepScaleAction:
+    r"""The group move's action for SSBR: :math:`\alpha \to k_1\alpha` with the marker prior's scale parameter
+    and :math:`\varepsilon \to k_2\varepsilon`, :math:`\sigma^2_\varepsilon \to k_2^2\sigma^2_\varepsilon`.
+
+    Generators (each only when its scale is sampled): ``markers`` (the fit :math:`X\alpha`; f(k) is the prior's
+    ``rescale_log_density``, as ``bayesgen.terms.markers.MarkerScaleAction``) and ``epsilon`` (the fit
+    :math:`Z\varepsilon`; the :math:`n_n` effects' Jacobian :math:`k^{n_n}` cancels their prior's
+    :math:`k^{-n_n}`, leaving :math:`f(k) = p(k^2\sigma^2_\varepsilon \mid a)\,k^2\,k^{-1}`: the variance's
+    density, its Jacobian and the Haar measure, as ``bayesgen.terms.location.LocationGroupAction``). With
+    ``epsilon_prior="shared"`` one generator moves α, ε and :math:`\sigma^2_\alpha` together
+    (:math:`\sigma^2_\varepsilon = k\sigma^2_\alpha` follows): ε's Jacobian and density cancel, so f(k) is
+    the prior's ``rescale_log_density`` alone.
+    """
+
+    kind = "diagonal"
+
+    def __init__(self, term: SingleStepBayes):
+        self.term = term
+        self.name = term.name
+        markers = term.prior.rescalable
+        epsilon = term.blocks.ungenotyped.size > 0 and term.epsilon_prior.sampled and not term.shared
+        if term.shared:
+            self.generators = ["shared"] if markers else []
+        else:
+            self.generators = [g for g, on in (("markers", markers), ("epsilon", epsilon)) if on]
+        self.identity = np.ones(len(self.generators))
+
+    def basis_fits(self, state: dict) -> np.ndarray:
+        fits = []
+        for generator in self.generators:
+            if generator == "markers":
+                fits.append(state["genetic_values"][:, 0])
+            elif generator == "epsilon":
+                fits.append(self.term._epsilon_fit(state))
+            else:
+                fits.append(state["genetic_values"][:, 0] + self.term._epsilon_fit(state))
+        return np.stack(fits)[:, :, None]
+
+    def log_factor(self, state: dict, m: np.ndarray) -> float:
+        k = np.asarray(m, dtype=np.float64)
+        if (k <= 0).any():
+            return -np.inf
+        out = 0.0
+        for generator, factor in zip(self.generators, k):
+            if generator == "epsilon":
+                moved = factor * factor * state["sigma2_epsilon"]
+                out += self.term.epsilon_prior.log_density(moved, state["epsilon_aux"]) + np.log(factor)
+            else:
+                out += self.term.prior.rescale_log_density(state["prior"], float(factor))
+        return float(out)
+
+    def apply(self, state: dict, m: np.ndarray) -> None:
+        for generator, factor in zip(self.generators, np.asarray(m, dtype=np.float64)):
+            if generator in ("markers", "shared"):
+                state["alpha"] *= factor
+                state["genetic_values"] *= factor
+                self.term.prior.rescale(state["prior"], float(factor))
+            if generator in ("epsilon", "shared"):
+                state["epsilon"] *= factor
+                state["sigma2_epsilon"] *= factor * factor
+            if generator == "shared":
+                state["sigma2_epsilon"][:] = self.term.shared_factor * state["prior"]["sigma2_alpha"]
