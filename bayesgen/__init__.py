@@ -16,7 +16,7 @@ _EXPORTS = {
     "diagnostics": ["gwas", "prior_sensitivity"],
     "likelihoods": ["Censored", "Gaussian", "Threshold"],
     "model": ["BRR", "GBLUP", "AnimalModel", "BayesA", "BayesB", "BayesC", "BayesCPi", "BayesLasso", "BayesR",
-              "Model", "resume"],
+              "Model", "resume", "fit", "FormulaError"],
     "output": ["summary"],
     "prediction": ["cross_validate"],
     "priors": ["BayesAPrior", "DiagonalPrior", "FixedVariance", "Gamma", "HalfT", "HuangWand", "InverseWishart", "MarkerPrior",

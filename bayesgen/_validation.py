@@ -153,7 +153,7 @@ def require_columns(frame: pd.DataFrame, columns, what: str = "data") -> None:
     """Raise if any of ``columns`` is not a column of ``frame``."""
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise KeyError(
+        raise ValueError(
             f"Column(s) {preview(missing)} not found in {what}; "
             f"available columns: {preview(list(frame.columns), limit=12)}."
         )
@@ -192,10 +192,10 @@ def check_square_representable(scale: float, df: float, name: str) -> None:
 
 
 def positions(ids, index: dict, missing_message: str) -> np.ndarray:
-    """Positions of ``ids`` in ``index`` (id -> position); absent ids raise a KeyError
+    """Positions of ``ids`` in ``index`` (id -> position); absent ids raise a ValueError
     ``"<missing_message>: <ids>."`` naming each once."""
     ids = normalize_ids(id_sequence(ids, "ids"), "ids")
     missing = [a for a in ids if a not in index]
     if missing:
-        raise KeyError(f"{missing_message}: {preview(list(dict.fromkeys(missing)))}.")
+        raise ValueError(f"{missing_message}: {preview(list(dict.fromkeys(missing)))}.")
     return np.array([index[a] for a in ids], dtype=np.int64)

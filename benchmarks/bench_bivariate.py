@@ -110,7 +110,7 @@ def bayesgen_chain(case: dict, seed: int) -> dict:
             data[name] = data[name].astype(str)
     prior = {}
     if case.get("prior") == "iw":
-        prior = dict(variance=bg.InverseWishart(1.002, 1.002 * np.eye(2)))
+        prior = dict(prior=bg.InverseWishart(1.002, 1.002 * np.eye(2)))
     terms = [bg.Fixed(case["fixed"]), bg.Animal(genetic, pedigree, **prior)]
     terms += [bg.Random(name, **prior) for name in case["random"] if name != genetic]
     extra = dict(sigma2_e=bg.InverseWishart(1.002, 1.002 * np.eye(2))) if prior else {}

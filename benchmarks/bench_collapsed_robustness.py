@@ -94,8 +94,8 @@ def build(name: str):
             return bg.ScaledInvChi2(0.002, 1.0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the improper-prior warning of the random terms is expected
-            return bg.Model(bwt, "bwt", [bg.Fixed(["sex"]), bg.Animal("animal", ped, variance=flat()),
-                                         bg.Random("byear", variance=flat()), bg.Random("mother", variance=flat())],
+            return bg.Model(bwt, "bwt", [bg.Fixed(["sex"]), bg.Animal("animal", ped, prior=flat()),
+                                         bg.Random("byear", prior=flat()), bg.Random("mother", prior=flat())],
                             sigma2_e=bg.ScaledInvChi2(0.0, 0.0))
     if name == "maternal":
         return bg.Model(bwt, "bwt", [bg.Fixed(["sex"]), bg.Animal("animal", ped, maternal="mother"),

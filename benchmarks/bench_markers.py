@@ -99,7 +99,7 @@ import bayesgen as bg
 t1 = time.perf_counter()
 sim = bg.simulate(n_founders=50, n_generations=3, n_offspring=100, n_markers=0, h2=0.4, seed=1)
 ped = bg.Pedigree.from_dataframe(sim.pedigree, id="id", sire="sire", dam="dam")
-model = bg.AnimalModel(sim.phenotypes, "y", animal="id", pedigree=ped, fixed=["sex"])
+model = bg.AnimalModel(sim.phenotypes, "y", column="id", pedigree=ped, fixed=["sex"])
 model.sample(draws=10, burn=10, chains=1, seed=1, progress=False, check_convergence=CHECK)
 print(t1 - t0, time.perf_counter() - t1)
 """
@@ -149,7 +149,7 @@ def main():
         print(f"\nmice data not found under {data_dir}; skipped")
         return
     t = time.perf_counter()
-    geno = bg.Genotypes.from_csv(data_dir / "mice_X.csv.gz", id="SUBJECT.NAME")
+    geno = bg.Genotypes.from_csv(data_dir / "mice_X.csv.gz", column="SUBJECT.NAME")
     print(f"\nmice genotypes read in {time.perf_counter() - t:.1f} s")
     time_matrix("mice", np.ascontiguousarray(geno.codes), args.repeats)
 

@@ -209,13 +209,13 @@ def bench_blocks(args) -> int:
             idata = model.sample(draws=args.draws, burn=args.burn, chains=1, seed=100 + chain, progress=False,
                                  store="summary", check_convergence=False)
             seconds[name] += time.perf_counter() - t
-            traces[name].append({v: idata.posterior[v].values[0] for v in ("sigma2_g", "h2")})
+            traces[name].append({v: idata.posterior[v].values[0] for v in ("var_g", "h2")})
         print(f"chain {chain + 1}: " + ", ".join(f"{k} {seconds[k]:.0f} s" for k in models), flush=True)
     rows = []
     for name in models:
         row = {"sampler": name, "setup s": setup[name],
                "s/iteration": seconds[name] / (args.chains * (args.draws + args.burn))}
-        for v in ("sigma2_g", "h2"):
+        for v in ("var_g", "h2"):
             draws = np.stack([c[v] for c in traces[name]])
             row[f"mean {v}"] = float(draws.mean())
             row[f"ESS {v}"] = float(az.ess(draws, method="bulk"))
@@ -223,7 +223,7 @@ def bench_blocks(args) -> int:
             row[f"R-hat {v}"] = float(az.rhat(draws)) if args.chains > 1 else float("nan")
         rows.append(row)
     table = pd.DataFrame(rows).set_index("sampler")
-    for v in ("sigma2_g", "h2"):
+    for v in ("var_g", "h2"):
         table[f"ESS/s ratio {v}"] = table[f"ESS/s {v}"] / table.loc["plain sweep", f"ESS/s {v}"]
     with pd.option_context("display.width", 200, "display.max_columns", 40):
         print(table.T.to_string(float_format=lambda v: f"{v:.4g}"))
@@ -261,7 +261,7 @@ def main() -> int:
 
     print(f"{' '.join(sys.argv)}\nmachine: {platform.node()} {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f} at start")
-    geno = bg.Genotypes.from_csv(DATA / "mice_X.csv.gz", id="SUBJECT.NAME")
+    geno = bg.Genotypes.from_csv(DATA / "mice_X.csv.gz", column="SUBJECT.NAME")
     pheno = pd.read_csv(DATA / "mice_pheno.csv")
 
     def model(expand: bool):

@@ -6,7 +6,7 @@ Two model families from ``bg.simulate`` (a random-mating pedigree, markers, h2 =
 
 * the animal model y ~ 1 + sex + animal (A^-1 sparse: the sparse Cholesky is cheap);
 * SNP-BLUP y ~ 1 + sex + W alpha with alpha ~ N(0, sigma2_alpha I) at a known variance (a
-  ``Fixed(matrix=W, prior_variance=...)`` term, so C holds the dense m x m W'W; GSRU reads W by
+  ``Fixed(matrix=W, prior=...)`` term, so C holds the dense m x m W'W; GSRU reads W by
   columns and never forms it).
 
 Each run: equations, iterations to a relative residual of 1e-10, seconds of the solve alone (the
@@ -49,7 +49,7 @@ def models(n_records: int, markers_per_record: float, seed: int):
     w = (geno.codes[:, rows].T.astype(np.float64) - geno.centre[None, :])
     sigma2_alpha = 0.5 * float(np.var(data["y"])) / float(np.sum(geno.centre / 2 * (1 - geno.centre / 2)) * 2)
     snp_blup = bg.Model(data, "y", [bg.Fixed(["sex"]), bg.Fixed(matrix=w, names=list(geno.markers), intercept=False,
-                                                                 name="alpha", prior_variance=sigma2_alpha)])
+                                                                 name="alpha", prior=sigma2_alpha)])
     return {"animal": animal, "SNP-BLUP": snp_blup}
 
 

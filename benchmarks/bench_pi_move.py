@@ -53,7 +53,7 @@ def load(name):
     import bayesgen as bg
 
     if name == "mice":
-        geno = bg.Genotypes.from_csv(DATA / "mice_X.csv.gz", id="SUBJECT.NAME")
+        geno = bg.Genotypes.from_csv(DATA / "mice_X.csv.gz", column="SUBJECT.NAME")
         pheno = pd.read_csv(DATA / "mice_pheno.csv").set_index("SUBJECT.NAME").loc[list(geno.ids)]
         y = pheno["Obesity.BMI"].to_numpy(float)
     else:

@@ -101,7 +101,7 @@ def child(prefix: Path, what: str, repeats: int) -> dict:
 
 
 def mice_round_trip(folder: Path) -> None:
-    geno = Genotypes.from_csv(DATA / "mice_X.csv.gz", id="SUBJECT.NAME")
+    geno = Genotypes.from_csv(DATA / "mice_X.csv.gz", column="SUBJECT.NAME")
     values = np.where(geno.codes == 3, -127, geno.codes).T.astype(np.int8)
     prefix = folder / "mice"
     to_bed(prefix.with_suffix(".bed"), values, properties={"iid": geno.ids, "sid": geno.markers})

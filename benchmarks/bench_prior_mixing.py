@@ -60,7 +60,7 @@ def scalar_draws(idata) -> dict[str, np.ndarray]:
     """(chain, draw) arrays of the quantities compared, one per class for BayesR's pi."""
     post = idata.posterior
     out = {}
-    for name in ("h2", "sigma2_e", "sigma2_g") + HYPER:
+    for name in ("h2", "sigma2_e", "var_g") + HYPER:
         if name not in post:
             continue
         value = post[name]

@@ -29,7 +29,7 @@ QUANTITIES = ("sigma2_alpha", "h2", "sigma2_e")
 def mice():
     import bayesgen as bg
 
-    geno = bg.Genotypes.from_csv(DATA / "mice_X.csv.gz", id="SUBJECT.NAME")
+    geno = bg.Genotypes.from_csv(DATA / "mice_X.csv.gz", column="SUBJECT.NAME")
     pheno = pd.read_csv(DATA / "mice_pheno.csv").set_index("SUBJECT.NAME").loc[list(geno.ids)]
     data = pd.DataFrame({"id": list(geno.ids), "y": pheno["Obesity.BMI"].to_numpy(float)})
     return data, geno

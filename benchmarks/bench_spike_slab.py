@@ -40,7 +40,7 @@ def datasets(n, p):
 
         import bayesgen as bg
 
-        geno = bg.Genotypes.from_csv(DATA / "mice_X.csv.gz", id="SUBJECT.NAME")
+        geno = bg.Genotypes.from_csv(DATA / "mice_X.csv.gz", column="SUBJECT.NAME")
         pheno = pd.read_csv(DATA / "mice_pheno.csv").set_index("SUBJECT.NAME").loc[list(geno.ids)]
         yield "mice 1,814 x 10,346", np.ascontiguousarray(geno.codes), pheno["Obesity.BMI"].to_numpy(float)
     else:

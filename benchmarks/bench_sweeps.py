@@ -102,7 +102,7 @@ def bench_mice():
         print(f"mice data not found under {data_dir}; skipping")
         return
     t = time.perf_counter()
-    geno = bg.Genotypes.from_csv(data_dir / "mice_X.csv.gz", id="SUBJECT.NAME")
+    geno = bg.Genotypes.from_csv(data_dir / "mice_X.csv.gz", column="SUBJECT.NAME")
     pheno = pd.read_csv(data_dir / "mice_pheno.csv")
     print(f"mice: read {geno} in {time.perf_counter() - t:.1f} s")
     model = bg.BayesA(pheno, "Obesity.BMI", "SUBJECT.NAME", geno, fixed=["GENDER"])

@@ -159,7 +159,7 @@ def part_real(quick: bool, r_missing):
         return
     draws, burn = (750, 250) if quick else (2500, 500)
     plodia = pd.read_csv(DATA / "plodia.csv")
-    model = bg.Model(plodia, "Pupated", [bg.Fixed(), bg.Random("FSfamily", variance=bg.HalfT(1, np.sqrt(1000)))],
+    model = bg.Model(plodia, "Pupated", [bg.Fixed(), bg.Random("FSfamily", prior=bg.HalfT(1, np.sqrt(1000)))],
                      family="threshold", sampler="joint")
     idata, seconds = run_bayesgen(model, draws, burn)
     v = idata.posterior["sigma2_FSfamily"].values
@@ -219,7 +219,7 @@ def part_simulated(kind: str, quick: bool, r_missing):
     rows, out = [], None
     for sampler in ("collapsed", "joint"):
         model = bg.Model(data, "y", [bg.Fixed(["sex"]), bg.Animal("id", sim.pedigree_object(),
-                                                                    variance=bg.HalfT(1, np.sqrt(1000)))],
+                                                                    prior=bg.HalfT(1, np.sqrt(1000)))],
                          family="threshold", sampler=sampler)
         idata, seconds = run_bayesgen(model, draws, burn)
         rows += [summarise(f"bayesgen {sampler}", "sigma2_a", idata.posterior["sigma2_a"].values, seconds),

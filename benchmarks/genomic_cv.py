@@ -60,7 +60,7 @@ def load(name: str, data_dir: Path):
         relationship = pd.read_csv(data_dir / "wheat_A.csv.gz", index_col=0)
         return records, "line_id", "env1", genotypes, relationship
     if name == "mice":
-        genotypes = bg.Genotypes.from_csv(data_dir / "mice_X.csv.gz", id="SUBJECT.NAME")
+        genotypes = bg.Genotypes.from_csv(data_dir / "mice_X.csv.gz", column="SUBJECT.NAME")
         records = pd.read_csv(data_dir / "mice_pheno.csv", usecols=["SUBJECT.NAME", "Obesity.BMI"],
                               dtype={"SUBJECT.NAME": str})
         relationship = pd.read_csv(data_dir / "mice_A.csv.gz", index_col=0, dtype={"SUBJECT.NAME": str})

@@ -113,7 +113,7 @@ def mice_dataset(folder: Path):
     import bayesgen as bg
     import pandas as pd
 
-    geno = bg.Genotypes.from_csv(DATA / "mice_X.csv.gz", id="SUBJECT.NAME")
+    geno = bg.Genotypes.from_csv(DATA / "mice_X.csv.gz", column="SUBJECT.NAME")
     pheno = pd.read_csv(DATA / "mice_pheno.csv").set_index("SUBJECT.NAME").loc[list(geno.ids)]
     return write_dataset(folder, "mice", np.ascontiguousarray(geno.codes), pheno["Obesity.BMI"].to_numpy(float))
 
@@ -206,7 +206,7 @@ idata = model.sample(draws=draws, burn=burn, chains=chains, cores=1, seed=1, pro
                      check_convergence=False)
 wall = time.perf_counter() - t
 post = idata.posterior
-names = [k for k, v in post.data_vars.items() if v.ndim == 2 and k not in ("sigma2_g", "n_included")]
+names = [k for k, v in post.data_vars.items() if v.ndim == 2 and k not in ("var_g", "n_included")]
 ess = {k: float(az.ess(post[k].values, method="bulk")) for k in names}
 peak = [int(line.split()[1]) * 1024 for line in open("/proc/self/status") if line.startswith("VmHWM")]
 print(json.dumps({"wall": wall, "per_iter": float(np.median(idata.sample_stats["seconds"].values)), "ess": ess,
@@ -358,7 +358,7 @@ t0 = time.perf_counter()
 import bayesgen as bg
 sim = bg.simulate(n_founders=50, n_generations=3, n_offspring=100, n_markers=0, h2=0.4, seed=1)
 ped = bg.Pedigree.from_dataframe(sim.pedigree, id="id", sire="sire", dam="dam")
-model = bg.AnimalModel(sim.phenotypes, "y", animal="id", pedigree=ped, fixed=["sex"])
+model = bg.AnimalModel(sim.phenotypes, "y", column="id", pedigree=ped, fixed=["sex"])
 model.sample(draws=10, burn=10, chains=1, seed=1, progress=False)
 """
 

@@ -21,7 +21,7 @@ sim = bg.simulate(**size, n_markers=0, h2=0.4, seed=1)
 pedigree = sim.pedigree_object()
 print(pedigree, "| mean inbreeding:", round(pedigree.inbreeding().mean(), 4))
 
-model = bg.AnimalModel(sim.phenotypes, "y", animal="id", pedigree=pedigree, fixed=["sex"])
+model = bg.AnimalModel(sim.phenotypes, "y", column="id", pedigree=pedigree, fixed=["sex"])
 idata = model.sample(**run, seed=1)
 
 print(az.summary(idata, var_names=["sigma2_a", "sigma2_e", "h2"], hdi_prob=0.95))

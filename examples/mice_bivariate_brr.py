@@ -2,7 +2,7 @@
 
 Fits ``bg.BRR(data, ["bmi", "length"], ...)`` (each SNP an effect vector for both traits,
 alpha_j ~ N(0, Sigma_alpha); sex a fixed effect per trait) and, for comparison, the one-trait
-BRR of each trait. Prints each trait's h2, the genomic correlation ``rho_g`` (of the genomic
+BRR of each trait. Prints each trait's h2, the genomic correlation ``cor_g`` (of the genomic
 values of the two traits) and the residual correlation ``rho_e``: posterior median and 95%
 interval, with the wall time of each fit.
 
@@ -32,7 +32,7 @@ def interval(draws) -> str:
 
 def main(draws: int = 1000, burn: int = 500, seed: int = 3) -> None:
     subset = dict(nrows=200, usecols=range(301)) if QUICK else {}
-    genotypes = bg.Genotypes.from_csv(DATA / "mice_X.csv.gz", id="SUBJECT.NAME", **subset)
+    genotypes = bg.Genotypes.from_csv(DATA / "mice_X.csv.gz", column="SUBJECT.NAME", **subset)
     pheno = pd.read_csv(DATA / "mice_pheno.csv", nrows=subset.get("nrows"))
     data = pheno[["SUBJECT.NAME", "Obesity.BMI", "Obesity.BodyLength", "GENDER"]].set_axis(
         ["id", *TRAITS, "GENDER"], axis=1)
@@ -43,7 +43,7 @@ def main(draws: int = 1000, burn: int = 500, seed: int = 3) -> None:
         post = bg.BRR(data, TRAITS, "id", genotypes, fixed=["GENDER"]).sample(**options).posterior
         print(f"bivariate BRR ({time.time() - start:.0f} s): "
               + ", ".join(f"h2 {t} {interval(post['h2'].values[..., k])}" for k, t in enumerate(TRAITS))
-              + f", rho_g {interval(post['rho_g'].values[..., 0, 1])}"
+              + f", cor_g {interval(post['cor_g'].values[..., 0, 1])}"
               + f", rho_e {interval(post['rho_e'].values[..., 0, 1])}")
         for trait in TRAITS:
             start = time.time()

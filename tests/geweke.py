@@ -53,8 +53,8 @@ def scalar_functions(values: dict, n_effects: int = 2) -> dict:
     ``values`` is ``Gibbs.record(chain)``; only the ``posterior`` group is used. A scalar
     (a variance, ``h2``, a marker scale) is kept as is; a vector of effects (``beta``,
     ``u``, ``alpha``, a random term's levels) contributes its first ``n_effects`` entries;
-    a t x t covariance (``sigma2_*``) its upper triangle; a correlation matrix (``rho_*``)
-    its strict upper triangle; a (levels x traits) matrix of effects its first
+    a t x t covariance (``sigma2_*``, or ``var_*`` derived) its upper triangle; a correlation
+    matrix (``rho_*``, or ``cor_*`` derived) its strict upper triangle; a (levels x traits) matrix of effects its first
     ``n_effects`` rows.
     """
     out = {}
@@ -67,8 +67,8 @@ def scalar_functions(values: dict, n_effects: int = 2) -> dict:
         elif value.ndim == 1:
             for i in range(min(n_effects, value.size)):
                 out[f"{name}[{i}]"] = float(value[i])
-        elif value.ndim == 2 and name.startswith(("sigma2_", "rho_")) and value.shape[0] == value.shape[1]:
-            first = 1 if name.startswith("rho_") else 0
+        elif value.ndim == 2 and name.startswith(("sigma2_", "rho_", "var_", "cor_")) and value.shape[0] == value.shape[1]:
+            first = 1 if name.startswith(("rho_", "cor_")) else 0
             for i in range(value.shape[0]):
                 for j in range(i + first, value.shape[1]):
                     out[f"{name}[{i},{j}]"] = float(value[i, j])

@@ -47,13 +47,13 @@ def population():
 
 def brr_model(population, variance, sigma2_e):
     data, genotypes, _, _ = population
-    return bg.Model(data, "y", [bg.Fixed(), bg.Markers("id", genotypes, prior=bg.RidgePrior(variance=variance))],
+    return bg.Model(data, "y", [bg.Fixed(), bg.Markers("id", genotypes, prior=bg.RidgePrior(prior=variance))],
                     sigma2_e=sigma2_e)
 
 
 def kernel_model(population, variance, sigma2_e):
     data, _, _, kernel = population
-    return bg.Model(data, "y", [bg.Fixed(), bg.Kernel("id", kernel, variance=variance, name="g")],
+    return bg.Model(data, "y", [bg.Fixed(), bg.Kernel("id", kernel, prior=variance, name="g")],
                     sigma2_e=sigma2_e)
 
 

@@ -49,7 +49,7 @@ def population():
 def censored_model(population, sampler, family=None):
     data, pedigree = population
     family = bg.Censored(bounds=("lower", "upper")) if family is None else family
-    return bg.Model(data, "yc", [bg.Fixed(prior_variance=0.25), bg.Animal("id", pedigree, variance=variance_prior())],
+    return bg.Model(data, "yc", [bg.Fixed(prior=0.25), bg.Animal("id", pedigree, prior=variance_prior())],
                     sigma2_e=variance_prior(), family=family, sampler=sampler)
 
 

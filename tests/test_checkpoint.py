@@ -265,12 +265,12 @@ def test_a_checkpoint_of_another_model_or_data_set_is_refused(sim, written):
         "other data": bg.AnimalModel(other_data, "y", "id", sim.pedigree_object(), fixed=["sex"]),
         "other terms": bg.AnimalModel(sim.phenotypes, "y", "id", sim.pedigree_object()),
         "other prior": bg.AnimalModel(sim.phenotypes, "y", "id", sim.pedigree_object(), fixed=["sex"],
-                                      sigma2_a=bg.ScaledInvChi2(4, 1.0)),
+                                      prior=bg.ScaledInvChi2(4, 1.0)),
         "other sampler": bg.AnimalModel(sim.phenotypes, "y", "id", sim.pedigree_object(), fixed=["sex"],
                                         sampler="single-site"),
         "other model": bg.BayesCPi(sim.phenotypes, "y", "id", sim.genotypes),
     }
-    for what, model in others.items():
+    for _what, model in others.items():
         with pytest.raises(CheckpointError, match="was written by another model or data set"):
             bg.resume(written, model, draws=5)
 

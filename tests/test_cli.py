@@ -16,7 +16,7 @@ from bayesgen.cli.main import main
 MODELS = Path(__file__).resolve().parents[1] / "models"
 
 
-@pytest.mark.parametrize("spec,scalar", [("animal.toml", "sigma2_a"), ("bayesA.toml", "sigma2_g")])
+@pytest.mark.parametrize("spec,scalar", [("animal.toml", "sigma2_a"), ("bayesA.toml", "var_g")])
 def test_fit_runs_a_shipped_spec_and_writes_netcdf(tmp_path, capsys, spec, scalar):
     out = tmp_path / "fit.nc"
     code = main(["fit", str(MODELS / spec), "--draws", "20", "--burn", "5", "--chains", "2", "--output", str(out),

@@ -175,7 +175,7 @@ def known_term(prior=None):
 
 @pytest.mark.parametrize("sampler,block", [("joint", JointLocations), ("collapsed", CollapsedLocations)])
 def test_a_location_term_of_the_test_file_joins_the_location_blocks(one_trait, sampler, block):
-    model = bg.Model(one_trait, "y", [bg.Fixed(prior_variance=0.25), known_term()], sigma2_e=bg.ScaledInvChi2(12, 0.5),
+    model = bg.Model(one_trait, "y", [bg.Fixed(prior=0.25), known_term()], sigma2_e=bg.ScaledInvChi2(12, 0.5),
                      sampler=sampler)
     (location,) = [b for b in model.blocks if isinstance(b, block)]
     assert [t.name for t in location.terms] == ["beta", "kp_grp"]
@@ -225,7 +225,7 @@ def dense_posterior(model):
 
 
 def test_joint_route_draws_the_dense_posterior_of_the_effects_with_missing_traits(two_traits):
-    model = bg.Model(two_traits, TRAITS, [bg.Fixed(), bg.Random("grp", variance=G_FIXED)], sigma2_e=R_FIXED,
+    model = bg.Model(two_traits, TRAITS, [bg.Fixed(), bg.Random("grp", prior=G_FIXED)], sigma2_e=R_FIXED,
                      sampler="joint")
     mean, covariance = dense_posterior(model)
     gibbs = Gibbs(model)
@@ -262,7 +262,7 @@ def dense_restricted_loglik(model, g, r):
 
 def test_collapsed_target_is_the_restricted_likelihood_of_the_observed_traits(two_traits):
     g_prior, r_prior = InverseWishart(6.0, np.eye(2) * 3.0), HuangWand(4.0, [1.0, 0.8])
-    model = bg.Model(two_traits, TRAITS, [bg.Fixed(), bg.Random("grp", variance=g_prior)], sigma2_e=r_prior,
+    model = bg.Model(two_traits, TRAITS, [bg.Fixed(), bg.Random("grp", prior=g_prior)], sigma2_e=r_prior,
                      sampler="collapsed")
     (block,) = [b for b in model.blocks if isinstance(b, CollapsedLocations)]
     assert block.dim == 6 and block.owns_residual_covariance
@@ -310,17 +310,19 @@ def covariance_prior(kind):
 
 @pytest.mark.statistical
 @pytest.mark.parametrize("sampler,prior", [
-    ("joint", "huang-wand"), ("joint", "iw"), ("collapsed", "huang-wand"),
-    # Known open defect: failed on main at 2836b25+ (statistical run of 2026-12-06, 16 chains,
-    # t threshold); not yet diagnosed. Kept visible as an expected failure, not hidden.
-    pytest.param("collapsed", "iw", marks=pytest.mark.xfail(
-        reason="open defect: several-trait collapsed route under inverse-Wishart priors failed Geweke "
-               "(2026-12-06); under diagnosis", strict=False)),
-    ("single-site", "huang-wand")])
-def test_geweke_several_traits_with_missing_ones(two_traits, sampler, prior):
+    ("joint", "huang-wand"), ("joint", "iw"), ("collapsed", "huang-wand"), ("collapsed", "iw"),
+    ("collapsed-hmc", "huang-wand"), ("single-site", "huang-wand")])
+def test_geweke_several_traits_with_missing_ones(two_traits, sampler, prior, monkeypatch):
     """Fixed (normal prior) and an iid term for two traits with three missingness patterns; single-site
-    runs the GL(2) group move of the iid term after its sweep."""
-    model = bg.Model(two_traits, TRAITS, [bg.Random("grp", variance=covariance_prior(prior))],
+    runs the GL(2) group move of the iid term after its sweep. The collapsed block has 6 covariance
+    parameters: its default engine is the Metropolis one started at the Laplace approximation;
+    "collapsed-hmc" is the Hamiltonian engine (``HIGH_DIMENSION_ENGINE = "hmc"``)."""
+    if sampler == "collapsed-hmc":
+        import bayesgen.sampler.collapsed as collapsed
+
+        monkeypatch.setattr(collapsed, "HIGH_DIMENSION_ENGINE", "hmc")
+        sampler = "collapsed"
+    model = bg.Model(two_traits, TRAITS, [bg.Random("grp", prior=covariance_prior(prior))],
                      sigma2_e=strong_iw(), sampler=sampler)
     if sampler == "single-site":
         assert "group move" in [b["block"] for b in model.describe()["sampler"]]
@@ -332,7 +334,7 @@ def test_geweke_several_traits_with_missing_ones(two_traits, sampler, prior):
 @pytest.mark.statistical
 @pytest.mark.parametrize("sampler", ["joint", "collapsed"])
 def test_geweke_a_location_term_of_the_test_file(one_trait, sampler):
-    model = bg.Model(one_trait, "y", [bg.Fixed(prior_variance=0.25), known_term()],
+    model = bg.Model(one_trait, "y", [bg.Fixed(prior=0.25), known_term()],
                      sigma2_e=bg.ScaledInvChi2(12.0, 0.5), sampler=sampler)
     result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, burn=BURN, n_chains=CHAINS, seed=12)
     print(result)
@@ -356,7 +358,7 @@ def test_geweke_planted_error_in_the_missing_trait_equations_fails(two_traits, m
         return out
 
     monkeypatch.setattr(MixedModelEquations, "pattern_precisions", wrong)
-    model = bg.Model(two_traits, TRAITS, [bg.Random("grp", variance=covariance_prior("iw"))], sigma2_e=strong_iw(),
+    model = bg.Model(two_traits, TRAITS, [bg.Random("grp", prior=covariance_prior("iw"))], sigma2_e=strong_iw(),
                      sampler="joint")
     result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=2 * N_SUCCESSIVE, burn=BURN, n_chains=2 * CHAINS,
                          seed=11)
@@ -374,7 +376,7 @@ def test_geweke_planted_error_in_the_collapsed_residual_jacobian_fails(two_trait
         return 0.0 if self.kind == "log-cholesky" else correct(self, phi)
 
     monkeypatch.setattr(CovarianceParametrisation, "log_jacobian", wrong)
-    model = bg.Model(two_traits, TRAITS, [bg.Random("grp", variance=covariance_prior("iw"))], sigma2_e=strong_iw(),
+    model = bg.Model(two_traits, TRAITS, [bg.Random("grp", prior=covariance_prior("iw"))], sigma2_e=strong_iw(),
                      sampler="collapsed")
     result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=2 * N_SUCCESSIVE, burn=BURN, n_chains=2 * CHAINS,
                          seed=11)
@@ -394,7 +396,7 @@ def test_geweke_planted_error_in_the_group_move_fails(two_traits, monkeypatch):
         self._power = 4 if self.kind == "full" else self._power
 
     monkeypatch.setattr(LocationGroupAction, "__init__", init)
-    model = bg.Model(two_traits, TRAITS, [bg.Random("grp", variance=covariance_prior("huang-wand"))],
+    model = bg.Model(two_traits, TRAITS, [bg.Random("grp", prior=covariance_prior("huang-wand"))],
                      sigma2_e=strong_iw(), sampler="single-site")
     result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=2 * N_SUCCESSIVE, burn=BURN, n_chains=2 * CHAINS,
                          seed=11)

@@ -73,7 +73,7 @@ def test_held_out_phenotypes_are_masked_in_the_refit():
     model = mean_model(n=30, n_missing=0)
     table = run(model, folds=3, seed=5, draws=4000)
     predictions = table.attrs["predictions"]
-    for fold, test in predictions.groupby("fold"):
+    for _fold, test in predictions.groupby("fold"):
         train = model.data.drop(index=test["record"])["y"]
         sd = 1.0 / np.sqrt(len(train))
         mc_error = sd / np.sqrt(4000)
@@ -103,7 +103,7 @@ def test_fold_column_labels_the_folds_and_ids_key_the_predictions():
     (1, {}, ValueError, "folds must be at least 2, got 1"),
     (2.5, {}, TypeError, "folds must be an integer >= 2 or the name of a column of fold labels, got 2.5"),
     (22, {}, ValueError, "folds=22 is more than the 21 records with a phenotype"),
-    ("nope", {}, KeyError, "Fold column 'nope' not found in the model's data"),
+    ("nope", {}, ValueError, "Fold column 'nope' not found in the model's data"),
     ("gap", {}, ValueError, r"Fold column 'gap' has missing values in rows 'r5'"),
     ("late", {}, ValueError, r"Folds of column 'late' with no record with an observed phenotype: 'z'"),
     ("one", {}, ValueError, r"Fold column 'one' has 1 distinct value\(s\)"),

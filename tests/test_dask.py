@@ -85,8 +85,8 @@ def test_chains_on_a_local_cluster_equal_the_local_draws_and_the_data_travel_onc
 
 def test_cross_validation_folds_on_a_local_cluster_equal_the_local_table(client, sim):
     model = bg.BayesCPi(sim.phenotypes, "y", "id", sim.genotypes)
-    local = bg.cross_validate(model, 3, seed=2, draws=20, burn=10)
-    remote = bg.cross_validate(model, 3, seed=2, draws=20, burn=10, client=client)
+    local = bg.cross_validate(model, 3, seed=2, draws=20, burn=10, chains=2)
+    remote = bg.cross_validate(model, 3, seed=2, draws=20, burn=10, chains=2, client=client)
     assert remote.equals(local)
     assert remote.attrs["predictions"].equals(local.attrs["predictions"])
 

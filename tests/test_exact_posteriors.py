@@ -30,7 +30,7 @@ def test_mixed_model_equations_give_the_textbook_solution():
 
 @pytest.mark.parametrize("sampler", ["single-site", "joint", "collapsed"])
 def test_sire_model_with_known_variances_matches_blue_blup_and_covariance(sampler):
-    model = bg.Model(SIRE_DATA, "y", [bg.Fixed(["env"], intercept=False), bg.Random("sire", variance=2.0)],
+    model = bg.Model(SIRE_DATA, "y", [bg.Fixed(["env"], intercept=False), bg.Random("sire", prior=2.0)],
                      sigma2_e=6.0, sampler=sampler)
     idata = model.sample(draws=5000, burn=100, chains=4, seed=20261121, progress=False)
     post = idata.posterior

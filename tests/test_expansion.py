@@ -17,7 +17,7 @@ def grouped():
 
 
 def fit(data, expand, seed):
-    model = bg.Model(data, "y", [bg.Fixed(), bg.Random("g", variance=bg.ScaledInvChi2(2.0, 0.3), expand=expand)],
+    model = bg.Model(data, "y", [bg.Fixed(), bg.Random("g", prior=bg.ScaledInvChi2(2.0, 0.3), expand=expand)],
                      sigma2_e=bg.ScaledInvChi2(2.0, 0.5), sampler="single-site")
     return model.sample(draws=8000, burn=200, chains=4, seed=seed, progress=False)
 

@@ -75,7 +75,7 @@ def population():
 
 def marker_model(population, prior, **markers):
     data, genotypes = population
-    return bg.Model(data, "y", [bg.Fixed(prior_variance=0.25), bg.Markers("id", genotypes, prior=prior, **markers)],
+    return bg.Model(data, "y", [bg.Fixed(prior=0.25), bg.Markers("id", genotypes, prior=prior, **markers)],
                     sigma2_e=bg.ScaledInvChi2(df=12.0, scale=0.5), sampler="single-site")
 
 
@@ -84,7 +84,7 @@ def test_model_with_blocks_gives_the_plain_chain(population, prior):
     plain = marker_model(population, prior).sample(draws=30, burn=5, chains=1, seed=9, progress=False)
     blocked = marker_model(population, prior, block_size=6).sample(draws=30, burn=5, chains=1, seed=9,
                                                                      progress=False)
-    for name in ("alpha", "sigma2_g", "sigma2_e", "h2"):
+    for name in ("alpha", "var_g", "sigma2_e", "h2"):
         np.testing.assert_allclose(blocked.posterior[name].values, plain.posterior[name].values, rtol=1e-8)
 
 

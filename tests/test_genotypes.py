@@ -53,12 +53,12 @@ def test_empty_and_mismatched_shapes():
 
 def test_index_names_ids_without_genotypes():
     g = Genotypes(["a", "b"], np.array([[0, 1], [1, 2]]))
-    with pytest.raises(KeyError, match=r"Ids without genotypes: 'z'"):
+    with pytest.raises(ValueError, match=r"Ids without genotypes: 'z'"):
         g.index(["a", "z"])
 
 
 def test_wheat_markers_load_compactly(shared_data):
-    g = Genotypes.from_csv(shared_data / "wheat_X.csv.gz", id="line_id")
+    g = Genotypes.from_csv(shared_data / "wheat_X.csv.gz", column="line_id")
     assert g.n_individuals == 599 and g.codes.dtype == np.int8
     assert g.n_markers == 1279  # DArT 0/1 markers, all polymorphic
 
@@ -80,7 +80,7 @@ def test_error_text_codes_in_a_csv_cell(tmp_path):
     path = tmp_path / "geno.csv"
     path.write_text("id,m1,m2\na,0,1\nb,AB,2\nc,2,0\n")
     with pytest.raises(ValueError, match=r"b/m1='AB'"):
-        Genotypes.from_csv(path, id="id")
+        Genotypes.from_csv(path, column="id")
 
 
 def test_missing_codes_in_object_arrays_and_csv(tmp_path):
@@ -89,14 +89,14 @@ def test_missing_codes_in_object_arrays_and_csv(tmp_path):
     assert (g.codes == [[0, MISSING, MISSING, 1], [MISSING, 1, 2, 0], [2, MISSING, MISSING, 1]]).all()
     path = tmp_path / "geno.csv"
     path.write_text("id,m1,m2,m3\na,0,,2\nb,NA,1,-9\nc,-9,2,\nd,1,0,1\n")
-    from_file = Genotypes.from_csv(path, id="id")
+    from_file = Genotypes.from_csv(path, column="id")
     np.testing.assert_array_equal(from_file.codes, g.codes)
 
 
 def test_csv_ids_are_read_as_text(tmp_path):
     path = tmp_path / "geno.csv"
     path.write_text("id,m1\n007,0\n1029,2\n")
-    g = Genotypes.from_csv(path, id="id")
+    g = Genotypes.from_csv(path, column="id")
     assert g.ids == ["007", "1029"]
 
 
@@ -105,10 +105,10 @@ def test_csv_keeps_monomorphic_markers_with_drop_monomorphic_false(tmp_path):
     from_csv passed it to pandas.read_csv, which failed."""
     path = tmp_path / "new.csv"
     path.write_text("id,m1,m2\nx,0,1\ny,2,1\n")  # m2 is fixed among these two individuals
-    kept = Genotypes.from_csv(path, id="id", drop_monomorphic=False)
+    kept = Genotypes.from_csv(path, column="id", drop_monomorphic=False)
     assert kept.markers == ["m1", "m2"] and kept.codes.tolist() == [[0, 2], [1, 1]]
     with pytest.warns(UserWarning, match=r"monomorphic marker.*'m2'"):
-        assert Genotypes.from_csv(path, id="id").markers == ["m1"]
+        assert Genotypes.from_csv(path, column="id").markers == ["m1"]
 
 
 @pytest.mark.parametrize("argument", ["ids", "markers"])

@@ -22,7 +22,7 @@ def _joint_sampler_missing():
     """Why the joint/collapsed samplers cannot be built here (their sparse Cholesky kernel), or None."""
     tiny = pd.DataFrame({"y": [0.1, -0.4, 0.7, 1.2], "g": ["a", "a", "b", "b"]})
     try:
-        bg.Model(tiny, "y", [bg.Fixed(), bg.Random("g", variance=1.0)], sigma2_e=1.0, sampler="joint")
+        bg.Model(tiny, "y", [bg.Fixed(), bg.Random("g", prior=1.0)], sigma2_e=1.0, sampler="joint")
     except ImportError as err:
         return f"joint/collapsed samplers need their sparse Cholesky kernel: {err}"
     return None
@@ -68,7 +68,7 @@ def check(result):
 ])
 def test_animal_model(population, sampler):
     data, pedigree, _ = population
-    model = bg.Model(data, "y", [bg.Fixed(prior_variance=0.25), bg.Animal("id", pedigree, variance=variance_prior())],
+    model = bg.Model(data, "y", [bg.Fixed(prior=0.25), bg.Animal("id", pedigree, prior=variance_prior())],
                      sigma2_e=variance_prior(), sampler=sampler)
     check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=1))
 
@@ -80,8 +80,8 @@ def test_animal_model(population, sampler):
 ])
 def test_crossed_iid_terms(population, sampler):
     data, _, _ = population
-    model = bg.Model(data, "y", [bg.Fixed(prior_variance=0.25), bg.Random("herd", variance=variance_prior()),
-                                 bg.Random("pen", variance=variance_prior())],
+    model = bg.Model(data, "y", [bg.Fixed(prior=0.25), bg.Random("herd", prior=variance_prior()),
+                                 bg.Random("pen", prior=variance_prior())],
                      sigma2_e=variance_prior(), sampler=sampler)
     check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=2))
 
@@ -91,23 +91,23 @@ def test_bayes_a(population, scale):
     data, _, genotypes = population
     # df = 10 > 8: finite fourth moments of the marker effects (their squares are test functions).
     prior = bg.BayesAPrior(df=10.0, scale=scale)
-    model = bg.Model(data, "y", [bg.Fixed(prior_variance=0.25), bg.Markers("id", genotypes, prior=prior)],
+    model = bg.Model(data, "y", [bg.Fixed(prior=0.25), bg.Markers("id", genotypes, prior=prior)],
                      sigma2_e=variance_prior(), sampler="single-site")
     check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=3))
 
 
 def test_brr(population):
     data, _, genotypes = population
-    prior = bg.RidgePrior(variance=bg.ScaledInvChi2(df=12.0, scale=0.05))
-    model = bg.Model(data, "y", [bg.Fixed(prior_variance=0.25), bg.Markers("id", genotypes, prior=prior)],
+    prior = bg.RidgePrior(prior=bg.ScaledInvChi2(df=12.0, scale=0.05))
+    model = bg.Model(data, "y", [bg.Fixed(prior=0.25), bg.Markers("id", genotypes, prior=prior)],
                      sigma2_e=variance_prior(), sampler="single-site")
     check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=7))
 
 
 def bayes_c_model(population, pi):
     data, _, genotypes = population
-    prior = bg.BayesCPrior(pi=pi, variance=bg.ScaledInvChi2(df=12.0, scale=0.1))
-    return bg.Model(data, "y", [bg.Fixed(prior_variance=0.25), bg.Markers("id", genotypes, prior=prior)],
+    prior = bg.BayesCPrior(pi=pi, prior=bg.ScaledInvChi2(df=12.0, scale=0.1))
+    return bg.Model(data, "y", [bg.Fixed(prior=0.25), bg.Markers("id", genotypes, prior=prior)],
                     sigma2_e=variance_prior(), sampler="single-site")
 
 
@@ -122,7 +122,7 @@ def test_bayes_b(population, pi, scale):
     data, _, genotypes = population
     # df = 10 > 8: finite fourth moments of the marker effects (their squares are test functions).
     prior = bg.BayesBPrior(pi=pi, df=10.0, scale=scale)
-    model = bg.Model(data, "y", [bg.Fixed(prior_variance=0.25), bg.Markers("id", genotypes, prior=prior)],
+    model = bg.Model(data, "y", [bg.Fixed(prior=0.25), bg.Markers("id", genotypes, prior=prior)],
                      sigma2_e=variance_prior(), sampler="single-site")
     check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=9))
 
@@ -131,7 +131,7 @@ def test_bayes_b(population, pi, scale):
 def test_bayes_lasso(population, lambda2):
     data, _, genotypes = population
     prior = bg.LassoPrior(lambda2=lambda2)
-    model = bg.Model(data, "y", [bg.Fixed(prior_variance=0.25), bg.Markers("id", genotypes, prior=prior)],
+    model = bg.Model(data, "y", [bg.Fixed(prior=0.25), bg.Markers("id", genotypes, prior=prior)],
                      sigma2_e=variance_prior(), sampler="single-site")
     check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=10))
 
@@ -139,8 +139,8 @@ def test_bayes_lasso(population, lambda2):
 @pytest.mark.parametrize("variance", [0.2, bg.ScaledInvChi2(df=12.0, scale=0.2)], ids=["fixed", "sampled"])
 def test_bayes_r(population, variance):
     data, _, genotypes = population
-    prior = bg.BayesRPrior(gamma=(0.0, 0.1, 1.0), dirichlet=(2.0, 2.0, 2.0), variance=variance)
-    model = bg.Model(data, "y", [bg.Fixed(prior_variance=0.25), bg.Markers("id", genotypes, prior=prior)],
+    prior = bg.BayesRPrior(gamma=(0.0, 0.1, 1.0), dirichlet=(2.0, 2.0, 2.0), prior=variance)
+    model = bg.Model(data, "y", [bg.Fixed(prior=0.25), bg.Markers("id", genotypes, prior=prior)],
                      sigma2_e=variance_prior(), sampler="single-site")
     check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=11))
 
@@ -165,9 +165,9 @@ def test_kernel(population, route):
     data, pedigree, genotypes = population
     # precision: K = A (positive definite); eigen: K = G from 20 markers of 50 animals (rank < 20).
     K = pedigree.relationship() if route == "precision" else bg.grm(genotypes)
-    term = bg.Kernel("id", K, variance=variance_prior())
+    term = bg.Kernel("id", K, prior=variance_prior())
     assert term.route == route
-    model = bg.Model(data, "y", [bg.Fixed(prior_variance=0.25), term], sigma2_e=variance_prior(),
+    model = bg.Model(data, "y", [bg.Fixed(prior=0.25), term], sigma2_e=variance_prior(),
                      sampler="single-site")
     check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=6))
 
@@ -185,7 +185,7 @@ def test_two_trait_residual(population):
 
 def test_two_trait_iid_term(population):
     data, _, _ = population
-    model = bg.Model(data, ["y1", "y2"], [bg.Random("herd", variance=two_trait_prior())],
+    model = bg.Model(data, ["y1", "y2"], [bg.Random("herd", prior=two_trait_prior())],
                      sigma2_e=two_trait_prior())
     check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=5))
 
@@ -199,7 +199,7 @@ class WrongDegreesOfFreedom(bg.ScaledInvChi2):
 
 def test_planted_error_fails(population):
     data, pedigree, _ = population
-    model = bg.Model(data, "y", [bg.Fixed(prior_variance=0.25), bg.Animal("id", pedigree, variance=variance_prior())],
+    model = bg.Model(data, "y", [bg.Fixed(prior=0.25), bg.Animal("id", pedigree, prior=variance_prior())],
                      sigma2_e=WrongDegreesOfFreedom(df=12.0, scale=0.5), sampler="single-site")
     result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=1)
     print(result)

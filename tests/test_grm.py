@@ -99,7 +99,7 @@ def test_error_grm_needs_genotypes():
 
 def test_error_grm_unknown_ids(data):
     _, _, geno = data
-    with pytest.raises(KeyError, match=r"Ids without genotypes: 'zz'"):
+    with pytest.raises(ValueError, match=r"Ids without genotypes: 'zz'"):
         grm(geno, ids=["i1", "zz"])
 
 

@@ -180,7 +180,7 @@ def test_errors_name_what_is_wrong():
     with pytest.raises(ValueError, match="posterior_summary lacks 'alpha_sd'"):
         gwas.markers(summary, model)
     table = gwas.windows(idata, model, size=2)
-    with pytest.raises(KeyError, match="Column 'pip' not in the table"):
+    with pytest.raises(ValueError, match="Column 'pip' not in the table"):
         gwas.plot_manhattan(table, value="pip")
     with pytest.raises(TypeError, match="table must be a DataFrame"):
         gwas.plot_manhattan(table.to_numpy())

@@ -60,7 +60,7 @@ def check_against_closed_form(idata, name, data, K):
 def test_precision_route_with_pedigree_A_matches_blup_and_pev(population, sampler):
     data, pedigree, _ = population
     A = pedigree.relationship()
-    term = bg.Kernel("id", A, variance=SIGMA2, name="g")
+    term = bg.Kernel("id", A, prior=SIGMA2, name="g")
     assert term.route == "precision"
     model = bg.Model(data, "y", [bg.Fixed(), term], sigma2_e=SIGMA2_E, sampler=sampler)
     idata = model.sample(draws=1500, burn=100, chains=2, seed=7, progress=False, check_convergence=False)
@@ -72,7 +72,7 @@ def test_precision_route_with_pedigree_A_matches_blup_and_pev(population, sample
 def test_precision_route_prior_precision_is_the_pedigree_inverse(population):
     _, pedigree, _ = population
     A = pedigree.relationship()
-    model = bg.Model(population[0], "y", [bg.Kernel("id", A, variance=1.0)], sigma2_e=1.0)
+    model = bg.Model(population[0], "y", [bg.Kernel("id", A, prior=1.0)], sigma2_e=1.0)
     term = model.term(bg.Kernel)
     np.testing.assert_allclose(term.precision.toarray(), pedigree.ainv().toarray(), atol=1e-9)
 
@@ -91,7 +91,7 @@ def low_rank_kernel(sim, n_markers=10):
 def test_eigen_route_on_rank_deficient_K_matches_closed_form(population, sampler):
     data, _, sim = population
     K = low_rank_kernel(sim)
-    term = bg.Kernel("id", K, variance=SIGMA2)
+    term = bg.Kernel("id", K, prior=SIGMA2)
     assert term.route == "eigen" and term.rank <= 10
     model = bg.Model(data, "y", [bg.Fixed(), term], sigma2_e=SIGMA2_E, sampler=sampler)
     idata = model.sample(draws=1500, burn=100, chains=2, seed=8, progress=False, check_convergence=False)
@@ -105,7 +105,7 @@ def test_routes_agree_on_a_positive_definite_K_with_sampled_variances(population
     means = {}
     for route in ("precision", "eigen"):
         model = bg.Model(data, "y", [bg.Fixed(), bg.Kernel("id", A, route=route,
-                                                             variance=bg.ScaledInvChi2(df=6.0, scale=0.5))],
+                                                             prior=bg.ScaledInvChi2(df=6.0, scale=0.5))],
                          sigma2_e=bg.ScaledInvChi2(df=6.0, scale=0.5), sampler="single-site")
         idata = model.sample(draws=2000, burn=200, chains=2, seed=9, progress=False, check_convergence=False)
         d = idata.posterior["sigma2_id"].values
@@ -117,8 +117,8 @@ def test_routes_agree_on_a_positive_definite_K_with_sampled_variances(population
 def test_array_with_ids_and_records_as_dataframe(population):
     data, pedigree, _ = population
     A = pedigree.relationship()
-    by_array = bg.Kernel("id", A.to_numpy(), ids=list(A.index), variance=1.0)
-    by_frame = bg.Kernel("id", A, variance=1.0)
+    by_array = bg.Kernel("id", A.to_numpy(), ids=list(A.index), prior=1.0)
+    by_frame = bg.Kernel("id", A, prior=1.0)
     assert by_array.kernel_ids == by_frame.kernel_ids
     np.testing.assert_allclose(by_array._kernel_precision.toarray(), by_frame._kernel_precision.toarray())
 
@@ -134,7 +134,7 @@ def test_auto_route_and_forced_eigen(population):
 
 def test_gblup_uses_the_genomic_relationship_matrix(population):
     data, _, sim = population
-    model = bg.GBLUP(data, "y", "id", sim.genotypes, sigma2_g=0.5, sigma2_e=1.0)
+    model = bg.GBLUP(data, "y", "id", sim.genotypes, prior=0.5, sigma2_e=1.0)
     term = model.term(bg.Kernel)
     assert term.name == "g" and term.genetic
     assert term.kernel_ids == [str(i) for i in bg.grm(sim.genotypes).index]
@@ -193,7 +193,7 @@ def test_error_non_finite():
 
 def test_error_record_ids_not_in_K():
     data = pd.DataFrame({"id": ["a", "b", "zz"], "y": [1.0, 2.0, 3.0]})
-    with pytest.raises(KeyError, match=r"Ids in column 'id' not found in K: .*zz"):
+    with pytest.raises(ValueError, match=r"Ids in column 'id' not found in K: .*zz"):
         bg.Model(data, "y", [bg.Kernel("id", labelled(GOOD))])
 
 

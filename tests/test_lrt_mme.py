@@ -86,7 +86,7 @@ def test_pcg_block_preconditioner_with_two_traits(shared_data):
         assert np.max(np.abs(out.solution - exact.solution)) < 1e-8
     with pytest.raises(ValueError, match="one trait"):
         bg.solve_mme(model, variances, method="gsru")
-    with pytest.raises(KeyError, match="sigma2_e"):
+    with pytest.raises(ValueError, match="sigma2_e"):
         bg.solve_mme(model, variances.drop("sigma2_e[bwt,bwt]"))
 
 

@@ -24,7 +24,7 @@ def population():
 
 def bayes_a_model(population, prior, expand=True):
     data, genotypes = population
-    return bg.Model(data, "y", [bg.Fixed(prior_variance=0.25),
+    return bg.Model(data, "y", [bg.Fixed(prior=0.25),
                                 bg.Markers("id", genotypes, prior=prior, expand=expand)],
                     sigma2_e=bg.ScaledInvChi2(df=12.0, scale=0.5), sampler="single-site")
 

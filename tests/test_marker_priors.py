@@ -151,7 +151,7 @@ def test_ridge_posterior_mean_is_the_ridge_solution(small_markers):
     y = y - y.mean()
     data = data.assign(y=y)
     sigma2_a, sigma2_e = 0.02, 0.6
-    model = bg.Model(data, "y", [bg.Markers("id", genotypes, prior=bg.RidgePrior(variance=sigma2_a))],
+    model = bg.Model(data, "y", [bg.Markers("id", genotypes, prior=bg.RidgePrior(prior=sigma2_a))],
                      sigma2_e=sigma2_e)
     idata = model.sample(draws=2000, burn=100, chains=1, seed=7, progress=False)
     draws = idata.posterior["alpha"].values[0]
@@ -170,11 +170,11 @@ def test_bayes_c_with_pi_one_is_brr(small_markers):
     data, genotypes = small_markers
     variance = bg.ScaledInvChi2(df=5.0, scale=0.02)
     fits = {}
-    for label, prior in [("brr", bg.RidgePrior(variance=variance)), ("c", bg.BayesCPrior(pi=1.0, variance=variance))]:
+    for label, prior in [("brr", bg.RidgePrior(prior=variance)), ("c", bg.BayesCPrior(pi=1.0, prior=variance))]:
         model = bg.Model(data, "y", [bg.Fixed(), bg.Markers("id", genotypes, prior=prior)])
         fits[label] = model.sample(draws=1500, burn=200, chains=2, seed=3, progress=False).posterior
     assert np.all(fits["c"]["n_included"].values == genotypes.codes.shape[0])
-    for name in ["sigma2_e", "sigma2_alpha", "sigma2_g"]:
+    for name in ["sigma2_e", "sigma2_alpha", "var_g"]:
         a, b = (fits[k][name].values for k in ("brr", "c"))
         se = np.hypot(*(_mcse(v) for v in (a, b)))
         assert abs(a.mean() - b.mean()) < 4.0 * se, (name, a.mean(), b.mean(), se)
@@ -233,16 +233,16 @@ def test_bayes_cpi_needs_a_beta_prior(small_markers):
 
 def test_improper_slab_variance_prior_is_rejected():
     with pytest.raises(ValueError, match="RidgePrior variance prior must be proper"):
-        bg.RidgePrior(variance=bg.ScaledInvChi2(0.0, 0.0))
+        bg.RidgePrior(prior=bg.ScaledInvChi2(0.0, 0.0))
     with pytest.raises(ValueError, match="BayesC variance prior must be proper"):
-        bg.BayesCPrior(variance=bg.ScaledInvChi2(5.0, 0.0))
+        bg.BayesCPrior(prior=bg.ScaledInvChi2(5.0, 0.0))
 
 
 def test_fixed_variances_must_be_positive():
     with pytest.raises(ValueError, match="RidgePrior variance must be finite and > 0, got -1"):
-        bg.RidgePrior(variance=-1.0)
+        bg.RidgePrior(prior=-1.0)
     with pytest.raises(ValueError, match="BayesC variance must be finite and > 0, got 0"):
-        bg.BayesCPrior(variance=0)
+        bg.BayesCPrior(prior=0)
 
 
 def test_beta_parameters_must_be_positive():
@@ -361,7 +361,7 @@ def test_bayes_r_gamma_must_start_with_zero():
 
 @pytest.mark.parametrize("make", [bg.RidgePrior, bg.BayesCPrior, bg.BayesRPrior], ids=["BRR", "BayesC", "BayesR"])
 def test_fixed_variance_fixes_the_common_marker_variance_as_a_number_does(make):
-    fixed, number = make(variance=bg.FixedVariance(0.3)), make(variance=0.3)
+    fixed, number = make(prior=bg.FixedVariance(0.3)), make(prior=0.3)
     assert fixed.variance == number.variance == 0.3 and fixed.variance_prior is None
     assert "sigma2_alpha" not in [v.name for v in fixed.variables()]
     assert fixed.to_dict() == number.to_dict()
@@ -370,8 +370,8 @@ def test_fixed_variance_fixes_the_common_marker_variance_as_a_number_does(make):
 def test_a_fixed_covariance_matrix_is_not_a_one_trait_marker_variance(small_markers):
     # BayesR is for one trait: one number. BRR and BayesC take a t x t matrix, checked against the traits.
     with pytest.raises(ValueError, match=r"BayesR variance must be one number, got a 2 x 2 FixedVariance"):
-        bg.BayesRPrior(variance=bg.FixedVariance(np.eye(2)))
+        bg.BayesRPrior(prior=bg.FixedVariance(np.eye(2)))
     data, genotypes = small_markers
-    for prior in (bg.BayesCPrior(variance=bg.FixedVariance(np.eye(2))), bg.RidgePrior(variance=np.eye(2))):
+    for prior in (bg.BayesCPrior(prior=bg.FixedVariance(np.eye(2))), bg.RidgePrior(prior=np.eye(2))):
         with pytest.raises(ValueError, match=r"The prior for sigma2_alpha is 2 x 2 but sigma2_alpha is 1 x 1"):
             bg.Model(data, "y", [bg.Markers("id", genotypes, prior=prior)])

@@ -42,7 +42,7 @@ def population():
 
 def fixed_model(data, pedigree, joint=False):
     """Single-site 2 x 2 sweeps, or (joint=True) every effect in one block of the mixed-model equations."""
-    return bg.Model(data, "y", [bg.Fixed(), bg.Animal("id", pedigree, maternal="dam", variance=G_FIXED)],
+    return bg.Model(data, "y", [bg.Fixed(), bg.Animal("id", pedigree, maternal="dam", prior=G_FIXED)],
                     sigma2_e=SIGMA2_E, sampler="joint" if joint else "single-site")
 
 
@@ -123,7 +123,7 @@ def test_named_term_and_inputs_untouched(population):
 # ---------------------------------------------------------------------- errors
 def test_error_maternal_column_missing(population):
     data, pedigree = population
-    with pytest.raises(KeyError, match=r"maternal \(dam\) column 'mother'.*not in data"):
+    with pytest.raises(ValueError, match=r"maternal \(dam\) column 'mother'.*not in data"):
         bg.Model(data, "y", [bg.Animal("id", pedigree, maternal="mother")])
 
 
@@ -132,7 +132,7 @@ def test_error_dams_not_in_pedigree(population):
     bad = data.copy()
     bad.loc[5, "dam"] = "X999"
     bad.loc[6, "dam"] = "X998"
-    with pytest.raises(KeyError, match=r"Dams in column 'dam' not found in the pedigree: .*X999.*X998"):
+    with pytest.raises(ValueError, match=r"Dams in column 'dam' not found in the pedigree: .*X999.*X998"):
         bg.Model(bad, "y", [bg.Animal("id", pedigree, maternal="dam")])
 
 
@@ -140,7 +140,7 @@ def test_error_animals_not_in_pedigree(population):
     data, pedigree = population
     bad = data.copy()
     bad.loc[7, "id"] = "Z1"
-    with pytest.raises(KeyError, match=r"Animals in column 'id' not found in the pedigree: .*Z1"):
+    with pytest.raises(ValueError, match=r"Animals in column 'id' not found in the pedigree: .*Z1"):
         bg.Model(bad, "y", [bg.Animal("id", pedigree, maternal="dam")])
 
 
@@ -187,7 +187,7 @@ def test_error_maternal_not_a_column_name(population):
 def test_error_prior_of_wrong_dimension(population):
     data, pedigree = population
     with pytest.raises(ValueError, match=r"prior for sigma2_a is 1 x 1 but sigma2_a is 2 x 2"):
-        bg.Model(data, "y", [bg.Animal("id", pedigree, maternal="dam", variance=bg.ScaledInvChi2(5, 1.0))])
+        bg.Model(data, "y", [bg.Animal("id", pedigree, maternal="dam", prior=bg.ScaledInvChi2(5, 1.0))])
 
 
 def test_error_pedigree_type(population):
@@ -209,7 +209,7 @@ def test_total_heritability_error_without_maternal_term(population):
                                                                     progress=False, check_convergence=False)
     with pytest.raises(ValueError, match=r"'sigma2_a' has dims .* not the G matrix of a direct-maternal term"):
         total_heritability(idata)
-    with pytest.raises(KeyError, match=r"needs 'sigma2_x' and 'h2'"):
+    with pytest.raises(ValueError, match=r"needs 'sigma2_x' and 'h2'"):
         total_heritability(idata, name="x")
 
 
@@ -271,9 +271,9 @@ def test_geweke(population, sampler, prior):
     data, pedigree = population
     data = data.assign(pe=data["dam"].fillna("none"))
     variance = g_prior() if prior == "iw" else HuangWand(12.0, (0.7, 0.6))
-    model = bg.Model(data, "y", [bg.Fixed(prior_variance=0.25),
-                                 bg.Animal("id", pedigree, maternal="dam", variance=variance),
-                                 bg.Random("pe", variance=residual_prior())],
+    model = bg.Model(data, "y", [bg.Fixed(prior=0.25),
+                                 bg.Animal("id", pedigree, maternal="dam", prior=variance),
+                                 bg.Random("pe", prior=residual_prior())],
                      sigma2_e=residual_prior(), sampler=sampler)
     result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=2)
     print(result)
@@ -291,8 +291,8 @@ class WrongDegreesOfFreedom(InverseWishart):
 def test_planted_error_fails(population):
     data, pedigree = population
     wrong = WrongDegreesOfFreedom(g_prior().df, g_prior().scale)
-    model = bg.Model(data, "y", [bg.Fixed(prior_variance=0.25), bg.Animal("id", pedigree, maternal="dam",
-                                                                          variance=wrong)],
+    model = bg.Model(data, "y", [bg.Fixed(prior=0.25), bg.Animal("id", pedigree, maternal="dam",
+                                                                          prior=wrong)],
                      sigma2_e=residual_prior(), sampler="single-site")  # the term's own G update
     result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=2)
     print(result)

@@ -43,9 +43,9 @@ def residual_prior():
 
 
 def geweke_model(data, pedigree, sampler, variance):
-    return bg.Model(data, "y", [bg.Fixed(prior_variance=0.25),
-                                bg.Animal("id", pedigree, maternal="dam", variance=variance),
-                                bg.Random("pe", variance=residual_prior())],
+    return bg.Model(data, "y", [bg.Fixed(prior=0.25),
+                                bg.Animal("id", pedigree, maternal="dam", prior=variance),
+                                bg.Random("pe", prior=residual_prior())],
                     sigma2_e=residual_prior(), sampler=sampler)
 
 
@@ -100,8 +100,8 @@ def dense_restricted_loglik(model, g, sigma2_pe, sigma2_e):
 
 def test_collapsed_target_is_the_restricted_likelihood_times_priors(population):
     data, pedigree = population
-    model = bg.Model(data, "y", [bg.Fixed(), bg.Animal("id", pedigree, maternal="dam", variance=g_prior()),
-                                 bg.Random("pe", variance=residual_prior())],
+    model = bg.Model(data, "y", [bg.Fixed(), bg.Animal("id", pedigree, maternal="dam", prior=g_prior()),
+                                 bg.Random("pe", prior=residual_prior())],
                      sigma2_e=residual_prior(), sampler="collapsed")
     block = collapsed_block(model)
     gibbs = Gibbs(model)

@@ -39,7 +39,7 @@ def population():
 
 def pair_model(population, sampler, family=None):
     data, pedigree = population
-    return bg.Model(data, ["g", "b"], [bg.Animal("id", pedigree, variance=two_trait_prior())],
+    return bg.Model(data, ["g", "b"], [bg.Animal("id", pedigree, prior=two_trait_prior())],
                     sigma2_e=two_trait_prior(), family=["gaussian", "threshold"] if family is None else family,
                     sampler=sampler)
 

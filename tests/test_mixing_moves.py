@@ -28,7 +28,7 @@ def population():
 
 def marker_model(population, prior, expand=True):
     data, genotypes = population
-    return bg.Model(data, "y", [bg.Fixed(prior_variance=0.25),
+    return bg.Model(data, "y", [bg.Fixed(prior=0.25),
                                 bg.Markers("id", genotypes, prior=prior, expand=expand)],
                     sigma2_e=bg.ScaledInvChi2(df=12.0, scale=0.5), sampler="single-site")
 
@@ -44,7 +44,7 @@ def bayes_b():
 
 def bayes_r():
     return bg.BayesRPrior(gamma=(0.0, 0.1, 1.0), dirichlet=(2.0, 2.0, 2.0),
-                          variance=bg.ScaledInvChi2(df=10.0, scale=0.1))
+                          prior=bg.ScaledInvChi2(df=10.0, scale=0.1))
 
 
 #: prior factory, the hyperparameter the move scales, and the power of k it is scaled by.
@@ -98,7 +98,7 @@ def test_bayes_b_rescale_density_is_the_gamma_prior_of_the_scale_with_its_jacobi
 
 
 def test_bayes_r_rescale_density_is_the_scaled_inv_chi2_prior_with_its_jacobian():
-    prior = bg.BayesRPrior(variance=bg.ScaledInvChi2(df=5.0, scale=0.3))
+    prior = bg.BayesRPrior(prior=bg.ScaledInvChi2(df=5.0, scale=0.3))
     state = {"sigma2_alpha": np.array([0.8]), "var_alpha": np.ones(3)}
     for k in (0.5, 1.3):
         expected = -(5.0 + 1.0) * np.log(k) - 0.5 * 5.0 * 0.3 / 0.8 * (1.0 / (k * k) - 1.0)
@@ -109,7 +109,7 @@ def test_bayes_r_rescale_density_is_the_scaled_inv_chi2_prior_with_its_jacobian(
 @pytest.mark.parametrize("sampled, fixed", [
     (lasso(), bg.LassoPrior(lambda2=40.0)),
     (bayes_b(), bg.BayesBPrior(pi=0.4, scale=0.05)),
-    (bayes_r(), bg.BayesRPrior(variance=0.2)),
+    (bayes_r(), bg.BayesRPrior(prior=0.2)),
 ], ids=list(PRIORS))
 def test_move_runs_only_with_a_sampled_hyperparameter_and_expand(population, sampled, fixed):
     import copy
@@ -166,7 +166,7 @@ def test_geweke_with_rescaling(population, name):
     ("BayesLasso", LassoWithoutJacobian(lambda2=bg.Gamma(4.0, 0.1))),
     ("BayesB", BayesBWithoutJacobian(pi=0.4, df=10.0, scale=bg.Gamma(4.0, 80.0))),
     ("BayesR", BayesRWithoutJacobian(gamma=(0.0, 0.1, 1.0), dirichlet=(2.0, 2.0, 2.0),
-                                     variance=bg.ScaledInvChi2(df=10.0, scale=0.1))),
+                                     prior=bg.ScaledInvChi2(df=10.0, scale=0.1))),
 ], ids=list(PRIORS))
 def test_geweke_catches_a_wrong_rescaling_jacobian(population, name, planted):
     from geweke import geweke_test

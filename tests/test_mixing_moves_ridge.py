@@ -27,20 +27,20 @@ def population():
 
 def marker_model(population, prior, expand=True):
     data, genotypes = population
-    return bg.Model(data, "y", [bg.Fixed(prior_variance=0.25),
+    return bg.Model(data, "y", [bg.Fixed(prior=0.25),
                                 bg.Markers("id", genotypes, prior=prior, expand=expand)],
                     sigma2_e=bg.ScaledInvChi2(df=12.0, scale=0.5), sampler="single-site")
 
 
 # df = 10 > 8 keeps fourth moments of sigma2_alpha finite for the harness.
 def brr():
-    return bg.RidgePrior(variance=bg.ScaledInvChi2(df=10.0, scale=0.1))
+    return bg.RidgePrior(prior=bg.ScaledInvChi2(df=10.0, scale=0.1))
 
 
 def bayes_c_pi():
     # pi_move=False: these tests are of the rescaling move alone (the pi move, tests/test_pi_move.py, also
     # moves sigma2_alpha and took the planted Jacobian error below to max |z| 3.28, under the threshold).
-    return bg.BayesCPrior(pi=bg.Beta(2.0, 2.0), variance=bg.ScaledInvChi2(df=10.0, scale=0.1), pi_move=False)
+    return bg.BayesCPrior(pi=bg.Beta(2.0, 2.0), prior=bg.ScaledInvChi2(df=10.0, scale=0.1), pi_move=False)
 
 
 PRIORS = {"BRR": brr, "BayesCpi": bayes_c_pi}
@@ -78,8 +78,8 @@ def test_rescale_move_scales_effects_variance_and_residual_exactly(population, n
     assert not np.allclose(moved, before["resid"])
 
 
-@pytest.mark.parametrize("prior", [bg.RidgePrior(variance=bg.ScaledInvChi2(df=5.0, scale=0.3)),
-                                   bg.BayesCPrior(pi=0.2, variance=bg.ScaledInvChi2(df=5.0, scale=0.3))],
+@pytest.mark.parametrize("prior", [bg.RidgePrior(prior=bg.ScaledInvChi2(df=5.0, scale=0.3)),
+                                   bg.BayesCPrior(pi=0.2, prior=bg.ScaledInvChi2(df=5.0, scale=0.3))],
                          ids=["BRR", "BayesC"])
 def test_rescale_density_is_the_scaled_inv_chi2_prior_with_its_jacobian(prior):
     state = {"sigma2_alpha": np.array([0.8]), "var_alpha": np.ones(3)}
@@ -90,8 +90,8 @@ def test_rescale_density_is_the_scaled_inv_chi2_prior_with_its_jacobian(prior):
 
 
 @pytest.mark.parametrize("sampled, fixed", [
-    (brr(), bg.RidgePrior(variance=0.2)),
-    (bayes_c_pi(), bg.BayesCPrior(pi=bg.Beta(2.0, 2.0), variance=0.2)),
+    (brr(), bg.RidgePrior(prior=0.2)),
+    (bayes_c_pi(), bg.BayesCPrior(pi=bg.Beta(2.0, 2.0), prior=0.2)),
 ], ids=list(PRIORS))
 def test_move_runs_only_with_a_sampled_variance_and_expand(population, sampled, fixed):
     rng = np.random.default_rng(0)
@@ -136,8 +136,8 @@ def test_geweke_with_rescaling(population, name):
 
 @pytest.mark.statistical
 @pytest.mark.parametrize("name, planted", [
-    ("BRR", RidgeWithoutJacobian(variance=bg.ScaledInvChi2(df=10.0, scale=0.1))),
-    ("BayesCpi", BayesCWithoutJacobian(pi=bg.Beta(2.0, 2.0), variance=bg.ScaledInvChi2(df=10.0, scale=0.1),
+    ("BRR", RidgeWithoutJacobian(prior=bg.ScaledInvChi2(df=10.0, scale=0.1))),
+    ("BayesCpi", BayesCWithoutJacobian(pi=bg.Beta(2.0, 2.0), prior=bg.ScaledInvChi2(df=10.0, scale=0.1),
                                        pi_move=False)),
 ], ids=list(PRIORS))
 def test_geweke_catches_a_wrong_rescaling_jacobian(population, name, planted):
@@ -146,7 +146,7 @@ def test_geweke_catches_a_wrong_rescaling_jacobian(population, name, planted):
     result = geweke_test(marker_model(population, planted), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=5)
     print(result)
     assert not result.passed
-    # ... and the moved variance itself is among the failing test functions (h2 and sigma2_g,
+    # ... and the moved variance itself is among the failing test functions (h2 and var_g,
     # functions of it, fail with it).
     z = result.table["z"].abs()
     assert max(z["E[sigma2_alpha]"], z["E[sigma2_alpha^2]"]) > result.threshold, str(result)

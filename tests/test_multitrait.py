@@ -50,10 +50,10 @@ def test_two_trait_fixed_covariances_reproduce_single_trait_fixed_effects(two_tr
         data.loc[rng.random(len(data)) < 0.10, "y1"] = np.nan
         assert (data[["y1", "y2"]].notna().sum(axis=1) == 1).sum() >= 15
     r, g = np.diag([1.0, 1.5]), np.diag([1.0, 2.0])
-    both = bg.Model(data, ["y1", "y2"], [bg.Fixed(), bg.Random("grp", variance=g)], sigma2_e=r)
+    both = bg.Model(data, ["y1", "y2"], [bg.Fixed(), bg.Random("grp", prior=g)], sigma2_e=r)
     post = both.sample(draws=3000, burn=100, chains=2, seed=3, progress=False).posterior
     for k, name in enumerate(["y1", "y2"]):
-        one = bg.Model(data, name, [bg.Fixed(), bg.Random("grp", variance=g[k, k])], sigma2_e=r[k, k],
+        one = bg.Model(data, name, [bg.Fixed(), bg.Random("grp", prior=g[k, k])], sigma2_e=r[k, k],
                        sampler="single-site")
         single = one.sample(draws=3000, burn=100, chains=2, seed=4, progress=False).posterior
         pairs = [(post["beta"].values[..., 0, k], single["beta"].values[..., 0]),
@@ -67,4 +67,4 @@ def test_two_trait_fixed_covariances_reproduce_single_trait_fixed_effects(two_tr
 
 def test_a_scalar_prior_on_a_two_trait_covariance_is_an_error(two_traits):
     with pytest.raises(ValueError, match=r"prior for sigma2_grp is 1 x 1 but sigma2_grp is 2 x 2"):
-        bg.Model(two_traits, ["y1", "y2"], [bg.Random("grp", variance=bg.ScaledInvChi2(4, 1.0))])
+        bg.Model(two_traits, ["y1", "y2"], [bg.Random("grp", prior=bg.ScaledInvChi2(4, 1.0))])

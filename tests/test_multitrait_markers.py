@@ -173,7 +173,7 @@ def test_fixed_diagonal_covariances_give_two_one_trait_brr_posteriors(bivariate,
         data.loc[rng.random(len(data)) < 0.10, "y1"] = np.nan
     s, r = np.diag([0.08, 0.15]), np.diag([1.0, 1.4])
     model = bg.Model(data, ["y1", "y2"], [bg.Fixed(), bg.Markers("id", genotypes,
-                                                                   prior=bg.RidgePrior(variance=s))],
+                                                                   prior=bg.RidgePrior(prior=s))],
                      sigma2_e=r)
     post = model.sample(draws=1000, burn=100, chains=2, seed=5, progress=False).posterior
     assert "sigma2_alpha" not in post
@@ -192,21 +192,21 @@ def test_names_dims_and_h2_of_a_bivariate_brr(bivariate):
     post = chain_draws.posterior
     assert post["alpha"].dims == ("chain", "draw", "marker", "trait")
     assert list(post["alpha"].coords["trait"].values) == ["y1", "y2"]
-    for name in ("sigma2_g", "rho_g", "sigma2_alpha"):
+    for name in ("var_g", "cor_g", "sigma2_alpha"):
         assert post[name].dims == ("chain", "draw", "trait_row", "trait_col"), name
-    cov = post["sigma2_g"].values
-    np.testing.assert_allclose(post["rho_g"].values[..., 0, 1],
+    cov = post["var_g"].values
+    np.testing.assert_allclose(post["cor_g"].values[..., 0, 1],
                                cov[..., 0, 1] / np.sqrt(cov[..., 0, 0] * cov[..., 1, 1]))
     genetic = cov[..., [0, 1], [0, 1]]
     total = genetic + post["sigma2_e"].values[..., [0, 1], [0, 1]]
     np.testing.assert_allclose(post["h2"].values, genetic / total)
-    # sigma2_g is the covariance of the genomic values over the phenotyped records.
+    # var_g is the covariance of the genomic values over the phenotyped records.
     x = np.take_along_axis(genotypes.centred_lookup(), genotypes.codes.astype(np.intp), axis=1).T
     values = x @ post["alpha"].values[0, -1]
     np.testing.assert_allclose(cov[0, -1], np.cov(values.T, bias=True), rtol=1e-10)
     named = bg.Model(data, ["y1", "y2"], [bg.Fixed(), bg.Markers("id", genotypes, prior=bg.RidgePrior(), name="snp")])
     post = named.sample(draws=3, burn=1, chains=1, seed=1, progress=False).posterior
-    assert {"alpha_snp", "sigma2_snp", "rho_snp", "sigma2_alpha_snp"} <= set(post.data_vars), list(post.data_vars)
+    assert {"alpha_snp", "var_snp", "cor_snp", "sigma2_alpha_snp"} <= set(post.data_vars), list(post.data_vars)
 
 
 def test_default_covariance_prior_has_the_one_trait_brr_mode_per_trait(bivariate):
@@ -233,17 +233,17 @@ def test_one_trait_marker_priors_are_rejected_with_several_traits(bivariate):
 def test_a_one_trait_ridge_variance_is_rejected_with_several_traits(bivariate):
     data, genotypes = bivariate
     with pytest.raises(ValueError, match=r"The prior for sigma2_alpha is 1 x 1 but sigma2_alpha is 2 x 2"):
-        bg.Model(data, ["y1", "y2"], [bg.Markers("id", genotypes, prior=bg.RidgePrior(variance=0.5))])
+        bg.Model(data, ["y1", "y2"], [bg.Markers("id", genotypes, prior=bg.RidgePrior(prior=0.5))])
     with pytest.raises(ValueError, match=r"The prior for sigma2_alpha_snp is 1 x 1 but sigma2_alpha_snp is 2 x 2"):
         bg.Model(data, ["y1", "y2"], [bg.Markers("id", genotypes, name="snp",
-                                                 prior=bg.RidgePrior(variance=bg.ScaledInvChi2(5.0, 0.1)))])
+                                                 prior=bg.RidgePrior(prior=bg.ScaledInvChi2(5.0, 0.1)))])
 
 
 def test_the_deprecated_multitrait_names_warn_and_are_the_unified_priors(bivariate):
     data, genotypes = bivariate
-    with pytest.warns(DeprecationWarning, match=r"use RidgePrior\(variance=...\)"):
+    with pytest.warns(DeprecationWarning, match=r"use RidgePrior\(prior=...\)"):
         ridge = bg.MultiTraitRidgePrior(covariance=np.diag([0.1, 0.2]))
-    with pytest.warns(DeprecationWarning, match=r"use BayesCPrior\(pi, variance=...\)"):
+    with pytest.warns(DeprecationWarning, match=r"use BayesCPrior\(pi, prior=...\)"):
         bayes_c = bg.MultiTraitBayesCPrior(pi=0.3)
     assert isinstance(ridge, bg.RidgePrior) and isinstance(bayes_c, bg.BayesCPrior)
     np.testing.assert_array_equal(ridge.variance, np.diag([0.1, 0.2]))
@@ -261,7 +261,7 @@ def test_block_size_is_rejected_with_several_traits(bivariate):
 
 def test_a_covariance_prior_of_the_wrong_dimension_is_named(bivariate):
     data, genotypes = bivariate
-    prior = bg.RidgePrior(variance=InverseWishart(6.0, np.eye(3)))
+    prior = bg.RidgePrior(prior=InverseWishart(6.0, np.eye(3)))
     with pytest.raises(ValueError, match=r"prior for sigma2_alpha is 3 x 3 but sigma2_alpha is 2 x 2"):
         bg.Model(data, ["y1", "y2"], [bg.Markers("id", genotypes, prior=prior)])
 
@@ -269,7 +269,7 @@ def test_a_covariance_prior_of_the_wrong_dimension_is_named(bivariate):
 def test_a_one_trait_bayes_c_variance_is_rejected_with_several_traits(bivariate):
     data, genotypes = bivariate
     with pytest.raises(ValueError, match=r"The prior for sigma2_alpha is 1 x 1 but sigma2_alpha is 2 x 2"):
-        bg.Model(data, ["y1", "y2"], [bg.Markers("id", genotypes, prior=bg.BayesCPrior(0.2, variance=0.5))])
+        bg.Model(data, ["y1", "y2"], [bg.Markers("id", genotypes, prior=bg.BayesCPrior(0.2, prior=0.5))])
 
 
 def test_bivariate_bayes_c_names_and_pi(bivariate):
@@ -278,7 +278,7 @@ def test_bivariate_bayes_c_names_and_pi(bivariate):
     prior = model.term(bg.Markers).prior
     assert isinstance(prior, bg.BayesCPrior) and prior.inclusion.sampled
     post = model.sample(draws=30, burn=5, chains=1, seed=2, progress=False).posterior
-    assert {"alpha", "sigma2_g", "rho_g", "sigma2_alpha", "pi", "n_included"} <= set(post.data_vars)
+    assert {"alpha", "var_g", "cor_g", "sigma2_alpha", "pi", "n_included"} <= set(post.data_vars)
     counts = (post["alpha"].values != 0).any(axis=-1).sum(axis=-1)
     np.testing.assert_array_equal(post["n_included"].values, counts)
     # The default slab has the one-trait BayesC mode: BRR's per-trait rule over pi0.
@@ -299,16 +299,16 @@ def test_summary_store_keeps_one_inclusion_probability_per_marker_for_every_trai
 
 def test_multitrait_ridge_prior_argument_errors():
     with pytest.raises(TypeError, match=r"RidgePrior variance must be None, a number or t x t matrix"):
-        bg.RidgePrior(variance="diag")
+        bg.RidgePrior(prior="diag")
     with pytest.raises(ValueError, match=r"RidgePrior variance: A fixed covariance must be positive"):
-        bg.RidgePrior(variance=[[1.0, 2.0], [2.0, 1.0]])
+        bg.RidgePrior(prior=[[1.0, 2.0], [2.0, 1.0]])
     with pytest.raises(ValueError, match=r"RidgePrior variance prior must be proper"):
-        bg.RidgePrior(variance=bg.ScaledInvChi2(0.0, 0.0))
+        bg.RidgePrior(prior=bg.ScaledInvChi2(0.0, 0.0))
 
 
 def test_the_user_prior_is_not_modified(bivariate):
     data, genotypes = bivariate
-    prior = bg.RidgePrior(variance=None)
+    prior = bg.RidgePrior(prior=None)
     ridge = bg.RidgePrior()
     bg.Model(data, ["y1", "y2"], [bg.Markers("id", genotypes, prior=prior), bg.Markers("id", genotypes, prior=ridge,
                                                                                          name="snp")])
@@ -359,7 +359,7 @@ def _geweke_bayes_c(small_bivariate):
     data, genotypes = small_bivariate
     sigma_alpha = InverseWishart(14.0, 11.0 * np.array([[0.5, 0.3], [0.3, 0.5]]))
     residual = InverseWishart(14.0, 11.0 * np.array([[1.0, 0.5], [0.5, 1.0]]))
-    prior = bg.BayesCPrior(pi=bg.Beta(4.0, 4.0), variance=sigma_alpha)
+    prior = bg.BayesCPrior(pi=bg.Beta(4.0, 4.0), prior=sigma_alpha)
     return bg.Model(data, ["y1", "y2"], [bg.Markers("id", genotypes, prior=prior)], sigma2_e=residual)
 
 

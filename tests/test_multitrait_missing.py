@@ -287,7 +287,7 @@ def test_geweke_with_missing_traits(sparse_three_traits):
     """Augmentation, the residual covariance given augmented residuals, and the HuangWand
     conditionals (df = 30: light tails, so that the squares' z-tests have finite variances
     and the chain mixes in 10,000 iterations)."""
-    model = bg.Model(sparse_three_traits, TRAITS, [bg.Random("grp", variance=HuangWand(30.0, [0.8, 1.0, 0.6]))],
+    model = bg.Model(sparse_three_traits, TRAITS, [bg.Random("grp", prior=HuangWand(30.0, [0.8, 1.0, 0.6]))],
                      sigma2_e=strong_iw(), sampler="single-site")
     assert model.residual.augments
     # Several chains and a between-chain standard error: with the GL(3) group move a single chain's
@@ -312,7 +312,7 @@ class MarginalAugmentation(Gaussian):
 
 @pytest.mark.statistical
 def test_geweke_planted_augmentation_error_fails(sparse_three_traits, monkeypatch):
-    model = bg.Model(sparse_three_traits, TRAITS, [bg.Random("grp", variance=HuangWand(30.0, [0.8, 1.0, 0.6]))],
+    model = bg.Model(sparse_three_traits, TRAITS, [bg.Random("grp", prior=HuangWand(30.0, [0.8, 1.0, 0.6]))],
                      sigma2_e=strong_iw(), sampler="single-site")
     monkeypatch.setattr(model.residual, "augment", MarginalAugmentation.augment.__get__(model.residual))
     result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=31)
@@ -442,7 +442,7 @@ def test_simulation_based_calibration_of_the_genetic_correlation():
     pedigree = _pedigree(rng, 16, 2, 20)
     data = simulate_bivariate_animal(rng, pedigree, np.eye(2), np.eye(2), records_per_animal=4, mean=(0.0, 0.0))
     prior = InverseWishart(10.0, 7.0 * np.eye(2))
-    model = bg.Model(data, ["y1", "y2"], [bg.Animal("animal", pedigree, variance=prior)], sigma2_e=prior)
+    model = bg.Model(data, ["y1", "y2"], [bg.Animal("animal", pedigree, prior=prior)], sigma2_e=prior)
     gibbs = Gibbs(model)
     observed = model.observed
     thin, burn = 5, 40

@@ -104,7 +104,7 @@ def test_error_empty_pedigree():
 
 def test_error_unknown_id_lookup():
     ped = Pedigree([1, 2], [0, 0], [0, 0])
-    with pytest.raises(KeyError, match=r"not found in the pedigree: '7'"):
+    with pytest.raises(ValueError, match=r"not found in the pedigree: '7'"):
         ped.index([1, 7])
 
 

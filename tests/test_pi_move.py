@@ -31,17 +31,17 @@ def informative():
 
 def informative_model(informative, prior):
     data, genotypes = informative
-    return bg.Model(data, "y", [bg.Fixed(prior_variance=0.25), bg.Markers("id", genotypes, prior=prior, expand=False)],
+    return bg.Model(data, "y", [bg.Fixed(prior=0.25), bg.Markers("id", genotypes, prior=prior, expand=False)],
                     sigma2_e=bg.ScaledInvChi2(df=12.0, scale=0.3), sampler="single-site")
 
 
 def bayes_c_pi(**options):
-    return bg.BayesCPrior(pi=bg.Beta(2.0, 2.0), variance=bg.ScaledInvChi2(df=10.0, scale=0.1), **options)
+    return bg.BayesCPrior(pi=bg.Beta(2.0, 2.0), prior=bg.ScaledInvChi2(df=10.0, scale=0.1), **options)
 
 
 def marker_model(population, prior, expand=False):
     data, genotypes = population
-    return bg.Model(data, "y", [bg.Fixed(prior_variance=0.25),
+    return bg.Model(data, "y", [bg.Fixed(prior=0.25),
                                 bg.Markers("id", genotypes, prior=prior, expand=expand)],
                     sigma2_e=bg.ScaledInvChi2(df=12.0, scale=0.5), sampler="single-site")
 
@@ -91,8 +91,8 @@ def test_an_accepted_move_keeps_pi_times_sigma2_and_the_residual_consistent(popu
 def test_the_move_runs_only_for_one_trait_bayes_c_pi_with_a_sampled_slab(population):
     data, genotypes = population
     cases = {True: bayes_c_pi(), False: bayes_c_pi(pi_move=False)}
-    cases["fixed pi"] = bg.BayesCPrior(pi=0.3, variance=bg.ScaledInvChi2(df=10.0, scale=0.1))
-    cases["fixed slab"] = bg.BayesCPrior(pi=bg.Beta(2.0, 2.0), variance=0.1)
+    cases["fixed pi"] = bg.BayesCPrior(pi=0.3, prior=bg.ScaledInvChi2(df=10.0, scale=0.1))
+    cases["fixed slab"] = bg.BayesCPrior(pi=bg.Beta(2.0, 2.0), prior=0.1)
     expected = {True: True, False: False, "fixed pi": False, "fixed slab": False}
     for key, prior in cases.items():
         assert marker_model(population, prior).term(bg.Markers).prior.moves_pi is expected[key], key
@@ -134,7 +134,7 @@ class BayesCWithoutMoveJacobian(bg.BayesCPrior):
 def test_geweke_catches_a_pi_move_without_its_jacobian(population):
     from geweke import geweke_test
 
-    planted = BayesCWithoutMoveJacobian(pi=bg.Beta(2.0, 2.0), variance=bg.ScaledInvChi2(df=10.0, scale=0.1),
+    planted = BayesCWithoutMoveJacobian(pi=bg.Beta(2.0, 2.0), prior=bg.ScaledInvChi2(df=10.0, scale=0.1),
                                         pi_step=1.5)
     result = geweke_test(marker_model(population, planted), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=7)
     print(result)
@@ -144,7 +144,7 @@ def test_geweke_catches_a_pi_move_without_its_jacobian(population):
 
 
 def informative_prior():
-    return bg.BayesCPrior(pi=bg.Beta(2.0, 2.0), variance=bg.ScaledInvChi2(df=10.0, scale=0.5), pi_step=1.5)
+    return bg.BayesCPrior(pi=bg.Beta(2.0, 2.0), prior=bg.ScaledInvChi2(df=10.0, scale=0.5), pi_step=1.5)
 
 
 @pytest.mark.statistical

@@ -215,12 +215,12 @@ def test_error_duplicate_marker_ids_in_bim(prefix):
 
 
 def test_error_ids_not_in_fam(prefix):
-    with pytest.raises(KeyError, match=r"Ids not in small\.fam: 'zz', 'yy'"):
+    with pytest.raises(ValueError, match=r"Ids not in small\.fam: 'zz', 'yy'"):
         read_plink(prefix, ids=["a1", "zz", "yy"])
 
 
 def test_error_markers_not_in_bim(prefix):
-    with pytest.raises(KeyError, match=r"Markers not in small\.bim: 'rs9'"):
+    with pytest.raises(ValueError, match=r"Markers not in small\.bim: 'rs9'"):
         read_plink(prefix, markers=["m0", "rs9"])
 
 

@@ -79,7 +79,7 @@ def test_gblup_cannot_predict_from_genotypes_and_says_what_to_do(fitted):
 def test_new_genotypes_must_have_every_training_marker(fitted):
     sim, model, idata = fitted
     few = bg.Genotypes(["x", "y"], np.array([[0, 1], [2, 0]]), markers=sim.genotypes.markers[:2])
-    with pytest.raises(KeyError, match="Markers of the fitted model absent from the new genotypes"):
+    with pytest.raises(ValueError, match="Markers of the fitted model absent from the new genotypes"):
         model.predict(idata, genotypes=few)
 
 

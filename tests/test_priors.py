@@ -100,6 +100,6 @@ def test_error_unknown_variance_prior_lists_every_accepted_prior():
     data = bg.simulate(n_founders=10, n_generations=1, n_offspring=30, n_markers=0, seed=1).phenotypes
     with pytest.raises(TypeError, match=r"Prior for sigma2_sex must be a .*got 'HalfT'\. Pass a prior object, "
                                         r"e\.g\. bg\.HalfT\(\.\.\.\), not its name") as error:  # fmt: skip
-        bg.Model(data, "y", [bg.Random("sex", variance="HalfT")])
+        bg.Model(data, "y", [bg.Random("sex", prior="HalfT")])
     listed = str(error.value).split(" must be a ")[1].split(", a positive number")[0]
     assert sorted(listed.replace(" or ", ", ").split(", ")) == names

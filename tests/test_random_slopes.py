@@ -1,4 +1,4 @@
-"""Correlated random regressions: Random(column, slopes=[...], covariance="us" | "diag").
+"""Correlated random regressions: Random(column, slopes=[...], structure="us" | "diag").
 
 Quick tests: construction, recorded variables, the exact Gaussian full conditional of the
 coefficients, and one test per user-facing error. Statistical tests (``-m statistical``): the
@@ -40,8 +40,8 @@ def longitudinal():
 def test_random_with_slopes_builds_a_random_regression(longitudinal):
     term = bg.Random("subject", None, "subj", slopes=["x"])
     assert term.coefficient_names == ["(Intercept)", "x"]  # a random regression: intercept and slope per level
-    assert (term.column, term.name, term.slopes, term.covariance) == ("subject", "subj", ["x"], "us")
-    assert bg.Random("subject", slopes="x", covariance="diag").covariance == "diag"
+    assert (term.column, term.name, term.slopes, term.structure) == ("subject", "subj", ["x"], "us")
+    assert bg.Random("subject", slopes="x", structure="diag").structure == "diag"
     assert isinstance(bg.Random("subject"), bg.Random)  # no slopes: the iid term as before
 
 
@@ -63,7 +63,7 @@ def test_recorded_variables_and_coords(longitudinal):
 
 
 def test_diag_records_variances_only(longitudinal):
-    model = bg.Model(longitudinal, "y", [bg.Fixed(["x"]), bg.Random("subject", slopes=["x"], covariance="diag")])
+    model = bg.Model(longitudinal, "y", [bg.Fixed(["x"]), bg.Random("subject", slopes=["x"], structure="diag")])
     idata = model.sample(draws=20, burn=10, chains=1, seed=2, progress=False, check_convergence=False)
     assert idata.posterior["sigma2_subject"].dims == ("chain", "draw", "subject_coef")
     assert "rho_subject" not in idata.posterior
@@ -79,7 +79,7 @@ def test_three_coefficients_record_a_correlation_matrix(longitudinal):
 
 def test_default_priors_are_half_t_in_the_coefficients_units(longitudinal):
     model = bg.Model(longitudinal, "y", [bg.Random("subject", slopes=["x"]),
-                                         bg.Random("subject", slopes=["x"], covariance="diag", name="d")])
+                                         bg.Random("subject", slopes=["x"], structure="diag", name="d")])
     observed = longitudinal["y"].notna()
     sd_y = longitudinal.loc[observed, "y"].std(ddof=1)
     sd_x = longitudinal.loc[observed, "x"].std(ddof=1)
@@ -113,7 +113,7 @@ def test_coefficients_match_their_exact_gaussian_posterior(levels):
     data.loc[5, "y"] = np.nan
     sigma = np.array([[0.8, -0.3], [-0.3, 0.5]])
     kwargs = {"pedigree": pedigree} if levels == "pedigree" else {}
-    term = RandomRegression("id", ["x"], variance=sigma, **kwargs)
+    term = RandomRegression("id", ["x"], prior=sigma, **kwargs)
     model = bg.Model(data, "y", [term], sigma2_e=0.6)
     gibbs = Gibbs(model)
     chain = gibbs.init(np.random.default_rng(6))
@@ -132,7 +132,7 @@ def test_coefficients_match_their_exact_gaussian_posterior(levels):
 
 # ---------------------------------------------------------------------- errors
 def test_missing_slope_column(longitudinal):
-    with pytest.raises(KeyError, match="'age'.*not found in data"):
+    with pytest.raises(ValueError, match="'age'.*not found in data"):
         bg.Model(longitudinal, "y", [bg.Random("subject", slopes=["age"])])
 
 
@@ -156,13 +156,13 @@ def test_slope_column_with_missing_values(longitudinal):
 
 
 def test_unknown_covariance_string():
-    with pytest.raises(ValueError, match=r"covariance must be one of 'us', 'diag' .* got 'unstructured'"):
-        bg.Random("subject", slopes=["x"], covariance="unstructured")
+    with pytest.raises(ValueError, match=r"structure must be one of 'us', 'diag' .* got 'unstructured'"):
+        bg.Random("subject", slopes=["x"], structure="unstructured")
 
 
 def test_covariance_without_slopes():
-    with pytest.raises(ValueError, match=r"covariance='us' applies to random regressions: give the slope columns"):
-        bg.Random("subject", covariance="us")
+    with pytest.raises(ValueError, match=r"structure='us' applies to random regressions: give the slope columns"):
+        bg.Random("subject", structure="us")
 
 
 def test_empty_slopes():
@@ -191,14 +191,14 @@ def test_response_as_slope(longitudinal):
 
 
 def test_diag_prior_list_of_wrong_length(longitudinal):
-    with pytest.raises(ValueError, match=r"covariance='diag', variance must be a list of 2 priors .*\['\(Intercept\)', 'x'\]"):
-        bg.Model(longitudinal, "y", [bg.Random("subject", slopes=["x"], covariance="diag",
-                                               variance=[bg.HalfT(3, 1.0)])])
+    with pytest.raises(ValueError, match=r"structure='diag', prior must be a list of 2 priors .*\['\(Intercept\)', 'x'\]"):
+        bg.Model(longitudinal, "y", [bg.Random("subject", slopes=["x"], structure="diag",
+                                               prior=[bg.HalfT(3, 1.0)])])
 
 
 def test_us_prior_of_wrong_dimension(longitudinal):
     with pytest.raises(ValueError, match=r"The prior for sigma2_subject is 3 x 3 but sigma2_subject is 2 x 2"):
-        bg.Model(longitudinal, "y", [bg.Random("subject", slopes=["x"], variance=InverseWishart(5, np.eye(3)))])
+        bg.Model(longitudinal, "y", [bg.Random("subject", slopes=["x"], prior=InverseWishart(5, np.eye(3)))])
 
 
 def test_several_traits_not_supported(longitudinal):
@@ -214,7 +214,7 @@ def test_slopes_on_a_subclass():
 
 def test_animals_missing_from_the_pedigree(longitudinal):
     pedigree = bg.Pedigree(["s0", "s1"], [None, None], [None, None])
-    with pytest.raises(KeyError, match=r"Animals in column 'subject' not found in the pedigree: 's2', 's3', 's4', 's5', 's6', \.\.\. \(10 in all\)"):
+    with pytest.raises(ValueError, match=r"Animals in column 'subject' not found in the pedigree: 's2', 's3', 's4', 's5', 's6', \.\.\. \(10 in all\)"):
         bg.Model(longitudinal, "y", [RandomRegression("subject", ["x"], pedigree=pedigree)])
 
 
@@ -256,14 +256,14 @@ class WrongDegreesOfFreedom(InverseWishart):
 def test_geweke(case, sampler):
     data, pedigree = _geweke_data()
     if case == "us-iid":
-        term = bg.Random("subject", slopes=["x"], variance=covariance_prior())
+        term = bg.Random("subject", slopes=["x"], prior=covariance_prior())
     elif case == "diag-iid":
-        term = bg.Random("subject", slopes=["x"], covariance="diag",
-                         variance=[bg.ScaledInvChi2(12.0, 0.4), bg.ScaledInvChi2(12.0, 0.25)])
+        term = bg.Random("subject", slopes=["x"], structure="diag",
+                         prior=[bg.ScaledInvChi2(12.0, 0.4), bg.ScaledInvChi2(12.0, 0.25)])
     elif case == "huang-wand-iid":
-        term = bg.Random("subject", slopes=["x"], variance=HuangWand(14.0, [0.7, 0.5]))
+        term = bg.Random("subject", slopes=["x"], prior=HuangWand(14.0, [0.7, 0.5]))
     else:
-        term = RandomRegression("id", ["x"], variance=covariance_prior(), pedigree=pedigree)
+        term = RandomRegression("id", ["x"], prior=covariance_prior(), pedigree=pedigree)
     # No Fixed term: its proper-prior path calls BLAS each step, slow on a busy machine; the
     # term's own intercept carries the mean, and Fixed has its own Geweke cases.
     model = bg.Model(data, "y", [term], sigma2_e=residual_prior(), sampler=sampler)
@@ -277,8 +277,8 @@ def test_geweke_in_the_collapsed_location_block_with_other_terms():
     """Fixed, an iid term and the random regression in one collapsed block (location protocol)."""
     data, _ = _geweke_data()
     data["herd"] = [f"h{k % 4}" for k in range(len(data))]
-    term = bg.Random("subject", slopes=["x"], variance=covariance_prior())
-    model = bg.Model(data, "y", [bg.Fixed(["x"], prior_variance=0.25), bg.Random("herd", variance=residual_prior()),
+    term = bg.Random("subject", slopes=["x"], prior=covariance_prior())
+    model = bg.Model(data, "y", [bg.Fixed(["x"], prior=0.25), bg.Random("herd", prior=residual_prior()),
                                  term], sigma2_e=residual_prior(), sampler="collapsed")
     assert [b["block"] for b in model.describe()["sampler"]] == ["collapsed", "residual noise"]
     result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=8)
@@ -289,7 +289,7 @@ def test_geweke_in_the_collapsed_location_block_with_other_terms():
 @pytest.mark.statistical
 def test_geweke_planted_error_fails():
     data, _ = _geweke_data()
-    term = bg.Random("subject", slopes=["x"], variance=WrongDegreesOfFreedom(14.0, [[5.0, 1.5], [1.5, 3.0]]))
+    term = bg.Random("subject", slopes=["x"], prior=WrongDegreesOfFreedom(14.0, [[5.0, 1.5], [1.5, 3.0]]))
     # single-site: the term's own conjugate update of Sigma, where the error is planted
     model = bg.Model(data, "y", [term], sigma2_e=residual_prior(), sampler="single-site")
     result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=7)
@@ -311,7 +311,7 @@ REML_DIAG = {"intercept": 627.57, "slope": 35.86, "residual": 653.58}
 def test_sleepstudy_against_lme4(covariance):
     data = pd.read_csv(SLEEPSTUDY)
     model = bg.Model(data, "Reaction", [bg.Fixed(["Days"]), bg.Random("Subject", slopes=["Days"],
-                                                                      covariance=covariance)])
+                                                                      structure=covariance)])
     idata = model.sample(draws=2000, burn=500, chains=4, seed=1, progress=False)
     sigma = idata.posterior["sigma2_Subject"].stack(s=("chain", "draw")).values
     if covariance == "us":
@@ -362,8 +362,8 @@ def test_animal_slopes_with_maternal(family):
 
 def test_animal_covariance_without_slopes(family):
     _, pedigree = family
-    with pytest.raises(ValueError, match=r"covariance='diag' applies to random regressions: .*Animal\(column, pedigree"):
-        bg.Animal("id", pedigree, covariance="diag")
+    with pytest.raises(ValueError, match=r"structure='diag' applies to random regressions: .*Animal\(column, pedigree"):
+        bg.Animal("id", pedigree, structure="diag")
 
 
 def test_animal_slopes_without_a_pedigree():
@@ -374,13 +374,13 @@ def test_animal_slopes_without_a_pedigree():
 def test_list_of_priors_with_us_says_what_to_pass_and_diag_takes_it(longitudinal):
     """Issue 16 item 7: a list of priors is one prior per coefficient; 'us' needs one q x q
     prior, and the error names the choices, before any data is read; 'diag' takes the list."""
-    with pytest.raises(TypeError, match=r"With covariance='us', variance must be one 2 x 2 prior on the covariance "
+    with pytest.raises(TypeError, match=r"With structure='us', prior must be one 2 x 2 prior on the covariance "
                                         r"of \['\(Intercept\)', 'x'\] \(InverseWishart.*HuangWand\(df, \[A_0, \.\.\.\]\)"
                                         r".*got a list of 2 priors\. For one prior per coefficient, without "
-                                        r"correlations, pass covariance='diag'"):  # fmt: skip
-        bg.Random("subject", slopes=["x"], variance=[bg.HalfT(3, 1)] * 2)
-    model = bg.Model(longitudinal, "y", [bg.Random("subject", slopes=["x"], covariance="diag",
-                                                   variance=[bg.HalfT(3, 1), bg.HalfT(3, 0.5)])])
+                                        r"correlations, pass structure='diag'"):  # fmt: skip
+        bg.Random("subject", slopes=["x"], prior=[bg.HalfT(3, 1)] * 2)
+    model = bg.Model(longitudinal, "y", [bg.Random("subject", slopes=["x"], structure="diag",
+                                                   prior=[bg.HalfT(3, 1), bg.HalfT(3, 0.5)])])
     diag = model.terms[0]
     assert [p.scale for p in diag.prior.components] == [1.0, 0.5]
 
@@ -397,7 +397,7 @@ def test_one_level_or_one_record_per_level_warns_that_sigma_follows_the_prior(lo
     one_record = longitudinal.assign(subject=[f"s{k}" for k in range(len(longitudinal))])
     with pytest.warns(UserWarning, match=r"no level of 'subject' has more than one phenotyped record.*"
                                          r"sigma2_subject is driven by the prior"):  # fmt: skip
-        bg.Model(one_record, "y", [bg.Random("subject", slopes=["x"], covariance="diag")])
+        bg.Model(one_record, "y", [bg.Random("subject", slopes=["x"], structure="diag")])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         bg.Model(longitudinal, "y", [bg.Random("subject", slopes=["x"])])  # 12 subjects x 6 visits: silent

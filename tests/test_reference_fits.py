@@ -85,7 +85,7 @@ def test_mice_bmi_brr_residual_variance_matches_bglr():
     """Mice Obesity.BMI (1,814 x 10,346), BRR: BGLR 0.00287. About 45 s: sigma2_e mixes slowly here
     (bulk ESS about 25 per 1,000 draws), so the MCSE term dominates the tolerance (under 2 posterior sd)."""
     data_dir = _data_dir()
-    genotypes = bg.Genotypes.from_csv(data_dir / "mice_X.csv.gz", id="SUBJECT.NAME")
+    genotypes = bg.Genotypes.from_csv(data_dir / "mice_X.csv.gz", column="SUBJECT.NAME")
     records = pd.read_csv(data_dir / "mice_pheno.csv", usecols=["SUBJECT.NAME", "Obesity.BMI"],
                           dtype={"SUBJECT.NAME": str})
     model = bg.BRR(records, "Obesity.BMI", "SUBJECT.NAME", genotypes, priors="bglr")

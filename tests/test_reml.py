@@ -60,6 +60,33 @@ def test_gryphon_references_to_three_significant_digits(shared_data, case):
     assert np.max(np.abs(at.gradient * result.variances.to_numpy())) < 1e-5
 
 
+@pytest.mark.parametrize("case", GRYPHON, ids=[f"{c[0]}~{'+'.join(['1'] + c[1] + ['animal'] + c[2])}" for c in GRYPHON])
+def test_gryphon_standard_errors_against_the_observed_information(shared_data, case):
+    """The se (inverse average information) against the inverse observed information: the Hessian of
+    the exact restricted log-likelihood at the estimate, by central differences of its exact gradient.
+    Both estimate the same asymptotic covariance and differ by terms of relative order n^-1/2 (the
+    average information is the observed one with the terms of E[y] - y dropped); measured 0.97-1.06
+    on these five models (854 and 683 records), so 10% catches any error of a factor (a missing 1/2,
+    a wrong trace) while leaving that gap."""
+    trait, fixed, random = case[:3]
+    gry, ped = _gryphon(shared_data)
+    data = gry.dropna(subset=[trait]).reset_index(drop=True)
+    model = bg.Model(data, trait, [bg.Fixed(fixed), bg.Animal("animal", ped)] + [bg.Random(c) for c in random])
+    result = bg.reml(model)
+    problem = Problem(model)
+    theta = result.variances.to_numpy()
+    hessian = np.zeros((theta.size, theta.size))
+    for i in range(theta.size):
+        step = 1e-4 * theta[i]
+        up, down = theta.copy(), theta.copy()
+        up[i] += step
+        down[i] -= step
+        hessian[:, i] = (problem.evaluate(up, gradient=True).gradient
+                         - problem.evaluate(down, gradient=True).gradient) / (2 * step)
+    observed_se = np.sqrt(np.diag(np.linalg.inv(-0.5 * (hessian + hessian.T))))
+    np.testing.assert_allclose(result.se.to_numpy(), observed_se, rtol=0.10)
+
+
 def test_gryphon_animal_model_standard_errors(shared_data):
     """ASReml's standard errors in Wilson et al. (2010), bwt ~ 1 + animal: V_A 3.395 (0.635), V_R 3.829 (0.519)."""
     gry, ped = _gryphon(shared_data)
@@ -126,7 +153,7 @@ def test_against_lme4_to_four_significant_digits(shared_data, key):
         data = pd.read_csv(shared_data / "sleepstudy.csv").assign(Subject=lambda d: d["Subject"].astype(str),
                                                                   Days=lambda d: d["Days"].astype(float))
         subject = (bg.Random("Subject") if kind == "intercept" else
-                   bg.Random("Subject", slopes=["Days"], covariance=kind))
+                   bg.Random("Subject", slopes=["Days"], structure=kind))
         model = bg.Model(data, "Reaction", [bg.Fixed(["Days"]), subject])
     result = bg.reml(model, reml=use_reml)
     assert result.converged, result.message
@@ -258,7 +285,7 @@ def test_bad_input_is_named():
     model = bg.Model(data, "y", [bg.Fixed([]), bg.Random("g")])
     with pytest.raises(ValueError, match="method must be one of"):
         bg.reml(model, method="newton")
-    with pytest.raises(KeyError, match="sigma2_x"):
+    with pytest.raises(ValueError, match="sigma2_x"):
         bg.reml(model, start={"sigma2_x": 1.0})
     with pytest.raises(ValueError, match="method='eigen' needs"):
         bg.reml(bg.Model(data, "y", [bg.Fixed([]), bg.Random("g"), bg.Random("g", name="h")]), method="eigen")

@@ -115,7 +115,7 @@ def test_options_and_errors(population):
     with pytest.raises(ValueError, match="tune must be one of"):
         bg.SingleStep("id", pedigree, genotypes, tune="diag")
     outsider = bg.Genotypes(["nobody"] + list(genotypes.ids[:3]), np.array([[0, 1, 2, 1], [1, 0, 1, 2]]).T)
-    with pytest.raises(KeyError, match="Genotyped animals not found in the pedigree: 'nobody'"):
+    with pytest.raises(ValueError, match="Genotyped animals not found in the pedigree: 'nobody'"):
         bg.SingleStep("id", pedigree, outsider)
     # more genotyped animals than markers: G singular without blending, a clear error
     few = genotypes.select(markers=genotypes.markers[:20], keep_centre=True)
@@ -129,7 +129,7 @@ def test_options_and_errors(population):
     assert bound.describe()["genotyped"] == genotypes.n_individuals
     assert bound.describe()["tune"] == "mean" and bound.describe()["blend"] == 0.05
     bad = data.assign(id=["ghost"] + data["id"].tolist()[1:])
-    with pytest.raises(KeyError, match="ghost"):
+    with pytest.raises(ValueError, match="ghost"):
         ssgblup_model(bad, pedigree, genotypes)
 
 
@@ -143,7 +143,7 @@ def test_ssbr_brr_equals_ssgblup_within_mcse(population):
     expected = dense_mme_solution(data, pedigree, genotypes, 0.0, None)[2:]
     frequency = genotypes.centre / 2
     scale = 2 * np.sum(frequency * (1 - frequency))
-    term = bg.SingleStep("id", pedigree, genotypes, method="bayes", prior=bg.RidgePrior(variance=SIGMA2_A / scale),
+    term = bg.SingleStep("id", pedigree, genotypes, method="bayes", prior=bg.RidgePrior(prior=SIGMA2_A / scale),
                          epsilon_prior=SIGMA2_A, j_covariate=False)
     model = bg.Model(data, "y", [bg.Fixed(["sex"]), term], sigma2_e=SIGMA2_E)
     idata = model.sample(draws=1500, burn=300, chains=2, seed=7, progress=False, check_convergence=False)
@@ -263,6 +263,7 @@ def test_cli_spec_single_step(tmp_path, capsys):
         ({"single_step": 'single_step = { blend = 2 }'}, "blend must be a number in"),
         ({"kind": "animal", "single_step": 'single_step = { blend = 0.1 }'}, "goes with model.type = \"single-step\""),
         ({"single_step": 'single_step = { method = "bayes" }', "priors": "sigma2_a = 0.3"}, "priors.sigma2_a applies"),
+        ({"single_step": 'single_step = { method = "ssgblup" }', "priors": "pi = 0.3"}, "priors.pi applies"),
     ]
     for fields, message in cases:
         assert main(["fit", str(write(**fields)), "--no-progress"]) == 2

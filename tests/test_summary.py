@@ -85,3 +85,19 @@ def test_summary_errors_name_the_argument(animal_fit, kwargs, error, message):
         bg.summary(animal_fit, **kwargs)
     with pytest.raises(TypeError, match=r"idata must be an arviz\.InferenceData with a posterior group"):
         bg.summary(None)
+
+
+def test_summary_when_arviz_is_imported_before_bayesgen():
+    """arviz imported first keeps numba, and its mcse then returns a (1,) array (found by the docs'
+    first example): bg.summary reads every statistic as one float either way."""
+    import subprocess
+    import sys
+
+    code = ("import arviz\nimport bayesgen as bg\n"
+            "sim = bg.simulate(n_founders=10, n_generations=1, n_offspring=10, n_markers=10, seed=1)\n"
+            "m = bg.AnimalModel(sim.phenotypes, 'y', 'id', sim.pedigree_object())\n"
+            "idata = m.sample(draws=40, burn=10, chains=2, seed=1, progress=False, check_convergence=False)\n"
+            "print(bg.summary(idata).shape[0] > 0)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith("True")

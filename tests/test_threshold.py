@@ -260,7 +260,7 @@ def test_censored_reading_and_errors(censored):
         bg.Model(bad, "y", terms(sim), family="censored", bounds=("lower", "upper"))
     with pytest.raises(TypeError, match=r"needs bounds="):
         bg.Model(data, "y", terms(sim), family="censored")
-    with pytest.raises(KeyError, match=r"'nope'"):
+    with pytest.raises(ValueError, match=r"'nope'"):
         bg.Model(data, "y", terms(sim), family="censored", bounds=("lower", "nope"))
 
 

@@ -59,8 +59,8 @@ def small():
 
 def model_of(small, trait):
     data, pedigree = small
-    return bg.Model(data, trait, [bg.Fixed(prior_variance=0.25),
-                                  bg.Animal("id", pedigree, variance=bg.ScaledInvChi2(df=8.0, scale=0.5))],
+    return bg.Model(data, trait, [bg.Fixed(prior=0.25),
+                                  bg.Animal("id", pedigree, prior=bg.ScaledInvChi2(df=8.0, scale=0.5))],
                     family=bg.Threshold(cutpoint_prior=1.0), sampler="collapsed")
 
 

@@ -133,9 +133,9 @@ def test_delta_conditional_is_the_posterior_along_the_translation(prior_variance
     sim = bg.simulate(n_founders=6, n_generations=2, n_offspring=8, n_markers=5, seed=4)
     data = sim.phenotypes.copy()
     data["x"] = np.random.default_rng(4).normal(size=len(data))
-    term = RandomRegression("id", ["x"], variance=InverseWishart(6.0, [[2.0, 0.5], [0.5, 1.0]]),
+    term = RandomRegression("id", ["x"], prior=InverseWishart(6.0, [[2.0, 0.5], [0.5, 1.0]]),
                             pedigree=sim.pedigree_object())
-    model = bg.Model(data, "y", [bg.Fixed(["x"], prior_variance=prior_variance), term], sampler="single-site")
+    model = bg.Model(data, "y", [bg.Fixed(["x"], prior=prior_variance), term], sampler="single-site")
     move = moves(model)[0]
     gibbs = Gibbs(model)
     rng = np.random.default_rng(2)
@@ -182,14 +182,14 @@ class WrongVarianceMove(TranslationMove):
 
 def _model(case, data, pedigree):
     if case == "iid-intercept":
-        terms = [bg.Fixed(["x"], prior_variance=1.0), bg.Random("subject", variance=bg.ScaledInvChi2(12.0, 0.4))]
+        terms = [bg.Fixed(["x"], prior=1.0), bg.Random("subject", prior=bg.ScaledInvChi2(12.0, 0.4))]
     elif case == "pedigree-slopes":
-        terms = [bg.Fixed(["x"], prior_variance=1.0),
-                 RandomRegression("id", ["x"], variance=InverseWishart(14.0, [[5.0, 1.5], [1.5, 3.0]]),
+        terms = [bg.Fixed(["x"], prior=1.0),
+                 RandomRegression("id", ["x"], prior=InverseWishart(14.0, [[5.0, 1.5], [1.5, 3.0]]),
                                   pedigree=pedigree)]
     else:
-        terms = [bg.Fixed(["x"], prior_variance=1.0),
-                 bg.Random("subject", slopes=["x"], variance=InverseWishart(14.0, [[5.0, 1.5], [1.5, 3.0]]))]
+        terms = [bg.Fixed(["x"], prior=1.0),
+                 bg.Random("subject", slopes=["x"], prior=InverseWishart(14.0, [[5.0, 1.5], [1.5, 3.0]]))]
     return bg.Model(data, "y", terms, sigma2_e=residual_prior(), sampler="single-site")
 
 

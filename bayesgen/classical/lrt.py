@@ -15,8 +15,13 @@ With :math:`T = 2(\ell_{full} - \ell_{reduced})` (clipped at 0):
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 import scipy.stats
+
+if TYPE_CHECKING:
+    from .result import RemlResult
 
 
 def boundary_p_value(statistic: float, k: int = 1) -> float:
@@ -27,7 +32,7 @@ def boundary_p_value(statistic: float, k: int = 1) -> float:
     return 0.5 * lower + 0.5 * upper
 
 
-def lrt(full, reduced) -> pd.Series:
+def lrt(full: RemlResult, reduced: RemlResult) -> pd.Series:
     """Likelihood-ratio test of ``reduced`` against ``full`` (two ``RemlResult``; module docstring).
 
     Returns a Series: ``statistic``, ``df``, ``p_value``, ``test`` ("variance components

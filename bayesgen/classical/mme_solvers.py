@@ -17,12 +17,16 @@ Iterative methods stop when the relative residual :math:`\lVert r - Cb\rVert/\lV
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from .problem import Problem
+
+if TYPE_CHECKING:
+    from ..model.model import Model
 
 METHODS = ("cholesky", "gauss-seidel", "gsru", "pcg")
 
@@ -38,7 +42,7 @@ class MmeSolution:
                 f"{'converged' if self.converged else 'NOT converged'}, {self.seconds:.3g} s)")
 
 
-def solve_mme(model, variances, method: str = "cholesky", tol: float = 1e-12, max_iter: int = 100_000,
+def solve_mme(model: Model, variances: dict[str, float], method: str = "cholesky", tol: float = 1e-12, max_iter: int = 100_000,
               preconditioner: str = "diagonal") -> MmeSolution:
     """Solve the model's mixed-model equations at ``variances`` (a Series or dict named as ``reml``'s).
 
@@ -55,7 +59,7 @@ def solve_mme(model, variances, method: str = "cholesky", tol: float = 1e-12, ma
     given = pd.Series(variances, dtype=float) if not isinstance(variances, pd.Series) else variances.astype(float)
     missing = [name for name in problem.names if name not in given.index]
     if missing:
-        raise KeyError(f"variances lacks {missing}; the model's covariance parameters are {problem.names}.")
+        raise ValueError(f"variances lacks {missing}; the model's covariance parameters are {problem.names}.")
     theta = np.array([given[name] for name in problem.names])
     covariances, residual = problem.unpack(theta)
     from ..sampler.mme import precision_of

@@ -67,10 +67,10 @@ def gwas_command(args) -> int:
         raise SpecError(f"--top must be at least 0, got {args.top}.")
     phenotypes, genotypes, settings = load_scan_data(args.spec)
     try:
-        table = lmm_scan(phenotypes, settings["trait"], genotypes, covariates=settings["fixed"], id=settings["id"],
+        table = lmm_scan(phenotypes, settings["trait"], genotypes, covariates=settings["fixed"], column=settings["id"],
                          loco=args.loco, reestimate=args.reestimate)
-    except (KeyError, ValueError, TypeError) as err:
-        raise SpecError(err.args[0] if isinstance(err, KeyError) and err.args else str(err)) from None
+    except (ValueError, TypeError) as err:
+        raise SpecError(str(err)) from None
     h2 = table.attrs["h2"]
     print(f"{len(table)} markers, {int(phenotypes[settings['trait']].notna().sum())} records; null h2 "
           f"{h2 if isinstance(h2, dict) else round(h2, 4)}; lambda_GC {table.attrs['lambda_gc']:.4f}")

@@ -97,7 +97,7 @@ def true_values(truth: dict, parameters, model) -> tuple[list, str]:
 
     ``Simulation`` draws y = mean + sex_effect [female] + a + e, so a ``Fixed(["sex"])`` term
     (treatment coding, reference level "F") has true intercept mean + sex_effect and true
-    ``sex[M]`` -sex_effect. A marker term's ``sigma2_g`` is the variance of Wα over the
+    ``sex[M]`` -sex_effect. A marker term's ``var_g`` is the variance of Wα over the
     phenotyped records, whose simulated counterpart is ``sigma2_g_realized``; a kernel's
     ``sigma2_g`` is on the scale of its K, with no simulated counterpart: left blank.
     """
@@ -109,9 +109,9 @@ def true_values(truth: dict, parameters, model) -> tuple[list, str]:
         values["beta[Intercept]"] = truth["mean"] + truth["sex_effect"]
         values["beta[sex[M]]"] = -truth["sex_effect"]
         note += "; beta from its mean and sex effect (reference level F)"
-    if any(isinstance(t, Markers) for t in model.terms) and "sigma2_g_realized" in truth and "sigma2_g" in parameters:
-        values["sigma2_g"] = truth["sigma2_g_realized"]
-        note += "; sigma2_g: the variance of the true genetic values over the phenotyped records"
+    if any(isinstance(t, Markers) for t in model.terms) and "sigma2_g_realized" in truth and "var_g" in parameters:
+        values["var_g"] = truth["sigma2_g_realized"]
+        note += "; var_g: the variance of the true genetic values over the phenotyped records"
     return [format(values[p], ".4g") if p in values else "" for p in parameters], note + "."
 
 

@@ -134,8 +134,8 @@ class ModelType:
 
     ``build(data, trait, id, source, **priors, **common)`` is the model shortcut; ``source``
     is the pedigree or the genotypes (``needs``). ``priors`` maps each ``[priors]`` key of
-    this type to its parser, whose result is passed to ``build`` under ``argument[key]``
-    (default: the key itself). ``marker_prior``, when given, builds the marker prior from
+    this type to its parser, whose result is passed to ``build`` under ``SPEC_ARGUMENTS[key]``
+    (default: the key itself; the spec names the variance, the shortcut calls its prior ``prior=``). ``marker_prior``, when given, builds the marker prior from
     the parsed keys so that their joint checks (pi with its Beta, dirichlet against gamma)
     run before any data is read.
     """
@@ -148,13 +148,14 @@ class ModelType:
 
     def parse_priors(self, kind: str, table: dict) -> dict:
         """The shortcut's prior arguments from the ``[priors]`` keys of this type."""
-        arguments = {key: parse(table[key], f"priors.{key}") for key, parse in self.priors.items() if key in table}
+        keys = {SPEC_ARGUMENTS.get(key, key): key for key in self.priors if key in table}
+        arguments = {argument: self.priors[key](table[key], f"priors.{key}") for argument, key in keys.items()}
         if self.marker_prior is not None:
             error = _construction_error(self.marker_prior, arguments)
             if error is not None:
                 # Name the key when it fails alone with the same message; else the combination is at fault.
-                alone = [key for key, value in arguments.items()
-                         if _construction_error(self.marker_prior, {key: value}) == error]
+                alone = [keys[argument] for argument, value in arguments.items()
+                         if _construction_error(self.marker_prior, {argument: value}) == error]
                 where = f"priors.{alone[0]}" if len(alone) == 1 else f"[priors] of model.type = {kind!r}"
                 raise SpecError(f"{where}: {error}")
         return arguments
@@ -168,8 +169,12 @@ def _construction_error(prior_class, arguments: dict) -> str | None:
     return None
 
 
-def _bayes_cpi_prior(pi=None, variance=None):
-    return BayesCPrior(pi=Beta(5.5, 5.5) if pi is None else pi, variance=variance)
+def _bayes_cpi_prior(pi=None, prior=None):
+    return BayesCPrior(pi=Beta(5.5, 5.5) if pi is None else pi, prior=prior)
+
+
+#: ``[priors]`` keys (named after the variance) -> the shortcut's argument (its prior).
+SPEC_ARGUMENTS = {"sigma2_a": "prior", "sigma2_g": "prior", "variance": "prior"}
 
 
 #: model.single_step = { ... } keys (model.type = "single-step") and the marker priors of method = "bayes".
@@ -206,9 +211,10 @@ def single_step_options(value, where: str) -> dict:
 
 
 def SingleStepModel(data, y, id, source, method="ssgblup", blend=0.05, tune="mean", marker_prior="bayesC",
-                    j_covariate=True, sigma2_a=None, sigma2_epsilon=None, pi=None, variance=None, fixed=(), random=(),
+                    j_covariate=True, prior=None, sigma2_epsilon=None, pi=None, fixed=(), random=(),
                     intercept: bool = True, sigma2_e=None, **model_options):
-    """The single-step model of ``model.type = "single-step"``: ``source`` is (pedigree, genotypes)."""
+    """The single-step model of ``model.type = "single-step"``: ``source`` is (pedigree, genotypes); ``prior``
+    is priors.sigma2_a (ssGBLUP) or priors.variance (the markers' common variance, method "bayes")."""
     from ..model.model import Model
     from ..model.standard import _common_terms
     from ..terms.single_step import SingleStep
@@ -216,21 +222,16 @@ def SingleStepModel(data, y, id, source, method="ssgblup", blend=0.05, tune="mea
     pedigree, genotypes = source
     terms = _common_terms(fixed, random, intercept)
     if method == "ssgblup":
-        if sigma2_epsilon is not None or pi is not None or variance is not None:
-            raise SpecError("priors.sigma2_epsilon, pi and variance apply to model.single_step.method = \"bayes\".")
-        terms.append(SingleStep(id, pedigree, genotypes, prior=sigma2_a, blend=blend,
+        terms.append(SingleStep(id, pedigree, genotypes, prior=prior, blend=blend,
                                 tune=None if tune == "none" else tune))
     else:
-        if sigma2_a is not None:
-            raise SpecError("priors.sigma2_a applies to model.single_step.method = \"ssgblup\" (with \"bayes\": "
-                            "the marker prior's keys and sigma2_epsilon).")
         prior_class = SINGLE_STEP_MARKER_PRIORS[marker_prior]
-        arguments = {k: v for k, v in (("pi", pi), ("variance", variance)) if v is not None}
+        arguments = {k: v for k, v in (("pi", pi), ("prior", prior)) if v is not None}
         try:
-            prior = prior_class(**arguments)
+            marker = prior_class(**arguments)
         except TypeError as err:
             raise SpecError(f"[priors] of marker_prior = {marker_prior!r}: {err}") from None
-        terms.append(SingleStep(id, pedigree, genotypes, method="bayes", prior=prior, epsilon_prior=sigma2_epsilon,
+        terms.append(SingleStep(id, pedigree, genotypes, method="bayes", prior=marker, epsilon_prior=sigma2_epsilon,
                                 j_covariate=j_covariate))
     return Model(data, y, terms, sigma2_e=sigma2_e, **model_options)
 

@@ -41,8 +41,8 @@ from .model_types import (
 
 SECTIONS = {
     "data": {"simulate", "phenotypes", "pedigree", "genotypes"},
-    "model": {"type", "trait", "id", "fixed", "random", "intercept", "sampler", "family", "bounds", "categories",
-              "single_step"},
+    "model": {"type", "formula", "trait", "id", "fixed", "random", "intercept", "sampler", "family", "bounds",
+              "categories", "single_step"},
     "priors": None,  # checked against the keys of the chosen model.type (model_types.py)
     "sampler": {"chains", "cores", "draws", "burn", "thin", "seed", "store"},
     "output": {"path"},
@@ -242,24 +242,57 @@ def _check_prior_keys(priors: dict, kind: str) -> None:
                     f"Allowed for {kind}: {', '.join(sorted(allowed))}.")
 
 
+def _check_formula(model: dict, priors: dict, data: dict) -> dict:
+    """``model.formula = "y ~ sex + (1|herd) + animal(id)"``: it replaces model.type, trait, id, fixed,
+    random and intercept; [priors] keys are ``rule``, ``sigma2_e`` and the formula's term or variance
+    names (a number or {df, scale}); pedigree and genotypes are required by the terms that use them."""
+    from ..model.formula import FormulaError, parse
+
+    clash = [f"model.{k}" for k in ("type", "trait", "id", "fixed", "random", "intercept") if k in model]
+    if clash:
+        raise SpecError(f"model.formula replaces {', '.join(clash)}: keep either the formula or those keys.")
+    formula = model["formula"]
+    if not isinstance(formula, str):
+        raise SpecError(f"model.formula must be a string such as \"y ~ sex + animal(id)\", got {found(formula)}.")
+    try:
+        parsed = parse(formula)
+    except FormulaError as err:
+        raise SpecError(f"model.formula: {err}") from None
+    term_priors = {key: variance_prior(value, f"priors.{key}") for key, value in priors.items()
+                   if key not in COMMON_PRIORS}
+    needs = {"animal": "pedigree", "maternal": "pedigree", "markers": "genotypes"}
+    for _, function, _ in parsed.special:
+        if function in needs and needs[function] not in data and "simulate" not in data:
+            raise SpecError(f"model.formula: {function}() needs data.{needs[function]} (or data.simulate).")
+    return {"kind": None, "formula": formula, "trait": parsed.traits[0], "term_priors": term_priors,
+            "common": {"sigma2_e": None if "sigma2_e" not in priors else variance_prior(priors["sigma2_e"],
+                                                                                        "priors.sigma2_e")}}
+
+
 def _check_model(model: dict, priors: dict, data: dict) -> dict:
     """[model] and [priors] keys, and which data each model type needs (before reading data)."""
-    kind = require(model, "type", "model")
-    entry = model_type(kind)
-    _check_prior_keys(priors, kind)
-    settings = {
-        "kind": kind,
-        "trait": _name(require(model, "trait", "model"), "model.trait"),
-        "id": _name(require(model, "id", "model"), "model.id"),
-        "common": {
-            "fixed": _names(model.get("fixed", []), "model.fixed"),
-            "random": _names(model.get("random", []), "model.random"),
-            "intercept": _boolean(model.get("intercept", True), "model.intercept"),
-            "sigma2_e": None if "sigma2_e" not in priors else variance_prior(priors["sigma2_e"], "priors.sigma2_e"),
-            "priors": _one_of(priors.get("rule", "default"), PRIOR_RULES, "priors.rule"),
-        },
-        "priors": entry.parse_priors(kind, priors),
-    }
+    if "formula" in model:
+        settings = _check_formula(model, priors, data)
+        settings["common"]["priors"] = _one_of(priors.get("rule", "default"), PRIOR_RULES, "priors.rule")
+        kind, entry = None, None
+    else:
+        kind = require(model, "type", "model")
+        entry = model_type(kind)
+        _check_prior_keys(priors, kind)
+        settings = {
+            "kind": kind,
+            "trait": _name(require(model, "trait", "model"), "model.trait"),
+            "id": _name(require(model, "id", "model"), "model.id"),
+            "common": {
+                "fixed": _names(model.get("fixed", []), "model.fixed"),
+                "random": _names(model.get("random", []), "model.random"),
+                "intercept": _boolean(model.get("intercept", True), "model.intercept"),
+                "sigma2_e": None if "sigma2_e" not in priors else variance_prior(priors["sigma2_e"],
+                                                                                 "priors.sigma2_e"),
+                "priors": _one_of(priors.get("rule", "default"), PRIOR_RULES, "priors.rule"),
+            },
+            "priors": entry.parse_priors(kind, priors),
+        }
     if "family" in model:
         settings["common"]["family"] = _one_of(model["family"], tuple(FAMILIES), "model.family")
     if "bounds" in model:
@@ -282,7 +315,15 @@ def _check_model(model: dict, priors: dict, data: dict) -> dict:
         if kind != "single-step":
             raise SpecError(f"model.single_step goes with model.type = \"single-step\", not {kind!r}.")
         settings["priors"].update(single_step_options(model["single_step"], "model.single_step"))
+    if kind == "single-step":
+        bayes = settings["priors"].get("method") == "bayes"
+        wrong = [k for k in (("sigma2_a",) if bayes else ("sigma2_epsilon", "pi", "variance")) if k in priors]
+        if wrong:
+            other = "ssgblup" if bayes else "bayes"
+            raise SpecError(f"priors.{wrong[0]} applies to model.single_step.method = \"{other}\".")
     simulate_options = data.get("simulate")
+    if entry is None:
+        return settings
     for needed in entry.needs.split("+"):
         if simulate_options is None and needed not in data:
             extra = " with n_markers > 0" if needed == "genotypes" else ""
@@ -369,20 +410,32 @@ def _load_data(data: dict, base: Path):
     elif "genotypes" in data:
         geno_path, geno_opts = _data_file(data["genotypes"], "genotypes", base, options={"id"})
         id_column = _name(require(geno_opts, "id", "data.genotypes"), "data.genotypes.id")
-        genotypes = _read_csv("data.genotypes", geno_path, Genotypes.from_csv, id=id_column)
+        genotypes = _read_csv("data.genotypes", geno_path, Genotypes.from_csv, column=id_column)
     return phenotypes, pedigree, genotypes, None
 
 
 def _build_model(settings: dict, data: dict, base: Path) -> tuple[Model, dict | None]:
     """The model, and the simulation's true values when the data are simulated."""
     phenotypes, pedigree, genotypes, truth = _load_data(data, base)
+    if "categories" in settings and settings["trait"] in phenotypes.columns:
+        phenotypes = _ordered_categories(phenotypes, settings["trait"], settings["categories"])
+    if settings.get("formula") is not None:
+        from ..model.formula import FormulaError
+
+        common = dict(settings["common"])
+        rule = common.pop("priors")
+        try:
+            return Model.from_formula(settings["formula"], phenotypes, pedigree=pedigree, genotypes=genotypes,
+                                      priors={**settings["term_priors"], "rule": rule}, **common), truth
+        except FormulaError as err:
+            raise SpecError(f"model.formula: {err}") from None
+        except (ValueError, TypeError) as err:
+            raise SpecError(str(err)) from None
     kind = settings["kind"]
     entry = MODEL_TYPES[kind]
     # Never None: _check_model requires the file, and a simulation always makes a pedigree and,
     # unless n_markers = 0 (rejected there too), genotypes.
     source = {"pedigree": pedigree, "genotypes": genotypes, "pedigree+genotypes": (pedigree, genotypes)}[entry.needs]
-    if "categories" in settings and settings["trait"] in phenotypes.columns:
-        phenotypes = _ordered_categories(phenotypes, settings["trait"], settings["categories"])
     try:
         return entry.build(phenotypes, settings["trait"], settings["id"], source, **settings["priors"],
                            **settings["common"]), truth

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy.linalg.blas import dsyrk
 
+from .._typing import IdsArg
 from .._validation import check_duplicates, id_labels, id_sequence, normalize_ids, preview
 from ._genotype_kernels import centred_block, mirror_upper
 from .genotypes import Genotypes
@@ -14,7 +15,7 @@ from .genotypes import Genotypes
 BLOCK_ELEMENTS = 2**21
 
 
-def grm(genotypes: Genotypes, *, ids=None) -> pd.DataFrame:
+def grm(genotypes: Genotypes, *, ids: IdsArg | None = None) -> pd.DataFrame:
     r"""Genomic relationship matrix of VanRaden (2008, J Dairy Sci 91:4414), method 1.
 
     .. math:: G = \frac{W W'}{2 \sum_j p_j (1 - p_j)}, \qquad W_{ij} = x_{ij} - 2 p_j,

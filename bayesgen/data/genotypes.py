@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
+from .._deprecation import renamed_arguments
+from .._typing import IdsArg
 from .._validation import check_duplicates, id_labels, id_sequence, normalize_ids, positions, preview
 from ._genotype_kernels import count_codes, summarise_counts
 
@@ -40,11 +44,11 @@ class Genotypes:
         Marker metadata indexed by marker name (``read_plink`` gives chrom, pos, allele1,
         allele2); every marker needs a row. Kept through ``select``.
 
+    Notes
+    -----
     Other constructors: ``from_codes`` (ready int8 codes, no copy), ``from_csv``,
     ``from_dataframe``, and ``bayesgen.read_plink``.
 
-    Notes
-    -----
     Codes are stored marker-major as int8 (``codes[j, i]`` for marker j, individual i;
     missing = 3), never as float64. Markers whose observed genotypes are all equal are
     dropped with a warning (unless ``drop_monomorphic=False``). ``centre[j]`` is twice
@@ -52,7 +56,8 @@ class Genotypes:
     ``g - centre[j]``, and 0 for missing, i.e. missing genotypes are mean-imputed.
     """
 
-    def __init__(self, ids, matrix, markers=None, drop_monomorphic: bool = True, *, marker_info=None):
+    def __init__(self, ids: IdsArg, matrix: ArrayLike | pd.DataFrame, markers: Sequence[str] | None = None,
+                 drop_monomorphic: bool = True, *, marker_info: pd.DataFrame | None = None):
         if isinstance(matrix, pd.DataFrame):
             if markers is None:
                 markers = [str(c) for c in matrix.columns]
@@ -87,6 +92,8 @@ class Genotypes:
         drop_monomorphic : bool, default True
             As in ``Genotypes``; dropping markers copies the kept rows.
 
+        Notes
+        -----
         Validation is one pass over the codes (counts per marker; values outside 0..3
         are an error naming individual, marker and value), with O(n_markers) memory.
         """
@@ -187,7 +194,7 @@ class Genotypes:
         return f"Genotypes({self.n_individuals} individuals x {self.n_markers} markers, int8)"
 
     def index(self, ids) -> np.ndarray:
-        """Positions of ``ids``; ids without genotypes raise a KeyError naming them."""
+        """Positions of ``ids``; ids without genotypes raise a ValueError naming them."""
         return positions(ids, self._index, "Ids without genotypes")
 
     def select(self, ids=None, markers=None, *, drop_monomorphic: bool = False, keep_centre: bool = False):
@@ -209,6 +216,8 @@ class Genotypes:
             True: each marker keeps its centre from these genotypes (the frequency of the
             whole set, e.g. a reference population for a GRM of a subset).
 
+        Notes
+        -----
         The codes of the subset are copied once (int8, selected markers x selected
         individuals); ``marker_info`` follows the selected markers; ``qc_report`` is not
         carried over (it describes a file read, not the subset).
@@ -227,7 +236,7 @@ class Genotypes:
             position = {m: k for k, m in enumerate(self.markers)}
             unknown = [m for m in wanted if m not in position]
             if unknown:
-                raise KeyError(f"Markers not in the genotypes: {preview(unknown)}.")
+                raise ValueError(f"Markers not in the genotypes: {preview(unknown)}.")
             rows = np.array([position[m] for m in wanted], dtype=np.int64)
 
         if rows is None and columns is None:
@@ -265,16 +274,18 @@ class Genotypes:
         return table
 
     @classmethod
-    def from_dataframe(cls, frame: pd.DataFrame, id: str, *, drop_monomorphic: bool = True):
-        """Genotypes from a DataFrame with an id column and one column per marker
+    @renamed_arguments(id="column")
+    def from_dataframe(cls, frame: pd.DataFrame, column: str, *, drop_monomorphic: bool = True):
+        """Genotypes from a DataFrame with an id column (``column``) and one column per marker
         (``drop_monomorphic`` as in ``Genotypes``)."""
-        if id not in frame.columns:
-            raise KeyError(f"Id column {id!r} not found in the genotype table.")
-        return cls(frame[id].tolist(), frame.drop(columns=[id]), drop_monomorphic=drop_monomorphic)
+        if column not in frame.columns:
+            raise ValueError(f"Id column {column!r} not found in the genotype table.")
+        return cls(frame[column].tolist(), frame.drop(columns=[column]), drop_monomorphic=drop_monomorphic)
 
     @classmethod
-    def from_csv(cls, path, id: str, *, drop_monomorphic: bool = True, **read_csv_kwargs):
-        """Read genotypes from a CSV (or .csv.gz) file with an id column and one column per marker.
+    @renamed_arguments(id="column")
+    def from_csv(cls, path, column: str, *, drop_monomorphic: bool = True, **read_csv_kwargs):
+        """Read genotypes from a CSV (or .csv.gz) file with an id column (``column``) and one column per marker.
 
         Ids are read as text (``007`` stays ``"007"``, as in ``Pedigree.from_csv``). Missing
         genotypes are empty cells, NA, NaN or -9; other text is an error. ``drop_monomorphic``
@@ -282,10 +293,10 @@ class Genotypes:
         of individuals to predict need). ``read_csv_kwargs`` go to ``pandas.read_csv`` and
         override these defaults.
         """
-        read_csv_kwargs.setdefault("dtype", {id: str})
+        read_csv_kwargs.setdefault("dtype", {column: str})
         if "na_values" not in read_csv_kwargs and "keep_default_na" not in read_csv_kwargs:
             read_csv_kwargs.update(na_values=list(MISSING_TEXT), keep_default_na=False)
-        return cls.from_dataframe(pd.read_csv(path, **read_csv_kwargs), id=id, drop_monomorphic=drop_monomorphic)
+        return cls.from_dataframe(pd.read_csv(path, **read_csv_kwargs), column=column, drop_monomorphic=drop_monomorphic)
 
 
 def _check_names(ids, markers, n: int, p: int, rows: str, columns: str):
@@ -317,7 +328,7 @@ def _align_marker_info(marker_info, markers) -> pd.DataFrame:
     present = set(info.index)
     absent = [m for m in markers if m not in present]
     if absent:
-        raise KeyError(f"Markers without a row in marker_info: {preview(absent)}.")
+        raise ValueError(f"Markers without a row in marker_info: {preview(absent)}.")
     return info.loc[list(markers)]
 
 

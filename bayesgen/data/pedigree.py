@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._typing import IdsArg
 from .._validation import (
     UNKNOWN_PARENT_CODES,
     check_duplicates,
@@ -45,7 +46,7 @@ class Pedigree:
     still means "unknown".
     """
 
-    def __init__(self, ids, sires, dams):
+    def __init__(self, ids: IdsArg, sires: IdsArg, dams: IdsArg):
         ids = normalize_ids(id_sequence(ids, "Pedigree ids"), "Pedigree")
         sires = [normalize_parent(s) for s in id_sequence(sires, "Pedigree sires")]
         dams = [normalize_parent(d) for d in id_sequence(dams, "Pedigree dams")]
@@ -118,7 +119,7 @@ class Pedigree:
         return f"Pedigree({len(self)} animals, {founders} founders)"
 
     def index(self, ids) -> np.ndarray:
-        """Positions of ``ids`` in ``Pedigree.ids``; unknown ids raise a KeyError naming them."""
+        """Positions of ``ids`` in ``Pedigree.ids``; unknown ids raise a ValueError naming them."""
         return positions(ids, self._index, "Ids not found in the pedigree")
 
     def to_dataframe(self) -> pd.DataFrame:

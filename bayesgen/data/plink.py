@@ -6,11 +6,13 @@ import logging
 import math
 import os
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .._typing import IdsArg
 from .._validation import check_duplicates, id_sequence, normalize_ids, positions, preview
 from ._genotype_kernels import count_codes, recode_missing, summarise_counts
 from .genotypes import MISSING, Genotypes
@@ -31,7 +33,8 @@ BLOCK_FRACTION = 32
 MIN_BLOCK_BYTES = 2**16
 
 
-def read_plink(prefix, *, ids=None, markers=None, maf=None, call_rate=None, report: bool = True) -> Genotypes:
+def read_plink(prefix: str | os.PathLike, *, ids: IdsArg | None = None, markers: Sequence[str] | None = None,
+               maf: float | None = None, call_rate: float | None = None, report: bool = True) -> Genotypes:
     """Genotypes from the PLINK 1 binary files ``prefix.bed``, ``prefix.bim``, ``prefix.fam``.
 
     Parameters

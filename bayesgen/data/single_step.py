@@ -56,7 +56,7 @@ def split_pedigree(pedigree: Pedigree, genotypes: Genotypes) -> tuple[np.ndarray
     known = pedigree._index
     absent = [a for a in genotypes.ids if a not in known]
     if absent:
-        raise KeyError(f"Genotyped animals not found in the pedigree: {preview(absent)} ({len(absent)} of "
+        raise ValueError(f"Genotyped animals not found in the pedigree: {preview(absent)} ({len(absent)} of "
                        f"{genotypes.n_individuals}); single-step needs every genotyped animal in the pedigree "
                        "(add them as founders if their parents are unknown).")
     genotyped = np.array([known[a] for a in genotypes.ids], dtype=np.int64)

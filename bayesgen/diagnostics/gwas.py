@@ -4,7 +4,7 @@ Window shares follow Fernando & Garrick (2013, "Bayesian methods applied to GWAS
 window w of markers, per posterior draw s, the window's genetic values
 :math:`g_w^{(s)} = W_w \alpha_w^{(s)}` over the phenotyped records and their share of the
 genetic variance :math:`q_w^{(s)} = \mathrm{var}(g_w^{(s)}) / \mathrm{var}(W \alpha^{(s)})`
-(variances over records, divisor n, as ``sigma2_g``). The table reports the posterior mean
+(variances over records, divisor n, as ``var_g``). The table reports the posterior mean
 of :math:`q_w` and the window posterior probability of association
 :math:`\mathrm{WPPA}_w = P(q_w > \text{threshold} \mid y)`, estimated by the share of draws.
 Shares need not sum to 1: windows in linkage disequilibrium covary, and
@@ -203,7 +203,7 @@ def plot_manhattan(table: pd.DataFrame, ax=None, *, value: str | None = None, hl
         else:
             value = "mean_abs"
     if value not in table:
-        raise KeyError(f"Column {value!r} not in the table (columns: {preview(list(table.columns))}).")
+        raise ValueError(f"Column {value!r} not in the table (columns: {preview(list(table.columns))}).")
     if ax is None:
         _, ax = plt.subplots(figsize=(10, 3), layout="constrained")
     position = table["start_bp"] if "start_bp" in table else table["pos"] if "pos" in table else None

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
+from .._deprecation import renamed_arguments
 from ..classical.eigen import Rotated
 
 #: Markers decoded to floating point at once.
@@ -42,7 +43,8 @@ def genomic_control(p_values) -> float:
     return float(np.median(scipy.stats.chi2.isf(p, 1)) / CHI2_MEDIAN)
 
 
-def lmm_scan(data: pd.DataFrame, y: str, genotypes, kernel=None, covariates=(), id: str | None = None,
+@renamed_arguments(id="column")
+def lmm_scan(data: pd.DataFrame, y: str, genotypes, kernel=None, covariates=(), column: str | None = None,
              loco: bool = False, reestimate: bool = False, reml: bool = True, block: int = BLOCK) -> pd.DataFrame:
     r"""Association test of every marker under a linear mixed model (module docstring).
 
@@ -59,7 +61,7 @@ def lmm_scan(data: pd.DataFrame, y: str, genotypes, kernel=None, covariates=(), 
         a pedigree A; default: the GRM of ``genotypes`` (VanRaden). Not with ``loco``.
     covariates : list of str
         Fixed-effect columns (with an intercept), as ``bg.Fixed``.
-    id : str, optional
+    column : str, optional
         The column of ids (default: the index of ``data``).
     loco : bool
         Leave-one-chromosome-out GRMs (needs ``chrom`` in ``genotypes.marker_info``).
@@ -81,7 +83,7 @@ def lmm_scan(data: pd.DataFrame, y: str, genotypes, kernel=None, covariates=(), 
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
     if y not in data:
-        raise KeyError(f"The phenotype column {y!r} is not in data.")
+        raise ValueError(f"The phenotype column {y!r} is not in data.")
     if not isinstance(genotypes, Genotypes):
         raise TypeError(f"genotypes must be a bayesgen.Genotypes, got {type(genotypes).__name__}.")
     if int(block) < 1:
@@ -93,10 +95,10 @@ def lmm_scan(data: pd.DataFrame, y: str, genotypes, kernel=None, covariates=(), 
     if keep.sum() < 3:
         raise ValueError(f"Phenotype column {y!r} has fewer than 3 observed values.")
     frame = data.loc[keep]
-    ids = list(frame[id] if id is not None else frame.index)
+    ids = list(frame[column] if column is not None else frame.index)
     from .._validation import normalize_ids
 
-    ids = normalize_ids(ids, id or "data.index")
+    ids = normalize_ids(ids, column or "data.index")
     rows = genotypes.index(ids)
     x, _ = fixed_design(frame, list(covariates), True)
     response = values[keep]
@@ -141,7 +143,7 @@ def lmm_scan(data: pd.DataFrame, y: str, genotypes, kernel=None, covariates=(), 
             where = {k: i for i, k in enumerate(labels)}
             missing = [i for i in ids if i not in where]
             if missing:
-                raise KeyError(f"Ids of data not in kernel: {missing[:5]} ({len(missing)} ids).")
+                raise ValueError(f"Ids of data not in kernel: {missing[:5]} ({len(missing)} ids).")
             at = np.array([where[i] for i in ids])
             full_kernel = kernel.to_numpy(dtype=float)[np.ix_(at, at)]
     for chrom, markers in groups:

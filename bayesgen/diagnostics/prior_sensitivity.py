@@ -35,11 +35,17 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from .._deprecation import renamed_variables
+from .._typing import VarNamesArg
 from .psis import k_threshold, psis_log_weights
+
+if TYPE_CHECKING:
+    import arviz as az
 
 #: The power-scaling factors of the finite differences (priorsense's lower_alpha, upper_alpha).
 LOWER_ALPHA = 0.99
@@ -110,7 +116,7 @@ def _xlog2(x: np.ndarray, ratio: np.ndarray) -> np.ndarray:
     return np.where(x > 0.0, x * np.log2(np.where(x > 0.0, ratio, 1.0)), 0.0)
 
 
-def prior_sensitivity(idata, *, var_names=None, threshold: float = THRESHOLD) -> pd.DataFrame:
+def prior_sensitivity(idata: az.InferenceData, *, var_names: VarNamesArg = None, threshold: float = THRESHOLD) -> pd.DataFrame:
     """Power-scaling sensitivity of each scalar parameter (and each element of a small
     covariance, correlation or per-trait vector) to the prior and to the likelihood.
 
@@ -259,7 +265,7 @@ def _parameter_draws(posterior, var_names) -> dict:
         var_names = [var_names]
     elif not isinstance(var_names, Iterable) or any(not isinstance(v, str) for v in var_names):
         raise TypeError(f"var_names must be a str or a list of str, got {var_names!r}.")
-    var_names = list(var_names)
+    var_names = renamed_variables(list(var_names), posterior.data_vars)
     if not var_names:
         raise ValueError("var_names is empty: name at least one scalar posterior variable, or pass None for all.")
     unknown = [v for v in var_names if v not in posterior.data_vars]

@@ -45,11 +45,11 @@ def gsru_sweep(col_ptr, row_idx, values, column_ss, p_ptr, p_idx, p_data, residu
         lhs = column_ss[j] * inverse_s2e
         total = mte * inverse_s2e + lhs * x[j]
         for k in range(p_ptr[j], p_ptr[j + 1]):
-            l = p_idx[k]
-            if l == j:
+            other = p_idx[k]
+            if other == j:
                 lhs += p_data[k]
             else:
-                total -= p_data[k] * x[l]
+                total -= p_data[k] * x[other]
         new = total / lhs
         delta = new - x[j]
         if delta != 0.0:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._deprecation import renamed_arguments
+from .._typing import PriorArg
 from .._validation import preview
 from ..sampler.context import StepContext
 from ..terms.base import BindContext
@@ -41,8 +43,10 @@ class Censored(Gaussian):
 
     family = "censored"
 
-    def __init__(self, variance=None, posterior_predictive: bool = False, bounds=None):
-        super().__init__(variance, posterior_predictive)
+    @renamed_arguments(variance="prior")
+    def __init__(self, prior: PriorArg = None, posterior_predictive: bool = False,
+                 bounds: tuple[str, str] | None = None):
+        super().__init__(prior, posterior_predictive)
         if bounds is None:
             raise TypeError("family='censored' needs bounds=(lower_column, upper_column).")
         if (not isinstance(bounds, (tuple, list)) or len(bounds) != 2
@@ -57,7 +61,7 @@ class Censored(Gaussian):
         name = traits[0]
         missing = [c for c in self.bounds if c not in data.columns]
         if missing:
-            raise KeyError(f"bounds column(s) {preview(missing)} not in data (columns: {preview(list(data.columns))}).")
+            raise ValueError(f"bounds column(s) {preview(missing)} not in data (columns: {preview(list(data.columns))}).")
         exact = _phenotype(data, name)
         lower, upper = (_bound(data, column, fill) for column, fill in zip(self.bounds, (-np.inf, np.inf)))
         if np.isposinf(lower).any() or np.isneginf(upper).any():

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._deprecation import renamed_arguments
+from .._typing import PriorArg
 from ..priors.defaults import resolve_prior
 from ..sampler.context import StepContext
 from ..terms.base import BindContext
@@ -54,8 +56,9 @@ class Gaussian(Likelihood):
     family = "gaussian"
     cv_columns = ("accuracy", "slope", "mse")
 
-    def __init__(self, variance=None, posterior_predictive: bool = False):
-        self.variance_prior_arg = variance
+    @renamed_arguments(variance="prior")
+    def __init__(self, prior: PriorArg = None, posterior_predictive: bool = False):
+        self.variance_prior_arg = prior
         self.posterior_predictive = posterior_predictive
 
     def bind(self, context: BindContext, share=None, y=None) -> None:

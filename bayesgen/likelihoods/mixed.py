@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._deprecation import renamed_arguments
 from ..priors.inverse_wishart import InverseWishart, _draw_inverse_wishart
 from ..sampler.context import StepContext
 from ..terms.base import BindContext
@@ -52,8 +53,9 @@ class Mixed(Gaussian):
 
     family = "mixed"
 
-    def __init__(self, families, variance=None, posterior_predictive: bool = False):
-        super().__init__(variance, posterior_predictive)
+    @renamed_arguments(variance="prior")
+    def __init__(self, families, prior=None, posterior_predictive: bool = False):
+        super().__init__(prior, posterior_predictive)
         if not isinstance(families, (list, tuple)) or not all(f in ("gaussian", "threshold") for f in families):
             raise ValueError(f"family must list 'gaussian' or 'threshold' per trait, got {families!r}.")
         if list(families).count("threshold") != 1 or len(families) < 2:

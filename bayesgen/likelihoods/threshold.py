@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
+from .._deprecation import renamed_arguments
 from .._validation import preview
 from ..sampler.context import StepContext
 from ..terms.base import BindContext
@@ -72,15 +73,17 @@ class Threshold(Likelihood):
     family = "threshold"
     cv_columns = ("auc", "log_score")
 
-    def __init__(self, variance=None, posterior_predictive: bool = False, cutpoint_prior=None):
-        _check_fixed_variance(variance)
+    @renamed_arguments(variance="prior")
+    def __init__(self, prior: float | None = None, posterior_predictive: bool = False,
+                 cutpoint_prior: float | None = None):
+        _check_fixed_variance(prior)
         if cutpoint_prior is not None:
             if isinstance(cutpoint_prior, bool) or not isinstance(cutpoint_prior, (int, float)) \
                     or not np.isfinite(cutpoint_prior) or cutpoint_prior <= 0:
                 raise ValueError(f"cutpoint_prior must be None (flat) or a positive standard deviation, got "
                                  f"{cutpoint_prior!r}.")
             cutpoint_prior = float(cutpoint_prior)
-        self.variance_prior_arg = variance
+        self.variance_prior_arg = prior
         self.posterior_predictive = posterior_predictive
         self.cutpoint_prior = cutpoint_prior
         self.categories = None

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import pandas as pd
 
+from .._typing import PriorArg, SeedArg, TraitsArg
 from .._validation import check_duplicates, preview, require_columns
 from ..likelihoods import FAMILIES
 from ..priors.defaults import DEFAULT_R2, PRIOR_RULES
 from ..terms.base import BindContext, Term, Variable
 from ..terms.location import LocationTerm
+
+if TYPE_CHECKING:
+    import arviz as az
+
+    from ..data.genotypes import Genotypes
+    from ..data.pedigree import Pedigree
+    from ..likelihoods import Likelihood
 
 #: Location samplers a model can use; see ``Model`` and ``bayesgen.sampler.blocks``.
 SAMPLERS = ("auto", "single-site", "joint", "collapsed")
@@ -82,9 +94,11 @@ class Model:
     variance components, per draw (per trait with several traits).
     """
 
-    def __init__(self, data: pd.DataFrame, y, terms, sigma2_e=None, sampler: str = "auto",
+    def __init__(self, data: pd.DataFrame, y: TraitsArg, terms: Sequence[Term], sigma2_e: PriorArg = None,
+                 sampler: str = "auto",
                  log_likelihood: str = "marginal", posterior_predictive: bool | None = None,
-                 priors: str = "default", family="gaussian", bounds=None):
+                 priors: str = "default", family: str | Sequence[str] | Likelihood = "gaussian",
+                 bounds: tuple[str, str] | None = None):
         if not isinstance(data, pd.DataFrame):
             raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
         if len(data) == 0:
@@ -180,10 +194,51 @@ class Model:
         """The likelihood (the owner of the residual); the name of earlier releases."""
         return self.likelihood
 
+    #: The formula of a model built by :meth:`from_formula` or ``bg.fit`` (printed back by repr), else None.
+    formula: str | None = None
+
+    @classmethod
+    def from_formula(cls, formula: str | Sequence[str], data: pd.DataFrame, pedigree: Pedigree | None = None,
+                     genotypes: Genotypes | None = None, priors: dict[str, Any] | str | None = None,
+                     kernels: dict[str, Any] | None = None, **model_options: Any) -> Model:
+        """The model of a formula, as lme4/brms write it: ``bwt ~ sex + (1|byear) + animal(id)``.
+
+        Parameters
+        ----------
+        formula : str or list of str
+            ``y ~ fixed + (1|g) + (1 + x|g) + (1 + x||g) + animal(id) + maternal(id, dam)
+            + markers(id, prior="BayesCpi") + kernel(id, K)``; several traits as
+            ``cbind(a, b) ~ trait:sex + ...`` or a list of one formula per trait with the same
+            terms. The grammar and what each piece builds: :mod:`bayesgen.model.formula`.
+        data : DataFrame
+        pedigree : Pedigree, optional
+            For ``animal(...)`` and ``maternal(...)``.
+        genotypes : Genotypes, optional
+            For ``markers(...)``.
+        priors : dict or str, optional
+            ``{term or variance name: prior}`` (``{"byear": bg.ScaledInvChi2(4, 0.5), "sigma2_e": 1.0,
+            "markers": bg.BayesCPrior(pi=0.1)}``; ``"beta"``: Fixed's ``prior``; ``"rule"``: the rule for
+            default priors, ``Model``'s ``priors=``), or that rule alone (a str).
+        kernels : dict, optional
+            Matrices named in ``kernel(id, K)``; by default they are looked up among the caller's
+            variables.
+        **model_options
+            Passed to :class:`Model` (``sigma2_e``, ``sampler``, ``family``, ...).
+
+        Errors in the formula are :class:`bayesgen.model.formula.FormulaError` (a ``ValueError``)
+        naming the token at fault. ``repr(model)`` prints the formula back.
+        """
+        from .formula import caller_namespace, model_from_formula
+
+        return model_from_formula(formula, data, pedigree, genotypes, priors, kernels, env=caller_namespace(1),
+                                  **model_options)
+
     # ------------------------------------------------------------------ description
     def __repr__(self) -> str:
-        parts = " + ".join(type(t).__name__ + f"({t.name})" for t in self.terms[:-1])
         n_obs = int(self._observed_matrix.any(axis=1).sum())
+        if self.formula is not None:
+            return f"Model({self.formula}; {n_obs} records observed of {len(self.data)})"
+        parts = " + ".join(type(t).__name__ + f"({t.name})" for t in self.terms[:-1])
         return f"Model({self.y_name} ~ {parts} + e; {n_obs} records observed of {len(self.data)})"
 
     def describe(self) -> dict:
@@ -214,7 +269,7 @@ class Model:
     def _check_variable_names(self) -> None:
         keys = [(v.group, v.name) for v in self.variables()]
         check_duplicates([f"{g}/{n}" for g, n in keys], "recorded variable names (rename a term)")
-        dims = {}
+        dims: dict[str, tuple] = {}
         for v in self.variables():
             for d in v.dims:
                 if d in dims and list(dims[d]) != list(v.coords[d]):
@@ -230,11 +285,11 @@ class Model:
 
     # ------------------------------------------------------------------ user API
     def sample(
-        self, draws: int = 1000, burn: int | None = None, thin: int = 1, chains: int | None = None, seed=None,
+        self, draws: int = 1000, burn: int | None = None, thin: int = 1, chains: int | None = None, seed: SeedArg = None,
         progress: bool = True, store: str = "auto", cores: int | None = None, resume: bool = False,
-        check_convergence: bool = True, init: str = "default", checkpoint=None, checkpoint_every=None,
-        client=None,
-    ):
+        check_convergence: bool = True, init: str = "auto", checkpoint: str | os.PathLike | None = None,
+        checkpoint_every: int | str | None = None, client: Any = None,
+    ) -> az.InferenceData:
         """Run the Gibbs sampler and return an ``arviz.InferenceData``.
 
         Parameters
@@ -274,11 +329,14 @@ class Model:
             Warn (one ``ConvergenceWarning``) naming every scalar parameter with R-hat >
             1.01 or bulk ESS < 400 (Vehtari et al. 2021); see
             ``bayesgen.output.convergence_report``.
-        init : {"default", "reml"}
-            Where new chains start: "default", the terms' own starting values; "reml", the
-            locations at their BLUE/BLUP and the covariances over-dispersed around their REML
-            estimates (``bg.reml``, once; ``bayesgen.classical.start``), for models of location
-            terms and a Gaussian likelihood.
+        init : {"auto", "reml", "default"}
+            Where new chains start: "reml", the locations at their BLUE/BLUP and the
+            covariances over-dispersed around their REML estimates (``bg.reml``, once;
+            ``bayesgen.classical.start``), for models of location terms and a Gaussian
+            likelihood; "default", the terms' own starting values; "auto", "reml" where REML
+            is cheap (a Gaussian model of location terms whose mixed-model equations factor
+            cheaply; ``bayesgen.classical.start.auto_start``) and succeeds, "default"
+            elsewhere. ``idata.attrs["init"]`` records the start used.
         checkpoint : str or path, optional
             Write the run to this file as it goes: every chain's state, generator and draws so
             far, atomically (``bayesgen.sampler.checkpoint``); ``bayesgen.resume(checkpoint,
@@ -293,6 +351,8 @@ class Model:
             and the draws are those of a local run with the same seed, bit for bit. Not with
             ``cores``, ``resume=True`` or ``checkpoint``; no progress bar.
 
+        Notes
+        -----
         Interrupting (Ctrl-C) returns the draws made so far: chains that kept draws are kept,
         trimmed to a common length (``attrs["interrupted"] = 1``); chains with none yet (never
         started, or still in burn-in) are dropped with a warning. The last states of every
@@ -324,9 +384,6 @@ class Model:
                                      f"{argument} out.")
             if resume:
                 raise ValueError("resume=True with client=: continue the chains locally (without client).")
-            if init == "reml":
-                raise ValueError("init='reml' with client=: start the chains locally, or use init='default' on "
-                                 "the cluster.")
         initial = burn_left = None
         if resume:
             last = self.last_run
@@ -340,8 +397,8 @@ class Model:
                         f"{argument}={before}: leave {argument} out to continue that run, or sample without "
                         "resume to start new chains.")
             initial, burn_left, burn = last.final, last.burn_left, last.burn
-        if init not in ("default", "reml"):
-            raise ValueError(f"init must be 'default' or 'reml', got {init!r}.")
+        if init not in ("auto", "default", "reml"):
+            raise ValueError(f"init must be 'auto', 'default' or 'reml', got {init!r}.")
         start = None
         if init == "reml":
             if resume:
@@ -349,28 +406,34 @@ class Model:
             from ..classical.start import reml_start
 
             start = reml_start(self)
+        elif init == "auto" and not resume:
+            from ..classical.start import auto_start
+
+            start = auto_start(self)
+        used = "resume" if resume else ("default" if start is None else "reml")
         burn = DEFAULT_BURN if burn is None else burn
         chains = DEFAULT_CHAINS if chains is None else chains
         draws = check_count(draws, "draws", 1)
         n_chains = len(initial) if initial is not None else check_count(chains, "chains", 1)
         variables = self.variables()
-        chosen = resolve_store(store, high_dimensional_values(variables), draws, n_chains)
+        chosen: str | frozenset = resolve_store(store, high_dimensional_values(variables), draws, n_chains)
         if store == "auto" and chosen == "summary":
             loglik = [v for v in variables if v.group == "log_likelihood"]
             if resolve_store("auto", high_dimensional_values(loglik), draws, n_chains) == "full":
                 chosen = frozenset((v.group, v.name) for v in variables
                                    if v.high_dimensional and v.group != "log_likelihood")
-        store = chosen
         if client is not None:
             from ..sampler.distributed import run_chains_distributed
 
             result = run_chains_distributed(client, self, draws=draws, burn=burn, thin=thin, chains=chains,
-                                            seed=seed, store=store)
+                                            seed=seed, store=chosen, start=start)
         else:
             result = run_chains(self, draws=draws, burn=burn, thin=thin, chains=chains, seed=seed,
-                                progress=progress, store=store, cores=cores, initial=initial, burn_left=burn_left,
+                                progress=progress, store=chosen, cores=cores, initial=initial, burn_left=burn_left,
                                 start=start, checkpoint=writer)
-        return self._finish(result, check_convergence)
+        idata = self._finish(result, check_convergence)
+        idata.attrs["init"] = used
+        return idata
 
     def _finish(self, result, check_convergence: bool):
         """Keep ``result`` for ``resume=True`` and return its InferenceData (after the convergence check)."""

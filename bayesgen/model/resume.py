@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import arviz as az
+    
+    from .model import Model
+
 
 class RunComplete(ValueError):
     """``resume`` without ``draws`` of a run that has all its draws."""
 
 
-def resume(checkpoint, model=None, draws: int | None = None, progress: bool = True, cores: int | None = None,
-           checkpoint_every=None, check_convergence: bool = True):
+def resume(checkpoint: str | os.PathLike, model: Model | None = None, draws: int | None = None, progress: bool = True,
+           cores: int | None = None, checkpoint_every: int | str | None = None,
+           check_convergence: bool = True) -> az.InferenceData:
     """Continue the run saved in ``checkpoint`` exactly where each chain stopped; return the
     InferenceData of the whole run (the draws in the file and the new ones).
 

@@ -4,8 +4,8 @@ The report covers every scalar parameter (a posterior variable with only the ``c
 ``draw`` dims: variances, ``h2``, ``pi``, ``scale``, correlations, ...) and every element of
 a low-dimensional vector or matrix variable: at most ``max_size`` (default 20) values per
 draw and no axis over levels, markers or records, e.g. the fixed effects ``beta`` and the
-entries of a covariance matrix (``sigma2_<term>``: upper triangle; ``rho_<term>``: strict
-upper triangle). Random-effect levels, breeding values and marker effects are left out:
+entries of a covariance matrix (``sigma2_<term>``, or a marker term's derived ``var_<term>``: upper
+triangle; ``rho_<term>``, ``cor_<term>``: strict upper triangle). Random-effect levels, breeding values and marker effects are left out:
 they are many, and the scalars that govern them (their variances) are checked. An element
 is named like ``beta[Days]`` or ``sigma2_Subject[(Intercept), Days]``.
 
@@ -75,7 +75,7 @@ def _element_indices(name: str, dims: tuple, shape: tuple) -> list[tuple]:
     square = len(shape) == 2 and shape[0] == shape[1] and dims[0].endswith("_row") and dims[1].endswith("_col")
     if square:
         # A symmetric matrix: each entry once; a correlation matrix's diagonal is 1.
-        first = 1 if name.startswith("rho_") else 0
+        first = 1 if name.startswith(("rho_", "cor_")) else 0  # cor_: derived (a marker term's)
         indices = [(i, j) for i, j in indices if j >= i + first]
     return indices
 
@@ -131,14 +131,14 @@ def longest_repeat(values: np.ndarray) -> tuple[int, int, int]:
 def stuck_chains(idata, max_size: int = MAX_SIZE, repeats: int = STUCK_REPEATS) -> list[dict]:
     """Runs longer than ``repeats`` of one repeated draw of a variance, one per (variance, chain).
 
-    The variances are the diagnosed (``diagnosed_draws``) ``sigma2_*`` parameters that are not
-    constant. Each item: ``parameter``, ``chain`` (the posterior's chain coordinate),
+    The variances are the diagnosed (``diagnosed_draws``) ``sigma2_*`` parameters and derived
+    ``var_*`` variances that are not constant. Each item: ``parameter``, ``chain`` (the posterior's chain coordinate),
     ``first_draw`` and ``length``; in the order of the parameters, then chains.
     """
     out = []
     chain_labels = idata.posterior["chain"].values
     for name, values in diagnosed_draws(idata, max_size).items():
-        if not name.startswith("sigma2_") or values.size < 2 or np.all(values == values.flat[0]):
+        if not name.startswith(("sigma2_", "var_")) or values.size < 2 or np.all(values == values.flat[0]):
             continue
         for chain, series in enumerate(values):
             length, _, first = longest_repeat(series[None, :])
@@ -172,8 +172,14 @@ def _diagnostics(draws: np.ndarray, n_chains: int) -> tuple[float, float, float]
     # Stuck chains give 0/0 inside arviz; the NaN or inf it returns is what is judged.
     with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        rhat = float(az.rhat(draws, method="rank")) if n_chains > 1 else np.nan
-        return rhat, float(az.ess(draws, method="bulk")), float(az.ess(draws, method="tail"))
+        rhat = scalar(az.rhat(draws, method="rank")) if n_chains > 1 else np.nan
+        return rhat, scalar(az.ess(draws, method="bulk")), scalar(az.ess(draws, method="tail"))
+
+
+def scalar(value) -> float:
+    """One arviz statistic as a float: arviz returns a 0-d array, or a (1,) array when it was
+    imported before bayesgen and kept numba (its numba path), which float() refuses."""
+    return float(np.asarray(value).reshape(-1)[0])
 
 
 def convergence_report(idata, rhat_max: float = RHAT_MAX, ess_min: float = ESS_MIN,

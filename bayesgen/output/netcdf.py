@@ -89,7 +89,10 @@ def save(idata, path, *, level: int = 0, shuffle: bool = True, float32_min_size:
         Variables with chain and draw dims and at least this many values per draw are
         written as float32; None keeps every variable's dtype.
 
-    Returns the path written.
+    Returns
+    -------
+    pathlib.Path
+        The path written.
     """
     if not isinstance(idata, az.InferenceData):
         raise TypeError(f"idata must be an arviz.InferenceData, got {type(idata).__name__}.")

@@ -24,7 +24,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .convergence import MAX_SIZE, MIN_DRAWS, RHAT_FORMAT, _diagnostics, diagnosed_draws, variable_elements
+from .._deprecation import renamed_variables
+from .._typing import VarNamesArg
+from .convergence import MAX_SIZE, MIN_DRAWS, RHAT_FORMAT, _diagnostics, diagnosed_draws, scalar, variable_elements
 from .inference_data import az
 
 #: Columns of the table, around the two interval columns (named after ``prob``).
@@ -32,7 +34,7 @@ STAT_COLUMNS = ("mean", "sd")
 DIAGNOSTIC_COLUMNS = ("mcse_mean", "ess_bulk", "ess_tail", "r_hat")
 
 
-def summary(idata, *, var_names=None, prob: float = 0.95, max_size: int = MAX_SIZE) -> pd.DataFrame:
+def summary(idata: az.InferenceData, *, var_names: VarNamesArg = None, prob: float = 0.95, max_size: int = MAX_SIZE) -> pd.DataFrame:
     """Posterior summary of the model's low-dimensional parameters (see the module docstring).
 
     Parameters
@@ -73,7 +75,7 @@ def summary(idata, *, var_names=None, prob: float = 0.95, max_size: int = MAX_SI
             r_hat, ess_bulk, ess_tail = _diagnostics(draws, n_chains)
             with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                mcse = float(az.mcse(draws, method="mean"))
+                mcse = scalar(az.mcse(draws, method="mean"))
         else:
             r_hat = ess_bulk = ess_tail = mcse = np.nan
         rows[name] = (float(flat.mean()), sd, float(lower), float(upper), mcse, ess_bulk, ess_tail, r_hat)
@@ -94,6 +96,7 @@ def _selected(idata, var_names, max_size: int) -> dict:
     if not isinstance(var_names, (list, tuple)) or not var_names or not all(isinstance(v, str) for v in var_names):
         raise TypeError(f"var_names must be a variable name or a non-empty list of them, got {var_names!r}.")
     posterior = idata.posterior
+    var_names = renamed_variables(list(var_names), posterior.data_vars)
     unknown = [v for v in var_names if v not in posterior.data_vars]
     if unknown:
         raise ValueError(f"var_names {unknown} are not posterior variables; they are {list(posterior.data_vars)}.")

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import pandas as pd
 
+from .._typing import SeedArg
 from .._validation import preview
+
+if TYPE_CHECKING:
+    from ..model.model import Model
 
 #: ``Model.sample`` arguments that ``**sample_kwargs`` may pass to each refit.
 REFIT_ARGUMENTS = ("thin", "cores", "check_convergence")
@@ -13,14 +19,14 @@ REFIT_ARGUMENTS = ("thin", "cores", "check_convergence")
 FOLD_COLUMNS = ("repeat", "fold", "n_test")
 
 
-def cross_validate(model, folds=5, *, repeats: int = 1, seed=None, draws: int = 1000, burn: int = 500,
-                   chains: int = 2, prob: float = 0.95, progress: bool = False, client=None,
-                   **sample_kwargs) -> pd.DataFrame:
+def cross_validate(model: Model, folds: int | str = 5, *, repeats: int = 1, seed: SeedArg = None, draws: int = 1000,
+                   burn: int = 500, chains: int | None = None, prob: float = 0.95, progress: bool = True,
+                   client: Any = None, **sample_kwargs: Any) -> pd.DataFrame:
     r"""Cross-validate ``model``: refit it once per fold with that fold's phenotypes masked.
 
     The model is rebuilt from the user's own (unbound) terms and options with the test
     records' phenotypes set to NaN, so every data-dependent default (prior scales, the
-    centring of the markers' sigma2_g, default priors) comes from the training records
+    centring of the markers' var_g, default priors) comes from the training records
     only; then it is sampled and the posterior of the linear predictor
     :math:`\mu_r = x_r'\beta + z_r'u + w_r'\alpha + \dots` of each test record is read
     from ``idata.predictions["mu"]``.
@@ -43,7 +49,8 @@ def cross_validate(model, folds=5, *, repeats: int = 1, seed=None, draws: int = 
         entropy, stored in ``attrs["seed"]``.
     draws, burn, chains, progress, **sample_kwargs
         Passed to ``Model.sample`` for each refit (``thin``, ``cores``, ``check_convergence``,
-        which is off by default here).
+        which is off by default here). ``chains`` and ``progress`` have ``Model.sample``'s
+        defaults (None: 4 chains; a progress bar per refit, on stderr).
     prob : float
         Probability of the central interval of each prediction.
     client : dask.distributed.Client, optional
@@ -159,7 +166,7 @@ def _labelled_folds(model, column: str, observed_rows: np.ndarray) -> list:
     """Folds given by a column of labels, in sorted label order: (label, row positions) pairs."""
     data = model.data
     if column not in data.columns:
-        raise KeyError(f"Fold column {column!r} not found in the model's data (columns: {preview(list(data.columns))}).")
+        raise ValueError(f"Fold column {column!r} not found in the model's data (columns: {preview(list(data.columns))}).")
     observed = np.zeros(len(data), dtype=bool)
     observed[observed_rows] = True
     missing = data[column].isna().to_numpy()
@@ -204,7 +211,7 @@ def _refit(spec, test: np.ndarray, seed: int, refit_options: dict) -> tuple:
     return mu, refit.likelihood.cv_scores(mu, y[test], **extra)
 
 
-def _test_draws(refit, test: np.ndarray, *, draws, burn, chains, seed, progress, **sample_kwargs) -> np.ndarray:
+def _test_draws(refit, test: np.ndarray, *, draws, burn, chains, seed, progress, **sample_kwargs) -> tuple[np.ndarray, dict]:
     """Draws (chains x draws flattened) x test records of the linear predictor of ``refit``,
     keeping only ``predictions/mu`` in full (every other high-dimensional vector summarised)."""
     from ..output.inference_data import to_inference_data
@@ -213,6 +220,9 @@ def _test_draws(refit, test: np.ndarray, *, draws, burn, chains, seed, progress,
     check_convergence = sample_kwargs.pop("check_convergence", False)
     summarise = frozenset((v.group, v.name) for v in refit.variables()
                           if v.high_dimensional and (v.group, v.name) != ("predictions", "mu"))
+    from ..model.model import DEFAULT_CHAINS
+
+    chains = DEFAULT_CHAINS if chains is None else chains
     result = run_chains(refit, draws=draws, burn=burn, chains=chains, seed=seed, progress=progress,
                         store=summarise, **sample_kwargs)
     idata = to_inference_data(refit, result)

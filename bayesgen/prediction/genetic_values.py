@@ -145,7 +145,7 @@ def predict_genomic_values(term, idata, genotypes: Genotypes, prob: float = 0.95
     position = {m: k for k, m in enumerate(genotypes.markers)}
     missing = [m for m in term.genotypes.markers if m not in position]
     if missing:
-        raise KeyError(
+        raise ValueError(
             f"Markers of the fitted model absent from the new genotypes: {preview(missing)} "
             "(build new genotypes with drop_monomorphic=False)."
         )
@@ -204,7 +204,7 @@ def term_positions(term, ids) -> np.ndarray:
     wanted = [normalize_id(v) for v in ids]
     absent = [v for v in wanted if v not in position]
     if absent:
-        raise KeyError(f"Ids not among the levels of {term.name!r}: {preview(absent)}.")
+        raise ValueError(f"Ids not among the levels of {term.name!r}: {preview(absent)}.")
     return np.array([position[v] for v in wanted], dtype=np.int64)
 
 

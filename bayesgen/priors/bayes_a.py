@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._typing import ScaleArg
 from .._validation import check_positive_finite
 from ..variable import Variable
 from .gamma import Gamma
@@ -26,6 +27,8 @@ class BayesAPrior(MarkerPrior):
         mode of :math:`\sigma^2_j` equal to :math:`R^2 \mathrm{Var}(y) / \sum_j \mathrm{Var}(x_j)`,
         i.e. markers explain a share :math:`R^2` of the phenotypic variance a priori.
 
+    Notes
+    -----
     Full conditionals (between marker sweeps):
     :math:`\sigma^2_j \mid \alpha_j \sim \text{Scale-inv-}\chi^2(\nu+1, (\nu S^2 + \alpha_j^2)/(\nu+1))`,
     and with a Gamma(a, b) prior on :math:`S^2`,
@@ -34,7 +37,7 @@ class BayesAPrior(MarkerPrior):
 
     name = "BayesA"
 
-    def __init__(self, df: float = 5.0, scale=None):
+    def __init__(self, df: float = 5.0, scale: ScaleArg = None):
         self.df = check_positive_finite(df, "BayesA df")
         if scale is None or isinstance(scale, Gamma):
             self.scale_prior = scale

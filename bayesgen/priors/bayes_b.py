@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._typing import PiArg, ScaleArg
 from .._validation import check_positive_finite
 from ..variable import Variable
 from .gamma import Gamma
@@ -28,6 +29,8 @@ class BayesBPrior(MarkerPrior):
         :math:`\sigma^2_j` the R²-rule variance divided by :math:`\pi_0` (the fixed
         :math:`\pi` or its prior mean), as BGLR's BayesB.
 
+    Notes
+    -----
     Sampling, with :math:`\beta_j` of excluded markers integrated out (a collapsed Gibbs
     sampler, no Metropolis step): the sweep draws each :math:`(\delta_j, \alpha_j)` jointly
     given :math:`\sigma^2_j`
@@ -47,7 +50,7 @@ class BayesBPrior(MarkerPrior):
     spike_and_slab = True
     gaussian_sweep = False
 
-    def __init__(self, pi=0.5, df: float = 5.0, scale=None):
+    def __init__(self, pi: PiArg = 0.5, df: float = 5.0, scale: ScaleArg = None):
         self.inclusion = BernoulliInclusion(pi, "BayesB")
         self.df = check_positive_finite(df, "BayesB df")
         if scale is None or isinstance(scale, Gamma):

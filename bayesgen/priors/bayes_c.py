@@ -6,6 +6,8 @@ import warnings
 
 import numpy as np
 
+from .._deprecation import renamed_arguments
+from .._typing import PiArg, PriorArg
 from .._validation import check_positive_finite
 from .inclusion import BernoulliInclusion, log_odds
 from .ridge import RidgePrior
@@ -22,7 +24,7 @@ class BayesCPrior(RidgePrior):
     pi : float in (0, 1] or Beta, default 0.5
         Prior probability that a marker has a non-zero effect. A number holds it fixed
         (BayesC; ``pi=1`` is BRR); a :class:`Beta` prior samples it (BayesC\ :math:`\pi`).
-    variance : as for :class:`RidgePrior`
+    prior : as for :class:`RidgePrior`
         The slab variance :math:`\Sigma_\alpha` (t x t; a number for one trait): fixed, sampled
         under the given prior, or (``None``, default) sampled under BRR's default prior with
         :math:`v / \pi_0` in place of v, :math:`\pi_0` the fixed :math:`\pi` or its prior mean
@@ -30,6 +32,16 @@ class BayesCPrior(RidgePrior):
         a priori); for one trait :math:`\text{Scale-inv-}\chi^2(5, S^2)` with mode
         :math:`R^2\mathrm{Var}(y) / (\pi_0 \sum_j \mathrm{Var}(x_j))`.
 
+    pi_move : bool, default True
+        For one trait with both :math:`\pi` and the slab variance sampled (BayesC\ :math:`\pi`): before
+        each sweep, the joint move along the :math:`\pi`-:math:`\sigma^2_\alpha` ridge
+        (:meth:`ridge_move`), which lets :math:`\pi`, the number of included markers and
+        :math:`\sigma^2_\alpha` cross their ridge instead of creeping along it.
+    pi_step : float, default 0.5
+        The standard deviation of the move's proposal on the logit of :math:`\pi`.
+
+    Notes
+    -----
     Sampling: the sweep draws each :math:`(\delta_j, \alpha_j)` jointly from its full
     conditional, :math:`\alpha_j` integrated out of :math:`\delta_j`'s
     (:func:`bayesgen.kernels.markers_multitrait.sweep_markers_multitrait`; for one trait its fast
@@ -40,14 +52,6 @@ class BayesCPrior(RidgePrior):
     Records per draw ``n_included`` (k), ``pi`` when sampled and ``sigma2_alpha`` when
     sampled; the inclusion probability of marker j is the posterior mean of
     :math:`\alpha_j \neq 0` over the recorded ``alpha``.
-
-    pi_move : bool, default True
-        For one trait with both :math:`\pi` and the slab variance sampled (BayesC\ :math:`\pi`): before
-        each sweep, the joint move along the :math:`\pi`-:math:`\sigma^2_\alpha` ridge
-        (:meth:`ridge_move`), which lets :math:`\pi`, the number of included markers and
-        :math:`\sigma^2_\alpha` cross their ridge instead of creeping along it.
-    pi_step : float, default 0.5
-        The standard deviation of the move's proposal on the logit of :math:`\pi`.
 
     For one trait with the slab variance sampled, ``Markers(expand=True)`` (the default) adds after
     each sweep the joint rescaling move :math:`(\alpha, \sigma^2_\alpha) \to (k\alpha, k^2\sigma^2_\alpha)`
@@ -60,9 +64,10 @@ class BayesCPrior(RidgePrior):
     spike_and_slab = True
     gaussian_sweep = False
 
-    def __init__(self, pi=0.5, variance=None, pi_move: bool = True, pi_step: float = 0.5):
+    @renamed_arguments(variance="prior")
+    def __init__(self, pi: PiArg = 0.5, prior: PriorArg = None, pi_move: bool = True, pi_step: float = 0.5):
         self.inclusion = BernoulliInclusion(pi, "BayesC")
-        super().__init__(variance)
+        super().__init__(prior)
         if not isinstance(pi_move, (bool, np.bool_)):
             raise TypeError(f"BayesC pi_move must be True or False, got {pi_move!r}.")
         self.pi_move = bool(pi_move)
@@ -181,13 +186,13 @@ class BayesCPrior(RidgePrior):
                 "variance": self._variance_dict()}
 
     def __repr__(self) -> str:
-        return f"BayesCPrior(pi={self.inclusion!r}, variance={self._variance_repr()})"
+        return f"BayesCPrior(pi={self.inclusion!r}, prior={self._variance_repr()})"
 
 
 class MultiTraitBayesCPrior(BayesCPrior):
-    """Deprecated spelling of ``BayesCPrior(pi, variance=...)``, which takes a t x t slab covariance or its prior."""
+    """Deprecated spelling of ``BayesCPrior(pi, prior=...)``, which takes a t x t slab covariance or its prior."""
 
-    def __init__(self, pi=0.5, covariance=None):
-        warnings.warn("MultiTraitBayesCPrior(pi, covariance=...) is deprecated: use BayesCPrior(pi, variance=...), "
+    def __init__(self, pi: PiArg = 0.5, prior: PriorArg = None, covariance: PriorArg = None):
+        warnings.warn("MultiTraitBayesCPrior(...) is deprecated: use BayesCPrior(pi, prior=...), "
                       "which takes a t x t matrix or prior for t traits.", DeprecationWarning, stacklevel=2)
-        super().__init__(pi=pi, variance=covariance)
+        super().__init__(pi=pi, prior=covariance if prior is None else prior)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
+from .._deprecation import renamed_arguments
+from .._typing import PriorArg
 from ..kernels.spike_slab import sweep_markers_mixture
 from ..variable import Variable
 from .marker_prior import MarkerPrior, parse_common_variance
@@ -24,12 +28,14 @@ class BayesRPrior(MarkerPrior):
         the others positive.
     dirichlet : sequence of float or None
         Parameters of the Dirichlet prior on the class proportions :math:`\pi` (default all 1).
-    variance : None, float, FixedVariance or ScaledInvChi2
+    prior : None, float, FixedVariance or ScaledInvChi2
         :math:`\sigma^2_\alpha`: fixed, sampled under the given prior, or (``None``) sampled
         under :math:`\text{Scale-inv-}\chi^2(5, S^2)` with mode such that the prior expected
         variance per marker :math:`\sigma^2_\alpha\sum_k\bar\pi_k\gamma_k` is the R²-rule variance
         (:math:`\bar\pi` the Dirichlet mean).
 
+    Notes
+    -----
     Sampling: the sweep draws each (class, :math:`\alpha_j`) jointly
     (:func:`bayesgen.kernels.spike_slab.sweep_markers_mixture`); then
     :math:`\pi \mid \cdot \sim \text{Dirichlet}(d + n)` with class counts n, and
@@ -53,7 +59,9 @@ class BayesRPrior(MarkerPrior):
     spike_and_slab = True
     gaussian_sweep = False
 
-    def __init__(self, gamma=DEFAULT_GAMMA, dirichlet=None, variance=None):
+    @renamed_arguments(variance="prior")
+    def __init__(self, gamma: Sequence[float] = DEFAULT_GAMMA, dirichlet: Sequence[float] | None = None,
+                 prior: PriorArg = None):
         gamma = np.asarray(gamma, dtype=np.float64)
         if gamma.ndim != 1 or gamma.size < 2 or gamma[0] != 0.0 or not np.all(np.isfinite(gamma[1:]) & (gamma[1:] > 0)):
             raise ValueError(f"BayesR gamma must start with 0 followed by positive finite multipliers, got {gamma.tolist()!r}.")
@@ -63,7 +71,7 @@ class BayesRPrior(MarkerPrior):
             raise ValueError(f"BayesR dirichlet must hold {gamma.size} positive numbers (one per class of gamma), "
                              f"got {dirichlet.tolist()!r}.")
         self.dirichlet = dirichlet
-        self.variance_prior, self.variance = parse_common_variance(variance, "BayesR")
+        self.variance_prior, self.variance = parse_common_variance(prior, "BayesR")
         self._start = self.variance
 
     @property
@@ -137,4 +145,4 @@ class BayesRPrior(MarkerPrior):
 
     def __repr__(self) -> str:
         variance = self.variance_prior if self.samples_variance else self.variance
-        return f"BayesRPrior(gamma={self.gamma.tolist()!r}, dirichlet={self.dirichlet.tolist()!r}, variance={variance!r})"
+        return f"BayesRPrior(gamma={self.gamma.tolist()!r}, dirichlet={self.dirichlet.tolist()!r}, prior={variance!r})"

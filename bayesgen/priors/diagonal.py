@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from .base import VariancePrior
@@ -11,7 +13,7 @@ class DiagonalPrior(VariancePrior):
     r"""Independent priors on the diagonal of :math:`\Sigma = \mathrm{diag}(\sigma^2_1, \dots, \sigma^2_d)`.
 
     The covariance of uncorrelated coefficients (a random regression with
-    ``covariance="diag"``): element k has its own one-dimensional prior ``components[k]``
+    ``structure="diag"``): element k has its own one-dimensional prior ``components[k]``
     (a :class:`ScaledInvChi2`, :class:`HalfT` or fixed value), so the density is the product
     :math:`\prod_k p_k(\sigma^2_k)` and, given m effect vectors with
     :math:`SS = \sum u u'`, each element's full conditional is its own prior's conjugate
@@ -21,7 +23,7 @@ class DiagonalPrior(VariancePrior):
 
     diagonal = True
 
-    def __init__(self, components):
+    def __init__(self, components: Sequence[VariancePrior | float | None]):
         components = list(components)
         if not components or not all(isinstance(p, VariancePrior) and p.dim in (1, None) for p in components):
             raise TypeError(f"DiagonalPrior takes a list of one-dimensional variance priors, got {components!r}.")

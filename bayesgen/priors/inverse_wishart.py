@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import check_positive_finite, check_square_representable
 from .base import VariancePrior
@@ -22,13 +23,15 @@ class InverseWishart(VariancePrior):
     scale : array (t x t), symmetric positive definite
         The scale matrix S (in the units of the covariance, times :math:`\nu`).
 
+    Notes
+    -----
     Conjugate update given m effect vectors with :math:`SS = \sum_k u_k u_k'`:
     :math:`\Sigma \mid \cdot \sim IW(\nu + m, S + SS)`.
     """
 
     sampled = True
 
-    def __init__(self, df: float, scale):
+    def __init__(self, df: float, scale: ArrayLike):
         scale = np.atleast_2d(np.asarray(scale, dtype=np.float64))
         if scale.ndim != 2 or scale.shape[0] != scale.shape[1]:
             raise ValueError(f"InverseWishart scale must be a square matrix, got shape {scale.shape}.")
@@ -123,7 +126,7 @@ class HuangWand(VariancePrior):
 
     sampled = True
 
-    def __init__(self, df: float = 3.0, scale=(1.0, 1.0)):
+    def __init__(self, df: float = 3.0, scale: ArrayLike = (1.0, 1.0)):
         self.df = check_positive_finite(df, "HuangWand df")
         scale = np.atleast_1d(np.asarray(scale, dtype=np.float64))
         if scale.ndim != 1 or scale.size < 1 or not np.isfinite(scale).all() or (scale <= 0).any():

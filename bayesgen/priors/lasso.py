@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._typing import ScaleArg
 from .._validation import check_positive_finite
 from ..variable import Variable
 from .gamma import Gamma
@@ -44,6 +45,8 @@ class LassoPrior(MarkerPrior):
         default) sampled under ``Gamma(1.1, rate)`` whose mode makes the prior variance
         :math:`2/\lambda^2` of each effect the R²-rule variance (BGLR's rule for its priors).
 
+    Notes
+    -----
     Full conditionals (between sweeps):
     :math:`1/\tau^2_j \mid \alpha_j \sim \text{Inverse-Gaussian}(\lambda/|\alpha_j|, \lambda^2)`
     (drawn by :func:`draw_inverse_gaussian`, finite for any :math:`\alpha_j \neq 0`) and, with
@@ -57,7 +60,7 @@ class LassoPrior(MarkerPrior):
 
     name = "BayesLasso"
 
-    def __init__(self, lambda2=None):
+    def __init__(self, lambda2: ScaleArg = None):
         if lambda2 is None or isinstance(lambda2, Gamma):
             self.lambda2_prior, self.lambda2 = lambda2, None
         else:

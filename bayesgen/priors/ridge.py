@@ -6,6 +6,8 @@ import warnings
 
 import numpy as np
 
+from .._deprecation import renamed_arguments
+from .._typing import PriorArg
 from ..kernels.markers_multitrait import sweep_markers_multitrait
 from ..variable import Variable
 from .defaults import default_prior
@@ -25,7 +27,7 @@ class RidgePrior(MarkerPrior):
 
     Parameters
     ----------
-    variance : None, float, t x t matrix, FixedVariance or a variance prior
+    prior : None, float, t x t matrix, FixedVariance or a variance prior
         :math:`\Sigma_\alpha`. A number, a matrix or a FixedVariance holds it fixed (then, for one
         trait, the posterior mean of :math:`\alpha` given :math:`\sigma^2_e` is the ridge solution
         :math:`(X'X + \lambda I)^{-1}X'y`, :math:`\lambda = \sigma^2_e/\sigma^2_\alpha`); a prior
@@ -38,6 +40,8 @@ class RidgePrior(MarkerPrior):
         :math:`IW(t + 3, (2t + 4)\,\mathrm{diag}(v))` whose mode is :math:`\mathrm{diag}(v)`, v the
         one-trait rule per trait.
 
+    Notes
+    -----
     Full conditionals. The effects: :func:`bayesgen.kernels.markers_multitrait.sweep_markers_multitrait`,
     :math:`\alpha_j \mid \cdot \sim N(P_j^{-1}b_j, P_j^{-1})` with
     :math:`P_j = x_j'Wx_j R^{-1} + \Sigma_\alpha^{-1}`; for one trait its fast path, the Gaussian
@@ -58,8 +62,9 @@ class RidgePrior(MarkerPrior):
     #: How messages name the prior.
     label = "RidgePrior"
 
-    def __init__(self, variance=None):
-        self.variance_prior, self.variance = parse_common_variance(variance, self.label, several_traits=True)
+    @renamed_arguments(variance="prior")
+    def __init__(self, prior: PriorArg = None):
+        self.variance_prior, self.variance = parse_common_variance(prior, self.label, several_traits=True)
         self.n_traits, self.traits, self.n_markers = 1, ["y"], None  # set by bind_traits
         self._start = None
 
@@ -193,13 +198,13 @@ class RidgePrior(MarkerPrior):
         return repr(variance.tolist() if isinstance(variance, np.ndarray) else variance)
 
     def __repr__(self) -> str:
-        return f"RidgePrior(variance={self._variance_repr()})"
+        return f"RidgePrior(prior={self._variance_repr()})"
 
 
 class MultiTraitRidgePrior(RidgePrior):
-    """Deprecated spelling of ``RidgePrior(variance=...)``, which takes a t x t covariance or its prior."""
+    """Deprecated spelling of ``RidgePrior(prior=...)``, which takes a t x t covariance or its prior."""
 
-    def __init__(self, covariance=None):
-        warnings.warn("MultiTraitRidgePrior(covariance=...) is deprecated: use RidgePrior(variance=...), which takes "
+    def __init__(self, prior: PriorArg = None, covariance: PriorArg = None):
+        warnings.warn("MultiTraitRidgePrior(...) is deprecated: use RidgePrior(prior=...), which takes "
                       "a t x t matrix or prior for t traits.", DeprecationWarning, stacklevel=2)
-        super().__init__(variance=covariance)
+        super().__init__(prior=covariance if prior is None else prior)

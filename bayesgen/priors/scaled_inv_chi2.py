@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import check_positive_finite
 from .base import VariancePrior
@@ -30,6 +31,8 @@ class ScaledInvChi2(VariancePrior):
     scale : float, ``>= 0``
         Scale :math:`S^2`, in the units of the variance.
 
+    Notes
+    -----
     Improper choices: :math:`\nu S^2 = 0` (``df = 0`` or ``scale = 0``) gives
     :math:`p(\sigma^2) \propto (\sigma^2)^{-(\nu/2+1)}`, e.g. :math:`1/\sigma^2` for ``df = 0``.
     That is allowed for the residual variance (the posterior is proper when there are more
@@ -107,7 +110,7 @@ class FixedVariance(VariancePrior):
 
     sampled = False
 
-    def __init__(self, value):
+    def __init__(self, value: ArrayLike):
         matrix = np.atleast_2d(np.asarray(value, dtype=np.float64)) if not np.isscalar(value) else None
         if matrix is None or matrix.size == 1:
             self.value = np.array([[check_positive_finite(value if matrix is None else matrix.item(),

@@ -39,6 +39,13 @@ MATRIX_PROPOSALS = 4
 #: (``bayesgen.sampler.hmc``) instead of Metropolis ones: in high dimension a random walk
 #: or an independence proposal mixes slowly.
 HMC_MIN_DIMENSION = 5
+#: The engine above that dimension: "metropolis" (``VarianceMetropolis`` with HIGH_DIMENSION_PROPOSALS
+#: proposals per iteration, its first fit the Laplace approximation at the posterior mode; one
+#: factorisation per candidate) or "hmc" (``bayesgen.sampler.hmc``: four leapfrog steps, each a
+#: factorisation and a selected inverse). On gryphon's bivariate four-component model (12
+#: parameters) see benchmarks/bench_bivariate.py and the README.
+HIGH_DIMENSION_ENGINE = "metropolis"
+HIGH_DIMENSION_PROPOSALS = 4
 
 
 class _Component:
@@ -76,13 +83,19 @@ class CollapsedLocations(JointLocations):
         self.dim = start
         self.owns_residual_covariance = self.likelihood_component is not None
         every_scalar = all(c.parametrisation.size == 1 for c in self._all_components())
-        self.uses_gradient = self.dim > HMC_MIN_DIMENSION
+        high_dimension = self.dim > HMC_MIN_DIMENSION
+        self.uses_gradient = high_dimension and HIGH_DIMENSION_ENGINE == "hmc"
         self._model = model
         # A Metropolis candidate whose C does not factor has density 0: the engine rejects and counts
         # it (``rejected_factorisations``). The Hamiltonian path sees -inf (a divergence).
-        self.engine = (HamiltonianStep(self.dim) if self.uses_gradient
-                       else VarianceMetropolis(self.dim, 1 if every_scalar else MATRIX_PROPOSALS,
-                                               failures=(NotPositiveDefiniteError,)))
+        if self.uses_gradient:
+            self.engine = HamiltonianStep(self.dim)
+        elif high_dimension:
+            self.engine = VarianceMetropolis(self.dim, HIGH_DIMENSION_PROPOSALS, failures=(NotPositiveDefiniteError,),
+                                             laplace_start=True)
+        else:
+            self.engine = VarianceMetropolis(self.dim, 1 if every_scalar else MATRIX_PROPOSALS,
+                                             failures=(NotPositiveDefiniteError,))
         # True when the block and the residual are the whole model: the partial response is then
         # the working response itself, unchanged between iterations unless it is augmented.
         self.only_locations = len(self.indices) == len(model.terms) - 1
@@ -103,17 +116,19 @@ class CollapsedLocations(JointLocations):
         return self.components + ([self.likelihood_component] if self.likelihood_component is not None else [])
 
     def init_state(self, rng) -> dict:
-        if self.uses_gradient and self.engine.inverse_metric is None:
-            # the metric from the posterior's curvature at its mode: once per model, shared by the chains
-            self.engine.inverse_metric = self.laplace_covariance()
+        if self.engine.needs_laplace:
+            # the HMC metric or the Metropolis engine's first fit from the posterior's mode and
+            # curvature there: once per model, shared by the chains
+            self.engine.set_laplace(*self.laplace())
         # Two factor workspaces: C at the current covariances and C at a candidate (swapped on acceptance).
         return {"factor": self.symbolic.copy(), "proposal": self.symbolic.copy(), "cache_key": None,
                 "cache_phi": np.full(self.dim, np.nan), "cache_value": np.nan, "cache_cross": None,
                 "engine": self.engine.init_state(rng)}
 
-    def laplace_covariance(self) -> np.ndarray:
-        r"""The inverse of :math:`-\nabla^2\log p(\phi \mid y)` at the mode (a Laplace approximation of
-        the posterior's covariance), the metric of the Hamiltonian steps.
+    def laplace(self) -> tuple[np.ndarray, np.ndarray]:
+        r"""The mode of :math:`\log p(\phi \mid y)` and the inverse of :math:`-\nabla^2\log p(\phi \mid y)`
+        there (a Laplace approximation of the posterior): the reference of the Crank–Nicolson
+        steps, and the metric of the Hamiltonian ones.
 
         Found once per model from a deterministic start (every chain shares it, whatever the
         seeds): the working response with every effect at zero and the covariances at the
@@ -147,9 +162,9 @@ class CollapsedLocations(JointLocations):
             hessian[i] = (negative(mode + step)[1] - negative(mode - step)[1]) / (2.0 * h)
         hessian = 0.5 * (hessian + hessian.T)
         if np.all(np.isfinite(hessian)) and np.linalg.eigvalsh(hessian).min() > 0:
-            return np.linalg.inv(hessian)
+            return mode, np.linalg.inv(hessian)
         curvature = np.abs(np.diag(hessian))
-        return np.diag(1.0 / np.where(np.isfinite(curvature) & (curvature > 1e-8), curvature, 1.0))
+        return mode, np.diag(1.0 / np.where(np.isfinite(curvature) & (curvature > 1e-8), curvature, 1.0))
 
     def info_variables(self) -> list[Variable]:
         return self.engine.info_variables()

@@ -50,20 +50,32 @@ def map_on_cluster(client, shared, task, arguments: list, keys=None) -> list:
         client.cancel(future)
 
 
-def _run_chain_task(model, entropy, index: int, chains: int, draws: int, burn: int, thin: int, store):
-    """One chain on a worker: what ``run_chains`` does for chain ``index`` in its thread."""
+class ChainPayload:
+    """What every chain task needs: the model and the chains' start (None: the terms' own values).
+    One object, not a tuple: ``client.scatter`` would send a tuple's items separately, and the start
+    (REML's, which refers to the model) would carry a second copy of the data."""
+
+    def __init__(self, model, start):
+        self.model, self.start = model, start
+
+
+def _run_chain_task(shared, entropy, index: int, chains: int, draws: int, burn: int, thin: int, store):
+    """One chain on a worker: what ``run_chains`` does for chain ``index`` in its thread.
+    ``shared``: the ``ChainPayload``."""
+    model, start = shared.model, shared.start
     rng = np.random.default_rng(np.random.SeedSequence(entropy).spawn(chains)[index])
     gibbs = Gibbs(model)
-    chain = gibbs.init(rng)
     storage = ChainStorage(model.variables(), draws, store)
     with single_threaded_blas():
+        chain = gibbs.init(rng) if start is None else gibbs.init(rng, start)
         failure = run_chain(gibbs, rng, chain, storage, burn, thin, draws, threading.Event(), [0] * chains, index)
     return storage, chain, rng, failure
 
 
 def run_chains_distributed(client, model, draws=1000, burn=500, thin=1, chains=4, seed=None,
-                           store="full") -> SamplerResult:
-    """``run_chains`` with each chain a task on ``client``'s workers (module docstring)."""
+                           store="full", start=None) -> SamplerResult:
+    """``run_chains`` with each chain a task on ``client``'s workers (module docstring); ``start`` as
+    in ``run_chains`` (e.g. REML's, computed here once and sent with the model)."""
     draws = check_count(draws, "draws", 1)
     burn = check_count(burn, "burn", 0)
     thin = check_count(thin, "thin", 1)
@@ -72,7 +84,7 @@ def run_chains_distributed(client, model, draws=1000, burn=500, thin=1, chains=4
         seed = check_count(seed, "seed", 0)
     entropy = np.random.SeedSequence(seed).entropy
     # the model and its data travel once per worker
-    results = map_on_cluster(client, model, _run_chain_task,
+    results = map_on_cluster(client, ChainPayload(model, start), _run_chain_task,
                              [(entropy, c, chains, draws, burn, thin, store) for c in range(chains)],
                              keys=[f"bayesgen-chain-{c}-{entropy}" for c in range(chains)])
     storages = [r[0] for r in results]

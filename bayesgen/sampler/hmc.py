@@ -44,6 +44,15 @@ class HamiltonianStep:
         #: A fixed M^-1 (e.g. the inverse Hessian at the posterior mode), or None to adapt one in warm-up.
         self.inverse_metric = None if inverse_metric is None else np.asarray(inverse_metric, dtype=np.float64)
 
+    @property
+    def needs_laplace(self) -> bool:
+        """True while no fixed metric was given: the owner may give one (``set_laplace``)."""
+        return self.inverse_metric is None
+
+    def set_laplace(self, mode, covariance) -> None:
+        """The metric M^-1 = the Laplace approximation's covariance (the mode is not needed)."""
+        self.inverse_metric = np.asarray(covariance, dtype=np.float64)
+
     def init_state(self, rng) -> dict:
         d = self.dim
         return {"step_size": 0.1, "inverse_metric": np.eye(d), "metric_chol": np.eye(d), "started": False,

@@ -75,6 +75,9 @@ FIRST_FIT = 40
 SCALE_BOUNDS = (-7.0, 3.0)
 #: Added to the diagonal of the adapted covariance (containment; log-variance units squared).
 REGULARISATION = 1e-6
+#: A Laplace start counts as this many proposals in the moment estimates (gain forgetting / n):
+#: the chain's own draws take over gradually.
+LAPLACE_WEIGHT = 100
 
 
 class VarianceMetropolis:
@@ -125,7 +128,8 @@ class VarianceMetropolis:
     def __init__(self, dim: int, proposals: int = 1, *, name: str = "variances", failures: tuple = (),
                  independence_probability: float = 1.0, df: float = 5.0, inflation: float = 1.2,
                  delayed_rejection: bool = True, forgetting: float = 3.0, target_acceptance: float = 0.3,
-                 refresh: int = 10, initial_sd: float = 0.2, adapt_after_tuning: bool = True):
+                 refresh: int = 10, initial_sd: float = 0.2, adapt_after_tuning: bool = True,
+                 laplace_start: bool = False):
         self.dim = int(dim)
         self.proposals = int(proposals)
         self.name = name
@@ -140,6 +144,20 @@ class VarianceMetropolis:
         self.initial_sd = float(initial_sd)
         self.adapt_after_tuning = bool(adapt_after_tuning)
         self.start_log_scale = float(np.log(2.38 / np.sqrt(max(self.dim, 1))))
+        #: With ``laplace_start``, the owner's Laplace approximation (``set_laplace``): every chain's
+        #: first fit, worth ``LAPLACE_WEIGHT`` proposals, so independence proposals start at once.
+        self.laplace_start = bool(laplace_start)
+        self.laplace = None
+
+    @property
+    def needs_laplace(self) -> bool:
+        """True while a Laplace start was asked for and not yet given (``set_laplace``)."""
+        return self.laplace_start and self.laplace is None
+
+    def set_laplace(self, mode, covariance) -> None:
+        """The posterior's mode and the inverse Hessian there: the chains' first fit (once per model)."""
+        covariance = 0.5 * (covariance + covariance.T) + REGULARISATION * np.eye(self.dim)
+        self.laplace = (np.array(mode, dtype=np.float64), covariance, np.linalg.cholesky(covariance))
 
     # ------------------------------------------------------------------ declarations
     @property
@@ -159,6 +177,11 @@ class VarianceMetropolis:
     def init_state(self, rng=None) -> dict:
         """The per-chain adaptive state: arrays and scalars only."""
         d = self.dim
+        if self.laplace is not None:
+            mode, covariance, chol = self.laplace
+            return {"count": LAPLACE_WEIGHT, "rw_count": 0, "mean": mode.copy(), "covariance": covariance.copy(),
+                    "chol": chol.copy(), "chol_inverse": solve_triangular(chol, np.eye(d), lower=True),
+                    "fitted": True, "log_scale": self.start_log_scale}
         return {
             "count": 0,  # proposals so far (the n of the gains)
             "rw_count": 0,  # random-walk proposals so far (the r of the scale's gain)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .._typing import SeedArg
 from ..data.genotypes import Genotypes
 from ..data.pedigree import Pedigree
 from .population import drop_genes, random_mating_pedigree
@@ -36,7 +37,7 @@ class Simulation:
 def simulate(
     n_founders: int = 100, n_generations: int = 4, n_offspring: int = 200, n_markers: int = 1000,
     n_qtl: int = 100, h2: float = 0.4, sigma2_p: float = 1.0, mean: float = 10.0, sex_effect: float = 0.5,
-    genetic_model: str = "infinitesimal", missing: float = 0.0, seed=None, family: str = "gaussian",
+    genetic_model: str = "infinitesimal", missing: float = 0.0, seed: SeedArg = None, family: str = "gaussian",
     prevalence: float = 0.2, censoring: float = 0.3, genotyped: float = 1.0,
 ) -> Simulation:
     """Simulate a population with known genetic and residual variances.

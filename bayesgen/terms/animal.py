@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import scipy.sparse as sp
 
+from .._deprecation import renamed_arguments
+from .._typing import PriorArg
 from .._validation import preview
 from ..data.pedigree import Pedigree
 from .designs import DirectMaternal
@@ -15,7 +19,7 @@ def pedigree_levels(pedigree: Pedigree, column: str, record_levels: list) -> tup
     known = pedigree._index
     missing = [a for a in dict.fromkeys(record_levels) if a not in known]
     if missing:
-        raise KeyError(f"Animals in column {column!r} not found in the pedigree: {preview(missing)}.")
+        raise ValueError(f"Animals in column {column!r} not found in the pedigree: {preview(missing)}.")
     return list(pedigree.ids), pedigree.ainv()
 
 
@@ -71,22 +75,24 @@ class Animal(AnimalNames, Random):
     level_word = "animal ids"
     call_prefix = "Animal(column, pedigree"
 
-    def __init__(self, column: str, pedigree: Pedigree, variance=None, name: str = "animal", expand: bool = True,
-                 maternal: str | None = None, slopes=None, covariance=None, intercept: bool = True):
+    @renamed_arguments(variance="prior", covariance="structure")
+    def __init__(self, column: str, pedigree: Pedigree, prior: PriorArg = None, name: str = "animal",
+                 expand: bool = True, maternal: str | None = None, slopes: str | Sequence[str] | None = None,
+                 structure: str | None = None, intercept: bool = True):
         if not isinstance(pedigree, Pedigree):
             raise TypeError(f"pedigree must be a bayesgen.Pedigree, got {type(pedigree).__name__}.")
-        if maternal is not None and (slopes is not None or covariance is not None):
+        if maternal is not None and (slopes is not None or structure is not None):
             raise ValueError("Animal takes maternal= or slopes=, not both: random regressions of direct and maternal "
                              "effects are not available.")
         self.maternal = maternal
-        super().__init__(column, variance=variance, name=name, expand=expand, slopes=slopes, covariance=covariance,
+        super().__init__(column, prior=prior, name=name, expand=expand, slopes=slopes, structure=structure,
                          intercept=intercept)
         self.pedigree = pedigree
 
-    def _layout(self, slopes, covariance, intercept):
+    def _layout(self, slopes, structure, intercept):
         if self.maternal is not None:
             return DirectMaternal(self.maternal, self.column)
-        return super()._layout(slopes, covariance, intercept)
+        return super()._layout(slopes, structure, intercept)
 
     def _levels(self, record_levels: list) -> tuple[list, sp.csr_matrix]:
         return pedigree_levels(self.pedigree, self.column, record_levels)

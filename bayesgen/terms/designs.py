@@ -165,7 +165,7 @@ class Intercept(Layout):
 class Slopes(Layout):
     r"""A random regression: per level an intercept and slopes on covariates, record r gets :math:`x_r'u_{l(r)}`.
 
-    :math:`\Sigma` (q x q) is unstructured (``covariance="us"``) or diagonal (``"diag"``).
+    :math:`\Sigma` (q x q) is unstructured (``structure="us"``) or diagonal (``"diag"``).
     Single-site sweep: each level's q coefficients jointly from their q x q full conditional
     (``bayesgen.kernels.random_regression``). For ``h2`` the term adds to a record with a
     phenotype :math:`x_r'\Sigma x_r` on average, :math:`\mathrm{tr}(\Sigma M)` with
@@ -184,7 +184,7 @@ class Slopes(Layout):
         if column in slopes:
             raise ValueError(f"Column {column!r} holds the levels; it cannot also be a slope covariate.")
         if not isinstance(covariance, str) or covariance not in COVARIANCES:
-            raise ValueError(f"covariance must be one of {', '.join(map(repr, COVARIANCES))} "
+            raise ValueError(f"structure must be one of {', '.join(map(repr, COVARIANCES))} "
                              f"(unstructured or diagonal), got {covariance!r}.")
         if not isinstance(intercept, (bool, np.bool_)):
             raise TypeError(f"intercept must be True or False, got {intercept!r}.")
@@ -204,11 +204,11 @@ class Slopes(Layout):
             # A list is otherwise read as a fixed matrix, and fails deep in float().
             q = len(self.coefficient_names)
             raise TypeError(
-                f"With covariance='us', variance must be one {q} x {q} prior on the covariance of "
+                f"With structure='us', prior must be one {q} x {q} prior on the covariance of "
                 f"{self.coefficient_names!r} (InverseWishart(df, scale matrix), or "
                 f"HuangWand(df, [A_0, ...]), whose standard deviations are half-t(df, A_k) and whose correlations "
                 f"are sampled) or a fixed {q} x {q} matrix, got a list of {len(variance)} priors. For one prior per "
-                "coefficient, without correlations, pass covariance='diag'.")
+                "coefficient, without correlations, pass structure='diag'.")
 
     def bind(self, term, context, record_index: np.ndarray) -> None:
         frame = context.frame
@@ -352,7 +352,7 @@ class DirectMaternal(Layout):
     def check_columns(self, frame: pd.DataFrame, term) -> None:
         for role, col in (("animal", term.column), ("maternal (dam)", self.maternal)):
             if col not in frame.columns:
-                raise KeyError(f"The {role} column {col!r} of Animal({term.column!r}, maternal={self.maternal!r}) "
+                raise ValueError(f"The {role} column {col!r} of Animal({term.column!r}, maternal={self.maternal!r}) "
                                f"is not in data; its columns are {preview(list(frame.columns))}.")
 
     def bind(self, term, context, record_index: np.ndarray) -> None:
@@ -364,7 +364,7 @@ class DirectMaternal(Layout):
         dams = [normalize_parent(v) for v in frame[self.maternal].tolist()]
         absent = [d for d in dict.fromkeys(dams) if d is not None and d not in known]
         if absent:
-            raise KeyError(
+            raise ValueError(
                 f"Dams in column {self.maternal!r} not found in the pedigree: {preview(absent)}. A maternal "
                 "effect needs each dam's own id in the pedigree (add missing dams as founders with unknown parents).")
         animals = [normalize_id(v) for v in frame[term.column].tolist()]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
+from .._deprecation import renamed_arguments
 from .._validation import check_positive_finite
 from ..data.design import check_estimable, factor_levels, fixed_design
 from ..priors.scaled_inv_chi2 import FixedVariance
@@ -25,13 +28,15 @@ class Fixed(LocationTerm):
         Include an intercept.
     matrix, names : array (records x k) and list of str, optional
         A ready design matrix instead of columns.
-    prior_variance : float or None
+    prior : float or None
         None (default): flat prior. A number :math:`\tau^2` gives the proper prior
         :math:`\beta \sim N(0, \tau^2 I)` (MCMCglmm's ``B`` prior; needed, e.g., for
         joint-distribution tests, which draw every parameter from its prior).
     name : str, default "beta"
         Recorded as ``<name>`` with dim ``coef``.
 
+    Notes
+    -----
     Full conditional, drawn as one block: with :math:`\tilde e = e + X\beta` (the
     residual without the fixed effects), W the 0/1 weights of observed records and
     :math:`\lambda = \sigma^2_e/\tau^2` (0 for the flat prior),
@@ -43,8 +48,9 @@ class Fixed(LocationTerm):
     has_variance = False
     expand = False
 
-    def __init__(self, columns=(), intercept: bool = True, matrix=None, names=None, name: str = "beta",
-                 prior_variance=None):
+    @renamed_arguments(prior_variance="prior")
+    def __init__(self, columns: str | Sequence[str] = (), intercept: bool = True, matrix: np.ndarray | None = None,
+                 names: Sequence[str] | None = None, name: str = "beta", prior: float | None = None):
         if isinstance(columns, str):
             columns = [columns]
         if not isinstance(columns, (list, tuple)) or not all(isinstance(c, str) for c in columns):
@@ -56,8 +62,8 @@ class Fixed(LocationTerm):
         self.matrix = matrix
         self.names = names
         self.name = name
-        self.prior_variance = None if prior_variance is None else check_positive_finite(
-            prior_variance, "Fixed prior_variance")
+        # tau^2 of beta ~ N(0, tau^2 I); None: flat
+        self.prior_variance = None if prior is None else check_positive_finite(prior, "Fixed prior")
 
     def bind(self, context: BindContext) -> None:
         if self.matrix is not None:

@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._deprecation import renamed_arguments
+from .._typing import IdsArg, PriorArg
 from .._validation import check_duplicates, id_labels, id_sequence, normalize_ids, preview
 from .random import Random
 
@@ -69,7 +71,7 @@ class Kernel(Random):
         order), or an array with ``ids``.
     ids : sequence, optional
         Ids of K's rows and columns when K is an array.
-    variance : VariancePrior, float or None
+    prior : VariancePrior, float or None
         Prior on :math:`\sigma^2` (a number fixes it; None takes the default prior).
     name : str, optional
         Defaults to ``column``. Recorded as ``<name>`` (dim ``<name>_level``, coords = the
@@ -92,18 +94,22 @@ class Kernel(Random):
     expand : bool
         The rescaling move of :class:`Random` (one trait, sampled variance).
 
+    Notes
+    -----
     The variance's full conditional is
     :math:`\text{Scale-inv-}\chi^2(\nu + q, (\nu S^2 + u'K^{-1}u)/(\nu + q))` with q the
     number of ids (precision route), or with :math:`v'v` and q = r (eigen route): the same
     quantity, since :math:`u'K^{+}u = v'v`.
     """
 
-    def __init__(self, column: str, K, ids=None, variance=None, name: str | None = None, tolerance: float = 1e-8,
-                 route: str = "auto", genetic: bool = True, expand: bool = True, slopes=None):
+    @renamed_arguments(variance="prior")
+    def __init__(self, column: str, K: pd.DataFrame | np.ndarray, ids: IdsArg | None = None, prior: PriorArg = None,
+                 name: str | None = None, tolerance: float = 1e-8,
+                 route: str = "auto", genetic: bool = True, expand: bool = True, slopes: None = None):
         if slopes is not None:
             raise TypeError("Kernel does not take slopes; use bg.RandomRegression(column, slopes, pedigree=...) for "
                             "a random-regression animal model.")
-        super().__init__(column, variance=variance, name=name, expand=expand)
+        super().__init__(column, prior=prior, name=name, expand=expand)
         if route not in ROUTES:
             raise ValueError(f"Kernel route must be one of {', '.join(map(repr, ROUTES))}, got {route!r}.")
         if not (isinstance(tolerance, (int, float)) and 0.0 < tolerance < 1.0):
@@ -153,7 +159,7 @@ class Kernel(Random):
         known = set(self.kernel_ids)
         missing = [v for v in dict.fromkeys(record_levels) if v not in known]
         if missing:
-            raise KeyError(f"Ids in column {self.column!r} not found in K: {preview(missing)} "
+            raise ValueError(f"Ids in column {self.column!r} not found in K: {preview(missing)} "
                            f"({len(missing)} ids; K has {len(self.kernel_ids)}).")
         if self.route == "precision":
             return list(self.kernel_ids), self._kernel_precision

@@ -49,6 +49,11 @@ class LocationTerm(Term):
         """L."""
 
     @property
+    def variance_name(self) -> str:
+        """The name of :math:`\\Sigma` in the InferenceData and in ``bg.reml``'s results."""
+        return f"sigma2_{self.name}"
+
+    @property
     def n_coefficients(self) -> int:
         """c, the coefficients of one level per trait."""
         return len(self.coefficient_names)

@@ -32,14 +32,14 @@ class Markers(Term):
         The prior on the effects; it chooses the sweep kernel and updates its
         hyperparameters between sweeps (see :class:`bayesgen.priors.MarkerPrior`).
     name : str, default "markers"
-        With the default name the draws are ``alpha`` (dim ``marker``), ``sigma2_g`` and the
+        With the default name the draws are ``alpha`` (dim ``marker``), ``var_g`` and the
         prior's own parameters (``scale``, ...); another name gives ``alpha_<name>`` (dim
-        ``<name>_marker``), ``sigma2_<name>`` and ``scale_<name>``, so a model can hold
+        ``<name>_marker``), ``var_<name>`` and ``scale_<name>``, so a model can hold
         several marker panels.
     expand : bool, default True
         After each sweep, rescale the effects jointly with the prior's sampled hyperparameter
         (see ``MarkerScaleAction``): BayesA's and BayesB's (σ²ⱼ, S²), the LASSO's (τ²ⱼ, λ²), the common
-        σ²_α of BRR, BayesC and BayesR. It leaves the posterior unchanged and lets the hyperparameter, ``sigma2_g`` and
+        σ²_α of BRR, BayesC and BayesR. It leaves the posterior unchanged and lets the hyperparameter, ``var_g`` and
         ``h2`` mix when p >> n. Priors whose hyperparameters are fixed have no such move.
     block_size : int or None, default None
         Sweep the markers in consecutive blocks of this many with the exact blocked sampler
@@ -52,25 +52,28 @@ class Markers(Term):
         Sweeps over each block's small system per visit (each one an exact Gibbs update of
         the block's effects); more passes cost O(block_size) per marker each.
 
+    Notes
+    -----
     Genotypes are centred by twice the allele frequency over all genotyped individuals.
-    ``sigma2_g`` is the variance of the genomic values :math:`W\alpha` over the records with
-    a phenotype (as BGLR). Counts as genetic in ``h2``.
+    ``var_g`` is the variance of the genomic values :math:`W\alpha` over the records with
+    a phenotype (as BGLR), a quantity derived from each draw and not a parameter of the model
+    (hence ``var_``, not ``sigma2_``; it was ``sigma2_g`` before 0.2). Counts as genetic in ``h2``.
 
     With t traits the effects are a (markers x traits) matrix A under a prior with a t-trait form
     (``RidgePrior``, ``BayesCPrior``: rows :math:`\alpha_j \sim N(0, \Sigma_\alpha)`, one t x t
     common variance; for one trait it is 1 x 1 and the one-trait kernels are the fast path of the
     same sweep). Records with any trait observed enter with all of them (the residual augments
-    the rest). The draws are then ``alpha`` (dims marker x trait), ``sigma2_g`` (the t x t
+    the rest). The draws are then ``alpha`` (dims marker x trait), ``var_g`` (the t x t
     covariance of the genomic values over the records with a phenotype, its diagonal counting as
-    genetic in ``h2``), ``rho_g`` (its correlations) and the prior's ``sigma2_alpha`` (t x t);
-    another name gives ``rho_<name>`` too. ``expand`` then has no effect and ``block_size`` is an error.
+    genetic in ``h2``), ``cor_g`` (its correlations) and the prior's ``sigma2_alpha`` (t x t);
+    another name gives ``cor_<name>`` too. ``expand`` then has no effect and ``block_size`` is an error.
     """
 
     genetic = True
     predicts = "genotypes"
     n_traits = 1  # set by bind
 
-    def __init__(self, column: str, genotypes: Genotypes, prior=None, name: str = "markers", expand: bool = True,
+    def __init__(self, column: str, genotypes: Genotypes, prior: MarkerPrior | None = None, name: str = "markers", expand: bool = True,
                  block_size: int | None = None, block_passes: int = 1):
         if not isinstance(genotypes, Genotypes):
             raise TypeError(f"genotypes must be a bayesgen.Genotypes, got {type(genotypes).__name__}.")
@@ -108,11 +111,13 @@ class Markers(Term):
 
     @property
     def variance_name(self) -> str:
-        return "sigma2_g" if self.name == "markers" else f"sigma2_{self.name}"
+        # Derived (the variance of W alpha over the phenotyped records), so not sigma2_: that prefix is
+        # for parameters (GBLUP's kernel g records the parameter sigma2_g).
+        return "var_g" if self.name == "markers" else f"var_{self.name}"
 
     @property
     def correlation_name(self) -> str:
-        return "rho_g" if self.name == "markers" else f"rho_{self.name}"
+        return "cor_g" if self.name == "markers" else f"cor_{self.name}"
 
     @property
     def marker_dim(self) -> str:
@@ -150,7 +155,7 @@ class Markers(Term):
         if sum_var_x <= 0:
             warn_user(
                 f"No phenotyped record of {self.name!r} has an observed genotype, or none varies: the markers "
-                "cannot explain anything, so sigma2_g and h2 will be 0.")
+                "cannot explain anything, so var_g and h2 will be 0.")
         self.code_stats = marker_code_stats(self.codes)
         if self.block_size is not None:
             self._gram = block_cross_products(self.codes, self.lookup, weights, min(self.block_size, self.n_markers))
@@ -290,4 +295,4 @@ class MarkerScaleAction:
 
 
 def _is_positive_int(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) and value >= 1
+    return bool(isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) and value >= 1)

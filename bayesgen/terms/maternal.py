@@ -9,24 +9,32 @@ historical class name and Willham's total heritability.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import xarray as xr
 
+from .._deprecation import renamed_arguments
+from .._typing import PriorArg
 from .._validation import preview
 from ..data.pedigree import Pedigree
 from .animal import Animal
 
+if TYPE_CHECKING:
+    import arviz as az
+
 
 class MaternalAnimal(Animal):
-    """``Animal(column, pedigree, variance, name, maternal=dam_column)``: the direct–maternal model."""
+    """``Animal(column, pedigree, prior, name, maternal=dam_column)``: the direct–maternal model."""
 
-    def __init__(self, column: str, pedigree: Pedigree, variance=None, name: str = "animal", *, maternal: str,
+    @renamed_arguments(variance="prior")
+    def __init__(self, column: str, pedigree: Pedigree, prior: PriorArg = None, name: str = "animal", *, maternal: str,
                  expand: bool = True):
         if maternal is None:
             raise TypeError("MaternalAnimal needs maternal= (the column of each record's dam).")
-        super().__init__(column, pedigree, variance=variance, name=name, expand=expand, maternal=maternal)
+        super().__init__(column, pedigree, prior=prior, name=name, expand=expand, maternal=maternal)
 
 
-def total_heritability(idata, name: str = "animal") -> xr.DataArray:
+def total_heritability(idata: az.InferenceData, name: str = "animal") -> xr.DataArray:
     r"""Willham's (1972) total heritability per draw, from a direct–maternal fit.
 
     :math:`h^2_T = (\sigma^2_d + 1.5\,\sigma_{dm} + 0.5\,\sigma^2_m)/\sigma^2_p`: the share of the
@@ -44,7 +52,7 @@ def total_heritability(idata, name: str = "animal") -> xr.DataArray:
     variance_name = "sigma2_a" if name == "animal" else f"sigma2_{name}"
     post = idata.posterior
     if variance_name not in post or "h2" not in post:
-        raise KeyError(f"total_heritability needs {variance_name!r} and 'h2' in idata.posterior (a fit with "
+        raise ValueError(f"total_heritability needs {variance_name!r} and 'h2' in idata.posterior (a fit with "
                        f"Animal(..., maternal=...) named {name!r}); found {preview(list(post.data_vars))}.")
     g = post[variance_name]
     if set(g.dims) != {"chain", "draw", "effect_row", "effect_col"}:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import scipy.sparse as sp
 
+from .._deprecation import renamed_arguments
+from .._typing import PriorArg
 from .._user_warnings import warn_user
 from .._validation import id_labels, normalize_id, preview, warn_if_boolean_ids
 from ..kernels.random_effects import precision_split
@@ -21,10 +25,10 @@ class Random(LocationTerm):
     ----------
     column : str
         Column of the data holding each record's level (herd, birth year, mother, ...).
-    variance : VariancePrior, float or None
+    prior : VariancePrior, float or None
         Prior on :math:`\sigma^2_u` (t x t covariance with t traits; q x q with slopes); a
         number fixes it; ``None`` takes the default prior (``bayesgen.priors.defaults``).
-        With ``covariance="diag"`` also a list of one prior (or number, or None) per coefficient.
+        With ``structure="diag"`` also a list of one prior (or number, or None) per coefficient.
     name : str, optional
         Defaults to ``column``. Draws are recorded as ``<name>`` (dim ``<name>_level``)
         and ``sigma2_<name>`` (and ``rho_<name>`` for a matrix).
@@ -32,13 +36,15 @@ class Random(LocationTerm):
         After each update, move the effects and their covariance jointly (the group move,
         ``bayesgen.sampler.group_move``): it leaves the posterior unchanged and speeds up
         mixing of the variance.
-    slopes, covariance, intercept : list of str, {"us", "diag"}, bool
+    slopes, structure, intercept : list of str, {"us", "diag"}, bool
         Random regressions: with ``slopes=["x", ...]`` each level gets an intercept (unless
-        ``intercept=False``) and a slope on each covariate, correlated (``covariance="us"``,
+        ``intercept=False``) and a slope on each covariate, correlated (``structure="us"``,
         the default) or not (``"diag"``); lme4's ``(Days | Subject)`` is
         ``Random("Subject", slopes=["Days"])`` and ``(Days || Subject)`` the same with
-        ``covariance="diag"`` (see :class:`bayesgen.terms.designs.Slopes`).
+        ``structure="diag"`` (see :class:`bayesgen.terms.designs.Slopes`).
 
+    Notes
+    -----
     Effects are drawn one level at a time with residual updates (or jointly with every other
     location term by the joint and collapsed samplers); the covariance from its prior's
     conjugate update given :math:`U'PU` and L levels, e.g.
@@ -57,8 +63,9 @@ class Random(LocationTerm):
     #: How a call of this class starts, for examples in errors.
     call_prefix = "Random(column"
 
-    def __init__(self, column: str, variance=None, name: str | None = None, expand: bool = True,
-                 slopes=None, covariance=None, intercept: bool = True):
+    @renamed_arguments(variance="prior", covariance="structure")
+    def __init__(self, column: str, prior: PriorArg = None, name: str | None = None, expand: bool = True,
+                 slopes: str | Sequence[str] | None = None, structure: str | None = None, intercept: bool = True):
         if not isinstance(column, str):
             raise TypeError(f"{type(self).__name__} column must be a column name (str), got {column!r}.")
         if name is not None and not isinstance(name, str):
@@ -67,21 +74,21 @@ class Random(LocationTerm):
             raise TypeError(f"{type(self).__name__} expand must be True or False, got {expand!r}.")
         self.column = column
         self.name = name or column
-        self.variance_prior_arg = variance
+        self.variance_prior_arg = prior
         self.expand = bool(expand)
-        self.layout = self._layout(slopes, covariance, intercept)
-        self.layout.check_variance(variance)
+        self.layout = self._layout(slopes, structure, intercept)
+        self.layout.check_variance(prior)
 
-    def _layout(self, slopes, covariance, intercept):
+    def _layout(self, slopes, structure, intercept):
         """The design (``bayesgen.terms.designs``) chosen by the arguments."""
         if slopes is None:
-            if covariance is not None:
-                raise ValueError(f"covariance={covariance!r} applies to random regressions: give the slope "
-                                 f"columns as well, e.g. {self.call_prefix}, slopes=['x'], covariance='us').")
+            if structure is not None:
+                raise ValueError(f"structure={structure!r} applies to random regressions: give the slope "
+                                 f"columns as well, e.g. {self.call_prefix}, slopes=['x'], structure='us').")
             if intercept is not True:
                 raise ValueError("intercept=False applies to random regressions (slopes=[...]).")
             return Intercept()
-        return Slopes(slopes, "us" if covariance is None else covariance, intercept, self.column)
+        return Slopes(slopes, "us" if structure is None else structure, intercept, self.column)
 
     # ------------------------------------------------------------------ names
     @property
@@ -114,9 +121,20 @@ class Random(LocationTerm):
         return self.layout.slopes
 
     @property
-    def covariance(self):
+    def structure(self):
         """The covariance structure of a random regression ("us" or "diag"), else None."""
         return self.layout.covariance
+
+    @property
+    def covariance(self):
+        """Old name of :attr:`structure` (kept for one release, with a DeprecationWarning)."""
+        import warnings
+
+        from .._deprecation import REMOVED_IN
+
+        warnings.warn(f"{type(self).__name__}.covariance is deprecated and will be removed in bayesgen {REMOVED_IN}; "
+                      "use .structure instead.", DeprecationWarning, stacklevel=2)
+        return self.structure
 
     # ------------------------------------------------------------------ binding
     def _levels(self, record_levels: list) -> tuple[list, sp.csr_matrix]:

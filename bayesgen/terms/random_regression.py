@@ -11,21 +11,27 @@ constructor.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import scipy.sparse as sp
 
+from .._deprecation import renamed_arguments
+from .._typing import PriorArg
 from ..data.pedigree import Pedigree
 from .animal import pedigree_levels
 from .random import Random
 
 
 class RandomRegression(Random):
-    """``Random(column, slopes=..., covariance=...)``, with ``pedigree=`` for levels related by A."""
+    """``Random(column, slopes=..., structure=...)``, with ``pedigree=`` for levels related by A."""
 
-    def __init__(self, column: str, slopes, covariance: str = "us", variance=None, name: str | None = None,
+    @renamed_arguments(covariance="structure", variance="prior")
+    def __init__(self, column: str, slopes: str | Sequence[str], structure: str = "us", prior: PriorArg = None,
+                 name: str | None = None,
                  intercept: bool = True, pedigree: Pedigree | None = None, expand: bool = True):
         if pedigree is not None and not isinstance(pedigree, Pedigree):
             raise TypeError(f"pedigree must be a bayesgen.Pedigree, got {type(pedigree).__name__}.")
-        super().__init__(column, variance=variance, name=name, expand=expand, slopes=slopes, covariance=covariance,
+        super().__init__(column, prior=prior, name=name, expand=expand, slopes=slopes, structure=structure,
                          intercept=intercept)
         self.pedigree = pedigree
         self.genetic = pedigree is not None

@@ -90,7 +90,7 @@ class SingleStepGBLUP(SingleStep, AnimalNames, Random):
                  tau: float = 1.0, omega: float = 1.0):
         if method != "ssgblup":
             raise ValueError(f"SingleStepGBLUP is method='ssgblup', got {method!r}.")
-        super().__init__(column, variance=prior, name=name, expand=expand)
+        super().__init__(column, prior=prior, name=name, expand=expand)
         self.pedigree = pedigree
         self.genotypes = genotypes
         self.relationships = SingleStepRelationships(pedigree, genotypes, blend=blend, tune=tune, tau=tau,

@@ -91,7 +91,7 @@ class SingleStepBayes(SingleStep, Term):
     name : str, default "animal"
         Records ``u`` (dim ``animal``, every pedigree animal: the breeding values above), ``alpha``
         (dim ``marker``), ``epsilon`` is not recorded, ``sigma2_epsilon``, ``j`` (with J),
-        ``sigma2_g`` (the variance of :math:`X\alpha + Z\varepsilon` over the phenotyped records,
+        ``var_g`` (the variance of :math:`X\alpha + Z\varepsilon` over the phenotyped records,
         genetic in ``h2``) and the prior's own parameters.
 
     What is stored: the records' int8 codes (markers x records of genotyped animals, as
@@ -184,7 +184,8 @@ class SingleStepBayes(SingleStep, Term):
 
     @property
     def variance_name(self) -> str:
-        return self._name("sigma2_g", "sigma2_g")
+        # derived (the variance of X alpha + Z epsilon over the phenotyped records): var_, as Markers' var_g
+        return self._name("var_g", "var_g")
 
     @property
     def epsilon_variance_name(self) -> str:
@@ -216,7 +217,7 @@ class SingleStepBayes(SingleStep, Term):
         known = self.pedigree._index
         absent = [a for a in dict.fromkeys(ids) if a not in known]
         if absent:
-            raise KeyError(f"Animals in column {self.column!r} not found in the pedigree: {preview(absent)}.")
+            raise ValueError(f"Animals in column {self.column!r} not found in the pedigree: {preview(absent)}.")
         n_animals = len(self.pedigree)
         genotyped, ungenotyped = self.blocks.genotyped, self.blocks.ungenotyped
         genotype_column = np.full(n_animals, -1, dtype=np.int64)  # animal -> column of genotypes.codes
