@@ -24,7 +24,7 @@ _EXPORTS = {
                "MultiTraitBayesCPrior", "MultiTraitRidgePrior"],
     "simulation": ["Simulation", "simulate"],
     "terms": ["Animal", "Fixed", "Kernel", "MaternalAnimal", "Markers", "Random", "RandomRegression",
-              "total_heritability"],
+              "SingleStep", "total_heritability"],
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 #: Subpackages reachable as ``bg.<name>`` without their own import, as when they were loaded eagerly.

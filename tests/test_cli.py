@@ -460,7 +460,7 @@ id = "id"
     ("bayesA", 'phenotypes = "phen.csv"', "", "model.type = 'bayesA' needs data.genotypes"),
     ("bayesA", 'phenotypes = "phen.csv"\ngenotypes = "g.csv"', "", "Missing required key data.genotypes.id."),
     ("bayesA", 'phenotypes = "phen.csv"\ngenotypes = { path = "g.csv", id = "id" }', "[priors]\nsigma2_a = 1.0",
-     "[priors] key(s) not used by model.type = 'bayesA': sigma2_a (a key of animal). Allowed for bayesA: "
+     "[priors] key(s) not used by model.type = 'bayesA': sigma2_a (a key of animal, single-step). Allowed for bayesA: "
      "df, rule, scale, sigma2_e."),
     ("bayesA", "simulate = { n_founders = 10, n_generations = 1, n_offspring = 10, n_markers = 0 }", "",
      "model.type = 'bayesA' needs genotypes, but data.simulate.n_markers = 0 simulates none."),

@@ -169,7 +169,7 @@ def test_bayesgen_simulate_writes_plink_that_reads_back(tmp_path, capsys):
 # ----------------------------------------------------------------------------- errors, one per message
 @pytest.mark.parametrize("kind,priors,message", [
     ("bayesb", "", "model.type must be one of animal, GBLUP, bayesA, BRR, bayesB, bayesC, bayesCpi, bayesLasso, "
-                   "bayesR, got 'bayesb' (did you mean 'bayesB'?)."),
+                   "bayesR, single-step, got 'bayesb' (did you mean 'bayesB'?)."),
     ("bayesC", "df = 4", "[priors] key(s) not used by model.type = 'bayesC': df (a key of bayesA, bayesB). "
                          "Allowed for bayesC: pi, rule, sigma2_e, variance."),
     ("bayesC", "pii = 0.1", "[priors] key(s) not used by model.type = 'bayesC': pii. Allowed for bayesC:"),
@@ -193,7 +193,7 @@ def test_bayesgen_simulate_writes_plink_that_reads_back(tmp_path, capsys):
     ("bayesR", "gamma = [0, 0.01, 0.1]\ndirichlet = [1, 1]",  # each alone is valid: the pair is named
      "[priors] of model.type = 'bayesR': BayesR dirichlet must hold 3 positive"),
     ("GBLUP", "sigma2_g = 0", "priors.sigma2_g must be a number > 0, got 0 (int)."),
-    ("GBLUP", "sigma2_a = 1", "[priors] key(s) not used by model.type = 'GBLUP': sigma2_a (a key of animal)."),
+    ("GBLUP", "sigma2_a = 1", "[priors] key(s) not used by model.type = 'GBLUP': sigma2_a (a key of animal, single-step)."),
 ])
 def test_prior_errors_name_the_key(tmp_path, capsys, kind, priors, message):
     assert "bayesgen: error: " + message in _error(tmp_path, capsys, _marker_spec(kind, priors))

@@ -177,6 +177,65 @@ def _bayes_cpi_prior(pi=None, prior=None):
 SPEC_ARGUMENTS = {"sigma2_a": "prior", "sigma2_g": "prior", "variance": "prior"}
 
 
+#: model.single_step = { ... } keys (model.type = "single-step") and the marker priors of method = "bayes".
+SINGLE_STEP_OPTIONS = ("method", "blend", "tune", "marker_prior", "j_covariate")
+SINGLE_STEP_MARKER_PRIORS = {"BRR": RidgePrior, "bayesA": BayesAPrior, "bayesB": BayesBPrior, "bayesC": BayesCPrior,
+                             "bayesLasso": LassoPrior}
+
+
+def single_step_options(value, where: str) -> dict:
+    """``model.single_step = { method, blend, tune, marker_prior, j_covariate }`` (all optional)."""
+    if not isinstance(value, dict):
+        raise SpecError(f"{where} must be a table {{method, blend, tune, marker_prior, j_covariate}}, "
+                        f"got {found(value)}.")
+    check_keys(value, set(SINGLE_STEP_OPTIONS), where)
+    out = dict(value)
+    if out.get("method", "ssgblup") not in ("ssgblup", "bayes"):
+        raise SpecError(f"{where}.method must be \"ssgblup\" or \"bayes\", got {found(out['method'])}.")
+    if "blend" in out and not (is_number(out["blend"]) and 0 <= out["blend"] <= 1):
+        raise SpecError(f"{where}.blend must be a number in [0, 1], got {found(out['blend'])}.")
+    if "tune" in out and out["tune"] not in ("mean", "none"):
+        raise SpecError(f"{where}.tune must be \"mean\" or \"none\", got {found(out['tune'])}.")
+    if "marker_prior" in out and out["marker_prior"] not in SINGLE_STEP_MARKER_PRIORS:
+        raise SpecError(f"{where}.marker_prior must be one of {', '.join(SINGLE_STEP_MARKER_PRIORS)}, "
+                        f"got {found(out['marker_prior'])}.")
+    if "j_covariate" in out and not isinstance(out["j_covariate"], bool):
+        raise SpecError(f"{where}.j_covariate must be true or false, got {found(out['j_covariate'])}.")
+    bayes_only = [k for k in ("marker_prior", "j_covariate") if k in out]
+    gblup_only = [k for k in ("blend", "tune") if k in out]
+    if out.get("method", "ssgblup") == "ssgblup" and bayes_only:
+        raise SpecError(f"{where}: {', '.join(bayes_only)} apply to method = \"bayes\".")
+    if out.get("method") == "bayes" and gblup_only:
+        raise SpecError(f"{where}: {', '.join(gblup_only)} apply to method = \"ssgblup\".")
+    return out
+
+
+def SingleStepModel(data, y, id, source, method="ssgblup", blend=0.05, tune="mean", marker_prior="bayesC",
+                    j_covariate=True, prior=None, sigma2_epsilon=None, pi=None, fixed=(), random=(),
+                    intercept: bool = True, sigma2_e=None, **model_options):
+    """The single-step model of ``model.type = "single-step"``: ``source`` is (pedigree, genotypes); ``prior``
+    is priors.sigma2_a (ssGBLUP) or priors.variance (the markers' common variance, method "bayes")."""
+    from ..model.model import Model
+    from ..model.standard import _common_terms
+    from ..terms.single_step import SingleStep
+
+    pedigree, genotypes = source
+    terms = _common_terms(fixed, random, intercept)
+    if method == "ssgblup":
+        terms.append(SingleStep(id, pedigree, genotypes, prior=prior, blend=blend,
+                                tune=None if tune == "none" else tune))
+    else:
+        prior_class = SINGLE_STEP_MARKER_PRIORS[marker_prior]
+        arguments = {k: v for k, v in (("pi", pi), ("prior", prior)) if v is not None}
+        try:
+            marker = prior_class(**arguments)
+        except TypeError as err:
+            raise SpecError(f"[priors] of marker_prior = {marker_prior!r}: {err}") from None
+        terms.append(SingleStep(id, pedigree, genotypes, method="bayes", prior=marker, epsilon_prior=sigma2_epsilon,
+                                j_covariate=j_covariate))
+    return Model(data, y, terms, sigma2_e=sigma2_e, **model_options)
+
+
 MODEL_TYPES: dict[str, ModelType] = {
     "animal": ModelType(AnimalModel, "pedigree", "pedigree animal model, a ~ N(0, sigma2_a A)",
                         {"sigma2_a": variance_prior}),
@@ -197,6 +256,10 @@ MODEL_TYPES: dict[str, ModelType] = {
     "bayesR": ModelType(BayesR, "genotypes", "alpha_j ~ sum_k pi_k N(0, gamma_k variance), pi ~ Dirichlet",
                         {"gamma": class_multipliers, "dirichlet": positive_numbers, "variance": variance_prior},
                         BayesRPrior),
+    "single-step": ModelType(SingleStepModel, "pedigree+genotypes",
+                             "ssGBLUP (u ~ N(0, sigma2_a H)) or single-step Bayesian regression, model.single_step",
+                             {"sigma2_a": variance_prior, "sigma2_epsilon": variance_prior, "pi": inclusion,
+                              "variance": variance_prior}),
 }
 
 

@@ -27,12 +27,22 @@ from ..model.model import SAMPLERS
 from ..output.store import STORE_MODES
 from ..priors.defaults import PRIOR_RULES
 from ..simulation import simulate
-from .model_types import MODEL_TYPES, SpecError, check_keys, found, is_number, model_type, require, variance_prior
+from .model_types import (
+    MODEL_TYPES,
+    SpecError,
+    check_keys,
+    found,
+    is_number,
+    model_type,
+    require,
+    single_step_options,
+    variance_prior,
+)
 
 SECTIONS = {
     "data": {"simulate", "phenotypes", "pedigree", "genotypes"},
     "model": {"type", "formula", "trait", "id", "fixed", "random", "intercept", "sampler", "family", "bounds",
-              "categories"},
+              "categories", "single_step"},
     "priors": None,  # checked against the keys of the chosen model.type (model_types.py)
     "sampler": {"chains", "cores", "draws", "burn", "thin", "seed", "store"},
     "output": {"path"},
@@ -301,13 +311,24 @@ def _check_model(model: dict, priors: dict, data: dict) -> dict:
         settings["categories"] = _names(model["categories"], "model.categories")
     if "sampler" in model:  # else the shortcut's default (GBLUP picks single-site on its eigen route)
         settings["common"]["sampler"] = _one_of(model["sampler"], SAMPLERS, "model.sampler")
+    if "single_step" in model:
+        if kind != "single-step":
+            raise SpecError(f"model.single_step goes with model.type = \"single-step\", not {kind!r}.")
+        settings["priors"].update(single_step_options(model["single_step"], "model.single_step"))
+    if kind == "single-step":
+        bayes = settings["priors"].get("method") == "bayes"
+        wrong = [k for k in (("sigma2_a",) if bayes else ("sigma2_epsilon", "pi", "variance")) if k in priors]
+        if wrong:
+            other = "ssgblup" if bayes else "bayes"
+            raise SpecError(f"priors.{wrong[0]} applies to model.single_step.method = \"{other}\".")
     simulate_options = data.get("simulate")
     if entry is None:
         return settings
-    if simulate_options is None and entry.needs not in data:
-        extra = " with n_markers > 0" if entry.needs == "genotypes" else ""
-        raise SpecError(f"model.type = {kind!r} needs data.{entry.needs} (or data.simulate{extra}).")
-    if entry.needs == "genotypes" and isinstance(simulate_options, dict) and simulate_options.get("n_markers") == 0:
+    for needed in entry.needs.split("+"):
+        if simulate_options is None and needed not in data:
+            extra = " with n_markers > 0" if needed == "genotypes" else ""
+            raise SpecError(f"model.type = {kind!r} needs data.{needed} (or data.simulate{extra}).")
+    if "genotypes" in entry.needs and isinstance(simulate_options, dict) and simulate_options.get("n_markers") == 0:
         raise SpecError(f"model.type = {kind!r} needs genotypes, but data.simulate.n_markers = 0 simulates none.")
     return settings
 
@@ -414,7 +435,7 @@ def _build_model(settings: dict, data: dict, base: Path) -> tuple[Model, dict | 
     entry = MODEL_TYPES[kind]
     # Never None: _check_model requires the file, and a simulation always makes a pedigree and,
     # unless n_markers = 0 (rejected there too), genotypes.
-    source = pedigree if entry.needs == "pedigree" else genotypes
+    source = {"pedigree": pedigree, "genotypes": genotypes, "pedigree+genotypes": (pedigree, genotypes)}[entry.needs]
     try:
         return entry.build(phenotypes, settings["trait"], settings["id"], source, **settings["priors"],
                            **settings["common"]), truth

@@ -45,11 +45,12 @@ def _sample_sd(draws: np.ndarray) -> np.ndarray:
     return draws.std(axis=0, ddof=1)
 
 
-def _effect_draws(idata, term, what: str) -> xr.DataArray:
-    """Draws x levels (x traits, for a several-trait term) of ``term``'s effects (its
-    high-dimensional posterior variable; the levels are its first dim), after checking that the InferenceData holds them for the same levels, in the same order,
+def _effect_draws(idata, term, what: str, name: str | None = None) -> xr.DataArray:
+    """Draws x levels (x traits, for a several-trait term) of ``term``'s effects (its first
+    high-dimensional posterior variable, or the one called ``name``; the levels are its first dim), after checking that the InferenceData holds them for the same levels, in the same order,
     as the model (``what`` names the levels in the error: "markers", "animals")."""
-    variable = next(v for v in term.variables() if v.high_dimensional and v.group == "posterior")
+    variable = next(v for v in term.variables() if v.high_dimensional and v.group == "posterior"
+                    and (name is None or v.name == name))
     name, dim = variable.name, variable.dims[0]
     posterior = getattr(idata, "posterior", None)
     if posterior is None or name not in posterior:
@@ -92,7 +93,9 @@ def predict(model, idata, genotypes=None, ids=None, at=None, prob: float = 0.95)
     term that ``predicts`` levels (breeding values of pedigree animals, genetic values of a
     kernel's ids; ``at``: a random regression's curve at given covariate values)."""
     genetic = [t for t in model.terms if t.genetic]
-    by_genotypes = [t for t in genetic if t.predicts == "genotypes"]
+    # a term may also declare ``marker_effects`` (its variable of marker effects): single-step regression
+    # predicts its levels, and new genotyped individuals from the markers
+    by_genotypes = [t for t in genetic if t.predicts == "genotypes" or getattr(t, "marker_effects", None)]
     by_levels = [t for t in genetic if t.predicts == "levels"]
     if genotypes is not None:
         if by_genotypes:
@@ -147,7 +150,7 @@ def predict_genomic_values(term, idata, genotypes: Genotypes, prob: float = 0.95
             "(build new genotypes with drop_monomorphic=False)."
         )
     rows = np.array([position[m] for m in term.genotypes.markers])
-    effects = _effect_draws(idata, term, "markers")
+    effects = _effect_draws(idata, term, "markers", getattr(term, "marker_effects", None))
     traits = effects["trait"].values if "trait" in effects.dims else None
     alpha = effects.values  # draws x markers (x traits)
     if traits is None:
@@ -160,6 +163,8 @@ def predict_genomic_values(term, idata, genotypes: Genotypes, prob: float = 0.95
         x = np.take_along_axis(lookup[block], codes.astype(np.intp), axis=1)  # float, one block only
         for k in range(alpha.shape[2]):  # per trait k: draws x individuals
             values[:, :, k] += alpha[:, block, k] @ x
+    if hasattr(term, "genomic_offset"):  # a term whose genomic values add a draw-wise constant (SSBR's J_g c)
+        values += np.asarray(term.genomic_offset(idata), dtype=np.float64).reshape(-1, 1, 1)
     if traits is None:
         return _summarise(values[:, :, 0], genotypes.ids, "individual", prob)
     return _summarise(values, genotypes.ids, "individual", prob, traits=traits)

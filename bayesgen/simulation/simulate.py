@@ -38,7 +38,7 @@ def simulate(
     n_founders: int = 100, n_generations: int = 4, n_offspring: int = 200, n_markers: int = 1000,
     n_qtl: int = 100, h2: float = 0.4, sigma2_p: float = 1.0, mean: float = 10.0, sex_effect: float = 0.5,
     genetic_model: str = "infinitesimal", missing: float = 0.0, seed: SeedArg = None, family: str = "gaussian",
-    prevalence: float = 0.2, censoring: float = 0.3,
+    prevalence: float = 0.2, censoring: float = 0.3, genotyped: float = 1.0,
 ) -> Simulation:
     """Simulate a population with known genetic and residual variances.
 
@@ -78,6 +78,12 @@ def simulate(
         Fraction of records in category 1 (``family="threshold"``).
     censoring : float in (0, 1)
         Expected fraction of right-censored records (``family="censored"``).
+    genotyped : float in (0, 1], default 1
+        Fraction of the animals of the pedigree (founders included) that are genotyped, chosen
+        at random after everything else is drawn (so the rest of the simulation does not depend
+        on it): ``genotypes`` then holds those animals only, with allele frequencies over them,
+        ``truth["genotyped"]`` lists their ids and ``phenotypes`` gets a bool column
+        ``genotyped`` (for single-step models, ``bg.SingleStep``).
 
     Returns
     -------
@@ -122,6 +128,11 @@ def simulate(
     censoring = _real(censoring, "censoring")
     if not 0 < censoring < 1:
         raise ValueError(f"censoring must be in (0, 1), got {censoring!r}.")
+    genotyped = _real(genotyped, "genotyped")
+    if not 0 < genotyped <= 1:
+        raise ValueError(f"genotyped must be in (0, 1], got {genotyped!r}.")
+    if genotyped < 1 and n_markers == 0:
+        raise ValueError("genotyped < 1 needs genotypes: n_markers must be at least 1.")
     if seed is not None:
         seed = _count(seed, "seed", 0)
     rng = np.random.default_rng(seed)
@@ -192,9 +203,14 @@ def simulate(
     truth["sigma2_g_realized"] = float(np.var(bv[has_record][~np.isnan(phenotypes["y_uncensored"] if family ==
                                                                 "censored" else y)]))
     if codes is not None:
+        chosen = np.arange(n)
+        if genotyped < 1:
+            chosen = np.sort(rng.choice(n, size=max(1, round(genotyped * n)), replace=False))
+            truth["genotyped"] = ids[chosen].tolist()
+            phenotypes["genotyped"] = np.isin(phenotypes["id"].to_numpy(), ids[chosen])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # markers that drifted to fixation are dropped
-            genotypes = Genotypes(ids, codes, markers)
+            genotypes = Genotypes(ids[chosen], codes[chosen], markers)
     return Simulation(ped, phenotypes, genotypes, truth)
 
 

@@ -9,6 +9,7 @@ from .maternal import MaternalAnimal, total_heritability
 from .markers import Markers
 from .random import Random
 from .random_regression import RandomRegression
+from .single_step import SingleStep
 
 __all__ = ["Animal", "BindContext", "Fixed", "Kernel", "LocationTerm", "MaternalAnimal", "Markers", "Random",
-           "RandomRegression", "Term", "Variable", "total_heritability"]
+           "RandomRegression", "SingleStep", "Term", "Variable", "total_heritability"]
