@@ -92,6 +92,10 @@ CODE_TO_PLINK = np.array([3, 2, 0, 1], dtype=np.uint8)
 #: ``BYTE_TO_CODES[b, s]``: the code of the s-th individual held in byte b (a 256 x 4 table, 1 kB).
 BYTE_TO_CODES = PLINK_TO_CODE[(np.arange(256)[:, None] >> (2 * np.arange(4))[None, :]) & 3]
 
+#: The same table with each row's four int8 codes as one 4-byte word (its bytes in memory order),
+#: so that decoding writes one word per packed byte.
+BYTE_TO_WORD = np.ascontiguousarray(BYTE_TO_CODES).view(np.uint32).reshape(256)
+
 
 def packed_width(n_individuals: int) -> int:
     """Bytes per marker of packed codes: ceil(n / 4)."""
@@ -123,16 +127,15 @@ def row_scratch(codes, n):
 
 @kernel
 def unpack_row(packed_row, out):
-    """``out[i]`` = code of individual i from one marker's packed bytes (``BYTE_TO_CODES``), i < out.size."""
+    """``out[i]`` = code of individual i from one marker's packed bytes (``BYTE_TO_CODES``), i < out.size.
+
+    ``out`` must be C-contiguous; its first 4 * (n // 4) codes are written a word per byte
+    (``BYTE_TO_WORD``), the last n % 4 one by one."""
     n = out.size
     full = n // 4
+    words = out[: 4 * full].view(np.uint32)
     for k in range(full):
-        b = packed_row[k]
-        i = 4 * k
-        out[i] = BYTE_TO_CODES[b, 0]
-        out[i + 1] = BYTE_TO_CODES[b, 1]
-        out[i + 2] = BYTE_TO_CODES[b, 2]
-        out[i + 3] = BYTE_TO_CODES[b, 3]
+        words[k] = BYTE_TO_WORD[packed_row[k]]
     for i in range(4 * full, n):
         out[i] = BYTE_TO_CODES[packed_row[full], i - 4 * full]
 

@@ -224,7 +224,6 @@ def _read_packed(bed_path, n_file_ids, n_file_markers, columns, rows, n_ids, n_r
     """
     file_width = packed_width(n_file_ids)
     width = packed_width(n_ids)
-    body = np.memmap(bed_path, dtype=np.uint8, mode="r", offset=len(BED_MAGIC), shape=(n_file_markers, file_width))
     file_rows = np.arange(n_file_markers) if rows is None else rows
     codes = np.empty((n_read, width), dtype=np.uint8)
     counts = np.empty((n_read, 4), dtype=np.int64)
@@ -232,24 +231,41 @@ def _read_packed(bed_path, n_file_ids, n_file_markers, columns, rows, n_ids, n_r
     removed = {"call_rate": [], "maf": [], "monomorphic": []}
     block = max(1, BLOCK_BYTES // max(file_width, 1))
     n_kept = 0
+    # Plain reads, not a memory map: the file's pages then never count in the resident memory.
+    handle = open(bed_path, "rb")
     for start in range(0, n_read, block):
         stop = min(start + block, n_read)
-        source = body[start:stop] if rows is None else body[rows[start:stop]]
+        if columns is None:  # read straight into place (n_kept <= start: only kept rows lie before it)
+            source = codes[n_kept : n_kept + stop - start]
+        else:
+            source = np.empty((stop - start, file_width), dtype=np.uint8)
+        if rows is None:
+            handle.seek(len(BED_MAGIC) + start * file_width)
+            got = handle.readinto(memoryview(source).cast("B"))
+        else:
+            got = 0
+            for k, row in enumerate(rows[start:stop]):
+                handle.seek(len(BED_MAGIC) + int(row) * file_width)
+                got += handle.readinto(memoryview(source[k]))
+        if got != source.size:  # the size was checked: only a file changed while being read
+            handle.close()
+            raise ValueError(f"Could not read genotypes from {bed_path}: the file ended early.")
         if columns is None:
-            chunk = np.ascontiguousarray(source)
+            chunk = source
         else:
             chunk = np.empty((stop - start, width), dtype=np.uint8)
-            repack_columns(np.ascontiguousarray(source), n_file_ids, columns.astype(np.int64), chunk)
+            repack_columns(source, n_file_ids, columns.astype(np.int64), chunk)
         chunk_counts = np.empty((stop - start, 4), dtype=np.int64)
         count_packed(chunk, n_ids, chunk_counts)
         keep = _quality(chunk_counts, n_ids, maf, call_rate, file_rows[start:stop], removed)
         n_new = int(keep.sum())
-        codes[n_kept : n_kept + n_new] = chunk[keep]
+        if n_new < keep.size or columns is not None:
+            codes[n_kept : n_kept + n_new] = chunk[keep]
         counts[n_kept : n_kept + n_new] = chunk_counts[keep]
         kept[n_kept : n_kept + n_new] = file_rows[start:stop][keep]
         n_kept += n_new
         del chunk, source
-    del body  # unmaps the file
+    handle.close()
     if n_kept < n_read:
         codes.resize((n_kept, width), refcheck=False)  # as in _read_codes: no second copy
     return codes, counts[:n_kept].copy(), kept[:n_kept].copy(), removed
@@ -346,24 +362,30 @@ def _check_padding(bed_path: Path, fam_path: Path, n_ids: int, file_markers: lis
     of the missing individuals sit in those slots (nonzero unless every one of them is
     homozygous for allele1) and every genotype is read onto the wrong individual. Only the
     last byte of each marker to be read (``rows``, None = all) is looked at, through a
-    memory map, in blocks of markers.
+    memory map of one block of the file (at most BLOCK_BYTES) at a time, so that the file's
+    pages never all count in the process's resident memory at once.
     """
     spare = (-n_ids) % 4
     if spare == 0 or not file_markers:
         return
     per_marker = math.ceil(n_ids / 4)
     rows = np.arange(len(file_markers)) if rows is None else rows
-    body = np.memmap(bed_path, dtype=np.uint8, mode="r", offset=len(BED_MAGIC),
-                     shape=(len(file_markers), per_marker))
+    order = np.argsort(rows, kind="stable")
+    sorted_rows = rows[order]
     mask = np.uint8((0xFF << (2 * (n_ids % 4))) & 0xFF)  # the high bit pairs: the slots after individual n
-    n_bad, first = 0, None
-    for start in range(0, rows.size, BLOCK_BYTES):
-        block = rows[start : start + BLOCK_BYTES]
-        bad = block[(body[block, -1] & mask) != 0]
-        if bad.size and first is None:
-            first = int(bad[0])
-        n_bad += int(bad.size)
-    del body  # unmaps the file
+    bad = np.zeros(rows.size, dtype=bool)  # per marker read, in the order of rows
+    per_block = max(1, BLOCK_BYTES // per_marker)
+    for start in range(0, len(file_markers), per_block):
+        stop = min(start + per_block, len(file_markers))
+        lo, hi = np.searchsorted(sorted_rows, [start, stop])
+        if hi == lo:
+            continue
+        body = np.memmap(bed_path, dtype=np.uint8, mode="r", offset=len(BED_MAGIC) + start * per_marker,
+                         shape=(stop - start, per_marker))
+        bad[order[lo:hi]] = (body[sorted_rows[lo:hi] - start, -1] & mask) != 0
+        del body  # unmaps this block
+    n_bad = int(bad.sum())
+    first = int(rows[np.argmax(bad)]) if n_bad else None
     if n_bad:
         raise ValueError(
             f"{fam_path.name} lists {n_ids} individuals, but {bed_path.name} holds genotypes for more: the padding "
