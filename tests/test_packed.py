@@ -6,7 +6,6 @@ marker prior and sweep route; the kernels' own oracle tests run on packed codes 
 (``tests/packed_codes.py``).
 """
 
-import os
 
 import numpy as np
 import pandas as pd
