@@ -190,3 +190,28 @@ def test_read_plink_packed_copies_the_bed_bytes_as_they_are(plink_set):
 def test_read_plink_packed_must_be_a_bool(plink_set):
     with pytest.raises(TypeError, match="packed must be True or False"):
         bg.read_plink(plink_set, packed="yes")
+
+
+# ----------------------------------------------------------------------------- joint-distribution test
+
+
+@pytest.mark.statistical
+@pytest.mark.parametrize("prior", ["BayesCpi", "BayesR"])
+def test_geweke_on_packed_genotypes(prior):
+    """The Geweke harness (tests/geweke.py) on a model whose genotypes are packed: the spike-and-slab
+    sweep with pi's update (BayesCpi) and the mixture sweep (BayesR), with 2 phenotypes missing."""
+    from geweke import geweke_test
+
+    sim = bg.simulate(n_founders=10, n_generations=2, n_offspring=20, n_markers=20, seed=11)
+    data = sim.phenotypes.copy()
+    data.loc[data.index[:2], "y"] = np.nan
+    genotypes = sim.genotypes.pack()
+    marker_prior = (bg.BayesCPrior(pi=bg.Beta(3.0, 5.0), variance=bg.ScaledInvChi2(df=12.0, scale=0.1))
+                    if prior == "BayesCpi" else bg.BayesRPrior(gamma=(0.0, 0.1, 1.0), dirichlet=(2.0, 2.0, 2.0),
+                                                   variance=bg.ScaledInvChi2(df=12.0, scale=0.2)))
+    model = bg.Model(data, "y", [bg.Fixed(prior_variance=0.25), bg.Markers("id", genotypes, prior=marker_prior)],
+                     sigma2_e=bg.ScaledInvChi2(df=12.0, scale=0.5), sampler="single-site")
+    assert model.terms[1].codes.dtype == np.uint8  # the sweeps read packed codes
+    result = geweke_test(model, n_marginal=6000, n_successive=20000, seed=8)
+    print(result)
+    assert result.passed, str(result)
