@@ -215,3 +215,26 @@ def test_geweke_on_packed_genotypes(prior):
     result = geweke_test(model, n_marginal=6000, n_successive=20000, seed=8)
     print(result)
     assert result.passed, str(result)
+
+
+def test_gwas_windows_and_the_lmm_scan_on_packed_genotypes_equal_int8():
+    rng = np.random.default_rng(5)
+    n, p = 90, 40
+    codes = rng.binomial(2, rng.uniform(0.1, 0.9, p), size=(n, p)).astype(float)
+    codes[rng.random((n, p)) < 0.03] = np.nan
+    ids = [f"i{k}" for k in range(n)]
+    info = pd.DataFrame({"chrom": np.repeat(["1", "2"], [25, 15]), "pos": np.arange(p) * 1000},
+                        index=[f"m{j}" for j in range(p)])
+    genotypes = bg.Genotypes(ids, codes, markers=list(info.index), marker_info=info)
+    packed = genotypes.pack()
+    y = np.nan_to_num(codes - np.nanmean(codes, axis=0)) @ rng.normal(0, 0.2, p) + rng.normal(size=n)
+    sex = np.where(rng.random(n) < 0.5, "F", "M")
+    data = pd.DataFrame({"y": y, "sex": sex}, index=ids)
+    a = bg.gwas.lmm_scan(data, "y", genotypes, covariates=["sex"], loco=True)
+    b = bg.gwas.lmm_scan(data, "y", packed, covariates=["sex"], loco=True)
+    pd.testing.assert_frame_equal(a, b)
+    frame = data.reset_index(names="id").iloc[::-1]  # records not in genotype order: re-packed codes
+    model_int8, model_packed = bg.BayesC(frame, "y", "id", genotypes, pi=0.3), bg.BayesC(frame, "y", "id", packed, pi=0.3)
+    idata = model_int8.sample(draws=20, burn=5, chains=1, seed=2, progress=False)
+    pd.testing.assert_frame_equal(bg.gwas.windows(idata, model_int8, size=5),
+                                  bg.gwas.windows(idata, model_packed, size=5))
