@@ -119,6 +119,21 @@ def test_every_marker_prior_draws_the_same_on_packed_and_int8_genotypes(populati
     assert np.any(int8["alpha"] != 0.0)
 
 
+def test_packed_genotypes_and_models_survive_pickling(population):
+    """What travels to Dask workers and into processes: the packed codes and everything else."""
+    import pickle
+
+    data, genotypes = population
+    packed = genotypes.pack()
+    back = pickle.loads(pickle.dumps(packed))
+    assert back.packed and back.nbytes == packed.nbytes
+    np.testing.assert_array_equal(back.codes, genotypes.codes)
+    model = pickle.loads(pickle.dumps(bg.BayesA(data, "y", "id", packed)))
+    draws = model.sample(draws=5, burn=0, chains=1, seed=4, progress=False).posterior["alpha"].values
+    same = bg.BayesA(data, "y", "id", genotypes).sample(draws=5, burn=0, chains=1, seed=4, progress=False)
+    np.testing.assert_array_equal(draws, same.posterior["alpha"].values)
+
+
 def test_records_in_genotype_order_share_the_packed_codes(population):
     _, genotypes = population
     packed = genotypes.pack()
@@ -234,7 +249,8 @@ def test_gwas_windows_and_the_lmm_scan_on_packed_genotypes_equal_int8():
     b = bg.gwas.lmm_scan(data, "y", packed, covariates=["sex"], loco=True)
     pd.testing.assert_frame_equal(a, b)
     frame = data.reset_index(names="id").iloc[::-1]  # records not in genotype order: re-packed codes
-    model_int8, model_packed = bg.BayesC(frame, "y", "id", genotypes, pi=0.3), bg.BayesC(frame, "y", "id", packed, pi=0.3)
+    model_int8 = bg.BayesC(frame, "y", "id", genotypes, pi=0.3)
+    model_packed = bg.BayesC(frame, "y", "id", packed, pi=0.3)
     idata = model_int8.sample(draws=20, burn=5, chains=1, seed=2, progress=False)
     pd.testing.assert_frame_equal(bg.gwas.windows(idata, model_int8, size=5),
                                   bg.gwas.windows(idata, model_packed, size=5))

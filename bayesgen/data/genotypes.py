@@ -235,6 +235,8 @@ class Genotypes:
         new = type(self).__new__(type(self))
         new.__dict__.update(self.__dict__)
         new._stored = stored
+        if self.qc_report is not None:  # its own dict: changing one object's report leaves the other's
+            new.qc_report = dict(self.qc_report)
         return new
 
     @property
