@@ -254,3 +254,23 @@ def test_gwas_windows_and_the_lmm_scan_on_packed_genotypes_equal_int8():
     idata = model_int8.sample(draws=20, burn=5, chains=1, seed=2, progress=False)
     pd.testing.assert_frame_equal(bg.gwas.windows(idata, model_int8, size=5),
                                   bg.gwas.windows(idata, model_packed, size=5))
+
+
+@pytest.mark.parametrize("kwargs", [{"call_rate": 0.95}, {"ids": ["i4", "i2", "i20", "i7", "i9"], "call_rate": 0.9},
+                                    {"markers": [f"s{j}" for j in range(39, -1, -2)], "call_rate": 0.95}],
+                         ids=["all-ids", "ids", "markers"])
+def test_read_plink_packed_in_blocks_of_two_markers_compacts_what_qc_removes(plink_set, kwargs, monkeypatch):
+    """Blocks of 2 markers (12 bytes): markers removed in one block and read into place in the next."""
+    import warnings
+
+    from bayesgen.data import plink
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        int8 = bg.read_plink(plink_set, report=False, **kwargs)
+        monkeypatch.setattr(plink, "BLOCK_BYTES", 12)
+        packed = bg.read_plink(plink_set, report=False, packed=True, **kwargs)
+    removed = sum(packed.qc_report[f"removed_{rule}"] for rule in ("call_rate", "maf", "monomorphic"))
+    assert removed > 1
+    assert packed.markers == int8.markers and packed.qc_report == int8.qc_report
+    np.testing.assert_array_equal(packed.codes, int8.codes)

@@ -215,12 +215,16 @@ def _read_codes(bed, bed_path, columns, rows, n_ids, n_read, maf, call_rate):
 
 
 def _read_packed(bed_path, n_file_ids, n_file_markers, columns, rows, n_ids, n_read, maf, call_rate):
-    """:func:`_read_codes` for packed codes: the .bed bytes (memory-mapped) copied block by block
-    of markers into one (markers x ceil(n_ids / 4)) uint8 array, keeping only markers that pass
-    the QC rules; a subset of individuals (``columns``) is re-packed marker by marker.
+    """:func:`_read_codes` for packed codes: the .bed bytes copied block by block of markers
+    (at most BLOCK_BYTES of the file each) into one (markers x ceil(n_ids / 4)) uint8 array,
+    keeping only markers that pass the QC rules; a subset of individuals (``columns``) is
+    re-packed marker by marker.
 
     The .bed's 2-bit values are the packed codes themselves (``PLINK_TO_CODE`` decodes them), so
-    nothing is converted. Returns what :func:`_read_codes` returns.
+    nothing is converted. Plain reads, not a memory map, so that the file's pages never count
+    in the process's resident memory; with all individuals a block is read straight into its
+    place in the result (only the kept markers lie before it). Returns what :func:`_read_codes`
+    returns.
     """
     file_width = packed_width(n_file_ids)
     width = packed_width(n_ids)
@@ -231,41 +235,38 @@ def _read_packed(bed_path, n_file_ids, n_file_markers, columns, rows, n_ids, n_r
     removed = {"call_rate": [], "maf": [], "monomorphic": []}
     block = max(1, BLOCK_BYTES // max(file_width, 1))
     n_kept = 0
-    # Plain reads, not a memory map: the file's pages then never count in the resident memory.
-    handle = open(bed_path, "rb")
-    for start in range(0, n_read, block):
-        stop = min(start + block, n_read)
-        if columns is None:  # read straight into place (n_kept <= start: only kept rows lie before it)
-            source = codes[n_kept : n_kept + stop - start]
-        else:
-            source = np.empty((stop - start, file_width), dtype=np.uint8)
-        if rows is None:
-            handle.seek(len(BED_MAGIC) + start * file_width)
-            got = handle.readinto(memoryview(source).cast("B"))
-        else:
-            got = 0
-            for k, row in enumerate(rows[start:stop]):
-                handle.seek(len(BED_MAGIC) + int(row) * file_width)
-                got += handle.readinto(memoryview(source[k]))
-        if got != source.size:  # the size was checked: only a file changed while being read
-            handle.close()
-            raise ValueError(f"Could not read genotypes from {bed_path}: the file ended early.")
-        if columns is None:
-            chunk = source
-        else:
-            chunk = np.empty((stop - start, width), dtype=np.uint8)
-            repack_columns(source, n_file_ids, columns.astype(np.int64), chunk)
-        chunk_counts = np.empty((stop - start, 4), dtype=np.int64)
-        count_packed(chunk, n_ids, chunk_counts)
-        keep = _quality(chunk_counts, n_ids, maf, call_rate, file_rows[start:stop], removed)
-        n_new = int(keep.sum())
-        if n_new < keep.size or columns is not None:
-            codes[n_kept : n_kept + n_new] = chunk[keep]
-        counts[n_kept : n_kept + n_new] = chunk_counts[keep]
-        kept[n_kept : n_kept + n_new] = file_rows[start:stop][keep]
-        n_kept += n_new
-        del chunk, source
-    handle.close()
+    with open(bed_path, "rb") as handle:
+        for start in range(0, n_read, block):
+            stop = min(start + block, n_read)
+            if columns is None:  # straight into place: n_kept <= start
+                source = codes[n_kept : n_kept + stop - start]
+            else:
+                source = np.empty((stop - start, file_width), dtype=np.uint8)
+            if rows is None:
+                handle.seek(len(BED_MAGIC) + start * file_width)
+                got = handle.readinto(memoryview(source).cast("B"))
+            else:
+                got = 0
+                for k, row in enumerate(rows[start:stop]):
+                    handle.seek(len(BED_MAGIC) + int(row) * file_width)
+                    got += handle.readinto(memoryview(source[k]))
+            if got != source.size:  # the size was checked before: only a file changed while being read
+                raise ValueError(f"Could not read genotypes from {bed_path}: the file ended early.")
+            if columns is None:
+                chunk = source
+            else:
+                chunk = np.empty((stop - start, width), dtype=np.uint8)
+                repack_columns(source, n_file_ids, columns.astype(np.int64), chunk)
+            chunk_counts = np.empty((stop - start, 4), dtype=np.int64)
+            count_packed(chunk, n_ids, chunk_counts)
+            keep = _quality(chunk_counts, n_ids, maf, call_rate, file_rows[start:stop], removed)
+            n_new = int(keep.sum())
+            if n_new < keep.size or columns is not None:
+                codes[n_kept : n_kept + n_new] = chunk[keep]  # chunk[keep] is a copy: safe in place
+            counts[n_kept : n_kept + n_new] = chunk_counts[keep]
+            kept[n_kept : n_kept + n_new] = file_rows[start:stop][keep]
+            n_kept += n_new
+            del chunk, source
     if n_kept < n_read:
         codes.resize((n_kept, width), refcheck=False)  # as in _read_codes: no second copy
     return codes, counts[:n_kept].copy(), kept[:n_kept].copy(), removed
