@@ -13,6 +13,7 @@ import bayesgen as bg
 from bayesgen.kernels import sweep_markers_gaussian, weighted_cross_products
 from bayesgen.kernels.fast_blocks import block_cross_products, missing_genotype_lists, sweep_markers_blocked
 from bayesgen.sampler import Gibbs
+from packed_codes import STORED, as_stored
 
 
 def genotype_case(rng, n, p, missing, weights):
@@ -29,13 +30,15 @@ def genotype_case(rng, n, p, missing, weights):
 @pytest.mark.parametrize("block_size", [1, 4, 5, 13, 20])
 @pytest.mark.parametrize("weights", ["ones", "binary", "general"])
 @pytest.mark.parametrize("missing", [False, True], ids=["complete", "missing"])
-def test_blocked_sweep_draws_the_plain_sweeps_effects(block_size, weights, missing):
+@STORED
+def test_blocked_sweep_draws_the_plain_sweeps_effects(block_size, weights, missing, stored):
     rng = np.random.default_rng(3)
     n, p = 37, 13
     codes, lookup, w, x = genotype_case(rng, n, p, missing, weights)
+    codes = as_stored(codes, stored)  # what the kernels read
     _, xx = weighted_cross_products(codes, lookup, w)
     gram = block_cross_products(codes, lookup, w, block_size)
-    ptr, records = missing_genotype_lists(codes)
+    ptr, records = missing_genotype_lists(codes, n)
     alpha0, var_alpha, resid0 = rng.standard_normal(p), rng.uniform(0.05, 1.0, p), 2 * rng.standard_normal(n)
     a1, r1, g1 = alpha0.copy(), resid0.copy(), x @ alpha0
     a2, r2, g2 = alpha0.copy(), resid0.copy(), x @ alpha0
@@ -50,17 +53,19 @@ def test_blocked_sweep_draws_the_plain_sweeps_effects(block_size, weights, missi
     np.testing.assert_allclose(g2, x @ a2, rtol=0, atol=1e-10)
 
 
-def test_block_cross_products_and_missing_lists_are_exact():
+@STORED
+def test_block_cross_products_and_missing_lists_are_exact(stored):
     rng = np.random.default_rng(7)
     codes, lookup, w, x = genotype_case(rng, 29, 11, True, "general")
-    gram = block_cross_products(codes, lookup, w, 4)
+    kc = as_stored(codes, stored)  # what the kernels read
+    gram = block_cross_products(kc, lookup, w, 4)
     full = x.T @ (w[:, None] * x)
     for j in range(11):
         start = j - j % 4
         width = min(4, 11 - start)
         np.testing.assert_allclose(gram[j, :width], full[j, start:start + width], rtol=1e-12, atol=1e-12)
         assert np.all(gram[j, width:] == 0)
-    ptr, records = missing_genotype_lists(codes)
+    ptr, records = missing_genotype_lists(kc, 29)
     for j in range(11):
         np.testing.assert_array_equal(records[ptr[j]:ptr[j + 1]], np.nonzero(codes[j] == 3)[0])
 

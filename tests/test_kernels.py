@@ -13,6 +13,7 @@ from bayesgen.kernels import (
     weighted_cross_products,
 )
 from bayesgen.kernels.markers import marker_code_stats
+from packed_codes import STORED, as_stored
 
 
 def oracle_random_sweep(rng, u, resid, w, z_matrix, precision, sigma2_e, sigma2_u):
@@ -70,9 +71,10 @@ def test_random_effect_sweep_matches_oracle_with_pedigree_precision():
     np.testing.assert_allclose(quadratic_form(u1, *_csr(ainv)), u1 @ ainv.toarray() @ u1, rtol=1e-12)
 
 
+@STORED
 @pytest.mark.parametrize("missing_codes", [True, False], ids=["missing-genotypes", "complete-genotypes"])
 @pytest.mark.parametrize("weights", ["binary", "all-one", "fractional"])
-def test_marker_sweep_matches_oracle_and_keeps_genetic_values(missing_codes, weights):
+def test_marker_sweep_matches_oracle_and_keeps_genetic_values(missing_codes, weights, stored):
     # Covers each path of the sweep: 0/1 weights with and without unphenotyped records
     # (fast path), other weights (element-by-element path), markers with and without
     # missing genotypes, and a record count that is not a multiple of the unrolling (25).
@@ -85,9 +87,10 @@ def test_marker_sweep_matches_oracle_and_keeps_genetic_values(missing_codes, wei
     lookup = np.zeros((p, 4))
     lookup[:, :3] = np.arange(3)[None, :] - centre[:, None]
     x = np.take_along_axis(lookup, codes.astype(np.intp), axis=1).T  # n x p dense oracle
+    kc = as_stored(codes, stored)  # what the kernels read
     w = {"binary": (rng.random(n) > 0.3).astype(float), "all-one": np.ones(n),
          "fractional": rng.uniform(0.0, 2.0, n) * (rng.random(n) > 0.3)}[weights]
-    sums, xx = weighted_cross_products(codes, lookup, w)
+    sums, xx = weighted_cross_products(kc, lookup, w)
     np.testing.assert_allclose(xx, np.einsum("ij,i,ij->j", x, w, x))
     np.testing.assert_allclose(sums, w @ x)
 
@@ -97,16 +100,17 @@ def test_marker_sweep_matches_oracle_and_keeps_genetic_values(missing_codes, wei
     a2, r2, gv2 = alpha0.copy(), resid0.copy(), x @ alpha0
     g1, g2 = np.random.default_rng(11), np.random.default_rng(11)
     for _ in range(3):
-        sweep_markers_gaussian(g1, a1, var_alpha, codes, lookup, xx, r1, w, gv1, 0.8)
+        sweep_markers_gaussian(g1, a1, var_alpha, kc, lookup, xx, r1, w, gv1, 0.8)
         oracle_marker_sweep(g2, a2, var_alpha, x, r2, w, gv2, 0.8)
     np.testing.assert_allclose(a1, a2, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(r1, r2, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(gv1, x @ a1, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(genetic_values_from_codes(codes, lookup, a1), x @ a1, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(genetic_values_from_codes(kc, lookup, a1, n), x @ a1, rtol=1e-12, atol=1e-12)
 
 
+@STORED
 @pytest.mark.parametrize("n", [300, 41], ids=["listed-missing", "masked-missing"])
-def test_marker_sweep_with_missing_genotypes_matches_oracle_and_keeps_their_residual_bit_for_bit(n):
+def test_marker_sweep_with_missing_genotypes_matches_oracle_and_keeps_their_residual_bit_for_bit(n, stored):
     # Missing genotypes contribute x_ij = 0, so e_i there must not move at all. With 4 of
     # 300 missing the marker's list is used (saved and restored); with 4 of 41 (more than
     # 1/64) a masked pass.
@@ -118,17 +122,18 @@ def test_marker_sweep_with_missing_genotypes_matches_oracle_and_keeps_their_resi
     lookup = np.zeros((2, 4))
     lookup[:, :3] = np.arange(3)[None, :] - centre[:, None]
     x = np.take_along_axis(lookup, codes.astype(np.intp), axis=1).T
+    kc = as_stored(codes, stored)  # what the kernels read
     w = np.ones(n)
     w[[3, 17]] = 0.0  # one unphenotyped record with a missing genotype, one without
-    _, xx = weighted_cross_products(codes, lookup, w)
+    _, xx = weighted_cross_products(kc, lookup, w)
     resid0 = rng.standard_normal(n)
-    stats = marker_code_stats(codes)
+    stats = marker_code_stats(kc, n)
     listed = missing if n == 300 else []
     np.testing.assert_array_equal(stats, [codes[0][codes[0] < 3].sum(), codes[1].sum(), 4, 0, 0, len(listed),
                                           len(listed), *listed])
     r1, a1, gv1 = resid0.copy(), np.zeros(2), np.zeros(n)
-    sweep_markers_gaussian(np.random.default_rng(0), a1, np.ones(2), codes[:1], lookup[:1], xx[:1], r1, w, gv1, 0.5,
-                           code_stats=marker_code_stats(codes[:1]))
+    sweep_markers_gaussian(np.random.default_rng(0), a1, np.ones(2), kc[:1], lookup[:1], xx[:1], r1, w, gv1, 0.5,
+                           code_stats=marker_code_stats(kc[:1], n))
     assert a1[0] != 0.0
     assert np.array_equal(r1[missing], resid0[missing])
     np.testing.assert_array_equal(gv1[missing], 0.0)
@@ -136,14 +141,15 @@ def test_marker_sweep_with_missing_genotypes_matches_oracle_and_keeps_their_resi
     r2, a2, gv2 = resid0.copy(), np.zeros(2), np.zeros(n)
     g1, g2 = np.random.default_rng(1), np.random.default_rng(1)
     for _ in range(3):
-        sweep_markers_gaussian(g1, a1, np.ones(2), codes, lookup, xx, r1, w, gv1, 0.5, code_stats=stats)
+        sweep_markers_gaussian(g1, a1, np.ones(2), kc, lookup, xx, r1, w, gv1, 0.5, code_stats=stats)
         oracle_marker_sweep(g2, a2, np.ones(2), x, r2, w, gv2, 0.5)
     np.testing.assert_allclose(a1, a2, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(r1, r2, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(gv1, x @ a1, rtol=1e-10, atol=1e-12)
 
 
-def test_mixture_sweep_binary_path_matches_oracle():
+@STORED
+def test_mixture_sweep_binary_path_matches_oracle(stored):
     # BayesR's sweep with 0/1 weights reads the raw codes: markers with a few listed missing
     # genotypes, with many (masked pass) and with none, and unphenotyped records.
     from test_marker_priors import oracle_mixture_sweep
@@ -159,18 +165,19 @@ def test_mixture_sweep_binary_path_matches_oracle():
     lookup = np.zeros((p, 4))
     lookup[:, :3] = np.arange(3)[None, :] - centre[:, None]
     x = np.take_along_axis(lookup, codes.astype(np.intp), axis=1).T
+    kc = as_stored(codes, stored)  # what the kernels read
     w = (rng.random(n) > 0.1).astype(float)
-    _, xx = weighted_cross_products(codes, lookup, w)
+    _, xx = weighted_cross_products(kc, lookup, w)
     pi = np.array([0.5, 0.2, 0.2, 0.1])
     class_variances = np.array([0.0, 0.001, 0.01, 0.1])
     alpha0, resid0 = np.zeros(p), rng.standard_normal(n)
     a1, r1, c1, gv1 = alpha0.copy(), resid0.copy(), np.zeros(p, dtype=np.int64), np.zeros(n)
     a2, r2, c2 = alpha0.copy(), resid0.copy(), np.zeros(p, dtype=np.int64)
     g1, g2 = np.random.default_rng(9), np.random.default_rng(9)
-    stats = marker_code_stats(codes)
+    stats = marker_code_stats(kc, n)
     assert 0 < stats[3 * p] < int((codes[:4] == 3).sum()) + 1  # only the first markers are listed
     for _ in range(4):
-        sweep_markers_mixture(g1, a1, c1, np.log(pi), class_variances, codes, lookup, xx, r1, w, gv1, 0.7,
+        sweep_markers_mixture(g1, a1, c1, np.log(pi), class_variances, kc, lookup, xx, r1, w, gv1, 0.7,
                               code_stats=stats)
         oracle_mixture_sweep(g2, a2, c2, pi, class_variances, x, r2, w, 0.7)
         np.testing.assert_array_equal(c1, c2)

@@ -6,6 +6,7 @@ import pytest
 import bayesgen as bg
 from bayesgen.kernels import weighted_cross_products
 from bayesgen.kernels.spike_slab import marker_code_stats, sweep_markers_spike_slab
+from packed_codes import STORED, as_stored
 
 
 def oracle_spike_slab_sweep(rng, alpha, var_alpha, pi, x, resid, w, gv, sigma2_e, reverse=False, reference=None):
@@ -38,8 +39,9 @@ def oracle_spike_slab_sweep(rng, alpha, var_alpha, pi, x, resid, w, gv, sigma2_e
     return n_in if reference is None else (n_in, log_ratio)
 
 
+@STORED
 @pytest.mark.parametrize("weights", ["binary", "general"])
-def test_reverse_sweep_and_its_reference_ratio_match_the_oracle(weights):
+def test_reverse_sweep_and_its_reference_ratio_match_the_oracle(weights, stored):
     """The (pi, sigma2_alpha) move's sweep: markers in reverse order, and the sum of the log prior
     predictive ratios against a second (pi', v sigma2_j) accumulated on the way."""
     rng = np.random.default_rng(13)
@@ -49,10 +51,11 @@ def test_reverse_sweep_and_its_reference_ratio_match_the_oracle(weights):
     lookup = np.zeros((p, 4))
     lookup[:, :3] = np.arange(3)[None, :] - rng.uniform(0.2, 1.8, p)[:, None]
     x = np.take_along_axis(lookup, codes.astype(np.intp), axis=1).T
+    kc = as_stored(codes, stored)  # what the kernels read
     w = (rng.random(n) > 0.2).astype(float)
     if weights == "general":
         w *= rng.uniform(0.5, 2.0, n)
-    _, xx = weighted_cross_products(codes, lookup, w)
+    _, xx = weighted_cross_products(kc, lookup, w)
     alpha0 = np.where(rng.random(p) < 0.5, rng.standard_normal(p) * 0.3, 0.0)
     var_alpha = np.full(p, 0.2)
     resid0 = rng.standard_normal(n) + x @ (rng.standard_normal(p) * 0.3)
@@ -61,7 +64,7 @@ def test_reverse_sweep_and_its_reference_ratio_match_the_oracle(weights):
     a2, r2, gv2 = alpha0.copy(), resid0.copy(), x @ alpha0
     g1, g2 = np.random.default_rng(6), np.random.default_rng(6)
     reference = np.array([np.log(pi_ref / (1 - pi_ref)), ratio, 0.0])
-    k1 = sweep_markers_spike_slab(g1, a1, var_alpha, np.log(pi / (1 - pi)), codes, lookup, xx, marker_code_stats(codes),
+    k1 = sweep_markers_spike_slab(g1, a1, var_alpha, np.log(pi / (1 - pi)), kc, lookup, xx, marker_code_stats(kc, n),
                                   r1, w, gv1, 0.8, True, reference)
     k2, log_ratio = oracle_spike_slab_sweep(g2, a2, var_alpha, pi, x, r2, w, gv2, 0.8, reverse=True,
                                             reference=(pi_ref, ratio))
@@ -74,7 +77,8 @@ def test_reverse_sweep_and_its_reference_ratio_match_the_oracle(weights):
 
 @pytest.mark.parametrize("weights", ["binary", "general"])
 @pytest.mark.parametrize("pi", [0.3, 1.0])
-def test_spike_slab_sweep_matches_oracle(pi, weights):
+@STORED
+def test_spike_slab_sweep_matches_oracle(pi, weights, stored):
     rng = np.random.default_rng(3)
     n, p = 30, 12
     codes = rng.integers(0, 4, (p, n)).astype(np.int8)  # 3 = missing
@@ -82,10 +86,11 @@ def test_spike_slab_sweep_matches_oracle(pi, weights):
     lookup = np.zeros((p, 4))
     lookup[:, :3] = np.arange(3)[None, :] - centre[:, None]
     x = np.take_along_axis(lookup, codes.astype(np.intp), axis=1).T
+    kc = as_stored(codes, stored)  # what the kernels read
     w = (rng.random(n) > 0.3).astype(float)  # 0/1: the raw-code path; else element by element
     if weights == "general":
         w *= rng.uniform(0.5, 2.0, n)
-    _, xx = weighted_cross_products(codes, lookup, w)
+    _, xx = weighted_cross_products(kc, lookup, w)
     alpha0 = np.where(rng.random(p) < 0.5, rng.standard_normal(p), 0.0)
     var_alpha = rng.uniform(0.05, 1.0, p)
     resid0 = rng.standard_normal(n) * 2.0
@@ -93,14 +98,14 @@ def test_spike_slab_sweep_matches_oracle(pi, weights):
     a2, r2, gv2 = alpha0.copy(), resid0.copy(), x @ alpha0
     g1, g2 = np.random.default_rng(5), np.random.default_rng(5)
     log_odds = np.inf if pi == 1.0 else np.log(pi / (1 - pi))
-    stats = marker_code_stats(codes)
+    stats = marker_code_stats(kc, n)
     # packed: observed code sums, missing counts, offsets, then listed missing records (none at 25% missing)
     np.testing.assert_array_equal(stats[:p], np.where(codes == 3, 0, codes).sum(axis=1, dtype=np.int64))
     np.testing.assert_array_equal(stats[p:2 * p], (codes == 3).sum(axis=1))
     np.testing.assert_array_equal(stats[2 * p:], 0)
     counts = []
     for _ in range(4):
-        k1 = sweep_markers_spike_slab(g1, a1, var_alpha, log_odds, codes, lookup, xx, stats, r1, w, gv1, 0.8)
+        k1 = sweep_markers_spike_slab(g1, a1, var_alpha, log_odds, kc, lookup, xx, stats, r1, w, gv1, 0.8)
         k2 = oracle_spike_slab_sweep(g2, a2, var_alpha, pi, x, r2, w, gv2, 0.8)
         assert k1 == k2 == np.count_nonzero(a1)
         counts.append(k1)
@@ -316,7 +321,8 @@ def oracle_mixture_sweep(rng, alpha, classes, pi, class_variances, x, resid, w, 
         alpha[j] = new
 
 
-def test_mixture_sweep_matches_oracle():
+@STORED
+def test_mixture_sweep_matches_oracle(stored):
     from bayesgen.kernels.spike_slab import sweep_markers_mixture
 
     rng = np.random.default_rng(4)
@@ -325,8 +331,9 @@ def test_mixture_sweep_matches_oracle():
     lookup = np.zeros((p, 4))
     lookup[:, :3] = np.arange(3)[None, :] - rng.uniform(0.2, 1.8, p)[:, None]
     x = np.take_along_axis(lookup, codes.astype(np.intp), axis=1).T
+    kc = as_stored(codes, stored)  # what the kernels read
     w = (rng.random(n) > 0.2) * rng.uniform(0.5, 2.0, n)
-    _, xx = weighted_cross_products(codes, lookup, w)
+    _, xx = weighted_cross_products(kc, lookup, w)
     pi = np.array([0.5, 0.2, 0.2, 0.1])
     class_variances = np.array([0.0, 0.01, 0.1, 1.0])
     alpha0, resid0 = np.zeros(p), rng.standard_normal(n) * 2
@@ -334,7 +341,7 @@ def test_mixture_sweep_matches_oracle():
     a2, r2, c2 = alpha0.copy(), resid0.copy(), np.zeros(p, dtype=np.int64)
     g1, g2 = np.random.default_rng(9), np.random.default_rng(9)
     for _ in range(4):
-        sweep_markers_mixture(g1, a1, c1, np.log(pi), class_variances, codes, lookup, xx, r1, w, gv1, 0.7)
+        sweep_markers_mixture(g1, a1, c1, np.log(pi), class_variances, kc, lookup, xx, r1, w, gv1, 0.7)
         oracle_mixture_sweep(g2, a2, c2, pi, class_variances, x, r2, w, 0.7)
         np.testing.assert_array_equal(c1, c2)
     assert len(set(c1.tolist())) > 1

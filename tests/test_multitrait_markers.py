@@ -16,6 +16,7 @@ from bayesgen.kernels.markers_multitrait import genetic_values_multitrait, sweep
 from bayesgen.priors.inverse_wishart import InverseWishart
 from conftest import mcse_mean, mcse_sd
 from geweke import geweke_test
+from packed_codes import STORED, as_stored
 
 
 def oracle_multitrait_sweep(rng, alpha, x, resid, w, gv, r_inv, s_inv, pi=1.0):
@@ -64,15 +65,17 @@ def _codes_and_lookup(rng, n, p, missing):
 @pytest.mark.parametrize("t", [2, 3])
 @pytest.mark.parametrize("missing", ["none", "listed", "masked"])
 @pytest.mark.parametrize("weights", ["binary", "all-one", "fractional"])
-def test_multitrait_sweep_matches_dense_oracle(t, missing, weights):
+@STORED
+def test_multitrait_sweep_matches_dense_oracle(t, missing, weights, stored):
     # Each path: 0/1 weights with and without unphenotyped records (the one-trait helpers per
     # trait column), other weights (one pass for the t products), listed / masked missing genotypes.
     rng = np.random.default_rng(3)
     n, p = 200, 6
     codes, lookup, x = _codes_and_lookup(rng, n, p, missing)
+    kc = as_stored(codes, stored)  # what the kernels read
     w = {"binary": (rng.random(n) > 0.3).astype(float), "all-one": np.ones(n),
          "fractional": rng.uniform(0.0, 2.0, n) * (rng.random(n) > 0.3)}[weights]
-    xx = weighted_cross_products(codes, lookup, w)[1]
+    xx = weighted_cross_products(kc, lookup, w)[1]
     a = rng.standard_normal((t, t))
     r = a @ a.T + t * np.eye(t)  # non-diagonal R
     b = rng.standard_normal((t, t))
@@ -83,18 +86,18 @@ def test_multitrait_sweep_matches_dense_oracle(t, missing, weights):
     a1, r1, gv1 = alpha0.copy(), resid0.copy(order="F"), np.asfortranarray(x @ alpha0)
     a2, r2, gv2 = alpha0.copy(), resid0.copy(), x @ alpha0
     g1, g2 = np.random.default_rng(11), np.random.default_rng(11)
-    stats = marker_code_stats(codes)
+    stats = marker_code_stats(kc, n)
     for _ in range(3):
-        sweep_markers_multitrait(g1, a1, codes, lookup, xx, r1, w, gv1, r_inv, s_inv, code_stats=stats)
+        sweep_markers_multitrait(g1, a1, kc, lookup, xx, r1, w, gv1, r_inv, s_inv, code_stats=stats)
         oracle_multitrait_sweep(g2, a2, x, r2, w, gv2, r_inv, s_inv)
     np.testing.assert_allclose(a1, a2, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(r1, r2, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(gv1, x @ a1, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(genetic_values_multitrait(codes, lookup, a1), x @ a1, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(genetic_values_multitrait(kc, lookup, a1, n), x @ a1, rtol=1e-12, atol=1e-12)
     if missing != "none":  # a missing genotype contributes nothing: marker 1 alone leaves e there as it was
         at = codes[1] == 3
         r3, a3, gv3 = resid0.copy(order="F"), np.zeros((1, t)), np.zeros((n, t), order="F")
-        sweep_markers_multitrait(np.random.default_rng(0), a3, codes[1:2], lookup[1:2], xx[1:2], r3, w,
+        sweep_markers_multitrait(np.random.default_rng(0), a3, kc[1:2], lookup[1:2], xx[1:2], r3, w,
                                  gv3, r_inv, s_inv)
         assert np.all(a3 != 0.0)
         assert np.array_equal(r3[at], resid0[at])
@@ -102,10 +105,12 @@ def test_multitrait_sweep_matches_dense_oracle(t, missing, weights):
 
 
 @pytest.mark.parametrize("weights", ["binary", "fractional"])
-def test_multitrait_spike_slab_sweep_matches_dense_oracle(weights):
+@STORED
+def test_multitrait_spike_slab_sweep_matches_dense_oracle(weights, stored):
     rng = np.random.default_rng(5)
     n, p, t = 150, 40, 2
     codes, lookup, x = _codes_and_lookup(rng, n, p, "masked")
+    codes = as_stored(codes, stored)  # what the kernels read
     w = (rng.random(n) > 0.2) * (1.0 if weights == "binary" else rng.uniform(0.0, 2.0, n))
     xx = weighted_cross_products(codes, lookup, w)[1]
     r = np.array([[1.0, 0.6], [0.6, 2.0]])

@@ -13,7 +13,7 @@ from bed_reader import to_bed
 
 import bayesgen as bg
 from bayesgen.cli.main import main
-from bayesgen.cli.model_types import MODEL_TYPES
+from bayesgen.cli.model_types import MODEL_TYPES, SpecError
 from bayesgen.cli.spec import load_spec
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
@@ -142,6 +142,26 @@ def test_plink_round_trip_through_a_spec(tmp_path, capsys, plink):
     assert idata.posterior["alpha"].shape[-1] == sim.genotypes.n_markers
 
 
+def test_packed_plink_genotypes_through_a_spec_give_the_same_draws(tmp_path, capsys):
+    _plink_files(tmp_path, missing=[(0, 0), (3, 7)])
+    draws = {}
+    for packed in ("false", "true"):
+        text = _marker_spec("bayesC", "pi = 0.1",
+                            data=f'phenotypes = "phen.csv"\ngenotypes = {{ plink = "geno", packed = {packed} }}')
+        model = load_spec(_write(tmp_path / f"spec_{packed}.toml", text)).model
+        assert model.terms[-2].genotypes.packed == (packed == "true")
+        idata = model.sample(draws=3, burn=1, chains=1, seed=1, progress=False, check_convergence=False)
+        draws[packed] = idata.posterior["alpha"].values
+    np.testing.assert_array_equal(draws["true"], draws["false"])
+
+
+def test_plink_packed_must_be_a_boolean(tmp_path):
+    _plink_files(tmp_path)
+    text = _marker_spec("BRR", data='phenotypes = "phen.csv"\ngenotypes = { plink = "geno", packed = "yes" }')
+    with pytest.raises(SpecError, match=r"data.genotypes.packed must be true or false, got 'yes'"):
+        load_spec(_write(tmp_path / "spec.toml", text))
+
+
 def test_plink_quality_control_options_are_passed(tmp_path):
     _, values = _plink_files(tmp_path, missing=[(row, 0) for row in range(20)])  # marker 0: call rate 0.6
     text = _marker_spec("BRR", data='phenotypes = "phen.csv"\ngenotypes = { plink = "geno", call_rate = 0.9 }')
@@ -215,7 +235,7 @@ def test_marker_model_without_genotypes(tmp_path, capsys, data, message):
 
 @pytest.mark.parametrize("genotypes,message", [
     ('{ plink = "absent" }', "data.genotypes.plink: PLINK file(s) not found: {base}/absent.bed"),
-    ('{ plink = "geno", id = "id" }', "Unknown key(s) in data.genotypes (PLINK form): id. Allowed: call_rate, maf, plink."),
+    ('{ plink = "geno", id = "id" }', "Unknown key(s) in data.genotypes (PLINK form): id. Allowed: call_rate, maf, packed, plink."),
     ('{ plink = "geno", path = "g.csv" }', "data.genotypes takes either path (a CSV file, with id) or plink "
                                           "(a PLINK file set), not both."),
     ('{ plink = 3 }', "data.genotypes.plink must be a non-empty string, got 3 (int)."),

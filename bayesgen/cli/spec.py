@@ -357,15 +357,17 @@ def _is_plink(value) -> bool:
 
 
 def _check_plink_options(value: dict) -> None:
-    """``data.genotypes = { plink = "prefix", maf = ..., call_rate = ... }``: keys and types."""
+    """``data.genotypes = { plink = "prefix", maf = ..., call_rate = ..., packed = ... }``: keys and types."""
     where = "data.genotypes"
     if "path" in value:
         raise SpecError(f"{where} takes either path (a CSV file, with id) or plink (a PLINK file set), not both.")
-    check_keys(value, {"plink", *PLINK_OPTIONS}, f"{where} (PLINK form)")
+    check_keys(value, {"plink", "packed", *PLINK_OPTIONS}, f"{where} (PLINK form)")
     _name(value["plink"], f"{where}.plink")
     for key, upper in PLINK_OPTIONS.items():
         if key in value and not (is_number(value[key]) and 0 <= value[key] <= upper):
             raise SpecError(f"{where}.{key} must be a number in [0, {upper:g}], got {found(value[key])}.")
+    if "packed" in value:
+        _boolean(value["packed"], f"{where}.packed")
 
 
 def _read_plink(value: dict, base: Path) -> Genotypes:
@@ -377,7 +379,7 @@ def _read_plink(value: dict, base: Path) -> Genotypes:
     prefix = Path(value["plink"])
     prefix = prefix if prefix.is_absolute() else base / prefix
     try:
-        return read_plink(prefix, **{k: value[k] for k in PLINK_OPTIONS if k in value})
+        return read_plink(prefix, **{k: value[k] for k in (*PLINK_OPTIONS, "packed") if k in value})
     except (OSError, ValueError, TypeError) as err:
         raise SpecError(f"data.genotypes.plink: {err}") from None
 

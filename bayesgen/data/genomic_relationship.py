@@ -69,14 +69,14 @@ def grm(genotypes: Genotypes, *, ids: IdsArg | None = None) -> pd.DataFrame:
 
     n = columns.size
     lookup = genotypes.centred_lookup()
-    codes = genotypes.codes
+    codes = genotypes.stored_codes  # int8 or packed: centred_block decodes a marker at a time
     block = max(1, min(genotypes.n_markers, BLOCK_ELEMENTS // n))
     buffer = np.empty((block, n))
     relationship = np.zeros((n, n), order="F")  # F order: dsyrk updates it in place
     for start in range(0, genotypes.n_markers, block):
         size = min(block, genotypes.n_markers - start)
         centred = buffer[:size]
-        centred_block(codes, lookup, start, columns, centred)
+        centred_block(codes, lookup, start, columns, centred, genotypes.n_individuals)
         # centred.T is (n x size) and F-contiguous: no copy; C <- A A' + C, upper triangle.
         out = dsyrk(1.0, centred.T, beta=1.0, c=relationship, trans=0, lower=0, overwrite_c=1)
         if out is not relationship:  # only if scipy had to copy; keep the result either way

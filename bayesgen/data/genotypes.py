@@ -1,4 +1,4 @@
-"""SNP genotypes stored compactly as int8, centred on the fly by the kernels."""
+"""SNP genotypes stored compactly as int8 (or packed, 2 bits each), centred on the fly by the kernels."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from numpy.typing import ArrayLike
 from .._deprecation import renamed_arguments
 from .._typing import IdsArg
 from .._validation import check_duplicates, id_labels, id_sequence, normalize_ids, positions, preview
-from ._genotype_kernels import count_codes, summarise_counts
+from ._genotype_kernels import (
+    count_codes, count_packed, decode_rows, pack_codes, packed_width, repack_columns, summarise_counts,
+)
 
 #: Code stored for a missing genotype; kernels map it to the marker mean (centred value 0).
 MISSING = 3
@@ -47,13 +49,21 @@ class Genotypes:
     Notes
     -----
     Other constructors: ``from_codes`` (ready int8 codes, no copy), ``from_csv``,
-    ``from_dataframe``, and ``bayesgen.read_plink``.
+    ``from_dataframe``, and ``bayesgen.read_plink`` (``packed=True`` reads the .bed bytes as
+    they are, 2 bits per genotype).
 
     Codes are stored marker-major as int8 (``codes[j, i]`` for marker j, individual i;
     missing = 3), never as float64. Markers whose observed genotypes are all equal are
     dropped with a warning (unless ``drop_monomorphic=False``). ``centre[j]`` is twice
     the allele frequency, computed over the non-missing genotypes; kernels use
     ``g - centre[j]``, and 0 for missing, i.e. missing genotypes are mean-imputed.
+
+    Packed genotypes (``pack()``, ``read_plink(..., packed=True)``) hold the same codes 2 bits
+    each in the PLINK .bed layout (``packed_codes``: uint8, markers x ceil(n/4); 00 = 2 copies of
+    the counted allele, 01 = missing, 10 = 1, 11 = 0), a quarter of the int8 bytes. Every marker
+    prior and sweep reads them directly, decoding one marker at a time into the same int8
+    values, so a model fitted on packed genotypes gives the same draws, bit for bit, as on int8
+    ones. ``nbytes`` is what the codes take in memory.
     """
 
     def __init__(self, ids: IdsArg, matrix: ArrayLike | pd.DataFrame, markers: Sequence[str] | None = None,
@@ -127,7 +137,7 @@ class Genotypes:
         return self
 
     def _set(self, ids, markers, codes, counts, drop_monomorphic, marker_info, centre, stacklevel, info_aligned=False):
-        """Fill the attributes from checked names, int8 codes and their ``count_codes``.
+        """Fill the attributes from checked names, int8 or packed codes and their ``count_codes``.
 
         ``centre``, if given, replaces the centres computed from the codes (one per row
         of ``codes``, subset with them when monomorphic markers are dropped).
@@ -156,7 +166,8 @@ class Genotypes:
 
         self.ids = ids
         self.markers = markers
-        self.codes = codes
+        self._n_individuals = len(ids)
+        self._stored = codes  # int8 codes, or packed codes (uint8) when ``packed``
         if centre is None:
             # A marker kept with no observed genotype (drop_monomorphic=False) is centred at 0.
             centre = np.where(n_obs > 0, sums / np.maximum(n_obs, 1), 0.0)
@@ -169,11 +180,71 @@ class Genotypes:
 
     @property
     def n_individuals(self) -> int:
-        return self.codes.shape[1]
+        return self._n_individuals
 
     @property
     def n_markers(self) -> int:
-        return self.codes.shape[0]
+        return self._stored.shape[0]
+
+    @property
+    def packed(self) -> bool:
+        """True if the codes are held packed, 2 bits each (``pack()``, ``read_plink(packed=True)``)."""
+        return self._stored.dtype == np.uint8
+
+    @property
+    def stored_codes(self) -> np.ndarray:
+        """The codes as held: int8 (markers x individuals) or packed (uint8, markers x ceil(n/4)).
+        Every genotype kernel takes either; this is what the model terms read (never a copy)."""
+        return self._stored
+
+    @property
+    def codes(self) -> np.ndarray:
+        """int8 codes, markers x individuals (0/1/2, 3 = missing). For packed genotypes this is a
+        new decoded array of n_markers x n_individuals bytes, four times what they hold: read
+        blocks with ``marker_codes(rows)`` instead."""
+        if self.packed:
+            return self.marker_codes(np.arange(self.n_markers))
+        return self._stored
+
+    @property
+    def packed_codes(self) -> np.ndarray | None:
+        """The packed codes (uint8, markers x ceil(n/4), PLINK .bed layout), or None if held as int8."""
+        return self._stored if self.packed else None
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the genotype codes held: n_markers x n_individuals as int8, a quarter of that
+        (n_markers x ceil(n/4)) packed. Names, centres and marker_info are O(n + p) on top."""
+        return int(self._stored.nbytes)
+
+    def marker_codes(self, rows) -> np.ndarray:
+        """int8 codes (len(rows) x n_individuals) of the markers at positions ``rows``: one
+        block, decoded if packed (a copy either way)."""
+        return decode_rows(self._stored, self.n_individuals, rows)
+
+    def pack(self) -> "Genotypes":
+        """The same genotypes held packed, 2 bits each (PLINK .bed layout): a new Genotypes with the
+        same ids, markers, centres, marker_info and qc_report, whose codes take a quarter of the
+        bytes. Already packed genotypes are returned as they are. ``self`` is not changed."""
+        if self.packed:
+            return self
+        packed = np.empty((self.n_markers, packed_width(self.n_individuals)), dtype=np.uint8)
+        pack_codes(self._stored, packed)
+        return self._with_codes(packed)
+
+    def unpack(self) -> "Genotypes":
+        """The same genotypes held as int8 codes (a new Genotypes; int8 genotypes are returned as they are)."""
+        if not self.packed:
+            return self
+        return self._with_codes(self.codes)
+
+    def _with_codes(self, stored) -> "Genotypes":
+        new = type(self).__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new._stored = stored
+        if self.qc_report is not None:  # its own dict: changing one object's report leaves the other's
+            new.qc_report = dict(self.qc_report)
+        return new
 
     @property
     def allele_frequencies(self) -> pd.Series:
@@ -191,7 +262,8 @@ class Genotypes:
         return np.array(self.markers, dtype=str)
 
     def __repr__(self) -> str:
-        return f"Genotypes({self.n_individuals} individuals x {self.n_markers} markers, int8)"
+        held = "packed 2 bits" if self.packed else "int8"
+        return f"Genotypes({self.n_individuals} individuals x {self.n_markers} markers, {held})"
 
     def index(self, ids) -> np.ndarray:
         """Positions of ``ids``; ids without genotypes raise a ValueError naming them."""
@@ -219,8 +291,9 @@ class Genotypes:
         Notes
         -----
         The codes of the subset are copied once (int8, selected markers x selected
-        individuals); ``marker_info`` follows the selected markers; ``qc_report`` is not
-        carried over (it describes a file read, not the subset).
+        individuals; packed genotypes give packed genotypes, repacked marker by marker);
+        ``marker_info`` follows the selected markers; ``qc_report`` is not carried over (it
+        describes a file read, not the subset).
         """
         if ids is None:
             columns = None
@@ -239,14 +312,23 @@ class Genotypes:
                 raise ValueError(f"Markers not in the genotypes: {preview(unknown)}.")
             rows = np.array([position[m] for m in wanted], dtype=np.int64)
 
-        if rows is None and columns is None:
-            codes = self.codes.copy()
+        stored = self._stored
+        if self.packed:
+            if rows is not None:
+                stored = stored[rows]
+            if columns is None:
+                codes = stored.copy() if rows is None else np.ascontiguousarray(stored)
+            else:
+                codes = np.empty((stored.shape[0], packed_width(columns.size)), dtype=np.uint8)
+                repack_columns(np.ascontiguousarray(stored), self.n_individuals, columns.astype(np.int64), codes)
+        elif rows is None and columns is None:
+            codes = stored.copy()
         elif columns is None:
-            codes = self.codes[rows]
+            codes = stored[rows]
         elif rows is None:
-            codes = self.codes[:, columns]
+            codes = stored[:, columns]
         else:
-            codes = self.codes[np.ix_(rows, columns)]
+            codes = stored[np.ix_(rows, columns)]
         codes = np.ascontiguousarray(codes)
         new_ids = self.ids if columns is None else [self.ids[k] for k in columns]
         new_markers = self.markers if rows is None else [self.markers[k] for k in rows]
@@ -261,7 +343,10 @@ class Genotypes:
         if keep_centre:
             centre = self.centre.copy() if rows is None else self.centre[rows]
         counts = np.empty((codes.shape[0], 4), dtype=np.int64)
-        count_codes(codes, counts)
+        if self.packed:
+            count_packed(codes, len(new_ids), counts)
+        else:
+            count_codes(codes, counts)
         new = type(self).__new__(type(self))
         new._set(list(new_ids), list(new_markers), codes, counts, drop_monomorphic, marker_info, centre, stacklevel=3)
         return new

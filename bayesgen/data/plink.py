@@ -1,4 +1,4 @@
-"""Read PLINK 1 binary file sets (.bed/.bim/.fam) straight to int8 ``Genotypes``."""
+"""Read PLINK 1 binary file sets (.bed/.bim/.fam) straight to int8 or packed ``Genotypes``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ import pandas as pd
 
 from .._typing import IdsArg
 from .._validation import check_duplicates, id_sequence, normalize_ids, positions, preview
-from ._genotype_kernels import count_codes, recode_missing, summarise_counts
+from ._genotype_kernels import (
+    count_codes, count_packed, packed_width, recode_missing, repack_columns, summarise_counts,
+)
 from .genotypes import MISSING, Genotypes
 
 logger = logging.getLogger(__name__)
@@ -34,7 +36,8 @@ MIN_BLOCK_BYTES = 2**16
 
 
 def read_plink(prefix: str | os.PathLike, *, ids: IdsArg | None = None, markers: Sequence[str] | None = None,
-               maf: float | None = None, call_rate: float | None = None, report: bool = True) -> Genotypes:
+               maf: float | None = None, call_rate: float | None = None, report: bool = True,
+               packed: bool = False) -> Genotypes:
     """Genotypes from the PLINK 1 binary files ``prefix.bed``, ``prefix.bim``, ``prefix.fam``.
 
     Parameters
@@ -58,6 +61,11 @@ def read_plink(prefix: str | os.PathLike, *, ids: IdsArg | None = None, markers:
         the ``bayesgen.data.plink`` logger (INFO) either way, and the numbers to
         ``genotypes.qc_report``. With ``report=False``, dropped monomorphic markers give
         the same UserWarning as ``Genotypes``.
+    packed : bool, default False
+        Hold the genotypes packed, 2 bits each, in the .bed's own layout (``Genotypes.pack``):
+        the .bed bytes are copied as they are (re-packed only for a subset of ``ids``), never
+        through int8, so memory is a quarter of the int8 codes. The same genotypes, QC and
+        draws as ``packed=False``.
 
     Returns
     -------
@@ -76,7 +84,10 @@ def read_plink(prefix: str | os.PathLike, *, ids: IdsArg | None = None, markers:
     The .bed is read with bed-reader as int8, in blocks of markers written into one
     preallocated (markers x individuals) int8 array, so peak memory is about that array
     plus one block (at most 1/32 of it, and 4 MB) plus O(individuals + markers); no float
-    copy is made. Markers removed by QC are compacted in place and the array shrunk.
+    copy is made. Markers removed by QC are compacted in place and the array shrunk. With
+    ``packed=True`` the .bed is read through a memory map, a block of markers at a time, into
+    one preallocated (markers x ceil(individuals/4)) uint8 array, counted per marker for QC
+    from the 2-bit codes; peak memory is that array plus O(individuals + markers).
 
     Before reading, the file sizes must agree (3 + ceil(n/4) bytes per marker) and the
     padding bits after the n-th individual of each marker read must be zero, as PLINK
@@ -85,6 +96,8 @@ def read_plink(prefix: str | os.PathLike, *, ids: IdsArg | None = None, markers:
     homozygous for allele1, PLINK code 00).
     """
     bed_path, bim_path, fam_path = _file_set(prefix)
+    if not isinstance(packed, (bool, np.bool_)):
+        raise TypeError(f"read_plink packed must be True or False, got {packed!r}.")
     maf = _threshold(maf, "maf", upper=0.5)
     call_rate = _threshold(call_rate, "call_rate", upper=1.0)
 
@@ -115,7 +128,12 @@ def read_plink(prefix: str | os.PathLike, *, ids: IdsArg | None = None, markers:
         n_read = len(file_markers) if rows is None else rows.size
         if n_ids == 0 or n_read == 0:
             raise ValueError(f"Nothing to read from {bed_path.name}: {n_ids} individuals x {n_read} markers selected.")
-        codes, counts, read_rows, removed = _read_codes(bed, bed_path, columns, rows, n_ids, n_read, maf, call_rate)
+        if packed:
+            codes, counts, read_rows, removed = _read_packed(bed_path, len(file_ids), len(file_markers), columns,
+                                                             rows, n_ids, n_read, maf, call_rate)
+        else:
+            codes, counts, read_rows, removed = _read_codes(bed, bed_path, columns, rows, n_ids, n_read, maf,
+                                                            call_rate)
 
     kept_markers = [file_markers[k] for k in read_rows]
     qc = {
@@ -196,6 +214,64 @@ def _read_codes(bed, bed_path, columns, rows, n_ids, n_read, maf, call_rate):
         # Shrink in place (realloc): slicing would keep the removed rows alive, copying
         # would double the peak. Safe: no view of ``codes`` exists at this point.
         codes.resize((n_kept, n_ids), refcheck=False)
+    return codes, counts[:n_kept].copy(), kept[:n_kept].copy(), removed
+
+
+def _read_packed(bed_path, n_file_ids, n_file_markers, columns, rows, n_ids, n_read, maf, call_rate):
+    """:func:`_read_codes` for packed codes: the .bed bytes copied block by block of markers
+    (at most BLOCK_BYTES of the file each) into one (markers x ceil(n_ids / 4)) uint8 array,
+    keeping only markers that pass the QC rules; a subset of individuals (``columns``) is
+    re-packed marker by marker.
+
+    The .bed's 2-bit values are the packed codes themselves (``PLINK_TO_CODE`` decodes them), so
+    nothing is converted. Plain reads, not a memory map, so that the file's pages never count
+    in the process's resident memory; with all individuals a block is read straight into its
+    place in the result (only the kept markers lie before it). Returns what :func:`_read_codes`
+    returns.
+    """
+    file_width = packed_width(n_file_ids)
+    width = packed_width(n_ids)
+    file_rows = np.arange(n_file_markers) if rows is None else rows
+    codes = np.empty((n_read, width), dtype=np.uint8)
+    counts = np.empty((n_read, 4), dtype=np.int64)
+    kept = np.empty(n_read, dtype=np.int64)
+    removed = {"call_rate": [], "maf": [], "monomorphic": []}
+    block = max(1, BLOCK_BYTES // max(file_width, 1))
+    n_kept = 0
+    with open(bed_path, "rb") as handle:
+        for start in range(0, n_read, block):
+            stop = min(start + block, n_read)
+            if columns is None:  # straight into place: n_kept <= start
+                source = codes[n_kept : n_kept + stop - start]
+            else:
+                source = np.empty((stop - start, file_width), dtype=np.uint8)
+            if rows is None:
+                handle.seek(len(BED_MAGIC) + start * file_width)
+                got = handle.readinto(memoryview(source).cast("B"))
+            else:
+                got = 0
+                for k, row in enumerate(rows[start:stop]):
+                    handle.seek(len(BED_MAGIC) + int(row) * file_width)
+                    got += handle.readinto(memoryview(source[k]))
+            if got != source.size:  # the size was checked before: only a file changed while being read
+                raise ValueError(f"Could not read genotypes from {bed_path}: the file ended early.")
+            if columns is None:
+                chunk = source
+            else:
+                chunk = np.empty((stop - start, width), dtype=np.uint8)
+                repack_columns(source, n_file_ids, columns.astype(np.int64), chunk)
+            chunk_counts = np.empty((stop - start, 4), dtype=np.int64)
+            count_packed(chunk, n_ids, chunk_counts)
+            keep = _quality(chunk_counts, n_ids, maf, call_rate, file_rows[start:stop], removed)
+            n_new = int(keep.sum())
+            if n_new < keep.size or columns is not None:
+                codes[n_kept : n_kept + n_new] = chunk[keep]  # chunk[keep] is a copy: safe in place
+            counts[n_kept : n_kept + n_new] = chunk_counts[keep]
+            kept[n_kept : n_kept + n_new] = file_rows[start:stop][keep]
+            n_kept += n_new
+            del chunk, source
+    if n_kept < n_read:
+        codes.resize((n_kept, width), refcheck=False)  # as in _read_codes: no second copy
     return codes, counts[:n_kept].copy(), kept[:n_kept].copy(), removed
 
 
@@ -290,24 +366,30 @@ def _check_padding(bed_path: Path, fam_path: Path, n_ids: int, file_markers: lis
     of the missing individuals sit in those slots (nonzero unless every one of them is
     homozygous for allele1) and every genotype is read onto the wrong individual. Only the
     last byte of each marker to be read (``rows``, None = all) is looked at, through a
-    memory map, in blocks of markers.
+    memory map of one block of the file (at most BLOCK_BYTES) at a time, so that the file's
+    pages never all count in the process's resident memory at once.
     """
     spare = (-n_ids) % 4
     if spare == 0 or not file_markers:
         return
     per_marker = math.ceil(n_ids / 4)
     rows = np.arange(len(file_markers)) if rows is None else rows
-    body = np.memmap(bed_path, dtype=np.uint8, mode="r", offset=len(BED_MAGIC),
-                     shape=(len(file_markers), per_marker))
+    order = np.argsort(rows, kind="stable")
+    sorted_rows = rows[order]
     mask = np.uint8((0xFF << (2 * (n_ids % 4))) & 0xFF)  # the high bit pairs: the slots after individual n
-    n_bad, first = 0, None
-    for start in range(0, rows.size, BLOCK_BYTES):
-        block = rows[start : start + BLOCK_BYTES]
-        bad = block[(body[block, -1] & mask) != 0]
-        if bad.size and first is None:
-            first = int(bad[0])
-        n_bad += int(bad.size)
-    del body  # unmaps the file
+    bad = np.zeros(rows.size, dtype=bool)  # per marker read, in the order of rows
+    per_block = max(1, BLOCK_BYTES // per_marker)
+    for start in range(0, len(file_markers), per_block):
+        stop = min(start + per_block, len(file_markers))
+        lo, hi = np.searchsorted(sorted_rows, [start, stop])
+        if hi == lo:
+            continue
+        body = np.memmap(bed_path, dtype=np.uint8, mode="r", offset=len(BED_MAGIC) + start * per_marker,
+                         shape=(stop - start, per_marker))
+        bad[order[lo:hi]] = (body[sorted_rows[lo:hi] - start, -1] & mask) != 0
+        del body  # unmaps this block
+    n_bad = int(bad.sum())
+    first = int(rows[np.argmax(bad)]) if n_bad else None
     if n_bad:
         raise ValueError(
             f"{fam_path.name} lists {n_ids} individuals, but {bed_path.name} holds genotypes for more: the padding "

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import preview
+from ..data._genotype_kernels import decode_rows
 from .marker_map import CHROM_COLUMNS, POSITION_COLUMNS
 
 #: Column names accepted in ``Genotypes.marker_info`` for the chromosome and the bp position.
@@ -346,11 +347,10 @@ def _window_shares(term, observed: np.ndarray, alpha: np.ndarray, groups) -> np.
     accumulated over blocks of markers (genotypes decoded to floating point one block at a
     time; missing = 0, the mean) and of draws (at most ``BLOCK_VALUES`` draws x records)."""
     records = np.flatnonzero(observed)
-    codes = term.codes[:, records]  # int8, markers x phenotyped records
     n_draws, n_markers = alpha.shape
     window_var = np.empty((len(groups), n_draws))
     for w, members in enumerate(groups):
-        x = _decoded(term, codes, members)
+        x = _decoded(term, members, records)
         x -= x.mean(axis=1, keepdims=True)
         cov = x @ x.T / records.size
         a = alpha[:, members]
@@ -363,7 +363,7 @@ def _window_shares(term, observed: np.ndarray, alpha: np.ndarray, groups) -> np.
         total = np.zeros((rows.stop - rows.start, records.size))
         for first in range(0, n_markers, marker_block):
             members = np.arange(first, min(first + marker_block, n_markers))
-            total += alpha[rows, first:members[-1] + 1] @ _decoded(term, codes, members)
+            total += alpha[rows, first:members[-1] + 1] @ _decoded(term, members, records)
         total_var[rows] = total.var(axis=1)
     positive = total_var > 0
     shares = np.zeros_like(window_var)
@@ -371,6 +371,8 @@ def _window_shares(term, observed: np.ndarray, alpha: np.ndarray, groups) -> np.
     return shares
 
 
-def _decoded(term, codes, members) -> np.ndarray:
-    """Centred genotypes (float, markers ``members`` x records) from the training lookup."""
-    return np.take_along_axis(term.lookup[members], codes[members].astype(np.intp), axis=1)
+def _decoded(term, members, records) -> np.ndarray:
+    """Centred genotypes (float, markers ``members`` x ``records``) from the training lookup
+    (the term's codes int8 or packed, decoded for these markers only)."""
+    codes = decode_rows(term.codes, term.n_records, members)[:, records]
+    return np.take_along_axis(term.lookup[members], codes.astype(np.intp), axis=1)

@@ -111,7 +111,7 @@ def lmm_scan(data: pd.DataFrame, y: str, genotypes, kernel=None, covariates=(), 
 
     def decoded(markers: np.ndarray) -> np.ndarray:
         """records x markers, centred, missing at 0: one block of codes in floating point."""
-        codes = genotypes.codes[markers][:, rows]
+        codes = genotypes.marker_codes(markers)[:, rows]
         return np.take_along_axis(lookup[markers], codes.astype(np.int64), axis=1).T
 
     def grm_parts(markers: np.ndarray):

@@ -23,11 +23,16 @@ genotypes (JWAS's fast blocks make as many passes as the block has markers).
 Memory: p x B floats for the stored :math:`G_b` (row j holds marker j's cross-products with
 its block). Missing genotypes (code 3) are read as 3 in the dense passes and corrected
 exactly from a per-marker list of their records.
+
+Packed codes (2 bits per genotype, see ``bayesgen.data._genotype_kernels``) are decoded one
+block at a time into a B x n int8 buffer, which the dense passes then read as they read int8
+codes: the same arithmetic, so the same draws.
 """
 
 import numpy as np
 
 from .._numba import kernel, reduction
+from ..data._genotype_kernels import is_packed, marker_row, n_records, row_scratch, unpack_row
 from .markers import _code_residual_dot
 
 
@@ -39,15 +44,18 @@ def block_cross_products(codes, lookup, weights, block_size):
     Per block the centred genotypes (missing = 0) are expanded to floats once, then each
     pair's weighted dot product is taken (symmetric: half of them). O(n p B / 2).
     """
-    n_markers, n = codes.shape
+    n_markers = codes.shape[0]
+    n = weights.size
+    scratch = row_scratch(codes, n)
     gram = np.zeros((n_markers, block_size))
     x = np.empty((block_size, n))
     for s in range(0, n_markers, block_size):
         m = min(block_size, n_markers - s)
         for a in range(m):
             j = s + a
+            row = marker_row(codes, j, scratch)
             for i in range(n):
-                x[a, i] = lookup[j, codes[j, i]]
+                x[a, i] = lookup[j, row[i]]
         for a in range(m):
             for b in range(a, m):
                 value = _weighted_dot(x[a], x[b], weights)
@@ -65,20 +73,25 @@ def _weighted_dot(u, v, weights):
 
 
 @kernel
-def missing_genotype_lists(codes):
-    """Per marker, the records whose code is 3 (missing), as CSR arrays ``(ptr, records)``."""
-    n_markers, n = codes.shape
+def missing_genotype_lists(codes, n=-1):
+    """Per marker, the records whose code is 3 (missing), as CSR arrays ``(ptr, records)``
+    (int8 or packed codes; packed need ``n``, the records)."""
+    n_markers = codes.shape[0]
+    n = n_records(codes, n)
+    scratch = row_scratch(codes, n)
     ptr = np.zeros(n_markers + 1, dtype=np.int64)
     for j in range(n_markers):
+        row = marker_row(codes, j, scratch)
         count = 0
         for i in range(n):
-            count += codes[j, i] == 3
+            count += row[i] == 3
         ptr[j + 1] = ptr[j] + count
     records = np.empty(ptr[n_markers], dtype=np.int64)
     for j in range(n_markers):
+        row = marker_row(codes, j, scratch)
         k = ptr[j]
         for i in range(n):
-            if codes[j, i] == 3:
+            if row[i] == 3:
                 records[k] = i
                 k += 1
     return ptr, records
@@ -149,8 +162,11 @@ def sweep_markers_blocked(rng, alpha, var_alpha, codes, lookup, xx, gram, miss_p
     codes and the total change of alpha. Modifies ``alpha``, ``resid`` and ``genetic_values``
     (plus :math:`X\Delta\alpha`).
     """
-    n_markers, n = codes.shape
+    n_markers = codes.shape[0]
+    n = resid.size
     size = gram.shape[1]
+    packed = is_packed(codes)
+    block = np.empty((size, n) if packed else (0, 0), dtype=np.int8)  # a block's codes, decoded
     alpha_start = alpha.copy()
     ew = weights * resid
     start = ew.copy()
@@ -158,53 +174,78 @@ def sweep_markers_blocked(rng, alpha, var_alpha, codes, lookup, xx, gram, miss_p
     delta = np.empty(size)
     for s in range(0, n_markers, size):
         m = min(size, n_markers - s)
-        # 1. r = X_b' W e: sum_i c_ij ew_i - mu_j sum_i ew_i, missing entries (read as 3) taken out.
-        sum_ew = _sum(ew)
-        stop8 = m - m % 8
-        for a in range(0, stop8, 8):
-            _dot8(codes, s + a, ew, r, a)
-        for a in range(stop8, m):
-            r[a] = _code_residual_dot(codes[s + a], ew)
-        for a in range(m):
-            j = s + a
-            neg_centre = lookup[j, 0]  # -mu_j
-            r[a] += neg_centre * sum_ew
-            for k in range(miss_ptr[j], miss_ptr[j + 1]):
-                r[a] -= (3.0 + neg_centre) * ew[miss_records[k]]
-        # 2. The block's markers on the small system.
-        for a in range(m):
-            delta[a] = 0.0
-        for _ in range(passes):
+        if packed:
             for a in range(m):
-                j = s + a
-                lhs = xx[j] + sigma2_e / var_alpha[j]
-                mean = (r[a] + xx[j] * alpha[j]) / lhs
-                new = mean + np.sqrt(sigma2_e / lhs) * rng.standard_normal()
-                d = new - alpha[j]
-                if d != 0.0:
-                    for b in range(m):
-                        r[b] -= gram[j, b] * d
-                    delta[a] += d
-                alpha[j] = new
-        # 3. e -= X_b delta, eight markers per pass; missing entries put back from their lists.
-        for a in range(0, stop8, 8):
-            shift = 0.0
-            for k in range(8):
-                shift += delta[a + k] * lookup[s + a + k, 0]
-            _subtract8(codes, s + a, delta, a, shift, weights, ew)
-        for a in range(stop8, m):
-            _subtract1(codes[s + a], delta[a], delta[a] * lookup[s + a, 0], weights, ew)
-        for a in range(m):
-            j = s + a
-            for k in range(miss_ptr[j], miss_ptr[j + 1]):
-                i = miss_records[k]
-                ew[i] += weights[i] * delta[a] * (3.0 + lookup[j, 0])
+                unpack_row(codes[s + a], block[a])
+            _block_step(rng, alpha, var_alpha, block, 0, s, m, lookup, xx, gram, miss_ptr, miss_records, weights,
+                        sigma2_e, passes, ew, r, delta)
+        else:
+            _block_step(rng, alpha, var_alpha, codes, s, s, m, lookup, xx, gram, miss_ptr, miss_records, weights,
+                        sigma2_e, passes, ew, r, delta)
+    # Records with weight 0: the change of e from the codes and the total change of alpha,
+    # summed over the markers in order (marker-major, so packed codes are decoded once each).
+    unweighted = np.zeros(n)
+    if np.any(weights == 0.0):
+        scratch = row_scratch(codes, n)
+        for j in range(n_markers):
+            row = marker_row(codes, j, scratch)
+            change = alpha[j] - alpha_start[j]
+            for i in range(n):
+                if weights[i] == 0.0:
+                    unweighted[i] += lookup[j, row[i]] * change
     for i in range(n):
         if weights[i] != 0.0:
             change = (start[i] - ew[i]) / weights[i]
         else:
-            change = 0.0
-            for j in range(n_markers):
-                change += lookup[j, codes[j, i]] * (alpha[j] - alpha_start[j])
+            change = unweighted[i]
         resid[i] -= change
         genetic_values[i] += change
+
+
+@kernel
+def _block_step(rng, alpha, var_alpha, codes, c, s, m, lookup, xx, gram, miss_ptr, miss_records, weights, sigma2_e,
+                passes, ew, r, delta):
+    """Steps 1-3 of :func:`sweep_markers_blocked` for the block of markers ``[s, s + m)``, whose
+    codes are the rows ``[c, c + m)`` of ``codes`` (c = s for int8 codes, 0 for a decoded block)."""
+    # 1. r = X_b' W e: sum_i c_ij ew_i - mu_j sum_i ew_i, missing entries (read as 3) taken out.
+    sum_ew = _sum(ew)
+    stop8 = m - m % 8
+    for a in range(0, stop8, 8):
+        _dot8(codes, c + a, ew, r, a)
+    for a in range(stop8, m):
+        r[a] = _code_residual_dot(codes[c + a], ew)
+    for a in range(m):
+        j = s + a
+        neg_centre = lookup[j, 0]  # -mu_j
+        r[a] += neg_centre * sum_ew
+        for k in range(miss_ptr[j], miss_ptr[j + 1]):
+            r[a] -= (3.0 + neg_centre) * ew[miss_records[k]]
+    # 2. The block's markers on the small system.
+    for a in range(m):
+        delta[a] = 0.0
+    for _ in range(passes):
+        for a in range(m):
+            j = s + a
+            lhs = xx[j] + sigma2_e / var_alpha[j]
+            mean = (r[a] + xx[j] * alpha[j]) / lhs
+            new = mean + np.sqrt(sigma2_e / lhs) * rng.standard_normal()
+            d = new - alpha[j]
+            if d != 0.0:
+                for b in range(m):
+                    r[b] -= gram[j, b] * d
+                delta[a] += d
+            alpha[j] = new
+    # 3. e -= X_b delta, eight markers per pass; missing entries put back from their lists.
+    for a in range(0, stop8, 8):
+        shift = 0.0
+        for k in range(8):
+            shift += delta[a + k] * lookup[s + a + k, 0]
+        _subtract8(codes, c + a, delta, a, shift, weights, ew)
+    for a in range(stop8, m):
+        _subtract1(codes[c + a], delta[a], delta[a] * lookup[s + a, 0], weights, ew)
+    for a in range(m):
+        j = s + a
+        for k in range(miss_ptr[j], miss_ptr[j + 1]):
+            i = miss_records[k]
+            ew[i] += weights[i] * delta[a] * (3.0 + lookup[j, 0])
+

@@ -2,11 +2,19 @@
 
 The kernels do not know the prior: a Gaussian sweep takes a per-marker prior variance
 vector, which each prior (BayesA, BRR, ...) updates between sweeps.
+
+Every kernel here takes ``codes`` either as int8 codes (markers x records) or packed, 2 bits
+per genotype in the PLINK .bed layout (uint8, markers x ceil(records / 4); see
+``bayesgen.data._genotype_kernels``). A sweep reads marker j's codes through ``marker_row``:
+the int8 row itself, or the packed bytes decoded into one scratch row of n int8 (a 256-entry
+table, byte -> 4 codes). The arithmetic after that is the same, so packed and int8 codes give
+the same draws bit for bit.
 """
 
 import numpy as np
 
 from .._numba import kernel, reduction
+from ..data._genotype_kernels import marker_row, n_records, row_scratch
 
 
 def sweep_markers_gaussian(rng, alpha, var_alpha, codes, lookup, xx, resid, weights, genetic_values, sigma2_e,
@@ -22,7 +30,8 @@ def sweep_markers_gaussian(rng, alpha, var_alpha, codes, lookup, xx, resid, weig
 
     where e is the residual with the current :math:`\alpha_j` still in the fit.
 
-    ``codes``: int8 (markers x records), 0/1/2 or 3 = missing; ``lookup[j, c]`` the centred
+    ``codes``: int8 (markers x records), 0/1/2 or 3 = missing, or the same packed 2 bits each
+    (module docstring); ``lookup[j, c]`` the centred
     value of code c (``c + lookup[j, 0]`` for c < 3, 0 for missing); ``xx[j] = x_j' W x_j``;
     ``code_stats``: :func:`marker_code_stats` of ``codes`` (constant per matrix, so callers
     keep it between sweeps; computed here when not given). Modifies ``alpha``, ``resid``
@@ -43,7 +52,7 @@ def sweep_markers_gaussian(rng, alpha, var_alpha, codes, lookup, xx, resid, weig
     take a direct loop.
     """
     if code_stats is None:
-        code_stats = marker_code_stats(codes)
+        code_stats = marker_code_stats(codes, resid.size)
     _sweep_markers_gaussian(rng, alpha, var_alpha, codes, lookup, xx, code_stats, resid, weights, genetic_values,
                             sigma2_e)
 
@@ -87,7 +96,7 @@ LIST_FRACTION = 64
 
 
 @kernel
-def marker_code_stats(codes):
+def marker_code_stats(codes, n=-1):
     """Per marker: the sum of its observed codes, its count of missing genotypes and their list, packed.
 
     One int64 array for p markers: ``[0, p)`` the sums of the codes 0/1/2, ``[p, 2p)`` the
@@ -96,19 +105,21 @@ def marker_code_stats(codes):
     ``out[3p + 1 + out[2p + j] : 3p + 1 + out[2p + j + 1]]``, empty unless the marker has
     missing genotypes in at most 1 / ``LIST_FRACTION`` of the records (else its list is
     empty and the sweeps mask code 3 in a pass). Built once per matrix; O(markers x
-    records) time, O(p + listed missing) memory.
+    records) time, O(p + listed missing) memory. Packed ``codes`` need ``n``, the records.
     """
-    n_markers, n = codes.shape
+    n_markers = codes.shape[0]
+    n = n_records(codes, n)
+    scratch = row_scratch(codes, n)
     n_listed_total = 0
     for j in range(n_markers):
-        n_missing = _code_sums(codes[j])[1]
+        n_missing = _code_sums(marker_row(codes, j, scratch))[1]
         if n_missing * LIST_FRACTION <= n:
             n_listed_total += n_missing
     head = 3 * n_markers + 1
     out = np.empty(head + n_listed_total, dtype=np.int64)
     k = 0
     for j in range(n_markers):
-        row = codes[j]
+        row = marker_row(codes, j, scratch)
         total, n_missing = _code_sums(row)
         out[j] = total - 3 * n_missing
         out[n_markers + j] = n_missing
@@ -339,9 +350,10 @@ def _sweep_markers_binary(rng, alpha, var_alpha, codes, lookup, xx, code_stats, 
     """The sweep of :func:`sweep_markers_gaussian` for 0/1 weights (``unobserved``: records with 0)."""
     n_markers = codes.shape[0]
     saved = np.empty(_max_missing(code_stats, n_markers))
+    scratch = row_scratch(codes, resid.size)
     sum_e = _residual_total(resid)  # sum_i e_i over all records, kept up to date through the sweep
     for j in range(n_markers):
-        row = codes[j]
+        row = marker_row(codes, j, scratch)
         neg_centre = lookup[j, 0]  # -mu_j
         xe = _observed_xe(row, resid, code_stats, n_markers, j, unobserved, sum_e, neg_centre)
         lhs = xx[j] + sigma2_e / var_alpha[j]
@@ -356,46 +368,56 @@ def _sweep_markers_binary(rng, alpha, var_alpha, codes, lookup, xx, code_stats, 
 @kernel
 def _sweep_markers_weighted(rng, alpha, var_alpha, codes, lookup, xx, resid, weights, genetic_values, sigma2_e):
     """The sweep of :func:`sweep_markers_gaussian` for any weights, element by element."""
-    n_markers, n = codes.shape
+    n_markers = codes.shape[0]
+    n = resid.size
+    scratch = row_scratch(codes, n)
     for j in range(n_markers):
+        row = marker_row(codes, j, scratch)
         xe = 0.0
         for i in range(n):
-            xe += weights[i] * lookup[j, codes[j, i]] * resid[i]
+            xe += weights[i] * lookup[j, row[i]] * resid[i]
         lhs = xx[j] + sigma2_e / var_alpha[j]
         mean = (xe + xx[j] * alpha[j]) / lhs
         new = mean + np.sqrt(sigma2_e / lhs) * rng.standard_normal()
         delta = new - alpha[j]
         if delta != 0.0:
             for i in range(n):
-                x = lookup[j, codes[j, i]]
+                x = lookup[j, row[i]]
                 resid[i] -= x * delta
                 genetic_values[i] += x * delta
         alpha[j] = new
 
 
 @kernel
-def genetic_values_from_codes(codes, lookup, alpha):
-    """X alpha for int8 genotypes (markers x individuals): the genomic values of individuals."""
-    n_markers, n = codes.shape
+def genetic_values_from_codes(codes, lookup, alpha, n=-1):
+    """X alpha for int8 or packed genotypes (markers x individuals; packed need ``n``): the
+    genomic values of individuals."""
+    n_markers = codes.shape[0]
+    n = n_records(codes, n)
+    scratch = row_scratch(codes, n)
     out = np.zeros(n)
     for j in range(n_markers):
         a = alpha[j]
+        row = marker_row(codes, j, scratch)
         for i in range(n):
-            out[i] += lookup[j, codes[j, i]] * a
+            out[i] += lookup[j, row[i]] * a
     return out
 
 
 @kernel
 def weighted_cross_products(codes, lookup, weights):
     """Per marker, 1' W x_j and x_j' W x_j (for centring checks and default priors)."""
-    n_markers, n = codes.shape
+    n_markers = codes.shape[0]
+    n = weights.size
+    scratch = row_scratch(codes, n)
     sums = np.zeros(n_markers)
     squares = np.zeros(n_markers)
     for j in range(n_markers):
+        row = marker_row(codes, j, scratch)
         s = 0.0
         ss = 0.0
         for i in range(n):
-            x = lookup[j, codes[j, i]]
+            x = lookup[j, row[i]]
             s += weights[i] * x
             ss += weights[i] * x * x
         sums[j] = s

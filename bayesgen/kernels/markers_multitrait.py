@@ -3,6 +3,7 @@
 import numpy as np
 
 from .._numba import kernel
+from ..data._genotype_kernels import marker_row, n_records, row_scratch
 from .markers import (
     _code_residual_dot_pair,
     _max_missing,
@@ -16,12 +17,12 @@ from .markers import (
 )
 
 
-def genetic_values(codes, lookup, alpha):
-    """X A (records x t) for int8 genotypes (markers x records) and effects A (markers x t); for
-    one trait the one-trait kernel (its fast path)."""
+def genetic_values(codes, lookup, alpha, n=-1):
+    """X A (records x t) for int8 or packed genotypes (markers x records; packed need ``n``, the
+    records) and effects A (markers x t); for one trait the one-trait kernel (its fast path)."""
     if alpha.shape[1] == 1:
-        return genetic_values_from_codes(codes, lookup, np.ascontiguousarray(alpha[:, 0]))[:, None]
-    return genetic_values_multitrait(codes, lookup, alpha)
+        return genetic_values_from_codes(codes, lookup, np.ascontiguousarray(alpha[:, 0]), n)[:, None]
+    return genetic_values_multitrait(codes, lookup, alpha, n)
 
 
 def sweep_markers_multitrait(rng, alpha, codes, lookup, xx, resid, weights, genetic_values, residual_precision,
@@ -65,7 +66,7 @@ def sweep_markers_multitrait(rng, alpha, codes, lookup, xx, resid, weights, gene
     O(records x t) per marker plus a t x t Cholesky factorisation (O(t^3), written out).
     """
     if code_stats is None:
-        code_stats = marker_code_stats(codes)
+        code_stats = marker_code_stats(codes, resid.shape[0])
     return _sweep_markers_multitrait(rng, alpha, codes, lookup, xx, code_stats, resid, np.ascontiguousarray(weights),
                                      genetic_values, residual_precision, effect_precision, float(log_prior_odds))
 
@@ -117,7 +118,9 @@ def _draw_effect_vector(rng, current, xe, xx_j, residual_precision, effect_preci
 @kernel
 def _sweep_markers_multitrait(rng, alpha, codes, lookup, xx, code_stats, resid, weights, genetic_values,
                               residual_precision, effect_precision, log_prior_odds):
-    n_markers, n = codes.shape
+    n_markers = codes.shape[0]
+    n = resid.shape[0]
+    scratch = row_scratch(codes, n)
     t = alpha.shape[1]
     unobserved = unobserved_records(weights)
     binary = not (unobserved.size > 0 and unobserved[0] < 0)
@@ -135,7 +138,7 @@ def _sweep_markers_multitrait(rng, alpha, codes, lookup, xx, code_stats, resid, 
         for i in range(n):
             sum_e[k] += resid[i, k]
     for j in range(n_markers):
-        row = codes[j]
+        row = marker_row(codes, j, scratch)
         for k in range(t):
             current[k] = alpha[j, k]
         neg_centre = lookup[j, 0]  # -mu_j
@@ -188,14 +191,18 @@ def _sweep_markers_multitrait(rng, alpha, codes, lookup, xx, code_stats, resid, 
 
 
 @kernel
-def genetic_values_multitrait(codes, lookup, alpha):
-    """X A (records x t) for int8 genotypes (markers x records) and effects A (markers x t)."""
-    n_markers, n = codes.shape
+def genetic_values_multitrait(codes, lookup, alpha, n=-1):
+    """X A (records x t) for int8 or packed genotypes (markers x records; packed need ``n``) and
+    effects A (markers x t)."""
+    n_markers = codes.shape[0]
+    n = n_records(codes, n)
+    scratch = row_scratch(codes, n)
     t = alpha.shape[1]
     out = np.zeros((n, t))
     for j in range(n_markers):
+        row = marker_row(codes, j, scratch)
         for i in range(n):
-            x = lookup[j, codes[j, i]]
+            x = lookup[j, row[i]]
             for k in range(t):
                 out[i, k] += x * alpha[j, k]
     return out

@@ -3,6 +3,7 @@
 import numpy as np
 
 from .._numba import kernel
+from ..data._genotype_kernels import marker_row, row_scratch
 from .markers import (  # noqa: F401  (marker_code_stats is imported from here by the priors)
     _collect_unobserved, _hold_unobserved, _max_missing, _observed_xe, _release_unobserved, _residual_total,
     _subtract_code_change, marker_code_stats, unobserved_records,
@@ -113,10 +114,11 @@ def _spike_slab_binary(rng, alpha, var_alpha, log_prior_odds, codes, lookup, xx,
     held = _hold_unobserved(resid, unobserved)  # e = 0 there during the sweep: no per-marker correction
     drift = np.zeros(unobserved.size)
     none = unobserved[:0]
+    scratch = row_scratch(codes, resid.size)
     sum_e = _residual_total(resid)  # sum_i e_i over the phenotyped records, kept up to date
     for step in range(n_markers):
         j = n_markers - 1 - step if reverse else step
-        row = codes[j]
+        row = marker_row(codes, j, scratch)
         neg_centre = lookup[j, 0]  # -mu_j
         rhs = _observed_xe(row, resid, code_stats, n_markers, j, none, sum_e, neg_centre) + xx[j] * alpha[j]
         if reference is not None:
@@ -137,11 +139,13 @@ def _spike_slab_binary(rng, alpha, var_alpha, log_prior_odds, codes, lookup, xx,
 def _spike_slab_weighted(rng, alpha, var_alpha, log_prior_odds, codes, lookup, xx, resid, weights, genetic_values,
                          sigma2_e, reverse, reference):
     """The sweep of :func:`sweep_markers_spike_slab` for any weights, element by element."""
-    n_markers, n = codes.shape
+    n_markers = codes.shape[0]
+    n = resid.size
+    scratch = row_scratch(codes, n)
     n_included = 0
     for step in range(n_markers):
         j = n_markers - 1 - step if reverse else step
-        row = codes[j]
+        row = marker_row(codes, j, scratch)
         values = lookup[j]
         xe = 0.0
         for i in range(n):
@@ -183,7 +187,7 @@ def sweep_markers_mixture(rng, alpha, classes, log_weights, class_variances, cod
     costs one pass over the codes); other weights go element by element through ``lookup``.
     """
     if code_stats is None:
-        code_stats = marker_code_stats(codes)
+        code_stats = marker_code_stats(codes, resid.size)
     _sweep_markers_mixture(rng, alpha, classes, log_weights, class_variances, codes, lookup, xx, code_stats, resid,
                            weights, genetic_values, sigma2_e)
 
@@ -245,9 +249,10 @@ def _mixture_binary(rng, alpha, classes, log_weights, class_variances, codes, lo
     held = _hold_unobserved(resid, unobserved)  # e = 0 there during the sweep: no per-marker correction
     drift = np.zeros(unobserved.size)
     none = unobserved[:0]
+    scratch = row_scratch(codes, resid.size)
     sum_e = _residual_total(resid)  # sum_i e_i over the phenotyped records, kept up to date
     for j in range(n_markers):
-        row = codes[j]
+        row = marker_row(codes, j, scratch)
         neg_centre = lookup[j, 0]  # -mu_j
         rhs = _observed_xe(row, resid, code_stats, n_markers, j, none, sum_e, neg_centre) + xx[j] * alpha[j]
         chosen, new = _draw_class(rng, rhs, xx[j], log_weights, class_variances, log_p, sigma2_e)
@@ -264,10 +269,12 @@ def _mixture_binary(rng, alpha, classes, log_weights, class_variances, codes, lo
 def _mixture_weighted(rng, alpha, classes, log_weights, class_variances, codes, lookup, xx, resid, weights,
                       genetic_values, sigma2_e):
     """The sweep of :func:`sweep_markers_mixture` for any weights, element by element."""
-    n_markers, n = codes.shape
+    n_markers = codes.shape[0]
+    n = resid.size
+    scratch = row_scratch(codes, n)
     log_p = np.empty(log_weights.size)
     for j in range(n_markers):
-        row = codes[j]
+        row = marker_row(codes, j, scratch)
         values = lookup[j]
         xe = 0.0
         for i in range(n):

@@ -159,7 +159,7 @@ def predict_genomic_values(term, idata, genotypes: Genotypes, prob: float = 0.95
     values = np.zeros((alpha.shape[0], genotypes.n_individuals, alpha.shape[2]))
     for start in range(0, rows.size, MARKER_BLOCK):
         block = slice(start, start + MARKER_BLOCK)
-        codes = genotypes.codes[rows[block]]  # int8, markers x individuals
+        codes = genotypes.marker_codes(rows[block])  # int8, markers x individuals (decoded if packed)
         x = np.take_along_axis(lookup[block], codes.astype(np.intp), axis=1)  # float, one block only
         for k in range(alpha.shape[2]):  # per trait k: draws x individuals
             values[:, :, k] += alpha[:, block, k] @ x

@@ -1,4 +1,4 @@
-"""Marker (SNP) effects under a Bayesian-alphabet prior, swept over int8 genotypes."""
+"""Marker (SNP) effects under a Bayesian-alphabet prior, swept over int8 or packed genotypes."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import numpy as np
 
 from .._user_warnings import warn_user
 from .._validation import normalize_ids, require_columns
+from ..data._genotype_kernels import packed_width, repack_columns
 from ..data.genotypes import Genotypes
 from ..kernels.fast_blocks import block_cross_products, missing_genotype_lists, sweep_markers_blocked
 from ..kernels.markers import marker_code_stats, weighted_cross_products
@@ -136,11 +137,17 @@ class Markers(Term):
         require_columns(context.frame, [self.column], "data")
         ids = normalize_ids(context.frame[self.column].tolist(), f"Column {self.column!r}")
         rows = self.genotypes.index(ids)
-        codes = self.genotypes.codes
-        if rows.size == codes.shape[1] and codes.flags.c_contiguous and np.array_equal(rows, np.arange(rows.size)):
+        codes = self.genotypes.stored_codes  # int8, or packed 2 bits each (the kernels read either)
+        n_genotyped = self.genotypes.n_individuals
+        if rows.size == n_genotyped and codes.flags.c_contiguous and np.array_equal(rows, np.arange(rows.size)):
             self.codes = codes  # records in genotype order: share the matrix (only read)
+        elif self.genotypes.packed:  # packed again, markers x records: never an int8 copy
+            self.codes = np.empty((codes.shape[0], packed_width(rows.size)), dtype=np.uint8)
+            repack_columns(codes, n_genotyped, rows.astype(np.int64), self.codes)
         else:
             self.codes = np.take(codes, rows, axis=1)  # int8, markers x records, one C-ordered copy
+        #: Records the codes cover (their columns; packed codes do not say it by their shape).
+        self.n_records = rows.size
         self.lookup = self.genotypes.centred_lookup()
         self.n_traits = t
         self.traits = list(context.traits)
@@ -156,10 +163,10 @@ class Markers(Term):
             warn_user(
                 f"No phenotyped record of {self.name!r} has an observed genotype, or none varies: the markers "
                 "cannot explain anything, so var_g and h2 will be 0.")
-        self.code_stats = marker_code_stats(self.codes)
+        self.code_stats = marker_code_stats(self.codes, self.n_records)
         if self.block_size is not None:
             self._gram = block_cross_products(self.codes, self.lookup, weights, min(self.block_size, self.n_markers))
-            self._missing = missing_genotype_lists(self.codes)
+            self._missing = missing_genotype_lists(self.codes, self.n_records)
         # BGLR's rule per trait: a priori the markers explain their share of Var(y_k), spread evenly.
         share = np.atleast_1d(np.asarray(context.default_share, dtype=np.float64))
         self.prior.bind_traits(share / max(sum_var_x, 1e-12), self.traits, self._name("sigma2_alpha", "sigma2_alpha"),
@@ -189,7 +196,7 @@ class Markers(Term):
     def init_state(self, rng) -> dict:
         """The effects A (markers x t), the genomic values XA (records x t, columns contiguous) and the prior's state."""
         return {"alpha": np.zeros((self.n_markers, self.n_traits)),
-                "genetic_values": np.zeros((self.codes.shape[1], self.n_traits), order="F"),
+                "genetic_values": np.zeros((self.n_records, self.n_traits), order="F"),
                 "prior": self.prior.init_state(rng, self.n_markers)}
 
     def draw_prior(self, rng, state) -> None:
@@ -218,7 +225,7 @@ class Markers(Term):
 
     def fitted(self, state) -> np.ndarray:
         # Recomputed from scratch (not the running sum), so it also resets rounding drift.
-        state["genetic_values"][:] = genetic_values(self.codes, self.lookup, state["alpha"])
+        state["genetic_values"][:] = genetic_values(self.codes, self.lookup, state["alpha"], self.n_records)
         return state["genetic_values"].copy()
 
     def variance(self, state) -> np.ndarray:
