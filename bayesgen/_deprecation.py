@@ -22,6 +22,7 @@ def renamed_arguments(**old_to_new: str):
     (``inspect.signature`` follows ``__wrapped__``), so help() and the signature test see the new
     names only; ``__renamed_arguments__`` lists the old ones (for the tests).
     """
+
     def decorate(function):
         owner = function.__qualname__.replace(".__init__", "")
 
@@ -31,8 +32,12 @@ def renamed_arguments(**old_to_new: str):
                 if old in kwargs:
                     if new in kwargs:
                         raise TypeError(f"{owner}() got both {new}= and its deprecated name {old}=; pass {new}= only.")
-                    warnings.warn(f"{owner}({old}=...) is deprecated and will be removed in bayesgen {REMOVED_IN}; "
-                                  f"use {new}= instead.", DeprecationWarning, stacklevel=2)
+                    warnings.warn(
+                        f"{owner}({old}=...) is deprecated and will be removed in bayesgen {REMOVED_IN}; "
+                        f"use {new}= instead.",
+                        DeprecationWarning,
+                        stacklevel=2,
+                    )
                     kwargs[new] = kwargs.pop(old)
             return wrapper.__wrapped__(*args, **kwargs)  # (tests replace __wrapped__ to see the mapping)
 
@@ -44,8 +49,12 @@ def renamed_arguments(**old_to_new: str):
 
 def warn_renamed_variable(old: str, new: str, stacklevel: int = 3) -> None:
     """Warn that the InferenceData variable ``old`` is now ``new`` (derived quantities renamed)."""
-    warnings.warn(f"The variable {old!r} is now {new!r} (a derived quantity, not a parameter); the old name will "
-                  f"stop working in bayesgen {REMOVED_IN}.", DeprecationWarning, stacklevel=stacklevel)
+    warnings.warn(
+        f"The variable {old!r} is now {new!r} (a derived quantity, not a parameter); the old name will "
+        f"stop working in bayesgen {REMOVED_IN}.",
+        DeprecationWarning,
+        stacklevel=stacklevel,
+    )
 
 
 #: Derived quantities renamed in 0.2.0 (old prefix -> new prefix): a marker term's variance and
@@ -59,7 +68,7 @@ def renamed_variables(var_names: list, available) -> list:
     (with a ``DeprecationWarning``), when only the new one is among ``available``."""
     out = []
     for name in var_names:
-        new = next((new + name[len(old):] for old, new in RENAMED_PREFIXES.items() if name.startswith(old)), None)
+        new = next((new + name[len(old) :] for old, new in RENAMED_PREFIXES.items() if name.startswith(old)), None)
         if name not in available and new is not None and new in available:
             warn_renamed_variable(name, new, stacklevel=5)
             name = new

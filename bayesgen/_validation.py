@@ -124,9 +124,11 @@ def warn_if_boolean_ids(values, what: str) -> None:
     if n_bool:
         from ._user_warnings import warn_user
 
-        warn_user(f"{what} holds {n_bool} boolean id(s) (True/False): they are read as the ids '1' and '0', so "
-                  "True matches an animal or genotype id 1. If this is not the id column, pass the right one; if "
-                  "it is, convert it first (.astype(int) or .astype(str)) to say what the ids are.")
+        warn_user(
+            f"{what} holds {n_bool} boolean id(s) (True/False): they are read as the ids '1' and '0', so "
+            "True matches an animal or genotype id 1. If this is not the id column, pass the right one; if "
+            "it is, convert it first (.astype(int) or .astype(str)) to say what the ids are."
+        )
 
 
 def normalize_parent(value):
@@ -188,7 +190,8 @@ def check_square_representable(scale: float, df: float, name: str) -> None:
         raise ValueError(
             f"{name} must be between {SCALE_MIN:g} and {SCALE_MAX:g}, got {scale!r}: its square, the scale of "
             "the variance, must stay far inside float64's range for the sampler's updates. It is in the units of "
-            "the standard deviation: rescale the phenotype if it needs such a scale.")
+            "the standard deviation: rescale the phenotype if it needs such a scale."
+        )
 
 
 def positions(ids, index: dict, missing_message: str) -> np.ndarray:

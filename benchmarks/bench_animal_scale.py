@@ -64,21 +64,23 @@ def main() -> int:
     from bayesgen.sampler.blas_threads import single_threaded_blas
     from bayesgen.sampler.storage import ChainStorage
 
-    print(f"{' '.join(sys.argv)}\nmachine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores; "
-          f"load average {os.getloadavg()[0]:.2f} at start")
+    print(
+        f"{' '.join(sys.argv)}\nmachine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores; "
+        f"load average {os.getloadavg()[0]:.2f} at start"
+    )
     t = time.perf_counter()
     sim = bg.simulate(n_founders=20_000, n_generations=9, n_offspring=20_000, n_markers=0, h2=0.4, seed=1)
     pedigree = sim.pedigree_object()
     data = sim.phenotypes.iloc[-100_000:]
-    print(f"simulated {len(pedigree)} animals, "
-          f"{len(data)} records in {time.perf_counter() - t:.0f} s")
+    print(f"simulated {len(pedigree)} animals, {len(data)} records in {time.perf_counter() - t:.0f} s")
 
     t = time.perf_counter()
     model = bg.AnimalModel(data, "y", "id", pedigree, fixed=["sex"], sampler="single-site")
     animal = next(term for term in model.terms if isinstance(term, bg.Animal))
     ptr, idx, val = animal._prec
-    print(f"single-site model built in {time.perf_counter() - t:.1f} s: {animal.n_levels} animals, "
-          f"nnz(A^-1) = {val.size}")
+    print(
+        f"single-site model built in {time.perf_counter() - t:.1f} s: {animal.n_levels} animals, nnz(A^-1) = {val.size}"
+    )
 
     # BLAS on one thread, as model.sample runs chains (a threaded BLAS spins on small products).
     with single_threaded_blas():
@@ -96,9 +98,30 @@ def main() -> int:
             step = timed(lambda: block.step(rng, chain.states, block_state, ctx), args.steps)
             print(f"  {label + ':':<22}" + ms(step))
         split = animal._precision_split()
-        print("  animal sweep + u'A^-1 u: " + ms(timed(lambda: sweep_random_effects_quadratic(
-            rng, state["u"][:, 0], ctx.resid[:, 0], ctx.weights[:, 0], animal._rec_ptr, animal._rec_idx, animal._rec_z,
-            zz, ptr, idx, val, split, ctx.sigma2_e, float(state["sigma2"][0, 0])), args.steps)))
+        print(
+            "  animal sweep + u'A^-1 u: "
+            + ms(
+                timed(
+                    lambda: sweep_random_effects_quadratic(
+                        rng,
+                        state["u"][:, 0],
+                        ctx.resid[:, 0],
+                        ctx.weights[:, 0],
+                        animal._rec_ptr,
+                        animal._rec_idx,
+                        animal._rec_z,
+                        zz,
+                        ptr,
+                        idx,
+                        val,
+                        split,
+                        ctx.sigma2_e,
+                        float(state["sigma2"][0, 0]),
+                    ),
+                    args.steps,
+                )
+            )
+        )
         print("  u'A^-1 u alone:  " + ms(timed(lambda: quadratic_form_matrix(state["u"], ptr, idx, val), args.steps)))
         print("  rescaling move:  " + ms(timed(lambda: animal.rescale_move(rng, state, ctx), args.steps)))
         variables = model.variables()
@@ -110,27 +133,34 @@ def main() -> int:
                 values = gibbs.record(chain, wanted=storage.wanted)
                 values.update({k: v for k, v in info.items() if k in storage.wanted})
                 storage.write(values)
+
             print(f"  record one draw ({store}): " + ms(timed(record_one, args.steps)))
 
     t, c = time.perf_counter(), time.process_time()
-    idata = model.sample(draws=args.draws, burn=args.burn, chains=1, seed=2, progress=False, store="summary",
-                         check_convergence=False)
+    idata = model.sample(
+        draws=args.draws, burn=args.burn, chains=1, seed=2, progress=False, store="summary", check_convergence=False
+    )
     seconds = time.perf_counter() - t
     cpu_ms = 1e3 * (time.process_time() - c) / (args.burn + args.draws)
     h2 = idata.posterior["h2"].values
     ess = float(az.ess(h2, method="bulk"))
-    print(f"single-site, one chain of {args.burn} + {args.draws}: {seconds:.0f} s "
-          f"({1e3 * seconds / (args.burn + args.draws):.1f} ms wall, {cpu_ms:.1f} ms CPU per iteration with "
-          f"recording, store='summary'), h2 mean "
-          f"{h2.mean():.3f} (simulated 0.4), ESS {ess:.0f}, ESS/s {ess / seconds:.2f}")
+    print(
+        f"single-site, one chain of {args.burn} + {args.draws}: {seconds:.0f} s "
+        f"({1e3 * seconds / (args.burn + args.draws):.1f} ms wall, {cpu_ms:.1f} ms CPU per iteration with "
+        f"recording, store='summary'), h2 mean "
+        f"{h2.mean():.3f} (simulated 0.4), ESS {ess:.0f}, ESS/s {ess / seconds:.2f}"
+    )
 
     if args.full_draws:
         t, c = time.perf_counter(), time.process_time()
-        model.sample(draws=args.full_draws, burn=0, chains=1, seed=2, progress=False, store="full",
-                     check_convergence=False)
-        print(f"single-site, store='full', one chain of {args.full_draws}: "
-              f"{1e3 * (time.perf_counter() - t) / args.full_draws:.1f} ms wall, "
-              f"{1e3 * (time.process_time() - c) / args.full_draws:.1f} ms CPU per iteration with recording")
+        model.sample(
+            draws=args.full_draws, burn=0, chains=1, seed=2, progress=False, store="full", check_convergence=False
+        )
+        print(
+            f"single-site, store='full', one chain of {args.full_draws}: "
+            f"{1e3 * (time.perf_counter() - t) / args.full_draws:.1f} ms wall, "
+            f"{1e3 * (time.process_time() - c) / args.full_draws:.1f} ms CPU per iteration with recording"
+        )
 
     for sampler in () if args.skip_joint else ("joint", "collapsed"):
         t = time.perf_counter()
@@ -151,12 +181,16 @@ def _joint_analysis(bg, data, pedigree, sampler, too_large):
     try:
         model = bg.AnimalModel(data, "y", "id", pedigree, fixed=["sex"], sampler=sampler)
     except too_large as err:
-        print(f"{sampler}: factor refused after {time.perf_counter() - t:.0f} s of analysis: nnz(L) = "
-              f"{err.nnz_factor:.3g} ({8 * err.nnz_factor / 1e9:.1f} GB of values), {err.flops:.3g} multiply-adds "
-              f"per factorisation; analysis timings {err.timings}")
+        print(
+            f"{sampler}: factor refused after {time.perf_counter() - t:.0f} s of analysis: nnz(L) = "
+            f"{err.nnz_factor:.3g} ({8 * err.nnz_factor / 1e9:.1f} GB of values), {err.flops:.3g} multiply-adds "
+            f"per factorisation; analysis timings {err.timings}"
+        )
         return
-    print(f"{sampler}: built in {time.perf_counter() - t:.0f} s; blocks "
-          + ", ".join(type(b).__name__ for b in model.blocks))
+    print(
+        f"{sampler}: built in {time.perf_counter() - t:.0f} s; blocks "
+        + ", ".join(type(b).__name__ for b in model.blocks)
+    )
 
 
 if __name__ == "__main__":

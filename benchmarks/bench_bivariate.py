@@ -44,10 +44,12 @@ DATA = ROOT.parent / "shared" / "data"
 
 CASES = {
     "gryphon": dict(data="gryphon", traits=("bwt", "tarsus"), fixed=["sex"], random=["animal", "byear", "mother"]),
-    "bluetit-iw": dict(data="bluetit", traits=("tarsus", "back"), fixed=["sex"], random=["animal", "dam", "fosternest"],
-                       prior="iw"),
-    "bluetit-default": dict(data="bluetit", traits=("tarsus", "back"), fixed=["sex"],
-                            random=["animal", "dam", "fosternest"]),
+    "bluetit-iw": dict(
+        data="bluetit", traits=("tarsus", "back"), fixed=["sex"], random=["animal", "dam", "fosternest"], prior="iw"
+    ),
+    "bluetit-default": dict(
+        data="bluetit", traits=("tarsus", "back"), fixed=["sex"], random=["animal", "dam", "fosternest"]
+    ),
 }
 
 R_SCRIPT = r"""
@@ -122,12 +124,14 @@ def bayesgen_chain(case: dict, seed: int) -> dict:
         seconds = time.perf_counter() - start
     post = idata.posterior
     pair = dict(trait_row=traits[0], trait_col=traits[1])
-    out = {"rho_g": post[f"rho_{genetic}"].sel(pair).values[0],
-           "rho_e": post["rho_e"].sel(pair).values[0]}
+    out = {"rho_g": post[f"rho_{genetic}"].sel(pair).values[0], "rho_e": post["rho_e"].sel(pair).values[0]}
     for trait in traits:
         out[f"h2_{trait}"] = post["h2"].sel(trait=trait).values[0]
-    return {"seconds": seconds, "draws": {k: v.tolist() for k, v in out.items()},
-            "blocks": [b["block"] for b in model.describe()["sampler"]]}
+    return {
+        "seconds": seconds,
+        "draws": {k: v.tolist() for k, v in out.items()},
+        "blocks": [b["block"] for b in model.describe()["sampler"]],
+    }
 
 
 def mcmcglmm_chain(name: str, case: dict, seed: int, env: dict) -> dict:
@@ -135,8 +139,9 @@ def mcmcglmm_chain(name: str, case: dict, seed: int, env: dict) -> dict:
     script = folder / "fit.R"
     script.write_text(R_SCRIPT)
     data_name = "gryphon" if case["data"] == "gryphon" else "bluetit"
-    done = subprocess.run(["Rscript", str(script), str(DATA), data_name, str(folder), str(seed)], env=env,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["Rscript", str(script), str(DATA), data_name, str(folder), str(seed)], env=env, capture_output=True, text=True
+    )
     if done.returncode:
         raise RuntimeError(f"MCMCglmm failed:\n{done.stderr[-3000:]}")
     seconds = float(next(line.split()[1] for line in done.stdout.splitlines() if line.startswith("seconds")))
@@ -151,8 +156,9 @@ def mcmcglmm_chain(name: str, case: dict, seed: int, env: dict) -> dict:
         return vcv[:, header.index(f"trait{a}:trait{b}.{term}")]
 
     def correlation(term):
-        return column(traits[1], traits[0], term) / np.sqrt(column(traits[0], traits[0], term)
-                                                            * column(traits[1], traits[1], term))
+        return column(traits[1], traits[0], term) / np.sqrt(
+            column(traits[0], traits[0], term) * column(traits[1], traits[1], term)
+        )
 
     terms = [genetic] + [t for t in case["random"] if t != genetic] + ["units"]
     out = {"rho_g": correlation(genetic), "rho_e": correlation("units")}
@@ -172,15 +178,18 @@ def r_environment() -> dict:
 def has_mcmcglmm(env) -> bool:
     if shutil.which("Rscript") is None:
         return False
-    done = subprocess.run(["Rscript", "-e", "quit(status = !requireNamespace('MCMCglmm', quietly = TRUE))"], env=env,
-                          capture_output=True)
+    done = subprocess.run(
+        ["Rscript", "-e", "quit(status = !requireNamespace('MCMCglmm', quietly = TRUE))"], env=env, capture_output=True
+    )
     return done.returncode == 0
 
 
 def child(name: str, seed: int) -> dict:
     """A bayesgen chain in a fresh process (no state shared with the other rounds)."""
-    code = (f"import json, sys; sys.path.insert(0, {str(ROOT)!r}); sys.path.insert(0, {str(ROOT / 'benchmarks')!r});"
-            f"import bench_bivariate as b; print(json.dumps(b.bayesgen_chain(b.CASES[{name!r}], {seed})))")
+    code = (
+        f"import json, sys; sys.path.insert(0, {str(ROOT)!r}); sys.path.insert(0, {str(ROOT / 'benchmarks')!r});"
+        f"import bench_bivariate as b; print(json.dumps(b.bayesgen_chain(b.CASES[{name!r}], {seed})))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     if done.returncode:
         raise RuntimeError(f"bayesgen chain failed:\n{done.stderr[-3000:]}")
@@ -200,13 +209,21 @@ def summarise(program: str, runs: list) -> dict:
         rhat = float(az.rhat(chains, method="rank")) if len(runs) > 1 else float("nan")
         median = float(np.median(chains))
         low, high = np.quantile(chains, [0.025, 0.975])
-        ess_share = np.median([float(az.ess(np.array(r["draws"][name])[None, :], method="bulk")) / length
-                               for r in runs])
-        table[name] = {"median": median, "interval": (float(low), float(high)), "rhat": rhat,
-                       "ess_per_second": per_round, "ess_share": float(ess_share)}
-        print(f"    {name:12s} median {median:7.3f} [{low:6.3f}, {high:6.3f}]  R-hat {rhat:6.3f}  "
-              f"bulk ESS {100 * ess_share:5.1f}% of draws (median chain)  ESS/s per round "
-              + " ".join(f"{v:7.2f}" for v in per_round))
+        ess_share = np.median(
+            [float(az.ess(np.array(r["draws"][name])[None, :], method="bulk")) / length for r in runs]
+        )
+        table[name] = {
+            "median": median,
+            "interval": (float(low), float(high)),
+            "rhat": rhat,
+            "ess_per_second": per_round,
+            "ess_share": float(ess_share),
+        }
+        print(
+            f"    {name:12s} median {median:7.3f} [{low:6.3f}, {high:6.3f}]  R-hat {rhat:6.3f}  "
+            f"bulk ESS {100 * ess_share:5.1f}% of draws (median chain)  ESS/s per round "
+            + " ".join(f"{v:7.2f}" for v in per_round)
+        )
     seconds = " ".join(f"{r['seconds']:.1f}" for r in runs)
     print(f"    seconds per chain: {seconds}")
     return table
@@ -240,10 +257,16 @@ def main(argv=None):
         if with_r:
             ours = np.median(tables["bayesgen"]["rho_g"]["ess_per_second"])
             theirs = np.median(tables["MCMCglmm"]["rho_g"]["ess_per_second"])
-            ratios = [a / b for a, b in zip(tables["bayesgen"]["rho_g"]["ess_per_second"],
-                                            tables["MCMCglmm"]["rho_g"]["ess_per_second"])]
-            print(f"  rho_g ESS/s: bayesgen {ours:.2f}, MCMCglmm {theirs:.2f}, ratio of medians {ours / theirs:.2f} "
-                  f"(per round {' '.join(f'{r:.2f}' for r in ratios)})")
+            ratios = [
+                a / b
+                for a, b in zip(
+                    tables["bayesgen"]["rho_g"]["ess_per_second"], tables["MCMCglmm"]["rho_g"]["ess_per_second"]
+                )
+            ]
+            print(
+                f"  rho_g ESS/s: bayesgen {ours:.2f}, MCMCglmm {theirs:.2f}, ratio of medians {ours / theirs:.2f} "
+                f"(per round {' '.join(f'{r:.2f}' for r in ratios)})"
+            )
     print(f"\nload average at end: {os.getloadavg()}")
 
 

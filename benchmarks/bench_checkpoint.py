@@ -30,10 +30,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     spec = load_spec(ROOT / "models" / "animal.toml")
-    options = dict(draws=args.draws, burn=500, chains=4, seed=1, progress=False, check_convergence=False,
-                   store="full")
-    print(f"{spec.model}; 4 chains x {args.draws} draws after 500 burn-in, store='full', "
-          f"checkpoint every {args.every} iterations of each chain")
+    options = dict(draws=args.draws, burn=500, chains=4, seed=1, progress=False, check_convergence=False, store="full")
+    print(
+        f"{spec.model}; 4 chains x {args.draws} draws after 500 burn-in, store='full', "
+        f"checkpoint every {args.every} iterations of each chain"
+    )
     print(f"load average at start: {os.getloadavg()}")
     writes = []
     save = ck.CheckpointWriter.save
@@ -54,14 +55,18 @@ def main() -> None:
             started = time.perf_counter()
             spec.model.sample(checkpoint=path, checkpoint_every=args.every, **options)
             with_checkpoints = time.perf_counter() - started
-            print(f"round {r}: without {plain:.1f} s, with {with_checkpoints:.1f} s (ratio "
-                  f"{with_checkpoints / plain:.3f}); {len(writes)} writes, mean {1e3 * sum(writes) / len(writes):.0f} ms, "
-                  f"last {1e3 * writes[-1]:.0f} ms; final file {path.stat().st_size / 1e6:.1f} MB; "
-                  f"load {os.getloadavg()[0]:.1f}")
+            print(
+                f"round {r}: without {plain:.1f} s, with {with_checkpoints:.1f} s (ratio "
+                f"{with_checkpoints / plain:.3f}); {len(writes)} writes, mean {1e3 * sum(writes) / len(writes):.0f} ms, "
+                f"last {1e3 * writes[-1]:.0f} ms; final file {path.stat().st_size / 1e6:.1f} MB; "
+                f"load {os.getloadavg()[0]:.1f}"
+            )
         started = time.perf_counter()
         bg.resume(path, spec.model, draws=10, progress=False, check_convergence=False)
-        print(f"bg.resume(..., draws=10): {time.perf_counter() - started:.1f} s (read, verify, restore, 40 "
-              f"iterations, write)")
+        print(
+            f"bg.resume(..., draws=10): {time.perf_counter() - started:.1f} s (read, verify, restore, 40 "
+            f"iterations, write)"
+        )
     print(f"load average at end: {os.getloadavg()}")
 
 

@@ -64,9 +64,7 @@ def gryphon_models():
 
 def simulated_model(n_founders, n_generations, n_offspring):
     start = time.perf_counter()
-    sim = bg.simulate(
-        n_founders=n_founders, n_generations=n_generations, n_offspring=n_offspring, n_markers=0, seed=1
-    )
+    sim = bg.simulate(n_founders=n_founders, n_generations=n_generations, n_offspring=n_offspring, n_markers=0, seed=1)
     ped = sim.pedigree_object()
     ainv = ped.ainv()
     seconds = time.perf_counter() - start
@@ -91,20 +89,26 @@ def bench(name, x, blocks, ratios, orderings):
     c = coefficient_matrix(x, blocks, ratios)
     n = c.shape[0]
     print(f"\n{name}: {n:,} equations, nnz(C) {c.nnz:,}")
-    print(f"  {'ordering':8s} {'nnz(L)':>13s} {'flops':>9s} {'order s':>8s} {'symbolic s':>10s} "
-          f"{'numeric s':>9s} {'iteration ms':>12s}")
+    print(
+        f"  {'ordering':8s} {'nnz(L)':>13s} {'flops':>9s} {'order s':>8s} {'symbolic s':>10s} "
+        f"{'numeric s':>9s} {'iteration ms':>12s}"
+    )
     rng = np.random.default_rng(0)
     rhs = rng.standard_normal(n)
     for ordering in orderings:
         try:
             chol = SparseCholesky(c, ordering=ordering)
         except FactorTooLargeError as err:
-            print(f"  {ordering:8s} {err.nnz_factor:13,d} {err.flops:9.2e} {err.timings['ordering']:8.3f} "
-                  f"{err.timings['symbolic']:10.3f}   not factored: over max_factor_nonzeros")
+            print(
+                f"  {ordering:8s} {err.nnz_factor:13,d} {err.flops:9.2e} {err.timings['ordering']:8.3f} "
+                f"{err.timings['symbolic']:10.3f}   not factored: over max_factor_nonzeros"
+            )
             continue
         if chol.flops > MAX_NUMERIC_FLOPS:
-            print(f"  {ordering:8s} {chol.nnz_factor:13,d} {chol.flops:9.2e} {chol.timings['ordering']:8.3f} "
-                  f"{chol.timings['symbolic']:10.3f}   numeric not timed (flops > {MAX_NUMERIC_FLOPS:.0e})")
+            print(
+                f"  {ordering:8s} {chol.nnz_factor:13,d} {chol.flops:9.2e} {chol.timings['ordering']:8.3f} "
+                f"{chol.timings['symbolic']:10.3f}   numeric not timed (flops > {MAX_NUMERIC_FLOPS:.0e})"
+            )
             continue
         repeats = 3 if chol.flops < 1e10 else 1
         numeric = best_of(lambda: chol.factorize(c.data), repeats)
@@ -121,9 +125,11 @@ def bench(name, x, blocks, ratios, orderings):
         per_iteration = best_of(iterate, 2) / iterations
         chol.factorize(c.data)
         residual = np.abs(c @ chol.solve(rhs) - rhs).max()
-        print(f"  {ordering:8s} {chol.nnz_factor:13,d} {chol.flops:9.2e} {chol.timings['ordering']:8.3f} "
-              f"{chol.timings['symbolic']:10.3f} {numeric:9.3f} {1e3 * per_iteration:12.2f}"
-              f"   (max |C x - b| {residual:.1e})")
+        print(
+            f"  {ordering:8s} {chol.nnz_factor:13,d} {chol.flops:9.2e} {chol.timings['ordering']:8.3f} "
+            f"{chol.timings['symbolic']:10.3f} {numeric:9.3f} {1e3 * per_iteration:12.2f}"
+            f"   (max |C x - b| {residual:.1e})"
+        )
 
 
 def main():

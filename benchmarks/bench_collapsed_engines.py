@@ -28,7 +28,6 @@ import warnings
 from pathlib import Path
 
 import arviz as az
-import numpy as np
 import pandas as pd
 
 import bayesgen as bg
@@ -41,8 +40,11 @@ def model() -> bg.Model:
     data = pd.read_csv(DATA / "gryphon.csv")
     data["sex"] = data["sex"].astype("Int64").astype(str)
     pedigree = bg.Pedigree.from_csv(DATA / "gryphonped.csv", id="id", sire="father", dam="mother")
-    return bg.Model(data, ["bwt", "tarsus"], [bg.Fixed(["sex"]), bg.Animal("animal", pedigree),
-                                              bg.Random("byear"), bg.Random("mother")])
+    return bg.Model(
+        data,
+        ["bwt", "tarsus"],
+        [bg.Fixed(["sex"]), bg.Animal("animal", pedigree), bg.Random("byear"), bg.Random("mother")],
+    )
 
 
 def chain(engine: str, seed: int) -> dict:
@@ -55,12 +57,21 @@ def chain(engine: str, seed: int) -> dict:
     seconds = time.perf_counter() - start
     post = idata.posterior
     pair = dict(trait_row="bwt", trait_col="tarsus")
-    values = {"rho_g": post["rho_animal"].sel(pair), "rho_e": post["rho_e"].sel(pair),
-              "h2_bwt": post["h2"].sel(trait="bwt"), "h2_tarsus": post["h2"].sel(trait="tarsus")}
+    values = {
+        "rho_g": post["rho_animal"].sel(pair),
+        "rho_e": post["rho_e"].sel(pair),
+        "h2_bwt": post["h2"].sel(trait="bwt"),
+        "h2_tarsus": post["h2"].sel(trait="tarsus"),
+    }
     n = post.sizes["draw"]
     ess = {k: float(az.ess(v.rename("x").to_dataset())["x"]) for k, v in values.items()}
-    return {"engine": engine, "seed": seed, "seconds": seconds, **{f"ess%_{k}": 100 * v / n for k, v in ess.items()},
-            "ess/s_rho_g": ess["rho_g"] / seconds}
+    return {
+        "engine": engine,
+        "seed": seed,
+        "seconds": seconds,
+        **{f"ess%_{k}": 100 * v / n for k, v in ess.items()},
+        "ess/s_rho_g": ess["rho_g"] / seconds,
+    }
 
 
 def main(argv=None) -> int:
@@ -82,8 +93,10 @@ def main(argv=None) -> int:
     table = pd.DataFrame(rows)
     print(table.groupby("engine").median(numeric_only=True).round(2).to_string())
     median = table.groupby("engine")["ess/s_rho_g"].median()
-    print(f"ESS/s of rho_g, median over rounds: metropolis {median['metropolis']:.2f}, hmc {median['hmc']:.2f}, "
-          f"ratio {median['metropolis'] / median['hmc']:.2f}")
+    print(
+        f"ESS/s of rho_g, median over rounds: metropolis {median['metropolis']:.2f}, hmc {median['hmc']:.2f}, "
+        f"ratio {median['metropolis'] / median['hmc']:.2f}"
+    )
     print("load average at end:", os.getloadavg())
     return 0
 

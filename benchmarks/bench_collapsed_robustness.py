@@ -87,19 +87,31 @@ def build(name: str):
     if name == "gryphon3":
         return bg.Model(bwt, "bwt", [bg.Fixed(["sex"]), bg.Animal("animal", ped), bg.Random("byear")])
     if name == "gryphon4":
-        return bg.Model(bwt, "bwt", [bg.Fixed(["sex"]), bg.Animal("animal", ped), bg.Random("byear"),
-                                     bg.Random("mother")])
+        return bg.Model(
+            bwt, "bwt", [bg.Fixed(["sex"]), bg.Animal("animal", ped), bg.Random("byear"), bg.Random("mother")]
+        )
     if name == "gryphon4-mcmcglmm":
+
         def flat():
             return bg.ScaledInvChi2(0.002, 1.0)
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the improper-prior warning of the random terms is expected
-            return bg.Model(bwt, "bwt", [bg.Fixed(["sex"]), bg.Animal("animal", ped, prior=flat()),
-                                         bg.Random("byear", prior=flat()), bg.Random("mother", prior=flat())],
-                            sigma2_e=bg.ScaledInvChi2(0.0, 0.0))
+            return bg.Model(
+                bwt,
+                "bwt",
+                [
+                    bg.Fixed(["sex"]),
+                    bg.Animal("animal", ped, prior=flat()),
+                    bg.Random("byear", prior=flat()),
+                    bg.Random("mother", prior=flat()),
+                ],
+                sigma2_e=bg.ScaledInvChi2(0.0, 0.0),
+            )
     if name == "maternal":
-        return bg.Model(bwt, "bwt", [bg.Fixed(["sex"]), bg.Animal("animal", ped, maternal="mother"),
-                                     bg.Random("mother")])
+        return bg.Model(
+            bwt, "bwt", [bg.Fixed(["sex"]), bg.Animal("animal", ped, maternal="mother"), bg.Random("mother")]
+        )
     raise ValueError(f"unknown model {name!r}")
 
 
@@ -141,8 +153,15 @@ def one_run(model, seed: int, args) -> dict:
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            idata = model.sample(draws=args.draws, burn=args.burn, chains=args.chains, seed=seed, progress=False,
-                                 cores=args.cores, check_convergence=False)
+            idata = model.sample(
+                draws=args.draws,
+                burn=args.burn,
+                chains=args.chains,
+                seed=seed,
+                progress=False,
+                cores=args.cores,
+                check_convergence=False,
+            )
     except Exception as err:  # noqa: BLE001 - the benchmark reports what made a run die
         row.update(error=f"{type(err).__name__}: {str(err)[:80]}", wall_s=time.perf_counter() - start)
         return row
@@ -160,9 +179,14 @@ def one_run(model, seed: int, args) -> dict:
         ess[name] = float(az.ess(values, method="bulk"))
     worst_ess = min(ess, key=ess.get)
     worst_rhat = max(rhat, key=rhat.get)
-    row.update(draws=int(idata.posterior.sizes["draw"]), min_ess=ess[worst_ess], min_ess_of=worst_ess,
-               max_rhat=rhat[worst_rhat], max_rhat_of=worst_rhat,
-               repeat=max(longest_repeat(v) for k, v in series.items() if k.startswith("sigma2_")))
+    row.update(
+        draws=int(idata.posterior.sizes["draw"]),
+        min_ess=ess[worst_ess],
+        min_ess_of=worst_ess,
+        max_rhat=rhat[worst_rhat],
+        max_rhat_of=worst_rhat,
+        repeat=max(longest_repeat(v) for k, v in series.items() if k.startswith("sigma2_")),
+    )
     if "h2" in ess:
         row["h2_ess"] = ess["h2"]
         row["h2_ess_per_s"] = ess["h2"] / row["wall_s"]
@@ -173,8 +197,12 @@ def one_run(model, seed: int, args) -> dict:
             row[name.replace("accept_variances_", "acc_")] = float(np.nanmean(stats[name].values))
         if name.startswith("rejected_factorisations"):
             row["rejected_fact"] = int(np.nansum(stats[name].values))
-    row["ok"] = bool(row["max_rhat"] <= args.rhat_max and row["min_ess"] >= args.ess_min
-                     and row["repeat"] <= args.repeat_max and not row["failed"])
+    row["ok"] = bool(
+        row["max_rhat"] <= args.rhat_max
+        and row["min_ess"] >= args.ess_min
+        and row["repeat"] <= args.repeat_max
+        and not row["failed"]
+    )
     return row
 
 
@@ -205,8 +233,10 @@ def main(argv=None) -> int:
     if not (DATA / "README.md").exists():
         print(f"skipped: reference data not found at {DATA} (../shared is absent)")
         return 0
-    print(f"# {platform.node()} {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, "
-          f"bayesgen from {Path(bg.__file__).parent}")
+    print(
+        f"# {platform.node()} {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, "
+        f"bayesgen from {Path(bg.__file__).parent}"
+    )
     print("# " + " ".join([Path(sys.argv[0]).name] + (argv if argv is not None else sys.argv[1:])))
     print(f"# load average at start: {os.getloadavg()[0]:.2f}")
     rows = []
@@ -225,21 +255,41 @@ def main(argv=None) -> int:
     for name, part in table.groupby("model", sort=False):
         crashed = part["error"].notna().sum() if "error" in part else 0
         done = part[part["error"].isna()] if "error" in part else part
-        print(f"\n== {name}: {len(part)} seeds, {crashed} died, {int(done['ok'].sum()) if len(done) else 0} pass "
-              f"(R-hat <= {args.rhat_max}, bulk ESS >= {args.ess_min:g}, repeat <= {args.repeat_max})")
+        print(
+            f"\n== {name}: {len(part)} seeds, {crashed} died, {int(done['ok'].sum()) if len(done) else 0} pass "
+            f"(R-hat <= {args.rhat_max}, bulk ESS >= {args.ess_min:g}, repeat <= {args.repeat_max})"
+        )
         if not len(done):
             continue
-        columns = [c for c in ("min_ess", "max_rhat", "repeat", "h2_ess", "h2_ess_per_s", "h2_ess_per_cpu_s", "wall_s",
-                               "acc_rw", "acc_independent", "rejected_fact") if c in done]
+        columns = [
+            c
+            for c in (
+                "min_ess",
+                "max_rhat",
+                "repeat",
+                "h2_ess",
+                "h2_ess_per_s",
+                "h2_ess_per_cpu_s",
+                "wall_s",
+                "acc_rw",
+                "acc_independent",
+                "rejected_fact",
+            )
+            if c in done
+        ]
         quantiles = done[columns].astype(float).quantile([0.0, 0.05, 0.25, 0.5, 0.75, 1.0])
         quantiles.index = ["min", "5%", "25%", "median", "75%", "max"]
         with pd.option_context("display.width", 200):
             print(quantiles.round(3).to_string())
         failing = done[~done["ok"].astype(bool)]
         if len(failing):
-            print("failing seeds: " + ", ".join(
-                f"{int(r.seed)} (ESS {r.min_ess:.0f} {r.min_ess_of}, R-hat {r.max_rhat:.3f}, repeat {int(r.repeat)})"
-                for r in failing.itertuples()))
+            print(
+                "failing seeds: "
+                + ", ".join(
+                    f"{int(r.seed)} (ESS {r.min_ess:.0f} {r.min_ess_of}, R-hat {r.max_rhat:.3f}, repeat {int(r.repeat)})"
+                    for r in failing.itertuples()
+                )
+            )
     return 0
 
 

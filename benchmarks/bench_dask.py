@@ -36,14 +36,19 @@ def main() -> None:
     options = dict(draws=args.draws, burn=500, chains=4, seed=1, progress=False, check_convergence=False)
     print(f"{model}; 4 chains x {args.draws} draws after 500 burn-in")
     print(f"load average at start: {os.getloadavg()}")
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
         model.sample(**dict(options, draws=5, burn=5), client=client)  # warm-up: imports and kernels on the workers
         model.sample(**dict(options, draws=5, burn=5))
         for r in range(args.rounds):
             times = {}
-            for label, extra in (("1 process, 1 core", dict(cores=1)), ("1 process, 2 threads", dict(cores=2)),
-                                 ("2 Dask workers", dict(client=client))):
+            for label, extra in (
+                ("1 process, 1 core", dict(cores=1)),
+                ("1 process, 2 threads", dict(cores=2)),
+                ("2 Dask workers", dict(client=client)),
+            ):
                 started = time.perf_counter()
                 idata = model.sample(**options, **extra)
                 times[label] = time.perf_counter() - started
@@ -52,8 +57,11 @@ def main() -> None:
                 else:
                     assert np.array_equal(idata.posterior["sigma2_a"].values, reference), label
             base = times["1 process, 1 core"]
-            print(f"round {r}: " + "; ".join(f"{k} {v:.1f} s ({base / v:.2f}x)" for k, v in times.items())
-                  + f"; load {os.getloadavg()[0]:.1f}")
+            print(
+                f"round {r}: "
+                + "; ".join(f"{k} {v:.1f} s ({base / v:.2f}x)" for k, v in times.items())
+                + f"; load {os.getloadavg()[0]:.1f}"
+            )
     print(f"load average at end: {os.getloadavg()}")
 
 

@@ -61,8 +61,9 @@ def main():
     x = geno.codes.T.astype(np.float64)
     iid = np.array([[i, i] for i in ids])
     chrom_number = pd.to_numeric(info.loc[kept, "chrom"].replace({"X": 20, "Y": 21}), errors="coerce")
-    pos = np.column_stack([chrom_number.to_numpy(float), np.zeros(len(kept)),
-                           info.loc[kept, "pos"].to_numpy(float) * 1e6])
+    pos = np.column_stack(
+        [chrom_number.to_numpy(float), np.zeros(len(kept)), info.loc[kept, "pos"].to_numpy(float) * 1e6]
+    )
     snps = SnpData(iid=iid, sid=np.array(kept), val=x, pos=pos)
     y = SnpData(iid=iid, sid=["y"], val=data["Obesity.BMI"].to_numpy(float)[:, None])
     covar = SnpData(iid=iid, sid=["male"], val=(data["GENDER"].to_numpy() == "M").astype(float)[:, None])
@@ -94,8 +95,10 @@ def main():
     print(f"null h2: bayesgen {table.attrs['h2']:.6f}; lambda_GC bayesgen {table.attrs['lambda_gc']:.4f}")
     for column in ("p_lrt", "p_wald"):
         r = np.corrcoef(-np.log10(merged[column]), lp)[0, 1]
-        print(f"correlation of -log10 p ({column} vs FaST-LMM PValue): {r:.6f}; "
-              f"max |difference| {np.max(np.abs(-np.log10(merged[column]) - lp)):.3g}")
+        print(
+            f"correlation of -log10 p ({column} vs FaST-LMM PValue): {r:.6f}; "
+            f"max |difference| {np.max(np.abs(-np.log10(merged[column]) - lp)):.3g}"
+        )
     print(f"correlation of effects: {np.corrcoef(merged['effect'], merged['SnpWeight'])[0, 1]:.6f}")
     for name, values in times.items():
         print(f"{name}: seconds per scan {', '.join(f'{v:.2f}' for v in values)} (min {min(values):.2f})")

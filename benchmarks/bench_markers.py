@@ -26,11 +26,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+from floors import floor_sweep, floor_sweep_unrolled  # benchmarks/ is on the path when run as a script
 
 import bayesgen as bg
 from bayesgen._numba import kernel
 from bayesgen.kernels import sweep_markers_gaussian, weighted_cross_products
-from floors import floor_sweep, floor_sweep_unrolled  # benchmarks/ is on the path when run as a script
 
 
 @kernel
@@ -83,12 +83,16 @@ def time_matrix(label, codes, repeats, n_unphenotyped=0):
         g = np.random.default_rng(1)
         results[name] = best_of(lambda: fn(g, alpha, var_alpha, codes, lookup, xx, resid, w, gv, 0.5), repeats)
     elements = p * n
-    print(f"\n{label}: {n} records x {p} markers, {int((codes == 3).sum())} missing genotypes, "
-          f"{n_unphenotyped} unphenotyped records")
+    print(
+        f"\n{label}: {n} records x {p} markers, {int((codes == 3).sum())} missing genotypes, "
+        f"{n_unphenotyped} unphenotyped records"
+    )
     print(f"  {'kernel':<16}{'ms/sweep':>10}{'ns/element':>12}{'x floor':>9}{'x floor4':>9}")
     for name, t in results.items():
-        print(f"  {name:<16}{t * 1e3:>10.1f}{t / elements * 1e9:>12.3f}{t / results['floor']:>9.2f}"
-              f"{t / results['floor, 4 sums']:>9.2f}")
+        print(
+            f"  {name:<16}{t * 1e3:>10.1f}{t / elements * 1e9:>12.3f}{t / results['floor']:>9.2f}"
+            f"{t / results['floor, 4 sums']:>9.2f}"
+        )
     return results
 
 
@@ -114,14 +118,18 @@ def wall(code):
 def time_startup():
     imports = sorted(wall("import bayesgen") for _ in range(5))
     print("\nstart-up (fresh interpreter, wall):")
-    print(f"  python -c 'import bayesgen'                                 median {imports[2]:.2f} s "
-          f"(min {imports[0]:.2f})")
+    print(
+        f"  python -c 'import bayesgen'                                 median {imports[2]:.2f} s "
+        f"(min {imports[0]:.2f})"
+    )
     for check in (True, False):
         code = f"CHECK = {check}\n" + FIT_20
         wall(code)  # warm the numba cache
         fits = sorted(wall(code) for _ in range(3))
-        print(f"  import + 20-iteration animal model, check_convergence={check!s:<5} median {fits[1]:.2f} s "
-              f"(min {fits[0]:.2f}), warm numba cache")
+        print(
+            f"  import + 20-iteration animal model, check_convergence={check!s:<5} median {fits[1]:.2f} s "
+            f"(min {fits[0]:.2f}), warm numba cache"
+        )
 
 
 def main():
@@ -130,8 +138,10 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-startup", action="store_true")
     args = parser.parse_args()
-    print(f"machine: {platform.machine()} {platform.processor() or ''} cores={os.cpu_count()} "
-          f"python {platform.python_version()}; load {os.getloadavg()[0]:.2f}")
+    print(
+        f"machine: {platform.machine()} {platform.processor() or ''} cores={os.cpu_count()} "
+        f"python {platform.python_version()}; load {os.getloadavg()[0]:.2f}"
+    )
     print("command: python " + " ".join(sys.argv))
     if not args.no_startup:
         time_startup()

@@ -51,8 +51,16 @@ def gryphon_model():
     pedigree = bg.Pedigree(ped["id"], ped["father"], ped["mother"])
     data = frame.dropna(subset=["bwt"]).reset_index(drop=True)
     data["mother_pe"] = data["mother"].astype(str)
-    return bg.Model(data, "bwt", [bg.Fixed(["sex"]), bg.Random("byear"),
-                                  bg.Animal("animal", pedigree, maternal="mother"), bg.Random("mother_pe")])
+    return bg.Model(
+        data,
+        "bwt",
+        [
+            bg.Fixed(["sex"]),
+            bg.Random("byear"),
+            bg.Animal("animal", pedigree, maternal="mother"),
+            bg.Random("mother_pe"),
+        ],
+    )
 
 
 def use_own_block(model) -> None:
@@ -80,9 +88,13 @@ def summarise(idata, seconds: float) -> pd.DataFrame:
     for name, values in quantities.items():
         draws = np.asarray(values.transpose("chain", "draw").values, dtype=np.float64)  # chain x draw
         ess = float(az.ess(draws, method="bulk"))
-        rows[name] = {"median": float(np.median(draws)), "bulk_ess": ess, "ess_per_s": ess / seconds,
-                      "rhat": float(az.rhat(draws)),
-                      "chain_medians": " ".join(f"{m:.2f}" for m in np.median(draws, axis=1))}
+        rows[name] = {
+            "median": float(np.median(draws)),
+            "bulk_ess": ess,
+            "ess_per_s": ess / seconds,
+            "rhat": float(az.rhat(draws)),
+            "chain_medians": " ".join(f"{m:.2f}" for m in np.median(draws, axis=1)),
+        }
     return pd.DataFrame(rows).T
 
 
@@ -109,11 +121,19 @@ def main() -> None:
             next(b for b in model.blocks if b.describe().get("block") == "collapsed").proposals = int(route[11:])
         print(f"\n== {route}: blocks {[b.describe().get('block') for b in model.blocks]}")
         start, cpu_start = time.perf_counter(), time.process_time()
-        idata = model.sample(draws=args.draws, burn=args.burn, chains=args.chains, seed=args.seed,
-                             progress=False, check_convergence=False)
+        idata = model.sample(
+            draws=args.draws,
+            burn=args.burn,
+            chains=args.chains,
+            seed=args.seed,
+            progress=False,
+            check_convergence=False,
+        )
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
-        print(f"{args.chains} chains x {args.draws} draws after {args.burn}: {seconds:.1f} s wall, {cpu:.1f} s CPU "
-              f"({1e3 * cpu / (args.chains * (args.draws + args.burn)):.2f} ms CPU per iteration)")
+        print(
+            f"{args.chains} chains x {args.draws} draws after {args.burn}: {seconds:.1f} s wall, {cpu:.1f} s CPU "
+            f"({1e3 * cpu / (args.chains * (args.draws + args.burn)):.2f} ms CPU per iteration)"
+        )
         print(summarise(idata, seconds).round(3).to_string())
         stats = idata.sample_stats
         for name in ("accept_variances_rw", "accept_variances_independent", "rescale_accept_animal"):

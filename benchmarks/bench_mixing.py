@@ -69,8 +69,9 @@ write.csv(data.frame(sigma2_e=varE, scale=S / 5, sigma2_g=sg, h2=sg / (sg + varE
 def bglr_missing() -> str | None:
     if shutil.which("Rscript") is None:
         return "Rscript not found"
-    probe = subprocess.run(["Rscript", "-e", "library(BGLR)"], env={**os.environ, "R_LIBS": R_LIBS},
-                           capture_output=True, text=True)
+    probe = subprocess.run(
+        ["Rscript", "-e", "library(BGLR)"], env={**os.environ, "R_LIBS": R_LIBS}, capture_output=True, text=True
+    )
     return None if probe.returncode == 0 else f"BGLR not installed under R_LIBS={R_LIBS}"
 
 
@@ -80,16 +81,21 @@ def run_bglr(iterations: int, seed: int, workdir: Path) -> tuple[pd.DataFrame, f
     chain_dir = workdir / f"chain{seed}"
     chain_dir.mkdir()
     out = chain_dir / "trace.csv"
-    subprocess.run(["Rscript", str(script), str(iterations), str(seed), str(out), str(DATA)], check=True,
-                   env={**os.environ, "R_LIBS": R_LIBS}, capture_output=True)
+    subprocess.run(
+        ["Rscript", str(script), str(iterations), str(seed), str(out), str(DATA)],
+        check=True,
+        env={**os.environ, "R_LIBS": R_LIBS},
+        capture_output=True,
+    )
     trace = pd.read_csv(out)
     return trace.drop(columns="seconds"), float(trace["seconds"].iloc[0])
 
 
 def run_bayesgen(model, draws: int, burn: int, seed: int) -> tuple[pd.DataFrame, float]:
     start = time.perf_counter()
-    idata = model.sample(draws=draws, burn=burn, chains=1, seed=seed, progress=False, store="summary",
-                         check_convergence=False)
+    idata = model.sample(
+        draws=draws, burn=burn, chains=1, seed=seed, progress=False, store="summary", check_convergence=False
+    )
     seconds = time.perf_counter() - start
     post = idata.posterior
     return pd.DataFrame({name: post[name].values[0] for name in ("sigma2_e", "h2", "scale")}), seconds
@@ -100,7 +106,7 @@ def summarise(label: str, chains: list[pd.DataFrame], seconds: float, iterations
 
     row = {"sampler": label, "ms/iteration": 1e3 * seconds / (iterations * len(chains))}
     for name in ("sigma2_e", "h2", "scale"):
-        draws = np.stack([c[name].to_numpy()[-(iterations - burn):] for c in chains])
+        draws = np.stack([c[name].to_numpy()[-(iterations - burn) :] for c in chains])
         ess = float(az.ess(draws, method="bulk"))
         row[f"mean {name}"] = float(draws.mean())
         row[f"ESS {name}"] = ess
@@ -127,9 +133,10 @@ def simulated_markers(n: int, p: int, seed: int = 1, ld: float = 0.0):
         freq = rng.uniform(0.05, 0.5, p).astype(np.float32)
         codes = np.empty((p, n), dtype=np.int8)
         for start in range(0, p, 500):  # in chunks: two uniforms per genotype would take 3.2 GB at once
-            f = freq[start:start + 500, None]
-            codes[start:start + 500] = ((rng.random((f.size, n), dtype=np.float32) < f).astype(np.int8)
-                                        + (rng.random((f.size, n), dtype=np.float32) < f))
+            f = freq[start : start + 500, None]
+            codes[start : start + 500] = (rng.random((f.size, n), dtype=np.float32) < f).astype(np.int8) + (
+                rng.random((f.size, n), dtype=np.float32) < f
+            )
     ids = [f"i{k}" for k in range(n)]
     genotypes = bg.Genotypes.from_codes(ids, codes, [f"m{j}" for j in range(p)])
     effects = np.zeros(genotypes.codes.shape[0])
@@ -180,12 +187,16 @@ def bench_blocks(args) -> int:
 
     import bayesgen as bg
 
-    print(f"{' '.join(sys.argv)}\nmachine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores; "
-          f"load average {os.getloadavg()[0]:.2f} at start")
+    print(
+        f"{' '.join(sys.argv)}\nmachine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores; "
+        f"load average {os.getloadavg()[0]:.2f} at start"
+    )
     t = time.perf_counter()
     data, genotypes = simulated_markers(args.n, args.p, ld=args.ld)
-    print(f"simulated {args.n} x {args.p} genotypes ({f'LD {args.ld}' if args.ld else 'unlinked'}) in "
-          f"{time.perf_counter() - t:.0f} s")
+    print(
+        f"simulated {args.n} x {args.p} genotypes ({f'LD {args.ld}' if args.ld else 'unlinked'}) in "
+        f"{time.perf_counter() - t:.0f} s"
+    )
     configs = {"plain sweep": {}}
     for passes in map(int, args.passes.split(",")):
         label = f"blocks of {args.block_size}" + (f", {passes} passes" if passes > 1 else "")
@@ -193,28 +204,40 @@ def bench_blocks(args) -> int:
     models, setup = {}, {}
     for name, options in configs.items():
         t = time.perf_counter()
-        models[name] = bg.Model(data, "y", [bg.Fixed(), bg.Markers("id", genotypes, prior=bg.BayesAPrior(),
-                                                                   **options)])
+        models[name] = bg.Model(data, "y", [bg.Fixed(), bg.Markers("id", genotypes, prior=bg.BayesAPrior(), **options)])
         setup[name] = time.perf_counter() - t
-        models[name].sample(draws=2, burn=1, chains=1, seed=0, progress=False, store="summary",
-                            check_convergence=False)  # compile
+        models[name].sample(
+            draws=2, burn=1, chains=1, seed=0, progress=False, store="summary", check_convergence=False
+        )  # compile
     sweep_cpu = sweep_times(models, repeats=5)
-    print("one marker step alone (sweep + prior update), CPU ms (min of 5): "
-          + ", ".join(f"{k} {1e3 * v:.1f}" for k, v in sweep_cpu.items()))
+    print(
+        "one marker step alone (sweep + prior update), CPU ms (min of 5): "
+        + ", ".join(f"{k} {1e3 * v:.1f}" for k, v in sweep_cpu.items())
+    )
     traces = {name: [] for name in models}
     seconds = dict.fromkeys(models, 0.0)
     for chain in range(args.chains):
         for name, model in models.items():
             t = time.perf_counter()
-            idata = model.sample(draws=args.draws, burn=args.burn, chains=1, seed=100 + chain, progress=False,
-                                 store="summary", check_convergence=False)
+            idata = model.sample(
+                draws=args.draws,
+                burn=args.burn,
+                chains=1,
+                seed=100 + chain,
+                progress=False,
+                store="summary",
+                check_convergence=False,
+            )
             seconds[name] += time.perf_counter() - t
             traces[name].append({v: idata.posterior[v].values[0] for v in ("var_g", "h2")})
         print(f"chain {chain + 1}: " + ", ".join(f"{k} {seconds[k]:.0f} s" for k in models), flush=True)
     rows = []
     for name in models:
-        row = {"sampler": name, "setup s": setup[name],
-               "s/iteration": seconds[name] / (args.chains * (args.draws + args.burn))}
+        row = {
+            "sampler": name,
+            "setup s": setup[name],
+            "s/iteration": seconds[name] / (args.chains * (args.draws + args.burn)),
+        }
         for v in ("var_g", "h2"):
             draws = np.stack([c[v] for c in traces[name]])
             row[f"mean {v}"] = float(draws.mean())
@@ -244,9 +267,12 @@ def main() -> int:
     parser.add_argument("--p", type=int, default=20_000)
     parser.add_argument("--block-size", type=int, default=64)
     parser.add_argument("--passes", default="1,4", help="--blocks: small-system passes per block, comma-separated")
-    parser.add_argument("--ld", type=float, default=0.0,
-                        help="--blocks: markers in LD, each haplotype keeping the previous allele with this "
-                             "probability (0: unlinked)")
+    parser.add_argument(
+        "--ld",
+        type=float,
+        default=0.0,
+        help="--blocks: markers in LD, each haplotype keeping the previous allele with this probability (0: unlinked)",
+    )
     args = parser.parse_args()
     defaults = (200, 50, 2) if args.blocks else (1500, 500, 4)
     for key, value in zip(("draws", "burn", "chains"), defaults):
@@ -259,14 +285,20 @@ def main() -> int:
         return 0
     import bayesgen as bg
 
-    print(f"{' '.join(sys.argv)}\nmachine: {platform.node()} {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f} at start")
+    print(
+        f"{' '.join(sys.argv)}\nmachine: {platform.node()} {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f} at start"
+    )
     geno = bg.Genotypes.from_csv(DATA / "mice_X.csv.gz", column="SUBJECT.NAME")
     pheno = pd.read_csv(DATA / "mice_pheno.csv")
 
     def model(expand: bool):
-        return bg.Model(pheno, "Obesity.BMI", [bg.Fixed(["GENDER"]), bg.Markers(
-            "SUBJECT.NAME", geno, prior=bg.BayesAPrior(df=5.0), expand=expand)], priors="bglr")
+        return bg.Model(
+            pheno,
+            "Obesity.BMI",
+            [bg.Fixed(["GENDER"]), bg.Markers("SUBJECT.NAME", geno, prior=bg.BayesAPrior(df=5.0), expand=expand)],
+            priors="bglr",
+        )
 
     samplers = {"bayesgen": model(True)}
     if args.before:
@@ -278,8 +310,9 @@ def main() -> int:
     traces = {name: [] for name in [*samplers, *([] if skip else ["BGLR 1.1.5"])]}
     seconds = dict.fromkeys(traces, 0.0)
     # The first chain of a fresh process compiles numba kernels: warm them up untimed.
-    samplers["bayesgen"].sample(draws=5, burn=5, chains=1, seed=0, progress=False, store="summary",
-                                check_convergence=False)
+    samplers["bayesgen"].sample(
+        draws=5, burn=5, chains=1, seed=0, progress=False, store="summary", check_convergence=False
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for chain in range(args.chains):
             seed = 1000 + chain
@@ -298,8 +331,10 @@ def main() -> int:
         print(table.T.to_string(float_format=lambda v: f"{v:.4g}"))
     if not skip:
         ratio = table.loc["bayesgen"] / table.loc["BGLR 1.1.5"]
-        print("ESS/s ratio bayesgen / BGLR: " + ", ".join(
-            f"{name} {ratio[f'ESS/s {name}']:.1f}x" for name in ("sigma2_e", "h2", "scale")))
+        print(
+            "ESS/s ratio bayesgen / BGLR: "
+            + ", ".join(f"{name} {ratio[f'ESS/s {name}']:.1f}x" for name in ("sigma2_e", "h2", "scale"))
+        )
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
     return 0
 

@@ -39,17 +39,31 @@ def models(n_records: int, markers_per_record: float, seed: int):
     n_markers = int(markers_per_record * n_records)
     generations = 3
     per = max(n_records // generations, 50)
-    sim = bg.simulate(n_founders=max(per // 4, 20), n_generations=generations, n_offspring=per,
-                      n_markers=n_markers, n_qtl=min(50, n_markers), h2=0.5, genetic_model="markers", seed=seed)
+    sim = bg.simulate(
+        n_founders=max(per // 4, 20),
+        n_generations=generations,
+        n_offspring=per,
+        n_markers=n_markers,
+        n_qtl=min(50, n_markers),
+        h2=0.5,
+        genetic_model="markers",
+        seed=seed,
+    )
     data = sim.phenotypes.reset_index(drop=True)
     ped = sim.pedigree_object()
     animal = bg.Model(data, "y", [bg.Fixed(["sex"]), bg.Animal("id", ped)])
     geno = sim.genotypes
     rows = geno.index([str(i) for i in data["id"]])
-    w = (geno.codes[:, rows].T.astype(np.float64) - geno.centre[None, :])
+    w = geno.codes[:, rows].T.astype(np.float64) - geno.centre[None, :]
     sigma2_alpha = 0.5 * float(np.var(data["y"])) / float(np.sum(geno.centre / 2 * (1 - geno.centre / 2)) * 2)
-    snp_blup = bg.Model(data, "y", [bg.Fixed(["sex"]), bg.Fixed(matrix=w, names=list(geno.markers), intercept=False,
-                                                                 name="alpha", prior=sigma2_alpha)])
+    snp_blup = bg.Model(
+        data,
+        "y",
+        [
+            bg.Fixed(["sex"]),
+            bg.Fixed(matrix=w, names=list(geno.markers), intercept=False, name="alpha", prior=sigma2_alpha),
+        ],
+    )
     return {"animal": animal, "SNP-BLUP": snp_blup}
 
 
@@ -71,16 +85,26 @@ def main():
                 variances["sigma2_a"] = variances["sigma2_e"]
             exact = None
             big = family == "SNP-BLUP" and size * args.markers_per_record > args.gsru_only_above
-            for method in (("gsru",) if big else METHODS):
+            for method in ("gsru",) if big else METHODS:
                 start = time.perf_counter()
                 out = bg.solve_mme(model, variances, method=method, tol=1e-10, max_iter=20_000)
                 total = time.perf_counter() - start
                 if exact is None:
                     exact = out.solution
-                rows.append({"model": family, "records": int(np.isfinite(model.y).sum()), "equations": out.n_equations,
-                             "method": method, "iterations": out.iterations, "seconds": round(out.seconds, 3), "total seconds": round(total, 2),
-                             "max |b - b_chol|": float(np.max(np.abs(out.solution - exact))) if not big else np.nan,
-                             "converged": out.converged, "load": round(os.getloadavg()[0], 2)})
+                rows.append(
+                    {
+                        "model": family,
+                        "records": int(np.isfinite(model.y).sum()),
+                        "equations": out.n_equations,
+                        "method": method,
+                        "iterations": out.iterations,
+                        "seconds": round(out.seconds, 3),
+                        "total seconds": round(total, 2),
+                        "max |b - b_chol|": float(np.max(np.abs(out.solution - exact))) if not big else np.nan,
+                        "converged": out.converged,
+                        "load": round(os.getloadavg()[0], 2),
+                    }
+                )
                 print(rows[-1], flush=True)
     table = pd.DataFrame(rows)
     with pd.option_context("display.width", 160):

@@ -52,10 +52,12 @@ def main():
         alpha, resid, gv = np.zeros(p), rng.standard_normal(n) * weights, np.zeros(n)
         var_alpha = np.full(p, variance)
         if kind == "BRR":
-            return lambda: sweep_markers_gaussian(rng, alpha, var_alpha, codes, lookup, xx, resid, weights, gv, 1.0,
-                                                  code_stats=stats)
-        return lambda: sweep_markers_spike_slab(rng, alpha, var_alpha, 0.0, codes, lookup, xx, stats, resid, weights,
-                                                gv, 1.0)
+            return lambda: sweep_markers_gaussian(
+                rng, alpha, var_alpha, codes, lookup, xx, resid, weights, gv, 1.0, code_stats=stats
+            )
+        return lambda: sweep_markers_spike_slab(
+            rng, alpha, var_alpha, 0.0, codes, lookup, xx, stats, resid, weights, gv, 1.0
+        )
 
     def several(kind, t):
         alpha = np.zeros((p, t))
@@ -65,8 +67,9 @@ def main():
         s = variance * (0.7 * np.eye(t) + 0.3)
         r_inv, s_inv = np.linalg.inv(r), np.linalg.inv(s)
         odds = np.inf if kind == "BRR" else -0.5 * np.linalg.slogdet(s)[1]  # pi = 0.5
-        return lambda: sweep_markers_multitrait(rng, alpha, codes, lookup, xx, resid, weights, gv, r_inv, s_inv,
-                                                code_stats=stats, log_prior_odds=odds)
+        return lambda: sweep_markers_multitrait(
+            rng, alpha, codes, lookup, xx, resid, weights, gv, r_inv, s_inv, code_stats=stats, log_prior_odds=odds
+        )
 
     for kind in ("BRR", "BayesC"):
         runs[(kind, 1)] = one_trait(kind)
@@ -83,22 +86,29 @@ def main():
             run()
             times[key].append(time.thread_time() - start)
     load_after = os.getloadavg()
-    print(f"{n} records x {p} markers, {args.rounds} interleaved rounds; load average (1, 5, 15 min) "
-          f"before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
-          f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")
+    print(
+        f"{n} records x {p} markers, {args.rounds} interleaved rounds; load average (1, 5, 15 min) "
+        f"before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
+        f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}"
+    )
     print("CPU time of one sweep (time.thread_time)")
-    print(f"{'prior':8s} {'t':>2s} {'best ms':>8s} {'median ms':>10s} {'best / one-trait':>17s} "
-          f"{'median / one-trait':>19s} {'target 1.2 t':>13s}  met (best, median)")
+    print(
+        f"{'prior':8s} {'t':>2s} {'best ms':>8s} {'median ms':>10s} {'best / one-trait':>17s} "
+        f"{'median / one-trait':>19s} {'target 1.2 t':>13s}  met (best, median)"
+    )
     for kind in ("BRR", "BayesC"):
         best1, median1 = min(times[(kind, 1)]), np.median(times[(kind, 1)])
         for t in (1, 2, 3):
             best, median = min(times[(kind, t)]), np.median(times[(kind, t)])
-            line = (f"{kind:8s} {t:2d} {1e3 * best:8.2f} {1e3 * median:10.2f} {best / best1:17.2f} "
-                    f"{median / median1:19.2f}")
+            line = (
+                f"{kind:8s} {t:2d} {1e3 * best:8.2f} {1e3 * median:10.2f} {best / best1:17.2f} {median / median1:19.2f}"
+            )
             if t > 1:
                 target = 1.2 * t
-                line += f" {target:13.1f}  {'met' if best / best1 <= target else 'NOT met'}, " \
-                        f"{'met' if median / median1 <= target else 'NOT met'}"
+                line += (
+                    f" {target:13.1f}  {'met' if best / best1 <= target else 'NOT met'}, "
+                    f"{'met' if median / median1 <= target else 'NOT met'}"
+                )
             print(line)
 
 

@@ -32,10 +32,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # this worktree's bayesgen, also when run from elsewhere
 
-from bayesgen.data._genotype_kernels import pack_codes, packed_width
-from bayesgen.kernels import sweep_markers_gaussian, weighted_cross_products
-from bayesgen.kernels.markers import marker_code_stats
-from bayesgen.kernels.spike_slab import sweep_markers_spike_slab
+from bayesgen.data._genotype_kernels import pack_codes, packed_width  # noqa: E402 (after the sys.path line)
+from bayesgen.kernels import sweep_markers_gaussian, weighted_cross_products  # noqa: E402 (after the sys.path line)
+from bayesgen.kernels.markers import marker_code_stats  # noqa: E402 (after the sys.path line)
+from bayesgen.kernels.spike_slab import sweep_markers_spike_slab  # noqa: E402 (after the sys.path line)
 
 
 def load() -> str:
@@ -48,7 +48,7 @@ def sweep_case(n: int, p: int, seed: int = 0):
     for start in range(0, p, 5000):  # blocks: no n x p int64 temporary
         block = rng.integers(0, 3, (min(5000, p - start), n), dtype=np.int8)
         block[rng.random(block.shape) < 0.02] = 3
-        codes[start:start + block.shape[0]] = block
+        codes[start : start + block.shape[0]] = block
     packed = np.empty((p, packed_width(n)), dtype=np.uint8)
     pack_codes(codes, packed)
     lookup = np.zeros((p, 4))
@@ -60,8 +60,10 @@ def sweep_case(n: int, p: int, seed: int = 0):
 
 def bench_sweeps(n: int, p: int, repeats: int) -> None:
     codes, packed, lookup, weights, resid0 = sweep_case(n, p)
-    print(f"Sweeps: {n} records x {p} markers; int8 codes {codes.nbytes / 1e6:.0f} MB, "
-          f"packed {packed.nbytes / 1e6:.0f} MB ({packed.nbytes / codes.nbytes:.3f}x)")
+    print(
+        f"Sweeps: {n} records x {p} markers; int8 codes {codes.nbytes / 1e6:.0f} MB, "
+        f"packed {packed.nbytes / 1e6:.0f} MB ({packed.nbytes / codes.nbytes:.3f}x)"
+    )
     _, xx = weighted_cross_products(codes, lookup, weights)
     stats = {"int8": marker_code_stats(codes), "packed": marker_code_stats(packed, n)}
     assert np.array_equal(stats["int8"], stats["packed"])
@@ -70,12 +72,14 @@ def bench_sweeps(n: int, p: int, repeats: int) -> None:
     log_odds = np.log(0.1 / 0.9)
 
     def gaussian(kind, rng, alpha, resid, gv):
-        sweep_markers_gaussian(rng, alpha, var_alpha, stored[kind], lookup, xx, resid, weights, gv, 1.0,
-                               code_stats=stats[kind])
+        sweep_markers_gaussian(
+            rng, alpha, var_alpha, stored[kind], lookup, xx, resid, weights, gv, 1.0, code_stats=stats[kind]
+        )
 
     def spike_slab(kind, rng, alpha, resid, gv):
-        sweep_markers_spike_slab(rng, alpha, var_alpha, log_odds, stored[kind], lookup, xx, stats[kind], resid,
-                                 weights, gv, 1.0)
+        sweep_markers_spike_slab(
+            rng, alpha, var_alpha, log_odds, stored[kind], lookup, xx, stats[kind], resid, weights, gv, 1.0
+        )
 
     for name, sweep in (("Gaussian (BayesA/BRR)", gaussian), ("spike-slab (BayesCpi)", spike_slab)):
         state = {kind: (np.random.default_rng(1), np.zeros(p), resid0.copy(), np.zeros(n)) for kind in stored}
@@ -90,9 +94,11 @@ def bench_sweeps(n: int, p: int, repeats: int) -> None:
         same = all(np.array_equal(state["int8"][k], state["packed"][k]) for k in (1, 2, 3))
         median = {kind: float(np.median(v)) for kind, v in times.items()}
         best = {kind: min(v) for kind, v in times.items()}
-        print(f"  {name:22s}: int8 {median['int8']:.3f} s, packed {median['packed']:.3f} s per sweep "
-              f"(median of {repeats}); packed / int8 = {median['packed'] / median['int8']:.2f} "
-              f"(best of {repeats}: {best['packed'] / best['int8']:.2f}); same draws: {same}")
+        print(
+            f"  {name:22s}: int8 {median['int8']:.3f} s, packed {median['packed']:.3f} s per sweep "
+            f"(median of {repeats}); packed / int8 = {median['packed'] / median['int8']:.2f} "
+            f"(best of {repeats}: {best['packed'] / best['int8']:.2f}); same draws: {same}"
+        )
     print(f"  load: {load()}")
 
 
@@ -151,8 +157,12 @@ def write_random_bed(prefix: Path, n: int, p: int, seed: int = 1) -> None:
 
 
 def child(prefix: Path, kind: str, draws: int, small: Path) -> dict:
-    done = subprocess.run([sys.executable, "-c", CHILD, str(prefix), kind, str(draws), str(small), str(ROOT)],
-                          check=False, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(prefix), kind, str(draws), str(small), str(ROOT)],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     if done.returncode:
         raise RuntimeError(f"{kind} failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -164,19 +174,25 @@ def bench_fit(n: int, p: int, draws: int) -> None:
         write_random_bed(prefix, n, p)
         write_random_bed(small, 60, 200, seed=2)
         int8_bytes = n * p
-        print(f"BayesCpi fit from a {n} x {p} PLINK file ({draws} draws, 1 chain); int8 codes "
-              f"{int8_bytes / 1e6:.0f} MB, n + p = {n + p}")
+        print(
+            f"BayesCpi fit from a {n} x {p} PLINK file ({draws} draws, 1 chain); int8 codes "
+            f"{int8_bytes / 1e6:.0f} MB, n + p = {n + p}"
+        )
         results = {kind: child(prefix, kind, draws, small) for kind in ("int8", "packed")}
         for kind, r in results.items():
-            print(f"  {kind:6s}: held {r['held'] / 1e6:.0f} MB; tracemalloc peak {r['traced_peak'] / 1e6:.0f} MB = "
-                  f"{r['traced_peak'] / int8_bytes:.3f}x the int8 bytes; peak RSS rise {r['rss_rise'] / 1e6:.0f} MB = "
-                  f"{r['rss_rise'] / int8_bytes:.3f}x; read + fit {r['seconds']:.1f} s "
-                  f"(sampling {r['sample_seconds']:.1f} s)")
+            print(
+                f"  {kind:6s}: held {r['held'] / 1e6:.0f} MB; tracemalloc peak {r['traced_peak'] / 1e6:.0f} MB = "
+                f"{r['traced_peak'] / int8_bytes:.3f}x the int8 bytes; peak RSS rise {r['rss_rise'] / 1e6:.0f} MB = "
+                f"{r['rss_rise'] / int8_bytes:.3f}x; read + fit {r['seconds']:.1f} s "
+                f"(sampling {r['sample_seconds']:.1f} s)"
+            )
         a, b = results["int8"], results["packed"]
-        print(f"  packed / int8: tracemalloc peak {b['traced_peak'] / a['traced_peak']:.3f}, "
-              f"RSS rise {b['rss_rise'] / a['rss_rise']:.3f}; packed peak beyond its codes: "
-              f"{(b['traced_peak'] - b['held']) / 1e6:.1f} MB = {(b['traced_peak'] - b['held']) / (n + p):.0f} "
-              "bytes per (n + p)")
+        print(
+            f"  packed / int8: tracemalloc peak {b['traced_peak'] / a['traced_peak']:.3f}, "
+            f"RSS rise {b['rss_rise'] / a['rss_rise']:.3f}; packed peak beyond its codes: "
+            f"{(b['traced_peak'] - b['held']) / 1e6:.1f} MB = {(b['traced_peak'] - b['held']) / (n + p):.0f} "
+            "bytes per (n + p)"
+        )
         print(f"  load: {load()}")
 
 

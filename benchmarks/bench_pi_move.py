@@ -60,8 +60,9 @@ def load(name):
         x = pd.read_csv(DATA / "wheat_X.csv.gz").set_index("line_id")
         y = pd.read_csv(DATA / "wheat_Y.csv").set_index("line_id").loc[x.index, "env1"].to_numpy(float)
         ids = [str(i) for i in x.index]
-        geno = bg.Genotypes.from_codes(ids, np.ascontiguousarray(x.to_numpy(np.int8).T), list(x.columns),
-                                       drop_monomorphic=False)
+        geno = bg.Genotypes.from_codes(
+            ids, np.ascontiguousarray(x.to_numpy(np.int8).T), list(x.columns), drop_monomorphic=False
+        )
     data = pd.DataFrame({"id": list(geno.ids), "y": y})
     return data[np.isfinite(y)], geno
 
@@ -87,8 +88,15 @@ def run_bayesgen(data, geno, pi_move, args):
     model = bg.Model(data, "y", [bg.Fixed(), bg.Markers("id", geno, prior=prior)])
     model.sample(draws=2, burn=1, chains=1, seed=0, progress=False, check_convergence=False)  # compile
     start = time.perf_counter()
-    idata = model.sample(draws=args.draws, burn=args.burn, chains=args.chains, seed=args.seed, progress=False,
-                         check_convergence=False, cores=1)
+    idata = model.sample(
+        draws=args.draws,
+        burn=args.burn,
+        chains=args.chains,
+        seed=args.seed,
+        progress=False,
+        check_convergence=False,
+        cores=1,
+    )
     return idata, time.perf_counter() - start
 
 
@@ -108,20 +116,27 @@ def run_bglr(data, geno, args):
     script = folder / "bayes_c.R"
     script.write_text(BGLR_BAYES_C)
     iterations = args.burn + args.draws
-    done = subprocess.run(["Rscript", str(script), str(folder), str(iterations), str(args.burn), str(args.chains)],
-                          env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        ["Rscript", str(script), str(folder), str(iterations), str(args.burn), str(args.chains)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         print("BGLR failed:", done.stderr[-2000:])
         return
     seconds = sum(float(line.split()[2]) for line in done.stdout.splitlines() if line.startswith("seconds"))
-    traces = [np.loadtxt(folder / f"c{k}_ETA_1_parBayesC.dat", skiprows=1)[args.burn:]
-              for k in range(1, args.chains + 1)]
+    traces = [
+        np.loadtxt(folder / f"c{k}_ETA_1_parBayesC.dat", skiprows=1)[args.burn :] for k in range(1, args.chains + 1)
+    ]
     print(f"BGLR 1.1.5 BayesC: {args.chains} chains x ({args.burn} + {args.draws}), {seconds:.1f} s")
     for column, name in ((0, "pi (probIn)"), (1, "sigma2_alpha (varB)")):
         draws = np.array([trace[:, column] for trace in traces])
         ess = float(az.ess(draws, method="bulk"))
-        print(f"  {name:22s} mean {draws.mean():.4g}  bulk ESS {ess:7.1f}  ESS/s {ess / seconds:7.2f}  "
-              f"R-hat {float(az.rhat(draws)):.3f}")
+        print(
+            f"  {name:22s} mean {draws.mean():.4g}  bulk ESS {ess:7.1f}  ESS/s {ess / seconds:7.2f}  "
+            f"R-hat {float(az.rhat(draws)):.3f}"
+        )
 
 
 def main() -> int:
@@ -136,8 +151,10 @@ def main() -> int:
     if not (DATA / "mice_X.csv.gz").exists():
         print(f"skipped: {DATA} not found")
         return 0
-    print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}; "
-          f"{args.chains} chains x ({args.burn} + {args.draws}), seed {args.seed}")
+    print(
+        f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}; "
+        f"{args.chains} chains x ({args.burn} + {args.draws}), seed {args.seed}"
+    )
     for name in args.data.split(","):
         data, geno = load(name)
         print(f"\n{name}: {len(data)} records x {geno.codes.shape[0]} markers")
@@ -146,8 +163,10 @@ def main() -> int:
             print(f"bayesgen BayesCpi, pi_move={pi_move}: {seconds:.1f} s sampling (load {os.getloadavg()[0]:.2f})")
             for quantity, mean, ess, ess_s, rhat in summarise(idata, seconds):
                 met = "met" if rhat <= 1.01 and ess >= 400 else "not met"
-                print(f"  {quantity:14s} mean {mean:10.4g}  bulk ESS {ess:7.1f}  ESS/s {ess_s:7.2f}  R-hat {rhat:.3f}"
-                      f"  (R-hat <= 1.01 and ESS >= 400: {met})")
+                print(
+                    f"  {quantity:14s} mean {mean:10.4g}  bulk ESS {ess:7.1f}  ESS/s {ess_s:7.2f}  R-hat {rhat:.3f}"
+                    f"  (R-hat <= 1.01 and ESS >= 400: {met})"
+                )
         if args.bglr:
             run_bglr(data, geno, args)
     print(f"\nload average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")

@@ -84,8 +84,13 @@ def effect_summary(idata, qtl: np.ndarray, spike_and_slab: bool) -> dict:
     if spike_and_slab:
         per_chain = (at_qtl != 0).mean(axis=1)  # chain x qtl
         pip = per_chain.mean(axis=0)
-        out.update({"mean PIP at QTL": float(pip.mean()), "QTL with PIP > 0.5": int((pip > 0.5).sum()),
-                    "max chain spread of a QTL PIP": float((per_chain.max(axis=0) - per_chain.min(axis=0)).max())})
+        out.update(
+            {
+                "mean PIP at QTL": float(pip.mean()),
+                "QTL with PIP > 0.5": int((pip > 0.5).sum()),
+                "max chain spread of a QTL PIP": float((per_chain.max(axis=0) - per_chain.min(axis=0)).max()),
+            }
+        )
     return out
 
 
@@ -98,15 +103,23 @@ def run(spec_path: Path, expand: bool, args) -> tuple[pd.DataFrame, dict]:
     term = markers_term(spec.model)
     term.expand = expand
     started = time.perf_counter()
-    idata = spec.model.sample(draws=args.draws, burn=args.burn, chains=args.chains, seed=args.seed,
-                              progress=False, check_convergence=False, store="full")
+    idata = spec.model.sample(
+        draws=args.draws,
+        burn=args.burn,
+        chains=args.chains,
+        seed=args.seed,
+        progress=False,
+        check_convergence=False,
+        store="full",
+    )
     seconds = time.perf_counter() - started
     rows = []
     for name, draws in scalar_draws(idata).items():
         ess = float(az.ess(draws, method="bulk")) if np.ptp(draws) > 0 else float("nan")
         rhat = float(az.rhat(draws)) if np.ptp(draws) > 0 else float("nan")
-        rows.append({"quantity": name, "mean": float(draws.mean()), "bulk ESS": ess,
-                     "ESS/s": ess / seconds, "R-hat": rhat})
+        rows.append(
+            {"quantity": name, "mean": float(draws.mean()), "bulk ESS": ess, "ESS/s": ess / seconds, "R-hat": rhat}
+        )
     extra = {"seconds": seconds}
     if "rescale_accept_markers" in idata.sample_stats:
         extra["rescale acceptance"] = float(idata.sample_stats["rescale_accept_markers"].mean())
@@ -123,8 +136,10 @@ def main(argv=None) -> None:
     parser.add_argument("--draws", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, load average "
-          f"{os.getloadavg()[0]:.1f}; {args.chains} chains of {args.burn} + {args.draws} iterations, seed {args.seed}")
+    print(
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, load average "
+        f"{os.getloadavg()[0]:.1f}; {args.chains} chains of {args.burn} + {args.draws} iterations, seed {args.seed}"
+    )
     variants = [("before (no move)", False)] if args.before else []
     variants.append(("rescaling move", True))
     for name in args.specs:

@@ -18,7 +18,6 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -46,10 +45,18 @@ def main():
     parser.add_argument("--draws", type=int, default=1500)
     parser.add_argument("--window", type=int, default=500)
     parser.add_argument("--step", type=int, default=25)
-    parser.add_argument("--skip-default", action="store_true",
-                        help="only the REML starts (the default start's draws do not depend on this module)")
-    parser.add_argument("--dispersion", type=float, nargs="+", default=[2.0],
-                        help="bayesgen.classical.start.DISPERSION values tried with init='reml'")
+    parser.add_argument(
+        "--skip-default",
+        action="store_true",
+        help="only the REML starts (the default start's draws do not depend on this module)",
+    )
+    parser.add_argument(
+        "--dispersion",
+        type=float,
+        nargs="+",
+        default=[2.0],
+        help="bayesgen.classical.start.DISPERSION values tried with init='reml'",
+    )
     args = parser.parse_args()
     if not (DATA / "gryphon.csv").exists():
         print(f"gryphon data not found at {DATA}; skipping.")
@@ -57,8 +64,7 @@ def main():
     gry = pd.read_csv(DATA / "gryphon.csv").dropna(subset=["bwt"]).reset_index(drop=True)
     gry = gry.assign(sex=gry["sex"].astype(str), byear=gry["byear"].astype(str), mother=gry["mother"].astype(str))
     ped = bg.Pedigree.from_csv(DATA / "gryphonped.csv", id="id", sire="father", dam="mother")
-    model = bg.Model(gry, "bwt", [bg.Fixed(["sex"]), bg.Animal("animal", ped), bg.Random("byear"),
-                                  bg.Random("mother")])
+    model = bg.Model(gry, "bwt", [bg.Fixed(["sex"]), bg.Animal("animal", ped), bg.Random("byear"), bg.Random("mother")])
     start = time.perf_counter()
     fit = bg.reml(model)
     print(f"REML: {time.perf_counter() - start:.2f} s, {fit.iterations} iterations; load {os.getloadavg()}")
@@ -71,12 +77,19 @@ def main():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 start = time.perf_counter()
-                idata = model.sample(draws=args.draws, burn=0, chains=4, seed=seed, progress=False,
-                                     check_convergence=False, init=init)
+                idata = model.sample(
+                    draws=args.draws, burn=0, chains=4, seed=seed, progress=False, check_convergence=False, init=init
+                )
                 seconds = time.perf_counter() - start
             b = burn_needed(idata, args.window, args.step)
-            rows.append({"seed": seed, "init": init if dispersion is None else f"reml (dispersion {dispersion:g})",
-                         "burn_in_to_rhat_1.01": b, "seconds": round(seconds, 1)})
+            rows.append(
+                {
+                    "seed": seed,
+                    "init": init if dispersion is None else f"reml (dispersion {dispersion:g})",
+                    "burn_in_to_rhat_1.01": b,
+                    "seconds": round(seconds, 1),
+                }
+            )
             print(rows[-1], f"load {os.getloadavg()[0]:.2f}", flush=True)
     table = pd.DataFrame(rows)
     print(table.to_string(index=False))

@@ -19,7 +19,6 @@ import argparse
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -45,8 +44,16 @@ def fit(model_name: str, expand: bool, data, geno, args) -> dict:
     (term,) = [t for t in model.terms if isinstance(t, Markers)]
     term.expand = expand
     started = time.perf_counter()
-    idata = model.sample(draws=args.draws, burn=args.burn, chains=args.chains, cores=1, seed=args.seed,
-                         progress=False, check_convergence=False, store="summary")
+    idata = model.sample(
+        draws=args.draws,
+        burn=args.burn,
+        chains=args.chains,
+        cores=1,
+        seed=args.seed,
+        progress=False,
+        check_convergence=False,
+        store="summary",
+    )
     seconds = time.perf_counter() - started
     row = {"model": model_name, "variant": "after" if expand else "before", "seconds": seconds}
     if "rescale_accept_markers" in idata.sample_stats:
@@ -54,8 +61,14 @@ def fit(model_name: str, expand: bool, data, geno, args) -> dict:
     for name in QUANTITIES:
         draws = idata.posterior[name].values
         ess = float(az.ess(draws, method="bulk"))
-        row.update({f"{name} mean": float(draws.mean()), f"{name} ESS": ess, f"{name} ESS/s": ess / seconds,
-                    f"{name} R-hat": float(az.rhat(draws))})
+        row.update(
+            {
+                f"{name} mean": float(draws.mean()),
+                f"{name} ESS": ess,
+                f"{name} ESS/s": ess / seconds,
+                f"{name} R-hat": float(az.rhat(draws)),
+            }
+        )
     return row
 
 

@@ -17,7 +17,6 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 import bayesgen as bg
@@ -34,11 +33,16 @@ def models():
     bwt = gry.dropna(subset=["bwt"]).reset_index(drop=True)
     bwt = bwt.assign(sex=bwt["sex"].astype(str), byear=bwt["byear"].astype(str), mother=bwt["mother"].astype(str))
     return {
-        "penicillin": lambda s: bg.Model(pen, "diameter", [bg.Fixed(), bg.Random("plate"), bg.Random("sample")],
-                                         sampler=s),
+        "penicillin": lambda s: bg.Model(
+            pen, "diameter", [bg.Fixed(), bg.Random("plate"), bg.Random("sample")], sampler=s
+        ),
         "gryphon1": lambda s: bg.Model(bwt, "bwt", [bg.Fixed(), bg.Animal("animal", ped)], sampler=s),
-        "gryphon4": lambda s: bg.Model(bwt, "bwt", [bg.Fixed(["sex"]), bg.Animal("animal", ped), bg.Random("byear"),
-                                                    bg.Random("mother")], sampler=s),
+        "gryphon4": lambda s: bg.Model(
+            bwt,
+            "bwt",
+            [bg.Fixed(["sex"]), bg.Animal("animal", ped), bg.Random("byear"), bg.Random("mother")],
+            sampler=s,
+        ),
     }
 
 
@@ -62,8 +66,10 @@ def main(argv=None) -> int:
         return 0
     import arviz as az
 
-    print(f"# {platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"python {platform.python_version()}, bayesgen {bg.__version__}")
+    print(
+        f"# {platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"python {platform.python_version()}, bayesgen {bg.__version__}"
+    )
     print("# " + " ".join([Path(sys.argv[0]).name] + (argv if argv is not None else sys.argv[1:])))
     builders = models()
     rows = []
@@ -79,10 +85,19 @@ def main(argv=None) -> int:
             per_iteration = seconds * min(args.chains, os.cpu_count() or 1) / (args.chains * (args.draws + args.burn))
             for param, draws in scalars(idata).items():
                 ess = float(az.ess(draws.values, method="bulk"))
-                rows.append({"model": name, "sampler": sampler, "param": param, "ess": round(ess),
-                             "ess_pct": round(100 * ess / (args.chains * args.draws), 1),
-                             "ess_per_s": round(ess / seconds, 1), "rhat": round(float(az.rhat(draws.values)), 3),
-                             "ms_per_iter": round(1000 * per_iteration, 3), "wall_s": round(seconds, 1)})
+                rows.append(
+                    {
+                        "model": name,
+                        "sampler": sampler,
+                        "param": param,
+                        "ess": round(ess),
+                        "ess_pct": round(100 * ess / (args.chains * args.draws), 1),
+                        "ess_per_s": round(ess / seconds, 1),
+                        "rhat": round(float(az.rhat(draws.values)), 3),
+                        "ms_per_iter": round(1000 * per_iteration, 3),
+                        "wall_s": round(seconds, 1),
+                    }
+                )
     table = pd.DataFrame(rows)
     with pd.option_context("display.width", 200, "display.max_rows", 500):
         print(table.to_string(index=False))

@@ -48,15 +48,24 @@ def simulate(args, directory: Path) -> None:
     import bayesgen as bg
 
     offspring = (args.animals - args.animals // 25) // 4
-    sim = bg.simulate(n_founders=args.animals - 4 * offspring, n_generations=4, n_offspring=offspring,
-                      n_markers=args.markers, n_qtl=min(500, args.markers), h2=0.3, genetic_model="markers",
-                      genotyped=args.genotyped, seed=args.seed)
+    sim = bg.simulate(
+        n_founders=args.animals - 4 * offspring,
+        n_generations=4,
+        n_offspring=offspring,
+        n_markers=args.markers,
+        n_qtl=min(500, args.markers),
+        h2=0.3,
+        genetic_model="markers",
+        genotyped=args.genotyped,
+        seed=args.seed,
+    )
     sim.pedigree.to_csv(directory / "pedigree.csv", index=False)
     sim.phenotypes.to_csv(directory / "phenotypes.csv", index=False)
     np.save(directory / "codes.npy", sim.genotypes.codes)
     np.save(directory / "centre.npy", sim.genotypes.centre)
-    (directory / "names.json").write_text(json.dumps({"ids": list(sim.genotypes.ids),
-                                                      "markers": list(sim.genotypes.markers)}))
+    (directory / "names.json").write_text(
+        json.dumps({"ids": list(sim.genotypes.ids), "markers": list(sim.genotypes.markers)})
+    )
 
 
 def load(directory: Path):
@@ -65,8 +74,9 @@ def load(directory: Path):
     pedigree = bg.Pedigree.from_csv(directory / "pedigree.csv")
     data = pd.read_csv(directory / "phenotypes.csv", dtype={"id": str})
     names = json.loads((directory / "names.json").read_text())
-    genotypes = bg.Genotypes.from_codes(names["ids"], np.load(directory / "codes.npy"), names["markers"],
-                                        drop_monomorphic=False)
+    genotypes = bg.Genotypes.from_codes(
+        names["ids"], np.load(directory / "codes.npy"), names["markers"], drop_monomorphic=False
+    )
     young = data["generation"] == data["generation"].max()
     data["y_true"] = data["y"]
     data.loc[young, "y"] = np.nan
@@ -92,11 +102,15 @@ def run_method(method: str, args, directory: Path) -> dict:
     if method == "pedigree":
         model = bg.AnimalModel(data, "y", "id", pedigree, fixed=["sex"])
     elif method == "ssgblup":
-        model = bg.Model(data, "y", [bg.Fixed(["sex"]), bg.SingleStep("id", pedigree, genotypes)],
-                         sampler="single-site")
+        model = bg.Model(
+            data, "y", [bg.Fixed(["sex"]), bg.SingleStep("id", pedigree, genotypes)], sampler="single-site"
+        )
     elif method == "ssbr":
-        model = bg.Model(data, "y", [bg.Fixed(["sex"]), bg.SingleStep("id", pedigree, genotypes, method="bayes",
-                                                                       prior=bg.BayesCPrior())])
+        model = bg.Model(
+            data,
+            "y",
+            [bg.Fixed(["sex"]), bg.SingleStep("id", pedigree, genotypes, method="bayes", prior=bg.BayesCPrior())],
+        )
         term = next(t for t in model.terms if getattr(t, "method", None) == "bayes")
         setup_detail = {"imputation_s": term.setup_seconds, "imputed_MB": term.imputed.nbytes / 2**20}
     else:
@@ -116,12 +130,22 @@ def run_method(method: str, args, directory: Path) -> dict:
     else:
         predicted = model.predict(idata)["mean"].to_series()
     predicted.index = predicted.index.astype(str)
-    out = {"method": method, "accuracy_young_genotyped": accuracy(predicted, data, young & is_genotyped),
-           "accuracy_young_ungenotyped": (accuracy(predicted, data, young & ~is_genotyped)
-                                          if method in ("pedigree", "ssgblup", "ssbr") else float("nan")),
-           "setup_s": setup, "s_per_iteration": wall / iterations, "cpu_s_per_iteration": cpu / iterations,
-           "rss_data_loaded_MB": rss_loaded, "peak_rss_MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-           "genotype_int8_MB": genotypes.codes.nbytes / 2**20, **setup_detail}
+    out = {
+        "method": method,
+        "accuracy_young_genotyped": accuracy(predicted, data, young & is_genotyped),
+        "accuracy_young_ungenotyped": (
+            accuracy(predicted, data, young & ~is_genotyped)
+            if method in ("pedigree", "ssgblup", "ssbr")
+            else float("nan")
+        ),
+        "setup_s": setup,
+        "s_per_iteration": wall / iterations,
+        "cpu_s_per_iteration": cpu / iterations,
+        "rss_data_loaded_MB": rss_loaded,
+        "peak_rss_MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "genotype_int8_MB": genotypes.codes.nbytes / 2**20,
+        **setup_detail,
+    }
     if "h2" in idata.posterior:
         out["h2_mean"] = float(idata.posterior["h2"].mean())
     return out
@@ -149,10 +173,18 @@ def main() -> None:
         simulate(args, Path(tmp))
         print(f"simulated in {time.perf_counter() - start:.1f} s", flush=True)
         for method in args.methods.split(","):
-            command = [sys.executable, __file__, "--one", method, "--data", tmp,
-                       *[f"--{k}={getattr(args, k)}" for k in ("animals", "genotyped", "markers", "draws", "burn",
-                                                                  "seed")]]
-            result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=Path(__file__).resolve().parents[1])
+            command = [
+                sys.executable,
+                __file__,
+                "--one",
+                method,
+                "--data",
+                tmp,
+                *[f"--{k}={getattr(args, k)}" for k in ("animals", "genotyped", "markers", "draws", "burn", "seed")],
+            ]
+            result = subprocess.run(
+                command, capture_output=True, text=True, check=False, cwd=Path(__file__).resolve().parents[1]
+            )
             if result.returncode != 0:
                 print(result.stderr[-3000:], file=sys.stderr)
                 raise SystemExit(f"{method} failed")

@@ -64,8 +64,7 @@ def main() -> int:
     print(f"{'data':<50}{'pi=1 ms/it':>11}{'pi=0.05 ms/it':>14}{'ratio':>7}{'included':>10}  load")
     for label, codes, y in datasets(args.n, args.p):
         ids = [f"i{i}" for i in range(codes.shape[1])]
-        geno = bg.Genotypes.from_codes(ids, codes, [f"m{j}" for j in range(codes.shape[0])],
-                                       drop_monomorphic=False)
+        geno = bg.Genotypes.from_codes(ids, codes, [f"m{j}" for j in range(codes.shape[0])], drop_monomorphic=False)
         data = pd.DataFrame({"id": ids, "y": y})
         models = {pi: bg.BayesC(data, "y", "id", geno, pi=pi) for pi in (1.0, 0.05)}
         seconds = {pi: [] for pi in models}
@@ -74,14 +73,24 @@ def main() -> int:
             model.sample(draws=2, burn=1, chains=1, seed=0, progress=False, check_convergence=False)  # compile
         for _ in range(args.rounds):
             for pi, model in models.items():
-                idata = model.sample(draws=args.iterations, burn=args.burn, chains=1, seed=1, progress=False,
-                                     store="summary", check_convergence=False)
+                idata = model.sample(
+                    draws=args.iterations,
+                    burn=args.burn,
+                    chains=1,
+                    seed=1,
+                    progress=False,
+                    store="summary",
+                    check_convergence=False,
+                )
                 seconds[pi].extend(idata.sample_stats["seconds"].values.ravel())
                 if pi < 1:
                     included.append(float(idata.posterior["n_included"].mean()) / codes.shape[0])
         one, sparse = (1e3 * float(np.median(seconds[pi])) for pi in (1.0, 0.05))
-        print(f"{label:<50}{one:>11.2f}{sparse:>14.2f}{sparse / one:>7.2f}{np.mean(included):>10.1%}  "
-              f"{os.getloadavg()[0]:.2f}", flush=True)
+        print(
+            f"{label:<50}{one:>11.2f}{sparse:>14.2f}{sparse / one:>7.2f}{np.mean(included):>10.1%}  "
+            f"{os.getloadavg()[0]:.2f}",
+            flush=True,
+        )
     return 0
 
 

@@ -45,8 +45,16 @@ def measure_writes(label, idata, seconds_sampling, folder: Path, rows: list) -> 
     for name, write in writers.items():
         path = folder / "out.nc"
         _, seconds = timed(lambda: write(path))
-        rows.append({"fit": label, "writer": name, "MB": path.stat().st_size / 1e6, "write s": seconds,
-                     "sampling s": seconds_sampling, "write / sampling": seconds / seconds_sampling})
+        rows.append(
+            {
+                "fit": label,
+                "writer": name,
+                "MB": path.stat().st_size / 1e6,
+                "write s": seconds,
+                "sampling s": seconds_sampling,
+                "write / sampling": seconds / seconds_sampling,
+            }
+        )
         path.unlink()
 
 
@@ -54,8 +62,11 @@ def run(label, model, sampler: dict, folder: Path, rows: list) -> None:
     n_values = high_dimensional_values(model.variables())
     chosen = choose_store(n_values, sampler["draws"], sampler["chains"])
     print(f"{label}: {model}")
-    print(f"  {n_values} high-dimensional values per draw x {sampler['draws']} draws x {sampler['chains']} chains"
-          f" = {n_values * sampler['draws'] * sampler['chains']:,}; store='auto' chooses {chosen!r}", flush=True)
+    print(
+        f"  {n_values} high-dimensional values per draw x {sampler['draws']} draws x {sampler['chains']} chains"
+        f" = {n_values * sampler['draws'] * sampler['chains']:,}; store='auto' chooses {chosen!r}",
+        flush=True,
+    )
     idata, seconds = timed(lambda: model.sample(progress=False, **{**sampler, "store": "full"}))
     print(f"  sampling (store='full'): {seconds:.1f} s", flush=True)
     measure_writes(label + " [full]", idata, seconds, folder, rows)
@@ -65,9 +76,16 @@ def run(label, model, sampler: dict, folder: Path, rows: list) -> None:
         print(f"  sampling (store='summary'): {seconds:.1f} s", flush=True)
         path = folder / "out.nc"
         _, write_seconds = timed(lambda: save(idata, path))
-        rows.append({"fit": label + " [auto = summary]", "writer": "save(): float32, no compression",
-                     "MB": path.stat().st_size / 1e6, "write s": write_seconds, "sampling s": seconds,
-                     "write / sampling": write_seconds / seconds})
+        rows.append(
+            {
+                "fit": label + " [auto = summary]",
+                "writer": "save(): float32, no compression",
+                "MB": path.stat().st_size / 1e6,
+                "write s": write_seconds,
+                "sampling s": seconds,
+                "write / sampling": write_seconds / seconds,
+            }
+        )
         path.unlink()
 
 
@@ -88,8 +106,13 @@ def main() -> None:
             data = pd.read_csv(DATA / "gryphon.csv").dropna(subset=["bwt"])
             data["sex"] = data["sex"].map({1: "F", 2: "M"})  # a factor, not a covariate
             model = bg.AnimalModel(data, "bwt", "animal", ped, fixed=["sex"], random=["byear", "mother"])
-            run("gryphon 4 components, 2 x 20,000", model,
-                {"draws": 20_000, "burn": 1_000, "chains": 2, "seed": 2010}, folder, rows)
+            run(
+                "gryphon 4 components, 2 x 20,000",
+                model,
+                {"draws": 20_000, "burn": 1_000, "chains": 2, "seed": 2010},
+                folder,
+                rows,
+            )
     table = pd.DataFrame(rows)
     with pd.option_context("display.width", 160, "display.max_columns", 10, "display.max_colwidth", 60):
         print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))

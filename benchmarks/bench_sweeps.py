@@ -54,7 +54,9 @@ def bench_markers(n=1000, p=5000):
     a2, r2 = np.zeros(p), y.copy()
     t_numpy = best_of(lambda: numpy_marker_sweep(rng, a2, var_alpha, x, r2, 1.0))
     print(f"marker sweep, n={n} records x p={p} markers (int8 vs float64 NumPy):")
-    print(f"  numba {t_numba * 1e3:8.1f} ms   numpy {t_numpy * 1e3:8.1f} ms   ratio numpy/numba {t_numpy / t_numba:5.1f}x")
+    print(
+        f"  numba {t_numba * 1e3:8.1f} ms   numpy {t_numpy * 1e3:8.1f} ms   ratio numpy/numba {t_numpy / t_numba:5.1f}x"
+    )
     print(f"  genotype memory: int8 {codes.nbytes / 2**20:.1f} MiB vs float64 {x.nbytes / 2**20:.1f} MiB")
 
 
@@ -83,14 +85,26 @@ def bench_animal():
     zz = np.bincount(level, minlength=q).astype(float)
     rng = np.random.default_rng(0)
     u, resid = np.zeros(q), y - y.mean()
-    args = (np.ones(n), ptr, order, np.ones(n), zz, ainv.indptr.astype(np.int64), ainv.indices.astype(np.int64),
-            ainv.data, 0.6, 0.4)
+    args = (
+        np.ones(n),
+        ptr,
+        order,
+        np.ones(n),
+        zz,
+        ainv.indptr.astype(np.int64),
+        ainv.indices.astype(np.int64),
+        ainv.data,
+        0.6,
+        0.4,
+    )
     sweep_random_effects(rng, u, resid, *args)
     t_numba = best_of(lambda: sweep_random_effects(rng, u, resid, *args))
     u2, r2 = np.zeros(q), y - y.mean()
     t_numpy = best_of(lambda: numpy_random_sweep(rng, u2, r2, level, sp.csr_matrix(ainv), 0.6, 0.4), repeats=1)
     print(f"animal sweep, {q} animals, {n} records, nnz(A^-1)={ainv.nnz}:")
-    print(f"  numba {t_numba * 1e3:8.2f} ms   numpy {t_numpy * 1e3:8.1f} ms   ratio numpy/numba {t_numpy / t_numba:7.0f}x")
+    print(
+        f"  numba {t_numba * 1e3:8.2f} ms   numpy {t_numpy * 1e3:8.1f} ms   ratio numpy/numba {t_numpy / t_numba:7.0f}x"
+    )
 
 
 def bench_mice():
@@ -110,10 +124,14 @@ def bench_mice():
     idata = model.sample(draws=300, burn=100, chains=2, seed=1, progress=False)
     elapsed = time.perf_counter() - t
     ess = az.ess(idata, var_names=["sigma2_e", "h2"])
-    print(f"mice BayesA: 2 chains x 400 iterations in {elapsed:.1f} s ({elapsed / 400 * 1e3:.0f} ms per iteration per 2 chains)")
+    print(
+        f"mice BayesA: 2 chains x 400 iterations in {elapsed:.1f} s ({elapsed / 400 * 1e3:.0f} ms per iteration per 2 chains)"
+    )
     for name in ("sigma2_e", "h2"):
-        print(f"  {name}: posterior mean {float(idata.posterior[name].mean()):.3f}, ESS {float(ess[name]):.0f}, "
-              f"ESS/s {float(ess[name]) / elapsed:.1f}")
+        print(
+            f"  {name}: posterior mean {float(idata.posterior[name].mean()):.3f}, ESS {float(ess[name]):.0f}, "
+            f"ESS/s {float(ess[name]) / elapsed:.1f}"
+        )
 
 
 if __name__ == "__main__":

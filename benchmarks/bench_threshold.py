@@ -53,9 +53,11 @@ if not DATA.exists():
 R_ENV = {**os.environ, "R_LIBS": os.environ.get("R_LIBS", "/work/Rlib")}
 #: The issue's MCMCglmm reference numbers (median [95%]).
 REFERENCE = {
-    ("plodia", "V_family"): (0.221, 0.105, 0.433), ("plodia", "icc"): (0.181, 0.095, 0.302),
+    ("plodia", "V_family"): (0.221, 0.105, 0.433),
+    ("plodia", "icc"): (0.181, 0.095, 0.302),
     ("plodia", "intercept"): (-0.597, -0.767, -0.435),
-    ("soay", "male"): (1.494, 1.285, 1.712), ("soay", "cutpoint"): (1.195, 1.039, 1.369),
+    ("soay", "male"): (1.494, 1.285, 1.712),
+    ("soay", "cutpoint"): (1.195, 1.039, 1.369),
 }
 PX_PRIOR = "list(V = 1, nu = 1, alpha.mu = 0, alpha.V = 1000)"
 
@@ -67,8 +69,11 @@ def load() -> str:
 def r_available() -> str | None:
     if shutil.which("Rscript") is None:
         return "Rscript not found"
-    done = subprocess.run(["Rscript", "-e", "quit(status = !requireNamespace('MCMCglmm', quietly = TRUE))"],
-                          env=R_ENV, capture_output=True)
+    done = subprocess.run(
+        ["Rscript", "-e", "quit(status = !requireNamespace('MCMCglmm', quietly = TRUE))"],
+        env=R_ENV,
+        capture_output=True,
+    )
     return None if done.returncode == 0 else "R package MCMCglmm not found"
 
 
@@ -90,15 +95,24 @@ def summarise(side: str, name: str, draws: np.ndarray, seconds: float) -> dict:
     draws = np.atleast_2d(draws)
     flat = draws.ravel()
     e = ess(draws)
-    return {"side": side, "quantity": name, "median": np.median(flat), "lower": np.quantile(flat, 0.025),
-            "upper": np.quantile(flat, 0.975), "mcse_median": median_mcse(draws), "ess": e,
-            "cpu_s": seconds, "ess_per_s": e / seconds}
+    return {
+        "side": side,
+        "quantity": name,
+        "median": np.median(flat),
+        "lower": np.quantile(flat, 0.025),
+        "upper": np.quantile(flat, 0.975),
+        "mcse_median": median_mcse(draws),
+        "ess": e,
+        "cpu_s": seconds,
+        "ess_per_s": e / seconds,
+    }
 
 
 def run_bayesgen(model, draws: int, burn: int, chains: int = 4, seed: int = 1):
     start = time.process_time()
-    idata = model.sample(draws=draws, burn=burn, chains=chains, seed=seed, progress=False, cores=1,
-                         check_convergence=False)
+    idata = model.sample(
+        draws=draws, burn=burn, chains=chains, seed=seed, progress=False, cores=1, check_convergence=False
+    )
     return idata, time.process_time() - start
 
 
@@ -159,42 +173,74 @@ def part_real(quick: bool, r_missing):
         return
     draws, burn = (750, 250) if quick else (2500, 500)
     plodia = pd.read_csv(DATA / "plodia.csv")
-    model = bg.Model(plodia, "Pupated", [bg.Fixed(), bg.Random("FSfamily", prior=bg.HalfT(1, np.sqrt(1000)))],
-                     family="threshold", sampler="joint")
+    model = bg.Model(
+        plodia,
+        "Pupated",
+        [bg.Fixed(), bg.Random("FSfamily", prior=bg.HalfT(1, np.sqrt(1000)))],
+        family="threshold",
+        sampler="joint",
+    )
     idata, seconds = run_bayesgen(model, draws, burn)
     v = idata.posterior["sigma2_FSfamily"].values
-    rows += [summarise("bayesgen", "plodia V_family", v, seconds),
-             summarise("bayesgen", "plodia icc", v / (v + 1), seconds),
-             summarise("bayesgen", "plodia intercept", idata.posterior["beta"].values[..., 0], seconds)]
+    rows += [
+        summarise("bayesgen", "plodia V_family", v, seconds),
+        summarise("bayesgen", "plodia icc", v / (v + 1), seconds),
+        summarise("bayesgen", "plodia intercept", idata.posterior["beta"].values[..., 0], seconds),
+    ]
     if r_missing is None:
         nitt = 6000 if quick else 33000
-        script = R_HEADER.format(seed=1) + f"""d$FSfamily <- factor(d$FSfamily)
+        script = (
+            R_HEADER.format(seed=1)
+            + f"""d$FSfamily <- factor(d$FSfamily)
 prior <- list(R = list(V = 1, fix = 1), G = list(G1 = {PX_PRIOR}))
-""" + R_FOOTER.format(call=f'MCMCglmm(Pupated ~ 1, random = ~FSfamily, family = "threshold", data = d, '
-                           f'prior = prior, nitt = {nitt}, burnin = 3000, thin = 10, verbose = FALSE)', sol="1")
+"""
+            + R_FOOTER.format(
+                call=f'MCMCglmm(Pupated ~ 1, random = ~FSfamily, family = "threshold", data = d, '
+                f"prior = prior, nitt = {nitt}, burnin = 3000, thin = 10, verbose = FALSE)",
+                sol="1",
+            )
+        )
         out, r_seconds = run_mcmcglmm(script, plodia)
         v = out["FSfamily"].to_numpy()
-        rows += [summarise("MCMCglmm", "plodia V_family", v, r_seconds),
-                 summarise("MCMCglmm", "plodia icc", v / (v + 1), r_seconds),
-                 summarise("MCMCglmm", "plodia intercept", out.iloc[:, 0].to_numpy(), r_seconds)]
+        rows += [
+            summarise("MCMCglmm", "plodia V_family", v, r_seconds),
+            summarise("MCMCglmm", "plodia icc", v / (v + 1), r_seconds),
+            summarise("MCMCglmm", "plodia intercept", out.iloc[:, 0].to_numpy(), r_seconds),
+        ]
     soay = pd.read_csv(DATA / "soay_horns.csv")
     soay["horn"] = pd.Categorical(soay["horn"], categories=["polled", "scurred", "normal"], ordered=True)
     model = bg.Model(soay, "horn", [bg.Fixed(["sex"])], family="threshold")
     idata, seconds = run_bayesgen(model, draws, burn)
     beta = idata.posterior["beta"]
-    male = beta.sel(beta_level=[c for c in beta["beta_level"].values if "male" in str(c) and "female" not in str(c)]
-                    ).values[..., 0] if "beta_level" in beta.dims else beta.values[..., 1]
-    rows += [summarise("bayesgen", "soay male", male, seconds),
-             summarise("bayesgen", "soay cutpoint", idata.posterior["cutpoints"].values[..., 0], seconds)]
+    male = (
+        beta.sel(
+            beta_level=[c for c in beta["beta_level"].values if "male" in str(c) and "female" not in str(c)]
+        ).values[..., 0]
+        if "beta_level" in beta.dims
+        else beta.values[..., 1]
+    )
+    rows += [
+        summarise("bayesgen", "soay male", male, seconds),
+        summarise("bayesgen", "soay cutpoint", idata.posterior["cutpoints"].values[..., 0], seconds),
+    ]
     if r_missing is None:
         nitt = 6000 if quick else 33000
-        script = R_HEADER.format(seed=1) + """d$horn <- factor(d$horn, levels = c("polled", "scurred", "normal"))
+        script = (
+            R_HEADER.format(seed=1)
+            + """d$horn <- factor(d$horn, levels = c("polled", "scurred", "normal"))
 prior <- list(R = list(V = 1, fix = 1))
-""" + R_FOOTER.format(call=f'MCMCglmm(horn ~ sex, family = "threshold", data = d, prior = prior, nitt = {nitt}, '
-                           'burnin = 3000, thin = 10, verbose = FALSE)', sol="1:2")
+"""
+            + R_FOOTER.format(
+                call=f'MCMCglmm(horn ~ sex, family = "threshold", data = d, prior = prior, nitt = {nitt}, '
+                "burnin = 3000, thin = 10, verbose = FALSE)",
+                sol="1:2",
+            )
+        )
         out, r_seconds = run_mcmcglmm(script, soay.assign(horn=soay["horn"].astype(str)))
-        rows += [summarise("MCMCglmm", "soay male", out["sexmale"].to_numpy(), r_seconds),
-                 summarise("MCMCglmm", "soay cutpoint", out.iloc[:, -1].to_numpy(), r_seconds)]
+        rows += [
+            summarise("MCMCglmm", "soay male", out["sexmale"].to_numpy(), r_seconds),
+            summarise("MCMCglmm", "soay cutpoint", out.iloc[:, -1].to_numpy(), r_seconds),
+        ]
     frame = table(rows, "Real data (MCMCglmm's plodia and Soay horns)")
     for (data_set, quantity), (m, lo, hi) in REFERENCE.items():
         print(f"issue reference (MCMCglmm, 3,000 draws) {data_set} {quantity}: {m} [{lo}, {hi}]")
@@ -204,8 +250,16 @@ prior <- list(R = list(V = 1, fix = 1))
 
 
 def simulated(kind: str, seed: int, quick: bool):
-    sim = bg.simulate(n_founders=100, n_generations=3, n_offspring=150, n_markers=0, h2=0.3,
-                      family="threshold" if kind == "binary" else "gaussian", prevalence=0.2, seed=seed)
+    sim = bg.simulate(
+        n_founders=100,
+        n_generations=3,
+        n_offspring=150,
+        n_markers=0,
+        h2=0.3,
+        family="threshold" if kind == "binary" else "gaussian",
+        prevalence=0.2,
+        seed=seed,
+    )
     data = sim.phenotypes.set_index("id", drop=False)
     if kind == "ordinal":
         z = (data["y"] - data["y"].mean()) / data["y"].std()
@@ -218,28 +272,41 @@ def part_simulated(kind: str, quick: bool, r_missing):
     draws, burn = (500, 250) if quick else (2000, 500)
     rows, out = [], None
     for sampler in ("collapsed", "joint"):
-        model = bg.Model(data, "y", [bg.Fixed(["sex"]), bg.Animal("id", sim.pedigree_object(),
-                                                                    prior=bg.HalfT(1, np.sqrt(1000)))],
-                         family="threshold", sampler=sampler)
+        model = bg.Model(
+            data,
+            "y",
+            [bg.Fixed(["sex"]), bg.Animal("id", sim.pedigree_object(), prior=bg.HalfT(1, np.sqrt(1000)))],
+            family="threshold",
+            sampler=sampler,
+        )
         idata, seconds = run_bayesgen(model, draws, burn)
-        rows += [summarise(f"bayesgen {sampler}", "sigma2_a", idata.posterior["sigma2_a"].values, seconds),
-                 summarise(f"bayesgen {sampler}", "h2", idata.posterior["h2"].values, seconds)]
+        rows += [
+            summarise(f"bayesgen {sampler}", "sigma2_a", idata.posterior["sigma2_a"].values, seconds),
+            summarise(f"bayesgen {sampler}", "h2", idata.posterior["h2"].values, seconds),
+        ]
         if kind == "ordinal":
-            rows.append(summarise(f"bayesgen {sampler}", "cutpoint", idata.posterior["cutpoints"].values[..., 0],
-                                  seconds))
+            rows.append(
+                summarise(f"bayesgen {sampler}", "cutpoint", idata.posterior["cutpoints"].values[..., 0], seconds)
+            )
     if r_missing is None:
         nitt = 6000 if quick else 42000
         family = "threshold" if kind == "binary" else "ordinal"
-        script = R_HEADER.format(seed=1) + f"""ped <- read.csv("ped.csv", stringsAsFactors = FALSE)
+        script = (
+            R_HEADER.format(seed=1)
+            + f"""ped <- read.csv("ped.csv", stringsAsFactors = FALSE)
 ped[ped == ""] <- NA
 d$animal <- d$id; d$y <- factor(d$y); d$sex <- factor(d$sex)
 prior <- list(R = list(V = 1, fix = 1), G = list(G1 = {PX_PRIOR}))
-""" + R_FOOTER.format(call=f'MCMCglmm(y ~ sex, random = ~animal, pedigree = ped, family = "{family}", data = d, '
-                           f'prior = prior, nitt = {nitt}, burnin = 2000, thin = 10, verbose = FALSE)', sol="1:2")
+"""
+            + R_FOOTER.format(
+                call=f'MCMCglmm(y ~ sex, random = ~animal, pedigree = ped, family = "{family}", data = d, '
+                f"prior = prior, nitt = {nitt}, burnin = 2000, thin = 10, verbose = FALSE)",
+                sol="1:2",
+            )
+        )
         pedigree = sim.pedigree.rename(columns={"id": "animal"})
         try:
-            out, r_seconds = run_mcmcglmm(script, data[["id", "sex", "y"]].astype({"y": int}),
-                                          {"ped.csv": pedigree})
+            out, r_seconds = run_mcmcglmm(script, data[["id", "sex", "y"]].astype({"y": int}), {"ped.csv": pedigree})
         except RuntimeError as err:  # keep bayesgen's rows
             print(f"MCMCglmm failed: {err}")
             out = None
@@ -247,35 +314,43 @@ prior <- list(R = list(V = 1, fix = 1), G = list(G1 = {PX_PRIOR}))
         a = out["animal"].to_numpy()
         # MCMCglmm's ordinal liability has residual variance units (fixed 1) + 1: rescale to bayesgen's.
         scale = 2.0 if kind == "ordinal" else 1.0
-        rows += [summarise("MCMCglmm", "sigma2_a", a / scale, r_seconds),
-                 summarise("MCMCglmm", "h2", a / (a + scale), r_seconds)]
+        rows += [
+            summarise("MCMCglmm", "sigma2_a", a / scale, r_seconds),
+            summarise("MCMCglmm", "h2", a / (a + scale), r_seconds),
+        ]
         if kind == "ordinal":
             rows.append(summarise("MCMCglmm", "cutpoint", out.iloc[:, -1].to_numpy() / np.sqrt(scale), r_seconds))
-    frame = table(rows, f"Simulated {kind} trait, {len(data)} records, pedigree of {len(sim.pedigree)} "
-                        f"(true liability h2 0.3)")
+    frame = table(
+        rows, f"Simulated {kind} trait, {len(data)} records, pedigree of {len(sim.pedigree)} (true liability h2 0.3)"
+    )
     for quantity in frame.quantity.unique():
         print(agreement(frame, quantity))
     return frame
 
 
 def part_censored(quick: bool):
-    sim = bg.simulate(n_founders=100, n_generations=3, n_offspring=150, n_markers=0, h2=0.4,
-                      family="censored", censoring=0.3, seed=11)
+    sim = bg.simulate(
+        n_founders=100, n_generations=3, n_offspring=150, n_markers=0, h2=0.4, family="censored", censoring=0.3, seed=11
+    )
     data = sim.phenotypes.set_index("id", drop=False)
     data["naive"] = data["y"].fillna(data["lower"])
     draws, burn = (500, 250) if quick else (2000, 500)
     rows = []
     terms = [bg.Fixed(["sex"]), bg.Animal("id", sim.pedigree_object())]
-    for label, column, options in (("uncensored values", "y_uncensored", {}),
-                                   ("censored fit", "y", dict(family="censored", bounds=("lower", "upper"))),
-                                   ("naive (bounds as values)", "naive", {})):
+    for label, column, options in (
+        ("uncensored values", "y_uncensored", {}),
+        ("censored fit", "y", dict(family="censored", bounds=("lower", "upper"))),
+        ("naive (bounds as values)", "naive", {}),
+    ):
         model = bg.Model(data, column, terms, sampler="collapsed", **options)
         idata, seconds = run_bayesgen(model, draws, burn)
         for name in ("sigma2_a", "sigma2_e", "h2"):
             rows.append(summarise(label, name, idata.posterior[name].values, seconds))
         rows.append(summarise(label, "intercept", idata.posterior["beta"].values[..., 0], seconds))
-    print(f"\ncensored records: {data['y'].isna().mean():.1%}; truth sigma2_a {sim.truth['sigma2_a']}, "
-          f"sigma2_e {sim.truth['sigma2_e']}, intercept (M) {sim.truth['mean']}")
+    print(
+        f"\ncensored records: {data['y'].isna().mean():.1%}; truth sigma2_a {sim.truth['sigma2_a']}, "
+        f"sigma2_e {sim.truth['sigma2_e']}, intercept (M) {sim.truth['mean']}"
+    )
     return table(rows, "Censored Gaussian, 30% right-censoring")
 
 

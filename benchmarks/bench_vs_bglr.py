@@ -36,8 +36,15 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from performance import (DATA, mice_dataset, r_environment, r_has, simulate_codes,  # noqa: E402
-                         simulate_phenotype, write_dataset)
+from performance import (
+    DATA,
+    mice_dataset,
+    r_environment,
+    r_has,
+    simulate_codes,  # noqa: E402
+    simulate_phenotype,
+    write_dataset,
+)
 
 MODELS = {"BayesA": "BayesA", "BRR": "BRR", "BayesCPi": "BayesC"}  # bayesgen -> BGLR
 WARM_UP = 10  # iterations run but not timed, in both programs (first touches of memory, caches)
@@ -59,8 +66,12 @@ def bglr_seconds_per_iteration(folder: Path, model: str, iterations: int, n: int
     after the first ``WARM_UP``."""
     script = Path(tempfile.mkstemp(suffix=".R")[1])
     script.write_text(BGLR_VERBOSE)
-    done = subprocess.run(["Rscript", str(script), str(folder), model, str(iterations), str(n), str(p)], env=env,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["Rscript", str(script), str(folder), model, str(iterations), str(n), str(p)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     script.unlink()
     if done.returncode:
         raise RuntimeError(f"Rscript failed:\n{done.stderr[-3000:]}")
@@ -102,8 +113,11 @@ def main() -> int:
     parser.add_argument("--p", type=int, default=50000)
     parser.add_argument("--models", default=",".join(MODELS))
     args = parser.parse_args()
-    print(f"{' '.join(sys.argv)}\nmachine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores; "
-          f"load average {os.getloadavg()[0]:.2f} at start", flush=True)
+    print(
+        f"{' '.join(sys.argv)}\nmachine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores; "
+        f"load average {os.getloadavg()[0]:.2f} at start",
+        flush=True,
+    )
     env = r_environment()
     have_bglr = r_has("BGLR", env)
     if not have_bglr:
@@ -120,8 +134,12 @@ def main() -> int:
             datasets.append(("wheat", wheat_dataset(folder)))
         elif name == "sim":
             codes = simulate_codes(args.n, args.p, seed=1)
-            datasets.append((f"sim {args.n}x{args.p}", write_dataset(folder, "sim", codes,
-                                                                    simulate_phenotype(codes, 0.5, 100, seed=2))))
+            datasets.append(
+                (
+                    f"sim {args.n}x{args.p}",
+                    write_dataset(folder, "sim", codes, simulate_phenotype(codes, 0.5, 100, seed=2)),
+                )
+            )
         else:
             parser.error(f"--data: unknown data set {name!r} (expected mice, wheat or sim)")
     print(f"{'data':<18}{'model':<10}{'bayesgen ms/it':>15}{'BGLR ms/it':>12}{'BGLR / bayesgen':>17}  load")
@@ -131,12 +149,20 @@ def main() -> int:
             model = bayesgen_model(data_folder, name)
             ours, theirs = [], []
             for _ in range(args.rounds):
-                idata = model.sample(draws=args.iterations, burn=WARM_UP, chains=1, seed=1, progress=False,
-                                     store="summary", check_convergence=False)
+                idata = model.sample(
+                    draws=args.iterations,
+                    burn=WARM_UP,
+                    chains=1,
+                    seed=1,
+                    progress=False,
+                    store="summary",
+                    check_convergence=False,
+                )
                 ours.append(float(idata.sample_stats["seconds"].mean()))
                 if have_bglr:
-                    theirs.append(bglr_seconds_per_iteration(data_folder, MODELS[name], WARM_UP + args.iterations, n,
-                                                             p, env))
+                    theirs.append(
+                        bglr_seconds_per_iteration(data_folder, MODELS[name], WARM_UP + args.iterations, n, p, env)
+                    )
             a = 1e3 * float(np.median(ours))
             b = 1e3 * float(np.median(theirs)) if theirs else float("nan")
             print(f"{label:<18}{name:<10}{a:>15.2f}{b:>12.2f}{b / a:>17.2f}  {os.getloadavg()[0]:.2f}", flush=True)

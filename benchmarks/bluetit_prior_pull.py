@@ -31,18 +31,22 @@ import bayesgen as bg
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 TRAITS = ["tarsus", "back"]
-MCMCGLMM = {"rho_g": "-0.170 [-0.592, 0.371]", "h2[tarsus]": "0.231 [0.103, 0.433]",
-            "h2[back]": "0.131 [0.067, 0.250]"}
+MCMCGLMM = {"rho_g": "-0.170 [-0.592, 0.371]", "h2[tarsus]": "0.231 [0.103, 0.433]", "h2[back]": "0.131 [0.067, 0.250]"}
 
 
 def model(prior: str) -> bg.Model:
     data = pd.read_csv(DATA / "bluetit.csv")
     pedigree = bg.Pedigree.from_csv(DATA / "bluetitped.csv", id="animal", sire="sire", dam="dam")
-    data = data.assign(sex=data["sex"].astype(str), dam=data["dam"].astype(str),
-                       fosternest=data["fosternest"].astype(str))
+    data = data.assign(
+        sex=data["sex"].astype(str), dam=data["dam"].astype(str), fosternest=data["fosternest"].astype(str)
+    )
     extra = dict(variance=bg.InverseWishart(1.002, 1.002 * np.eye(2))) if prior == "iw" else {}
-    terms = [bg.Fixed(["sex"]), bg.Animal("animal", pedigree, **extra), bg.Random("dam", **extra),
-             bg.Random("fosternest", **extra)]
+    terms = [
+        bg.Fixed(["sex"]),
+        bg.Animal("animal", pedigree, **extra),
+        bg.Random("dam", **extra),
+        bg.Random("fosternest", **extra),
+    ]
     residual = dict(sigma2_e=bg.InverseWishart(1.002, 1.002 * np.eye(2))) if prior == "iw" else {}
     return bg.Model(data, TRAITS, terms, **residual)
 

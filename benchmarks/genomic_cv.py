@@ -44,10 +44,11 @@ MODELS = ("BayesA", "BRR", "BayesB", "BayesC", "BayesCpi", "BayesLasso", "BayesR
 #: BGLR 1.1.5's figures from the same data under its default priors (issue 8): residual variance
 #: posterior means and the accuracy on BGLR's held-out fifth.
 BGLR_REFERENCE = {
-    "wheat": {"sigma2_e": {"BRR": 0.546, "BayesB": 0.548, "BayesCpi": 0.550, "BayesLasso": 0.561, "BayesA": 0.547},
-              "accuracy": "about 0.48 for every marker prior, 0.29 for the pedigree kernel wheat_A"},
-    "mice": {"sigma2_e": {"BRR": 0.00287, "BayesCpi": 0.00269},
-             "accuracy": "about 0.27 (BayesC pi about 0.03)"},
+    "wheat": {
+        "sigma2_e": {"BRR": 0.546, "BayesB": 0.548, "BayesCpi": 0.550, "BayesLasso": 0.561, "BayesA": 0.547},
+        "accuracy": "about 0.48 for every marker prior, 0.29 for the pedigree kernel wheat_A",
+    },
+    "mice": {"sigma2_e": {"BRR": 0.00287, "BayesCpi": 0.00269}, "accuracy": "about 0.27 (BayesC pi about 0.03)"},
 }
 
 
@@ -61,8 +62,9 @@ def load(name: str, data_dir: Path):
         return records, "line_id", "env1", genotypes, relationship
     if name == "mice":
         genotypes = bg.Genotypes.from_csv(data_dir / "mice_X.csv.gz", column="SUBJECT.NAME")
-        records = pd.read_csv(data_dir / "mice_pheno.csv", usecols=["SUBJECT.NAME", "Obesity.BMI"],
-                              dtype={"SUBJECT.NAME": str})
+        records = pd.read_csv(
+            data_dir / "mice_pheno.csv", usecols=["SUBJECT.NAME", "Obesity.BMI"], dtype={"SUBJECT.NAME": str}
+        )
         relationship = pd.read_csv(data_dir / "mice_A.csv.gz", index_col=0, dtype={"SUBJECT.NAME": str})
         relationship.index = relationship.index.astype(str)
         return records, "SUBJECT.NAME", "Obesity.BMI", genotypes, relationship
@@ -76,8 +78,14 @@ def build(label: str, records, id_column: str, trait: str, genotypes, relationsh
     if label == "pedigree":
         kernel = bg.Kernel(id_column, relationship, name="A")
         return bg.Model(records, trait, [bg.Fixed(), kernel], **options)
-    factory = {"BayesA": bg.BayesA, "BRR": bg.BRR, "BayesC": bg.BayesC, "BayesLasso": bg.BayesLasso,
-               "BayesR": bg.BayesR, "GBLUP": bg.GBLUP}
+    factory = {
+        "BayesA": bg.BayesA,
+        "BRR": bg.BRR,
+        "BayesC": bg.BayesC,
+        "BayesLasso": bg.BayesLasso,
+        "BayesR": bg.BayesR,
+        "GBLUP": bg.GBLUP,
+    }
     if label == "BayesB":
         return bg.BayesB(records, trait, id_column, genotypes, pi=pi, **options)
     if label == "BayesCpi":
@@ -100,9 +108,11 @@ def machine() -> str:
     except (OSError, StopIteration):
         pass
     load_average = ", ".join(f"{v:.2f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
-    return (f"{cpu}; {os.cpu_count()} logical cores (load average {load_average}); {platform.system()} "
-            f"{platform.release()}; Python {platform.python_version()}, numpy {np.__version__}, "
-            f"bayesgen {bg.__version__}")
+    return (
+        f"{cpu}; {os.cpu_count()} logical cores (load average {load_average}); {platform.system()} "
+        f"{platform.release()}; Python {platform.python_version()}, numpy {np.__version__}, "
+        f"bayesgen {bg.__version__}"
+    )
 
 
 def evaluate(label, records, id_column, trait, genotypes, relationship, *, folds, args) -> dict:
@@ -127,17 +137,26 @@ def evaluate(label, records, id_column, trait, genotypes, relationship, *, folds
         h2_scaled = float(np.mean(genetic / (genetic + post["sigma2_e"].values)))
     else:
         h2_scaled = np.nan
-    row = {"model": label,
-           "accuracy": table["accuracy"].mean(), "accuracy_sd": table["accuracy"].std(ddof=1),
-           "slope": table["slope"].mean(), "slope_sd": table["slope"].std(ddof=1),
-           "h2": float(post["h2"].mean()), "h2_scaled": h2_scaled, "sigma2_e": float(post["sigma2_e"].mean()),
-           "pi": float(post["pi"].mean()) if "pi" in post and post["pi"].ndim == 2 else np.nan,
-           "cpu_ms_per_iteration": 1000 * cpu_seconds / iterations, "ms_per_iteration": 1000 * seconds / iterations,
-           "cv_seconds": cv_seconds}
-    print(f"  {label}: accuracy {row['accuracy']:.3f} ± {row['accuracy_sd']:.3f}, h2 {row['h2']:.3f}, "
-          f"sigma2_e {row['sigma2_e']:.4g}, {row['cpu_ms_per_iteration']:.2f} ms/iteration CPU "
-          f"({row['ms_per_iteration']:.2f} wall), CV {cv_seconds:.0f} s, load {os.getloadavg()[0]:.1f}",
-          flush=True)
+    row = {
+        "model": label,
+        "accuracy": table["accuracy"].mean(),
+        "accuracy_sd": table["accuracy"].std(ddof=1),
+        "slope": table["slope"].mean(),
+        "slope_sd": table["slope"].std(ddof=1),
+        "h2": float(post["h2"].mean()),
+        "h2_scaled": h2_scaled,
+        "sigma2_e": float(post["sigma2_e"].mean()),
+        "pi": float(post["pi"].mean()) if "pi" in post and post["pi"].ndim == 2 else np.nan,
+        "cpu_ms_per_iteration": 1000 * cpu_seconds / iterations,
+        "ms_per_iteration": 1000 * seconds / iterations,
+        "cv_seconds": cv_seconds,
+    }
+    print(
+        f"  {label}: accuracy {row['accuracy']:.3f} ± {row['accuracy_sd']:.3f}, h2 {row['h2']:.3f}, "
+        f"sigma2_e {row['sigma2_e']:.4g}, {row['cpu_ms_per_iteration']:.2f} ms/iteration CPU "
+        f"({row['ms_per_iteration']:.2f} wall), CV {cv_seconds:.0f} s, load {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
     return row
 
 
@@ -145,23 +164,28 @@ def markdown(name: str, rows: list[dict], reference: dict) -> str:
     """One Markdown table: accuracy ± sd over folds, slope ± sd, h2, sigma2_e (BGLR's beside it), ms/iteration
     (CPU, wall in parentheses)."""
     digits = 3 if name == "wheat" else 5
-    lines = ["| model | accuracy r(ŷ, y) | slope | h² | σ²ₑ | BGLR σ²ₑ | ms / iteration, CPU (wall) |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| model | accuracy r(ŷ, y) | slope | h² | σ²ₑ | BGLR σ²ₑ | ms / iteration, CPU (wall) |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for row in rows:
         label = {"BayesCpi": "BayesCπ", "pedigree": f"pedigree kernel ({name}_A)"}.get(row["model"], row["model"])
         if not np.isnan(row["pi"]):
             label += f" (π {row['pi']:.3f})"
         bglr = reference["sigma2_e"].get(row["model"])
         scaled = "" if np.isnan(row["h2_scaled"]) else f" ({row['h2_scaled']:.3f}*)"
-        lines.append(f"| {label} | {row['accuracy']:.3f} ± {row['accuracy_sd']:.3f} | "
-                     f"{row['slope']:.2f} ± {row['slope_sd']:.2f} | {row['h2']:.3f}{scaled} | {row['sigma2_e']:.{digits}f} | "
-                     f"{'' if bglr is None else bglr} | {row['cpu_ms_per_iteration']:.2f} ({row['ms_per_iteration']:.2f}) |")
+        lines.append(
+            f"| {label} | {row['accuracy']:.3f} ± {row['accuracy_sd']:.3f} | "
+            f"{row['slope']:.2f} ± {row['slope_sd']:.2f} | {row['h2']:.3f}{scaled} | {row['sigma2_e']:.{digits}f} | "
+            f"{'' if bglr is None else bglr} | {row['cpu_ms_per_iteration']:.2f} ({row['ms_per_iteration']:.2f}) |"
+        )
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data", default="wheat,mice", help="comma-separated data sets: wheat, mice (default both)")
     parser.add_argument("--models", default=",".join(MODELS), help=f"comma-separated subset of {', '.join(MODELS)}")
     parser.add_argument("--draws", type=int, default=1000, help="draws kept per chain (default 1000)")
@@ -179,25 +203,37 @@ def main(argv=None) -> int:
 
     print(f"machine: {machine()}")
     print(f"command: python {' '.join(sys.argv)}")
-    print(f"{args.folds} folds (one seeded assignment per data set, seed {args.seed}), {args.chains} chain(s) x "
-          f"{args.draws} draws after {args.burn} per fit, one thread", flush=True)
+    print(
+        f"{args.folds} folds (one seeded assignment per data set, seed {args.seed}), {args.chains} chain(s) x "
+        f"{args.draws} draws after {args.burn} per fit, one thread",
+        flush=True,
+    )
     for name in names:
         started = time.perf_counter()
         records, id_column, trait, genotypes, relationship = load(name, args.data_dir)
         records = records.assign(fold=fold_labels(len(records), args.folds, args.seed))
-        print(f"\n{name}: {len(records)} records x {genotypes.n_markers} markers, phenotype {trait} "
-              f"(read in {time.perf_counter() - started:.0f} s)", flush=True)
+        print(
+            f"\n{name}: {len(records)} records x {genotypes.n_markers} markers, phenotype {trait} "
+            f"(read in {time.perf_counter() - started:.0f} s)",
+            flush=True,
+        )
         rows = []
         for label in labels:  # each model's table row is printed as soon as it is done
-            rows.append(evaluate(label, records, id_column, trait, genotypes, relationship, folds=args.folds,
-                                 args=args))
+            rows.append(
+                evaluate(label, records, id_column, trait, genotypes, relationship, folds=args.folds, args=args)
+            )
             print("    " + markdown(name, rows[-1:], BGLR_REFERENCE[name]).splitlines()[-1], flush=True)
-        print(f"\n{name}: {args.folds}-fold CV (mean ± sd over folds), full-data posterior means, "
-              f"BGLR 1.1.5's sigma2_e beside ours; BGLR's held-out accuracy: {BGLR_REFERENCE[name]['accuracy']}")
+        print(
+            f"\n{name}: {args.folds}-fold CV (mean ± sd over folds), full-data posterior means, "
+            f"BGLR 1.1.5's sigma2_e beside ours; BGLR's held-out accuracy: {BGLR_REFERENCE[name]['accuracy']}"
+        )
         print(markdown(name, rows, BGLR_REFERENCE[name]), flush=True)
         print("* h2 with the kernel's variance scaled by the mean of diag(K), comparable with the marker priors' h2")
-        print(f"({name} took {time.perf_counter() - started:.0f} s; load average now "
-              f"{', '.join(f'{v:.1f}' for v in os.getloadavg())})", flush=True)
+        print(
+            f"({name} took {time.perf_counter() - started:.0f} s; load average now "
+            f"{', '.join(f'{v:.1f}' for v in os.getloadavg())})",
+            flush=True,
+        )
     return 0
 
 

@@ -24,10 +24,18 @@ import bayesgen as bg
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 REML = {  # ../shared/data/REFERENCES.md
     "gryphon bwt ~ 1 + animal": {"sigma2_a": 3.3954, "sigma2_e": 3.8286, "h2": 0.4700},
-    "gryphon bwt ~ 1 + sex + animal + byear + mother": {"sigma2_a": 2.2985, "sigma2_byear": 0.8820,
-                                                        "sigma2_mother": 1.1185, "sigma2_e": 1.6290, "h2": 0.3877},
-    "Penicillin diameter ~ 1 + (1|plate) + (1|sample)": {"sigma2_plate": 0.7169, "sigma2_sample": 3.7311,
-                                                         "sigma2_e": 0.3024},
+    "gryphon bwt ~ 1 + sex + animal + byear + mother": {
+        "sigma2_a": 2.2985,
+        "sigma2_byear": 0.8820,
+        "sigma2_mother": 1.1185,
+        "sigma2_e": 1.6290,
+        "h2": 0.3877,
+    },
+    "Penicillin diameter ~ 1 + (1|plate) + (1|sample)": {
+        "sigma2_plate": 0.7169,
+        "sigma2_sample": 3.7311,
+        "sigma2_e": 0.3024,
+    },
     "sleepstudy Reaction ~ Days + (1|Subject)": {"sigma2_Subject": 1378.18, "sigma2_e": 960.46},
 }
 
@@ -41,8 +49,12 @@ def build(priors: str) -> dict:
     names = list(REML)
     return {
         names[0]: bg.Model(gryphon, "bwt", [bg.Fixed(), bg.Animal("animal", ped)], priors=priors),
-        names[1]: bg.Model(gryphon, "bwt", [bg.Fixed(["sex"]), bg.Animal("animal", ped), bg.Random("byear"),
-                                            bg.Random("mother")], priors=priors),
+        names[1]: bg.Model(
+            gryphon,
+            "bwt",
+            [bg.Fixed(["sex"]), bg.Animal("animal", ped), bg.Random("byear"), bg.Random("mother")],
+            priors=priors,
+        ),
         names[2]: bg.Model(pen, "diameter", [bg.Fixed(), bg.Random("plate"), bg.Random("sample")], priors=priors),
         names[3]: bg.Model(sleep, "Reaction", [bg.Fixed(["Days"]), bg.Random("Subject")], priors=priors),
     }
@@ -59,8 +71,13 @@ def main(argv=None) -> int:
     import arviz as az
 
     warnings.simplefilter("ignore")
-    fits = {rule: {name: m.sample(draws=args.draws, burn=args.burn, chains=4, seed=7, progress=False)
-                   for name, m in build(rule).items()} for rule in ("bglr", "default")}
+    fits = {
+        rule: {
+            name: m.sample(draws=args.draws, burn=args.burn, chains=4, seed=7, progress=False)
+            for name, m in build(rule).items()
+        }
+        for rule in ("bglr", "default")
+    }
     rows = []
     for name, reml in REML.items():
         for param, value in reml.items():
@@ -69,7 +86,9 @@ def main(argv=None) -> int:
                 draws = fits[rule][name].posterior[param].values.ravel()
                 lo, med, hi = np.quantile(draws, [0.025, 0.5, 0.975])
                 row[f"{rule}: median [95%]"] = f"{med:.4g} [{lo:.3g}, {hi:.3g}]"
-                row[f"{rule}: vs REML"] = f"{100 * (med / value - 1):+.0f}%{'' if lo <= value <= hi else ' (REML outside)'}"
+                row[f"{rule}: vs REML"] = (
+                    f"{100 * (med / value - 1):+.0f}%{'' if lo <= value <= hi else ' (REML outside)'}"
+                )
             rows.append(row)
     with pd.option_context("display.width", 250, "display.max_colwidth", 60):
         print(pd.DataFrame(rows).to_string(index=False))
@@ -79,8 +98,9 @@ def main(argv=None) -> int:
             print(bg.prior_sensitivity(fits[rule][four])[["prior", "likelihood", "diagnosis"]].round(3).to_string())
         one, four = list(REML)[:2]
         print("\naz.compare, default priors (pointwise log-likelihood with own effects integrated out):")
-        table = az.compare({"bwt ~ 1 + animal": fits["default"][one], "bwt ~ 1 + sex + animal + byear + mother":
-                            fits["default"][four]})
+        table = az.compare(
+            {"bwt ~ 1 + animal": fits["default"][one], "bwt ~ 1 + sex + animal + byear + mother": fits["default"][four]}
+        )
         print(table[["elpd_loo", "p_loo", "elpd_diff", "dse", "warning"]].round(1).to_string())
         for name in (one, four):
             k = az.loo(fits["default"][name], pointwise=True).pareto_k.values

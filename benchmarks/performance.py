@@ -74,6 +74,7 @@ def load():
 
 # ---------------------------------------------------------------------------------------------- data
 
+
 def simulate_codes(n, p, seed, missing=0.0):
     """int8 codes (p x n) with allele frequencies U(0.05, 0.5); ``missing`` share set to 3."""
     rng = np.random.default_rng(seed)
@@ -110,8 +111,9 @@ def write_dataset(folder: Path, name, codes, y):
 
 
 def mice_dataset(folder: Path):
-    import bayesgen as bg
     import pandas as pd
+
+    import bayesgen as bg
 
     geno = bg.Genotypes.from_csv(DATA / "mice_X.csv.gz", column="SUBJECT.NAME")
     pheno = pd.read_csv(DATA / "mice_pheno.csv").set_index("SUBJECT.NAME").loc[list(geno.ids)]
@@ -119,6 +121,7 @@ def mice_dataset(folder: Path):
 
 
 # ---------------------------------------------------------------------------------------------- kernels
+
 
 def kernel_section(matrices, repeats):
     from floors import floor_simd, floor_sweep_unrolled  # benchmarks/ is on the path when run as a script
@@ -147,7 +150,8 @@ def kernel_section(matrices, repeats):
         var_alpha = np.full(p, 0.5 / np.maximum(xx, 1e-9).sum())
         g_state = (np.random.default_rng(1), np.zeros(p), y.copy(), np.zeros(n))
         cases["gaussian sweep"] = lambda s=g_state: sweep_markers_gaussian(
-            s[0], s[1], var_alpha, codes, lookup, xx, s[2], w, s[3], 0.5, code_stats=stats)
+            s[0], s[1], var_alpha, codes, lookup, xx, s[2], w, s[3], 0.5, code_stats=stats
+        )
         included = {}
         for pi in (1.0, 0.05):
             st = (np.random.default_rng(2), np.zeros(p), y.copy(), np.zeros(n))
@@ -155,8 +159,10 @@ def kernel_section(matrices, repeats):
             va = var_alpha / pi
 
             def run(st=st, log_odds=log_odds, va=va, pi=pi):
-                included[pi] = sweep_markers_spike_slab(st[0], st[1], va, log_odds, codes, lookup, xx, stats, st[2], w,
-                                                        st[3], 0.5)
+                included[pi] = sweep_markers_spike_slab(
+                    st[0], st[1], va, log_odds, codes, lookup, xx, stats, st[2], w, st[3], 0.5
+                )
+
             cases[f"spike-slab pi={pi:g}"] = run
         for fn in cases.values():
             fn()  # compile, warm up
@@ -175,8 +181,13 @@ def kernel_section(matrices, repeats):
                 note += f", {included[float(name.split('=')[1])] / p:.1%} included"
             row("kernel", f"{case} {name}", "ms/sweep | ns/element", f"{t * 1e3:.1f} | {t / (n * p) * 1e9:.3f}", note)
         ratio = med["spike-slab pi=0.05"] / med["spike-slab pi=1"]
-        row("kernel", case, "spike-slab pi=.05 / pi=1", f"{ratio:.2f}", "target <= 0.6: " + ("met" if ratio <= 0.6
-                                                                                            else "not met"))
+        row(
+            "kernel",
+            case,
+            "spike-slab pi=.05 / pi=1",
+            f"{ratio:.2f}",
+            "target <= 0.6: " + ("met" if ratio <= 0.6 else "not met"),
+        )
 
 
 # ---------------------------------------------------------------------------------------------- model fits
@@ -237,8 +248,9 @@ def report_fit(section, case, result, elements=None):
 def model_section(datasets, models, args):
     for name, folder, elements in datasets:
         for model in models:
-            result = child_json([sys.executable, "-c", FIT, str(folder), model, str(args.draws), str(args.burn),
-                                 str(args.chains)])
+            result = child_json(
+                [sys.executable, "-c", FIT, str(folder), model, str(args.draws), str(args.burn), str(args.chains)]
+            )
             report_fit("model", f"bayesgen {model} {name}", result, elements)
 
 
@@ -290,8 +302,11 @@ def r_environment():
 def r_has(package, env):
     if shutil.which("Rscript") is None:
         return False
-    done = subprocess.run(["Rscript", "-e", f"quit(status = !requireNamespace('{package}', quietly = TRUE))"],
-                          env=env, capture_output=True)
+    done = subprocess.run(
+        ["Rscript", "-e", f"quit(status = !requireNamespace('{package}', quietly = TRUE))"],
+        env=env,
+        capture_output=True,
+    )
     return done.returncode == 0
 
 
@@ -317,22 +332,31 @@ def bglr_section(datasets, args, env):
         codes_shape = np.load(folder / "codes.npy", mmap_mode="r").shape
         for model in ("BayesA", "BRR", "BayesC"):
             n_iter = args.burn + args.draws
-            seconds, rss = run_r(BGLR_R, [folder, model, n_iter, args.burn, args.chains, codes_shape[1],
-                                          codes_shape[0]], env)
-            draws = {"sigma2_e": [np.loadtxt(folder / f"bglr_{model}_{c}_varE.dat")[-args.draws:]
-                                  for c in range(1, args.chains + 1)]}
+            seconds, rss = run_r(
+                BGLR_R, [folder, model, n_iter, args.burn, args.chains, codes_shape[1], codes_shape[0]], env
+            )
+            draws = {
+                "sigma2_e": [
+                    np.loadtxt(folder / f"bglr_{model}_{c}_varE.dat")[-args.draws :] for c in range(1, args.chains + 1)
+                ]
+            }
             for c in range(1, args.chains + 1):
                 for stem in files[model]:
                     path = folder / f"bglr_{model}_{c}_ETA_1_{stem}.dat"
                     header = not path.read_text().split(maxsplit=1)[0][0].isdigit()  # parBayesC: "probIn varB"
-                    values = np.loadtxt(path, ndmin=2, skiprows=int(header))[-args.draws:]
-                    labels = {"ScaleBayesA": ["scale"], "varB": ["sigma2_alpha"],
-                              "parBayesC": ["pi", "sigma2_alpha"]}[stem]
+                    values = np.loadtxt(path, ndmin=2, skiprows=int(header))[-args.draws :]
+                    labels = {"ScaleBayesA": ["scale"], "varB": ["sigma2_alpha"], "parBayesC": ["pi", "sigma2_alpha"]}[
+                        stem
+                    ]
                     for k, label in enumerate(labels):
                         draws.setdefault(label, []).append(values[:, k])
             wall = sum(seconds)
-            result = {"per_iter": float(np.median(seconds)) / n_iter, "wall": wall, "peak_rss": rss,
-                      "ess": {k: float(az.ess(np.array(v), method="bulk")) for k, v in draws.items()}}
+            result = {
+                "per_iter": float(np.median(seconds)) / n_iter,
+                "wall": wall,
+                "peak_rss": rss,
+                "ess": {k: float(az.ess(np.array(v), method="bulk")) for k, v in draws.items()},
+            }
             report_fit("R", f"BGLR {model} {name}", result, elements)
 
 
@@ -344,10 +368,16 @@ def mcmcglmm_section(args, env, folder):
     vcv = [np.loadtxt(folder / f"vcv_{c}.txt", skiprows=1) for c in range(1, args.chains + 1)]
     va = np.array([v[:, 0] for v in vcv])
     ve = np.array([v[:, 1] for v in vcv])
-    ess = {"sigma2_e": float(az.ess(ve, method="bulk")), "sigma2_a": float(az.ess(va, method="bulk")),
-           "h2": float(az.ess(va / (va + ve), method="bulk"))}
-    report_fit("R", "MCMCglmm animal gryphon", {"per_iter": float(np.median(seconds)) / n_iter,
-                                                "wall": sum(seconds), "ess": ess, "peak_rss": rss})
+    ess = {
+        "sigma2_e": float(az.ess(ve, method="bulk")),
+        "sigma2_a": float(az.ess(va, method="bulk")),
+        "h2": float(az.ess(va / (va + ve), method="bulk")),
+    }
+    report_fit(
+        "R",
+        "MCMCglmm animal gryphon",
+        {"per_iter": float(np.median(seconds)) / n_iter, "wall": sum(seconds), "ess": ess, "peak_rss": rss},
+    )
 
 
 # ---------------------------------------------------------------------------------------------- start-up
@@ -372,16 +402,27 @@ def wall(code):
 def startup_section():
     imports = [wall("import bayesgen") for _ in range(5)]
     t = float(np.median(imports))
-    row("startup", "python -c 'import bayesgen'", "median of 5", f"{t:.2f} s",
-        f"min {min(imports):.2f}; target <= 0.5 s: {'met' if t <= 0.5 else 'not met'}; {load()}")
+    row(
+        "startup",
+        "python -c 'import bayesgen'",
+        "median of 5",
+        f"{t:.2f} s",
+        f"min {min(imports):.2f}; target <= 0.5 s: {'met' if t <= 0.5 else 'not met'}; {load()}",
+    )
     wall(FIT_20)  # warm the numba cache
     fits = [wall(FIT_20) for _ in range(3)]
     t = float(np.median(fits))
-    row("startup", "import + 20-iteration animal model", "median of 3, warm", f"{t:.2f} s",
-        f"min {min(fits):.2f}; target <= 2 s: {'met' if t <= 2 else 'not met'}; {load()}")
+    row(
+        "startup",
+        "import + 20-iteration animal model",
+        "median of 3, warm",
+        f"{t:.2f} s",
+        f"min {min(fits):.2f}; target <= 2 s: {'met' if t <= 2 else 'not met'}; {load()}",
+    )
 
 
 # ---------------------------------------------------------------------------------------------- parallel
+
 
 def parallel_section(folder, args):
     import warnings
@@ -405,14 +446,26 @@ def parallel_section(folder, args):
         for _ in range(3):
             for cores in (1, 2):
                 t = time.perf_counter()
-                results[cores] = model.sample(draws=draws, burn=0, chains=2, cores=cores, seed=5, progress=False,
-                                              check_convergence=False, store="summary")
+                results[cores] = model.sample(
+                    draws=draws,
+                    burn=0,
+                    chains=2,
+                    cores=cores,
+                    seed=5,
+                    progress=False,
+                    check_convergence=False,
+                    store="summary",
+                )
                 timings[cores].append(time.perf_counter() - t)
     same = all(xr.Dataset.equals(results[1][g], results[2][g]) for g in ("posterior",))
     speedup = float(np.median(timings[1]) / np.median(timings[2]))
-    row("parallel", f"BayesA 2 chains x {draws} draws, {codes.shape[1]}x{codes.shape[0]}", "cores=2 / cores=1 "
-        "throughput", f"{speedup:.2f}x", f"identical draws: {same}; target >= 1.8: "
-        f"{'met' if speedup >= 1.8 else 'not met'}; {load()}")
+    row(
+        "parallel",
+        f"BayesA 2 chains x {draws} draws, {codes.shape[1]}x{codes.shape[0]}",
+        "cores=2 / cores=1 throughput",
+        f"{speedup:.2f}x",
+        f"identical draws: {same}; target >= 1.8: {'met' if speedup >= 1.8 else 'not met'}; {load()}",
+    )
 
 
 # ---------------------------------------------------------------------------------------------- memory
@@ -457,7 +510,7 @@ def memory_section(folder: Path, args):
             body = bits[block]
             padded = np.zeros((body.shape[0], (n + 3) // 4 * 4), dtype=np.uint8)
             padded[:, :n] = body
-            packed = (padded[:, 0::4] | padded[:, 1::4] << 2 | padded[:, 2::4] << 4 | padded[:, 3::4] << 6)
+            packed = padded[:, 0::4] | padded[:, 1::4] << 2 | padded[:, 2::4] << 4 | padded[:, 3::4] << 6
             handle.write(packed.astype(np.uint8).tobytes())
     prefix.with_suffix(".fam").write_text("".join(f"f i{k} 0 0 0 -9\n" for k in range(n)))
     prefix.with_suffix(".bim").write_text("".join(f"1\trs{j}\t0\t{j * 100}\tA\tC\n" for j in range(p)))
@@ -465,17 +518,24 @@ def memory_section(folder: Path, args):
     r = child_json([sys.executable, "-c", MEMORY, str(prefix), str(args.memory_iterations)])
     int8 = r["n"] * r["p"]
     rise = r["peak"] - r["before"]
-    row("memory", f"BayesCpi from PLINK {r['n']}x{r['p']}, 1% missing", "peak RSS rise / int8 bytes",
-        f"{rise / int8:.2f}x", f"rise {rise / 1e6:.0f} MB over {r['before'] / 1e6:.0f} MB before reading; "
-        f"int8 {int8 / 1e6:.0f} MB; store='summary'; target <= 1.3x: {'met' if rise <= 1.3 * int8 else 'not met'}")
+    row(
+        "memory",
+        f"BayesCpi from PLINK {r['n']}x{r['p']}, 1% missing",
+        "peak RSS rise / int8 bytes",
+        f"{rise / int8:.2f}x",
+        f"rise {rise / 1e6:.0f} MB over {r['before'] / 1e6:.0f} MB before reading; "
+        f"int8 {int8 / 1e6:.0f} MB; store='summary'; target <= 1.3x: {'met' if rise <= 1.3 * int8 else 'not met'}",
+    )
 
 
 # ---------------------------------------------------------------------------------------------- main
 
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="models on n=1000, p=10000 and the mice with 100+100 draws; fewer repeats")
+    parser.add_argument(
+        "--quick", action="store_true", help="models on n=1000, p=10000 and the mice with 100+100 draws; fewer repeats"
+    )
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--p", type=int, default=50000)
     parser.add_argument("--kernel-n", type=int, default=2000, help="records of the kernel section's matrices")
@@ -494,16 +554,25 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.quick:
         defaults = parser.parse_args([])
-        for key, value in {"n": 1000, "p": 10000, "draws": 100, "burn": 100, "repeats": 5, "parallel_draws": 10,
-                           "memory_iterations": 2}.items():
+        for key, value in {
+            "n": 1000,
+            "p": 10000,
+            "draws": 100,
+            "burn": 100,
+            "repeats": 5,
+            "parallel_draws": 10,
+            "memory_iterations": 2,
+        }.items():
             if getattr(args, key) == getattr(defaults, key):
                 setattr(args, key, value)
     sections = set(args.sections.split(","))
     import numba
 
-    print(f"machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores; "
-          f"python {platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}; {load()}; "
-          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    print(
+        f"machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores; "
+        f"python {platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}; {load()}; "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    )
     print("command: python benchmarks/performance.py " + " ".join(sys.argv[1:]))
     print(f"  {'section':<9}{'case':<44}{'quantity':<30}{'value':>12}  note")
     mice = not args.no_mice and (DATA / "mice_X.csv.gz").exists()
@@ -520,8 +589,10 @@ def main(argv=None):
             datasets.append(("mice 1814x10346", mice_dir, 1814 * 10346))
         if "kernel" in sections:
             kn, kp = args.kernel_n, args.kernel_p
-            matrices = [("simulated", codes if (kn, kp) == (args.n, args.p) else simulate_codes(kn, kp, seed=1), 0),
-                        ("simulated, 1% missing", simulate_codes(kn, kp, seed=1, missing=0.01), kn // 20)]
+            matrices = [
+                ("simulated", codes if (kn, kp) == (args.n, args.p) else simulate_codes(kn, kp, seed=1), 0),
+                ("simulated, 1% missing", simulate_codes(kn, kp, seed=1, missing=0.01), kn // 20),
+            ]
             if mice:
                 matrices.append(("mice", np.load(mice_dir / "codes.npy"), 0))
             kernel_section(matrices, args.repeats)
@@ -532,9 +603,22 @@ def main(argv=None):
             print()
             model_section(datasets, models, args)
             if (DATA / "gryphon.csv").exists():
-                report_fit("model", "bayesgen animal gryphon",
-                           child_json([sys.executable, "-c", FIT, str(DATA), "animal", str(args.draws),
-                                       str(args.burn), str(args.chains)]))
+                report_fit(
+                    "model",
+                    "bayesgen animal gryphon",
+                    child_json(
+                        [
+                            sys.executable,
+                            "-c",
+                            FIT,
+                            str(DATA),
+                            "animal",
+                            str(args.draws),
+                            str(args.burn),
+                            str(args.chains),
+                        ]
+                    ),
+                )
         if "R" in sections:
             print()
             env = r_environment()

@@ -42,18 +42,28 @@ else:
 # ---------------------------------------------------------------- 1. simulate
 sim = bg.simulate(**size, genetic_model="markers", h2=0.5, seed=3)
 young = sim.phenotypes["generation"] == sim.phenotypes["generation"].max()
-print(f"{sim.genotypes.n_individuals} individuals x {sim.genotypes.n_markers} markers, "
-      f"{size['n_qtl']} QTL, true h2 {sim.truth['h2']:.2f}")
+print(
+    f"{sim.genotypes.n_individuals} individuals x {sim.genotypes.n_markers} markers, "
+    f"{size['n_qtl']} QTL, true h2 {sim.truth['h2']:.2f}"
+)
 
 with tempfile.TemporaryDirectory() as folder:
     # ------------------------------------------------------------ 2. write PLINK + phenotypes
     prefix = Path(folder) / "herd"
     n_markers = sim.genotypes.n_markers
     chromosome = 1 + np.arange(n_markers) * 5 // n_markers  # five chromosomes of consecutive markers
-    to_bed(prefix.with_suffix(".bed"), sim.genotypes.codes.T,  # bed-reader wants individuals x markers
-           properties={"iid": sim.genotypes.ids, "sid": sim.genotypes.markers, "chromosome": chromosome,
-                       "bp_position": 1_000 * (1 + np.arange(n_markers)), "allele_1": ["A"] * n_markers,
-                       "allele_2": ["G"] * n_markers})
+    to_bed(
+        prefix.with_suffix(".bed"),
+        sim.genotypes.codes.T,  # bed-reader wants individuals x markers
+        properties={
+            "iid": sim.genotypes.ids,
+            "sid": sim.genotypes.markers,
+            "chromosome": chromosome,
+            "bp_position": 1_000 * (1 + np.arange(n_markers)),
+            "allele_1": ["A"] * n_markers,
+            "allele_2": ["G"] * n_markers,
+        },
+    )
     # The young generation is genotyped but not yet phenotyped: it is left out of the trial file.
     sim.phenotypes.loc[~young, ["id", "sex", "y"]].to_csv(Path(folder) / "trial.csv", index=False)
 
@@ -70,8 +80,9 @@ models = {
     "BayesR": bg.BayesR(records, "y", "id", genotypes, fixed=["sex"]),
     "GBLUP": bg.GBLUP(records, "y", "id", genotypes, fixed=["sex"]),
 }
-fits = {name: model.sample(**run, seed=1, progress=False, check_convergence=not QUICK)
-        for name, model in models.items()}
+fits = {
+    name: model.sample(**run, seed=1, progress=False, check_convergence=not QUICK) for name, model in models.items()
+}
 for name, idata in fits.items():
     wanted = [v for v in ("h2", "sigma2_e", "pi") if v in idata.posterior and idata.posterior[v].ndim == 2]
     print(f"\n{name}\n{az.summary(idata, var_names=wanted, kind='stats').round(3)}")

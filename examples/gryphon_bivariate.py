@@ -38,12 +38,17 @@ def main():
     data["sex"] = data["sex"].astype("Int64").astype(str)  # a factor, "1" and "2"
     pedigree = bg.Pedigree.from_csv(DATA / "gryphonped.csv", id="id", sire="father", dam="mother")
     observed = data[["bwt", "tarsus"]].notna()
-    print(f"{len(data)} records: both traits {int(observed.all(axis=1).sum())}, bwt only "
-          f"{int((observed.bwt & ~observed.tarsus).sum())}, tarsus only {int((~observed.bwt & observed.tarsus).sum())}, "
-          f"neither {int((~observed.any(axis=1)).sum())}")
+    print(
+        f"{len(data)} records: both traits {int(observed.all(axis=1).sum())}, bwt only "
+        f"{int((observed.bwt & ~observed.tarsus).sum())}, tarsus only {int((~observed.bwt & observed.tarsus).sum())}, "
+        f"neither {int((~observed.any(axis=1)).sum())}"
+    )
 
-    model = bg.Model(data, ["bwt", "tarsus"], [bg.Fixed(["sex"]), bg.Animal("animal", pedigree),
-                                               bg.Random("byear"), bg.Random("mother")])
+    model = bg.Model(
+        data,
+        ["bwt", "tarsus"],
+        [bg.Fixed(["sex"]), bg.Animal("animal", pedigree), bg.Random("byear"), bg.Random("mother")],
+    )
     idata = model.sample(**RUN, seed=2010, progress=not QUICK, check_convergence=not QUICK)
 
     post = idata.posterior
@@ -59,8 +64,13 @@ def main():
     rows = []
     for name, draws in quantities.items():
         summary = az.summary(draws.rename("x"), hdi_prob=0.95, kind="all")
-        rows.append({"quantity": name, "median": float(draws.median()), **{
-            k: summary.iloc[0][k] for k in ("hdi_2.5%", "hdi_97.5%", "r_hat", "ess_bulk")}})
+        rows.append(
+            {
+                "quantity": name,
+                "median": float(draws.median()),
+                **{k: summary.iloc[0][k] for k in ("hdi_2.5%", "hdi_97.5%", "r_hat", "ess_bulk")},
+            }
+        )
     table = pd.DataFrame(rows).set_index("quantity")
     with pd.option_context("display.float_format", "{:.3f}".format):
         print(table)

@@ -35,16 +35,19 @@ def main(draws: int = 1000, burn: int = 500, seed: int = 3) -> None:
     genotypes = bg.Genotypes.from_csv(DATA / "mice_X.csv.gz", column="SUBJECT.NAME", **subset)
     pheno = pd.read_csv(DATA / "mice_pheno.csv", nrows=subset.get("nrows"))
     data = pheno[["SUBJECT.NAME", "Obesity.BMI", "Obesity.BodyLength", "GENDER"]].set_axis(
-        ["id", *TRAITS, "GENDER"], axis=1)
+        ["id", *TRAITS, "GENDER"], axis=1
+    )
     options = dict(draws=draws, burn=burn, chains=1, seed=seed, progress=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # one short chain: the convergence warning is expected
         start = time.time()
         post = bg.BRR(data, TRAITS, "id", genotypes, fixed=["GENDER"]).sample(**options).posterior
-        print(f"bivariate BRR ({time.time() - start:.0f} s): "
-              + ", ".join(f"h2 {t} {interval(post['h2'].values[..., k])}" for k, t in enumerate(TRAITS))
-              + f", cor_g {interval(post['cor_g'].values[..., 0, 1])}"
-              + f", rho_e {interval(post['rho_e'].values[..., 0, 1])}")
+        print(
+            f"bivariate BRR ({time.time() - start:.0f} s): "
+            + ", ".join(f"h2 {t} {interval(post['h2'].values[..., k])}" for k, t in enumerate(TRAITS))
+            + f", cor_g {interval(post['cor_g'].values[..., 0, 1])}"
+            + f", rho_e {interval(post['rho_e'].values[..., 0, 1])}"
+        )
         for trait in TRAITS:
             start = time.time()
             one = bg.BRR(data.dropna(subset=[trait]), trait, "id", genotypes, fixed=["GENDER"]).sample(**options)

@@ -99,14 +99,15 @@ Pi_unlinked = pd.DataFrame(ibd_matrix(unlinked), index=ids, columns=ids)
 
 # --- SNPs (allele frequency 0.3); the first has effect 0.4 on trait q -----------------------
 snps = [f"snp{k}" for k in range(size["n_snps"])]
-genotypes = np.column_stack([drop_alleles(ids, sires, dams, lambda: int(rng.random() < 0.3), rng).sum(axis=1)
-                             for _ in snps])
+genotypes = np.column_stack(
+    [drop_alleles(ids, sires, dams, lambda: int(rng.random() < 0.3), rng).sum(axis=1) for _ in snps]
+)
 
 # Allele counts as float: an additive covariate each (integer codes would warn as a likely factor).
 data = pd.DataFrame({"id": ids}).assign(**{s: genotypes[:, k].astype(float) for k, s in enumerate(snps)})
-data["y1"] = 10.0 + polygenic[:, 0] + noise[:, 0]                  # the bivariate pair: polygenic only
+data["y1"] = 10.0 + polygenic[:, 0] + noise[:, 0]  # the bivariate pair: polygenic only
 data["y2"] = 5.0 + polygenic[:, 1] + noise[:, 1]
-data["q"] = data["y1"] + qtl_value + 0.4 * genotypes[:, 0]           # y1 plus the QTL and snp0's effect
+data["q"] = data["y1"] + qtl_value + 0.4 * genotypes[:, 0]  # y1 plus the QTL and snp0's effect
 data = data[[s is not None for s in sires]].reset_index(drop=True)  # founders have no records
 print(f"{len(data)} records in {size['n_families']} families; pedigree of {n}")
 

@@ -41,7 +41,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm, t as student_t
+from scipy.stats import norm
+from scipy.stats import t as student_t
 
 from bayesgen.sampler import Gibbs
 
@@ -67,7 +68,11 @@ def scalar_functions(values: dict, n_effects: int = 2) -> dict:
         elif value.ndim == 1:
             for i in range(min(n_effects, value.size)):
                 out[f"{name}[{i}]"] = float(value[i])
-        elif value.ndim == 2 and name.startswith(("sigma2_", "rho_", "var_", "cor_")) and value.shape[0] == value.shape[1]:
+        elif (
+            value.ndim == 2
+            and name.startswith(("sigma2_", "rho_", "var_", "cor_"))
+            and value.shape[0] == value.shape[1]
+        ):
             first = 1 if name.startswith(("rho_", "cor_")) else 0
             for i in range(value.shape[0]):
                 for j in range(i + first, value.shape[1]):
@@ -93,8 +98,9 @@ def marginal_conditional(gibbs: Gibbs, rng: np.random.Generator, n_draws: int, n
     return pd.DataFrame(rows)
 
 
-def successive_conditional(gibbs: Gibbs, rng: np.random.Generator, n_draws: int, burn: int,
-                           n_effects: int = 2) -> pd.DataFrame:
+def successive_conditional(
+    gibbs: Gibbs, rng: np.random.Generator, n_draws: int, burn: int, n_effects: int = 2
+) -> pd.DataFrame:
     """One chain alternating theta | y (``step``) and y | theta (``simulate_response``).
 
     It starts from a prior draw; the first ``burn`` iterations run with ``tuning=True``
@@ -115,8 +121,9 @@ def successive_conditional(gibbs: Gibbs, rng: np.random.Generator, n_draws: int,
     return pd.DataFrame(rows)
 
 
-def successive_conditional_chains(gibbs: Gibbs, rngs: list, n_draws: int, burn: int,
-                                  n_effects: int = 2) -> list[pd.DataFrame]:
+def successive_conditional_chains(
+    gibbs: Gibbs, rngs: list, n_draws: int, burn: int, n_effects: int = 2
+) -> list[pd.DataFrame]:
     """Independent successive-conditional chains, one per generator of ``rngs`` (see
     ``successive_conditional``), each with its own burn-in and ``n_draws`` kept rows."""
     return [successive_conditional(gibbs, rng, n_draws, burn, n_effects) for rng in rngs]
@@ -141,7 +148,7 @@ def batch_means_se(draws: np.ndarray, n_batches: int) -> np.ndarray:
     length = draws.shape[0] // n_batches
     if length < 1:
         raise ValueError(f"{draws.shape[0]} draws cannot be cut into {n_batches} batches.")
-    kept = draws[draws.shape[0] - length * n_batches:]
+    kept = draws[draws.shape[0] - length * n_batches :]
     means = kept.reshape(n_batches, length, -1).mean(axis=1)
     return means.std(axis=0, ddof=1) / np.sqrt(n_batches)
 
@@ -183,11 +190,16 @@ class GewekeResult:
 
     def __str__(self) -> str:
         verdict = "passed" if self.passed else "FAILED"
-        error = (f"in {self.n_batches} batches" if self.n_chains == 1
-                 else f"in {self.n_chains} independent chains (between-chain se)")
-        head = (f"Geweke test {verdict}: max |z| = {self.max_abs_z:.2f} over K = {self.n_functions} test functions, "
-                f"Bonferroni threshold {self.threshold:.2f} (alpha = {self.alpha:g}); {self.n_marginal} "
-                f"marginal-conditional draws, {self.n_successive} successive-conditional iterations {error}.")
+        error = (
+            f"in {self.n_batches} batches"
+            if self.n_chains == 1
+            else f"in {self.n_chains} independent chains (between-chain se)"
+        )
+        head = (
+            f"Geweke test {verdict}: max |z| = {self.max_abs_z:.2f} over K = {self.n_functions} test functions, "
+            f"Bonferroni threshold {self.threshold:.2f} (alpha = {self.alpha:g}); {self.n_marginal} "
+            f"marginal-conditional draws, {self.n_successive} successive-conditional iterations {error}."
+        )
         order = self.table["z"].abs().sort_values(ascending=False).index
         with pd.option_context("display.width", 160, "display.max_rows", 200):
             return head + "\n" + self.table.loc[order].to_string(float_format=lambda v: f"{v:.4g}")
@@ -202,8 +214,9 @@ def compare(mc: pd.DataFrame, sc, n_batches: int = 50, alpha: float = 0.01) -> G
     chains = sc if isinstance(sc, (list, tuple)) else [sc]
     for chain in chains:
         if list(mc.columns) != list(chain.columns):
-            raise ValueError(f"The simulators recorded different test functions: {list(mc.columns)} vs "
-                             f"{list(chain.columns)}.")
+            raise ValueError(
+                f"The simulators recorded different test functions: {list(mc.columns)} vs {list(chain.columns)}."
+            )
     names = [f"E[{c}]" for c in mc.columns] + [f"E[{c}^2]" for c in mc.columns]
     g_mc = np.hstack([mc.to_numpy(), mc.to_numpy() ** 2])
     g_chains = [np.hstack([c.to_numpy(), c.to_numpy() ** 2]) for c in chains]
@@ -219,15 +232,27 @@ def compare(mc: pd.DataFrame, sc, n_batches: int = 50, alpha: float = 0.01) -> G
         se_sc = between_chain_se(np.array([g.mean(axis=0) for g in g_chains]))
     z = (mean_mc - mean_sc) / np.sqrt(se_mc**2 + se_sc**2)
     ess_sc = g_sc.var(axis=0, ddof=1) / se_sc**2
-    table = pd.DataFrame({"mean_mc": mean_mc, "se_mc": se_mc, "mean_sc": mean_sc, "se_sc": se_sc, "z": z,
-                          "ess_sc": ess_sc}, index=pd.Index(names, name="test function"))
+    table = pd.DataFrame(
+        {"mean_mc": mean_mc, "se_mc": se_mc, "mean_sc": mean_sc, "se_sc": se_sc, "z": z, "ess_sc": ess_sc},
+        index=pd.Index(names, name="test function"),
+    )
     quantile = 1.0 - alpha / (2.0 * len(names))
     threshold = float(norm.ppf(quantile) if len(chains) == 1 else student_t.ppf(quantile, len(chains) - 1))
     return GewekeResult(table, threshold, g_mc.shape[0], g_sc.shape[0], n_batches, alpha, len(chains))
 
 
-def geweke_test(model, *, n_marginal: int, n_successive: int, burn: int = 500, seed: int = 0,
-                n_batches: int = 50, alpha: float = 0.01, n_effects: int = 2, n_chains: int = 1) -> GewekeResult:
+def geweke_test(
+    model,
+    *,
+    n_marginal: int,
+    n_successive: int,
+    burn: int = 500,
+    seed: int = 0,
+    n_batches: int = 50,
+    alpha: float = 0.01,
+    n_effects: int = 2,
+    n_chains: int = 1,
+) -> GewekeResult:
     """Run both simulators on ``model`` (every prior proper) and compare them.
 
     The two simulators get independent generators from ``SeedSequence(seed)``. With

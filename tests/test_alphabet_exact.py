@@ -18,10 +18,10 @@ at a family-wise 1% level. Fixed seeds.
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import mcse_mean
 from scipy.stats import norm
 
 import bayesgen as bg
-from conftest import mcse_mean
 
 pytestmark = pytest.mark.statistical
 
@@ -47,14 +47,14 @@ def population():
 
 def brr_model(population, variance, sigma2_e):
     data, genotypes, _, _ = population
-    return bg.Model(data, "y", [bg.Fixed(), bg.Markers("id", genotypes, prior=bg.RidgePrior(prior=variance))],
-                    sigma2_e=sigma2_e)
+    return bg.Model(
+        data, "y", [bg.Fixed(), bg.Markers("id", genotypes, prior=bg.RidgePrior(prior=variance))], sigma2_e=sigma2_e
+    )
 
 
 def kernel_model(population, variance, sigma2_e):
     data, _, _, kernel = population
-    return bg.Model(data, "y", [bg.Fixed(), bg.Kernel("id", kernel, prior=variance, name="g")],
-                    sigma2_e=sigma2_e)
+    return bg.Model(data, "y", [bg.Fixed(), bg.Kernel("id", kernel, prior=variance, name="g")], sigma2_e=sigma2_e)
 
 
 def genetic_value_draws(population, idata, markers: bool) -> np.ndarray:

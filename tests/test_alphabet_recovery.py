@@ -29,8 +29,10 @@ def sparse_qtl():
     codes = rng.binomial(2, rng.uniform(0.2, 0.8, N_MARKERS), size=(N_IDS, N_MARKERS)).astype(float)
     ids = [f"i{k:03d}" for k in range(N_IDS)]
     markers = [f"m{j:03d}" for j in range(N_MARKERS)]
-    info = pd.DataFrame({"chrom": np.repeat([1, 2], N_MARKERS // 2),
-                         "pos": np.tile(np.arange(N_MARKERS // 2) * 10_000, 2)}, index=markers)
+    info = pd.DataFrame(
+        {"chrom": np.repeat([1, 2], N_MARKERS // 2), "pos": np.tile(np.arange(N_MARKERS // 2) * 10_000, 2)},
+        index=markers,
+    )
     genotypes = bg.Genotypes(ids, codes, markers, marker_info=info)
     effects = np.zeros(N_MARKERS)
     effects[list(QTL)] = QTL_EFFECTS
@@ -59,7 +61,7 @@ def test_spike_and_slab_priors_find_the_qtl(sparse_qtl, prior):
     others = np.delete(pip, QTL)
     assert pip[list(QTL)].min() > 0.9, f"PIP at the QTL {pip[list(QTL)]}"
     assert pip[list(QTL)].mean() > others.mean() + 0.5, f"mean PIP elsewhere {others.mean():.3f}"
-    assert set(np.argsort(-pip)[:len(QTL)]) == set(QTL), f"top markers {np.argsort(-pip)[:5]}"
+    assert set(np.argsort(-pip)[: len(QTL)]) == set(QTL), f"top markers {np.argsort(-pip)[:5]}"
 
     windows = bg.gwas.windows(idata, model, size=100_000, by="bp", threshold=0.05)
     assert len(windows) == 20 and (windows["n_markers"] == 10).all()

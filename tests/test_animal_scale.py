@@ -1,8 +1,6 @@
 """The fused single-site animal-model kernels (issue 10, item 6) against the plain ones they replace."""
 
 import numpy as np
-import pandas as pd
-import pytest
 import scipy.sparse as sp
 
 import bayesgen as bg
@@ -44,8 +42,7 @@ def test_fused_sweep_draws_bit_for_bit_and_returns_the_quadratic_form():
     g1, g2 = np.random.default_rng(7), np.random.default_rng(7)
     for _ in range(3):
         sweep_random_effects(g1, u1, r1, w, rec_ptr, order, np.ones(w.size), zz, *prec, 1.3, 0.7)
-        ss = sweep_random_effects_quadratic(g2, u2, r2, w, rec_ptr, order, np.ones(w.size), zz, *prec, split,
-                                            1.3, 0.7)
+        ss = sweep_random_effects_quadratic(g2, u2, r2, w, rec_ptr, order, np.ones(w.size), zz, *prec, split, 1.3, 0.7)
         assert np.array_equal(u1, u2) and np.array_equal(r1, r2)
         np.testing.assert_allclose(ss, quadratic_form(u2, *prec), rtol=1e-12)
         np.testing.assert_allclose(ss, u2 @ ainv.toarray() @ u2, rtol=1e-12)
@@ -91,8 +88,9 @@ def _chain(term, data, ped, iterations=60):
     draws = []
     for _ in range(iterations):
         gibbs.step(rng, chain)
-        draws.append([chain.states[1]["sigma2"][0, 0], chain.states[-1]["sigma2_e"][0, 0],
-                      *chain.states[1]["u"][:5, 0]])
+        draws.append(
+            [chain.states[1]["sigma2"][0, 0], chain.states[-1]["sigma2_e"][0, 0], *chain.states[1]["u"][:5, 0]]
+        )
     return np.array(draws)
 
 
@@ -116,8 +114,10 @@ def test_summary_store_skips_the_pointwise_log_likelihood_and_keeps_the_draws():
     summary, full = ChainStorage(variables, 5, "summary"), ChainStorage(variables, 5, "full")
     assert ("log_likelihood", "y") not in gibbs.record(chain, wanted=summary.wanted)
     assert ("log_likelihood", "y") in gibbs.record(chain, wanted=full.wanted)
-    runs = [model.sample(draws=20, burn=5, chains=1, seed=3, progress=False, store=store, check_convergence=False)
-            for store in ("summary", "full")]
+    runs = [
+        model.sample(draws=20, burn=5, chains=1, seed=3, progress=False, store=store, check_convergence=False)
+        for store in ("summary", "full")
+    ]
     assert "log_likelihood" not in runs[0].groups() and "log_likelihood" in runs[1].groups()
     for name in ("sigma2_a", "sigma2_e", "h2"):
         assert np.array_equal(runs[0].posterior[name].values, runs[1].posterior[name].values)

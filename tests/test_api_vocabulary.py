@@ -14,9 +14,14 @@ from bayesgen._deprecation import REMOVED_IN
 from bayesgen.diagnostics.lmm_scan import lmm_scan
 
 #: Public callables besides bg.__all__ that take the same arguments.
-EXTRA = {"Model.sample": bg.Model.sample, "Model.from_formula": bg.Model.from_formula,
-         "Model.predict": bg.Model.predict, "Genotypes.from_csv": bg.Genotypes.from_csv,
-         "Genotypes.from_dataframe": bg.Genotypes.from_dataframe, "lmm_scan": lmm_scan}
+EXTRA = {
+    "Model.sample": bg.Model.sample,
+    "Model.from_formula": bg.Model.from_formula,
+    "Model.predict": bg.Model.predict,
+    "Genotypes.from_csv": bg.Genotypes.from_csv,
+    "Genotypes.from_dataframe": bg.Genotypes.from_dataframe,
+    "lmm_scan": lmm_scan,
+}
 
 #: Names that mean one thing: the canonical spelling first, then spellings that must not appear.
 SYNONYMS = [
@@ -68,24 +73,48 @@ SIGNATURES = public_signatures()
 
 @pytest.mark.parametrize("canonical,others", SYNONYMS, ids=[s[0] for s in SYNONYMS])
 def test_one_name_per_meaning(canonical, others):
-    clashes = [f"{where}({p})" for where, sig in SIGNATURES.items() for p in sig.parameters
-               if p in others and (where, p) not in EXEMPT]
+    clashes = [
+        f"{where}({p})"
+        for where, sig in SIGNATURES.items()
+        for p in sig.parameters
+        if p in others and (where, p) not in EXEMPT
+    ]
     assert not clashes, f"use {canonical}= instead of: {', '.join(clashes)}"
 
 
 def test_the_walk_sees_the_places_it_checks():
     """The walk covers terms, shortcuts, priors, likelihoods and the sampling functions."""
-    for where in ("Random", "Animal", "Kernel", "Markers", "Fixed", "AnimalModel", "GBLUP", "BayesCPi", "RidgePrior",
-                  "Gaussian", "Model.sample", "cross_validate", "resume", "fit", "Model.from_formula"):
+    for where in (
+        "Random",
+        "Animal",
+        "Kernel",
+        "Markers",
+        "Fixed",
+        "AnimalModel",
+        "GBLUP",
+        "BayesCPi",
+        "RidgePrior",
+        "Gaussian",
+        "Model.sample",
+        "cross_validate",
+        "resume",
+        "fit",
+        "Model.from_formula",
+    ):
         assert where in SIGNATURES, where
 
 
 @pytest.mark.parametrize("argument,default", SHARED_DEFAULTS.items())
 def test_the_same_default_wherever_an_argument_appears(argument, default):
-    seen = {where: sig.parameters[argument].default for where, sig in SIGNATURES.items()
-            if argument in sig.parameters and sig.parameters[argument].default is not inspect.Parameter.empty}
+    seen = {
+        where: sig.parameters[argument].default
+        for where, sig in SIGNATURES.items()
+        if argument in sig.parameters and sig.parameters[argument].default is not inspect.Parameter.empty
+    }
     assert seen, argument
-    wrong = {where: value for where, value in seen.items() if value != default and (where, argument) not in DEFAULT_EXEMPT}
+    wrong = {
+        where: value for where, value in seen.items() if value != default and (where, argument) not in DEFAULT_EXEMPT
+    }
     assert not wrong, f"{argument} defaults to {default!r} elsewhere: {wrong}"
 
 
@@ -116,7 +145,8 @@ def renamed():
         candidates = [(where, obj, False)]
         if inspect.isclass(obj):
             candidates = [(where, vars(obj).get("__init__"), True)] + [
-                (f"{where}.{m}", vars(obj)[m].__func__, True) for m in ("from_csv", "from_dataframe") if m in vars(obj)]
+                (f"{where}.{m}", vars(obj)[m].__func__, True) for m in ("from_csv", "from_dataframe") if m in vars(obj)
+            ]
         elif hasattr(obj, "__func__"):  # a classmethod of EXTRA
             candidates = [(where, obj.__func__, True)]
         for label, function, bound in candidates:
@@ -131,15 +161,37 @@ IDS = [f"{w}-{o}" for w, _, _, o, _ in RENAMED]
 
 def test_every_renamed_argument_is_listed():
     pairs = {(where, old) for where, _, _, old, _ in RENAMED}
-    expected = {("Random", "variance"), ("Random", "covariance"), ("Animal", "variance"), ("Animal", "covariance"),
-                ("MaternalAnimal", "variance"), ("RandomRegression", "variance"), ("RandomRegression", "covariance"),
-                ("Kernel", "variance"), ("Fixed", "prior_variance"), ("AnimalModel", "animal"),
-                ("AnimalModel", "sigma2_a"), ("GBLUP", "id"), ("GBLUP", "sigma2_g"), ("BRR", "variance"),
-                ("BayesC", "variance"), ("BayesCPi", "variance"), ("BayesR", "variance"), ("BayesA", "id"),
-                ("BayesB", "id"), ("BayesLasso", "id"), ("RidgePrior", "variance"), ("BayesCPrior", "variance"),
-                ("BayesRPrior", "variance"), ("Gaussian", "variance"), ("Censored", "variance"),
-                ("Threshold", "variance"), ("Genotypes.from_csv", "id"), ("Genotypes.from_dataframe", "id"),
-                ("lmm_scan", "id")}
+    expected = {
+        ("Random", "variance"),
+        ("Random", "covariance"),
+        ("Animal", "variance"),
+        ("Animal", "covariance"),
+        ("MaternalAnimal", "variance"),
+        ("RandomRegression", "variance"),
+        ("RandomRegression", "covariance"),
+        ("Kernel", "variance"),
+        ("Fixed", "prior_variance"),
+        ("AnimalModel", "animal"),
+        ("AnimalModel", "sigma2_a"),
+        ("GBLUP", "id"),
+        ("GBLUP", "sigma2_g"),
+        ("BRR", "variance"),
+        ("BayesC", "variance"),
+        ("BayesCPi", "variance"),
+        ("BayesR", "variance"),
+        ("BayesA", "id"),
+        ("BayesB", "id"),
+        ("BayesLasso", "id"),
+        ("RidgePrior", "variance"),
+        ("BayesCPrior", "variance"),
+        ("BayesRPrior", "variance"),
+        ("Gaussian", "variance"),
+        ("Censored", "variance"),
+        ("Threshold", "variance"),
+        ("Genotypes.from_csv", "id"),
+        ("Genotypes.from_dataframe", "id"),
+        ("lmm_scan", "id"),
+    }
     assert expected <= pairs, expected - pairs
 
 
@@ -200,8 +252,9 @@ def test_derived_variances_are_var_and_cor_and_the_old_names_still_select(small)
     data, geno = small.phenotypes, small.genotypes
     post = draws(bg.BRR(data, "y", "id", geno))
     assert "var_g" in post and "sigma2_g" not in post and "sigma2_alpha" in post
-    idata = bg.BRR(data, "y", "id", geno).sample(draws=30, burn=5, chains=2, seed=1, progress=False,
-                                                  check_convergence=False)
+    idata = bg.BRR(data, "y", "id", geno).sample(
+        draws=30, burn=5, chains=2, seed=1, progress=False, check_convergence=False
+    )
     with pytest.warns(DeprecationWarning, match=r"'sigma2_g' is now 'var_g'"):
         table = bg.summary(idata, var_names=["sigma2_g"])
     assert list(table.index) == ["var_g"]
@@ -252,8 +305,11 @@ def test_the_public_api_is_typed():
         if function is object.__init__:
             continue
         signature = inspect.signature(function)
-        untyped += [f"{where}({name})" for name, p in signature.parameters.items()
-                    if name not in ("self", "cls") and p.annotation is inspect.Parameter.empty]
+        untyped += [
+            f"{where}({name})"
+            for name, p in signature.parameters.items()
+            if name not in ("self", "cls") and p.annotation is inspect.Parameter.empty
+        ]
         if not inspect.isclass(obj) and signature.return_annotation is inspect.Signature.empty:
             untyped.append(f"{where} -> ?")
     assert not untyped, untyped
@@ -266,6 +322,7 @@ def test_derived_matrices_are_diagnosed_like_the_parameters_they_replace(small):
 
     data = small.phenotypes.assign(y2=lambda d: d["y"] * 0.3 + np.random.default_rng(1).normal(size=len(d)))
     idata = bg.Model(data, ["y", "y2"], [bg.Fixed(), bg.Markers("id", small.genotypes, prior=bg.RidgePrior())]).sample(
-        draws=5, burn=2, chains=2, seed=3, progress=False, check_convergence=False)
+        draws=5, burn=2, chains=2, seed=3, progress=False, check_convergence=False
+    )
     names = [n for n in diagnosed_draws(idata) if n.startswith(("var_g", "cor_g"))]
     assert names == ["var_g[y, y]", "var_g[y, y2]", "var_g[y2, y2]", "cor_g[y, y2]"]

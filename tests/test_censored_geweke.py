@@ -8,10 +8,10 @@ values drawn below their bound) must fail.
 
 import numpy as np
 import pytest
-
-import bayesgen as bg
 from geweke import geweke_test
 from test_geweke import SPARSE_CHOLESKY, check, variance_prior
+
+import bayesgen as bg
 
 pytestmark = pytest.mark.statistical
 
@@ -37,8 +37,9 @@ def population():
     data["yc"] = np.where(kind == "exact", data["y"], np.nan)
     # Records whose latent value lies outside their window are exact (the censoring mechanism; in the
     # simulations the windows of the records censored here stay their censoring mechanism).
-    inside = (np.nan_to_num(data["lower"], nan=-np.inf) < data["y"]) & (data["y"] < np.nan_to_num(data["upper"],
-                                                                                               nan=np.inf))
+    inside = (np.nan_to_num(data["lower"], nan=-np.inf) < data["y"]) & (
+        data["y"] < np.nan_to_num(data["upper"], nan=np.inf)
+    )
     outside = (kind != "exact") & ~inside
     data.loc[outside, "yc"] = data["y"]
     data.loc[outside, ["lower", "upper"]] = np.nan
@@ -49,14 +50,19 @@ def population():
 def censored_model(population, sampler, family=None):
     data, pedigree = population
     family = bg.Censored(bounds=("lower", "upper")) if family is None else family
-    return bg.Model(data, "yc", [bg.Fixed(prior=0.25), bg.Animal("id", pedigree, prior=variance_prior())],
-                    sigma2_e=variance_prior(), family=family, sampler=sampler)
+    return bg.Model(
+        data,
+        "yc",
+        [bg.Fixed(prior=0.25), bg.Animal("id", pedigree, prior=variance_prior())],
+        sigma2_e=variance_prior(),
+        family=family,
+        sampler=sampler,
+    )
 
 
 @pytest.mark.parametrize("sampler", SAMPLERS)
 def test_censored_animal_model(population, sampler):
-    check(geweke_test(censored_model(population, sampler), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE,
-                      seed=31))
+    check(geweke_test(censored_model(population, sampler), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=31))
 
 
 class WrongSideCensoring(bg.Censored):

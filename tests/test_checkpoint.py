@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 import warnings
 import zipfile
 from pathlib import Path
@@ -44,14 +43,16 @@ def _two_traits():
 MODELS = {
     "animal-collapsed": lambda s: bg.AnimalModel(s.phenotypes, "y", "id", s.pedigree_object(), fixed=["sex"]),
     "animal-joint": lambda s: bg.AnimalModel(s.phenotypes, "y", "id", s.pedigree_object(), sampler="joint"),
-    "animal-single-site": lambda s: bg.AnimalModel(s.phenotypes, "y", "id", s.pedigree_object(), fixed=["sex"],
-                                                   sampler="single-site"),
+    "animal-single-site": lambda s: bg.AnimalModel(
+        s.phenotypes, "y", "id", s.pedigree_object(), fixed=["sex"], sampler="single-site"
+    ),
     "bayes-cpi": lambda s: bg.BayesCPi(s.phenotypes, "y", "id", s.genotypes),
     "bayes-r": lambda s: bg.BayesR(s.phenotypes, "y", "id", s.genotypes),
     # two traits, a missing one: the collapsed block's Hamiltonian step (6 covariance parameters)
     "two-traits-hmc": lambda s: bg.Model(_two_traits(), ["y1", "y2"], [bg.Fixed(), bg.Random("grp")]),
-    "two-traits-single-site": lambda s: bg.Model(_two_traits(), ["y1", "y2"], [bg.Fixed(), bg.Random("grp")],
-                                                 sampler="single-site"),
+    "two-traits-single-site": lambda s: bg.Model(
+        _two_traits(), ["y1", "y2"], [bg.Fixed(), bg.Random("grp")], sampler="single-site"
+    ),
 }
 
 
@@ -127,15 +128,21 @@ def _python(code: str, tmp_path: Path, **kwargs):
 
 def test_two_runs_of_500_draws_in_new_processes_equal_one_of_1000(sim, tmp_path):
     """Issue 21, Must show: 2 x 500 draws, the second resumed in a new process, equal 1 x 1,000 bit for bit."""
-    first = _python("""
+    first = _python(
+        """
         model.sample(draws=500, burn=50, chains=2, seed=21, progress=False, checkpoint="run.ckpt",
                      check_convergence=False)
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     assert first.wait(timeout=600) == 0
-    second = _python("""
+    second = _python(
+        """
         idata = bg.resume("run.ckpt", model, draws=500, progress=False, check_convergence=False)
         np.savez("draws.npz", **{name: idata.posterior[name].values for name in ("u", "sigma2_a", "sigma2_e", "beta")})
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     assert second.wait(timeout=600) == 0
     whole = _quiet(MODELS["animal-collapsed"](sim).sample, draws=1000, burn=50, chains=2, seed=21, progress=False)
     with np.load(tmp_path / "draws.npz") as resumed:
@@ -149,7 +156,8 @@ def test_a_job_killed_with_sigkill_loses_at_most_one_interval(sim, tmp_path):
     SIGKILL at iteration 137 of 320. The checkpoint on disk is intact, its chain at most one
     interval (10 iterations) behind the last iteration printed, and ``bg.resume`` finishes the
     run with the draws of an uninterrupted one."""
-    child = _python("""
+    child = _python(
+        """
         import time
         import bayesgen.sampler.gibbs as gibbs
         step = gibbs.Gibbs.step
@@ -161,7 +169,11 @@ def test_a_job_killed_with_sigkill_loses_at_most_one_interval(sim, tmp_path):
         gibbs.Gibbs.step = printing_step
         model.sample(draws=300, burn=20, chains=1, seed=5, progress=False, checkpoint="run.ckpt",
                      checkpoint_every=10)
-    """, tmp_path, stdout=subprocess.PIPE, text=True)
+    """,
+        tmp_path,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     last = 0
     try:
         for line in child.stdout:
@@ -204,8 +216,7 @@ def test_a_run_interrupted_by_ctrl_c_is_written_and_resumed_exactly(sim, tmp_pat
 @pytest.fixture(scope="module")
 def written(sim, tmp_path_factory):
     path = tmp_path_factory.mktemp("ckpt") / "run.ckpt"
-    _quiet(MODELS["animal-collapsed"](sim).sample, draws=10, burn=5, chains=2, seed=1, progress=False,
-           checkpoint=path)
+    _quiet(MODELS["animal-collapsed"](sim).sample, draws=10, burn=5, chains=2, seed=1, progress=False, checkpoint=path)
     return path
 
 
@@ -264,10 +275,12 @@ def test_a_checkpoint_of_another_model_or_data_set_is_refused(sim, written):
     others = {
         "other data": bg.AnimalModel(other_data, "y", "id", sim.pedigree_object(), fixed=["sex"]),
         "other terms": bg.AnimalModel(sim.phenotypes, "y", "id", sim.pedigree_object()),
-        "other prior": bg.AnimalModel(sim.phenotypes, "y", "id", sim.pedigree_object(), fixed=["sex"],
-                                      prior=bg.ScaledInvChi2(4, 1.0)),
-        "other sampler": bg.AnimalModel(sim.phenotypes, "y", "id", sim.pedigree_object(), fixed=["sex"],
-                                        sampler="single-site"),
+        "other prior": bg.AnimalModel(
+            sim.phenotypes, "y", "id", sim.pedigree_object(), fixed=["sex"], prior=bg.ScaledInvChi2(4, 1.0)
+        ),
+        "other sampler": bg.AnimalModel(
+            sim.phenotypes, "y", "id", sim.pedigree_object(), fixed=["sex"], sampler="single-site"
+        ),
         "other model": bg.BayesCPi(sim.phenotypes, "y", "id", sim.genotypes),
     }
     for _what, model in others.items():
@@ -314,11 +327,13 @@ def test_a_checkpoint_carrying_a_pickled_object_is_refused_not_executed(sim, wri
 # ------------------------------------------------------------------ arguments
 def test_checkpoint_arguments_are_checked_before_sampling(sim, tmp_path, written):
     model = MODELS["animal-collapsed"](sim)
-    for every, error, match in [(0, ValueError, "checkpoint_every must be >= 1 iteration, got 0"),
-                                ("10 parsecs", ValueError, "checkpoint_every must be a number of iterations"),
-                                ("-5s", ValueError, "checkpoint_every must be a number of iterations"),
-                                (1.5, TypeError, "checkpoint_every must be an int .* got float 1.5"),
-                                (True, TypeError, "checkpoint_every must be an int")]:
+    for every, error, match in [
+        (0, ValueError, "checkpoint_every must be >= 1 iteration, got 0"),
+        ("10 parsecs", ValueError, "checkpoint_every must be a number of iterations"),
+        ("-5s", ValueError, "checkpoint_every must be a number of iterations"),
+        (1.5, TypeError, "checkpoint_every must be an int .* got float 1.5"),
+        (True, TypeError, "checkpoint_every must be an int"),
+    ]:
         with pytest.raises(error, match=match):
             model.sample(draws=5, checkpoint=tmp_path / "a.ckpt", checkpoint_every=every, progress=False)
     with pytest.raises(ValueError, match="the directory .*nowhere.* does not exist"):
@@ -368,7 +383,8 @@ def test_cli_fit_with_checkpoint_then_resume(tmp_path, capsys):
     from bayesgen.cli.main import main
 
     spec = tmp_path / "animal.toml"
-    spec.write_text(textwrap.dedent("""
+    spec.write_text(
+        textwrap.dedent("""
         [data]
         simulate = { n_founders = 20, n_generations = 2, n_offspring = 50, n_markers = 0, seed = 3 }
         [model]
@@ -382,12 +398,29 @@ def test_cli_fit_with_checkpoint_then_resume(tmp_path, capsys):
         seed = 7
         [output]
         path = "out/animal.nc"
-    """))
-    assert main(["fit", str(spec), "--no-progress", "--checkpoint", str(tmp_path / "run.ckpt"),
-                 "--checkpoint-every", "10"]) == 0
+    """)
+    )
+    assert (
+        main(
+            ["fit", str(spec), "--no-progress", "--checkpoint", str(tmp_path / "run.ckpt"), "--checkpoint-every", "10"]
+        )
+        == 0
+    )
     assert "Checkpoint written to" in capsys.readouterr().out
-    assert main(["resume", str(tmp_path / "run.ckpt"), "--draws", "20", "--no-progress",
-                 "--output", str(tmp_path / "more.nc")]) == 0
+    assert (
+        main(
+            [
+                "resume",
+                str(tmp_path / "run.ckpt"),
+                "--draws",
+                "20",
+                "--no-progress",
+                "--output",
+                str(tmp_path / "more.nc"),
+            ]
+        )
+        == 0
+    )
     assert main(["fit", str(spec), "--no-progress", "--draws", "50", "--output", str(tmp_path / "whole.nc")]) == 0
     import arviz as az
 

@@ -1,4 +1,5 @@
 """The bayesgen command line: specs, their errors, exit codes, interrupts."""
+
 import os
 import re
 import signal
@@ -19,8 +20,21 @@ MODELS = Path(__file__).resolve().parents[1] / "models"
 @pytest.mark.parametrize("spec,scalar", [("animal.toml", "sigma2_a"), ("bayesA.toml", "var_g")])
 def test_fit_runs_a_shipped_spec_and_writes_netcdf(tmp_path, capsys, spec, scalar):
     out = tmp_path / "fit.nc"
-    code = main(["fit", str(MODELS / spec), "--draws", "20", "--burn", "5", "--chains", "2", "--output", str(out),
-                 "--no-progress"])
+    code = main(
+        [
+            "fit",
+            str(MODELS / spec),
+            "--draws",
+            "20",
+            "--burn",
+            "5",
+            "--chains",
+            "2",
+            "--output",
+            str(out),
+            "--no-progress",
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert scalar in printed and "r_hat" in printed and "h2" in printed
@@ -30,15 +44,31 @@ def test_fit_runs_a_shipped_spec_and_writes_netcdf(tmp_path, capsys, spec, scala
 
 def test_fit_of_simulated_data_prints_the_true_values_beside_the_estimates(tmp_path, capsys):
     """Issue 16 item 18: the newcomer's first command shows the recovery of h2 = 0.4."""
-    code = main(["fit", str(MODELS / "animal.toml"), "--draws", "20", "--burn", "5", "--chains", "2", "--output",
-                 str(tmp_path / "fit.nc"), "--no-progress"])
+    code = main(
+        [
+            "fit",
+            str(MODELS / "animal.toml"),
+            "--draws",
+            "20",
+            "--burn",
+            "5",
+            "--chains",
+            "2",
+            "--output",
+            str(tmp_path / "fit.nc"),
+            "--no-progress",
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     header = next(line for line in printed.splitlines() if "mcse_mean" in line)
     assert header.split()[:3] == ["true", "mean", "sd"]
     table = printed.split("Convergence (")[0]  # the summary, not the convergence report under it
-    rows = {line.split()[0]: line.split()[1] for line in table.splitlines()
-            if line.split() and line.split()[0] in ("beta[Intercept]", "beta[sex[M]]", "sigma2_a", "sigma2_e", "h2")}
+    rows = {
+        line.split()[0]: line.split()[1]
+        for line in table.splitlines()
+        if line.split() and line.split()[0] in ("beta[Intercept]", "beta[sex[M]]", "sigma2_a", "sigma2_e", "h2")
+    }
     assert rows == {"beta[Intercept]": "10.5", "beta[sex[M]]": "-0.5", "sigma2_a": "0.4", "sigma2_e": "0.6",
                     "h2": "0.4"}  # fmt: skip
     assert "true: the values data.simulate used; beta from its mean and sex effect (reference level F)." in printed
@@ -50,8 +80,11 @@ def test_fit_of_files_prints_no_true_values(tmp_path, capsys):
     sim = bg.simulate(n_founders=10, n_generations=1, n_offspring=30, n_markers=0, seed=2)
     sim.phenotypes.to_csv(tmp_path / "phen.csv", index=False)
     sim.pedigree.to_csv(tmp_path / "ped.csv", index=False)
-    spec = _spec(tmp_path, '[data]\nphenotypes = "phen.csv"\npedigree = "ped.csv"\n[model]\ntype = "animal"\n'
-                           'trait = "y"\nid = "id"\n[sampler]\ndraws = 5\nburn = 0\nchains = 1\n')
+    spec = _spec(
+        tmp_path,
+        '[data]\nphenotypes = "phen.csv"\npedigree = "ped.csv"\n[model]\ntype = "animal"\n'
+        'trait = "y"\nid = "id"\n[sampler]\ndraws = 5\nburn = 0\nchains = 1\n',
+    )
     assert main(["fit", spec, "--no-progress"]) == 0
     printed = capsys.readouterr().out
     header = next(line for line in printed.splitlines() if "mcse_mean" in line)
@@ -83,16 +116,19 @@ chains = 1
 BASE = GOOD.format(extra_model="", extra="")
 
 
-@pytest.mark.parametrize("extra_model,extra,message", [
-    ("", "colour = 3", "Unknown key(s) in [sampler]: colour"),
-    ("fixd = ['sex']", "", "Unknown key(s) in [model]: fixd"),
-    ("", "[prior]\nsigma2_a = 1.0", "Unknown key(s) in the spec (top-level sections): prior"),
-    ("", "[priors]\nsigma2_a = { df = 5 }", "Missing required key priors.sigma2_a.scale"),
-    ("", "[priors]\nsigma2_a = 'wide'", "priors.sigma2_a must be a number"),
-    ("", "[priors]\nsigma2_a = { df = -1, scale = 1 }", "priors.sigma2_a: ScaledInvChi2 df"),
-    ("fixed = 'sex'", "", "model.fixed must be a list"),
-    ("", "[priors]\ndf = 4", "[priors] key(s) not used by model.type = 'animal': df (a key of bayesA, bayesB)"),
-])
+@pytest.mark.parametrize(
+    "extra_model,extra,message",
+    [
+        ("", "colour = 3", "Unknown key(s) in [sampler]: colour"),
+        ("fixd = ['sex']", "", "Unknown key(s) in [model]: fixd"),
+        ("", "[prior]\nsigma2_a = 1.0", "Unknown key(s) in the spec (top-level sections): prior"),
+        ("", "[priors]\nsigma2_a = { df = 5 }", "Missing required key priors.sigma2_a.scale"),
+        ("", "[priors]\nsigma2_a = 'wide'", "priors.sigma2_a must be a number"),
+        ("", "[priors]\nsigma2_a = { df = -1, scale = 1 }", "priors.sigma2_a: ScaledInvChi2 df"),
+        ("fixed = 'sex'", "", "model.fixed must be a list"),
+        ("", "[priors]\ndf = 4", "[priors] key(s) not used by model.type = 'animal': df (a key of bayesA, bayesB)"),
+    ],
+)
 def test_bad_spec_names_the_key(tmp_path, capsys, extra_model, extra, message):
     code = main(["fit", _spec(tmp_path, GOOD.format(extra_model=extra_model, extra=extra)), "--no-progress"])
     assert code == 2
@@ -103,8 +139,10 @@ def test_missing_required_keys_and_files(tmp_path, capsys):
     spec = _spec(tmp_path, '[model]\ntype = "animal"\nid = "id"\n')
     assert main(["fit", spec]) == 2
     assert "Missing required key model.trait" in capsys.readouterr().err
-    spec = _spec(tmp_path, '[data]\nphenotypes = "nope.csv"\npedigree = "ped.csv"\n'
-                           '[model]\ntype = "animal"\ntrait = "y"\nid = "id"\n')
+    spec = _spec(
+        tmp_path,
+        '[data]\nphenotypes = "nope.csv"\npedigree = "ped.csv"\n[model]\ntype = "animal"\ntrait = "y"\nid = "id"\n',
+    )
     assert main(["fit", spec]) == 2
     assert "data.phenotypes: file not found" in capsys.readouterr().err
     assert main(["fit", str(tmp_path / "absent.toml")]) == 2
@@ -120,7 +158,9 @@ def test_spec_reading_csv_files(tmp_path, capsys):
     sim = bg.simulate(n_founders=10, n_generations=1, n_offspring=30, n_markers=0, seed=2)
     sim.phenotypes.to_csv(tmp_path / "phen.csv", index=False)
     sim.pedigree.to_csv(tmp_path / "ped.csv", index=False)
-    spec = _spec(tmp_path, """
+    spec = _spec(
+        tmp_path,
+        """
 [data]
 phenotypes = "phen.csv"
 pedigree = { path = "ped.csv", id = "id", sire = "sire", dam = "dam" }
@@ -136,7 +176,8 @@ draws = 10
 burn = 2
 chains = 1
 seed = 3
-""")
+""",
+    )
     assert main(["fit", spec, "--no-progress"]) == 0
     assert "sigma2_a" in capsys.readouterr().out
 
@@ -152,12 +193,18 @@ def _unwritable_directory(tmp_path):
     return locked
 
 
-@pytest.mark.parametrize("make_output,message", [
-    (lambda tmp: tmp, "is a directory; expected a netCDF file name"),
-    (lambda tmp: (tmp / "file.txt").write_text("x") and tmp / "file.txt" / "fit.nc", "file.txt is a file, not a directory"),
-    (lambda tmp: tmp / "fit.csv", "does not end in .nc"),
-    (lambda tmp: _unwritable_directory(tmp) / "sub" / "fit.nc", "is not writable"),
-])
+@pytest.mark.parametrize(
+    "make_output,message",
+    [
+        (lambda tmp: tmp, "is a directory; expected a netCDF file name"),
+        (
+            lambda tmp: (tmp / "file.txt").write_text("x") and tmp / "file.txt" / "fit.nc",
+            "file.txt is a file, not a directory",
+        ),
+        (lambda tmp: tmp / "fit.csv", "does not end in .nc"),
+        (lambda tmp: _unwritable_directory(tmp) / "sub" / "fit.nc", "is not writable"),
+    ],
+)
 def test_output_path_is_checked_before_sampling(tmp_path, capsys, make_output, message):
     output = make_output(tmp_path)
     code = main(["fit", _spec(tmp_path, BASE), "--output", str(output), "--no-progress"])
@@ -179,34 +226,67 @@ def _with(text: str, old: str, new: str) -> str:
     return text.replace(old, new)
 
 
-@pytest.mark.parametrize("old,new,message", [
-    ("id = \"id\"", "id = \"id\"\nintercept = \"yes\"", "model.intercept must be true or false, got 'yes' (str)."),
-    ("id = \"id\"", "id = \"id\"\nintercept = 0", "model.intercept must be true or false, got 0 (int)."),
-    ("trait = \"y\"", "trait = 3", "model.trait must be a non-empty string, got 3 (int)."),
-    ("id = \"id\"", "id = \"\"", "model.id must be a non-empty string, got '' (str)."),
-    ("id = \"id\"", "id = \"id\"\nrandom = \"herd\"",
-     "model.random must be a list of column names (strings), got 'herd' (str)."),
-    ("id = \"id\"", "id = \"id\"\nfixed = [1]", "model.fixed must be a list of column names (strings), got [1] (list)."),
-    ("draws = 5", "draws = \"5\"", "sampler.draws must be an integer >= 1, got '5' (str)."),
-    ("burn = 0", "burn = -1", "sampler.burn must be an integer >= 0, got -1 (int)."),
-    ("chains = 1", "chains = 1.5", "sampler.chains must be an integer >= 1, got 1.5 (float)."),
-    ("chains = 1", "chains = 1\nthin = 0", "sampler.thin must be an integer >= 1, got 0 (int)."),
-    ("chains = 1", "chains = 1\nseed = -1", "sampler.seed must be an integer >= 0, got -1 (int)."),
-    ("chains = 1", "chains = 1\ncores = 0", "sampler.cores must be an integer >= 1, got 0 (int)."),
-    ("chains = 1", "chains = 1\nstore = \"all\"", "sampler.store must be one of 'auto', 'full', 'summary', got 'all' (str)."),
-    ("chains = 1", "chains = 1\nstore = true", "sampler.store must be one of 'auto', 'full', 'summary', got True (bool)."),
-    ("chains = 1", "chains = 1\n[priors]\nsigma2_a = true",
-     "priors.sigma2_a must be a number (fixed) or a table {df, scale}, got True (bool)."),
-    ("chains = 1", "chains = 1\n[priors]\nsigma2_a = -1", "priors.sigma2_a must be a number > 0, got -1 (int)."),
-    ("chains = 1", "chains = 1\n[priors]\nsigma2_e = { df = \"4\", scale = 1 }",
-     "priors.sigma2_e.df must be a number, got '4' (str)."),
-    ("chains = 1", "chains = 1\n[priors]\nsigma2_e = { df = 4, scale = false }",
-     "priors.sigma2_e.scale must be a number, got False (bool)."),
-    ("chains = 1", "chains = 1\n[output]\npath = \"\"",
-     "output.path must be a non-empty string naming a netCDF file (*.nc), got '' (str)."),
-    ("chains = 1", "chains = 1\n[output]\npath = 5",
-     "output.path must be a non-empty string naming a netCDF file (*.nc), got 5 (int)."),
-])
+@pytest.mark.parametrize(
+    "old,new,message",
+    [
+        ('id = "id"', 'id = "id"\nintercept = "yes"', "model.intercept must be true or false, got 'yes' (str)."),
+        ('id = "id"', 'id = "id"\nintercept = 0', "model.intercept must be true or false, got 0 (int)."),
+        ('trait = "y"', "trait = 3", "model.trait must be a non-empty string, got 3 (int)."),
+        ('id = "id"', 'id = ""', "model.id must be a non-empty string, got '' (str)."),
+        (
+            'id = "id"',
+            'id = "id"\nrandom = "herd"',
+            "model.random must be a list of column names (strings), got 'herd' (str).",
+        ),
+        (
+            'id = "id"',
+            'id = "id"\nfixed = [1]',
+            "model.fixed must be a list of column names (strings), got [1] (list).",
+        ),
+        ("draws = 5", 'draws = "5"', "sampler.draws must be an integer >= 1, got '5' (str)."),
+        ("burn = 0", "burn = -1", "sampler.burn must be an integer >= 0, got -1 (int)."),
+        ("chains = 1", "chains = 1.5", "sampler.chains must be an integer >= 1, got 1.5 (float)."),
+        ("chains = 1", "chains = 1\nthin = 0", "sampler.thin must be an integer >= 1, got 0 (int)."),
+        ("chains = 1", "chains = 1\nseed = -1", "sampler.seed must be an integer >= 0, got -1 (int)."),
+        ("chains = 1", "chains = 1\ncores = 0", "sampler.cores must be an integer >= 1, got 0 (int)."),
+        (
+            "chains = 1",
+            'chains = 1\nstore = "all"',
+            "sampler.store must be one of 'auto', 'full', 'summary', got 'all' (str).",
+        ),
+        (
+            "chains = 1",
+            "chains = 1\nstore = true",
+            "sampler.store must be one of 'auto', 'full', 'summary', got True (bool).",
+        ),
+        (
+            "chains = 1",
+            "chains = 1\n[priors]\nsigma2_a = true",
+            "priors.sigma2_a must be a number (fixed) or a table {df, scale}, got True (bool).",
+        ),
+        ("chains = 1", "chains = 1\n[priors]\nsigma2_a = -1", "priors.sigma2_a must be a number > 0, got -1 (int)."),
+        (
+            "chains = 1",
+            'chains = 1\n[priors]\nsigma2_e = { df = "4", scale = 1 }',
+            "priors.sigma2_e.df must be a number, got '4' (str).",
+        ),
+        (
+            "chains = 1",
+            "chains = 1\n[priors]\nsigma2_e = { df = 4, scale = false }",
+            "priors.sigma2_e.scale must be a number, got False (bool).",
+        ),
+        (
+            "chains = 1",
+            'chains = 1\n[output]\npath = ""',
+            "output.path must be a non-empty string naming a netCDF file (*.nc), got '' (str).",
+        ),
+        (
+            "chains = 1",
+            "chains = 1\n[output]\npath = 5",
+            "output.path must be a non-empty string naming a netCDF file (*.nc), got 5 (int).",
+        ),
+    ],
+)
 def test_every_spec_value_is_type_checked(tmp_path, capsys, old, new, message):
     code = main(["fit", _spec(tmp_path, _with(BASE, old, new)), "--no-progress"])
     captured = capsys.readouterr()
@@ -239,14 +319,17 @@ chains = 1
 """
 
 
-@pytest.mark.parametrize("priors,message", [
-    ("df = '5'", "priors.df must be a number > 0, got '5' (str)."),
-    ("df = true", "priors.df must be a number > 0, got True (bool)."),
-    ("df = 0", "priors.df must be a number > 0, got 0 (int)."),
-    ("scale = 'x'", "priors.scale must be a number (fixed) or a table {shape, rate}, got 'x' (str)."),
-    ("scale = { shape = '1.1', rate = 1 }", "priors.scale.shape must be a number, got '1.1' (str)."),
-    ("scale = { shape = -1, rate = 1 }", "priors.scale: Gamma shape must be finite and > 0"),
-])
+@pytest.mark.parametrize(
+    "priors,message",
+    [
+        ("df = '5'", "priors.df must be a number > 0, got '5' (str)."),
+        ("df = true", "priors.df must be a number > 0, got True (bool)."),
+        ("df = 0", "priors.df must be a number > 0, got 0 (int)."),
+        ("scale = 'x'", "priors.scale must be a number (fixed) or a table {shape, rate}, got 'x' (str)."),
+        ("scale = { shape = '1.1', rate = 1 }", "priors.scale.shape must be a number, got '1.1' (str)."),
+        ("scale = { shape = -1, rate = 1 }", "priors.scale: Gamma shape must be finite and > 0"),
+    ],
+)
 def test_bayes_a_priors_are_type_checked(tmp_path, capsys, priors, message):
     assert main(["fit", _spec(tmp_path, BAYES_A.format(priors=priors)), "--no-progress"]) == 2
     assert f"bayesgen: error: {message}" in capsys.readouterr().err
@@ -259,13 +342,24 @@ def test_simulate_together_with_files_is_an_error(tmp_path, capsys, files):
     assert f"data.simulate cannot be combined with data.{key}" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("old,new,message", [
-    ("n_offspring = 20", "n_offspring = -5", "data.simulate.n_offspring must be an integer >= 1, got -5."),
-    ("n_generations = 1", "n_generations = \"x\"", "data.simulate.n_generations must be an integer >= 1, got 'x' (str)."),
-    ("seed = 1 }", "seed = 1, h2 = \"0.4\" }", "data.simulate.h2 must be a number, got '0.4' (str)."),
-    ("seed = 1 }", "seed = 1, n_offsprings = 5 }", "Unknown key(s) in data.simulate: n_offsprings. Allowed: censoring, family, genetic_model"),
-    ("simulate = {", "simulate = 5\n# {", "data.simulate must be a table of simulate() arguments, got 5 (int)."),
-])
+@pytest.mark.parametrize(
+    "old,new,message",
+    [
+        ("n_offspring = 20", "n_offspring = -5", "data.simulate.n_offspring must be an integer >= 1, got -5."),
+        (
+            "n_generations = 1",
+            'n_generations = "x"',
+            "data.simulate.n_generations must be an integer >= 1, got 'x' (str).",
+        ),
+        ("seed = 1 }", 'seed = 1, h2 = "0.4" }', "data.simulate.h2 must be a number, got '0.4' (str)."),
+        (
+            "seed = 1 }",
+            "seed = 1, n_offsprings = 5 }",
+            "Unknown key(s) in data.simulate: n_offsprings. Allowed: censoring, family, genetic_model",
+        ),
+        ("simulate = {", "simulate = 5\n# {", "data.simulate must be a table of simulate() arguments, got 5 (int)."),
+    ],
+)
 def test_simulate_arguments_are_named(tmp_path, capsys, old, new, message):
     assert main(["fit", _spec(tmp_path, _with(BASE, old, new)), "--no-progress"]) == 2
     assert f"bayesgen: error: {message}" in capsys.readouterr().err
@@ -330,8 +424,11 @@ def test_version(capsys):
 def _interrupt_after(spec: Path, output: Path, iterations: int):
     """Run ``bayesgen fit`` in a subprocess and send SIGINT once the progress bar shows at least
     ``iterations`` iterations (summed over chains); returns (exit code, stdout, stderr)."""
-    proc = subprocess.Popen([sys.executable, "-m", "bayesgen.cli.main", "fit", str(spec), "--output", str(output)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bayesgen.cli.main", "fit", str(spec), "--output", str(output)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     seen = []
     reader = threading.Thread(target=lambda: seen.extend(iter(lambda: os.read(proc.stderr.fileno(), 4096), b"")))
     reader.start()
@@ -436,38 +533,90 @@ id = "id"
 """
 
 
-@pytest.mark.parametrize("kind,data,priors,message", [
-    ("animal", 'phenotypes = 5\npedigree = "ped.csv"', "",
-     "data.phenotypes must be a file path or a table with a 'path' key, got 5 (int)."),
-    ("animal", 'phenotypes = "phen.csv"\npedigree = { path = "" }', "",
-     "data.pedigree.path must be a non-empty string, got '' (str)."),
-    ("animal", 'phenotypes = "phen.csv"\npedigree = { id = "id" }', "", "Missing required key data.pedigree.path."),
-    ("animal", 'phenotypes = "phen.csv"\npedigree = { path = "ped.csv", mother = "dam" }', "",
-     "Unknown key(s) in data.pedigree: mother. Allowed: dam, id, path, sire."),
-    ("animal", 'phenotypes = "phen.csv"\npedigree = { path = "ped.csv", sire = 3 }', "",
-     "data.pedigree.sire must be a non-empty string, got 3 (int)."),
-    ("animal", 'phenotypes = "phen.csv"\npedigree = { path = "ped.csv", sire = "father" }', "",
-     "data.pedigree ({base}/ped.csv): Column(s) 'father' not found in the pedigree table"),
-    ("animal", 'phenotypes = { path = "phen.csv", seperator = ";" }\npedigree = "ped.csv"', "",
-     "data.phenotypes ({base}/phen.csv): read_csv() got an unexpected keyword argument 'seperator'"),
-    ("animal", 'phenotypes = "empty.csv"\npedigree = "ped.csv"', "",
-     "data.phenotypes: cannot read {base}/empty.csv as CSV: No columns to parse from file"),
-    ("animal", 'phenotypes = "phen.csv"\npedigree = "ped.csv"', "[model.extra]", "Unknown key(s) in [model]: extra"),
-    ("animal", 'phenotypes = "phen.csv"', "", "model.type = 'animal' needs data.pedigree (or data.simulate)."),
-    ("animal", 'pedigree = "ped.csv"', "", '[data] needs either simulate = { ... } or phenotypes = "file.csv"'),
-    ("animal", 'phenotypes = "phen.csv"\npedigree = "ped.csv"', "[priors]\nscale = 1.0",
-     "[priors] key(s) not used by model.type = 'animal': scale (a key of bayesA, bayesB)."),
-    ("bayesA", 'phenotypes = "phen.csv"', "", "model.type = 'bayesA' needs data.genotypes"),
-    ("bayesA", 'phenotypes = "phen.csv"\ngenotypes = "g.csv"', "", "Missing required key data.genotypes.id."),
-    ("bayesA", 'phenotypes = "phen.csv"\ngenotypes = { path = "g.csv", id = "id" }', "[priors]\nsigma2_a = 1.0",
-     "[priors] key(s) not used by model.type = 'bayesA': sigma2_a (a key of animal, single-step). Allowed for bayesA: "
-     "df, rule, scale, sigma2_e."),
-    ("bayesA", "simulate = { n_founders = 10, n_generations = 1, n_offspring = 10, n_markers = 0 }", "",
-     "model.type = 'bayesA' needs genotypes, but data.simulate.n_markers = 0 simulates none."),
-    ("animal", "simulate = { n_founders = 10, n_generations = 2, n_offspring = 1, n_markers = 0, seed = 1 }", "",
-     "data.simulate: Generation 1 has no males or no females; increase n_offspring."),
-    ("animal", 'phenotypes = "phen.csv"\npedigree = "ped.csv"', "", None),  # the files themselves are fine
-])
+@pytest.mark.parametrize(
+    "kind,data,priors,message",
+    [
+        (
+            "animal",
+            'phenotypes = 5\npedigree = "ped.csv"',
+            "",
+            "data.phenotypes must be a file path or a table with a 'path' key, got 5 (int).",
+        ),
+        (
+            "animal",
+            'phenotypes = "phen.csv"\npedigree = { path = "" }',
+            "",
+            "data.pedigree.path must be a non-empty string, got '' (str).",
+        ),
+        ("animal", 'phenotypes = "phen.csv"\npedigree = { id = "id" }', "", "Missing required key data.pedigree.path."),
+        (
+            "animal",
+            'phenotypes = "phen.csv"\npedigree = { path = "ped.csv", mother = "dam" }',
+            "",
+            "Unknown key(s) in data.pedigree: mother. Allowed: dam, id, path, sire.",
+        ),
+        (
+            "animal",
+            'phenotypes = "phen.csv"\npedigree = { path = "ped.csv", sire = 3 }',
+            "",
+            "data.pedigree.sire must be a non-empty string, got 3 (int).",
+        ),
+        (
+            "animal",
+            'phenotypes = "phen.csv"\npedigree = { path = "ped.csv", sire = "father" }',
+            "",
+            "data.pedigree ({base}/ped.csv): Column(s) 'father' not found in the pedigree table",
+        ),
+        (
+            "animal",
+            'phenotypes = { path = "phen.csv", seperator = ";" }\npedigree = "ped.csv"',
+            "",
+            "data.phenotypes ({base}/phen.csv): read_csv() got an unexpected keyword argument 'seperator'",
+        ),
+        (
+            "animal",
+            'phenotypes = "empty.csv"\npedigree = "ped.csv"',
+            "",
+            "data.phenotypes: cannot read {base}/empty.csv as CSV: No columns to parse from file",
+        ),
+        (
+            "animal",
+            'phenotypes = "phen.csv"\npedigree = "ped.csv"',
+            "[model.extra]",
+            "Unknown key(s) in [model]: extra",
+        ),
+        ("animal", 'phenotypes = "phen.csv"', "", "model.type = 'animal' needs data.pedigree (or data.simulate)."),
+        ("animal", 'pedigree = "ped.csv"', "", '[data] needs either simulate = { ... } or phenotypes = "file.csv"'),
+        (
+            "animal",
+            'phenotypes = "phen.csv"\npedigree = "ped.csv"',
+            "[priors]\nscale = 1.0",
+            "[priors] key(s) not used by model.type = 'animal': scale (a key of bayesA, bayesB).",
+        ),
+        ("bayesA", 'phenotypes = "phen.csv"', "", "model.type = 'bayesA' needs data.genotypes"),
+        ("bayesA", 'phenotypes = "phen.csv"\ngenotypes = "g.csv"', "", "Missing required key data.genotypes.id."),
+        (
+            "bayesA",
+            'phenotypes = "phen.csv"\ngenotypes = { path = "g.csv", id = "id" }',
+            "[priors]\nsigma2_a = 1.0",
+            "[priors] key(s) not used by model.type = 'bayesA': sigma2_a (a key of animal, single-step). Allowed for bayesA: "
+            "df, rule, scale, sigma2_e.",
+        ),
+        (
+            "bayesA",
+            "simulate = { n_founders = 10, n_generations = 1, n_offspring = 10, n_markers = 0 }",
+            "",
+            "model.type = 'bayesA' needs genotypes, but data.simulate.n_markers = 0 simulates none.",
+        ),
+        (
+            "animal",
+            "simulate = { n_founders = 10, n_generations = 2, n_offspring = 1, n_markers = 0, seed = 1 }",
+            "",
+            "data.simulate: Generation 1 has no males or no females; increase n_offspring.",
+        ),
+        ("animal", 'phenotypes = "phen.csv"\npedigree = "ped.csv"', "", None),  # the files themselves are fine
+    ],
+)
 def test_data_and_model_errors_name_the_key_or_file(tmp_path, capsys, kind, data, priors, message):
     (tmp_path / "phen.csv").write_text("id,weight\nA1,1.0\nA2,2.0\n")  # no column "y": the model's error
     (tmp_path / "ped.csv").write_text("id,sire,dam\nA1,,\nA2,,\n")
@@ -491,18 +640,38 @@ def test_sensitivity_flag_prints_the_power_scaling_table(tmp_path, capsys):
 
 
 def test_a_single_draw_gives_nan_statistics_without_warning_noise(tmp_path, capsys):
-    code = main(["fit", str(MODELS / "animal.toml"), "--draws", "1", "--burn", "2", "--chains", "1",
-                 "--output", str(tmp_path / "one.nc"), "--no-progress"])
+    code = main(
+        [
+            "fit",
+            str(MODELS / "animal.toml"),
+            "--draws",
+            "1",
+            "--burn",
+            "2",
+            "--chains",
+            "1",
+            "--output",
+            str(tmp_path / "one.nc"),
+            "--no-progress",
+        ]
+    )
     assert code == 0
     captured = capsys.readouterr()
     assert "RuntimeWarning" not in captured.err and "Shape validation failed" not in captured.err
     assert "fewer than 4 draws per chain" in captured.out
 
 
-@pytest.mark.parametrize("extra_model,extra,message", [
-    ("sampler = 'gibbs'", "", "model.sampler must be one of 'auto', 'single-site', 'joint', 'collapsed', got 'gibbs'"),
-    ("", "[priors]\nrule = 'flat'", "priors.rule must be one of 'default', 'bglr', got 'flat'"),
-])
+@pytest.mark.parametrize(
+    "extra_model,extra,message",
+    [
+        (
+            "sampler = 'gibbs'",
+            "",
+            "model.sampler must be one of 'auto', 'single-site', 'joint', 'collapsed', got 'gibbs'",
+        ),
+        ("", "[priors]\nrule = 'flat'", "priors.rule must be one of 'default', 'bglr', got 'flat'"),
+    ],
+)
 def test_sampler_and_prior_rule_keys_are_checked(tmp_path, capsys, extra_model, extra, message):
     assert main(["fit", _spec(tmp_path, GOOD.format(extra_model=extra_model, extra=extra))]) == 2
     assert message in capsys.readouterr().err

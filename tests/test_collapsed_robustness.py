@@ -47,8 +47,9 @@ def crossed_model(data, sampler="collapsed"):
 
 
 def not_positive_definite():
-    return NotPositiveDefiniteError("matrix is not positive definite: pivot 0 (row 0 of C) is -1.0 (forced)",
-                                    pivot=0, row=0, remainder=-1.0)
+    return NotPositiveDefiniteError(
+        "matrix is not positive definite: pivot 0 (row 0 of C) is -1.0 (forced)", pivot=0, row=0, remainder=-1.0
+    )
 
 
 def _called_by_the_engine() -> bool:
@@ -102,8 +103,9 @@ def test_same_seed_same_draws_serial_or_parallel_with_adaptation_after_burn_in(p
     parallel = model.sample(draws=150, burn=50, chains=2, seed=8, cores=2, progress=False, check_convergence=False)
     for name in ("sigma2_herd", "sigma2_pen", "sigma2_e", "herd"):
         np.testing.assert_array_equal(serial.posterior[name].values, parallel.posterior[name].values)
-    np.testing.assert_array_equal(serial.sample_stats["accept_variances_rw"].values,
-                                  parallel.sample_stats["accept_variances_rw"].values)
+    np.testing.assert_array_equal(
+        serial.sample_stats["accept_variances_rw"].values, parallel.sample_stats["accept_variances_rw"].values
+    )
 
 
 def _fail_chain(monkeypatch, chain: int, iteration: int, error):
@@ -126,29 +128,43 @@ def _fail_chain(monkeypatch, chain: int, iteration: int, error):
     monkeypatch.setattr(Gibbs, "step", failing_step)
 
 
-@pytest.mark.parametrize("iteration,kept_chains,kept_draws", [(130, [0, 1, 2, 3], 80), (60, [0, 1, 3], 100)],
-                         ids=["late-failure-trims", "early-failure-leaves-the-chain-out"])
-def test_a_numerical_failure_stops_one_chain_and_keeps_every_other_draw(population, monkeypatch, iteration,
-                                                                        kept_chains, kept_draws):
+@pytest.mark.parametrize(
+    "iteration,kept_chains,kept_draws",
+    [(130, [0, 1, 2, 3], 80), (60, [0, 1, 3], 100)],
+    ids=["late-failure-trims", "early-failure-leaves-the-chain-out"],
+)
+def test_a_numerical_failure_stops_one_chain_and_keeps_every_other_draw(
+    population, monkeypatch, iteration, kept_chains, kept_draws
+):
     data, _ = population
     _fail_chain(monkeypatch, 2, iteration, not_positive_definite())
     model = crossed_model(data)
-    with pytest.warns(UserWarning, match=rf"chain 2 stopped at iteration {iteration} after {iteration - 50} of 100 "
-                                         r"draws \(NotPositiveDefiniteError: matrix is not positive definite"):
+    with pytest.warns(
+        UserWarning,
+        match=rf"chain 2 stopped at iteration {iteration} after {iteration - 50} of 100 "
+        r"draws \(NotPositiveDefiniteError: matrix is not positive definite",
+    ):
         idata = model.sample(draws=100, burn=50, chains=4, seed=5, progress=False, cores=2, check_convergence=False)
     assert idata.posterior.sizes["chain"] == len(kept_chains) and idata.posterior.sizes["draw"] == kept_draws
     failed = json.loads(idata.attrs["failed_chains"])
-    assert failed == [{"chain": 2, "iteration": iteration, "draws": iteration - 50,
-                       "error": "NotPositiveDefiniteError: matrix is not positive definite: pivot 0 (row 0 of C) "
-                                "is -1.0 (forced)"}]
+    assert failed == [
+        {
+            "chain": 2,
+            "iteration": iteration,
+            "draws": iteration - 50,
+            "error": "NotPositiveDefiniteError: matrix is not positive definite: pivot 0 (row 0 of C) is -1.0 (forced)",
+        }
+    ]
     assert json.loads(idata.attrs["chains_kept"]) == kept_chains
     # the chains that did not fail ran to the end: their draws are the same as without the failure
     monkeypatch.undo()
     clean = model.sample(draws=100, burn=50, chains=4, seed=5, progress=False, check_convergence=False)
     for position, chain in enumerate(kept_chains):
         if chain != 2:
-            np.testing.assert_array_equal(idata.posterior["sigma2_herd"].values[position],
-                                          clean.posterior["sigma2_herd"].values[chain, :kept_draws])
+            np.testing.assert_array_equal(
+                idata.posterior["sigma2_herd"].values[position],
+                clean.posterior["sigma2_herd"].values[chain, :kept_draws],
+            )
 
 
 def test_other_errors_still_end_the_run(population, monkeypatch):
@@ -161,8 +177,11 @@ def test_other_errors_still_end_the_run(population, monkeypatch):
 def test_every_chain_failing_before_a_draw_is_an_error(population, monkeypatch):
     data, _ = population
     _fail_chain(monkeypatch, 0, 3, not_positive_definite())
-    with pytest.raises(RuntimeError, match=r"Every chain stopped before keeping a draw \(chain 0 at iteration 3: "
-                                           r"NotPositiveDefiniteError"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"Every chain stopped before keeping a draw \(chain 0 at iteration 3: "
+        r"NotPositiveDefiniteError",
+    ):
         crossed_model(data).sample(draws=50, burn=10, chains=1, seed=5, progress=False, check_convergence=False)
 
 
@@ -173,17 +192,23 @@ def test_joint_route_stops_the_chain_naming_the_block(population, monkeypatch):
 
     def failing(self, values):
         calls["n"] += 1
-        if calls["n"] == 71 + 30:  # chain 1 (one after the other; 70 iterations and a first factor before), iteration 30
+        if (
+            calls["n"] == 71 + 30
+        ):  # chain 1 (one after the other; 70 iterations and a first factor before), iteration 30
             raise not_positive_definite()
         return original(self, values)
 
     monkeypatch.setattr(SparseCholesky, "factorize", failing)
-    with pytest.warns(UserWarning, match=r"chain 1 stopped at iteration 30 after 20 of 60 draws "
-                                         r"\(NotPositiveDefiniteError: the joint location block \['beta', 'herd', 'pen'\] cannot "
-                                         r"draw its effects: C is not numerically positive definite at \{herd: "):
+    with pytest.warns(
+        UserWarning,
+        match=r"chain 1 stopped at iteration 30 after 20 of 60 draws "
+        r"\(NotPositiveDefiniteError: the joint location block \['beta', 'herd', 'pen'\] cannot "
+        r"draw its effects: C is not numerically positive definite at \{herd: ",
+    ):
         # init="default": the count above is of the sampler's factorisations (REML's start would add its own)
-        idata = crossed_model(data, "joint").sample(draws=60, burn=10, chains=2, cores=1, seed=6, progress=False,
-                                                    check_convergence=False, init="default")
+        idata = crossed_model(data, "joint").sample(
+            draws=60, burn=10, chains=2, cores=1, seed=6, progress=False, check_convergence=False, init="default"
+        )
     assert idata.posterior.sizes["chain"] == 1 and idata.posterior.sizes["draw"] == 60
 
 
@@ -195,9 +220,17 @@ N_PER_CHAIN = 400
 
 def geweke_crossed(data):
     prior = bg.ScaledInvChi2(df=12.0, scale=0.5)
-    return bg.Model(data, "y", [bg.Fixed(prior=0.25), bg.Random("herd", prior=prior),
-                                bg.Random("pen", prior=bg.ScaledInvChi2(df=12.0, scale=0.5))],
-                    sigma2_e=bg.ScaledInvChi2(df=12.0, scale=0.5), sampler="collapsed")
+    return bg.Model(
+        data,
+        "y",
+        [
+            bg.Fixed(prior=0.25),
+            bg.Random("herd", prior=prior),
+            bg.Random("pen", prior=bg.ScaledInvChi2(df=12.0, scale=0.5)),
+        ],
+        sigma2_e=bg.ScaledInvChi2(df=12.0, scale=0.5),
+        sampler="collapsed",
+    )
 
 
 @pytest.mark.statistical
@@ -205,8 +238,14 @@ def test_geweke_collapsed_step_several_chains(population):
     from geweke import geweke_test
 
     data, _ = population
-    result = geweke_test(geweke_crossed(data), n_marginal=N_MARGINAL, n_successive=N_CHAINS * N_PER_CHAIN,
-                         burn=200, seed=21, n_chains=N_CHAINS)
+    result = geweke_test(
+        geweke_crossed(data),
+        n_marginal=N_MARGINAL,
+        n_successive=N_CHAINS * N_PER_CHAIN,
+        burn=200,
+        seed=21,
+        n_chains=N_CHAINS,
+    )
     print(result)
     assert result.passed, str(result)
 
@@ -219,8 +258,14 @@ def test_geweke_planted_error_missing_proposal_density_fails(population, monkeyp
 
     monkeypatch.setattr(VarianceMetropolis, "_log_q", lambda self, x, state: 0.0)
     data, _ = population
-    result = geweke_test(geweke_crossed(data), n_marginal=N_MARGINAL, n_successive=N_CHAINS * N_PER_CHAIN,
-                         burn=200, seed=21, n_chains=N_CHAINS)
+    result = geweke_test(
+        geweke_crossed(data),
+        n_marginal=N_MARGINAL,
+        n_successive=N_CHAINS * N_PER_CHAIN,
+        burn=200,
+        seed=21,
+        n_chains=N_CHAINS,
+    )
     print(result)
     assert not result.passed
     worst = result.table["z"].abs().idxmax()
@@ -237,8 +282,11 @@ def _gryphon(shared_data):
 
 
 def _variances_and_h2(idata) -> dict:
-    return {name: values.transpose("chain", "draw").values for name, values in idata.posterior.data_vars.items()
-            if (name.startswith("sigma2_") or name == "h2") and values.ndim == 2}
+    return {
+        name: values.transpose("chain", "draw").values
+        for name, values in idata.posterior.data_vars.items()
+        if (name.startswith("sigma2_") or name == "h2") and values.ndim == 2
+    }
 
 
 def _assert_mixed(idata, ess_min, repeat_max=None):
@@ -255,8 +303,7 @@ def _assert_mixed(idata, ess_min, repeat_max=None):
 def test_gryphon_four_components_at_the_seed_that_stuck(shared_data):
     """Seed 3 gave bulk ESS 9, R-hat 1.35 and a chain frozen for 137 iterations before issue 15."""
     bwt, ped = _gryphon(shared_data)
-    model = bg.Model(bwt, "bwt", [bg.Fixed(["sex"]), bg.Animal("animal", ped), bg.Random("byear"),
-                                  bg.Random("mother")])
+    model = bg.Model(bwt, "bwt", [bg.Fixed(["sex"]), bg.Animal("animal", ped), bg.Random("byear"), bg.Random("mother")])
     assert isinstance(model.blocks[0], CollapsedLocations)
     idata = model.sample(draws=1000, chains=4, seed=3, progress=False, check_convergence=False)
     _assert_mixed(idata, ess_min=400, repeat_max=20)
@@ -269,10 +316,17 @@ def test_gryphon_four_components_under_near_improper_priors(shared_data):
     bwt, ped = _gryphon(shared_data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the warning about near-improper random-effect priors
-        model = bg.Model(bwt, "bwt", [bg.Fixed(["sex"]), bg.Animal("animal", ped, prior=bg.ScaledInvChi2(0.002, 1.0)),
-                                      bg.Random("byear", prior=bg.ScaledInvChi2(0.002, 1.0)),
-                                      bg.Random("mother", prior=bg.ScaledInvChi2(0.002, 1.0))],
-                         sigma2_e=bg.ScaledInvChi2(0.0, 0.0))
+        model = bg.Model(
+            bwt,
+            "bwt",
+            [
+                bg.Fixed(["sex"]),
+                bg.Animal("animal", ped, prior=bg.ScaledInvChi2(0.002, 1.0)),
+                bg.Random("byear", prior=bg.ScaledInvChi2(0.002, 1.0)),
+                bg.Random("mother", prior=bg.ScaledInvChi2(0.002, 1.0)),
+            ],
+            sigma2_e=bg.ScaledInvChi2(0.0, 0.0),
+        )
     idata = model.sample(draws=4000, chains=4, seed=1, progress=False, check_convergence=False)
     _assert_mixed(idata, ess_min=0.1 * 4 * 4000)
 

@@ -10,7 +10,11 @@ import pytest
 
 import bayesgen as bg
 from bayesgen.output import (
-    ConvergenceWarning, convergence_report, format_convergence, scalar_names, warn_if_not_converged,
+    ConvergenceWarning,
+    convergence_report,
+    format_convergence,
+    scalar_names,
+    warn_if_not_converged,
 )
 
 CHAINS, DRAWS = 4, 1000
@@ -44,7 +48,9 @@ def _caught(fn):
 
 def test_stuck_chains_give_one_warning_naming_the_parameter_with_rhat_and_ess():
     rng = np.random.default_rng(1)
-    idata = az.from_dict(posterior={"sigma2_a": _stuck(rng), "sigma2_e": _iid(rng), "u": rng.standard_normal((4, 1000, 3))})
+    idata = az.from_dict(
+        posterior={"sigma2_a": _stuck(rng), "sigma2_e": _iid(rng), "u": rng.standard_normal((4, 1000, 3))}
+    )
     report, caught = _caught(lambda: warn_if_not_converged(idata))
     assert len(caught) == 1
     message = str(caught[0].message)
@@ -67,8 +73,12 @@ def test_iid_normal_draws_give_no_warning():
 def test_report_lists_scalars_and_small_vectors_with_its_columns_in_order():
     rng = np.random.default_rng(3)
     idata = az.from_dict(
-        posterior={"beta": rng.standard_normal((4, 100, 2)), "sigma2_e": _iid(rng, draws=100),
-                   "u": rng.standard_normal((4, 100, 5)), "h2": _iid(rng, draws=100)},
+        posterior={
+            "beta": rng.standard_normal((4, 100, 2)),
+            "sigma2_e": _iid(rng, draws=100),
+            "u": rng.standard_normal((4, 100, 5)),
+            "h2": _iid(rng, draws=100),
+        },
         coords={"coef": ["Intercept", "Days"]},
         dims={"beta": ["coef"], "u": ["animal_level"]},
     )
@@ -84,8 +94,9 @@ def test_a_stuck_fixed_effect_is_flagged_by_its_coordinate():
     """The case of single-site fixed effects trading off against a random term's mean: beta mixes slowly."""
     rng = np.random.default_rng(9)
     beta = np.stack([_iid(rng), _ar1(rng, phi=0.99)], axis=-1)
-    idata = az.from_dict(posterior={"beta": beta, "sigma2_e": _iid(rng)}, coords={"coef": ["Intercept", "Days"]},
-                         dims={"beta": ["coef"]})
+    idata = az.from_dict(
+        posterior={"beta": beta, "sigma2_e": _iid(rng)}, coords={"coef": ["Intercept", "Days"]}, dims={"beta": ["coef"]}
+    )
     report, caught = _caught(lambda: warn_if_not_converged(idata))
     assert list(report.index[~report["ok"]]) == ["beta[Days]"]
     assert len(caught) == 1
@@ -104,22 +115,34 @@ def test_covariance_upper_triangle_and_correlation_strict_upper_triangle():
         dims={"sigma2_S": ["S_coef_row", "S_coef_col"], "rho_S": ["S_coef_row", "S_coef_col"]},
     )
     names = list(convergence_report(idata).index)
-    assert names == ["sigma2_S[(Intercept), (Intercept)]", "sigma2_S[(Intercept), Days]",
-                     "sigma2_S[(Intercept), Days2]", "sigma2_S[Days, Days]", "sigma2_S[Days, Days2]",
-                     "sigma2_S[Days2, Days2]",
-                     "rho_S[(Intercept), Days]", "rho_S[(Intercept), Days2]", "rho_S[Days, Days2]"]
+    assert names == [
+        "sigma2_S[(Intercept), (Intercept)]",
+        "sigma2_S[(Intercept), Days]",
+        "sigma2_S[(Intercept), Days2]",
+        "sigma2_S[Days, Days]",
+        "sigma2_S[Days, Days2]",
+        "sigma2_S[Days2, Days2]",
+        "rho_S[(Intercept), Days]",
+        "rho_S[(Intercept), Days2]",
+        "rho_S[Days, Days2]",
+    ]
     draws = idata.posterior["sigma2_S"].values
     np.testing.assert_array_equal(
         convergence_report(idata).loc["sigma2_S[(Intercept), Days2]", "ess_bulk"],
-        az.ess(draws[:, :, 0, 2], method="bulk"))
+        az.ess(draws[:, :, 0, 2], method="bulk"),
+    )
 
 
 def test_large_vectors_and_per_level_axes_are_left_out():
     rng = np.random.default_rng(11)
     idata = az.from_dict(
-        posterior={"alpha": rng.standard_normal((2, 50, 21)), "u": rng.standard_normal((2, 50, 3)),
-                   "a": rng.standard_normal((2, 50, 2)), "e": rng.standard_normal((2, 50, 2)),
-                   "pi": rng.standard_normal((2, 50, 4))},
+        posterior={
+            "alpha": rng.standard_normal((2, 50, 21)),
+            "u": rng.standard_normal((2, 50, 3)),
+            "a": rng.standard_normal((2, 50, 2)),
+            "e": rng.standard_normal((2, 50, 2)),
+            "pi": rng.standard_normal((2, 50, 4)),
+        },
         dims={"alpha": ["coef"], "u": ["herd_level"], "a": ["marker"], "e": ["record"], "pi": ["bayes_r_class"]},
     )
     assert list(convergence_report(idata).index) == ["pi[0]", "pi[1]", "pi[2]", "pi[3]"]
@@ -145,7 +168,9 @@ def test_each_threshold_flags_on_its_own():
 
 def test_single_chain_skips_rhat_and_keeps_ess(caplog):
     rng = np.random.default_rng(5)
-    idata = az.from_dict(posterior={"fine": _iid(rng, chains=1, draws=2000), "slow": _ar1(rng, phi=0.99, chains=1, draws=2000)})
+    idata = az.from_dict(
+        posterior={"fine": _iid(rng, chains=1, draws=2000), "slow": _ar1(rng, phi=0.99, chains=1, draws=2000)}
+    )
     with caplog.at_level(logging.WARNING, logger="arviz"):
         report, caught = _caught(lambda: warn_if_not_converged(idata))
     assert "Shape validation failed" not in caplog.text  # R-hat is not even attempted
@@ -185,14 +210,17 @@ def test_no_low_dimensional_parameters_give_an_empty_report_and_no_warning():
     assert report.empty and list(report.columns) == ["r_hat", "ess_bulk", "ess_tail", "ok"] and caught == []
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    ({"rhat_max": 1.0}, "rhat_max must be a number > 1, got 1.0."),
-    ({"rhat_max": "1.01"}, "rhat_max must be a number > 1, got '1.01'."),
-    ({"ess_min": 0}, "ess_min must be a number > 0, got 0."),
-    ({"ess_min": True}, "ess_min must be a number > 0, got True."),
-    ({"max_size": 0}, "max_size must be an integer >= 1 (values per draw of a diagnosed vector), got 0."),
-    ({"max_size": 2.5}, "max_size must be an integer >= 1 (values per draw of a diagnosed vector), got 2.5."),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"rhat_max": 1.0}, "rhat_max must be a number > 1, got 1.0."),
+        ({"rhat_max": "1.01"}, "rhat_max must be a number > 1, got '1.01'."),
+        ({"ess_min": 0}, "ess_min must be a number > 0, got 0."),
+        ({"ess_min": True}, "ess_min must be a number > 0, got True."),
+        ({"max_size": 0}, "max_size must be an integer >= 1 (values per draw of a diagnosed vector), got 0."),
+        ({"max_size": 2.5}, "max_size must be an integer >= 1 (values per draw of a diagnosed vector), got 2.5."),
+    ],
+)
 def test_bad_thresholds_are_errors_naming_the_argument(kwargs, message):
     idata = az.from_dict(posterior={"h2": np.zeros((2, 10))})
     with pytest.raises(ValueError, match=re.escape(message)):
@@ -251,8 +279,10 @@ def test_cli_prints_the_report_under_the_summary_with_the_wall_time(tmp_path, ca
     from bayesgen.cli.main import main
 
     spec = tmp_path / "spec.toml"
-    spec.write_text("[data]\nsimulate = { n_founders = 10, n_generations = 1, n_offspring = 30, n_markers = 0, seed = 1 }\n"
-                    '[model]\ntype = "animal"\ntrait = "y"\nid = "id"\n[sampler]\ndraws = 10\nburn = 0\nchains = 2\n')
+    spec.write_text(
+        "[data]\nsimulate = { n_founders = 10, n_generations = 1, n_offspring = 30, n_markers = 0, seed = 1 }\n"
+        '[model]\ntype = "animal"\ntrait = "y"\nid = "id"\n[sampler]\ndraws = 10\nburn = 0\nchains = 2\n'
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         assert main(["fit", str(spec), "--no-progress"]) == 0
@@ -283,7 +313,8 @@ def test_a_chain_repeating_one_variance_draw_is_named_with_its_stretch():
     report, caught = _caught(lambda: warn_if_not_converged(idata))
     assert report.attrs["stuck"] == [
         {"parameter": "sigma2_a", "chain": 3, "first_draw": 450, "length": 137},
-        {"parameter": "sigma2_e", "chain": 3, "first_draw": 450, "length": 137}]
+        {"parameter": "sigma2_e", "chain": 3, "first_draw": 450, "length": 137},
+    ]
     # R-hat and ESS alone pass these draws; the stuck stretch flags them.
     assert report.loc["sigma2_a", "r_hat"] <= 1.01 and report.loc["sigma2_a", "ess_bulk"] >= 400
     assert list(report.index[~report["ok"]]) == ["sigma2_a", "sigma2_e"]
@@ -298,10 +329,10 @@ def test_repeats_up_to_the_threshold_are_not_flagged():
     rng = np.random.default_rng(13)
     sigma2_a = _metropolis_like(rng)
     assert longest_repeat(sigma2_a)[0] < 20  # acceptance 0.6: runs stay short
-    sigma2_a[1, 100:100 + STUCK_REPEATS] = sigma2_a[1, 100]
+    sigma2_a[1, 100 : 100 + STUCK_REPEATS] = sigma2_a[1, 100]
     assert longest_repeat(sigma2_a) == (STUCK_REPEATS, 1, 100)
     idata = az.from_dict(posterior={"sigma2_a": sigma2_a})
     report, caught = _caught(lambda: warn_if_not_converged(idata))
     assert report.attrs["stuck"] == [] and report["ok"].all() and caught == []
-    sigma2_a[1, 100:101 + STUCK_REPEATS] = sigma2_a[1, 100]
+    sigma2_a[1, 100 : 101 + STUCK_REPEATS] = sigma2_a[1, 100]
     assert bg.output.stuck_chains(az.from_dict(posterior={"sigma2_a": sigma2_a}))[0]["length"] == STUCK_REPEATS + 1

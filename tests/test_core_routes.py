@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from geweke import geweke_test
 
 import bayesgen as bg
 from bayesgen.priors import HuangWand, InverseWishart
@@ -34,15 +35,23 @@ from bayesgen.sampler.collapsed import CollapsedLocations
 from bayesgen.sampler.joint import JointLocations
 from bayesgen.sampler.parametrisation import CovarianceParametrisation
 from bayesgen.terms import LocationTerm, Variable
-from geweke import geweke_test
 
 PACKAGE = pathlib.Path(bg.__file__).parent
 TRAITS = ["y1", "y2"]
 
 
 # ---------------------------------------------------------------------- the protocols are the only way in
-TERM_CLASSES = ("Fixed", "Random", "Animal", "Kernel", "Markers", "MaternalAnimal", "RandomRegression", "Residual",
-                "Gaussian")
+TERM_CLASSES = (
+    "Fixed",
+    "Random",
+    "Animal",
+    "Kernel",
+    "Markers",
+    "MaternalAnimal",
+    "RandomRegression",
+    "Residual",
+    "Gaussian",
+)
 
 
 @pytest.mark.parametrize("folder", ["sampler", "model", "prediction"])
@@ -107,17 +116,28 @@ class KnownPrecision(LocationTerm):
 
     def variables(self):
         if self.n_traits == 1:
-            return [Variable(self.name, (self.level_dim,), {self.level_dim: self.levels}, high_dimensional=True),
-                    Variable(f"sigma2_{self.name}")]
+            return [
+                Variable(self.name, (self.level_dim,), {self.level_dim: self.levels}, high_dimensional=True),
+                Variable(f"sigma2_{self.name}"),
+            ]
         matrix = {"trait_row": self.traits, "trait_col": self.traits}
-        return [Variable(self.name, (self.level_dim, "trait"), {self.level_dim: self.levels, "trait": self.traits},
-                         high_dimensional=True),
-                Variable(f"sigma2_{self.name}", ("trait_row", "trait_col"), matrix)]
+        return [
+            Variable(
+                self.name,
+                (self.level_dim, "trait"),
+                {self.level_dim: self.levels, "trait": self.traits},
+                high_dimensional=True,
+            ),
+            Variable(f"sigma2_{self.name}", ("trait_row", "trait_col"), matrix),
+        ]
 
     def init_state(self, rng):
         sigma = self.prior.initial_value(np.eye(self.n_traits))
-        return {"u": np.zeros((self.n_levels, self.n_traits)), "sigma2": np.array(sigma, dtype=float),
-                "prior_aux": self.prior.init_aux(rng)}
+        return {
+            "u": np.zeros((self.n_levels, self.n_traits)),
+            "sigma2": np.array(sigma, dtype=float),
+            "prior_aux": self.prior.init_aux(rng),
+        }
 
     def draw_prior(self, rng, state):
         state["sigma2"][:] = self.prior.draw_prior(rng, state["prior_aux"])
@@ -132,8 +152,9 @@ class KnownPrecision(LocationTerm):
         r_inv = np.linalg.inv(ctx.residual_covariance)
         u = state["u"]
         partial = ctx.resid + z @ u
-        precision = np.kron(z.T @ (w[:, None] * z), r_inv) + np.kron(self.precision.toarray(),
-                                                                     np.linalg.inv(state["sigma2"]))
+        precision = np.kron(z.T @ (w[:, None] * z), r_inv) + np.kron(
+            self.precision.toarray(), np.linalg.inv(state["sigma2"])
+        )
         rhs = ((z.T @ (w[:, None] * partial)) @ r_inv).ravel()
         chol = np.linalg.cholesky(precision)
         draw = np.linalg.solve(chol.T, np.linalg.solve(chol, rhs) + rng.standard_normal(rhs.size))
@@ -144,8 +165,10 @@ class KnownPrecision(LocationTerm):
 
     def record(self, state, ctx):
         sigma = state["sigma2"]
-        return {self.name: state["u"][:, 0].copy() if self.n_traits == 1 else state["u"].copy(),
-                f"sigma2_{self.name}": sigma[0, 0] if self.n_traits == 1 else sigma.copy()}
+        return {
+            self.name: state["u"][:, 0].copy() if self.n_traits == 1 else state["u"].copy(),
+            f"sigma2_{self.name}": sigma[0, 0] if self.n_traits == 1 else sigma.copy(),
+        }
 
     def variance(self, state):
         return state["sigma2"]
@@ -175,8 +198,9 @@ def known_term(prior=None):
 
 @pytest.mark.parametrize("sampler,block", [("joint", JointLocations), ("collapsed", CollapsedLocations)])
 def test_a_location_term_of_the_test_file_joins_the_location_blocks(one_trait, sampler, block):
-    model = bg.Model(one_trait, "y", [bg.Fixed(prior=0.25), known_term()], sigma2_e=bg.ScaledInvChi2(12, 0.5),
-                     sampler=sampler)
+    model = bg.Model(
+        one_trait, "y", [bg.Fixed(prior=0.25), known_term()], sigma2_e=bg.ScaledInvChi2(12, 0.5), sampler=sampler
+    )
     (location,) = [b for b in model.blocks if isinstance(b, block)]
     assert [t.name for t in location.terms] == ["beta", "kp_grp"]
     idata = model.sample(draws=20, burn=5, chains=1, seed=1, progress=False, check_convergence=False)
@@ -225,8 +249,9 @@ def dense_posterior(model):
 
 
 def test_joint_route_draws_the_dense_posterior_of_the_effects_with_missing_traits(two_traits):
-    model = bg.Model(two_traits, TRAITS, [bg.Fixed(), bg.Random("grp", prior=G_FIXED)], sigma2_e=R_FIXED,
-                     sampler="joint")
+    model = bg.Model(
+        two_traits, TRAITS, [bg.Fixed(), bg.Random("grp", prior=G_FIXED)], sigma2_e=R_FIXED, sampler="joint"
+    )
     mean, covariance = dense_posterior(model)
     gibbs = Gibbs(model)
     rng = np.random.default_rng(3)
@@ -262,8 +287,9 @@ def dense_restricted_loglik(model, g, r):
 
 def test_collapsed_target_is_the_restricted_likelihood_of_the_observed_traits(two_traits):
     g_prior, r_prior = InverseWishart(6.0, np.eye(2) * 3.0), HuangWand(4.0, [1.0, 0.8])
-    model = bg.Model(two_traits, TRAITS, [bg.Fixed(), bg.Random("grp", prior=g_prior)], sigma2_e=r_prior,
-                     sampler="collapsed")
+    model = bg.Model(
+        two_traits, TRAITS, [bg.Fixed(), bg.Random("grp", prior=g_prior)], sigma2_e=r_prior, sampler="collapsed"
+    )
     (block,) = [b for b in model.blocks if isinstance(b, CollapsedLocations)]
     assert block.dim == 6 and block.owns_residual_covariance
     chain = Gibbs(model).init(np.random.default_rng(1))
@@ -271,12 +297,20 @@ def test_collapsed_target_is_the_restricted_likelihood_of_the_observed_traits(tw
     factor = block.symbolic.copy()
     packing = CovarianceParametrisation(g_prior, 2)
     differences = []
-    for g, r in [(G_FIXED, R_FIXED), (np.array([[2.0, 0.9], [0.9, 0.6]]), np.array([[0.3, -0.1], [-0.1, 1.4]])),
-                 (np.array([[0.1, 0.0], [0.0, 0.2]]), np.eye(2))]:
+    for g, r in [
+        (G_FIXED, R_FIXED),
+        (np.array([[2.0, 0.9], [0.9, 0.6]]), np.array([[0.3, -0.1], [-0.1, 1.4]])),
+        (np.array([[0.1, 0.0], [0.0, 0.2]]), np.eye(2)),
+    ]:
         phi = np.concatenate([packing.pack(g), packing.pack(r)])
         target = block.log_target(phi, chain.states, factor, cross)
-        expected = (dense_restricted_loglik(model, g, r) + g_prior.log_density(g) + r_prior.log_density(r)
-                    + packing.log_jacobian(phi[:3]) + packing.log_jacobian(phi[3:]))
+        expected = (
+            dense_restricted_loglik(model, g, r)
+            + g_prior.log_density(g)
+            + r_prior.log_density(r)
+            + packing.log_jacobian(phi[:3])
+            + packing.log_jacobian(phi[3:])
+        )
         differences.append(target - expected)
     np.testing.assert_allclose(differences, differences[0], atol=1e-8)
 
@@ -309,9 +343,17 @@ def covariance_prior(kind):
 
 
 @pytest.mark.statistical
-@pytest.mark.parametrize("sampler,prior", [
-    ("joint", "huang-wand"), ("joint", "iw"), ("collapsed", "huang-wand"), ("collapsed", "iw"),
-    ("collapsed-hmc", "huang-wand"), ("single-site", "huang-wand")])
+@pytest.mark.parametrize(
+    "sampler,prior",
+    [
+        ("joint", "huang-wand"),
+        ("joint", "iw"),
+        ("collapsed", "huang-wand"),
+        ("collapsed", "iw"),
+        ("collapsed-hmc", "huang-wand"),
+        ("single-site", "huang-wand"),
+    ],
+)
 def test_geweke_several_traits_with_missing_ones(two_traits, sampler, prior, monkeypatch):
     """Fixed (normal prior) and an iid term for two traits with three missingness patterns; single-site
     runs the GL(2) group move of the iid term after its sweep. The collapsed block has 6 covariance
@@ -322,8 +364,9 @@ def test_geweke_several_traits_with_missing_ones(two_traits, sampler, prior, mon
 
         monkeypatch.setattr(collapsed, "HIGH_DIMENSION_ENGINE", "hmc")
         sampler = "collapsed"
-    model = bg.Model(two_traits, TRAITS, [bg.Random("grp", prior=covariance_prior(prior))],
-                     sigma2_e=strong_iw(), sampler=sampler)
+    model = bg.Model(
+        two_traits, TRAITS, [bg.Random("grp", prior=covariance_prior(prior))], sigma2_e=strong_iw(), sampler=sampler
+    )
     if sampler == "single-site":
         assert "group move" in [b["block"] for b in model.describe()["sampler"]]
     result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, burn=BURN, n_chains=CHAINS, seed=11)
@@ -334,8 +377,9 @@ def test_geweke_several_traits_with_missing_ones(two_traits, sampler, prior, mon
 @pytest.mark.statistical
 @pytest.mark.parametrize("sampler", ["joint", "collapsed"])
 def test_geweke_a_location_term_of_the_test_file(one_trait, sampler):
-    model = bg.Model(one_trait, "y", [bg.Fixed(prior=0.25), known_term()],
-                     sigma2_e=bg.ScaledInvChi2(12.0, 0.5), sampler=sampler)
+    model = bg.Model(
+        one_trait, "y", [bg.Fixed(prior=0.25), known_term()], sigma2_e=bg.ScaledInvChi2(12.0, 0.5), sampler=sampler
+    )
     result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, burn=BURN, n_chains=CHAINS, seed=12)
     print(result)
     assert result.passed, str(result)
@@ -358,10 +402,12 @@ def test_geweke_planted_error_in_the_missing_trait_equations_fails(two_traits, m
         return out
 
     monkeypatch.setattr(MixedModelEquations, "pattern_precisions", wrong)
-    model = bg.Model(two_traits, TRAITS, [bg.Random("grp", prior=covariance_prior("iw"))], sigma2_e=strong_iw(),
-                     sampler="joint")
-    result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=2 * N_SUCCESSIVE, burn=BURN, n_chains=2 * CHAINS,
-                         seed=11)
+    model = bg.Model(
+        two_traits, TRAITS, [bg.Random("grp", prior=covariance_prior("iw"))], sigma2_e=strong_iw(), sampler="joint"
+    )
+    result = geweke_test(
+        model, n_marginal=N_MARGINAL, n_successive=2 * N_SUCCESSIVE, burn=BURN, n_chains=2 * CHAINS, seed=11
+    )
     print(result)
     assert not result.passed, str(result)
 
@@ -376,10 +422,12 @@ def test_geweke_planted_error_in_the_collapsed_residual_jacobian_fails(two_trait
         return 0.0 if self.kind == "log-cholesky" else correct(self, phi)
 
     monkeypatch.setattr(CovarianceParametrisation, "log_jacobian", wrong)
-    model = bg.Model(two_traits, TRAITS, [bg.Random("grp", prior=covariance_prior("iw"))], sigma2_e=strong_iw(),
-                     sampler="collapsed")
-    result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=2 * N_SUCCESSIVE, burn=BURN, n_chains=2 * CHAINS,
-                         seed=11)
+    model = bg.Model(
+        two_traits, TRAITS, [bg.Random("grp", prior=covariance_prior("iw"))], sigma2_e=strong_iw(), sampler="collapsed"
+    )
+    result = geweke_test(
+        model, n_marginal=N_MARGINAL, n_successive=2 * N_SUCCESSIVE, burn=BURN, n_chains=2 * CHAINS, seed=11
+    )
     print(result)
     assert not result.passed, str(result)
 
@@ -396,9 +444,15 @@ def test_geweke_planted_error_in_the_group_move_fails(two_traits, monkeypatch):
         self._power = 4 if self.kind == "full" else self._power
 
     monkeypatch.setattr(LocationGroupAction, "__init__", init)
-    model = bg.Model(two_traits, TRAITS, [bg.Random("grp", prior=covariance_prior("huang-wand"))],
-                     sigma2_e=strong_iw(), sampler="single-site")
-    result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=2 * N_SUCCESSIVE, burn=BURN, n_chains=2 * CHAINS,
-                         seed=11)
+    model = bg.Model(
+        two_traits,
+        TRAITS,
+        [bg.Random("grp", prior=covariance_prior("huang-wand"))],
+        sigma2_e=strong_iw(),
+        sampler="single-site",
+    )
+    result = geweke_test(
+        model, n_marginal=N_MARGINAL, n_successive=2 * N_SUCCESSIVE, burn=BURN, n_chains=2 * CHAINS, seed=11
+    )
     print(result)
     assert not result.passed, str(result)

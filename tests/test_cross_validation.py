@@ -84,8 +84,9 @@ def test_held_out_phenotypes_are_masked_in_the_refit():
 
 
 def test_fold_column_labels_the_folds_and_ids_key_the_predictions():
-    sim = bg.simulate(n_founders=20, n_generations=1, n_offspring=40, n_markers=30, n_qtl=3,
-                      genetic_model="markers", seed=4)
+    sim = bg.simulate(
+        n_founders=20, n_generations=1, n_offspring=40, n_markers=30, n_qtl=3, genetic_model="markers", seed=4
+    )
     data = sim.phenotypes.copy()
     data["set"] = np.where(np.arange(len(data)) % 2 == 0, "even", "odd")
     model = bg.BayesA(data, "y", "id", sim.genotypes)
@@ -99,22 +100,30 @@ def test_fold_column_labels_the_folds_and_ids_key_the_predictions():
     assert (predictions["lower"] <= predictions["mean"]).all() and (predictions["mean"] <= predictions["upper"]).all()
 
 
-@pytest.mark.parametrize("folds, kwargs, error, message", [
-    (1, {}, ValueError, "folds must be at least 2, got 1"),
-    (2.5, {}, TypeError, "folds must be an integer >= 2 or the name of a column of fold labels, got 2.5"),
-    (22, {}, ValueError, "folds=22 is more than the 21 records with a phenotype"),
-    ("nope", {}, ValueError, "Fold column 'nope' not found in the model's data"),
-    ("gap", {}, ValueError, r"Fold column 'gap' has missing values in rows 'r5'"),
-    ("late", {}, ValueError, r"Folds of column 'late' with no record with an observed phenotype: 'z'"),
-    ("one", {}, ValueError, r"Fold column 'one' has 1 distinct value\(s\)"),
-    ("late", {"repeats": 2}, ValueError, "repeats=2 with the fold column 'late'"),
-    (5, {"repeats": 0}, ValueError, "repeats must be an integer >= 1, got 0"),
-    (5, {"prob": 1.0}, ValueError, r"prob must be in \(0, 1\), got 1.0"),
-    (5, {"store": "full"}, TypeError, "cross_validate sets 'store' itself"),
-    # issue 16 item 13: it named run_chains(), after the first fold was built
-    (5, {"bogus": 1}, TypeError, r"cross_validate\(\) got unexpected keyword argument\(s\) 'bogus'; besides its "
-                                 r"own, it passes thin, cores, check_convergence to Model.sample"),
-])
+@pytest.mark.parametrize(
+    "folds, kwargs, error, message",
+    [
+        (1, {}, ValueError, "folds must be at least 2, got 1"),
+        (2.5, {}, TypeError, "folds must be an integer >= 2 or the name of a column of fold labels, got 2.5"),
+        (22, {}, ValueError, "folds=22 is more than the 21 records with a phenotype"),
+        ("nope", {}, ValueError, "Fold column 'nope' not found in the model's data"),
+        ("gap", {}, ValueError, r"Fold column 'gap' has missing values in rows 'r5'"),
+        ("late", {}, ValueError, r"Folds of column 'late' with no record with an observed phenotype: 'z'"),
+        ("one", {}, ValueError, r"Fold column 'one' has 1 distinct value\(s\)"),
+        ("late", {"repeats": 2}, ValueError, "repeats=2 with the fold column 'late'"),
+        (5, {"repeats": 0}, ValueError, "repeats must be an integer >= 1, got 0"),
+        (5, {"prob": 1.0}, ValueError, r"prob must be in \(0, 1\), got 1.0"),
+        (5, {"store": "full"}, TypeError, "cross_validate sets 'store' itself"),
+        # issue 16 item 13: it named run_chains(), after the first fold was built
+        (
+            5,
+            {"bogus": 1},
+            TypeError,
+            r"cross_validate\(\) got unexpected keyword argument\(s\) 'bogus'; besides its "
+            r"own, it passes thin, cores, check_convergence to Model.sample",
+        ),
+    ],
+)
 def test_errors_before_any_refit(folds, kwargs, error, message):
     gap = ["a", "b"] * 11 + ["a"]
     gap[0] = gap[5] = None  # row r0 has no phenotype: no fold needed

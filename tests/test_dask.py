@@ -9,7 +9,9 @@ import pytest
 
 import bayesgen as bg
 
-distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed (pip install bayesgen[dask])")
+distributed = pytest.importorskip(
+    "distributed", reason="dask.distributed is not installed (pip install bayesgen[dask])"
+)
 
 #: Times an instance of Counted was unpickled in this process (read on the workers with client.run).
 UNPICKLED = [0]
@@ -41,8 +43,7 @@ class Counted:
 def client():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                           dashboard_address=None)
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
     client = distributed.Client(cluster)
     yield client
     client.close()
@@ -74,8 +75,9 @@ def test_chains_on_a_local_cluster_equal_the_local_draws_and_the_data_travel_onc
     for group in ("posterior", "sample_stats", "log_likelihood"):
         for name in local[group].data_vars:
             if name != "seconds":
-                np.testing.assert_array_equal(remote[group][name].values, local[group][name].values,
-                                              err_msg=f"{group}/{name}")
+                np.testing.assert_array_equal(
+                    remote[group][name].values, local[group][name].values, err_msg=f"{group}/{name}"
+                )
     after = client.run(_unpickled_count)
     # 4 chains on 2 workers: each worker received the model (and its data) once, not once per chain
     assert {w: after[w] - before[w] for w in after} == {w: len(data) for w in after}

@@ -49,8 +49,11 @@ def test_error_names_an_empty_level_of_a_cell_means_factor():
 
 def test_error_names_every_empty_level():
     observed = np.isin(FRAME["grp"].to_numpy(), ["m"]) & (FRAME["sex"].to_numpy() == "M")
-    with pytest.raises(ValueError, match=r"level 'a' of column 'grp' .*; level 'z' of column 'grp' .*; "
-                                         r"level 'F' of column 'sex' has no record"):
+    with pytest.raises(
+        ValueError,
+        match=r"level 'a' of column 'grp' .*; level 'z' of column 'grp' .*; "
+        r"level 'F' of column 'sex' has no record",
+    ):
         check_estimable(*observed_design(observed, ("grp", "sex")))
 
 

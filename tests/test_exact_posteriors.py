@@ -3,10 +3,10 @@
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import mcse_mean, mcse_sd, z_within
 
 import bayesgen as bg
 from bayesgen.kernels import sweep_markers_gaussian, weighted_cross_products
-from conftest import mcse_mean, mcse_sd, z_within
 
 SIRE_DATA = pd.DataFrame(
     {"y": [9, 12, 11, 6, 7, 14.0], "env": ["1", "2", "1", "1", "1", "2"], "sire": ["1", "1", "2", "2", "3", "3"]}
@@ -30,8 +30,13 @@ def test_mixed_model_equations_give_the_textbook_solution():
 
 @pytest.mark.parametrize("sampler", ["single-site", "joint", "collapsed"])
 def test_sire_model_with_known_variances_matches_blue_blup_and_covariance(sampler):
-    model = bg.Model(SIRE_DATA, "y", [bg.Fixed(["env"], intercept=False), bg.Random("sire", prior=2.0)],
-                     sigma2_e=6.0, sampler=sampler)
+    model = bg.Model(
+        SIRE_DATA,
+        "y",
+        [bg.Fixed(["env"], intercept=False), bg.Random("sire", prior=2.0)],
+        sigma2_e=6.0,
+        sampler=sampler,
+    )
     idata = model.sample(draws=5000, burn=100, chains=4, seed=20261121, progress=False)
     post = idata.posterior
     draws = np.concatenate([post["beta"].values, post["sire"].values], axis=-1)  # chain, draw, 5
@@ -83,9 +88,7 @@ def test_gaussian_marker_sweep_targets_the_ridge_posterior():
     np.testing.assert_allclose(resid, y - x @ alpha, atol=1e-10)
     est = [samples[..., j].mean() for j in range(p)] + [samples[..., j].std(ddof=1) for j in range(p)]
     truth = list(exact_mean) + list(np.sqrt(np.diag(exact_cov)))
-    mcse = [mcse_mean(samples[..., j]) for j in range(p)] + [
-        mcse_sd(samples[..., j]) for j in range(p)
-    ]
+    mcse = [mcse_mean(samples[..., j]) for j in range(p)] + [mcse_sd(samples[..., j]) for j in range(p)]
     ok, scores = z_within(est, truth, mcse)
     assert ok.all(), f"z-scores {np.round(scores, 2)}"
 

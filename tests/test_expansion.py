@@ -3,9 +3,9 @@
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import mcse_mean, mcse_sd
 
 import bayesgen as bg
-from conftest import mcse_mean, mcse_sd
 
 
 @pytest.fixture(scope="module")
@@ -17,8 +17,13 @@ def grouped():
 
 
 def fit(data, expand, seed):
-    model = bg.Model(data, "y", [bg.Fixed(), bg.Random("g", prior=bg.ScaledInvChi2(2.0, 0.3), expand=expand)],
-                     sigma2_e=bg.ScaledInvChi2(2.0, 0.5), sampler="single-site")
+    model = bg.Model(
+        data,
+        "y",
+        [bg.Fixed(), bg.Random("g", prior=bg.ScaledInvChi2(2.0, 0.3), expand=expand)],
+        sigma2_e=bg.ScaledInvChi2(2.0, 0.5),
+        sampler="single-site",
+    )
     return model.sample(draws=8000, burn=200, chains=4, seed=seed, progress=False)
 
 

@@ -8,12 +8,11 @@ error (within-block cross-products dropped, as an approximate block sampler woul
 
 import numpy as np
 import pytest
+from packed_codes import STORED, as_stored
 
 import bayesgen as bg
 from bayesgen.kernels import sweep_markers_gaussian, weighted_cross_products
 from bayesgen.kernels.fast_blocks import block_cross_products, missing_genotype_lists, sweep_markers_blocked
-from bayesgen.sampler import Gibbs
-from packed_codes import STORED, as_stored
 
 
 def genotype_case(rng, n, p, missing, weights):
@@ -63,11 +62,11 @@ def test_block_cross_products_and_missing_lists_are_exact(stored):
     for j in range(11):
         start = j - j % 4
         width = min(4, 11 - start)
-        np.testing.assert_allclose(gram[j, :width], full[j, start:start + width], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(gram[j, :width], full[j, start : start + width], rtol=1e-12, atol=1e-12)
         assert np.all(gram[j, width:] == 0)
     ptr, records = missing_genotype_lists(kc, 29)
     for j in range(11):
-        np.testing.assert_array_equal(records[ptr[j]:ptr[j + 1]], np.nonzero(codes[j] == 3)[0])
+        np.testing.assert_array_equal(records[ptr[j] : ptr[j + 1]], np.nonzero(codes[j] == 3)[0])
 
 
 @pytest.fixture(scope="module")
@@ -80,15 +79,19 @@ def population():
 
 def marker_model(population, prior, **markers):
     data, genotypes = population
-    return bg.Model(data, "y", [bg.Fixed(prior=0.25), bg.Markers("id", genotypes, prior=prior, **markers)],
-                    sigma2_e=bg.ScaledInvChi2(df=12.0, scale=0.5), sampler="single-site")
+    return bg.Model(
+        data,
+        "y",
+        [bg.Fixed(prior=0.25), bg.Markers("id", genotypes, prior=prior, **markers)],
+        sigma2_e=bg.ScaledInvChi2(df=12.0, scale=0.5),
+        sampler="single-site",
+    )
 
 
 @pytest.mark.parametrize("prior", [bg.BayesAPrior(df=5.0), bg.RidgePrior()], ids=["BayesA", "BRR"])
 def test_model_with_blocks_gives_the_plain_chain(population, prior):
     plain = marker_model(population, prior).sample(draws=30, burn=5, chains=1, seed=9, progress=False)
-    blocked = marker_model(population, prior, block_size=6).sample(draws=30, burn=5, chains=1, seed=9,
-                                                                     progress=False)
+    blocked = marker_model(population, prior, block_size=6).sample(draws=30, burn=5, chains=1, seed=9, progress=False)
     for name in ("alpha", "var_g", "sigma2_e", "h2"):
         np.testing.assert_allclose(blocked.posterior[name].values, plain.posterior[name].values, rtol=1e-8)
 
@@ -118,8 +121,7 @@ def _geweke(model, seed):
 
 @pytest.mark.statistical
 def test_geweke_blocked_bayes_a_with_passes(population):
-    model = marker_model(population, bg.BayesAPrior(df=10.0, scale=bg.Gamma(4.0, 80.0)), block_size=6,
-                         block_passes=3)
+    model = marker_model(population, bg.BayesAPrior(df=10.0, scale=bg.Gamma(4.0, 80.0)), block_size=6, block_passes=3)
     result = _geweke(model, seed=13)
     print(result)
     assert result.passed, str(result)

@@ -44,10 +44,14 @@ def test_fixed_and_iid_random_terms_match_the_term_list(population):
 
 def test_no_intercept(population):
     data, _, _ = population
-    same_draws(bg.Model.from_formula("y ~ 0 + sex + (1|herd)", data),
-               bg.Model(data, "y", [bg.Fixed(["sex"], intercept=False), bg.Random("herd")]))
-    same_draws(bg.Model.from_formula("y ~ sex - 1 + (1|herd)", data),
-               bg.Model(data, "y", [bg.Fixed(["sex"], intercept=False), bg.Random("herd")]))
+    same_draws(
+        bg.Model.from_formula("y ~ 0 + sex + (1|herd)", data),
+        bg.Model(data, "y", [bg.Fixed(["sex"], intercept=False), bg.Random("herd")]),
+    )
+    same_draws(
+        bg.Model.from_formula("y ~ sex - 1 + (1|herd)", data),
+        bg.Model(data, "y", [bg.Fixed(["sex"], intercept=False), bg.Random("herd")]),
+    )
 
 
 def test_formulaic_fixed_part_is_its_model_matrix(population):
@@ -56,8 +60,10 @@ def test_formulaic_fixed_part_is_its_model_matrix(population):
     data, _, _ = population
     matrix = pd.DataFrame(formulaic.model_matrix("1 + sex + x:sex + np.exp(z)", data))
     term = bg.Fixed(matrix=matrix.to_numpy(dtype=float), names=list(matrix.columns), intercept=False)
-    idata = same_draws(bg.Model.from_formula("y ~ sex + x:sex + np.exp(z) + (1|herd)", data),
-                       bg.Model(data, "y", [term, bg.Random("herd")]))
+    idata = same_draws(
+        bg.Model.from_formula("y ~ sex + x:sex + np.exp(z) + (1|herd)", data),
+        bg.Model(data, "y", [term, bg.Random("herd")]),
+    )
     assert len(idata.posterior["beta"].coords["coef"]) == matrix.shape[1]
 
 
@@ -66,37 +72,58 @@ def test_random_slopes(population, bar, structure, intercept):
     data, _, _ = population
     left = "1 + x" if intercept else "0 + x + z"
     slopes = ["x"] if intercept else ["x", "z"]
-    same_draws(bg.Model.from_formula(f"y ~ x + ({left} {bar} herd)", data),
-               bg.Model(data, "y", [bg.Fixed(["x"]), bg.Random("herd", slopes=slopes, structure=structure,
-                                                               intercept=intercept)]))
+    same_draws(
+        bg.Model.from_formula(f"y ~ x + ({left} {bar} herd)", data),
+        bg.Model(
+            data, "y", [bg.Fixed(["x"]), bg.Random("herd", slopes=slopes, structure=structure, intercept=intercept)]
+        ),
+    )
 
 
 def test_animal_and_maternal(population):
     data, pedigree, _ = population
-    same_draws(bg.Model.from_formula("y ~ sex + animal(id)", data, pedigree=pedigree),
-               bg.Model(data, "y", [bg.Fixed(["sex"]), bg.Animal("id", pedigree)]))
+    same_draws(
+        bg.Model.from_formula("y ~ sex + animal(id)", data, pedigree=pedigree),
+        bg.Model(data, "y", [bg.Fixed(["sex"]), bg.Animal("id", pedigree)]),
+    )
     founders = data["dam"].isna()
     kept = data[~founders]
-    same_draws(bg.Model.from_formula("y ~ 1 + maternal(id, dam) + (1|dam)", kept, pedigree=pedigree),
-               bg.Model(kept, "y", [bg.Fixed(), bg.Animal("id", pedigree, maternal="dam"), bg.Random("dam")]))
+    same_draws(
+        bg.Model.from_formula("y ~ 1 + maternal(id, dam) + (1|dam)", kept, pedigree=pedigree),
+        bg.Model(kept, "y", [bg.Fixed(), bg.Animal("id", pedigree, maternal="dam"), bg.Random("dam")]),
+    )
 
 
-@pytest.mark.parametrize("name,prior", [
-    ("BayesA", lambda: bg.BayesAPrior()), ("BayesB", lambda: bg.BayesBPrior()), ("BayesC", lambda: bg.BayesCPrior()),
-    ("BayesCpi", lambda: bg.BayesCPrior(pi=bg.Beta(5.5, 5.5))), ("BRR", lambda: bg.RidgePrior()),
-    ("BayesLasso", lambda: bg.LassoPrior()), ("BayesR", lambda: bg.BayesRPrior())])
+@pytest.mark.parametrize(
+    "name,prior",
+    [
+        ("BayesA", lambda: bg.BayesAPrior()),
+        ("BayesB", lambda: bg.BayesBPrior()),
+        ("BayesC", lambda: bg.BayesCPrior()),
+        ("BayesCpi", lambda: bg.BayesCPrior(pi=bg.Beta(5.5, 5.5))),
+        ("BRR", lambda: bg.RidgePrior()),
+        ("BayesLasso", lambda: bg.LassoPrior()),
+        ("BayesR", lambda: bg.BayesRPrior()),
+    ],
+)
 def test_markers_with_each_prior_name(population, name, prior):
     data, _, genotypes = population
-    same_draws(bg.Model.from_formula(f"y ~ sex + markers(id, prior=\"{name}\")", data, genotypes=genotypes),
-               bg.Model(data, "y", [bg.Fixed(["sex"]), bg.Markers("id", genotypes, prior=prior())]))
+    same_draws(
+        bg.Model.from_formula(f'y ~ sex + markers(id, prior="{name}")', data, genotypes=genotypes),
+        bg.Model(data, "y", [bg.Fixed(["sex"]), bg.Markers("id", genotypes, prior=prior())]),
+    )
 
 
 def test_markers_default_prior_and_the_shortcut(population):
     data, _, genotypes = population
-    same_draws(bg.Model.from_formula("y ~ sex + markers(id, prior='BayesCpi')", data, genotypes=genotypes),
-               bg.BayesCPi(data, "y", "id", genotypes, fixed=["sex"]))
-    same_draws(bg.Model.from_formula("y ~ markers(id)", data, genotypes=genotypes),
-               bg.Model(data, "y", [bg.Fixed(), bg.Markers("id", genotypes)]))
+    same_draws(
+        bg.Model.from_formula("y ~ sex + markers(id, prior='BayesCpi')", data, genotypes=genotypes),
+        bg.BayesCPi(data, "y", "id", genotypes, fixed=["sex"]),
+    )
+    same_draws(
+        bg.Model.from_formula("y ~ markers(id)", data, genotypes=genotypes),
+        bg.Model(data, "y", [bg.Fixed(), bg.Markers("id", genotypes)]),
+    )
 
 
 def test_kernel_from_kernels_and_from_the_callers_variables(population):
@@ -111,26 +138,35 @@ def test_kernel_from_kernels_and_from_the_callers_variables(population):
 def test_several_traits_cbind_and_a_list_of_formulas(population):
     data, pedigree, _ = population
     terms = bg.Model(data, ["y", "y2"], [bg.Fixed(["sex"]), bg.Animal("id", pedigree)])
-    same_draws(bg.Model.from_formula("cbind(y, y2) ~ trait + trait:sex + animal(id)", data, pedigree=pedigree),
-               terms)
-    same_draws(bg.Model.from_formula(["y ~ sex + animal(id)", "y2 ~ sex + animal(id)"], data, pedigree=pedigree),
-               terms)
+    same_draws(bg.Model.from_formula("cbind(y, y2) ~ trait + trait:sex + animal(id)", data, pedigree=pedigree), terms)
+    same_draws(bg.Model.from_formula(["y ~ sex + animal(id)", "y2 ~ sex + animal(id)"], data, pedigree=pedigree), terms)
 
 
 def test_fit_is_from_formula_then_sample(population):
     data, pedigree, _ = population
     idata = bg.fit("y ~ sex + (1|herd) + animal(id)", data, pedigree=pedigree, sampler="single-site", **SAMPLE)
-    model = bg.Model(data, "y", [bg.Fixed(["sex"]), bg.Random("herd"), bg.Animal("id", pedigree)],
-                     sampler="single-site")
+    model = bg.Model(
+        data, "y", [bg.Fixed(["sex"]), bg.Random("herd"), bg.Animal("id", pedigree)], sampler="single-site"
+    )
     xr.testing.assert_equal(idata.posterior, model.sample(**SAMPLE).posterior)
 
 
 def test_priors_by_term_or_variance_name(population):
     data, pedigree, _ = population
     priors = {"herd": bg.ScaledInvChi2(4, 0.3), "sigma2_a": 0.5, "sigma2_e": bg.ScaledInvChi2(5, 0.6), "beta": 100.0}
-    same_draws(bg.Model.from_formula("y ~ sex + (1|herd) + animal(id)", data, pedigree=pedigree, priors=priors),
-               bg.Model(data, "y", [bg.Fixed(["sex"], prior=100.0), bg.Random("herd", prior=bg.ScaledInvChi2(4, 0.3)),
-                                    bg.Animal("id", pedigree, prior=0.5)], sigma2_e=bg.ScaledInvChi2(5, 0.6)))
+    same_draws(
+        bg.Model.from_formula("y ~ sex + (1|herd) + animal(id)", data, pedigree=pedigree, priors=priors),
+        bg.Model(
+            data,
+            "y",
+            [
+                bg.Fixed(["sex"], prior=100.0),
+                bg.Random("herd", prior=bg.ScaledInvChi2(4, 0.3)),
+                bg.Animal("id", pedigree, prior=0.5),
+            ],
+            sigma2_e=bg.ScaledInvChi2(5, 0.6),
+        ),
+    )
     with pytest.raises(ValueError, match=r"priors has 'sigma2_hrd', which names no term of the formula"):
         bg.Model.from_formula("y ~ (1|herd)", data, priors={"sigma2_hrd": 1.0})
     with pytest.raises(ValueError, match=r"priors gives 'herd' twice"):
@@ -139,8 +175,9 @@ def test_priors_by_term_or_variance_name(population):
 
 def test_repr_prints_the_formula_back(population):
     data, pedigree, genotypes = population
-    model = bg.Model.from_formula("y~sex+ x:sex +(1+x||herd)+animal( id )+markers(id, prior='BRR')", data,
-                                  pedigree=pedigree, genotypes=genotypes)
+    model = bg.Model.from_formula(
+        "y~sex+ x:sex +(1+x||herd)+animal( id )+markers(id, prior='BRR')", data, pedigree=pedigree, genotypes=genotypes
+    )
     assert model.formula == "y ~ sex + x:sex + (1 + x || herd) + animal( id ) + markers(id, prior='BRR')"
     assert repr(model).startswith(f"Model({model.formula}; ")
     again = bg.Model.from_formula(model.formula, data, pedigree=pedigree, genotypes=genotypes)
@@ -253,8 +290,12 @@ formula = "{formula}"
 draws = 5
 """
     path = tmp_path / "spec.toml"
-    path.write_text(body.format(formula="y ~ sex + animal(id) + markers(id, prior='BRR')",
-                                priors="sigma2_a = { df = 4, scale = 0.5 }\nsigma2_e = 1.0"))
+    path.write_text(
+        body.format(
+            formula="y ~ sex + animal(id) + markers(id, prior='BRR')",
+            priors="sigma2_a = { df = 4, scale = 0.5 }\nsigma2_e = 1.0",
+        )
+    )
     spec = load_spec(path)
     assert spec.model.formula == "y ~ sex + animal(id) + markers(id, prior='BRR')"
     animal = next(t for t in spec.model.terms if isinstance(t, bg.Animal))
@@ -265,6 +306,6 @@ draws = 5
     path.write_text(body.format(formula="y ~ sex + animal(id", priors=""))
     with pytest.raises(SpecError, match=r"model.formula: Unbalanced '\('"):
         load_spec(path)
-    path.write_text(body.format(formula="y ~ sex", priors="").replace("[model]\n", "[model]\ntype = \"animal\"\n"))
+    path.write_text(body.format(formula="y ~ sex", priors="").replace("[model]\n", '[model]\ntype = "animal"\n'))
     with pytest.raises(SpecError, match=r"model.formula replaces model.type"):
         load_spec(path)

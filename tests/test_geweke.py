@@ -10,10 +10,10 @@ conditional and requires the harness to fail, by a wide margin, on the right par
 import numpy as np
 import pandas as pd
 import pytest
+from geweke import geweke_test
 
 import bayesgen as bg
 from bayesgen.priors import InverseWishart
-from geweke import geweke_test
 
 pytestmark = pytest.mark.statistical
 
@@ -61,28 +61,43 @@ def check(result):
     return result
 
 
-@pytest.mark.parametrize("sampler", [
-    "single-site",
-    pytest.param("joint", marks=pytest.mark.skipif(SPARSE_CHOLESKY is not None, reason=str(SPARSE_CHOLESKY))),
-    pytest.param("collapsed", marks=pytest.mark.skipif(SPARSE_CHOLESKY is not None, reason=str(SPARSE_CHOLESKY))),
-])
+@pytest.mark.parametrize(
+    "sampler",
+    [
+        "single-site",
+        pytest.param("joint", marks=pytest.mark.skipif(SPARSE_CHOLESKY is not None, reason=str(SPARSE_CHOLESKY))),
+        pytest.param("collapsed", marks=pytest.mark.skipif(SPARSE_CHOLESKY is not None, reason=str(SPARSE_CHOLESKY))),
+    ],
+)
 def test_animal_model(population, sampler):
     data, pedigree, _ = population
-    model = bg.Model(data, "y", [bg.Fixed(prior=0.25), bg.Animal("id", pedigree, prior=variance_prior())],
-                     sigma2_e=variance_prior(), sampler=sampler)
+    model = bg.Model(
+        data,
+        "y",
+        [bg.Fixed(prior=0.25), bg.Animal("id", pedigree, prior=variance_prior())],
+        sigma2_e=variance_prior(),
+        sampler=sampler,
+    )
     check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=1))
 
 
-@pytest.mark.parametrize("sampler", [
-    "single-site",
-    pytest.param("joint", marks=pytest.mark.skipif(SPARSE_CHOLESKY is not None, reason=str(SPARSE_CHOLESKY))),
-    pytest.param("collapsed", marks=pytest.mark.skipif(SPARSE_CHOLESKY is not None, reason=str(SPARSE_CHOLESKY))),
-])
+@pytest.mark.parametrize(
+    "sampler",
+    [
+        "single-site",
+        pytest.param("joint", marks=pytest.mark.skipif(SPARSE_CHOLESKY is not None, reason=str(SPARSE_CHOLESKY))),
+        pytest.param("collapsed", marks=pytest.mark.skipif(SPARSE_CHOLESKY is not None, reason=str(SPARSE_CHOLESKY))),
+    ],
+)
 def test_crossed_iid_terms(population, sampler):
     data, _, _ = population
-    model = bg.Model(data, "y", [bg.Fixed(prior=0.25), bg.Random("herd", prior=variance_prior()),
-                                 bg.Random("pen", prior=variance_prior())],
-                     sigma2_e=variance_prior(), sampler=sampler)
+    model = bg.Model(
+        data,
+        "y",
+        [bg.Fixed(prior=0.25), bg.Random("herd", prior=variance_prior()), bg.Random("pen", prior=variance_prior())],
+        sigma2_e=variance_prior(),
+        sampler=sampler,
+    )
     check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=2))
 
 
@@ -91,24 +106,39 @@ def test_bayes_a(population, scale):
     data, _, genotypes = population
     # df = 10 > 8: finite fourth moments of the marker effects (their squares are test functions).
     prior = bg.BayesAPrior(df=10.0, scale=scale)
-    model = bg.Model(data, "y", [bg.Fixed(prior=0.25), bg.Markers("id", genotypes, prior=prior)],
-                     sigma2_e=variance_prior(), sampler="single-site")
+    model = bg.Model(
+        data,
+        "y",
+        [bg.Fixed(prior=0.25), bg.Markers("id", genotypes, prior=prior)],
+        sigma2_e=variance_prior(),
+        sampler="single-site",
+    )
     check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=3))
 
 
 def test_brr(population):
     data, _, genotypes = population
     prior = bg.RidgePrior(prior=bg.ScaledInvChi2(df=12.0, scale=0.05))
-    model = bg.Model(data, "y", [bg.Fixed(prior=0.25), bg.Markers("id", genotypes, prior=prior)],
-                     sigma2_e=variance_prior(), sampler="single-site")
+    model = bg.Model(
+        data,
+        "y",
+        [bg.Fixed(prior=0.25), bg.Markers("id", genotypes, prior=prior)],
+        sigma2_e=variance_prior(),
+        sampler="single-site",
+    )
     check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=7))
 
 
 def bayes_c_model(population, pi):
     data, _, genotypes = population
     prior = bg.BayesCPrior(pi=pi, prior=bg.ScaledInvChi2(df=12.0, scale=0.1))
-    return bg.Model(data, "y", [bg.Fixed(prior=0.25), bg.Markers("id", genotypes, prior=prior)],
-                    sigma2_e=variance_prior(), sampler="single-site")
+    return bg.Model(
+        data,
+        "y",
+        [bg.Fixed(prior=0.25), bg.Markers("id", genotypes, prior=prior)],
+        sigma2_e=variance_prior(),
+        sampler="single-site",
+    )
 
 
 @pytest.mark.parametrize("pi", [0.3, bg.Beta(3.0, 5.0)], ids=["BayesC-fixed-pi", "BayesCpi"])
@@ -116,14 +146,22 @@ def test_bayes_c(population, pi):
     check(geweke_test(bayes_c_model(population, pi), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=8))
 
 
-@pytest.mark.parametrize("pi, scale", [(0.4, 0.05), (bg.Beta(3.0, 5.0), bg.Gamma(20.0, 400.0))],
-                         ids=["BayesB-fixed", "BayesB-sampled-pi-and-scale"])
+@pytest.mark.parametrize(
+    "pi, scale",
+    [(0.4, 0.05), (bg.Beta(3.0, 5.0), bg.Gamma(20.0, 400.0))],
+    ids=["BayesB-fixed", "BayesB-sampled-pi-and-scale"],
+)
 def test_bayes_b(population, pi, scale):
     data, _, genotypes = population
     # df = 10 > 8: finite fourth moments of the marker effects (their squares are test functions).
     prior = bg.BayesBPrior(pi=pi, df=10.0, scale=scale)
-    model = bg.Model(data, "y", [bg.Fixed(prior=0.25), bg.Markers("id", genotypes, prior=prior)],
-                     sigma2_e=variance_prior(), sampler="single-site")
+    model = bg.Model(
+        data,
+        "y",
+        [bg.Fixed(prior=0.25), bg.Markers("id", genotypes, prior=prior)],
+        sigma2_e=variance_prior(),
+        sampler="single-site",
+    )
     check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=9))
 
 
@@ -131,8 +169,13 @@ def test_bayes_b(population, pi, scale):
 def test_bayes_lasso(population, lambda2):
     data, _, genotypes = population
     prior = bg.LassoPrior(lambda2=lambda2)
-    model = bg.Model(data, "y", [bg.Fixed(prior=0.25), bg.Markers("id", genotypes, prior=prior)],
-                     sigma2_e=variance_prior(), sampler="single-site")
+    model = bg.Model(
+        data,
+        "y",
+        [bg.Fixed(prior=0.25), bg.Markers("id", genotypes, prior=prior)],
+        sigma2_e=variance_prior(),
+        sampler="single-site",
+    )
     check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=10))
 
 
@@ -140,8 +183,13 @@ def test_bayes_lasso(population, lambda2):
 def test_bayes_r(population, variance):
     data, _, genotypes = population
     prior = bg.BayesRPrior(gamma=(0.0, 0.1, 1.0), dirichlet=(2.0, 2.0, 2.0), prior=variance)
-    model = bg.Model(data, "y", [bg.Fixed(prior=0.25), bg.Markers("id", genotypes, prior=prior)],
-                     sigma2_e=variance_prior(), sampler="single-site")
+    model = bg.Model(
+        data,
+        "y",
+        [bg.Fixed(prior=0.25), bg.Markers("id", genotypes, prior=prior)],
+        sigma2_e=variance_prior(),
+        sampler="single-site",
+    )
     check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=11))
 
 
@@ -153,8 +201,9 @@ class WrongPiUpdate(bg.Beta):
 
 
 def test_planted_pi_error_fails(population):
-    result = geweke_test(bayes_c_model(population, WrongPiUpdate(3.0, 5.0)), n_marginal=N_MARGINAL,
-                         n_successive=N_SUCCESSIVE, seed=8)
+    result = geweke_test(
+        bayes_c_model(population, WrongPiUpdate(3.0, 5.0)), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=8
+    )
     print(result)
     assert not result.passed
     assert abs(result.table.loc["E[pi]", "z"]) > 2.5 * result.threshold, str(result)
@@ -167,8 +216,7 @@ def test_kernel(population, route):
     K = pedigree.relationship() if route == "precision" else bg.grm(genotypes)
     term = bg.Kernel("id", K, prior=variance_prior())
     assert term.route == route
-    model = bg.Model(data, "y", [bg.Fixed(prior=0.25), term], sigma2_e=variance_prior(),
-                     sampler="single-site")
+    model = bg.Model(data, "y", [bg.Fixed(prior=0.25), term], sigma2_e=variance_prior(), sampler="single-site")
     check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=6))
 
 
@@ -185,8 +233,7 @@ def test_two_trait_residual(population):
 
 def test_two_trait_iid_term(population):
     data, _, _ = population
-    model = bg.Model(data, ["y1", "y2"], [bg.Random("herd", prior=two_trait_prior())],
-                     sigma2_e=two_trait_prior())
+    model = bg.Model(data, ["y1", "y2"], [bg.Random("herd", prior=two_trait_prior())], sigma2_e=two_trait_prior())
     check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=5))
 
 
@@ -199,8 +246,13 @@ class WrongDegreesOfFreedom(bg.ScaledInvChi2):
 
 def test_planted_error_fails(population):
     data, pedigree, _ = population
-    model = bg.Model(data, "y", [bg.Fixed(prior=0.25), bg.Animal("id", pedigree, prior=variance_prior())],
-                     sigma2_e=WrongDegreesOfFreedom(df=12.0, scale=0.5), sampler="single-site")
+    model = bg.Model(
+        data,
+        "y",
+        [bg.Fixed(prior=0.25), bg.Animal("id", pedigree, prior=variance_prior())],
+        sigma2_e=WrongDegreesOfFreedom(df=12.0, scale=0.5),
+        sampler="single-site",
+    )
     result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=1)
     print(result)
     assert not result.passed

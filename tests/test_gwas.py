@@ -92,8 +92,9 @@ def test_draw_with_no_genetic_variance_gives_zero_shares():
 
 def test_bp_windows_follow_chromosome_and_position():
     # Markers in file order m1..m6; genome order: chrom 2 before 10, positions sorted.
-    info = pd.DataFrame({"chrom": ["10", "2", "2", "2", "10", "2"],
-                         "pos": [60, 2100, 100, 900, 50, 1500]}, index=MARKERS)
+    info = pd.DataFrame(
+        {"chrom": ["10", "2", "2", "2", "10", "2"], "pos": [60, 2100, 100, 900, 50, 1500]}, index=MARKERS
+    )
     model, genotypes, codes = small_model(marker_info=info)
     alpha = np.random.default_rng(3).normal(size=(1, 3, 6))
     table = gwas.windows(hand_idata(alpha), model, size=1000, by="bp")
@@ -156,13 +157,16 @@ def test_manhattan_threshold_is_renamed_hline_with_a_deprecation_warning():
     plt.close("all")
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"size": 2, "by": "cM"}, "by must be one of 'markers', 'bp', got 'cM'"),
-    ({"size": 0}, "size must be a positive number, got 0"),
-    ({"size": 2.5}, "size must be a whole number of markers with by='markers', got 2.5"),
-    ({"size": 2, "threshold": 1.0}, r"threshold must be a number in \(0, 1\), got 1.0"),
-    ({"size": 1000, "by": "bp"}, "by='bp' needs marker positions"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"size": 2, "by": "cM"}, "by must be one of 'markers', 'bp', got 'cM'"),
+        ({"size": 0}, "size must be a positive number, got 0"),
+        ({"size": 2.5}, "size must be a whole number of markers with by='markers', got 2.5"),
+        ({"size": 2, "threshold": 1.0}, r"threshold must be a number in \(0, 1\), got 1.0"),
+        ({"size": 1000, "by": "bp"}, "by='bp' needs marker positions"),
+    ],
+)
 def test_window_argument_errors(kwargs, message):
     model, _, _ = small_model()
     with pytest.raises(ValueError, match=message):
@@ -192,8 +196,16 @@ def test_errors_name_what_is_wrong():
 
 @pytest.mark.statistical
 def test_bayes_a_windows_flag_the_qtl():
-    sim = bg.simulate(n_founders=100, n_generations=2, n_offspring=200, n_markers=300, n_qtl=3, h2=0.6,
-                      genetic_model="markers", seed=2)
+    sim = bg.simulate(
+        n_founders=100,
+        n_generations=2,
+        n_offspring=200,
+        n_markers=300,
+        n_qtl=3,
+        h2=0.6,
+        genetic_model="markers",
+        seed=2,
+    )
     model = bg.BayesA(sim.phenotypes, "y", "id", sim.genotypes)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -202,7 +214,7 @@ def test_bayes_a_windows_flag_the_qtl():
     effects = sim.truth["marker_effects"]
     qtl = set(effects.index[effects != 0])
     names = np.asarray(sim.genotypes.markers)
-    has_qtl = np.array([bool(qtl & set(names[(k - 1) * 10:k * 10])) for k in table["window"]])
+    has_qtl = np.array([bool(qtl & set(names[(k - 1) * 10 : k * 10])) for k in table["window"]])
     # The QTL windows (3 QTL in 2 windows for this seed) hold the top shares and WPPA.
     top = table["share"].rank(ascending=False) <= has_qtl.sum()
     assert (top.to_numpy() == has_qtl).all()

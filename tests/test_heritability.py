@@ -37,10 +37,15 @@ def reference_models(shared_data, priors="default"):
     sleep = pd.read_csv(shared_data / "sleepstudy.csv")
     return {
         "gryphon1": bg.Model(gryphon, "bwt", [bg.Fixed(), bg.Animal("animal", ped)], priors=priors),
-        "gryphon4": bg.Model(gryphon, "bwt", [bg.Fixed(["sex"]), bg.Animal("animal", ped), bg.Random("byear"),
-                                              bg.Random("mother")], priors=priors),
-        "penicillin": bg.Model(penicillin, "diameter", [bg.Fixed(), bg.Random("plate"), bg.Random("sample")],
-                               priors=priors),
+        "gryphon4": bg.Model(
+            gryphon,
+            "bwt",
+            [bg.Fixed(["sex"]), bg.Animal("animal", ped), bg.Random("byear"), bg.Random("mother")],
+            priors=priors,
+        ),
+        "penicillin": bg.Model(
+            penicillin, "diameter", [bg.Fixed(), bg.Random("plate"), bg.Random("sample")], priors=priors
+        ),
         "sleepstudy": bg.Model(sleep, "Reaction", [bg.Fixed(["Days"]), bg.Random("Subject")], priors=priors),
     }
 
@@ -57,8 +62,9 @@ def shared(request):
 @pytest.fixture(scope="module")
 def default_fits(shared):
     models = reference_models(shared)
-    return models, {name: m.sample(draws=2500, burn=1000, chains=4, seed=7, progress=False)
-                    for name, m in models.items()}
+    return models, {
+        name: m.sample(draws=2500, burn=1000, chains=4, seed=7, progress=False) for name, m in models.items()
+    }
 
 
 def test_default_priors_put_medians_within_15_percent_of_reml(default_fits):
@@ -69,8 +75,10 @@ def test_default_priors_put_medians_within_15_percent_of_reml(default_fits):
             draws = fits[name].posterior[param].values.ravel()
             median = np.median(draws)
             lo, hi = np.quantile(draws, [0.025, 0.975])
-            print(f"{name} {param}: median {median:.4g} ({100 * (median / value - 1):+.0f}% of REML {value}), "
-                  f"95% [{lo:.4g}, {hi:.4g}]")
+            print(
+                f"{name} {param}: median {median:.4g} ({100 * (median / value - 1):+.0f}% of REML {value}), "
+                f"95% [{lo:.4g}, {hi:.4g}]"
+            )
             if abs(median / value - 1) > 0.15 or not lo <= value <= hi:
                 failures.append((name, param, median, lo, hi, value))
     assert not failures, failures
@@ -120,8 +128,10 @@ def test_loo_with_default_run_lengths_leaves_few_records_above_0_7(shared):
 
     idata = reference_models(shared)["gryphon4"].sample(chains=4, seed=7, progress=False, check_convergence=False)
     k = az.loo(idata, pointwise=True).pareto_k.values
-    print(f"gryphon4, 4 x 1,000 after 500, seed 7: {int(np.sum(k > 0.7))} of {k.size} records with k > 0.7, "
-          f"max {k.max():.2f}")
+    print(
+        f"gryphon4, 4 x 1,000 after 500, seed 7: {int(np.sum(k > 0.7))} of {k.size} records with k > 0.7, "
+        f"max {k.max():.2f}"
+    )
     assert k.size == 854 and np.mean(k > 0.7) <= 0.0035
 
 
@@ -140,14 +150,17 @@ def test_psis_loo_agrees_with_exact_leave_one_out_refits():
     for r in refits:
         held_out = data.assign(y=data["y"].where(data.index != r))
         fit = bg.Model(held_out, "y", [bg.Fixed(["sex"]), bg.Animal("id", ped)]).sample(
-            draws=2000, burn=500, chains=4, seed=2, progress=False)
+            draws=2000, burn=500, chains=4, seed=2, progress=False
+        )
         mu = fit.predictions["mu"].sel(missing_record=r).values.ravel()
         s2 = fit.posterior["sigma2_e"].values.ravel()
         dens = -0.5 * np.log(2 * np.pi * s2) - 0.5 * (data["y"][r] - mu) ** 2 / s2
         exact.append(np.log(np.mean(np.exp(dens - dens.max()))) + dens.max())
     difference = psis - np.array(exact)
     se = np.std(np.array(exact), ddof=1) * np.sqrt(len(refits))  # the elpd's standard error over these records
-    print(f"sum elpd: PSIS {psis.sum():.3f}, exact {np.sum(exact):.3f}, se {se:.3f}; max |diff| {np.abs(difference).max():.3f}")
+    print(
+        f"sum elpd: PSIS {psis.sum():.3f}, exact {np.sum(exact):.3f}, se {se:.3f}; max |diff| {np.abs(difference).max():.3f}"
+    )
     assert abs(difference.sum()) < se
 
 

@@ -61,7 +61,8 @@ def test_posterior_coordinates_keep_integer_ids_for_selection():
     ped = bg.Pedigree([1029, 7, 8, 30], [7, None, None, 7], [8, None, None, 8])
     data = pd.DataFrame({"animal": [1029, 30, 7, 8], "y": [1.0, 2.5, 0.3, 1.9]})
     idata = bg.Model(data, "y", [bg.Fixed(), bg.Animal("animal", ped)]).sample(
-        draws=4, burn=0, chains=1, seed=1, progress=False)
+        draws=4, burn=0, chains=1, seed=1, progress=False
+    )
     assert idata.posterior["u"].sel(animal=1029).shape == (1, 4)
     assert idata.log_likelihood["y"].sizes["record"] == 4
 
@@ -72,8 +73,11 @@ def test_boolean_ids_matched_as_text_warn():
 
     genotypes = bg.Genotypes([0, 1, 2, 3], np.array([[0, 1], [1, 2], [2, 0], [1, 1]]), markers=["m1", "m2"])
     data = pd.DataFrame({"id": [True, False, True, False], "y": [1.0, 2.0, 0.5, 1.5]})
-    with pytest.warns(UserWarning, match=r"Column 'id' holds 4 boolean id\(s\) \(True/False\): they are read as "
-                                         r"the ids '1' and '0', so True matches an animal or genotype id 1") as record:
+    with pytest.warns(
+        UserWarning,
+        match=r"Column 'id' holds 4 boolean id\(s\) \(True/False\): they are read as "
+        r"the ids '1' and '0', so True matches an animal or genotype id 1",
+    ) as record:
         bg.Model(data, "y", [bg.Markers("id", genotypes)])
     assert record[0].filename == __file__
     pedigree = bg.Pedigree(["1", "5"], [None, None], [None, None])

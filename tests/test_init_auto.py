@@ -40,8 +40,7 @@ def test_auto_keeps_the_default_start_where_reml_does_not_apply(sim):
     assert auto.attrs["init"] == "default"
     _same(auto, _draws(markers, init="default"), "sigma2_e")
     data = sim.phenotypes.assign(case=sim.phenotypes["y"] > sim.phenotypes["y"].median())
-    threshold = bg.Model(data, "case", [bg.Fixed(["sex"]), bg.Animal("id", sim.pedigree_object())],
-                         family="threshold")
+    threshold = bg.Model(data, "case", [bg.Fixed(["sex"]), bg.Animal("id", sim.pedigree_object())], family="threshold")
     assert _draws(threshold).attrs["init"] == "default"
 
 

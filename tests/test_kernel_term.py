@@ -9,9 +9,9 @@ It holds for a singular K as well, so both routes are checked against it (4 MCSE
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import mcse_mean, mcse_sd, z_within
 
 import bayesgen as bg
-from conftest import mcse_mean, mcse_sd, z_within
 
 SIGMA2 = 0.6
 SIGMA2_E = 1.0
@@ -104,9 +104,13 @@ def test_routes_agree_on_a_positive_definite_K_with_sampled_variances(population
     A = pedigree.relationship()
     means = {}
     for route in ("precision", "eigen"):
-        model = bg.Model(data, "y", [bg.Fixed(), bg.Kernel("id", A, route=route,
-                                                             prior=bg.ScaledInvChi2(df=6.0, scale=0.5))],
-                         sigma2_e=bg.ScaledInvChi2(df=6.0, scale=0.5), sampler="single-site")
+        model = bg.Model(
+            data,
+            "y",
+            [bg.Fixed(), bg.Kernel("id", A, route=route, prior=bg.ScaledInvChi2(df=6.0, scale=0.5))],
+            sigma2_e=bg.ScaledInvChi2(df=6.0, scale=0.5),
+            sampler="single-site",
+        )
         idata = model.sample(draws=2000, burn=200, chains=2, seed=9, progress=False, check_convergence=False)
         d = idata.posterior["sigma2_id"].values
         means[route] = (d.mean(), mcse_mean(d))
@@ -214,7 +218,9 @@ def test_error_wrong_number_of_ids():
 
 def test_error_index_and_columns_differ():
     k = pd.DataFrame(np.eye(3), index=["a", "b", "c"], columns=["a", "c", "b"])
-    with pytest.raises(ValueError, match=r"same ids in the same order; they differ at positions .*index 'b', column 'c'"):
+    with pytest.raises(
+        ValueError, match=r"same ids in the same order; they differ at positions .*index 'b', column 'c'"
+    ):
         bg.Kernel("id", k)
 
 
@@ -248,8 +254,9 @@ def test_user_matrix_not_modified():
     k = labelled(GOOD)
     before = k.copy()
     data = pd.DataFrame({"id": ["a", "b", "c"], "y": [1.0, 2.0, 3.0]})
-    bg.Model(data, "y", [bg.Kernel("id", k, route="eigen")]).sample(draws=5, burn=1, chains=1, seed=1,
-                                                                      progress=False, check_convergence=False)
+    bg.Model(data, "y", [bg.Kernel("id", k, route="eigen")]).sample(
+        draws=5, burn=1, chains=1, seed=1, progress=False, check_convergence=False
+    )
     pd.testing.assert_frame_equal(k, before)
 
 
@@ -266,8 +273,9 @@ def test_wheat_env1_with_pedigree_kernel_both_routes_agree(shared_data):
     summaries = {}
     for route in ("auto", "eigen"):
         term = bg.Kernel("line_id", A, route=route, name="A")
-        idata = bg.Model(y, "env1", [bg.Fixed(), term]).sample(draws=1000, burn=500, chains=4, seed=2026,
-                                                                 progress=False, check_convergence=False)
+        idata = bg.Model(y, "env1", [bg.Fixed(), term]).sample(
+            draws=1000, burn=500, chains=4, seed=2026, progress=False, check_convergence=False
+        )
         post = idata.posterior
         summaries[term.route] = {k: (float(post[k].mean()), mcse_mean(post[k].values)) for k in ("sigma2_e", "h2")}
         print(term.route, summaries[term.route])

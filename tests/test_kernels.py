@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from packed_codes import STORED, as_stored
 
 from bayesgen import Pedigree
 from bayesgen.kernels import (
@@ -13,7 +14,6 @@ from bayesgen.kernels import (
     weighted_cross_products,
 )
 from bayesgen.kernels.markers import marker_code_stats
-from packed_codes import STORED, as_stored
 
 
 def oracle_random_sweep(rng, u, resid, w, z_matrix, precision, sigma2_e, sigma2_u):
@@ -88,8 +88,11 @@ def test_marker_sweep_matches_oracle_and_keeps_genetic_values(missing_codes, wei
     lookup[:, :3] = np.arange(3)[None, :] - centre[:, None]
     x = np.take_along_axis(lookup, codes.astype(np.intp), axis=1).T  # n x p dense oracle
     kc = as_stored(codes, stored)  # what the kernels read
-    w = {"binary": (rng.random(n) > 0.3).astype(float), "all-one": np.ones(n),
-         "fractional": rng.uniform(0.0, 2.0, n) * (rng.random(n) > 0.3)}[weights]
+    w = {
+        "binary": (rng.random(n) > 0.3).astype(float),
+        "all-one": np.ones(n),
+        "fractional": rng.uniform(0.0, 2.0, n) * (rng.random(n) > 0.3),
+    }[weights]
     sums, xx = weighted_cross_products(kc, lookup, w)
     np.testing.assert_allclose(xx, np.einsum("ij,i,ij->j", x, w, x))
     np.testing.assert_allclose(sums, w @ x)
@@ -129,11 +132,23 @@ def test_marker_sweep_with_missing_genotypes_matches_oracle_and_keeps_their_resi
     resid0 = rng.standard_normal(n)
     stats = marker_code_stats(kc, n)
     listed = missing if n == 300 else []
-    np.testing.assert_array_equal(stats, [codes[0][codes[0] < 3].sum(), codes[1].sum(), 4, 0, 0, len(listed),
-                                          len(listed), *listed])
+    np.testing.assert_array_equal(
+        stats, [codes[0][codes[0] < 3].sum(), codes[1].sum(), 4, 0, 0, len(listed), len(listed), *listed]
+    )
     r1, a1, gv1 = resid0.copy(), np.zeros(2), np.zeros(n)
-    sweep_markers_gaussian(np.random.default_rng(0), a1, np.ones(2), kc[:1], lookup[:1], xx[:1], r1, w, gv1, 0.5,
-                           code_stats=marker_code_stats(kc[:1], n))
+    sweep_markers_gaussian(
+        np.random.default_rng(0),
+        a1,
+        np.ones(2),
+        kc[:1],
+        lookup[:1],
+        xx[:1],
+        r1,
+        w,
+        gv1,
+        0.5,
+        code_stats=marker_code_stats(kc[:1], n),
+    )
     assert a1[0] != 0.0
     assert np.array_equal(r1[missing], resid0[missing])
     np.testing.assert_array_equal(gv1[missing], 0.0)
@@ -177,8 +192,9 @@ def test_mixture_sweep_binary_path_matches_oracle(stored):
     stats = marker_code_stats(kc, n)
     assert 0 < stats[3 * p] < int((codes[:4] == 3).sum()) + 1  # only the first markers are listed
     for _ in range(4):
-        sweep_markers_mixture(g1, a1, c1, np.log(pi), class_variances, kc, lookup, xx, r1, w, gv1, 0.7,
-                              code_stats=stats)
+        sweep_markers_mixture(
+            g1, a1, c1, np.log(pi), class_variances, kc, lookup, xx, r1, w, gv1, 0.7, code_stats=stats
+        )
         oracle_mixture_sweep(g2, a2, c2, pi, class_variances, x, r2, w, 0.7)
         np.testing.assert_array_equal(c1, c2)
     assert len(set(c1.tolist())) > 1

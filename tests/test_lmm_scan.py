@@ -23,8 +23,10 @@ def _population(seed, n, n_kernel, n_test, h2=0.5, effect=0.0):
     y = g + rng.normal(scale=np.sqrt(1 - h2), size=n) + effect * (codes[:, n_kernel] - 2 * freq[n_kernel])
     sex = np.where(rng.random(n) < 0.5, "F", "M")
     y = y + 0.3 * (sex == "M")
-    info = pd.DataFrame({"chrom": np.repeat(["1", "2"], [n_kernel, n_test]), "pos": np.arange(m) * 1000},
-                        index=[f"m{j}" for j in range(m)])
+    info = pd.DataFrame(
+        {"chrom": np.repeat(["1", "2"], [n_kernel, n_test]), "pos": np.arange(m) * 1000},
+        index=[f"m{j}" for j in range(m)],
+    )
     geno = bg.Genotypes(ids, codes, markers=list(info.index), marker_info=info)
     data = pd.DataFrame({"y": y, "sex": sex}, index=ids)
     return geno, data
@@ -36,8 +38,14 @@ def test_each_p_value_equals_an_exact_per_marker_likelihood_ratio_test():
     geno, data = _population(1, 120, 300, 6, effect=1.0)
     kernel_markers = geno.select(markers=[f"m{j}" for j in range(300)])
     kernel = bg.grm(kernel_markers) + 0.05 * np.eye(120)
-    scan = bg.gwas.lmm_scan(data, "y", geno.select(markers=[f"m{j}" for j in range(300, 306)]), kernel=kernel,
-                            covariates=["sex"], reestimate=True)
+    scan = bg.gwas.lmm_scan(
+        data,
+        "y",
+        geno.select(markers=[f"m{j}" for j in range(300, 306)]),
+        kernel=kernel,
+        covariates=["sex"],
+        reestimate=True,
+    )
     frame = data.reset_index(names="id")
     null = bg.reml(bg.Model(frame, "y", [bg.Fixed(["sex"]), bg.Kernel("id", kernel)]), reml=False)
     for _, row in scan.iterrows():
@@ -84,8 +92,9 @@ def test_loco_uses_the_kernel_of_the_other_chromosomes():
     # chromosome 2's markers are tested against the GRM of chromosome 1 (frequencies of all markers)
     kernel = bg.grm(geno.select(markers=[f"m{j}" for j in range(200)], keep_centre=True))
     direct = bg.gwas.lmm_scan(data, "y", chrom2, kernel=kernel, covariates=["sex"])
-    np.testing.assert_allclose(scan.loc[scan["chrom"] == "2", "p_lrt"].to_numpy(), direct["p_lrt"].to_numpy(),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        scan.loc[scan["chrom"] == "2", "p_lrt"].to_numpy(), direct["p_lrt"].to_numpy(), rtol=1e-6
+    )
 
 
 def test_null_calibration_lambda_and_ks():

@@ -21,7 +21,9 @@ def _gryphon_model(shared_data):
 def test_boundary_mixture_p_values():
     assert boundary_p_value(0.0) == 1.0
     assert boundary_p_value(3.84) == pytest.approx(0.5 * scipy.stats.chi2.sf(3.84, 1))
-    assert boundary_p_value(2.0, 3) == pytest.approx(0.5 * scipy.stats.chi2.sf(2.0, 2) + 0.5 * scipy.stats.chi2.sf(2.0, 3))
+    assert boundary_p_value(2.0, 3) == pytest.approx(
+        0.5 * scipy.stats.chi2.sf(2.0, 2) + 0.5 * scipy.stats.chi2.sf(2.0, 3)
+    )
 
 
 def test_lrt_of_a_variance_and_of_a_fixed_effect(shared_data):
@@ -109,11 +111,9 @@ def test_init_reml_starts_chains_around_reml_reproducibly(shared_data):
     spread = DISPERSION * fit.se["sigma2_a"]
     assert abs(values.mean() - fit.variances["sigma2_a"]) < 4 * spread / np.sqrt(40)
     assert 0.6 * spread < values.std(ddof=1) < 1.4 * spread
-    np.testing.assert_allclose(model.terms[0].effects(chains[0].states[0])[:, 0],
-                               fit.blue["estimate"].to_numpy())
+    np.testing.assert_allclose(model.terms[0].effects(chains[0].states[0])[:, 0], fit.blue["estimate"].to_numpy())
     a = model.sample(draws=20, burn=0, chains=2, seed=5, progress=False, init="reml", check_convergence=False)
-    b = model.sample(draws=20, burn=0, chains=2, seed=5, progress=False, init="reml", check_convergence=False,
-                     cores=1)
+    b = model.sample(draws=20, burn=0, chains=2, seed=5, progress=False, init="reml", check_convergence=False, cores=1)
     np.testing.assert_array_equal(a.posterior["sigma2_a"].values, b.posterior["sigma2_a"].values)
     with pytest.raises(ValueError, match="init must be"):
         model.sample(draws=5, init="mode")

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import bayesgen as bg
-from bayesgen.sampler.group_move import GroupMove
 from bayesgen.sampler import Gibbs
+from bayesgen.sampler.group_move import GroupMove
 
 
 @pytest.fixture(scope="module")
@@ -24,9 +24,13 @@ def population():
 
 def bayes_a_model(population, prior, expand=True):
     data, genotypes = population
-    return bg.Model(data, "y", [bg.Fixed(prior=0.25),
-                                bg.Markers("id", genotypes, prior=prior, expand=expand)],
-                    sigma2_e=bg.ScaledInvChi2(df=12.0, scale=0.5), sampler="single-site")
+    return bg.Model(
+        data,
+        "y",
+        [bg.Fixed(prior=0.25), bg.Markers("id", genotypes, prior=prior, expand=expand)],
+        sigma2_e=bg.ScaledInvChi2(df=12.0, scale=0.5),
+        sampler="single-site",
+    )
 
 
 def test_rescale_move_scales_effects_variances_and_residual_exactly(population):
@@ -38,9 +42,13 @@ def test_rescale_move_scales_effects_variances_and_residual_exactly(population):
         gibbs.step(rng, chain)
     term = model.terms[1]
     state = chain.states[1]
-    before = {"alpha": state["alpha"].copy(), "var": state["prior"]["var_alpha"].copy(),
-              "scale": state["prior"]["scale"][0], "gv": state["genetic_values"].copy(),
-              "resid": chain.ctx.resid.copy()}
+    before = {
+        "alpha": state["alpha"].copy(),
+        "var": state["prior"]["var_alpha"].copy(),
+        "scale": state["prior"]["scale"][0],
+        "gv": state["genetic_values"].copy(),
+        "resid": chain.ctx.resid.copy(),
+    }
     # Seed 3 proposes a k that is accepted (the move is a Metropolis step).
     assert GroupMove(1, term.group_action()).move(np.random.default_rng(3), state, chain.ctx)
     k = state["alpha"][0] / before["alpha"][0]
@@ -99,8 +107,12 @@ def test_geweke_bayes_a_with_rescaling(population):
     from geweke import geweke_test
 
     # A vaguer scale prior than test_geweke's so that the move does real work.
-    result = geweke_test(bayes_a_model(population, bg.BayesAPrior(df=10.0, scale=bg.Gamma(4.0, 80.0))),
-                         n_marginal=6000, n_successive=20000, seed=3)
+    result = geweke_test(
+        bayes_a_model(population, bg.BayesAPrior(df=10.0, scale=bg.Gamma(4.0, 80.0))),
+        n_marginal=6000,
+        n_successive=20000,
+        seed=3,
+    )
     print(result)
     assert result.passed, str(result)
 
@@ -109,8 +121,12 @@ def test_geweke_bayes_a_with_rescaling(population):
 def test_geweke_catches_a_wrong_rescaling_jacobian(population):
     from geweke import geweke_test
 
-    result = geweke_test(bayes_a_model(population, WrongJacobian(df=10.0, scale=bg.Gamma(4.0, 80.0))),
-                         n_marginal=6000, n_successive=20000, seed=3)
+    result = geweke_test(
+        bayes_a_model(population, WrongJacobian(df=10.0, scale=bg.Gamma(4.0, 80.0))),
+        n_marginal=6000,
+        n_successive=20000,
+        seed=3,
+    )
     print(result)
     assert not result.passed
     assert abs(result.table.loc["E[scale]", "z"]) > 2.5 * result.threshold, str(result)

@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
+from packed_codes import STORED, as_stored
 
 import bayesgen as bg
 from bayesgen.kernels import weighted_cross_products
 from bayesgen.kernels.spike_slab import marker_code_stats, sweep_markers_spike_slab
-from packed_codes import STORED, as_stored
 
 
 def oracle_spike_slab_sweep(rng, alpha, var_alpha, pi, x, resid, w, gv, sigma2_e, reverse=False, reference=None):
@@ -64,10 +64,25 @@ def test_reverse_sweep_and_its_reference_ratio_match_the_oracle(weights, stored)
     a2, r2, gv2 = alpha0.copy(), resid0.copy(), x @ alpha0
     g1, g2 = np.random.default_rng(6), np.random.default_rng(6)
     reference = np.array([np.log(pi_ref / (1 - pi_ref)), ratio, 0.0])
-    k1 = sweep_markers_spike_slab(g1, a1, var_alpha, np.log(pi / (1 - pi)), kc, lookup, xx, marker_code_stats(kc, n),
-                                  r1, w, gv1, 0.8, True, reference)
-    k2, log_ratio = oracle_spike_slab_sweep(g2, a2, var_alpha, pi, x, r2, w, gv2, 0.8, reverse=True,
-                                            reference=(pi_ref, ratio))
+    k1 = sweep_markers_spike_slab(
+        g1,
+        a1,
+        var_alpha,
+        np.log(pi / (1 - pi)),
+        kc,
+        lookup,
+        xx,
+        marker_code_stats(kc, n),
+        r1,
+        w,
+        gv1,
+        0.8,
+        True,
+        reference,
+    )
+    k2, log_ratio = oracle_spike_slab_sweep(
+        g2, a2, var_alpha, pi, x, r2, w, gv2, 0.8, reverse=True, reference=(pi_ref, ratio)
+    )
     assert k1 == k2 and 0 < k1 < p
     np.testing.assert_allclose(a1, a2, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(r1, r2, rtol=1e-10, atol=1e-12)
@@ -101,8 +116,8 @@ def test_spike_slab_sweep_matches_oracle(pi, weights, stored):
     stats = marker_code_stats(kc, n)
     # packed: observed code sums, missing counts, offsets, then listed missing records (none at 25% missing)
     np.testing.assert_array_equal(stats[:p], np.where(codes == 3, 0, codes).sum(axis=1, dtype=np.int64))
-    np.testing.assert_array_equal(stats[p:2 * p], (codes == 3).sum(axis=1))
-    np.testing.assert_array_equal(stats[2 * p:], 0)
+    np.testing.assert_array_equal(stats[p : 2 * p], (codes == 3).sum(axis=1))
+    np.testing.assert_array_equal(stats[2 * p :], 0)
     counts = []
     for _ in range(4):
         k1 = sweep_markers_spike_slab(g1, a1, var_alpha, log_odds, kc, lookup, xx, stats, r1, w, gv1, 0.8)
@@ -128,12 +143,36 @@ def test_spike_slab_log_odds_do_not_overflow():
     resid = 300.0 * lookup[0, codes[0]]
     alpha, gv = np.zeros(1), np.zeros(n)
     with np.errstate(all="raise"):
-        k = sweep_markers_spike_slab(np.random.default_rng(0), alpha, np.ones(1), 0.0, codes, lookup, xx, marker_code_stats(codes), resid, w, gv,
-                                     1e-3)
+        k = sweep_markers_spike_slab(
+            np.random.default_rng(0),
+            alpha,
+            np.ones(1),
+            0.0,
+            codes,
+            lookup,
+            xx,
+            marker_code_stats(codes),
+            resid,
+            w,
+            gv,
+            1e-3,
+        )
     assert k == 1 and abs(alpha[0] - 300.0) < 1.0
     alpha, resid = np.zeros(1), np.zeros(n)
-    k = sweep_markers_spike_slab(np.random.default_rng(0), alpha, np.ones(1), -700.0, codes, lookup, xx, marker_code_stats(codes), resid, w, gv,
-                                 1.0)
+    k = sweep_markers_spike_slab(
+        np.random.default_rng(0),
+        alpha,
+        np.ones(1),
+        -700.0,
+        codes,
+        lookup,
+        xx,
+        marker_code_stats(codes),
+        resid,
+        w,
+        gv,
+        1.0,
+    )
     assert k == 0 and alpha[0] == 0.0 and np.all(np.isfinite(resid))
 
 
@@ -156,8 +195,7 @@ def test_ridge_posterior_mean_is_the_ridge_solution(small_markers):
     y = y - y.mean()
     data = data.assign(y=y)
     sigma2_a, sigma2_e = 0.02, 0.6
-    model = bg.Model(data, "y", [bg.Markers("id", genotypes, prior=bg.RidgePrior(prior=sigma2_a))],
-                     sigma2_e=sigma2_e)
+    model = bg.Model(data, "y", [bg.Markers("id", genotypes, prior=bg.RidgePrior(prior=sigma2_a))], sigma2_e=sigma2_e)
     idata = model.sample(draws=2000, burn=100, chains=1, seed=7, progress=False)
     draws = idata.posterior["alpha"].values[0]
     w = _design(data, genotypes)
@@ -257,8 +295,9 @@ def test_beta_parameters_must_be_positive():
 
 def test_bayes_b_shortcut_records_pi_scale_and_inclusion(small_markers):
     data, genotypes = small_markers
-    idata = bg.BayesB(data, "y", "id", genotypes, pi=bg.Beta(2.0, 2.0)).sample(draws=30, burn=10, chains=1, seed=2,
-                                                                                progress=False)
+    idata = bg.BayesB(data, "y", "id", genotypes, pi=bg.Beta(2.0, 2.0)).sample(
+        draws=30, burn=10, chains=1, seed=2, progress=False
+    )
     post = idata.posterior
     assert {"pi", "n_included", "scale", "alpha"} <= set(post.data_vars)
     np.testing.assert_array_equal(post["n_included"].values, (post["alpha"].values != 0).sum(axis=-1))
@@ -360,7 +399,9 @@ def test_bayes_r_shortcut_records_class_counts(small_markers):
 
 
 def test_bayes_r_gamma_must_start_with_zero():
-    with pytest.raises(ValueError, match=r"BayesR gamma must start with 0 followed by positive finite multipliers, got \[0.1"):
+    with pytest.raises(
+        ValueError, match=r"BayesR gamma must start with 0 followed by positive finite multipliers, got \[0.1"
+    ):
         bg.BayesRPrior(gamma=(0.1, 1.0))
     with pytest.raises(ValueError, match="BayesR dirichlet must hold 4 positive numbers"):
         bg.BayesRPrior(dirichlet=(1.0, 1.0))

@@ -14,14 +14,14 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import mcse_mean, z_within
+from geweke import geweke_test
 from scipy.stats import binomtest
 
 import bayesgen as bg
 from bayesgen.priors import HuangWand, InverseWishart
 from bayesgen.sampler import Gibbs
 from bayesgen.terms.maternal import MaternalAnimal, total_heritability
-from conftest import mcse_mean, z_within
-from geweke import geweke_test
 
 G_FIXED = np.array([[0.5, -0.15], [-0.15, 0.3]])
 SIGMA2_E = 0.8
@@ -42,8 +42,13 @@ def population():
 
 def fixed_model(data, pedigree, joint=False):
     """Single-site 2 x 2 sweeps, or (joint=True) every effect in one block of the mixed-model equations."""
-    return bg.Model(data, "y", [bg.Fixed(), bg.Animal("id", pedigree, maternal="dam", prior=G_FIXED)],
-                    sigma2_e=SIGMA2_E, sampler="joint" if joint else "single-site")
+    return bg.Model(
+        data,
+        "y",
+        [bg.Fixed(), bg.Animal("id", pedigree, maternal="dam", prior=G_FIXED)],
+        sigma2_e=SIGMA2_E,
+        sampler="joint" if joint else "single-site",
+    )
 
 
 # ---------------------------------------------------------------------- construction and design
@@ -198,15 +203,19 @@ def test_error_pedigree_type(population):
 @pytest.mark.parametrize("idata", [None, {"posterior": 1}])
 def test_total_heritability_error_not_inference_data(idata):
     """Issue 16 item 10: total_heritability(None) raised an AttributeError."""
-    with pytest.raises(TypeError, match=r"idata must be an arviz\.InferenceData with a posterior group \(from "
-                                        r"model\.sample\(\) on a direct-maternal model\), got (NoneType|dict)"):
+    with pytest.raises(
+        TypeError,
+        match=r"idata must be an arviz\.InferenceData with a posterior group \(from "
+        r"model\.sample\(\) on a direct-maternal model\), got (NoneType|dict)",
+    ):
         total_heritability(idata)
 
 
 def test_total_heritability_error_without_maternal_term(population):
     data, pedigree = population
-    idata = bg.Model(data, "y", [bg.Animal("id", pedigree)]).sample(draws=3, burn=1, chains=1, seed=1,
-                                                                    progress=False, check_convergence=False)
+    idata = bg.Model(data, "y", [bg.Animal("id", pedigree)]).sample(
+        draws=3, burn=1, chains=1, seed=1, progress=False, check_convergence=False
+    )
     with pytest.raises(ValueError, match=r"'sigma2_a' has dims .* not the G matrix of a direct-maternal term"):
         total_heritability(idata)
     with pytest.raises(ValueError, match=r"needs 'sigma2_x' and 'h2'"):
@@ -240,8 +249,9 @@ def closed_form(data, pedigree):
 def test_effects_match_the_closed_form_posterior(population, joint):
     data, pedigree = population
     mean, sd = closed_form(data, pedigree)
-    idata = fixed_model(data, pedigree, joint).sample(draws=1500, burn=100, chains=2, seed=4, progress=False,
-                                                      check_convergence=False)
+    idata = fixed_model(data, pedigree, joint).sample(
+        draws=1500, burn=100, chains=2, seed=4, progress=False, check_convergence=False
+    )
     draws = idata.posterior["u"].values  # chain, draw, animal, effect
     for e in (0, 1):
         for k in range(0, len(pedigree), 7):
@@ -271,10 +281,17 @@ def test_geweke(population, sampler, prior):
     data, pedigree = population
     data = data.assign(pe=data["dam"].fillna("none"))
     variance = g_prior() if prior == "iw" else HuangWand(12.0, (0.7, 0.6))
-    model = bg.Model(data, "y", [bg.Fixed(prior=0.25),
-                                 bg.Animal("id", pedigree, maternal="dam", prior=variance),
-                                 bg.Random("pe", prior=residual_prior())],
-                     sigma2_e=residual_prior(), sampler=sampler)
+    model = bg.Model(
+        data,
+        "y",
+        [
+            bg.Fixed(prior=0.25),
+            bg.Animal("id", pedigree, maternal="dam", prior=variance),
+            bg.Random("pe", prior=residual_prior()),
+        ],
+        sigma2_e=residual_prior(),
+        sampler=sampler,
+    )
     result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=2)
     print(result)
     assert result.passed, str(result)
@@ -291,9 +308,13 @@ class WrongDegreesOfFreedom(InverseWishart):
 def test_planted_error_fails(population):
     data, pedigree = population
     wrong = WrongDegreesOfFreedom(g_prior().df, g_prior().scale)
-    model = bg.Model(data, "y", [bg.Fixed(prior=0.25), bg.Animal("id", pedigree, maternal="dam",
-                                                                          prior=wrong)],
-                     sigma2_e=residual_prior(), sampler="single-site")  # the term's own G update
+    model = bg.Model(
+        data,
+        "y",
+        [bg.Fixed(prior=0.25), bg.Animal("id", pedigree, maternal="dam", prior=wrong)],
+        sigma2_e=residual_prior(),
+        sampler="single-site",
+    )  # the term's own G update
     result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=2)
     print(result)
     assert not result.passed
@@ -332,8 +353,10 @@ def simulate_direct_maternal(seed, n_sires=25, n_dams=120, litter=3, g=TRUE_G, s
     a = pedigree.relationship().loc[ids, ids].to_numpy()
     effects = np.linalg.cholesky(a) @ rng.standard_normal((len(ids), 2)) @ np.linalg.cholesky(g).T
     position = {x: k for k, x in enumerate(ids)}
-    y = [1.0 + effects[k, 0] + effects[position[dams[k]], 1] + np.sqrt(sigma2_e) * rng.standard_normal()
-         for k in recorded]
+    y = [
+        1.0 + effects[k, 0] + effects[position[dams[k]], 1] + np.sqrt(sigma2_e) * rng.standard_normal()
+        for k in recorded
+    ]
     data = pd.DataFrame({"animal": [ids[k] for k in recorded], "dam": [dams[k] for k in recorded], "y": y})
     return data, pedigree
 
@@ -356,12 +379,13 @@ def test_intervals_cover_the_truth_at_the_nominal_rate():
     for rep in range(N_REPLICATIONS):
         data, pedigree = simulate_direct_maternal(1000 + rep)
         model = bg.Model(data, "y", [bg.Fixed(), bg.Animal("animal", pedigree, maternal="dam")])
-        post = model.sample(draws=1000, burn=300, chains=1, seed=rep, progress=False,
-                            check_convergence=False).posterior
-        draws = {"rho": post["rho_animal"].values.ravel(),
-                 "sigma2_d": post["sigma2_a"].values[..., 0, 0].ravel(),
-                 "sigma2_m": post["sigma2_a"].values[..., 1, 1].ravel(),
-                 "sigma2_e": post["sigma2_e"].values.ravel()}
+        post = model.sample(draws=1000, burn=300, chains=1, seed=rep, progress=False, check_convergence=False).posterior
+        draws = {
+            "rho": post["rho_animal"].values.ravel(),
+            "sigma2_d": post["sigma2_a"].values[..., 0, 0].ravel(),
+            "sigma2_m": post["sigma2_a"].values[..., 1, 1].ravel(),
+            "sigma2_e": post["sigma2_e"].values.ravel(),
+        }
         for key, value in draws.items():
             low, high = np.quantile(value, [(1 - PROB) / 2, (1 + PROB) / 2])
             covered[key] += bool(low <= truth[key] <= high)
@@ -379,8 +403,16 @@ def test_gryphon_bwt_direct_maternal(shared_data):
     pedigree = bg.Pedigree(ped["id"], ped["father"], ped["mother"])
     data = frame.dropna(subset=["bwt"]).reset_index(drop=True)
     data["mother_pe"] = data["mother"].astype(str)
-    model = bg.Model(data, "bwt", [bg.Fixed(["sex"]), bg.Random("byear"),
-                                   bg.Animal("animal", pedigree, maternal="mother"), bg.Random("mother_pe")])
+    model = bg.Model(
+        data,
+        "bwt",
+        [
+            bg.Fixed(["sex"]),
+            bg.Random("byear"),
+            bg.Animal("animal", pedigree, maternal="mother"),
+            bg.Random("mother_pe"),
+        ],
+    )
     idata = model.sample(draws=400, burn=200, chains=2, seed=1, progress=False, check_convergence=False)
     post = idata.posterior
     g = post["sigma2_a"].mean(("chain", "draw")).values
@@ -388,8 +420,16 @@ def test_gryphon_bwt_direct_maternal(shared_data):
     assert 0 < float(post["h2"].mean()) < 1
     h2_total = total_heritability(idata)
     assert np.isfinite(h2_total.values).all()
-    print("G", g, "rho", float(post["rho_animal"].mean()), "h2", float(post["h2"].mean()),
-          "h2_total", float(h2_total.mean()))
+    print(
+        "G",
+        g,
+        "rho",
+        float(post["rho_animal"].mean()),
+        "h2",
+        float(post["h2"].mean()),
+        "h2_total",
+        float(h2_total.mean()),
+    )
 
 
 def test_maternal_column_of_sires_warns():
@@ -397,8 +437,11 @@ def test_maternal_column_of_sires_warns():
     sim = bg.simulate(n_founders=20, n_generations=2, n_offspring=40, n_markers=0, seed=6)
     data = sim.phenotypes.merge(sim.pedigree[["id", "sire", "dam"]], on="id")
     ped = sim.pedigree_object()
-    with pytest.warns(UserWarning, match=r"Animal\('id', maternal='sire'\): of the \d+ parents in column 'sire', "
-                                         r"\d+ are sires and 0 dams in the pedigree\. A maternal effect") as record:
+    with pytest.warns(
+        UserWarning,
+        match=r"Animal\('id', maternal='sire'\): of the \d+ parents in column 'sire', "
+        r"\d+ are sires and 0 dams in the pedigree\. A maternal effect",
+    ) as record:
         bg.Model(data, "y", [bg.Fixed(), bg.Animal("id", ped, maternal="sire")])
     assert record[0].filename == __file__
     with warnings.catch_warnings():

@@ -10,6 +10,7 @@ term in the block, and a planted error (a wrong Jacobian of G's parameters) that
 
 import numpy as np
 import pytest
+from geweke import geweke_test
 
 import bayesgen as bg
 from bayesgen.priors import HuangWand, InverseWishart
@@ -17,7 +18,6 @@ from bayesgen.sampler import Gibbs
 from bayesgen.sampler.collapsed import CollapsedLocations
 from bayesgen.sampler.joint import JointLocations
 from bayesgen.sampler.parametrisation import CovarianceParametrisation
-from geweke import geweke_test
 
 
 @pytest.fixture(scope="module")
@@ -43,10 +43,17 @@ def residual_prior():
 
 
 def geweke_model(data, pedigree, sampler, variance):
-    return bg.Model(data, "y", [bg.Fixed(prior=0.25),
-                                bg.Animal("id", pedigree, maternal="dam", prior=variance),
-                                bg.Random("pe", prior=residual_prior())],
-                    sigma2_e=residual_prior(), sampler=sampler)
+    return bg.Model(
+        data,
+        "y",
+        [
+            bg.Fixed(prior=0.25),
+            bg.Animal("id", pedigree, maternal="dam", prior=variance),
+            bg.Random("pe", prior=residual_prior()),
+        ],
+        sigma2_e=residual_prior(),
+        sampler=sampler,
+    )
 
 
 def collapsed_block(model):
@@ -74,8 +81,9 @@ def test_auto_puts_the_term_in_the_collapsed_block(population):
     block = collapsed_block(model)
     assert [t.name for t in block.terms] == [t.name for t in model.terms[:3]]
     assert block.dim == 3 + 1 + 1  # G (log-Cholesky), sigma2_pe, sigma2_e
-    single = bg.Model(data, "y", [bg.Fixed(), bg.Animal("id", pedigree, maternal="dam"), bg.Random("pe")],
-                      sampler="single-site")
+    single = bg.Model(
+        data, "y", [bg.Fixed(), bg.Animal("id", pedigree, maternal="dam"), bg.Random("pe")], sampler="single-site"
+    )
     assert not any(isinstance(b, JointLocations) for b in single.blocks)
 
 
@@ -100,9 +108,17 @@ def dense_restricted_loglik(model, g, sigma2_pe, sigma2_e):
 
 def test_collapsed_target_is_the_restricted_likelihood_times_priors(population):
     data, pedigree = population
-    model = bg.Model(data, "y", [bg.Fixed(), bg.Animal("id", pedigree, maternal="dam", prior=g_prior()),
-                                 bg.Random("pe", prior=residual_prior())],
-                     sigma2_e=residual_prior(), sampler="collapsed")
+    model = bg.Model(
+        data,
+        "y",
+        [
+            bg.Fixed(),
+            bg.Animal("id", pedigree, maternal="dam", prior=g_prior()),
+            bg.Random("pe", prior=residual_prior()),
+        ],
+        sigma2_e=residual_prior(),
+        sampler="collapsed",
+    )
     block = collapsed_block(model)
     gibbs = Gibbs(model)
     chain = gibbs.init(np.random.default_rng(1))
@@ -110,17 +126,26 @@ def test_collapsed_target_is_the_restricted_likelihood_times_priors(population):
     partial = np.nan_to_num(model.y)[:, None]
     cross = block.mme.cross_products(partial)
     factor = block.symbolic.copy()
-    points = [(np.array([[0.5, -0.1], [-0.1, 0.3]]), 0.2, 0.7), (np.array([[1.5, 0.4], [0.4, 0.2]]), 0.05, 1.3),
-              (np.array([[0.2, 0.0], [0.0, 0.9]]), 0.6, 0.4)]
+    points = [
+        (np.array([[0.5, -0.1], [-0.1, 0.3]]), 0.2, 0.7),
+        (np.array([[1.5, 0.4], [0.4, 0.2]]), 0.05, 1.3),
+        (np.array([[0.2, 0.0], [0.0, 0.9]]), 0.6, 0.4),
+    ]
     differences = []
     for g, sigma2_pe, sigma2_e in points:
         chol = np.linalg.cholesky(g)
         phi = np.array([np.log(chol[0, 0]), chol[1, 0], np.log(chol[1, 1]), np.log(sigma2_pe), np.log(sigma2_e)])
         target = block.log_target(phi, states, factor, cross)
-        expected = (dense_restricted_loglik(model, g, sigma2_pe, sigma2_e) + g_prior().log_density(g)
-                    + residual_prior().log_density(np.array([[sigma2_pe]]))
-                    + residual_prior().log_density(np.array([[sigma2_e]]))
-                    + 3 * phi[0] + 2 * phi[2] + phi[3] + phi[4])  # Jacobians of G and the log-variances
+        expected = (
+            dense_restricted_loglik(model, g, sigma2_pe, sigma2_e)
+            + g_prior().log_density(g)
+            + residual_prior().log_density(np.array([[sigma2_pe]]))
+            + residual_prior().log_density(np.array([[sigma2_e]]))
+            + 3 * phi[0]
+            + 2 * phi[2]
+            + phi[3]
+            + phi[4]
+        )  # Jacobians of G and the log-variances
         differences.append(target - expected)
     np.testing.assert_allclose(differences, differences[0], atol=1e-8)
 
@@ -146,8 +171,9 @@ N_SUCCESSIVE_PLANTED = 10000
 def test_geweke(population, sampler, prior):
     data, pedigree = population
     variance = g_prior() if prior == "iw" else HuangWand(12.0, (0.7, 0.6))
-    result = geweke_test(geweke_model(data, pedigree, sampler, variance), n_marginal=N_MARGINAL,
-                         n_successive=N_SUCCESSIVE, seed=5)
+    result = geweke_test(
+        geweke_model(data, pedigree, sampler, variance), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=5
+    )
     print(result)
     assert result.passed, str(result)
 
@@ -162,8 +188,12 @@ def test_planted_error_fails(population, monkeypatch):
 
     monkeypatch.setattr(CovarianceParametrisation, "log_jacobian", wrong)
     data, pedigree = population
-    result = geweke_test(geweke_model(data, pedigree, "collapsed", g_prior()), n_marginal=N_MARGINAL,
-                         n_successive=N_SUCCESSIVE_PLANTED, seed=5)
+    result = geweke_test(
+        geweke_model(data, pedigree, "collapsed", g_prior()),
+        n_marginal=N_MARGINAL,
+        n_successive=N_SUCCESSIVE_PLANTED,
+        seed=5,
+    )
     print(result)
     assert not result.passed
     assert result.max_abs_z > 2.0 * result.threshold, str(result)

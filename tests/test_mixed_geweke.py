@@ -8,11 +8,11 @@ error (the conditional inverse-Wishart drawn with 2 extra degrees of freedom) mu
 
 import numpy as np
 import pytest
+from geweke import geweke_test
+from test_geweke import SPARSE_CHOLESKY, check, two_trait_prior
 
 import bayesgen as bg
 from bayesgen.likelihoods.mixed import Mixed
-from geweke import geweke_test
-from test_geweke import SPARSE_CHOLESKY, check, two_trait_prior
 
 pytestmark = pytest.mark.statistical
 
@@ -39,9 +39,14 @@ def population():
 
 def pair_model(population, sampler, family=None):
     data, pedigree = population
-    return bg.Model(data, ["g", "b"], [bg.Animal("id", pedigree, prior=two_trait_prior())],
-                    sigma2_e=two_trait_prior(), family=["gaussian", "threshold"] if family is None else family,
-                    sampler=sampler)
+    return bg.Model(
+        data,
+        ["g", "b"],
+        [bg.Animal("id", pedigree, prior=two_trait_prior())],
+        sigma2_e=two_trait_prior(),
+        family=["gaussian", "threshold"] if family is None else family,
+        sampler=sampler,
+    )
 
 
 @pytest.mark.parametrize("sampler", SAMPLERS)
@@ -54,8 +59,9 @@ class WrongConditionalDegrees(Mixed):
 
     def draw_covariance(self, rng, state, ctx):
         e = ctx.resid[self.observed_rows]
-        state["sigma2_e"][:] = self._draw_fixed_diagonal(rng, self.prior.df + self.n_observed + 2,
-                                                         self.prior.scale + e.T @ e)
+        state["sigma2_e"][:] = self._draw_fixed_diagonal(
+            rng, self.prior.df + self.n_observed + 2, self.prior.scale + e.T @ e
+        )
 
 
 def test_planted_wrong_degrees_of_freedom_fails(population):

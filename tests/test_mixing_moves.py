@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import bayesgen as bg
-from bayesgen.sampler.group_move import GroupMove
 from bayesgen.sampler import Gibbs
+from bayesgen.sampler.group_move import GroupMove
 
 
 @pytest.fixture(scope="module")
@@ -28,9 +28,13 @@ def population():
 
 def marker_model(population, prior, expand=True):
     data, genotypes = population
-    return bg.Model(data, "y", [bg.Fixed(prior=0.25),
-                                bg.Markers("id", genotypes, prior=prior, expand=expand)],
-                    sigma2_e=bg.ScaledInvChi2(df=12.0, scale=0.5), sampler="single-site")
+    return bg.Model(
+        data,
+        "y",
+        [bg.Fixed(prior=0.25), bg.Markers("id", genotypes, prior=prior, expand=expand)],
+        sigma2_e=bg.ScaledInvChi2(df=12.0, scale=0.5),
+        sampler="single-site",
+    )
 
 
 # Vague enough hyperpriors that the move does real work; df = 10 > 8 keeps fourth moments finite.
@@ -43,8 +47,7 @@ def bayes_b():
 
 
 def bayes_r():
-    return bg.BayesRPrior(gamma=(0.0, 0.1, 1.0), dirichlet=(2.0, 2.0, 2.0),
-                          prior=bg.ScaledInvChi2(df=10.0, scale=0.1))
+    return bg.BayesRPrior(gamma=(0.0, 0.1, 1.0), dirichlet=(2.0, 2.0, 2.0), prior=bg.ScaledInvChi2(df=10.0, scale=0.1))
 
 
 #: prior factory, the hyperparameter the move scales, and the power of k it is scaled by.
@@ -61,17 +64,24 @@ def test_rescale_move_scales_effects_hyperparameters_and_residual_exactly(popula
     for _ in range(5):
         gibbs.step(rng, chain)
     term, state = model.terms[1], chain.states[1]
-    before = {"alpha": state["alpha"].copy(), "var": state["prior"]["var_alpha"].copy(),
-              "hyper": state["prior"][key][0], "gv": state["genetic_values"].copy(), "resid": chain.ctx.resid.copy()}
+    before = {
+        "alpha": state["alpha"].copy(),
+        "var": state["prior"]["var_alpha"].copy(),
+        "hyper": state["prior"][key][0],
+        "gv": state["genetic_values"].copy(),
+        "resid": chain.ctx.resid.copy(),
+    }
     # The move is a Metropolis step: try seeds until one proposal is accepted.
-    assert any(GroupMove(1, term.group_action()).move(np.random.default_rng(seed), state, chain.ctx) for seed in range(200))
+    assert any(
+        GroupMove(1, term.group_action()).move(np.random.default_rng(seed), state, chain.ctx) for seed in range(200)
+    )
     nonzero = np.flatnonzero(before["alpha"])
     k = state["alpha"][nonzero[0]] / before["alpha"][nonzero[0]]
     assert k != 1.0
     np.testing.assert_allclose(state["alpha"], k * before["alpha"], rtol=1e-12)
     assert np.array_equal(state["alpha"] == 0, before["alpha"] == 0)  # spike-and-slab: classes do not move
     np.testing.assert_allclose(state["prior"]["var_alpha"], k * k * before["var"], rtol=1e-12)
-    np.testing.assert_allclose(state["prior"][key][0], k ** power * before["hyper"], rtol=1e-12)
+    np.testing.assert_allclose(state["prior"][key][0], k**power * before["hyper"], rtol=1e-12)
     np.testing.assert_allclose(state["genetic_values"], k * before["gv"], rtol=1e-12)
     moved = chain.ctx.resid.copy()
     gibbs.refresh_residual(chain)  # y minus every term's fit, rebuilt from scratch
@@ -106,18 +116,25 @@ def test_bayes_r_rescale_density_is_the_scaled_inv_chi2_prior_with_its_jacobian(
         np.testing.assert_allclose(got, expected, rtol=1e-12)
 
 
-@pytest.mark.parametrize("sampled, fixed", [
-    (lasso(), bg.LassoPrior(lambda2=40.0)),
-    (bayes_b(), bg.BayesBPrior(pi=0.4, scale=0.05)),
-    (bayes_r(), bg.BayesRPrior(prior=0.2)),
-], ids=list(PRIORS))
+@pytest.mark.parametrize(
+    "sampled, fixed",
+    [
+        (lasso(), bg.LassoPrior(lambda2=40.0)),
+        (bayes_b(), bg.BayesBPrior(pi=0.4, scale=0.05)),
+        (bayes_r(), bg.BayesRPrior(prior=0.2)),
+    ],
+    ids=list(PRIORS),
+)
 def test_move_runs_only_with_a_sampled_hyperparameter_and_expand(population, sampled, fixed):
     import copy
 
     rng = np.random.default_rng(0)
     infos = []
-    for model in (marker_model(population, sampled), marker_model(population, fixed),
-                  marker_model(population, copy.deepcopy(sampled), expand=False)):
+    for model in (
+        marker_model(population, sampled),
+        marker_model(population, fixed),
+        marker_model(population, copy.deepcopy(sampled), expand=False),
+    ):
         gibbs = Gibbs(model)
         chain = gibbs.init(rng)
         infos.append(gibbs.step(rng, chain))
@@ -155,19 +172,28 @@ N_MARGINAL, N_SUCCESSIVE = 6000, 20000
 def test_geweke_with_rescaling(population, name):
     from geweke import geweke_test
 
-    result = geweke_test(marker_model(population, PRIORS[name][0]()), n_marginal=N_MARGINAL,
-                         n_successive=N_SUCCESSIVE, seed=5)
+    result = geweke_test(
+        marker_model(population, PRIORS[name][0]()), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=5
+    )
     print(result)
     assert result.passed, str(result)
 
 
 @pytest.mark.statistical
-@pytest.mark.parametrize("name, planted", [
-    ("BayesLasso", LassoWithoutJacobian(lambda2=bg.Gamma(4.0, 0.1))),
-    ("BayesB", BayesBWithoutJacobian(pi=0.4, df=10.0, scale=bg.Gamma(4.0, 80.0))),
-    ("BayesR", BayesRWithoutJacobian(gamma=(0.0, 0.1, 1.0), dirichlet=(2.0, 2.0, 2.0),
-                                     prior=bg.ScaledInvChi2(df=10.0, scale=0.1))),
-], ids=list(PRIORS))
+@pytest.mark.parametrize(
+    "name, planted",
+    [
+        ("BayesLasso", LassoWithoutJacobian(lambda2=bg.Gamma(4.0, 0.1))),
+        ("BayesB", BayesBWithoutJacobian(pi=0.4, df=10.0, scale=bg.Gamma(4.0, 80.0))),
+        (
+            "BayesR",
+            BayesRWithoutJacobian(
+                gamma=(0.0, 0.1, 1.0), dirichlet=(2.0, 2.0, 2.0), prior=bg.ScaledInvChi2(df=10.0, scale=0.1)
+            ),
+        ),
+    ],
+    ids=list(PRIORS),
+)
 def test_geweke_catches_a_wrong_rescaling_jacobian(population, name, planted):
     from geweke import geweke_test
 

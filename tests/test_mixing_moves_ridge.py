@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import bayesgen as bg
-from bayesgen.sampler.group_move import GroupMove
 from bayesgen.sampler import Gibbs
+from bayesgen.sampler.group_move import GroupMove
 
 
 @pytest.fixture(scope="module")
@@ -27,9 +27,13 @@ def population():
 
 def marker_model(population, prior, expand=True):
     data, genotypes = population
-    return bg.Model(data, "y", [bg.Fixed(prior=0.25),
-                                bg.Markers("id", genotypes, prior=prior, expand=expand)],
-                    sigma2_e=bg.ScaledInvChi2(df=12.0, scale=0.5), sampler="single-site")
+    return bg.Model(
+        data,
+        "y",
+        [bg.Fixed(prior=0.25), bg.Markers("id", genotypes, prior=prior, expand=expand)],
+        sigma2_e=bg.ScaledInvChi2(df=12.0, scale=0.5),
+        sampler="single-site",
+    )
 
 
 # df = 10 > 8 keeps fourth moments of sigma2_alpha finite for the harness.
@@ -56,12 +60,22 @@ def test_rescale_move_scales_effects_variance_and_residual_exactly(population, n
         gibbs.step(rng, chain)
     term, state = model.terms[1], chain.states[1]
     prior_state = state["prior"]
-    before = {"alpha": state["alpha"].copy(), "var": prior_state["var_alpha"].copy(),
-              "sigma2": prior_state["sigma2_alpha"].flat[0], "gv": state["genetic_values"].copy(),
-              "resid": chain.ctx.resid.copy(), "other": {key: np.array(value, copy=True) for key, value in
-                                                       prior_state.items() if key not in ("var_alpha", "sigma2_alpha")}}
+    before = {
+        "alpha": state["alpha"].copy(),
+        "var": prior_state["var_alpha"].copy(),
+        "sigma2": prior_state["sigma2_alpha"].flat[0],
+        "gv": state["genetic_values"].copy(),
+        "resid": chain.ctx.resid.copy(),
+        "other": {
+            key: np.array(value, copy=True)
+            for key, value in prior_state.items()
+            if key not in ("var_alpha", "sigma2_alpha")
+        },
+    }
     # The move is a Metropolis step: try seeds until one proposal is accepted.
-    assert any(GroupMove(1, term.group_action()).move(np.random.default_rng(seed), state, chain.ctx) for seed in range(200))
+    assert any(
+        GroupMove(1, term.group_action()).move(np.random.default_rng(seed), state, chain.ctx) for seed in range(200)
+    )
     nonzero = np.flatnonzero(before["alpha"])
     k = state["alpha"][nonzero[0]] / before["alpha"][nonzero[0]]
     assert k != 1.0
@@ -78,9 +92,14 @@ def test_rescale_move_scales_effects_variance_and_residual_exactly(population, n
     assert not np.allclose(moved, before["resid"])
 
 
-@pytest.mark.parametrize("prior", [bg.RidgePrior(prior=bg.ScaledInvChi2(df=5.0, scale=0.3)),
-                                   bg.BayesCPrior(pi=0.2, prior=bg.ScaledInvChi2(df=5.0, scale=0.3))],
-                         ids=["BRR", "BayesC"])
+@pytest.mark.parametrize(
+    "prior",
+    [
+        bg.RidgePrior(prior=bg.ScaledInvChi2(df=5.0, scale=0.3)),
+        bg.BayesCPrior(pi=0.2, prior=bg.ScaledInvChi2(df=5.0, scale=0.3)),
+    ],
+    ids=["BRR", "BayesC"],
+)
 def test_rescale_density_is_the_scaled_inv_chi2_prior_with_its_jacobian(prior):
     state = {"sigma2_alpha": np.array([0.8]), "var_alpha": np.ones(3)}
     for k in (0.5, 1.3):
@@ -89,15 +108,22 @@ def test_rescale_density_is_the_scaled_inv_chi2_prior_with_its_jacobian(prior):
         np.testing.assert_allclose(got, expected, rtol=1e-12)
 
 
-@pytest.mark.parametrize("sampled, fixed", [
-    (brr(), bg.RidgePrior(prior=0.2)),
-    (bayes_c_pi(), bg.BayesCPrior(pi=bg.Beta(2.0, 2.0), prior=0.2)),
-], ids=list(PRIORS))
+@pytest.mark.parametrize(
+    "sampled, fixed",
+    [
+        (brr(), bg.RidgePrior(prior=0.2)),
+        (bayes_c_pi(), bg.BayesCPrior(pi=bg.Beta(2.0, 2.0), prior=0.2)),
+    ],
+    ids=list(PRIORS),
+)
 def test_move_runs_only_with_a_sampled_variance_and_expand(population, sampled, fixed):
     rng = np.random.default_rng(0)
     infos = []
-    for model in (marker_model(population, sampled), marker_model(population, fixed),
-                  marker_model(population, copy.deepcopy(sampled), expand=False)):
+    for model in (
+        marker_model(population, sampled),
+        marker_model(population, fixed),
+        marker_model(population, copy.deepcopy(sampled), expand=False),
+    ):
         gibbs = Gibbs(model)
         chain = gibbs.init(rng)
         infos.append(gibbs.step(rng, chain))
@@ -128,18 +154,25 @@ N_MARGINAL, N_SUCCESSIVE = 6000, 20000
 def test_geweke_with_rescaling(population, name):
     from geweke import geweke_test
 
-    result = geweke_test(marker_model(population, PRIORS[name]()), n_marginal=N_MARGINAL,
-                         n_successive=N_SUCCESSIVE, seed=5)
+    result = geweke_test(
+        marker_model(population, PRIORS[name]()), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=5
+    )
     print(result)
     assert result.passed, str(result)
 
 
 @pytest.mark.statistical
-@pytest.mark.parametrize("name, planted", [
-    ("BRR", RidgeWithoutJacobian(prior=bg.ScaledInvChi2(df=10.0, scale=0.1))),
-    ("BayesCpi", BayesCWithoutJacobian(pi=bg.Beta(2.0, 2.0), prior=bg.ScaledInvChi2(df=10.0, scale=0.1),
-                                       pi_move=False)),
-], ids=list(PRIORS))
+@pytest.mark.parametrize(
+    "name, planted",
+    [
+        ("BRR", RidgeWithoutJacobian(prior=bg.ScaledInvChi2(df=10.0, scale=0.1))),
+        (
+            "BayesCpi",
+            BayesCWithoutJacobian(pi=bg.Beta(2.0, 2.0), prior=bg.ScaledInvChi2(df=10.0, scale=0.1), pi_move=False),
+        ),
+    ],
+    ids=list(PRIORS),
+)
 def test_geweke_catches_a_wrong_rescaling_jacobian(population, name, planted):
     from geweke import geweke_test
 

@@ -130,8 +130,12 @@ def test_residual_stays_equal_to_y_minus_fitted(small):
     sim, ped = small
     data = sim.phenotypes.assign(herd=np.arange(len(sim.phenotypes)) % 4)
     for sampler in ("single-site", "joint", "collapsed"):
-        model = bg.Model(data, "y", [bg.Fixed(["sex"]), bg.Random("herd"), bg.Animal("id", ped),
-                                     bg.Markers("id", sim.genotypes)], sampler=sampler)
+        model = bg.Model(
+            data,
+            "y",
+            [bg.Fixed(["sex"]), bg.Random("herd"), bg.Animal("id", ped), bg.Markers("id", sim.genotypes)],
+            sampler=sampler,
+        )
         rng = np.random.default_rng(0)
         gibbs = Gibbs(model)
         chain = gibbs.init(rng)
@@ -148,14 +152,16 @@ def test_residual_stays_equal_to_y_minus_fitted(small):
 def test_general_model_combines_animal_markers_and_iid_terms(small):
     sim, ped = small
     data = sim.phenotypes.assign(herd=np.arange(len(sim.phenotypes)) % 3)
-    model = bg.Model(data, "y", [bg.Fixed(["sex"]), bg.Random("herd"), bg.Animal("id", ped),
-                                 bg.Markers("id", sim.genotypes)])
+    model = bg.Model(
+        data, "y", [bg.Fixed(["sex"]), bg.Random("herd"), bg.Animal("id", ped), bg.Markers("id", sim.genotypes)]
+    )
     idata = model.sample(draws=20, burn=10, chains=2, seed=3, progress=False)
     post = idata.posterior
     for name in ("sigma2_a", "var_g", "sigma2_herd", "sigma2_e", "h2", "scale"):
         assert post[name].dims == ("chain", "draw")
-    h2 = (post["sigma2_a"] + post["var_g"]) / (post["sigma2_a"] + post["var_g"] + post["sigma2_herd"]
-                                                   + post["sigma2_e"])
+    h2 = (post["sigma2_a"] + post["var_g"]) / (
+        post["sigma2_a"] + post["var_g"] + post["sigma2_herd"] + post["sigma2_e"]
+    )
     np.testing.assert_allclose(post["h2"].values, h2.values, rtol=1e-12)
     assert list(post["herd"].coords["herd_level"].values) == [0, 1, 2]  # integer ids stay integers
 
@@ -194,13 +200,31 @@ def test_a_prior_reused_in_two_models_is_not_modified(small):
 
 def test_recorded_names_follow_the_term_name(small):
     sim, ped = small
-    model = bg.Model(sim.phenotypes, "y", [
-        bg.Fixed(), bg.Animal("id", ped), bg.Animal("id", ped, name="dom"),
-        bg.Markers("id", sim.genotypes), bg.Markers("id", sim.genotypes, name="chip2"),
-    ], sampler="single-site")
+    model = bg.Model(
+        sim.phenotypes,
+        "y",
+        [
+            bg.Fixed(),
+            bg.Animal("id", ped),
+            bg.Animal("id", ped, name="dom"),
+            bg.Markers("id", sim.genotypes),
+            bg.Markers("id", sim.genotypes, name="chip2"),
+        ],
+        sampler="single-site",
+    )
     post = model.sample(draws=3, burn=0, chains=1, seed=1, progress=False).posterior
-    for name in ("u", "sigma2_a", "dom", "sigma2_dom", "alpha", "var_g", "scale", "alpha_chip2",
-                 "var_chip2", "scale_chip2"):
+    for name in (
+        "u",
+        "sigma2_a",
+        "dom",
+        "sigma2_dom",
+        "alpha",
+        "var_g",
+        "scale",
+        "alpha_chip2",
+        "var_chip2",
+        "scale_chip2",
+    ):
         assert name in post, name
     assert post["dom"].dims == ("chain", "draw", "dom_level")
     assert post["alpha_chip2"].dims == ("chain", "draw", "chip2_marker")

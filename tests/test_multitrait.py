@@ -3,9 +3,9 @@
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import mcse_mean, mcse_sd
 
 import bayesgen as bg
-from conftest import mcse_mean, mcse_sd
 
 
 @pytest.fixture(scope="module")
@@ -53,12 +53,15 @@ def test_two_trait_fixed_covariances_reproduce_single_trait_fixed_effects(two_tr
     both = bg.Model(data, ["y1", "y2"], [bg.Fixed(), bg.Random("grp", prior=g)], sigma2_e=r)
     post = both.sample(draws=3000, burn=100, chains=2, seed=3, progress=False).posterior
     for k, name in enumerate(["y1", "y2"]):
-        one = bg.Model(data, name, [bg.Fixed(), bg.Random("grp", prior=g[k, k])], sigma2_e=r[k, k],
-                       sampler="single-site")
+        one = bg.Model(
+            data, name, [bg.Fixed(), bg.Random("grp", prior=g[k, k])], sigma2_e=r[k, k], sampler="single-site"
+        )
         single = one.sample(draws=3000, burn=100, chains=2, seed=4, progress=False).posterior
-        pairs = [(post["beta"].values[..., 0, k], single["beta"].values[..., 0]),
-                 (post["grp"].values[..., 0, k], single["grp"].values[..., 0]),
-                 (post["grp"].values[..., 5, k], single["grp"].values[..., 5])]
+        pairs = [
+            (post["beta"].values[..., 0, k], single["beta"].values[..., 0]),
+            (post["grp"].values[..., 0, k], single["grp"].values[..., 0]),
+            (post["grp"].values[..., 5, k], single["grp"].values[..., 5]),
+        ]
         for a, b in pairs:
             for stat, mcse in ((np.mean, mcse_mean), (np.std, mcse_sd)):
                 z = abs(stat(a) - stat(b)) / np.hypot(mcse(a), mcse(b))

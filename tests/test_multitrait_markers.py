@@ -9,14 +9,14 @@ planted error (the sweep ignoring R's off-diagonal) that must fail it.
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import mcse_mean, mcse_sd
+from geweke import geweke_test
+from packed_codes import STORED, as_stored
 
 import bayesgen as bg
 from bayesgen.kernels.markers import marker_code_stats, weighted_cross_products
 from bayesgen.kernels.markers_multitrait import genetic_values_multitrait, sweep_markers_multitrait
 from bayesgen.priors.inverse_wishart import InverseWishart
-from conftest import mcse_mean, mcse_sd
-from geweke import geweke_test
-from packed_codes import STORED, as_stored
 
 
 def oracle_multitrait_sweep(rng, alpha, x, resid, w, gv, r_inv, s_inv, pi=1.0):
@@ -30,8 +30,12 @@ def oracle_multitrait_sweep(rng, alpha, x, resid, w, gv, r_inv, s_inv, pi=1.0):
         precision = xx * r_inv + s_inv
         rhs = r_inv @ (resid.T @ (w * xj) + xx * alpha[j])
         if pi < 1.0:
-            log_odds = (np.log(pi / (1 - pi)) - 0.5 * np.linalg.slogdet(np.linalg.inv(s_inv))[1]
-                        - 0.5 * np.linalg.slogdet(precision)[1] + 0.5 * rhs @ np.linalg.solve(precision, rhs))
+            log_odds = (
+                np.log(pi / (1 - pi))
+                - 0.5 * np.linalg.slogdet(np.linalg.inv(s_inv))[1]
+                - 0.5 * np.linalg.slogdet(precision)[1]
+                + 0.5 * rhs @ np.linalg.solve(precision, rhs)
+            )
             if not rng.random() < 1.0 / (1.0 + np.exp(-log_odds)):
                 change = np.outer(xj, -alpha[j])
                 resid -= change
@@ -73,8 +77,11 @@ def test_multitrait_sweep_matches_dense_oracle(t, missing, weights, stored):
     n, p = 200, 6
     codes, lookup, x = _codes_and_lookup(rng, n, p, missing)
     kc = as_stored(codes, stored)  # what the kernels read
-    w = {"binary": (rng.random(n) > 0.3).astype(float), "all-one": np.ones(n),
-         "fractional": rng.uniform(0.0, 2.0, n) * (rng.random(n) > 0.3)}[weights]
+    w = {
+        "binary": (rng.random(n) > 0.3).astype(float),
+        "all-one": np.ones(n),
+        "fractional": rng.uniform(0.0, 2.0, n) * (rng.random(n) > 0.3),
+    }[weights]
     xx = weighted_cross_products(kc, lookup, w)[1]
     a = rng.standard_normal((t, t))
     r = a @ a.T + t * np.eye(t)  # non-diagonal R
@@ -97,8 +104,7 @@ def test_multitrait_sweep_matches_dense_oracle(t, missing, weights, stored):
     if missing != "none":  # a missing genotype contributes nothing: marker 1 alone leaves e there as it was
         at = codes[1] == 3
         r3, a3, gv3 = resid0.copy(order="F"), np.zeros((1, t)), np.zeros((n, t), order="F")
-        sweep_markers_multitrait(np.random.default_rng(0), a3, kc[1:2], lookup[1:2], xx[1:2], r3, w,
-                                 gv3, r_inv, s_inv)
+        sweep_markers_multitrait(np.random.default_rng(0), a3, kc[1:2], lookup[1:2], xx[1:2], r3, w, gv3, r_inv, s_inv)
         assert np.all(a3 != 0.0)
         assert np.array_equal(r3[at], resid0[at])
         assert np.all(gv3[at] == 0.0)
@@ -125,8 +131,9 @@ def test_multitrait_spike_slab_sweep_matches_dense_oracle(weights, stored):
     log_prior_odds = np.log(pi / (1 - pi)) - 0.5 * np.linalg.slogdet(s)[1]
     counts = []
     for _ in range(3):
-        k1 = sweep_markers_multitrait(g1, a1, codes, lookup, xx, r1, w, gv1, r_inv, s_inv,
-                                      log_prior_odds=log_prior_odds)
+        k1 = sweep_markers_multitrait(
+            g1, a1, codes, lookup, xx, r1, w, gv1, r_inv, s_inv, log_prior_odds=log_prior_odds
+        )
         k2 = oracle_multitrait_sweep(g2, a2, x, r2, w, gv2, r_inv, s_inv, pi=pi)
         assert k1 == k2 == int(np.any(a1 != 0, axis=1).sum())
         counts.append(k1)
@@ -177,9 +184,9 @@ def test_fixed_diagonal_covariances_give_two_one_trait_brr_posteriors(bivariate,
         data.loc[rng.random(len(data)) < 0.25, "y2"] = np.nan
         data.loc[rng.random(len(data)) < 0.10, "y1"] = np.nan
     s, r = np.diag([0.08, 0.15]), np.diag([1.0, 1.4])
-    model = bg.Model(data, ["y1", "y2"], [bg.Fixed(), bg.Markers("id", genotypes,
-                                                                   prior=bg.RidgePrior(prior=s))],
-                     sigma2_e=r)
+    model = bg.Model(
+        data, ["y1", "y2"], [bg.Fixed(), bg.Markers("id", genotypes, prior=bg.RidgePrior(prior=s))], sigma2_e=r
+    )
     post = model.sample(draws=1000, burn=100, chains=2, seed=5, progress=False).posterior
     assert "sigma2_alpha" not in post
     for k, trait in enumerate(["y1", "y2"]):
@@ -200,8 +207,9 @@ def test_names_dims_and_h2_of_a_bivariate_brr(bivariate):
     for name in ("var_g", "cor_g", "sigma2_alpha"):
         assert post[name].dims == ("chain", "draw", "trait_row", "trait_col"), name
     cov = post["var_g"].values
-    np.testing.assert_allclose(post["cor_g"].values[..., 0, 1],
-                               cov[..., 0, 1] / np.sqrt(cov[..., 0, 0] * cov[..., 1, 1]))
+    np.testing.assert_allclose(
+        post["cor_g"].values[..., 0, 1], cov[..., 0, 1] / np.sqrt(cov[..., 0, 0] * cov[..., 1, 1])
+    )
     genetic = cov[..., [0, 1], [0, 1]]
     total = genetic + post["sigma2_e"].values[..., [0, 1], [0, 1]]
     np.testing.assert_allclose(post["h2"].values, genetic / total)
@@ -230,8 +238,11 @@ def test_default_covariance_prior_has_the_one_trait_brr_mode_per_trait(bivariate
 # ---------------------------------------------------------------------- errors
 def test_one_trait_marker_priors_are_rejected_with_several_traits(bivariate):
     data, genotypes = bivariate
-    with pytest.raises(ValueError, match=r"Markers 'markers': with several traits the marker prior must be one of "
-                                         r".*got BayesAPrior, which is for one trait only"):
+    with pytest.raises(
+        ValueError,
+        match=r"Markers 'markers': with several traits the marker prior must be one of "
+        r".*got BayesAPrior, which is for one trait only",
+    ):
         bg.Model(data, ["y1", "y2"], [bg.Markers("id", genotypes)])
 
 
@@ -240,8 +251,11 @@ def test_a_one_trait_ridge_variance_is_rejected_with_several_traits(bivariate):
     with pytest.raises(ValueError, match=r"The prior for sigma2_alpha is 1 x 1 but sigma2_alpha is 2 x 2"):
         bg.Model(data, ["y1", "y2"], [bg.Markers("id", genotypes, prior=bg.RidgePrior(prior=0.5))])
     with pytest.raises(ValueError, match=r"The prior for sigma2_alpha_snp is 1 x 1 but sigma2_alpha_snp is 2 x 2"):
-        bg.Model(data, ["y1", "y2"], [bg.Markers("id", genotypes, name="snp",
-                                                 prior=bg.RidgePrior(prior=bg.ScaledInvChi2(5.0, 0.1)))])
+        bg.Model(
+            data,
+            ["y1", "y2"],
+            [bg.Markers("id", genotypes, name="snp", prior=bg.RidgePrior(prior=bg.ScaledInvChi2(5.0, 0.1)))],
+        )
 
 
 def test_the_deprecated_multitrait_names_warn_and_are_the_unified_priors(bivariate):
@@ -288,14 +302,16 @@ def test_bivariate_bayes_c_names_and_pi(bivariate):
     np.testing.assert_array_equal(post["n_included"].values, counts)
     # The default slab has the one-trait BayesC mode: BRR's per-trait rule over pi0.
     ridge = bg.Model(data, ["y1", "y2"], [bg.Fixed(), bg.Markers("id", genotypes, prior=bg.RidgePrior())])
-    np.testing.assert_allclose(prior.variance_prior.mode(),
-                               ridge.term(bg.Markers).prior.variance_prior.mode() / 0.5, rtol=1e-12)
+    np.testing.assert_allclose(
+        prior.variance_prior.mode(), ridge.term(bg.Markers).prior.variance_prior.mode() / 0.5, rtol=1e-12
+    )
 
 
 def test_summary_store_keeps_one_inclusion_probability_per_marker_for_every_trait(bivariate):
     data, genotypes = bivariate
-    idata = bg.BayesC(data, ["y1", "y2"], "id", genotypes, pi=0.3).sample(draws=30, burn=5, chains=2, seed=4,
-                                                                           progress=False, store="summary")
+    idata = bg.BayesC(data, ["y1", "y2"], "id", genotypes, pi=0.3).sample(
+        draws=30, burn=5, chains=2, seed=4, progress=False, store="summary"
+    )
     pip = idata.posterior_summary["alpha_pip"]
     assert pip.dims == ("marker", "trait")
     np.testing.assert_array_equal(pip.values[:, 0], pip.values[:, 1])  # one indicator for both traits
@@ -315,8 +331,11 @@ def test_the_user_prior_is_not_modified(bivariate):
     data, genotypes = bivariate
     prior = bg.RidgePrior(prior=None)
     ridge = bg.RidgePrior()
-    bg.Model(data, ["y1", "y2"], [bg.Markers("id", genotypes, prior=prior), bg.Markers("id", genotypes, prior=ridge,
-                                                                                         name="snp")])
+    bg.Model(
+        data,
+        ["y1", "y2"],
+        [bg.Markers("id", genotypes, prior=prior), bg.Markers("id", genotypes, prior=ridge, name="snp")],
+    )
     assert prior.variance_prior is None and prior.variance is None
     assert ridge.variance_prior is None and ridge.variance is None
 
@@ -348,14 +367,16 @@ def _geweke_model(small_bivariate):
     # Sigma_alpha and R so that an error in either off-diagonal shows.
     sigma_alpha = InverseWishart(14.0, 11.0 * np.array([[0.3, 0.2], [0.2, 0.3]]))
     residual = InverseWishart(14.0, 11.0 * np.array([[1.0, 0.7], [0.7, 1.0]]))
-    return bg.Model(data, ["y1", "y2"], [bg.Markers("id", genotypes, prior=bg.RidgePrior(sigma_alpha))],
-                    sigma2_e=residual)
+    return bg.Model(
+        data, ["y1", "y2"], [bg.Markers("id", genotypes, prior=bg.RidgePrior(sigma_alpha))], sigma2_e=residual
+    )
 
 
 @pytest.mark.statistical
 def test_geweke_multitrait_brr(small_bivariate):
-    result = geweke_test(_geweke_model(small_bivariate), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=41,
-                         n_effects=3)
+    result = geweke_test(
+        _geweke_model(small_bivariate), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=41, n_effects=3
+    )
     print(result)
     assert result.passed, str(result)
 
@@ -370,8 +391,9 @@ def _geweke_bayes_c(small_bivariate):
 
 @pytest.mark.statistical
 def test_geweke_multitrait_bayes_c_pi(small_bivariate):
-    result = geweke_test(_geweke_bayes_c(small_bivariate), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=43,
-                         n_effects=3)
+    result = geweke_test(
+        _geweke_bayes_c(small_bivariate), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=43, n_effects=3
+    )
     print(result)
     assert result.passed, str(result)
 
@@ -382,8 +404,9 @@ def test_geweke_planted_error_without_the_slab_determinant_fails(small_bivariate
     from bayesgen.priors.inclusion import log_odds
 
     monkeypatch.setattr(bg.BayesCPrior, "log_prior_odds", lambda self, state: log_odds(state["pi"][0]))
-    result = geweke_test(_geweke_bayes_c(small_bivariate), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=43,
-                         n_effects=3)
+    result = geweke_test(
+        _geweke_bayes_c(small_bivariate), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=43, n_effects=3
+    )
     print(result)
     assert not result.passed
     assert result.max_abs_z > 2.0 * result.threshold, str(result)
@@ -400,8 +423,9 @@ def test_geweke_planted_error_ignoring_the_residual_correlation_fails(small_biva
         return exact(rng, alpha, codes, lookup, xx, resid, weights, gv, np.diag(1.0 / np.diag(cov)), s_inv, **options)
 
     monkeypatch.setattr(module, "sweep_markers_multitrait", diagonal_r)
-    result = geweke_test(_geweke_model(small_bivariate), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=41,
-                         n_effects=3)
+    result = geweke_test(
+        _geweke_model(small_bivariate), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=41, n_effects=3
+    )
     print(result)
     assert not result.passed
     assert result.max_abs_z > 2.0 * result.threshold, str(result)

@@ -11,14 +11,14 @@ and simulation-based calibration of the genetic correlation.
 import numpy as np
 import pandas as pd
 import pytest
+from geweke import geweke_test
 from scipy import integrate, stats
 
 import bayesgen as bg
+from bayesgen.likelihoods.gaussian import Gaussian
 from bayesgen.priors import HuangWand, InverseWishart
 from bayesgen.sampler import Gibbs
 from bayesgen.simulation.population import random_mating_pedigree
-from bayesgen.likelihoods.gaussian import Gaussian
-from geweke import geweke_test
 
 TRAITS = ["y1", "y2", "y3"]
 
@@ -64,8 +64,9 @@ def test_pointwise_log_likelihood_is_the_density_of_the_observed_traits(three_tr
 def test_augmentation_draws_missing_traits_from_their_conditional(three_traits):
     """Mean R_mo R_oo^-1 e_o and covariance R_mm - R_mo R_oo^-1 R_om of the augmented residuals;
     observed phenotypes and the linear predictor untouched."""
-    model = bg.Model(three_traits, TRAITS, [bg.Random("grp")], sigma2_e=[[1.0, 0.8, 0.3], [0.8, 2.0, -0.5],
-                                                                         [0.3, -0.5, 1.5]])
+    model = bg.Model(
+        three_traits, TRAITS, [bg.Random("grp")], sigma2_e=[[1.0, 0.8, 0.3], [0.8, 2.0, -0.5], [0.3, -0.5, 1.5]]
+    )
     gibbs = Gibbs(model)
     rng = np.random.default_rng(1)
     chain = gibbs.init(rng)
@@ -148,8 +149,9 @@ def _three_trait_pedigree_data(seed):
     pedigree = bg.Pedigree(ids, np.where(sire >= 0, sire + 1, 0), np.where(dam >= 0, dam + 1, 0))
     rec = ids[10:]
     y = rng.standard_normal((rec.size, 3)) + [1.0, 2.0, 3.0]
-    data = pd.DataFrame({"animal": rec, "y1": y[:, 0], "y2": y[:, 1], "y3": y[:, 2],
-                         "pen": rng.integers(0, 5, rec.size)})
+    data = pd.DataFrame(
+        {"animal": rec, "y1": y[:, 0], "y2": y[:, 1], "y3": y[:, 2], "pen": rng.integers(0, 5, rec.size)}
+    )
     data[TRAITS] = data[TRAITS].mask(rng.random((rec.size, 3)) < 0.25)
     return data, pedigree
 
@@ -227,14 +229,22 @@ def test_huang_wand_marginal_density_integrates_the_auxiliary_scales():
             # int a^-(nu+t-1)/2 exp(-nu inv_kk / a) IG(a | 1/2, 1/A^2) da, in log a for accuracy
             def f(log_a):
                 a = np.exp(log_a)
-                return np.exp(-0.5 * (nu + t - 1) * log_a - nu * inv[k] / a
-                              + stats.invgamma(0.5, scale=1 / prior.scale[k] ** 2).logpdf(a) + log_a)
+                return np.exp(
+                    -0.5 * (nu + t - 1) * log_a
+                    - nu * inv[k] / a
+                    + stats.invgamma(0.5, scale=1 / prior.scale[k] ** 2).logpdf(a)
+                    + log_a
+                )
+
             return integrate.quad(f, -30, 30, limit=200)[0]
 
         return -0.5 * (nu + t - 1 + t + 1) * logdet + sum(np.log(factor(k)) for k in range(t))
 
-    values = [np.array([[1.0, 0.3], [0.3, 2.0]]), np.array([[0.2, -0.1], [-0.1, 0.4]]),
-              np.array([[3.0, 2.5], [2.5, 2.6]])]
+    values = [
+        np.array([[1.0, 0.3], [0.3, 2.0]]),
+        np.array([[0.2, -0.1], [-0.1, 0.4]]),
+        np.array([[3.0, 2.5], [2.5, 2.6]]),
+    ]
     diffs = [prior.log_density(v) - integrated(v) for v in values]
     np.testing.assert_allclose(diffs, diffs[0], atol=1e-7)
 
@@ -246,15 +256,21 @@ def test_huang_wand_for_one_trait_is_the_half_t():
 
 
 def test_huang_wand_errors():
-    with pytest.raises(ValueError, match=r"HuangWand scale must be a vector of positive finite numbers, got \[1.0, -1.0\]"):
+    with pytest.raises(
+        ValueError, match=r"HuangWand scale must be a vector of positive finite numbers, got \[1.0, -1.0\]"
+    ):
         HuangWand(3.0, [1.0, -1.0])
     with pytest.raises(ValueError, match="HuangWand df"):
         HuangWand(0.0, [1.0, 1.0])
     with pytest.raises(ValueError, match=r"HuangWand.draw_posterior needs the chain's auxiliary variables"):
         HuangWand(3.0, [1.0, 1.0]).draw_posterior(np.random.default_rng(0), np.eye(2), 3)
     with pytest.raises(ValueError, match=r"prior for sigma2_e is 2 x 2 but sigma2_e is 3 x 3"):
-        bg.Model(pd.DataFrame({"a": [1.0, 2, 3], "b": [2.0, 1, 0], "c": [0.0, 1, 3]}), ["a", "b", "c"], [],
-                 sigma2_e=HuangWand(3.0, [1.0, 1.0]))
+        bg.Model(
+            pd.DataFrame({"a": [1.0, 2, 3], "b": [2.0, 1, 0], "c": [0.0, 1, 3]}),
+            ["a", "b", "c"],
+            [],
+            sigma2_e=HuangWand(3.0, [1.0, 1.0]),
+        )
 
 
 # ---------------------------------------------------------------------- statistical: Geweke
@@ -287,8 +303,13 @@ def test_geweke_with_missing_traits(sparse_three_traits):
     """Augmentation, the residual covariance given augmented residuals, and the HuangWand
     conditionals (df = 30: light tails, so that the squares' z-tests have finite variances
     and the chain mixes in 10,000 iterations)."""
-    model = bg.Model(sparse_three_traits, TRAITS, [bg.Random("grp", prior=HuangWand(30.0, [0.8, 1.0, 0.6]))],
-                     sigma2_e=strong_iw(), sampler="single-site")
+    model = bg.Model(
+        sparse_three_traits,
+        TRAITS,
+        [bg.Random("grp", prior=HuangWand(30.0, [0.8, 1.0, 0.6]))],
+        sigma2_e=strong_iw(),
+        sampler="single-site",
+    )
     assert model.residual.augments
     # Several chains and a between-chain standard error: with the GL(3) group move a single chain's
     # batch means understated the standard error (max |z| 6.3 at seed 31; 2.0 with 20 chains).
@@ -312,8 +333,13 @@ class MarginalAugmentation(Gaussian):
 
 @pytest.mark.statistical
 def test_geweke_planted_augmentation_error_fails(sparse_three_traits, monkeypatch):
-    model = bg.Model(sparse_three_traits, TRAITS, [bg.Random("grp", prior=HuangWand(30.0, [0.8, 1.0, 0.6]))],
-                     sigma2_e=strong_iw(), sampler="single-site")
+    model = bg.Model(
+        sparse_three_traits,
+        TRAITS,
+        [bg.Random("grp", prior=HuangWand(30.0, [0.8, 1.0, 0.6]))],
+        sigma2_e=strong_iw(),
+        sampler="single-site",
+    )
     monkeypatch.setattr(model.residual, "augment", MarginalAugmentation.augment.__get__(model.residual))
     result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=31)
     print(result)
@@ -329,8 +355,7 @@ def _pedigree(rng, n_founders, n_generations, n_offspring):
     return bg.Pedigree(ids, np.where(sire >= 0, sire + 1, 0), np.where(dam >= 0, dam + 1, 0))
 
 
-def simulate_bivariate_animal(rng, pedigree, genetic, residual, records_per_animal=1, missing_y2=0.3,
-                              mean=(10.0, 5.0)):
+def simulate_bivariate_animal(rng, pedigree, genetic, residual, records_per_animal=1, missing_y2=0.3, mean=(10.0, 5.0)):
     """Records y = mean + a_animal + e with vec(A') ~ N(0, A (x) G), e ~ N(0, R); a share
     ``missing_y2`` of the records miss y2."""
     ids = pedigree.labels
@@ -366,10 +391,13 @@ def test_bivariate_animal_model_intervals_cover_the_truth_at_the_nominal_rate():
         pedigree = _pedigree(rng, 20, 3, 60)
         data = simulate_bivariate_animal(rng, pedigree, genetic, residual, records_per_animal=2)
         model = bg.Model(data, ["y1", "y2"], [bg.Fixed(), bg.Animal("animal", pedigree)])
-        post = model.sample(draws=500, burn=200, chains=1, seed=rep, progress=False,
-                            check_convergence=False).posterior
-        draws = {"rho_animal": post["rho_animal"].values[..., 0, 1], "rho_e": post["rho_e"].values[..., 0, 1],
-                 "h2_y1": post["h2"].values[..., 0], "h2_y2": post["h2"].values[..., 1]}
+        post = model.sample(draws=500, burn=200, chains=1, seed=rep, progress=False, check_convergence=False).posterior
+        draws = {
+            "rho_animal": post["rho_animal"].values[..., 0, 1],
+            "rho_e": post["rho_e"].values[..., 0, 1],
+            "h2_y1": post["h2"].values[..., 0],
+            "h2_y2": post["h2"].values[..., 1],
+        }
         for name, value in draws.items():
             lower, upper = np.quantile(value, [0.05, 0.95])
             covered[name] += int(lower <= truth[name] <= upper)
@@ -417,8 +445,9 @@ MISCALIBRATIONS = {
 def test_sbc_design_detects_a_ten_percent_miscalibration():
     """The SBC test below has power >= 0.8 against each miscalibration of ``MISCALIBRATIONS``
     (0.95, 0.89 and 0.97 at 600 replications, 19 draws, 10 bins, alpha 0.01), and size alpha."""
-    powers = {name: sbc_power(SBC_REPLICATIONS, SBC_DRAWS, SBC_BINS, SBC_ALPHA, f)
-              for name, f in MISCALIBRATIONS.items()}
+    powers = {
+        name: sbc_power(SBC_REPLICATIONS, SBC_DRAWS, SBC_BINS, SBC_ALPHA, f) for name, f in MISCALIBRATIONS.items()
+    }
     print(powers)
     assert min(powers.values()) >= 0.8, powers
     assert sbc_power(SBC_REPLICATIONS, SBC_DRAWS, SBC_BINS, SBC_ALPHA, stats.norm.cdf) == pytest.approx(SBC_ALPHA)

@@ -6,7 +6,6 @@ marker prior and sweep route; the kernels' own oracle tests run on packed codes 
 (``tests/packed_codes.py``).
 """
 
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -103,7 +102,9 @@ MODELS = {
     "BayesR": lambda d, g: bg.BayesR(d, "y", "id", g),
     "blocked-BayesA": lambda d, g: bg.Model(d, "y", [bg.Fixed(), bg.Markers("id", g, block_size=7)]),
     "bivariate-BRR": lambda d, g: bg.BRR(d, ["y", "y2"], "id", g),
-    "bivariate-BayesC": lambda d, g: bg.Model(d, ["y", "y2"], [bg.Fixed(), bg.Markers("id", g, prior=bg.BayesCPrior())]),
+    "bivariate-BayesC": lambda d, g: bg.Model(
+        d, ["y", "y2"], [bg.Fixed(), bg.Markers("id", g, prior=bg.BayesCPrior())]
+    ),
 }
 
 
@@ -144,9 +145,14 @@ def test_records_in_genotype_order_share_the_packed_codes(population):
     other = bg.BayesA(data.iloc[::-1], "y", "id", packed)
     term = next(t for t in other.terms if isinstance(t, bg.Markers))
     assert term.codes.dtype == np.uint8 and term.codes.shape == (30, 18)  # re-packed, never int8
-    np.testing.assert_array_equal(bg.Genotypes.from_codes(genotypes.ids[::-1], genotypes.codes[:, ::-1],
-                                                          genotypes.markers, drop_monomorphic=False).pack()
-                                  .packed_codes, term.codes)
+    np.testing.assert_array_equal(
+        bg.Genotypes.from_codes(
+            genotypes.ids[::-1], genotypes.codes[:, ::-1], genotypes.markers, drop_monomorphic=False
+        )
+        .pack()
+        .packed_codes,
+        term.codes,
+    )
 
 
 def test_a_packed_kernel_call_without_the_record_count_is_an_error(population):
@@ -170,16 +176,23 @@ def plink_set(tmp_path_factory):
     matrix[:, 5] = 1.0
     matrix[rng.random(n) < 0.5, 11] = np.nan  # a low call rate
     prefix = tmp_path_factory.mktemp("plink") / "set"
-    to_bed(str(prefix) + ".bed", matrix.astype(np.float32),
-           properties={"iid": [f"i{k}" for k in range(n)], "sid": [f"s{k}" for k in range(p)]})
+    to_bed(
+        str(prefix) + ".bed",
+        matrix.astype(np.float32),
+        properties={"iid": [f"i{k}" for k in range(n)], "sid": [f"s{k}" for k in range(p)]},
+    )
     return str(prefix)
 
 
-@pytest.mark.parametrize("kwargs", [
-    {},
-    {"ids": ["i3", "i1", "i7", "i22", "i9", "i0"], "maf": 0.1},
-    {"markers": ["s3", "s1", "s9", "s11", "s5"], "call_rate": 0.8},
-], ids=["all", "ids-and-maf", "markers-and-call-rate"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"ids": ["i3", "i1", "i7", "i22", "i9", "i0"], "maf": 0.1},
+        {"markers": ["s3", "s1", "s9", "s11", "s5"], "call_rate": 0.8},
+    ],
+    ids=["all", "ids-and-maf", "markers-and-call-rate"],
+)
 def test_read_plink_packed_reads_the_genotypes_int8_reading_gives(plink_set, kwargs):
     with pytest.warns(UserWarning, match="monomorphic"):
         int8 = bg.read_plink(plink_set, report=False, **kwargs)
@@ -221,11 +234,20 @@ def test_geweke_on_packed_genotypes(prior):
     data = sim.phenotypes.copy()
     data.loc[data.index[:2], "y"] = np.nan
     genotypes = sim.genotypes.pack()
-    marker_prior = (bg.BayesCPrior(pi=bg.Beta(3.0, 5.0), variance=bg.ScaledInvChi2(df=12.0, scale=0.1))
-                    if prior == "BayesCpi" else bg.BayesRPrior(gamma=(0.0, 0.1, 1.0), dirichlet=(2.0, 2.0, 2.0),
-                                                   variance=bg.ScaledInvChi2(df=12.0, scale=0.2)))
-    model = bg.Model(data, "y", [bg.Fixed(prior_variance=0.25), bg.Markers("id", genotypes, prior=marker_prior)],
-                     sigma2_e=bg.ScaledInvChi2(df=12.0, scale=0.5), sampler="single-site")
+    marker_prior = (
+        bg.BayesCPrior(pi=bg.Beta(3.0, 5.0), variance=bg.ScaledInvChi2(df=12.0, scale=0.1))
+        if prior == "BayesCpi"
+        else bg.BayesRPrior(
+            gamma=(0.0, 0.1, 1.0), dirichlet=(2.0, 2.0, 2.0), variance=bg.ScaledInvChi2(df=12.0, scale=0.2)
+        )
+    )
+    model = bg.Model(
+        data,
+        "y",
+        [bg.Fixed(prior_variance=0.25), bg.Markers("id", genotypes, prior=marker_prior)],
+        sigma2_e=bg.ScaledInvChi2(df=12.0, scale=0.5),
+        sampler="single-site",
+    )
     assert model.terms[1].codes.dtype == np.uint8  # the sweeps read packed codes
     result = geweke_test(model, n_marginal=6000, n_successive=20000, seed=8)
     print(result)
@@ -238,8 +260,9 @@ def test_gwas_windows_and_the_lmm_scan_on_packed_genotypes_equal_int8():
     codes = rng.binomial(2, rng.uniform(0.1, 0.9, p), size=(n, p)).astype(float)
     codes[rng.random((n, p)) < 0.03] = np.nan
     ids = [f"i{k}" for k in range(n)]
-    info = pd.DataFrame({"chrom": np.repeat(["1", "2"], [25, 15]), "pos": np.arange(p) * 1000},
-                        index=[f"m{j}" for j in range(p)])
+    info = pd.DataFrame(
+        {"chrom": np.repeat(["1", "2"], [25, 15]), "pos": np.arange(p) * 1000}, index=[f"m{j}" for j in range(p)]
+    )
     genotypes = bg.Genotypes(ids, codes, markers=list(info.index), marker_info=info)
     packed = genotypes.pack()
     y = np.nan_to_num(codes - np.nanmean(codes, axis=0)) @ rng.normal(0, 0.2, p) + rng.normal(size=n)
@@ -252,13 +275,20 @@ def test_gwas_windows_and_the_lmm_scan_on_packed_genotypes_equal_int8():
     model_int8 = bg.BayesC(frame, "y", "id", genotypes, pi=0.3)
     model_packed = bg.BayesC(frame, "y", "id", packed, pi=0.3)
     idata = model_int8.sample(draws=20, burn=5, chains=1, seed=2, progress=False)
-    pd.testing.assert_frame_equal(bg.gwas.windows(idata, model_int8, size=5),
-                                  bg.gwas.windows(idata, model_packed, size=5))
+    pd.testing.assert_frame_equal(
+        bg.gwas.windows(idata, model_int8, size=5), bg.gwas.windows(idata, model_packed, size=5)
+    )
 
 
-@pytest.mark.parametrize("kwargs", [{"call_rate": 0.95}, {"ids": ["i4", "i2", "i20", "i7", "i9"], "call_rate": 0.9},
-                                    {"markers": [f"s{j}" for j in range(39, -1, -2)], "call_rate": 0.95}],
-                         ids=["all-ids", "ids", "markers"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"call_rate": 0.95},
+        {"ids": ["i4", "i2", "i20", "i7", "i9"], "call_rate": 0.9},
+        {"markers": [f"s{j}" for j in range(39, -1, -2)], "call_rate": 0.95},
+    ],
+    ids=["all-ids", "ids", "markers"],
+)
 def test_read_plink_packed_in_blocks_of_two_markers_compacts_what_qc_removes(plink_set, kwargs, monkeypatch):
     """Blocks of 2 markers (12 bytes): markers removed in one block and read into place in the next."""
     import warnings

@@ -155,8 +155,11 @@ def test_error_nested_ids():
 
 
 def test_error_none_says_which_type_was_expected():
-    with pytest.raises(TypeError, match=r"Pedigree ids must be a one-dimensional sequence of ids "
-                                        r"\(list, tuple, numpy array or pandas Series\), got None"):
+    with pytest.raises(
+        TypeError,
+        match=r"Pedigree ids must be a one-dimensional sequence of ids "
+        r"\(list, tuple, numpy array or pandas Series\), got None",
+    ):
         Pedigree(None, None, None)
     with pytest.raises(TypeError, match=r"Pedigree dams must be a one-dimensional sequence of ids.*got int 5"):
         Pedigree([1], [0], 5)

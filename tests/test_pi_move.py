@@ -31,8 +31,13 @@ def informative():
 
 def informative_model(informative, prior):
     data, genotypes = informative
-    return bg.Model(data, "y", [bg.Fixed(prior=0.25), bg.Markers("id", genotypes, prior=prior, expand=False)],
-                    sigma2_e=bg.ScaledInvChi2(df=12.0, scale=0.3), sampler="single-site")
+    return bg.Model(
+        data,
+        "y",
+        [bg.Fixed(prior=0.25), bg.Markers("id", genotypes, prior=prior, expand=False)],
+        sigma2_e=bg.ScaledInvChi2(df=12.0, scale=0.3),
+        sampler="single-site",
+    )
 
 
 def bayes_c_pi(**options):
@@ -41,9 +46,13 @@ def bayes_c_pi(**options):
 
 def marker_model(population, prior, expand=False):
     data, genotypes = population
-    return bg.Model(data, "y", [bg.Fixed(prior=0.25),
-                                bg.Markers("id", genotypes, prior=prior, expand=expand)],
-                    sigma2_e=bg.ScaledInvChi2(df=12.0, scale=0.5), sampler="single-site")
+    return bg.Model(
+        data,
+        "y",
+        [bg.Fixed(prior=0.25), bg.Markers("id", genotypes, prior=prior, expand=expand)],
+        sigma2_e=bg.ScaledInvChi2(df=12.0, scale=0.5),
+        sampler="single-site",
+    )
 
 
 def _chain(population, prior):
@@ -60,18 +69,32 @@ def test_an_accepted_move_keeps_pi_times_sigma2_and_the_residual_consistent(popu
     model, gibbs, chain = _chain(population, bayes_c_pi(pi_step=2.0))
     term, state = model.terms[1], chain.states[1]
     prior, prior_state = term.prior, state["prior"]
-    args = (term.codes, term.lookup, term.xx, term.code_stats, chain.ctx.resid, chain.ctx.weights[:, 0],
-            state["genetic_values"], chain.ctx.residual_covariance)
+    args = (
+        term.codes,
+        term.lookup,
+        term.xx,
+        term.code_stats,
+        chain.ctx.resid,
+        chain.ctx.weights[:, 0],
+        state["genetic_values"],
+        chain.ctx.residual_covariance,
+    )
     accepted = rejected = 0
     for seed in range(200):
-        before = {"alpha": state["alpha"].copy(), "resid": chain.ctx.resid.copy(), "gv": state["genetic_values"].copy(),
-                  "pi": prior_state["pi"][0], "sigma2": prior_state["sigma2_alpha"][0, 0],
-                  "n_included": int(prior_state["n_included"][0])}
+        before = {
+            "alpha": state["alpha"].copy(),
+            "resid": chain.ctx.resid.copy(),
+            "gv": state["genetic_values"].copy(),
+            "pi": prior_state["pi"][0],
+            "sigma2": prior_state["sigma2_alpha"][0, 0],
+            "n_included": int(prior_state["n_included"][0]),
+        }
         if prior.ridge_move(np.random.default_rng(seed), state["alpha"], prior_state, *args):
             accepted += 1
             assert prior_state["pi"][0] != before["pi"]
-            np.testing.assert_allclose(prior_state["pi"][0] * prior_state["sigma2_alpha"][0, 0],
-                                       before["pi"] * before["sigma2"], rtol=1e-12)
+            np.testing.assert_allclose(
+                prior_state["pi"][0] * prior_state["sigma2_alpha"][0, 0], before["pi"] * before["sigma2"], rtol=1e-12
+            )
             np.testing.assert_array_equal(prior_state["var_alpha"], prior_state["sigma2_alpha"][0, 0])
             assert prior_state["n_included"][0] == np.count_nonzero(state["alpha"])
             moved = chain.ctx.resid.copy()
@@ -116,8 +139,9 @@ N_MARGINAL, N_SUCCESSIVE = 6000, 20000
 def test_geweke_with_the_pi_move(population):
     from geweke import geweke_test
 
-    result = geweke_test(marker_model(population, bayes_c_pi(pi_step=1.5)), n_marginal=N_MARGINAL,
-                         n_successive=N_SUCCESSIVE, seed=7)
+    result = geweke_test(
+        marker_model(population, bayes_c_pi(pi_step=1.5)), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=7
+    )
     print(result)
     assert result.passed, str(result)
 
@@ -134,8 +158,7 @@ class BayesCWithoutMoveJacobian(bg.BayesCPrior):
 def test_geweke_catches_a_pi_move_without_its_jacobian(population):
     from geweke import geweke_test
 
-    planted = BayesCWithoutMoveJacobian(pi=bg.Beta(2.0, 2.0), prior=bg.ScaledInvChi2(df=10.0, scale=0.1),
-                                        pi_step=1.5)
+    planted = BayesCWithoutMoveJacobian(pi=bg.Beta(2.0, 2.0), prior=bg.ScaledInvChi2(df=10.0, scale=0.1), pi_step=1.5)
     result = geweke_test(marker_model(population, planted), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=7)
     print(result)
     assert not result.passed
@@ -151,7 +174,8 @@ def informative_prior():
 def test_geweke_with_the_pi_move_on_informative_data(informative):
     from geweke import geweke_test
 
-    result = geweke_test(informative_model(informative, informative_prior()), n_marginal=N_MARGINAL,
-                         n_successive=N_SUCCESSIVE, seed=9)
+    result = geweke_test(
+        informative_model(informative, informative_prior()), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=9
+    )
     print(result)
     assert result.passed, str(result)

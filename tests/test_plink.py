@@ -321,8 +321,9 @@ def _malformed(prefix, case):
     return {"ids": ["zz"]} if case == "unknown_id" else {"maf": 0.6} if case == "maf" else {}
 
 
-@pytest.mark.parametrize("case", ["magic", "size", "padding", "bim_columns", "fam_binary", "duplicate_iid",
-                                  "unknown_id", "maf"])
+@pytest.mark.parametrize(
+    "case", ["magic", "size", "padding", "bim_columns", "fam_binary", "duplicate_iid", "unknown_id", "maf"]
+)
 def test_error_paths_leave_no_file_open(tmp_path, case):
     """Issue 16 item 13: read_plink's errors must not leak open files (ResourceWarning)."""
     import gc

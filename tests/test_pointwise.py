@@ -7,8 +7,9 @@ import pytest
 from bayesgen.kernels.pointwise import integrate_own_effects
 
 
-def reference_integrate_own_effects(levels, rec_ptr, rec_idx, level_offsets, prior_precision, prior_shift, effects,
-                                    resid, weights, sigma2_e):
+def reference_integrate_own_effects(
+    levels, rec_ptr, rec_idx, level_offsets, prior_precision, prior_shift, effects, resid, weights, sigma2_e
+):
     """The previous implementation (one ``np.linalg.solve`` per record), in plain Python."""
     n_terms, n = levels.shape
     shift, extra = np.zeros(n), np.zeros(n)
@@ -23,7 +24,7 @@ def reference_integrate_own_effects(levels, rec_ptr, rec_idx, level_offsets, pri
             own += effects[row]
         for t in range(n_terms):
             row = level_offsets[t] + levels[t, r]
-            for other in rec_idx[rec_ptr[row]:rec_ptr[row + 1]]:
+            for other in rec_idx[rec_ptr[row] : rec_ptr[row + 1]]:
                 if other == r or weights[other] == 0.0:
                     continue
                 shared = levels[:, other] == levels[:, r]
@@ -52,9 +53,18 @@ def random_case(n_levels, n=80, seed=0):
             ptr.append(len(idx))
     total = sum(n_levels)
     weights = rng.choice([0.0, 1.0, 0.5], size=n, p=[0.2, 0.6, 0.2])
-    return (levels, np.array(ptr, dtype=np.int64), np.array(idx, dtype=np.int64), level_offsets,
-            rng.uniform(0.2, 3.0, total), rng.normal(size=total), rng.normal(size=total), rng.normal(size=n),
-            weights, 0.7)
+    return (
+        levels,
+        np.array(ptr, dtype=np.int64),
+        np.array(idx, dtype=np.int64),
+        level_offsets,
+        rng.uniform(0.2, 3.0, total),
+        rng.normal(size=total),
+        rng.normal(size=total),
+        rng.normal(size=n),
+        weights,
+        0.7,
+    )
 
 
 @pytest.mark.parametrize("n_levels", [(7,), (30,), (7, 5), (12, 4, 9)], ids=["T1-large-levels", "T1", "T2", "T3"])
@@ -75,8 +85,9 @@ def test_one_term_is_the_gaussian_conditional_of_the_record_given_its_level_mate
     on the level mates gives e_r | e_{-r}, which the kernel states as N(-shift_r, s2 + extra_r)."""
     levels, rec_ptr, rec_idx, offsets, precision, prior_shift, effects, resid, weights, s2 = random_case((6,), n=40)
     shift, extra = np.zeros(40), np.zeros(40)
-    integrate_own_effects(levels, rec_ptr, rec_idx, offsets, precision, prior_shift, effects, resid, weights, s2,
-                          shift, extra)
+    integrate_own_effects(
+        levels, rec_ptr, rec_idx, offsets, precision, prior_shift, effects, resid, weights, s2, shift, extra
+    )
     for level in range(6):
         members = [r for r in np.flatnonzero(levels[0] == level) if weights[r] != 0.0]
         prior_mean = -prior_shift[level] / precision[level]

@@ -8,8 +8,9 @@ import bayesgen as bg
 
 @pytest.fixture(scope="module")
 def fitted():
-    sim = bg.simulate(n_founders=20, n_generations=2, n_offspring=60, n_markers=100, n_qtl=10,
-                      genetic_model="markers", seed=12)
+    sim = bg.simulate(
+        n_founders=20, n_generations=2, n_offspring=60, n_markers=100, n_qtl=10, genetic_model="markers", seed=12
+    )
     train = sim.phenotypes.iloc[:80]
     model = bg.BayesA(train, "y", "id", sim.genotypes, fixed=["sex"])
     idata = model.sample(draws=60, burn=20, chains=2, seed=1, progress=False)
@@ -25,8 +26,7 @@ def test_genomic_values_of_new_individuals_are_w_alpha_per_draw(fitted):
     assert pred["mean"].dims == ("individual",) and list(pred["individual"].values) == new_ids
     # Centred with the training allele frequencies, so the mean is x_new (centred) times mean(alpha).
     x = sim.genotypes.codes[:, rows].T - sim.genotypes.centre[None, :]
-    np.testing.assert_allclose(pred["mean"], x @ idata.posterior["alpha"].mean(("chain", "draw")).values,
-                               atol=1e-10)
+    np.testing.assert_allclose(pred["mean"], x @ idata.posterior["alpha"].mean(("chain", "draw")).values, atol=1e-10)
     assert (pred["lower"] < pred["mean"]).all() and (pred["mean"] < pred["upper"]).all()
 
 
@@ -50,8 +50,9 @@ def test_every_marker_prior_predicts_w_new_alpha_per_draw(fitted, shortcut):
     idata = model.sample(draws=15, burn=5, chains=2, seed=4, progress=False)
     new_ids = sim.phenotypes["id"].iloc[80:].tolist()
     rows = sim.genotypes.index(new_ids)
-    new = bg.Genotypes(new_ids, sim.genotypes.codes[:, rows].T.astype(float), markers=sim.genotypes.markers,
-                       drop_monomorphic=False)
+    new = bg.Genotypes(
+        new_ids, sim.genotypes.codes[:, rows].T.astype(float), markers=sim.genotypes.markers, drop_monomorphic=False
+    )
     pred = model.predict(idata, genotypes=new, prob=0.9)
     # By hand: every draw of alpha (all chains) times the new genotypes centred at the training frequencies.
     x = sim.genotypes.codes[:, rows].T - sim.genotypes.centre[None, :]
@@ -68,8 +69,11 @@ def test_gblup_cannot_predict_from_genotypes_and_says_what_to_do(fitted):
     sim, _, _ = fitted
     model = bg.GBLUP(sim.phenotypes.iloc[:80], "y", "id", sim.genotypes)
     idata = model.sample(draws=3, burn=0, chains=1, seed=1, progress=False)
-    with pytest.raises(LookupError, match=r"needs marker effects, but this model's genetic term is the Kernel 'g' "
-                                          r"\(GBLUP\).*idata.posterior\['g'\]"):
+    with pytest.raises(
+        LookupError,
+        match=r"needs marker effects, but this model's genetic term is the Kernel 'g' "
+        r"\(GBLUP\).*idata.posterior\['g'\]",
+    ):
         model.predict(idata, genotypes=sim.genotypes)
     # The advice holds: individuals of the genotypes without a record have draws of g.
     new_ids = sim.phenotypes["id"].iloc[80:].tolist()
@@ -102,7 +106,9 @@ def test_breeding_values_of_pedigree_animals():
     model = bg.AnimalModel(sim.phenotypes, "y", "id", ped)
     idata = model.sample(draws=50, burn=10, chains=2, seed=2, progress=False)
     pred = model.predict(idata, ids=["A00001", "A00030"])
-    np.testing.assert_allclose(pred["mean"], idata.posterior["u"].sel(animal=["A00001", "A00030"]).mean(("chain", "draw")))
+    np.testing.assert_allclose(
+        pred["mean"], idata.posterior["u"].sel(animal=["A00001", "A00030"]).mean(("chain", "draw"))
+    )
     other = bg.Genotypes(["A00001", "A00002"], np.array([[0, 1], [2, 0]]))
     with pytest.raises(LookupError, match="no Markers term"):
         model.predict(idata, genotypes=other)
@@ -118,13 +124,17 @@ def test_summary_storage_cannot_give_intervals(fitted):
 # ----------------------------------------------------------------- InferenceData of another model
 def test_marker_draws_of_another_model_are_named_as_such(fitted):
     sim, model, _ = fitted
-    other = bg.simulate(n_founders=10, n_generations=1, n_offspring=30, n_markers=40, n_qtl=5,
-                        genetic_model="markers", seed=4)
+    other = bg.simulate(
+        n_founders=10, n_generations=1, n_offspring=30, n_markers=40, n_qtl=5, genetic_model="markers", seed=4
+    )
     other_model = bg.BayesA(other.phenotypes, "y", "id", other.genotypes)
     other_idata = other_model.sample(draws=3, burn=0, chains=1, seed=1, progress=False)
-    with pytest.raises(ValueError, match=r"markers of the InferenceData \(coordinate 'marker' of 'alpha'\) do not "
-                                         r"match the model's: 40 in the InferenceData, 99 in the model; "
-                                         r"in the model only: 'snp00041', 'snp00042'"):
+    with pytest.raises(
+        ValueError,
+        match=r"markers of the InferenceData \(coordinate 'marker' of 'alpha'\) do not "
+        r"match the model's: 40 in the InferenceData, 99 in the model; "
+        r"in the model only: 'snp00041', 'snp00042'",
+    ):
         model.predict(other_idata, genotypes=sim.genotypes)
 
 
@@ -141,9 +151,12 @@ def test_breeding_values_of_another_pedigree_are_named_as_such():
     model = bg.AnimalModel(sim.phenotypes, "y", "id", sim.pedigree_object())
     other = bg.simulate(n_founders=10, n_generations=2, n_offspring=20, n_markers=0, seed=4)
     other_idata = bg.AnimalModel(other.phenotypes, "y", "id", other.pedigree_object()).sample(
-        draws=3, burn=0, chains=1, seed=1, progress=False)
-    message = (r"animals of the InferenceData \(coordinate 'animal' of 'u'\) do not match the model's "
-               r"pedigree: 50 in the InferenceData, 30 in the model; in the InferenceData only: 'A00043'")
+        draws=3, burn=0, chains=1, seed=1, progress=False
+    )
+    message = (
+        r"animals of the InferenceData \(coordinate 'animal' of 'u'\) do not match the model's "
+        r"pedigree: 50 in the InferenceData, 30 in the model; in the InferenceData only: 'A00043'"
+    )
     with pytest.raises(ValueError, match=message):
         model.predict(other_idata, ids=["A00001"])
     with pytest.raises(ValueError, match=message):
@@ -154,7 +167,8 @@ def test_draws_of_a_model_without_the_term_are_named_as_such(fitted):
     sim, model, _ = fitted
     animal = bg.simulate(n_founders=10, n_generations=1, n_offspring=20, n_markers=0, seed=3)
     animal_idata = bg.AnimalModel(animal.phenotypes, "y", "id", animal.pedigree_object()).sample(
-        draws=3, burn=0, chains=1, seed=1, progress=False)
+        draws=3, burn=0, chains=1, seed=1, progress=False
+    )
     with pytest.raises(ValueError, match="no draws of 'alpha'.*not sampled from this model"):
         model.predict(animal_idata, genotypes=sim.genotypes)
 
@@ -183,8 +197,9 @@ def test_several_traits_predict_w_new_alpha_per_draw_and_trait(fitted, shortcut,
     idata = model.sample(draws=15, burn=5, chains=2, seed=4, progress=False)
     new_ids = sim.phenotypes["id"].iloc[80:].tolist()
     rows = sim.genotypes.index(new_ids)
-    new = bg.Genotypes(new_ids, sim.genotypes.codes[:, rows].T.astype(float), markers=sim.genotypes.markers,
-                       drop_monomorphic=False)
+    new = bg.Genotypes(
+        new_ids, sim.genotypes.codes[:, rows].T.astype(float), markers=sim.genotypes.markers, drop_monomorphic=False
+    )
     pred = model.predict(idata, genotypes=new, prob=0.9)
     assert pred["mean"].dims == ("individual", "trait")
     assert list(pred["individual"].values) == new_ids and list(pred["trait"].values) == ["y", "y2"]

@@ -14,7 +14,12 @@ import pytest
 from scipy import stats
 
 from bayesgen.diagnostics import (
-    NO_ISSUE, PRIOR_DATA_CONFLICT, WEAK_LIKELIHOOD, PowerScalingWarning, cjs_distance, prior_sensitivity,
+    NO_ISSUE,
+    PRIOR_DATA_CONFLICT,
+    WEAK_LIKELIHOOD,
+    PowerScalingWarning,
+    cjs_distance,
+    prior_sensitivity,
     psis_log_weights,
 )
 
@@ -85,8 +90,12 @@ def normal_inverse_gamma_idata(y, m0, k0, a0, b0, seed=0):
     mu = rng.normal(mn, np.sqrt(s2 / kn))
     log_prior = stats.norm.logpdf(mu, m0, np.sqrt(s2 / k0)) + stats.invgamma.logpdf(s2, a0, scale=b0)
     log_lik = stats.norm.logpdf(y, mu[..., None], np.sqrt(s2)[..., None])
-    return az.from_dict(posterior={"mu": mu, "sigma2_e": s2}, sample_stats={"log_prior": log_prior},
-                        log_likelihood={"y": log_lik}, dims={"y": ["record"]})
+    return az.from_dict(
+        posterior={"mu": mu, "sigma2_e": s2},
+        sample_stats={"log_prior": log_prior},
+        log_likelihood={"y": log_lik},
+        dims={"y": ["record"]},
+    )
 
 
 # --- the exact sensitivity: the same CJS between exact CDFs ----------------------------------
@@ -119,10 +128,14 @@ def exact_sensitivity(model, draws):
     return out
 
 
-@pytest.mark.parametrize("model", [
-    NormalMean(np.random.default_rng(3).normal(1.0, 1.0, 10), m0=0.0, tau=0.5),
-    NormalVariance(np.random.default_rng(4).normal(0.0, 2.0, 10), nu=4.0, scale=1.0),
-], ids=["normal_mean", "normal_variance"])
+@pytest.mark.parametrize(
+    "model",
+    [
+        NormalMean(np.random.default_rng(3).normal(1.0, 1.0, 10), m0=0.0, tau=0.5),
+        NormalVariance(np.random.default_rng(4).normal(0.0, 2.0, 10), nu=4.0, scale=1.0),
+    ],
+    ids=["normal_mean", "normal_variance"],
+)
 def test_sensitivity_matches_exact_power_scaled_posteriors(model):
     # 20 independent replicates of 4,000 exact draws: the mean of (estimate - exact) is within
     # 4 Monte Carlo standard errors of 0 (sd over replicates 3-9% of the value; the estimate is
@@ -187,12 +200,23 @@ def test_columns_pareto_k_and_var_names():
     before = idata.copy()  # a deep copy
     table = prior_sensitivity(idata, var_names="sigma2_e")
     assert list(table.index) == ["sigma2_e"] and table.index.name == "parameter"
-    assert list(table.columns) == ["prior", "likelihood", "diagnosis", "k_prior_lower", "k_prior_upper",
-                                   "k_likelihood_lower", "k_likelihood_upper"]
+    assert list(table.columns) == [
+        "prior",
+        "likelihood",
+        "diagnosis",
+        "k_prior_lower",
+        "k_prior_upper",
+        "k_likelihood_lower",
+        "k_likelihood_upper",
+    ]
     log_prior = idata.sample_stats["log_prior"].values.ravel()
     log_lik = idata.log_likelihood["y"].values.sum(axis=2).ravel()
-    for column, log_ratios in [("k_prior_lower", -0.01 * log_prior), ("k_prior_upper", 0.01 * log_prior),
-                               ("k_likelihood_lower", -0.01 * log_lik), ("k_likelihood_upper", 0.01 * log_lik)]:
+    for column, log_ratios in [
+        ("k_prior_lower", -0.01 * log_prior),
+        ("k_prior_upper", 0.01 * log_prior),
+        ("k_likelihood_lower", -0.01 * log_lik),
+        ("k_likelihood_upper", 0.01 * log_lik),
+    ]:
         assert table.loc["sigma2_e", column] == pytest.approx(float(az.psislw(log_ratios)[1]), abs=1e-10)
     assert table.attrs["n_draws"] == CHAINS * DRAWS and table.attrs["alphas"] == (0.99, 1.01)
     assert table.attrs["k_threshold"] == 0.7  # min(1 - 1/log10(4000) = 0.72, 0.7)
@@ -213,9 +237,11 @@ def test_large_pareto_k_warns_and_names_the_direction():
     # log_prior ~ Exponential(mean 100): at alpha = 1.01 the weights exp(0.01 log_prior) are
     # Pareto with k = 1, far above 0.7; at alpha = 0.99 their tail is bounded.
     rng = np.random.default_rng(7)
-    idata = az.from_dict(posterior={"h2": rng.uniform(size=(CHAINS, DRAWS))},
-                         sample_stats={"log_prior": rng.exponential(100.0, size=(CHAINS, DRAWS))},
-                         log_likelihood={"y": rng.normal(size=(CHAINS, DRAWS, 3))})
+    idata = az.from_dict(
+        posterior={"h2": rng.uniform(size=(CHAINS, DRAWS))},
+        sample_stats={"log_prior": rng.exponential(100.0, size=(CHAINS, DRAWS))},
+        log_likelihood={"y": rng.normal(size=(CHAINS, DRAWS, 3))},
+    )
     with pytest.warns(PowerScalingWarning, match=r"prior at alpha=1\.01: k=(0\.[89]|1\.\d)") as record:
         table = prior_sensitivity(idata)
     assert "prior at alpha=0.99" not in str(record[0].message)
@@ -274,8 +300,11 @@ def idata():
 
 def test_missing_sample_stats_group(idata):
     del idata.sample_stats
-    with pytest.raises(ValueError, match=r"has no sample_stats group: power-scaling the prior needs "
-                                         r"sample_stats\['log_prior'\].*store=\"full\""):
+    with pytest.raises(
+        ValueError,
+        match=r"has no sample_stats group: power-scaling the prior needs "
+        r"sample_stats\['log_prior'\].*store=\"full\"",
+    ):
         prior_sensitivity(idata)
 
 
@@ -287,8 +316,11 @@ def test_sample_stats_without_log_prior(idata):
 
 def test_missing_log_likelihood_group(idata):
     del idata.log_likelihood
-    with pytest.raises(ValueError, match=r"has no log_likelihood group \(or an empty one\): power-scaling the "
-                                         r"likelihood needs the pointwise log-likelihood.*store=\"full\""):
+    with pytest.raises(
+        ValueError,
+        match=r"has no log_likelihood group \(or an empty one\): power-scaling the "
+        r"likelihood needs the pointwise log-likelihood.*store=\"full\"",
+    ):
         prior_sensitivity(idata)
 
 
@@ -311,15 +343,21 @@ def test_log_prior_with_wrong_dims(idata):
 
 def test_log_prior_with_other_draws_than_posterior(idata):
     idata.sample_stats = idata.sample_stats.isel(draw=slice(0, 10))
-    with pytest.raises(ValueError, match=r"sample_stats\['log_prior'\] must have one value per draw, shape "
-                                         r"\(chain, draw\) = \(4, 1000\) like the posterior, got shape \(4, 10\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"sample_stats\['log_prior'\] must have one value per draw, shape "
+        r"\(chain, draw\) = \(4, 1000\) like the posterior, got shape \(4, 10\)",
+    ):
         prior_sensitivity(idata)
 
 
 def test_log_likelihood_with_other_draws_than_posterior(idata):
     idata.log_likelihood = idata.log_likelihood.isel(draw=slice(0, 10))
-    with pytest.raises(ValueError, match=r"log_likelihood\['y'\] has \(chain, draw\) = \(4, 10\), the posterior "
-                                         r"\(4, 1000\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"log_likelihood\['y'\] has \(chain, draw\) = \(4, 10\), the posterior "
+        r"\(4, 1000\)",
+    ):
         prior_sensitivity(idata)
 
 
@@ -331,8 +369,11 @@ def test_log_likelihood_without_draw_dim(idata):
 
 def test_non_finite_log_density(idata):
     idata.log_likelihood["y"][0, 3, 1] = -np.inf
-    with pytest.raises(ValueError, match=r"the log-likelihood \(log_likelihood summed over records\) has 1 "
-                                         r"non-finite values of 4000"):
+    with pytest.raises(
+        ValueError,
+        match=r"the log-likelihood \(log_likelihood summed over records\) has 1 "
+        r"non-finite values of 4000",
+    ):
         prior_sensitivity(idata)
 
 
@@ -343,8 +384,11 @@ def test_non_finite_posterior_draws(idata):
 
 
 def test_unknown_var_names(idata):
-    with pytest.raises(ValueError, match=r"var_names \['h2'\] are not posterior variables; the ones reported by default "
-                                         r"are \['mu'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"var_names \['h2'\] are not posterior variables; the ones reported by default "
+        r"are \['mu'\]",
+    ):
         prior_sensitivity(idata, var_names=["mu", "h2"])
 
 
@@ -379,14 +423,19 @@ def test_psis_is_used_for_the_weights():
     smoothed, _ = psis_log_weights(0.01 * log_prior)
     raw = 0.01 * log_prior - np.logaddexp.reduce(0.01 * log_prior)
     assert not np.allclose(smoothed, raw)
-    idata = az.from_dict(posterior={"theta": theta[None]}, sample_stats={"log_prior": log_prior[None]},
-                         log_likelihood={"y": rng.normal(size=(1, 4000, 2))})
+    idata = az.from_dict(
+        posterior={"theta": theta[None]},
+        sample_stats={"log_prior": log_prior[None]},
+        log_likelihood={"y": rng.normal(size=(1, 4000, 2))},
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PowerScalingWarning)
         table = prior_sensitivity(idata)
     smoothed_lower, _ = psis_log_weights(-0.01 * log_prior)
-    expected = 0.5 * (cjs_distance(theta, np.exp(smoothed)) / math.log2(1.01)
-                      + cjs_distance(theta, np.exp(smoothed_lower)) / -math.log2(0.99))
+    expected = 0.5 * (
+        cjs_distance(theta, np.exp(smoothed)) / math.log2(1.01)
+        + cjs_distance(theta, np.exp(smoothed_lower)) / -math.log2(0.99)
+    )
     assert table.loc["theta", "prior"] == pytest.approx(expected, rel=1e-12)
 
 
@@ -407,14 +456,26 @@ def test_two_trait_fit_reports_each_element_of_the_covariances_and_h2():
         warnings.simplefilter("ignore", PowerScalingWarning)  # 200 draws: k-hat may exceed its limit
         table = prior_sensitivity(idata)
         assert list(table.index) == [
-            "sigma2_a[y, y]", "sigma2_a[y, y2]", "sigma2_a[y2, y2]", "rho_animal[y, y2]",
-            "sigma2_e[y, y]", "sigma2_e[y, y2]", "sigma2_e[y2, y2]", "rho_e[y, y2]", "h2[y]", "h2[y2]"]
+            "sigma2_a[y, y]",
+            "sigma2_a[y, y2]",
+            "sigma2_a[y2, y2]",
+            "rho_animal[y, y2]",
+            "sigma2_e[y, y]",
+            "sigma2_e[y, y2]",
+            "sigma2_e[y2, y2]",
+            "rho_e[y, y2]",
+            "h2[y]",
+            "h2[y2]",
+        ]
         assert np.isfinite(table[["prior", "likelihood"]].to_numpy()).all()
         assert (table["likelihood"] > 0).all()
         # An element's row is the sensitivity of its own draws, as if it were a scalar.
         element = idata.posterior["sigma2_a"].sel(trait_row="y", trait_col="y2").values
-        scalar = az.InferenceData(posterior=idata.posterior.assign(x=(("chain", "draw"), element)),
-                                  sample_stats=idata.sample_stats, log_likelihood=idata.log_likelihood)
+        scalar = az.InferenceData(
+            posterior=idata.posterior.assign(x=(("chain", "draw"), element)),
+            sample_stats=idata.sample_stats,
+            log_likelihood=idata.log_likelihood,
+        )
         alone = prior_sensitivity(scalar, var_names="x")
         assert table.loc["sigma2_a[y, y2]", "prior"] == alone.loc["x", "prior"]
         assert table.loc["sigma2_a[y, y2]", "likelihood"] == alone.loc["x", "likelihood"]

@@ -5,9 +5,9 @@ import re
 import numpy as np
 import pytest
 import scipy.stats
+from conftest import mcse_mean
 
 import bayesgen as bg
-from conftest import mcse_mean
 
 
 def gibbs_chain(prior, sum_squares, count, n, seed):
@@ -70,19 +70,27 @@ def test_inverse_wishart_posterior_draws_have_the_right_mean():
     assert (np.abs(draws.mean(axis=0) - expected) < 4 * se).all()
 
 
-@pytest.mark.parametrize("kwargs,match", [({"df": 0.0}, "HalfT df must be finite and > 0"),
-                                          ({"scale": "1"}, "HalfT scale must be a number")])
+@pytest.mark.parametrize(
+    "kwargs,match", [({"df": 0.0}, "HalfT df must be finite and > 0"), ({"scale": "1"}, "HalfT scale must be a number")]
+)
 def test_half_t_argument_errors(kwargs, match):
     with pytest.raises((TypeError, ValueError), match=match):
         bg.HalfT(**kwargs)
 
 
-@pytest.mark.parametrize("make, value", [(lambda s: bg.HalfT(3, s), 1e300), (lambda s: bg.HalfT(3, s), 1e-300),
-                                         (lambda s: bg.HuangWand(3, [1.0, s]), 1e300)])
+@pytest.mark.parametrize(
+    "make, value",
+    [
+        (lambda s: bg.HalfT(3, s), 1e300),
+        (lambda s: bg.HalfT(3, s), 1e-300),
+        (lambda s: bg.HuangWand(3, [1.0, s]), 1e300),
+    ],
+)
 def test_scale_whose_square_leaves_float_range_is_refused_at_construction(make, value):
     """Issue 16 item 9: HalfT(3, 1e300) used to fail in sampling with OverflowError (34, ...)."""
-    with pytest.raises(ValueError, match=r"(HalfT|HuangWand) scale must be between 1e-100 and 1e\+100, got "
-                                         + re.escape(f"{value!r}")):
+    with pytest.raises(
+        ValueError, match=r"(HalfT|HuangWand) scale must be between 1e-100 and 1e\+100, got " + re.escape(f"{value!r}")
+    ):
         make(value)
     assert bg.HalfT(3, 1e100).scale == 1e100  # the bounds themselves are accepted
 

@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from geweke import geweke_test
 
 import bayesgen as bg
 from bayesgen.priors import HuangWand, InverseWishart
 from bayesgen.sampler import Gibbs
 from bayesgen.terms.random_regression import RandomRegression
-from geweke import geweke_test
 
 SLEEPSTUDY = Path(__file__).resolve().parents[2] / "shared" / "data" / "sleepstudy.csv"
 
@@ -78,8 +78,11 @@ def test_three_coefficients_record_a_correlation_matrix(longitudinal):
 
 
 def test_default_priors_are_half_t_in_the_coefficients_units(longitudinal):
-    model = bg.Model(longitudinal, "y", [bg.Random("subject", slopes=["x"]),
-                                         bg.Random("subject", slopes=["x"], structure="diag", name="d")])
+    model = bg.Model(
+        longitudinal,
+        "y",
+        [bg.Random("subject", slopes=["x"]), bg.Random("subject", slopes=["x"], structure="diag", name="d")],
+    )
     observed = longitudinal["y"].notna()
     sd_y = longitudinal.loc[observed, "y"].std(ddof=1)
     sd_x = longitudinal.loc[observed, "x"].std(ddof=1)
@@ -105,8 +108,11 @@ def _exact_posterior(data, term, sigma, sigma2_e):
 def test_coefficients_match_their_exact_gaussian_posterior(levels):
     """With Sigma and sigma2_e fixed, U | y is Gaussian: draws match its mean and variances."""
     rng = np.random.default_rng(5)
-    pedigree = bg.Pedigree([f"a{k}" for k in range(8)], [None, None, "a0", "a0", "a2", "a2", "a4", None],
-                           [None, None, "a1", "a1", "a3", "a3", "a5", None])
+    pedigree = bg.Pedigree(
+        [f"a{k}" for k in range(8)],
+        [None, None, "a0", "a0", "a2", "a2", "a4", None],
+        [None, None, "a1", "a1", "a3", "a3", "a5", None],
+    )
     ids = np.repeat([f"a{k}" for k in range(1, 8)], 4)
     data = pd.DataFrame({"id": ids, "x": rng.normal(size=ids.size)})
     data["y"] = 0.5 * data["x"] + rng.normal(size=ids.size)
@@ -144,7 +150,9 @@ def test_non_numeric_slope_column(longitudinal):
 
 def test_constant_slope_column(longitudinal):
     data = longitudinal.assign(dose=2.0)
-    with pytest.raises(ValueError, match=r"Slope column 'dose' is constant over the records with a phenotype \(all 2\)"):
+    with pytest.raises(
+        ValueError, match=r"Slope column 'dose' is constant over the records with a phenotype \(all 2\)"
+    ):
         bg.Model(data, "y", [bg.Random("subject", slopes=["dose"])])
 
 
@@ -191,9 +199,10 @@ def test_response_as_slope(longitudinal):
 
 
 def test_diag_prior_list_of_wrong_length(longitudinal):
-    with pytest.raises(ValueError, match=r"structure='diag', prior must be a list of 2 priors .*\['\(Intercept\)', 'x'\]"):
-        bg.Model(longitudinal, "y", [bg.Random("subject", slopes=["x"], structure="diag",
-                                               prior=[bg.HalfT(3, 1.0)])])
+    with pytest.raises(
+        ValueError, match=r"structure='diag', prior must be a list of 2 priors .*\['\(Intercept\)', 'x'\]"
+    ):
+        bg.Model(longitudinal, "y", [bg.Random("subject", slopes=["x"], structure="diag", prior=[bg.HalfT(3, 1.0)])])
 
 
 def test_us_prior_of_wrong_dimension(longitudinal):
@@ -214,7 +223,10 @@ def test_slopes_on_a_subclass():
 
 def test_animals_missing_from_the_pedigree(longitudinal):
     pedigree = bg.Pedigree(["s0", "s1"], [None, None], [None, None])
-    with pytest.raises(ValueError, match=r"Animals in column 'subject' not found in the pedigree: 's2', 's3', 's4', 's5', 's6', \.\.\. \(10 in all\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"Animals in column 'subject' not found in the pedigree: 's2', 's3', 's4', 's5', 's6', \.\.\. \(10 in all\)",
+    ):
         bg.Model(longitudinal, "y", [RandomRegression("subject", ["x"], pedigree=pedigree)])
 
 
@@ -249,17 +261,28 @@ class WrongDegreesOfFreedom(InverseWishart):
 
 
 @pytest.mark.statistical
-@pytest.mark.parametrize("case,sampler", [("us-iid", "single-site"), ("us-iid", "joint"), ("us-iid", "collapsed"),
-                                          ("diag-iid", "single-site"), ("diag-iid", "collapsed"),
-                                          ("huang-wand-iid", "single-site"), ("huang-wand-iid", "collapsed"),
-                                          ("us-pedigree", "single-site"), ("us-pedigree", "collapsed")])
+@pytest.mark.parametrize(
+    "case,sampler",
+    [
+        ("us-iid", "single-site"),
+        ("us-iid", "joint"),
+        ("us-iid", "collapsed"),
+        ("diag-iid", "single-site"),
+        ("diag-iid", "collapsed"),
+        ("huang-wand-iid", "single-site"),
+        ("huang-wand-iid", "collapsed"),
+        ("us-pedigree", "single-site"),
+        ("us-pedigree", "collapsed"),
+    ],
+)
 def test_geweke(case, sampler):
     data, pedigree = _geweke_data()
     if case == "us-iid":
         term = bg.Random("subject", slopes=["x"], prior=covariance_prior())
     elif case == "diag-iid":
-        term = bg.Random("subject", slopes=["x"], structure="diag",
-                         prior=[bg.ScaledInvChi2(12.0, 0.4), bg.ScaledInvChi2(12.0, 0.25)])
+        term = bg.Random(
+            "subject", slopes=["x"], structure="diag", prior=[bg.ScaledInvChi2(12.0, 0.4), bg.ScaledInvChi2(12.0, 0.25)]
+        )
     elif case == "huang-wand-iid":
         term = bg.Random("subject", slopes=["x"], prior=HuangWand(14.0, [0.7, 0.5]))
     else:
@@ -278,8 +301,13 @@ def test_geweke_in_the_collapsed_location_block_with_other_terms():
     data, _ = _geweke_data()
     data["herd"] = [f"h{k % 4}" for k in range(len(data))]
     term = bg.Random("subject", slopes=["x"], prior=covariance_prior())
-    model = bg.Model(data, "y", [bg.Fixed(["x"], prior=0.25), bg.Random("herd", prior=residual_prior()),
-                                 term], sigma2_e=residual_prior(), sampler="collapsed")
+    model = bg.Model(
+        data,
+        "y",
+        [bg.Fixed(["x"], prior=0.25), bg.Random("herd", prior=residual_prior()), term],
+        sigma2_e=residual_prior(),
+        sampler="collapsed",
+    )
     assert [b["block"] for b in model.describe()["sampler"]] == ["collapsed", "residual noise"]
     result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=8)
     print(result)
@@ -310,8 +338,9 @@ REML_DIAG = {"intercept": 627.57, "slope": 35.86, "residual": 653.58}
 @pytest.mark.parametrize("covariance", ["us", "diag"])
 def test_sleepstudy_against_lme4(covariance):
     data = pd.read_csv(SLEEPSTUDY)
-    model = bg.Model(data, "Reaction", [bg.Fixed(["Days"]), bg.Random("Subject", slopes=["Days"],
-                                                                      structure=covariance)])
+    model = bg.Model(
+        data, "Reaction", [bg.Fixed(["Days"]), bg.Random("Subject", slopes=["Days"], structure=covariance)]
+    )
     idata = model.sample(draws=2000, burn=500, chains=4, seed=1, progress=False)
     sigma = idata.posterior["sigma2_Subject"].stack(s=("chain", "draw")).values
     if covariance == "us":
@@ -379,8 +408,11 @@ def test_list_of_priors_with_us_says_what_to_pass_and_diag_takes_it(longitudinal
                                         r".*got a list of 2 priors\. For one prior per coefficient, without "
                                         r"correlations, pass structure='diag'"):  # fmt: skip
         bg.Random("subject", slopes=["x"], prior=[bg.HalfT(3, 1)] * 2)
-    model = bg.Model(longitudinal, "y", [bg.Random("subject", slopes=["x"], structure="diag",
-                                                   prior=[bg.HalfT(3, 1), bg.HalfT(3, 0.5)])])
+    model = bg.Model(
+        longitudinal,
+        "y",
+        [bg.Random("subject", slopes=["x"], structure="diag", prior=[bg.HalfT(3, 1), bg.HalfT(3, 0.5)])],
+    )
     diag = model.terms[0]
     assert [p.scale for p in diag.prior.components] == [1.0, 0.5]
 

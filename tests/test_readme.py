@@ -129,7 +129,7 @@ def test_readme_example_prints_the_output_shown(sandbox, capsys):
     fails it; paste the printed table (shown in the failure) under the example then.
     """
     text = README.read_text(encoding="utf-8")
-    (line, code), = python_blocks(text)
+    ((line, code),) = python_blocks(text)
     exec(compile("\n" * (line - 1) + code, str(README), "exec"), {"__name__": "__readme__"})
     printed = capsys.readouterr().out
     shown = re.search(r"\nprints .*?\n```\n(.*?)```", text, re.DOTALL).group(1)
@@ -139,7 +139,7 @@ def test_readme_example_prints_the_output_shown(sandbox, capsys):
         for row in table.splitlines():
             parts = row.split()
             if len(parts) == 9:
-                out[parts[0]] = [float(v) for v in parts[1:5]]   # mean, sd, 2.5%, 97.5%
+                out[parts[0]] = [float(v) for v in parts[1:5]]  # mean, sd, 2.5%, 97.5%
         return out
 
     expected, got = rows(shown), rows(printed)

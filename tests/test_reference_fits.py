@@ -34,9 +34,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SHARED_DATA, mcse_mean
 
 import bayesgen as bg
-from conftest import SHARED_DATA, mcse_mean
 
 pytestmark = pytest.mark.statistical
 
@@ -47,8 +47,10 @@ ALLOWANCE = 0.02
 def _check(label: str, draws: np.ndarray, bglr: float) -> None:
     mean, mcse = float(draws.mean()), mcse_mean(draws)
     tolerance = 4 * np.sqrt(2) * mcse + ALLOWANCE * bglr
-    print(f"{label}: sigma2_e {mean:.5g} (MCSE {mcse:.2g}, posterior sd {draws.std():.2g}) vs BGLR {bglr}, "
-          f"|difference| {abs(mean - bglr):.2g} <= {tolerance:.2g}")
+    print(
+        f"{label}: sigma2_e {mean:.5g} (MCSE {mcse:.2g}, posterior sd {draws.std():.2g}) vs BGLR {bglr}, "
+        f"|difference| {abs(mean - bglr):.2g} <= {tolerance:.2g}"
+    )
     assert abs(mean - bglr) <= tolerance, (label, mean, bglr, tolerance)
 
 
@@ -67,17 +69,19 @@ def wheat():
     return records, genotypes
 
 
-@pytest.mark.parametrize("label, bglr", [("BRR", 0.546), ("BayesB", 0.548), ("BayesC", 0.550),
-                                         ("BayesLasso", 0.561)])
+@pytest.mark.parametrize("label, bglr", [("BRR", 0.546), ("BayesB", 0.548), ("BayesC", 0.550), ("BayesLasso", 0.561)])
 def test_wheat_env1_residual_variance_matches_bglr(wheat, label, bglr):
     records, genotypes = wheat
     pi = bg.Beta(5.5, 5.5)
-    model = {"BRR": lambda: bg.BRR(records, "env1", "line_id", genotypes, priors="bglr"),
-             "BayesB": lambda: bg.BayesB(records, "env1", "line_id", genotypes, pi=pi, priors="bglr"),
-             "BayesC": lambda: bg.BayesCPi(records, "env1", "line_id", genotypes, pi=pi, priors="bglr"),
-             "BayesLasso": lambda: bg.BayesLasso(records, "env1", "line_id", genotypes, priors="bglr")}[label]()
-    idata = model.sample(draws=1500, burn=500, chains=4, seed=8, progress=False, check_convergence=False,
-                         store="summary")
+    model = {
+        "BRR": lambda: bg.BRR(records, "env1", "line_id", genotypes, priors="bglr"),
+        "BayesB": lambda: bg.BayesB(records, "env1", "line_id", genotypes, pi=pi, priors="bglr"),
+        "BayesC": lambda: bg.BayesCPi(records, "env1", "line_id", genotypes, pi=pi, priors="bglr"),
+        "BayesLasso": lambda: bg.BayesLasso(records, "env1", "line_id", genotypes, priors="bglr"),
+    }[label]()
+    idata = model.sample(
+        draws=1500, burn=500, chains=4, seed=8, progress=False, check_convergence=False, store="summary"
+    )
     _check(f"wheat {label}", idata.posterior["sigma2_e"].values, bglr)
 
 
@@ -86,9 +90,11 @@ def test_mice_bmi_brr_residual_variance_matches_bglr():
     (bulk ESS about 25 per 1,000 draws), so the MCSE term dominates the tolerance (under 2 posterior sd)."""
     data_dir = _data_dir()
     genotypes = bg.Genotypes.from_csv(data_dir / "mice_X.csv.gz", column="SUBJECT.NAME")
-    records = pd.read_csv(data_dir / "mice_pheno.csv", usecols=["SUBJECT.NAME", "Obesity.BMI"],
-                          dtype={"SUBJECT.NAME": str})
+    records = pd.read_csv(
+        data_dir / "mice_pheno.csv", usecols=["SUBJECT.NAME", "Obesity.BMI"], dtype={"SUBJECT.NAME": str}
+    )
     model = bg.BRR(records, "Obesity.BMI", "SUBJECT.NAME", genotypes, priors="bglr")
-    idata = model.sample(draws=500, burn=250, chains=2, seed=8, progress=False, check_convergence=False,
-                         store="summary")
+    idata = model.sample(
+        draws=500, burn=250, chains=2, seed=8, progress=False, check_convergence=False, store="summary"
+    )
     _check("mice BRR", idata.posterior["sigma2_e"].values, 0.00287)

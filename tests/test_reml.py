@@ -81,8 +81,9 @@ def test_gryphon_standard_errors_against_the_observed_information(shared_data, c
         up, down = theta.copy(), theta.copy()
         up[i] += step
         down[i] -= step
-        hessian[:, i] = (problem.evaluate(up, gradient=True).gradient
-                         - problem.evaluate(down, gradient=True).gradient) / (2 * step)
+        hessian[:, i] = (
+            problem.evaluate(up, gradient=True).gradient - problem.evaluate(down, gradient=True).gradient
+        ) / (2 * step)
     observed_se = np.sqrt(np.diag(np.linalg.inv(-0.5 * (hessian + hessian.T))))
     np.testing.assert_allclose(result.se.to_numpy(), observed_se, rtol=0.10)
 
@@ -127,22 +128,46 @@ def _lme4_available() -> bool:
 LME4 = {
     ("intercept", True): ({"sigma2_Subject": 1378.1784726, "sigma2_e": 960.4565814}, -893.232542697),
     ("intercept", False): ({"sigma2_Subject": 1296.8700861, "sigma2_e": 954.5278311}, -897.039321503),
-    ("us", True): ({"sigma2_Subject[(Intercept),(Intercept)]": 612.089748275, "sigma2_Subject[Days,Days]": 35.071662344,
-                    "sigma2_Subject[(Intercept),Days]": 9.604335475, "sigma2_e": 654.941040682}, -871.814135979),
-    ("us", False): ({"sigma2_Subject[(Intercept),(Intercept)]": 565.51527104, "sigma2_Subject[Days,Days]": 32.68219761,
-                     "sigma2_Subject[(Intercept),Days]": 11.05541446, "sigma2_e": 654.94103758}, -875.969672232),
-    ("diag", True): ({"sigma2_Subject[(Intercept)]": 627.56911673, "sigma2_Subject[Days]": 35.85820178,
-                      "sigma2_e": 653.58380495}, -871.834646791),
-    ("diag", False): ({"sigma2_Subject[(Intercept)]": 584.25012677, "sigma2_Subject[Days]": 33.63314002,
-                       "sigma2_e": 653.11601304}, -876.00162757),
-    ("penicillin", True): ({"sigma2_plate": 0.7169082081, "sigma2_sample": 3.7309182279, "sigma2_e": 0.3024154581},
-                           -165.430294496),
-    ("penicillin", False): ({"sigma2_plate": 0.7149922770, "sigma2_sample": 3.1351887437, "sigma2_e": 0.3024254222},
-                            -166.094174334),
+    ("us", True): (
+        {
+            "sigma2_Subject[(Intercept),(Intercept)]": 612.089748275,
+            "sigma2_Subject[Days,Days]": 35.071662344,
+            "sigma2_Subject[(Intercept),Days]": 9.604335475,
+            "sigma2_e": 654.941040682,
+        },
+        -871.814135979,
+    ),
+    ("us", False): (
+        {
+            "sigma2_Subject[(Intercept),(Intercept)]": 565.51527104,
+            "sigma2_Subject[Days,Days]": 32.68219761,
+            "sigma2_Subject[(Intercept),Days]": 11.05541446,
+            "sigma2_e": 654.94103758,
+        },
+        -875.969672232,
+    ),
+    ("diag", True): (
+        {"sigma2_Subject[(Intercept)]": 627.56911673, "sigma2_Subject[Days]": 35.85820178, "sigma2_e": 653.58380495},
+        -871.834646791,
+    ),
+    ("diag", False): (
+        {"sigma2_Subject[(Intercept)]": 584.25012677, "sigma2_Subject[Days]": 33.63314002, "sigma2_e": 653.11601304},
+        -876.00162757,
+    ),
+    ("penicillin", True): (
+        {"sigma2_plate": 0.7169082081, "sigma2_sample": 3.7309182279, "sigma2_e": 0.3024154581},
+        -165.430294496,
+    ),
+    ("penicillin", False): (
+        {"sigma2_plate": 0.7149922770, "sigma2_sample": 3.1351887437, "sigma2_e": 0.3024254222},
+        -166.094174334,
+    ),
 }
 
 
-@pytest.mark.skipif(not _lme4_available(), reason="R or the R package lme4 is not installed (apt-get install r-cran-lme4)")
+@pytest.mark.skipif(
+    not _lme4_available(), reason="R or the R package lme4 is not installed (apt-get install r-cran-lme4)"
+)
 @pytest.mark.parametrize("key", list(LME4), ids=[f"{k[0]}-{'REML' if k[1] else 'ML'}" for k in LME4])
 def test_against_lme4_to_four_significant_digits(shared_data, key):
     kind, use_reml = key
@@ -150,10 +175,10 @@ def test_against_lme4_to_four_significant_digits(shared_data, key):
         data = pd.read_csv(shared_data / "penicillin.csv")
         model = bg.Model(data, "diameter", [bg.Fixed([]), bg.Random("plate"), bg.Random("sample")])
     else:
-        data = pd.read_csv(shared_data / "sleepstudy.csv").assign(Subject=lambda d: d["Subject"].astype(str),
-                                                                  Days=lambda d: d["Days"].astype(float))
-        subject = (bg.Random("Subject") if kind == "intercept" else
-                   bg.Random("Subject", slopes=["Days"], structure=kind))
+        data = pd.read_csv(shared_data / "sleepstudy.csv").assign(
+            Subject=lambda d: d["Subject"].astype(str), Days=lambda d: d["Days"].astype(float)
+        )
+        subject = bg.Random("Subject") if kind == "intercept" else bg.Random("Subject", slopes=["Days"], structure=kind)
         model = bg.Model(data, "Reaction", [bg.Fixed(["Days"]), subject])
     result = bg.reml(model, reml=use_reml)
     assert result.converged, result.message
@@ -188,8 +213,9 @@ def _dense_pieces(problem: Problem, theta, reml: bool):
         else:
             term = problem.terms[p.owner]
             z = term.design()[rows].toarray()
-            derivatives.append(z @ np.kron(np.linalg.inv(term.level_precision().toarray()), p.direction(
-                term.covariance_dim)) @ z.T)
+            derivatives.append(
+                z @ np.kron(np.linalg.inv(term.level_precision().toarray()), p.direction(term.covariance_dim)) @ z.T
+            )
     flat = [k for k in range(len(problem.terms)) if k not in mme.with_prior]
     x = np.hstack([problem.terms[k].design()[rows].toarray() for k in flat])
     vi = np.linalg.inv(v)
@@ -197,8 +223,7 @@ def _dense_pieces(problem: Problem, theta, reml: bool):
     proj = vi - vi @ x @ np.linalg.solve(xvx, x.T @ vi)
     n, pcols = x.shape
     if reml:
-        minus_two = ((n - pcols) * np.log(2 * np.pi) + np.linalg.slogdet(v)[1] + np.linalg.slogdet(xvx)[1]
-                     + y @ proj @ y)
+        minus_two = (n - pcols) * np.log(2 * np.pi) + np.linalg.slogdet(v)[1] + np.linalg.slogdet(xvx)[1] + y @ proj @ y
         m = proj
     else:
         beta = np.linalg.solve(xvx, x.T @ vi @ y)
@@ -213,8 +238,9 @@ def _dense_pieces(problem: Problem, theta, reml: bool):
 
 @pytest.mark.parametrize("use_reml", [True, False])
 def test_loglik_gradient_and_average_information_equal_their_dense_definitions(shared_data, use_reml):
-    data = pd.read_csv(shared_data / "sleepstudy.csv").assign(Subject=lambda d: d["Subject"].astype(str),
-                                                              Days=lambda d: d["Days"].astype(float))
+    data = pd.read_csv(shared_data / "sleepstudy.csv").assign(
+        Subject=lambda d: d["Subject"].astype(str), Days=lambda d: d["Days"].astype(float)
+    )
     model = bg.Model(data, "Reaction", [bg.Fixed(["Days"]), bg.Random("Subject", slopes=["Days"])])
     problem = Problem(model)
     theta = np.array([500.0, 20.0, 40.0, 700.0])  # not the optimum: the gradient is not 0

@@ -70,8 +70,9 @@ def test_inference_data_names_dims_and_coords(sim, animal_model):
 
 
 def test_conditional_log_likelihood_is_the_normal_density_of_each_record(sim):
-    animal_model = bg.Model(sim.phenotypes, "y", [bg.Fixed(["sex"]), bg.Animal("id", sim.pedigree_object())],
-                            log_likelihood="conditional")
+    animal_model = bg.Model(
+        sim.phenotypes, "y", [bg.Fixed(["sex"]), bg.Animal("id", sim.pedigree_object())], log_likelihood="conditional"
+    )
     idata = animal_model.sample(draws=3, burn=0, chains=1, seed=5, progress=False)
     post = idata.posterior
     obs = animal_model.observed
@@ -125,7 +126,6 @@ def test_posterior_predictive_replicates_the_observed_records(animal_model):
     assert abs(float(rep.mean()) - float(idata.observed_data["y"].mean())) < 0.5
 
 
-
 def test_summary_storage_keeps_mean_and_sd_of_high_dimensional_effects(sim, animal_model):
     full = animal_model.sample(draws=50, burn=5, chains=2, seed=9, progress=False)
     summary = animal_model.sample(draws=50, burn=5, chains=2, seed=9, progress=False, store="summary")
@@ -145,12 +145,15 @@ def test_burn_thin_and_draw_counts(animal_model):
     np.testing.assert_array_equal(idata.posterior["sigma2_e"], longer.posterior["sigma2_e"][:, 2::3])
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"draws": 0}, "draws must be an integer >= 1"),
-    ({"thin": 1.5}, "thin must be an integer >= 1"),
-    ({"chains": -1}, "chains must be an integer >= 1"),
-    ({"store": "some"}, "store must be one of 'auto', 'full', 'summary'"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"draws": 0}, "draws must be an integer >= 1"),
+        ({"thin": 1.5}, "thin must be an integer >= 1"),
+        ({"chains": -1}, "chains must be an integer >= 1"),
+        ({"store": "some"}, "store must be one of 'auto', 'full', 'summary'"),
+    ],
+)
 def test_invalid_sampler_arguments(animal_model, kwargs, match):
     with pytest.raises(ValueError, match=match):
         animal_model.sample(progress=False, **kwargs)
@@ -288,8 +291,11 @@ def test_resume_after_an_interrupt_finishes_the_burn_in_of_chains_that_had_not(a
         with pytest.warns(UserWarning, match=r"returning the first 30 draws of 2 chain\(s\)"):
             first = animal_model.sample(draws=30, burn=20, chains=4, cores=2, seed=11, progress=False)
     assert first.posterior.sizes["chain"] == 2
-    with pytest.warns(UserWarning, match=r"chain\(s\) 2, 3 had not finished their burn-in: they run the remaining "
-                                         r"13, 20 iterations of it"):
+    with pytest.warns(
+        UserWarning,
+        match=r"chain\(s\) 2, 3 had not finished their burn-in: they run the remaining "
+        r"13, 20 iterations of it",
+    ):
         rest = animal_model.sample(draws=30, resume=True, progress=False)
     assert rest.posterior.sizes["chain"] == 4
     for name in ("sigma2_a", "sigma2_e", "u"):
@@ -307,8 +313,11 @@ def test_resume_rejects_arguments_that_conflict_with_the_run_it_continues(sim):
         model.sample(draws=5, resume="yes", progress=False)
     model.sample(draws=5, burn=3, chains=2, seed=9, progress=False, check_convergence=False)
     for argument, value, before in [("chains", 3, 2), ("seed", 10, 9), ("burn", 0, 3)]:
-        with pytest.raises(ValueError, match=rf"{argument}={value} conflicts with the run resume=True continues, "
-                                             rf"which has {argument}={before}"):
+        with pytest.raises(
+            ValueError,
+            match=rf"{argument}={value} conflicts with the run resume=True continues, "
+            rf"which has {argument}={before}",
+        ):
             model.sample(draws=5, resume=True, progress=False, **{argument: value})
     assert model.last_run.n_draws == 5  # nothing ran
     continued = model.sample(draws=5, chains=2, seed=9, burn=3, resume=True, progress=False, check_convergence=False)

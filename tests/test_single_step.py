@@ -71,8 +71,13 @@ def dense_mme_solution(data, pedigree, genotypes, blend, tune):
 
 
 def ssgblup_model(data, pedigree, genotypes, sampler="single-site", **options):
-    return bg.Model(data, "y", [bg.Fixed(["sex"]), bg.SingleStep("id", pedigree, genotypes, prior=SIGMA2_A, **options)],
-                    sigma2_e=SIGMA2_E, sampler=sampler)
+    return bg.Model(
+        data,
+        "y",
+        [bg.Fixed(["sex"]), bg.SingleStep("id", pedigree, genotypes, prior=SIGMA2_A, **options)],
+        sigma2_e=SIGMA2_E,
+        sampler=sampler,
+    )
 
 
 def test_solve_mme_equals_dense_solve_with_h_inverse(population):
@@ -143,8 +148,15 @@ def test_ssbr_brr_equals_ssgblup_within_mcse(population):
     expected = dense_mme_solution(data, pedigree, genotypes, 0.0, None)[2:]
     frequency = genotypes.centre / 2
     scale = 2 * np.sum(frequency * (1 - frequency))
-    term = bg.SingleStep("id", pedigree, genotypes, method="bayes", prior=bg.RidgePrior(prior=SIGMA2_A / scale),
-                         epsilon_prior=SIGMA2_A, j_covariate=False)
+    term = bg.SingleStep(
+        "id",
+        pedigree,
+        genotypes,
+        method="bayes",
+        prior=bg.RidgePrior(prior=SIGMA2_A / scale),
+        epsilon_prior=SIGMA2_A,
+        j_covariate=False,
+    )
     model = bg.Model(data, "y", [bg.Fixed(["sex"]), term], sigma2_e=SIGMA2_E)
     idata = model.sample(draws=1500, burn=300, chains=2, seed=7, progress=False, check_convergence=False)
     mean = idata.posterior["u"].mean(("chain", "draw")).to_numpy()
@@ -183,12 +195,19 @@ def test_ssbr_imputed_genotypes_and_j_equal_dense(population):
     with pytest.raises(ValueError, match="not available"):
         bg.SingleStep("id", pedigree, genotypes, method="bayes", prior=bg.BayesRPrior())
     with pytest.raises(ValueError, match="'shared' needs a marker prior with one common variance"):
-        bg.SingleStep("id", pedigree, genotypes, method="bayes", prior=bg.BayesCPrior(pi=bg.Beta(2, 2)),
-                      epsilon_prior="shared")
+        bg.SingleStep(
+            "id", pedigree, genotypes, method="bayes", prior=bg.BayesCPrior(pi=bg.Beta(2, 2)), epsilon_prior="shared"
+        )
     with pytest.raises(ValueError, match="epsilon_prior must be"):
         bg.SingleStep("id", pedigree, genotypes, method="bayes", epsilon_prior="own")
-    shared = bg.Model(data, "y", [bg.Fixed(["sex"]), bg.SingleStep("id", pedigree, genotypes, method="bayes",
-                                                                     prior=bg.RidgePrior(), epsilon_prior="shared")])
+    shared = bg.Model(
+        data,
+        "y",
+        [
+            bg.Fixed(["sex"]),
+            bg.SingleStep("id", pedigree, genotypes, method="bayes", prior=bg.RidgePrior(), epsilon_prior="shared"),
+        ],
+    )
     bound = next(t for t in shared.terms if getattr(t, "method", None) == "bayes")
     frequency = genotypes.centre / 2
     assert np.isclose(bound.shared_factor, np.sum(2 * frequency * (1 - frequency)))
@@ -251,17 +270,31 @@ def test_cli_spec_single_step(tmp_path, capsys):
         path.write_text(SPEC.format(**{"kind": "single-step", "single_step": "", "priors": "", **fields}))
         return path
 
-    spec = load_spec(write(single_step='single_step = { method = "bayes", marker_prior = "bayesC" }',
-                           priors="pi = 0.2\nsigma2_epsilon = 0.3"))
+    spec = load_spec(
+        write(
+            single_step='single_step = { method = "bayes", marker_prior = "bayesC" }',
+            priors="pi = 0.2\nsigma2_epsilon = 0.3",
+        )
+    )
     term = next(t for t in spec.model.terms if getattr(t, "method", None) == "bayes")
     assert term.prior.inclusion.prior_mean() == 0.2 and not term.epsilon_prior.sampled
-    assert main(["fit", str(write(single_step='single_step = { method = "ssgblup", blend = 0.1 }')),
-                 "--no-progress", "--output", str(tmp_path / "fit.nc")]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                str(write(single_step='single_step = { method = "ssgblup", blend = 0.1 }')),
+                "--no-progress",
+                "--output",
+                str(tmp_path / "fit.nc"),
+            ]
+        )
+        == 0
+    )
     cases = [
-        ({"single_step": 'single_step = { method = "ssgblup", marker_prior = "bayesC" }'}, "apply to method = \"bayes\""),
+        ({"single_step": 'single_step = { method = "ssgblup", marker_prior = "bayesC" }'}, 'apply to method = "bayes"'),
         ({"single_step": 'single_step = { method = "gblup" }'}, "model.single_step.method must be"),
-        ({"single_step": 'single_step = { blend = 2 }'}, "blend must be a number in"),
-        ({"kind": "animal", "single_step": 'single_step = { blend = 0.1 }'}, "goes with model.type = \"single-step\""),
+        ({"single_step": "single_step = { blend = 2 }"}, "blend must be a number in"),
+        ({"kind": "animal", "single_step": "single_step = { blend = 0.1 }"}, 'goes with model.type = "single-step"'),
         ({"single_step": 'single_step = { method = "bayes" }', "priors": "sigma2_a = 0.3"}, "priors.sigma2_a applies"),
         ({"single_step": 'single_step = { method = "ssgblup" }', "priors": "pi = 0.3"}, "priors.pi applies"),
     ]
@@ -291,11 +324,17 @@ def test_reml_on_ssgblup_maximises_the_dense_restricted_likelihood(population):
         P = Vi - Vi @ X @ np.linalg.solve(XViX, X.T @ Vi)
         return 0.5 * (np.linalg.slogdet(V)[1] + np.linalg.slogdet(XViX)[1] + y @ P @ y)
 
-    best = minimize(minus_restricted, np.log([0.3, 0.6]), method="Nelder-Mead",
-                    options={"xatol": 1e-9, "fatol": 1e-12, "maxiter": 4000})
+    best = minimize(
+        minus_restricted,
+        np.log([0.3, 0.6]),
+        method="Nelder-Mead",
+        options={"xatol": 1e-9, "fatol": 1e-12, "maxiter": 4000},
+    )
     expected = np.exp(best.x)
     assert np.allclose([result.variances["sigma2_a"], result.variances["sigma2_e"]], expected, rtol=2e-3), (
-        result.variances, expected)
+        result.variances,
+        expected,
+    )
 
 
 @pytest.mark.parametrize("method", ["ssgblup", "bayes"])
@@ -303,7 +342,9 @@ def test_same_seed_same_draws_serial_or_parallel(population, method):
     data, pedigree, genotypes = population
     term = bg.SingleStep("id", pedigree, genotypes, method=method)
     model = bg.Model(data, "y", [bg.Fixed(["sex"]), term])
-    runs = [model.sample(draws=30, burn=10, chains=2, cores=cores, seed=9, progress=False, check_convergence=False)
-            for cores in (1, 2)]
+    runs = [
+        model.sample(draws=30, burn=10, chains=2, cores=cores, seed=9, progress=False, check_convergence=False)
+        for cores in (1, 2)
+    ]
     for name in ("u", "sigma2_e"):
         assert np.array_equal(runs[0].posterior[name].values, runs[1].posterior[name].values)

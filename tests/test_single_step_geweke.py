@@ -38,9 +38,13 @@ def check(result):
 @pytest.mark.parametrize("sampler", ["single-site", "joint", "collapsed"])
 def test_ssgblup(population, sampler):
     data, pedigree, genotypes = population
-    model = bg.Model(data, "y", [bg.Fixed(prior=0.25),
-                                 bg.SingleStep("id", pedigree, genotypes, prior=variance_prior())],
-                     sigma2_e=variance_prior(), sampler=sampler)
+    model = bg.Model(
+        data,
+        "y",
+        [bg.Fixed(prior=0.25), bg.SingleStep("id", pedigree, genotypes, prior=variance_prior())],
+        sigma2_e=variance_prior(),
+        sampler=sampler,
+    )
     check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=1))
 
 
@@ -64,8 +68,7 @@ class ForgottenA22(SingleStepGBLUP):
 def test_planted_a22_error_fails(population):
     data, pedigree, genotypes = population
     term = ForgottenA22("id", pedigree, genotypes, prior=variance_prior())
-    model = bg.Model(data, "y", [bg.Fixed(prior=0.25), term], sigma2_e=variance_prior(),
-                     sampler="single-site")
+    model = bg.Model(data, "y", [bg.Fixed(prior=0.25), term], sigma2_e=variance_prior(), sampler="single-site")
     result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=1)
     print(result)
     assert not result.passed
@@ -76,25 +79,33 @@ def ssbr_model(population, prior, term_class=None, epsilon_prior=None):
     from bayesgen.terms.single_step_bayes import SingleStepBayes
 
     data, pedigree, genotypes = population
-    term = (term_class or SingleStepBayes)("id", pedigree, genotypes, prior=prior,
-                                           epsilon_prior=epsilon_prior or variance_prior(), j_prior_variance=0.25)
-    return bg.Model(data, "y", [bg.Fixed(prior=0.25), term], sigma2_e=variance_prior(),
-                    sampler="single-site")
+    term = (term_class or SingleStepBayes)(
+        "id", pedigree, genotypes, prior=prior, epsilon_prior=epsilon_prior or variance_prior(), j_prior_variance=0.25
+    )
+    return bg.Model(data, "y", [bg.Fixed(prior=0.25), term], sigma2_e=variance_prior(), sampler="single-site")
 
 
 @pytest.mark.parametrize("prior", ["brr", "bayes_c"])
 def test_ssbr(population, prior):
-    marker_prior = (bg.RidgePrior(prior=bg.ScaledInvChi2(df=12.0, scale=0.05)) if prior == "brr"
-                    else bg.BayesCPrior(pi=0.3, prior=bg.ScaledInvChi2(df=12.0, scale=0.1)))
-    check(geweke_test(ssbr_model(population, marker_prior), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE,
-                      seed=4))
+    marker_prior = (
+        bg.RidgePrior(prior=bg.ScaledInvChi2(df=12.0, scale=0.05))
+        if prior == "brr"
+        else bg.BayesCPrior(pi=0.3, prior=bg.ScaledInvChi2(df=12.0, scale=0.1))
+    )
+    check(geweke_test(ssbr_model(population, marker_prior), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=4))
 
 
 def test_ssbr_shared_variance(population):
     """epsilon_prior="shared": sigma2_epsilon = pi sum 2pq sigma2_alpha, sigma2_alpha drawn given alpha and epsilon."""
     prior = bg.BayesCPrior(pi=0.3, prior=bg.ScaledInvChi2(df=12.0, scale=0.1))
-    check(geweke_test(ssbr_model(population, prior, epsilon_prior="shared"), n_marginal=N_MARGINAL,
-                      n_successive=N_SUCCESSIVE, seed=5))
+    check(
+        geweke_test(
+            ssbr_model(population, prior, epsilon_prior="shared"),
+            n_marginal=N_MARGINAL,
+            n_successive=N_SUCCESSIVE,
+            seed=5,
+        )
+    )
 
 
 def test_planted_ssbr_error_fails(population):

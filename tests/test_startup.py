@@ -25,6 +25,7 @@ def test_public_names_resolve_on_first_use_and_are_cached():
     for name in bg.__all__:
         assert getattr(bg, name) is getattr(bg, name)
     from bayesgen import BayesA
+
     assert BayesA is bg.BayesA
 
 
@@ -48,6 +49,8 @@ def test_subpackages_reachable_as_attributes():
 
 def test_arviz_is_imported_without_numba_and_numba_is_restored():
     # arviz's import-time numba compilation is skipped (start-up); our kernels still get numba.
-    code = ("import numba\nimport bayesgen.output.inference_data\nimport arviz\n"
-            "assert sys.modules['numba'] is numba\nassert not arviz.Numba.numba_flag")
+    code = (
+        "import numba\nimport bayesgen.output.inference_data\nimport arviz\n"
+        "assert sys.modules['numba'] is numba\nassert not arviz.Numba.numba_flag"
+    )
     assert {"arviz", "numba"} <= _loaded_after(code)

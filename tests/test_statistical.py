@@ -44,8 +44,16 @@ def test_bayes_a_intervals_cover_the_truth():
     """Truth for h2 is the realised genomic variance of the records, var(W alpha)/(var(W alpha) + sigma2_e)."""
     covered = {"h2": 0, "sigma2_e": 0}
     for r in range(REPLICATES):
-        sim = bg.simulate(n_founders=60, n_generations=3, n_offspring=150, n_markers=300, n_qtl=300,
-                          genetic_model="markers", h2=0.5, seed=2000 + r)
+        sim = bg.simulate(
+            n_founders=60,
+            n_generations=3,
+            n_offspring=150,
+            n_markers=300,
+            n_qtl=300,
+            genetic_model="markers",
+            h2=0.5,
+            seed=2000 + r,
+        )
         model = bg.BayesA(sim.phenotypes, "y", "id", sim.genotypes, fixed=["sex"])
         idata = model.sample(draws=1000, burn=500, chains=2, seed=r, progress=False)
         g = sim.truth["sigma2_g_realized"]

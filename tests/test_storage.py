@@ -29,12 +29,15 @@ def test_choose_store_on_the_quickstart_and_gryphon():
     assert choose_store(GRYPHON_VALUES, 20_000, 2) == "summary"
 
 
-@pytest.mark.parametrize("args,message", [
-    ((-1, 10, 2), "n_values_per_draw must be an integer >= 0, got -1."),
-    ((10, 0, 2), "draws must be an integer >= 1, got 0."),
-    ((10, 10, 2.0), "chains must be an integer >= 1, got 2.0."),
-    ((10, True, 2), "draws must be an integer >= 1, got True."),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        ((-1, 10, 2), "n_values_per_draw must be an integer >= 0, got -1."),
+        ((10, 0, 2), "draws must be an integer >= 1, got 0."),
+        ((10, 10, 2.0), "chains must be an integer >= 1, got 2.0."),
+        ((10, True, 2), "draws must be an integer >= 1, got True."),
+    ],
+)
 def test_choose_store_bad_counts_are_errors_naming_the_argument(args, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         choose_store(*args)
@@ -130,11 +133,18 @@ def test_save_does_not_modify_the_inference_data(fit, tmp_path):
     assert idata.posterior["u"].dtype == np.float64 and idata.log_likelihood["y"].dtype == np.float64
 
 
-@pytest.mark.parametrize("kwargs,error,message", [
-    ({"level": 10}, ValueError, "level must be an integer from 0 (no compression) to 9, got 10."),
-    ({"level": True}, ValueError, "level must be an integer from 0 (no compression) to 9, got True."),
-    ({"float32_min_size": 0}, ValueError, "float32_min_size must be an integer >= 1 or None (keep float64), got 0."),
-])
+@pytest.mark.parametrize(
+    "kwargs,error,message",
+    [
+        ({"level": 10}, ValueError, "level must be an integer from 0 (no compression) to 9, got 10."),
+        ({"level": True}, ValueError, "level must be an integer from 0 (no compression) to 9, got True."),
+        (
+            {"float32_min_size": 0},
+            ValueError,
+            "float32_min_size must be an integer >= 1 or None (keep float64), got 0.",
+        ),
+    ],
+)
 def test_bad_save_options_are_errors_naming_the_argument(fit, tmp_path, kwargs, error, message):
     _, idata = fit
     with pytest.raises(error, match=re.escape(message)):
@@ -158,9 +168,16 @@ def test_load_of_a_missing_file_names_it(tmp_path):
 
 def test_high_dimensional_values_counts_the_flagged_variables_of_a_model(fit):
     model, idata = fit
-    n = sum(idata[g][name].isel(chain=0, draw=0).size for g, name in
-            (("posterior", "u"), ("log_likelihood", "y"), ("predictions", "mu"), ("predictions", "y"),
-             ("posterior_predictive", "y")))
+    n = sum(
+        idata[g][name].isel(chain=0, draw=0).size
+        for g, name in (
+            ("posterior", "u"),
+            ("log_likelihood", "y"),
+            ("predictions", "mu"),
+            ("predictions", "y"),
+            ("posterior_predictive", "y"),
+        )
+    )
     assert high_dimensional_values(model.variables()) == n
 
 
@@ -223,8 +240,9 @@ def test_cli_store_rejects_an_unknown_mode(tmp_path, capsys):
 # ---------------------------------------------------------------------------- running PIP
 @pytest.fixture(scope="module")
 def sparse_markers():
-    sim = bg.simulate(n_founders=20, n_generations=2, n_offspring=40, n_markers=60, n_qtl=4, h2=0.5,
-                      genetic_model="markers", seed=21)
+    sim = bg.simulate(
+        n_founders=20, n_generations=2, n_offspring=40, n_markers=60, n_qtl=4, h2=0.5, genetic_model="markers", seed=21
+    )
     return sim
 
 
@@ -283,6 +301,9 @@ def test_a_summary_of_other_markers_is_rejected_by_gwas_markers(sparse_markers):
     idata = model.sample(draws=3, burn=0, chains=1, seed=1, progress=False, store="summary")
     other = idata.copy()
     other.posterior_summary = other.posterior_summary.isel(marker=slice(0, 10))
-    with pytest.raises(ValueError, match=r"markers of the InferenceData's posterior_summary \(coordinate 'marker' "
-                                         r"of 'alpha_mean': 10\) do not match the model's"):
+    with pytest.raises(
+        ValueError,
+        match=r"markers of the InferenceData's posterior_summary \(coordinate 'marker' "
+        r"of 'alpha_mean': 10\) do not match the model's",
+    ):
         bg.gwas.markers(other, model)

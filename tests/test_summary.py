@@ -22,8 +22,11 @@ def animal_fit():
 def test_summary_rows_are_the_low_dimensional_parameters(animal_fit):
     table = bg.summary(animal_fit)
     # the rows the convergence report diagnoses: scalars and fixed effects, not the 120 breeding values
-    assert list(table.index) == list(convergence_report(animal_fit).index) == [
-        "beta[Intercept]", "beta[sex[M]]", "sigma2_a", "sigma2_e", "h2"]
+    assert (
+        list(table.index)
+        == list(convergence_report(animal_fit).index)
+        == ["beta[Intercept]", "beta[sex[M]]", "sigma2_a", "sigma2_e", "h2"]
+    )
     assert list(table.columns) == ["mean", "sd", "2.5%", "97.5%", "mcse_mean", "ess_bulk", "ess_tail", "r_hat"]
     assert animal_fit.posterior["u"].sizes["animal"] == 120
     assert table.attrs == {"prob": 0.95, "chains": 2, "draws": 200}
@@ -48,8 +51,14 @@ def test_summary_of_a_two_trait_fit_gives_matrix_elements():
     model = bg.Model(data, ["y", "y2"], [bg.Fixed(), bg.Animal("id", sim.pedigree_object())])
     idata = model.sample(draws=20, burn=10, chains=2, seed=1, progress=False, check_convergence=False)
     table = bg.summary(idata, var_names=["sigma2_a", "rho_animal", "h2"])
-    assert list(table.index) == ["sigma2_a[y, y]", "sigma2_a[y, y2]", "sigma2_a[y2, y2]", "rho_animal[y, y2]",
-                                 "h2[y]", "h2[y2]"]
+    assert list(table.index) == [
+        "sigma2_a[y, y]",
+        "sigma2_a[y, y2]",
+        "sigma2_a[y2, y2]",
+        "rho_animal[y, y2]",
+        "h2[y]",
+        "h2[y2]",
+    ]
     expected = idata.posterior["sigma2_a"].sel(trait_row="y", trait_col="y2").values.mean()
     assert table.loc["sigma2_a[y, y2]", "mean"] == pytest.approx(expected, rel=1e-12)
 
@@ -66,20 +75,25 @@ def test_fixed_variance_and_too_few_draws_give_undefined_diagnostics():
 
 def test_format_summary_prints_significant_digits():
     """The CLI printed BayesA's scale (about 3e-4) as 0.000."""
-    table = pd.DataFrame({"mean": [0.000301234, 12.3456], "sd": [4.5e-5, 0.5], "ess_bulk": [812.4, np.nan],
-                          "r_hat": [1.00234, np.nan]}, index=pd.Index(["scale", "mu"], name="parameter"))
+    table = pd.DataFrame(
+        {"mean": [0.000301234, 12.3456], "sd": [4.5e-5, 0.5], "ess_bulk": [812.4, np.nan], "r_hat": [1.00234, np.nan]},
+        index=pd.Index(["scale", "mu"], name="parameter"),
+    )
     text = format_summary(table)
     assert re.search(r"scale\s+0\.0003012\s+4\.5e-05\s+812\s+1\.0023", text), text
     assert re.search(r"mu\s+12\.35\s+0\.5\s+n/a\s+n/a", text), text
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    ({"var_names": "u"}, ValueError, r"'u' has dims \('chain', 'draw', 'animal'\): summary covers low-dimensional"),
-    ({"var_names": ["nope"]}, ValueError, r"var_names \['nope'\] are not posterior variables"),
-    ({"var_names": []}, TypeError, r"var_names must be a variable name or a non-empty list"),
-    ({"prob": 1.0}, ValueError, r"prob must be a number in \(0, 1\), got 1\.0"),
-    ({"max_size": 0}, ValueError, r"max_size must be an integer >= 1, got 0"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"var_names": "u"}, ValueError, r"'u' has dims \('chain', 'draw', 'animal'\): summary covers low-dimensional"),
+        ({"var_names": ["nope"]}, ValueError, r"var_names \['nope'\] are not posterior variables"),
+        ({"var_names": []}, TypeError, r"var_names must be a variable name or a non-empty list"),
+        ({"prob": 1.0}, ValueError, r"prob must be a number in \(0, 1\), got 1\.0"),
+        ({"max_size": 0}, ValueError, r"max_size must be an integer >= 1, got 0"),
+    ],
+)
 def test_summary_errors_name_the_argument(animal_fit, kwargs, error, message):
     with pytest.raises(error, match=message):
         bg.summary(animal_fit, **kwargs)
@@ -93,11 +107,13 @@ def test_summary_when_arviz_is_imported_before_bayesgen():
     import subprocess
     import sys
 
-    code = ("import arviz\nimport bayesgen as bg\n"
-            "sim = bg.simulate(n_founders=10, n_generations=1, n_offspring=10, n_markers=10, seed=1)\n"
-            "m = bg.AnimalModel(sim.phenotypes, 'y', 'id', sim.pedigree_object())\n"
-            "idata = m.sample(draws=40, burn=10, chains=2, seed=1, progress=False, check_convergence=False)\n"
-            "print(bg.summary(idata).shape[0] > 0)\n")
+    code = (
+        "import arviz\nimport bayesgen as bg\n"
+        "sim = bg.simulate(n_founders=10, n_generations=1, n_offspring=10, n_markers=10, seed=1)\n"
+        "m = bg.AnimalModel(sim.phenotypes, 'y', 'id', sim.pedigree_object())\n"
+        "idata = m.sample(draws=40, burn=10, chains=2, seed=1, progress=False, check_convergence=False)\n"
+        "print(bg.summary(idata).shape[0] > 0)\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().endswith("True")

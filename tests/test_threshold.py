@@ -13,8 +13,9 @@ from bayesgen.sampler import Gibbs
 
 @pytest.fixture(scope="module")
 def small():
-    sim = bg.simulate(n_founders=20, n_generations=2, n_offspring=60, n_markers=0, h2=0.4, seed=3,
-                      family="threshold", prevalence=0.3)
+    sim = bg.simulate(
+        n_founders=20, n_generations=2, n_offspring=60, n_markers=0, h2=0.4, seed=3, family="threshold", prevalence=0.3
+    )
     data = sim.phenotypes.set_index("id", drop=False)
     z = (data["liability"] - data["liability"].mean()) / data["liability"].std()
     data["o"] = np.digitize(z, [-0.4, 0.6]).astype(float)
@@ -26,8 +27,10 @@ def terms(sim):
 
 
 # ---------------------------------------------------------------------- truncated normal
-@pytest.mark.parametrize("lower, upper", [(-np.inf, 0.0), (0.0, np.inf), (1.0, 2.0), (-0.3, 0.4), (6.0, np.inf),
-                                          (-np.inf, -9.0), (35.0, 36.0)])
+@pytest.mark.parametrize(
+    "lower, upper",
+    [(-np.inf, 0.0), (0.0, np.inf), (1.0, 2.0), (-0.3, 0.4), (6.0, np.inf), (-np.inf, -9.0), (35.0, 36.0)],
+)
 def test_truncated_normal_draws_match_scipy(lower, upper):
     rng = np.random.default_rng(1)
     n = 40000
@@ -41,9 +44,14 @@ def test_truncated_normal_draws_match_scipy(lower, upper):
 def test_log_interval_probability_is_accurate_in_the_tails():
     lower = np.array([-np.inf, 0.0, 1.0, 8.0, -40.0, 30.0])
     upper = np.array([np.inf, np.inf, 2.0, np.inf, -39.0, 31.0])
-    expected = [0.0, np.log(0.5), np.log(stats.norm.cdf(2) - stats.norm.cdf(1)), stats.norm.logsf(8.0),
-                stats.norm.logcdf(-39.0) + np.log1p(-np.exp(stats.norm.logcdf(-40.0) - stats.norm.logcdf(-39.0))),
-                stats.norm.logsf(30.0) + np.log1p(-np.exp(stats.norm.logsf(31.0) - stats.norm.logsf(30.0)))]
+    expected = [
+        0.0,
+        np.log(0.5),
+        np.log(stats.norm.cdf(2) - stats.norm.cdf(1)),
+        stats.norm.logsf(8.0),
+        stats.norm.logcdf(-39.0) + np.log1p(-np.exp(stats.norm.logcdf(-40.0) - stats.norm.logcdf(-39.0))),
+        stats.norm.logsf(30.0) + np.log1p(-np.exp(stats.norm.logsf(31.0) - stats.norm.logsf(30.0))),
+    ]
     np.testing.assert_allclose(log_interval_probability(lower, upper), expected, rtol=1e-10, atol=1e-12)
 
 
@@ -52,8 +60,9 @@ def test_binary_columns_bool_integer_and_categorical_agree(small):
     data, sim = small
     data = data.copy()
     data["as_bool"] = data["y"] == 1
-    data["as_cat"] = pd.Categorical(np.where(data["y"] == 1, "case", "control"), categories=["control", "case"],
-                                    ordered=True)
+    data["as_cat"] = pd.Categorical(
+        np.where(data["y"] == 1, "case", "control"), categories=["control", "case"], ordered=True
+    )
     codes = [bg.Model(data, column, terms(sim), family="threshold").y for column in ("y", "as_bool", "as_cat")]
     np.testing.assert_array_equal(codes[0], codes[1])
     np.testing.assert_array_equal(codes[0], codes[2])
@@ -123,7 +132,8 @@ def test_same_seed_same_draws_serial_or_parallel(small):
 def test_every_sampler_runs_on_liabilities(small, sampler):
     data, sim = small
     idata = bg.Model(data, "y", terms(sim), family="threshold", sampler=sampler).sample(
-        draws=20, burn=10, chains=1, seed=1, progress=False, check_convergence=False)
+        draws=20, burn=10, chains=1, seed=1, progress=False, check_convergence=False
+    )
     assert {"h2", "h2_observed", "sigma2_a"} <= set(idata.posterior.data_vars)
     assert np.all(np.isfinite(idata.log_likelihood["y"].values))
 
@@ -184,9 +194,11 @@ def test_integrated_log_likelihood_integrates_the_own_effect_numerically(small):
         # mu without the own effect's current deviation from its conditional mean m: mu - shift; b - m ~ N(0, v).
         centre, v = mu[i] - shift[r], extra[r]
         density = stats.norm(0.0, np.sqrt(v)).pdf
-        value, _ = integrate.quad(lambda d: (stats.norm.cdf(edges[c + 1] - centre - d)
-                                             - stats.norm.cdf(edges[c] - centre - d)) * density(d), -12 * np.sqrt(v),
-                                  12 * np.sqrt(v))
+        value, _ = integrate.quad(
+            lambda d: (stats.norm.cdf(edges[c + 1] - centre - d) - stats.norm.cdf(edges[c] - centre - d)) * density(d),
+            -12 * np.sqrt(v),
+            12 * np.sqrt(v),
+        )
         np.testing.assert_allclose(values[i], np.log(value), rtol=1e-6)
 
 
@@ -196,8 +208,9 @@ def test_observed_scale_heritability_is_dempster_lerner(small):
     idata = model.sample(draws=20, burn=10, chains=1, seed=1, progress=False, check_convergence=False)
     p = float(np.mean(data["y"]))
     z = stats.norm.pdf(stats.norm.ppf(p))
-    np.testing.assert_allclose(idata.posterior["h2_observed"].values,
-                               idata.posterior["h2"].values * z * z / (p * (1 - p)), rtol=1e-12)
+    np.testing.assert_allclose(
+        idata.posterior["h2_observed"].values, idata.posterior["h2"].values * z * z / (p * (1 - p)), rtol=1e-12
+    )
 
 
 def test_predictions_and_replicates_are_categories(small):
@@ -223,8 +236,9 @@ def test_cross_validation_scores_auc_and_log_score(small):
     table = bg.cross_validate(model, folds=2, seed=1, draws=20, burn=10, chains=1)
     assert list(table.columns[-2:]) == ["auc", "log_score"]
     assert table["auc"].between(0, 1).all() and (table["log_score"] < 0).all()
-    ordinal = bg.cross_validate(bg.Model(data, "o", terms(sim), family="threshold"), folds=2, seed=1, draws=20,
-                                burn=10, chains=1)
+    ordinal = bg.cross_validate(
+        bg.Model(data, "o", terms(sim), family="threshold"), folds=2, seed=1, draws=20, burn=10, chains=1
+    )
     assert ordinal["auc"].isna().all() and (ordinal["log_score"] < 0).all()
 
 
@@ -238,8 +252,9 @@ def test_auc_of_known_scores():
 # ---------------------------------------------------------------------- censored
 @pytest.fixture(scope="module")
 def censored():
-    sim = bg.simulate(n_founders=20, n_generations=2, n_offspring=60, n_markers=0, seed=4, family="censored",
-                      censoring=0.3)
+    sim = bg.simulate(
+        n_founders=20, n_generations=2, n_offspring=60, n_markers=0, seed=4, family="censored", censoring=0.3
+    )
     return sim.phenotypes.set_index("id", drop=False), sim
 
 
@@ -280,15 +295,17 @@ def test_censored_values_stay_in_their_windows_and_log_likelihood(censored):
     np.testing.assert_array_equal(value[~censored_rows], data["y"].to_numpy()[rows][~censored_rows])
     mu = value - chain.ctx.resid[rows, 0]
     sd = np.sqrt(state["sigma2_e"][0, 0])
-    expected = np.where(censored_rows, stats.norm.logsf(data["lower"].to_numpy()[rows], mu, sd),
-                        stats.norm.logpdf(value, mu, sd))
+    expected = np.where(
+        censored_rows, stats.norm.logsf(data["lower"].to_numpy()[rows], mu, sd), stats.norm.logpdf(value, mu, sd)
+    )
     np.testing.assert_allclose(gibbs.record(chain)[("log_likelihood", "y")], expected, rtol=1e-10)
 
 
 # ---------------------------------------------------------------------- simulation
 def test_simulate_threshold_and_censoring_options():
-    sim = bg.simulate(n_founders=20, n_generations=2, n_offspring=100, n_markers=0, seed=1, family="threshold",
-                      prevalence=0.05)
+    sim = bg.simulate(
+        n_founders=20, n_generations=2, n_offspring=100, n_markers=0, seed=1, family="threshold", prevalence=0.05
+    )
     assert sim.phenotypes["y"].mean() == pytest.approx(0.05, abs=0.006)
     assert sim.truth["sigma2_a_liability"] == pytest.approx(0.4 / 0.6)
     assert ((sim.phenotypes["liability"] > sim.truth["threshold"]) == (sim.phenotypes["y"] == 1)).all()
@@ -306,12 +323,11 @@ def test_spec_keys_family_categories_and_bounds(tmp_path, capsys):
 
     sim = bg.simulate(n_founders=10, n_generations=1, n_offspring=40, n_markers=0, seed=2, family="censored")
     phenotypes = sim.phenotypes.copy()
-    phenotypes["grade"] = np.select([phenotypes["true_bv"] < -0.3, phenotypes["true_bv"] < 0.3],
-                                    ["low", "mid"], "high")
+    phenotypes["grade"] = np.select([phenotypes["true_bv"] < -0.3, phenotypes["true_bv"] < 0.3], ["low", "mid"], "high")
     phenotypes.to_csv(tmp_path / "phen.csv", index=False)
     sim.pedigree.to_csv(tmp_path / "ped.csv", index=False)
     head = '[data]\nphenotypes = "phen.csv"\npedigree = "ped.csv"\n[model]\ntype = "animal"\nid = "id"\n'
-    tail = '[sampler]\ndraws = 5\nburn = 2\nchains = 1\nseed = 1\n'
+    tail = "[sampler]\ndraws = 5\nburn = 2\nchains = 1\nseed = 1\n"
     cases = [
         ('trait = "grade"\nfamily = "threshold"\ncategories = ["low", "mid", "high"]\n', 0, "cutpoints"),
         ('trait = "y"\nfamily = "censored"\nbounds = ["lower", "upper"]\n', 0, "sigma2_a"),
@@ -335,8 +351,9 @@ def test_gaussian_binary_pair_fixes_the_binary_residual_variance(small):
     data["weight"] = data["liability"] + np.random.default_rng(1).standard_normal(len(data))
     data.loc[data.index[:4], "weight"] = np.nan
     data.loc[data.index[4:8], "y"] = np.nan
-    model = bg.Model(data, ["weight", "y"], [bg.Fixed(), bg.Animal("id", sim.pedigree_object())],
-                     family=["gaussian", "threshold"])
+    model = bg.Model(
+        data, ["weight", "y"], [bg.Fixed(), bg.Animal("id", sim.pedigree_object())], family=["gaussian", "threshold"]
+    )
     idata = model.sample(draws=20, burn=10, chains=1, seed=1, progress=False, check_convergence=False)
     sigma2_e = idata.posterior["sigma2_e"].values
     np.testing.assert_array_equal(sigma2_e[..., 1, 1], 1.0)

@@ -59,18 +59,24 @@ def small():
 
 def model_of(small, trait):
     data, pedigree = small
-    return bg.Model(data, trait, [bg.Fixed(prior=0.25),
-                                  bg.Animal("id", pedigree, prior=bg.ScaledInvChi2(df=8.0, scale=0.5))],
-                    family=bg.Threshold(cutpoint_prior=1.0), sampler="collapsed")
+    return bg.Model(
+        data,
+        trait,
+        [bg.Fixed(prior=0.25), bg.Animal("id", pedigree, prior=bg.ScaledInvChi2(df=8.0, scale=0.5))],
+        family=bg.Threshold(cutpoint_prior=1.0),
+        sampler="collapsed",
+    )
 
 
 def test_sbc_liability_h2_and_cutpoint(small):
     n_kept, replicates = 49, 300
     binary = sbc_ranks(model_of(small, "b"), ["h2"], replicates, n_kept, thin=5, seed=1)
     ordinal = sbc_ranks(model_of(small, "o"), ["h2", "cutpoints"], replicates, n_kept, thin=5, seed=2)
-    pvalues = {"binary h2": uniformity_pvalue(binary["h2"], n_kept),
-               "ordinal h2": uniformity_pvalue(ordinal["h2"], n_kept),
-               "ordinal cutpoint": uniformity_pvalue(ordinal["cutpoints"], n_kept)}
+    pvalues = {
+        "binary h2": uniformity_pvalue(binary["h2"], n_kept),
+        "ordinal h2": uniformity_pvalue(ordinal["h2"], n_kept),
+        "ordinal cutpoint": uniformity_pvalue(ordinal["cutpoints"], n_kept),
+    }
     print(pvalues)
     assert min(pvalues.values()) > 0.01 / len(pvalues), pvalues
 
@@ -86,10 +92,12 @@ def test_recovery_of_liability_h2(prevalence):
     for replicate in range(30):
         rng = np.random.default_rng(1000 + replicate)
         sire = np.repeat(np.arange(n_sires), n_offspring)
-        liability = (rng.standard_normal(n_sires)[sire] * np.sqrt(h2 / 4)
-                     + rng.standard_normal(sire.size) * np.sqrt(1 - h2 / 4))
-        data = pd.DataFrame({"sire": [f"s{k}" for k in sire],
-                             "y": (liability > np.quantile(liability, 1 - prevalence)).astype(float)})
+        liability = rng.standard_normal(n_sires)[sire] * np.sqrt(h2 / 4) + rng.standard_normal(sire.size) * np.sqrt(
+            1 - h2 / 4
+        )
+        data = pd.DataFrame(
+            {"sire": [f"s{k}" for k in sire], "y": (liability > np.quantile(liability, 1 - prevalence)).astype(float)}
+        )
         model = bg.Model(data, "y", [bg.Fixed(), bg.Random("sire")], family="threshold", sampler="collapsed")
         idata = model.sample(draws=500, burn=300, chains=2, seed=replicate, progress=False, check_convergence=False)
         sigma2_s = idata.posterior["sigma2_sire"].values.ravel()

@@ -8,10 +8,10 @@ of the threshold, and the cut-point move without its Hastings ratio.
 
 import numpy as np
 import pytest
-
-import bayesgen as bg
 from geweke import geweke_test
 from test_geweke import SPARSE_CHOLESKY, check
+
+import bayesgen as bg
 
 pytestmark = pytest.mark.statistical
 
@@ -39,9 +39,13 @@ def population():
 def threshold_model(population, trait, sampler, family=None):
     data, pedigree = population
     family = bg.Threshold(cutpoint_prior=1.0) if family is None else family
-    return bg.Model(data, trait, [bg.Fixed(prior=0.25),
-                                  bg.Animal("id", pedigree, prior=bg.ScaledInvChi2(df=12.0, scale=0.5))],
-                    family=family, sampler=sampler)
+    return bg.Model(
+        data,
+        trait,
+        [bg.Fixed(prior=0.25), bg.Animal("id", pedigree, prior=bg.ScaledInvChi2(df=12.0, scale=0.5))],
+        family=family,
+        sampler=sampler,
+    )
 
 
 @pytest.mark.parametrize("sampler", SAMPLERS)

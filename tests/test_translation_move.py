@@ -11,13 +11,13 @@ of delta that must fail it.
 import numpy as np
 import pandas as pd
 import pytest
+from geweke import geweke_test
 
 import bayesgen as bg
 from bayesgen.priors import InverseWishart
 from bayesgen.sampler import Gibbs
 from bayesgen.sampler.translation_move import TranslationMove, matched_columns
 from bayesgen.terms.random_regression import RandomRegression
-from geweke import geweke_test
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +26,9 @@ def longitudinal():
     subjects = np.repeat([f"s{k}" for k in range(10)], 5)
     x = np.tile(np.arange(5.0), 10) + rng.normal(0, 0.2, 50)
     y = 2.0 + 0.5 * x + rng.normal(0, 1.0, 50)
-    data = pd.DataFrame({"y": y, "x": x, "subject": subjects, "herd": [f"h{k % 3}" for k in range(50)],
-                         "z": rng.normal(size=50)})
+    data = pd.DataFrame(
+        {"y": y, "x": x, "subject": subjects, "herd": [f"h{k % 3}" for k in range(50)], "z": rng.normal(size=50)}
+    )
     data.loc[[4, 17], "y"] = np.nan
     return data
 
@@ -38,25 +39,30 @@ def moves(model):
 
 # ---------------------------------------------------------------------- which models get the move
 def test_random_regression_beside_fixed_intercept_and_slope(longitudinal):
-    model = bg.Model(longitudinal, "y", [bg.Fixed(["z", "x"]), bg.Random("subject", slopes=["x"])],
-                     sampler="single-site")
+    model = bg.Model(
+        longitudinal, "y", [bg.Fixed(["z", "x"]), bg.Random("subject", slopes=["x"])], sampler="single-site"
+    )
     (move,) = moves(model)
     # Fixed columns: (Intercept), z, x; coefficients: (Intercept), x.
     assert move.pairs == [(0, 0), (2, 1)]
-    assert model.describe()["sampler"][3] == {"block": "translation", "fixed": "beta", "term": "subject",
-                                              "pairs": [["Intercept", "(Intercept)"], ["x", "x"]]}
+    assert model.describe()["sampler"][3] == {
+        "block": "translation",
+        "fixed": "beta",
+        "term": "subject",
+        "pairs": [["Intercept", "(Intercept)"], ["x", "x"]],
+    }
     assert [b["block"] for b in model.describe()["sampler"]] == ["term", "term", "group move", "translation", "term"]
 
 
 def test_only_the_intercept_when_the_slope_is_not_a_fixed_column(longitudinal):
-    model = bg.Model(longitudinal, "y", [bg.Fixed(["z"]), bg.Random("subject", slopes=["x"])],
-                     sampler="single-site")
+    model = bg.Model(longitudinal, "y", [bg.Fixed(["z"]), bg.Random("subject", slopes=["x"])], sampler="single-site")
     assert moves(model)[0].pairs == [(0, 0)]
 
 
 def test_no_move_without_matching_columns(longitudinal):
-    model = bg.Model(longitudinal, "y", [bg.Fixed(["z"], intercept=False),
-                                         bg.Random("subject", slopes=["x"], intercept=False)])
+    model = bg.Model(
+        longitudinal, "y", [bg.Fixed(["z"], intercept=False), bg.Random("subject", slopes=["x"], intercept=False)]
+    )
     assert moves(model) == []
 
 
@@ -71,12 +77,17 @@ def test_no_move_when_a_joint_block_draws_both(longitudinal):
     model = bg.Model(longitudinal, "y", [bg.Fixed(["x"]), bg.Random("herd")], sampler="joint")
     assert moves(model) == []
     # A random regression joins the joint block too (location protocol): no move needed there either.
-    model = bg.Model(longitudinal, "y", [bg.Fixed(["x"]), bg.Random("herd"), bg.Random("subject", slopes=["x"])],
-                     sampler="joint")
+    model = bg.Model(
+        longitudinal, "y", [bg.Fixed(["x"]), bg.Random("herd"), bg.Random("subject", slopes=["x"])], sampler="joint"
+    )
     assert moves(model) == []
     # Single-site, it keeps its move.
-    model = bg.Model(longitudinal, "y", [bg.Fixed(["x"]), bg.Random("herd"), bg.Random("subject", slopes=["x"])],
-                     sampler="single-site")
+    model = bg.Model(
+        longitudinal,
+        "y",
+        [bg.Fixed(["x"]), bg.Random("herd"), bg.Random("subject", slopes=["x"])],
+        sampler="single-site",
+    )
     assert [(m.term.name, m.pairs) for m in moves(model)] == [("herd", [(0, 0)]), ("subject", [(0, 0), (1, 1)])]
 
 
@@ -94,8 +105,7 @@ def test_move_without_pairs_is_an_error(longitudinal):
 
 # ---------------------------------------------------------------------- what the move does
 def test_move_keeps_the_linear_predictor_and_shifts_beta_against_u(longitudinal):
-    model = bg.Model(longitudinal, "y", [bg.Fixed(["x"]), bg.Random("subject", slopes=["x"])],
-                     sampler="single-site")
+    model = bg.Model(longitudinal, "y", [bg.Fixed(["x"]), bg.Random("subject", slopes=["x"])], sampler="single-site")
     gibbs = Gibbs(model)
     rng = np.random.default_rng(1)
     chain = gibbs.init(rng)
@@ -133,8 +143,9 @@ def test_delta_conditional_is_the_posterior_along_the_translation(prior_variance
     sim = bg.simulate(n_founders=6, n_generations=2, n_offspring=8, n_markers=5, seed=4)
     data = sim.phenotypes.copy()
     data["x"] = np.random.default_rng(4).normal(size=len(data))
-    term = RandomRegression("id", ["x"], prior=InverseWishart(6.0, [[2.0, 0.5], [0.5, 1.0]]),
-                            pedigree=sim.pedigree_object())
+    term = RandomRegression(
+        "id", ["x"], prior=InverseWishart(6.0, [[2.0, 0.5], [0.5, 1.0]]), pedigree=sim.pedigree_object()
+    )
     model = bg.Model(data, "y", [bg.Fixed(["x"], prior=prior_variance), term], sampler="single-site")
     move = moves(model)[0]
     gibbs = Gibbs(model)
@@ -147,8 +158,16 @@ def test_delta_conditional_is_the_posterior_along_the_translation(prior_variance
     eye = np.eye(2)
     f = lambda d: _log_prior_along(move, chain.states, d)  # noqa: E731
     gradient = np.array([(f(mean + h * e) - f(mean - h * e)) / (2 * h) for e in eye])
-    hessian = np.array([[(f(mean + h * a + h * b) - f(mean + h * a - h * b) - f(mean - h * a + h * b)
-                          + f(mean - h * a - h * b)) / (4 * h * h) for b in eye] for a in eye])
+    hessian = np.array(
+        [
+            [
+                (f(mean + h * a + h * b) - f(mean + h * a - h * b) - f(mean - h * a + h * b) + f(mean - h * a - h * b))
+                / (4 * h * h)
+                for b in eye
+            ]
+            for a in eye
+        ]
+    )
     scale = np.abs(hessian).max()
     np.testing.assert_allclose(gradient / scale, 0.0, atol=1e-9)
     np.testing.assert_allclose(-hessian, np.linalg.inv(covariance), rtol=1e-7)
@@ -184,12 +203,15 @@ def _model(case, data, pedigree):
     if case == "iid-intercept":
         terms = [bg.Fixed(["x"], prior=1.0), bg.Random("subject", prior=bg.ScaledInvChi2(12.0, 0.4))]
     elif case == "pedigree-slopes":
-        terms = [bg.Fixed(["x"], prior=1.0),
-                 RandomRegression("id", ["x"], prior=InverseWishart(14.0, [[5.0, 1.5], [1.5, 3.0]]),
-                                  pedigree=pedigree)]
+        terms = [
+            bg.Fixed(["x"], prior=1.0),
+            RandomRegression("id", ["x"], prior=InverseWishart(14.0, [[5.0, 1.5], [1.5, 3.0]]), pedigree=pedigree),
+        ]
     else:
-        terms = [bg.Fixed(["x"], prior=1.0),
-                 bg.Random("subject", slopes=["x"], prior=InverseWishart(14.0, [[5.0, 1.5], [1.5, 3.0]]))]
+        terms = [
+            bg.Fixed(["x"], prior=1.0),
+            bg.Random("subject", slopes=["x"], prior=InverseWishart(14.0, [[5.0, 1.5], [1.5, 3.0]])),
+        ]
     return bg.Model(data, "y", terms, sigma2_e=residual_prior(), sampler="single-site")
 
 
@@ -224,9 +246,8 @@ def _cross_moment_z(model, n_chains: int, n_draws: int, burn: int, seed: int):
     conditional chains (the joint distribution of parameters and data, whose parameter marginal is
     the prior: beta and u independent and symmetric, so both means are 0), with the between-chain
     standard error; and the t threshold with n_chains - 1 degrees of freedom, Bonferroni over 2."""
-    from scipy.stats import t as student_t
-
     from geweke import between_chain_se, successive_conditional_chains
+    from scipy.stats import t as student_t
 
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(n_chains)]
     chains = successive_conditional_chains(Gibbs(model), rngs, n_draws, burn)
@@ -256,8 +277,9 @@ def test_cross_moment_test_detects_a_planted_error():
     data, pedigree = _geweke_data()
     model = _model("iid-slopes", data, pedigree)
     (move,) = moves(model)
-    model.blocks[model.blocks.index(move)] = WrongVarianceMove(move.fixed_index, move.fixed, move.term_index,
-                                                               move.term, move.pairs)
+    model.blocks[model.blocks.index(move)] = WrongVarianceMove(
+        move.fixed_index, move.fixed, move.term_index, move.term, move.pairs
+    )
     z, threshold, means = _cross_moment_z(model, n_chains=20, n_draws=2500, burn=200, seed=17)
     print(z, means, threshold)
     assert max(abs(v) for v in z.values()) > threshold, (z, means, threshold)

@@ -118,8 +118,9 @@ def test_current_value_with_density_zero_is_left_for_the_first_valid_candidate()
     rng = np.random.default_rng(3)
     state = engine.init_state(rng)
     calls = []
-    phi, current, info = engine.step(rng, np.zeros(2), -np.inf, lambda x: -0.5 * x @ x, lambda: calls.append(1),
-                                     state, tuning=True)
+    phi, current, info = engine.step(
+        rng, np.zeros(2), -np.inf, lambda x: -0.5 * x @ x, lambda: calls.append(1), state, tuning=True
+    )
     assert np.isfinite(current) and calls == [1] and info["accept_variances_rw"] == 1.0
 
 

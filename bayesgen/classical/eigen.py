@@ -73,8 +73,9 @@ class Rotated:
             history.append((float(h2), -0.5 * value))
             return value
 
-        result = scipy.optimize.minimize_scalar(objective, bounds=(0.0, 1.0), method="bounded",
-                                                options={"xatol": H2_TOLERANCE, "maxiter": max_iter})
+        result = scipy.optimize.minimize_scalar(
+            objective, bounds=(0.0, 1.0), method="bounded", options={"xatol": H2_TOLERANCE, "maxiter": max_iter}
+        )
         best_h2, best = float(result.x), float(result.fun)
         for end in (0.0, 1.0 - 1e-12):
             value = objective(end)
@@ -93,20 +94,35 @@ def eigen_problem(model):
     problem = Problem(model)
     random = [k for k in problem.mme.with_prior]
     estimated = {p.owner for p in problem.parameters}
-    if (problem.t != 1 or len(random) != 1 or problem.terms[random[0]].covariance_dim != 1
-            or estimated != {random[0], "residual"} or len(problem.mme.patterns) != 1):
-        raise ValueError("method='eigen' needs one trait, one random term with one coefficient (a kernel, pedigree or "
-                         "iid term) whose variance is estimated, fixed effects and an estimated residual variance; "
-                         "use method='ai' for other models.")
+    if (
+        problem.t != 1
+        or len(random) != 1
+        or problem.terms[random[0]].covariance_dim != 1
+        or estimated != {random[0], "residual"}
+        or len(problem.mme.patterns) != 1
+    ):
+        raise ValueError(
+            "method='eigen' needs one trait, one random term with one coefficient (a kernel, pedigree or "
+            "iid term) whose variance is estimated, fixed effects and an estimated residual variance; "
+            "use method='ai' for other models."
+        )
     k = random[0]
     term = problem.terms[k]
     rows = problem.mme.patterns[0].rows
-    z = problem.mme.design[rows][:, problem.mme.column_offsets[k]:problem.mme.column_offsets[k + 1]].toarray()
+    z = problem.mme.design[rows][:, problem.mme.column_offsets[k] : problem.mme.column_offsets[k + 1]].toarray()
     covariance_of_levels = np.linalg.inv(term.level_precision().toarray())
     kernel = z @ covariance_of_levels @ z.T
     flat = [j for j in range(len(problem.terms)) if j != k]
-    x = np.hstack([problem.mme.design[rows][:, problem.mme.column_offsets[j]:problem.mme.column_offsets[j + 1]].toarray()
-                   for j in flat]) if flat else np.zeros((rows.size, 0))
+    x = (
+        np.hstack(
+            [
+                problem.mme.design[rows][:, problem.mme.column_offsets[j] : problem.mme.column_offsets[j + 1]].toarray()
+                for j in flat
+            ]
+        )
+        if flat
+        else np.zeros((rows.size, 0))
+    )
     return problem, k, Rotated(kernel, problem.response[rows, 0], x)
 
 
@@ -126,9 +142,21 @@ def reml_eigen(model, reml: bool = True, max_iter: int = 500):
             theta[j] = floor[j]
             boundary.add(p.name)
     final = problem.evaluate(theta, reml=reml, gradient=True, information=True)
-    history = [[i, loglik, *(hh * total if p.owner == k else (1 - hh) * total for p in problem.parameters)]
-               for i, (hh, loglik) in enumerate(evaluations)]
-    result = _result(problem, final, "eigen", reml, success, "" if success else "Brent's method did not converge",
-                     boundary, history, len(evaluations), floor)
+    history = [
+        [i, loglik, *(hh * total if p.owner == k else (1 - hh) * total for p in problem.parameters)]
+        for i, (hh, loglik) in enumerate(evaluations)
+    ]
+    result = _result(
+        problem,
+        final,
+        "eigen",
+        reml,
+        success,
+        "" if success else "Brent's method did not converge",
+        boundary,
+        history,
+        len(evaluations),
+        floor,
+    )
     result.h2_eigen = h2
     return result

@@ -59,13 +59,25 @@ def lrt(full: RemlResult, reduced: RemlResult) -> pd.Series:
         test = f"variance components {added} (boundary mixture)"
     elif extra_variances == 0 and extra_fixed > 0:
         if full.reml:
-            raise ValueError("REML log-likelihoods of models with different fixed effects are not comparable: fit both "
-                             "with reml=False for a likelihood-ratio test of fixed effects.")
+            raise ValueError(
+                "REML log-likelihoods of models with different fixed effects are not comparable: fit both "
+                "with reml=False for a likelihood-ratio test of fixed effects."
+            )
         p = float(scipy.stats.chi2.sf(statistic, extra_fixed))
         test = "fixed effects"
     else:
-        raise ValueError(f"full must add either covariance parameters or fixed effects to reduced (it adds "
-                         f"{extra_variances} covariance parameters and {extra_fixed} fixed-effect equations).")
+        raise ValueError(
+            f"full must add either covariance parameters or fixed effects to reduced (it adds "
+            f"{extra_variances} covariance parameters and {extra_fixed} fixed-effect equations)."
+        )
     df = extra_variances if extra_fixed == 0 else extra_fixed
-    return pd.Series({"statistic": statistic, "df": df, "p_value": p, "test": test, "loglik_full": full.loglik,
-                      "loglik_reduced": reduced.loglik})
+    return pd.Series(
+        {
+            "statistic": statistic,
+            "df": df,
+            "p_value": p,
+            "test": test,
+            "loglik_full": full.loglik,
+            "loglik_reduced": reduced.loglik,
+        }
+    )

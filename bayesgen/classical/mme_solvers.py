@@ -38,12 +38,20 @@ class MmeSolution:
         self.__dict__.update(fields)
 
     def __repr__(self) -> str:
-        return (f"MmeSolution({self.method}: {len(self.solution)} equations, {self.iterations} iterations, "
-                f"{'converged' if self.converged else 'NOT converged'}, {self.seconds:.3g} s)")
+        return (
+            f"MmeSolution({self.method}: {len(self.solution)} equations, {self.iterations} iterations, "
+            f"{'converged' if self.converged else 'NOT converged'}, {self.seconds:.3g} s)"
+        )
 
 
-def solve_mme(model: Model, variances: dict[str, float], method: str = "cholesky", tol: float = 1e-12, max_iter: int = 100_000,
-              preconditioner: str = "diagonal") -> MmeSolution:
+def solve_mme(
+    model: Model,
+    variances: dict[str, float],
+    method: str = "cholesky",
+    tol: float = 1e-12,
+    max_iter: int = 100_000,
+    preconditioner: str = "diagonal",
+) -> MmeSolution:
     """Solve the model's mixed-model equations at ``variances`` (a Series or dict named as ``reml``'s).
 
     Returns an ``MmeSolution`` whose ``solution`` is one Series of BLUE and BLUP, named as in the
@@ -68,17 +76,24 @@ def solve_mme(model: Model, variances: dict[str, float], method: str = "cholesky
         inverses = {k: precision_of(covariances[k]) for k in problem.with_prior}
         inverse_residual = precision_of(residual)
     except np.linalg.LinAlgError as err:
-        raise ValueError(f"variances {dict(zip(problem.names, theta))} give a covariance that is not positive "
-                         "definite.") from err
+        raise ValueError(
+            f"variances {dict(zip(problem.names, theta))} give a covariance that is not positive definite."
+        ) from err
     labels = [label for term in problem.terms for label in effect_labels(term, problem.t)]
     if method == "gsru":
         # never builds the mixed-model equations (so never forms M'M)
         start = time.perf_counter()
         b, iterations, history = _gsru(problem, inverses, inverse_residual, tol, max_iter)
         seconds = time.perf_counter() - start
-        return MmeSolution(solution=pd.Series(b, index=labels, name="solution"), iterations=int(iterations),
-                           history=np.array(history), converged=bool(history[-1] < tol), seconds=seconds,
-                           method=method, n_equations=b.size)
+        return MmeSolution(
+            solution=pd.Series(b, index=labels, name="solution"),
+            iterations=int(iterations),
+            history=np.array(history),
+            converged=bool(history[-1] < tol),
+            seconds=seconds,
+            method=method,
+            n_equations=b.size,
+        )
     mme = problem.mme
     precisions = mme.pattern_precisions(residual)
     values = mme.values(precisions, inverses)
@@ -109,9 +124,15 @@ def solve_mme(model: Model, variances: dict[str, float], method: str = "cholesky
         b, iterations, history = _pcg(problem, c, rhs, norm_r, tol, max_iter, preconditioner)
         converged = history[-1] < tol
     seconds = time.perf_counter() - start
-    return MmeSolution(solution=pd.Series(b, index=labels, name="solution"), iterations=int(iterations),
-                       history=np.array(history), converged=bool(converged), seconds=seconds, method=method,
-                       n_equations=mme.n_equations)
+    return MmeSolution(
+        solution=pd.Series(b, index=labels, name="solution"),
+        iterations=int(iterations),
+        history=np.array(history),
+        converged=bool(converged),
+        seconds=seconds,
+        method=method,
+        n_equations=mme.n_equations,
+    )
 
 
 def _gsru(problem, inverses, inverse_residual, tol, max_iter):
@@ -142,8 +163,15 @@ def _gsru(problem, inverses, inverse_residual, tol, max_iter):
     e = y.copy()
     design_t = design.T.tocsr()
     norm_r = float(np.linalg.norm(design_t @ y)) * inverse_s2e or 1.0
-    arrays = (design.indptr.astype(np.int64), design.indices.astype(np.int64), design.data.astype(np.float64),
-              column_ss, prior.indptr.astype(np.int64), prior.indices.astype(np.int64), prior.data.astype(np.float64))
+    arrays = (
+        design.indptr.astype(np.int64),
+        design.indices.astype(np.int64),
+        design.data.astype(np.float64),
+        column_ss,
+        prior.indptr.astype(np.int64),
+        prior.indices.astype(np.int64),
+        prior.data.astype(np.float64),
+    )
     history, iterations = [], 0
     while iterations < max_iter:
         gsru_sweep(*arrays[:4], *arrays[4:], e, inverse_s2e, b)
@@ -158,7 +186,7 @@ def _pcg(problem, c, rhs, norm_r, tol, max_iter, preconditioner):
     t = problem.t
     n = c.shape[0]
     if preconditioner == "block" and t > 1:
-        dense = [c[i:i + t, i:i + t].toarray() for i in range(0, n, t)]
+        dense = [c[i : i + t, i : i + t].toarray() for i in range(0, n, t)]
         blocks = np.array([np.linalg.inv(d) for d in dense])
 
         def apply(v):
@@ -168,6 +196,7 @@ def _pcg(problem, c, rhs, norm_r, tol, max_iter, preconditioner):
 
         def apply(v):
             return inverse_diagonal * v
+
     b = np.zeros(n)
     r = rhs.copy()
     z = apply(r)

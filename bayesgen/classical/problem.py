@@ -84,7 +84,8 @@ class Problem:
             if not isinstance(term, LocationTerm):
                 raise ValueError(
                     f"REML works on location terms (Fixed, Random, Animal, Kernel, ...); term {term.name!r} is a "
-                    f"{type(term).__name__}. For markers use a GBLUP kernel: Kernel(column, bg.grm(genotypes)).")
+                    f"{type(term).__name__}. For markers use a GBLUP kernel: Kernel(column, bg.grm(genotypes))."
+                )
         self.terms = terms
         self.likelihood = likelihood
         self.t = model.n_traits
@@ -98,9 +99,13 @@ class Problem:
         self.response = np.asarray(likelihood.working_response(self.states[-1]), dtype=np.float64).copy()
         self.n_values = int(sum(p.rows.size * len(p.observed) for p in self.patterns))
         flat = [k for k in range(len(terms)) if k not in self.with_prior]
-        self.fixed_equations = np.concatenate(
-            [np.arange(self.column_offsets[k] * self.t, self.column_offsets[k + 1] * self.t) for k in flat]
-        ).astype(np.int64) if flat else np.zeros(0, dtype=np.int64)
+        self.fixed_equations = (
+            np.concatenate(
+                [np.arange(self.column_offsets[k] * self.t, self.column_offsets[k + 1] * self.t) for k in flat]
+            ).astype(np.int64)
+            if flat
+            else np.zeros(0, dtype=np.int64)
+        )
         self.n_fixed = int(self.fixed_equations.size)
         # sum_k d_k log|P_k|: a constant of each model, needed when two models are compared (LRT).
         self.log_det_precisions = 0.0
@@ -127,8 +132,15 @@ class Problem:
         self.residual_fixed = None
         if likelihood.samples_covariance:
             d = self.t
-            labels = {(0, 0): "sigma2_e"} if d == 1 else {
-                (a, b): f"sigma2_e[{likelihood.traits[a]},{likelihood.traits[b]}]" for a in range(d) for b in range(a, d)}
+            labels = (
+                {(0, 0): "sigma2_e"}
+                if d == 1
+                else {
+                    (a, b): f"sigma2_e[{likelihood.traits[a]},{likelihood.traits[b]}]"
+                    for a in range(d)
+                    for b in range(a, d)
+                }
+            )
             for (a, b), name in labels.items():
                 self.parameters.append(Parameter("residual", a, b, name))
         else:
@@ -157,14 +169,16 @@ class Problem:
         return self.pack(covariances, residual)
 
     def _defaults(self):
-        covariances = {k: np.array(self.terms[k].effect_covariance(self.states[k]), dtype=np.float64)
-                       for k in self.with_prior}
+        covariances = {
+            k: np.array(self.terms[k].effect_covariance(self.states[k]), dtype=np.float64) for k in self.with_prior
+        }
         residual = np.array(self.likelihood.covariance(self.states[-1]), dtype=np.float64)
         return covariances, residual
 
     def pack(self, covariances: dict, residual: np.ndarray) -> np.ndarray:
-        return np.array([(residual if p.owner == "residual" else covariances[p.owner])[p.a, p.b]
-                         for p in self.parameters])
+        return np.array(
+            [(residual if p.owner == "residual" else covariances[p.owner])[p.a, p.b] for p in self.parameters]
+        )
 
     def unpack(self, theta: np.ndarray):
         """({k: Sigma_k}, R) at theta (fixed covariances at their value; diagonal ones zero off the diagonal)."""
@@ -210,9 +224,12 @@ class Problem:
         inverse_entries = None if ml_pieces is None else (lambda _f: self._ml_inverse_entries(ml_pieces))
         full = evaluate_restricted(mme, factor, self.cross, covariances, residual, True, inverse_entries)
         out.restricted = full
-        out.gradient = np.array([
-            -0.5 * _entry_derivative(full.d_residual if p.owner == "residual" else full.d_sigma[p.owner], p)
-            for p in self.parameters])
+        out.gradient = np.array(
+            [
+                -0.5 * _entry_derivative(full.d_residual if p.owner == "residual" else full.d_sigma[p.owner], p)
+                for p in self.parameters
+            ]
+        )
         if information:
             out.information = self._average_information(full, ml_pieces)
         return out
@@ -263,7 +280,7 @@ class Problem:
             else:
                 k = p.owner
                 term = self.terms[k]
-                theta = b[mme.column_offsets[k]:mme.column_offsets[k + 1]].reshape(term.n_levels, -1)
+                theta = b[mme.column_offsets[k] : mme.column_offsets[k + 1]].reshape(term.n_levels, -1)
                 w = term.fit_of(theta @ full.inverses[k] @ e)
             variates.append(w * mask)
         projected = []

@@ -42,8 +42,15 @@ METHODS = ("ai", "em", "eigen")
 EM_WARMUP = 3
 
 
-def reml(model: Model, method: str = "ai", reml: bool = True, start: dict[str, float] | None = None, max_iter: int | None = None, tol: float = 1e-12,
-         verbose: bool = False) -> RemlResult:
+def reml(
+    model: Model,
+    method: str = "ai",
+    reml: bool = True,
+    start: dict[str, float] | None = None,
+    max_iter: int | None = None,
+    tol: float = 1e-12,
+    verbose: bool = False,
+) -> RemlResult:
     r"""REML (``reml=True``) or ML estimates of the covariances of a Gaussian model of location terms.
 
     Parameters
@@ -103,16 +110,20 @@ def _reml(model, method, reml, start, max_iter, tol, verbose) -> RemlResult:
             if name in start.index:
                 theta[k] = float(start[name])
     if method == "em" and not problem.complete:
-        raise ValueError("method='em' needs complete records (every trait observed on every record with data); "
-                         "use method='ai', which integrates missing traits out per pattern.")
+        raise ValueError(
+            "method='em' needs complete records (every trait observed on every record with data); "
+            "use method='ai', which integrates missing traits out per pattern."
+        )
     scale = np.array([_phenotypic_variance(model, p) for p in problem.parameters])
     floor = BOUNDARY * scale
     history, boundary = [], set()
     converged, message = False, ""
     current = problem.evaluate(theta, reml=reml, gradient=True, information=(method == "ai"))
     if current is None:
-        raise ValueError(f"The starting values {dict(zip(problem.names, theta))} give a covariance that is not "
-                         "positive definite; pass start=.")
+        raise ValueError(
+            f"The starting values {dict(zip(problem.names, theta))} give a covariance that is not "
+            "positive definite; pass start=."
+        )
     iteration = 0
     warmup = EM_WARMUP if (method == "ai" and problem.complete) else 0
     while iteration < max_iter:
@@ -120,8 +131,9 @@ def _reml(model, method, reml, start, max_iter, tol, verbose) -> RemlResult:
         iteration += 1
         if method == "em" or iteration <= warmup:
             proposal = _em_update(problem, current, floor)
-            following = problem.evaluate(proposal, reml=reml, gradient=True,
-                                         information=(method == "ai" and iteration >= warmup))
+            following = problem.evaluate(
+                proposal, reml=reml, gradient=True, information=(method == "ai" and iteration >= warmup)
+            )
             if following is None:
                 message = "EM step gave a covariance that is not positive definite"
                 break

@@ -22,8 +22,10 @@ class RemlResult:
         self.__dict__.update(fields)
 
     def __repr__(self) -> str:
-        lines = [f"RemlResult({self.method}, {'REML' if self.reml else 'ML'}: loglik {self.loglik:.4f}, "
-                 f"{'converged' if self.converged else 'NOT converged'} after {self.iterations} iterations)"]
+        lines = [
+            f"RemlResult({self.method}, {'REML' if self.reml else 'ML'}: loglik {self.loglik:.4f}, "
+            f"{'converged' if self.converged else 'NOT converged'} after {self.iterations} iterations)"
+        ]
         table = pd.DataFrame({"estimate": self.variances, "se": self.se})
         lines.append(table.to_string())
         if self.h2 is not None:
@@ -71,11 +73,25 @@ def _result(problem, final, method, reml_flag, converged, message, boundary, his
     blue, blup = _solutions(problem, final)
     columns = ["iteration", "loglik", *names]
     return RemlResult(
-        variances=variances, se=se, covariance=pd.DataFrame(covariance, index=names, columns=names), h2=h2,
-        h2_se=h2_se, loglik=float(final.loglik), blue=blue, blup=blup,
-        history=pd.DataFrame(history, columns=columns), converged=bool(converged), message=message,
-        boundary=sorted(boundary), iterations=int(iterations), method=method, reml=reml_flag,
-        model=model, n_parameters=len(names), n_fixed=problem.n_fixed)
+        variances=variances,
+        se=se,
+        covariance=pd.DataFrame(covariance, index=names, columns=names),
+        h2=h2,
+        h2_se=h2_se,
+        loglik=float(final.loglik),
+        blue=blue,
+        blup=blup,
+        history=pd.DataFrame(history, columns=columns),
+        converged=bool(converged),
+        message=message,
+        boundary=sorted(boundary),
+        iterations=int(iterations),
+        method=method,
+        reml=reml_flag,
+        model=model,
+        n_parameters=len(names),
+        n_fixed=problem.n_fixed,
+    )
 
 
 def heritability_at(problem: Problem, theta) -> np.ndarray | None:

@@ -100,7 +100,7 @@ def reml_start(model, result=None) -> ChainStart:
     position = 0
     for k in order:
         size = int(problem.column_offsets[k + 1] - problem.column_offsets[k]) * problem.t
-        solution[k] = b[position:position + size].reshape(-1, problem.t)
+        solution[k] = b[position : position + size].reshape(-1, problem.t)
         position += size
     return ChainStart(problem, theta, factor, free, solution, boundary_owners)
 

@@ -67,13 +67,22 @@ def gwas_command(args) -> int:
         raise SpecError(f"--top must be at least 0, got {args.top}.")
     phenotypes, genotypes, settings = load_scan_data(args.spec)
     try:
-        table = lmm_scan(phenotypes, settings["trait"], genotypes, covariates=settings["fixed"], column=settings["id"],
-                         loco=args.loco, reestimate=args.reestimate)
+        table = lmm_scan(
+            phenotypes,
+            settings["trait"],
+            genotypes,
+            covariates=settings["fixed"],
+            column=settings["id"],
+            loco=args.loco,
+            reestimate=args.reestimate,
+        )
     except (ValueError, TypeError) as err:
         raise SpecError(str(err)) from None
     h2 = table.attrs["h2"]
-    print(f"{len(table)} markers, {int(phenotypes[settings['trait']].notna().sum())} records; null h2 "
-          f"{h2 if isinstance(h2, dict) else round(h2, 4)}; lambda_GC {table.attrs['lambda_gc']:.4f}")
+    print(
+        f"{len(table)} markers, {int(phenotypes[settings['trait']].notna().sum())} records; null h2 "
+        f"{h2 if isinstance(h2, dict) else round(h2, 4)}; lambda_GC {table.attrs['lambda_gc']:.4f}"
+    )
     if args.top:
         print(table.nsmallest(args.top, "p_lrt").to_string(index=False))
     if output is not None:

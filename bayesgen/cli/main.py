@@ -37,29 +37,44 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--seed", type=int, help="override [sampler] seed")
     fit.add_argument("--output", help="override [output] path (netCDF, *.nc)")
     fit.add_argument("--no-progress", action="store_true", help="no progress bar")
-    fit.add_argument("--sensitivity", action="store_true",
-                     help="print the power-scaling prior/likelihood sensitivity of each scalar parameter")
-    fit.add_argument("--store", choices=("auto", "full", "summary"),
-                     help="override [sampler] store: full draws of per-animal/marker/record vectors, or only their "
-                          "running mean and sd (summary); auto = full while chains x draws x values <= 25 million")
-    fit.add_argument("--checkpoint", metavar="FILE",
-                     help="write every chain's state and draws to FILE as the run goes (continue it with "
-                          "`bayesgen resume FILE`)")
-    fit.add_argument("--checkpoint-every", metavar="N|TIME",
-                     help="write the checkpoint every N iterations of each chain, or every TIME (e.g. 90s, 10min, "
-                          "2h); default 5min")
+    fit.add_argument(
+        "--sensitivity",
+        action="store_true",
+        help="print the power-scaling prior/likelihood sensitivity of each scalar parameter",
+    )
+    fit.add_argument(
+        "--store",
+        choices=("auto", "full", "summary"),
+        help="override [sampler] store: full draws of per-animal/marker/record vectors, or only their "
+        "running mean and sd (summary); auto = full while chains x draws x values <= 25 million",
+    )
+    fit.add_argument(
+        "--checkpoint",
+        metavar="FILE",
+        help="write every chain's state and draws to FILE as the run goes (continue it with `bayesgen resume FILE`)",
+    )
+    fit.add_argument(
+        "--checkpoint-every",
+        metavar="N|TIME",
+        help="write the checkpoint every N iterations of each chain, or every TIME (e.g. 90s, 10min, 2h); default 5min",
+    )
     resume = sub.add_parser("resume", help="continue a run from its checkpoint (bayesgen fit --checkpoint)")
     resume.add_argument("checkpoint", help="the checkpoint file")
-    resume.add_argument("--draws", type=int,
-                        help="draws per chain to add to those the run planned (default: finish the planned ones)")
+    resume.add_argument(
+        "--draws", type=int, help="draws per chain to add to those the run planned (default: finish the planned ones)"
+    )
     resume.add_argument("--output", help="override the output path of the run (netCDF, *.nc)")
     resume.add_argument("--checkpoint-every", metavar="N|TIME", help="as for fit (default: the run's own)")
     resume.add_argument("--no-progress", action="store_true", help="no progress bar")
     resume.add_argument("--sensitivity", action="store_true", help="as for fit")
     simulate = sub.add_parser("simulate", help="write the data of a spec's data.simulate as PLINK and CSV files")
     simulate.add_argument("spec", help="path to a TOML model spec with a data.simulate table")
-    simulate.add_argument("--plink", required=True, metavar="PREFIX",
-                          help="write PREFIX.bed/.bim/.fam (genotypes), PREFIX.phen.csv and PREFIX.ped.csv")
+    simulate.add_argument(
+        "--plink",
+        required=True,
+        metavar="PREFIX",
+        help="write PREFIX.bed/.bim/.fam (genotypes), PREFIX.phen.csv and PREFIX.ped.csv",
+    )
     from .classical import add_parsers
 
     add_parsers(sub)
@@ -87,8 +102,11 @@ def _apply_store(spec, store) -> None:
     values = high_dimensional_values(spec.model.variables())
     spec.sampler["store"] = resolve_store(store, values, draws, chains)
     if store == "auto":
-        print(f"store = 'auto': {chains} chains x {draws} draws x {values} values of per-animal/marker/record "
-              f"vectors = {chains * draws * values:,} -> {spec.sampler['store']!r}", flush=True)
+        print(
+            f"store = 'auto': {chains} chains x {draws} draws x {values} values of per-animal/marker/record "
+            f"vectors = {chains * draws * values:,} -> {spec.sampler['store']!r}",
+            flush=True,
+        )
 
 
 def true_values(truth: dict, parameters, model) -> tuple[list, str]:
@@ -164,8 +182,10 @@ def fit(args) -> int:
         from ..sampler.checkpoint import CheckpointWriter
 
         # What `bayesgen resume` needs to rebuild the model: the spec and the overrides (paths absolute).
-        origin = {"spec": str(Path(args.spec).resolve()),
-                  "overrides": dict(overrides, output=None if args.output is None else str(Path(args.output).resolve()))}
+        origin = {
+            "spec": str(Path(args.spec).resolve()),
+            "overrides": dict(overrides, output=None if args.output is None else str(Path(args.output).resolve())),
+        }
         try:
             options["checkpoint"] = CheckpointWriter(args.checkpoint, _checkpoint_every(args.checkpoint_every), origin)
         except (TypeError, ValueError) as err:
@@ -178,8 +198,11 @@ def fit(args) -> int:
         idata = spec.model.sample(progress=not args.no_progress, check_convergence=False, **options)
         seconds = time.perf_counter() - started
     except KeyboardInterrupt:
-        print("bayesgen: interrupted before any draw was kept; nothing written"
-              + (f" but the checkpoint {args.checkpoint}." if args.checkpoint else "."), file=sys.stderr)
+        print(
+            "bayesgen: interrupted before any draw was kept; nothing written"
+            + (f" but the checkpoint {args.checkpoint}." if args.checkpoint else "."),
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPTED
     if args.checkpoint is not None:
         print(f"Checkpoint written to {args.checkpoint} (continue with `bayesgen resume {args.checkpoint}`)")
@@ -200,8 +223,10 @@ def resume(args) -> int:
     if args.draws is not None and args.draws < 1:
         raise SpecError(f"--draws must be >= 1, got {args.draws}.")
     if not origin or "spec" not in origin:
-        raise SpecError(f"{args.checkpoint} was written from Python, not by `bayesgen fit`: resume it with "
-                        "bayesgen.resume(path, model).")
+        raise SpecError(
+            f"{args.checkpoint} was written from Python, not by `bayesgen fit`: resume it with "
+            "bayesgen.resume(path, model)."
+        )
     overrides = dict(origin.get("overrides") or {})
     if args.output is not None:
         overrides["output"] = args.output
@@ -209,14 +234,22 @@ def resume(args) -> int:
     print(spec.model, flush=True)
     try:
         started = time.perf_counter()
-        idata = resume_run(args.checkpoint, spec.model, draws=args.draws, progress=not args.no_progress,
-                           checkpoint_every=_checkpoint_every(args.checkpoint_every), check_convergence=False)
+        idata = resume_run(
+            args.checkpoint,
+            spec.model,
+            draws=args.draws,
+            progress=not args.no_progress,
+            checkpoint_every=_checkpoint_every(args.checkpoint_every),
+            check_convergence=False,
+        )
         seconds = time.perf_counter() - started
     except (CheckpointError, RunComplete) as err:
         raise SpecError(str(err)) from None
     except KeyboardInterrupt:
-        print(f"bayesgen: interrupted before any draw was kept; the checkpoint {args.checkpoint} is kept.",
-              file=sys.stderr)
+        print(
+            f"bayesgen: interrupted before any draw was kept; the checkpoint {args.checkpoint} is kept.",
+            file=sys.stderr,
+        )
         return EXIT_INTERRUPTED
     return _report(spec, idata, seconds, args)
 
@@ -240,8 +273,9 @@ def _report(spec, idata, seconds: float, args) -> int:
         print("No [output] path in the spec: InferenceData not written (use --output FILE.nc).")
     if interrupted:
         sizes = idata.posterior.sizes
-        print(f"bayesgen: interrupted: kept {sizes['draw']} draws in each of {sizes['chain']} chain(s).",
-              file=sys.stderr)
+        print(
+            f"bayesgen: interrupted: kept {sizes['draw']} draws in each of {sizes['chain']} chain(s).", file=sys.stderr
+        )
         return EXIT_INTERRUPTED
     return EXIT_OK
 

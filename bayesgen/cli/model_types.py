@@ -10,8 +10,8 @@ of ``[priors]`` that every type takes (``rule``, ``sigma2_e``) are handled in ``
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ..model import BRR, GBLUP, AnimalModel, BayesA, BayesB, BayesC, BayesCPi, BayesLasso, BayesR
 from ..priors.bayes_a import BayesAPrior
@@ -98,31 +98,40 @@ def inclusion(value, where: str):
     if isinstance(value, dict):
         return _prior_table(value, Beta, ("a", "b"), where)
     if not is_number(value) or not 0.0 < value <= 1.0:
-        raise SpecError(f"{where} must be a number in (0, 1] (fixed) or a table {{a, b}} (a Beta prior), "
-                        f"got {found(value)}.")
+        raise SpecError(
+            f"{where} must be a number in (0, 1] (fixed) or a table {{a, b}} (a Beta prior), got {found(value)}."
+        )
     return float(value)
 
 
 def sampled_inclusion(value, where: str):
     """pi of BayesCpi, which samples it: only a table {a, b}."""
     if not isinstance(value, dict):
-        raise SpecError(f"{where} must be a table {{a, b}} (the Beta prior of the sampled pi) for "
-                        f"model.type = 'bayesCpi', got {found(value)}; use model.type = 'bayesC' to fix pi.")
+        raise SpecError(
+            f"{where} must be a table {{a, b}} (the Beta prior of the sampled pi) for "
+            f"model.type = 'bayesCpi', got {found(value)}; use model.type = 'bayesC' to fix pi."
+        )
     return inclusion(value, where)
 
 
 def class_multipliers(value, where: str) -> list[float]:
     """BayesR's gamma: 0 followed by one or more numbers > 0."""
-    if (not isinstance(value, list) or len(value) < 2 or not all(is_number(v) for v in value)
-            or value[0] != 0 or not all(math.isfinite(v) and v > 0 for v in value[1:])):
-        raise SpecError(f"{where} must be a list of numbers starting with 0 followed by numbers > 0 "
-                        f"(e.g. [0, 1e-4, 1e-3, 1e-2]), got {found(value)}.")
+    if (
+        not isinstance(value, list)
+        or len(value) < 2
+        or not all(is_number(v) for v in value)
+        or value[0] != 0
+        or not all(math.isfinite(v) and v > 0 for v in value[1:])
+    ):
+        raise SpecError(
+            f"{where} must be a list of numbers starting with 0 followed by numbers > 0 "
+            f"(e.g. [0, 1e-4, 1e-3, 1e-2]), got {found(value)}."
+        )
     return [float(v) for v in value]
 
 
 def positive_numbers(value, where: str) -> list[float]:
-    if not isinstance(value, list) or not value or not all(
-            is_number(v) and math.isfinite(v) and v > 0 for v in value):
+    if not isinstance(value, list) or not value or not all(is_number(v) and math.isfinite(v) and v > 0 for v in value):
         raise SpecError(f"{where} must be a non-empty list of numbers > 0, got {found(value)}.")
     return [float(v) for v in value]
 
@@ -154,8 +163,11 @@ class ModelType:
             error = _construction_error(self.marker_prior, arguments)
             if error is not None:
                 # Name the key when it fails alone with the same message; else the combination is at fault.
-                alone = [keys[argument] for argument, value in arguments.items()
-                         if _construction_error(self.marker_prior, {argument: value}) == error]
+                alone = [
+                    keys[argument]
+                    for argument, value in arguments.items()
+                    if _construction_error(self.marker_prior, {argument: value}) == error
+                ]
                 where = f"priors.{alone[0]}" if len(alone) == 1 else f"[priors] of model.type = {kind!r}"
                 raise SpecError(f"{where}: {error}")
         return arguments
@@ -179,40 +191,64 @@ SPEC_ARGUMENTS = {"sigma2_a": "prior", "sigma2_g": "prior", "variance": "prior"}
 
 #: model.single_step = { ... } keys (model.type = "single-step") and the marker priors of method = "bayes".
 SINGLE_STEP_OPTIONS = ("method", "blend", "tune", "marker_prior", "j_covariate")
-SINGLE_STEP_MARKER_PRIORS = {"BRR": RidgePrior, "bayesA": BayesAPrior, "bayesB": BayesBPrior, "bayesC": BayesCPrior,
-                             "bayesLasso": LassoPrior}
+SINGLE_STEP_MARKER_PRIORS = {
+    "BRR": RidgePrior,
+    "bayesA": BayesAPrior,
+    "bayesB": BayesBPrior,
+    "bayesC": BayesCPrior,
+    "bayesLasso": LassoPrior,
+}
 
 
 def single_step_options(value, where: str) -> dict:
     """``model.single_step = { method, blend, tune, marker_prior, j_covariate }`` (all optional)."""
     if not isinstance(value, dict):
-        raise SpecError(f"{where} must be a table {{method, blend, tune, marker_prior, j_covariate}}, "
-                        f"got {found(value)}.")
+        raise SpecError(
+            f"{where} must be a table {{method, blend, tune, marker_prior, j_covariate}}, got {found(value)}."
+        )
     check_keys(value, set(SINGLE_STEP_OPTIONS), where)
     out = dict(value)
     if out.get("method", "ssgblup") not in ("ssgblup", "bayes"):
-        raise SpecError(f"{where}.method must be \"ssgblup\" or \"bayes\", got {found(out['method'])}.")
+        raise SpecError(f'{where}.method must be "ssgblup" or "bayes", got {found(out["method"])}.')
     if "blend" in out and not (is_number(out["blend"]) and 0 <= out["blend"] <= 1):
         raise SpecError(f"{where}.blend must be a number in [0, 1], got {found(out['blend'])}.")
     if "tune" in out and out["tune"] not in ("mean", "none"):
-        raise SpecError(f"{where}.tune must be \"mean\" or \"none\", got {found(out['tune'])}.")
+        raise SpecError(f'{where}.tune must be "mean" or "none", got {found(out["tune"])}.')
     if "marker_prior" in out and out["marker_prior"] not in SINGLE_STEP_MARKER_PRIORS:
-        raise SpecError(f"{where}.marker_prior must be one of {', '.join(SINGLE_STEP_MARKER_PRIORS)}, "
-                        f"got {found(out['marker_prior'])}.")
+        raise SpecError(
+            f"{where}.marker_prior must be one of {', '.join(SINGLE_STEP_MARKER_PRIORS)}, "
+            f"got {found(out['marker_prior'])}."
+        )
     if "j_covariate" in out and not isinstance(out["j_covariate"], bool):
         raise SpecError(f"{where}.j_covariate must be true or false, got {found(out['j_covariate'])}.")
     bayes_only = [k for k in ("marker_prior", "j_covariate") if k in out]
     gblup_only = [k for k in ("blend", "tune") if k in out]
     if out.get("method", "ssgblup") == "ssgblup" and bayes_only:
-        raise SpecError(f"{where}: {', '.join(bayes_only)} apply to method = \"bayes\".")
+        raise SpecError(f'{where}: {", ".join(bayes_only)} apply to method = "bayes".')
     if out.get("method") == "bayes" and gblup_only:
-        raise SpecError(f"{where}: {', '.join(gblup_only)} apply to method = \"ssgblup\".")
+        raise SpecError(f'{where}: {", ".join(gblup_only)} apply to method = "ssgblup".')
     return out
 
 
-def SingleStepModel(data, y, id, source, method="ssgblup", blend=0.05, tune="mean", marker_prior="bayesC",
-                    j_covariate=True, prior=None, sigma2_epsilon=None, pi=None, fixed=(), random=(),
-                    intercept: bool = True, sigma2_e=None, **model_options):
+def SingleStepModel(
+    data,
+    y,
+    id,
+    source,
+    method="ssgblup",
+    blend=0.05,
+    tune="mean",
+    marker_prior="bayesC",
+    j_covariate=True,
+    prior=None,
+    sigma2_epsilon=None,
+    pi=None,
+    fixed=(),
+    random=(),
+    intercept: bool = True,
+    sigma2_e=None,
+    **model_options,
+):
     """The single-step model of ``model.type = "single-step"``: ``source`` is (pedigree, genotypes); ``prior``
     is priors.sigma2_a (ssGBLUP) or priors.variance (the markers' common variance, method "bayes")."""
     from ..model.model import Model
@@ -222,8 +258,9 @@ def SingleStepModel(data, y, id, source, method="ssgblup", blend=0.05, tune="mea
     pedigree, genotypes = source
     terms = _common_terms(fixed, random, intercept)
     if method == "ssgblup":
-        terms.append(SingleStep(id, pedigree, genotypes, prior=prior, blend=blend,
-                                tune=None if tune == "none" else tune))
+        terms.append(
+            SingleStep(id, pedigree, genotypes, prior=prior, blend=blend, tune=None if tune == "none" else tune)
+        )
     else:
         prior_class = SINGLE_STEP_MARKER_PRIORS[marker_prior]
         arguments = {k: v for k, v in (("pi", pi), ("prior", prior)) if v is not None}
@@ -231,35 +268,81 @@ def SingleStepModel(data, y, id, source, method="ssgblup", blend=0.05, tune="mea
             marker = prior_class(**arguments)
         except TypeError as err:
             raise SpecError(f"[priors] of marker_prior = {marker_prior!r}: {err}") from None
-        terms.append(SingleStep(id, pedigree, genotypes, method="bayes", prior=marker, epsilon_prior=sigma2_epsilon,
-                                j_covariate=j_covariate))
+        terms.append(
+            SingleStep(
+                id,
+                pedigree,
+                genotypes,
+                method="bayes",
+                prior=marker,
+                epsilon_prior=sigma2_epsilon,
+                j_covariate=j_covariate,
+            )
+        )
     return Model(data, y, terms, sigma2_e=sigma2_e, **model_options)
 
 
 MODEL_TYPES: dict[str, ModelType] = {
-    "animal": ModelType(AnimalModel, "pedigree", "pedigree animal model, a ~ N(0, sigma2_a A)",
-                        {"sigma2_a": variance_prior}),
-    "GBLUP": ModelType(GBLUP, "genotypes", "g ~ N(0, sigma2_g G), G = VanRaden's genomic relationship matrix",
-                       {"sigma2_g": variance_prior}),
-    "bayesA": ModelType(BayesA, "genotypes", "alpha_j ~ N(0, sigma2_j), sigma2_j ~ Scale-inv-chi2(df, scale)",
-                        {"df": positive_number, "scale": gamma_or_number}, BayesAPrior),
-    "BRR": ModelType(BRR, "genotypes", "alpha_j ~ N(0, variance), one common variance",
-                     {"variance": variance_prior}, RidgePrior),
-    "bayesB": ModelType(BayesB, "genotypes", "BayesA effects included with probability pi",
-                        {"pi": inclusion, "df": positive_number, "scale": gamma_or_number}, BayesBPrior),
-    "bayesC": ModelType(BayesC, "genotypes", "BRR effects included with probability pi (fixed, or Beta-sampled)",
-                        {"pi": inclusion, "variance": variance_prior}, BayesCPrior),
-    "bayesCpi": ModelType(BayesCPi, "genotypes", "BayesC with pi ~ Beta(a, b) sampled (default Beta(5.5, 5.5))",
-                          {"pi": sampled_inclusion, "variance": variance_prior}, _bayes_cpi_prior),
-    "bayesLasso": ModelType(BayesLasso, "genotypes", "Bayesian LASSO: alpha_j double exponential with rate lambda",
-                            {"lambda2": gamma_or_number}, LassoPrior),
-    "bayesR": ModelType(BayesR, "genotypes", "alpha_j ~ sum_k pi_k N(0, gamma_k variance), pi ~ Dirichlet",
-                        {"gamma": class_multipliers, "dirichlet": positive_numbers, "variance": variance_prior},
-                        BayesRPrior),
-    "single-step": ModelType(SingleStepModel, "pedigree+genotypes",
-                             "ssGBLUP (u ~ N(0, sigma2_a H)) or single-step Bayesian regression, model.single_step",
-                             {"sigma2_a": variance_prior, "sigma2_epsilon": variance_prior, "pi": inclusion,
-                              "variance": variance_prior}),
+    "animal": ModelType(
+        AnimalModel, "pedigree", "pedigree animal model, a ~ N(0, sigma2_a A)", {"sigma2_a": variance_prior}
+    ),
+    "GBLUP": ModelType(
+        GBLUP,
+        "genotypes",
+        "g ~ N(0, sigma2_g G), G = VanRaden's genomic relationship matrix",
+        {"sigma2_g": variance_prior},
+    ),
+    "bayesA": ModelType(
+        BayesA,
+        "genotypes",
+        "alpha_j ~ N(0, sigma2_j), sigma2_j ~ Scale-inv-chi2(df, scale)",
+        {"df": positive_number, "scale": gamma_or_number},
+        BayesAPrior,
+    ),
+    "BRR": ModelType(
+        BRR, "genotypes", "alpha_j ~ N(0, variance), one common variance", {"variance": variance_prior}, RidgePrior
+    ),
+    "bayesB": ModelType(
+        BayesB,
+        "genotypes",
+        "BayesA effects included with probability pi",
+        {"pi": inclusion, "df": positive_number, "scale": gamma_or_number},
+        BayesBPrior,
+    ),
+    "bayesC": ModelType(
+        BayesC,
+        "genotypes",
+        "BRR effects included with probability pi (fixed, or Beta-sampled)",
+        {"pi": inclusion, "variance": variance_prior},
+        BayesCPrior,
+    ),
+    "bayesCpi": ModelType(
+        BayesCPi,
+        "genotypes",
+        "BayesC with pi ~ Beta(a, b) sampled (default Beta(5.5, 5.5))",
+        {"pi": sampled_inclusion, "variance": variance_prior},
+        _bayes_cpi_prior,
+    ),
+    "bayesLasso": ModelType(
+        BayesLasso,
+        "genotypes",
+        "Bayesian LASSO: alpha_j double exponential with rate lambda",
+        {"lambda2": gamma_or_number},
+        LassoPrior,
+    ),
+    "bayesR": ModelType(
+        BayesR,
+        "genotypes",
+        "alpha_j ~ sum_k pi_k N(0, gamma_k variance), pi ~ Dirichlet",
+        {"gamma": class_multipliers, "dirichlet": positive_numbers, "variance": variance_prior},
+        BayesRPrior,
+    ),
+    "single-step": ModelType(
+        SingleStepModel,
+        "pedigree+genotypes",
+        "ssGBLUP (u ~ N(0, sigma2_a H)) or single-step Bayesian regression, model.single_step",
+        {"sigma2_a": variance_prior, "sigma2_epsilon": variance_prior, "pi": inclusion, "variance": variance_prior},
+    ),
 }
 
 

@@ -54,13 +54,16 @@ def write_plink(genotypes, prefix: Path, pedigree=None, sex=None) -> None:
         properties["sex"] = [FAM_SEX.get(s, 0) for s in sex.reindex(ids)]
     info = genotypes.marker_info
     if info is not None:
-        for column, prop in (("chrom", "chromosome"), ("pos", "bp_position"),
-                             ("allele1", "allele_1"), ("allele2", "allele_2")):
+        for column, prop in (
+            ("chrom", "chromosome"),
+            ("pos", "bp_position"),
+            ("allele1", "allele_1"),
+            ("allele2", "allele_2"),
+        ):
             if column in info:
                 properties[prop] = info[column].tolist()
     values = np.where(genotypes.codes == MISSING, np.int8(BED_MISSING_INT8), genotypes.codes).T
-    to_bed(prefix.parent / (prefix.name + ".bed"), np.ascontiguousarray(values, dtype=np.int8),
-           properties=properties)
+    to_bed(prefix.parent / (prefix.name + ".bed"), np.ascontiguousarray(values, dtype=np.int8), properties=properties)
 
 
 def simulate_command(args) -> int:
@@ -76,6 +79,8 @@ def simulate_command(args) -> int:
     sim.phenotypes.to_csv(phen, index=False)
     sim.pedigree.to_csv(ped, index=False)
     geno = sim.genotypes
-    print(f"Wrote {prefix}.bed/.bim/.fam ({geno.n_individuals} individuals x {geno.n_markers} markers), "
-          f"{phen} ({len(sim.phenotypes)} records) and {ped}.")
+    print(
+        f"Wrote {prefix}.bed/.bim/.fam ({geno.n_individuals} individuals x {geno.n_markers} markers), "
+        f"{phen} ({len(sim.phenotypes)} records) and {ped}."
+    )
     return 0

@@ -41,8 +41,20 @@ from .model_types import (
 
 SECTIONS = {
     "data": {"simulate", "phenotypes", "pedigree", "genotypes"},
-    "model": {"type", "formula", "trait", "id", "fixed", "random", "intercept", "sampler", "family", "bounds",
-              "categories", "single_step"},
+    "model": {
+        "type",
+        "formula",
+        "trait",
+        "id",
+        "fixed",
+        "random",
+        "intercept",
+        "sampler",
+        "family",
+        "bounds",
+        "categories",
+        "single_step",
+    },
     "priors": None,  # checked against the keys of the chosen model.type (model_types.py)
     "sampler": {"chains", "cores", "draws", "burn", "thin", "seed", "store"},
     "output": {"path"},
@@ -136,8 +148,9 @@ def check_writable_directory(path: Path, where: str) -> Path:
         with tempfile.TemporaryFile(dir=ancestor, prefix=".bayesgen-write-test-"):
             pass
     except OSError as err:
-        raise SpecError(f"{where}: {path} cannot be written: directory {ancestor} is not writable "
-                        f"({err.strerror}).") from None
+        raise SpecError(
+            f"{where}: {path} cannot be written: directory {ancestor} is not writable ({err.strerror})."
+        ) from None
     return ancestor
 
 
@@ -183,9 +196,11 @@ def _data_file(value, key: str, base: Path, options: set) -> tuple[Path, dict]:
     except OSError as err:
         raise SpecError(f"{where}: cannot read {path}: {err.strerror}.") from None
     if path.suffix.lower() == ".bed" or magic == PLINK_BED_MAGIC:
-        raise SpecError(f"{where}: {path} is a PLINK .bed file, not a CSV; expected a CSV file "
-                        "(an id column and one column of 0/1/2 allele counts per marker). "
-                        f"For PLINK write {key} = {{ plink = \"{path.with_suffix('').name}\" }}.")
+        raise SpecError(
+            f"{where}: {path} is a PLINK .bed file, not a CSV; expected a CSV file "
+            "(an id column and one column of 0/1/2 allele counts per marker). "
+            f'For PLINK write {key} = {{ plink = "{path.with_suffix("").name}" }}.'
+        )
     return path, {k: v for k, v in value.items() if k != "path"}
 
 
@@ -238,8 +253,10 @@ def _check_prior_keys(priors: dict, kind: str) -> None:
     for key in unknown:
         owners = [name for name, entry in MODEL_TYPES.items() if key in entry.priors]
         described.append(f"{key} (a key of {', '.join(owners)})" if owners else key)
-    raise SpecError(f"[priors] key(s) not used by model.type = {kind!r}: {'; '.join(described)}. "
-                    f"Allowed for {kind}: {', '.join(sorted(allowed))}.")
+    raise SpecError(
+        f"[priors] key(s) not used by model.type = {kind!r}: {'; '.join(described)}. "
+        f"Allowed for {kind}: {', '.join(sorted(allowed))}."
+    )
 
 
 def _check_formula(model: dict, priors: dict, data: dict) -> dict:
@@ -253,20 +270,27 @@ def _check_formula(model: dict, priors: dict, data: dict) -> dict:
         raise SpecError(f"model.formula replaces {', '.join(clash)}: keep either the formula or those keys.")
     formula = model["formula"]
     if not isinstance(formula, str):
-        raise SpecError(f"model.formula must be a string such as \"y ~ sex + animal(id)\", got {found(formula)}.")
+        raise SpecError(f'model.formula must be a string such as "y ~ sex + animal(id)", got {found(formula)}.')
     try:
         parsed = parse(formula)
     except FormulaError as err:
         raise SpecError(f"model.formula: {err}") from None
-    term_priors = {key: variance_prior(value, f"priors.{key}") for key, value in priors.items()
-                   if key not in COMMON_PRIORS}
+    term_priors = {
+        key: variance_prior(value, f"priors.{key}") for key, value in priors.items() if key not in COMMON_PRIORS
+    }
     needs = {"animal": "pedigree", "maternal": "pedigree", "markers": "genotypes"}
     for _, function, _ in parsed.special:
         if function in needs and needs[function] not in data and "simulate" not in data:
             raise SpecError(f"model.formula: {function}() needs data.{needs[function]} (or data.simulate).")
-    return {"kind": None, "formula": formula, "trait": parsed.traits[0], "term_priors": term_priors,
-            "common": {"sigma2_e": None if "sigma2_e" not in priors else variance_prior(priors["sigma2_e"],
-                                                                                        "priors.sigma2_e")}}
+    return {
+        "kind": None,
+        "formula": formula,
+        "trait": parsed.traits[0],
+        "term_priors": term_priors,
+        "common": {
+            "sigma2_e": None if "sigma2_e" not in priors else variance_prior(priors["sigma2_e"], "priors.sigma2_e")
+        },
+    }
 
 
 def _check_model(model: dict, priors: dict, data: dict) -> dict:
@@ -287,8 +311,7 @@ def _check_model(model: dict, priors: dict, data: dict) -> dict:
                 "fixed": _names(model.get("fixed", []), "model.fixed"),
                 "random": _names(model.get("random", []), "model.random"),
                 "intercept": _boolean(model.get("intercept", True), "model.intercept"),
-                "sigma2_e": None if "sigma2_e" not in priors else variance_prior(priors["sigma2_e"],
-                                                                                 "priors.sigma2_e"),
+                "sigma2_e": None if "sigma2_e" not in priors else variance_prior(priors["sigma2_e"], "priors.sigma2_e"),
                 "priors": _one_of(priors.get("rule", "default"), PRIOR_RULES, "priors.rule"),
             },
             "priors": entry.parse_priors(kind, priors),
@@ -297,30 +320,31 @@ def _check_model(model: dict, priors: dict, data: dict) -> dict:
         settings["common"]["family"] = _one_of(model["family"], tuple(FAMILIES), "model.family")
     if "bounds" in model:
         if model.get("family") != "censored":
-            raise SpecError("model.bounds goes with model.family = \"censored\".")
+            raise SpecError('model.bounds goes with model.family = "censored".')
         bounds = _names(model["bounds"], "model.bounds")
         if len(bounds) != 2:
             raise SpecError(f"model.bounds must be two column names [lower, upper], got {found(model['bounds'])}.")
         settings["common"]["bounds"] = tuple(bounds)
     elif model.get("family") == "censored":
-        raise SpecError("model.family = \"censored\" needs model.bounds = [\"lower column\", \"upper column\"].")
+        raise SpecError('model.family = "censored" needs model.bounds = ["lower column", "upper column"].')
     if "categories" in model:
         if model.get("family") != "threshold":
-            raise SpecError("model.categories (the order of an ordinal trait's categories) goes with "
-                            "model.family = \"threshold\".")
+            raise SpecError(
+                'model.categories (the order of an ordinal trait\'s categories) goes with model.family = "threshold".'
+            )
         settings["categories"] = _names(model["categories"], "model.categories")
     if "sampler" in model:  # else the shortcut's default (GBLUP picks single-site on its eigen route)
         settings["common"]["sampler"] = _one_of(model["sampler"], SAMPLERS, "model.sampler")
     if "single_step" in model:
         if kind != "single-step":
-            raise SpecError(f"model.single_step goes with model.type = \"single-step\", not {kind!r}.")
+            raise SpecError(f'model.single_step goes with model.type = "single-step", not {kind!r}.')
         settings["priors"].update(single_step_options(model["single_step"], "model.single_step"))
     if kind == "single-step":
         bayes = settings["priors"].get("method") == "bayes"
         wrong = [k for k in (("sigma2_a",) if bayes else ("sigma2_epsilon", "pi", "variance")) if k in priors]
         if wrong:
             other = "ssgblup" if bayes else "bayes"
-            raise SpecError(f"priors.{wrong[0]} applies to model.single_step.method = \"{other}\".")
+            raise SpecError(f'priors.{wrong[0]} applies to model.single_step.method = "{other}".')
     simulate_options = data.get("simulate")
     if entry is None:
         return settings
@@ -338,14 +362,16 @@ def _check_data(data: dict) -> None:
     if "simulate" in data:
         clash = [f"data.{k}" for k in DATA_FILES if k in data]
         if clash:
-            raise SpecError(f"data.simulate cannot be combined with {', '.join(clash)}: the simulation makes its "
-                            "own phenotypes, pedigree and genotypes. Keep either simulate or the files.")
+            raise SpecError(
+                f"data.simulate cannot be combined with {', '.join(clash)}: the simulation makes its "
+                "own phenotypes, pedigree and genotypes. Keep either simulate or the files."
+            )
         options = data["simulate"]
         if not isinstance(options, dict):
             raise SpecError(f"data.simulate must be a table of simulate() arguments, got {found(options)}.")
         check_keys(options, SIMULATE_ARGUMENTS, "data.simulate")
     elif "phenotypes" not in data:
-        raise SpecError("[data] needs either simulate = { ... } or phenotypes = \"file.csv\" (see models/README.md).")
+        raise SpecError('[data] needs either simulate = { ... } or phenotypes = "file.csv" (see models/README.md).')
     elif _is_plink(data.get("genotypes")):
         _check_plink_options(data["genotypes"])
     elif isinstance(data.get("genotypes"), dict):  # the CSV form; its unknown keys listed with plink's
@@ -427,8 +453,14 @@ def _build_model(settings: dict, data: dict, base: Path) -> tuple[Model, dict | 
         common = dict(settings["common"])
         rule = common.pop("priors")
         try:
-            return Model.from_formula(settings["formula"], phenotypes, pedigree=pedigree, genotypes=genotypes,
-                                      priors={**settings["term_priors"], "rule": rule}, **common), truth
+            return Model.from_formula(
+                settings["formula"],
+                phenotypes,
+                pedigree=pedigree,
+                genotypes=genotypes,
+                priors={**settings["term_priors"], "rule": rule},
+                **common,
+            ), truth
         except FormulaError as err:
             raise SpecError(f"model.formula: {err}") from None
         except (ValueError, TypeError) as err:
@@ -439,8 +471,9 @@ def _build_model(settings: dict, data: dict, base: Path) -> tuple[Model, dict | 
     # unless n_markers = 0 (rejected there too), genotypes.
     source = {"pedigree": pedigree, "genotypes": genotypes, "pedigree+genotypes": (pedigree, genotypes)}[entry.needs]
     try:
-        return entry.build(phenotypes, settings["trait"], settings["id"], source, **settings["priors"],
-                           **settings["common"]), truth
+        return entry.build(
+            phenotypes, settings["trait"], settings["id"], source, **settings["priors"], **settings["common"]
+        ), truth
     except SpecError:
         raise
     except (ValueError, KeyError, TypeError) as err:
@@ -496,9 +529,11 @@ def load_scan_data(path):
     data, model = _table(spec, "data"), _table(spec, "model")
     check_keys(data, SECTIONS["data"], "[data]")
     _check_data(data)
-    settings = {"trait": _name(require(model, "trait", "model"), "model.trait"),
-                "id": _name(require(model, "id", "model"), "model.id"),
-                "fixed": _names(model.get("fixed", []), "model.fixed")}
+    settings = {
+        "trait": _name(require(model, "trait", "model"), "model.trait"),
+        "id": _name(require(model, "id", "model"), "model.id"),
+        "fixed": _names(model.get("fixed", []), "model.fixed"),
+    }
     phenotypes, _, genotypes, _ = _load_data(data, path.parent)
     if genotypes is None:
         raise SpecError("bayesgen gwas needs genotypes: data.genotypes (or data.simulate with n_markers > 0).")

@@ -1,8 +1,8 @@
 """Data handling: pedigrees, genotypes (CSV, arrays, PLINK files), genomic relationships and
 fixed-effect designs."""
 
-from .genotypes import Genotypes
 from .genomic_relationship import grm
+from .genotypes import Genotypes
 from .pedigree import Pedigree
 from .plink import read_plink
 

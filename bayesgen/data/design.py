@@ -84,7 +84,8 @@ def _warn_if_coded_factor(series: pd.Series, column: str) -> None:
         f"Fixed-effect column {column!r} holds integers with {levels.size} distinct values ({shown}) and enters "
         f"as a covariate: one slope on its codes, not an effect per level. If it codes categories, make it a "
         f"factor first, e.g. data[{column!r}] = data[{column!r}].astype(str) (or 'category'); to keep it a "
-        f"covariate and silence this, make it float: data[{column!r}].astype(float).")
+        f"covariate and silence this, make it float: data[{column!r}].astype(float)."
+    )
 
 
 #: Smallest eigenvalue of the column-scaled X_o'X_o, relative to the largest, for a full-rank design.
@@ -124,9 +125,7 @@ def check_estimable(x_observed: np.ndarray, names, levels: dict | None = None) -
             and bool(dummies)
             and bool(np.all(x_observed[:, list(dummies.values())].sum(axis=1) != 0))
         )
-        empty += [
-            (col, lv) for lv in col_levels if (zero[dummies[lv]] if lv in dummies else reference_empty)
-        ]
+        empty += [(col, lv) for lv in col_levels if (zero[dummies[lv]] if lv in dummies else reference_empty)]
     if empty:
         raise ValueError(
             "Fixed effects cannot be estimated: "

@@ -13,7 +13,13 @@ from .._deprecation import renamed_arguments
 from .._typing import IdsArg
 from .._validation import check_duplicates, id_labels, id_sequence, normalize_ids, positions, preview
 from ._genotype_kernels import (
-    count_codes, count_packed, decode_rows, pack_codes, packed_width, repack_columns, summarise_counts,
+    count_codes,
+    count_packed,
+    decode_rows,
+    pack_codes,
+    packed_width,
+    repack_columns,
+    summarise_counts,
 )
 
 #: Code stored for a missing genotype; kernels map it to the marker mean (centred value 0).
@@ -66,8 +72,15 @@ class Genotypes:
     ones. ``nbytes`` is what the codes take in memory.
     """
 
-    def __init__(self, ids: IdsArg, matrix: ArrayLike | pd.DataFrame, markers: Sequence[str] | None = None,
-                 drop_monomorphic: bool = True, *, marker_info: pd.DataFrame | None = None):
+    def __init__(
+        self,
+        ids: IdsArg,
+        matrix: ArrayLike | pd.DataFrame,
+        markers: Sequence[str] | None = None,
+        drop_monomorphic: bool = True,
+        *,
+        marker_info: pd.DataFrame | None = None,
+    ):
         if isinstance(matrix, pd.DataFrame):
             if markers is None:
                 markers = [str(c) for c in matrix.columns]
@@ -222,7 +235,7 @@ class Genotypes:
         block, decoded if packed (a copy either way)."""
         return decode_rows(self._stored, self.n_individuals, rows)
 
-    def pack(self) -> "Genotypes":
+    def pack(self) -> Genotypes:
         """The same genotypes held packed, 2 bits each (PLINK .bed layout): a new Genotypes with the
         same ids, markers, centres, marker_info and qc_report, whose codes take a quarter of the
         bytes. Already packed genotypes are returned as they are. ``self`` is not changed."""
@@ -232,13 +245,13 @@ class Genotypes:
         pack_codes(self._stored, packed)
         return self._with_codes(packed)
 
-    def unpack(self) -> "Genotypes":
+    def unpack(self) -> Genotypes:
         """The same genotypes held as int8 codes (a new Genotypes; int8 genotypes are returned as they are)."""
         if not self.packed:
             return self
         return self._with_codes(self.codes)
 
-    def _with_codes(self, stored) -> "Genotypes":
+    def _with_codes(self, stored) -> Genotypes:
         new = type(self).__new__(type(self))
         new.__dict__.update(self.__dict__)
         new._stored = stored
@@ -381,7 +394,9 @@ class Genotypes:
         read_csv_kwargs.setdefault("dtype", {column: str})
         if "na_values" not in read_csv_kwargs and "keep_default_na" not in read_csv_kwargs:
             read_csv_kwargs.update(na_values=list(MISSING_TEXT), keep_default_na=False)
-        return cls.from_dataframe(pd.read_csv(path, **read_csv_kwargs), column=column, drop_monomorphic=drop_monomorphic)
+        return cls.from_dataframe(
+            pd.read_csv(path, **read_csv_kwargs), column=column, drop_monomorphic=drop_monomorphic
+        )
 
 
 def _check_names(ids, markers, n: int, p: int, rows: str, columns: str):

@@ -51,9 +51,7 @@ class Pedigree:
         sires = [normalize_parent(s) for s in id_sequence(sires, "Pedigree sires")]
         dams = [normalize_parent(d) for d in id_sequence(dams, "Pedigree dams")]
         if not (len(ids) == len(sires) == len(dams)):
-            raise ValueError(
-                f"ids, sires and dams must have equal length, got {len(ids)}, {len(sires)}, {len(dams)}."
-            )
+            raise ValueError(f"ids, sires and dams must have equal length, got {len(ids)}, {len(sires)}, {len(dams)}.")
         if len(ids) == 0:
             raise ValueError("Pedigree is empty: no animals were given.")
         check_duplicates(ids, "animal ids in the pedigree")
@@ -236,4 +234,4 @@ def _find_cycle(ids, sires, dams, index, n_parents) -> list[str]:
         seen[k] = len(path)
         path.append(k)
         k = next(index[p] for p in (sires[k], dams[k]) if p is not None and n_parents[index[p]] > 0)
-    return [ids[j] for j in path[seen[k]:]]
+    return [ids[j] for j in path[seen[k] :]]

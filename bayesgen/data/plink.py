@@ -15,7 +15,12 @@ import pandas as pd
 from .._typing import IdsArg
 from .._validation import check_duplicates, id_sequence, normalize_ids, positions, preview
 from ._genotype_kernels import (
-    count_codes, count_packed, packed_width, recode_missing, repack_columns, summarise_counts,
+    count_codes,
+    count_packed,
+    packed_width,
+    recode_missing,
+    repack_columns,
+    summarise_counts,
 )
 from .genotypes import MISSING, Genotypes
 
@@ -35,9 +40,16 @@ BLOCK_FRACTION = 32
 MIN_BLOCK_BYTES = 2**16
 
 
-def read_plink(prefix: str | os.PathLike, *, ids: IdsArg | None = None, markers: Sequence[str] | None = None,
-               maf: float | None = None, call_rate: float | None = None, report: bool = True,
-               packed: bool = False) -> Genotypes:
+def read_plink(
+    prefix: str | os.PathLike,
+    *,
+    ids: IdsArg | None = None,
+    markers: Sequence[str] | None = None,
+    maf: float | None = None,
+    call_rate: float | None = None,
+    report: bool = True,
+    packed: bool = False,
+) -> Genotypes:
     """Genotypes from the PLINK 1 binary files ``prefix.bed``, ``prefix.bim``, ``prefix.fam``.
 
     Parameters
@@ -129,11 +141,11 @@ def read_plink(prefix: str | os.PathLike, *, ids: IdsArg | None = None, markers:
         if n_ids == 0 or n_read == 0:
             raise ValueError(f"Nothing to read from {bed_path.name}: {n_ids} individuals x {n_read} markers selected.")
         if packed:
-            codes, counts, read_rows, removed = _read_packed(bed_path, len(file_ids), len(file_markers), columns,
-                                                             rows, n_ids, n_read, maf, call_rate)
+            codes, counts, read_rows, removed = _read_packed(
+                bed_path, len(file_ids), len(file_markers), columns, rows, n_ids, n_read, maf, call_rate
+            )
         else:
-            codes, counts, read_rows, removed = _read_codes(bed, bed_path, columns, rows, n_ids, n_read, maf,
-                                                            call_rate)
+            codes, counts, read_rows, removed = _read_codes(bed, bed_path, columns, rows, n_ids, n_read, maf, call_rate)
 
     kept_markers = [file_markers[k] for k in read_rows]
     qc = {
@@ -384,8 +396,13 @@ def _check_padding(bed_path: Path, fam_path: Path, n_ids: int, file_markers: lis
         lo, hi = np.searchsorted(sorted_rows, [start, stop])
         if hi == lo:
             continue
-        body = np.memmap(bed_path, dtype=np.uint8, mode="r", offset=len(BED_MAGIC) + start * per_marker,
-                         shape=(stop - start, per_marker))
+        body = np.memmap(
+            bed_path,
+            dtype=np.uint8,
+            mode="r",
+            offset=len(BED_MAGIC) + start * per_marker,
+            shape=(stop - start, per_marker),
+        )
         bad[order[lo:hi]] = (body[sorted_rows[lo:hi] - start, -1] & mask) != 0
         del body  # unmaps this block
     n_bad = int(bad.sum())

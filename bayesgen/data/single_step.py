@@ -56,9 +56,11 @@ def split_pedigree(pedigree: Pedigree, genotypes: Genotypes) -> tuple[np.ndarray
     known = pedigree._index
     absent = [a for a in genotypes.ids if a not in known]
     if absent:
-        raise ValueError(f"Genotyped animals not found in the pedigree: {preview(absent)} ({len(absent)} of "
-                       f"{genotypes.n_individuals}); single-step needs every genotyped animal in the pedigree "
-                       "(add them as founders if their parents are unknown).")
+        raise ValueError(
+            f"Genotyped animals not found in the pedigree: {preview(absent)} ({len(absent)} of "
+            f"{genotypes.n_individuals}); single-step needs every genotyped animal in the pedigree "
+            "(add them as founders if their parents are unknown)."
+        )
     genotyped = np.array([known[a] for a in genotypes.ids], dtype=np.int64)
     mask = np.ones(len(pedigree), dtype=bool)
     mask[genotyped] = False
@@ -137,11 +139,21 @@ class SingleStepRelationships:
     ``genomic_inverse``, ``tuning`` (a, b), and :meth:`h_inverse`. See the module docstring.
     """
 
-    def __init__(self, pedigree: Pedigree, genotypes: Genotypes, blend: float = 0.05, tune: str | None = "mean",
-                 tau: float = 1.0, omega: float = 1.0, genomic: np.ndarray | None = None):
+    def __init__(
+        self,
+        pedigree: Pedigree,
+        genotypes: Genotypes,
+        blend: float = 0.05,
+        tune: str | None = "mean",
+        tau: float = 1.0,
+        omega: float = 1.0,
+        genomic: np.ndarray | None = None,
+    ):
         if not (isinstance(blend, (int, float)) and not isinstance(blend, bool) and 0.0 <= blend <= 1.0):
-            raise ValueError(f"SingleStep blend must be a number in [0, 1] (the weight w of A22 in "
-                             f"G_w = (1 - w) G + w A22), got {blend!r}.")
+            raise ValueError(
+                f"SingleStep blend must be a number in [0, 1] (the weight w of A22 in "
+                f"G_w = (1 - w) G + w A22), got {blend!r}."
+            )
         if tune not in TUNINGS:
             raise ValueError(f"SingleStep tune must be one of {TUNINGS}, got {tune!r}.")
         for label, value in (("tau", tau), ("omega", omega)):
@@ -165,11 +177,16 @@ class SingleStepRelationships:
                 genomic = (1.0 - blend) * genomic + blend * a22
         self.genomic = genomic
         self.genomic_inverse = _inverse_spd(
-            genomic, f"G (VanRaden, tune={tune!r}, blend={blend!r})", (
+            genomic,
+            f"G (VanRaden, tune={tune!r}, blend={blend!r})",
+            (
                 ": with blend=0 G is singular when there are more genotyped animals than markers or when the "
                 "allele frequencies come from the genotyped animals themselves (centred genotypes sum to 0): use "
                 "blend > 0, or centre on other frequencies (Genotypes.select(..., keep_centre=True))"
-                if blend == 0 else ""))
+                if blend == 0
+                else ""
+            ),
+        )
 
     def h_inverse(self) -> sp.csr_matrix:
         r""":math:`H^{-1}` (pedigree order, sorted CSR): sparse :math:`A^{-1}` plus the dense genotyped block."""
@@ -185,6 +202,13 @@ class SingleStepRelationships:
         return out
 
     def describe(self) -> dict:
-        return {"genotyped": int(self.blocks.genotyped.size), "ungenotyped": int(self.blocks.ungenotyped.size),
-                "blend": self.blend, "tune": self.tune, "tuning_a": float(self.tuning[0]),
-                "tuning_b": float(self.tuning[1]), "tau": self.tau, "omega": self.omega}
+        return {
+            "genotyped": int(self.blocks.genotyped.size),
+            "ungenotyped": int(self.blocks.ungenotyped.size),
+            "blend": self.blend,
+            "tune": self.tune,
+            "tuning_a": float(self.tuning[0]),
+            "tuning_b": float(self.tuning[1]),
+            "tau": self.tau,
+            "omega": self.omega,
+        }

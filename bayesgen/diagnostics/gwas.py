@@ -61,13 +61,20 @@ def windows(idata, model, *, size, by: str = "markers", threshold: float = 0.01,
     """
     if by not in WINDOW_UNITS:
         raise ValueError(f"by must be one of {', '.join(map(repr, WINDOW_UNITS))}, got {by!r}.")
-    if isinstance(size, bool) or not isinstance(size, (int, float, np.integer, np.floating)) or not size > 0 \
-            or not np.isfinite(size):
+    if (
+        isinstance(size, bool)
+        or not isinstance(size, (int, float, np.integer, np.floating))
+        or not size > 0
+        or not np.isfinite(size)
+    ):
         raise ValueError(f"size must be a positive number, got {size!r}.")
     if by == "markers" and size != int(size):
         raise ValueError(f"size must be a whole number of markers with by='markers', got {size!r}.")
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.integer, np.floating)) \
-            or not 0 < threshold < 1:
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, (int, float, np.integer, np.floating))
+        or not 0 < threshold < 1
+    ):
         raise ValueError(f"threshold must be a number in (0, 1), got {threshold!r}.")
     term = _marker_term(model, term)
     alpha = _alpha_draws(idata, term)  # draws x markers
@@ -75,7 +82,8 @@ def windows(idata, model, *, size, by: str = "markers", threshold: float = 0.01,
     if by == "bp" and "pos" not in coords:
         raise ValueError(
             "by='bp' needs marker positions: the model's genotypes have no marker_info with a chromosome "
-            f"({'/'.join(CHROM_COLUMNS)}) and a position ({'/'.join(POSITION_COLUMNS)}) column; use by='markers'.")
+            f"({'/'.join(CHROM_COLUMNS)}) and a position ({'/'.join(POSITION_COLUMNS)}) column; use by='markers'."
+        )
     groups = _window_members(coords, len(term.genotypes.markers), size, by)
     shares = _window_shares(term, model.observed, alpha, groups)  # windows x draws
     names = np.asarray(term.genotypes.markers, dtype=object)
@@ -146,15 +154,22 @@ def _running_summary(idata, term):
         return None
     missing = [f"{name}_{stat}" for stat in ("mean", "sd") if f"{name}_{stat}" not in summary]
     if missing:
-        raise ValueError(f"The InferenceData's posterior_summary lacks {', '.join(map(repr, missing))}: "
-                         "it was not written by model.sample(store='summary').")
-    found = [str(v) for v in summary[f"{name}_mean"][term.marker_dim].values] \
-        if term.marker_dim in summary[f"{name}_mean"].dims else []
+        raise ValueError(
+            f"The InferenceData's posterior_summary lacks {', '.join(map(repr, missing))}: "
+            "it was not written by model.sample(store='summary')."
+        )
+    found = (
+        [str(v) for v in summary[f"{name}_mean"][term.marker_dim].values]
+        if term.marker_dim in summary[f"{name}_mean"].dims
+        else []
+    )
     expected = [str(v) for v in term.genotypes.markers]
     if found != expected:
-        raise ValueError(f"The markers of the InferenceData's posterior_summary (coordinate {term.marker_dim!r} of "
-                         f"{name + '_mean'!r}: {len(found)}) do not match the model's ({len(expected)}). "
-                         "Was it sampled from another model?")
+        raise ValueError(
+            f"The markers of the InferenceData's posterior_summary (coordinate {term.marker_dim!r} of "
+            f"{name + '_mean'!r}: {len(found)}) do not match the model's ({len(expected)}). "
+            "Was it sampled from another model?"
+        )
     return summary
 
 
@@ -173,8 +188,14 @@ def _markers_from_summary(table: pd.DataFrame, summary, term) -> pd.DataFrame:
     return table
 
 
-def plot_manhattan(table: pd.DataFrame, ax=None, *, value: str | None = None, hline: float | None = None,
-                   threshold: float | None = None):
+def plot_manhattan(
+    table: pd.DataFrame,
+    ax=None,
+    *,
+    value: str | None = None,
+    hline: float | None = None,
+    threshold: float | None = None,
+):
     """Manhattan-style plot of a ``windows`` or ``markers`` table; returns the matplotlib Axes.
 
     ``value``: the column plotted (default ``wppa`` for windows; ``pip`` for markers when
@@ -189,9 +210,12 @@ def plot_manhattan(table: pd.DataFrame, ax=None, *, value: str | None = None, hl
     if threshold is not None:
         if hline is not None:
             raise TypeError("plot_manhattan got both hline= and threshold= (its deprecated name); pass hline only.")
-        warnings.warn("plot_manhattan(threshold=) is deprecated: use hline=, a horizontal line at that value of the "
-                      "plotted column (threshold means the share of genetic variance in gwas.windows).",
-                      DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            "plot_manhattan(threshold=) is deprecated: use hline=, a horizontal line at that value of the "
+            "plotted column (threshold means the share of genetic variance in gwas.windows).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         hline = threshold
 
     if not isinstance(table, pd.DataFrame):
@@ -288,9 +312,11 @@ def _inclusion_indicator(idata, term):
 
 def _ordered(values) -> list:
     """Chromosome labels in natural order (1, 2, ..., 10, then text such as X, Y)."""
+
     def key(v):
         text = str(v)
         return (0, int(text), "") if text.lstrip("-").isdigit() else (1, 0, text)
+
     return sorted(values, key=key)
 
 
@@ -305,14 +331,18 @@ def _marker_coords(term) -> dict:
     if chrom is not None:
         values = info[chrom].to_numpy()
         if pd.isna(values).any():
-            raise ValueError(f"marker_info column {chrom!r} has missing chromosomes for markers "
-                             f"{preview(list(info.index[pd.isna(values)]))}.")
+            raise ValueError(
+                f"marker_info column {chrom!r} has missing chromosomes for markers "
+                f"{preview(list(info.index[pd.isna(values)]))}."
+            )
         out["chrom"] = values
     if pos is not None and chrom is not None:
         values = pd.to_numeric(info[pos], errors="coerce").to_numpy(dtype=float)
         if np.isnan(values).any():
-            raise ValueError(f"marker_info column {pos!r} has missing or non-numeric positions for markers "
-                             f"{preview(list(info.index[np.isnan(values)]))}.")
+            raise ValueError(
+                f"marker_info column {pos!r} has missing or non-numeric positions for markers "
+                f"{preview(list(info.index[np.isnan(values)]))}."
+            )
         out["pos"] = values.astype(np.int64) if np.all(values == np.round(values)) else values
     return out
 
@@ -334,7 +364,7 @@ def _window_members(coords: dict, n_markers: int, size, by: str) -> list[np.ndar
             bins = np.floor(coords["pos"][members] / size).astype(np.int64)
             groups += [members[bins == b] for b in np.unique(bins)]
         else:
-            groups += [members[k:k + int(size)] for k in range(0, members.size, int(size))]
+            groups += [members[k : k + int(size)] for k in range(0, members.size, int(size))]
     return groups
 
 
@@ -363,7 +393,7 @@ def _window_shares(term, observed: np.ndarray, alpha: np.ndarray, groups) -> np.
         total = np.zeros((rows.stop - rows.start, records.size))
         for first in range(0, n_markers, marker_block):
             members = np.arange(first, min(first + marker_block, n_markers))
-            total += alpha[rows, first:members[-1] + 1] @ _decoded(term, members, records)
+            total += alpha[rows, first : members[-1] + 1] @ _decoded(term, members, records)
         total_var[rows] = total.var(axis=1)
     positive = total_var > 0
     shares = np.zeros_like(window_var)

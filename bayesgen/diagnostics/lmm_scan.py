@@ -44,8 +44,18 @@ def genomic_control(p_values) -> float:
 
 
 @renamed_arguments(id="column")
-def lmm_scan(data: pd.DataFrame, y: str, genotypes, kernel=None, covariates=(), column: str | None = None,
-             loco: bool = False, reestimate: bool = False, reml: bool = True, block: int = BLOCK) -> pd.DataFrame:
+def lmm_scan(
+    data: pd.DataFrame,
+    y: str,
+    genotypes,
+    kernel=None,
+    covariates=(),
+    column: str | None = None,
+    loco: bool = False,
+    reestimate: bool = False,
+    reml: bool = True,
+    block: int = BLOCK,
+) -> pd.DataFrame:
     r"""Association test of every marker under a linear mixed model (module docstring).
 
     Parameters
@@ -118,7 +128,7 @@ def lmm_scan(data: pd.DataFrame, y: str, genotypes, kernel=None, covariates=(), 
         """(WW', 2 sum p(1-p)) over ``markers``: VanRaden's GRM is their ratio."""
         out = np.zeros((rows.size, rows.size))
         for start in range(0, markers.size, block):
-            w = decoded(markers[start:start + block])
+            w = decoded(markers[start : start + block])
             out += w @ w.T
         return out, 2.0 * float(np.sum(genotypes.centre[markers] / 2 * (1 - genotypes.centre[markers] / 2)))
 
@@ -157,7 +167,7 @@ def lmm_scan(data: pd.DataFrame, y: str, genotypes, kernel=None, covariates=(), 
         h2s[chrom if chrom is not None else "all"] = h2
         null_ml = rotated.maximise(False) if reestimate else None
         for start in range(0, markers.size, block):
-            chunk = markers[start:start + block]
+            chunk = markers[start : start + block]
             g = rotated.basis.T @ decoded(chunk)
             parts.append(_test_block(rotated, g, h2, chunk, null_ml))
     table = pd.concat(parts, ignore_index=True)
@@ -182,8 +192,8 @@ def _test_block(rotated: Rotated, g: np.ndarray, h2: float, index: np.ndarray, n
         w = rotated.weights(h2)
         _, rss0, _, _, a_inv = rotated.fit(h2)
         xw = rotated.x * w[:, None]
-        xwg = xw.T @ g                      # p x m
-        xwy = xw.T @ rotated.y              # p
+        xwg = xw.T @ g  # p x m
+        xwy = xw.T @ rotated.y  # p
         a = np.einsum("im,i,im->m", g, w, g) - np.einsum("pm,pq,qm->m", xwg, a_inv, xwg)
         b = (g * w[:, None]).T @ rotated.y - xwg.T @ (a_inv @ xwy)
         ok = a > 1e-12 * np.maximum(np.einsum("im,i,im->m", g, w, g), 1e-300)

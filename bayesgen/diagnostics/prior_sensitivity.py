@@ -116,7 +116,9 @@ def _xlog2(x: np.ndarray, ratio: np.ndarray) -> np.ndarray:
     return np.where(x > 0.0, x * np.log2(np.where(x > 0.0, ratio, 1.0)), 0.0)
 
 
-def prior_sensitivity(idata: az.InferenceData, *, var_names: VarNamesArg = None, threshold: float = THRESHOLD) -> pd.DataFrame:
+def prior_sensitivity(
+    idata: az.InferenceData, *, var_names: VarNamesArg = None, threshold: float = THRESHOLD
+) -> pd.DataFrame:
     """Power-scaling sensitivity of each scalar parameter (and each element of a small
     covariance, correlation or per-trait vector) to the prior and to the likelihood.
 
@@ -197,16 +199,18 @@ def prior_sensitivity(idata: az.InferenceData, *, var_names: VarNamesArg = None,
             lower = cjs_distance(draws, weights[f"{component}_lower"]) / -math.log2(LOWER_ALPHA)
             upper = cjs_distance(draws, weights[f"{component}_upper"]) / math.log2(UPPER_ALPHA)
             sensitivity[component] = 0.5 * (lower + upper)
-        rows[name] = (sensitivity["prior"], sensitivity["likelihood"],
-                      _diagnosis(sensitivity["prior"], sensitivity["likelihood"], threshold))
+        rows[name] = (
+            sensitivity["prior"],
+            sensitivity["likelihood"],
+            _diagnosis(sensitivity["prior"], sensitivity["likelihood"], threshold),
+        )
     table = pd.DataFrame.from_dict(rows, orient="index", columns=["prior", "likelihood", "diagnosis"])
     if not rows:
         table = table.astype({"prior": float, "likelihood": float})
     for key, k_hat in k_hats.items():
         table[f"k_{key}"] = k_hat
     table.index.name = "parameter"
-    table.attrs.update(threshold=threshold, alphas=(LOWER_ALPHA, UPPER_ALPHA), k_threshold=limit,
-                       n_draws=n_draws)
+    table.attrs.update(threshold=threshold, alphas=(LOWER_ALPHA, UPPER_ALPHA), k_threshold=limit, n_draws=n_draws)
     return table
 
 
@@ -238,8 +242,11 @@ def _warn_large_k(k_hats: dict, limit: float, n_draws: int) -> None:
 
 
 def _check_threshold(threshold) -> float:
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.integer, np.floating)) \
-            or not (0.0 < threshold < math.inf):
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, (int, float, np.integer, np.floating))
+        or not (0.0 < threshold < math.inf)
+    ):
         raise ValueError(f"threshold must be a positive finite number, got {threshold!r}.")
     return float(threshold)
 
@@ -257,8 +264,7 @@ def _parameter_draws(posterior, var_names) -> dict:
     from ..output.convergence import variable_elements
 
     elements = {name: variable_elements(name, var) for name, var in posterior.data_vars.items()}
-    defaults = [name for name, found in elements.items()
-                if found is not None and "coef" not in posterior[name].dims]
+    defaults = [name for name, found in elements.items() if found is not None and "coef" not in posterior[name].dims]
     if var_names is None:
         return {key: values for name in defaults for key, values in elements[name].items()}
     if isinstance(var_names, str):
@@ -270,36 +276,48 @@ def _parameter_draws(posterior, var_names) -> dict:
         raise ValueError("var_names is empty: name at least one scalar posterior variable, or pass None for all.")
     unknown = [v for v in var_names if v not in posterior.data_vars]
     if unknown:
-        raise ValueError(f"var_names {unknown} are not posterior variables; the ones reported by default are "
-                         f"{defaults}.")
+        raise ValueError(
+            f"var_names {unknown} are not posterior variables; the ones reported by default are {defaults}."
+        )
     vectors = {v: tuple(posterior[v].dims) for v in var_names if elements[v] is None}
     if vectors:
         found = ", ".join(f"{v} has dims {dims}" for v, dims in vectors.items())
-        raise ValueError(f"var_names must name scalar parameters (dims ('chain', 'draw')) or small vectors and "
-                         f"matrices of them, not effects per level, animal, marker or record: {found}. "
-                         f"The ones reported by default are {defaults}.")
+        raise ValueError(
+            f"var_names must name scalar parameters (dims ('chain', 'draw')) or small vectors and "
+            f"matrices of them, not effects per level, animal, marker or record: {found}. "
+            f"The ones reported by default are {defaults}."
+        )
     return {key: values for name in var_names for key, values in elements[name].items()}
 
 
 def _as_draws(values, what: str, shape: tuple[int, int]) -> np.ndarray:
     """A (chain, draw) array flattened like the posterior draws, after shape and finiteness checks."""
     if values.shape != shape:
-        raise ValueError(f"{what} must have one value per draw, shape (chain, draw) = {shape} like the "
-                         f"posterior, got shape {values.shape}.")
+        raise ValueError(
+            f"{what} must have one value per draw, shape (chain, draw) = {shape} like the "
+            f"posterior, got shape {values.shape}."
+        )
     values = np.asarray(values, dtype=float).ravel()
     bad = int(np.sum(~np.isfinite(values)))
     if bad:
-        raise ValueError(f"{what} has {bad} non-finite values of {values.size}: a draw with zero prior or "
-                         "likelihood density cannot be power-scaled.")
+        raise ValueError(
+            f"{what} has {bad} non-finite values of {values.size}: a draw with zero prior or "
+            "likelihood density cannot be power-scaled."
+        )
     return values
 
 
 def _log_prior(idata, shape) -> np.ndarray:
     if "sample_stats" not in idata.groups() or "log_prior" not in idata.sample_stats.data_vars:
-        where = ("has no sample_stats group" if "sample_stats" not in idata.groups()
-                 else "has a sample_stats group without log_prior")
-        raise ValueError(f"The InferenceData {where}: power-scaling the prior needs sample_stats['log_prior'], "
-                         f"the log prior density of each draw. {_HOW_TO_GET}")
+        where = (
+            "has no sample_stats group"
+            if "sample_stats" not in idata.groups()
+            else "has a sample_stats group without log_prior"
+        )
+        raise ValueError(
+            f"The InferenceData {where}: power-scaling the prior needs sample_stats['log_prior'], "
+            f"the log prior density of each draw. {_HOW_TO_GET}"
+        )
     log_prior = idata.sample_stats["log_prior"]
     if set(log_prior.dims) != {"chain", "draw"}:
         raise ValueError(f"sample_stats['log_prior'] must have dims ('chain', 'draw'), got {log_prior.dims}.")
@@ -309,15 +327,16 @@ def _log_prior(idata, shape) -> np.ndarray:
 def _log_likelihood(idata, shape) -> np.ndarray:
     """Σ over variables and records of the pointwise log-likelihood, per draw."""
     if "log_likelihood" not in idata.groups() or not idata.log_likelihood.data_vars:
-        raise ValueError("The InferenceData has no log_likelihood group (or an empty one): power-scaling the "
-                         f"likelihood needs the pointwise log-likelihood of each draw. {_HOW_TO_GET}")
+        raise ValueError(
+            "The InferenceData has no log_likelihood group (or an empty one): power-scaling the "
+            f"likelihood needs the pointwise log-likelihood of each draw. {_HOW_TO_GET}"
+        )
     total = np.zeros(shape)
     for name, var in idata.log_likelihood.data_vars.items():
         if "chain" not in var.dims or "draw" not in var.dims:
             raise ValueError(f"log_likelihood[{name!r}] must have dims ('chain', 'draw', ...), got {var.dims}.")
         values = var.transpose("chain", "draw", ...).values
         if values.shape[:2] != shape:
-            raise ValueError(f"log_likelihood[{name!r}] has (chain, draw) = {values.shape[:2]}, the posterior "
-                             f"{shape}.")
+            raise ValueError(f"log_likelihood[{name!r}] has (chain, draw) = {values.shape[:2]}, the posterior {shape}.")
         total += values.reshape(shape + (-1,)).sum(axis=2)
     return _as_draws(total, "the log-likelihood (log_likelihood summed over records)", shape)

@@ -174,7 +174,9 @@ class SparseCholesky:
                 f"(at least {8 * self.nnz_factor / 2**30:.1f} GiB, {self.flops:.3g} flops per factorisation) "
                 f"with ordering={_describe(ordering)}, more than max_factor_nonzeros={max_factor_nonzeros:,}; "
                 f"the pattern has {nnz:,} entries in {n:,} rows.",
-                nnz_factor=self.nnz_factor, flops=self.flops, timings=self.timings,
+                nnz_factor=self.nnz_factor,
+                flops=self.flops,
+                timings=self.timings,
             )
         super_ptr = relax_supernodes(fundamental_supernodes(parent, counts), parent, counts)
         col_to_super = column_supernodes(super_ptr, n)
@@ -199,7 +201,7 @@ class SparseCholesky:
         self._panel = np.zeros(int(heights.max()) * PANEL)
         self._factored = False
 
-    def copy(self) -> "SparseCholesky":
+    def copy(self) -> SparseCholesky:
         """A factor object sharing this one's ordering and symbolic analysis, with its own
         numeric storage: one per chain, since chains run in parallel threads."""
         other = copy.copy(self)
@@ -230,9 +232,7 @@ class SparseCholesky:
         np.add.at(seen, perm[inside], 1)
         if not inside.all() or (seen != 1).any():
             missing = np.flatnonzero(seen == 0)
-            raise ValueError(
-                f"ordering must be a permutation of 0..{n - 1}; row {int(missing[0])} is missing from it."
-            )
+            raise ValueError(f"ordering must be a permutation of 0..{n - 1}; row {int(missing[0])} is missing from it.")
         return perm.astype(np.int64)
 
     def factorize(self, values) -> None:
@@ -267,15 +267,28 @@ class SparseCholesky:
                 f"C[{col}, {row}] = {float(values[self._transpose[bad]])!r}."
             )
         pivot, remainder = supernodal_cholesky(
-            values, self._up_ptr, self._up_cols, self._up_source, self._super_ptr, self._col_to_super,
-            self._row_ptr, self._rows, self._val_ptr, self._factor, self._relative, self._work, self._panel,
+            values,
+            self._up_ptr,
+            self._up_cols,
+            self._up_source,
+            self._super_ptr,
+            self._col_to_super,
+            self._row_ptr,
+            self._rows,
+            self._val_ptr,
+            self._factor,
+            self._relative,
+            self._work,
+            self._panel,
         )
         if pivot >= 0:
             row = int(self.permutation[pivot])
             raise NotPositiveDefiniteError(
                 f"matrix is not positive definite: pivot {pivot} (row {row} of C) "
                 f"is {float(remainder)!r} after eliminating the rows before it.",
-                pivot=int(pivot), row=row, remainder=float(remainder),
+                pivot=int(pivot),
+                row=row,
+                remainder=float(remainder),
             )
         self._factored = True
 
@@ -290,11 +303,14 @@ class SparseCholesky:
         if np.array_equal(indptr, self._indptr) and np.array_equal(indices, self._indices):
             return matrix.data[: indptr[-1]]
         row = next(
-            i for i in range(self.n)
-            if not np.array_equal(indices[indptr[i]:indptr[i + 1]], self._indices[self._indptr[i]:self._indptr[i + 1]])
+            i
+            for i in range(self.n)
+            if not np.array_equal(
+                indices[indptr[i] : indptr[i + 1]], self._indices[self._indptr[i] : self._indptr[i + 1]]
+            )
         )
-        found = indices[indptr[row]:indptr[row + 1]].tolist()
-        expected = self._indices[self._indptr[row]:self._indptr[row + 1]].tolist()
+        found = indices[indptr[row] : indptr[row + 1]].tolist()
+        expected = self._indices[self._indptr[row] : self._indptr[row + 1]].tolist()
         raise ValueError(
             f"values' structure differs from the pattern in row {row}: columns {found[:10]} "
             f"instead of {expected[:10]} (same indptr, indices and order of entries needed)."
@@ -364,12 +380,21 @@ class SparseCholesky:
         if self._inverse_positions is None:
             inverse_perm = np.empty(self.n, dtype=np.int64)
             inverse_perm[self.permutation] = np.arange(self.n)
-            self._inverse_positions = pattern_positions(self._indptr, self._indices, inverse_perm, self._super_ptr,
-                                                        self._col_to_super, self._row_ptr, self._rows, self._val_ptr)
+            self._inverse_positions = pattern_positions(
+                self._indptr,
+                self._indices,
+                inverse_perm,
+                self._super_ptr,
+                self._col_to_super,
+                self._row_ptr,
+                self._rows,
+                self._val_ptr,
+            )
         if self._inverse.size != self._factor.size:
             self._inverse = np.zeros_like(self._factor)
-        supernodal_selected_inverse(self._super_ptr, self._col_to_super, self._row_ptr, self._rows, self._val_ptr,
-                                    self._factor, self._inverse)
+        supernodal_selected_inverse(
+            self._super_ptr, self._col_to_super, self._row_ptr, self._rows, self._val_ptr, self._factor, self._inverse
+        )
         return self._inverse[self._inverse_positions]
 
     def logdet(self) -> float:

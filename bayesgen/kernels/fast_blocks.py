@@ -125,8 +125,11 @@ def _subtract8(codes, j, delta, a, shift, weights, ew):
     d0, d1, d2, d3 = delta[a], delta[a + 1], delta[a + 2], delta[a + 3]
     d4, d5, d6, d7 = delta[a + 4], delta[a + 5], delta[a + 6], delta[a + 7]
     for i in range(ew.size):
-        ew[i] -= weights[i] * ((d0 * c0[i] + d1 * c1[i] + d2 * c2[i] + d3 * c3[i])
-                               + (d4 * c4[i] + d5 * c5[i] + d6 * c6[i] + d7 * c7[i]) + shift)
+        ew[i] -= weights[i] * (
+            (d0 * c0[i] + d1 * c1[i] + d2 * c2[i] + d3 * c3[i])
+            + (d4 * c4[i] + d5 * c5[i] + d6 * c6[i] + d7 * c7[i])
+            + shift
+        )
 
 
 @reduction
@@ -144,8 +147,22 @@ def _subtract1(c, d, shift, weights, ew):
 
 
 @kernel
-def sweep_markers_blocked(rng, alpha, var_alpha, codes, lookup, xx, gram, miss_ptr, miss_records, resid, weights,
-                          genetic_values, sigma2_e, passes):
+def sweep_markers_blocked(
+    rng,
+    alpha,
+    var_alpha,
+    codes,
+    lookup,
+    xx,
+    gram,
+    miss_ptr,
+    miss_records,
+    resid,
+    weights,
+    genetic_values,
+    sigma2_e,
+    passes,
+):
     r"""Draw every marker effect from its full conditional, block by block (see the module).
 
     Same model, arguments and full conditional as
@@ -177,11 +194,47 @@ def sweep_markers_blocked(rng, alpha, var_alpha, codes, lookup, xx, gram, miss_p
         if packed:
             for a in range(m):
                 unpack_row(codes[s + a], block[a])
-            _block_step(rng, alpha, var_alpha, block, 0, s, m, lookup, xx, gram, miss_ptr, miss_records, weights,
-                        sigma2_e, passes, ew, r, delta)
+            _block_step(
+                rng,
+                alpha,
+                var_alpha,
+                block,
+                0,
+                s,
+                m,
+                lookup,
+                xx,
+                gram,
+                miss_ptr,
+                miss_records,
+                weights,
+                sigma2_e,
+                passes,
+                ew,
+                r,
+                delta,
+            )
         else:
-            _block_step(rng, alpha, var_alpha, codes, s, s, m, lookup, xx, gram, miss_ptr, miss_records, weights,
-                        sigma2_e, passes, ew, r, delta)
+            _block_step(
+                rng,
+                alpha,
+                var_alpha,
+                codes,
+                s,
+                s,
+                m,
+                lookup,
+                xx,
+                gram,
+                miss_ptr,
+                miss_records,
+                weights,
+                sigma2_e,
+                passes,
+                ew,
+                r,
+                delta,
+            )
     # Records with weight 0: the change of e from the codes and the total change of alpha,
     # summed over the markers in order (marker-major, so packed codes are decoded once each).
     unweighted = np.zeros(n)
@@ -203,8 +256,26 @@ def sweep_markers_blocked(rng, alpha, var_alpha, codes, lookup, xx, gram, miss_p
 
 
 @kernel
-def _block_step(rng, alpha, var_alpha, codes, c, s, m, lookup, xx, gram, miss_ptr, miss_records, weights, sigma2_e,
-                passes, ew, r, delta):
+def _block_step(
+    rng,
+    alpha,
+    var_alpha,
+    codes,
+    c,
+    s,
+    m,
+    lookup,
+    xx,
+    gram,
+    miss_ptr,
+    miss_records,
+    weights,
+    sigma2_e,
+    passes,
+    ew,
+    r,
+    delta,
+):
     """Steps 1-3 of :func:`sweep_markers_blocked` for the block of markers ``[s, s + m)``, whose
     codes are the rows ``[c, c + m)`` of ``codes`` (c = s for int8 codes, 0 for a decoded block)."""
     # 1. r = X_b' W e: sum_i c_ij ew_i - mu_j sum_i ew_i, missing entries (read as 3) taken out.
@@ -248,4 +319,3 @@ def _block_step(rng, alpha, var_alpha, codes, c, s, m, lookup, xx, gram, miss_pt
         for k in range(miss_ptr[j], miss_ptr[j + 1]):
             i = miss_records[k]
             ew[i] += weights[i] * delta[a] * (3.0 + lookup[j, 0])
-

@@ -17,8 +17,9 @@ from .._numba import kernel, reduction
 from ..data._genotype_kernels import marker_row, n_records, row_scratch
 
 
-def sweep_markers_gaussian(rng, alpha, var_alpha, codes, lookup, xx, resid, weights, genetic_values, sigma2_e,
-                           code_stats=None):
+def sweep_markers_gaussian(
+    rng, alpha, var_alpha, codes, lookup, xx, resid, weights, genetic_values, sigma2_e, code_stats=None
+):
     r"""Draw every marker effect from its full conditional, updating the residual in place.
 
     Model: :math:`y = \dots + X\alpha + e`, :math:`\alpha_j \sim N(0, \sigma^2_j)`,
@@ -53,13 +54,15 @@ def sweep_markers_gaussian(rng, alpha, var_alpha, codes, lookup, xx, resid, weig
     """
     if code_stats is None:
         code_stats = marker_code_stats(codes, resid.size)
-    _sweep_markers_gaussian(rng, alpha, var_alpha, codes, lookup, xx, code_stats, resid, weights, genetic_values,
-                            sigma2_e)
+    _sweep_markers_gaussian(
+        rng, alpha, var_alpha, codes, lookup, xx, code_stats, resid, weights, genetic_values, sigma2_e
+    )
 
 
 @kernel
-def _sweep_markers_gaussian(rng, alpha, var_alpha, codes, lookup, xx, code_stats, resid, weights, genetic_values,
-                            sigma2_e):
+def _sweep_markers_gaussian(
+    rng, alpha, var_alpha, codes, lookup, xx, code_stats, resid, weights, genetic_values, sigma2_e
+):
     """:func:`sweep_markers_gaussian` once ``code_stats`` is known: picks the 0/1 or the general path."""
     unobserved = unobserved_records(weights)
     if unobserved.size > 0 and unobserved[0] < 0:  # weights other than 0/1
@@ -140,8 +143,7 @@ def _missing_range(code_stats, n_markers, j):
     count of missing genotypes. Index bounds rather than a slice, so the sweeps' per-marker
     loops create no array view (each costs reference counting, about 30-70 ns per marker)."""
     head = 3 * n_markers + 1
-    return (head + code_stats[2 * n_markers + j], head + code_stats[2 * n_markers + j + 1],
-            code_stats[n_markers + j])
+    return (head + code_stats[2 * n_markers + j], head + code_stats[2 * n_markers + j + 1], code_stats[n_markers + j])
 
 
 @kernel
@@ -207,8 +209,9 @@ def _observed_xe(row, resid, code_stats, n_markers, j, unobserved, sum_e, neg_ce
     ``code_stats`` (:func:`marker_code_stats`), or, for a marker with more than its list
     holds, by a masked pass; unphenotyped records are taken out from their list.
     """
-    return _observed_xe_from(_code_residual_dot(row, resid), row, resid, code_stats, n_markers, j, unobserved, sum_e,
-                             neg_centre)
+    return _observed_xe_from(
+        _code_residual_dot(row, resid), row, resid, code_stats, n_markers, j, unobserved, sum_e, neg_centre
+    )
 
 
 @kernel
@@ -268,8 +271,9 @@ def _subtract_code_change(row, resid, delta, neg_centre, code_stats, n_markers, 
 
 
 @kernel
-def _subtract_code_change_pair(row, resid_a, resid_b, delta_a, delta_b, neg_centre, code_stats, n_markers, j,
-                               saved_a, saved_b):
+def _subtract_code_change_pair(
+    row, resid_a, resid_b, delta_a, delta_b, neg_centre, code_stats, n_markers, j, saved_a, saved_b
+):
     """:func:`_subtract_code_change` for two residual columns in one pass over the codes (each
     genotype read and converted once for both): ``e_a -= delta_a x_j``, ``e_b -= delta_b x_j``,
     element for element the same arithmetic, so the same values bit for bit. Returns the two

@@ -25,8 +25,20 @@ def genetic_values(codes, lookup, alpha, n=-1):
     return genetic_values_multitrait(codes, lookup, alpha, n)
 
 
-def sweep_markers_multitrait(rng, alpha, codes, lookup, xx, resid, weights, genetic_values, residual_precision,
-                             effect_precision, code_stats=None, log_prior_odds=np.inf):
+def sweep_markers_multitrait(
+    rng,
+    alpha,
+    codes,
+    lookup,
+    xx,
+    resid,
+    weights,
+    genetic_values,
+    residual_precision,
+    effect_precision,
+    code_stats=None,
+    log_prior_odds=np.inf,
+):
     r"""Draw every marker's effect vector :math:`\alpha_j \in \mathbb{R}^t` from its full conditional.
 
     Model: :math:`Y = \dots + X A + E` with t traits, rows of A (:math:`\alpha_j'`) iid
@@ -67,13 +79,24 @@ def sweep_markers_multitrait(rng, alpha, codes, lookup, xx, resid, weights, gene
     """
     if code_stats is None:
         code_stats = marker_code_stats(codes, resid.shape[0])
-    return _sweep_markers_multitrait(rng, alpha, codes, lookup, xx, code_stats, resid, np.ascontiguousarray(weights),
-                                     genetic_values, residual_precision, effect_precision, float(log_prior_odds))
+    return _sweep_markers_multitrait(
+        rng,
+        alpha,
+        codes,
+        lookup,
+        xx,
+        code_stats,
+        resid,
+        np.ascontiguousarray(weights),
+        genetic_values,
+        residual_precision,
+        effect_precision,
+        float(log_prior_odds),
+    )
 
 
 @kernel
-def _draw_effect_vector(rng, current, xe, xx_j, residual_precision, effect_precision, log_prior_odds, chol, half,
-                        out):
+def _draw_effect_vector(rng, current, xe, xx_j, residual_precision, effect_precision, log_prior_odds, chol, half, out):
     """One draw of (delta, alpha_j) into ``out``: alpha_j ~ N(P^-1 b, P^-1) with P = xx R^-1 + S^-1,
     b = R^-1 (xe + xx current), included with the probability of :func:`sweep_markers_multitrait`
     (always when ``log_prior_odds`` is +inf), else 0. Returns whether it is included.
@@ -116,8 +139,20 @@ def _draw_effect_vector(rng, current, xe, xx_j, residual_precision, effect_preci
 
 
 @kernel
-def _sweep_markers_multitrait(rng, alpha, codes, lookup, xx, code_stats, resid, weights, genetic_values,
-                              residual_precision, effect_precision, log_prior_odds):
+def _sweep_markers_multitrait(
+    rng,
+    alpha,
+    codes,
+    lookup,
+    xx,
+    code_stats,
+    resid,
+    weights,
+    genetic_values,
+    residual_precision,
+    effect_precision,
+    log_prior_odds,
+):
     n_markers = codes.shape[0]
     n = resid.shape[0]
     scratch = row_scratch(codes, n)
@@ -147,11 +182,13 @@ def _sweep_markers_multitrait(rng, alpha, codes, lookup, xx, code_stats, resid, 
                 e_a, e_b = resid[:, k], resid[:, k + 1]
                 sum_a, sum_b = _code_residual_dot_pair(row, e_a, e_b)
                 xe[k] = _observed_xe_from(sum_a, row, e_a, code_stats, n_markers, j, unobserved, sum_e[k], neg_centre)
-                xe[k + 1] = _observed_xe_from(sum_b, row, e_b, code_stats, n_markers, j, unobserved, sum_e[k + 1],
-                                              neg_centre)
+                xe[k + 1] = _observed_xe_from(
+                    sum_b, row, e_b, code_stats, n_markers, j, unobserved, sum_e[k + 1], neg_centre
+                )
             if t % 2 == 1:
-                xe[t - 1] = _observed_xe(row, resid[:, t - 1], code_stats, n_markers, j, unobserved, sum_e[t - 1],
-                                         neg_centre)
+                xe[t - 1] = _observed_xe(
+                    row, resid[:, t - 1], code_stats, n_markers, j, unobserved, sum_e[t - 1], neg_centre
+                )
         else:
             xe[:] = 0.0
             for i in range(n):
@@ -159,22 +196,34 @@ def _sweep_markers_multitrait(rng, alpha, codes, lookup, xx, code_stats, resid, 
                 if wx != 0.0:
                     for k in range(t):
                         xe[k] += wx * resid[i, k]
-        included = _draw_effect_vector(rng, current, xe, xx[j], residual_precision, effect_precision, log_prior_odds,
-                                       chol, half, new)
+        included = _draw_effect_vector(
+            rng, current, xe, xx[j], residual_precision, effect_precision, log_prior_odds, chol, half, new
+        )
         n_included += included
         if binary:
             for k in range(0, t - 1, 2):
                 delta_a, delta_b = new[k] - current[k], new[k + 1] - current[k + 1]
                 if delta_a != 0.0 or delta_b != 0.0:
-                    change_a, change_b = _subtract_code_change_pair(row, resid[:, k], resid[:, k + 1], delta_a,
-                                                                    delta_b, neg_centre, code_stats, n_markers, j,
-                                                                    saved, saved_b)
+                    change_a, change_b = _subtract_code_change_pair(
+                        row,
+                        resid[:, k],
+                        resid[:, k + 1],
+                        delta_a,
+                        delta_b,
+                        neg_centre,
+                        code_stats,
+                        n_markers,
+                        j,
+                        saved,
+                        saved_b,
+                    )
                     sum_e[k] -= change_a
                     sum_e[k + 1] -= change_b
             delta = new[t - 1] - current[t - 1]
             if t % 2 == 1 and delta != 0.0:
-                sum_e[t - 1] -= _subtract_code_change(row, resid[:, t - 1], delta, neg_centre, code_stats, n_markers,
-                                                      j, saved)
+                sum_e[t - 1] -= _subtract_code_change(
+                    row, resid[:, t - 1], delta, neg_centre, code_stats, n_markers, j, saved
+                )
         else:
             for i in range(n):
                 x = lookup[j, row[i]]

@@ -6,8 +6,9 @@ from .._numba import kernel
 
 
 @kernel
-def sweep_direct_maternal(rng, u, resid, weights, own_ptr, own_idx, dam_ptr, dam_idx, prec_ptr, prec_idx, prec_val,
-                          sigma2_e, g_inv):
+def sweep_direct_maternal(
+    rng, u, resid, weights, own_ptr, own_idx, dam_ptr, dam_idx, prec_ptr, prec_idx, prec_val, sigma2_e, g_inv
+):
     r"""Draw each animal's (direct, maternal) pair from its 2 x 2 full conditional (see ``MaternalAnimal``).
 
     ``u``: (animals x 2); the records of animal i are ``own_idx[own_ptr[i]:own_ptr[i+1]]``, those

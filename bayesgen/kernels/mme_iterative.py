@@ -60,4 +60,3 @@ def gsru_sweep(col_ptr, row_idx, values, column_ss, p_ptr, p_idx, p_data, residu
             largest = change
         x[j] = new
     return largest
-

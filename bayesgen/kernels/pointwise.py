@@ -6,8 +6,20 @@ from .._numba import kernel
 
 
 @kernel
-def integrate_own_effects(levels, rec_ptr, rec_idx, level_offsets, prior_precision, prior_shift, effects, resid,
-                          weights, sigma2_e, shift, extra):
+def integrate_own_effects(
+    levels,
+    rec_ptr,
+    rec_idx,
+    level_offsets,
+    prior_precision,
+    prior_shift,
+    effects,
+    resid,
+    weights,
+    sigma2_e,
+    shift,
+    extra,
+):
     r"""For each observed record r, integrate its T random effects out given the other records.
 
     Terms t = 0..T-1 give record r the level ``levels[t, r]``; stacked over terms (level
@@ -34,16 +46,28 @@ def integrate_own_effects(levels, rec_ptr, rec_idx, level_offsets, prior_precisi
     the number of records sharing a level with each record.
     """
     if levels.shape[0] == 1:
-        _one_term(levels[0], rec_ptr, rec_idx, prior_precision, prior_shift, effects, resid, weights, sigma2_e,
-                  shift, extra)
+        _one_term(
+            levels[0], rec_ptr, rec_idx, prior_precision, prior_shift, effects, resid, weights, sigma2_e, shift, extra
+        )
     else:
-        _several_terms(levels, rec_ptr, rec_idx, level_offsets, prior_precision, prior_shift, effects, resid,
-                       weights, sigma2_e, shift, extra)
+        _several_terms(
+            levels,
+            rec_ptr,
+            rec_idx,
+            level_offsets,
+            prior_precision,
+            prior_shift,
+            effects,
+            resid,
+            weights,
+            sigma2_e,
+            shift,
+            extra,
+        )
 
 
 @kernel
-def _one_term(levels, rec_ptr, rec_idx, prior_precision, prior_shift, effects, resid, weights, sigma2_e, shift,
-              extra):
+def _one_term(levels, rec_ptr, rec_idx, prior_precision, prior_shift, effects, resid, weights, sigma2_e, shift, extra):
     """``integrate_own_effects`` for a single term: per-level sums, then the closed form per record."""
     n_levels = rec_ptr.size - 1
     count = np.zeros(n_levels)
@@ -66,8 +90,20 @@ def _one_term(levels, rec_ptr, rec_idx, prior_precision, prior_shift, effects, r
 
 
 @kernel
-def _several_terms(levels, rec_ptr, rec_idx, level_offsets, prior_precision, prior_shift, effects, resid, weights,
-                   sigma2_e, shift, extra):
+def _several_terms(
+    levels,
+    rec_ptr,
+    rec_idx,
+    level_offsets,
+    prior_precision,
+    prior_shift,
+    effects,
+    resid,
+    weights,
+    sigma2_e,
+    shift,
+    extra,
+):
     """``integrate_own_effects`` for T > 1 terms: the T x T precision of each record's effects
     accumulated from the records sharing its levels, then solved by Cholesky in work arrays."""
     n_terms, n = levels.shape

@@ -171,7 +171,17 @@ def _neighbour_sums(i, u, prec_ptr, prec_idx, prec_val, off):
 
 @kernel
 def sweep_random_effects_multitrait(
-    rng, u, resid, weights, rec_ptr, rec_idx, rec_z, prec_ptr, prec_idx, prec_val, residual_precision,
+    rng,
+    u,
+    resid,
+    weights,
+    rec_ptr,
+    rec_idx,
+    rec_z,
+    prec_ptr,
+    prec_idx,
+    prec_val,
+    residual_precision,
     effect_precision,
 ):
     r"""Draw each level's effect vector :math:`u_i \in \mathbb{R}^t` from its full conditional.

@@ -7,8 +7,9 @@ from .random_effects import _neighbour_sums
 
 
 @kernel
-def sweep_random_regression(rng, u, resid, weights, rec_ptr, rec_idx, covariates, prec_ptr, prec_idx, prec_val,
-                            sigma2_e, effect_precision):
+def sweep_random_regression(
+    rng, u, resid, weights, rec_ptr, rec_idx, covariates, prec_ptr, prec_idx, prec_val, sigma2_e, effect_precision
+):
     r"""Draw each level's coefficient vector :math:`u_i \in \mathbb{R}^q` from its full conditional.
 
     Model: :math:`y_r = \dots + x_r' u_{l(r)} + e_r`, :math:`e_r \sim N(0, \sigma^2_e / w_r)`

@@ -41,8 +41,8 @@ def supernodal_selected_inverse(super_ptr, col_to_super, row_ptr, rows, val_ptr,
         r0 = row_ptr[s]
         nr = row_ptr[s + 1] - r0
         m = nr - nc
-        block = factor[val_ptr[s]: val_ptr[s] + nr * nc].reshape(nr, nc)
-        out = inverse[val_ptr[s]: val_ptr[s] + nr * nc].reshape(nr, nc)
+        block = factor[val_ptr[s] : val_ptr[s] + nr * nc].reshape(nr, nc)
+        out = inverse[val_ptr[s] : val_ptr[s] + nr * nc].reshape(nr, nc)
         if nc > 16:
             linv = np.linalg.inv(np.ascontiguousarray(block[:nc, :]))  # LAPACK on the (lower) diagonal block
         else:

@@ -16,8 +16,23 @@ from .spike_slab import _draw_inclusion
 
 
 @kernel
-def sweep_single_step_markers(rng, alpha, var_alpha, log_prior_odds, spike, codes, lookup, genotyped_records,
-                              imputed, imputed_records, xx, resid, weights, genetic_values, sigma2_e):
+def sweep_single_step_markers(
+    rng,
+    alpha,
+    var_alpha,
+    log_prior_odds,
+    spike,
+    codes,
+    lookup,
+    genotyped_records,
+    imputed,
+    imputed_records,
+    xx,
+    resid,
+    weights,
+    genetic_values,
+    sigma2_e,
+):
     r"""Draw every :math:`\alpha_j` (``spike``: every :math:`(\delta_j, \alpha_j)`) in order; returns the number
     of non-zero effects.
 

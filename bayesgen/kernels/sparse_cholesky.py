@@ -369,7 +369,7 @@ def supernodal_cholesky(
         nc = last - f
         r0 = row_ptr[s]
         nr = row_ptr[s + 1] - r0
-        block = factor[val_ptr[s]: val_ptr[s] + nr * nc].reshape(nr, nc)
+        block = factor[val_ptr[s] : val_ptr[s] + nr * nc].reshape(nr, nc)
         block[:, :] = 0.0
         for i in range(nr):
             relative[rows[r0 + i]] = i
@@ -382,7 +382,7 @@ def supernodal_cholesky(
             ncd = super_ptr[d + 1] - super_ptr[d]
             rd0 = row_ptr[d]
             nrd = row_ptr[d + 1] - rd0
-            ld = factor[val_ptr[d]: val_ptr[d] + nrd * ncd].reshape(nrd, ncd)
+            ld = factor[val_ptr[d] : val_ptr[d] + nrd * ncd].reshape(nrd, ncd)
             start = next_pos[d]
             mid = start
             while mid < nrd and rows[rd0 + mid] < last:
@@ -430,7 +430,7 @@ def supernodal_lower_solve(super_ptr, row_ptr, rows, val_ptr, factor, b):
         nc = super_ptr[s + 1] - f
         r0 = row_ptr[s]
         nr = row_ptr[s + 1] - r0
-        block = factor[val_ptr[s]: val_ptr[s] + nr * nc].reshape(nr, nc)
+        block = factor[val_ptr[s] : val_ptr[s] + nr * nc].reshape(nr, nc)
         for c in range(nc):
             for t in range(c):
                 for q in range(m):
@@ -453,7 +453,7 @@ def supernodal_upper_solve(super_ptr, row_ptr, rows, val_ptr, factor, b):
         nc = super_ptr[s + 1] - f
         r0 = row_ptr[s]
         nr = row_ptr[s + 1] - r0
-        block = factor[val_ptr[s]: val_ptr[s] + nr * nc].reshape(nr, nc)
+        block = factor[val_ptr[s] : val_ptr[s] + nr * nc].reshape(nr, nc)
         for i in range(nc, nr):
             r = rows[r0 + i]
             for t in range(nc):

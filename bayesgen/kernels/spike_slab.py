@@ -5,14 +5,35 @@ import numpy as np
 from .._numba import kernel
 from ..data._genotype_kernels import marker_row, row_scratch
 from .markers import (  # noqa: F401  (marker_code_stats is imported from here by the priors)
-    _collect_unobserved, _hold_unobserved, _max_missing, _observed_xe, _release_unobserved, _residual_total,
-    _subtract_code_change, marker_code_stats, unobserved_records,
+    _collect_unobserved,
+    _hold_unobserved,
+    _max_missing,
+    _observed_xe,
+    _release_unobserved,
+    _residual_total,
+    _subtract_code_change,
+    marker_code_stats,
+    unobserved_records,
 )
 
 
 @kernel
-def sweep_markers_spike_slab(rng, alpha, var_alpha, log_prior_odds, codes, lookup, xx, code_stats, resid, weights,
-                             genetic_values, sigma2_e, reverse=False, reference=None):
+def sweep_markers_spike_slab(
+    rng,
+    alpha,
+    var_alpha,
+    log_prior_odds,
+    codes,
+    lookup,
+    xx,
+    code_stats,
+    resid,
+    weights,
+    genetic_values,
+    sigma2_e,
+    reverse=False,
+    reference=None,
+):
     r"""Draw every (delta_j, alpha_j) from its joint full conditional; return the number included.
 
     Prior: :math:`\alpha_j = \delta_j \beta_j`, :math:`\delta_j \sim \text{Bernoulli}(\pi)`,
@@ -54,11 +75,37 @@ def sweep_markers_spike_slab(rng, alpha, var_alpha, log_prior_odds, codes, looku
     """
     unobserved = unobserved_records(weights)
     if unobserved.size > 0 and unobserved[0] < 0:  # weights other than 0/1
-        return _spike_slab_weighted(rng, alpha, var_alpha, log_prior_odds, codes, lookup, xx, resid, weights,
-                                    genetic_values, sigma2_e, reverse, reference)
+        return _spike_slab_weighted(
+            rng,
+            alpha,
+            var_alpha,
+            log_prior_odds,
+            codes,
+            lookup,
+            xx,
+            resid,
+            weights,
+            genetic_values,
+            sigma2_e,
+            reverse,
+            reference,
+        )
     start = resid.copy()
-    n_included = _spike_slab_binary(rng, alpha, var_alpha, log_prior_odds, codes, lookup, xx, code_stats, resid,
-                                    unobserved, sigma2_e, reverse, reference)
+    n_included = _spike_slab_binary(
+        rng,
+        alpha,
+        var_alpha,
+        log_prior_odds,
+        codes,
+        lookup,
+        xx,
+        code_stats,
+        resid,
+        unobserved,
+        sigma2_e,
+        reverse,
+        reference,
+    )
     for i in range(resid.size):
         genetic_values[i] += start[i] - resid[i]
     return n_included
@@ -86,8 +133,9 @@ def _log_mixture(rhs, xx_j, var_alpha_j, log_prior_odds, sigma2_e):
 @kernel
 def _add_reference(reference, rhs, xx_j, var_alpha_j, log_prior_odds, sigma2_e):
     """``reference[2] += log m_j(pi, sigma2_j) - log m_j(pi', v sigma2_j)`` (see ``sweep_markers_spike_slab``)."""
-    reference[2] += (_log_mixture(rhs, xx_j, var_alpha_j, log_prior_odds, sigma2_e)
-                     - _log_mixture(rhs, xx_j, reference[1] * var_alpha_j, reference[0], sigma2_e))
+    reference[2] += _log_mixture(rhs, xx_j, var_alpha_j, log_prior_odds, sigma2_e) - _log_mixture(
+        rhs, xx_j, reference[1] * var_alpha_j, reference[0], sigma2_e
+    )
 
 
 @kernel
@@ -105,8 +153,21 @@ def _draw_inclusion(rng, rhs, lhs, var_alpha_j, log_prior_odds, sigma2_e):
 
 
 @kernel
-def _spike_slab_binary(rng, alpha, var_alpha, log_prior_odds, codes, lookup, xx, code_stats, resid, unobserved,
-                       sigma2_e, reverse, reference):
+def _spike_slab_binary(
+    rng,
+    alpha,
+    var_alpha,
+    log_prior_odds,
+    codes,
+    lookup,
+    xx,
+    code_stats,
+    resid,
+    unobserved,
+    sigma2_e,
+    reverse,
+    reference,
+):
     """The sweep of :func:`sweep_markers_spike_slab` for 0/1 weights (``unobserved``: records with 0)."""
     n_markers = codes.shape[0]
     saved = np.empty(_max_missing(code_stats, n_markers))
@@ -136,8 +197,21 @@ def _spike_slab_binary(rng, alpha, var_alpha, log_prior_odds, codes, lookup, xx,
 
 
 @kernel
-def _spike_slab_weighted(rng, alpha, var_alpha, log_prior_odds, codes, lookup, xx, resid, weights, genetic_values,
-                         sigma2_e, reverse, reference):
+def _spike_slab_weighted(
+    rng,
+    alpha,
+    var_alpha,
+    log_prior_odds,
+    codes,
+    lookup,
+    xx,
+    resid,
+    weights,
+    genetic_values,
+    sigma2_e,
+    reverse,
+    reference,
+):
     """The sweep of :func:`sweep_markers_spike_slab` for any weights, element by element."""
     n_markers = codes.shape[0]
     n = resid.size
@@ -167,8 +241,21 @@ def _spike_slab_weighted(rng, alpha, var_alpha, log_prior_odds, codes, lookup, x
     return n_included
 
 
-def sweep_markers_mixture(rng, alpha, classes, log_weights, class_variances, codes, lookup, xx, resid, weights,
-                          genetic_values, sigma2_e, code_stats=None):
+def sweep_markers_mixture(
+    rng,
+    alpha,
+    classes,
+    log_weights,
+    class_variances,
+    codes,
+    lookup,
+    xx,
+    resid,
+    weights,
+    genetic_values,
+    sigma2_e,
+    code_stats=None,
+):
     r"""BayesR sweep: draw each (class_j, alpha_j) jointly; ``classes`` receives the class of each marker.
 
     Prior: :math:`\alpha_j \sim \sum_k \pi_k N(0, v_k)` with :math:`v_0 = 0` (the spike;
@@ -188,22 +275,61 @@ def sweep_markers_mixture(rng, alpha, classes, log_weights, class_variances, cod
     """
     if code_stats is None:
         code_stats = marker_code_stats(codes, resid.size)
-    _sweep_markers_mixture(rng, alpha, classes, log_weights, class_variances, codes, lookup, xx, code_stats, resid,
-                           weights, genetic_values, sigma2_e)
+    _sweep_markers_mixture(
+        rng,
+        alpha,
+        classes,
+        log_weights,
+        class_variances,
+        codes,
+        lookup,
+        xx,
+        code_stats,
+        resid,
+        weights,
+        genetic_values,
+        sigma2_e,
+    )
 
 
 @kernel
-def _sweep_markers_mixture(rng, alpha, classes, log_weights, class_variances, codes, lookup, xx, code_stats, resid,
-                           weights, genetic_values, sigma2_e):
+def _sweep_markers_mixture(
+    rng,
+    alpha,
+    classes,
+    log_weights,
+    class_variances,
+    codes,
+    lookup,
+    xx,
+    code_stats,
+    resid,
+    weights,
+    genetic_values,
+    sigma2_e,
+):
     """:func:`sweep_markers_mixture` once ``code_stats`` is known: picks the 0/1 or the general path."""
     unobserved = unobserved_records(weights)
     if unobserved.size > 0 and unobserved[0] < 0:  # weights other than 0/1
-        _mixture_weighted(rng, alpha, classes, log_weights, class_variances, codes, lookup, xx, resid, weights,
-                          genetic_values, sigma2_e)
+        _mixture_weighted(
+            rng,
+            alpha,
+            classes,
+            log_weights,
+            class_variances,
+            codes,
+            lookup,
+            xx,
+            resid,
+            weights,
+            genetic_values,
+            sigma2_e,
+        )
         return
     start = resid.copy()
-    _mixture_binary(rng, alpha, classes, log_weights, class_variances, codes, lookup, xx, code_stats, resid,
-                    unobserved, sigma2_e)
+    _mixture_binary(
+        rng, alpha, classes, log_weights, class_variances, codes, lookup, xx, code_stats, resid, unobserved, sigma2_e
+    )
     for i in range(resid.size):
         genetic_values[i] += start[i] - resid[i]
 
@@ -218,8 +344,9 @@ def _draw_class(rng, rhs, xx_j, log_weights, class_variances, log_p, sigma2_e):
     log_p[0] = log_weights[0]
     for k in range(1, n_classes):
         lhs = xx_j + sigma2_e / class_variances[k]
-        log_p[k] = (log_weights[k] + 0.5 * np.log(sigma2_e / (lhs * class_variances[k]))
-                    + 0.5 * rhs * rhs / (sigma2_e * lhs))
+        log_p[k] = (
+            log_weights[k] + 0.5 * np.log(sigma2_e / (lhs * class_variances[k])) + 0.5 * rhs * rhs / (sigma2_e * lhs)
+        )
         top = max(top, log_p[k])
     total = 0.0
     for k in range(n_classes):
@@ -240,8 +367,9 @@ def _draw_class(rng, rhs, xx_j, log_weights, class_variances, log_p, sigma2_e):
 
 
 @kernel
-def _mixture_binary(rng, alpha, classes, log_weights, class_variances, codes, lookup, xx, code_stats, resid,
-                    unobserved, sigma2_e):
+def _mixture_binary(
+    rng, alpha, classes, log_weights, class_variances, codes, lookup, xx, code_stats, resid, unobserved, sigma2_e
+):
     """The sweep of :func:`sweep_markers_mixture` for 0/1 weights (``unobserved``: records with 0)."""
     n_markers = codes.shape[0]
     saved = np.empty(_max_missing(code_stats, n_markers))
@@ -266,8 +394,9 @@ def _mixture_binary(rng, alpha, classes, log_weights, class_variances, codes, lo
 
 
 @kernel
-def _mixture_weighted(rng, alpha, classes, log_weights, class_variances, codes, lookup, xx, resid, weights,
-                      genetic_values, sigma2_e):
+def _mixture_weighted(
+    rng, alpha, classes, log_weights, class_variances, codes, lookup, xx, resid, weights, genetic_values, sigma2_e
+):
     """The sweep of :func:`sweep_markers_mixture` for any weights, element by element."""
     n_markers = codes.shape[0]
     n = resid.size

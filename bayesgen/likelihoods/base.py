@@ -54,8 +54,10 @@ class Likelihood(Term):
         from ..variable import Variable
 
         groups = ["log_likelihood"] + (["posterior_predictive"] if self.posterior_predictive else [])
-        return [Variable("y", ("record",), {"record": self.record_labels}, high_dimensional=True, group=group)
-                for group in groups]
+        return [
+            Variable("y", ("record",), {"record": self.record_labels}, high_dimensional=True, group=group)
+            for group in groups
+        ]
 
     def configure(self, variance, posterior_predictive: bool = False) -> None:
         """The model's options for the likelihood: the prior on R (``sigma2_e``; None keeps the

@@ -44,13 +44,13 @@ class Censored(Gaussian):
     family = "censored"
 
     @renamed_arguments(variance="prior")
-    def __init__(self, prior: PriorArg = None, posterior_predictive: bool = False,
-                 bounds: tuple[str, str] | None = None):
+    def __init__(
+        self, prior: PriorArg = None, posterior_predictive: bool = False, bounds: tuple[str, str] | None = None
+    ):
         super().__init__(prior, posterior_predictive)
         if bounds is None:
             raise TypeError("family='censored' needs bounds=(lower_column, upper_column).")
-        if (not isinstance(bounds, (tuple, list)) or len(bounds) != 2
-                or not all(isinstance(b, str) for b in bounds)):
+        if not isinstance(bounds, (tuple, list)) or len(bounds) != 2 or not all(isinstance(b, str) for b in bounds):
             raise TypeError(f"bounds must be a pair of column names (lower, upper), got {bounds!r}.")
         self.bounds = tuple(bounds)
 
@@ -61,33 +61,45 @@ class Censored(Gaussian):
         name = traits[0]
         missing = [c for c in self.bounds if c not in data.columns]
         if missing:
-            raise ValueError(f"bounds column(s) {preview(missing)} not in data (columns: {preview(list(data.columns))}).")
+            raise ValueError(
+                f"bounds column(s) {preview(missing)} not in data (columns: {preview(list(data.columns))})."
+            )
         exact = _phenotype(data, name)
         lower, upper = (_bound(data, column, fill) for column, fill in zip(self.bounds, (-np.inf, np.inf)))
         if np.isposinf(lower).any() or np.isneginf(upper).any():
-            column, bad = ((self.bounds[0], np.isposinf(lower)) if np.isposinf(lower).any()
-                           else (self.bounds[1], np.isneginf(upper)))
-            raise ValueError(f"Bound column {column!r} is {'+inf' if column == self.bounds[0] else '-inf'} in rows "
-                             f"{preview(list(data.index[bad]))}: an empty window.")
+            column, bad = (
+                (self.bounds[0], np.isposinf(lower))
+                if np.isposinf(lower).any()
+                else (self.bounds[1], np.isneginf(upper))
+            )
+            raise ValueError(
+                f"Bound column {column!r} is {'+inf' if column == self.bounds[0] else '-inf'} in rows "
+                f"{preview(list(data.index[bad]))}: an empty window."
+            )
         crossed = lower > upper
         if crossed.any():
             rows = data.index[crossed]
             raise ValueError(
                 f"Lower bound column {self.bounds[0]!r} is above upper bound column {self.bounds[1]!r} in rows "
-                f"{preview(list(rows))} (values {preview([(float(lower[i]), float(upper[i])) for i in np.flatnonzero(crossed)])}).")
+                f"{preview(list(rows))} (values {preview([(float(lower[i]), float(upper[i])) for i in np.flatnonzero(crossed)])})."
+            )
         outside = ~np.isnan(exact) & ((exact < lower) | (exact > upper))
         if outside.any():
             raise ValueError(
                 f"Phenotype column {name!r} has exact values outside their bounds {self.bounds} in rows "
-                f"{preview(list(data.index[outside]))} (values {preview(exact[outside].tolist())}).")
+                f"{preview(list(data.index[outside]))} (values {preview(exact[outside].tolist())})."
+            )
         point = np.isnan(exact) & (lower == upper)  # equal bounds: an exact value
         exact = np.where(point, lower, exact)
         censored = np.isnan(exact) & (np.isfinite(lower) | np.isfinite(upper))
         self._window = (np.where(censored, lower, -np.inf), np.where(censored, upper, np.inf))
         self._censored_records = censored
         with np.errstate(invalid="ignore"):  # inf - inf where both sides are open (not used there)
-            start = np.where(np.isfinite(lower) & np.isfinite(upper), 0.5 * (lower + upper),
-                             np.where(np.isfinite(lower), lower, upper))
+            start = np.where(
+                np.isfinite(lower) & np.isfinite(upper),
+                0.5 * (lower + upper),
+                np.where(np.isfinite(lower), lower, upper),
+            )
         return np.where(censored, start, exact)[:, None]
 
     def bind(self, context: BindContext, share=None, y=None) -> None:
@@ -165,8 +177,14 @@ class Censored(Gaussian):
 
     def describe(self) -> dict:
         out = super().describe()
-        out.update({"term": "Censored", "family": self.family, "bounds": list(self.bounds),
-                    "censored_records": self.n_censored})
+        out.update(
+            {
+                "term": "Censored",
+                "family": self.family,
+                "bounds": list(self.bounds),
+                "censored_records": self.n_censored,
+            }
+        )
         return out
 
 

@@ -78,8 +78,9 @@ class Gaussian(Likelihood):
         self._patterns = _missingness_patterns(observed, self.observed_rows)
         share = np.asarray(context.phenotypic_variance) * 0.5 if share is None else np.asarray(share)
         share = np.atleast_1d(share).astype(float)
-        self.prior = resolve_prior(self.variance_prior_arg, context.prior_rule, share, context.phenotypic_sd,
-                                   "sigma2_e")
+        self.prior = resolve_prior(
+            self.variance_prior_arg, context.prior_rule, share, context.phenotypic_sd, "sigma2_e"
+        )
         self._start = np.diag(share)
         if y is not None:
             y = np.asarray(y, dtype=np.float64).reshape(observed.shape)
@@ -104,8 +105,10 @@ class Gaussian(Likelihood):
             out = [Variable("sigma2_e")]
         else:
             coords = {"trait_row": self.traits, "trait_col": self.traits}
-            out = [Variable("sigma2_e", ("trait_row", "trait_col"), coords),
-                   Variable("rho_e", ("trait_row", "trait_col"), coords)]
+            out = [
+                Variable("sigma2_e", ("trait_row", "trait_col"), coords),
+                Variable("rho_e", ("trait_row", "trait_col"), coords),
+            ]
         out += self.record_variables()
         if self.missing_labels:
             coords = {"missing_record": self.missing_labels}
@@ -124,8 +127,12 @@ class Gaussian(Likelihood):
         if self.prior.sampled:
             cov = cov * rng.uniform(0.5, 2.0)
         noise_rows = self._missing_rows if self.n_traits == 1 else self._unobserved_rows
-        state = {"sigma2_e": cov, "y": self._y.copy(order="F"), "noise": np.zeros((noise_rows.size, self.n_traits)),
-                 "prior_aux": self.prior.init_aux(rng)}
+        state = {
+            "sigma2_e": cov,
+            "y": self._y.copy(order="F"),
+            "noise": np.zeros((noise_rows.size, self.n_traits)),
+            "prior_aux": self.prior.init_aux(rng),
+        }
         if self.posterior_predictive:
             state["replicate"] = np.zeros(self.observed_rows.size)
         return state
@@ -196,8 +203,9 @@ class Gaussian(Likelihood):
                 out[("predictions", "mu")] = mu
                 out[("predictions", "y")] = mu + state["noise"][:, 0]
             if "replicate" in state:
-                out[("posterior_predictive", "y")] = state["y"][self.observed_rows, 0] - ctx.resid[
-                    self.observed_rows, 0] + state["replicate"]
+                out[("posterior_predictive", "y")] = (
+                    state["y"][self.observed_rows, 0] - ctx.resid[self.observed_rows, 0] + state["replicate"]
+                )
             return out
         sd = np.sqrt(np.diag(cov))
         out = {"sigma2_e": cov.copy(), "rho_e": cov / np.outer(sd, sd)}
@@ -269,7 +277,8 @@ class Gaussian(Likelihood):
         out = {"term": "Residual", "name": "residual", "prior": self.prior.to_dict()}
         if self.n_traits > 1:
             out["missingness_patterns"] = [
-                {"observed": [self.traits[k] for k in p.observed], "records": int(p.rows.size)} for p in self._patterns]
+                {"observed": [self.traits[k] for k in p.observed], "records": int(p.rows.size)} for p in self._patterns
+            ]
         return out
 
 
@@ -296,8 +305,9 @@ def _missingness_patterns(observed: np.ndarray, observed_rows: np.ndarray) -> li
     return patterns
 
 
-def _conditional_draw(rng, cov: np.ndarray, given: np.ndarray, given_idx: np.ndarray,
-                      drawn_idx: np.ndarray) -> np.ndarray:
+def _conditional_draw(
+    rng, cov: np.ndarray, given: np.ndarray, given_idx: np.ndarray, drawn_idx: np.ndarray
+) -> np.ndarray:
     r"""Rows of :math:`x_d \mid x_g \sim N(\Sigma_{dg}\Sigma_{gg}^{-1}x_g, \Sigma_{dd} - \Sigma_{dg}\Sigma_{gg}^{-1}\Sigma_{gd})`
     for zero-mean :math:`x \sim N(0, \Sigma)`, one per row of ``given`` (n x g); returns (n x d)."""
     s_gg = cov[np.ix_(given_idx, given_idx)]

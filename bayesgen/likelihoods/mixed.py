@@ -59,8 +59,10 @@ class Mixed(Gaussian):
         if not isinstance(families, (list, tuple)) or not all(f in ("gaussian", "threshold") for f in families):
             raise ValueError(f"family must list 'gaussian' or 'threshold' per trait, got {families!r}.")
         if list(families).count("threshold") != 1 or len(families) < 2:
-            raise ValueError(f"family={list(families)!r}: several traits mixing families take Gaussian traits and "
-                             "exactly one threshold (binary) trait.")
+            raise ValueError(
+                f"family={list(families)!r}: several traits mixing families take Gaussian traits and "
+                "exactly one threshold (binary) trait."
+            )
         self.families = list(families)
 
     def read_response(self, data: pd.DataFrame, traits: list) -> np.ndarray:
@@ -74,8 +76,10 @@ class Mixed(Gaussian):
             threshold = Threshold()
             codes = threshold.read_response(data, [name])[:, 0]
             if len(threshold.categories) != 2:
-                raise ValueError(f"Phenotype column {name!r} has {len(threshold.categories)} categories; beside other "
-                                 "traits a threshold trait must be binary.")
+                raise ValueError(
+                    f"Phenotype column {name!r} has {len(threshold.categories)} categories; beside other "
+                    "traits a threshold trait must be binary."
+                )
             self.categories = threshold.categories
             columns.append(codes)
         return np.column_stack(columns)
@@ -94,18 +98,22 @@ class Mixed(Gaussian):
         super().bind(context, share=share, y=start)
         t = self.n_traits
         if self.variance_prior_arg is None:
-            shares = np.atleast_1d(np.asarray(share if share is not None else context.phenotypic_variance * 0.5,
-                                              dtype=float)).copy()
+            shares = np.atleast_1d(
+                np.asarray(share if share is not None else context.phenotypic_variance * 0.5, dtype=float)
+            ).copy()
             shares[b] = 1.0
             self.prior = InverseWishart(t + 1.0, (t + 1.0) * np.diag(shares))
         elif not isinstance(self.variance_prior_arg, InverseWishart):
-            raise TypeError(f"sigma2_e: traits mixing families need an InverseWishart prior on R (its binary "
-                            f"diagonal fixed at 1), got {self.variance_prior_arg!r}.")
+            raise TypeError(
+                f"sigma2_e: traits mixing families need an InverseWishart prior on R (its binary "
+                f"diagonal fixed at 1), got {self.variance_prior_arg!r}."
+            )
         else:
             self.prior = self.variance_prior_arg
         if self.prior.dim != t:
-            raise ValueError(f"sigma2_e: the InverseWishart prior is {self.prior.dim} x {self.prior.dim}, the model has "
-                             f"{t} traits.")
+            raise ValueError(
+                f"sigma2_e: the InverseWishart prior is {self.prior.dim} x {self.prior.dim}, the model has {t} traits."
+            )
         rows = self.observed_rows
         self._has_category = ~np.isnan(codes[rows])  # records (with some trait) whose binary trait is observed
         self._category = np.where(self._has_category, np.nan_to_num(codes[rows]), -1).astype(np.int64)
@@ -146,8 +154,9 @@ class Mixed(Gaussian):
 
     def draw_covariance(self, rng, state, ctx: StepContext) -> None:
         e = ctx.resid[self.observed_rows]
-        state["sigma2_e"][:] = self._draw_fixed_diagonal(rng, self.prior.df + self.n_observed,
-                                                         self.prior.scale + e.T @ e)
+        state["sigma2_e"][:] = self._draw_fixed_diagonal(
+            rng, self.prior.df + self.n_observed, self.prior.scale + e.T @ e
+        )
 
     # ------------------------------------------------------------------ liabilities
     def _liability_conditional(self, cov: np.ndarray, resid: np.ndarray):
@@ -205,8 +214,9 @@ class Mixed(Gaussian):
             if gaussian.size:
                 chol = np.linalg.cholesky(cov[np.ix_(gaussian, gaussian)])
                 z = np.linalg.solve(chol, resid[np.ix_(rows, gaussian)].T)
-                value += -0.5 * (gaussian.size * np.log(2.0 * np.pi) + 2.0 * np.log(np.diag(chol)).sum()
-                                 + (z * z).sum(axis=0))
+                value += -0.5 * (
+                    gaussian.size * np.log(2.0 * np.pi) + 2.0 * np.log(np.diag(chol)).sum() + (z * z).sum(axis=0)
+                )
             if b in obs:
                 mu = state["y"][rows, b] - resid[rows, b]
                 if gaussian.size:

@@ -74,14 +74,20 @@ class Threshold(Likelihood):
     cv_columns = ("auc", "log_score")
 
     @renamed_arguments(variance="prior")
-    def __init__(self, prior: float | None = None, posterior_predictive: bool = False,
-                 cutpoint_prior: float | None = None):
+    def __init__(
+        self, prior: float | None = None, posterior_predictive: bool = False, cutpoint_prior: float | None = None
+    ):
         _check_fixed_variance(prior)
         if cutpoint_prior is not None:
-            if isinstance(cutpoint_prior, bool) or not isinstance(cutpoint_prior, (int, float)) \
-                    or not np.isfinite(cutpoint_prior) or cutpoint_prior <= 0:
-                raise ValueError(f"cutpoint_prior must be None (flat) or a positive standard deviation, got "
-                                 f"{cutpoint_prior!r}.")
+            if (
+                isinstance(cutpoint_prior, bool)
+                or not isinstance(cutpoint_prior, (int, float))
+                or not np.isfinite(cutpoint_prior)
+                or cutpoint_prior <= 0
+            ):
+                raise ValueError(
+                    f"cutpoint_prior must be None (flat) or a positive standard deviation, got {cutpoint_prior!r}."
+                )
             cutpoint_prior = float(cutpoint_prior)
         self.variance_prior_arg = prior
         self.posterior_predictive = posterior_predictive
@@ -97,8 +103,10 @@ class Threshold(Likelihood):
         """Category codes 0..K-1 (float, NaN = missing) of one column: bool, 0/1 or sorted integer
         codes, or a pandas ordered Categorical; sets ``categories``."""
         if len(traits) != 1:
-            raise ValueError(f"family='threshold' fits one trait; got y={traits}. Several traits mixing "
-                             "families are not supported yet.")
+            raise ValueError(
+                f"family='threshold' fits one trait; got y={traits}. Several traits mixing "
+                "families are not supported yet."
+            )
         name = traits[0]
         column = data[name]
         if isinstance(column.dtype, pd.CategoricalDtype):
@@ -106,27 +114,34 @@ class Threshold(Likelihood):
                 raise TypeError(
                     f"Phenotype column {name!r} is an unordered Categorical with categories "
                     f"{preview(list(column.cat.categories))}: a threshold trait needs the order of its categories; "
-                    f"use column.cat.as_ordered() or pd.Categorical(values, categories=[...], ordered=True).")
+                    f"use column.cat.as_ordered() or pd.Categorical(values, categories=[...], ordered=True)."
+                )
             categories = list(column.cat.categories)
             codes = column.cat.codes.to_numpy().astype(np.float64)
             codes[codes < 0] = np.nan
-        elif pd.api.types.is_bool_dtype(column) or (column.dtype == object and column.dropna().map(
-                lambda v: isinstance(v, (bool, np.bool_))).all() and column.notna().any()):
+        elif pd.api.types.is_bool_dtype(column) or (
+            column.dtype == object
+            and column.dropna().map(lambda v: isinstance(v, (bool, np.bool_))).all()
+            and column.notna().any()
+        ):
             categories = [False, True]
             codes = np.where(column.isna(), np.nan, column.fillna(False).astype(bool).to_numpy().astype(np.float64))
         elif pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_complex_dtype(column):
             values = column.to_numpy(dtype=np.float64)
             infinite = np.isinf(values)
             if infinite.any():
-                raise ValueError(f"Phenotype column {name!r} has non-finite values in rows "
-                                 f"{preview(list(data.index[infinite]))} (use NaN for missing).")
+                raise ValueError(
+                    f"Phenotype column {name!r} has non-finite values in rows "
+                    f"{preview(list(data.index[infinite]))} (use NaN for missing)."
+                )
             fractional = ~np.isnan(values) & (values != np.round(values))
             if fractional.any():
                 bad = data.index[fractional]
                 raise ValueError(
                     f"Phenotype column {name!r} has non-integer values {preview(values[fractional].tolist())} in rows "
                     f"{preview(list(bad))}: a threshold trait needs 0/1, bool or integer category codes (or an "
-                    "ordered Categorical).")
+                    "ordered Categorical)."
+                )
             levels = np.unique(values[~np.isnan(values)])
             categories = [int(v) for v in levels]
             codes = np.where(np.isnan(values), np.nan, np.searchsorted(levels, np.nan_to_num(values)))
@@ -135,17 +150,20 @@ class Threshold(Likelihood):
             raise TypeError(
                 f"Phenotype column {name!r} holds non-ordered categories {preview(list(strings))}: a threshold trait "
                 "needs their order; pass an ordered pandas Categorical (pd.Categorical(values, categories=[...], "
-                "ordered=True)), bools or integer codes.")
+                "ordered=True)), bools or integer codes."
+            )
         present = np.unique(codes[~np.isnan(codes)]).astype(int)
         if present.size < 2:
             raise ValueError(
                 f"Phenotype column {name!r} has {present.size} observed categor{'y' if present.size == 1 else 'ies'} "
-                f"({preview([categories[k] for k in present])}); a threshold trait needs at least 2.")
+                f"({preview([categories[k] for k in present])}); a threshold trait needs at least 2."
+            )
         empty = [categories[k] for k in range(len(categories)) if k not in set(present)]
         if empty:
             raise ValueError(
                 f"Phenotype column {name!r} has categories with no record: {preview(empty)}; their cut-points "
-                "would not be identified. Remove them (column.cat.remove_unused_categories()).")
+                "would not be identified. Remove them (column.cat.remove_unused_categories())."
+            )
         self.categories = categories
         return codes[:, None]
 
@@ -182,13 +200,15 @@ class Threshold(Likelihood):
         edges = self._edges(self._start_cutpoints)
         lower, upper = edges[self._category], edges[self._category + 1]
         start = np.zeros((observed.shape[0], 1))
-        start[self.observed_rows, 0] = np.where(np.isinf(lower), upper - 0.5,
-                                                np.where(np.isinf(upper), lower + 0.5, 0.5 * (lower + upper)))
+        start[self.observed_rows, 0] = np.where(
+            np.isinf(lower), upper - 0.5, np.where(np.isinf(upper), lower + 0.5, 0.5 * (lower + upper))
+        )
         self._y = np.asfortranarray(start)
         self.posterior_predictive = bool(self.posterior_predictive)
         self.category_labels = [str(c) for c in self.categories]
-        self.cutpoint_labels = [f"{self.category_labels[j]}|{self.category_labels[j + 1]}"
-                                for j in range(1, self.n_categories - 1)]
+        self.cutpoint_labels = [
+            f"{self.category_labels[j]}|{self.category_labels[j + 1]}" for j in range(1, self.n_categories - 1)
+        ]
 
     @property
     def n_cutpoints(self) -> int:
@@ -229,8 +249,13 @@ class Threshold(Likelihood):
             coords = {"missing_record": self.missing_labels}
             out += [
                 Variable("mu", ("missing_record",), coords, high_dimensional=True, group="predictions"),
-                Variable("probability", ("missing_record", "category"),
-                         {**coords, "category": self.category_labels}, high_dimensional=True, group="predictions"),
+                Variable(
+                    "probability",
+                    ("missing_record", "category"),
+                    {**coords, "category": self.category_labels},
+                    high_dimensional=True,
+                    group="predictions",
+                ),
                 Variable("y", ("missing_record",), coords, high_dimensional=True, group="predictions"),
             ]
         return out
@@ -250,10 +275,16 @@ class Threshold(Likelihood):
         return {"h2_observed": float(h2) * z * z / (p * (1.0 - p))}
 
     def init_state(self, rng) -> dict:
-        state = {"sigma2_e": np.ones((1, 1)), "y": self._y.copy(order="F"), "category": self._category.copy(),
-                 "cutpoints": self._start_cutpoints.copy(), "noise": np.zeros((self._missing_rows.size, 1)),
-                 # The cut-point move's log proposal scale and its acceptance counts (adapted in burn-in).
-                 "log_scale": np.array([np.log(0.1)]), "moves": np.zeros(2)}
+        state = {
+            "sigma2_e": np.ones((1, 1)),
+            "y": self._y.copy(order="F"),
+            "category": self._category.copy(),
+            "cutpoints": self._start_cutpoints.copy(),
+            "noise": np.zeros((self._missing_rows.size, 1)),
+            # The cut-point move's log proposal scale and its acceptance counts (adapted in burn-in).
+            "log_scale": np.array([np.log(0.1)]),
+            "moves": np.zeros(2),
+        }
         if self.posterior_predictive:
             state["replicate"] = np.zeros(self.n_observed)
         return state
@@ -263,8 +294,9 @@ class Threshold(Likelihood):
         if not self.n_cutpoints:
             return
         if self.cutpoint_prior is None:
-            raise NotImplementedError("The flat prior on the cut-points is improper: give cutpoint_prior to draw "
-                                      "from the prior.")
+            raise NotImplementedError(
+                "The flat prior on the cut-points is improper: give cutpoint_prior to draw from the prior."
+            )
         state["cutpoints"][:] = np.sort(np.abs(rng.standard_normal(self.n_cutpoints)) * self.cutpoint_prior)
 
     def log_cutpoint_prior(self, cutpoints: np.ndarray) -> float:
@@ -273,7 +305,7 @@ class Threshold(Likelihood):
             return -np.inf
         if self.cutpoint_prior is None:
             return 0.0
-        return float(-0.5 * np.sum(cutpoints ** 2) / self.cutpoint_prior ** 2)
+        return float(-0.5 * np.sum(cutpoints**2) / self.cutpoint_prior**2)
 
     def log_prior(self, state) -> float:
         return self.log_cutpoint_prior(state["cutpoints"]) if self.n_cutpoints else 0.0
@@ -338,8 +370,9 @@ class Threshold(Likelihood):
         below = 0.0
         for j in range(current.size):
             above = current[j + 1] if j + 1 < current.size else np.inf
-            proposed[j] = draw_truncated_normal(rng, np.array([current[j]]), scale, np.array([below]),
-                                                np.array([above]))[0]
+            proposed[j] = draw_truncated_normal(
+                rng, np.array([current[j]]), scale, np.array([below]), np.array([above])
+            )[0]
             below = proposed[j]
         return proposed
 
@@ -349,10 +382,13 @@ class Threshold(Likelihood):
         scale = float(np.exp(state["log_scale"][0]))
         proposed = self._propose_cutpoints(rng, current, scale)
         category = state["category"]
-        log_ratio = (self._log_likelihood_of_cutpoints(proposed, category, mu)
-                     - self._log_likelihood_of_cutpoints(current, category, mu)
-                     + self.log_cutpoint_prior(proposed) - self.log_cutpoint_prior(current)
-                     + self._log_proposal_ratio(current, proposed, scale))
+        log_ratio = (
+            self._log_likelihood_of_cutpoints(proposed, category, mu)
+            - self._log_likelihood_of_cutpoints(current, category, mu)
+            + self.log_cutpoint_prior(proposed)
+            - self.log_cutpoint_prior(current)
+            + self._log_proposal_ratio(current, proposed, scale)
+        )
         accepted = np.log(rng.random()) < log_ratio
         if accepted:
             current[:] = proposed
@@ -373,8 +409,9 @@ class Threshold(Likelihood):
     # ------------------------------------------------------------------ outputs
     def category_probabilities(self, cutpoints: np.ndarray, mu: np.ndarray, sd=1.0) -> np.ndarray:
         r""":math:`P(c = k \mid \mu) = \Phi((\tau_{k+1} - \mu)/sd) - \Phi((\tau_k - \mu)/sd)`, records x K."""
-        cdf = ndtr((np.concatenate([[0.0], cutpoints])[None, :] - np.asarray(mu)[..., None]) / np.asarray(sd)[
-            ..., None])
+        cdf = ndtr(
+            (np.concatenate([[0.0], cutpoints])[None, :] - np.asarray(mu)[..., None]) / np.asarray(sd)[..., None]
+        )
         ones = np.ones(cdf.shape[:-1] + (1,))
         return np.diff(np.concatenate([0.0 * ones, cdf, ones], axis=-1), axis=-1)
 
@@ -390,8 +427,9 @@ class Threshold(Likelihood):
         if "replicate" in state:
             rows = self.observed_rows
             mu = state["y"][rows, 0] - ctx.resid[rows, 0]
-            out[("posterior_predictive", "y")] = self._categorise(state["cutpoints"],
-                                                                  mu + state["replicate"]).astype(float)
+            out[("posterior_predictive", "y")] = self._categorise(state["cutpoints"], mu + state["replicate"]).astype(
+                float
+            )
         return out
 
     def log_likelihood(self, state, ctx: StepContext, integrated=None) -> np.ndarray:
@@ -430,8 +468,9 @@ class Threshold(Likelihood):
         if self.n_cutpoints and cutpoints is None:
             raise ValueError("Scoring an ordinal trait needs the cut-point draws.")
         draws = np.zeros((predicted.shape[0], 0)) if cutpoints is None else np.asarray(cutpoints)
-        probability = np.mean([self.category_probabilities(draws[k], predicted[k]) for k in range(predicted.shape[0])],
-                              axis=0)
+        probability = np.mean(
+            [self.category_probabilities(draws[k], predicted[k]) for k in range(predicted.shape[0])], axis=0
+        )
         codes = np.asarray(observed).astype(np.int64)
         log_score = float(np.mean(np.log(probability[np.arange(codes.size), codes])))
         auc = np.nan
@@ -440,9 +479,14 @@ class Threshold(Likelihood):
         return auc, log_score
 
     def describe(self) -> dict:
-        return {"term": "Threshold", "name": "residual", "family": self.family, "sigma2_e": 1.0,
-                "categories": self.category_labels,
-                "cutpoint_prior": "flat" if self.cutpoint_prior is None else {"half_normal_sd": self.cutpoint_prior}}
+        return {
+            "term": "Threshold",
+            "name": "residual",
+            "family": self.family,
+            "sigma2_e": 1.0,
+            "categories": self.category_labels,
+            "cutpoint_prior": "flat" if self.cutpoint_prior is None else {"half_normal_sd": self.cutpoint_prior},
+        }
 
     def priors(self) -> dict:
         if not self.n_cutpoints:
@@ -451,11 +495,13 @@ class Threshold(Likelihood):
 
 
 def _check_fixed_variance(variance) -> None:
-    if variance is not None and not (isinstance(variance, (int, float)) and not isinstance(variance, bool)
-                                     and float(variance) == 1.0):
+    if variance is not None and not (
+        isinstance(variance, (int, float)) and not isinstance(variance, bool) and float(variance) == 1.0
+    ):
         raise ValueError(
             f"sigma2_e={variance!r}: family='threshold' fixes the residual variance of the liability at 1 "
-            "(as MCMCglmm's fix=); leave sigma2_e out.")
+            "(as MCMCglmm's fix=); leave sigma2_e out."
+        )
 
 
 def _auc(score: np.ndarray, label: np.ndarray) -> float:

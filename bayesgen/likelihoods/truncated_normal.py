@@ -48,8 +48,9 @@ def truncated_standard_normal(uniform: np.ndarray, lower: np.ndarray, upper: np.
     return np.where(mirrored, -x, x)
 
 
-def draw_truncated_normal(rng: np.random.Generator, mean: np.ndarray, sd, lower: np.ndarray,
-                          upper: np.ndarray) -> np.ndarray:
+def draw_truncated_normal(
+    rng: np.random.Generator, mean: np.ndarray, sd, lower: np.ndarray, upper: np.ndarray
+) -> np.ndarray:
     r"""Draws of :math:`N(\text{mean}, \text{sd}^2)` truncated to (lower, upper), elementwise."""
     mean = np.asarray(mean, dtype=np.float64)
     uniform = rng.random(mean.shape)

@@ -5,4 +5,18 @@ from .model import Model
 from .resume import resume
 from .standard import BRR, GBLUP, AnimalModel, BayesA, BayesB, BayesC, BayesCPi, BayesLasso, BayesR
 
-__all__ = ["AnimalModel", "FormulaError", "BRR", "BayesA", "BayesB", "BayesC", "BayesCPi", "BayesLasso", "BayesR", "GBLUP", "Model", "fit", "resume"]
+__all__ = [
+    "AnimalModel",
+    "FormulaError",
+    "BRR",
+    "BayesA",
+    "BayesB",
+    "BayesC",
+    "BayesCPi",
+    "BayesLasso",
+    "BayesR",
+    "GBLUP",
+    "Model",
+    "fit",
+    "resume",
+]

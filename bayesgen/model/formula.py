@@ -113,8 +113,9 @@ def _split_top(text: str, offset: int, separators: str, formula: str) -> list[To
             opened.append(k)
         elif char in ")]":
             if depth == 0:
-                raise FormulaError(f"Unbalanced {char!r}: no matching opening parenthesis", formula, offset + k,
-                                   offset + k + 1)
+                raise FormulaError(
+                    f"Unbalanced {char!r}: no matching opening parenthesis", formula, offset + k, offset + k + 1
+                )
             depth -= 1
             opened.pop()
         elif depth == 0 and char in separators:
@@ -124,16 +125,18 @@ def _split_top(text: str, offset: int, separators: str, formula: str) -> list[To
         position = offset + text.rindex(quote)
         raise FormulaError(f"Unclosed quote {quote}", formula, position, position + 1)
     if depth:
-        raise FormulaError("Unbalanced '(': no matching closing parenthesis", formula, offset + opened[-1],
-                           offset + opened[-1] + 1)
+        raise FormulaError(
+            "Unbalanced '(': no matching closing parenthesis", formula, offset + opened[-1], offset + opened[-1] + 1
+        )
     pieces.append((start, len(text), sign))
     out = []
     for a, b, sign in pieces:
         piece = text[a:b]
         stripped = piece.strip()
         lead = len(piece) - len(piece.lstrip())
-        out.append(Token(stripped, offset + a + lead, offset + a + lead + len(stripped), sign,
-                         offset + a - 1 if a > 0 else -1))
+        out.append(
+            Token(stripped, offset + a + lead, offset + a + lead + len(stripped), sign, offset + a - 1 if a > 0 else -1)
+        )
     return out
 
 
@@ -168,8 +171,7 @@ def parse(formula: str) -> ParsedFormula:
     sides = _split_top(formula, 0, "~", formula)
     if len(sides) != 2:
         if len(sides) == 1:
-            raise FormulaError("A formula needs one '~' between the response and the terms", formula, 0,
-                               len(formula))
+            raise FormulaError("A formula needs one '~' between the response and the terms", formula, 0, len(formula))
         second = sides[2].separator
         raise FormulaError("A formula has one '~'; this is a second one", formula, second, second + 1)
     lhs, rhs = sides
@@ -178,9 +180,13 @@ def parse(formula: str) -> ParsedFormula:
     traits, trait_tokens = _response(lhs, formula)
     parsed = ParsedFormula(formula, traits, trait_tokens, rhs, [formula] * len(traits))
     if not rhs.text:
-        raise FormulaError("The terms (right of '~') are missing; write '1' for the mean only", formula,
-                           rhs.separator, rhs.separator + 1)
-    tokens = _split_top(formula[rhs.start:rhs.end], rhs.start, "+-", formula)
+        raise FormulaError(
+            "The terms (right of '~') are missing; write '1' for the mean only",
+            formula,
+            rhs.separator,
+            rhs.separator + 1,
+        )
+    tokens = _split_top(formula[rhs.start : rhs.end], rhs.start, "+-", formula)
     tokens[0].separator = rhs.separator  # the first term follows the '~'
     for token in tokens:
         _classify(token, parsed, formula)
@@ -230,16 +236,18 @@ def _classify(token: Token, parsed: ParsedFormula, formula: str) -> None:
         try:
             call = ast.parse(text, mode="eval").body
         except SyntaxError:
-            raise FormulaError(f"Cannot read the arguments of {head.group(1)}()", formula, token.start,
-                               token.end) from None
+            raise FormulaError(
+                f"Cannot read the arguments of {head.group(1)}()", formula, token.start, token.end
+            ) from None
         if not isinstance(call, ast.Call):
             raise FormulaError(f"Cannot read {head.group(1)}()", formula, token.start, token.end)
         parsed.special.append((token, head.group(1), call))
         parsed.order.append(("special", len(parsed.special) - 1))
         return
     if token.sign == "-":
-        raise FormulaError("Only the intercept can be removed ('- 1'); leave the term out instead", formula,
-                           token.start, token.end)
+        raise FormulaError(
+            "Only the intercept can be removed ('- 1'); leave the term out instead", formula, token.start, token.end
+        )
     parsed.fixed.append(token)
 
 
@@ -256,9 +264,9 @@ def _has_bar(text: str) -> bool:
 def _random_term(token: Token, formula: str):
     inner, offset = token.text[1:-1], token.start + 1
     bar = inner.index("|")
-    double = inner[bar:bar + 2] == "||"
+    double = inner[bar : bar + 2] == "||"
     left = Token(inner[:bar].strip(), offset, offset + bar)
-    group_text = inner[bar + (2 if double else 1):]
+    group_text = inner[bar + (2 if double else 1) :]
     group_start = offset + bar + (2 if double else 1) + (len(group_text) - len(group_text.lstrip()))
     group = Token(group_text.strip(), group_start, group_start + len(group_text.strip()))
     if not group.text:
@@ -273,8 +281,9 @@ def _random_term(token: Token, formula: str):
         if part.text in ("0", "1"):
             intercept = (part.text == "1") == (part.sign == "+")
         elif part.sign == "-":
-            raise FormulaError("Only the intercept can be removed in a random term ('0 +' or '- 1')", formula,
-                               part.start, part.end)
+            raise FormulaError(
+                "Only the intercept can be removed in a random term ('0 +' or '- 1')", formula, part.start, part.end
+            )
         else:
             slopes.append((_column_token(part.text, part, formula), part))
     if not slopes and not intercept:
@@ -285,8 +294,15 @@ def _random_term(token: Token, formula: str):
 
 
 # --------------------------------------------------------------------------- terms
-def build_terms(parsed: ParsedFormula, data: pd.DataFrame, pedigree=None, genotypes=None, priors=None,
-                kernels=None, env: dict | None = None) -> tuple[list, object]:
+def build_terms(
+    parsed: ParsedFormula,
+    data: pd.DataFrame,
+    pedigree=None,
+    genotypes=None,
+    priors=None,
+    kernels=None,
+    env: dict | None = None,
+) -> tuple[list, object]:
     """The terms of ``parsed`` on ``data`` and the residual prior (``priors["sigma2_e"]``).
 
     Every check that needs the data (columns, pedigree, genotypes, kernel matrices) runs here and
@@ -309,8 +325,23 @@ def build_terms(parsed: ParsedFormula, data: pd.DataFrame, pedigree=None, genoty
     for kind, index in parsed.order:
         if kind == "special":
             token, function, call = parsed.special[index]
-            terms.append(_special_term(token, function, call, parsed, data, pedigree, genotypes, priors, kernels,
-                                       env, Animal, Kernel, Markers))
+            terms.append(
+                _special_term(
+                    token,
+                    function,
+                    call,
+                    parsed,
+                    data,
+                    pedigree,
+                    genotypes,
+                    priors,
+                    kernels,
+                    env,
+                    Animal,
+                    Kernel,
+                    Markers,
+                )
+            )
             tokens.append(token)
             continue
         token, intercept, slopes, structure, group = parsed.random[index]
@@ -320,15 +351,26 @@ def build_terms(parsed: ParsedFormula, data: pd.DataFrame, pedigree=None, genoty
             _require(name, part, data, formula, "slope column")
         slope_names = [name for name, _ in slopes] or None
         prior = priors.take(column, None, f"sigma2_{column}")
-        terms.append(Random(column, prior=prior, slopes=slope_names, structure=structure if slope_names else None,
-                            intercept=intercept))
+        terms.append(
+            Random(
+                column,
+                prior=prior,
+                slopes=slope_names,
+                structure=structure if slope_names else None,
+                intercept=intercept,
+            )
+        )
         tokens.append(token)
     names: dict = {}
     for term, token in zip(terms, tokens):
         if term.name in names:
             where = token or Token(term.name, 0, len(formula))
-            raise FormulaError(f"Two terms are both named {term.name!r}; give one a name= (e.g. "
-                               f"animal(id, name=\"dom\"))", formula, where.start, where.end)
+            raise FormulaError(
+                f'Two terms are both named {term.name!r}; give one a name= (e.g. animal(id, name="dom"))',
+                formula,
+                where.start,
+                where.end,
+            )
         names[term.name] = term
     sigma2_e = priors.take_residual()
     priors.check_used(names)
@@ -339,8 +381,12 @@ def _require(name: str, token: Token, data: pd.DataFrame, formula: str, what: st
     if name not in data.columns:
         from .._validation import preview
 
-        raise FormulaError(f"The {what} {name!r} is not a column of data (columns: "
-                           f"{preview(list(data.columns), limit=12)})", formula, token.start, token.end)
+        raise FormulaError(
+            f"The {what} {name!r} is not a column of data (columns: {preview(list(data.columns), limit=12)})",
+            formula,
+            token.start,
+            token.end,
+        )
 
 
 def _fixed_term(parsed: ParsedFormula, data: pd.DataFrame, prior=None):
@@ -359,10 +405,14 @@ def _fixed_term(parsed: ParsedFormula, data: pd.DataFrame, prior=None):
             intercept = True
             continue
         if several and text.startswith("trait:"):
-            text = text[len("trait:"):].strip()
+            text = text[len("trait:") :].strip()
         elif not several and (text == "trait" or text.startswith("trait:")) and "trait" not in data.columns:
-            raise FormulaError("'trait' refers to the traits of cbind(...); this formula has one response",
-                               formula, token.start, token.start + len("trait"))
+            raise FormulaError(
+                "'trait' refers to the traits of cbind(...); this formula has one response",
+                formula,
+                token.start,
+                token.start + len("trait"),
+            )
         pieces.append((text, token))
     plain = [text for text, _ in pieces if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*|`[^`]+`", text)]
     if len(plain) == len(pieces):
@@ -388,48 +438,71 @@ def _formulaic_fixed(pieces, intercept: bool, formula: str, data: pd.DataFrame, 
             formulaic.model_matrix(f"{rhs_start} + {text}", data, na_action="raise")
         except Exception as err:  # formulaic raises many types; each is the user's term at fault
             detail = str(err).splitlines()[0] if str(err) else type(err).__name__
-            raise FormulaError(f"The fixed-effect term {text!r} cannot be evaluated on data ({detail})", formula,
-                               token.start, token.end) from None
+            raise FormulaError(
+                f"The fixed-effect term {text!r} cannot be evaluated on data ({detail})",
+                formula,
+                token.start,
+                token.end,
+            ) from None
     matrix = formulaic.model_matrix(" + ".join([rhs_start] + [text for text, _ in pieces]), data, na_action="raise")
     frame = pd.DataFrame(matrix)
-    return Fixed(matrix=frame.to_numpy(dtype=float), names=[str(c) for c in frame.columns], intercept=False,
-                 prior=prior)
+    return Fixed(
+        matrix=frame.to_numpy(dtype=float), names=[str(c) for c in frame.columns], intercept=False, prior=prior
+    )
 
 
 def _marker_prior(name: str, token: Token, formula: str):
     from ..priors import BayesAPrior, BayesBPrior, BayesCPrior, BayesRPrior, Beta, LassoPrior, RidgePrior
 
-    factories = {"bayesa": BayesAPrior, "bayesb": BayesBPrior, "bayesc": BayesCPrior,
-                 "bayescpi": lambda: BayesCPrior(pi=Beta(5.5, 5.5)), "brr": RidgePrior, "bayeslasso": LassoPrior,
-                 "bayesr": BayesRPrior}
+    factories = {
+        "bayesa": BayesAPrior,
+        "bayesb": BayesBPrior,
+        "bayesc": BayesCPrior,
+        "bayescpi": lambda: BayesCPrior(pi=Beta(5.5, 5.5)),
+        "brr": RidgePrior,
+        "bayeslasso": LassoPrior,
+        "bayesr": BayesRPrior,
+    }
     factory = factories.get(str(name).lower())
     if factory is None:
-        raise FormulaError(f"Unknown marker prior {name!r}; one of {', '.join(MARKER_PRIOR_NAMES)}", formula,
-                           token.start, token.end)
+        raise FormulaError(
+            f"Unknown marker prior {name!r}; one of {', '.join(MARKER_PRIOR_NAMES)}", formula, token.start, token.end
+        )
     return factory()
 
 
-def _special_term(token, function, call, parsed, data, pedigree, genotypes, priors, kernels, env, Animal, Kernel,
-                  Markers):
+def _special_term(
+    token, function, call, parsed, data, pedigree, genotypes, priors, kernels, env, Animal, Kernel, Markers
+):
     formula = parsed.text
     arity = {"animal": 1, "maternal": 2, "markers": 1, "kernel": 2}[function]
     allowed = {"animal": {"name"}, "maternal": {"name"}, "markers": {"prior", "name"}, "kernel": {"name"}}[function]
     if len(call.args) != arity:
-        usage = {"animal": "animal(id)", "maternal": "maternal(id, dam)", "markers": "markers(id)",
-                 "kernel": "kernel(id, K)"}[function]
-        raise FormulaError(f"{function}() takes {arity} argument{'s' if arity > 1 else ''}: {usage}", formula,
-                           token.start, token.end)
+        usage = {
+            "animal": "animal(id)",
+            "maternal": "maternal(id, dam)",
+            "markers": "markers(id)",
+            "kernel": "kernel(id, K)",
+        }[function]
+        raise FormulaError(
+            f"{function}() takes {arity} argument{'s' if arity > 1 else ''}: {usage}", formula, token.start, token.end
+        )
     options, option_tokens = {}, {}
     for keyword in call.keywords:
         if keyword.arg not in allowed:
             where = _locate(token, f"{keyword.arg}=") if keyword.arg else token
-            raise FormulaError(f"{function}() takes no {keyword.arg}= (it takes {', '.join(sorted(allowed))})",
-                               formula, where.start, where.end)
+            raise FormulaError(
+                f"{function}() takes no {keyword.arg}= (it takes {', '.join(sorted(allowed))})",
+                formula,
+                where.start,
+                where.end,
+            )
         value = keyword.value
         if not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
             where = _locate(token, f"{keyword.arg}=")
-            raise FormulaError(f"{function}({keyword.arg}=...) must be a quoted string", formula, where.start,
-                               where.end)
+            raise FormulaError(
+                f"{function}({keyword.arg}=...) must be a quoted string", formula, where.start, where.end
+            )
         options[keyword.arg] = value.value
         option_tokens[keyword.arg] = _locate(token, ast.get_source_segment(token.text, value) or "")
     arg_tokens = [_locate(token, ast.get_source_segment(token.text, a) or "") for a in call.args]
@@ -437,8 +510,9 @@ def _special_term(token, function, call, parsed, data, pedigree, genotypes, prio
     _require(column, arg_tokens[0], data, formula, "id column")
     if function in ("animal", "maternal"):
         if pedigree is None:
-            raise FormulaError(f"{function}() needs the pedigree: pass pedigree=bg.Pedigree(...)", formula,
-                               token.start, token.end)
+            raise FormulaError(
+                f"{function}() needs the pedigree: pass pedigree=bg.Pedigree(...)", formula, token.start, token.end
+            )
         maternal = None
         if function == "maternal":
             maternal = _name_of(call.args[1], arg_tokens[1], formula, "The dam argument of maternal()")
@@ -448,13 +522,15 @@ def _special_term(token, function, call, parsed, data, pedigree, genotypes, prio
         return Animal(column, pedigree, prior=prior, name=name, maternal=maternal)
     if function == "markers":
         if genotypes is None:
-            raise FormulaError("markers() needs the genotypes: pass genotypes=bg.Genotypes(...)", formula,
-                               token.start, token.end)
+            raise FormulaError(
+                "markers() needs the genotypes: pass genotypes=bg.Genotypes(...)", formula, token.start, token.end
+            )
         name = options.get("name", "markers")
         given = priors.take(name, None, None)
         if given is not None and "prior" in options:
-            raise FormulaError(f"The prior of {name!r} is given twice: in the formula and in priors=", formula,
-                               token.start, token.end)
+            raise FormulaError(
+                f"The prior of {name!r} is given twice: in the formula and in priors=", formula, token.start, token.end
+            )
         if isinstance(given, str) or "prior" in options:
             text = options["prior"] if "prior" in options else given
             where = option_tokens["prior"] if "prior" in options else token
@@ -463,13 +539,21 @@ def _special_term(token, function, call, parsed, data, pedigree, genotypes, prio
     # kernel(id, K)
     matrix_node = call.args[1]
     if not isinstance(matrix_node, ast.Name):
-        raise FormulaError("The second argument of kernel() must be the name of a matrix (kernels={'K': ...})",
-                           formula, arg_tokens[1].start, arg_tokens[1].end)
+        raise FormulaError(
+            "The second argument of kernel() must be the name of a matrix (kernels={'K': ...})",
+            formula,
+            arg_tokens[1].start,
+            arg_tokens[1].end,
+        )
     lookup = dict(env or {})
     lookup.update(kernels or {})
     if matrix_node.id not in lookup:
-        raise FormulaError(f"No matrix named {matrix_node.id!r}: pass kernels={{{matrix_node.id!r}: K}}", formula,
-                           arg_tokens[1].start, arg_tokens[1].end)
+        raise FormulaError(
+            f"No matrix named {matrix_node.id!r}: pass kernels={{{matrix_node.id!r}: K}}",
+            formula,
+            arg_tokens[1].start,
+            arg_tokens[1].end,
+        )
     name = options.get("name", column)
     prior = priors.take(name, None, f"sigma2_{name}")
     return Kernel(column, lookup[matrix_node.id], prior=prior, name=name)
@@ -512,8 +596,10 @@ class _Priors:
     def check_used(self, names) -> None:
         unused = [k for k in self.given if k not in self.used]
         if unused:
-            raise ValueError(f"priors has {unused[0]!r}, which names no term of the formula (terms: "
-                             f"{', '.join(map(repr, names))}; or 'sigma2_e').")
+            raise ValueError(
+                f"priors has {unused[0]!r}, which names no term of the formula (terms: "
+                f"{', '.join(map(repr, names))}; or 'sigma2_e')."
+            )
 
 
 def caller_namespace(depth: int) -> dict:
@@ -534,13 +620,26 @@ def parse_formulas(formula) -> ParsedFormula:
     first = parsed[0]
     for other in parsed[1:]:
         if _rhs(other) != _rhs(first):
-            raise FormulaError(f"Every formula of the list needs the same terms as the first ({_rhs(first)!r}): "
-                               "bayesgen fits the same terms to every trait", other.text, other.rhs.start,
-                               other.rhs.end)
-    combined = ParsedFormula(first.text, [t for p in parsed for t in p.traits],
-                             [t for p in parsed for t in p.trait_tokens], first.rhs,
-                             [text for p in parsed for text in p.trait_texts], first.fixed, first.random,
-                             first.special, first.intercept, first.intercept_token, first.order)
+            raise FormulaError(
+                f"Every formula of the list needs the same terms as the first ({_rhs(first)!r}): "
+                "bayesgen fits the same terms to every trait",
+                other.text,
+                other.rhs.start,
+                other.rhs.end,
+            )
+    combined = ParsedFormula(
+        first.text,
+        [t for p in parsed for t in p.traits],
+        [t for p in parsed for t in p.trait_tokens],
+        first.rhs,
+        [text for p in parsed for text in p.trait_texts],
+        first.fixed,
+        first.random,
+        first.special,
+        first.intercept,
+        first.intercept_token,
+        first.order,
+    )
     seen = {}
     for name, token, text in zip(combined.traits, combined.trait_tokens, combined.trait_texts):
         if name in seen:
@@ -557,8 +656,9 @@ def _rhs(parsed: ParsedFormula) -> str:
 MODEL_OPTIONS = ("sigma2_e", "sampler", "log_likelihood", "posterior_predictive", "family", "bounds")
 
 
-def model_from_formula(formula, data, pedigree=None, genotypes=None, priors=None, kernels=None, env=None,
-                       **model_options):
+def model_from_formula(
+    formula, data, pedigree=None, genotypes=None, priors=None, kernels=None, env=None, **model_options
+):
     """``Model.from_formula`` (its docstring); ``env`` holds the caller's variables."""
     from .model import Model
 
@@ -595,9 +695,15 @@ def normalise(parsed: ParsedFormula) -> str:
     return f"{lhs} ~ {' + '.join(parts) if parts else '1'}"
 
 
-def fit(formula: str | Sequence[str], data: pd.DataFrame, pedigree: Pedigree | None = None,
-        genotypes: Genotypes | None = None, priors: dict[str, Any] | str | None = None,
-        kernels: dict[str, Any] | None = None, **kwargs: Any) -> az.InferenceData:
+def fit(
+    formula: str | Sequence[str],
+    data: pd.DataFrame,
+    pedigree: Pedigree | None = None,
+    genotypes: Genotypes | None = None,
+    priors: dict[str, Any] | str | None = None,
+    kernels: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> az.InferenceData:
     """Build the model of ``formula`` and sample it: ``bg.fit("bwt ~ sex + (1|byear) + animal(id)", data,
     pedigree=ped, seed=1)``.
 
@@ -609,6 +715,7 @@ def fit(formula: str | Sequence[str], data: pd.DataFrame, pedigree: Pedigree | N
     ``model = bg.Model.from_formula(...)`` and ``model.sample(...)`` instead.
     """
     model_options = {k: kwargs.pop(k) for k in MODEL_OPTIONS if k in kwargs}
-    model = model_from_formula(formula, data, pedigree, genotypes, priors, kernels, env=caller_namespace(1),
-                               **model_options)
+    model = model_from_formula(
+        formula, data, pedigree, genotypes, priors, kernels, env=caller_namespace(1), **model_options
+    )
     return model.sample(**kwargs)

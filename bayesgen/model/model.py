@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .._typing import PriorArg, SeedArg, TraitsArg
-from .._validation import check_duplicates, preview, require_columns
+from .._validation import check_duplicates, require_columns
 from ..likelihoods import FAMILIES
 from ..priors.defaults import DEFAULT_R2, PRIOR_RULES
 from ..terms.base import BindContext, Term, Variable
@@ -94,11 +94,19 @@ class Model:
     variance components, per draw (per trait with several traits).
     """
 
-    def __init__(self, data: pd.DataFrame, y: TraitsArg, terms: Sequence[Term], sigma2_e: PriorArg = None,
-                 sampler: str = "auto",
-                 log_likelihood: str = "marginal", posterior_predictive: bool | None = None,
-                 priors: str = "default", family: str | Sequence[str] | Likelihood = "gaussian",
-                 bounds: tuple[str, str] | None = None):
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        y: TraitsArg,
+        terms: Sequence[Term],
+        sigma2_e: PriorArg = None,
+        sampler: str = "auto",
+        log_likelihood: str = "marginal",
+        posterior_predictive: bool | None = None,
+        priors: str = "default",
+        family: str | Sequence[str] | Likelihood = "gaussian",
+        bounds: tuple[str, str] | None = None,
+    ):
         if not isinstance(data, pd.DataFrame):
             raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
         if len(data) == 0:
@@ -130,21 +138,28 @@ class Model:
             raise ValueError(f"priors must be one of {', '.join(map(repr, PRIOR_RULES))}, got {priors!r}.")
         if log_likelihood not in LOG_LIKELIHOODS:
             raise ValueError(
-                f"log_likelihood must be one of {', '.join(map(repr, LOG_LIKELIHOODS))}, got {log_likelihood!r}.")
+                f"log_likelihood must be one of {', '.join(map(repr, LOG_LIKELIHOODS))}, got {log_likelihood!r}."
+            )
         if posterior_predictive is None:
             posterior_predictive = int(observed.any(axis=1).sum()) <= POSTERIOR_PREDICTIVE_MAX_RECORDS
         elif not isinstance(posterior_predictive, (bool, np.bool_)):
             raise TypeError(f"posterior_predictive must be True, False or None, got {posterior_predictive!r}.")
 
         if isinstance(terms, Term) or not isinstance(terms, (list, tuple)):
-            raise TypeError(f"terms must be a list of bayesgen terms, got {type(terms).__name__}"
-                            + (" (wrap a single term in a list: [term])." if isinstance(terms, Term) else "."))
+            raise TypeError(
+                f"terms must be a list of bayesgen terms, got {type(terms).__name__}"
+                + (" (wrap a single term in a list: [term])." if isinstance(terms, Term) else ".")
+            )
         for t in terms:
             if not isinstance(t, Term):
                 raise TypeError(f"Model terms must be bayesgen terms, got {t!r}.")
         # The user's unbound terms and options, so that a model can be rebuilt on other data (CV).
-        self._spec = (y, list(terms), sigma2_e, dict(sampler=sampler, log_likelihood=log_likelihood, priors=priors,
-                                                      family=family, bounds=bounds))
+        self._spec = (
+            y,
+            list(terms),
+            sigma2_e,
+            dict(sampler=sampler, log_likelihood=log_likelihood, priors=priors, family=family, bounds=bounds),
+        )
         terms = [t.copy_for_binding() for t in terms]
         check_duplicates([t.name for t in terms], "term names")
         n_variance = sum(t.has_variance for t in terms)
@@ -162,16 +177,20 @@ class Model:
         self.observed = observed[:, 0] if len(traits) == 1 else observed
         # The working response's weights: with several traits a record with any trait observed
         # enters with all of them, the missing ones augmented by the residual term.
-        self._observed_matrix = observed if len(traits) == 1 else np.repeat(observed.any(axis=1, keepdims=True),
-                                                                            len(traits), axis=1)
+        self._observed_matrix = (
+            observed if len(traits) == 1 else np.repeat(observed.any(axis=1, keepdims=True), len(traits), axis=1)
+        )
         self.terms: list[Term] = terms + [likelihood]
         self.likelihood = likelihood
         self.sampler = sampler
         self.log_likelihood = log_likelihood
         # Location terms with one level per record (iid, pedigree, a kernel's precision route) and a
         # prior on their effects: their record's own effect can be integrated out of its likelihood.
-        own = [(k, t) for k, t in enumerate(terms)
-               if isinstance(t, LocationTerm) and t.own_levels() is not None and t.level_precision() is not None]
+        own = [
+            (k, t)
+            for k, t in enumerate(terms)
+            if isinstance(t, LocationTerm) and t.own_levels() is not None and t.level_precision() is not None
+        ]
         self.integrated_likelihood = None
         if log_likelihood == "marginal" and own:
             from .pointwise import IntegratedLikelihood
@@ -198,9 +217,16 @@ class Model:
     formula: str | None = None
 
     @classmethod
-    def from_formula(cls, formula: str | Sequence[str], data: pd.DataFrame, pedigree: Pedigree | None = None,
-                     genotypes: Genotypes | None = None, priors: dict[str, Any] | str | None = None,
-                     kernels: dict[str, Any] | None = None, **model_options: Any) -> Model:
+    def from_formula(
+        cls,
+        formula: str | Sequence[str],
+        data: pd.DataFrame,
+        pedigree: Pedigree | None = None,
+        genotypes: Genotypes | None = None,
+        priors: dict[str, Any] | str | None = None,
+        kernels: dict[str, Any] | None = None,
+        **model_options: Any,
+    ) -> Model:
         """The model of a formula, as lme4/brms write it: ``bwt ~ sex + (1|byear) + animal(id)``.
 
         Parameters
@@ -230,8 +256,9 @@ class Model:
         """
         from .formula import caller_namespace, model_from_formula
 
-        return model_from_formula(formula, data, pedigree, genotypes, priors, kernels, env=caller_namespace(1),
-                                  **model_options)
+        return model_from_formula(
+            formula, data, pedigree, genotypes, priors, kernels, env=caller_namespace(1), **model_options
+        )
 
     # ------------------------------------------------------------------ description
     def __repr__(self) -> str:
@@ -242,8 +269,11 @@ class Model:
         return f"Model({self.y_name} ~ {parts} + e; {n_obs} records observed of {len(self.data)})"
 
     def describe(self) -> dict:
-        return {"y": self.y_name, "terms": [t.describe() for t in self.terms],
-                "sampler": [b.describe() for b in self.blocks]}
+        return {
+            "y": self.y_name,
+            "terms": [t.describe() for t in self.terms],
+            "sampler": [b.describe() for b in self.blocks],
+        }
 
     def term(self, kind: type) -> Term:
         """The first term of the given class (e.g. ``model.term(Markers)``)."""
@@ -285,10 +315,21 @@ class Model:
 
     # ------------------------------------------------------------------ user API
     def sample(
-        self, draws: int = 1000, burn: int | None = None, thin: int = 1, chains: int | None = None, seed: SeedArg = None,
-        progress: bool = True, store: str = "auto", cores: int | None = None, resume: bool = False,
-        check_convergence: bool = True, init: str = "auto", checkpoint: str | os.PathLike | None = None,
-        checkpoint_every: int | str | None = None, client: Any = None,
+        self,
+        draws: int = 1000,
+        burn: int | None = None,
+        thin: int = 1,
+        chains: int | None = None,
+        seed: SeedArg = None,
+        progress: bool = True,
+        store: str = "auto",
+        cores: int | None = None,
+        resume: bool = False,
+        check_convergence: bool = True,
+        init: str = "auto",
+        checkpoint: str | os.PathLike | None = None,
+        checkpoint_every: int | str | None = None,
+        client: Any = None,
     ) -> az.InferenceData:
         """Run the Gibbs sampler and return an ``arviz.InferenceData``.
 
@@ -372,16 +413,19 @@ class Model:
         elif checkpoint_every is not None:
             raise ValueError("checkpoint_every needs checkpoint=, the file to write.")
         if writer is not None and resume:
-            raise ValueError("checkpoint= with resume=True: continue a checkpointed run with "
-                             "bayesgen.resume(path, model), or sample without resume to start a new one.")
+            raise ValueError(
+                "checkpoint= with resume=True: continue a checkpointed run with "
+                "bayesgen.resume(path, model), or sample without resume to start a new one."
+            )
         if client is not None:
             from ..sampler.distributed import check_client
 
             check_client(client)
             for argument, value in (("cores", cores), ("checkpoint", writer)):
                 if value is not None:
-                    raise ValueError(f"{argument}= with client=: the cluster's workers run the chains; leave "
-                                     f"{argument} out.")
+                    raise ValueError(
+                        f"{argument}= with client=: the cluster's workers run the chains; leave {argument} out."
+                    )
             if resume:
                 raise ValueError("resume=True with client=: continue the chains locally (without client).")
         initial = burn_left = None
@@ -389,13 +433,17 @@ class Model:
             last = self.last_run
             if last is None:
                 raise ValueError("resume=True needs an earlier sample() call of this model to continue.")
-            for argument, value, before in (("chains", chains, len(last.final)), ("seed", seed, last.seed_entropy),
-                                            ("burn", burn, last.burn)):
+            for argument, value, before in (
+                ("chains", chains, len(last.final)),
+                ("seed", seed, last.seed_entropy),
+                ("burn", burn, last.burn),
+            ):
                 if value is not None and not (isinstance(value, (int, np.integer)) and value == before):
                     raise ValueError(
                         f"{argument}={value!r} conflicts with the run resume=True continues, which has "
                         f"{argument}={before}: leave {argument} out to continue that run, or sample without "
-                        "resume to start new chains.")
+                        "resume to start new chains."
+                    )
             initial, burn_left, burn = last.final, last.burn_left, last.burn
         if init not in ("auto", "default", "reml"):
             raise ValueError(f"init must be 'auto', 'default' or 'reml', got {init!r}.")
@@ -420,17 +468,31 @@ class Model:
         if store == "auto" and chosen == "summary":
             loglik = [v for v in variables if v.group == "log_likelihood"]
             if resolve_store("auto", high_dimensional_values(loglik), draws, n_chains) == "full":
-                chosen = frozenset((v.group, v.name) for v in variables
-                                   if v.high_dimensional and v.group != "log_likelihood")
+                chosen = frozenset(
+                    (v.group, v.name) for v in variables if v.high_dimensional and v.group != "log_likelihood"
+                )
         if client is not None:
             from ..sampler.distributed import run_chains_distributed
 
-            result = run_chains_distributed(client, self, draws=draws, burn=burn, thin=thin, chains=chains,
-                                            seed=seed, store=chosen, start=start)
+            result = run_chains_distributed(
+                client, self, draws=draws, burn=burn, thin=thin, chains=chains, seed=seed, store=chosen, start=start
+            )
         else:
-            result = run_chains(self, draws=draws, burn=burn, thin=thin, chains=chains, seed=seed,
-                                progress=progress, store=chosen, cores=cores, initial=initial, burn_left=burn_left,
-                                start=start, checkpoint=writer)
+            result = run_chains(
+                self,
+                draws=draws,
+                burn=burn,
+                thin=thin,
+                chains=chains,
+                seed=seed,
+                progress=progress,
+                store=chosen,
+                cores=cores,
+                initial=initial,
+                burn_left=burn_left,
+                start=start,
+                checkpoint=writer,
+            )
         idata = self._finish(result, check_convergence)
         idata.attrs["init"] = used
         return idata
@@ -480,10 +542,13 @@ def _likelihood(family, bounds):
             raise ValueError("bounds= goes with family='censored'; a likelihood object carries its own bounds.")
         return copy.deepcopy(family)
     if not isinstance(family, str) or family not in FAMILIES:
-        raise ValueError(f"family must be one of {', '.join(map(repr, FAMILIES))} or a likelihood object, "
-                         f"got {family!r}.")
+        raise ValueError(
+            f"family must be one of {', '.join(map(repr, FAMILIES))} or a likelihood object, got {family!r}."
+        )
     if bounds is not None:
         if family != "censored":
-            raise ValueError(f"bounds= is for family='censored' (lower and upper bound columns), not family={family!r}.")
+            raise ValueError(
+                f"bounds= is for family='censored' (lower and upper bound columns), not family={family!r}."
+            )
         return FAMILIES[family](bounds=bounds)
     return FAMILIES[family]()

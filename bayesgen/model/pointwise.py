@@ -46,7 +46,18 @@ class IntegratedLikelihood:
             effects.append(term.effects(states[k])[:, 0])
         n = self.levels.shape[1]
         shift, extra = np.zeros(n), np.zeros(n)
-        integrate_own_effects(self.levels, self.rec_ptr, self.rec_idx, self.level_offsets, np.concatenate(precision),
-                              np.concatenate(prior_shift), np.concatenate(effects), np.ascontiguousarray(ctx.resid[:, 0]),
-                              np.ascontiguousarray(ctx.weights[:, 0]), ctx.sigma2_e, shift, extra)
+        integrate_own_effects(
+            self.levels,
+            self.rec_ptr,
+            self.rec_idx,
+            self.level_offsets,
+            np.concatenate(precision),
+            np.concatenate(prior_shift),
+            np.concatenate(effects),
+            np.ascontiguousarray(ctx.resid[:, 0]),
+            np.ascontiguousarray(ctx.weights[:, 0]),
+            ctx.sigma2_e,
+            shift,
+            extra,
+        )
         return shift, extra

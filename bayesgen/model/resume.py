@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import arviz as az
-    
+
     from .model import Model
 
 
@@ -15,9 +15,15 @@ class RunComplete(ValueError):
     """``resume`` without ``draws`` of a run that has all its draws."""
 
 
-def resume(checkpoint: str | os.PathLike, model: Model | None = None, draws: int | None = None, progress: bool = True,
-           cores: int | None = None, checkpoint_every: int | str | None = None,
-           check_convergence: bool = True) -> az.InferenceData:
+def resume(
+    checkpoint: str | os.PathLike,
+    model: Model | None = None,
+    draws: int | None = None,
+    progress: bool = True,
+    cores: int | None = None,
+    checkpoint_every: int | str | None = None,
+    check_convergence: bool = True,
+) -> az.InferenceData:
     """Continue the run saved in ``checkpoint`` exactly where each chain stopped; return the
     InferenceData of the whole run (the draws in the file and the new ones).
 
@@ -50,8 +56,10 @@ def resume(checkpoint: str | os.PathLike, model: Model | None = None, draws: int
     origin = saved.meta.get("origin")
     if model is None:
         if not origin or "spec" not in origin:
-            raise ValueError(f"{str(saved.path)!r} was written from Python, not from a spec: pass the model, rebuilt "
-                             "from the same data (bayesgen.resume(path, model)).")
+            raise ValueError(
+                f"{str(saved.path)!r} was written from Python, not from a spec: pass the model, rebuilt "
+                "from the same data (bayesgen.resume(path, model))."
+            )
         from ..cli.spec import load_spec
 
         model = load_spec(origin["spec"], origin.get("overrides") or {}).model
@@ -62,15 +70,26 @@ def resume(checkpoint: str | os.PathLike, model: Model | None = None, draws: int
     chains = saved.meta["chains"]
     total = int(run["burn"]) + target * int(run["thin"])
     if all(int(c["done"]) >= total for c in chains):
-        raise RunComplete(f"The run in {str(saved.path)!r} is complete ({planned} draws per chain): pass draws=n to "
-                         "continue it with n more draws per chain.")
+        raise RunComplete(
+            f"The run in {str(saved.path)!r} is complete ({planned} draws per chain): pass draws=n to "
+            "continue it with n more draws per chain."
+        )
     store = store_of(run)
     restored = restore_chains(saved, model, Gibbs(model), target, store)
     kind, every = run["every"]
     if checkpoint_every is None:
         checkpoint_every = int(every) if kind == "iterations" else f"{every}s"
     writer = CheckpointWriter(saved.path, checkpoint_every, origin=origin)
-    result = run_chains(model, draws=target, burn=int(run["burn"]), thin=int(run["thin"]), progress=progress,
-                        store=store, cores=cores, checkpoint=writer, restored=restored,
-                        seed_entropy=int(run["seed_entropy"]))
+    result = run_chains(
+        model,
+        draws=target,
+        burn=int(run["burn"]),
+        thin=int(run["thin"]),
+        progress=progress,
+        store=store,
+        cores=cores,
+        checkpoint=writer,
+        restored=restored,
+        seed_entropy=int(run["seed_entropy"]),
+    )
     return model._finish(result, check_convergence)

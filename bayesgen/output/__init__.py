@@ -4,7 +4,12 @@ The only package of bayesgen that imports arviz.
 """
 
 from .convergence import (
-    ConvergenceWarning, convergence_message, convergence_report, format_convergence, scalar_names, stuck_chains,
+    ConvergenceWarning,
+    convergence_message,
+    convergence_report,
+    format_convergence,
+    scalar_names,
+    stuck_chains,
     warn_if_not_converged,
 )
 from .inference_data import to_inference_data
@@ -13,7 +18,20 @@ from .store import STORE_BUDGET, STORE_MODES, choose_store, high_dimensional_val
 from .summary import summary
 
 __all__ = [
-    "STORE_BUDGET", "STORE_MODES", "ConvergenceWarning", "choose_store", "convergence_message",
-    "convergence_report", "format_convergence", "high_dimensional_values", "load", "resolve_store", "save",
-    "scalar_names", "stuck_chains", "summary", "to_inference_data", "warn_if_not_converged",
+    "STORE_BUDGET",
+    "STORE_MODES",
+    "ConvergenceWarning",
+    "choose_store",
+    "convergence_message",
+    "convergence_report",
+    "format_convergence",
+    "high_dimensional_values",
+    "load",
+    "resolve_store",
+    "save",
+    "scalar_names",
+    "stuck_chains",
+    "summary",
+    "to_inference_data",
+    "warn_if_not_converged",
 ]

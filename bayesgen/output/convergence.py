@@ -143,18 +143,22 @@ def stuck_chains(idata, max_size: int = MAX_SIZE, repeats: int = STUCK_REPEATS) 
         for chain, series in enumerate(values):
             length, _, first = longest_repeat(series[None, :])
             if length > repeats:
-                out.append({"parameter": name, "chain": chain_labels[chain].item(), "first_draw": first,
-                            "length": length})
+                out.append(
+                    {"parameter": name, "chain": chain_labels[chain].item(), "first_draw": first, "length": length}
+                )
     return out
 
 
 def _describe_stuck(stuck: list[dict]) -> str:
-    """"chain 3 repeated one draw of sigma2_a, sigma2_e for 137 iterations (draws 450-586)", ..."""
+    """ "chain 3 repeated one draw of sigma2_a, sigma2_e for 137 iterations (draws 450-586)", ..."""
     runs = {}
     for item in stuck:
         runs.setdefault((item["chain"], item["first_draw"], item["length"]), []).append(item["parameter"])
-    return "; ".join(f"chain {chain} repeated one draw of {', '.join(names)} for {length} iterations "
-                     f"(draws {first}-{first + length - 1})" for (chain, first, length), names in runs.items())
+    return "; ".join(
+        f"chain {chain} repeated one draw of {', '.join(names)} for {length} iterations "
+        f"(draws {first}-{first + length - 1})"
+        for (chain, first, length), names in runs.items()
+    )
 
 
 def _check_thresholds(rhat_max, ess_min, max_size) -> None:
@@ -163,8 +167,7 @@ def _check_thresholds(rhat_max, ess_min, max_size) -> None:
     if isinstance(ess_min, bool) or not isinstance(ess_min, (int, float)) or not ess_min > 0:
         raise ValueError(f"ess_min must be a number > 0, got {ess_min!r}.")
     if isinstance(max_size, bool) or not isinstance(max_size, (int, np.integer)) or max_size < 1:
-        raise ValueError(f"max_size must be an integer >= 1 (values per draw of a diagnosed vector), "
-                         f"got {max_size!r}.")
+        raise ValueError(f"max_size must be an integer >= 1 (values per draw of a diagnosed vector), got {max_size!r}.")
 
 
 def _diagnostics(draws: np.ndarray, n_chains: int) -> tuple[float, float, float]:
@@ -182,8 +185,9 @@ def scalar(value) -> float:
     return float(np.asarray(value).reshape(-1)[0])
 
 
-def convergence_report(idata, rhat_max: float = RHAT_MAX, ess_min: float = ESS_MIN,
-                       max_size: int = MAX_SIZE) -> pd.DataFrame:
+def convergence_report(
+    idata, rhat_max: float = RHAT_MAX, ess_min: float = ESS_MIN, max_size: int = MAX_SIZE
+) -> pd.DataFrame:
     """R-hat, bulk and tail ESS of each low-dimensional parameter, and whether it passes.
 
     The parameters are the scalars and the elements of small vector and matrix variables
@@ -245,8 +249,11 @@ def convergence_message(report: pd.DataFrame) -> str | None:
         rhat = f"R-hat {_number(row['r_hat'], RHAT_FORMAT)}, " if chains > 1 else ""
         parts.append(f"{name} ({rhat}bulk ESS {_number(row['ess_bulk'], '.0f')})")
     stuck = report.attrs.get("stuck", [])
-    stuck_text = (f" Stuck chains (a draw repeated more than {STUCK_REPEATS} times in a row): "
-                  f"{_describe_stuck(stuck)}." if stuck else "")
+    stuck_text = (
+        f" Stuck chains (a draw repeated more than {STUCK_REPEATS} times in a row): {_describe_stuck(stuck)}."
+        if stuck
+        else ""
+    )
     return (
         f"The chains may not have converged ({criterion}; Vehtari et al. 2021): {', '.join(parts)}.{stuck_text} "
         "Estimates of these parameters are unreliable: run longer chains (more draws or burn-in) "
@@ -254,8 +261,9 @@ def convergence_message(report: pd.DataFrame) -> str | None:
     )
 
 
-def warn_if_not_converged(idata, rhat_max: float = RHAT_MAX, ess_min: float = ESS_MIN, *,
-                          stacklevel: int = 3, max_size: int = MAX_SIZE) -> pd.DataFrame:
+def warn_if_not_converged(
+    idata, rhat_max: float = RHAT_MAX, ess_min: float = ESS_MIN, *, stacklevel: int = 3, max_size: int = MAX_SIZE
+) -> pd.DataFrame:
     """Emit one :class:`ConvergenceWarning` naming every flagged parameter of ``convergence_report``.
 
     Nothing is emitted when every parameter passes. Returns the report either way.

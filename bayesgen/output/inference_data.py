@@ -87,8 +87,9 @@ def to_inference_data(model, result) -> az.InferenceData:
     if failures:
         # Chains stopped by a numerical failure (sampler.driver.run_chain); chain numbers are
         # those of the run (``chains_kept`` maps the posterior's chains to them).
-        attrs["failed_chains"] = json.dumps([{"chain": f.chain, "iteration": f.iteration, "draws": f.draws,
-                                              "error": f.describe()} for f in failures])
+        attrs["failed_chains"] = json.dumps(
+            [{"chain": f.chain, "iteration": f.iteration, "draws": f.draws, "error": f.describe()} for f in failures]
+        )
         attrs["chains_kept"] = json.dumps(list(result.chain_ids))
     datasets = {}
     for group, data in groups.items():
@@ -100,9 +101,7 @@ def to_inference_data(model, result) -> az.InferenceData:
     observed = ("record", model.y[rows]) if model.n_traits == 1 else (("record", "trait"), model.y[rows])
     if model.n_traits > 1:
         record["trait"] = np.asarray(model.traits)
-    datasets["observed_data"] = xr.Dataset(
-        {"y": observed}, coords=record
-    )
+    datasets["observed_data"] = xr.Dataset({"y": observed}, coords=record)
     if first.summaries:
         datasets["posterior_summary"] = _summary_dataset(result)
     return az.InferenceData(attrs=attrs, **datasets)

@@ -53,8 +53,12 @@ def _encoding(dataset: xr.Dataset, level: int, shuffle: bool, float32_min_size: 
         if variable.dtype.kind in "biufc" and level > 0:
             options.update(zlib=True, complevel=level, shuffle=shuffle)
         size = _per_draw_size(variable) if name in dataset.data_vars else None
-        if (float32_min_size is not None and size is not None and size >= float32_min_size
-                and variable.dtype == np.float64):
+        if (
+            float32_min_size is not None
+            and size is not None
+            and size >= float32_min_size
+            and variable.dtype == np.float64
+        ):
             options["dtype"] = "float32"
         if options:
             encoding[name] = options
@@ -65,7 +69,8 @@ def _check_options(level, float32_min_size) -> None:
     if isinstance(level, bool) or not isinstance(level, (int, np.integer)) or not 0 <= level <= 9:
         raise ValueError(f"level must be an integer from 0 (no compression) to 9, got {level!r}.")
     if float32_min_size is not None and (
-        isinstance(float32_min_size, bool) or not isinstance(float32_min_size, (int, np.integer))
+        isinstance(float32_min_size, bool)
+        or not isinstance(float32_min_size, (int, np.integer))
         or float32_min_size < 1
     ):
         raise ValueError(f"float32_min_size must be an integer >= 1 or None (keep float64), got {float32_min_size!r}.")
@@ -104,12 +109,13 @@ def save(idata, path, *, level: int = 0, shuffle: bool = True, float32_min_size:
     xr.Dataset(attrs=dict(idata.attrs)).to_netcdf(path, mode="w", engine=ENGINE)
     for group in idata.groups():
         dataset = idata[group]
-        dataset.to_netcdf(path, mode="a", group=group, engine=ENGINE,
-                          encoding=_encoding(dataset, level, shuffle, float32_min_size))
+        dataset.to_netcdf(
+            path, mode="a", group=group, engine=ENGINE, encoding=_encoding(dataset, level, shuffle, float32_min_size)
+        )
     return path
 
 
-def load(path) -> "az.InferenceData":
+def load(path) -> az.InferenceData:
     """Read an InferenceData written by :func:`save` (or ``to_netcdf``) fully into memory."""
     path = Path(path)
     if not path.is_file():

@@ -34,7 +34,9 @@ STAT_COLUMNS = ("mean", "sd")
 DIAGNOSTIC_COLUMNS = ("mcse_mean", "ess_bulk", "ess_tail", "r_hat")
 
 
-def summary(idata: az.InferenceData, *, var_names: VarNamesArg = None, prob: float = 0.95, max_size: int = MAX_SIZE) -> pd.DataFrame:
+def summary(
+    idata: az.InferenceData, *, var_names: VarNamesArg = None, prob: float = 0.95, max_size: int = MAX_SIZE
+) -> pd.DataFrame:
     """Posterior summary of the model's low-dimensional parameters (see the module docstring).
 
     Parameters
@@ -57,8 +59,10 @@ def summary(idata: az.InferenceData, *, var_names: VarNamesArg = None, prob: flo
     """
     posterior = getattr(idata, "posterior", None)
     if posterior is None or not hasattr(posterior, "data_vars"):
-        raise TypeError(f"idata must be an arviz.InferenceData with a posterior group (from model.sample()), "
-                        f"got {type(idata).__name__}.")
+        raise TypeError(
+            f"idata must be an arviz.InferenceData with a posterior group (from model.sample()), "
+            f"got {type(idata).__name__}."
+        )
     if isinstance(prob, bool) or not isinstance(prob, (int, float, np.floating)) or not 0 < prob < 1:
         raise ValueError(f"prob must be a number in (0, 1), got {prob!r}.")
     series = _selected(idata, var_names, max_size)
@@ -108,7 +112,8 @@ def _selected(idata, var_names, max_size: int) -> dict:
                 f"{name!r} has dims {tuple(posterior[name].dims)}: summary covers low-dimensional parameters "
                 f"(scalars, and vectors or matrices of at most max_size={max_size} values with no axis over "
                 f"levels, animals, markers or records). For effects per level use az.summary(idata, "
-                f"var_names=[{name!r}]) or model.predict(idata).")
+                f"var_names=[{name!r}]) or model.predict(idata)."
+            )
         out.update(elements)
     return out
 
@@ -121,6 +126,7 @@ def format_summary(table: pd.DataFrame, digits: int = PRINT_DIGITS) -> str:
     """The table of :func:`summary` as text: estimates with ``digits`` significant digits (so
     that a BayesA ``scale`` of 0.0003 does not print as 0.000), ESS as whole numbers, R-hat
     with four decimals, "n/a" where undefined."""
+
     def number(spec):
         return lambda v: "n/a" if np.isnan(v) else format(v, spec)
 

@@ -19,9 +19,20 @@ REFIT_ARGUMENTS = ("thin", "cores", "check_convergence")
 FOLD_COLUMNS = ("repeat", "fold", "n_test")
 
 
-def cross_validate(model: Model, folds: int | str = 5, *, repeats: int = 1, seed: SeedArg = None, draws: int = 1000,
-                   burn: int = 500, chains: int | None = None, prob: float = 0.95, progress: bool = True,
-                   client: Any = None, **sample_kwargs: Any) -> pd.DataFrame:
+def cross_validate(
+    model: Model,
+    folds: int | str = 5,
+    *,
+    repeats: int = 1,
+    seed: SeedArg = None,
+    draws: int = 1000,
+    burn: int = 500,
+    chains: int | None = None,
+    prob: float = 0.95,
+    progress: bool = True,
+    client: Any = None,
+    **sample_kwargs: Any,
+) -> pd.DataFrame:
     r"""Cross-validate ``model``: refit it once per fold with that fold's phenotypes masked.
 
     The model is rebuilt from the user's own (unbound) terms and options with the test
@@ -97,19 +108,24 @@ def cross_validate(model: Model, folds: int | str = 5, *, repeats: int = 1, seed
             raise TypeError(f"cross_validate sets {key!r} itself; it cannot be passed to the refits.")
     unknown = [key for key in sample_kwargs if key not in REFIT_ARGUMENTS]
     if unknown:  # checked here, before any refit, and named as the user's own call
-        raise TypeError(f"cross_validate() got unexpected keyword argument(s) {preview(unknown)}; besides its own, "
-                        f"it passes {', '.join(REFIT_ARGUMENTS)} to Model.sample for each refit.")
+        raise TypeError(
+            f"cross_validate() got unexpected keyword argument(s) {preview(unknown)}; besides its own, "
+            f"it passes {', '.join(REFIT_ARGUMENTS)} to Model.sample for each refit."
+        )
     observed_rows = np.flatnonzero(model.observed)
     seed_sequence = np.random.SeedSequence(seed)
     if isinstance(folds, str):
         if repeats != 1:
             raise ValueError(
                 f"repeats={repeats} with the fold column {folds!r}: the folds are fixed, so repeats would only "
-                "repeat Monte Carlo noise; use an integer number of folds for repeated random partitions.")
+                "repeat Monte Carlo noise; use an integer number of folds for repeated random partitions."
+            )
         partitions = [_labelled_folds(model, folds, observed_rows)]
     else:
-        partitions = [_random_folds(folds, observed_rows, rng)
-                      for rng in (np.random.default_rng(s) for s in seed_sequence.spawn(repeats))]
+        partitions = [
+            _random_folds(folds, observed_rows, rng)
+            for rng in (np.random.default_rng(s) for s in seed_sequence.spawn(repeats))
+        ]
     sampling_seeds = seed_sequence.generate_state(sum(len(p) for p in partitions), dtype=np.uint32)
 
     id_columns = [t.column for t in terms if t.genetic and isinstance(getattr(t, "column", None), str)]
@@ -123,8 +139,9 @@ def cross_validate(model: Model, folds: int | str = 5, *, repeats: int = 1, seed
         check_client(client)
         refit_options["progress"] = False
         # data, terms, genotypes: once per worker
-        results = map_on_cluster(client, spec, _refit,
-                                 [(test, int(sampling_seeds[k]), refit_options) for k, (_, _, test) in enumerate(jobs)])
+        results = map_on_cluster(
+            client, spec, _refit, [(test, int(sampling_seeds[k]), refit_options) for k, (_, _, test) in enumerate(jobs)]
+        )
     else:
         results = [_refit(spec, test, int(sampling_seeds[k]), refit_options) for k, (_, _, test) in enumerate(jobs)]
     rows, predictions = [], []
@@ -133,8 +150,7 @@ def cross_validate(model: Model, folds: int | str = 5, *, repeats: int = 1, seed
         mean = mu.mean(axis=0)
         rows.append((repeat, label, test.size, *scores))
         lower, upper = np.quantile(mu, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
-        frame = pd.DataFrame({"repeat": repeat, "fold": [label] * test.size,
-                              "record": model.data.index[test]})
+        frame = pd.DataFrame({"repeat": repeat, "fold": [label] * test.size, "record": model.data.index[test]})
         for column in id_columns:
             frame[column] = model.data[column].to_numpy()[test]
         frame["y"] = y
@@ -166,18 +182,24 @@ def _labelled_folds(model, column: str, observed_rows: np.ndarray) -> list:
     """Folds given by a column of labels, in sorted label order: (label, row positions) pairs."""
     data = model.data
     if column not in data.columns:
-        raise ValueError(f"Fold column {column!r} not found in the model's data (columns: {preview(list(data.columns))}).")
+        raise ValueError(
+            f"Fold column {column!r} not found in the model's data (columns: {preview(list(data.columns))})."
+        )
     observed = np.zeros(len(data), dtype=bool)
     observed[observed_rows] = True
     missing = data[column].isna().to_numpy()
     unlabelled = data.index[missing & observed]
     if len(unlabelled):
-        raise ValueError(f"Fold column {column!r} has missing values in rows {preview(list(unlabelled))} "
-                         "(records with a phenotype need a fold).")
+        raise ValueError(
+            f"Fold column {column!r} has missing values in rows {preview(list(unlabelled))} "
+            "(records with a phenotype need a fold)."
+        )
     values = data[column].to_numpy()
     levels = sorted(pd.unique(values[~missing]), key=lambda v: (str(type(v)), v))
     if len(levels) < 2:
-        raise ValueError(f"Fold column {column!r} has {len(levels)} distinct value(s); cross-validation needs 2 or more.")
+        raise ValueError(
+            f"Fold column {column!r} has {len(levels)} distinct value(s); cross-validation needs 2 or more."
+        )
     out, empty = [], []
     for level in levels:
         rows = np.flatnonzero((values == level) & observed)
@@ -204,27 +226,42 @@ def _refit(spec, test: np.ndarray, seed: int, refit_options: dict) -> tuple:
     if bounds is not None:  # a censored record of the test fold is missing in the refit, not censored
         for column in bounds:
             data[column] = np.where(held_out, np.nan, pd.to_numeric(data[column]))
-    refit = Model(data, y_name, terms, sigma2_e=sigma2_e, sampler=options["sampler"],
-                  priors=options["priors"], log_likelihood="conditional", posterior_predictive=False,
-                  family=family, bounds=bounds)
+    refit = Model(
+        data,
+        y_name,
+        terms,
+        sigma2_e=sigma2_e,
+        sampler=options["sampler"],
+        priors=options["priors"],
+        log_likelihood="conditional",
+        posterior_predictive=False,
+        family=family,
+        bounds=bounds,
+    )
     mu, extra = _test_draws(refit, test, seed=seed, **refit_options)
     return mu, refit.likelihood.cv_scores(mu, y[test], **extra)
 
 
-def _test_draws(refit, test: np.ndarray, *, draws, burn, chains, seed, progress, **sample_kwargs) -> tuple[np.ndarray, dict]:
+def _test_draws(
+    refit, test: np.ndarray, *, draws, burn, chains, seed, progress, **sample_kwargs
+) -> tuple[np.ndarray, dict]:
     """Draws (chains x draws flattened) x test records of the linear predictor of ``refit``,
     keeping only ``predictions/mu`` in full (every other high-dimensional vector summarised)."""
     from ..output.inference_data import to_inference_data
     from ..sampler.driver import run_chains
 
     check_convergence = sample_kwargs.pop("check_convergence", False)
-    summarise = frozenset((v.group, v.name) for v in refit.variables()
-                          if v.high_dimensional and (v.group, v.name) != ("predictions", "mu"))
+    summarise = frozenset(
+        (v.group, v.name)
+        for v in refit.variables()
+        if v.high_dimensional and (v.group, v.name) != ("predictions", "mu")
+    )
     from ..model.model import DEFAULT_CHAINS
 
     chains = DEFAULT_CHAINS if chains is None else chains
-    result = run_chains(refit, draws=draws, burn=burn, chains=chains, seed=seed, progress=progress,
-                        store=summarise, **sample_kwargs)
+    result = run_chains(
+        refit, draws=draws, burn=burn, chains=chains, seed=seed, progress=progress, store=summarise, **sample_kwargs
+    )
     idata = to_inference_data(refit, result)
     if check_convergence:
         from ..output.convergence import warn_if_not_converged
@@ -237,6 +274,7 @@ def _test_draws(refit, test: np.ndarray, *, draws, burn, chains, seed, progress,
     # The likelihood's own parameters its scores need besides mu (a threshold trait's cut-points).
     extra = {}
     if "cutpoints" in idata.posterior:
-        extra["cutpoints"] = idata.posterior["cutpoints"].stack(sample=("chain", "draw")).transpose(
-            "sample", "cutpoint").values
+        extra["cutpoints"] = (
+            idata.posterior["cutpoints"].stack(sample=("chain", "draw")).transpose("sample", "cutpoint").values
+        )
     return mu[:, np.searchsorted(missing_rows, test)], extra

@@ -49,8 +49,11 @@ def _effect_draws(idata, term, what: str, name: str | None = None) -> xr.DataArr
     """Draws x levels (x traits, for a several-trait term) of ``term``'s effects (its first
     high-dimensional posterior variable, or the one called ``name``; the levels are its first dim), after checking that the InferenceData holds them for the same levels, in the same order,
     as the model (``what`` names the levels in the error: "markers", "animals")."""
-    variable = next(v for v in term.variables() if v.high_dimensional and v.group == "posterior"
-                    and (name is None or v.name == name))
+    variable = next(
+        v
+        for v in term.variables()
+        if v.high_dimensional and v.group == "posterior" and (name is None or v.name == name)
+    )
     name, dim = variable.name, variable.dims[0]
     posterior = getattr(idata, "posterior", None)
     if posterior is None or name not in posterior:
@@ -100,8 +103,9 @@ def predict(model, idata, genotypes=None, ids=None, at=None, prob: float = 0.95)
     if genotypes is not None:
         if by_genotypes:
             if ids is not None or at is not None:
-                raise ValueError("predict(genotypes=...) takes neither ids= nor at=: it predicts every individual "
-                                 "of the genotypes.")
+                raise ValueError(
+                    "predict(genotypes=...) takes neither ids= nor at=: it predicts every individual of the genotypes."
+                )
             return predict_genomic_values(by_genotypes[0], idata, genotypes, prob=prob)
         if by_levels:
             term = by_levels[0]
@@ -111,7 +115,8 @@ def predict(model, idata, genotypes=None, ids=None, at=None, prob: float = 0.95)
                 + (" (GBLUP)" if type(term).__name__ == "Kernel" else "")
                 + f", whose genetic values exist only for its own levels. Give the term the new individuals too "
                 f"(they need no phenotype) and read idata.posterior[{term.effect_name!r}] (dim {term.level_dim!r}), "
-                "or fit bg.BRR, the marker model equivalent to GBLUP, to predict from genotypes.")
+                "or fit bg.BRR, the marker model equivalent to GBLUP, to predict from genotypes."
+            )
         raise LookupError("The model has no Markers term: predict(genotypes=...) needs marker effects.")
     if by_levels:
         return predict_level_values(by_levels[0], idata, ids=ids, at=at, prob=prob)
@@ -119,9 +124,11 @@ def predict(model, idata, genotypes=None, ids=None, at=None, prob: float = 0.95)
         raise ValueError(
             f"This model's genetic values come from the marker term {by_genotypes[0].name!r}: predict needs the "
             "genotypes of the individuals to predict, model.predict(idata, genotypes=...) (a bayesgen.Genotypes "
-            "with every marker of the fit; build it with drop_monomorphic=False).")
-    raise LookupError("The model has no genetic term to predict (Animal, Kernel, Markers, or a random regression "
-                      "on a pedigree).")
+            "with every marker of the fit; build it with drop_monomorphic=False)."
+        )
+    raise LookupError(
+        "The model has no genetic term to predict (Animal, Kernel, Markers, or a random regression on a pedigree)."
+    )
 
 
 def predict_genomic_values(term, idata, genotypes: Genotypes, prob: float = 0.95) -> xr.Dataset:

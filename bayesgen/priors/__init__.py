@@ -17,7 +17,24 @@ from .ridge import MultiTraitRidgePrior, RidgePrior
 from .scaled_inv_chi2 import FixedVariance, ScaledInvChi2, as_variance_prior
 
 __all__ = [
-    "BayesAPrior", "BayesBPrior", "BayesCPrior", "BayesRPrior", "Beta", "DiagonalPrior", "FixedVariance", "Gamma", "HalfT", "HuangWand", "InverseWishart", "LassoPrior", "MarkerPrior", "MultiTraitBayesCPrior", "MultiTraitRidgePrior", "RidgePrior",
-    "ScaledInvChi2", "VariancePrior",
-    "as_variance_prior", "default_variance_prior",
+    "BayesAPrior",
+    "BayesBPrior",
+    "BayesCPrior",
+    "BayesRPrior",
+    "Beta",
+    "DiagonalPrior",
+    "FixedVariance",
+    "Gamma",
+    "HalfT",
+    "HuangWand",
+    "InverseWishart",
+    "LassoPrior",
+    "MarkerPrior",
+    "MultiTraitBayesCPrior",
+    "MultiTraitRidgePrior",
+    "RidgePrior",
+    "ScaledInvChi2",
+    "VariancePrior",
+    "as_variance_prior",
+    "default_variance_prior",
 ]

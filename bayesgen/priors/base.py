@@ -38,8 +38,9 @@ class VariancePrior(ABC):
     diagonal: bool = False
 
     @abstractmethod
-    def draw_posterior(self, rng: np.random.Generator, sum_squares: np.ndarray, count: int,
-                       aux: dict | None = None) -> np.ndarray:
+    def draw_posterior(
+        self, rng: np.random.Generator, sum_squares: np.ndarray, count: int, aux: dict | None = None
+    ) -> np.ndarray:
         """One draw of the t x t matrix given the sufficient statistics (see class docstring)."""
 
     @abstractmethod

@@ -78,10 +78,12 @@ class BayesBPrior(MarkerPrior):
         var = self.df * scale / rng.chisquare(self.df, size=n_markers)
         return {"var_alpha": var, "scale": np.array([scale]), **self.inclusion.init_state()}
 
-    def sweep(self, rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values,
-              residual_covariance) -> None:
-        self.inclusion.sweep(rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values,
-                             residual_covariance)
+    def sweep(
+        self, rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values, residual_covariance
+    ) -> None:
+        self.inclusion.sweep(
+            rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values, residual_covariance
+        )
 
     def update(self, rng: np.random.Generator, alpha: np.ndarray, state: dict) -> None:
         r"""Draw the included markers' sigma2_j, then the scale and the excluded markers' sigma2_j
@@ -129,8 +131,12 @@ class BayesBPrior(MarkerPrior):
         return out
 
     def to_dict(self) -> dict:
-        return {"family": self.name, "df": self.df, "pi": self.inclusion.to_dict(),
-                "scale": self.scale_prior.to_dict() if self.samples_scale else self.scale}
+        return {
+            "family": self.name,
+            "df": self.df,
+            "pi": self.inclusion.to_dict(),
+            "scale": self.scale_prior.to_dict() if self.samples_scale else self.scale,
+        }
 
     def __repr__(self) -> str:
         scale = self.scale_prior if self.samples_scale else self.scale

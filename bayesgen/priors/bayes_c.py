@@ -92,16 +92,18 @@ class BayesCPrior(RidgePrior):
         _, log_det = np.linalg.slogdet(state["sigma2_alpha"])
         return log_odds(state["pi"][0]) - 0.5 * log_det
 
-    def sweep_one_trait(self, rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values,
-                        residual_covariance) -> None:
+    def sweep_one_trait(
+        self, rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values, residual_covariance
+    ) -> None:
         """The t = 1 fast path: the one-trait spike-and-slab sweep, after :meth:`ridge_move` (``moves_pi``)."""
         args = (codes, lookup, xx, code_stats, resid, weights, genetic_values, residual_covariance)
         if self.moves_pi:
             self.ridge_move(rng, alpha, state, *args)
         self.inclusion.sweep(rng, alpha, state, *args)
 
-    def ridge_move(self, rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values,
-                   residual_covariance) -> bool:
+    def ridge_move(
+        self, rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values, residual_covariance
+    ) -> bool:
         r"""One Metropolis-Hastings move of :math:`(\pi, \sigma^2_\alpha)` along :math:`\pi\sigma^2_\alpha = `
         const, with every :math:`(\delta_j, \alpha_j)` redrawn; returns whether it was accepted.
 
@@ -132,18 +134,35 @@ class BayesCPrior(RidgePrior):
         if not 0.0 < pi_new < 1.0:
             return False
         sigma2_new = sigma2 * pi / pi_new
-        log_ratio = (self.inclusion.prior.log_density(pi_new) - self.inclusion.prior.log_density(pi)
-                     + self.variance_prior.log_density(np.array([[sigma2_new]]), state["aux"])
-                     - self.variance_prior.log_density(np.array([[sigma2]]), state["aux"])
-                     + self._log_jacobian(pi_new, sigma2_new) - self._log_jacobian(pi, sigma2))
+        log_ratio = (
+            self.inclusion.prior.log_density(pi_new)
+            - self.inclusion.prior.log_density(pi)
+            + self.variance_prior.log_density(np.array([[sigma2_new]]), state["aux"])
+            - self.variance_prior.log_density(np.array([[sigma2]]), state["aux"])
+            + self._log_jacobian(pi_new, sigma2_new)
+            - self._log_jacobian(pi, sigma2)
+        )
         if not np.isfinite(log_ratio):
             return False
         kept = (alpha.copy(), resid[:, 0].copy(), genetic_values[:, 0].copy(), state["n_included"].copy())
         state["pi"][0] = pi_new
         self._set_variance(state, np.array([[sigma2_new]]))
         reference = np.array([log_odds(pi), sigma2 / sigma2_new, 0.0])  # theta: the slab variance v sigma2*
-        self.inclusion.sweep(rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values,
-                             residual_covariance, reverse=bool(rng.random() < 0.5), reference=reference)
+        self.inclusion.sweep(
+            rng,
+            alpha,
+            state,
+            codes,
+            lookup,
+            xx,
+            code_stats,
+            resid,
+            weights,
+            genetic_values,
+            residual_covariance,
+            reverse=bool(rng.random() < 0.5),
+            reference=reference,
+        )
         if np.log(rng.random()) < log_ratio + reference[2]:
             return True
         alpha[:], resid[:, 0], genetic_values[:, 0], state["n_included"][:] = kept
@@ -182,8 +201,11 @@ class BayesCPrior(RidgePrior):
         return {**self.inclusion.record(state), **super().record(state)}
 
     def to_dict(self) -> dict:
-        return {"family": "BayesCpi" if self.inclusion.sampled else self.name, "pi": self.inclusion.to_dict(),
-                "variance": self._variance_dict()}
+        return {
+            "family": "BayesCpi" if self.inclusion.sampled else self.name,
+            "pi": self.inclusion.to_dict(),
+            "variance": self._variance_dict(),
+        }
 
     def __repr__(self) -> str:
         return f"BayesCPrior(pi={self.inclusion!r}, prior={self._variance_repr()})"
@@ -193,6 +215,10 @@ class MultiTraitBayesCPrior(BayesCPrior):
     """Deprecated spelling of ``BayesCPrior(pi, prior=...)``, which takes a t x t slab covariance or its prior."""
 
     def __init__(self, pi: PiArg = 0.5, prior: PriorArg = None, covariance: PriorArg = None):
-        warnings.warn("MultiTraitBayesCPrior(...) is deprecated: use BayesCPrior(pi, prior=...), "
-                      "which takes a t x t matrix or prior for t traits.", DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            "MultiTraitBayesCPrior(...) is deprecated: use BayesCPrior(pi, prior=...), "
+            "which takes a t x t matrix or prior for t traits.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         super().__init__(pi=pi, prior=covariance if prior is None else prior)

@@ -60,16 +60,21 @@ class BayesRPrior(MarkerPrior):
     gaussian_sweep = False
 
     @renamed_arguments(variance="prior")
-    def __init__(self, gamma: Sequence[float] = DEFAULT_GAMMA, dirichlet: Sequence[float] | None = None,
-                 prior: PriorArg = None):
+    def __init__(
+        self, gamma: Sequence[float] = DEFAULT_GAMMA, dirichlet: Sequence[float] | None = None, prior: PriorArg = None
+    ):
         gamma = np.asarray(gamma, dtype=np.float64)
         if gamma.ndim != 1 or gamma.size < 2 or gamma[0] != 0.0 or not np.all(np.isfinite(gamma[1:]) & (gamma[1:] > 0)):
-            raise ValueError(f"BayesR gamma must start with 0 followed by positive finite multipliers, got {gamma.tolist()!r}.")
+            raise ValueError(
+                f"BayesR gamma must start with 0 followed by positive finite multipliers, got {gamma.tolist()!r}."
+            )
         self.gamma = gamma
         dirichlet = np.ones(gamma.size) if dirichlet is None else np.asarray(dirichlet, dtype=np.float64)
         if dirichlet.shape != gamma.shape or not np.all(np.isfinite(dirichlet) & (dirichlet > 0)):
-            raise ValueError(f"BayesR dirichlet must hold {gamma.size} positive numbers (one per class of gamma), "
-                             f"got {dirichlet.tolist()!r}.")
+            raise ValueError(
+                f"BayesR dirichlet must hold {gamma.size} positive numbers (one per class of gamma), "
+                f"got {dirichlet.tolist()!r}."
+            )
         self.dirichlet = dirichlet
         self.variance_prior, self.variance = parse_common_variance(prior, "BayesR")
         self._start = self.variance
@@ -86,25 +91,43 @@ class BayesRPrior(MarkerPrior):
         self._start = self.variance if self.variance is not None else self.variance_prior.mode()
 
     def variables(self) -> list[Variable]:
-        out = [Variable("class_counts", ("bayes_r_class",), {"bayes_r_class": np.arange(self.gamma.size)}),
-               Variable("pi", ("bayes_r_class",), {"bayes_r_class": np.arange(self.gamma.size)}),
-               Variable("n_included")]
+        out = [
+            Variable("class_counts", ("bayes_r_class",), {"bayes_r_class": np.arange(self.gamma.size)}),
+            Variable("pi", ("bayes_r_class",), {"bayes_r_class": np.arange(self.gamma.size)}),
+            Variable("n_included"),
+        ]
         if self.samples_variance:
             out.append(Variable("sigma2_alpha"))
         return out
 
     def init_state(self, rng: np.random.Generator, n_markers: int) -> dict:
         start = self._start * rng.uniform(0.5, 2.0) if self.samples_variance else self._start
-        return {"var_alpha": np.full(n_markers, start), "sigma2_alpha": np.array([start]),
-                "pi": self.dirichlet / self.dirichlet.sum(), "classes": np.zeros(n_markers, dtype=np.int64)}
+        return {
+            "var_alpha": np.full(n_markers, start),
+            "sigma2_alpha": np.array([start]),
+            "pi": self.dirichlet / self.dirichlet.sum(),
+            "classes": np.zeros(n_markers, dtype=np.int64),
+        }
 
-    def sweep(self, rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values,
-              residual_covariance) -> None:
+    def sweep(
+        self, rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values, residual_covariance
+    ) -> None:
         with np.errstate(divide="ignore"):
             log_weights = np.log(state["pi"])
-        sweep_markers_mixture(rng, alpha[:, 0], state["classes"], log_weights, self.gamma * state["sigma2_alpha"][0],
-                              codes, lookup, xx, resid[:, 0], weights, genetic_values[:, 0],
-                              float(residual_covariance[0, 0]))
+        sweep_markers_mixture(
+            rng,
+            alpha[:, 0],
+            state["classes"],
+            log_weights,
+            self.gamma * state["sigma2_alpha"][0],
+            codes,
+            lookup,
+            xx,
+            resid[:, 0],
+            weights,
+            genetic_values[:, 0],
+            float(residual_covariance[0, 0]),
+        )
 
     def update(self, rng: np.random.Generator, alpha: np.ndarray, state: dict) -> None:
         alpha = alpha[:, 0]  # one trait
@@ -140,8 +163,12 @@ class BayesRPrior(MarkerPrior):
         return out
 
     def to_dict(self) -> dict:
-        return {"family": self.name, "gamma": self.gamma.tolist(), "dirichlet": self.dirichlet.tolist(),
-                "variance": self.variance_prior.to_dict() if self.samples_variance else self.variance}
+        return {
+            "family": self.name,
+            "gamma": self.gamma.tolist(),
+            "dirichlet": self.dirichlet.tolist(),
+            "variance": self.variance_prior.to_dict() if self.samples_variance else self.variance,
+        }
 
     def __repr__(self) -> str:
         variance = self.variance_prior if self.samples_variance else self.variance

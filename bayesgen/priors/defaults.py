@@ -76,8 +76,9 @@ def default_prior(rule: str, share, scale, diagonal: bool = False) -> VariancePr
     return covariance_prior_for(rule, share, scale)
 
 
-def resolve_prior(given, rule: str, share, scale, name: str, diagonal: bool = False,
-                  coefficients=None) -> VariancePrior:
+def resolve_prior(
+    given, rule: str, share, scale, name: str, diagonal: bool = False, coefficients=None
+) -> VariancePrior:
     """The prior of a covariance component from what the user passed: the only place defaults are chosen.
 
     ``given``: None (the rule's default, ``default_prior``), a ``VariancePrior``, a number or a
@@ -97,19 +98,28 @@ def resolve_prior(given, rule: str, share, scale, name: str, diagonal: bool = Fa
             raise TypeError(
                 f"{name} is an unstructured {d} x {d} covariance: give one prior on the whole matrix "
                 f"(e.g. InverseWishart(df, scale) or HuangWand(df, scale) with {d} scales), a fixed {d} x {d} "
-                f"matrix, or None; a list of one prior per coefficient is for structure='diag'.")
+                f"matrix, or None; a list of one prior per coefficient is for structure='diag'."
+            )
         if len(given) != d:
-            raise ValueError(f"With structure='diag', prior must be a list of {d} priors or numbers (None for "
-                             f"the default), one per coefficient {labels!r}; got {len(given)}: {given!r}.")
-        return DiagonalPrior([
-            as_variance_prior(g, variance_prior_for(rule, float(share[k]), float(scale[k])), f"{name}[{labels[k]}]")
-            for k, g in enumerate(given)])
+            raise ValueError(
+                f"With structure='diag', prior must be a list of {d} priors or numbers (None for "
+                f"the default), one per coefficient {labels!r}; got {len(given)}: {given!r}."
+            )
+        return DiagonalPrior(
+            [
+                as_variance_prior(g, variance_prior_for(rule, float(share[k]), float(scale[k])), f"{name}[{labels[k]}]")
+                for k, g in enumerate(given)
+            ]
+        )
     if diagonal and given is not None and not isinstance(given, VariancePrior):
-        raise ValueError(f"With structure='diag', prior must be a list of {d} priors or numbers (None for the "
-                         f"default), one per coefficient {labels!r}; got {given!r}.")
+        raise ValueError(
+            f"With structure='diag', prior must be a list of {d} priors or numbers (None for the "
+            f"default), one per coefficient {labels!r}; got {given!r}."
+        )
     prior = as_variance_prior(given, default_prior(rule, share, scale, diagonal), name)
     prior.check_dim(d, name)
     if diagonal and d > 1 and not prior.diagonal:
-        raise ValueError(f"With structure='diag', {name} needs one prior per coefficient {labels!r} "
-                         f"(a list), got {prior!r}.")
+        raise ValueError(
+            f"With structure='diag', {name} needs one prior per coefficient {labels!r} (a list), got {prior!r}."
+        )
     return prior

@@ -51,23 +51,35 @@ class DiagonalPrior(VariancePrior):
 
     def draw_posterior(self, rng, sum_squares, count: int, aux=None) -> np.ndarray:
         ss = np.asarray(sum_squares, dtype=np.float64).reshape(self.dim, self.dim)
-        return np.diag([float(p.draw_posterior(rng, ss[k, k], count, a)[0, 0])
-                        for k, (p, a) in enumerate(zip(self.components, self._per_element(aux)))])
+        return np.diag(
+            [
+                float(p.draw_posterior(rng, ss[k, k], count, a)[0, 0])
+                for k, (p, a) in enumerate(zip(self.components, self._per_element(aux)))
+            ]
+        )
 
     def refresh_aux(self, rng, value, aux: dict) -> None:
         value = np.asarray(value, dtype=np.float64).reshape(self.dim, self.dim)
         for k, (p, a) in enumerate(zip(self.components, aux["components"])):
-            p.refresh_aux(rng, value[k:k + 1, k:k + 1], a)
+            p.refresh_aux(rng, value[k : k + 1, k : k + 1], a)
 
     def log_density(self, value, aux=None) -> float:
         value = np.asarray(value, dtype=np.float64).reshape(self.dim, self.dim)
-        return float(sum(p.log_density(value[k:k + 1, k:k + 1], a) if p.sampled else 0.0
-                         for k, (p, a) in enumerate(zip(self.components, self._per_element(aux)))))
+        return float(
+            sum(
+                p.log_density(value[k : k + 1, k : k + 1], a) if p.sampled else 0.0
+                for k, (p, a) in enumerate(zip(self.components, self._per_element(aux)))
+            )
+        )
 
     def log_density_gradient(self, value) -> np.ndarray:
         value = np.asarray(value, dtype=np.float64).reshape(self.dim, self.dim)
-        return np.diag([float(p.log_density_gradient(value[k:k + 1, k:k + 1])[0, 0]) if p.sampled else 0.0
-                        for k, p in enumerate(self.components)])
+        return np.diag(
+            [
+                float(p.log_density_gradient(value[k : k + 1, k : k + 1])[0, 0]) if p.sampled else 0.0
+                for k, p in enumerate(self.components)
+            ]
+        )
 
     @property
     def is_proper(self) -> bool:

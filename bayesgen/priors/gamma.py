@@ -21,7 +21,7 @@ class Gamma:
         self.rate = check_positive_finite(rate, "Gamma rate")
 
     @classmethod
-    def with_mode(cls, mode: float, shape: float = 1.1) -> "Gamma":
+    def with_mode(cls, mode: float, shape: float = 1.1) -> Gamma:
         """The Gamma with the given shape (> 1) whose mode is ``mode`` (BGLR's default rule)."""
         if shape <= 1:
             raise ValueError("Gamma.with_mode needs shape > 1 for the mode to be positive.")

@@ -61,14 +61,41 @@ class BernoulliInclusion:
     def init_state(self) -> dict:
         return {"pi": np.array([self.prior_mean()]), "n_included": np.array([0])}
 
-    def sweep(self, rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values,
-              residual_covariance, reverse=False, reference=None) -> None:
+    def sweep(
+        self,
+        rng,
+        alpha,
+        state,
+        codes,
+        lookup,
+        xx,
+        code_stats,
+        resid,
+        weights,
+        genetic_values,
+        residual_covariance,
+        reverse=False,
+        reference=None,
+    ) -> None:
         """Draw every :math:`(\\delta_j, \\alpha_j)` of one trait jointly given ``state["var_alpha"]``
         and :math:`\\pi` (arguments as ``MarkerPrior.sweep``; ``reverse`` and ``reference`` as
         :func:`bayesgen.kernels.spike_slab.sweep_markers_spike_slab`)."""
         state["n_included"][0] = sweep_markers_spike_slab(
-            rng, alpha[:, 0], state["var_alpha"], log_odds(state["pi"][0]), codes, lookup, xx, code_stats,
-            resid[:, 0], weights, genetic_values[:, 0], float(residual_covariance[0, 0]), reverse, reference)
+            rng,
+            alpha[:, 0],
+            state["var_alpha"],
+            log_odds(state["pi"][0]),
+            codes,
+            lookup,
+            xx,
+            code_stats,
+            resid[:, 0],
+            weights,
+            genetic_values[:, 0],
+            float(residual_covariance[0, 0]),
+            reverse,
+            reference,
+        )
 
     def update(self, rng: np.random.Generator, state: dict, n_markers: int) -> None:
         if self.sampled:
@@ -99,4 +126,3 @@ class BernoulliInclusion:
 
     def __repr__(self) -> str:
         return repr(self.prior if self.sampled else self.value)
-

@@ -98,7 +98,6 @@ def _draw_inverse_wishart(rng: np.random.Generator, df: float, scale: np.ndarray
     return np.linalg.inv(wishart)
 
 
-
 class HuangWand(VariancePrior):
     r"""Half-t marginal prior on a t x t covariance (Huang & Wand 2013): the multi-trait default.
 
@@ -176,8 +175,9 @@ class HuangWand(VariancePrior):
         t = self.dim
         if aux is not None:  # IW(nu + t - 1, 2 nu diag(1/a)) given the auxiliary variables
             return -0.5 * (self._iw_df() + t + 1) * logdet - self.df * float(np.sum(inv_diag / aux["a"]))
-        return (-0.5 * (self.df + 2 * t) * logdet
-                - 0.5 * (self.df + t) * float(np.sum(np.log(self.df * inv_diag + 1.0 / self.scale**2))))
+        return -0.5 * (self.df + 2 * t) * logdet - 0.5 * (self.df + t) * float(
+            np.sum(np.log(self.df * inv_diag + 1.0 / self.scale**2))
+        )
 
     def log_density_gradient(self, value) -> np.ndarray:
         t = self.dim

@@ -116,8 +116,7 @@ class LassoPrior(MarkerPrior):
         return {"lambda2": state["lambda2"][0]} if self.samples_lambda2 else {}
 
     def to_dict(self) -> dict:
-        return {"family": self.name,
-                "lambda2": self.lambda2_prior.to_dict() if self.samples_lambda2 else self.lambda2}
+        return {"family": self.name, "lambda2": self.lambda2_prior.to_dict() if self.samples_lambda2 else self.lambda2}
 
     def __repr__(self) -> str:
         lambda2 = self.lambda2_prior if self.samples_lambda2 else self.lambda2

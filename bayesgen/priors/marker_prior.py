@@ -65,15 +65,27 @@ class MarkerPrior(ABC):
     def init_state(self, rng: np.random.Generator, n_markers: int) -> dict:
         """Starting values of the hyperparameters; must hold ``var_alpha`` (length n_markers)."""
 
-    def sweep(self, rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values,
-              residual_covariance) -> None:
+    def sweep(
+        self, rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values, residual_covariance
+    ) -> None:
         """Draw every marker effect given the prior variances (the one-trait Gaussian sweep by default).
 
         ``alpha`` (markers x t), ``resid`` and ``genetic_values`` (records x t) change in place;
         ``weights`` (records,) are the records' precision weights, ``residual_covariance`` R (t x t);
         ``xx`` and ``code_stats`` are fixed once the term is bound (``Markers.bind``)."""
-        sweep_markers_gaussian(rng, alpha[:, 0], state["var_alpha"], codes, lookup, xx, resid[:, 0], weights,
-                               genetic_values[:, 0], float(residual_covariance[0, 0]), code_stats=code_stats)
+        sweep_markers_gaussian(
+            rng,
+            alpha[:, 0],
+            state["var_alpha"],
+            codes,
+            lookup,
+            xx,
+            resid[:, 0],
+            weights,
+            genetic_values[:, 0],
+            float(residual_covariance[0, 0]),
+            code_stats=code_stats,
+        )
 
     @abstractmethod
     def update(self, rng: np.random.Generator, alpha: np.ndarray, state: dict) -> None:
@@ -163,9 +175,11 @@ def parse_common_variance(variance, who: str, several_traits: bool = False):
             raise ValueError(f"{who} variance must be one number, got a {variance.dim} x {variance.dim} FixedVariance.")
         return None, float(variance.value[0, 0]) if variance.dim == 1 else variance.value.copy()
     if several_traits and not isinstance(variance, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{who} variance must be None, a number or t x t matrix (fixed), a FixedVariance, or a "
-                        f"prior (ScaledInvChi2 for one trait, InverseWishart or HuangWand for t traits), "
-                        f"got {variance!r}.")
+        raise TypeError(
+            f"{who} variance must be None, a number or t x t matrix (fixed), a FixedVariance, or a "
+            f"prior (ScaledInvChi2 for one trait, InverseWishart or HuangWand for t traits), "
+            f"got {variance!r}."
+        )
     return None, check_positive_finite(variance, f"{who} variance")
 
 

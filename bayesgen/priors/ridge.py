@@ -77,8 +77,9 @@ class RidgePrior(MarkerPrior):
         """Fill in the default prior so that its mode is ``default_variance`` (one per trait) over
         the prior share of included markers."""
         variances = np.atleast_1d(np.asarray(default_variance, dtype=np.float64))
-        self.bind_traits(variances, [str(k) for k in range(variances.size)] if variances.size > 1 else ["y"],
-                         "sigma2_alpha", None)
+        self.bind_traits(
+            variances, [str(k) for k in range(variances.size)] if variances.size > 1 else ["y"], "sigma2_alpha", None
+        )
 
     def bind_traits(self, default_variances, traits: list, name: str, n_markers: int | None) -> None:
         """The default prior (the one place: ``priors.defaults.default_prior``), its dimension
@@ -128,24 +129,39 @@ class RidgePrior(MarkerPrior):
         """The sweep's prior log-odds of inclusion (+inf: every marker is included)."""
         return np.inf
 
-    def sweep(self, rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values,
-              residual_covariance) -> None:
+    def sweep(
+        self, rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values, residual_covariance
+    ) -> None:
         """Every :math:`\\alpha_j` from its full conditional (class docstring): for t traits the
         multi-trait kernel, for one trait its fast path (``sweep_one_trait``)."""
         if alpha.shape[1] == 1:
-            self.sweep_one_trait(rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values,
-                                 residual_covariance)
+            self.sweep_one_trait(
+                rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values, residual_covariance
+            )
             return
         n_included = sweep_markers_multitrait(
-            rng, alpha, codes, lookup, xx, resid, weights, genetic_values, np.linalg.inv(residual_covariance),
-            np.linalg.inv(state["sigma2_alpha"]), code_stats=code_stats, log_prior_odds=self.log_prior_odds(state))
+            rng,
+            alpha,
+            codes,
+            lookup,
+            xx,
+            resid,
+            weights,
+            genetic_values,
+            np.linalg.inv(residual_covariance),
+            np.linalg.inv(state["sigma2_alpha"]),
+            code_stats=code_stats,
+            log_prior_odds=self.log_prior_odds(state),
+        )
         self.set_included(state, n_included)
 
-    def sweep_one_trait(self, rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values,
-                        residual_covariance) -> None:
+    def sweep_one_trait(
+        self, rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values, residual_covariance
+    ) -> None:
         """The t = 1 fast path: the Gaussian sweep with every marker's variance :math:`\\sigma^2_\\alpha`."""
-        MarkerPrior.sweep(self, rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values,
-                          residual_covariance)
+        MarkerPrior.sweep(
+            self, rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values, residual_covariance
+        )
 
     def set_included(self, state: dict, n_included: int) -> None:
         """Called after a several-trait sweep with the number of included markers (nothing to keep for BRR)."""
@@ -159,8 +175,10 @@ class RidgePrior(MarkerPrior):
         markers outside the slab have rows of zeros, so A'A sums over the included ones."""
         if self.samples_variance:
             sum_squares = alpha.T @ alpha
-            self._set_variance(state, self.variance_prior.draw_posterior(rng, sum_squares,
-                                                                          self._slab_count(state, alpha), state["aux"]))
+            self._set_variance(
+                state,
+                self.variance_prior.draw_posterior(rng, sum_squares, self._slab_count(state, alpha), state["aux"]),
+            )
 
     def scale_parameter(self):
         """The rescaling move's parameter (the common variance): sampled only when samples_variance."""
@@ -205,6 +223,10 @@ class MultiTraitRidgePrior(RidgePrior):
     """Deprecated spelling of ``RidgePrior(prior=...)``, which takes a t x t covariance or its prior."""
 
     def __init__(self, prior: PriorArg = None, covariance: PriorArg = None):
-        warnings.warn("MultiTraitRidgePrior(...) is deprecated: use RidgePrior(prior=...), which takes "
-                      "a t x t matrix or prior for t traits.", DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            "MultiTraitRidgePrior(...) is deprecated: use RidgePrior(prior=...), which takes "
+            "a t x t matrix or prior for t traits.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         super().__init__(prior=covariance if prior is None else prior)

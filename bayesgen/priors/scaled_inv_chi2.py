@@ -113,8 +113,9 @@ class FixedVariance(VariancePrior):
     def __init__(self, value: ArrayLike):
         matrix = np.atleast_2d(np.asarray(value, dtype=np.float64)) if not np.isscalar(value) else None
         if matrix is None or matrix.size == 1:
-            self.value = np.array([[check_positive_finite(value if matrix is None else matrix.item(),
-                                                          "A fixed variance")]])
+            self.value = np.array(
+                [[check_positive_finite(value if matrix is None else matrix.item(), "A fixed variance")]]
+            )
         else:
             if matrix.shape[0] != matrix.shape[1] or not np.allclose(matrix, matrix.T) or not np.isfinite(matrix).all():
                 raise ValueError(f"A fixed covariance must be a finite symmetric square matrix, got {matrix!r}.")

@@ -55,8 +55,18 @@ META = "__meta__"
 #: ``checkpoint_every`` when not given: seconds between writes of each chain.
 DEFAULT_SECONDS = 300.0
 _ZIP_MAGIC = b"PK\x03\x04"
-_UNITS = {"s": 1.0, "sec": 1.0, "second": 1.0, "seconds": 1.0, "min": 60.0, "minute": 60.0, "minutes": 60.0,
-          "h": 3600.0, "hour": 3600.0, "hours": 3600.0}
+_UNITS = {
+    "s": 1.0,
+    "sec": 1.0,
+    "second": 1.0,
+    "seconds": 1.0,
+    "min": 60.0,
+    "minute": 60.0,
+    "minutes": 60.0,
+    "h": 3600.0,
+    "hour": 3600.0,
+    "hours": 3600.0,
+}
 
 
 class CheckpointError(ValueError):
@@ -80,12 +90,16 @@ def parse_interval(value) -> tuple[str, float]:
     elif isinstance(value, str):
         match = re.fullmatch(r"\s*(\d+(?:\.\d*)?)\s*([a-z]+)\s*", value.lower())
         if match is None or match.group(2) not in _UNITS:
-            raise ValueError(f"checkpoint_every must be a number of iterations (int), a time such as '90s', "
-                             f"'10min' or '2h', or a datetime.timedelta; got {value!r}.")
+            raise ValueError(
+                f"checkpoint_every must be a number of iterations (int), a time such as '90s', "
+                f"'10min' or '2h', or a datetime.timedelta; got {value!r}."
+            )
         seconds = float(match.group(1)) * _UNITS[match.group(2)]
     else:
-        raise TypeError(f"checkpoint_every must be an int (iterations), a string such as '10min' or a "
-                        f"datetime.timedelta, got {type(value).__name__} {value!r}.")
+        raise TypeError(
+            f"checkpoint_every must be an int (iterations), a string such as '10min' or a "
+            f"datetime.timedelta, got {type(value).__name__} {value!r}."
+        )
     if not seconds > 0:
         raise ValueError(f"checkpoint_every must be a positive time, got {value!r}.")
     return "seconds", float(seconds)
@@ -123,15 +137,17 @@ def flatten(value, name: str, arrays: dict):
     if isinstance(value, (list, tuple)):
         kind = "list" if isinstance(value, list) else "tuple"
         return {kind: [flatten(item, f"{name}/{i}", arrays) for i, item in enumerate(value)]}
-    raise TypeError(f"chain state {name!r} holds a {type(value).__name__}, which a checkpoint cannot hold "
-                    "(declare it in its block's `workspace` if it is a workspace).")
+    raise TypeError(
+        f"chain state {name!r} holds a {type(value).__name__}, which a checkpoint cannot hold "
+        "(declare it in its block's `workspace` if it is a workspace)."
+    )
 
 
 def unflatten(schema, arrays: dict):
     """The value a schema describes, from the loaded arrays (a checkpoint error if malformed)."""
     if not isinstance(schema, dict) or len(schema) != 1:
         raise CheckpointError(f"malformed state schema entry {str(schema)[:80]!r}.")
-    (kind, content), = schema.items()
+    ((kind, content),) = schema.items()
     if kind in ("array", "scalar", "float"):
         if content not in arrays:
             raise CheckpointError(f"the member {content!r} the state refers to is missing.")
@@ -164,8 +180,10 @@ def merge(fresh, saved, where: str, keep=()):
     is the saved value."""
     if isinstance(fresh, np.ndarray) and isinstance(saved, np.ndarray):
         if fresh.shape != saved.shape or fresh.dtype != saved.dtype:
-            raise CheckpointError(f"{where}: the checkpoint holds {saved.dtype}{list(saved.shape)}, the model "
-                                  f"{fresh.dtype}{list(fresh.shape)}: another model.")
+            raise CheckpointError(
+                f"{where}: the checkpoint holds {saved.dtype}{list(saved.shape)}, the model "
+                f"{fresh.dtype}{list(fresh.shape)}: another model."
+            )
         np.copyto(fresh, saved)
         return fresh
     if isinstance(fresh, dict) and isinstance(saved, dict):
@@ -203,9 +221,13 @@ def model_fingerprint(model) -> str:
     import pandas as pd
 
     h = hashlib.sha256()
-    description = {"model": model.describe(), "priors": [t.priors() for t in model.terms],
-                   "traits": model.traits, "columns": [str(c) for c in model.data.columns],
-                   "index": [str(i) for i in model.data.index]}
+    description = {
+        "model": model.describe(),
+        "priors": [t.priors() for t in model.terms],
+        "traits": model.traits,
+        "columns": [str(c) for c in model.data.columns],
+        "index": [str(i) for i in model.data.index],
+    }
     h.update(json.dumps(description, sort_keys=True, default=str).encode())
     try:
         rows = pd.util.hash_pandas_object(model.data, index=True).to_numpy()
@@ -281,9 +303,13 @@ class CheckpointWriter:
     def snapshot(self, index: int, chain, rng, storage, done: int, burn: int, blocks) -> None:
         """Copy chain ``index``'s state now (``done`` iterations of its schedule run)."""
         arrays: dict = {}
-        value = {"states": chain.states,
-                 "blocks": [{k: v for k, v in s.items() if k not in b.workspace} for b, s in zip(blocks, chain.blocks)],
-                 "resid": chain.ctx.resid, "iteration": chain.ctx.iteration, "tuning": chain.ctx.tuning}
+        value = {
+            "states": chain.states,
+            "blocks": [{k: v for k, v in s.items() if k not in b.workspace} for b, s in zip(blocks, chain.blocks)],
+            "resid": chain.ctx.resid,
+            "iteration": chain.ctx.iteration,
+            "tuning": chain.ctx.tuning,
+        }
         schema = flatten(value, f"chain{index}/state", arrays)
         summaries = []
         for i, (key, moments) in enumerate(storage.summaries.items()):
@@ -294,8 +320,15 @@ class CheckpointWriter:
                 arrays[f"{prefix}/nonzero"] = moments.nonzero.copy()
             summaries.append({"key": list(key), "count": moments.count, "nonzero": moments.nonzero is not None})
         generator = rng.bit_generator
-        meta = {"schema": schema, "rng": _plain(generator.state), "done": int(done), "burn": int(burn),
-                "n": int(storage.n), "draws": [list(key) for key in storage.draws], "summaries": summaries}
+        meta = {
+            "schema": schema,
+            "rng": _plain(generator.state),
+            "done": int(done),
+            "burn": int(burn),
+            "n": int(storage.n),
+            "draws": [list(key) for key in storage.draws],
+            "summaries": summaries,
+        }
         with self._lock:
             self._snapshots[index] = _Snapshot(meta, arrays, storage)
             self._last[index] = time.monotonic()
@@ -312,9 +345,16 @@ class CheckpointWriter:
                 for i, key in enumerate(snap.storage.draws):
                     arrays[f"chain{index}/draws/{i}"] = snap.storage.draws[key][:n]
                 chains.append(dict(snap.meta, index=index))
-            meta = {"format": FORMAT, "version": VERSION, "library_version": _library_version(),
-                    "fingerprint": self.fingerprint, "model": self.model_repr, "origin": self.origin,
-                    "run": self.run, "chains": chains}
+            meta = {
+                "format": FORMAT,
+                "version": VERSION,
+                "library_version": _library_version(),
+                "fingerprint": self.fingerprint,
+                "model": self.model_repr,
+                "origin": self.origin,
+                "run": self.run,
+                "chains": chains,
+            }
             meta["sha256"] = _digest(meta, arrays)
             arrays[META] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
             _atomic_savez(self.path, arrays)
@@ -390,16 +430,21 @@ def read_checkpoint(path) -> Checkpoint:
         head = file.read(4)
     if head != _ZIP_MAGIC:
         if head[:1] == b"\x80":
-            raise CheckpointError(f"{str(path)!r} is a Python pickle, not a bayesgen checkpoint: it is refused, "
-                                  "never unpickled (loading a checkpoint never executes code).")
-        raise CheckpointError(f"{str(path)!r} is not a bayesgen checkpoint (not an .npz archive"
-                              + ("; the file is empty)." if not head else ")."))
+            raise CheckpointError(
+                f"{str(path)!r} is a Python pickle, not a bayesgen checkpoint: it is refused, "
+                "never unpickled (loading a checkpoint never executes code)."
+            )
+        raise CheckpointError(
+            f"{str(path)!r} is not a bayesgen checkpoint (not an .npz archive"
+            + ("; the file is empty)." if not head else ").")
+        )
     arrays = {}
     try:
         with open(path, "rb") as file, np.load(file, allow_pickle=False) as archive:
             if META not in archive.files:
-                raise CheckpointError(f"{str(path)!r} is an .npz archive but not a bayesgen checkpoint "
-                                      f"(no {META!r} member).")
+                raise CheckpointError(
+                    f"{str(path)!r} is an .npz archive but not a bayesgen checkpoint (no {META!r} member)."
+                )
             for name in archive.files:
                 try:
                     arrays[name] = archive[name]
@@ -407,13 +452,15 @@ def read_checkpoint(path) -> Checkpoint:
                     if "pickle" in str(err).lower() or "object arrays" in str(err).lower():
                         raise CheckpointError(
                             f"{str(path)!r} holds a pickled object in member {name!r}: it is refused, never "
-                            "unpickled (loading a checkpoint never executes code).") from err
+                            "unpickled (loading a checkpoint never executes code)."
+                        ) from err
                     raise
     except CheckpointError:
         raise
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, zlib.error) as err:
-        raise CheckpointError(f"{str(path)!r} is truncated or corrupted and cannot be read "
-                              f"({type(err).__name__}: {err}).") from err
+        raise CheckpointError(
+            f"{str(path)!r} is truncated or corrupted and cannot be read ({type(err).__name__}: {err})."
+        ) from err
     try:
         meta = json.loads(arrays.pop(META).tobytes().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
@@ -421,12 +468,15 @@ def read_checkpoint(path) -> Checkpoint:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(f"{str(path)!r} is not a bayesgen checkpoint (format {meta.get('format')!r}).")
     if meta.get("version") != VERSION:
-        raise CheckpointError(f"{str(path)!r} is a checkpoint of format version {meta.get('version')!r}; this "
-                              f"bayesgen ({_library_version()}) reads version {VERSION}.")
+        raise CheckpointError(
+            f"{str(path)!r} is a checkpoint of format version {meta.get('version')!r}; this "
+            f"bayesgen ({_library_version()}) reads version {VERSION}."
+        )
     stored = meta.pop("sha256", None)
     if stored != _digest(meta, arrays):
-        raise CheckpointError(f"{str(path)!r} has been modified or corrupted: its content does not match the "
-                              "SHA-256 written with it.")
+        raise CheckpointError(
+            f"{str(path)!r} has been modified or corrupted: its content does not match the SHA-256 written with it."
+        )
     return Checkpoint(path, meta, arrays)
 
 
@@ -436,7 +486,8 @@ def check_model(checkpoint: Checkpoint, model) -> None:
         raise CheckpointError(
             f"{str(checkpoint.path)!r} was written by another model or data set: it holds the chains of "
             f"{checkpoint.meta.get('model')}, and the model given, {model!r}, differs from it (in its terms, priors, "
-            "data or options). Rebuild the model exactly as for the run that wrote the checkpoint.")
+            "data or options). Rebuild the model exactly as for the run that wrote the checkpoint."
+        )
 
 
 @dataclass
@@ -461,9 +512,11 @@ def restore_chains(checkpoint: Checkpoint, model, gibbs, draws: int, store) -> l
         chain = gibbs.init(np.random.default_rng(0))  # fresh arrays and workspaces, overwritten below
         saved = unflatten(entry["schema"], arrays)
         if len(saved["states"]) != len(chain.states) or len(saved["blocks"]) != len(chain.blocks):
-            raise CheckpointError(f"{where}: the saved state has {len(saved['states'])} terms and "
-                                  f"{len(saved['blocks'])} blocks, the model {len(chain.states)} and "
-                                  f"{len(chain.blocks)}: another model.")
+            raise CheckpointError(
+                f"{where}: the saved state has {len(saved['states'])} terms and "
+                f"{len(saved['blocks'])} blocks, the model {len(chain.states)} and "
+                f"{len(chain.blocks)}: another model."
+            )
         for k, (fresh, state) in enumerate(zip(chain.states, saved["states"])):
             merge(fresh, state, f"{where} term {model.terms[k].name!r}")
         merge(chain.ctx.resid, saved["resid"], f"{where} residual")
@@ -486,8 +539,10 @@ def restore_chains(checkpoint: Checkpoint, model, gibbs, draws: int, store) -> l
         for i, key in enumerate(keys):
             stored = arrays[f"chain{index}/draws/{i}"]
             if stored.shape != (n, *storage.draws[key].shape[1:]):
-                raise CheckpointError(f"{where}: draws of {key[1]!r} have shape {stored.shape}, expected "
-                                      f"{(n, *storage.draws[key].shape[1:])}.")
+                raise CheckpointError(
+                    f"{where}: draws of {key[1]!r} have shape {stored.shape}, expected "
+                    f"{(n, *storage.draws[key].shape[1:])}."
+                )
             storage.draws[key][:n] = stored
         for i, (entry_summary, moments) in enumerate(zip(entry["summaries"], storage.summaries.values())):
             prefix = f"chain{index}/summary/{i}"
@@ -499,8 +554,10 @@ def restore_chains(checkpoint: Checkpoint, model, gibbs, draws: int, store) -> l
         storage.n = n
         out.append(RestoredChain(chain, rng, storage, int(entry["done"]), int(entry["burn"])))
     if [e["index"] for e in checkpoint.meta["chains"]] != list(range(checkpoint.run["chains"])):
-        raise CheckpointError(f"{str(checkpoint.path)!r} holds chains {[e['index'] for e in checkpoint.meta['chains']]}"
-                              f" of a run of {checkpoint.run['chains']}.")
+        raise CheckpointError(
+            f"{str(checkpoint.path)!r} holds chains {[e['index'] for e in checkpoint.meta['chains']]}"
+            f" of a run of {checkpoint.run['chains']}."
+        )
     return out
 
 
@@ -514,4 +571,3 @@ def store_to_json(store):
     if isinstance(store, (set, frozenset)):
         return sorted(list(k) for k in store)
     return store
-

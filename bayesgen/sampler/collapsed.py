@@ -24,10 +24,10 @@ import numpy as np
 from ..kernels.cholesky_errors import NotPositiveDefiniteError
 from ..variable import Variable
 from .context import StepContext
-from .joint import JointLocations
-from .restricted import evaluate as evaluate_restricted
 from .hmc import HamiltonianStep
+from .joint import JointLocations
 from .parametrisation import CovarianceParametrisation
+from .restricted import evaluate as evaluate_restricted
 from .variance_step import VarianceMetropolis
 
 #: Metropolis proposals per iteration when some component is a matrix (several parameters per
@@ -70,15 +70,26 @@ class CollapsedLocations(JointLocations):
         self.components, start = [], 0
         for j, (k, term) in enumerate(zip(self.indices, self.terms)):
             if term.samples_covariance:
-                component = _Component(term, k, j, CovarianceParametrisation(term.prior, term.covariance_dim), start,
-                                       term.effect_covariance)
+                component = _Component(
+                    term,
+                    k,
+                    j,
+                    CovarianceParametrisation(term.prior, term.covariance_dim),
+                    start,
+                    term.effect_covariance,
+                )
                 self.components.append(component)
                 start += component.parametrisation.size
         self.likelihood_component = None
         if self.likelihood.samples_covariance:
             self.likelihood_component = _Component(
-                self.likelihood, self.likelihood_index, None,
-                CovarianceParametrisation(self.likelihood.prior, model.n_traits), start, self.likelihood.covariance)
+                self.likelihood,
+                self.likelihood_index,
+                None,
+                CovarianceParametrisation(self.likelihood.prior, model.n_traits),
+                start,
+                self.likelihood.covariance,
+            )
             start += self.likelihood_component.parametrisation.size
         self.dim = start
         self.owns_residual_covariance = self.likelihood_component is not None
@@ -91,11 +102,13 @@ class CollapsedLocations(JointLocations):
         if self.uses_gradient:
             self.engine = HamiltonianStep(self.dim)
         elif high_dimension:
-            self.engine = VarianceMetropolis(self.dim, HIGH_DIMENSION_PROPOSALS, failures=(NotPositiveDefiniteError,),
-                                             laplace_start=True)
+            self.engine = VarianceMetropolis(
+                self.dim, HIGH_DIMENSION_PROPOSALS, failures=(NotPositiveDefiniteError,), laplace_start=True
+            )
         else:
-            self.engine = VarianceMetropolis(self.dim, 1 if every_scalar else MATRIX_PROPOSALS,
-                                             failures=(NotPositiveDefiniteError,))
+            self.engine = VarianceMetropolis(
+                self.dim, 1 if every_scalar else MATRIX_PROPOSALS, failures=(NotPositiveDefiniteError,)
+            )
         # True when the block and the residual are the whole model: the partial response is then
         # the working response itself, unchanged between iterations unless it is augmented.
         self.only_locations = len(self.indices) == len(model.terms) - 1
@@ -121,9 +134,15 @@ class CollapsedLocations(JointLocations):
             # curvature there: once per model, shared by the chains
             self.engine.set_laplace(*self.laplace())
         # Two factor workspaces: C at the current covariances and C at a candidate (swapped on acceptance).
-        return {"factor": self.symbolic.copy(), "proposal": self.symbolic.copy(), "cache_key": None,
-                "cache_phi": np.full(self.dim, np.nan), "cache_value": np.nan, "cache_cross": None,
-                "engine": self.engine.init_state(rng)}
+        return {
+            "factor": self.symbolic.copy(),
+            "proposal": self.symbolic.copy(),
+            "cache_key": None,
+            "cache_phi": np.full(self.dim, np.nan),
+            "cache_value": np.nan,
+            "cache_cross": None,
+            "engine": self.engine.init_state(rng),
+        }
 
     def laplace(self) -> tuple[np.ndarray, np.ndarray]:
         r"""The mode of :math:`\log p(\phi \mid y)` and the inverse of :math:`-\nabla^2\log p(\phi \mid y)`
@@ -226,14 +245,19 @@ class CollapsedLocations(JointLocations):
         if not np.isfinite(log_prior):
             return failed
         mme = self.mme
-        all_covariances = {k: covariances[k] if k in covariances else
-                           self.terms[k].effect_covariance(states[self.indices[k]]) for k in mme.with_prior}
+        all_covariances = {
+            k: covariances[k] if k in covariances else self.terms[k].effect_covariance(states[self.indices[k]])
+            for k in mme.with_prior
+        }
         # NotPositiveDefiniteError for an extreme candidate (see log_target)
         restricted = evaluate_restricted(mme, factor, cross, all_covariances, residual, with_gradient)
         if restricted is None:
             return failed
-        value = -0.5 * restricted.minus_two_loglik + log_prior + sum(
-            c.parametrisation.log_jacobian(phi[c.slice]) for c in self._all_components())
+        value = (
+            -0.5 * restricted.minus_two_loglik
+            + log_prior
+            + sum(c.parametrisation.log_jacobian(phi[c.slice]) for c in self._all_components())
+        )
         if not with_gradient:
             return value, None
         gradient = np.zeros_like(phi)
@@ -264,8 +288,11 @@ class CollapsedLocations(JointLocations):
         # key is the covariances as stored, not phi: unpack(pack(x)) differs from x in the last bit
         # for some coordinates, which made half the iterations refactorise C for nothing.
         evaluate = self.value_and_gradient if self.uses_gradient else self.log_target
-        if (cached is not None and np.array_equal(key, block_state["cache_key"])
-                and all(np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]) for a, b in zip(cross, cached))):
+        if (
+            cached is not None
+            and np.array_equal(key, block_state["cache_key"])
+            and all(np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]) for a, b in zip(cross, cached))
+        ):
             phi, current = block_state["cache_phi"].copy(), block_state["cache_value"]
         else:
             try:
@@ -279,16 +306,24 @@ class CollapsedLocations(JointLocations):
             work["factor"], work["proposal"] = work["proposal"], work["factor"]
 
         phi, current, info = self.engine.step(
-            rng, phi, current, lambda candidate: evaluate(candidate, states, work["proposal"], cross),
-            on_accept, block_state["engine"], ctx.tuning)
+            rng,
+            phi,
+            current,
+            lambda candidate: evaluate(candidate, states, work["proposal"], cross),
+            on_accept,
+            block_state["engine"],
+            ctx.tuning,
+        )
         value = current[0] if isinstance(current, tuple) else current
         if not np.isfinite(value):
             # No candidate tried factors: the locations cannot be drawn, so the chain stops here
             # (the driver keeps its draws and the other chains').
             if failure is not None:
                 raise failure
-            raise FloatingPointError(f"the covariances of the collapsed block {[t.name for t in self.terms]} have "
-                                     f"zero density at every value tried (last: phi = {phi}).")
+            raise FloatingPointError(
+                f"the covariances of the collapsed block {[t.name for t in self.terms]} have "
+                f"zero density at every value tried (last: phi = {phi})."
+            )
         block_state["factor"], block_state["proposal"] = work["factor"], work["proposal"]
         # The Metropolis step targeted the covariances with the priors' auxiliary variables
         # integrated out; set them, then draw those variables given them.

@@ -39,8 +39,10 @@ def map_on_cluster(client, shared, task, arguments: list, keys=None) -> list:
     ``keys``: optional task keys, one per argument tuple.
     """
     future = client.scatter(shared, broadcast=True, hash=False)
-    futures = [client.submit(task, future, *a, pure=False, **({"key": keys[k]} if keys else {}))
-               for k, a in enumerate(arguments)]
+    futures = [
+        client.submit(task, future, *a, pure=False, **({"key": keys[k]} if keys else {}))
+        for k, a in enumerate(arguments)
+    ]
     try:
         return client.gather(futures)
     except KeyboardInterrupt:
@@ -72,8 +74,9 @@ def _run_chain_task(shared, entropy, index: int, chains: int, draws: int, burn: 
     return storage, chain, rng, failure
 
 
-def run_chains_distributed(client, model, draws=1000, burn=500, thin=1, chains=4, seed=None,
-                           store="full", start=None) -> SamplerResult:
+def run_chains_distributed(
+    client, model, draws=1000, burn=500, thin=1, chains=4, seed=None, store="full", start=None
+) -> SamplerResult:
     """``run_chains`` with each chain a task on ``client``'s workers (module docstring); ``start`` as
     in ``run_chains`` (e.g. REML's, computed here once and sent with the model)."""
     draws = check_count(draws, "draws", 1)
@@ -84,9 +87,13 @@ def run_chains_distributed(client, model, draws=1000, burn=500, thin=1, chains=4
         seed = check_count(seed, "seed", 0)
     entropy = np.random.SeedSequence(seed).entropy
     # the model and its data travel once per worker
-    results = map_on_cluster(client, ChainPayload(model, start), _run_chain_task,
-                             [(entropy, c, chains, draws, burn, thin, store) for c in range(chains)],
-                             keys=[f"bayesgen-chain-{c}-{entropy}" for c in range(chains)])
+    results = map_on_cluster(
+        client,
+        ChainPayload(model, start),
+        _run_chain_task,
+        [(entropy, c, chains, draws, burn, thin, store) for c in range(chains)],
+        keys=[f"bayesgen-chain-{c}-{entropy}" for c in range(chains)],
+    )
     storages = [r[0] for r in results]
     final = []
     for _, chain, rng, _ in results:
@@ -99,5 +106,16 @@ def run_chains_distributed(client, model, draws=1000, burn=500, thin=1, chains=4
     burn_left = [0] * chains
     for f in failures:
         burn_left[f.chain] = max(0, burn - f.iteration)
-    return SamplerResult([storages[c] for c in kept_chains], kept, entropy, draws, burn, thin, False, final,
-                         kept_chains, burn_left, failures)
+    return SamplerResult(
+        [storages[c] for c in kept_chains],
+        kept,
+        entropy,
+        draws,
+        burn,
+        thin,
+        False,
+        final,
+        kept_chains,
+        burn_left,
+        failures,
+    )

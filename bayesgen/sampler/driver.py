@@ -70,9 +70,20 @@ def numerical_errors() -> tuple:
     return NotPositiveDefiniteError, np.linalg.LinAlgError, ArithmeticError
 
 
-def run_chain(gibbs: Gibbs, rng, chain: ChainState, storage: ChainStorage, burn: int, thin: int, draws: int,
-              stop: threading.Event, progress_counts: list, index: int, start: int = 0,
-              checkpoint=None) -> ChainFailure | None:
+def run_chain(
+    gibbs: Gibbs,
+    rng,
+    chain: ChainState,
+    storage: ChainStorage,
+    burn: int,
+    thin: int,
+    draws: int,
+    stop: threading.Event,
+    progress_counts: list,
+    index: int,
+    start: int = 0,
+    checkpoint=None,
+) -> ChainFailure | None:
     """Run one chain from ``chain`` (updated in place), writing kept draws into ``storage``.
 
     The chain's schedule is ``burn + draws * thin`` iterations, of which the first ``start``
@@ -105,9 +116,23 @@ def run_chain(gibbs: Gibbs, rng, chain: ChainState, storage: ChainStorage, burn:
     return None
 
 
-def run_chains(model, draws=1000, burn=500, thin=1, chains=4, seed=None, progress=True, store="full",
-               cores=None, initial=None, burn_left=None, start=None, checkpoint=None, restored=None,
-               seed_entropy=None) -> SamplerResult:
+def run_chains(
+    model,
+    draws=1000,
+    burn=500,
+    thin=1,
+    chains=4,
+    seed=None,
+    progress=True,
+    store="full",
+    cores=None,
+    initial=None,
+    burn_left=None,
+    start=None,
+    checkpoint=None,
+    restored=None,
+    seed_entropy=None,
+) -> SamplerResult:
     """Run ``chains`` chains (in threads; kernels release the GIL; BLAS on one thread) and collect their draws.
 
     ``initial``: the ``final`` list of an earlier result of the same model, to continue
@@ -162,7 +187,10 @@ def run_chains(model, draws=1000, burn=500, thin=1, chains=4, seed=None, progres
         warnings.warn(
             f"Resuming: chain(s) {', '.join(map(str, unfinished))} had not finished their burn-in: they run the "
             f"remaining {', '.join(str(burns[c]) for c in unfinished)} iterations of it before keeping draws "
-            "(the other chains continue at once).", UserWarning, stacklevel=3)
+            "(the other chains continue at once).",
+            UserWarning,
+            stacklevel=3,
+        )
     cores = min(chains, os.cpu_count() or 1) if cores is None else check_count(cores, "cores", 1)
     if storages is None:
         variables = model.variables()
@@ -173,8 +201,17 @@ def run_chains(model, draws=1000, burn=500, thin=1, chains=4, seed=None, progres
     if checkpoint is not None:
         from .checkpoint import store_to_json
 
-        checkpoint.start(model, {"draws": draws, "burn": burn, "thin": thin, "chains": chains,
-                                 "seed_entropy": int(seed_entropy), "store": store_to_json(store)})
+        checkpoint.start(
+            model,
+            {
+                "draws": draws,
+                "burn": burn,
+                "thin": thin,
+                "chains": chains,
+                "seed_entropy": int(seed_entropy),
+                "store": store_to_json(store),
+            },
+        )
         _write_checkpoint(checkpoint, gibbs, starts, rngs, storages, counts, burns)
     interrupted = False
     bar = _progress_bar(total, progress)
@@ -182,8 +219,21 @@ def run_chains(model, draws=1000, burn=500, thin=1, chains=4, seed=None, progres
     # per-iteration products slower, and its pool competes with the chains for the cores).
     with single_threaded_blas(), ThreadPoolExecutor(max_workers=cores, thread_name_prefix="bayesgen-chain") as pool:
         futures = [
-            pool.submit(run_chain, gibbs, rngs[c], starts[c], storages[c], burns[c], thin, draws, stop, counts, c,
-                        offsets[c], checkpoint)
+            pool.submit(
+                run_chain,
+                gibbs,
+                rngs[c],
+                starts[c],
+                storages[c],
+                burns[c],
+                thin,
+                draws,
+                stop,
+                counts,
+                c,
+                offsets[c],
+                checkpoint,
+            )
             for c in range(chains)
         ]
         try:
@@ -235,8 +285,19 @@ def run_chains(model, draws=1000, burn=500, thin=1, chains=4, seed=None, progres
         warnings.warn(message + ".", UserWarning, stacklevel=3)
     else:
         kept = draws
-    return SamplerResult([storages[c] for c in kept_chains], kept, seed_entropy, draws, burn, thin, interrupted,
-                         final, kept_chains, burn_left, failures)
+    return SamplerResult(
+        [storages[c] for c in kept_chains],
+        kept,
+        seed_entropy,
+        draws,
+        burn,
+        thin,
+        interrupted,
+        final,
+        kept_chains,
+        burn_left,
+        failures,
+    )
 
 
 def _write_checkpoint(checkpoint, gibbs, chains, rngs, storages, counts, burns) -> None:
@@ -263,15 +324,20 @@ def _keep_after_failures(storages, failures, draws: int) -> tuple[list, int]:
     parts = []
     for f in failures:
         fate = "kept" if f.chain in kept_chains else "left out"
-        parts.append(f"chain {f.chain} stopped at iteration {f.iteration} after {f.draws} of {draws} draws "
-                     f"({f.describe()}); its draws are {fate}")
+        parts.append(
+            f"chain {f.chain} stopped at iteration {f.iteration} after {f.draws} of {draws} draws "
+            f"({f.describe()}); its draws are {fate}"
+        )
     left_out = [c for c in range(len(storages)) if c not in kept_chains]
 
     def chains_named(ids):
         return ("chain " if len(ids) == 1 else "chains ") + ", ".join(map(str, ids))
 
-    message = ("A numerical failure stopped some chains: " + "; ".join(parts)
-               + f". Returning {kept} draws of each of {chains_named(kept_chains)}")
+    message = (
+        "A numerical failure stopped some chains: "
+        + "; ".join(parts)
+        + f". Returning {kept} draws of each of {chains_named(kept_chains)}"
+    )
     if left_out:
         message += f" ({chains_named(left_out)} left out, so that the others keep their draws)"
     warnings.warn(message + ".", UserWarning, stacklevel=4)

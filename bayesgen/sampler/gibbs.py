@@ -58,8 +58,12 @@ class Gibbs:
         model = self.model
         states = [t.init_state(rng) for t in model.terms]
         weights = np.asfortranarray(model._observed_matrix.astype(np.float64))
-        ctx = StepContext(resid=np.zeros_like(weights, order="F"), weights=weights, likelihood=model.likelihood,
-                          likelihood_state=states[-1])
+        ctx = StepContext(
+            resid=np.zeros_like(weights, order="F"),
+            weights=weights,
+            likelihood=model.likelihood,
+            likelihood_state=states[-1],
+        )
         chain = ChainState(states, [b.init_state(rng) for b in model.blocks], ctx)
         if start is not None:
             start.apply(rng, model, states)
@@ -103,8 +107,7 @@ class Gibbs:
             for key, value in model.likelihood.scale_heritability(chain.states[-1], out[("posterior", "h2")]).items():
                 out[("posterior", key)] = value
         if wanted is None or ("log_likelihood", "y") in wanted:
-            integrated = (model.integrated_likelihood(chain.states, chain.ctx) if model.integrated_likelihood
-                          else None)
+            integrated = model.integrated_likelihood(chain.states, chain.ctx) if model.integrated_likelihood else None
             out[("log_likelihood", "y")] = model.likelihood.log_likelihood(chain.states[-1], chain.ctx, integrated)
         out[("sample_stats", "log_prior")] = sum(t.log_prior(s) for t, s in zip(model.terms, chain.states))
         return out

@@ -26,8 +26,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..variable import Variable
-from .update_block import UpdateBlock
 from .context import StepContext
+from .update_block import UpdateBlock
 
 
 class GroupMove(UpdateBlock):

@@ -55,15 +55,28 @@ class HamiltonianStep:
 
     def init_state(self, rng) -> dict:
         d = self.dim
-        return {"step_size": 0.1, "inverse_metric": np.eye(d), "metric_chol": np.eye(d), "started": False,
-                "log_step_bar": 0.0, "dual_mu": np.log(1.0), "dual_h": 0.0, "dual_count": 0,
-                "warmup": 0, "window_end": FIRST_WINDOW_START + FIRST_WINDOW, "window_size": FIRST_WINDOW,
-                "window_draws": np.zeros((FIRST_WINDOW, d)), "n_window": 0}
+        return {
+            "step_size": 0.1,
+            "inverse_metric": np.eye(d),
+            "metric_chol": np.eye(d),
+            "started": False,
+            "log_step_bar": 0.0,
+            "dual_mu": np.log(1.0),
+            "dual_h": 0.0,
+            "dual_count": 0,
+            "warmup": 0,
+            "window_end": FIRST_WINDOW_START + FIRST_WINDOW,
+            "window_size": FIRST_WINDOW,
+            "window_draws": np.zeros((FIRST_WINDOW, d)),
+            "n_window": 0,
+        }
 
     def info_variables(self) -> list[Variable]:
-        return [Variable("accept_variances", group="sample_stats"),
-                Variable("divergent_variances", group="sample_stats"),
-                Variable("step_size_variances", group="sample_stats")]
+        return [
+            Variable("accept_variances", group="sample_stats"),
+            Variable("divergent_variances", group="sample_stats"),
+            Variable("step_size_variances", group="sample_stats"),
+        ]
 
     # ------------------------------------------------------------------ the kernel
     def step(self, rng, phi, current, value_and_gradient, on_accept, state, tuning):
@@ -114,8 +127,11 @@ class HamiltonianStep:
             on_accept()
         if tuning:
             self._adapt(phi, accept_probability, state)
-        info = {"accept_variances": accept_probability, "divergent_variances": float(divergent),
-                "step_size_variances": epsilon}
+        info = {
+            "accept_variances": accept_probability,
+            "divergent_variances": float(divergent),
+            "step_size_variances": epsilon,
+        }
         return phi, (value, gradient), info
 
     # ------------------------------------------------------------------ warm-up
@@ -149,7 +165,7 @@ class HamiltonianStep:
         t = state["dual_count"]
         state["dual_h"] = (1 - 1 / (t + 10)) * state["dual_h"] + (TARGET_ACCEPTANCE - accept_probability) / (t + 10)
         log_step = state["dual_mu"] - np.sqrt(t) / 0.05 * state["dual_h"]
-        weight = t ** -0.75
+        weight = t**-0.75
         state["log_step_bar"] = weight * log_step + (1 - weight) * state["log_step_bar"]
         state["step_size"] = float(np.exp(log_step))
         # Metric windows (unless the metric was given).

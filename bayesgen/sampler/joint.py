@@ -16,9 +16,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..kernels.cholesky_errors import NotPositiveDefiniteError
-from .update_block import UpdateBlock
 from .context import StepContext
 from .mme import MixedModelEquations, precision_of
+from .update_block import UpdateBlock
 
 
 class JointLocations(UpdateBlock):
@@ -48,16 +48,23 @@ class JointLocations(UpdateBlock):
         return []
 
     def describe(self) -> dict:
-        return {"block": self.kind, "terms": [t.name for t in self.terms], "equations": self.mme.n_equations,
-                "factor_nonzeros": int(self.symbolic.nnz_factor)}
+        return {
+            "block": self.kind,
+            "terms": [t.name for t in self.terms],
+            "equations": self.mme.n_equations,
+            "factor_nonzeros": int(self.symbolic.nnz_factor),
+        }
 
     # ------------------------------------------------------------------ helpers
     def covariance_inverses(self, states, covariances=None) -> dict:
         """{term position k in the block: Sigma_k^-1} for the terms with a prior on their effects."""
         out = {}
         for k in self.mme.with_prior:
-            value = covariances[k] if covariances is not None and k in covariances else \
-                self.terms[k].effect_covariance(states[self.indices[k]])
+            value = (
+                covariances[k]
+                if covariances is not None and k in covariances
+                else self.terms[k].effect_covariance(states[self.indices[k]])
+            )
             out[k] = precision_of(value)
         return out
 
@@ -81,8 +88,11 @@ class JointLocations(UpdateBlock):
         self.likelihood.augment(rng, states[self.likelihood_index], ctx)
 
     def _describe_covariances(self, states) -> str:
-        parts = [f"{term.name}: {np.array2string(term.effect_covariance(states[k]), precision=6)}"
-                 for term, k in zip(self.terms, self.indices) if term.effect_covariance(states[k]) is not None]
+        parts = [
+            f"{term.name}: {np.array2string(term.effect_covariance(states[k]), precision=6)}"
+            for term, k in zip(self.terms, self.indices)
+            if term.effect_covariance(states[k]) is not None
+        ]
         covariance = self.likelihood.covariance(states[self.likelihood_index])
         parts.append(f"residual: {np.array2string(covariance, precision=6)}")
         return "{" + ", ".join(parts) + "}"
@@ -101,7 +111,10 @@ class JointLocations(UpdateBlock):
             raise NotPositiveDefiniteError(
                 f"the joint location block {[t.name for t in self.terms]} cannot draw its effects: C is not "
                 f"numerically positive definite at {self._describe_covariances(states)} ({err})",
-                pivot=err.pivot, row=err.row, remainder=err.remainder) from err
+                pivot=err.pivot,
+                row=err.row,
+                remainder=err.remainder,
+            ) from err
         self.draw_locations(rng, states, factor, partial, precisions, ctx)
         for term, k in zip(self.terms, self.indices):
             term.draw_covariance(rng, states[k])

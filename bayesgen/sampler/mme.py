@@ -65,8 +65,15 @@ class MixedModelEquations:
             c = term.n_coefficients
             block = sp.kron(sp.csr_matrix(precision), np.ones((c, c)), format="csr")
             start = int(self.column_offsets[k])
-            priors.append((k, sp.csr_matrix((block.tocoo().data, (block.tocoo().row + start, block.tocoo().col + start)),
-                                            shape=(n_cols, n_cols))))
+            priors.append(
+                (
+                    k,
+                    sp.csr_matrix(
+                        (block.tocoo().data, (block.tocoo().row + start, block.tocoo().col + start)),
+                        shape=(n_cols, n_cols),
+                    ),
+                )
+            )
         self.with_prior = [k for k, _ in priors]
         columns = _structure(sp.identity(n_cols, format="csr"))
         for g in grams:
@@ -115,8 +122,9 @@ class MixedModelEquations:
                     data.append(coo.data.astype(np.float64))
                     self._prior_slots.append((k, alpha, beta))
         n_slots = n_likelihood_slots + len(self._prior_slots)
-        self._assembly = sp.csr_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(slots))),
-                                       shape=(self.pattern.nnz, n_slots))
+        self._assembly = sp.csr_matrix(
+            (np.concatenate(data), (np.concatenate(rows), np.concatenate(slots))), shape=(self.pattern.nnz, n_slots)
+        )
         self._assembly_t = self._assembly.T.tocsr()
         self._n_likelihood_slots = n_likelihood_slots
         coo = pattern.tocoo()
@@ -164,7 +172,7 @@ class MixedModelEquations:
                 slot += 1
             per_pattern.append(0.5 * (g + g.T))  # only its symmetric part acts on a symmetric Q_p
         per_term = {}
-        for (k, alpha, beta), value in zip(self._prior_slots, through_c[self._n_likelihood_slots:]):
+        for (k, alpha, beta), value in zip(self._prior_slots, through_c[self._n_likelihood_slots :]):
             if k not in per_term:
                 d = self.terms[k].covariance_dim
                 per_term[k] = np.zeros((d, d))
@@ -204,7 +212,7 @@ class MixedModelEquations:
     def set_effects(self, states: list, indices: list, b: np.ndarray) -> None:
         values = b.reshape(self.n_columns, self.n_traits)
         for k, (term, i) in enumerate(zip(self.terms, indices)):
-            term.effects_by_column(states[i])[:] = values[self.column_offsets[k]:self.column_offsets[k + 1]]
+            term.effects_by_column(states[i])[:] = values[self.column_offsets[k] : self.column_offsets[k + 1]]
 
 
 def symmetric(matrix: np.ndarray) -> np.ndarray:

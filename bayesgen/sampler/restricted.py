@@ -27,12 +27,22 @@ from .mme import precision_of
 class RestrictedLikelihood:
     """D and its pieces at one set of covariances (``evaluate``)."""
 
-    __slots__ = ("minus_two_loglik", "precisions", "inverses", "rhs", "solution", "per_pattern", "per_term",
-                 "d_sigma", "d_residual")
+    __slots__ = (
+        "minus_two_loglik",
+        "precisions",
+        "inverses",
+        "rhs",
+        "solution",
+        "per_pattern",
+        "per_term",
+        "d_sigma",
+        "d_residual",
+    )
 
 
-def evaluate(mme, factor, cross, covariances: dict, residual: np.ndarray, with_gradient: bool = False,
-             inverse_entries=None) -> RestrictedLikelihood | None:
+def evaluate(
+    mme, factor, cross, covariances: dict, residual: np.ndarray, with_gradient: bool = False, inverse_entries=None
+) -> RestrictedLikelihood | None:
     r"""D (module docstring) at the covariances ``{k: Sigma_k}`` (every k of ``mme.with_prior``) and R.
 
     ``factor``: a ``SparseCholesky`` on ``mme.pattern``, factorised here (raises
@@ -60,14 +70,20 @@ def evaluate(mme, factor, cross, covariances: dict, residual: np.ndarray, with_g
     factor.factorize(values)
     out.rhs = mme.rhs(cross, out.precisions)
     half = factor.solve_l(out.rhs)
-    out.minus_two_loglik = (mme.residual_log_determinant(out.precisions) + log_dets + factor.logdet()
-                            + mme.response_quadratic(cross, out.precisions) - half @ half)
+    out.minus_two_loglik = (
+        mme.residual_log_determinant(out.precisions)
+        + log_dets
+        + factor.logdet()
+        + mme.response_quadratic(cross, out.precisions)
+        - half @ half
+    )
     if not with_gradient:
         return out
     out.solution = factor.solve(out.rhs)
     entries = factor.selected_inverse() if inverse_entries is None else inverse_entries(factor)
     out.per_pattern, out.per_term = mme.coefficient_gradients(entries, out.solution, cross)
     out.d_sigma = {k: -w @ out.per_term[k] @ w + mme.terms[k].n_levels * w for k, w in out.inverses.items()}
-    out.d_residual = sum(-q @ g @ q + p.rows.size * q
-                         for (q, _), g, p in zip(out.precisions, out.per_pattern, mme.patterns))
+    out.d_residual = sum(
+        -q @ g @ q + p.rows.size * q for (q, _), g, p in zip(out.precisions, out.per_pattern, mme.patterns)
+    )
     return out

@@ -32,8 +32,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..terms.location import LocationTerm
-from .update_block import UpdateBlock
 from .context import StepContext
+from .update_block import UpdateBlock
 
 
 def matched_columns(fixed_design: np.ndarray, covariates: np.ndarray) -> list[tuple[int, int]]:
@@ -56,8 +56,9 @@ class TranslationMove(UpdateBlock):
     :math:`\tau^2 I` or none; ``pairs``: (fixed column, coefficient) pairs whose columns are identical.
     """
 
-    def __init__(self, fixed_index: int, fixed: LocationTerm, term_index: int, term: LocationTerm,
-                 pairs: list[tuple[int, int]]):
+    def __init__(
+        self, fixed_index: int, fixed: LocationTerm, term_index: int, term: LocationTerm, pairs: list[tuple[int, int]]
+    ):
         if not pairs:
             raise ValueError(f"No fixed column of {fixed.name!r} matches a coefficient of {term.name!r}.")
         self.fixed_index, self.fixed = fixed_index, fixed
@@ -98,9 +99,14 @@ class TranslationMove(UpdateBlock):
 
     def describe(self) -> dict:
         names = self.term.coefficient_names
-        return {"block": "translation", "fixed": self.fixed.name, "term": self.term.name,
-                "pairs": [[self.fixed.coords()[j], names[c] if names[c] is not None else "(Intercept)"]
-                          for j, c in self.pairs]}
+        return {
+            "block": "translation",
+            "fixed": self.fixed.name,
+            "term": self.term.name,
+            "pairs": [
+                [self.fixed.coords()[j], names[c] if names[c] is not None else "(Intercept)"] for j, c in self.pairs
+            ],
+        }
 
 
 def translation_moves(model, joint_indices=()) -> list[TranslationMove]:

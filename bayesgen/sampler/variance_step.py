@@ -125,11 +125,24 @@ class VarianceMetropolis:
         # workspaces[0] now holds the factor at the returned phi; info goes to sample_stats
     """
 
-    def __init__(self, dim: int, proposals: int = 1, *, name: str = "variances", failures: tuple = (),
-                 independence_probability: float = 1.0, df: float = 5.0, inflation: float = 1.2,
-                 delayed_rejection: bool = True, forgetting: float = 3.0, target_acceptance: float = 0.3,
-                 refresh: int = 10, initial_sd: float = 0.2, adapt_after_tuning: bool = True,
-                 laplace_start: bool = False):
+    def __init__(
+        self,
+        dim: int,
+        proposals: int = 1,
+        *,
+        name: str = "variances",
+        failures: tuple = (),
+        independence_probability: float = 1.0,
+        df: float = 5.0,
+        inflation: float = 1.2,
+        delayed_rejection: bool = True,
+        forgetting: float = 3.0,
+        target_acceptance: float = 0.3,
+        refresh: int = 10,
+        initial_sd: float = 0.2,
+        adapt_after_tuning: bool = True,
+        laplace_start: bool = False,
+    ):
         self.dim = int(dim)
         self.proposals = int(proposals)
         self.name = name
@@ -179,9 +192,16 @@ class VarianceMetropolis:
         d = self.dim
         if self.laplace is not None:
             mode, covariance, chol = self.laplace
-            return {"count": LAPLACE_WEIGHT, "rw_count": 0, "mean": mode.copy(), "covariance": covariance.copy(),
-                    "chol": chol.copy(), "chol_inverse": solve_triangular(chol, np.eye(d), lower=True),
-                    "fitted": True, "log_scale": self.start_log_scale}
+            return {
+                "count": LAPLACE_WEIGHT,
+                "rw_count": 0,
+                "mean": mode.copy(),
+                "covariance": covariance.copy(),
+                "chol": chol.copy(),
+                "chol_inverse": solve_triangular(chol, np.eye(d), lower=True),
+                "fitted": True,
+                "log_scale": self.start_log_scale,
+            }
         return {
             "count": 0,  # proposals so far (the n of the gains)
             "rw_count": 0,  # random-walk proposals so far (the r of the scale's gain)
@@ -275,8 +295,11 @@ class VarianceMetropolis:
         log_u = np.log(rng.random())
         value2 = self._evaluate(log_target, second, counts)
         if np.isfinite(value2):
-            first_back = min(0.0, (value - value2) + (self._log_q(second, state) - log_q_candidate)) \
-                if np.isfinite(value) else -np.inf
+            first_back = (
+                min(0.0, (value - value2) + (self._log_q(second, state) - log_q_candidate))
+                if np.isfinite(value)
+                else -np.inf
+            )
             first_forward = min(0.0, log_ratio)
             log_ratio2 = (value2 - current) + _log1m_exp(first_back) - _log1m_exp(first_forward)
         else:

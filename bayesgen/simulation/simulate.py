@@ -35,10 +35,22 @@ class Simulation:
 
 
 def simulate(
-    n_founders: int = 100, n_generations: int = 4, n_offspring: int = 200, n_markers: int = 1000,
-    n_qtl: int = 100, h2: float = 0.4, sigma2_p: float = 1.0, mean: float = 10.0, sex_effect: float = 0.5,
-    genetic_model: str = "infinitesimal", missing: float = 0.0, seed: SeedArg = None, family: str = "gaussian",
-    prevalence: float = 0.2, censoring: float = 0.3, genotyped: float = 1.0,
+    n_founders: int = 100,
+    n_generations: int = 4,
+    n_offspring: int = 200,
+    n_markers: int = 1000,
+    n_qtl: int = 100,
+    h2: float = 0.4,
+    sigma2_p: float = 1.0,
+    mean: float = 10.0,
+    sex_effect: float = 0.5,
+    genetic_model: str = "infinitesimal",
+    missing: float = 0.0,
+    seed: SeedArg = None,
+    family: str = "gaussian",
+    prevalence: float = 0.2,
+    censoring: float = 0.3,
+    genotyped: float = 1.0,
 ) -> Simulation:
     """Simulate a population with known genetic and residual variances.
 
@@ -141,11 +153,13 @@ def simulate(
     sire, dam, sex, generation = random_mating_pedigree(rng, n_founders, n_generations, n_offspring)
     n = sire.size
     ids = np.array([f"A{i + 1:05d}" for i in range(n)])
-    ped = pd.DataFrame({
-        "id": ids,
-        "sire": [ids[s] if s >= 0 else None for s in sire],
-        "dam": [ids[d] if d >= 0 else None for d in dam],
-    })
+    ped = pd.DataFrame(
+        {
+            "id": ids,
+            "sire": [ids[s] if s >= 0 else None for s in sire],
+            "dam": [ids[d] if d >= 0 else None for d in dam],
+        }
+    )
     truth = {"sigma2_a": sigma2_a, "sigma2_e": sigma2_e, "h2": h2, "mean": mean, "sex_effect": sex_effect}
 
     genotypes, codes = None, None
@@ -196,12 +210,19 @@ def simulate(
         extra["upper"] = np.full(n_rec, np.nan)
         y = np.where(censored, np.nan, y)
         truth["censored"] = float(np.mean(censored))
-    phenotypes = pd.DataFrame({
-        "id": ids[has_record], "sex": sex_label, "generation": generation[has_record], "y": y,
-        "true_bv": bv[has_record], **extra,
-    })
-    truth["sigma2_g_realized"] = float(np.var(bv[has_record][~np.isnan(phenotypes["y_uncensored"] if family ==
-                                                                "censored" else y)]))
+    phenotypes = pd.DataFrame(
+        {
+            "id": ids[has_record],
+            "sex": sex_label,
+            "generation": generation[has_record],
+            "y": y,
+            "true_bv": bv[has_record],
+            **extra,
+        }
+    )
+    truth["sigma2_g_realized"] = float(
+        np.var(bv[has_record][~np.isnan(phenotypes["y_uncensored"] if family == "censored" else y)])
+    )
     if codes is not None:
         chosen = np.arange(n)
         if genotyped < 1:

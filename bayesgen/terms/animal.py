@@ -76,17 +76,29 @@ class Animal(AnimalNames, Random):
     call_prefix = "Animal(column, pedigree"
 
     @renamed_arguments(variance="prior", covariance="structure")
-    def __init__(self, column: str, pedigree: Pedigree, prior: PriorArg = None, name: str = "animal",
-                 expand: bool = True, maternal: str | None = None, slopes: str | Sequence[str] | None = None,
-                 structure: str | None = None, intercept: bool = True):
+    def __init__(
+        self,
+        column: str,
+        pedigree: Pedigree,
+        prior: PriorArg = None,
+        name: str = "animal",
+        expand: bool = True,
+        maternal: str | None = None,
+        slopes: str | Sequence[str] | None = None,
+        structure: str | None = None,
+        intercept: bool = True,
+    ):
         if not isinstance(pedigree, Pedigree):
             raise TypeError(f"pedigree must be a bayesgen.Pedigree, got {type(pedigree).__name__}.")
         if maternal is not None and (slopes is not None or structure is not None):
-            raise ValueError("Animal takes maternal= or slopes=, not both: random regressions of direct and maternal "
-                             "effects are not available.")
+            raise ValueError(
+                "Animal takes maternal= or slopes=, not both: random regressions of direct and maternal "
+                "effects are not available."
+            )
         self.maternal = maternal
-        super().__init__(column, prior=prior, name=name, expand=expand, slopes=slopes, structure=structure,
-                         intercept=intercept)
+        super().__init__(
+            column, prior=prior, name=name, expand=expand, slopes=slopes, structure=structure, intercept=intercept
+        )
         self.pedigree = pedigree
 
     def _layout(self, slopes, structure, intercept):

@@ -141,7 +141,7 @@ class Term(ABC):
         """Priors keyed by the recorded parameter they apply to (``sigma2_a``, ``alpha``, ...)."""
         return {}
 
-    def copy_for_binding(self) -> "Term":
+    def copy_for_binding(self) -> Term:
         """A copy that the model can bind without touching this object or its priors.
 
         Priors and options are deep-copied (binding fills in data-dependent defaults);

@@ -25,7 +25,6 @@ from .._user_warnings import warn_user
 from .._validation import normalize_id, normalize_parent, preview, require_columns
 from ..kernels.maternal import sweep_direct_maternal
 from ..kernels.random_effects import (
-    precision_split,
     sweep_random_effects,
     sweep_random_effects_multitrait,
     sweep_random_effects_quadratic,
@@ -114,15 +113,33 @@ class Intercept(Layout):
     def sweep(self, rng, u, ctx, precision_arrays, split, sigma):
         """Draw every level's effects given :math:`\\Sigma`; returns :math:`U'PU` when computed on the way."""
         if self.n_traits == 1:
-            args = (rng, u[:, 0], ctx.resid[:, 0], ctx.weights[:, 0], self.rec_ptr, self.rec_idx, self.rec_z,
-                    self._weighted_counts, *precision_arrays)
+            args = (
+                rng,
+                u[:, 0],
+                ctx.resid[:, 0],
+                ctx.weights[:, 0],
+                self.rec_ptr,
+                self.rec_idx,
+                self.rec_z,
+                self._weighted_counts,
+                *precision_arrays,
+            )
             if split is not None:
                 return np.full((1, 1), sweep_random_effects_quadratic(*args, split, ctx.sigma2_e, float(sigma[0, 0])))
             sweep_random_effects(*args, ctx.sigma2_e, float(sigma[0, 0]))
             return None
-        sweep_random_effects_multitrait(rng, u, ctx.resid, ctx.weights, self.rec_ptr, self.rec_idx, self.rec_z,
-                                        *precision_arrays, np.linalg.inv(ctx.residual_covariance),
-                                        np.linalg.inv(sigma))
+        sweep_random_effects_multitrait(
+            rng,
+            u,
+            ctx.resid,
+            ctx.weights,
+            self.rec_ptr,
+            self.rec_idx,
+            self.rec_z,
+            *precision_arrays,
+            np.linalg.inv(ctx.residual_covariance),
+            np.linalg.inv(sigma),
+        )
         return None
 
     def translation_covariates(self) -> np.ndarray | None:
@@ -133,8 +150,7 @@ class Intercept(Layout):
 
     def default_scales(self, context) -> tuple[np.ndarray, np.ndarray]:
         """(share, half-t scale) of each element of :math:`\\Sigma` (its traits)."""
-        return (np.atleast_1d(context.default_share).astype(float),
-                np.atleast_1d(context.phenotypic_sd).astype(float))
+        return (np.atleast_1d(context.default_share).astype(float), np.atleast_1d(context.phenotypic_sd).astype(float))
 
     def phenotypic_variance(self, sigma: np.ndarray) -> np.ndarray:
         return sigma
@@ -145,21 +161,28 @@ class Intercept(Layout):
     def variables(self, term) -> list[Variable]:
         coords = {term.level_dim: term.coords()}
         if self.n_traits == 1:
-            return [Variable(term.effect_name, (term.level_dim,), coords, high_dimensional=True),
-                    Variable(term.variance_name)]
+            return [
+                Variable(term.effect_name, (term.level_dim,), coords, high_dimensional=True),
+                Variable(term.variance_name),
+            ]
         traits = term.traits
         coords["trait"] = traits
         matrix = {"trait_row": traits, "trait_col": traits}
-        return [Variable(term.effect_name, (term.level_dim, "trait"), coords, high_dimensional=True),
-                Variable(term.variance_name, ("trait_row", "trait_col"), matrix),
-                Variable(term.correlation_name, ("trait_row", "trait_col"), matrix)]
+        return [
+            Variable(term.effect_name, (term.level_dim, "trait"), coords, high_dimensional=True),
+            Variable(term.variance_name, ("trait_row", "trait_col"), matrix),
+            Variable(term.correlation_name, ("trait_row", "trait_col"), matrix),
+        ]
 
     def record(self, term, effects: np.ndarray, sigma: np.ndarray) -> dict:
         if self.n_traits == 1:
             return {term.effect_name: effects[:, 0].copy(), term.variance_name: sigma[0, 0]}
         sd = np.sqrt(np.diag(sigma))
-        return {term.effect_name: effects.copy(), term.variance_name: sigma.copy(),
-                term.correlation_name: sigma / np.outer(sd, sd)}
+        return {
+            term.effect_name: effects.copy(),
+            term.variance_name: sigma.copy(),
+            term.correlation_name: sigma / np.outer(sd, sd),
+        }
 
 
 class Slopes(Layout):
@@ -184,13 +207,17 @@ class Slopes(Layout):
         if column in slopes:
             raise ValueError(f"Column {column!r} holds the levels; it cannot also be a slope covariate.")
         if not isinstance(covariance, str) or covariance not in COVARIANCES:
-            raise ValueError(f"structure must be one of {', '.join(map(repr, COVARIANCES))} "
-                             f"(unstructured or diagonal), got {covariance!r}.")
+            raise ValueError(
+                f"structure must be one of {', '.join(map(repr, COVARIANCES))} "
+                f"(unstructured or diagonal), got {covariance!r}."
+            )
         if not isinstance(intercept, (bool, np.bool_)):
             raise TypeError(f"intercept must be True or False, got {intercept!r}.")
         if not slopes:
-            raise ValueError("slopes is empty: a random regression needs at least one slope column "
-                             "(use Random(column) for a random intercept alone).")
+            raise ValueError(
+                "slopes is empty: a random regression needs at least one slope column "
+                "(use Random(column) for a random intercept alone)."
+            )
         self.slopes, self.covariance, self.intercept = slopes, covariance, bool(intercept)
         self.coefficient_names = ([INTERCEPT] if self.intercept else []) + slopes
         self.columns = list(slopes)
@@ -199,8 +226,11 @@ class Slopes(Layout):
     def check_variance(self, variance) -> None:
         from ..priors.base import VariancePrior
 
-        if self.covariance == "us" and isinstance(variance, (list, tuple)) and any(
-                isinstance(v, VariancePrior) for v in variance):
+        if (
+            self.covariance == "us"
+            and isinstance(variance, (list, tuple))
+            and any(isinstance(v, VariancePrior) for v in variance)
+        ):
             # A list is otherwise read as a fixed matrix, and fails deep in float().
             q = len(self.coefficient_names)
             raise TypeError(
@@ -208,13 +238,16 @@ class Slopes(Layout):
                 f"{self.coefficient_names!r} (InverseWishart(df, scale matrix), or "
                 f"HuangWand(df, [A_0, ...]), whose standard deviations are half-t(df, A_k) and whose correlations "
                 f"are sampled) or a fixed {q} x {q} matrix, got a list of {len(variance)} priors. For one prior per "
-                "coefficient, without correlations, pass structure='diag'.")
+                "coefficient, without correlations, pass structure='diag'."
+            )
 
     def bind(self, term, context, record_index: np.ndarray) -> None:
         frame = context.frame
         if context.n_traits != 1:
-            raise ValueError(f"Random({term.column!r}, slopes={self.slopes!r}) fits one trait; the model has "
-                             f"{context.n_traits} ({', '.join(context.traits)}).")
+            raise ValueError(
+                f"Random({term.column!r}, slopes={self.slopes!r}) fits one trait; the model has "
+                f"{context.n_traits} ({', '.join(context.traits)})."
+            )
         response = [s for s in self.slopes if s in context.traits]
         if response:
             raise ValueError(f"The response {response[0]!r} cannot also be a slope covariate.")
@@ -241,13 +274,17 @@ class Slopes(Layout):
         q = len(self.coefficient_names)
         if np.count_nonzero(counts) == 1:
             level = term.levels[int(np.flatnonzero(counts)[0])]
-            warn_user(f"{call}: only level {level!r} of {term.column!r} has phenotyped records, so one coefficient "
-                      f"vector informs the {q} x {q} covariance {term.variance_name}: its posterior is driven by the "
-                      "prior. A random regression needs several levels.")
+            warn_user(
+                f"{call}: only level {level!r} of {term.column!r} has phenotyped records, so one coefficient "
+                f"vector informs the {q} x {q} covariance {term.variance_name}: its posterior is driven by the "
+                "prior. A random regression needs several levels."
+            )
         elif not term.genetic and counts.max() <= 1:
-            warn_user(f"{call}: no level of {term.column!r} has more than one phenotyped record, so a level's "
-                      f"intercept and slopes cannot be told apart from the residual and {term.variance_name} is "
-                      "driven by the prior. A random regression needs repeated records per level.")
+            warn_user(
+                f"{call}: no level of {term.column!r} has more than one phenotyped record, so a level's "
+                f"intercept and slopes cannot be told apart from the residual and {term.variance_name} is "
+                "driven by the prior. A random regression needs repeated records per level."
+            )
 
     def incidence(self, n_levels: int) -> sp.csr_matrix:
         """The design of vec(U') (records x levels*q): record r's covariates in its level's q columns."""
@@ -259,8 +296,18 @@ class Slopes(Layout):
         return np.einsum("rc,rc->r", self.covariates, u[self.record_index])[:, None]
 
     def sweep(self, rng, u, ctx, precision_arrays, split, sigma):
-        sweep_random_regression(rng, u, ctx.resid[:, 0], ctx.weights[:, 0], self.rec_ptr, self.rec_idx,
-                                self.covariates, *precision_arrays, ctx.sigma2_e, np.linalg.inv(sigma))
+        sweep_random_regression(
+            rng,
+            u,
+            ctx.resid[:, 0],
+            ctx.weights[:, 0],
+            self.rec_ptr,
+            self.rec_idx,
+            self.covariates,
+            *precision_arrays,
+            ctx.sigma2_e,
+            np.linalg.inv(sigma),
+        )
         return None
 
     def translation_covariates(self) -> np.ndarray:
@@ -283,15 +330,24 @@ class Slopes(Layout):
 
     def variables(self, term) -> list[Variable]:
         coefs = self.coefficient_names
-        out = [Variable(term.effect_name, (term.level_dim, term.coef_dim),
-                        {term.level_dim: term.coords(), term.coef_dim: coefs}, high_dimensional=True)]
+        out = [
+            Variable(
+                term.effect_name,
+                (term.level_dim, term.coef_dim),
+                {term.level_dim: term.coords(), term.coef_dim: coefs},
+                high_dimensional=True,
+            )
+        ]
         if self.diagonal:
             return out + [Variable(term.variance_name, (term.coef_dim,), {term.coef_dim: coefs})]
         rows, cols = f"{term.coef_dim}_row", f"{term.coef_dim}_col"
         matrix = {rows: coefs, cols: coefs}
         out.append(Variable(term.variance_name, (rows, cols), matrix))
-        out.append(Variable(term.correlation_name) if len(coefs) == 2
-                   else Variable(term.correlation_name, (rows, cols), matrix))
+        out.append(
+            Variable(term.correlation_name)
+            if len(coefs) == 2
+            else Variable(term.correlation_name, (rows, cols), matrix)
+        )
         return out
 
     def record(self, term, effects: np.ndarray, sigma: np.ndarray) -> dict:
@@ -310,20 +366,26 @@ def _slope_values(frame: pd.DataFrame, column: str, observed: np.ndarray) -> np.
     """A slope column as float64; errors name the column and the rows at fault."""
     values = frame[column]
     if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_complex_dtype(values):
-        bad = [(label, v) for label, v in zip(frame.index, values.tolist())
-               if isinstance(v, (str, bytes, bool, complex)) or not isinstance(v, (int, float, np.number))]
+        bad = [
+            (label, v)
+            for label, v in zip(frame.index, values.tolist())
+            if isinstance(v, (str, bytes, bool, complex)) or not isinstance(v, (int, float, np.number))
+        ]
         where = f"; e.g. {bad[0][1]!r} in row {bad[0][0]!r}" if bad else ""
         raise TypeError(f"Slope column {column!r} must be numeric, got dtype {values.dtype}{where}.")
     x = values.to_numpy(dtype=np.float64)
     bad = ~np.isfinite(x)
     if bad.any():
-        raise ValueError(f"Slope column {column!r} has missing or non-finite values in rows "
-                         f"{preview(list(frame.index[bad]))}.")
+        raise ValueError(
+            f"Slope column {column!r} has missing or non-finite values in rows {preview(list(frame.index[bad]))}."
+        )
     seen = x[observed]
     if seen.size < 2 or np.ptp(seen) == 0:
         value = f" (all {seen[0]:g})" if seen.size else ""
-        raise ValueError(f"Slope column {column!r} is constant over the records with a phenotype{value}: "
-                         "its slope cannot be told apart from the intercept.")
+        raise ValueError(
+            f"Slope column {column!r} is constant over the records with a phenotype{value}: "
+            "its slope cannot be told apart from the intercept."
+        )
     return x
 
 
@@ -343,7 +405,9 @@ class DirectMaternal(Layout):
 
     def __init__(self, maternal: str, column: str):
         if not isinstance(maternal, str):
-            raise TypeError(f"maternal must be the name of the column holding each record's dam (str), got {maternal!r}.")
+            raise TypeError(
+                f"maternal must be the name of the column holding each record's dam (str), got {maternal!r}."
+            )
         if maternal == column:
             raise ValueError(f"maternal={maternal!r} is the animal column itself; it must name the column of dams.")
         self.maternal = maternal
@@ -352,21 +416,26 @@ class DirectMaternal(Layout):
     def check_columns(self, frame: pd.DataFrame, term) -> None:
         for role, col in (("animal", term.column), ("maternal (dam)", self.maternal)):
             if col not in frame.columns:
-                raise ValueError(f"The {role} column {col!r} of Animal({term.column!r}, maternal={self.maternal!r}) "
-                               f"is not in data; its columns are {preview(list(frame.columns))}.")
+                raise ValueError(
+                    f"The {role} column {col!r} of Animal({term.column!r}, maternal={self.maternal!r}) "
+                    f"is not in data; its columns are {preview(list(frame.columns))}."
+                )
 
     def bind(self, term, context, record_index: np.ndarray) -> None:
         frame = context.frame
         if context.n_traits != 1:
-            raise ValueError(f"Animal(maternal={self.maternal!r}) fits one trait; the model has "
-                             f"{context.n_traits} ({', '.join(context.traits)}).")
+            raise ValueError(
+                f"Animal(maternal={self.maternal!r}) fits one trait; the model has "
+                f"{context.n_traits} ({', '.join(context.traits)})."
+            )
         known = {level: k for k, level in enumerate(term.levels)}
         dams = [normalize_parent(v) for v in frame[self.maternal].tolist()]
         absent = [d for d in dict.fromkeys(dams) if d is not None and d not in known]
         if absent:
             raise ValueError(
                 f"Dams in column {self.maternal!r} not found in the pedigree: {preview(absent)}. A maternal "
-                "effect needs each dam's own id in the pedigree (add missing dams as founders with unknown parents).")
+                "effect needs each dam's own id in the pedigree (add missing dams as founders with unknown parents)."
+            )
         animals = [normalize_id(v) for v in frame[term.column].tolist()]
         own_of_dam = [label for label, a, d in zip(frame.index, animals, dams) if a == d]
         if own_of_dam:
@@ -395,7 +464,8 @@ class DirectMaternal(Layout):
                 f"Animal({term.column!r}, maternal={self.maternal!r}): of the {len(given)} parents in column "
                 f"{self.maternal!r}, {as_sires} are sires and {as_dams} dams in the pedigree. A maternal effect is "
                 "what a mother gives her offspring beyond her genes: maternal= names the column of each record's "
-                "dam (or foster mother). Fitting a sire's effect this way is legal but is not a maternal model.")
+                "dam (or foster mother). Fitting a sire's effect this way is legal but is not a maternal model."
+            )
 
     def incidence(self, n_levels: int) -> sp.csr_matrix:
         """Records x 2q, columns (animal, effect): a 1 at (own animal, direct) and (dam, maternal)."""
@@ -411,8 +481,19 @@ class DirectMaternal(Layout):
         return out[:, None]
 
     def sweep(self, rng, u, ctx, precision_arrays, split, sigma):
-        sweep_direct_maternal(rng, u, ctx.resid[:, 0], ctx.weights[:, 0], self.own_ptr, self.own_idx, self.dam_ptr,
-                              self.dam_idx, *precision_arrays, ctx.sigma2_e, np.linalg.inv(sigma))
+        sweep_direct_maternal(
+            rng,
+            u,
+            ctx.resid[:, 0],
+            ctx.weights[:, 0],
+            self.own_ptr,
+            self.own_idx,
+            self.dam_ptr,
+            self.dam_idx,
+            *precision_arrays,
+            ctx.sigma2_e,
+            np.linalg.inv(sigma),
+        )
         return None
 
     def translation_covariates(self) -> np.ndarray:
@@ -438,10 +519,15 @@ class DirectMaternal(Layout):
     def variables(self, term) -> list[Variable]:
         effects = {term.level_dim: term.coords(), "effect": EFFECTS}
         matrix = {"effect_row": EFFECTS, "effect_col": EFFECTS}
-        return [Variable(term.effect_name, (term.level_dim, "effect"), effects, high_dimensional=True),
-                Variable(term.variance_name, ("effect_row", "effect_col"), matrix),
-                Variable(term.correlation_name)]
+        return [
+            Variable(term.effect_name, (term.level_dim, "effect"), effects, high_dimensional=True),
+            Variable(term.variance_name, ("effect_row", "effect_col"), matrix),
+            Variable(term.correlation_name),
+        ]
 
     def record(self, term, effects: np.ndarray, sigma: np.ndarray) -> dict:
-        return {term.effect_name: effects.copy(), term.variance_name: sigma.copy(),
-                term.correlation_name: float(sigma[0, 1] / np.sqrt(sigma[0, 0] * sigma[1, 1]))}
+        return {
+            term.effect_name: effects.copy(),
+            term.variance_name: sigma.copy(),
+            term.correlation_name: float(sigma[0, 1] / np.sqrt(sigma[0, 0] * sigma[1, 1])),
+        }

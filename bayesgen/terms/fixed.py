@@ -49,8 +49,15 @@ class Fixed(LocationTerm):
     expand = False
 
     @renamed_arguments(prior_variance="prior")
-    def __init__(self, columns: str | Sequence[str] = (), intercept: bool = True, matrix: np.ndarray | None = None,
-                 names: Sequence[str] | None = None, name: str = "beta", prior: float | None = None):
+    def __init__(
+        self,
+        columns: str | Sequence[str] = (),
+        intercept: bool = True,
+        matrix: np.ndarray | None = None,
+        names: Sequence[str] | None = None,
+        name: str = "beta",
+        prior: float | None = None,
+    ):
         if isinstance(columns, str):
             columns = [columns]
         if not isinstance(columns, (list, tuple)) or not all(isinstance(c, str) for c in columns):
@@ -184,8 +191,9 @@ class Fixed(LocationTerm):
         return {self.name: beta[:, 0].copy() if self.n_traits == 1 else beta.copy()}
 
     def priors(self) -> dict:
-        return {self.name: "flat" if self.prior_variance is None else {"family": "Normal", "variance": self.prior_variance}}
+        return {
+            self.name: "flat" if self.prior_variance is None else {"family": "Normal", "variance": self.prior_variance}
+        }
 
     def describe(self) -> dict:
         return {"term": "Fixed", "name": self.name, "coef": self.coef_names, "prior": self.priors()[self.name]}
-

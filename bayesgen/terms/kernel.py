@@ -25,8 +25,10 @@ def _kernel_matrix(K, ids) -> tuple[np.ndarray, list]:
         col_ids = normalize_ids(id_sequence(K.columns, "K.columns"), "K.columns")
         if K.shape[0] == K.shape[1] and row_ids != col_ids:
             bad = [k for k, (r, c) in enumerate(zip(row_ids, col_ids)) if r != c]
-            raise ValueError(f"Kernel: K's index and columns must hold the same ids in the same order; they differ "
-                             f"at positions {preview(bad)} (index {row_ids[bad[0]]!r}, column {col_ids[bad[0]]!r}).")
+            raise ValueError(
+                f"Kernel: K's index and columns must hold the same ids in the same order; they differ "
+                f"at positions {preview(bad)} (index {row_ids[bad[0]]!r}, column {col_ids[bad[0]]!r})."
+            )
         try:
             matrix = K.to_numpy(dtype=np.float64)
         except (TypeError, ValueError) as err:
@@ -38,8 +40,10 @@ def _kernel_matrix(K, ids) -> tuple[np.ndarray, list]:
         except (TypeError, ValueError) as err:
             raise TypeError(f"Kernel: K must be a DataFrame or a numeric array, got {type(K).__name__}.") from err
         if ids is None:
-            raise ValueError("Kernel: an array K needs ids= (one per row/column); or pass K as a DataFrame "
-                             "with the ids as index and columns.")
+            raise ValueError(
+                "Kernel: an array K needs ids= (one per row/column); or pass K as a DataFrame "
+                "with the ids as index and columns."
+            )
         labels = normalize_ids(id_sequence(ids, "ids"), "ids")
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
         raise ValueError(f"Kernel: K must be a square matrix, got shape {matrix.shape}.")
@@ -51,8 +55,10 @@ def _kernel_matrix(K, ids) -> tuple[np.ndarray, list]:
     bad = np.argwhere(~np.isfinite(matrix))
     if bad.size:
         i, j = bad[0]
-        raise ValueError(f"Kernel: K has {len(bad)} non-finite entries, the first at ({labels[i]!r}, {labels[j]!r}): "
-                         f"{float(matrix[i, j])}.")
+        raise ValueError(
+            f"Kernel: K has {len(bad)} non-finite entries, the first at ({labels[i]!r}, {labels[j]!r}): "
+            f"{float(matrix[i, j])}."
+        )
     return matrix, labels
 
 
@@ -103,12 +109,24 @@ class Kernel(Random):
     """
 
     @renamed_arguments(variance="prior")
-    def __init__(self, column: str, K: pd.DataFrame | np.ndarray, ids: IdsArg | None = None, prior: PriorArg = None,
-                 name: str | None = None, tolerance: float = 1e-8,
-                 route: str = "auto", genetic: bool = True, expand: bool = True, slopes: None = None):
+    def __init__(
+        self,
+        column: str,
+        K: pd.DataFrame | np.ndarray,
+        ids: IdsArg | None = None,
+        prior: PriorArg = None,
+        name: str | None = None,
+        tolerance: float = 1e-8,
+        route: str = "auto",
+        genetic: bool = True,
+        expand: bool = True,
+        slopes: None = None,
+    ):
         if slopes is not None:
-            raise TypeError("Kernel does not take slopes; use bg.RandomRegression(column, slopes, pedigree=...) for "
-                            "a random-regression animal model.")
+            raise TypeError(
+                "Kernel does not take slopes; use bg.RandomRegression(column, slopes, pedigree=...) for "
+                "a random-regression animal model."
+            )
         super().__init__(column, prior=prior, name=name, expand=expand)
         if route not in ROUTES:
             raise ValueError(f"Kernel route must be one of {', '.join(map(repr, ROUTES))}, got {route!r}.")
@@ -119,16 +137,20 @@ class Kernel(Random):
         asym = np.abs(matrix - matrix.T)
         if asym.max() > tolerance * max(scale, 1e-300):
             i, j = np.unravel_index(np.argmax(asym), asym.shape)
-            raise ValueError(f"Kernel: K is not symmetric: K[{labels[i]!r}, {labels[j]!r}] = {float(matrix[i, j])!r} but "
-                             f"K[{labels[j]!r}, {labels[i]!r}] = {float(matrix[j, i])!r}.")
+            raise ValueError(
+                f"Kernel: K is not symmetric: K[{labels[i]!r}, {labels[j]!r}] = {float(matrix[i, j])!r} but "
+                f"K[{labels[j]!r}, {labels[i]!r}] = {float(matrix[j, i])!r}."
+            )
         matrix = 0.5 * (matrix + matrix.T)
         eigenvalues, eigenvectors = np.linalg.eigh(matrix)
         largest, smallest = float(eigenvalues[-1]), float(eigenvalues[0])
         if largest <= 0.0:
             raise ValueError(f"Kernel: K has no positive eigenvalue (largest {largest!r}): it is not a covariance.")
         if eigenvalues[0] < -tolerance * largest:
-            raise ValueError(f"Kernel: K is not positive semi-definite: eigenvalue {smallest!r} < "
-                             f"-tolerance * largest = {-tolerance * largest!r} (tolerance {tolerance!r}).")
+            raise ValueError(
+                f"Kernel: K is not positive semi-definite: eigenvalue {smallest!r} < "
+                f"-tolerance * largest = {-tolerance * largest!r} (tolerance {tolerance!r})."
+            )
         condition = largest / eigenvalues[0] if eigenvalues[0] > 0 else np.inf
         cholesky_ok = True
         try:
@@ -136,8 +158,10 @@ class Kernel(Random):
         except np.linalg.LinAlgError:
             cholesky_ok = False
         if route == "precision" and not cholesky_ok:
-            raise ValueError(f"Kernel route='precision' needs a positive definite K, but its Cholesky factorisation "
-                             f"fails (smallest eigenvalue {smallest!r}); use route='eigen' or 'auto'.")
+            raise ValueError(
+                f"Kernel route='precision' needs a positive definite K, but its Cholesky factorisation "
+                f"fails (smallest eigenvalue {smallest!r}); use route='eigen' or 'auto'."
+            )
         if route == "auto":
             route = "precision" if cholesky_ok and condition <= MAX_CONDITION else "eigen"
         self.route = route
@@ -159,8 +183,10 @@ class Kernel(Random):
         known = set(self.kernel_ids)
         missing = [v for v in dict.fromkeys(record_levels) if v not in known]
         if missing:
-            raise ValueError(f"Ids in column {self.column!r} not found in K: {preview(missing)} "
-                           f"({len(missing)} ids; K has {len(self.kernel_ids)}).")
+            raise ValueError(
+                f"Ids in column {self.column!r} not found in K: {preview(missing)} "
+                f"({len(missing)} ids; K has {len(self.kernel_ids)})."
+            )
         if self.route == "precision":
             return list(self.kernel_ids), self._kernel_precision
         return list(self.kernel_ids), sp.identity(len(self.kernel_ids), format="csr")
@@ -202,6 +228,11 @@ class Kernel(Random):
 
     def describe(self) -> dict:
         out = super().describe()
-        out.update(route=self.route, ids=len(self.kernel_ids), rank=self.rank, tolerance=self.tolerance,
-                   condition_number=self.condition_number)
+        out.update(
+            route=self.route,
+            ids=len(self.kernel_ids),
+            rank=self.rank,
+            tolerance=self.tolerance,
+            condition_number=self.condition_number,
+        )
         return out

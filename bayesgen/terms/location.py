@@ -197,10 +197,15 @@ class LocationGroupAction:
             self.generators = [np.diag(np.eye(d)[a]) for a in range(d)]
         else:
             self.generators = [np.outer(np.eye(d)[a], np.eye(d)[b]) for a in range(d) for b in range(d)]
-        self.identity = np.array([1.0] if kind == "scalar" else (np.ones(d) if kind == "diagonal" else np.eye(d).ravel()))
+        self.identity = np.array(
+            [1.0] if kind == "scalar" else (np.ones(d) if kind == "diagonal" else np.eye(d).ravel())
+        )
         free_per_row = 2 if prior.diagonal else d + 1
-        self._power = {"scalar": (d * 2 if prior.diagonal else d * (d + 1)) - 1,
-                       "diagonal": free_per_row - 1, "full": 1}[kind]
+        self._power = {
+            "scalar": (d * 2 if prior.diagonal else d * (d + 1)) - 1,
+            "diagonal": free_per_row - 1,
+            "full": 1,
+        }[kind]
         self.name = term.name
 
     def matrix(self, m: np.ndarray) -> np.ndarray:

@@ -74,8 +74,16 @@ class Markers(Term):
     predicts = "genotypes"
     n_traits = 1  # set by bind
 
-    def __init__(self, column: str, genotypes: Genotypes, prior: MarkerPrior | None = None, name: str = "markers", expand: bool = True,
-                 block_size: int | None = None, block_passes: int = 1):
+    def __init__(
+        self,
+        column: str,
+        genotypes: Genotypes,
+        prior: MarkerPrior | None = None,
+        name: str = "markers",
+        expand: bool = True,
+        block_size: int | None = None,
+        block_passes: int = 1,
+    ):
         if not isinstance(genotypes, Genotypes):
             raise TypeError(f"genotypes must be a bayesgen.Genotypes, got {type(genotypes).__name__}.")
         prior = prior if prior is not None else BayesAPrior()
@@ -97,7 +105,8 @@ class Markers(Term):
             if not prior.gaussian_sweep:
                 raise ValueError(
                     f"Markers block_size applies to priors drawn by the Gaussian sweep (BayesAPrior, RidgePrior, "
-                    f"LassoPrior); {type(prior).__name__} has its own sweep.")
+                    f"LassoPrior); {type(prior).__name__} has its own sweep."
+                )
         if not _is_positive_int(block_passes):
             raise ValueError(f"Markers block_passes must be a positive integer, got {block_passes!r}.")
         self.block_size = None if block_size is None else int(block_size)
@@ -133,7 +142,8 @@ class Markers(Term):
         if t > 1 and not self.prior.several_traits:
             raise ValueError(
                 f"Markers {self.name!r}: with several traits the marker prior must be one of "
-                f"{', '.join(SEVERAL_TRAIT_PRIORS)}; got {type(self.prior).__name__}, which is for one trait only.")
+                f"{', '.join(SEVERAL_TRAIT_PRIORS)}; got {type(self.prior).__name__}, which is for one trait only."
+            )
         require_columns(context.frame, [self.column], "data")
         ids = normalize_ids(context.frame[self.column].tolist(), f"Column {self.column!r}")
         rows = self.genotypes.index(ids)
@@ -162,15 +172,17 @@ class Markers(Term):
         if sum_var_x <= 0:
             warn_user(
                 f"No phenotyped record of {self.name!r} has an observed genotype, or none varies: the markers "
-                "cannot explain anything, so var_g and h2 will be 0.")
+                "cannot explain anything, so var_g and h2 will be 0."
+            )
         self.code_stats = marker_code_stats(self.codes, self.n_records)
         if self.block_size is not None:
             self._gram = block_cross_products(self.codes, self.lookup, weights, min(self.block_size, self.n_markers))
             self._missing = missing_genotype_lists(self.codes, self.n_records)
         # BGLR's rule per trait: a priori the markers explain their share of Var(y_k), spread evenly.
         share = np.atleast_1d(np.asarray(context.default_share, dtype=np.float64))
-        self.prior.bind_traits(share / max(sum_var_x, 1e-12), self.traits, self._name("sigma2_alpha", "sigma2_alpha"),
-                               self.n_markers)
+        self.prior.bind_traits(
+            share / max(sum_var_x, 1e-12), self.traits, self._name("sigma2_alpha", "sigma2_alpha"), self.n_markers
+        )
 
     @property
     def n_markers(self) -> int:
@@ -180,24 +192,31 @@ class Markers(Term):
         coords = {self.marker_dim: self.genotypes.markers}
         inclusion = self.prior.spike_and_slab
         if self.n_traits == 1:
-            out = [Variable(self.effect_name, (self.marker_dim,), coords, high_dimensional=True, inclusion=inclusion),
-                   Variable(self.variance_name)]
+            out = [
+                Variable(self.effect_name, (self.marker_dim,), coords, high_dimensional=True, inclusion=inclusion),
+                Variable(self.variance_name),
+            ]
         else:
             coords["trait"] = self.traits
             matrix = {"trait_row": self.traits, "trait_col": self.traits}
-            out = [Variable(self.effect_name, (self.marker_dim, "trait"), coords, high_dimensional=True,
-                            inclusion=inclusion),
-                   Variable(self.variance_name, ("trait_row", "trait_col"), matrix),
-                   Variable(self.correlation_name, ("trait_row", "trait_col"), matrix)]
+            out = [
+                Variable(
+                    self.effect_name, (self.marker_dim, "trait"), coords, high_dimensional=True, inclusion=inclusion
+                ),
+                Variable(self.variance_name, ("trait_row", "trait_col"), matrix),
+                Variable(self.correlation_name, ("trait_row", "trait_col"), matrix),
+            ]
         for v in self.prior.variables():
             out.append(Variable(self._name(v.name, v.name), v.dims, v.coords, v.high_dimensional, v.group))
         return out
 
     def init_state(self, rng) -> dict:
         """The effects A (markers x t), the genomic values XA (records x t, columns contiguous) and the prior's state."""
-        return {"alpha": np.zeros((self.n_markers, self.n_traits)),
-                "genetic_values": np.zeros((self.n_records, self.n_traits), order="F"),
-                "prior": self.prior.init_state(rng, self.n_markers)}
+        return {
+            "alpha": np.zeros((self.n_markers, self.n_traits)),
+            "genetic_values": np.zeros((self.n_records, self.n_traits), order="F"),
+            "prior": self.prior.init_state(rng, self.n_markers),
+        }
 
     def draw_prior(self, rng, state) -> None:
         state["alpha"][:] = np.reshape(self.prior.draw_prior(rng, state["prior"]), state["alpha"].shape)
@@ -214,12 +233,35 @@ class Markers(Term):
         """One sweep over the markers (the prior's kernel, or the blocked one), then the prior's hyperparameters."""
         alpha, prior_state, genetic_values = state["alpha"], state["prior"], state["genetic_values"]
         if self.block_size is not None:
-            sweep_markers_blocked(rng, alpha[:, 0], prior_state["var_alpha"], self.codes, self.lookup, self.xx,
-                                  self._gram, *self._missing, ctx.resid[:, 0], ctx.weights[:, 0],
-                                  genetic_values[:, 0], ctx.sigma2_e, self.block_passes)
+            sweep_markers_blocked(
+                rng,
+                alpha[:, 0],
+                prior_state["var_alpha"],
+                self.codes,
+                self.lookup,
+                self.xx,
+                self._gram,
+                *self._missing,
+                ctx.resid[:, 0],
+                ctx.weights[:, 0],
+                genetic_values[:, 0],
+                ctx.sigma2_e,
+                self.block_passes,
+            )
         else:
-            self.prior.sweep(rng, alpha, prior_state, self.codes, self.lookup, self.xx, self.code_stats, ctx.resid,
-                             ctx.weights[:, 0], genetic_values, ctx.residual_covariance)
+            self.prior.sweep(
+                rng,
+                alpha,
+                prior_state,
+                self.codes,
+                self.lookup,
+                self.xx,
+                self.code_stats,
+                ctx.resid,
+                ctx.weights[:, 0],
+                genetic_values,
+                ctx.residual_covariance,
+            )
         self.prior.update(rng, alpha, prior_state)
         return {}
 

@@ -27,8 +27,16 @@ class MaternalAnimal(Animal):
     """``Animal(column, pedigree, prior, name, maternal=dam_column)``: the direct–maternal model."""
 
     @renamed_arguments(variance="prior")
-    def __init__(self, column: str, pedigree: Pedigree, prior: PriorArg = None, name: str = "animal", *, maternal: str,
-                 expand: bool = True):
+    def __init__(
+        self,
+        column: str,
+        pedigree: Pedigree,
+        prior: PriorArg = None,
+        name: str = "animal",
+        *,
+        maternal: str,
+        expand: bool = True,
+    ):
         if maternal is None:
             raise TypeError("MaternalAnimal needs maternal= (the column of each record's dam).")
         super().__init__(column, pedigree, prior=prior, name=name, expand=expand, maternal=maternal)
@@ -45,15 +53,19 @@ def total_heritability(idata: az.InferenceData, name: str = "animal") -> xr.Data
     ``h2``. ``name`` is the term's name (default ``"animal"``: G recorded as ``sigma2_a``).
     """
     if not isinstance(getattr(idata, "posterior", None), xr.Dataset):
-        raise TypeError(f"idata must be an arviz.InferenceData with a posterior group (from model.sample() on a "
-                        f"direct-maternal model), got {type(idata).__name__}.")
+        raise TypeError(
+            f"idata must be an arviz.InferenceData with a posterior group (from model.sample() on a "
+            f"direct-maternal model), got {type(idata).__name__}."
+        )
     if not isinstance(name, str):
         raise TypeError(f"name must be the name of the direct-maternal term (str), got {name!r}.")
     variance_name = "sigma2_a" if name == "animal" else f"sigma2_{name}"
     post = idata.posterior
     if variance_name not in post or "h2" not in post:
-        raise ValueError(f"total_heritability needs {variance_name!r} and 'h2' in idata.posterior (a fit with "
-                       f"Animal(..., maternal=...) named {name!r}); found {preview(list(post.data_vars))}.")
+        raise ValueError(
+            f"total_heritability needs {variance_name!r} and 'h2' in idata.posterior (a fit with "
+            f"Animal(..., maternal=...) named {name!r}); found {preview(list(post.data_vars))}."
+        )
     g = post[variance_name]
     if set(g.dims) != {"chain", "draw", "effect_row", "effect_col"}:
         raise ValueError(f"{variance_name!r} has dims {g.dims}; it is not the G matrix of a direct-maternal term.")

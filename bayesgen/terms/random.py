@@ -64,8 +64,16 @@ class Random(LocationTerm):
     call_prefix = "Random(column"
 
     @renamed_arguments(variance="prior", covariance="structure")
-    def __init__(self, column: str, prior: PriorArg = None, name: str | None = None, expand: bool = True,
-                 slopes: str | Sequence[str] | None = None, structure: str | None = None, intercept: bool = True):
+    def __init__(
+        self,
+        column: str,
+        prior: PriorArg = None,
+        name: str | None = None,
+        expand: bool = True,
+        slopes: str | Sequence[str] | None = None,
+        structure: str | None = None,
+        intercept: bool = True,
+    ):
         if not isinstance(column, str):
             raise TypeError(f"{type(self).__name__} column must be a column name (str), got {column!r}.")
         if name is not None and not isinstance(name, str):
@@ -83,8 +91,10 @@ class Random(LocationTerm):
         """The design (``bayesgen.terms.designs``) chosen by the arguments."""
         if slopes is None:
             if structure is not None:
-                raise ValueError(f"structure={structure!r} applies to random regressions: give the slope "
-                                 f"columns as well, e.g. {self.call_prefix}, slopes=['x'], structure='us').")
+                raise ValueError(
+                    f"structure={structure!r} applies to random regressions: give the slope "
+                    f"columns as well, e.g. {self.call_prefix}, slopes=['x'], structure='us')."
+                )
             if intercept is not True:
                 raise ValueError("intercept=False applies to random regressions (slopes=[...]).")
             return Intercept()
@@ -132,8 +142,12 @@ class Random(LocationTerm):
 
         from .._deprecation import REMOVED_IN
 
-        warnings.warn(f"{type(self).__name__}.covariance is deprecated and will be removed in bayesgen {REMOVED_IN}; "
-                      "use .structure instead.", DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            f"{type(self).__name__}.covariance is deprecated and will be removed in bayesgen {REMOVED_IN}; "
+            "use .structure instead.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self.structure
 
     # ------------------------------------------------------------------ binding
@@ -165,20 +179,30 @@ class Random(LocationTerm):
         self.layout.bind(self, context, record_index)
         share, scale = self.layout.default_scales(context)
         share = np.atleast_1d(share)
-        self.prior = resolve_prior(self.variance_prior_arg, context.prior_rule, share, np.atleast_1d(scale),
-                                   self.variance_name, diagonal=self.layout.diagonal,
-                                   coefficients=self.coefficient_names)
+        self.prior = resolve_prior(
+            self.variance_prior_arg,
+            context.prior_rule,
+            share,
+            np.atleast_1d(scale),
+            self.variance_name,
+            diagonal=self.layout.diagonal,
+            coefficients=self.coefficient_names,
+        )
         if self.prior.sampled and self.prior.improper_at_zero:
             warn_user(
                 f"The prior {self.prior!r} on {self.variance_name} is not integrable at 0: the posterior of a "
                 f"random-effect variance is then improper and the chain can collapse to 0 ({self.n_levels} levels). "
-                "Use a proper prior (df > 0 and scale > 0).")
+                "Use a proper prior (df > 0 and scale > 0)."
+            )
         self._start = np.diag(share)
 
     def _set_precision(self, precision: sp.csr_matrix) -> None:
         self.precision = precision
-        self._prec = (precision.indptr.astype(np.int64), precision.indices.astype(np.int64),
-                      precision.data.astype(np.float64))
+        self._prec = (
+            precision.indptr.astype(np.int64),
+            precision.indices.astype(np.int64),
+            precision.data.astype(np.float64),
+        )
         self._prec_cache = self._prec
         self._split = precision_split(self._prec[0], self._prec[1])
         self._prior_diagonal = precision.diagonal()
@@ -262,13 +286,19 @@ class Random(LocationTerm):
 
     def priors(self) -> dict:
         if self.prior.diagonal:
-            return {f"{self.variance_name}[{c}]": p.to_dict()
-                    for c, p in zip(self.coefficient_names, self.prior.components)}
+            return {
+                f"{self.variance_name}[{c}]": p.to_dict() for c, p in zip(self.coefficient_names, self.prior.components)
+            }
         return {self.variance_name: self.prior.to_dict()}
 
     def describe(self) -> dict:
-        out = {"term": type(self).__name__, "name": self.name, "column": self.column, "levels": self.n_levels,
-               "prior": self.prior.to_dict()}
+        out = {
+            "term": type(self).__name__,
+            "name": self.name,
+            "column": self.column,
+            "levels": self.n_levels,
+            "prior": self.prior.to_dict(),
+        }
         if self.slopes is not None:
             out.update(slopes=list(self.slopes), intercept=self.layout.intercept, covariance=self.layout.covariance)
         return out

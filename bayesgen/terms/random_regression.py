@@ -26,13 +26,22 @@ class RandomRegression(Random):
     """``Random(column, slopes=..., structure=...)``, with ``pedigree=`` for levels related by A."""
 
     @renamed_arguments(covariance="structure", variance="prior")
-    def __init__(self, column: str, slopes: str | Sequence[str], structure: str = "us", prior: PriorArg = None,
-                 name: str | None = None,
-                 intercept: bool = True, pedigree: Pedigree | None = None, expand: bool = True):
+    def __init__(
+        self,
+        column: str,
+        slopes: str | Sequence[str],
+        structure: str = "us",
+        prior: PriorArg = None,
+        name: str | None = None,
+        intercept: bool = True,
+        pedigree: Pedigree | None = None,
+        expand: bool = True,
+    ):
         if pedigree is not None and not isinstance(pedigree, Pedigree):
             raise TypeError(f"pedigree must be a bayesgen.Pedigree, got {type(pedigree).__name__}.")
-        super().__init__(column, prior=prior, name=name, expand=expand, slopes=slopes, structure=structure,
-                         intercept=intercept)
+        super().__init__(
+            column, prior=prior, name=name, expand=expand, slopes=slopes, structure=structure, intercept=intercept
+        )
         self.pedigree = pedigree
         self.genetic = pedigree is not None
 

@@ -85,16 +85,26 @@ class SingleStepGBLUP(SingleStep, AnimalNames, Random):
     call_prefix = "SingleStep(column, pedigree, genotypes"
     method = "ssgblup"
 
-    def __init__(self, column: str, pedigree: Pedigree, genotypes: Genotypes, method: str = "ssgblup", prior=None,
-                 name: str = "animal", expand: bool = True, blend: float = 0.05, tune: str | None = "mean",
-                 tau: float = 1.0, omega: float = 1.0):
+    def __init__(
+        self,
+        column: str,
+        pedigree: Pedigree,
+        genotypes: Genotypes,
+        method: str = "ssgblup",
+        prior=None,
+        name: str = "animal",
+        expand: bool = True,
+        blend: float = 0.05,
+        tune: str | None = "mean",
+        tau: float = 1.0,
+        omega: float = 1.0,
+    ):
         if method != "ssgblup":
             raise ValueError(f"SingleStepGBLUP is method='ssgblup', got {method!r}.")
         super().__init__(column, prior=prior, name=name, expand=expand)
         self.pedigree = pedigree
         self.genotypes = genotypes
-        self.relationships = SingleStepRelationships(pedigree, genotypes, blend=blend, tune=tune, tau=tau,
-                                                     omega=omega)
+        self.relationships = SingleStepRelationships(pedigree, genotypes, blend=blend, tune=tune, tau=tau, omega=omega)
         self._h_inverse = self.relationships.h_inverse()
 
     def _levels(self, record_levels: list) -> tuple[list, sp.csr_matrix]:

@@ -111,9 +111,20 @@ class SingleStepBayes(SingleStep, Term):
     n_traits = 1
     method = "bayes"
 
-    def __init__(self, column: str, pedigree: Pedigree, genotypes: Genotypes, method: str = "bayes", prior=None,
-                 epsilon_prior=None, j_covariate: bool = True, j_prior_variance=None, imputed_dtype: str = "float32",
-                 name: str = "animal", expand: bool = True):
+    def __init__(
+        self,
+        column: str,
+        pedigree: Pedigree,
+        genotypes: Genotypes,
+        method: str = "bayes",
+        prior=None,
+        epsilon_prior=None,
+        j_covariate: bool = True,
+        j_prior_variance=None,
+        imputed_dtype: str = "float32",
+        name: str = "animal",
+        expand: bool = True,
+    ):
         if method != "bayes":
             raise ValueError(f"SingleStepBayes is method='bayes', got {method!r}.")
         if not isinstance(column, str):
@@ -124,29 +135,39 @@ class SingleStepBayes(SingleStep, Term):
             raise TypeError(f"genotypes must be a bayesgen.Genotypes, got {type(genotypes).__name__}.")
         prior = BayesCPrior() if prior is None else prior
         if not isinstance(prior, MarkerPrior):
-            raise TypeError(f"SingleStep(method='bayes') prior must be a marker prior (RidgePrior, BayesAPrior, "
-                            f"LassoPrior, BayesBPrior, BayesCPrior), got {prior!r}.")
+            raise TypeError(
+                f"SingleStep(method='bayes') prior must be a marker prior (RidgePrior, BayesAPrior, "
+                f"LassoPrior, BayesBPrior, BayesCPrior), got {prior!r}."
+            )
         if not (prior.gaussian_sweep or hasattr(prior, "inclusion")):
-            raise ValueError(f"SingleStep(method='bayes') takes a marker prior drawn by the Gaussian sweep or a "
-                             f"spike and slab with one inclusion probability; {type(prior).__name__} is not available.")
+            raise ValueError(
+                f"SingleStep(method='bayes') takes a marker prior drawn by the Gaussian sweep or a "
+                f"spike and slab with one inclusion probability; {type(prior).__name__} is not available."
+            )
         if imputed_dtype not in IMPUTED_DTYPES:
             raise ValueError(f"SingleStep imputed_dtype must be one of {IMPUTED_DTYPES}, got {imputed_dtype!r}.")
         if not isinstance(j_covariate, (bool, np.bool_)):
             raise TypeError(f"SingleStep j_covariate must be True or False, got {j_covariate!r}.")
-        if j_prior_variance is not None and not (isinstance(j_prior_variance, (int, float))
-                                                 and np.isfinite(j_prior_variance) and j_prior_variance > 0):
-            raise ValueError(f"SingleStep j_prior_variance must be a positive number or None (flat), "
-                             f"got {j_prior_variance!r}.")
+        if j_prior_variance is not None and not (
+            isinstance(j_prior_variance, (int, float)) and np.isfinite(j_prior_variance) and j_prior_variance > 0
+        ):
+            raise ValueError(
+                f"SingleStep j_prior_variance must be a positive number or None (flat), got {j_prior_variance!r}."
+            )
         self.column, self.pedigree, self.genotypes, self.prior = column, pedigree, genotypes, prior
         self.epsilon_prior_arg = epsilon_prior
         self.shared = isinstance(epsilon_prior, str) and epsilon_prior == "shared"
         if isinstance(epsilon_prior, str) and not self.shared:
-            raise ValueError(f"SingleStep epsilon_prior must be a variance prior, a number, None or 'shared', "
-                             f"got {epsilon_prior!r}.")
-        if self.shared and not (hasattr(prior, "variance_prior") and not (
-                hasattr(prior, "inclusion") and prior.inclusion.sampled)):
-            raise ValueError(f"SingleStep epsilon_prior='shared' needs a marker prior with one common variance "
-                             f"(RidgePrior, or BayesCPrior with pi fixed), got {prior!r}.")
+            raise ValueError(
+                f"SingleStep epsilon_prior must be a variance prior, a number, None or 'shared', got {epsilon_prior!r}."
+            )
+        if self.shared and not (
+            hasattr(prior, "variance_prior") and not (hasattr(prior, "inclusion") and prior.inclusion.sampled)
+        ):
+            raise ValueError(
+                f"SingleStep epsilon_prior='shared' needs a marker prior with one common variance "
+                f"(RidgePrior, or BayesCPrior with pi fixed), got {prior!r}."
+            )
         self.j_covariate = bool(j_covariate)
         self.j_prior_variance = None if j_prior_variance is None else float(j_prior_variance)
         self.imputed_dtype = imputed_dtype
@@ -228,8 +249,9 @@ class SingleStepBayes(SingleStep, Term):
         self.record_animal = animal
         self.genotyped_records = np.flatnonzero(genotype_column[animal] >= 0).astype(np.int64)
         self.imputed_records = np.flatnonzero(genotype_column[animal] < 0).astype(np.int64)
-        self.codes = np.ascontiguousarray(np.take(self.genotypes.codes, genotype_column[animal[self.genotyped_records]],
-                                                  axis=1))
+        self.codes = np.ascontiguousarray(
+            np.take(self.genotypes.codes, genotype_column[animal[self.genotyped_records]], axis=1)
+        )
         self.lookup = self.genotypes.centred_lookup()
         start = time.perf_counter()
         self.imputed = self._impute(ungenotyped_level[animal[self.imputed_records]])
@@ -240,11 +262,17 @@ class SingleStepBayes(SingleStep, Term):
         self.rec_z = np.ones(self.rec_idx.size)
         weights = context.observed[:, 0].astype(np.float64)
         self._phenotyped = context.observed[:, 0].copy()
-        self.zz = np.bincount(self.epsilon_level[self.epsilon_level >= 0], weights=weights[self.epsilon_level >= 0],
-                              minlength=ungenotyped.size).astype(np.float64)
+        self.zz = np.bincount(
+            self.epsilon_level[self.epsilon_level >= 0],
+            weights=weights[self.epsilon_level >= 0],
+            minlength=ungenotyped.size,
+        ).astype(np.float64)
         precision = self.blocks.ainv_nn
-        self._prec = (precision.indptr.astype(np.int64), precision.indices.astype(np.int64),
-                      precision.data.astype(np.float64))
+        self._prec = (
+            precision.indptr.astype(np.int64),
+            precision.indices.astype(np.int64),
+            precision.data.astype(np.float64),
+        )
         # J = [A_ng A_gg^-1 J_g; J_g], J_g = -1, per record
         j_animal = np.full(n_animals, -1.0)
         j_animal[ungenotyped] = self.blocks.impute(-np.ones(genotyped.size))
@@ -255,17 +283,26 @@ class SingleStepBayes(SingleStep, Term):
         self.j_mean = float(np.sum(weights * j_records) / max(weights.sum(), 1.0))
         self.j_records = j_records - self.j_mean
         self.jj = float(np.sum(weights * self.j_records**2))
-        sum_x, self.xx = single_step_cross_products(self.codes, self.lookup, self.genotyped_records, self.imputed,
-                                                    self.imputed_records, weights)
+        sum_x, self.xx = single_step_cross_products(
+            self.codes, self.lookup, self.genotyped_records, self.imputed, self.imputed_records, weights
+        )
         n_obs = max(int(weights.sum()), 1)
         var_x = np.maximum(self.xx / n_obs - (sum_x / n_obs) ** 2, 0.0)
         share = float(np.atleast_1d(context.default_share)[0])
         # BGLR's rule as Markers: the markers explain their share of Var(y) a priori, spread evenly
-        self.prior.bind_traits(np.array([share / max(float(var_x.sum()), 1e-12)]), list(context.traits),
-                               self._name("sigma2_alpha", "sigma2_alpha"), self.n_markers)
-        self.epsilon_prior = resolve_prior(None if self.shared else self.epsilon_prior_arg, context.prior_rule,
-                                           np.atleast_1d(share), np.atleast_1d(context.phenotypic_sd),
-                                           self.epsilon_variance_name)
+        self.prior.bind_traits(
+            np.array([share / max(float(var_x.sum()), 1e-12)]),
+            list(context.traits),
+            self._name("sigma2_alpha", "sigma2_alpha"),
+            self.n_markers,
+        )
+        self.epsilon_prior = resolve_prior(
+            None if self.shared else self.epsilon_prior_arg,
+            context.prior_rule,
+            np.atleast_1d(share),
+            np.atleast_1d(context.phenotypic_sd),
+            self.epsilon_variance_name,
+        )
         frequency = self.genotypes.centre / 2.0
         inclusion = self.prior.inclusion.prior_mean() if hasattr(self.prior, "inclusion") else 1.0
         #: sigma2_epsilon = shared_factor * sigma2_alpha with epsilon_prior="shared"
@@ -293,19 +330,23 @@ class SingleStepBayes(SingleStep, Term):
 
     # ------------------------------------------------------------------ state
     def init_state(self, rng) -> dict:
-        sigma2 = np.array(self.epsilon_prior.initial_value(np.array([[self._epsilon_start]])),
-                          dtype=np.float64).reshape(1, 1)
+        sigma2 = np.array(
+            self.epsilon_prior.initial_value(np.array([[self._epsilon_start]])), dtype=np.float64
+        ).reshape(1, 1)
         if self.epsilon_prior.sampled and not self.shared:
             sigma2 = sigma2 * rng.uniform(0.5, 2.0)
         prior_state = self.prior.init_state(rng, self.n_markers)
         if self.shared:
             sigma2 = self.shared_factor * np.array(prior_state["sigma2_alpha"], dtype=np.float64).reshape(1, 1)
-        return {"alpha": np.zeros((self.n_markers, 1)),
-                "genetic_values": np.zeros((self.record_animal.size, 1)),
-                "prior": prior_state,
-                "epsilon": np.zeros((self.blocks.ungenotyped.size, 1)),
-                "sigma2_epsilon": sigma2, "epsilon_aux": self.epsilon_prior.init_aux(rng),
-                "j": np.zeros(1)}
+        return {
+            "alpha": np.zeros((self.n_markers, 1)),
+            "genetic_values": np.zeros((self.record_animal.size, 1)),
+            "prior": prior_state,
+            "epsilon": np.zeros((self.blocks.ungenotyped.size, 1)),
+            "sigma2_epsilon": sigma2,
+            "epsilon_aux": self.epsilon_prior.init_aux(rng),
+            "j": np.zeros(1),
+        }
 
     def draw_prior(self, rng, state) -> None:
         state["alpha"][:] = np.reshape(self.prior.draw_prior(rng, state["prior"]), state["alpha"].shape)
@@ -319,15 +360,22 @@ class SingleStepBayes(SingleStep, Term):
             state["epsilon"][:, 0] = self.blocks.factor_nn.solve_lt(z) * np.sqrt(state["sigma2_epsilon"][0, 0])
         if self.j_covariate:
             if self.j_prior_variance is None:
-                raise NotImplementedError("SingleStep(method='bayes') draws c from its prior only with "
-                                          "j_prior_variance set (a proper prior).")
+                raise NotImplementedError(
+                    "SingleStep(method='bayes') draws c from its prior only with j_prior_variance set (a proper prior)."
+                )
             state["j"][0] = rng.standard_normal() * np.sqrt(self.j_prior_variance)
         self._marker_values(state)
 
     def _marker_values(self, state) -> np.ndarray:
         state["genetic_values"][:, 0] = single_step_genetic_values(
-            self.codes, self.lookup, self.genotyped_records, self.imputed, self.imputed_records, state["alpha"][:, 0],
-            self.record_animal.size)
+            self.codes,
+            self.lookup,
+            self.genotyped_records,
+            self.imputed,
+            self.imputed_records,
+            state["alpha"][:, 0],
+            self.record_animal.size,
+        )
         return state["genetic_values"][:, 0]
 
     def _epsilon_fit(self, state) -> np.ndarray:
@@ -349,9 +397,22 @@ class SingleStepBayes(SingleStep, Term):
             pi = prior_state["pi"][0]
             log_prior_odds = float(np.log(pi) - np.log1p(-pi)) if pi < 1.0 else np.inf
         n_included = sweep_single_step_markers(
-            rng, alpha[:, 0], prior_state["var_alpha"], log_prior_odds, self._spike, self.codes, self.lookup,
-            self.genotyped_records, self.imputed, self.imputed_records, self.xx, resid, weights,
-            state["genetic_values"][:, 0], sigma2_e)
+            rng,
+            alpha[:, 0],
+            prior_state["var_alpha"],
+            log_prior_odds,
+            self._spike,
+            self.codes,
+            self.lookup,
+            self.genotyped_records,
+            self.imputed,
+            self.imputed_records,
+            self.xx,
+            resid,
+            weights,
+            state["genetic_values"][:, 0],
+            sigma2_e,
+        )
         if self._spike:
             prior_state["n_included"][0] = n_included
         if self.shared:
@@ -359,12 +420,24 @@ class SingleStepBayes(SingleStep, Term):
         else:
             self.prior.update(rng, alpha, prior_state)
         if self.blocks.ungenotyped.size:
-            sweep_random_effects(rng, state["epsilon"][:, 0], resid, weights, self.rec_ptr, self.rec_idx, self.rec_z,
-                                 self.zz, *self._prec, sigma2_e, float(state["sigma2_epsilon"][0, 0]))
+            sweep_random_effects(
+                rng,
+                state["epsilon"][:, 0],
+                resid,
+                weights,
+                self.rec_ptr,
+                self.rec_idx,
+                self.rec_z,
+                self.zz,
+                *self._prec,
+                sigma2_e,
+                float(state["sigma2_epsilon"][0, 0]),
+            )
             if self.epsilon_prior.sampled and not self.shared:
                 sum_squares = quadratic_form_matrix(state["epsilon"], *self._prec)
                 state["sigma2_epsilon"][:] = self.epsilon_prior.draw_posterior(
-                    rng, sum_squares, self.blocks.ungenotyped.size, state["epsilon_aux"])
+                    rng, sum_squares, self.blocks.ungenotyped.size, state["epsilon_aux"]
+                )
         if self.j_covariate:
             # c | . ~ N(J'W(e + Jc) / C, sigma2_e / C), C = J'WJ + sigma2_e / tau2 (0 for a flat prior)
             current = state["j"][0]
@@ -386,8 +459,9 @@ class SingleStepBayes(SingleStep, Term):
             if self.blocks.ungenotyped.size:
                 sum_squares = sum_squares + quadratic_form_matrix(state["epsilon"], *self._prec) / self.shared_factor
                 count += self.blocks.ungenotyped.size
-            self.prior._set_variance(prior_state, self.prior.variance_prior.draw_posterior(
-                rng, sum_squares, count, prior_state["aux"]))
+            self.prior._set_variance(
+                prior_state, self.prior.variance_prior.draw_posterior(rng, sum_squares, count, prior_state["aux"])
+            )
         state["sigma2_epsilon"][:] = self.shared_factor * prior_state["sigma2_alpha"]
 
     def group_action(self):
@@ -405,7 +479,7 @@ class SingleStepBayes(SingleStep, Term):
         codes, lookup = self.genotypes.codes, self.lookup
         included = np.flatnonzero(alpha)
         for start in range(0, included.size, PANEL):
-            block = included[start:start + PANEL]
+            block = included[start : start + PANEL]
             centred = np.take_along_axis(lookup[block], codes[block].astype(np.intp), axis=1)
             genomic_g += alpha[block] @ centred
         u = np.empty(len(self.pedigree))
@@ -417,10 +491,18 @@ class SingleStepBayes(SingleStep, Term):
         return u
 
     def variables(self) -> list[Variable]:
-        out = [Variable(self.effect_name, (self.level_dim,), {self.level_dim: self.coords()}, high_dimensional=True),
-               Variable(self._name("alpha", "alpha"), (self.marker_dim,), {self.marker_dim: self.genotypes.markers},
-                        high_dimensional=True, inclusion=self.prior.spike_and_slab),
-               Variable(self.variance_name), Variable(self.epsilon_variance_name)]
+        out = [
+            Variable(self.effect_name, (self.level_dim,), {self.level_dim: self.coords()}, high_dimensional=True),
+            Variable(
+                self._name("alpha", "alpha"),
+                (self.marker_dim,),
+                {self.marker_dim: self.genotypes.markers},
+                high_dimensional=True,
+                inclusion=self.prior.spike_and_slab,
+            ),
+            Variable(self.variance_name),
+            Variable(self.epsilon_variance_name),
+        ]
         if self.j_covariate:
             out.append(Variable(self._name("j", "j")))
         for v in self.prior.variables():
@@ -433,9 +515,12 @@ class SingleStepBayes(SingleStep, Term):
         return np.array([[float(np.var(values))]]) if values.size else np.zeros((1, 1))
 
     def record(self, state, ctx) -> dict:
-        out = {self.effect_name: self.breeding_values(state), self._name("alpha", "alpha"): state["alpha"][:, 0].copy(),
-               self.variance_name: self.variance(state)[0, 0],
-               self.epsilon_variance_name: float(state["sigma2_epsilon"][0, 0])}
+        out = {
+            self.effect_name: self.breeding_values(state),
+            self._name("alpha", "alpha"): state["alpha"][:, 0].copy(),
+            self.variance_name: self.variance(state)[0, 0],
+            self.epsilon_variance_name: float(state["sigma2_epsilon"][0, 0]),
+        }
         if self.j_covariate:
             out[self._name("j", "j")] = float(state["j"][0])
         for key, value in self.prior.record(state["prior"]).items():
@@ -449,19 +534,30 @@ class SingleStepBayes(SingleStep, Term):
         return out
 
     def priors(self) -> dict:
-        return {self._name("alpha", "alpha"): self.prior.to_dict(),
-                self.epsilon_variance_name: "shared" if self.shared else self.epsilon_prior.to_dict()}
+        return {
+            self._name("alpha", "alpha"): self.prior.to_dict(),
+            self.epsilon_variance_name: "shared" if self.shared else self.epsilon_prior.to_dict(),
+        }
 
     def data_arrays(self) -> list:
         return [self.codes, self.lookup, self.imputed, self.blocks.ainv_nn, self.j_records]
 
     def describe(self) -> dict:
-        return {"term": "SingleStep", "method": "bayes", "name": self.name, "column": self.column,
-                "markers": self.n_markers, "genotyped": int(self.blocks.genotyped.size),
-                "ungenotyped": int(self.blocks.ungenotyped.size), "prior": self.prior.to_dict(),
-                "epsilon_prior": "shared" if self.shared else self.epsilon_prior.to_dict(), "j_covariate": self.j_covariate,
-                "imputed_dtype": self.imputed_dtype, "imputed_bytes": int(self.imputed.nbytes),
-                "imputation_seconds": float(self.setup_seconds)}
+        return {
+            "term": "SingleStep",
+            "method": "bayes",
+            "name": self.name,
+            "column": self.column,
+            "markers": self.n_markers,
+            "genotyped": int(self.blocks.genotyped.size),
+            "ungenotyped": int(self.blocks.ungenotyped.size),
+            "prior": self.prior.to_dict(),
+            "epsilon_prior": "shared" if self.shared else self.epsilon_prior.to_dict(),
+            "j_covariate": self.j_covariate,
+            "imputed_dtype": self.imputed_dtype,
+            "imputed_bytes": int(self.imputed.nbytes),
+            "imputation_seconds": float(self.setup_seconds),
+        }
 
 
 class SingleStepScaleAction:
