@@ -6,9 +6,9 @@ default priors, one chain of 1,000 draws after 500 per engine per round, the rou
 (metropolis, hmc, metropolis, hmc, ...), each chain in this process with one BLAS thread:
 
 * ``metropolis``: ``VarianceMetropolis`` started at the Laplace approximation, four proposals
-  per iteration, one factorisation each (the default);
-* ``hmc``: four leapfrog steps with the exact gradient, each a factorisation and a selected
-  inverse, the Laplace metric.
+  per iteration, one factorisation each;
+* ``hmc`` (the default): four leapfrog steps with the exact gradient, each a factorisation and a
+  selected inverse, the Laplace metric.
 
 Per chain: wall seconds (burn-in included), bulk ESS of rho_g, rho_e and each h2 as a share of
 the kept draws, ESS per second of rho_g. At the end the median ESS/s of rho_g per engine and
