@@ -251,6 +251,8 @@ class Model:
         **model_options
             Passed to :class:`Model` (``sigma2_e``, ``sampler``, ``family``, ...).
 
+        Notes
+        -----
         Errors in the formula are :class:`bayesgen.model.formula.FormulaError` (a ``ValueError``)
         naming the token at fault. ``repr(model)`` prints the formula back.
         """
