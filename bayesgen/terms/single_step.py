@@ -9,42 +9,40 @@ r"""Single-step evaluations: one breeding value per pedigree animal, genotyped o
 
 from __future__ import annotations
 
+from typing import Any
+
 import scipy.sparse as sp
 
 from ..data.genotypes import Genotypes
 from ..data.pedigree import Pedigree
 from ..data.single_step import SingleStepRelationships
 from .animal import AnimalNames, pedigree_levels
+from .base import Term
 from .random import Random
 
 #: The single-step routes.
 METHODS = ("ssgblup", "bayes")
 
 
-class SingleStep:
+def SingleStep(column: str, pedigree: Pedigree, genotypes: Genotypes, method: str = "ssgblup", **options: Any) -> Term:
     r"""Breeding values of every pedigree animal from the pedigree and the genotypes of some of them.
 
     ``bg.SingleStep(column, pedigree, genotypes, method="ssgblup" | "bayes", prior=None, ...)``
     builds :class:`SingleStepGBLUP` (a location term with precision H⁻¹) or
     :class:`bayesgen.terms.single_step_bayes.SingleStepBayes` (marker effects on observed and
-    imputed genotypes plus the imputation residual). See those classes for the options.
+    imputed genotypes plus the imputation residual); ``options`` are those classes' other
+    arguments (see them).
     """
+    if method not in METHODS:
+        raise ValueError(f"SingleStep method must be one of {', '.join(map(repr, METHODS))}, got {method!r}.")
+    if method == "bayes":
+        from .single_step_bayes import SingleStepBayes
 
-    def __new__(cls, *args, method: str = "ssgblup", **kwargs):
-        target = cls
-        if cls is SingleStep:
-            if method not in METHODS:
-                raise ValueError(f"SingleStep method must be one of {', '.join(map(repr, METHODS))}, got {method!r}.")
-            if method == "bayes":
-                from .single_step_bayes import SingleStepBayes
-
-                target = SingleStepBayes
-            else:
-                target = SingleStepGBLUP
-        return object.__new__(target)
+        return SingleStepBayes(column, pedigree, genotypes, method=method, **options)
+    return SingleStepGBLUP(column, pedigree, genotypes, method=method, **options)
 
 
-class SingleStepGBLUP(SingleStep, AnimalNames, Random):
+class SingleStepGBLUP(AnimalNames, Random):
     r"""ssGBLUP: :math:`u \sim N(0, \sigma^2_a H)` for every animal of the pedigree.
 
     Parameters

@@ -45,14 +45,13 @@ from ..priors.marker_prior import MarkerPrior
 from ..variable import Variable
 from .base import BindContext, Term
 from .designs import records_by_level
-from .single_step import SingleStep
 
 #: Markers imputed at once (bounds the temporary float64 memory: PANEL x animals).
 PANEL = 512
 IMPUTED_DTYPES = ("float32", "float64")
 
 
-class SingleStepBayes(SingleStep, Term):
+class SingleStepBayes(Term):
     r"""Single-step Bayesian regression (module docstring): ``bg.SingleStep(..., method="bayes")``.
 
     Parameters
