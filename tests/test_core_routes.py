@@ -34,6 +34,7 @@ from bayesgen.sampler import Gibbs
 from bayesgen.sampler.collapsed import CollapsedLocations
 from bayesgen.sampler.joint import JointLocations
 from bayesgen.sampler.parametrisation import CovarianceParametrisation
+from bayesgen.sampler.perturbation import PerturbedLocations
 from bayesgen.terms import LocationTerm, Variable
 
 PACKAGE = pathlib.Path(bg.__file__).parent
@@ -196,7 +197,9 @@ def known_term(prior=None):
     return KnownPrecision("grp", levels, known_precision(levels), prior or bg.ScaledInvChi2(12.0, 0.5))
 
 
-@pytest.mark.parametrize("sampler,block", [("joint", JointLocations), ("collapsed", CollapsedLocations)])
+@pytest.mark.parametrize(
+    "sampler,block", [("joint", JointLocations), ("pcg", PerturbedLocations), ("collapsed", CollapsedLocations)]
+)
 def test_a_location_term_of_the_test_file_joins_the_location_blocks(one_trait, sampler, block):
     model = bg.Model(
         one_trait, "y", [bg.Fixed(prior=0.25), known_term()], sigma2_e=bg.ScaledInvChi2(12, 0.5), sampler=sampler
@@ -248,9 +251,10 @@ def dense_posterior(model):
     return posterior @ design.T @ r_inv @ y, posterior
 
 
-def test_joint_route_draws_the_dense_posterior_of_the_effects_with_missing_traits(two_traits):
+@pytest.mark.parametrize("sampler", ["joint", "pcg"])
+def test_joint_route_draws_the_dense_posterior_of_the_effects_with_missing_traits(two_traits, sampler):
     model = bg.Model(
-        two_traits, TRAITS, [bg.Fixed(), bg.Random("grp", prior=G_FIXED)], sigma2_e=R_FIXED, sampler="joint"
+        two_traits, TRAITS, [bg.Fixed(), bg.Random("grp", prior=G_FIXED)], sigma2_e=R_FIXED, sampler=sampler
     )
     mean, covariance = dense_posterior(model)
     gibbs = Gibbs(model)

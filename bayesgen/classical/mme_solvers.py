@@ -183,37 +183,25 @@ def _gsru(problem, inverses, inverse_residual, tol, max_iter):
 
 
 def _pcg(problem, c, rhs, norm_r, tol, max_iter, preconditioner):
-    t = problem.t
-    n = c.shape[0]
-    if preconditioner == "block" and t > 1:
-        dense = [c[i : i + t, i : i + t].toarray() for i in range(0, n, t)]
-        blocks = np.array([np.linalg.inv(d) for d in dense])
+    """Conjugate gradients from zero (``bayesgen.kernels.pcg``: the kernel the perturbation sampler uses too)."""
+    from ..kernels.pcg import diagonal_block_inverses, pcg_solve
 
-        def apply(v):
-            return np.einsum("kij,kj->ki", blocks, v.reshape(-1, t)).ravel()
-    else:
-        inverse_diagonal = 1.0 / c.diagonal()
-
-        def apply(v):
-            return inverse_diagonal * v
-
-    b = np.zeros(n)
-    r = rhs.copy()
-    z = apply(r)
-    p = z.copy()
-    rz = float(r @ z)
-    history, iterations = [], 0
-    while iterations < max_iter:
-        q = c @ p
-        alpha = rz / float(p @ q)
-        b += alpha * p
-        r -= alpha * q
-        iterations += 1
-        history.append(float(np.linalg.norm(r)) / norm_r)
-        if history[-1] < tol:
-            break
-        z = apply(r)
-        rz_new = float(r @ z)
-        p = z + (rz_new / rz) * p
-        rz = rz_new
-    return b, iterations, history
+    c = sp.csr_matrix(c)
+    c.sort_indices()
+    block_inverses = diagonal_block_inverses(c, problem.t if preconditioner == "block" else 1)
+    b = np.zeros(c.shape[0])
+    history = np.zeros(max(int(max_iter), 1))
+    iterations = pcg_solve(
+        c.indptr.astype(np.int64),
+        c.indices.astype(np.int64),
+        c.data.astype(np.float64),
+        block_inverses,
+        rhs,
+        b,
+        float(tol),
+        int(max_iter),
+        history,
+    )
+    if iterations == 0:  # a zero right-hand side: b = 0 solves it
+        return b, 0, [0.0]
+    return b, int(iterations), list(history[:iterations])

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ..likelihoods import Likelihood
 
 #: Location samplers a model can use; see ``Model`` and ``bayesgen.sampler.blocks``.
-SAMPLERS = ("auto", "single-site", "joint", "collapsed")
+SAMPLERS = ("auto", "single-site", "joint", "pcg", "collapsed")
 #: Pointwise log-likelihoods a model can record; see ``Model``.
 LOG_LIKELIHOODS = ("marginal", "conditional")
 #: ``Model.sample``'s burn-in and number of chains when not given (and not resuming).
@@ -58,11 +58,13 @@ class Model:
         ``HalfT(3, sd(y))`` on each standard deviation; "bglr" is BGLR's rule (a scaled
         inverse chi-square with 5 df whose mode is a share of Var(y)). See
         ``bayesgen.priors.defaults``.
-    sampler : {"auto", "single-site", "joint", "collapsed"}
+    sampler : {"auto", "single-site", "joint", "pcg", "collapsed"}
         How fixed, iid and pedigree effects are drawn (marker effects are always swept):
         "single-site" draws them one level at a time with residual updates (plus the
         rescaling move), "joint" all at once from the mixed-model equations by sparse
-        Cholesky, "collapsed" first the variance components with the locations integrated
+        Cholesky, "pcg" all at once without a factorisation (perturbation-optimisation: the
+        perturbed equations solved by preconditioned conjugate gradients; for pedigrees too
+        large to factor; ``bayesgen.sampler.perturbation``), "collapsed" first the variance components with the locations integrated
         out, then the locations jointly. "auto" picks per model (see ``bayesgen.sampler.blocks``).
     log_likelihood : {"marginal", "conditional"}
         The pointwise log-likelihood recorded for ``az.loo``: "marginal" (default) is

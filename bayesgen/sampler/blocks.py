@@ -1,6 +1,6 @@
 """Update blocks: the order and grouping in which a model's parameters are drawn.
 
-The simplest block is one term's own ``step``. A location block (``joint``, ``collapsed``)
+The simplest block is one term's own ``step``. A location block (``joint``, ``pcg``, ``collapsed``)
 draws the effects of every location term at once from the mixed-model equations. After a
 term's update comes its group move (``group_move``) when the term declares one; translation
 moves pair fixed and random terms; the likelihood's own step (augmentation, the residual
@@ -73,11 +73,15 @@ def build_blocks(model, sampler: str) -> list:
         from .joint import JointLocations
 
         joint = (JointLocations if sampler == "joint" else CollapsedLocations)(model, indices)
+    elif indices and sampler == "pcg":
+        from .perturbation import PerturbedLocations
+
+        joint = PerturbedLocations(model, indices)
     in_block = set(joint.indices) if joint is not None else set()
     blocks = []
     if joint is not None:
         blocks.append(joint)
-        if joint.kind == "joint":  # the collapsed block draws the covariances marginally: no moves needed
+        if joint.kind in ("joint", "pcg"):  # the collapsed block draws the covariances marginally: no moves needed
             for k in joint.indices:
                 action = model.terms[k].group_action()
                 if action is not None:

@@ -196,6 +196,20 @@ class MixedModelEquations:
             total += my @ q
         return total.ravel()
 
+    def likelihood_perturbation(self, rng: np.random.Generator, precisions: list) -> np.ndarray:
+        r"""A draw from :math:`N(0, \sum_p M_p'M_p \otimes Q_p)`, the likelihood part of C:
+        :math:`\sum_p \mathrm{vec}(G_pZ_p'M_p)` with :math:`Z_p \sim N(0, I)` (records of p x
+        observed traits) and :math:`G_p` (t x observed) holding the Cholesky factor of
+        :math:`R_{oo}^{-1}` at the observed traits, so :math:`G_pG_p' = Q_p`. Element column * t + trait."""
+        total = np.zeros((self.n_columns, self.n_traits))
+        for p, design_t, (q, _) in zip(self.patterns, self._pattern_designs_t, precisions):
+            o = np.asarray(p.observed)
+            root = np.zeros((self.n_traits, o.size))
+            root[o, :] = np.linalg.cholesky(q[np.ix_(o, o)])
+            z = rng.standard_normal((p.rows.size, o.size))
+            total += np.asarray(design_t @ (z @ root.T))
+        return total.ravel()
+
     def response_quadratic(self, cross: list, precisions: list) -> float:
         """sum_p tr(Q_p Y_p'Y_p)."""
         return float(sum(np.sum(q * yy) for (_, yy), (q, _) in zip(cross, precisions)))

@@ -109,6 +109,10 @@ class Animal(AnimalNames, Random):
     def _levels(self, record_levels: list) -> tuple[list, sp.csr_matrix]:
         return pedigree_levels(self.pedigree, self.column, record_levels)
 
+    def level_precision_factor(self):
+        """The pedigree's O(n) square root of A^-1 (``Pedigree.ainv_factor``)."""
+        return self.pedigree.ainv_factor()
+
     def describe(self) -> dict:
         out = super().describe()
         if self.maternal is not None:

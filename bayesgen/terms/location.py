@@ -30,6 +30,8 @@ import scipy.sparse as sp
 from ..kernels.random_effects import quadratic_form_matrix
 from .base import Term
 
+#: Largest number of levels whose precision the default ``level_precision_factor`` factorises densely.
+DENSE_FACTOR_MAX_LEVELS = 4_000
 #: Subgroups of GL(d) a group move can act by on a level's coefficients (see ``GroupAction``).
 GROUPS = ("scalar", "diagonal", "full")
 
@@ -75,6 +77,34 @@ class LocationTerm(Term):
     @abstractmethod
     def level_precision(self) -> sp.csr_matrix | None:
         """P (L x L, sorted CSR), or None for a flat prior on the effects."""
+
+    def level_precision_factor(self) -> sp.spmatrix | None:
+        r"""A sparse square root F (L x m) of the level precision, :math:`FF' = P`, or None.
+
+        The perturbation sampler (``bayesgen.sampler.perturbation``) draws the prior part of its
+        perturbation, :math:`(F \otimes \Sigma^{-1/2})z \sim N(0, P \otimes \Sigma^{-1})`, with it.
+        Default: :math:`\mathrm{diag}(\sqrt{P_{ll}})` when P is diagonal (iid levels, a normal prior
+        on fixed effects); the lower Cholesky factor of P (dense) when L is at most
+        ``DENSE_FACTOR_MAX_LEVELS``; None otherwise (no cheap square root known) and for a flat
+        prior. A term with a structured P overrides it (the pedigree's O(L) factor of
+        :math:`A^{-1}`).
+        """
+        precision = self.level_precision()
+        if precision is None:
+            return None
+        precision = sp.csr_matrix(precision)
+        diagonal = precision.diagonal()
+        if (precision - sp.diags(diagonal)).count_nonzero() == 0:
+            if (diagonal < 0).any():
+                raise ValueError(f"term {self.name!r}: its level precision has a negative diagonal entry.")
+            return sp.diags(np.sqrt(diagonal), format="csc")
+        if precision.shape[0] > DENSE_FACTOR_MAX_LEVELS:
+            return None
+        try:
+            lower = np.linalg.cholesky(precision.toarray())
+        except np.linalg.LinAlgError as err:
+            raise ValueError(f"term {self.name!r}: its level precision is not positive definite ({err}).") from err
+        return sp.csc_matrix(lower)
 
     def data_arrays(self) -> list:
         """Z and P (the design and the levels' precision: pedigree, kernel)."""

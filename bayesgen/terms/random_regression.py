@@ -45,6 +45,12 @@ class RandomRegression(Random):
         self.pedigree = pedigree
         self.genetic = pedigree is not None
 
+    def level_precision_factor(self):
+        """With a pedigree, its O(n) square root of A^-1 (``Pedigree.ainv_factor``)."""
+        if self.pedigree is None:
+            return super().level_precision_factor()
+        return self.pedigree.ainv_factor()
+
     def _levels(self, record_levels: list) -> tuple[list, sp.csr_matrix]:
         if self.pedigree is None:
             return super()._levels(record_levels)
