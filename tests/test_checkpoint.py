@@ -43,6 +43,7 @@ def _two_traits():
 MODELS = {
     "animal-collapsed": lambda s: bg.AnimalModel(s.phenotypes, "y", "id", s.pedigree_object(), fixed=["sex"]),
     "animal-joint": lambda s: bg.AnimalModel(s.phenotypes, "y", "id", s.pedigree_object(), sampler="joint"),
+    "animal-pcg": lambda s: bg.AnimalModel(s.phenotypes, "y", "id", s.pedigree_object(), sampler="pcg"),
     "animal-single-site": lambda s: bg.AnimalModel(
         s.phenotypes, "y", "id", s.pedigree_object(), fixed=["sex"], sampler="single-site"
     ),
