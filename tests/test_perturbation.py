@@ -64,13 +64,29 @@ def _equations(model, seed=1):
 
 
 def _models(population):
+    from bayesgen.terms.random_regression import RandomRegression
+
     data, pedigree = population
     one = bg.Model(data, "y", [bg.Fixed(), bg.Random("herd"), bg.Animal("id", pedigree)], sampler="pcg")
     two = bg.Model(data, ["y", "y2"], [bg.Fixed(), bg.Animal("id", pedigree)], sampler="pcg")
-    return {"one trait": one, "two traits, missing": two}
+    with_dams = data.assign(dam=[d if isinstance(d, str) else "" for d in _dams(data, pedigree)])
+    with_dams = with_dams[with_dams["dam"] != ""]
+    maternal = bg.Model(with_dams, "y", [bg.Fixed(), bg.Animal("id", pedigree, maternal="dam")], sampler="pcg")
+    regression = bg.Model(
+        data.assign(x=np.linspace(-1.0, 1.0, len(data))),
+        "y",
+        [bg.Fixed(), RandomRegression("id", ["x"], pedigree=pedigree)],
+        sampler="pcg",
+    )
+    return {"one trait": one, "two traits, missing": two, "direct-maternal": maternal, "random regression": regression}
 
 
-@pytest.mark.parametrize("which", ["one trait", "two traits, missing"])
+def _dams(data, pedigree):
+    frame = pedigree.to_dataframe().set_index("id")
+    return [frame.loc[i, "dam"] if i in frame.index else None for i in data["id"]]
+
+
+@pytest.mark.parametrize("which", ["one trait", "two traits, missing", "direct-maternal", "random regression"])
 def test_same_perturbation_same_draw_as_the_factor(population, which):
     from bayesgen.kernels.cholesky import SparseCholesky
 
@@ -243,3 +259,14 @@ def test_geweke_fails_with_a_planted_error_in_the_perturbation(population):
     result = geweke_test(model, n_marginal=6000, n_successive=20000, seed=21)
     print(result)
     assert not result.passed
+
+
+def test_every_square_root_the_block_uses_squares_to_the_level_precision(population):
+    """F F' = P for every term with a prior in each model of the exactness test (the same-xi test
+    above cannot see a wrong F: both routes solve with the same xi)."""
+    for which, model in _models(population).items():
+        block = _block(model)
+        assert block.prior_factors, which
+        for k, factor in block.prior_factors.items():
+            precision = sp.csr_matrix(block.terms[k].level_precision()).toarray()
+            np.testing.assert_allclose((factor @ factor.T).toarray(), precision, atol=1e-12, err_msg=which)
