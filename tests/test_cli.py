@@ -667,7 +667,7 @@ def test_a_single_draw_gives_nan_statistics_without_warning_noise(tmp_path, caps
         (
             "sampler = 'gibbs'",
             "",
-            "model.sampler must be one of 'auto', 'single-site', 'joint', 'collapsed', got 'gibbs'",
+            "model.sampler must be one of 'auto', 'single-site', 'joint', 'pcg', 'collapsed', got 'gibbs'",
         ),
         ("", "[priors]\nrule = 'flat'", "priors.rule must be one of 'default', 'bglr', got 'flat'"),
     ],

@@ -11,8 +11,8 @@ Quick tests:
   Jacobian, up to one constant, at several points (exact, 1e-8).
 
 Statistical (``-m statistical``): Geweke joint-distribution tests of the several-trait routes
-(joint, collapsed, single-site with the GL(t) group move) with missing traits under HuangWand
-and inverse-Wishart priors, of the test file's own location term in the joint and collapsed
+(joint, pcg, collapsed, single-site with the GL(t) group move) with missing traits under HuangWand
+and inverse-Wishart priors, of the test file's own location term in the joint, pcg and collapsed
 samplers, each with several independent chains and a between-chain standard error, and planted
 errors that must fail.
 """
@@ -352,6 +352,7 @@ def covariance_prior(kind):
     [
         ("joint", "huang-wand"),
         ("joint", "iw"),
+        ("pcg", "huang-wand"),
         ("collapsed", "huang-wand"),
         # Open: failed at this seed (max |z| 5.12, on E[grp[1,0]], a location effect's mean) on the HMC
         # engine; seed 12 passed (max |z| 1.97, 2026-12-06). Not diagnosed; kept visible.
@@ -382,7 +383,7 @@ def test_geweke_several_traits_with_missing_ones(two_traits, sampler, prior):
 
 
 @pytest.mark.statistical
-@pytest.mark.parametrize("sampler", ["joint", "collapsed"])
+@pytest.mark.parametrize("sampler", ["joint", "pcg", "collapsed"])
 def test_geweke_a_location_term_of_the_test_file(one_trait, sampler):
     model = bg.Model(
         one_trait, "y", [bg.Fixed(prior=0.25), known_term()], sigma2_e=bg.ScaledInvChi2(12.0, 0.5), sampler=sampler

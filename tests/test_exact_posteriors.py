@@ -28,7 +28,7 @@ def test_mixed_model_equations_give_the_textbook_solution():
     np.testing.assert_allclose(mean, np.r_[148, 235, -1, 2, -1] / np.r_[18, 18, 18, 18, 18])
 
 
-@pytest.mark.parametrize("sampler", ["single-site", "joint", "collapsed"])
+@pytest.mark.parametrize("sampler", ["single-site", "joint", "pcg", "collapsed"])
 def test_sire_model_with_known_variances_matches_blue_blup_and_covariance(sampler):
     model = bg.Model(
         SIRE_DATA,

@@ -129,7 +129,7 @@ def test_residual_stays_equal_to_y_minus_fitted(small):
     """The in-place residual updates agree with e = y - sum of fitted values after many sweeps."""
     sim, ped = small
     data = sim.phenotypes.assign(herd=np.arange(len(sim.phenotypes)) % 4)
-    for sampler in ("single-site", "joint", "collapsed"):
+    for sampler in ("single-site", "joint", "pcg", "collapsed"):
         model = bg.Model(
             data,
             "y",

@@ -128,7 +128,7 @@ def test_same_seed_same_draws_serial_or_parallel(small):
         np.testing.assert_array_equal(one.posterior[name].values, two.posterior[name].values)
 
 
-@pytest.mark.parametrize("sampler", ["single-site", "joint", "collapsed"])
+@pytest.mark.parametrize("sampler", ["single-site", "joint", "pcg", "collapsed"])
 def test_every_sampler_runs_on_liabilities(small, sampler):
     data, sim = small
     idata = bg.Model(data, "y", terms(sim), family="threshold", sampler=sampler).sample(
