@@ -90,15 +90,18 @@ def _effect_draws(idata, term, what: str, name: str | None = None) -> xr.DataArr
     return draws.stack(sample=("chain", "draw")).transpose("sample", ...)
 
 
-def predict(model, idata, genotypes=None, ids=None, at=None, prob: float = 0.95) -> xr.Dataset:
+def predict(model, idata, genotypes=None, ids=None, at=None, prob: float = 0.95, parents=None, seed=0) -> xr.Dataset:
     """``Model.predict``: genomic values from ``genotypes`` (a term that ``predicts`` from
     genotypes: marker effects), else the genetic values of levels ``ids`` of the first genetic
     term that ``predicts`` levels (breeding values of pedigree animals, genetic values of a
-    kernel's ids; ``at``: a random regression's curve at given covariate values)."""
+    kernel's ids; ``at``: a random regression's curve at given covariate values); with
+    ``parents``, the values of animals born after the fit (``bayesgen.prediction.parents``)."""
     genetic = [t for t in model.terms if t.genetic]
+    if parents is not None:
+        return predict_from_parents(genetic, idata, parents, genotypes, ids, at, prob, seed)
     # a term may also declare ``marker_effects`` (its variable of marker effects): single-step regression
     # predicts its levels, and new genotyped individuals from the markers
-    by_genotypes = [t for t in genetic if t.predicts == "genotypes" or getattr(t, "marker_effects", None)]
+    by_genotypes = [t for t in genetic if t.predicts == "genotypes" or t.marker_effects is not None]
     by_levels = [t for t in genetic if t.predicts == "levels"]
     if genotypes is not None:
         if by_genotypes:
@@ -147,6 +150,15 @@ def predict_genomic_values(term, idata, genotypes: Genotypes, prob: float = 0.95
     ``idata`` must come from this model: its ``alpha`` draws must be over the model's
     markers, in the model's order, or a ValueError names the markers that differ.
     """
+    values, traits = genomic_value_draws(term, idata, genotypes)
+    if traits is None:
+        return _summarise(values[:, :, 0], genotypes.ids, "individual", prob)
+    return _summarise(values, genotypes.ids, "individual", prob, traits=traits)
+
+
+def genomic_value_draws(term, idata, genotypes: Genotypes) -> tuple[np.ndarray, list | None]:
+    """(draws x individuals x traits) genomic values of ``genotypes`` (``predict_genomic_values``),
+    and the trait names (None for one trait)."""
     if not isinstance(genotypes, Genotypes):
         raise TypeError(f"genotypes must be a bayesgen.Genotypes, got {type(genotypes).__name__}.")
     position = {m: k for k, m in enumerate(genotypes.markers)}
@@ -157,8 +169,8 @@ def predict_genomic_values(term, idata, genotypes: Genotypes, prob: float = 0.95
             "(build new genotypes with drop_monomorphic=False)."
         )
     rows = np.array([position[m] for m in term.genotypes.markers])
-    effects = _effect_draws(idata, term, "markers", getattr(term, "marker_effects", None))
-    traits = effects["trait"].values if "trait" in effects.dims else None
+    effects = _effect_draws(idata, term, "markers", term.marker_effects)
+    traits = list(effects["trait"].values) if "trait" in effects.dims else None
     alpha = effects.values  # draws x markers (x traits)
     if traits is None:
         alpha = alpha[:, :, None]
@@ -170,11 +182,9 @@ def predict_genomic_values(term, idata, genotypes: Genotypes, prob: float = 0.95
         x = np.take_along_axis(lookup[block], codes.astype(np.intp), axis=1)  # float, one block only
         for k in range(alpha.shape[2]):  # per trait k: draws x individuals
             values[:, :, k] += alpha[:, block, k] @ x
-    if hasattr(term, "genomic_offset"):  # a term whose genomic values add a draw-wise constant (SSBR's J_g c)
-        values += np.asarray(term.genomic_offset(idata), dtype=np.float64).reshape(-1, 1, 1)
-    if traits is None:
-        return _summarise(values[:, :, 0], genotypes.ids, "individual", prob)
-    return _summarise(values, genotypes.ids, "individual", prob, traits=traits)
+    # a draw-wise constant some terms add to their genomic values (SSBR's J_g c; 0 by default)
+    values += np.asarray(term.genomic_offset(idata), dtype=np.float64).reshape(-1, 1, 1)
+    return values, traits
 
 
 def predict_level_values(term, idata, ids=None, at=None, prob: float = 0.95) -> xr.Dataset:
@@ -237,3 +247,45 @@ def covariate_points(term, at) -> tuple[list, np.ndarray]:
     x = np.column_stack(([np.ones(columns[0].size)] if term.layout.intercept else []) + columns)
     labels = [", ".join(f"{s}={v:g}" for s, v in zip(slopes, row)) for row in zip(*columns)]
     return labels, x
+
+
+def predict_from_parents(genetic, idata, parents, genotypes, ids, at, prob: float, seed) -> xr.Dataset:
+    """``predict(parents=...)``: new animals from their parents' draws (``bayesgen.prediction.parents``);
+    with ``genotypes`` too (a term predicting from both: single-step regression), the genotyped ones
+    from their genotypes, and those absent from ``parents`` appended after its animals."""
+    from .parents import parent_value_draws
+
+    if ids is not None or at is not None:
+        raise ValueError("predict(parents=...) takes neither ids= nor at=: it predicts the animals of parents=.")
+    inheriting = [t for t in genetic if t.inheritance() is not None]
+    if not inheriting:
+        raise LookupError(
+            "predict(parents=...) needs a genetic term on a pedigree (Animal, SingleStep, a random regression "
+            "on a pedigree); this model has "
+            + (", ".join(repr(t.name) for t in genetic) if genetic else "no genetic term")
+            + "."
+        )
+    term = inheriting[0]
+    known, extra = {}, ([], None)
+    if genotypes is not None:
+        if term.marker_effects is None:
+            raise ValueError(
+                f"The genetic term {term.name!r} predicts new animals from their parents only; animals genotyped "
+                "after the fit need the markers' effects (single-step regression, SingleStep(method='bayes'), or "
+                "a marker term), or must be in the pedigree and genotypes at the fit."
+            )
+        genomic, _ = genomic_value_draws(term, idata, genotypes)
+        labels = [normalize_id(v) for v in genotypes.ids]
+        known = {a: genomic[:, k, :] for k, a in enumerate(labels)}
+        extra = (labels, genomic)
+    new_ids, values, level_dim, inner, coords = parent_value_draws(term, idata, parents, seed=seed, known=known)
+    listed = set(new_ids)
+    appended = [k for k, a in enumerate(extra[0]) if a not in listed]
+    if appended:
+        new_ids = new_ids + [extra[0][k] for k in appended]
+        values = np.concatenate([values, extra[1][:, appended, :]], axis=1)
+    if len(inner) > 1:
+        raise ValueError(f"predict(parents=...) summarises values with one inner dimension; {term.name!r} has {inner}.")
+    if not inner:
+        return _summarise(values[:, :, 0], new_ids, level_dim, prob)
+    return _summarise(values, new_ids, level_dim, prob, traits=coords[inner[0]], inner=inner[0])

@@ -54,6 +54,23 @@ class BindContext:
         return self.observed.astype(np.float64)
 
 
+@dataclass(frozen=True)
+class Inheritance:
+    r"""A term whose values pass from parents to offspring as an animal model's do.
+
+    Given the values u of the animals of ``pedigree`` and their covariance :math:`\Sigma`, an
+    animal i added to the pedigree as a leaf (no records, no progeny) has
+    :math:`u_i = (u_{sire} + u_{dam})/2 + m_i`, :math:`m_i \sim N(0, D_i\Sigma)`, D_i its Mendelian
+    sampling factor (``Pedigree.mendelian_variances``; an unknown parent's value is 0).
+    ``values`` names the posterior variable of u (its first dim: the pedigree's animals; a second
+    dim, if any, indexes the rows of :math:`\Sigma`) and ``covariance`` that of :math:`\Sigma`.
+    """
+
+    pedigree: object
+    values: str
+    covariance: str
+
+
 class Term(ABC):
     """One additive part of the linear predictor, with its parameters and full conditionals."""
 
@@ -66,6 +83,20 @@ class Term(ABC):
     #: What ``Model.predict`` predicts from a genetic term: "levels" (the values of its levels:
     #: animals, a kernel's ids), "genotypes" (new individuals from their genotypes) or None.
     predicts: str | None = None
+    #: The posterior variable of marker effects with which ``Model.predict(idata, genotypes=...)``
+    #: predicts new genotyped individuals, or None: the term's first high-dimensional variable when it
+    #: ``predicts`` "genotypes"; a term that predicts its levels may name one too (single-step regression).
+    marker_effects: str | None = None
+
+    def genomic_offset(self, idata) -> np.ndarray:
+        """A constant per draw added to the genomic values of new genotyped individuals (0 unless a
+        term says otherwise: single-step regression's :math:`J_g c`)."""
+        return np.zeros(1)
+
+    def inheritance(self):
+        """How the term's values pass from parents to offspring (an :class:`Inheritance`), for
+        predicting animals born after the fit from their parents, or None (the default)."""
+        return None
 
     @abstractmethod
     def bind(self, context: BindContext) -> None:

@@ -43,7 +43,7 @@ from ..priors.bayes_c import BayesCPrior
 from ..priors.defaults import resolve_prior
 from ..priors.marker_prior import MarkerPrior
 from ..variable import Variable
-from .base import BindContext, Term
+from .base import BindContext, Inheritance, Term
 from .designs import records_by_level
 
 #: Markers imputed at once (bounds the temporary float64 memory: PANEL x animals).
@@ -169,6 +169,9 @@ class SingleStepBayes(Term):
         self.j_prior_variance = None if j_prior_variance is None else float(j_prior_variance)
         self.imputed_dtype = imputed_dtype
         self.name = name
+        #: The recorded marker effects, with which ``Model.predict(idata, genotypes=...)`` predicts new
+        #: genotyped animals: :math:`u = m'\alpha + J_g c` (:math:`J_g = -1`).
+        self.marker_effects = self._name("alpha", "alpha")
         if not isinstance(expand, (bool, np.bool_)):
             raise TypeError(f"SingleStep expand must be True or False, got {expand!r}.")
         self.expand = bool(expand)
@@ -209,11 +212,10 @@ class SingleStepBayes(Term):
     def epsilon_variance_name(self) -> str:
         return self._name("sigma2_epsilon", "sigma2_epsilon")
 
-    @property
-    def marker_effects(self) -> str:
-        """The recorded marker effects, with which ``Model.predict(idata, genotypes=...)`` predicts new
-        genotyped animals: :math:`u = m'\alpha + J_g c` (:math:`J_g = -1`)."""
-        return self._name("alpha", "alpha")
+    def inheritance(self) -> Inheritance:
+        """An ungenotyped leaf's u is its parents' mean plus ε's Mendelian sampling (variance D σ²_ε):
+        its imputed genotypes and J are its parents' mean, and ε has the pedigree's structure."""
+        return Inheritance(self.pedigree, self.effect_name, self.epsilon_variance_name)
 
     def genomic_offset(self, idata) -> np.ndarray:
         """:math:`J_g c = -c` per draw (0 without J), added to :math:`m'\alpha` of new genotyped animals."""
@@ -280,6 +282,14 @@ class SingleStepBayes(Term):
         self.j_mean = float(np.sum(weights * j_records) / max(weights.sum(), 1.0))
         self.j_records = j_records - self.j_mean
         self.jj = float(np.sum(weights * self.j_records**2))
+        if self.j_covariate and self.jj <= 1e-10 * max(float(weights.sum()), 1.0):
+            # J is then constant over the records: c is confounded with the intercept (a flat prior on c
+            # would give an improper posterior), as when every phenotyped animal is genotyped
+            raise ValueError(
+                f"SingleStep(method='bayes') j_covariate=True: J takes one value over the phenotyped records of "
+                f"{self.column!r} (every one genotyped, or none related to a genotyped animal), so c cannot be told "
+                "from the intercept; use j_covariate=False."
+            )
         sum_x, self.xx = single_step_cross_products(
             self.codes, self.lookup, self.genotyped_records, self.imputed, self.imputed_records, weights
         )
