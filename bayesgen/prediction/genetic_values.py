@@ -99,9 +99,9 @@ def predict(model, idata, genotypes=None, ids=None, at=None, prob: float = 0.95,
     genetic = [t for t in model.terms if t.genetic]
     if parents is not None:
         return predict_from_parents(genetic, idata, parents, genotypes, ids, at, prob, seed)
-    # a term may also declare ``marker_effects`` (its variable of marker effects): single-step regression
-    # predicts its levels, and new genotyped individuals from the markers
-    by_genotypes = [t for t in genetic if t.predicts == "genotypes" or t.marker_effects is not None]
+    # a term may also declare ``marker_effects`` (its variable of marker effects; single-step regression)
+    # or relate new genotyped animals to its own (ssGBLUP): both predict their levels and new genotypes
+    by_genotypes = [t for t in genetic if t.predicts_from_genotypes]
     by_levels = [t for t in genetic if t.predicts == "levels"]
     if genotypes is not None:
         if by_genotypes:
@@ -109,16 +109,18 @@ def predict(model, idata, genotypes=None, ids=None, at=None, prob: float = 0.95,
                 raise ValueError(
                     "predict(genotypes=...) takes neither ids= nor at=: it predicts every individual of the genotypes."
                 )
-            return predict_genomic_values(by_genotypes[0], idata, genotypes, prob=prob)
+            values, inner, coords = new_genotyped_draws(
+                by_genotypes[0], idata, genotypes, None, np.random.default_rng(seed)
+            )
+            return _summarise_values(values, list(genotypes.ids), "individual", prob, inner, coords)
         if by_levels:
             term = by_levels[0]
             raise LookupError(
                 f"The model has no Markers term: predict(genotypes=...) needs marker effects, but this model's "
-                f"genetic term is the {type(term).__name__} {term.name!r}"
-                + (" (GBLUP)" if type(term).__name__ == "Kernel" else "")
-                + f", whose genetic values exist only for its own levels. Give the term the new individuals too "
-                f"(they need no phenotype) and read idata.posterior[{term.effect_name!r}] (dim {term.level_dim!r}), "
-                "or fit bg.BRR, the marker model equivalent to GBLUP, to predict from genotypes."
+                f"genetic term is the {type(term).__name__} {term.name!r}, whose genetic values exist only for "
+                f"its own levels. Give the term the new individuals too (they need no phenotype) and read "
+                f"idata.posterior[{term.effect_name!r}] (dim {term.level_dim!r}), or fit bg.BRR, the marker model "
+                "equivalent to GBLUP, to predict from genotypes."
             )
         raise LookupError("The model has no Markers term: predict(genotypes=...) needs marker effects.")
     if by_levels:
@@ -187,6 +189,55 @@ def genomic_value_draws(term, idata, genotypes: Genotypes) -> tuple[np.ndarray, 
     return values, traits
 
 
+def new_genotyped_draws(term, idata, genotypes: Genotypes, extended, rng) -> tuple[np.ndarray, list, dict]:
+    """(draws x individuals x q) values of new genotyped individuals, the dims beyond the individual one
+    and their coordinates: by marker effects (``genomic_value_draws``), or by relationships
+    (``Term.genotype_conditional``, ssGBLUP) given the fitted animals' draws, with ``extended`` the
+    term's pedigree extended by the new animals (None: added as founders)."""
+    if term.marker_effects is not None or term.predicts == "genotypes":
+        values, traits = genomic_value_draws(term, idata, genotypes)
+        return values, ([] if traits is None else ["trait"]), ({} if traits is None else {"trait": traits})
+    from .parents import covariance_draws, extended_pedigree
+
+    if not isinstance(genotypes, Genotypes):
+        raise TypeError(f"genotypes must be a bayesgen.Genotypes, got {type(genotypes).__name__}.")
+    ids = [normalize_id(v) for v in genotypes.ids]
+    fitted_animals = set(term.inheritance().pedigree.ids)
+    if extended is None:
+        new = [a for a in ids if a not in fitted_animals]
+        extended = extended_pedigree(term, new, [None] * len(new), [None] * len(new)) if new else None
+    conditional = term.genotype_conditional(genotypes, extended or term.inheritance().pedigree)
+    conditioning = set(conditional.conditioning)
+    refit = [a for a in ids if a in fitted_animals and a not in conditioning]
+    if refit:
+        raise ValueError(
+            f"Animals of the fitted pedigree that were not genotyped at the fit: {preview(refit)}; their new "
+            "genotypes change what the fit knows of their relatives: fit again with them genotyped."
+        )
+    draws = _effect_draws(idata, term, "animals", term.inheritance().values)
+    level_dim, inner = draws.dims[1], list(draws.dims[2:])
+    position = {normalize_id(v): k for k, v in enumerate(draws[level_dim].values)}
+    fitted = draws.values.reshape(draws.shape[0], draws.shape[1], -1)
+    given = fitted[:, [position[normalize_id(a)] for a in conditional.conditioning], :]
+    n_draws, q = fitted.shape[0], fitted.shape[2]
+    sigma = np.linalg.cholesky(covariance_draws(idata.posterior, conditional.covariance, n_draws, q))
+    eigenvalues, vectors = np.linalg.eigh(conditional.conditional)
+    root = vectors * np.sqrt(np.clip(eigenvalues, 0.0, None))  # S = root root' (S is PSD; rounding clipped)
+    z = rng.standard_normal((n_draws, root.shape[0], q))
+    noise = np.einsum("smq,srq->smr", np.einsum("mk,skq->smq", root, z), sigma)  # rows of root z Sigma^1/2'
+    values = np.einsum("mk,skq->smq", conditional.weights, given) + noise
+    return values, inner, {d: list(draws[d].values) for d in inner}
+
+
+def _summarise_values(values: np.ndarray, labels, dim: str, prob: float, inner: list, coords: dict) -> xr.Dataset:
+    """``_summarise`` of draws x items x q values whose q axis is named by ``inner`` (none or one dim)."""
+    if len(inner) > 1:
+        raise ValueError(f"Predictions are summarised with one dimension beyond {dim!r}; these have {inner}.")
+    if not inner:
+        return _summarise(values[:, :, 0], labels, dim, prob)
+    return _summarise(values, labels, dim, prob, traits=coords[inner[0]], inner=inner[0])
+
+
 def predict_level_values(term, idata, ids=None, at=None, prob: float = 0.95) -> xr.Dataset:
     """Genetic values of the levels ``ids`` (default: all) of a location term, summarised per level.
 
@@ -251,9 +302,9 @@ def covariate_points(term, at) -> tuple[list, np.ndarray]:
 
 def predict_from_parents(genetic, idata, parents, genotypes, ids, at, prob: float, seed) -> xr.Dataset:
     """``predict(parents=...)``: new animals from their parents' draws (``bayesgen.prediction.parents``);
-    with ``genotypes`` too (a term predicting from both: single-step regression), the genotyped ones
-    from their genotypes, and those absent from ``parents`` appended after its animals."""
-    from .parents import parent_value_draws
+    with ``genotypes`` too, the genotyped ones from their genotypes (``new_genotyped_draws``), those
+    absent from ``parents`` appended after its animals as animals of unknown parents."""
+    from .parents import draw_from_parents, extended_pedigree, new_animals
 
     if ids is not None or at is not None:
         raise ValueError("predict(parents=...) takes neither ids= nor at=: it predicts the animals of parents=.")
@@ -266,26 +317,27 @@ def predict_from_parents(genetic, idata, parents, genotypes, ids, at, prob: floa
             + "."
         )
     term = inheriting[0]
-    known, extra = {}, ([], None)
+    new_ids, sires, dams = new_animals(parents)
+    rng = np.random.default_rng(seed)
+    known: dict = {}
     if genotypes is not None:
-        if term.marker_effects is None:
+        if not term.predicts_from_genotypes:
             raise ValueError(
                 f"The genetic term {term.name!r} predicts new animals from their parents only; animals genotyped "
-                "after the fit need the markers' effects (single-step regression, SingleStep(method='bayes'), or "
-                "a marker term), or must be in the pedigree and genotypes at the fit."
+                "after the fit need a term that predicts from genotypes (SingleStep, a marker term), or must be "
+                "in the pedigree and genotypes at the fit."
             )
-        genomic, _ = genomic_value_draws(term, idata, genotypes)
+        if not isinstance(genotypes, Genotypes):
+            raise TypeError(f"genotypes must be a bayesgen.Genotypes, got {type(genotypes).__name__}.")
         labels = [normalize_id(v) for v in genotypes.ids]
-        known = {a: genomic[:, k, :] for k, a in enumerate(labels)}
-        extra = (labels, genomic)
-    new_ids, values, level_dim, inner, coords = parent_value_draws(term, idata, parents, seed=seed, known=known)
-    listed = set(new_ids)
-    appended = [k for k, a in enumerate(extra[0]) if a not in listed]
-    if appended:
-        new_ids = new_ids + [extra[0][k] for k in appended]
-        values = np.concatenate([values, extra[1][:, appended, :]], axis=1)
-    if len(inner) > 1:
-        raise ValueError(f"predict(parents=...) summarises values with one inner dimension; {term.name!r} has {inner}.")
-    if not inner:
-        return _summarise(values[:, :, 0], new_ids, level_dim, prob)
-    return _summarise(values, new_ids, level_dim, prob, traits=coords[inner[0]], inner=inner[0])
+        listed, fitted_animals = set(new_ids), set(term.inheritance().pedigree.ids)
+        extra = [a for a in labels if a not in listed and a not in fitted_animals]
+        new_ids, sires, dams = new_ids + extra, sires + [None] * len(extra), dams + [None] * len(extra)
+    extended = extended_pedigree(term, new_ids, sires, dams)
+    if genotypes is not None:
+        genotyped, _, _ = new_genotyped_draws(term, idata, genotypes, extended, rng)
+        known = {a: genotyped[:, k, :] for k, a in enumerate(labels) if a not in fitted_animals}
+    new_ids, values, level_dim, inner, coords = draw_from_parents(
+        term, idata, extended, new_ids, sires, dams, rng, known
+    )
+    return _summarise_values(values, new_ids, level_dim, prob, inner, coords)

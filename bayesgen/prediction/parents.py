@@ -89,7 +89,7 @@ def _extended_pedigree(pedigree: Pedigree, ids: list, sires: list, dams: list) -
     )
 
 
-def _covariance_draws(posterior: xr.Dataset, name: str, n_draws: int, size: int) -> np.ndarray:
+def covariance_draws(posterior: xr.Dataset, name: str, n_draws: int, size: int) -> np.ndarray:
     """(draws x q x q) covariance draws of the variable ``name`` (a scalar, a diagonal or a matrix per draw)."""
     values = posterior[name].stack(sample=("chain", "draw")).transpose("sample", ...).values
     values = values.reshape(n_draws, -1)
@@ -100,27 +100,35 @@ def _covariance_draws(posterior: xr.Dataset, name: str, n_draws: int, size: int)
     raise ValueError(f"The posterior variable {name!r} is not a covariance of {size} rows per draw.")
 
 
-def parent_value_draws(term, idata, parents, seed=0, known=None):
-    """The new animals' values per draw (module docstring).
+def extended_pedigree(term, ids: list, sires: list, dams: list) -> Pedigree:
+    """The term's pedigree extended by the new animals (``Term.inheritance``)."""
+    return _extended_pedigree(term.inheritance().pedigree, ids, sires, dams)
 
-    Returns (ids, draws x animals x q array, the values' dims beyond the animal one and their
-    coordinates). ``known``: {id: draws x q} values of new animals known otherwise (single-step
-    regression's genotyped ones), which are not drawn.
+
+def parent_value_draws(term, idata, parents, seed=0, known=None):
+    """The new animals' values per draw (module docstring), from a ``parents=`` table.
+
+    Returns (ids, draws x animals x q array, the animal dim, the values' dims beyond it and their
+    coordinates). ``known``: {id: draws x q} values of new animals known otherwise (genotyped ones),
+    which are not drawn.
     """
+    ids, sires, dams = new_animals(parents)
+    extended = extended_pedigree(term, ids, sires, dams)
+    return draw_from_parents(term, idata, extended, ids, sires, dams, np.random.default_rng(seed), known)
+
+
+def draw_from_parents(term, idata, extended: Pedigree, ids, sires, dams, rng, known=None):
+    """``parent_value_draws`` given the extended pedigree and the random generator."""
     from .genetic_values import _effect_draws
 
     inheritance = term.inheritance()
-    ids, sires, dams = new_animals(parents)
-    extended = _extended_pedigree(inheritance.pedigree, ids, sires, dams)
     mendelian = extended.mendelian_variances()
     values = _effect_draws(idata, term, "animals", inheritance.values)
     level_dim, inner = values.dims[1], list(values.dims[2:])
     position = {normalize_id(v): k for k, v in enumerate(values[level_dim].values)}
     fitted = values.values.reshape(values.shape[0], values.shape[1], -1)  # draws x animals x q
     n_draws, q = fitted.shape[0], fitted.shape[2]
-    covariance = _covariance_draws(idata.posterior, inheritance.covariance, n_draws, q)
-    factor = np.linalg.cholesky(covariance)
-    rng = np.random.default_rng(seed)
+    factor = np.linalg.cholesky(covariance_draws(idata.posterior, inheritance.covariance, n_draws, q))
     drawn = dict(known or {})
     parent_of = dict(zip(ids, zip(sires, dams)))
 

@@ -71,6 +71,18 @@ class Inheritance:
     covariance: str
 
 
+@dataclass(frozen=True)
+class GenotypeConditional:
+    r"""New genotyped animals x given the values :math:`u_g` of the fitted animals ``conditioning``
+    (ids): :math:`u_x \mid u_g \sim N(W u_g, S \otimes \Sigma)`, :math:`\Sigma` recorded as ``covariance``.
+    ``weights`` is W (x by conditioning animals), ``conditional`` is S (x by x)."""
+
+    conditioning: list
+    weights: np.ndarray
+    conditional: np.ndarray
+    covariance: str
+
+
 class Term(ABC):
     """One additive part of the linear predictor, with its parameters and full conditionals."""
 
@@ -92,6 +104,17 @@ class Term(ABC):
         """A constant per draw added to the genomic values of new genotyped individuals (0 unless a
         term says otherwise: single-step regression's :math:`J_g c`)."""
         return np.zeros(1)
+
+    @property
+    def predicts_from_genotypes(self) -> bool:
+        """Whether ``Model.predict(idata, genotypes=...)`` can predict new genotyped individuals:
+        by marker effects (``marker_effects``) or by relationships (``genotype_conditional``)."""
+        return self.predicts == "genotypes" or self.marker_effects is not None
+
+    def genotype_conditional(self, genotypes, pedigree) -> GenotypeConditional:
+        """New genotyped animals given the fitted ones' values, for a term that predicts from
+        genotypes by relationships instead of marker effects (ssGBLUP)."""
+        raise NotImplementedError(f"{type(self).__name__} predicts no new genotyped animal by relationships.")
 
     def inheritance(self):
         """How the term's values pass from parents to offspring (an :class:`Inheritance`), for
