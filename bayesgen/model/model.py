@@ -256,11 +256,21 @@ class Model:
         Errors in the formula are :class:`bayesgen.model.formula.FormulaError` (a ``ValueError``)
         naming the token at fault. ``repr(model)`` prints the formula back.
         """
-        from .formula import caller_namespace, model_from_formula
+        from .formula import caller_namespace
 
-        return model_from_formula(
+        return cls.formula_model(
             formula, data, pedigree, genotypes, priors, kernels, env=caller_namespace(1), **model_options
         )
+
+    @classmethod
+    def formula_model(cls, formula, data, pedigree, genotypes, priors, kernels, env, **model_options) -> Model:
+        """``from_formula`` with the caller's variables ``env`` given (``bg.fit`` passes its caller's)."""
+        from .formula import model_arguments
+
+        arguments, text = model_arguments(formula, data, pedigree, genotypes, priors, kernels, env, **model_options)
+        model = cls(**arguments)
+        model.formula = text
+        return model
 
     # ------------------------------------------------------------------ description
     def __repr__(self) -> str:

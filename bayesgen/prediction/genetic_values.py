@@ -7,6 +7,7 @@ import xarray as xr
 
 from .._validation import id_labels, normalize_id, preview
 from ..data.genotypes import Genotypes
+from .draws import covariance_draws, effect_draws
 
 #: Markers decoded to floating point at once when predicting (bounds the temporary memory).
 MARKER_BLOCK = 1024
@@ -43,51 +44,6 @@ def _sample_sd(draws: np.ndarray) -> np.ndarray:
     if draws.shape[0] < 2:
         return np.full(draws.shape[1:], np.nan)
     return draws.std(axis=0, ddof=1)
-
-
-def _effect_draws(idata, term, what: str, name: str | None = None) -> xr.DataArray:
-    """Draws x levels (x traits, for a several-trait term) of ``term``'s effects (its first
-    high-dimensional posterior variable, or the one called ``name``; the levels are its first dim), after checking that the InferenceData holds them for the same levels, in the same order,
-    as the model (``what`` names the levels in the error: "markers", "animals")."""
-    variable = next(
-        v
-        for v in term.variables()
-        if v.high_dimensional and v.group == "posterior" and (name is None or v.name == name)
-    )
-    name, dim = variable.name, variable.dims[0]
-    posterior = getattr(idata, "posterior", None)
-    if posterior is None or name not in posterior:
-        if name + "_mean" in getattr(idata, "posterior_summary", {}):
-            raise ValueError(
-                f"The InferenceData has no draws of {name!r}, only their posterior mean and sd; "
-                "intervals need full draws (sample with store='full')."
-            )
-        held = preview(posterior.data_vars) if posterior is not None else "no posterior group"
-        raise ValueError(
-            f"The InferenceData has no draws of {name!r}: it was not sampled from this model "
-            f"(its posterior holds {held})."
-        )
-    draws = posterior[name]
-    found = [normalize_id(v) for v in draws[dim].values] if dim in draws.dims else []
-    expected = [normalize_id(v) for v in variable.coords[dim]]
-    if found != expected:
-        whose = "the model's pedigree" if what == "animals" else "the model's"
-        if sorted(found) == sorted(expected):
-            detail = f"the same {what} in another order"
-        else:
-            found_set, expected_set = set(found), set(expected)
-            detail = f"{len(found)} in the InferenceData, {len(expected)} in the model"
-            model_only = [v for v in expected if v not in found_set]
-            idata_only = [v for v in found if v not in expected_set]
-            if model_only:
-                detail += f"; in the model only: {preview(model_only)}"
-            if idata_only:
-                detail += f"; in the InferenceData only: {preview(idata_only)}"
-        raise ValueError(
-            f"The {what} of the InferenceData (coordinate {dim!r} of {name!r}) do not match "
-            f"{whose}: {detail}. Was it sampled from another model?"
-        )
-    return draws.stack(sample=("chain", "draw")).transpose("sample", ...)
 
 
 def predict(model, idata, genotypes=None, ids=None, at=None, prob: float = 0.95, parents=None, seed=0) -> xr.Dataset:
@@ -171,7 +127,7 @@ def genomic_value_draws(term, idata, genotypes: Genotypes) -> tuple[np.ndarray, 
             "(build new genotypes with drop_monomorphic=False)."
         )
     rows = np.array([position[m] for m in term.genotypes.markers])
-    effects = _effect_draws(idata, term, "markers", term.marker_effects)
+    effects = effect_draws(idata, term, "markers", term.marker_effects)
     traits = list(effects["trait"].values) if "trait" in effects.dims else None
     alpha = effects.values  # draws x markers (x traits)
     if traits is None:
@@ -197,7 +153,7 @@ def new_genotyped_draws(term, idata, genotypes: Genotypes, extended, rng) -> tup
     if term.marker_effects is not None or term.predicts == "genotypes":
         values, traits = genomic_value_draws(term, idata, genotypes)
         return values, ([] if traits is None else ["trait"]), ({} if traits is None else {"trait": traits})
-    from .parents import covariance_draws, extended_pedigree
+    from .parents import extended_pedigree
 
     if not isinstance(genotypes, Genotypes):
         raise TypeError(f"genotypes must be a bayesgen.Genotypes, got {type(genotypes).__name__}.")
@@ -214,7 +170,7 @@ def new_genotyped_draws(term, idata, genotypes: Genotypes, extended, rng) -> tup
             f"Animals of the fitted pedigree that were not genotyped at the fit: {preview(refit)}; their new "
             "genotypes change what the fit knows of their relatives: fit again with them genotyped."
         )
-    draws = _effect_draws(idata, term, "animals", term.inheritance().values)
+    draws = effect_draws(idata, term, "animals", term.inheritance().values)
     level_dim, inner = draws.dims[1], list(draws.dims[2:])
     position = {normalize_id(v): k for k, v in enumerate(draws[level_dim].values)}
     fitted = draws.values.reshape(draws.shape[0], draws.shape[1], -1)
@@ -249,7 +205,7 @@ def predict_level_values(term, idata, ids=None, at=None, prob: float = 0.95) -> 
     from this model: its level coordinate must be the model's levels in the model's order, or
     a ValueError names the levels that differ.
     """
-    draws = _effect_draws(idata, term, "animals" if term.level_dim == "animal" else "levels")
+    draws = effect_draws(idata, term, "animals" if term.level_dim == "animal" else "levels")
     level_dim = term.level_dim
     if ids is not None:
         draws = draws.isel({level_dim: term_positions(term, ids)})

@@ -27,10 +27,10 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-import xarray as xr
 
 from .._validation import check_duplicates, normalize_id, normalize_parent, preview
 from ..data.pedigree import Pedigree
+from .draws import covariance_draws, effect_draws
 
 
 def new_animals(parents) -> tuple[list, list, list]:
@@ -89,17 +89,6 @@ def _extended_pedigree(pedigree: Pedigree, ids: list, sires: list, dams: list) -
     )
 
 
-def covariance_draws(posterior: xr.Dataset, name: str, n_draws: int, size: int) -> np.ndarray:
-    """(draws x q x q) covariance draws of the variable ``name`` (a scalar, a diagonal or a matrix per draw)."""
-    values = posterior[name].stack(sample=("chain", "draw")).transpose("sample", ...).values
-    values = values.reshape(n_draws, -1)
-    if values.shape[1] == size * size:
-        return values.reshape(n_draws, size, size)
-    if values.shape[1] == size:  # a diagonal structure records the variances only
-        return np.einsum("si,ij->sij", values, np.eye(size))
-    raise ValueError(f"The posterior variable {name!r} is not a covariance of {size} rows per draw.")
-
-
 def extended_pedigree(term, ids: list, sires: list, dams: list) -> Pedigree:
     """The term's pedigree extended by the new animals (``Term.inheritance``)."""
     return _extended_pedigree(term.inheritance().pedigree, ids, sires, dams)
@@ -119,11 +108,9 @@ def parent_value_draws(term, idata, parents, seed=0, known=None):
 
 def draw_from_parents(term, idata, extended: Pedigree, ids, sires, dams, rng, known=None):
     """``parent_value_draws`` given the extended pedigree and the random generator."""
-    from .genetic_values import _effect_draws
-
     inheritance = term.inheritance()
     mendelian = extended.mendelian_variances()
-    values = _effect_draws(idata, term, "animals", inheritance.values)
+    values = effect_draws(idata, term, "animals", inheritance.values)
     level_dim, inner = values.dims[1], list(values.dims[2:])
     position = {normalize_id(v): k for k, v in enumerate(values[level_dim].values)}
     fitted = values.values.reshape(values.shape[0], values.shape[1], -1)  # draws x animals x q
