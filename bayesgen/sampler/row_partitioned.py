@@ -56,7 +56,7 @@ from ..kernels.fast_blocks import block_cross_products
 from ..kernels.row_blocks import draw_block_gram_space, shard_block_dot, shard_block_update
 
 #: Message operations (the first float of every message to a worker).
-_STOP, _STEP, _GRAM, _REFRESH, _TIMERS = 0.0, 1.0, 2.0, 3.0, 4.0
+_STOP, _STEP, _GRAM, _REFRESH, _TIMERS, _ECHO = 0.0, 1.0, 2.0, 3.0, 4.0, 5.0
 #: Floats in a step message's header: op, previous block (start, size), next block (start,
 #: size), the shift of the residual, whether to return the residual's sum and sum of squares.
 _HEADER = 7
@@ -91,6 +91,8 @@ class ShardWorker:
             reply = np.empty(0)
         elif op == _TIMERS:
             return np.array([self.compute_seconds])
+        elif op == _ECHO:  # the message back: measures the transport alone
+            return message[1:].copy()
         else:
             raise ValueError(f"unknown operation {op!r} in a message to a shard worker")
         self.compute_seconds += time.perf_counter() - tic
@@ -304,6 +306,8 @@ class RowPartitionedSampler:
         self.sum_e = float(y.sum())
         self.iterations = 0
         self.delta = np.empty(block_size)
+        #: The leader's own compute (Gram-space draws, variance draws), seconds, for the cost model.
+        self.leader_seconds = 0.0
 
     def _message(self, prev=(0, 0), nxt=(0, 0), shift=0.0, stats=False, delta=None) -> np.ndarray:
         header = np.array([_STEP, prev[0], prev[1], nxt[0], nxt[1], shift, float(stats)])
@@ -327,6 +331,7 @@ class RowPartitionedSampler:
         self.sigma2_e = (self.df_e * self.scale_e + sum_squares) / rng.chisquare(self.df_e + n)
         # 3. the markers, block by block
         for k, (s, m) in enumerate(self.blocks):
+            tic = time.perf_counter()
             draw_block_gram_space(
                 rng,
                 self.alpha,
@@ -340,6 +345,7 @@ class RowPartitionedSampler:
                 self.sigma2_e,
                 self.delta,
             )
+            self.leader_seconds += time.perf_counter() - tic
             last = k == len(self.blocks) - 1
             nxt = (0, 0) if last else self.blocks[k + 1]
             reply = _sum_in_order(self.shards.request(self._message((s, m), nxt, stats=last, delta=self.delta[:m])))
@@ -396,6 +402,8 @@ def predict_cost(
     latency: float,
     seconds_per_genotype: float,
     seconds_per_flop: float,
+    seconds_per_marker: float = 0.0,
+    seconds_per_block: float = 0.0,
     bits: int = 2,
     cores: int | None = None,
     hops: float | None = None,
@@ -405,7 +413,9 @@ def predict_cost(
     ``n`` records, ``p`` markers, blocks of B = ``block_size``, W = ``workers``; ``bandwidth``
     (bytes/s) and ``latency`` (s, one message one way) of the network; ``seconds_per_genotype``
     the time of one genotype visit (a code read, converted and multiplied) in a worker's dense
-    passes; ``seconds_per_flop`` the leader's time per multiply-add in the Gram-space updates;
+    passes; ``seconds_per_flop`` the leader's time per multiply-add in the Gram-space updates,
+    ``seconds_per_marker`` its fixed time per marker (the random numbers and the draw),
+    ``seconds_per_block`` per block (a call into the kernel, summing the replies);
     ``bits`` per genotype held (2: PLINK packing, 8: int8); ``cores`` that run the workers at
     once (default W); ``hops`` the message latencies per collective (default
     :math:`\lceil\log_2 W\rceil`, a tree; the pipe simulation's star is about W).
@@ -418,7 +428,8 @@ def predict_cost(
       i.e. :math:`4np/W` flops, times ``seconds_per_genotype``, stretched by W / cores when
       fewer cores than workers;
     * leader compute: :math:`pB` multiply-adds in Gram space (each marker's change updates up
-      to B entries of :math:`r_b`) plus :math:`Wp` additions of the replies;
+      to B entries of :math:`r_b`) plus :math:`Wp` additions of the replies, plus p times the
+      fixed cost of a marker's draw and :math:`\lceil p/B\rceil` times that of a block;
     * communication: :math:`R \cdot \text{hops} \cdot 2L + \text{hops}\cdot 16 p / \beta`;
     * memory: a worker :math:`(n/W) p \cdot \text{bits}/8` bytes of genotypes +
       :math:`16 n/W` (phenotypes, residual); the leader :math:`8pB` (the Gram blocks) + :math:`16p`;
@@ -432,7 +443,9 @@ def predict_cost(
     stretch = workers / min(workers, cores)
     bytes_per_worker = 16 * p + 32 + 56 * rounds
     worker_seconds = 2.0 * (n / workers) * p * seconds_per_genotype * stretch
-    leader_seconds = (p * block_size + workers * p) * seconds_per_flop
+    leader_seconds = (
+        (p * block_size + workers * p) * seconds_per_flop + p * seconds_per_marker + (rounds - 1) * seconds_per_block
+    )
     comm_seconds = rounds * hops * 2.0 * latency + hops * 16.0 * p / bandwidth
     return {
         "rounds": rounds,
