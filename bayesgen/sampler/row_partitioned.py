@@ -56,7 +56,7 @@ from ..kernels.fast_blocks import block_cross_products
 from ..kernels.row_blocks import draw_block_gram_space, shard_block_dot, shard_block_update
 
 #: Message operations (the first float of every message to a worker).
-_STOP, _STEP, _GRAM, _REFRESH, _TIMERS, _ECHO = 0.0, 1.0, 2.0, 3.0, 4.0, 5.0
+_STOP, _STEP, _GRAM, _REFRESH, _TIMERS, _ECHO, _SET_Y = 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0
 #: Floats in a step message's header: op, previous block (start, size), next block (start,
 #: size), the shift of the residual, whether to return the residual's sum and sum of squares.
 _HEADER = 7
@@ -93,6 +93,9 @@ class ShardWorker:
             return np.array([self.compute_seconds])
         elif op == _ECHO:  # the message back: measures the transport alone
             return message[1:].copy()
+        elif op == _SET_Y:  # new phenotypes (the joint-distribution test); the residual is refreshed next
+            self.y[:] = message[1:]
+            reply = np.empty(0)
         else:
             raise ValueError(f"unknown operation {op!r} in a message to a shard worker")
         self.compute_seconds += time.perf_counter() - tic
@@ -134,6 +137,14 @@ class SerialShards:
         self.messages += len(self.workers)
         replies = [worker.handle(message) for worker in self.workers]
         self.bytes_sent += message.nbytes * len(self.workers)
+        self.bytes_received += sum(reply.nbytes for reply in replies)
+        return replies
+
+    def request_each(self, messages: list[np.ndarray]) -> list[np.ndarray]:
+        """A message of its own to each worker (in order)."""
+        self.messages += len(self.workers)
+        replies = [worker.handle(message) for worker, message in zip(self.workers, messages)]
+        self.bytes_sent += sum(message.nbytes for message in messages)
         self.bytes_received += sum(reply.nbytes for reply in replies)
         return replies
 
@@ -193,6 +204,16 @@ class ProcessShards:
         self.bytes_received += sum(reply.nbytes for reply in replies)
         return replies
 
+    def request_each(self, messages: list[np.ndarray]) -> list[np.ndarray]:
+        """A message of its own to each worker (in order)."""
+        for connection, message in zip(self.connections, messages):
+            connection.send_bytes(message.tobytes())
+        replies = [np.frombuffer(connection.recv_bytes(), dtype=np.float64) for connection in self.connections]
+        self.messages += len(self.connections)
+        self.bytes_sent += sum(message.nbytes for message in messages)
+        self.bytes_received += sum(reply.nbytes for reply in replies)
+        return replies
+
     def close(self) -> None:
         stop = np.array([_STOP]).tobytes()
         for connection in self.connections:
@@ -240,6 +261,9 @@ class RowPartitionedSampler:
         Prior share of markers in the slab; 1 is BRR, below 1 BayesC with that fixed π.
     sigma2_alpha_prior, sigma2_e_prior : (df, scale)
         Scaled-inverse-χ² priors of the two variances (``ScaledInvChi2(df, scale)``).
+    mu_prior_variance : float or None
+        None: a flat prior on μ (as bayesgen's intercept); a number τ²: μ ~ N(0, τ²) (a proper
+        prior, for the joint-distribution test).
     backend : "serial" or "processes"
         All shards in this process, or one process each.
     refresh_every : int
@@ -257,6 +281,7 @@ class RowPartitionedSampler:
         sigma2_e_prior=(5.0, 1.0),
         backend: str = "serial",
         refresh_every: int = 100,
+        mu_prior_variance: float | None = None,
     ):
         y = np.asarray(y, dtype=np.float64)
         codes = np.asarray(codes)
@@ -274,6 +299,8 @@ class RowPartitionedSampler:
             raise ValueError(f"block_size must be at least 1; got {block_size}.")
         if not 0.0 < pi <= 1.0:
             raise ValueError(f"pi must be in (0, 1]; got {pi}.")
+        if mu_prior_variance is not None and not mu_prior_variance > 0.0:
+            raise ValueError(f"mu_prior_variance must be None (flat) or positive; got {mu_prior_variance}.")
         if backend not in ("serial", "processes"):
             raise ValueError(f"backend must be 'serial' or 'processes'; got {backend!r}.")
         self.n, self.n_markers = y.size, codes.shape[0]
@@ -284,6 +311,9 @@ class RowPartitionedSampler:
         self.df_alpha, self.scale_alpha = (float(v) for v in sigma2_alpha_prior)
         self.df_e, self.scale_e = (float(v) for v in sigma2_e_prior)
         self.refresh_every = refresh_every
+        self.mu_precision = 0.0 if mu_prior_variance is None else 1.0 / mu_prior_variance
+        self._bounds = shard_bounds(y.size, workers)
+        self._stale = False  # the workers' residuals must be recomputed (new phenotypes)
         centre = codes.mean(axis=1)
         lookup = np.zeros((self.n_markers, 4))
         lookup[:, :3] = np.arange(3)[None, :] - centre[:, None]
@@ -315,14 +345,21 @@ class RowPartitionedSampler:
 
     def iteration(self, rng: np.random.Generator) -> None:
         """One Gibbs iteration (steps 1-4 of the module docstring); ``rng`` is the chain's generator."""
-        if self.refresh_every and self.iterations % self.refresh_every == 0:
+        if self._stale or (self.refresh_every and self.iterations % self.refresh_every == 0):
+            self._stale = False
             self.shards.request(np.concatenate([[_REFRESH, self.mu], self.alpha]))
             # the residual's sum after the refresh, returned with block 0's X'e below
             replies = self.shards.request(self._message(stats=True))
             self.sum_e = float(_sum_in_order(replies)[0])
         n = self.n
-        # 1. mu | e, sigma2_e (flat prior): e holds y - mu - X alpha, so y - X alpha = e + mu
-        new_mu = self.mu + self.sum_e / n + math.sqrt(self.sigma2_e / n) * rng.standard_normal()
+        # 1. mu | e, sigma2_e: e holds y - mu - X alpha, so sum(y - X alpha) = sum(e) + n mu; the
+        # flat prior gives N(mu + sum(e)/n, sigma2_e/n), N(0, tau2) adds 1/tau2 to the precision
+        if self.mu_precision == 0.0:
+            new_mu = self.mu + self.sum_e / n + math.sqrt(self.sigma2_e / n) * rng.standard_normal()
+        else:
+            precision = n / self.sigma2_e + self.mu_precision
+            mean = (self.sum_e + n * self.mu) / self.sigma2_e / precision
+            new_mu = mean + rng.standard_normal() / math.sqrt(precision)
         shift, self.mu = new_mu - self.mu, new_mu
         s0, m0 = self.blocks[0]
         reply = _sum_in_order(self.shards.request(self._message(nxt=(s0, m0), shift=shift, stats=True)))
@@ -359,6 +396,15 @@ class RowPartitionedSampler:
             self.df_alpha + included
         )
         self.iterations += 1
+
+    def set_response(self, y) -> None:
+        """New phenotypes (one per record, in the order given at construction); the residuals are
+        recomputed at the start of the next iteration. For the joint-distribution (Geweke) test."""
+        y = np.asarray(y, dtype=np.float64)
+        if y.shape != (self.n,) or not np.all(np.isfinite(y)):
+            raise ValueError(f"y must be {self.n} finite phenotypes; got shape {y.shape}.")
+        self.shards.request_each([np.concatenate([[_SET_Y], y[a:b]]) for a, b in self._bounds])
+        self._stale = True
 
     def run(self, rng: np.random.Generator, draws: int, burn: int = 0, keep_alpha: bool = True) -> dict:
         """``burn + draws`` iterations; returns the kept draws of ``mu``, ``sigma2_e``, ``sigma2_alpha``,
