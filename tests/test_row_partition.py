@@ -48,6 +48,16 @@ def test_four_processes_give_the_one_process_draws_bit_for_bit(pi):
     assert np.count_nonzero(runs["serial"]["alpha"]) > 0
 
 
+def test_a_worker_process_that_dies_is_named():
+    y, codes = _data()
+    with RowPartitionedSampler(y, codes, workers=2, block_size=16, backend="processes") as s:
+        s.iteration(np.random.default_rng(1))
+        s.shards.processes[1].kill()
+        s.shards.processes[1].join(timeout=10)
+        with pytest.raises(RuntimeError, match="Shard worker process 1 .* stopped answering"):
+            s.iteration(np.random.default_rng(1))
+
+
 def test_one_shard_and_four_differ_only_by_rounding():
     y, codes = _data(seed=2)
     out = []

@@ -172,7 +172,9 @@ class ProcessShards:
 
     The leader sends a message to every worker, then reads the replies in worker order (the
     workers compute meanwhile, in parallel). The shard's data travel once, at the start
-    (``setup_bytes``)."""
+    (``setup_bytes``). A worker that dies is reported (a RuntimeError naming it) at the next
+    message. As with any spawned process, a script that creates these must guard its entry point
+    with ``if __name__ == "__main__":``."""
 
     def __init__(self, shards: list[tuple]):
         import multiprocessing
@@ -194,11 +196,35 @@ class ProcessShards:
         self.bytes_sent = self.bytes_received = 0
         self.messages = 0
 
+    def _receive(self) -> list[np.ndarray]:
+        replies = []
+        for k, connection in enumerate(self.connections):
+            try:
+                replies.append(np.frombuffer(connection.recv_bytes(), dtype=np.float64))
+            except (EOFError, ConnectionError) as err:
+                process = self.processes[k]
+                process.join(timeout=1)
+                raise RuntimeError(
+                    f"Shard worker process {k} (pid {process.pid}) stopped answering (exit code "
+                    f"{process.exitcode}); the chain cannot continue without its records."
+                ) from err
+        return replies
+
+    def _send(self, k: int, payload: bytes) -> None:
+        try:
+            self.connections[k].send_bytes(payload)
+        except (BrokenPipeError, ConnectionError) as err:
+            process = self.processes[k]
+            process.join(timeout=1)
+            raise RuntimeError(
+                f"Shard worker process {k} (pid {process.pid}) stopped answering (exit code {process.exitcode})."
+            ) from err
+
     def request(self, message: np.ndarray) -> list[np.ndarray]:
         payload = message.tobytes()
-        for connection in self.connections:
-            connection.send_bytes(payload)
-        replies = [np.frombuffer(connection.recv_bytes(), dtype=np.float64) for connection in self.connections]
+        for k in range(len(self.connections)):
+            self._send(k, payload)
+        replies = self._receive()
         self.messages += len(self.connections)
         self.bytes_sent += len(payload) * len(self.connections)
         self.bytes_received += sum(reply.nbytes for reply in replies)
@@ -206,9 +232,9 @@ class ProcessShards:
 
     def request_each(self, messages: list[np.ndarray]) -> list[np.ndarray]:
         """A message of its own to each worker (in order)."""
-        for connection, message in zip(self.connections, messages):
-            connection.send_bytes(message.tobytes())
-        replies = [np.frombuffer(connection.recv_bytes(), dtype=np.float64) for connection in self.connections]
+        for k, message in enumerate(messages):
+            self._send(k, message.tobytes())
+        replies = self._receive()
         self.messages += len(self.connections)
         self.bytes_sent += sum(message.nbytes for message in messages)
         self.bytes_received += sum(reply.nbytes for reply in replies)
