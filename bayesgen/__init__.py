@@ -26,11 +26,11 @@ _EXPORTS = {
         "BayesLasso",
         "BayesR",
         "Model",
-        "resume",
         "fit",
         "FormulaError",
     ],
     "output": ["summary"],
+    "resume_run": ["resume"],
     "prediction": ["cross_validate"],
     "priors": [
         "BayesAPrior",

@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from .priors.beta import Beta
     from .priors.gamma import Gamma
     from .priors.marker_prior import MarkerPrior
-    from .terms.base import Term
 
 #: A term's variance prior: a prior object, a number or matrix that fixes the variance, a list of
 #: one prior (or number, or None) per coefficient (``structure="diag"``), or None for the default.
@@ -28,10 +27,6 @@ MarkerPriorArg: TypeAlias = "MarkerPrior | None"
 PiArg: TypeAlias = "float | Beta"
 #: A hyperparameter that is fixed (a number), sampled under a Gamma prior, or the default (None).
 ScaleArg: TypeAlias = "float | Gamma | None"
-#: Fixed-effect columns, or a ready Fixed term.
-FixedArg: TypeAlias = "str | Sequence[str] | Term"
-#: Columns of iid random effects, or ready terms.
-RandomArg: TypeAlias = "str | Term | Sequence[str | Term]"
 #: One trait column or several.
 TraitsArg: TypeAlias = "str | Sequence[str]"
 #: A seed: an int >= 0, or None for fresh entropy.

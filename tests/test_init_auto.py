@@ -56,7 +56,7 @@ def test_auto_keeps_the_default_start_where_reml_is_costly_or_fails(sim, monkeyp
     def failing(*args, **kwargs):
         raise ValueError("planted REML failure")
 
-    monkeypatch.setattr(sys.modules["bayesgen.classical.reml"], "reml", failing)
+    monkeypatch.setattr(sys.modules["bayesgen.classical.reml"], "reml_of_problem", failing)
     failed = _draws(model)
     assert failed.attrs["init"] == "default"
     _same(failed, default, "sigma2_a")

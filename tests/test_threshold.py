@@ -29,9 +29,22 @@ def terms(sim):
 # ---------------------------------------------------------------------- truncated normal
 @pytest.mark.parametrize(
     "lower, upper",
-    [(-np.inf, 0.0), (0.0, np.inf), (1.0, 2.0), (-0.3, 0.4), (6.0, np.inf), (-np.inf, -9.0), (35.0, 36.0)],
+    [
+        (-np.inf, 0.0),
+        (0.0, np.inf),
+        (1.0, 2.0),
+        (-0.3, 0.4),
+        (6.0, np.inf),
+        (-np.inf, -9.0),
+        (35.0, 36.0),
+        (1.0, 1.5),  # upper tail, short: the uniform proposal
+        (-2.0, -1.8),  # the same mirrored
+        (-0.1, 3.0),  # holds 0, wide: normal proposals
+        (-np.inf, np.inf),
+    ],
 )
 def test_truncated_normal_draws_match_scipy(lower, upper):
+    """Every branch of the rejection sampler (bayesgen.kernels.truncated_normal) against scipy."""
     rng = np.random.default_rng(1)
     n = 40000
     x = draw_truncated_normal(rng, np.zeros(n), 1.0, np.full(n, lower), np.full(n, upper))
@@ -39,6 +52,23 @@ def test_truncated_normal_draws_match_scipy(lower, upper):
     reference = stats.truncnorm(lower, upper)
     # Kolmogorov-Smirnov at 1%: the draws are the truncated normal.
     assert stats.kstest(x, reference.cdf).pvalue > 0.01
+
+
+def test_truncated_normal_with_means_and_sds_and_same_seed_same_draws():
+    mean = np.array([0.5, -1.0, 3.0])
+    lower, upper = np.array([0.0, -np.inf, 2.0]), np.array([np.inf, 0.0, 2.5])
+    n = 20000
+    draws = np.stack(
+        [
+            draw_truncated_normal(np.random.default_rng(k), mean, np.array([1.0, 2.0, 0.5]), lower, upper)
+            for k in range(n)
+        ]
+    )
+    for j, (m, s) in enumerate(zip(mean, [1.0, 2.0, 0.5])):
+        reference = stats.truncnorm((lower[j] - m) / s, (upper[j] - m) / s, loc=m, scale=s)
+        assert stats.kstest(draws[:, j], reference.cdf).pvalue > 0.01
+    again = draw_truncated_normal(np.random.default_rng(7), mean, 1.0, lower, upper)
+    np.testing.assert_array_equal(again, draw_truncated_normal(np.random.default_rng(7), mean, 1.0, lower, upper))
 
 
 def test_log_interval_probability_is_accurate_in_the_tails():

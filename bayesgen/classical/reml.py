@@ -97,9 +97,16 @@ def reml(
         return _reml(model, method, reml, start, max_iter, tol, verbose)
 
 
-def _reml(model, method, reml, start, max_iter, tol, verbose) -> RemlResult:
+def reml_of_problem(model, problem: Problem) -> RemlResult:
+    """``reml(model)`` at its defaults (AI) for a model whose ``Problem`` is built already
+    (``bayesgen.classical.start`` builds it once to decide whether REML is cheap)."""
+    with single_threaded_blas():
+        return _reml(model, "ai", True, None, 200, 1e-12, False, problem=problem)
+
+
+def _reml(model, method, reml, start, max_iter, tol, verbose, problem: Problem | None = None) -> RemlResult:
     """``reml`` for methods "ai" and "em", with the arguments checked."""
-    problem = Problem(model)
+    problem = Problem(model) if problem is None else problem
     theta = problem.start()
     if start is not None:
         start = pd.Series(start, dtype=float)

@@ -76,14 +76,14 @@ class ChainStart:
             model.likelihood.set_covariance(rng, states[-1], residual)
 
 
-def reml_start(model, result=None) -> ChainStart:
-    """A ``ChainStart`` from ``bg.reml(model)`` (or the ``result`` given)."""
+def reml_start(model, result=None, problem=None) -> ChainStart:
+    """A ``ChainStart`` from ``bg.reml(model)`` (or the ``result`` given, of the ``problem`` given)."""
     from .problem import Problem
     from .reml import reml
 
     if result is None:
         result = reml(model)
-    problem = Problem(model)
+    problem = Problem(model) if problem is None else problem
     theta = result.variances.to_numpy().copy()
     covariance = result.covariance.to_numpy()
     free = np.isfinite(np.diag(covariance))
@@ -112,7 +112,7 @@ def auto_start(model) -> ChainStart | None:
     from ..kernels.cholesky import FactorTooLargeError, SparseCholesky
     from ..sampler.auto import AUTO_MAX_EQUATIONS, AUTO_MAX_FACTOR_NONZEROS
     from .problem import Problem
-    from .reml import reml
+    from .reml import reml_of_problem
 
     try:
         problem = Problem(model)
@@ -129,9 +129,9 @@ def auto_start(model) -> ChainStart | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            result = reml(model)
+            result = reml_of_problem(model, problem)
         if not result.converged:
             return None
-        return reml_start(model, result)
+        return reml_start(model, result, problem)
     except (ValueError, ArithmeticError, np.linalg.LinAlgError):  # REML failed: the default start
         return None

@@ -212,8 +212,8 @@ def fit(args) -> int:
 def resume(args) -> int:
     import time
 
-    from ..model.resume import RunComplete
-    from ..model.resume import resume as resume_run
+    from ..resume_run import RunComplete
+    from ..resume_run import resume as resume_run
     from ..sampler.checkpoint import CheckpointError, read_checkpoint
 
     try:

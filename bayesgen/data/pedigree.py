@@ -141,6 +141,13 @@ class Pedigree:
         f, _ = self._compute_inbreeding()
         return pd.Series(f.copy(), index=pd.Index(self.ids, name="id"), name="F")
 
+    def mendelian_variances(self) -> pd.Series:
+        """Mendelian sampling factors D (variance of an animal's Mendelian sampling term over the
+        additive genetic variance): 1/2 - (F_s + F_d)/4 with both parents known, 3/4 - F_p/4 with
+        one, 1 with none; indexed by animal id."""
+        _, d = self._compute_inbreeding()
+        return pd.Series(d.copy(), index=pd.Index(self.ids, name="id"), name="D")
+
     def ainv(self) -> sp.csr_matrix:
         """Sparse inverse of the numerator relationship matrix, built directly.
 

@@ -188,6 +188,29 @@ class SingleStepRelationships:
             ),
         )
 
+    def new_genotyped_conditional(
+        self, cross: np.ndarray, diagonal_block: np.ndarray, a_cross: np.ndarray | None, a_new: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        r"""(W, S) of :math:`u_x \mid u_g \sim N(W u_g, \sigma^2 S)` for m new genotyped animals x.
+
+        ``cross`` (m x n_g) and ``diagonal_block`` (m x m) are VanRaden's G between the new animals and
+        the genotyped ones and among the new ones (the fit's centring and scaling); they are tuned with
+        the fit's (a, b) and blended with ``a_cross`` and ``a_new`` (A between them, from the pedigree
+        extended by the new animals; needed when blend > 0) as G_w was. Then
+        :math:`W = G_{w,xg} G_{w,gg}^{-1}` and :math:`S = G_{w,xx} - W G_{w,gx}`, the conditional of the
+        new animals' rows of :math:`G_w` extended (BLUPF90's indirect prediction, with its variance).
+        """
+        a, b = self.tuning
+        g_xg, g_xx = a + b * cross, a + b * diagonal_block
+        if self.blend > 0:
+            if a_cross is None or a_new is None:
+                raise ValueError("blend > 0 needs the relationships A of the new animals (a_cross, a_new).")
+            g_xg = (1.0 - self.blend) * g_xg + self.blend * a_cross
+            g_xx = (1.0 - self.blend) * g_xx + self.blend * a_new
+        weights = g_xg @ self.genomic_inverse
+        conditional = g_xx - weights @ g_xg.T
+        return weights, 0.5 * (conditional + conditional.T)
+
     def h_inverse(self) -> sp.csr_matrix:
         r""":math:`H^{-1}` (pedigree order, sorted CSR): sparse :math:`A^{-1}` plus the dense genotyped block."""
         g = self.blocks.genotyped

@@ -290,9 +290,9 @@ def _marker_term(model, term):
 
 
 def _alpha_draws(idata, term) -> np.ndarray:
-    from ..prediction.genetic_values import _effect_draws
+    from ..prediction.draws import effect_draws
 
-    return np.asarray(_effect_draws(idata, term, "markers").values, dtype=np.float64)
+    return np.asarray(effect_draws(idata, term, "markers").values, dtype=np.float64)
 
 
 def _inclusion_indicator(idata, term):

@@ -1,8 +1,8 @@
 """Models: the general composition of terms and the ready-made standard models."""
 
-from .formula import FormulaError, fit
+from .fit import fit
+from .formula import FormulaError
 from .model import Model
-from .resume import resume
 from .standard import BRR, GBLUP, AnimalModel, BayesA, BayesB, BayesC, BayesCPi, BayesLasso, BayesR
 
 __all__ = [
@@ -18,5 +18,4 @@ __all__ = [
     "GBLUP",
     "Model",
     "fit",
-    "resume",
 ]

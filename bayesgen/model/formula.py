@@ -36,17 +36,13 @@ from __future__ import annotations
 import ast
 import re
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 if TYPE_CHECKING:
-    import arviz as az
-
-    from ..data.genotypes import Genotypes
-    from ..data.pedigree import Pedigree
+    pass
 
 #: The genetic terms written as functions.
 SPECIAL_TERMS = ("animal", "maternal", "markers", "kernel")
@@ -656,12 +652,9 @@ def _rhs(parsed: ParsedFormula) -> str:
 MODEL_OPTIONS = ("sigma2_e", "sampler", "log_likelihood", "posterior_predictive", "family", "bounds")
 
 
-def model_from_formula(
-    formula, data, pedigree=None, genotypes=None, priors=None, kernels=None, env=None, **model_options
-):
-    """``Model.from_formula`` (its docstring); ``env`` holds the caller's variables."""
-    from .model import Model
-
+def model_arguments(formula, data, pedigree=None, genotypes=None, priors=None, kernels=None, env=None, **model_options):
+    """The arguments of ``Model`` for a formula (``Model.from_formula``'s docstring; ``env`` holds the
+    caller's variables), and the formula as the model prints it back."""
     parsed = parse_formulas(formula)
     rule = "default"
     if isinstance(priors, str):
@@ -675,9 +668,7 @@ def model_from_formula(
             raise ValueError("The residual prior is given twice: priors['sigma2_e'] and sigma2_e=.")
         model_options["sigma2_e"] = sigma2_e
     y = parsed.traits[0] if len(parsed.traits) == 1 else list(parsed.traits)
-    model = Model(data, y, terms, priors=rule, **model_options)
-    model.formula = normalise(parsed)
-    return model
+    return {"data": data, "y": y, "terms": terms, "priors": rule, **model_options}, normalise(parsed)
 
 
 def normalise(parsed: ParsedFormula) -> str:
@@ -693,29 +684,3 @@ def normalise(parsed: ParsedFormula) -> str:
         left = " + ".join((["1"] if intercept else ["0"]) + [name for name, _ in slopes])
         parts.append(f"({left} {'||' if structure == 'diag' else '|'} {group.text})")
     return f"{lhs} ~ {' + '.join(parts) if parts else '1'}"
-
-
-def fit(
-    formula: str | Sequence[str],
-    data: pd.DataFrame,
-    pedigree: Pedigree | None = None,
-    genotypes: Genotypes | None = None,
-    priors: dict[str, Any] | str | None = None,
-    kernels: dict[str, Any] | None = None,
-    **kwargs: Any,
-) -> az.InferenceData:
-    """Build the model of ``formula`` and sample it: ``bg.fit("bwt ~ sex + (1|byear) + animal(id)", data,
-    pedigree=ped, seed=1)``.
-
-    ``formula``, ``data``, ``pedigree``, ``genotypes``, ``priors`` and ``kernels`` are those of
-    :meth:`bayesgen.Model.from_formula`; of ``kwargs``, the model's options (``sigma2_e``, ``sampler``,
-    ``log_likelihood``, ``posterior_predictive``, ``family``, ``bounds``) build the model and the rest
-    go to :meth:`bayesgen.Model.sample` (``draws``, ``burn``, ``chains``, ``seed``, ``progress``, ...).
-    Returns the ``arviz.InferenceData`` of ``Model.sample``; keep the model (for ``predict``) with
-    ``model = bg.Model.from_formula(...)`` and ``model.sample(...)`` instead.
-    """
-    model_options = {k: kwargs.pop(k) for k in MODEL_OPTIONS if k in kwargs}
-    model = model_from_formula(
-        formula, data, pedigree, genotypes, priors, kernels, env=caller_namespace(1), **model_options
-    )
-    return model.sample(**kwargs)

@@ -258,11 +258,21 @@ class Model:
         Errors in the formula are :class:`bayesgen.model.formula.FormulaError` (a ``ValueError``)
         naming the token at fault. ``repr(model)`` prints the formula back.
         """
-        from .formula import caller_namespace, model_from_formula
+        from .formula import caller_namespace
 
-        return model_from_formula(
+        return cls.formula_model(
             formula, data, pedigree, genotypes, priors, kernels, env=caller_namespace(1), **model_options
         )
+
+    @classmethod
+    def formula_model(cls, formula, data, pedigree, genotypes, priors, kernels, env, **model_options) -> Model:
+        """``from_formula`` with the caller's variables ``env`` given (``bg.fit`` passes its caller's)."""
+        from .formula import model_arguments
+
+        arguments, text = model_arguments(formula, data, pedigree, genotypes, priors, kernels, env, **model_options)
+        model = cls(**arguments)
+        model.formula = text
+        return model
 
     # ------------------------------------------------------------------ description
     def __repr__(self) -> str:
@@ -512,7 +522,7 @@ class Model:
             warn_if_not_converged(idata)
         return idata
 
-    def predict(self, idata, genotypes=None, ids=None, at=None, prob: float = 0.95):
+    def predict(self, idata, genotypes=None, ids=None, at=None, prob: float = 0.95, parents=None, seed: SeedArg = 0):
         """Posterior mean, sd and central interval of genetic values.
 
         With ``genotypes`` (marker models): genomic values of those individuals,
@@ -521,11 +531,15 @@ class Model:
         values of pedigree animals (direct and maternal ones for a direct–maternal term, dim
         ``effect``), genetic values of a kernel's ids; for a random regression its
         coefficients, or with ``at`` (``{covariate: values}``) its curve at those values
-        (dim ``at``). Returns an ``xarray.Dataset`` with ``mean``, ``sd``, ``lower`` and ``upper``.
+        (dim ``at``). With ``parents`` (a DataFrame with columns id, sire, dam, or a mapping
+        ``{id: (sire, dam)}``): animals born after the fit, per draw the mean of their parents'
+        values plus a Mendelian sampling term drawn with ``seed`` (``bayesgen.prediction.parents``);
+        with single-step regression ``genotypes`` may come too, for the new animals that have them.
+        Returns an ``xarray.Dataset`` with ``mean``, ``sd``, ``lower`` and ``upper``.
         """
         from ..prediction.genetic_values import predict
 
-        return predict(self, idata, genotypes=genotypes, ids=ids, at=at, prob=prob)
+        return predict(self, idata, genotypes=genotypes, ids=ids, at=at, prob=prob, parents=parents, seed=seed)
 
 
 def _likelihood(family, bounds):

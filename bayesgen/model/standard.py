@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from .._deprecation import renamed_arguments
-from .._typing import FixedArg, PiArg, PriorArg, RandomArg, ScaleArg
+from .._typing import PiArg, PriorArg, ScaleArg
 from ..data.genotypes import Genotypes
 from ..data.pedigree import Pedigree
 from ..priors.bayes_a import BayesAPrior
@@ -20,6 +20,11 @@ from ..priors.lasso import LassoPrior
 from ..priors.ridge import RidgePrior
 from ..terms import Animal, Fixed, Kernel, Markers, Random, Term
 from .model import Model
+
+#: Fixed-effect columns, or a ready Fixed term.
+FixedArg = str | Sequence[str] | Term
+#: Columns of iid random effects, or ready terms.
+RandomArg = str | Term | Sequence[str | Term]
 
 
 def _common_terms(fixed: FixedArg, random: RandomArg, intercept: bool) -> list[Term]:

@@ -7,6 +7,7 @@ import xarray as xr
 
 from .._validation import id_labels, normalize_id, preview
 from ..data.genotypes import Genotypes
+from .draws import covariance_draws, effect_draws
 
 #: Markers decoded to floating point at once when predicting (bounds the temporary memory).
 MARKER_BLOCK = 1024
@@ -45,60 +46,18 @@ def _sample_sd(draws: np.ndarray) -> np.ndarray:
     return draws.std(axis=0, ddof=1)
 
 
-def _effect_draws(idata, term, what: str, name: str | None = None) -> xr.DataArray:
-    """Draws x levels (x traits, for a several-trait term) of ``term``'s effects (its first
-    high-dimensional posterior variable, or the one called ``name``; the levels are its first dim), after checking that the InferenceData holds them for the same levels, in the same order,
-    as the model (``what`` names the levels in the error: "markers", "animals")."""
-    variable = next(
-        v
-        for v in term.variables()
-        if v.high_dimensional and v.group == "posterior" and (name is None or v.name == name)
-    )
-    name, dim = variable.name, variable.dims[0]
-    posterior = getattr(idata, "posterior", None)
-    if posterior is None or name not in posterior:
-        if name + "_mean" in getattr(idata, "posterior_summary", {}):
-            raise ValueError(
-                f"The InferenceData has no draws of {name!r}, only their posterior mean and sd; "
-                "intervals need full draws (sample with store='full')."
-            )
-        held = preview(posterior.data_vars) if posterior is not None else "no posterior group"
-        raise ValueError(
-            f"The InferenceData has no draws of {name!r}: it was not sampled from this model "
-            f"(its posterior holds {held})."
-        )
-    draws = posterior[name]
-    found = [normalize_id(v) for v in draws[dim].values] if dim in draws.dims else []
-    expected = [normalize_id(v) for v in variable.coords[dim]]
-    if found != expected:
-        whose = "the model's pedigree" if what == "animals" else "the model's"
-        if sorted(found) == sorted(expected):
-            detail = f"the same {what} in another order"
-        else:
-            found_set, expected_set = set(found), set(expected)
-            detail = f"{len(found)} in the InferenceData, {len(expected)} in the model"
-            model_only = [v for v in expected if v not in found_set]
-            idata_only = [v for v in found if v not in expected_set]
-            if model_only:
-                detail += f"; in the model only: {preview(model_only)}"
-            if idata_only:
-                detail += f"; in the InferenceData only: {preview(idata_only)}"
-        raise ValueError(
-            f"The {what} of the InferenceData (coordinate {dim!r} of {name!r}) do not match "
-            f"{whose}: {detail}. Was it sampled from another model?"
-        )
-    return draws.stack(sample=("chain", "draw")).transpose("sample", ...)
-
-
-def predict(model, idata, genotypes=None, ids=None, at=None, prob: float = 0.95) -> xr.Dataset:
+def predict(model, idata, genotypes=None, ids=None, at=None, prob: float = 0.95, parents=None, seed=0) -> xr.Dataset:
     """``Model.predict``: genomic values from ``genotypes`` (a term that ``predicts`` from
     genotypes: marker effects), else the genetic values of levels ``ids`` of the first genetic
     term that ``predicts`` levels (breeding values of pedigree animals, genetic values of a
-    kernel's ids; ``at``: a random regression's curve at given covariate values)."""
+    kernel's ids; ``at``: a random regression's curve at given covariate values); with
+    ``parents``, the values of animals born after the fit (``bayesgen.prediction.parents``)."""
     genetic = [t for t in model.terms if t.genetic]
-    # a term may also declare ``marker_effects`` (its variable of marker effects): single-step regression
-    # predicts its levels, and new genotyped individuals from the markers
-    by_genotypes = [t for t in genetic if t.predicts == "genotypes" or getattr(t, "marker_effects", None)]
+    if parents is not None:
+        return predict_from_parents(genetic, idata, parents, genotypes, ids, at, prob, seed)
+    # a term may also declare ``marker_effects`` (its variable of marker effects; single-step regression)
+    # or relate new genotyped animals to its own (ssGBLUP): both predict their levels and new genotypes
+    by_genotypes = [t for t in genetic if t.predicts_from_genotypes]
     by_levels = [t for t in genetic if t.predicts == "levels"]
     if genotypes is not None:
         if by_genotypes:
@@ -106,16 +65,18 @@ def predict(model, idata, genotypes=None, ids=None, at=None, prob: float = 0.95)
                 raise ValueError(
                     "predict(genotypes=...) takes neither ids= nor at=: it predicts every individual of the genotypes."
                 )
-            return predict_genomic_values(by_genotypes[0], idata, genotypes, prob=prob)
+            values, inner, coords = new_genotyped_draws(
+                by_genotypes[0], idata, genotypes, None, np.random.default_rng(seed)
+            )
+            return _summarise_values(values, list(genotypes.ids), "individual", prob, inner, coords)
         if by_levels:
             term = by_levels[0]
             raise LookupError(
                 f"The model has no Markers term: predict(genotypes=...) needs marker effects, but this model's "
-                f"genetic term is the {type(term).__name__} {term.name!r}"
-                + (" (GBLUP)" if type(term).__name__ == "Kernel" else "")
-                + f", whose genetic values exist only for its own levels. Give the term the new individuals too "
-                f"(they need no phenotype) and read idata.posterior[{term.effect_name!r}] (dim {term.level_dim!r}), "
-                "or fit bg.BRR, the marker model equivalent to GBLUP, to predict from genotypes."
+                f"genetic term is the {type(term).__name__} {term.name!r}, whose genetic values exist only for "
+                f"its own levels. Give the term the new individuals too (they need no phenotype) and read "
+                f"idata.posterior[{term.effect_name!r}] (dim {term.level_dim!r}), or fit bg.BRR, the marker model "
+                "equivalent to GBLUP, to predict from genotypes."
             )
         raise LookupError("The model has no Markers term: predict(genotypes=...) needs marker effects.")
     if by_levels:
@@ -147,6 +108,15 @@ def predict_genomic_values(term, idata, genotypes: Genotypes, prob: float = 0.95
     ``idata`` must come from this model: its ``alpha`` draws must be over the model's
     markers, in the model's order, or a ValueError names the markers that differ.
     """
+    values, traits = genomic_value_draws(term, idata, genotypes)
+    if traits is None:
+        return _summarise(values[:, :, 0], genotypes.ids, "individual", prob)
+    return _summarise(values, genotypes.ids, "individual", prob, traits=traits)
+
+
+def genomic_value_draws(term, idata, genotypes: Genotypes) -> tuple[np.ndarray, list | None]:
+    """(draws x individuals x traits) genomic values of ``genotypes`` (``predict_genomic_values``),
+    and the trait names (None for one trait)."""
     if not isinstance(genotypes, Genotypes):
         raise TypeError(f"genotypes must be a bayesgen.Genotypes, got {type(genotypes).__name__}.")
     position = {m: k for k, m in enumerate(genotypes.markers)}
@@ -157,8 +127,8 @@ def predict_genomic_values(term, idata, genotypes: Genotypes, prob: float = 0.95
             "(build new genotypes with drop_monomorphic=False)."
         )
     rows = np.array([position[m] for m in term.genotypes.markers])
-    effects = _effect_draws(idata, term, "markers", getattr(term, "marker_effects", None))
-    traits = effects["trait"].values if "trait" in effects.dims else None
+    effects = effect_draws(idata, term, "markers", term.marker_effects)
+    traits = list(effects["trait"].values) if "trait" in effects.dims else None
     alpha = effects.values  # draws x markers (x traits)
     if traits is None:
         alpha = alpha[:, :, None]
@@ -170,11 +140,58 @@ def predict_genomic_values(term, idata, genotypes: Genotypes, prob: float = 0.95
         x = np.take_along_axis(lookup[block], codes.astype(np.intp), axis=1)  # float, one block only
         for k in range(alpha.shape[2]):  # per trait k: draws x individuals
             values[:, :, k] += alpha[:, block, k] @ x
-    if hasattr(term, "genomic_offset"):  # a term whose genomic values add a draw-wise constant (SSBR's J_g c)
-        values += np.asarray(term.genomic_offset(idata), dtype=np.float64).reshape(-1, 1, 1)
-    if traits is None:
-        return _summarise(values[:, :, 0], genotypes.ids, "individual", prob)
-    return _summarise(values, genotypes.ids, "individual", prob, traits=traits)
+    # a draw-wise constant some terms add to their genomic values (SSBR's J_g c; 0 by default)
+    values += np.asarray(term.genomic_offset(idata), dtype=np.float64).reshape(-1, 1, 1)
+    return values, traits
+
+
+def new_genotyped_draws(term, idata, genotypes: Genotypes, extended, rng) -> tuple[np.ndarray, list, dict]:
+    """(draws x individuals x q) values of new genotyped individuals, the dims beyond the individual one
+    and their coordinates: by marker effects (``genomic_value_draws``), or by relationships
+    (``Term.genotype_conditional``, ssGBLUP) given the fitted animals' draws, with ``extended`` the
+    term's pedigree extended by the new animals (None: added as founders)."""
+    if term.marker_effects is not None or term.predicts == "genotypes":
+        values, traits = genomic_value_draws(term, idata, genotypes)
+        return values, ([] if traits is None else ["trait"]), ({} if traits is None else {"trait": traits})
+    from .parents import extended_pedigree
+
+    if not isinstance(genotypes, Genotypes):
+        raise TypeError(f"genotypes must be a bayesgen.Genotypes, got {type(genotypes).__name__}.")
+    ids = [normalize_id(v) for v in genotypes.ids]
+    fitted_animals = set(term.inheritance().pedigree.ids)
+    if extended is None:
+        new = [a for a in ids if a not in fitted_animals]
+        extended = extended_pedigree(term, new, [None] * len(new), [None] * len(new)) if new else None
+    conditional = term.genotype_conditional(genotypes, extended or term.inheritance().pedigree)
+    conditioning = set(conditional.conditioning)
+    refit = [a for a in ids if a in fitted_animals and a not in conditioning]
+    if refit:
+        raise ValueError(
+            f"Animals of the fitted pedigree that were not genotyped at the fit: {preview(refit)}; their new "
+            "genotypes change what the fit knows of their relatives: fit again with them genotyped."
+        )
+    draws = effect_draws(idata, term, "animals", term.inheritance().values)
+    level_dim, inner = draws.dims[1], list(draws.dims[2:])
+    position = {normalize_id(v): k for k, v in enumerate(draws[level_dim].values)}
+    fitted = draws.values.reshape(draws.shape[0], draws.shape[1], -1)
+    given = fitted[:, [position[normalize_id(a)] for a in conditional.conditioning], :]
+    n_draws, q = fitted.shape[0], fitted.shape[2]
+    sigma = np.linalg.cholesky(covariance_draws(idata.posterior, conditional.covariance, n_draws, q))
+    eigenvalues, vectors = np.linalg.eigh(conditional.conditional)
+    root = vectors * np.sqrt(np.clip(eigenvalues, 0.0, None))  # S = root root' (S is PSD; rounding clipped)
+    z = rng.standard_normal((n_draws, root.shape[0], q))
+    noise = np.einsum("smq,srq->smr", np.einsum("mk,skq->smq", root, z), sigma)  # rows of root z Sigma^1/2'
+    values = np.einsum("mk,skq->smq", conditional.weights, given) + noise
+    return values, inner, {d: list(draws[d].values) for d in inner}
+
+
+def _summarise_values(values: np.ndarray, labels, dim: str, prob: float, inner: list, coords: dict) -> xr.Dataset:
+    """``_summarise`` of draws x items x q values whose q axis is named by ``inner`` (none or one dim)."""
+    if len(inner) > 1:
+        raise ValueError(f"Predictions are summarised with one dimension beyond {dim!r}; these have {inner}.")
+    if not inner:
+        return _summarise(values[:, :, 0], labels, dim, prob)
+    return _summarise(values, labels, dim, prob, traits=coords[inner[0]], inner=inner[0])
 
 
 def predict_level_values(term, idata, ids=None, at=None, prob: float = 0.95) -> xr.Dataset:
@@ -188,7 +205,7 @@ def predict_level_values(term, idata, ids=None, at=None, prob: float = 0.95) -> 
     from this model: its level coordinate must be the model's levels in the model's order, or
     a ValueError names the levels that differ.
     """
-    draws = _effect_draws(idata, term, "animals" if term.level_dim == "animal" else "levels")
+    draws = effect_draws(idata, term, "animals" if term.level_dim == "animal" else "levels")
     level_dim = term.level_dim
     if ids is not None:
         draws = draws.isel({level_dim: term_positions(term, ids)})
@@ -237,3 +254,46 @@ def covariate_points(term, at) -> tuple[list, np.ndarray]:
     x = np.column_stack(([np.ones(columns[0].size)] if term.layout.intercept else []) + columns)
     labels = [", ".join(f"{s}={v:g}" for s, v in zip(slopes, row)) for row in zip(*columns)]
     return labels, x
+
+
+def predict_from_parents(genetic, idata, parents, genotypes, ids, at, prob: float, seed) -> xr.Dataset:
+    """``predict(parents=...)``: new animals from their parents' draws (``bayesgen.prediction.parents``);
+    with ``genotypes`` too, the genotyped ones from their genotypes (``new_genotyped_draws``), those
+    absent from ``parents`` appended after its animals as animals of unknown parents."""
+    from .parents import draw_from_parents, extended_pedigree, new_animals
+
+    if ids is not None or at is not None:
+        raise ValueError("predict(parents=...) takes neither ids= nor at=: it predicts the animals of parents=.")
+    inheriting = [t for t in genetic if t.inheritance() is not None]
+    if not inheriting:
+        raise LookupError(
+            "predict(parents=...) needs a genetic term on a pedigree (Animal, SingleStep, a random regression "
+            "on a pedigree); this model has "
+            + (", ".join(repr(t.name) for t in genetic) if genetic else "no genetic term")
+            + "."
+        )
+    term = inheriting[0]
+    new_ids, sires, dams = new_animals(parents)
+    rng = np.random.default_rng(seed)
+    known: dict = {}
+    if genotypes is not None:
+        if not term.predicts_from_genotypes:
+            raise ValueError(
+                f"The genetic term {term.name!r} predicts new animals from their parents only; animals genotyped "
+                "after the fit need a term that predicts from genotypes (SingleStep, a marker term), or must be "
+                "in the pedigree and genotypes at the fit."
+            )
+        if not isinstance(genotypes, Genotypes):
+            raise TypeError(f"genotypes must be a bayesgen.Genotypes, got {type(genotypes).__name__}.")
+        labels = [normalize_id(v) for v in genotypes.ids]
+        listed, fitted_animals = set(new_ids), set(term.inheritance().pedigree.ids)
+        extra = [a for a in labels if a not in listed and a not in fitted_animals]
+        new_ids, sires, dams = new_ids + extra, sires + [None] * len(extra), dams + [None] * len(extra)
+    extended = extended_pedigree(term, new_ids, sires, dams)
+    if genotypes is not None:
+        genotyped, _, _ = new_genotyped_draws(term, idata, genotypes, extended, rng)
+        known = {a: genotyped[:, k, :] for k, a in enumerate(labels) if a not in fitted_animals}
+    new_ids, values, level_dim, inner, coords = draw_from_parents(
+        term, idata, extended, new_ids, sires, dams, rng, known
+    )
+    return _summarise_values(values, new_ids, level_dim, prob, inner, coords)

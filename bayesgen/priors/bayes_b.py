@@ -8,7 +8,7 @@ from .._typing import PiArg, ScaleArg
 from .._validation import check_positive_finite
 from ..variable import Variable
 from .gamma import Gamma
-from .inclusion import BernoulliInclusion
+from .inclusion import BernoulliInclusion, log_odds
 from .marker_prior import MarkerPrior
 
 
@@ -58,6 +58,15 @@ class BayesBPrior(MarkerPrior):
         else:
             self.scale_prior, self.scale = None, check_positive_finite(scale, "BayesB scale")
         self._start_scale = self.scale
+
+    def prior_inclusion(self) -> float:
+        return self.inclusion.prior_mean()
+
+    def inclusion_log_odds(self, state: dict) -> float:
+        return float(log_odds(state["pi"][0]))
+
+    def set_included(self, state: dict, n_included: int) -> None:
+        state["n_included"][0] = n_included
 
     @property
     def samples_scale(self) -> bool:

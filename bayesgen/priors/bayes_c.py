@@ -78,8 +78,16 @@ class BayesCPrior(RidgePrior):
         """Whether :meth:`ridge_move` runs: one trait, pi and the slab variance sampled, ``pi_move``."""
         return self.pi_move and self.inclusion.sampled and self.samples_variance and self.n_traits == 1
 
-    def _prior_inclusion(self) -> float:
+    def prior_inclusion(self) -> float:
         return self.inclusion.prior_mean()
+
+    def inclusion_log_odds(self, state: dict) -> float:
+        return float(log_odds(state["pi"][0]))
+
+    @property
+    def shares_common_variance(self) -> bool:
+        """With pi fixed only: the joint (pi, slab variance) move and pi's draw assume the markers alone."""
+        return not self.inclusion.sampled
 
     def variables(self):
         return self.inclusion.variables() + super().variables()

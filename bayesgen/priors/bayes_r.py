@@ -58,6 +58,7 @@ class BayesRPrior(MarkerPrior):
     name = "BayesR"
     spike_and_slab = True
     gaussian_sweep = False
+    one_slab = False
 
     @renamed_arguments(variance="prior")
     def __init__(

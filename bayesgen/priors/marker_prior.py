@@ -47,6 +47,9 @@ class MarkerPrior(ABC):
     gaussian_sweep: bool = True
     #: True for priors with a t-trait form (a t x t common variance); the others are for one trait.
     several_traits: bool = False
+    #: False for mixtures of several slabs (BayesR): a kernel that knows one slab, the per-marker
+    #: variances ``var_alpha`` and one inclusion probability (``inclusion_log_odds``) cannot draw them.
+    one_slab: bool = True
 
     def bind_traits(self, default_variances: np.ndarray, traits: list, name: str, n_markers: int) -> None:
         """Called once by ``Markers.bind``: ``default_variances`` (one per trait) are the R²-rule
@@ -99,6 +102,41 @@ class MarkerPrior(ABC):
     def log_prior(self, state: dict) -> float:
         """Log density of the sampled top-level hyperparameters (e.g. a scale), up to a constant."""
         return 0.0
+
+    # ------------------------------------------------------------------ inclusion
+    def prior_inclusion(self) -> float:
+        """The share of markers in the slab a priori (1 unless the prior is a spike and slab)."""
+        return 1.0
+
+    def inclusion_log_odds(self, state: dict) -> float:
+        r""":math:`\log(\pi/(1-\pi))`, the prior log-odds of a marker's inclusion that a one-slab sweep
+        weighs against the data (+inf: every marker is included)."""
+        return np.inf
+
+    def set_included(self, state: dict, n_included: int) -> None:
+        """Keep the number of included markers that a sweep outside the prior counted (nothing to keep
+        unless the prior is a spike and slab)."""
+
+    # ------------------------------------------------------------------ a common variance shared
+    @property
+    def shares_common_variance(self) -> bool:
+        r"""Whether further effects may share the common slab variance :math:`\sigma^2_\alpha`
+        (``update_sharing_variance``): one variance for every included marker, and nothing else
+        sampled that depends on it."""
+        return False
+
+    def common_variance(self, state: dict) -> np.ndarray:
+        r"""The common slab variance :math:`\Sigma_\alpha` (t x t) in ``state`` (``shares_common_variance``)."""
+        raise NotImplementedError(f"The {self.name} prior has no common variance to share.")
+
+    def update_sharing_variance(
+        self, rng: np.random.Generator, alpha: np.ndarray, state: dict, extra_sum_squares, extra_count: int
+    ) -> None:
+        r"""``update`` when further effects :math:`\varepsilon` share the common variance: the conjugate
+        draw given the included markers plus ``extra_sum_squares`` (their
+        :math:`\varepsilon'Q\varepsilon`, with Q their correlation structure's inverse) over
+        ``extra_count`` more effects (``shares_common_variance``)."""
+        raise NotImplementedError(f"The {self.name} prior has no common variance to share.")
 
     # ------------------------------------------------------------------ the rescaling move
     def scale_parameter(self):

@@ -69,10 +69,6 @@ class RidgePrior(MarkerPrior):
         self._start = None
 
     # ------------------------------------------------------------------ binding
-    def _prior_inclusion(self) -> float:
-        """The share of markers in the slab a priori (1 for BRR; BayesC's pi0)."""
-        return 1.0
-
     def bind(self, default_variance) -> None:
         """Fill in the default prior so that its mode is ``default_variance`` (one per trait) over
         the prior share of included markers."""
@@ -84,7 +80,7 @@ class RidgePrior(MarkerPrior):
     def bind_traits(self, default_variances, traits: list, name: str, n_markers: int | None) -> None:
         """The default prior (the one place: ``priors.defaults.default_prior``), its dimension
         checked against the t traits, and the chains' starting value."""
-        v = np.atleast_1d(np.asarray(default_variances, dtype=np.float64)) / self._prior_inclusion()
+        v = np.atleast_1d(np.asarray(default_variances, dtype=np.float64)) / self.prior_inclusion()
         t = v.size
         self.n_traits, self.traits, self.n_markers = t, list(traits), n_markers
         if self.variance is None and self.variance_prior is None:
@@ -118,6 +114,13 @@ class RidgePrior(MarkerPrior):
         if self.n_traits == 1:
             state["var_alpha"] = np.full(n_markers, start[0, 0])
         return state
+
+    @property
+    def shares_common_variance(self) -> bool:
+        return True
+
+    def common_variance(self, state: dict) -> np.ndarray:
+        return state["sigma2_alpha"]
 
     def _set_variance(self, state: dict, value: np.ndarray) -> None:
         state["sigma2_alpha"][:] = value
@@ -173,12 +176,15 @@ class RidgePrior(MarkerPrior):
     def update(self, rng: np.random.Generator, alpha: np.ndarray, state: dict) -> None:
         """Draw :math:`\\Sigma_\\alpha` from its conjugate full conditional given A (when sampled);
         markers outside the slab have rows of zeros, so A'A sums over the included ones."""
+        self.update_sharing_variance(rng, alpha, state, 0.0, 0)
+
+    def update_sharing_variance(
+        self, rng: np.random.Generator, alpha: np.ndarray, state: dict, extra_sum_squares, extra_count: int
+    ) -> None:
         if self.samples_variance:
-            sum_squares = alpha.T @ alpha
-            self._set_variance(
-                state,
-                self.variance_prior.draw_posterior(rng, sum_squares, self._slab_count(state, alpha), state["aux"]),
-            )
+            sum_squares = alpha.T @ alpha + extra_sum_squares
+            count = self._slab_count(state, alpha) + extra_count
+            self._set_variance(state, self.variance_prior.draw_posterior(rng, sum_squares, count, state["aux"]))
 
     def scale_parameter(self):
         """The rescaling move's parameter (the common variance): sampled only when samples_variance."""

@@ -53,24 +53,16 @@ class GroupMove(UpdateBlock):
         identity = action.identity
         weights = ctx.weights[:, 0]
         resid = ctx.resid
+        s, _, t = fits.shape
+        if s == 1 and t == 1:
+            return self._move_one_scale(rng, state, ctx, fits[0, :, 0], float(identity[0]))
         current = np.tensordot(identity, fits, axes=1)  # the term's fit now
         target = resid + current
-        s, _, t = fits.shape
-        if s == 1 and t == 1:  # one scale, one trait: two dot products
-            f = fits[0, :, 0]
-            wf = weights * f
-            sigma2_e = ctx.sigma2_e
-            a = float(np.dot(wf, f))
-            if not a > 0.0:
-                return False
-            gram = np.array([[a / sigma2_e]])
-            linear = np.array([float(np.dot(wf, target[:, 0])) / sigma2_e])
-        else:
-            precision = np.linalg.inv(ctx.residual_covariance)
-            weighted = fits * weights[None, :, None]
-            mixed = weighted @ precision  # s x records x t: w_r B_{i,r}' R^-1
-            gram = np.einsum("irk,jrk->ij", mixed, fits)
-            linear = np.einsum("irk,rk->i", mixed, target)
+        precision = np.linalg.inv(ctx.residual_covariance)
+        weighted = fits * weights[None, :, None]
+        mixed = weighted @ precision  # s x records x t: w_r B_{i,r}' R^-1
+        gram = np.einsum("irk,jrk->ij", mixed, fits)
+        linear = np.einsum("irk,rk->i", mixed, target)
         try:
             chol = np.linalg.cholesky(gram)
         except np.linalg.LinAlgError:
@@ -86,4 +78,25 @@ class GroupMove(UpdateBlock):
             return False
         resid[:] = target - np.tensordot(proposal, fits, axes=1)
         action.apply(state, proposal)
+        return True
+
+    def _move_one_scale(self, rng, state: dict, ctx: StepContext, fit: np.ndarray, identity: float) -> bool:
+        """``move`` for one scale and one trait, in scalars (G = w'f^2 / sigma2_e, h = (wf)'(e + f m_0) /
+        sigma2_e; f the fit of the one basis), with the general path's arithmetic: the same draws."""
+        weights, resid = ctx.weights[:, 0], ctx.resid[:, 0]
+        sigma2_e = ctx.sigma2_e
+        target = resid + identity * fit
+        wf = weights * fit
+        a = float(np.dot(wf, fit))
+        if not a > 0.0:
+            return False
+        gram = a / sigma2_e
+        linear = float(np.dot(wf, target)) / sigma2_e
+        proposal = np.array([linear / gram + rng.standard_normal() / np.sqrt(gram)])
+        log_u = np.log(rng.random())
+        log_ratio = self.action.log_factor(state, proposal) - self.action.log_factor(state, np.array([identity]))
+        if not log_u < log_ratio:
+            return False
+        resid[:] = target - proposal[0] * fit
+        self.action.apply(state, proposal)
         return True

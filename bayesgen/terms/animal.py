@@ -10,6 +10,7 @@ from .._deprecation import renamed_arguments
 from .._typing import PriorArg
 from .._validation import preview
 from ..data.pedigree import Pedigree
+from .base import Inheritance
 from .designs import DirectMaternal
 from .random import Random
 
@@ -44,6 +45,10 @@ class AnimalNames:
     @property
     def level_dim(self) -> str:
         return "animal" if self._default_names else f"{self.name}_level"
+
+    def inheritance(self) -> Inheritance:
+        """Values pass from parents to offspring through the pedigree, with covariance ``variance_name``."""
+        return Inheritance(self.pedigree, self.effect_name, self.variance_name)
 
 
 class Animal(AnimalNames, Random):

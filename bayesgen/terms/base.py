@@ -54,6 +54,35 @@ class BindContext:
         return self.observed.astype(np.float64)
 
 
+@dataclass(frozen=True)
+class Inheritance:
+    r"""A term whose values pass from parents to offspring as an animal model's do.
+
+    Given the values u of the animals of ``pedigree`` and their covariance :math:`\Sigma`, an
+    animal i added to the pedigree as a leaf (no records, no progeny) has
+    :math:`u_i = (u_{sire} + u_{dam})/2 + m_i`, :math:`m_i \sim N(0, D_i\Sigma)`, D_i its Mendelian
+    sampling factor (``Pedigree.mendelian_variances``; an unknown parent's value is 0).
+    ``values`` names the posterior variable of u (its first dim: the pedigree's animals; a second
+    dim, if any, indexes the rows of :math:`\Sigma`) and ``covariance`` that of :math:`\Sigma`.
+    """
+
+    pedigree: object
+    values: str
+    covariance: str
+
+
+@dataclass(frozen=True)
+class GenotypeConditional:
+    r"""New genotyped animals x given the values :math:`u_g` of the fitted animals ``conditioning``
+    (ids): :math:`u_x \mid u_g \sim N(W u_g, S \otimes \Sigma)`, :math:`\Sigma` recorded as ``covariance``.
+    ``weights`` is W (x by conditioning animals), ``conditional`` is S (x by x)."""
+
+    conditioning: list
+    weights: np.ndarray
+    conditional: np.ndarray
+    covariance: str
+
+
 class Term(ABC):
     """One additive part of the linear predictor, with its parameters and full conditionals."""
 
@@ -66,6 +95,31 @@ class Term(ABC):
     #: What ``Model.predict`` predicts from a genetic term: "levels" (the values of its levels:
     #: animals, a kernel's ids), "genotypes" (new individuals from their genotypes) or None.
     predicts: str | None = None
+    #: The posterior variable of marker effects with which ``Model.predict(idata, genotypes=...)``
+    #: predicts new genotyped individuals, or None: the term's first high-dimensional variable when it
+    #: ``predicts`` "genotypes"; a term that predicts its levels may name one too (single-step regression).
+    marker_effects: str | None = None
+
+    def genomic_offset(self, idata) -> np.ndarray:
+        """A constant per draw added to the genomic values of new genotyped individuals (0 unless a
+        term says otherwise: single-step regression's :math:`J_g c`)."""
+        return np.zeros(1)
+
+    @property
+    def predicts_from_genotypes(self) -> bool:
+        """Whether ``Model.predict(idata, genotypes=...)`` can predict new genotyped individuals:
+        by marker effects (``marker_effects``) or by relationships (``genotype_conditional``)."""
+        return self.predicts == "genotypes" or self.marker_effects is not None
+
+    def genotype_conditional(self, genotypes, pedigree) -> GenotypeConditional:
+        """New genotyped animals given the fitted ones' values, for a term that predicts from
+        genotypes by relationships instead of marker effects (ssGBLUP)."""
+        raise NotImplementedError(f"{type(self).__name__} predicts no new genotyped animal by relationships.")
+
+    def inheritance(self):
+        """How the term's values pass from parents to offspring (an :class:`Inheritance`), for
+        predicting animals born after the fit from their parents, or None (the default)."""
+        return None
 
     @abstractmethod
     def bind(self, context: BindContext) -> None:

@@ -19,6 +19,7 @@ from .._deprecation import renamed_arguments
 from .._typing import PriorArg
 from ..data.pedigree import Pedigree
 from .animal import pedigree_levels
+from .base import Inheritance
 from .random import Random
 
 
@@ -50,6 +51,10 @@ class RandomRegression(Random):
         if self.pedigree is None:
             return super().level_precision_factor()
         return self.pedigree.ainv_factor()
+
+    def inheritance(self) -> Inheritance | None:
+        """On a pedigree, the coefficients pass from parents to offspring (covariance ``variance_name``)."""
+        return None if self.pedigree is None else Inheritance(self.pedigree, self.effect_name, self.variance_name)
 
     def _levels(self, record_levels: list) -> tuple[list, sp.csr_matrix]:
         if self.pedigree is None:

@@ -11,14 +11,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import scipy.sparse as sp
 
+from .._validation import preview
+from ..data._genotype_kernels import centred_block
 from ..data.genotypes import Genotypes
 from ..data.pedigree import Pedigree
 from ..data.single_step import SingleStepRelationships
 from .animal import AnimalNames, pedigree_levels
-from .base import Term
+from .base import GenotypeConditional, Term
 from .random import Random
+
+#: Markers decoded to floating point at once when relating new genotyped animals to the fitted ones.
+PANEL = 512
 
 #: The single-step routes.
 METHODS = ("ssgblup", "bayes")
@@ -124,6 +130,60 @@ class SingleStepGBLUP(AnimalNames, Random):
             self.relationships, self._h_inverse = relationships, h_inverse
         out.relationships, out._h_inverse = relationships, h_inverse
         return out
+
+    @property
+    def predicts_from_genotypes(self) -> bool:
+        return True
+
+    def genotype_conditional(self, genotypes: Genotypes, pedigree: Pedigree) -> GenotypeConditional:
+        r"""New genotyped animals given the genotyped animals' values: :math:`u_x \mid u_g \sim
+        N(W u_g, S \otimes \Sigma)`, with G_w extended by their rows
+        (``SingleStepRelationships.new_genotyped_conditional``).
+
+        ``genotypes`` holds the new animals (every marker of the fit); ``pedigree`` is the fitted one
+        extended by them (their parents, if known: for the blend with A). Exact under H when each new
+        animal's known parents are genotyped: otherwise what its genotypes tell about its ungenotyped
+        relatives is left out, as in BLUPF90's indirect predictions.
+        """
+        if self.relationships.tau != 1.0 or self.relationships.omega != 1.0:
+            raise ValueError(
+                "predict(genotypes=...) with ssGBLUP needs tau = omega = 1 (then the genotyped animals' "
+                f"covariance is G_w); this term has tau={self.relationships.tau}, omega={self.relationships.omega}."
+            )
+        fitted = self.genotypes
+        position = {m: k for k, m in enumerate(genotypes.markers)}
+        missing = [m for m in fitted.markers if m not in position]
+        if missing:
+            raise ValueError(
+                f"Markers of the fitted model absent from the new genotypes: {preview(missing)} "
+                "(build new genotypes with drop_monomorphic=False)."
+            )
+        rows = np.array([position[m] for m in fitted.markers])
+        lookup = fitted.centred_lookup()
+        genotyped_ids = self.genotyped_ids
+        columns = fitted.index(genotyped_ids)
+        frequency = fitted.centre / 2.0
+        scale = 2.0 * float(np.sum(frequency * (1.0 - frequency)))
+        m, n_g = genotypes.n_individuals, columns.size
+        cross, among = np.zeros((m, n_g)), np.zeros((m, m))
+        for start in range(0, fitted.n_markers, PANEL):
+            stop = min(start + PANEL, fitted.n_markers)
+            new = np.take_along_axis(
+                lookup[start:stop], genotypes.marker_codes(rows[start:stop]).astype(np.intp), axis=1
+            )  # panel x m
+            old = np.empty((stop - start, n_g))
+            centred_block(fitted.stored_codes, lookup, start, columns, old, fitted.n_individuals)
+            cross += new.T @ old
+            among += new.T @ new
+        a_cross = a_new = None
+        if self.relationships.blend > 0:
+            new_ids = list(genotypes.ids)
+            a = pedigree.relationship(list(genotyped_ids) + new_ids).to_numpy()
+            a_cross, a_new = a[n_g:, :n_g], a[n_g:, n_g:]
+        weights, conditional = self.relationships.new_genotyped_conditional(
+            cross / scale, among / scale, a_cross, a_new
+        )
+        return GenotypeConditional(genotyped_ids, weights, conditional, self.variance_name)
 
     @property
     def genotyped_ids(self) -> list:

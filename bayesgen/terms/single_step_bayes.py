@@ -43,7 +43,7 @@ from ..priors.bayes_c import BayesCPrior
 from ..priors.defaults import resolve_prior
 from ..priors.marker_prior import MarkerPrior
 from ..variable import Variable
-from .base import BindContext, Term
+from .base import BindContext, Inheritance, Term
 from .designs import records_by_level
 
 #: Markers imputed at once (bounds the temporary float64 memory: PANEL x animals).
@@ -138,7 +138,7 @@ class SingleStepBayes(Term):
                 f"SingleStep(method='bayes') prior must be a marker prior (RidgePrior, BayesAPrior, "
                 f"LassoPrior, BayesBPrior, BayesCPrior), got {prior!r}."
             )
-        if not (prior.gaussian_sweep or hasattr(prior, "inclusion")):
+        if not prior.one_slab:
             raise ValueError(
                 f"SingleStep(method='bayes') takes a marker prior drawn by the Gaussian sweep or a "
                 f"spike and slab with one inclusion probability; {type(prior).__name__} is not available."
@@ -160,9 +160,7 @@ class SingleStepBayes(Term):
             raise ValueError(
                 f"SingleStep epsilon_prior must be a variance prior, a number, None or 'shared', got {epsilon_prior!r}."
             )
-        if self.shared and not (
-            hasattr(prior, "variance_prior") and not (hasattr(prior, "inclusion") and prior.inclusion.sampled)
-        ):
+        if self.shared and not prior.shares_common_variance:
             raise ValueError(
                 f"SingleStep epsilon_prior='shared' needs a marker prior with one common variance "
                 f"(RidgePrior, or BayesCPrior with pi fixed), got {prior!r}."
@@ -171,6 +169,9 @@ class SingleStepBayes(Term):
         self.j_prior_variance = None if j_prior_variance is None else float(j_prior_variance)
         self.imputed_dtype = imputed_dtype
         self.name = name
+        #: The recorded marker effects, with which ``Model.predict(idata, genotypes=...)`` predicts new
+        #: genotyped animals: :math:`u = m'\alpha + J_g c` (:math:`J_g = -1`).
+        self.marker_effects = self._name("alpha", "alpha")
         if not isinstance(expand, (bool, np.bool_)):
             raise TypeError(f"SingleStep expand must be True or False, got {expand!r}.")
         self.expand = bool(expand)
@@ -211,11 +212,10 @@ class SingleStepBayes(Term):
     def epsilon_variance_name(self) -> str:
         return self._name("sigma2_epsilon", "sigma2_epsilon")
 
-    @property
-    def marker_effects(self) -> str:
-        """The recorded marker effects, with which ``Model.predict(idata, genotypes=...)`` predicts new
-        genotyped animals: :math:`u = m'\alpha + J_g c` (:math:`J_g = -1`)."""
-        return self._name("alpha", "alpha")
+    def inheritance(self) -> Inheritance:
+        """An ungenotyped leaf's u is its parents' mean plus ε's Mendelian sampling (variance D σ²_ε):
+        its imputed genotypes and J are its parents' mean, and ε has the pedigree's structure."""
+        return Inheritance(self.pedigree, self.effect_name, self.epsilon_variance_name)
 
     def genomic_offset(self, idata) -> np.ndarray:
         """:math:`J_g c = -c` per draw (0 without J), added to :math:`m'\alpha` of new genotyped animals."""
@@ -282,6 +282,14 @@ class SingleStepBayes(Term):
         self.j_mean = float(np.sum(weights * j_records) / max(weights.sum(), 1.0))
         self.j_records = j_records - self.j_mean
         self.jj = float(np.sum(weights * self.j_records**2))
+        if self.j_covariate and self.jj <= 1e-10 * max(float(weights.sum()), 1.0):
+            # J is then constant over the records: c is confounded with the intercept (a flat prior on c
+            # would give an improper posterior), as when every phenotyped animal is genotyped
+            raise ValueError(
+                f"SingleStep(method='bayes') j_covariate=True: J takes one value over the phenotyped records of "
+                f"{self.column!r} (every one genotyped, or none related to a genotyped animal), so c cannot be told "
+                "from the intercept; use j_covariate=False."
+            )
         sum_x, self.xx = single_step_cross_products(
             self.codes, self.lookup, self.genotyped_records, self.imputed, self.imputed_records, weights
         )
@@ -303,11 +311,11 @@ class SingleStepBayes(Term):
             self.epsilon_variance_name,
         )
         frequency = self.genotypes.centre / 2.0
-        inclusion = self.prior.inclusion.prior_mean() if hasattr(self.prior, "inclusion") else 1.0
+        inclusion = self.prior.prior_inclusion()
         #: sigma2_epsilon = shared_factor * sigma2_alpha with epsilon_prior="shared"
         self.shared_factor = inclusion * float(np.sum(2.0 * frequency * (1.0 - frequency)))
         self._epsilon_start = share
-        self._spike = hasattr(self.prior, "inclusion") and not self.prior.gaussian_sweep
+        self._spike = self.prior.spike_and_slab
 
     def _impute(self, levels: np.ndarray) -> np.ndarray:
         """Imputed centred genotypes (markers x records) of the records of ungenotyped animals (``levels``:
@@ -336,7 +344,9 @@ class SingleStepBayes(Term):
             sigma2 = sigma2 * rng.uniform(0.5, 2.0)
         prior_state = self.prior.init_state(rng, self.n_markers)
         if self.shared:
-            sigma2 = self.shared_factor * np.array(prior_state["sigma2_alpha"], dtype=np.float64).reshape(1, 1)
+            sigma2 = self.shared_factor * np.array(self.prior.common_variance(prior_state), dtype=np.float64).reshape(
+                1, 1
+            )
         return {
             "alpha": np.zeros((self.n_markers, 1)),
             "genetic_values": np.zeros((self.record_animal.size, 1)),
@@ -350,7 +360,7 @@ class SingleStepBayes(Term):
     def draw_prior(self, rng, state) -> None:
         state["alpha"][:] = np.reshape(self.prior.draw_prior(rng, state["prior"]), state["alpha"].shape)
         if self.shared:
-            state["sigma2_epsilon"][:] = self.shared_factor * state["prior"]["sigma2_alpha"]
+            state["sigma2_epsilon"][:] = self.shared_factor * self.prior.common_variance(state["prior"])
         else:
             state["sigma2_epsilon"][:] = self.epsilon_prior.draw_prior(rng, state["epsilon_aux"])
         if self.blocks.factor_nn is not None:
@@ -393,8 +403,7 @@ class SingleStepBayes(Term):
         alpha, prior_state = state["alpha"], state["prior"]
         log_prior_odds = 0.0
         if self._spike:
-            pi = prior_state["pi"][0]
-            log_prior_odds = float(np.log(pi) - np.log1p(-pi)) if pi < 1.0 else np.inf
+            log_prior_odds = self.prior.inclusion_log_odds(prior_state)
         n_included = sweep_single_step_markers(
             rng,
             alpha[:, 0],
@@ -412,8 +421,7 @@ class SingleStepBayes(Term):
             state["genetic_values"][:, 0],
             sigma2_e,
         )
-        if self._spike:
-            prior_state["n_included"][0] = n_included
+        self.prior.set_included(prior_state, n_included)
         if self.shared:
             self._update_shared_variance(rng, state)
         else:
@@ -451,17 +459,13 @@ class SingleStepBayes(Term):
         r""":math:`\sigma^2_\alpha \mid \alpha, \varepsilon` with :math:`\sigma^2_\varepsilon = k\sigma^2_\alpha`: the
         prior's conjugate update with :math:`\sum\alpha_j^2 + \varepsilon'(A^{-1})_{nn}\varepsilon/k` over the
         included markers plus :math:`n_n` (``epsilon_prior`` in the class docstring); π is fixed."""
-        prior_state, alpha = state["prior"], state["alpha"]
-        if self.prior.samples_variance:
-            sum_squares = alpha.T @ alpha
-            count = self.prior._slab_count(prior_state, alpha)
-            if self.blocks.ungenotyped.size:
-                sum_squares = sum_squares + quadratic_form_matrix(state["epsilon"], *self._prec) / self.shared_factor
-                count += self.blocks.ungenotyped.size
-            self.prior._set_variance(
-                prior_state, self.prior.variance_prior.draw_posterior(rng, sum_squares, count, prior_state["aux"])
-            )
-        state["sigma2_epsilon"][:] = self.shared_factor * prior_state["sigma2_alpha"]
+        prior_state = state["prior"]
+        extra_sum_squares, extra_count = 0.0, 0
+        if self.blocks.ungenotyped.size:
+            extra_sum_squares = quadratic_form_matrix(state["epsilon"], *self._prec) / self.shared_factor
+            extra_count = self.blocks.ungenotyped.size
+        self.prior.update_sharing_variance(rng, state["alpha"], prior_state, extra_sum_squares, extra_count)
+        state["sigma2_epsilon"][:] = self.shared_factor * self.prior.common_variance(prior_state)
 
     def group_action(self):
         """The joint rescaling of the markers and of ε with their scale parameters (``expand``), or None."""
@@ -620,4 +624,4 @@ class SingleStepScaleAction:
                 state["epsilon"] *= factor
                 state["sigma2_epsilon"] *= factor * factor
             if generator == "shared":
-                state["sigma2_epsilon"][:] = self.term.shared_factor * state["prior"]["sigma2_alpha"]
+                state["sigma2_epsilon"][:] = self.term.shared_factor * self.term.prior.common_variance(state["prior"])

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import arviz as az
 
-    from .model import Model
+    from .model.model import Model
 
 
 class RunComplete(ValueError):
@@ -48,9 +48,9 @@ def resume(
         The interval of the continued run's writes (default: the run's own). The continued run
         keeps writing the same file.
     """
-    from ..sampler.checkpoint import CheckpointWriter, check_model, read_checkpoint, restore_chains, store_of
-    from ..sampler.driver import check_count, run_chains
-    from ..sampler.gibbs import Gibbs
+    from .sampler.checkpoint import CheckpointWriter, check_model, read_checkpoint, restore_chains, store_of
+    from .sampler.driver import check_count, run_chains
+    from .sampler.gibbs import Gibbs
 
     saved = read_checkpoint(checkpoint)
     origin = saved.meta.get("origin")
@@ -60,7 +60,7 @@ def resume(
                 f"{str(saved.path)!r} was written from Python, not from a spec: pass the model, rebuilt "
                 "from the same data (bayesgen.resume(path, model))."
             )
-        from ..cli.spec import load_spec
+        from .cli.spec import load_spec
 
         model = load_spec(origin["spec"], origin.get("overrides") or {}).model
     check_model(saved, model)

@@ -1,0 +1,104 @@
+"""Where the warm start-up of a 20-iteration fit goes: Python, libraries, numba's first call, bayesgen.
+
+    python benchmarks/bench_startup.py [--repeats 5]
+
+Each step runs in fresh interpreters (median of ``--repeats`` wall times, after one warm-up run that
+fills the numba cache), and each adds one thing to the previous one:
+
+1. ``python -c pass``: the interpreter's own start and exit;
+2. importing the libraries a fit's result needs (numpy, pandas, scipy.sparse, scipy.stats, numba,
+   xarray, arviz, with numba hidden from arviz as bayesgen does), and xarray's first array, which
+   imports dask.array when dask is installed (0.5 s of the fit's time at load 5 before it was
+   counted here);
+3. numba's first compiled call: one cached bayesgen kernel (its CPU target is set up once per process);
+4. the whole fit: ``import bayesgen``, simulating 350 animals, building an animal model, 20 iterations
+   (10 burn-in, 10 kept) and the InferenceData.
+
+bayesgen's own part is (4) minus (3): everything bayesgen does beyond loading what it stands on.
+Its target is <= 0.3 s (issue 23, item 5). The differences carry the noise of the medians; the
+load average is printed beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+PYTHON = "pass"
+
+LIBRARIES = """
+import numpy, pandas, scipy.sparse, scipy.stats, numba, xarray
+import bayesgen.output.inference_data  # arviz, imported as bayesgen imports it
+# xarray imports dask.array (when installed) the first time it checks for duck arrays
+xarray.Variable(("x",), numpy.zeros(1))
+"""
+
+NUMBA_FIRST_CALL = (
+    LIBRARIES
+    + """
+import numpy as np
+from bayesgen.kernels.mme_iterative import gauss_seidel_sweep
+gauss_seidel_sweep(np.array([0, 1], dtype=np.int32), np.array([0], dtype=np.int32), np.ones(1), np.ones(1), np.zeros(1))
+"""
+)
+
+FIT_20 = (
+    NUMBA_FIRST_CALL
+    + """
+import bayesgen as bg
+sim = bg.simulate(n_founders=50, n_generations=3, n_offspring=100, n_markers=0, h2=0.4, seed=1)
+ped = bg.Pedigree.from_dataframe(sim.pedigree, id="id", sire="sire", dam="dam")
+model = bg.AnimalModel(sim.phenotypes, "y", column="id", pedigree=ped, fixed=["sex"])
+model.sample(draws=10, burn=10, chains=1, seed=1, progress=False, check_convergence=False)
+"""
+)
+
+
+#: The interpreters may write bytecode (as a user's do): with PYTHONDONTWRITEBYTECODE set, every run
+#: compiles bayesgen's modules from source (0.4 s at load 5), which no installed package pays.
+ENVIRONMENT = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def wall(code: str) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-W", "ignore", "-c", code], check=True, capture_output=True, env=ENVIRONMENT)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    steps = [
+        ("Python start and exit", PYTHON),
+        ("+ libraries (numpy, pandas, scipy, numba, xarray, arviz)", LIBRARIES),
+        ("+ numba's first compiled call", NUMBA_FIRST_CALL),
+        ("+ bayesgen: import, simulate 350 animals, model, 20 iterations, InferenceData", FIT_20),
+    ]
+    wall(FIT_20)  # fills the numba cache and the bytecode caches: the figures are for a warm start
+    load_before = os.getloadavg()[0]
+    medians: list[list[float]] = [[] for _ in steps]
+    for _ in range(args.repeats):  # interleaved rounds: load drifts alike over the steps
+        for k, (_, code) in enumerate(steps):
+            medians[k].append(wall(code))
+    totals = [float(np.median(m)) for m in medians]
+    load_after = os.getloadavg()[0]
+    print(f"warm start-up of a 20-iteration animal model, median of {args.repeats} fresh interpreters")
+    print(f"load average {load_before:.1f} before, {load_after:.1f} after\n")
+    print(f"{'step':<82} {'total s':>8} {'added s':>8}")
+    previous = 0.0
+    for (label, _), total in zip(steps, totals):
+        print(f"{label:<82} {total:8.2f} {total - previous:8.2f}")
+        previous = total
+    own = totals[3] - totals[2]
+    print(f"\nbayesgen's own part: {own:.2f} s of {totals[3]:.2f} s ({own / totals[3]:.0%}); target <= 0.3 s: ", end="")
+    print("met" if own <= 0.3 else "not met")
+
+
+if __name__ == "__main__":
+    main()
