@@ -358,9 +358,10 @@ def covariance_prior(kind):
         # on the HMC engine; seed 12 passed (max |z| 1.97, 2026-12-06). The same seed with more chains of
         # the same length (the first 16 are the same chains) passes: 32 chains, max |z| 3.76 on E[grp[1,0]]
         # (threshold 3.95); 64 chains and 16,000 marginal draws, 2.52 (threshold 3.73; E[grp[1,0]] 1.87)
-        # (this test with n_chains and n_successive scaled together, 2026-12-07). So the chain means of that effect are heavy-tailed
-        # (some chains stay long in one region) and 16 chains understate its error: slow mixing rather than
-        # a wrong conditional, on this evidence; kept visible until 16 chains suffice.
+        # (this test with n_chains and n_successive scaled together, 2026-12-07). So the chain means of
+        # that effect are heavy-tailed (some chains stay long in one region) and 16 chains understate its
+        # error: slow mixing rather than a wrong conditional, on this evidence; kept visible until 16
+        # chains suffice.
         pytest.param(
             "collapsed",
             "iw",
