@@ -136,6 +136,17 @@ class MixedModelEquations:
         out = []
         for p in self.patterns:
             o = p.observed
+            if o.size == 1:  # one observed trait: the same arithmetic in scalars (a Cholesky root, its inverse)
+                k = int(o[0])
+                variance = float(residual_covariance[k, k])
+                if not variance > 0.0:
+                    raise np.linalg.LinAlgError("Matrix is not positive definite")
+                root = np.sqrt(variance)
+                inverse_root = 1.0 / root
+                q = np.zeros((self.n_traits, self.n_traits))
+                q[k, k] = inverse_root * inverse_root
+                out.append((q, 2.0 * float(np.log(root))))
+                continue
             r_oo = residual_covariance[np.ix_(o, o)]
             chol = np.linalg.cholesky(r_oo)
             inverse = np.linalg.inv(chol)
