@@ -31,6 +31,9 @@ def interval(draws) -> str:
 
 
 def main(draws: int = 1000, burn: int = 500, seed: int = 3) -> None:
+    if not (DATA / "mice_X.csv.gz").exists():
+        print(f"mice data not found in {DATA.resolve()}: nothing to run.")
+        return
     subset = dict(nrows=200, usecols=range(301)) if QUICK else {}
     genotypes = bg.Genotypes.from_csv(DATA / "mice_X.csv.gz", column="SUBJECT.NAME", **subset)
     pheno = pd.read_csv(DATA / "mice_pheno.csv", nrows=subset.get("nrows"))
