@@ -104,8 +104,16 @@ class CollapsedLocations(JointLocations):
         if self.uses_gradient:
             self.engine = HamiltonianStep(self.dim)
         elif high_dimension:
+            # Adaptation stops at the end of burn-in: a fixed kernel for the kept draws. Adapting on
+            # failed the several-trait Geweke test with 64 chains (max |z| 5.83 against 3.73: the
+            # successive-conditional chains, whose target moves with each new y, under-visited large
+            # covariances); frozen, the same test passes (3.05) (tests/test_core_routes.py).
             self.engine = VarianceMetropolis(
-                self.dim, HIGH_DIMENSION_PROPOSALS, failures=(NotPositiveDefiniteError,), laplace_start=True
+                self.dim,
+                HIGH_DIMENSION_PROPOSALS,
+                failures=(NotPositiveDefiniteError,),
+                laplace_start=True,
+                adapt_after_tuning=False,
             )
         else:
             self.engine = VarianceMetropolis(
