@@ -132,6 +132,18 @@ def _subtract8(codes, j, delta, a, shift, weights, ew):
         )
 
 
+@kernel
+def block_code_dots(codes, c, m, v, out):
+    """``out[a] = sum_i codes[c + a, i] v_i`` for a < m: eight markers per pass over v (SIMD sums),
+    the last m % 8 one at a time (the raw part of X_b'v: the caller centres it and takes out the
+    missing genotypes, read as code 3)."""
+    stop8 = m - m % 8
+    for a in range(0, stop8, 8):
+        _dot8(codes, c + a, v, out, a)
+    for a in range(stop8, m):
+        out[a] = _code_residual_dot(codes[c + a], v)
+
+
 @reduction
 def _sum(v):
     total = 0.0
@@ -280,11 +292,8 @@ def _block_step(
     codes are the rows ``[c, c + m)`` of ``codes`` (c = s for int8 codes, 0 for a decoded block)."""
     # 1. r = X_b' W e: sum_i c_ij ew_i - mu_j sum_i ew_i, missing entries (read as 3) taken out.
     sum_ew = _sum(ew)
+    block_code_dots(codes, c, m, ew, r)
     stop8 = m - m % 8
-    for a in range(0, stop8, 8):
-        _dot8(codes, c + a, ew, r, a)
-    for a in range(stop8, m):
-        r[a] = _code_residual_dot(codes[c + a], ew)
     for a in range(m):
         j = s + a
         neg_centre = lookup[j, 0]  # -mu_j

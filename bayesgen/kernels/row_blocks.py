@@ -22,8 +22,7 @@ No missing genotypes (code 3): the prototype refuses them before sampling.
 import numpy as np
 
 from .._numba import kernel
-from .fast_blocks import _dot8, _subtract8, _sum
-from .markers import _code_residual_dot
+from .fast_blocks import _subtract8, _sum, block_code_dots
 
 
 @kernel
@@ -33,11 +32,7 @@ def shard_block_dot(codes, s, m, lookup, resid, out):
     :math:`x_j'e = \sum_i c_{ij} e_i - \mu_j \sum_i e_i`: the raw codes are read eight markers
     per pass over ``resid`` (SIMD sums), the centring is one product per marker. O(m n_w)."""
     total = _sum(resid)
-    stop8 = m - m % 8
-    for a in range(0, stop8, 8):
-        _dot8(codes, s + a, resid, out, a)
-    for a in range(stop8, m):
-        out[a] = _code_residual_dot(codes[s + a], resid)
+    block_code_dots(codes, s, m, resid, out)
     for a in range(m):
         out[a] += lookup[s + a, 0] * total  # lookup[j, 0] = -mu_j
 
