@@ -159,6 +159,21 @@ def _subtract1(c, d, shift, weights, ew):
 
 
 @kernel
+def block_code_subtract(codes, c, s, m, lookup, delta, weights, v):
+    """``v_i -= w_i sum_a delta_a (codes[c + a, i] - mu_{s+a})`` for a < m: eight markers per pass
+    over v, the last m % 8 one at a time (missing genotypes, read as code 3, are the caller's to
+    put back)."""
+    stop8 = m - m % 8
+    for a in range(0, stop8, 8):
+        shift = 0.0
+        for k in range(8):
+            shift += delta[a + k] * lookup[s + a + k, 0]
+        _subtract8(codes, c + a, delta, a, shift, weights, v)
+    for a in range(stop8, m):
+        _subtract1(codes[c + a], delta[a], delta[a] * lookup[s + a, 0], weights, v)
+
+
+@kernel
 def sweep_markers_blocked(
     rng,
     alpha,
@@ -293,7 +308,6 @@ def _block_step(
     # 1. r = X_b' W e: sum_i c_ij ew_i - mu_j sum_i ew_i, missing entries (read as 3) taken out.
     sum_ew = _sum(ew)
     block_code_dots(codes, c, m, ew, r)
-    stop8 = m - m % 8
     for a in range(m):
         j = s + a
         neg_centre = lookup[j, 0]  # -mu_j
@@ -316,13 +330,7 @@ def _block_step(
                 delta[a] += d
             alpha[j] = new
     # 3. e -= X_b delta, eight markers per pass; missing entries put back from their lists.
-    for a in range(0, stop8, 8):
-        shift = 0.0
-        for k in range(8):
-            shift += delta[a + k] * lookup[s + a + k, 0]
-        _subtract8(codes, c + a, delta, a, shift, weights, ew)
-    for a in range(stop8, m):
-        _subtract1(codes[c + a], delta[a], delta[a] * lookup[s + a, 0], weights, ew)
+    block_code_subtract(codes, c, s, m, lookup, delta, weights, ew)
     for a in range(m):
         j = s + a
         for k in range(miss_ptr[j], miss_ptr[j + 1]):

@@ -22,7 +22,7 @@ No missing genotypes (code 3): the prototype refuses them before sampling.
 import numpy as np
 
 from .._numba import kernel
-from .fast_blocks import _subtract8, _sum, block_code_dots
+from .fast_blocks import _sum, block_code_dots, block_code_subtract
 
 
 @kernel
@@ -44,19 +44,7 @@ def shard_block_update(codes, s, m, lookup, delta, ones, resid):
     :math:`e_i \mathrel{-}= \sum_a \delta_a c_{i,s+a} - \sum_a \delta_a \mu_{s+a}`, eight markers
     per pass over the residual (``ones``: a vector of 1.0 the size of ``resid``, the weights of
     the shared fast-block loop). O(m n_w)."""
-    stop8 = m - m % 8
-    for a in range(0, stop8, 8):
-        shift = 0.0
-        for k in range(8):
-            shift += delta[a + k] * lookup[s + a + k, 0]
-        _subtract8(codes, s + a, delta, a, shift, ones, resid)
-    for a in range(stop8, m):
-        d = delta[a]
-        if d != 0.0:
-            shift = d * lookup[s + a, 0]
-            row = codes[s + a]
-            for i in range(resid.size):
-                resid[i] -= d * row[i] + shift
+    block_code_subtract(codes, s, s, m, lookup, delta, ones, resid)
 
 
 @kernel
