@@ -435,3 +435,32 @@ def test_cli_fit_with_checkpoint_then_resume(tmp_path, capsys):
     assert "not a bayesgen checkpoint" in capsys.readouterr().err
     assert main(["fit", str(spec), "--checkpoint-every", "5"]) == 2
     assert "--checkpoint-every needs --checkpoint" in capsys.readouterr().err
+
+
+def test_restored_state_keeps_memory_order_and_python_number_types():
+    """A restored chain repeats the uninterrupted one bit for bit only if its arrays keep their
+    memory order (a matrix product sums in an order that depends on it) and its Python numbers
+    stay Python numbers (np.int64(n) ** -0.6 differs from n ** -0.6 in the last bit for some n)."""
+    from bayesgen.sampler.checkpoint import merge
+
+    fortran = np.asfortranarray(np.arange(6.0).reshape(2, 3))
+    fresh = {"chol": np.zeros((2, 3)), "count": 0, "scale": 0.5, "fitted": False, "kept": np.zeros(3)}
+    kept = fresh["kept"]
+    out = merge(
+        fresh,
+        {
+            "chol": fortran,
+            "count": np.int64(7),
+            "scale": np.float64(0.25),
+            "fitted": np.bool_(True),
+            "kept": np.ones(3),
+        },
+        "test",
+    )
+    assert out["chol"].flags.f_contiguous and not out["chol"].flags.c_contiguous
+    np.testing.assert_array_equal(out["chol"], fortran)
+    assert type(out["count"]) is int and out["count"] == 7
+    assert type(out["scale"]) is float and out["scale"] == 0.25
+    assert type(out["fitted"]) is bool and out["fitted"] is True
+    assert out["kept"] is kept and np.all(kept == 1.0)  # same order: copied in place, references hold
+    assert (11**-0.6) != (np.int64(11) ** -0.6)  # why the type matters

@@ -184,6 +184,11 @@ def merge(fresh, saved, where: str, keep=()):
                 f"{where}: the checkpoint holds {saved.dtype}{list(saved.shape)}, the model "
                 f"{fresh.dtype}{list(fresh.shape)}: another model."
             )
+        if (fresh.flags.c_contiguous, fresh.flags.f_contiguous) != (saved.flags.c_contiguous, saved.flags.f_contiguous):
+            # The run replaced this array by one of another memory order (scipy returns Fortran
+            # order). A matrix product sums in an order that depends on it, so the restored chain
+            # keeps the saved order, or it would drift from the uninterrupted one in the last bit.
+            return np.array(saved, copy=True, order="K")
         np.copyto(fresh, saved)
         return fresh
     if isinstance(fresh, dict) and isinstance(saved, dict):
@@ -196,6 +201,13 @@ def merge(fresh, saved, where: str, keep=()):
         for i, value in enumerate(saved):
             fresh[i] = merge(fresh[i], value, f"{where}[{i}]")
         return fresh
+    if type(fresh) in (bool, int, float) and isinstance(saved, (np.generic, np.ndarray)) and np.ndim(saved) == 0:
+        # A Python number comes back as the same Python type, not a NumPy scalar, whose arithmetic
+        # can round differently (np.int64(n) ** -0.6 differs from n ** -0.6 in the last bit for
+        # some n), which would make a resumed chain's adaptation drift from the uninterrupted one.
+        value = np.asarray(saved).item()
+        if type(value) is type(fresh):
+            return value
     return saved
 
 
