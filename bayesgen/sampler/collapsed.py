@@ -135,6 +135,15 @@ class CollapsedLocations(JointLocations):
         if block_state["cache_cross"] is not None:
             self._evaluate(block_state["cache_phi"], states, block_state["factor"], block_state["cache_cross"], False)
 
+    def partial_response(self, states, ctx: StepContext) -> np.ndarray:
+        """The working response minus every term outside the block (records x t). With every
+        term in the block it is the working response itself, read as it is: rebuilding it as
+        residual + fit differs from it in the last bit at every iteration, which would defeat the
+        factor's cache (``step``) for a response that did not change."""
+        if self.only_locations:
+            return np.array(self.likelihood.working_response(states[self.likelihood_index]))
+        return super().partial_response(states, ctx)
+
     def _all_components(self) -> list:
         return self.components + ([self.likelihood_component] if self.likelihood_component is not None else [])
 

@@ -192,11 +192,19 @@ class MixedModelEquations:
 
     # ------------------------------------------------------------------ what depends on the response
     def cross_products(self, response: np.ndarray) -> list:
-        """Per pattern (M_p'Y_p, Y_p'Y_p): the response's sufficient statistics (missing traits
-        enter as zeros, which Q_p ignores)."""
+        """Per pattern (M_p'Y_p, Y_p'Y_p): the response's sufficient statistics.
+
+        A pattern's missing traits enter as zeros, whatever the response holds there (an
+        augmented value): Q_p is zero in their rows and columns, so every result is the same to
+        the bit, and the statistics stay equal between iterations that changed only augmented
+        values, which lets the collapsed step reuse its last factorisation (its cache)."""
         out = []
         for p, design_t in zip(self.patterns, self._pattern_designs_t):
             y = response[p.rows]
+            if p.observed.size < self.n_traits:
+                missing = np.ones(self.n_traits, dtype=bool)
+                missing[p.observed] = False
+                y[:, missing] = 0.0  # a copy: fancy indexing above
             out.append((np.asarray(design_t @ y), y.T @ y))
         return out
 
