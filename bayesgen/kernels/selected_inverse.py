@@ -16,6 +16,12 @@ sampler's target and of REML's log-likelihood need no dense inverse.
 import numpy as np
 
 from .._numba import kernel
+from .sparse_cholesky import SMALL_PRODUCT
+
+#: Supernodes at most this wide form (L_SS L_SS')^-1 in plain loops.
+NARROW = 16
+#: Rows of L_SS inverted at a time in a wide supernode (then two matrix products for the rows left of them).
+BLOCK = 32
 
 
 @kernel
@@ -32,9 +38,68 @@ def _position(rows, start, stop, row):
 
 
 @kernel
+def _lower_inverse(block, nc, linv):
+    """linv[:nc, :nc] = L^-1 for the lower-triangular block[:nc, :nc] (rows of width nc).
+    Blocks of BLOCK rows: the diagonal block by forward substitution, the rows left of it by
+    X_I,<I = -X_II (L_I,<I X_<I,<I) in two matrix products."""
+    for i0 in range(0, nc, BLOCK):
+        i1 = min(i0 + BLOCK, nc)
+        for c in range(i0, i1):
+            linv[c, c] = 1.0 / block[c, c]
+            for i in range(c + 1, i1):
+                acc = 0.0
+                for t in range(c, i):
+                    acc += block[i, t] * linv[t, c]
+                linv[i, c] = -acc / block[i, i]
+            for i in range(i0, c):
+                linv[i, c] = 0.0
+        if i0 > 0:
+            left = np.dot(np.ascontiguousarray(block[i0:i1, :i0]), np.ascontiguousarray(linv[:i0, :i0]))
+            linv[i0:i1, :i0] = -np.dot(np.ascontiguousarray(linv[i0:i1, i0:i1]), left)
+        for i in range(i0):
+            for c in range(i0, i1):
+                linv[i, c] = 0.0
+
+
+@kernel
+def _gram_lower(linv, nc, zss):
+    """zss[:nc, :nc] = X'X for the lower-triangular X = linv[:nc, :nc]: (X'X)_IJ sums rows K >= max(I, J)."""
+    if nc <= NARROW:
+        for i in range(nc):
+            for c in range(i + 1):
+                acc = 0.0
+                for k in range(i, nc):
+                    acc += linv[k, i] * linv[k, c]
+                zss[i, c] = acc
+                zss[c, i] = acc
+        return
+    for i0 in range(0, nc, BLOCK):
+        i1 = min(i0 + BLOCK, nc)
+        part = np.dot(np.ascontiguousarray(linv[i0:nc, i0:i1].T), np.ascontiguousarray(linv[i0:nc, :i1]))
+        zss[i0:i1, :i1] = part
+        zss[:i1, i0:i1] = part.T
+
+
+@kernel
 def supernodal_selected_inverse(super_ptr, col_to_super, row_ptr, rows, val_ptr, factor, inverse):
-    """Overwrite ``inverse`` (the factor's layout) with the entries of C^-1 on the pattern of L (module docstring)."""
+    """Overwrite ``inverse`` (the factor's layout) with the entries of C^-1 on the pattern of L (module docstring).
+
+    Products of fewer than SMALL_PRODUCT multiply-adds are plain loops, larger ones BLAS calls on
+    scratch sized once for the largest supernode: most supernodes of a pedigree's equations are a
+    few columns wide, where a BLAS call and an allocation cost more than the arithmetic.
+    """
     ns = super_ptr.shape[0] - 1
+    max_nc = 1
+    max_m = 1
+    for s in range(ns):
+        nc = super_ptr[s + 1] - super_ptr[s]
+        max_nc = max(max_nc, nc)
+        max_m = max(max_m, row_ptr[s + 1] - row_ptr[s] - nc)
+    linv_all = np.zeros((max_nc, max_nc))
+    zss_all = np.empty((max_nc, max_nc))
+    y_all = np.empty(max_m * max_nc)
+    zrs_all = np.empty(max_m * max_nc)
+    zrr_all = np.empty(max_m * max_m)
     for s in range(ns - 1, -1, -1):
         f = super_ptr[s]
         nc = super_ptr[s + 1] - f
@@ -43,23 +108,24 @@ def supernodal_selected_inverse(super_ptr, col_to_super, row_ptr, rows, val_ptr,
         m = nr - nc
         block = factor[val_ptr[s] : val_ptr[s] + nr * nc].reshape(nr, nc)
         out = inverse[val_ptr[s] : val_ptr[s] + nr * nc].reshape(nr, nc)
-        if nc > 16:
-            linv = np.linalg.inv(np.ascontiguousarray(block[:nc, :]))  # LAPACK on the (lower) diagonal block
-        else:
-            linv = np.zeros((nc, nc))  # L_SS^-1, lower triangular, by forward substitution
-            for c in range(nc):
-                linv[c, c] = 1.0 / block[c, c]
-                for i in range(c + 1, nc):
-                    acc = 0.0
-                    for t in range(c, i):
-                        acc += block[i, t] * linv[t, c]
-                    linv[i, c] = -acc / block[i, i]
-        linv = np.ascontiguousarray(linv)
-        zss = np.dot(np.ascontiguousarray(linv.T), linv)  # (L_SS L_SS')^-1
+        linv = linv_all[:nc, :nc]
+        zss = zss_all[:nc, :nc]
+        _lower_inverse(block, nc, linv)
+        _gram_lower(linv, nc, zss)
         if m > 0:
-            y = np.dot(np.ascontiguousarray(block[nc:, :]), linv)  # Y = L_RS L_SS^-1
-            zrr = np.empty((m, m))  # Z_RR from the later supernodes: R[j:] are rows of column R[j]'s supernode
-            for j in range(m):
+            y = y_all[: m * nc].reshape(m, nc)
+            zrs = zrs_all[: m * nc].reshape(m, nc)
+            zrr = zrr_all[: m * m].reshape(m, m)
+            if m * nc * nc <= SMALL_PRODUCT:
+                for r in range(m):
+                    for c in range(nc):
+                        acc = 0.0
+                        for t in range(c, nc):
+                            acc += block[nc + r, t] * linv[t, c]
+                        y[r, c] = acc
+            else:
+                y[:, :] = np.dot(np.ascontiguousarray(block[nc:, :]), np.ascontiguousarray(linv))
+            for j in range(m):  # Z_RR from the later supernodes: R[j:] are rows of column R[j]'s supernode
                 col = rows[r0 + nc + j]
                 s2 = col_to_super[col]
                 f2 = super_ptr[s2]
@@ -73,9 +139,28 @@ def supernodal_selected_inverse(super_ptr, col_to_super, row_ptr, rows, val_ptr,
                     v = inverse[base + (p - row_ptr[s2]) * nc2]
                     zrr[i, j] = v
                     zrr[j, i] = v
-            zrs = -np.dot(zrr, y)
+            if m * m * nc <= SMALL_PRODUCT:
+                for i in range(m):
+                    for c in range(nc):
+                        acc = 0.0
+                        for j in range(m):
+                            acc += zrr[i, j] * y[j, c]
+                        zrs[i, c] = -acc
+            else:
+                np.dot(zrr, y, zrs)
+                for i in range(m):
+                    for c in range(nc):
+                        zrs[i, c] = -zrs[i, c]
             out[nc:, :] = zrs
-            zss -= np.dot(y.T, zrs)
+            if m * nc * nc <= SMALL_PRODUCT:
+                for i in range(nc):
+                    for c in range(i + 1):
+                        acc = 0.0
+                        for j in range(m):
+                            acc += y[j, i] * zrs[j, c]
+                        zss[i, c] -= acc
+            else:
+                zss[:, :] -= np.dot(np.ascontiguousarray(y.T), zrs)
         for i in range(nc):
             for c in range(i + 1):
                 out[i, c] = zss[i, c]
