@@ -55,7 +55,9 @@ def check_against_dense(c, chol, rng):
     # Takahashi's selected inverse: C^-1 at C's pattern, in CSR order
     inverse = np.linalg.inv(dense)
     rows = np.repeat(np.arange(n), np.diff(c.indptr))
-    np.testing.assert_allclose(chol.selected_inverse(), inverse[rows, c.indices], rtol=0, atol=1e-10 * abs(inverse).max())
+    np.testing.assert_allclose(
+        chol.selected_inverse(), inverse[rows, c.indices], rtol=0, atol=1e-10 * abs(inverse).max()
+    )
 
 
 @pytest.mark.parametrize("ordering", ORDERINGS)
@@ -310,3 +312,16 @@ def test_copy_shares_the_analysis_but_not_the_numeric_factor():
     b = rng.normal(size=30)
     np.testing.assert_allclose(first.solve(b), np.linalg.solve(dense, b), rtol=1e-10)
     np.testing.assert_allclose(second.solve(b), np.linalg.solve(2 * dense, b), rtol=1e-10)
+
+
+def test_factorize_without_the_symmetry_pass_gives_the_same_factor(spd):
+    checked, unchecked = SparseCholesky(spd), SparseCholesky(spd)
+    checked.factorize(spd.data)
+    unchecked.factorize(spd.data, check=False)
+    np.testing.assert_array_equal(unchecked.lower_factor().toarray(), checked.lower_factor().toarray())
+    one = np.arange(spd.shape[0], dtype=float)
+    np.testing.assert_array_equal(unchecked.solve(one), checked.solve(one))
+    # the one-column kernels repeat the many-column ones' arithmetic exactly
+    np.testing.assert_array_equal(checked.solve(np.column_stack([one, one]))[:, 0], checked.solve(one))
+    np.testing.assert_array_equal(checked.solve_l(np.column_stack([one, one]))[:, 0], checked.solve_l(one))
+    np.testing.assert_array_equal(checked.solve_lt(np.column_stack([one, one]))[:, 0], checked.solve_lt(one))

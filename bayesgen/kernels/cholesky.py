@@ -68,8 +68,10 @@ from .sparse_cholesky import (
     supernodal_cholesky,
     supernodal_log_determinant,
     supernodal_lower_solve,
+    supernodal_lower_solve_vector,
     supernodal_to_csc,
     supernodal_upper_solve,
+    supernodal_upper_solve_vector,
     supernode_structure,
     tree_postorder,
 )
@@ -235,13 +237,15 @@ class SparseCholesky:
             raise ValueError(f"ordering must be a permutation of 0..{n - 1}; row {int(missing[0])} is missing from it.")
         return perm.astype(np.int64)
 
-    def factorize(self, values) -> None:
+    def factorize(self, values, *, check: bool = True) -> None:
         """Numeric factorisation for new values on the pattern.
 
         ``values``: the CSR data array of C (entries in the order of the pattern's
         ``indices``), or a CSR matrix with exactly the pattern's structure. Must be
         symmetric (to 1e-10 relative to the diagonal) and positive definite: a pivot that is
-        not positive raises :class:`NotPositiveDefiniteError`.
+        not positive raises :class:`NotPositiveDefiniteError`. ``check=False`` skips the pass
+        that checks symmetry and finiteness, for callers whose values are finite and symmetric
+        by construction (the mixed-model equations' assembly, checked finite by its caller).
         """
         self._factored = False
         if sp.issparse(values):
@@ -252,8 +256,12 @@ class SparseCholesky:
             raise ValueError(
                 f"values must be a 1-D array of the pattern's {nnz} stored entries; got shape {values.shape}."
             )
-        bad = check_symmetric_values(
-            values, self._indptr, self._indices, self._transpose, self._diagonal, SYMMETRY_TOLERANCE
+        bad = (
+            check_symmetric_values(
+                values, self._indptr, self._indices, self._transpose, self._diagonal, SYMMETRY_TOLERANCE
+            )
+            if check
+            else -1
         )
         if bad >= 0:
             row = int(np.searchsorted(self._indptr, bad, side="right") - 1)
@@ -326,13 +334,27 @@ class SparseCholesky:
             raise ValueError(f"{name} must have {self.n} rows (shape (n,) or (n, m)); got shape {b.shape}.")
         return b
 
+    def _lower_solve(self, work) -> None:
+        """work (n x m, C order) <- L^-1 work; one column by the vector kernel (same result, faster)."""
+        if work.shape[1] == 1:
+            supernodal_lower_solve_vector(*self._blocks(), work[:, 0])
+        else:
+            supernodal_lower_solve(*self._blocks(), work)
+
+    def _upper_solve(self, work) -> None:
+        """work (n x m, C order) <- L'^-1 work."""
+        if work.shape[1] == 1:
+            supernodal_upper_solve_vector(*self._blocks(), work[:, 0])
+        else:
+            supernodal_upper_solve(*self._blocks(), work)
+
     def solve(self, b) -> np.ndarray:
         """C^{-1} b for b of shape (n,) or (n, m)."""
         self._check_factored()
         b = self._as_columns(b, "b")
         work = np.ascontiguousarray(b[self.permutation].reshape(self.n, -1))
-        supernodal_lower_solve(*self._blocks(), work)
-        supernodal_upper_solve(*self._blocks(), work)
+        self._lower_solve(work)
+        self._upper_solve(work)
         out = np.empty_like(work)
         out[self.permutation] = work
         return out.reshape(b.shape)
@@ -342,7 +364,7 @@ class SparseCholesky:
         self._check_factored()
         b = self._as_columns(b, "b")
         work = np.ascontiguousarray(b[self.permutation].reshape(self.n, -1))
-        supernodal_lower_solve(*self._blocks(), work)
+        self._lower_solve(work)
         return work.reshape(b.shape)
 
     def solve_lt(self, z) -> np.ndarray:
@@ -350,7 +372,7 @@ class SparseCholesky:
         self._check_factored()
         z = self._as_columns(z, "z")
         work = np.array(z.reshape(self.n, -1), dtype=np.float64, order="C")
-        supernodal_upper_solve(*self._blocks(), work)
+        self._upper_solve(work)
         out = np.empty_like(work)
         out[self.permutation] = work
         return out.reshape(z.shape)
@@ -364,9 +386,9 @@ class SparseCholesky:
         if not (np.isfinite(scale) and scale > 0):
             raise ValueError(f"scale must be positive and finite; got {scale!r}.")
         work = np.ascontiguousarray(b[self.permutation].reshape(self.n, 1))
-        supernodal_lower_solve(*self._blocks(), work)
+        self._lower_solve(work)
         work[:, 0] += np.sqrt(scale) * rng.standard_normal(self.n)
-        supernodal_upper_solve(*self._blocks(), work)
+        self._upper_solve(work)
         out = np.empty(self.n)
         out[self.permutation] = work[:, 0]
         return out

@@ -67,7 +67,7 @@ def evaluate(
     values = mme.values(out.precisions, out.inverses)
     if not np.all(np.isfinite(values)):
         return None
-    factor.factorize(values)
+    factor.factorize(values, check=False)  # finite (above) and symmetric by the assembly
     out.rhs = mme.rhs(cross, out.precisions)
     half = factor.solve_l(out.rhs)
     out.minus_two_loglik = (
