@@ -99,6 +99,7 @@ def supernodal_selected_inverse(super_ptr, col_to_super, row_ptr, rows, val_ptr,
     zss_all = np.empty((max_nc, max_nc))
     y_all = np.empty(max_m * max_nc)
     zrs_all = np.empty(max_m * max_nc)
+    zrs_t_all = np.empty(max_m * max_nc)
     zrr_all = np.empty(max_m * max_m)
     for s in range(ns - 1, -1, -1):
         f = super_ptr[s]
@@ -140,12 +141,18 @@ def supernodal_selected_inverse(super_ptr, col_to_super, row_ptr, rows, val_ptr,
                     zrr[i, j] = v
                     zrr[j, i] = v
             if m * m * nc <= SMALL_PRODUCT:
+                # Z_RS' accumulated row by row of the symmetric Z_RR: the inner loop runs along
+                # contiguous memory (an axpy the compiler vectorises), each entry summed over j in order
+                zrs_t = zrs_t_all[: nc * m].reshape(nc, m)
+                zrs_t[:, :] = 0.0
+                for j in range(m):
+                    for c in range(nc):
+                        a = y[j, c]
+                        for i in range(m):
+                            zrs_t[c, i] += zrr[j, i] * a
                 for i in range(m):
                     for c in range(nc):
-                        acc = 0.0
-                        for j in range(m):
-                            acc += zrr[i, j] * y[j, c]
-                        zrs[i, c] = -acc
+                        zrs[i, c] = -zrs_t[c, i]
             else:
                 np.dot(zrr, y, zrs)
                 for i in range(m):
