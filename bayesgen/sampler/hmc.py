@@ -19,6 +19,17 @@ differences of the gradient), and is replaced by the regularised covariance of t
 each warm-up window (windows of 25, 50, 100, ... iterations after the first 50). After
 warm-up :math:`\epsilon` is frozen at its dual-averaging estimate and M stays fixed, so the
 kept draws come from one fixed kernel. The state holds arrays and numbers only.
+
+Trajectory length: ``steps`` leapfrog steps cover about two standard deviations of a target
+that the metric describes well. Where the posterior is wider than the metric says in some
+direction (a fixed Laplace metric at the mode, and covariance components that trade off
+against one another down to near zero), the chain then moves by a random walk along it. So in
+warm-up (at iteration WIDTH_END) the number of steps becomes ``steps`` times the square root of
+the largest eigenvalue of the covariance of the warm-up draws since WIDTH_START in the metric's
+units (between ``steps`` and ``MAX_STEPS``), and the step size is tuned again for it; both are
+fixed after warm-up, so the kept draws still come from one fixed kernel. On blue tit's bivariate model under
+HuangWand priors 4 steps gave h2(tarsus) a bulk ESS of 8 of 1,000 draws and 12 steps 98, at
+1.8x the time per iteration (2026-12-07).
 """
 
 from __future__ import annotations
@@ -27,8 +38,13 @@ import numpy as np
 
 from ..variable import Variable
 
-#: Leapfrog steps per iteration.
+#: Leapfrog steps per iteration (at least; see the module docstring).
 LEAPFROG_STEPS = 4
+#: At most this many steps after the end-of-warm-up lengthening.
+MAX_STEPS = 16
+#: The warm-up draws after WIDTH_START and up to WIDTH_END measure the posterior's width; the
+#: number of steps is set at WIDTH_END and the step size's dual averaging restarts for it.
+WIDTH_START, WIDTH_END = 50, 150
 #: Acceptance rate the warm-up aims at.
 TARGET_ACCEPTANCE = 0.8
 #: Warm-up iterations before the first metric window, and the first window's length (doubling after).
@@ -69,6 +85,10 @@ class HamiltonianStep:
             "window_size": FIRST_WINDOW,
             "window_draws": np.zeros((FIRST_WINDOW, d)),
             "n_window": 0,
+            "steps": self.steps,
+            "width_n": 0,  # warm-up draws summed below (after WIDTH_START)
+            "width_sum": np.zeros(d),
+            "width_outer": np.zeros((d, d)),
         }
 
     def info_variables(self) -> list[Variable]:
@@ -102,13 +122,14 @@ class HamiltonianStep:
         q, p = phi.copy(), momentum + 0.5 * epsilon * gradient
         new_value, new_gradient = value, gradient
         divergent = False
-        for step in range(self.steps):
+        steps = state["steps"]
+        for step in range(steps):
             q = q + epsilon * (inverse_metric @ p)
             new_value, new_gradient = value_and_gradient(q)
             if not np.isfinite(new_value):
                 divergent = True
                 break
-            if step < self.steps - 1:
+            if step < steps - 1:
                 p = p + epsilon * new_gradient
         log_u = np.log(rng.random())
         log_ratio = -np.inf
@@ -135,6 +156,21 @@ class HamiltonianStep:
         return phi, (value, gradient), info
 
     # ------------------------------------------------------------------ warm-up
+    def _trajectory_steps(self, state) -> int:
+        """``steps`` times sqrt(largest eigenvalue of the late warm-up draws' covariance in the
+        metric's units), within [steps, MAX_STEPS] (module docstring); ``steps`` with too few draws."""
+        n = state["width_n"]
+        if n < 2 * self.dim + 10:
+            return self.steps
+        mean = state["width_sum"] / n
+        covariance = (state["width_outer"] - n * np.outer(mean, mean)) / (n - 1)
+        root_inverse = np.linalg.inv(state["metric_chol"])
+        whitened = root_inverse @ covariance @ root_inverse.T
+        largest = float(np.linalg.eigvalsh(0.5 * (whitened + whitened.T))[-1])
+        if not np.isfinite(largest) or largest <= 1.0:
+            return self.steps
+        return int(min(MAX_STEPS, max(self.steps, round(self.steps * np.sqrt(largest)))))
+
     def _initial_metric(self, phi, current, value_and_gradient, state) -> None:
         """M^-1 = diag(1 / curvature) along each coordinate (finite differences of the gradient)."""
         d = self.dim
@@ -171,6 +207,18 @@ class HamiltonianStep:
         # Metric windows (unless the metric was given).
         state["warmup"] += 1
         w = state["warmup"]
+        if WIDTH_START < w <= WIDTH_END:
+            state["width_n"] += 1
+            state["width_sum"] += phi
+            state["width_outer"] += np.outer(phi, phi)
+            if w == WIDTH_END:
+                steps = self._trajectory_steps(state)
+                if steps != state["steps"]:
+                    state["steps"] = steps
+                    # a new trajectory length: the step size's dual averaging starts again from here
+                    state["dual_mu"] = float(np.log(10.0 * state["step_size"]))
+                    state["dual_h"], state["dual_count"] = 0.0, 0
+                    state["log_step_bar"] = float(np.log(state["step_size"]))
         if self.inverse_metric is not None:
             return
         if w > state["window_end"] - state["window_size"]:
