@@ -79,8 +79,12 @@ def test_chains_on_a_local_cluster_equal_the_local_draws_and_the_data_travel_onc
                     remote[group][name].values, local[group][name].values, err_msg=f"{group}/{name}"
                 )
     after = client.run(_unpickled_count)
-    # 4 chains on 2 workers: each worker received the model (and its data) once, not once per chain
-    assert {w: after[w] - before[w] for w in after} == {w: len(data) for w in after}
+    # 4 chains on 2 workers: a worker that ran chains received the model (and its data) once, not
+    # once per chain. Which workers run them is the scheduler's choice: on a loaded machine one
+    # worker can take all four (then the other never unpickles the data).
+    received = {w: after[w] - before[w] for w in after}
+    assert all(count in (0, len(data)) for count in received.values()), received
+    assert sum(received.values()) >= len(data), received
     continued = _quiet(model.sample, draws=5, resume=True, progress=False)  # the chains came back whole
     assert continued.posterior.sizes["draw"] == 5
 
