@@ -499,6 +499,34 @@ def test_geweke_planted_error_in_the_collapsed_residual_jacobian_fails(two_trait
 
 
 @pytest.mark.statistical
+def test_geweke_planted_error_in_the_hamiltonian_step_fails(two_traits, monkeypatch):
+    """A planted error: momenta drawn from N(0, I) while the kinetic energy and the drift use the
+    metric M^-1 (the Laplace approximation's covariance), so the Hamiltonian step no longer keeps
+    its target. Its trajectory length is adapted in warm-up (``bayesgen.sampler.hmc``): the
+    several-trait test above runs that adaptation (200 warm-up iterations per chain)."""
+    from bayesgen.sampler.hmc import HamiltonianStep
+
+    original = HamiltonianStep._set_metric
+
+    def wrong(self, state, inverse_metric):
+        original(self, state, inverse_metric)
+        state["metric_chol"] = np.eye(self.dim)
+
+    monkeypatch.setattr(HamiltonianStep, "_set_metric", wrong)
+    model = bg.Model(
+        two_traits,
+        TRAITS,
+        [bg.Random("grp", prior=covariance_prior("huang-wand"))],
+        sigma2_e=strong_iw(),
+        sampler="collapsed",
+    )
+    assert type(model.blocks[0].engine) is HamiltonianStep
+    result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, burn=BURN, n_chains=CHAINS, seed=11)
+    print(result)
+    assert not result.passed, str(result)
+
+
+@pytest.mark.statistical
 def test_geweke_planted_error_in_the_group_move_fails(two_traits, monkeypatch):
     """A planted error: the GL(2) move without the |det M| of its Haar measure and Jacobian."""
     from bayesgen.terms.location import LocationGroupAction
