@@ -68,12 +68,12 @@ def test_a_failing_factorisation_is_rejected_and_counted(population, monkeypatch
     original = SparseCholesky.factorize
     raised = {"candidates": 0, "calls": 0}
 
-    def flaky(self, values):
+    def flaky(self, values, **options):
         raised["calls"] += 1
         if raised["calls"] % 5 == 0 and _called_by_the_engine():
             raised["candidates"] += 1
             raise not_positive_definite()
-        return original(self, values)
+        return original(self, values, **options)
 
     monkeypatch.setattr(SparseCholesky, "factorize", flaky)
     model = crossed_model(data)
@@ -190,13 +190,13 @@ def test_joint_route_stops_the_chain_naming_the_block(population, monkeypatch):
     original = SparseCholesky.factorize
     calls = {"n": 0}
 
-    def failing(self, values):
+    def failing(self, values, **options):
         calls["n"] += 1
         if (
             calls["n"] == 71 + 30
         ):  # chain 1 (one after the other; 70 iterations and a first factor before), iteration 30
             raise not_positive_definite()
-        return original(self, values)
+        return original(self, values, **options)
 
     monkeypatch.setattr(SparseCholesky, "factorize", failing)
     with pytest.warns(
