@@ -184,16 +184,22 @@ def has_mcmcglmm(env) -> bool:
     return done.returncode == 0
 
 
-def child(name: str, seed: int) -> dict:
-    """A bayesgen chain in a fresh process (no state shared with the other rounds)."""
+def in_fresh_process(module: str, call: str) -> dict:
+    """``call`` (an expression on ``b``, the benchmark ``module``, returning a JSON-able dict) in a
+    fresh Python process: a chain shares no state (caches, adaptation) with the other rounds."""
     code = (
         f"import json, sys; sys.path.insert(0, {str(ROOT)!r}); sys.path.insert(0, {str(ROOT / 'benchmarks')!r});"
-        f"import bench_bivariate as b; print(json.dumps(b.bayesgen_chain(b.CASES[{name!r}], {seed})))"
+        f"import {module} as b; print(json.dumps({call}))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     if done.returncode:
         raise RuntimeError(f"bayesgen chain failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def child(name: str, seed: int) -> dict:
+    """A bayesgen chain in a fresh process (no state shared with the other rounds)."""
+    return in_fresh_process("bench_bivariate", f"b.bayesgen_chain(b.CASES[{name!r}], {seed})")
 
 
 def summarise(program: str, runs: list) -> dict:

@@ -41,7 +41,6 @@ present). Without R or MCMCglmm, bayesgen's side runs alone and the script says 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -52,7 +51,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_bivariate import has_mcmcglmm, r_environment  # noqa: E402
+from bench_bivariate import has_mcmcglmm, in_fresh_process, r_environment  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -178,14 +177,7 @@ def bayesgen_chain(name: str, seed: int, lengths: str) -> dict:
 
 def child(name: str, seed: int, lengths: str) -> dict:
     """A bayesgen chain in a fresh process (no state shared with the other rounds)."""
-    code = (
-        f"import json, sys; sys.path.insert(0, {str(ROOT)!r}); sys.path.insert(0, {str(ROOT / 'benchmarks')!r});"
-        f"import bench_small_models as b; print(json.dumps(b.bayesgen_chain({name!r}, {seed}, {lengths!r})))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
-    if done.returncode:
-        raise RuntimeError(f"bayesgen chain failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return in_fresh_process("bench_small_models", f"b.bayesgen_chain({name!r}, {seed}, {lengths!r})")
 
 
 def mcmcglmm_chain(name: str, prior: str, seed: int, lengths: str, env: dict) -> dict:

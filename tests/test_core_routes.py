@@ -392,17 +392,22 @@ def test_geweke_several_traits_with_missing_ones(two_traits, sampler, prior):
 METROPOLIS_CHAINS = 64
 
 
-def metropolis_engine_model(two_traits, monkeypatch):
-    import bayesgen.sampler.collapsed as collapsed_module
-
-    monkeypatch.setattr(collapsed_module, "HIGH_DIMENSION_ENGINE", "metropolis")
-    model = bg.Model(
+def huang_wand_two_traits(two_traits, sampler):
+    """The several-trait test's model under the HuangWand prior (the planted-error tests' model)."""
+    return bg.Model(
         two_traits,
         TRAITS,
         [bg.Random("grp", prior=covariance_prior("huang-wand"))],
         sigma2_e=strong_iw(),
-        sampler="collapsed",
+        sampler=sampler,
     )
+
+
+def metropolis_engine_model(two_traits, monkeypatch):
+    import bayesgen.sampler.collapsed as collapsed_module
+
+    monkeypatch.setattr(collapsed_module, "HIGH_DIMENSION_ENGINE", "metropolis")
+    model = huang_wand_two_traits(two_traits, "collapsed")
     assert "Metropolis" in type(model.blocks[0].engine).__name__
     return model
 
@@ -513,13 +518,7 @@ def test_geweke_planted_error_in_the_hamiltonian_step_fails(two_traits, monkeypa
         state["metric_chol"] = np.eye(self.dim)
 
     monkeypatch.setattr(HamiltonianStep, "_set_metric", wrong)
-    model = bg.Model(
-        two_traits,
-        TRAITS,
-        [bg.Random("grp", prior=covariance_prior("huang-wand"))],
-        sigma2_e=strong_iw(),
-        sampler="collapsed",
-    )
+    model = huang_wand_two_traits(two_traits, "collapsed")
     assert type(model.blocks[0].engine) is HamiltonianStep
     result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, burn=BURN, n_chains=CHAINS, seed=11)
     print(result)
@@ -538,13 +537,7 @@ def test_geweke_planted_error_in_the_group_move_fails(two_traits, monkeypatch):
         self._power = 4 if self.kind == "full" else self._power
 
     monkeypatch.setattr(LocationGroupAction, "__init__", init)
-    model = bg.Model(
-        two_traits,
-        TRAITS,
-        [bg.Random("grp", prior=covariance_prior("huang-wand"))],
-        sigma2_e=strong_iw(),
-        sampler="single-site",
-    )
+    model = huang_wand_two_traits(two_traits, "single-site")
     result = geweke_test(
         model, n_marginal=N_MARGINAL, n_successive=2 * N_SUCCESSIVE, burn=BURN, n_chains=2 * CHAINS, seed=11
     )
