@@ -136,16 +136,12 @@ class MixedModelEquations:
         out = []
         for p in self.patterns:
             o = p.observed
-            if o.size == 1:  # one observed trait: the same arithmetic in scalars (a Cholesky root, its inverse)
+            if o.size == 1:  # one observed trait: the same arithmetic in scalars
                 k = int(o[0])
-                variance = float(residual_covariance[k, k])
-                if not variance > 0.0:
-                    raise np.linalg.LinAlgError("Matrix is not positive definite")
-                root = np.sqrt(variance)
-                inverse_root = 1.0 / root
+                precision, log_det = scalar_precision(float(residual_covariance[k, k]))
                 q = np.zeros((self.n_traits, self.n_traits))
-                q[k, k] = inverse_root * inverse_root
-                out.append((q, 2.0 * float(np.log(root))))
+                q[k, k] = precision
+                out.append((q, log_det))
                 continue
             r_oo = residual_covariance[np.ix_(o, o)]
             chol = np.linalg.cholesky(r_oo)
@@ -252,6 +248,16 @@ def symmetric(matrix: np.ndarray) -> np.ndarray:
     """(M + M')/2: C is assembled from both triangles of each precision, which must agree exactly
     (the factorisation checks C's symmetry); an inverse computed in floating point need not."""
     return 0.5 * (matrix + matrix.T)
+
+
+def scalar_precision(variance: float) -> tuple[float, float]:
+    """(1/v, log v) of one variance by the arithmetic of ``precision_of`` and a Cholesky log-determinant
+    on a 1 x 1 matrix (a root, its inverse), bit for bit, without the LAPACK calls."""
+    if not variance > 0.0:
+        raise np.linalg.LinAlgError("Matrix is not positive definite")
+    root = np.sqrt(variance)
+    inverse_root = 1.0 / root
+    return inverse_root * inverse_root, 2.0 * float(np.log(root))
 
 
 def precision_of(covariance: np.ndarray) -> np.ndarray:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .mme import precision_of
+from .mme import precision_of, scalar_precision
 
 
 class RestrictedLikelihood:
@@ -59,14 +59,10 @@ def evaluate(
         log_dets, out.inverses = 0.0, {}
         for k in mme.with_prior:
             value = covariances[k]
-            if value.shape == (1, 1):  # one variance: the same arithmetic in scalars (a root, its inverse)
-                variance = float(value[0, 0])
-                if not variance > 0.0:
-                    raise np.linalg.LinAlgError("Matrix is not positive definite")
-                root = np.sqrt(variance)
-                inverse_root = 1.0 / root
-                log_dets += mme.terms[k].n_levels * 2.0 * float(np.log(root))
-                out.inverses[k] = np.array([[inverse_root * inverse_root]])
+            if value.shape == (1, 1):  # one variance: the same arithmetic in scalars
+                precision, log_det = scalar_precision(float(value[0, 0]))
+                log_dets += mme.terms[k].n_levels * log_det
+                out.inverses[k] = np.array([[precision]])
                 continue
             chol = np.linalg.cholesky(value)
             log_dets += mme.terms[k].n_levels * 2.0 * float(np.log(np.diag(chol)).sum())
