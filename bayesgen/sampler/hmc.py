@@ -40,7 +40,7 @@ from ..variable import Variable
 
 #: Leapfrog steps per iteration (at least; see the module docstring).
 LEAPFROG_STEPS = 4
-#: At most this many steps after the end-of-warm-up lengthening.
+#: At most this many steps after the warm-up lengthening (at iteration WIDTH_END).
 MAX_STEPS = 16
 #: The warm-up draws after WIDTH_START and up to WIDTH_END measure the posterior's width; the
 #: number of steps is set at WIDTH_END and the step size's dual averaging restarts for it.

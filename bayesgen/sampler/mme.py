@@ -55,6 +55,10 @@ class MixedModelEquations:
         # Per pattern: its rows of M (and M') and M_p'M_p.
         self._pattern_designs = [self.design[p.rows] for p in self.patterns]
         self._pattern_designs_t = [d.T.tocsr() for d in self._pattern_designs]
+        # Per pattern: its missing traits (zeroed in the cross products), None when it has none.
+        self._pattern_missing = [
+            np.setdiff1d(np.arange(t), p.observed) if p.observed.size < t else None for p in self.patterns
+        ]
         grams = [(d_t @ d).tocsr() for d, d_t in zip(self._pattern_designs, self._pattern_designs_t)]
         # Prior blocks on columns: kron(P_k, ones(c, c)) at term k's offset.
         priors = []
@@ -195,11 +199,9 @@ class MixedModelEquations:
         the bit, and the statistics stay equal between iterations that changed only augmented
         values, which lets the collapsed step reuse its last factorisation (its cache)."""
         out = []
-        for p, design_t in zip(self.patterns, self._pattern_designs_t):
+        for p, design_t, missing in zip(self.patterns, self._pattern_designs_t, self._pattern_missing):
             y = response[p.rows]
-            if p.observed.size < self.n_traits:
-                missing = np.ones(self.n_traits, dtype=bool)
-                missing[p.observed] = False
+            if missing is not None:
                 y[:, missing] = 0.0  # a copy: fancy indexing above
             out.append((np.asarray(design_t @ y), y.T @ y))
         return out
