@@ -1,17 +1,24 @@
-"""BayesCpi mixing with and without the move along the pi-sigma2_alpha ridge (issue 23, item 3).
+r"""Spike-and-slab mixing with and without the moves of pi (issue 23, item 3).
 
-The same data go through ``bg.BayesCPi`` (BGLR's Beta(5.5, 5.5) on pi, the default slab prior)
-with ``BayesCPrior(pi_move=True)`` (the default) and with ``pi_move=False``, one variant after
-the other in one process (same seed, same chains): the mice (1,814 x 10,346, ``Obesity.BMI``)
-and the wheat (599 x 1,279, env 1) from ``../shared/data``. Per variant: seconds of sampling
-(burn-in included), and for pi, sigma2_alpha, n_included, h2 and sigma2_e the posterior mean,
-bulk ESS over all chains, ESS per second and R-hat (arviz, rank-normalised split R-hat), with
-the targets (R-hat <= 1.01, bulk ESS >= 400) marked met or not. With ``--bglr`` (R and BGLR
-installed), BGLR's BayesC on the same data: one chain of burn + draws iterations per chain
-of bayesgen's, its probIn and varB traces, ESS and ESS per second of its own sampling time.
+BayesC\ :math:`\pi` and BayesB move (pi, slab scale) along their ridge (``pi_move=True``, the
+default); BayesR moves its class proportions (``BayesRPrior(pi_move=True)``, the default). For
+each prior asked for, the same data go through the prior with and without its move, one variant
+after the other in one process (same seeds): the mice (1,814 x 10,346, ``Obesity.BMI``) and the
+wheat (599 x 1,279, env 1) from ``../shared/data``. The chains are split between the starting
+shares of included markers given by ``--starts`` (the first half of the chains at the first, and
+so on: BayesC/BayesB start at pi = s; BayesR at pi_0 = 1 - s and s split evenly over the other
+classes), so R-hat also says whether chains from the different starts agree. Per variant: seconds
+of sampling (burn-in included), and for pi (each class for BayesR), the slab scale, n_included,
+h2 and sigma2_e the posterior mean, bulk ESS over all chains, ESS per second and R-hat (arviz,
+rank-normalised split R-hat), with the targets (R-hat <= 1.01, bulk ESS >= 400) marked met or
+not. With ``--bglr`` (R and BGLR installed), BGLR's BayesC on the same data: one chain of burn +
+draws iterations per chain of bayesgen's, its probIn and varB traces, ESS and ESS per second of
+its own sampling time.
 
-    python benchmarks/bench_pi_move.py [--data mice,wheat] [--chains 4] [--burn 1000] [--draws 2000]
-        [--seed 1] [--bglr]
+    python benchmarks/bench_pi_move.py [--data mice,wheat] [--priors bayescpi,bayesr,bayesb]
+        [--chains 4] [--burn 1000] [--draws 2000] [--starts 0.5,0.01] [--seed 1] [--no-baseline] [--bglr]
+
+The issue's wheat target is at ``sample()``'s defaults: ``--data wheat --burn 500 --draws 1000``.
 """
 
 from __future__ import annotations
@@ -28,8 +35,6 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from performance import DATA, r_environment, r_has  # noqa: E402
-
-QUANTITIES = ("pi", "sigma2_alpha", "n_included", "h2", "sigma2_e")
 
 BGLR_BAYES_C = r"""
 args <- commandArgs(TRUE)
@@ -68,36 +73,78 @@ def load(name):
 
 
 def summarise(idata, seconds):
+    """(name, mean, bulk ESS, ESS/s, R-hat) of every scalar the targets name (pi per class for BayesR)."""
     import arviz as az
 
+    post = idata.posterior
+    columns = []
+    for name in ("pi", "sigma2_alpha", "scale", "n_included", "h2", "sigma2_e"):
+        if name not in post:
+            continue
+        draws = post[name].values
+        if draws.ndim == 2:
+            columns.append((name, draws))
+        else:
+            columns += [(f"{name}[{k}]", draws[..., k]) for k in range(draws.shape[-1])]
     rows = []
-    for name in QUANTITIES:
-        draws = idata.posterior[name].values
-        if draws.ndim > 2:
-            draws = draws.reshape(draws.shape[0], draws.shape[1], -1)[..., 0]
+    for name, draws in columns:
         ess = float(az.ess(draws, method="bulk")) if np.ptp(draws) > 0 else float("nan")
         rhat = float(az.rhat(draws)) if np.ptp(draws) > 0 else float("nan")
         rows.append((name, float(draws.mean()), ess, ess / seconds, rhat))
     return rows
 
 
-def run_bayesgen(data, geno, pi_move, args):
+def started_prior(kind, start, pi_move):
+    """The prior of ``kind`` (BGLR-like defaults) whose chains start with a share ``start`` of markers included."""
     import bayesgen as bg
 
-    prior = bg.BayesCPrior(pi=bg.Beta(5.5, 5.5), pi_move=pi_move)
-    model = bg.Model(data, "y", [bg.Fixed(), bg.Markers("id", geno, prior=prior)])
-    model.sample(draws=2, burn=1, chains=1, seed=0, progress=False, check_convergence=False)  # compile
-    start = time.perf_counter()
-    idata = model.sample(
-        draws=args.draws,
-        burn=args.burn,
-        chains=args.chains,
-        seed=args.seed,
-        progress=False,
-        check_convergence=False,
-        cores=1,
-    )
-    return idata, time.perf_counter() - start
+    base, options = {
+        "bayescpi": (bg.BayesCPrior, {"pi": bg.Beta(5.5, 5.5)}),
+        "bayesb": (bg.BayesBPrior, {"pi": bg.Beta(5.5, 5.5)}),
+        "bayesr": (bg.BayesRPrior, {}),
+    }[kind]
+
+    class Started(base):
+        def init_state(self, rng, n_markers):
+            state = super().init_state(rng, n_markers)
+            if "classes" in state:  # BayesR: the spike gets 1 - start, the other classes share start
+                n_slabs = state["pi"].size - 1
+                state["pi"][:] = [1.0 - start] + [start / n_slabs] * n_slabs
+            else:
+                state["pi"][0] = start
+            return state
+
+    Started.__name__ = Started.__qualname__ = base.__name__
+    return Started(pi_move=pi_move, **options)
+
+
+def run_bayesgen(data, geno, kind, pi_move, args):
+    """All chains, split over ``args.starts``; returns the InferenceData and seconds of sampling."""
+    import xarray as xr
+
+    import bayesgen as bg
+
+    starts = [float(s) for s in args.starts.split(",")]
+    per_start = max(args.chains // len(starts), 1)
+    runs, seconds = [], 0.0
+    for i, start in enumerate(starts):
+        prior = started_prior(kind, start, pi_move)
+        model = bg.Model(data, "y", [bg.Fixed(), bg.Markers("id", geno, prior=prior)])
+        model.sample(draws=2, burn=1, chains=1, seed=0, progress=False, check_convergence=False)  # compile
+        begin = time.perf_counter()
+        idata = model.sample(
+            draws=args.draws,
+            burn=args.burn,
+            chains=per_start,
+            seed=args.seed + 1000 * i,
+            progress=False,
+            check_convergence=False,
+            cores=1,
+        )
+        seconds += time.perf_counter() - begin
+        runs.append(idata.posterior.assign_coords(chain=np.arange(per_start) + i * per_start))
+    posterior = xr.concat(runs, dim="chain")
+    return type("Posterior", (), {"posterior": posterior})(), seconds
 
 
 def run_bglr(data, geno, args):
@@ -146,6 +193,9 @@ def main() -> int:
     parser.add_argument("--burn", type=int, default=1000)
     parser.add_argument("--draws", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--priors", default="bayescpi,bayesr")
+    parser.add_argument("--starts", default="0.5,0.01", help="starting shares of included markers, comma-separated")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the runs without the moves")
     parser.add_argument("--bglr", action="store_true")
     args = parser.parse_args()
     if not (DATA / "mice_X.csv.gz").exists():
@@ -153,20 +203,21 @@ def main() -> int:
         return 0
     print(
         f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}; "
-        f"{args.chains} chains x ({args.burn} + {args.draws}), seed {args.seed}"
+        f"{args.chains} chains x ({args.burn} + {args.draws}), seed {args.seed}, starts {args.starts}"
     )
     for name in args.data.split(","):
         data, geno = load(name)
         print(f"\n{name}: {len(data)} records x {geno.codes.shape[0]} markers")
-        for pi_move in (True, False):
-            idata, seconds = run_bayesgen(data, geno, pi_move, args)
-            print(f"bayesgen BayesCpi, pi_move={pi_move}: {seconds:.1f} s sampling (load {os.getloadavg()[0]:.2f})")
-            for quantity, mean, ess, ess_s, rhat in summarise(idata, seconds):
-                met = "met" if rhat <= 1.01 and ess >= 400 else "not met"
-                print(
-                    f"  {quantity:14s} mean {mean:10.4g}  bulk ESS {ess:7.1f}  ESS/s {ess_s:7.2f}  R-hat {rhat:.3f}"
-                    f"  (R-hat <= 1.01 and ESS >= 400: {met})"
-                )
+        for kind in args.priors.split(","):
+            for pi_move in (True,) if args.no_baseline else (True, False):
+                idata, seconds = run_bayesgen(data, geno, kind, pi_move, args)
+                print(f"bayesgen {kind}, pi_move={pi_move}: {seconds:.1f} s sampling (load {os.getloadavg()[0]:.2f})")
+                for quantity, mean, ess, ess_s, rhat in summarise(idata, seconds):
+                    met = "met" if rhat <= 1.01 and ess >= 400 else "not met"
+                    print(
+                        f"  {quantity:14s} mean {mean:10.4g}  bulk ESS {ess:7.1f}  ESS/s {ess_s:7.2f}  "
+                        f"R-hat {rhat:.3f}  (R-hat <= 1.01 and ESS >= 400: {met})"
+                    )
         if args.bglr:
             run_bglr(data, geno, args)
     print(f"\nload average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")

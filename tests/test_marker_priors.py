@@ -338,17 +338,30 @@ def test_lasso_lambda2_must_be_positive():
         bg.LassoPrior(lambda2=-2)
 
 
-def oracle_mixture_sweep(rng, alpha, classes, pi, class_variances, x, resid, w, sigma2_e):
-    """BayesR class-and-effect draws, with the class probabilities normalised directly."""
-    for j in range(alpha.size):
+def oracle_mixture_sweep(
+    rng, alpha, classes, pi, class_variances, x, resid, w, sigma2_e, reverse=False, reference=None
+):
+    """BayesR class-and-effect draws, with the class probabilities normalised directly. With a
+    ``reference`` (pi', v') also returns sum_j log sum_k pi_k BF_jk - log sum_k pi'_k BF'_jk at the
+    states the markers are drawn in (BF_j0 = 1)."""
+    log_ratio = 0.0
+    order = range(alpha.size - 1, -1, -1) if reverse else range(alpha.size)
+    for j in order:
         xj = x[:, j]
         xx = xj @ (w * xj)
         rhs = xj @ (w * (resid + xj * alpha[j]))
-        dens = np.empty(pi.size)
-        dens[0] = pi[0]
-        for k in range(1, pi.size):
-            lhs = xx + sigma2_e / class_variances[k]
-            dens[k] = pi[k] * np.sqrt(sigma2_e / (lhs * class_variances[k])) * np.exp(rhs**2 / (2 * sigma2_e * lhs))
+
+        def densities(weights, variances):
+            dens = np.empty(weights.size)
+            dens[0] = weights[0]
+            for k in range(1, weights.size):
+                lhs = xx + sigma2_e / variances[k]
+                dens[k] = weights[k] * np.sqrt(sigma2_e / (lhs * variances[k])) * np.exp(rhs**2 / (2 * sigma2_e * lhs))
+            return dens
+
+        dens = densities(pi, class_variances)
+        if reference is not None:
+            log_ratio += np.log(dens.sum()) - np.log(densities(*reference).sum())
         k = int(np.searchsorted(np.cumsum(dens), rng.random() * dens.sum(), side="right"))
         classes[j] = k
         if k == 0:
@@ -358,6 +371,7 @@ def oracle_mixture_sweep(rng, alpha, classes, pi, class_variances, x, resid, w, 
             new = rhs / lhs + np.sqrt(sigma2_e / lhs) * rng.standard_normal()
         resid -= xj * (new - alpha[j])
         alpha[j] = new
+    return log_ratio
 
 
 @STORED
@@ -387,6 +401,62 @@ def test_mixture_sweep_matches_oracle(stored):
     np.testing.assert_allclose(a1, a2, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(r1, r2, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(gv1, x @ a1, rtol=1e-10, atol=1e-12)
+
+
+@STORED
+@pytest.mark.parametrize("weights", ["binary", "general"])
+def test_reverse_mixture_sweep_and_its_reference_ratio_match_the_oracle(weights, stored):
+    """BayesR's proportion move's sweep: markers in reverse order, and the sum of the log prior
+    predictive ratios against a second (pi', v') accumulated on the way."""
+    from bayesgen.kernels.spike_slab import sweep_markers_mixture
+
+    rng = np.random.default_rng(21)
+    n, p = 40, 15
+    codes = rng.integers(0, 3, (p, n)).astype(np.int8)
+    codes[3, [2, 7]] = 3
+    lookup = np.zeros((p, 4))
+    lookup[:, :3] = np.arange(3)[None, :] - rng.uniform(0.2, 1.8, p)[:, None]
+    x = np.take_along_axis(lookup, codes.astype(np.intp), axis=1).T
+    kc = as_stored(codes, stored)  # what the kernels read
+    w = (rng.random(n) > 0.2).astype(float)
+    if weights == "general":
+        w *= rng.uniform(0.5, 2.0, n)
+    _, xx = weighted_cross_products(kc, lookup, w)
+    pi, class_variances = np.array([0.5, 0.2, 0.2, 0.1]), np.array([0.0, 0.01, 0.1, 1.0])
+    pi_ref, variances_ref = np.array([0.2, 0.4, 0.1, 0.3]), np.array([0.0, 0.02, 0.3, 0.6])
+    alpha0 = np.where(rng.random(p) < 0.5, rng.standard_normal(p) * 0.3, 0.0)
+    resid0 = rng.standard_normal(n) + x @ (rng.standard_normal(p) * 0.3)
+    a1, r1, c1, gv1 = alpha0.copy(), resid0.copy(), np.zeros(p, dtype=np.int64), x @ alpha0
+    a2, r2, c2 = alpha0.copy(), resid0.copy(), np.zeros(p, dtype=np.int64)
+    reference = np.concatenate((np.log(pi_ref), variances_ref, [0.0]))
+    g1, g2 = np.random.default_rng(8), np.random.default_rng(8)
+    sweep_markers_mixture(
+        g1,
+        a1,
+        c1,
+        np.log(pi),
+        class_variances,
+        kc,
+        lookup,
+        xx,
+        r1,
+        w,
+        gv1,
+        0.8,
+        marker_code_stats(kc, n),
+        True,
+        reference,
+    )
+    log_ratio = oracle_mixture_sweep(
+        g2, a2, c2, pi, class_variances, x, r2, w, 0.8, reverse=True, reference=(pi_ref, variances_ref)
+    )
+    np.testing.assert_array_equal(c1, c2)
+    assert len(set(c1.tolist())) > 1
+    np.testing.assert_allclose(a1, a2, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(r1, r2, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(gv1, x @ a1, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(reference[-1], log_ratio, rtol=1e-10)
+    assert reference[-1] != 0.0
 
 
 def test_bayes_r_shortcut_records_class_counts(small_markers):

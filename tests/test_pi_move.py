@@ -179,3 +179,170 @@ def test_geweke_with_the_pi_move_on_informative_data(informative):
     )
     print(result)
     assert result.passed, str(result)
+
+
+# ---------------------------------------------------------------------- BayesB's ridge move, BayesR's proportion move
+def bayes_b_pi(**options):
+    return bg.BayesBPrior(pi=bg.Beta(2.0, 2.0), df=10.0, scale=bg.Gamma(20.0, 400.0), **options)
+
+
+def bayes_r(**options):
+    return bg.BayesRPrior(
+        gamma=(0.0, 0.1, 1.0), dirichlet=(2.0, 2.0, 2.0), prior=bg.ScaledInvChi2(df=12.0, scale=0.2), **options
+    )
+
+
+def _move_arguments(chain, term, state):
+    return (
+        term.codes,
+        term.lookup,
+        term.xx,
+        term.code_stats,
+        chain.ctx.resid,
+        chain.ctx.weights[:, 0],
+        state["genetic_values"],
+        chain.ctx.residual_covariance,
+    )
+
+
+def _snapshot(chain, state):
+    return {
+        "alpha": state["alpha"].copy(),
+        "resid": chain.ctx.resid.copy(),
+        "gv": state["genetic_values"].copy(),
+        **{key: np.array(value, copy=True) for key, value in state["prior"].items()},
+    }
+
+
+def _assert_restored(chain, state, before):
+    assert np.array_equal(state["alpha"], before["alpha"])
+    assert np.array_equal(chain.ctx.resid, before["resid"])
+    assert np.array_equal(state["genetic_values"], before["gv"])
+    for key, value in state["prior"].items():
+        assert np.array_equal(value, before[key]), key
+
+
+def _assert_consistent(gibbs, chain, state):
+    moved = chain.ctx.resid.copy()
+    gibbs.refresh_residual(chain)  # y minus every term's fit, rebuilt from scratch
+    np.testing.assert_allclose(moved, chain.ctx.resid, atol=1e-10)
+
+
+def test_bayes_b_ridge_move_keeps_pi_times_scale_and_scales_every_marker_variance(population):
+    model, gibbs, chain = _chain(population, bayes_b_pi(pi_step=2.0))
+    term, state = model.terms[1], chain.states[1]
+    prior, prior_state = term.prior, state["prior"]
+    assert prior.moves_pi
+    accepted = rejected = 0
+    for seed in range(200):
+        before = _snapshot(chain, state)
+        if prior.ridge_move(
+            np.random.default_rng(seed), state["alpha"], prior_state, *_move_arguments(chain, term, state)
+        ):
+            accepted += 1
+            factor = before["pi"][0] / prior_state["pi"][0]
+            assert factor != 1.0
+            np.testing.assert_allclose(prior_state["scale"][0], before["scale"][0] * factor, rtol=1e-12)
+            np.testing.assert_allclose(prior_state["var_alpha"], before["var_alpha"] * factor, rtol=1e-12)
+            assert prior_state["n_included"][0] == np.count_nonzero(state["alpha"])
+            _assert_consistent(gibbs, chain, state)
+        else:
+            rejected += 1
+            _assert_restored(chain, state, before)
+    assert accepted > 0 and rejected > 0
+
+
+def test_bayes_r_proportion_move_keeps_the_variance_per_marker_and_the_classes_consistent(population):
+    model, gibbs, chain = _chain(population, bayes_r(pi_step=2.0))
+    term, state = model.terms[1], chain.states[1]
+    prior, prior_state = term.prior, state["prior"]
+    accepted = rejected = 0
+    for seed in range(200):
+        before = _snapshot(chain, state)
+        if prior.proportion_move(
+            np.random.default_rng(seed), state["alpha"], prior_state, *_move_arguments(chain, term, state)
+        ):
+            accepted += 1
+            assert not np.array_equal(prior_state["pi"], before["pi"])
+            np.testing.assert_allclose(prior_state["pi"].sum(), 1.0, rtol=1e-12)
+            np.testing.assert_allclose(  # sigma2_alpha * sum_k pi_k gamma_k is kept
+                prior_state["sigma2_alpha"][0] * (prior_state["pi"] @ prior.gamma),
+                before["sigma2_alpha"][0] * (before["pi"] @ prior.gamma),
+                rtol=1e-12,
+            )
+            np.testing.assert_array_equal(prior_state["classes"] > 0, state["alpha"][:, 0] != 0.0)
+            _assert_consistent(gibbs, chain, state)
+        else:
+            rejected += 1
+            _assert_restored(chain, state, before)
+    assert accepted > 0 and rejected > 0
+
+
+def test_the_bayes_b_and_bayes_r_moves_run_only_when_asked_and_check_their_options(population):
+    assert not marker_model(population, bayes_b_pi(pi_move=False)).term(bg.Markers).prior.moves_pi
+    fixed_pi = bg.BayesBPrior(pi=0.3, df=10.0, scale=bg.Gamma(20.0, 400.0))
+    assert not marker_model(population, fixed_pi).term(bg.Markers).prior.moves_pi
+    assert (
+        not marker_model(population, bg.BayesBPrior(pi=bg.Beta(2.0, 2.0), scale=0.05)).term(bg.Markers).prior.moves_pi
+    )
+    with pytest.raises(TypeError, match=r"BayesB pi_move must be True or False, got 1"):
+        bg.BayesBPrior(pi_move=1)
+    with pytest.raises(ValueError, match=r"BayesB pi_step must be finite and > 0, got -1"):
+        bg.BayesBPrior(pi_step=-1)
+    with pytest.raises(TypeError, match=r"BayesR pi_move must be True or False, got 'no'"):
+        bg.BayesRPrior(pi_move="no")
+    with pytest.raises(ValueError, match=r"BayesR pi_step must be finite and > 0, got inf"):
+        bg.BayesRPrior(pi_step=float("inf"))
+
+
+class BayesBWithoutMoveJacobian(bg.BayesBPrior):
+    """A planted error: the ridge move's acceptance without the Jacobian of (logit pi, log S^2)."""
+
+    @staticmethod
+    def _log_jacobian(pi, scale):
+        return 0.0
+
+
+class BayesRWithoutMoveJacobian(bg.BayesRPrior):
+    """A planted error: the proportion move's acceptance without the Jacobian of (logit u, log sigma2_alpha)."""
+
+    @staticmethod
+    def _log_jacobian(share, sigma2):
+        return 0.0
+
+
+MOVES = {
+    "BayesB": (bayes_b_pi, BayesBWithoutMoveJacobian, ("E[pi]", "E[pi^2]", "E[scale]", "E[scale^2]")),
+    "BayesR": (bayes_r, BayesRWithoutMoveJacobian, ("E[pi[0]]", "E[pi[1]]", "E[pi[2]]", "E[sigma2_alpha]")),
+}
+
+
+@pytest.mark.statistical
+@pytest.mark.parametrize("name", sorted(MOVES))
+def test_geweke_with_the_bayes_b_and_bayes_r_moves(population, name):
+    """The move alone beside the Gibbs updates (no rescaling move: ``expand=False``)."""
+    from geweke import geweke_test
+
+    prior = MOVES[name][0](pi_step=1.5)
+    result = geweke_test(marker_model(population, prior), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=12)
+    print(result)
+    assert result.passed, str(result)
+
+
+@pytest.mark.statistical
+@pytest.mark.parametrize("name", sorted(MOVES))
+def test_geweke_catches_the_bayes_b_and_bayes_r_moves_without_their_jacobian(population, name):
+    from geweke import geweke_test
+
+    _, planted_class, functions = MOVES[name]
+    if name == "BayesB":
+        planted = planted_class(pi=bg.Beta(2.0, 2.0), df=10.0, scale=bg.Gamma(20.0, 400.0), pi_step=1.5)
+    else:
+        planted = planted_class(
+            gamma=(0.0, 0.1, 1.0), dirichlet=(2.0, 2.0, 2.0), prior=bg.ScaledInvChi2(df=12.0, scale=0.2), pi_step=1.5
+        )
+    result = geweke_test(marker_model(population, planted), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=12)
+    print(result)
+    assert not result.passed
+    z = result.table["z"].abs()
+    assert max(z[f] for f in functions if f in z) > result.threshold, str(result)

@@ -255,6 +255,8 @@ def sweep_markers_mixture(
     genetic_values,
     sigma2_e,
     code_stats=None,
+    reverse=False,
+    reference=None,
 ):
     r"""BayesR sweep: draw each (class_j, alpha_j) jointly; ``classes`` receives the class of each marker.
 
@@ -272,6 +274,15 @@ def sweep_markers_mixture(
     :func:`sweep_markers_spike_slab` does (``code_stats`` from
     :func:`bayesgen.kernels.markers.marker_code_stats`; computed here when not given, which
     costs one pass over the codes); other weights go element by element through ``lookup``.
+
+    ``reverse``: visit the markers from the last to the first. ``reference``: None, or an array of
+    2K + 1 numbers, ``[log pi'_0..K-1, v'_0..K-1, accumulator]``, of a second prior (class
+    proportions :math:`\pi'` and variances :math:`v'`, :math:`v'_0 = 0`): the sweep then adds to
+    the accumulator :math:`\sum_j \log m_j(\pi, v) - \log m_j(\pi', v')`, with
+    :math:`m_j = \sum_k \pi_k \mathrm{BF}_{jk}` (:math:`\mathrm{BF}_{j0} = 1`) the prior predictive
+    of marker j's data relative to the spike alone, each evaluated at the state the marker is
+    drawn in: the Hastings ratio of ``BayesRPrior``'s proportion move
+    (:meth:`bayesgen.BayesRPrior.proportion_move`).
     """
     if code_stats is None:
         code_stats = marker_code_stats(codes, resid.size)
@@ -289,6 +300,8 @@ def sweep_markers_mixture(
         weights,
         genetic_values,
         sigma2_e,
+        reverse,
+        reference,
     )
 
 
@@ -307,6 +320,8 @@ def _sweep_markers_mixture(
     weights,
     genetic_values,
     sigma2_e,
+    reverse,
+    reference,
 ):
     """:func:`sweep_markers_mixture` once ``code_stats`` is known: picks the 0/1 or the general path."""
     unobserved = unobserved_records(weights)
@@ -324,11 +339,26 @@ def _sweep_markers_mixture(
             weights,
             genetic_values,
             sigma2_e,
+            reverse,
+            reference,
         )
         return
     start = resid.copy()
     _mixture_binary(
-        rng, alpha, classes, log_weights, class_variances, codes, lookup, xx, code_stats, resid, unobserved, sigma2_e
+        rng,
+        alpha,
+        classes,
+        log_weights,
+        class_variances,
+        codes,
+        lookup,
+        xx,
+        code_stats,
+        resid,
+        unobserved,
+        sigma2_e,
+        reverse,
+        reference,
     )
     for i in range(resid.size):
         genetic_values[i] += start[i] - resid[i]
@@ -367,8 +397,47 @@ def _draw_class(rng, rhs, xx_j, log_weights, class_variances, log_p, sigma2_e):
 
 
 @kernel
+def _log_class_total(rhs, xx_j, log_weights, class_variances, sigma2_e):
+    r""":math:`\log m_j = \log\sum_k \pi_k \mathrm{BF}_{jk}` (:math:`\mathrm{BF}_{j0} = 1`): the log of the
+    unnormalised class probabilities that :func:`_draw_class` sums, in one pass (a running log-sum-exp)."""
+    top = log_weights[0]
+    total = 1.0
+    for k in range(1, log_weights.size):
+        lhs = xx_j + sigma2_e / class_variances[k]
+        term = log_weights[k] + 0.5 * np.log(sigma2_e / (lhs * class_variances[k])) + 0.5 * rhs * rhs / (sigma2_e * lhs)
+        if term > top:
+            total = total * np.exp(top - term) + 1.0
+            top = term
+        else:
+            total += np.exp(term - top)
+    return top + np.log(total)
+
+
+@kernel
+def _add_class_reference(reference, rhs, xx_j, log_weights, class_variances, sigma2_e):
+    """``reference[-1] += log m_j(pi, v) - log m_j(pi', v')`` (see :func:`sweep_markers_mixture`)."""
+    n_classes = log_weights.size
+    reference[2 * n_classes] += _log_class_total(rhs, xx_j, log_weights, class_variances, sigma2_e) - _log_class_total(
+        rhs, xx_j, reference[:n_classes], reference[n_classes : 2 * n_classes], sigma2_e
+    )
+
+
+@kernel
 def _mixture_binary(
-    rng, alpha, classes, log_weights, class_variances, codes, lookup, xx, code_stats, resid, unobserved, sigma2_e
+    rng,
+    alpha,
+    classes,
+    log_weights,
+    class_variances,
+    codes,
+    lookup,
+    xx,
+    code_stats,
+    resid,
+    unobserved,
+    sigma2_e,
+    reverse,
+    reference,
 ):
     """The sweep of :func:`sweep_markers_mixture` for 0/1 weights (``unobserved``: records with 0)."""
     n_markers = codes.shape[0]
@@ -379,10 +448,13 @@ def _mixture_binary(
     none = unobserved[:0]
     scratch = row_scratch(codes, resid.size)
     sum_e = _residual_total(resid)  # sum_i e_i over the phenotyped records, kept up to date
-    for j in range(n_markers):
+    for step in range(n_markers):
+        j = n_markers - 1 - step if reverse else step
         row = marker_row(codes, j, scratch)
         neg_centre = lookup[j, 0]  # -mu_j
         rhs = _observed_xe(row, resid, code_stats, n_markers, j, none, sum_e, neg_centre) + xx[j] * alpha[j]
+        if reference is not None:
+            _add_class_reference(reference, rhs, xx[j], log_weights, class_variances, sigma2_e)
         chosen, new = _draw_class(rng, rhs, xx[j], log_weights, class_variances, log_p, sigma2_e)
         classes[j] = chosen
         delta = new - alpha[j]
@@ -395,20 +467,36 @@ def _mixture_binary(
 
 @kernel
 def _mixture_weighted(
-    rng, alpha, classes, log_weights, class_variances, codes, lookup, xx, resid, weights, genetic_values, sigma2_e
+    rng,
+    alpha,
+    classes,
+    log_weights,
+    class_variances,
+    codes,
+    lookup,
+    xx,
+    resid,
+    weights,
+    genetic_values,
+    sigma2_e,
+    reverse,
+    reference,
 ):
     """The sweep of :func:`sweep_markers_mixture` for any weights, element by element."""
     n_markers = codes.shape[0]
     n = resid.size
     scratch = row_scratch(codes, n)
     log_p = np.empty(log_weights.size)
-    for j in range(n_markers):
+    for step in range(n_markers):
+        j = n_markers - 1 - step if reverse else step
         row = marker_row(codes, j, scratch)
         values = lookup[j]
         xe = 0.0
         for i in range(n):
             xe += weights[i] * values[row[i]] * resid[i]
         rhs = xe + xx[j] * alpha[j]
+        if reference is not None:
+            _add_class_reference(reference, rhs, xx[j], log_weights, class_variances, sigma2_e)
         chosen, new = _draw_class(rng, rhs, xx[j], log_weights, class_variances, log_p, sigma2_e)
         classes[j] = chosen
         delta = new - alpha[j]

@@ -10,9 +10,10 @@ from ..variable import Variable
 from .gamma import Gamma
 from .inclusion import BernoulliInclusion, log_odds
 from .marker_prior import MarkerPrior
+from .ridge_move import PiRidgeMove
 
 
-class BayesBPrior(MarkerPrior):
+class BayesBPrior(PiRidgeMove, MarkerPrior):
     r"""BayesB: :math:`\alpha_j = \delta_j\beta_j`, :math:`\delta_j \sim \text{Bernoulli}(\pi)`,
     :math:`\beta_j \sim N(0, \sigma^2_j)`, :math:`\sigma^2_j \sim \text{Scale-inv-}\chi^2(\nu, S^2)`.
 
@@ -50,8 +51,14 @@ class BayesBPrior(MarkerPrior):
     spike_and_slab = True
     gaussian_sweep = False
 
-    def __init__(self, pi: PiArg = 0.5, df: float = 5.0, scale: ScaleArg = None):
+    def __init__(
+        self, pi: PiArg = 0.5, df: float = 5.0, scale: ScaleArg = None, pi_move: bool = True, pi_step: float = 0.5
+    ):
         self.inclusion = BernoulliInclusion(pi, "BayesB")
+        if not isinstance(pi_move, (bool, np.bool_)):
+            raise TypeError(f"BayesB pi_move must be True or False, got {pi_move!r}.")
+        self.pi_move = bool(pi_move)
+        self.pi_step = check_positive_finite(pi_step, "BayesB pi_step")
         self.df = check_positive_finite(df, "BayesB df")
         if scale is None or isinstance(scale, Gamma):
             self.scale_prior, self.scale = scale, None
@@ -72,6 +79,24 @@ class BayesBPrior(MarkerPrior):
     def samples_scale(self) -> bool:
         return self.scale_prior is not None
 
+    @property
+    def moves_pi(self) -> bool:
+        """Whether :meth:`ridge_move` runs: pi and the scale sampled, ``pi_move``."""
+        return self.pi_move and self.inclusion.sampled and self.samples_scale
+
+    # ------------------------------------------------------------------ the ridge move's hooks
+    _ridge_keys = ("scale", "var_alpha")
+
+    def _ridge_scale(self, state: dict) -> float:
+        return state["scale"][0]
+
+    def _ridge_scale_log_density(self, state: dict, value: float) -> float:
+        return self.scale_prior.log_density(value)
+
+    def _ridge_set_scale(self, state: dict, value: float, factor: float) -> None:
+        state["scale"][0] = value
+        state["var_alpha"] *= factor
+
     def bind(self, default_variance: float) -> None:
         """Default scale: the prior mode of each sigma2_j is ``default_variance / pi0``."""
         default = default_variance / self.inclusion.prior_mean() * (self.df + 2.0) / self.df
@@ -90,9 +115,11 @@ class BayesBPrior(MarkerPrior):
     def sweep(
         self, rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values, residual_covariance
     ) -> None:
-        self.inclusion.sweep(
-            rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values, residual_covariance
-        )
+        """The spike-and-slab sweep, after :meth:`ridge_move` (``moves_pi``)."""
+        args = (codes, lookup, xx, code_stats, resid, weights, genetic_values, residual_covariance)
+        if self.moves_pi:
+            self.ridge_move(rng, alpha, state, *args)
+        self.inclusion.sweep(rng, alpha, state, *args)
 
     def update(self, rng: np.random.Generator, alpha: np.ndarray, state: dict) -> None:
         r"""Draw the included markers' sigma2_j, then the scale and the excluded markers' sigma2_j

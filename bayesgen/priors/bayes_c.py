@@ -11,9 +11,10 @@ from .._typing import PiArg, PriorArg
 from .._validation import check_positive_finite
 from .inclusion import BernoulliInclusion, log_odds
 from .ridge import RidgePrior
+from .ridge_move import PiRidgeMove
 
 
-class BayesCPrior(RidgePrior):
+class BayesCPrior(PiRidgeMove, RidgePrior):
     r"""BayesC: :math:`\alpha_j = \delta_j\beta_j`, :math:`\delta_j \sim \text{Bernoulli}(\pi)` (one
     indicator for all t traits), :math:`\beta_j \sim N(0, \Sigma_\alpha)`, one slab variance.
 
@@ -109,79 +110,17 @@ class BayesCPrior(RidgePrior):
             self.ridge_move(rng, alpha, state, *args)
         self.inclusion.sweep(rng, alpha, state, *args)
 
-    def ridge_move(
-        self, rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values, residual_covariance
-    ) -> bool:
-        r"""One Metropolis-Hastings move of :math:`(\pi, \sigma^2_\alpha)` along :math:`\pi\sigma^2_\alpha = `
-        const, with every :math:`(\delta_j, \alpha_j)` redrawn; returns whether it was accepted.
+    # ------------------------------------------------------------------ the ridge move's hooks
+    _ridge_keys = ("sigma2_alpha", "var_alpha")
 
-        Proposal: :math:`\mathrm{logit}\,\pi^* = \mathrm{logit}\,\pi + \epsilon`,
-        :math:`\epsilon \sim N(0, \text{pi\_step}^2)`, :math:`\sigma^{2*}_\alpha = \sigma^2_\alpha\pi/\pi^*`
-        (an involution with :math:`-\epsilon`, volume-preserving in
-        :math:`(\mathrm{logit}\,\pi, \log\sigma^2_\alpha)`), then one Gibbs sweep of every
-        :math:`x_j = (\delta_j, \alpha_j)` at :math:`\theta^* = (\pi^*, \sigma^{2*}_\alpha)`, in a random
-        direction (the reverse move sweeps the other way at :math:`\theta`). With :math:`z_j` the state
-        marker j is drawn in, the Hastings ratio of such a move is
-        :math:`\frac{p(\theta^*)}{p(\theta)}\prod_j\frac{m_j(z_j;\theta^*)}{m_j(z_j;\theta)}` times the
-        Jacobian :math:`\frac{\pi^*(1-\pi^*)\sigma^{2*}_\alpha}{\pi(1-\pi)\sigma^2_\alpha}`, where
-        :math:`m_j(z_j;\theta) = (1-\pi) + \pi\,\mathrm{BF}_j(\sigma^2_\alpha)` is marker j's prior
-        predictive relative to the spike: writing the forward sweep's density as the product of
-        the full conditionals :math:`p(s_j\mid\theta^*)/M_{\theta^*}(z_j)` and the reverse sweep's
-        likewise at :math:`\theta`, the joint densities of the intermediate states :math:`s_j`
-        cancel coordinate by coordinate (each depends on :math:`\theta` only through one
-        marker's own prior term), leaving the ratio of the normalising constants. The sweep
-        accumulates :math:`\sum_j \log m_j` at both :math:`\theta^*` and :math:`\theta` on the way
-        (:func:`bayesgen.kernels.spike_slab.sweep_markers_spike_slab`, ``reference``), so the move
-        costs one sweep plus copies of the effects and residuals (restored if rejected).
-        Markers whose data hardly inform them (:math:`\mathrm{BF}_j \approx 1`) add nothing to the ratio,
-        so :math:`\pi` can travel far in one step.
-        """
-        pi, sigma2 = state["pi"][0], state["sigma2_alpha"][0, 0]
-        logit_new = log_odds(pi) + self.pi_step * rng.standard_normal()
-        pi_new = 1.0 / (1.0 + np.exp(-logit_new))
-        if not 0.0 < pi_new < 1.0:
-            return False
-        sigma2_new = sigma2 * pi / pi_new
-        log_ratio = (
-            self.inclusion.prior.log_density(pi_new)
-            - self.inclusion.prior.log_density(pi)
-            + self.variance_prior.log_density(np.array([[sigma2_new]]), state["aux"])
-            - self.variance_prior.log_density(np.array([[sigma2]]), state["aux"])
-            + self._log_jacobian(pi_new, sigma2_new)
-            - self._log_jacobian(pi, sigma2)
-        )
-        if not np.isfinite(log_ratio):
-            return False
-        kept = (alpha.copy(), resid[:, 0].copy(), genetic_values[:, 0].copy(), state["n_included"].copy())
-        state["pi"][0] = pi_new
-        self._set_variance(state, np.array([[sigma2_new]]))
-        reference = np.array([log_odds(pi), sigma2 / sigma2_new, 0.0])  # theta: the slab variance v sigma2*
-        self.inclusion.sweep(
-            rng,
-            alpha,
-            state,
-            codes,
-            lookup,
-            xx,
-            code_stats,
-            resid,
-            weights,
-            genetic_values,
-            residual_covariance,
-            reverse=bool(rng.random() < 0.5),
-            reference=reference,
-        )
-        if np.log(rng.random()) < log_ratio + reference[2]:
-            return True
-        alpha[:], resid[:, 0], genetic_values[:, 0], state["n_included"][:] = kept
-        state["pi"][0] = pi
-        self._set_variance(state, np.array([[sigma2]]))
-        return False
+    def _ridge_scale(self, state: dict) -> float:
+        return state["sigma2_alpha"][0, 0]
 
-    @staticmethod
-    def _log_jacobian(pi: float, sigma2: float) -> float:
-        r""":math:`\log(\pi(1-\pi)\sigma^2)`: the density of (pi, sigma2) taken to (logit pi, log sigma2)."""
-        return float(np.log(pi * (1.0 - pi) * sigma2))
+    def _ridge_scale_log_density(self, state: dict, value: float) -> float:
+        return self.variance_prior.log_density(np.array([[value]]), state["aux"])
+
+    def _ridge_set_scale(self, state: dict, value: float, factor: float) -> None:
+        self._set_variance(state, np.array([[value]]))
 
     def set_included(self, state: dict, n_included: int) -> None:
         state["n_included"][0] = n_included

@@ -8,8 +8,10 @@ import numpy as np
 
 from .._deprecation import renamed_arguments
 from .._typing import PriorArg
+from .._validation import check_positive_finite
 from ..kernels.spike_slab import sweep_markers_mixture
 from ..variable import Variable
+from .inclusion import log_odds
 from .marker_prior import MarkerPrior, parse_common_variance
 from .scaled_inv_chi2 import ScaledInvChi2
 
@@ -33,6 +35,13 @@ class BayesRPrior(MarkerPrior):
         under :math:`\text{Scale-inv-}\chi^2(5, S^2)` with mode such that the prior expected
         variance per marker :math:`\sigma^2_\alpha\sum_k\bar\pi_k\gamma_k` is the R²-rule variance
         (:math:`\bar\pi` the Dirichlet mean).
+    pi_move : bool, default True
+        Before each sweep, a Metropolis-Hastings move of two class proportions with every
+        marker's class redrawn (:meth:`proportion_move`), which lets the split of the markers
+        between weakly distinguished classes (the spike and :math:`10^{-4}`) travel instead of
+        creeping.
+    pi_step : float, default 1
+        The standard deviation of that move's proposal on the logit of the two classes' split.
 
     Notes
     -----
@@ -50,9 +59,9 @@ class BayesRPrior(MarkerPrior):
     :math:`10^{-4}\sigma^2_\alpha`) is nearly indistinguishable from the zero class: the split of
     markers between the two, so ``n_included``, ``pi`` of those two classes and the PIP
     :math:`P(\alpha_j \neq 0)`, is weakly identified (a marker's data barely tell the two
-    apart) and mixes slowly: given the labels, :math:`\pi` moves by about :math:`1/\sqrt{p}`
-    per iteration, and given :math:`\pi` the labels follow it. The genomic values, ``h2``
-    and the proportions of the large classes hardly depend on that split.
+    apart). Gibbs draws alone mix it slowly: given the labels, :math:`\pi` moves by about
+    :math:`1/\sqrt{p}` per iteration, and given :math:`\pi` the labels follow it. The
+    proportion move (``pi_move=True``, the default) moves :math:`\pi` and the labels together.
     """
 
     name = "BayesR"
@@ -62,7 +71,12 @@ class BayesRPrior(MarkerPrior):
 
     @renamed_arguments(variance="prior")
     def __init__(
-        self, gamma: Sequence[float] = DEFAULT_GAMMA, dirichlet: Sequence[float] | None = None, prior: PriorArg = None
+        self,
+        gamma: Sequence[float] = DEFAULT_GAMMA,
+        dirichlet: Sequence[float] | None = None,
+        prior: PriorArg = None,
+        pi_move: bool = True,
+        pi_step: float = 1.0,
     ):
         gamma = np.asarray(gamma, dtype=np.float64)
         if gamma.ndim != 1 or gamma.size < 2 or gamma[0] != 0.0 or not np.all(np.isfinite(gamma[1:]) & (gamma[1:] > 0)):
@@ -79,6 +93,10 @@ class BayesRPrior(MarkerPrior):
         self.dirichlet = dirichlet
         self.variance_prior, self.variance = parse_common_variance(prior, "BayesR")
         self._start = self.variance
+        if not isinstance(pi_move, (bool, np.bool_)):
+            raise TypeError(f"BayesR pi_move must be True or False, got {pi_move!r}.")
+        self.pi_move = bool(pi_move)
+        self.pi_step = check_positive_finite(pi_step, "BayesR pi_step")
 
     @property
     def samples_variance(self) -> bool:
@@ -113,6 +131,28 @@ class BayesRPrior(MarkerPrior):
     def sweep(
         self, rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values, residual_covariance
     ) -> None:
+        """The mixture sweep, after :meth:`proportion_move` (``pi_move``)."""
+        args = (codes, lookup, xx, code_stats, resid, weights, genetic_values, residual_covariance)
+        if self.pi_move:
+            self.proportion_move(rng, alpha, state, *args)
+        self._sweep(rng, alpha, state, *args)
+
+    def _sweep(
+        self,
+        rng,
+        alpha,
+        state,
+        codes,
+        lookup,
+        xx,
+        code_stats,
+        resid,
+        weights,
+        genetic_values,
+        residual_covariance,
+        reverse=False,
+        reference=None,
+    ) -> None:
         with np.errstate(divide="ignore"):
             log_weights = np.log(state["pi"])
         sweep_markers_mixture(
@@ -128,7 +168,95 @@ class BayesRPrior(MarkerPrior):
             weights,
             genetic_values[:, 0],
             float(residual_covariance[0, 0]),
+            code_stats,
+            reverse,
+            reference,
         )
+
+    def proportion_move(
+        self, rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values, residual_covariance
+    ) -> bool:
+        r"""One Metropolis-Hastings move of two class proportions (and :math:`\sigma^2_\alpha`), with
+        every marker's (class, :math:`\alpha_j`) redrawn; returns whether it was accepted.
+
+        Proposal, each with probability 1/2: (i) :math:`\pi^*` from the Dirichlet prior, an
+        independence proposal (where the data hardly inform the proportions, as for weakly
+        distinguished classes, it crosses the whole simplex in one step), or (ii) two classes
+        :math:`a \neq b` drawn uniformly; with :math:`t = \pi_a + \pi_b` and
+        :math:`u = \pi_a / t`, :math:`\mathrm{logit}\,u^* = \mathrm{logit}\,u + \epsilon`,
+        :math:`\epsilon \sim N(0, \text{pi\_step}^2)`, :math:`\pi^*_a = tu^*`, :math:`\pi^*_b = t(1-u^*)`,
+        the other proportions kept. With :math:`\sigma^2_\alpha` sampled, either way also
+        :math:`\sigma^{2*}_\alpha = \sigma^2_\alpha V(\pi)/V(\pi^*)`, :math:`V(\pi) = \sum_k\pi_k\gamma_k`,
+        which keeps the prior variance per marker :math:`\sigma^2_\alpha V(\pi)`. In the
+        coordinates :math:`(\mathrm{logit}\,u, \log\sigma^2_\alpha)` the pair move's map is
+        :math:`(x, y) \to (x + \epsilon, y + g(x) - g(x + \epsilon))`, :math:`g = \log V`: an
+        involution with :math:`-\epsilon` of unit Jacobian determinant; the independence
+        proposal's :math:`(\pi, y, \pi^*) \to (\pi^*, y + g(\pi) - g(\pi^*), \pi)` likewise. Then one Gibbs sweep of
+        every marker at :math:`\theta^* = (\pi^*, \sigma^{2*}_\alpha)`, in a random direction. As
+        for BayesC\ :math:`\pi`'s ridge move
+        (:meth:`~bayesgen.priors.ridge_move.PiRidgeMove.ridge_move`), the intermediate states of the
+        sweep cancel and the Hastings ratio of the pair move is
+
+        .. math:: \frac{\mathrm{Dir}(\pi^*)\,p(\sigma^{2*}_\alpha)}{\mathrm{Dir}(\pi)\,p(\sigma^2_\alpha)}
+                  \cdot\frac{u^*(1-u^*)\,\sigma^{2*}_\alpha}{u(1-u)\,\sigma^2_\alpha}
+                  \cdot\prod_j\frac{m_j(z_j;\theta^*)}{m_j(z_j;\theta)},
+
+        :math:`m_j = \sum_k \pi_k\mathrm{BF}_{jk}` marker j's prior predictive relative to the
+        spike in the state :math:`z_j` it is drawn in, accumulated by the sweep at both
+        :math:`\theta^*` and :math:`\theta` (:func:`bayesgen.kernels.spike_slab.sweep_markers_mixture`,
+        ``reference``); for the independence proposal the Dirichlet densities cancel against the
+        proposal's and the first two factors are :math:`p(\sigma^{2*}_\alpha)\sigma^{2*}_\alpha /
+        (p(\sigma^2_\alpha)\sigma^2_\alpha)`. For the spike and the :math:`10^{-4}` class, :math:`\mathrm{BF}_{j1} \approx 1`
+        for most markers, so :math:`m_j` barely changes when mass moves between them and the
+        split travels far in one step.
+        """
+        pi = state["pi"]
+        if rng.random() < 0.5:
+            pi_new = rng.dirichlet(self.dirichlet)
+            log_ratio = 0.0  # the Dirichlet prior's ratio and the proposal's cancel
+            share = share_new = 0.5  # (no pair: the Jacobian below is sigma2's alone)
+        else:
+            n_classes = pi.size
+            a = int(rng.integers(n_classes))
+            b = (a + 1 + int(rng.integers(n_classes - 1))) % n_classes
+            total = pi[a] + pi[b]
+            share = pi[a] / total
+            if not 0.0 < share < 1.0:
+                return False
+            logit_new = log_odds(share) + self.pi_step * rng.standard_normal()
+            share_new = 1.0 / (1.0 + np.exp(-logit_new))
+            pi_new = pi.copy()
+            pi_new[a], pi_new[b] = total * share_new, total * (1.0 - share_new)
+            log_ratio = (self.dirichlet[a] - 1.0) * (np.log(pi_new[a]) - np.log(pi[a])) + (self.dirichlet[b] - 1.0) * (
+                np.log(pi_new[b]) - np.log(pi[b])
+            )
+        if not np.all(pi_new > 0.0):
+            return False
+        sigma2 = sigma2_new = state["sigma2_alpha"][0]
+        if self.samples_variance:
+            sigma2_new = sigma2 * float(pi @ self.gamma) / float(pi_new @ self.gamma)
+            log_ratio += self.variance_prior.log_density(sigma2_new) - self.variance_prior.log_density(sigma2)
+        log_ratio += self._log_jacobian(share_new, sigma2_new) - self._log_jacobian(share, sigma2)
+        if not np.isfinite(log_ratio):
+            return False
+        kept = (alpha.copy(), resid[:, 0].copy(), genetic_values[:, 0].copy(), state["classes"].copy(), pi.copy())
+        with np.errstate(divide="ignore"):
+            reference = np.concatenate((np.log(pi), self.gamma * sigma2, [0.0]))  # theta
+        state["pi"][:] = pi_new
+        state["sigma2_alpha"][0] = sigma2_new
+        args = (codes, lookup, xx, code_stats, resid, weights, genetic_values, residual_covariance)
+        self._sweep(rng, alpha, state, *args, reverse=bool(rng.random() < 0.5), reference=reference)
+        if np.log(rng.random()) < log_ratio + reference[-1]:
+            return True
+        alpha[:], resid[:, 0], genetic_values[:, 0], state["classes"][:], state["pi"][:] = kept
+        state["sigma2_alpha"][0] = sigma2
+        return False
+
+    @staticmethod
+    def _log_jacobian(share: float, sigma2: float) -> float:
+        r""":math:`\log(u(1-u)\sigma^2_\alpha)`: the density of :math:`(\pi_a, \sigma^2_\alpha)` taken to
+        :math:`(\mathrm{logit}\,u, \log\sigma^2_\alpha)`, up to the constant :math:`\pi_a + \pi_b`."""
+        return float(np.log(share * (1.0 - share) * sigma2))
 
     def update(self, rng: np.random.Generator, alpha: np.ndarray, state: dict) -> None:
         alpha = alpha[:, 0]  # one trait
