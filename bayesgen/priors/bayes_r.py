@@ -36,7 +36,7 @@ class BayesRPrior(MarkerPrior):
         variance per marker :math:`\sigma^2_\alpha\sum_k\bar\pi_k\gamma_k` is the R²-rule variance
         (:math:`\bar\pi` the Dirichlet mean).
     pi_move : bool, default True
-        Before each sweep, a Metropolis-Hastings move of two class proportions with every
+        Before each sweep, a Metropolis-Hastings move of the class proportions with every
         marker's class redrawn (:meth:`proportion_move`), which lets the split of the markers
         between weakly distinguished classes (the spike and :math:`10^{-4}`) travel instead of
         creeping.
@@ -176,26 +176,29 @@ class BayesRPrior(MarkerPrior):
     def proportion_move(
         self, rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values, residual_covariance
     ) -> bool:
-        r"""One Metropolis-Hastings move of two class proportions (and :math:`\sigma^2_\alpha`), with
+        r"""One Metropolis-Hastings move of the class proportions (and :math:`\sigma^2_\alpha`), with
         every marker's (class, :math:`\alpha_j`) redrawn; returns whether it was accepted.
 
-        Proposal, each with probability 1/2: (i) :math:`\pi^*` from the Dirichlet prior, an
-        independence proposal (where the data hardly inform the proportions, as for weakly
-        distinguished classes, it crosses the whole simplex in one step), or (ii) two classes
-        :math:`a \neq b` drawn uniformly; with :math:`t = \pi_a + \pi_b` and
-        :math:`u = \pi_a / t`, :math:`\mathrm{logit}\,u^* = \mathrm{logit}\,u + \epsilon`,
-        :math:`\epsilon \sim N(0, \text{pi\_step}^2)`, :math:`\pi^*_a = tu^*`, :math:`\pi^*_b = t(1-u^*)`,
-        the other proportions kept. With :math:`\sigma^2_\alpha` sampled, either way also
+        Proposal, each kind with probability 1/3: (i) :math:`\pi^*` from the Dirichlet prior, an
+        independence proposal (where the data hardly inform the proportions it crosses the whole
+        simplex in one step); for two neighbouring classes :math:`a, b = a + 1` drawn uniformly,
+        with :math:`t = \pi_a + \pi_b` and :math:`u = \pi_a / t`, :math:`\pi^*_a = tu^*` and
+        :math:`\pi^*_b = t(1-u^*)`, the other proportions kept, where (ii) :math:`u^* \sim
+        \text{Beta}(d_a, d_b)`, the split's prior given :math:`t` (an independence proposal for a
+        split the data hardly inform, as that of the spike and the :math:`10^{-4}` class), or
+        (iii) :math:`\mathrm{logit}\,u^* = \mathrm{logit}\,u + \epsilon`,
+        :math:`\epsilon \sim N(0, \text{pi\_step}^2)`, a random walk. With :math:`\sigma^2_\alpha`
+        sampled, every kind also sets
         :math:`\sigma^{2*}_\alpha = \sigma^2_\alpha V(\pi)/V(\pi^*)`, :math:`V(\pi) = \sum_k\pi_k\gamma_k`,
         which keeps the prior variance per marker :math:`\sigma^2_\alpha V(\pi)`. In the
-        coordinates :math:`(\mathrm{logit}\,u, \log\sigma^2_\alpha)` the pair move's map is
+        coordinates :math:`(\mathrm{logit}\,u, \log\sigma^2_\alpha)` the random walk's map is
         :math:`(x, y) \to (x + \epsilon, y + g(x) - g(x + \epsilon))`, :math:`g = \log V`: an
         involution with :math:`-\epsilon` of unit Jacobian determinant; the independence
-        proposal's :math:`(\pi, y, \pi^*) \to (\pi^*, y + g(\pi) - g(\pi^*), \pi)` likewise. Then one Gibbs sweep of
-        every marker at :math:`\theta^* = (\pi^*, \sigma^{2*}_\alpha)`, in a random direction. As
+        proposals' :math:`(\pi, y, \pi^*) \to (\pi^*, y + g(\pi) - g(\pi^*), \pi)` likewise (in
+        :math:`u` for (ii)). Then one Gibbs sweep of every marker at :math:`\theta^* = (\pi^*, \sigma^{2*}_\alpha)`, in a random direction. As
         for BayesC\ :math:`\pi`'s ridge move
         (:meth:`~bayesgen.priors.ridge_move.PiRidgeMove.ridge_move`), the intermediate states of the
-        sweep cancel and the Hastings ratio of the pair move is
+        sweep cancel and the Hastings ratio of the random walk is
 
         .. math:: \frac{\mathrm{Dir}(\pi^*)\,p(\sigma^{2*}_\alpha)}{\mathrm{Dir}(\pi)\,p(\sigma^2_\alpha)}
                   \cdot\frac{u^*(1-u^*)\,\sigma^{2*}_\alpha}{u(1-u)\,\sigma^2_\alpha}
@@ -204,32 +207,35 @@ class BayesRPrior(MarkerPrior):
         :math:`m_j = \sum_k \pi_k\mathrm{BF}_{jk}` marker j's prior predictive relative to the
         spike in the state :math:`z_j` it is drawn in, accumulated by the sweep at both
         :math:`\theta^*` and :math:`\theta` (:func:`bayesgen.kernels.spike_slab.sweep_markers_mixture`,
-        ``reference``); for the independence proposal the Dirichlet densities cancel against the
-        proposal's and the first two factors are :math:`p(\sigma^{2*}_\alpha)\sigma^{2*}_\alpha /
-        (p(\sigma^2_\alpha)\sigma^2_\alpha)`. For the spike and the :math:`10^{-4}` class, :math:`\mathrm{BF}_{j1} \approx 1`
-        for most markers, so :math:`m_j` barely changes when mass moves between them and the
-        split travels far in one step.
+        ``reference``); for the independence proposals the Dirichlet densities cancel against the
+        proposals' and the first two factors are :math:`p(\sigma^{2*}_\alpha)\sigma^{2*}_\alpha /
+        (p(\sigma^2_\alpha)\sigma^2_\alpha)`. For the spike and the :math:`10^{-4}` class,
+        :math:`\mathrm{BF}_{j1} \approx 1` for most markers, so :math:`m_j` barely changes when
+        mass moves between them and (ii) redraws their split almost freely.
         """
         pi = state["pi"]
-        if rng.random() < 0.5:
+        kind = int(rng.integers(3))
+        share = share_new = 0.5  # the logit Jacobian cancels unless a pair takes a logit step
+        log_ratio = 0.0  # the Dirichlet prior's ratio and an independence proposal's cancel
+        if kind == 0:
             pi_new = rng.dirichlet(self.dirichlet)
-            log_ratio = 0.0  # the Dirichlet prior's ratio and the proposal's cancel
-            share = share_new = 0.5  # (no pair: the Jacobian below is sigma2's alone)
         else:
-            n_classes = pi.size
-            a = int(rng.integers(n_classes))
-            b = (a + 1 + int(rng.integers(n_classes - 1))) % n_classes
+            a = int(rng.integers(pi.size - 1))  # neighbouring classes: the ones the data confuse
+            b = a + 1
             total = pi[a] + pi[b]
-            share = pi[a] / total
-            if not 0.0 < share < 1.0:
-                return False
-            logit_new = log_odds(share) + self.pi_step * rng.standard_normal()
-            share_new = 1.0 / (1.0 + np.exp(-logit_new))
+            if kind == 1:
+                share_a = rng.beta(self.dirichlet[a], self.dirichlet[b])
+            else:
+                share = pi[a] / total
+                if not 0.0 < share < 1.0:
+                    return False
+                share_a = share_new = 1.0 / (1.0 + np.exp(-(log_odds(share) + self.pi_step * rng.standard_normal())))
             pi_new = pi.copy()
-            pi_new[a], pi_new[b] = total * share_new, total * (1.0 - share_new)
-            log_ratio = (self.dirichlet[a] - 1.0) * (np.log(pi_new[a]) - np.log(pi[a])) + (self.dirichlet[b] - 1.0) * (
-                np.log(pi_new[b]) - np.log(pi[b])
-            )
+            pi_new[a], pi_new[b] = total * share_a, total * (1.0 - share_a)
+            if kind == 2 and np.all(pi_new > 0.0):
+                log_ratio = (self.dirichlet[a] - 1.0) * (np.log(pi_new[a]) - np.log(pi[a])) + (
+                    self.dirichlet[b] - 1.0
+                ) * (np.log(pi_new[b]) - np.log(pi[b]))
         if not np.all(pi_new > 0.0):
             return False
         sigma2 = sigma2_new = state["sigma2_alpha"][0]
