@@ -27,20 +27,28 @@ class PiRidgeMove:
     multiplies every :math:`\sigma^2_j` by ``factor``).
     """
 
+    #: The probability that the move proposes :math:`\pi^*` from its Beta prior (an independence
+    #: proposal, which crosses in one step a posterior of :math:`\pi` the data hardly inform)
+    #: rather than by the random walk on its logit.
+    pi_independence = 0.5
+
     def ridge_move(
         self, rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values, residual_covariance
     ) -> bool:
         r"""One move; returns whether it was accepted.
 
-        Proposal: :math:`\mathrm{logit}\,\pi^* = \mathrm{logit}\,\pi + \epsilon`,
-        :math:`\epsilon \sim N(0, \text{pi\_step}^2)`, :math:`c = \pi/\pi^*`, :math:`s^* = cs`
+        Proposal: with probability ``pi_independence``, :math:`\pi^*` from its Beta prior, else
+        :math:`\mathrm{logit}\,\pi^* = \mathrm{logit}\,\pi + \epsilon`,
+        :math:`\epsilon \sim N(0, \text{pi\_step}^2)`; then :math:`c = \pi/\pi^*`, :math:`s^* = cs`
         and every :math:`\sigma^{2*}_j = c\sigma^2_j` (an involution with :math:`-\epsilon`,
         volume-preserving in :math:`(\mathrm{logit}\,\pi, \log s, \log\sigma^2_j)`), then one
         Gibbs sweep of every :math:`x_j = (\delta_j, \alpha_j)` at :math:`\theta^* = (\pi^*,
         \sigma^{2*})`, in a random direction (the reverse move sweeps the other way at
         :math:`\theta`). With :math:`z_j` the state marker j is drawn in, the Hastings ratio of
         such a move is :math:`\frac{p(\pi^*)p(s^*)}{p(\pi)p(s)}\prod_j\frac{m_j(z_j;\theta^*)}
-        {m_j(z_j;\theta)}` times the Jacobian :math:`\frac{\pi^*(1-\pi^*)s^*}{\pi(1-\pi)s}`, where
+        {m_j(z_j;\theta)}` times the Jacobian :math:`\frac{\pi^*(1-\pi^*)s^*}{\pi(1-\pi)s}` (for the
+        independence proposal, whose density :math:`p(\pi^*)` cancels the prior's in
+        :math:`(\pi, \log s)`, :math:`\frac{p(s^*)s^*}{p(s)s}` times the same product), where
         :math:`m_j(z_j;\theta) = (1-\pi) + \pi\,\mathrm{BF}_j(\sigma^2_j)` is marker j's prior
         predictive relative to the spike. (BayesB's per-marker variances add
         :math:`\prod_j p(c\sigma^2_j \mid cS^2)\,c\sigma^2_j / (p(\sigma^2_j \mid S^2)\,\sigma^2_j) = 1`,
@@ -56,19 +64,24 @@ class PiRidgeMove:
         ratio, so :math:`\pi` can travel far in one step.
         """
         pi, scale = state["pi"][0], self._ridge_scale(state)
-        logit_new = log_odds(pi) + self.pi_step * rng.standard_normal()
-        pi_new = 1.0 / (1.0 + np.exp(-logit_new))
+        if self.pi_independence > 0.0 and rng.random() < self.pi_independence:
+            pi_new = self.inclusion.prior.draw_prior(rng)
+            pi_ratio, jacobian_pi, jacobian_pi_new = 0.0, 0.5, 0.5  # the prior and the proposal cancel
+        else:
+            logit_new = log_odds(pi) + self.pi_step * rng.standard_normal()
+            pi_new = 1.0 / (1.0 + np.exp(-logit_new))
+            pi_ratio = self.inclusion.prior.log_density(pi_new) - self.inclusion.prior.log_density(pi)
+            jacobian_pi, jacobian_pi_new = pi, pi_new
         if not 0.0 < pi_new < 1.0:
             return False
         factor = pi / pi_new
         scale_new = scale * factor
         log_ratio = (
-            self.inclusion.prior.log_density(pi_new)
-            - self.inclusion.prior.log_density(pi)
+            pi_ratio
             + self._ridge_scale_log_density(state, scale_new)
             - self._ridge_scale_log_density(state, scale)
-            + self._log_jacobian(pi_new, scale_new)
-            - self._log_jacobian(pi, scale)
+            + self._log_jacobian(jacobian_pi_new, scale_new)
+            - self._log_jacobian(jacobian_pi, scale)
         )
         if not np.isfinite(log_ratio):
             return False
