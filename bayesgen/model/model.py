@@ -414,16 +414,19 @@ class Model:
         chain, and the burn-in each has left, are kept in ``model.last_run`` (for ``resume``).
         """
         from ..output.store import high_dimensional_values, resolve_store
-        from ..sampler.checkpoint import CheckpointWriter
         from ..sampler.driver import check_count, run_chains
 
         if not isinstance(resume, (bool, np.bool_)):
             raise TypeError(f"resume must be True or False, got {resume!r}.")
         writer = None
-        if isinstance(checkpoint, CheckpointWriter):
-            writer = checkpoint
-        elif checkpoint is not None:
-            writer = CheckpointWriter(checkpoint, checkpoint_every)
+        if checkpoint is not None:
+            from ..sampler.checkpoint import CheckpointWriter  # zipfile, json, ...: only for runs that write one
+
+            writer = (
+                checkpoint
+                if isinstance(checkpoint, CheckpointWriter)
+                else CheckpointWriter(checkpoint, checkpoint_every)
+            )
         elif checkpoint_every is not None:
             raise ValueError("checkpoint_every needs checkpoint=, the file to write.")
         if writer is not None and resume:
