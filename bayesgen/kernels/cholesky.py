@@ -59,12 +59,6 @@ from .minimum_degree import approximate_minimum_degree
 from .sparse_cholesky import (
     PANEL,
     check_symmetric_values,
-    column_supernodes,
-    elimination_tree,
-    factor_column_counts,
-    fundamental_supernodes,
-    permuted_triangle,
-    relax_supernodes,
     supernodal_cholesky,
     supernodal_log_determinant,
     supernodal_lower_solve,
@@ -72,8 +66,7 @@ from .sparse_cholesky import (
     supernodal_to_csc,
     supernodal_upper_solve,
     supernodal_upper_solve_vector,
-    supernode_structure,
-    tree_postorder,
+    symbolic_analysis,
 )
 
 ORDERINGS = ("amd", "rcm", "natural")
@@ -155,18 +148,10 @@ class SparseCholesky:
         perm = self._ordering(ordering, n)
         self.timings = {"ordering": time.perf_counter() - start}
         start = time.perf_counter()
-        inverse = np.empty(n, dtype=np.int64)
-        inverse[perm] = np.arange(n)
-        ptr, cols, _ = permuted_triangle(self._indptr, self._indices, perm, inverse, True)
-        parent = elimination_tree(ptr, cols)
-        if isinstance(ordering, str) and ordering == "amd":
-            # a postorder of the elimination tree keeps the fill and makes subtrees contiguous
-            post = tree_postorder(parent)
-            perm = perm[post]
-            inverse[perm] = np.arange(n)
-            ptr, cols, _ = permuted_triangle(self._indptr, self._indices, perm, inverse, True)
-            parent = elimination_tree(ptr, cols)
-        counts = factor_column_counts(ptr, cols, parent)
+        postorder = isinstance(ordering, str) and ordering == "amd"
+        (perm, counts, super_ptr, col_to_super, row_ptr, rows, self._up_ptr, self._up_cols, self._up_source) = (
+            symbolic_analysis(self._indptr, self._indices, perm, postorder, max_factor_nonzeros)
+        )
         self.nnz_factor = int(counts.sum())
         self.flops = float(np.sum(counts.astype(np.float64) ** 2))
         if self.nnz_factor > max_factor_nonzeros:
@@ -180,16 +165,10 @@ class SparseCholesky:
                 flops=self.flops,
                 timings=self.timings,
             )
-        super_ptr = relax_supernodes(fundamental_supernodes(parent, counts), parent, counts)
-        col_to_super = column_supernodes(super_ptr, n)
-        row_ptr, rows = supernode_structure(ptr, cols, parent, super_ptr, col_to_super)
         widths = np.diff(super_ptr)
         heights = np.diff(row_ptr)
         val_ptr = np.zeros(widths.size + 1, dtype=np.int64)
         np.cumsum(widths * heights, out=val_ptr[1:])
-        self._up_ptr, self._up_cols, self._up_source = permuted_triangle(
-            self._indptr, self._indices, perm, inverse, False
-        )
         self.timings["symbolic"] = time.perf_counter() - start
         self.permutation = perm
         self.n_supernodes = int(widths.size)

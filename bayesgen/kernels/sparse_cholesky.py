@@ -293,6 +293,42 @@ def supernode_structure(ptr, cols, parent, super_ptr, col_to_super):
     return row_ptr, rows
 
 
+@kernel
+def symbolic_analysis(indptr, indices, perm, postorder, max_factor_nonzeros):
+    """The whole symbolic analysis of C's pattern under the permutation ``perm``, in one kernel.
+
+    The steps above in order: the lower triangle of B = P C P' and its elimination tree;
+    with ``postorder``, ``perm`` followed by a postorder of that tree (same fill, subtrees
+    contiguous) and the two again; the column counts; then, unless the factor would have more
+    than ``max_factor_nonzeros`` nonzeros, the relaxed supernodes, each column's supernode, the
+    supernodes' rows and the upper triangle of B by rows. One kernel rather than eight: a
+    process loads each cached kernel on its first call (about 3-5 ms each at start-up), and
+    these eight only ever run together, once per pattern.
+
+    Returns (perm, counts, super_ptr, col_to_super, row_ptr, rows, up_ptr, up_cols,
+    up_source); the last six are empty when the factor is too large.
+    """
+    n = perm.shape[0]
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[perm] = np.arange(n)
+    ptr, cols, _ = permuted_triangle(indptr, indices, perm, inverse, True)
+    parent = elimination_tree(ptr, cols)
+    if postorder:
+        perm = perm[tree_postorder(parent)]
+        inverse[perm] = np.arange(n)
+        ptr, cols, _ = permuted_triangle(indptr, indices, perm, inverse, True)
+        parent = elimination_tree(ptr, cols)
+    counts = factor_column_counts(ptr, cols, parent)
+    empty = np.zeros(0, dtype=np.int64)
+    if counts.sum() > max_factor_nonzeros:
+        return perm, counts, empty, empty, empty, np.zeros(0, dtype=np.int32), empty, np.zeros(0, dtype=np.int32), empty
+    super_ptr = relax_supernodes(fundamental_supernodes(parent, counts), parent, counts)
+    col_to_super = column_supernodes(super_ptr, n)
+    row_ptr, rows = supernode_structure(ptr, cols, parent, super_ptr, col_to_super)
+    up_ptr, up_cols, up_source = permuted_triangle(indptr, indices, perm, inverse, False)
+    return perm, counts, super_ptr, col_to_super, row_ptr, rows, up_ptr, up_cols, up_source
+
+
 SMALL_PRODUCT = 4096  # multiply-adds below which a block update is a plain loop, not a BLAS call
 PANEL = 32  # columns factored at a time inside a block before a BLAS update of the rest
 

@@ -414,16 +414,19 @@ class Model:
         chain, and the burn-in each has left, are kept in ``model.last_run`` (for ``resume``).
         """
         from ..output.store import high_dimensional_values, resolve_store
-        from ..sampler.checkpoint import CheckpointWriter
         from ..sampler.driver import check_count, run_chains
 
         if not isinstance(resume, (bool, np.bool_)):
             raise TypeError(f"resume must be True or False, got {resume!r}.")
         writer = None
-        if isinstance(checkpoint, CheckpointWriter):
-            writer = checkpoint
-        elif checkpoint is not None:
-            writer = CheckpointWriter(checkpoint, checkpoint_every)
+        if checkpoint is not None:
+            from ..sampler.checkpoint import CheckpointWriter  # zipfile, json, ...: only for runs that write one
+
+            writer = (
+                checkpoint
+                if isinstance(checkpoint, CheckpointWriter)
+                else CheckpointWriter(checkpoint, checkpoint_every)
+            )
         elif checkpoint_every is not None:
             raise ValueError("checkpoint_every needs checkpoint=, the file to write.")
         if writer is not None and resume:
@@ -461,52 +464,58 @@ class Model:
             initial, burn_left, burn = last.final, last.burn_left, last.burn
         if init not in ("auto", "default", "reml"):
             raise ValueError(f"init must be 'auto', 'default' or 'reml', got {init!r}.")
-        start = None
-        if init == "reml":
-            if resume:
-                raise ValueError("init='reml' starts new chains; resume=True continues old ones: pass one of them.")
-            from ..classical.start import reml_start
+        from ..sampler.blas_threads import single_threaded_blas
 
-            start = reml_start(self)
-        elif init == "auto" and not resume:
-            from ..classical.start import auto_start
+        # One BLAS thread from the REML start to the last chain, set once: threadpoolctl's scan of
+        # the loaded libraries costs about 10 ms a time, and the start and the chains would each
+        # set it again (the inner settings see this one and leave it; blas_threads).
+        with single_threaded_blas():
+            start = None
+            if init == "reml":
+                if resume:
+                    raise ValueError("init='reml' starts new chains; resume=True continues old ones: pass one of them.")
+                from ..classical.start import reml_start
 
-            start = auto_start(self)
-        used = "resume" if resume else ("default" if start is None else "reml")
-        burn = DEFAULT_BURN if burn is None else burn
-        chains = DEFAULT_CHAINS if chains is None else chains
-        draws = check_count(draws, "draws", 1)
-        n_chains = len(initial) if initial is not None else check_count(chains, "chains", 1)
-        variables = self.variables()
-        chosen: str | frozenset = resolve_store(store, high_dimensional_values(variables), draws, n_chains)
-        if store == "auto" and chosen == "summary":
-            loglik = [v for v in variables if v.group == "log_likelihood"]
-            if resolve_store("auto", high_dimensional_values(loglik), draws, n_chains) == "full":
-                chosen = frozenset(
-                    (v.group, v.name) for v in variables if v.high_dimensional and v.group != "log_likelihood"
+                start = reml_start(self)
+            elif init == "auto" and not resume:
+                from ..classical.start import auto_start
+
+                start = auto_start(self)
+            used = "resume" if resume else ("default" if start is None else "reml")
+            burn = DEFAULT_BURN if burn is None else burn
+            chains = DEFAULT_CHAINS if chains is None else chains
+            draws = check_count(draws, "draws", 1)
+            n_chains = len(initial) if initial is not None else check_count(chains, "chains", 1)
+            variables = self.variables()
+            chosen: str | frozenset = resolve_store(store, high_dimensional_values(variables), draws, n_chains)
+            if store == "auto" and chosen == "summary":
+                loglik = [v for v in variables if v.group == "log_likelihood"]
+                if resolve_store("auto", high_dimensional_values(loglik), draws, n_chains) == "full":
+                    chosen = frozenset(
+                        (v.group, v.name) for v in variables if v.high_dimensional and v.group != "log_likelihood"
+                    )
+            if client is not None:
+                from ..sampler.distributed import run_chains_distributed
+
+                result = run_chains_distributed(
+                    client, self, draws=draws, burn=burn, thin=thin, chains=chains, seed=seed, store=chosen, start=start
                 )
-        if client is not None:
-            from ..sampler.distributed import run_chains_distributed
-
-            result = run_chains_distributed(
-                client, self, draws=draws, burn=burn, thin=thin, chains=chains, seed=seed, store=chosen, start=start
-            )
-        else:
-            result = run_chains(
-                self,
-                draws=draws,
-                burn=burn,
-                thin=thin,
-                chains=chains,
-                seed=seed,
-                progress=progress,
-                store=chosen,
-                cores=cores,
-                initial=initial,
-                burn_left=burn_left,
-                start=start,
-                checkpoint=writer,
-            )
+            else:
+                result = run_chains(
+                    self,
+                    draws=draws,
+                    burn=burn,
+                    thin=thin,
+                    chains=chains,
+                    seed=seed,
+                    progress=progress,
+                    store=chosen,
+                    cores=cores,
+                    initial=initial,
+                    burn_left=burn_left,
+                    start=start,
+                    checkpoint=writer,
+                )
         idata = self._finish(result, check_convergence)
         idata.attrs["init"] = used
         return idata
