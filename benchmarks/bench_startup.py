@@ -22,8 +22,11 @@ Part of (4) minus (3) is not bayesgen's work: after step (3) the process holds a
 objects that Python's cyclic garbage collector tracks, and its next full collection (0.11-0.13 s,
 a pass over all of them) is due once a few thousand new objects survive (5,430 one-element lists
 kept after step (3) triggered it; importing bayesgen's modules alone keeps about 8,600). Any
-work of the fit's size pays it, so it falls in bayesgen's part. The script prints that
-collection's time as well (from extra runs with ``gc.callbacks``); the verdict stays (4) minus (3).
+work of the fit's size pays it, so in (4) minus (3) it falls in bayesgen's part. The script prints
+that collection's time as well (from extra runs with ``gc.callbacks``), and a second split whose
+steps (2)-(4) run ``gc.collect()`` at the end of the libraries' step: the libraries' objects then get
+their first full collection where they were made, as any program importing them pays once, and
+bayesgen's part is what its own work adds. Both verdicts are printed.
 """
 
 from __future__ import annotations
@@ -45,14 +48,21 @@ import bayesgen.output.inference_data  # arviz, imported as bayesgen imports it
 xarray.Variable(("x",), numpy.zeros(1))
 """
 
-NUMBA_FIRST_CALL = (
-    LIBRARIES
-    + """
+FIRST_KERNEL_CALL = """
 import numpy as np
 from bayesgen.kernels.mme_iterative import gauss_seidel_sweep
 gauss_seidel_sweep(np.array([0, 1], dtype=np.int32), np.array([0], dtype=np.int32), np.ones(1), np.ones(1), np.zeros(1))
 """
-)
+NUMBA_FIRST_CALL = LIBRARIES + FIRST_KERNEL_CALL
+
+#: The libraries' step ended by the first full collection of their objects, which any program that
+#: imports them pays once, whenever its own work first keeps a few thousand objects: the second split.
+COLLECTED = """
+import gc
+gc.collect()
+"""
+LIBRARIES_COLLECTED = LIBRARIES + COLLECTED
+NUMBA_FIRST_CALL_COLLECTED = LIBRARIES_COLLECTED + FIRST_KERNEL_CALL
 
 FIT = """
 import bayesgen as bg
@@ -62,6 +72,7 @@ model = bg.AnimalModel(sim.phenotypes, "y", column="id", pedigree=ped, fixed=["s
 model.sample(draws=10, burn=10, chains=1, seed=1, progress=False, check_convergence=False)
 """
 FIT_20 = NUMBA_FIRST_CALL + FIT
+FIT_20_COLLECTED = NUMBA_FIRST_CALL_COLLECTED + FIT
 
 #: FIT_20 with the seconds of Python's full (generation-2) garbage collections during the fit printed:
 #: run apart from the timed runs, to say how much of bayesgen's part is the collector's.
@@ -110,6 +121,9 @@ def main() -> None:
         ("+ libraries (numpy, pandas, scipy, numba, xarray, arviz)", LIBRARIES),
         ("+ numba's first compiled call", NUMBA_FIRST_CALL),
         ("+ bayesgen: import, simulate 350 animals, model, 20 iterations, InferenceData", FIT_20),
+        ("+ libraries, then their first full garbage collection", LIBRARIES_COLLECTED),
+        ("+ numba's first compiled call (after that collection)", NUMBA_FIRST_CALL_COLLECTED),
+        ("+ bayesgen (after that collection)", FIT_20_COLLECTED),
     ]
     wall(FIT_20)  # fills the numba cache and the bytecode caches: the figures are for a warm start
     load_before = os.getloadavg()[0]
@@ -123,12 +137,20 @@ def main() -> None:
     print(f"load average {load_before:.1f} before, {load_after:.1f} after\n")
     print(f"{'step':<82} {'total s':>8} {'added s':>8}")
     previous = 0.0
-    for (label, _), total in zip(steps, totals):
+    for k, ((label, _), total) in enumerate(zip(steps, totals)):
+        if k == 4:
+            print("second split: the libraries' first full garbage collection charged to the libraries")
+            previous = totals[0]
         print(f"{label:<82} {total:8.2f} {total - previous:8.2f}")
         previous = total
     own = totals[3] - totals[2]
     print(f"\nbayesgen's own part: {own:.2f} s of {totals[3]:.2f} s ({own / totals[3]:.0%}); target <= 0.3 s: ", end="")
     print("met" if own <= 0.3 else "not met")
+    own_collected = totals[6] - totals[5]
+    print(
+        f"bayesgen's own part with the libraries' first full collection charged to them: {own_collected:.2f} s "
+        f"of {totals[6]:.2f} s; target <= 0.3 s: " + ("met" if own_collected <= 0.3 else "not met")
+    )
     collector = [float(run(FULL_COLLECTIONS)) for _ in range(args.repeats)]
     print(
         f"of which Python's full garbage collections during the fit: {np.median(collector):.2f} s "
