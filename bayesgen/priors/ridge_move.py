@@ -8,9 +8,11 @@ Metropolis-Hastings step with every indicator redrawn.
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 import numpy as np
 
-from .inclusion import log_odds
+from .inclusion import BernoulliInclusion, log_odds
 
 
 class PiRidgeMove:
@@ -26,6 +28,23 @@ class PiRidgeMove:
     (its prior's log density) and ``_ridge_set_scale(state, s, factor)`` (sets :math:`s` and
     multiplies every :math:`\sigma^2_j` by ``factor``).
     """
+
+    inclusion: BernoulliInclusion
+    pi_step: float
+    #: The state entries the move changes besides ``pi`` and ``n_included`` (restored on rejection).
+    _ridge_keys: tuple[str, ...]
+
+    @abstractmethod
+    def _ridge_scale(self, state: dict) -> float:
+        """The slab's variance scale s."""
+
+    @abstractmethod
+    def _ridge_scale_log_density(self, state: dict, value: float) -> float:
+        """The log prior density of s at ``value``, up to a constant."""
+
+    @abstractmethod
+    def _ridge_set_scale(self, state: dict, value: float, factor: float) -> None:
+        """Set s to ``value`` and multiply every per-marker slab variance by ``factor``."""
 
     #: The probability that the move proposes :math:`\pi^*` from its Beta prior (an independence
     #: proposal, which crosses in one step a posterior of :math:`\pi` the data hardly inform)
