@@ -300,6 +300,9 @@ def test_the_bayes_b_and_bayes_r_moves_run_only_when_asked_and_check_their_optio
         bg.BayesRPrior(pi_move="no")
     with pytest.raises(ValueError, match=r"BayesR pi_step must be finite and > 0, got inf"):
         bg.BayesRPrior(pi_step=float("inf"))
+    for bad in (0, 1.5, True):
+        with pytest.raises(ValueError, match=rf"BayesR pi_moves must be an integer >= 1, got {bad!r}"):
+            bg.BayesRPrior(pi_moves=bad)
 
 
 class BayesBWithoutMoveJacobian(bg.BayesBPrior):

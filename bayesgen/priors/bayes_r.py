@@ -40,6 +40,10 @@ class BayesRPrior(MarkerPrior):
         marker's class redrawn (:meth:`proportion_move`), which lets the split of the markers
         between weakly distinguished classes (the spike and :math:`10^{-4}`) travel instead of
         creeping.
+    pi_moves : int, default 2
+        How many proportion moves run before each sweep (each costs one sweep). On wheat at
+        ``sample()``'s defaults, two moves gave the slowest proportion 1.2-1.7 times the ESS per
+        second of one (docs/performance.md, issue 23 item 3).
     pi_step : float, default 1
         The standard deviation of that move's proposal on the logit of the two classes' split.
 
@@ -77,6 +81,7 @@ class BayesRPrior(MarkerPrior):
         prior: PriorArg = None,
         pi_move: bool = True,
         pi_step: float = 1.0,
+        pi_moves: int = 2,
     ):
         gamma = np.asarray(gamma, dtype=np.float64)
         if gamma.ndim != 1 or gamma.size < 2 or gamma[0] != 0.0 or not np.all(np.isfinite(gamma[1:]) & (gamma[1:] > 0)):
@@ -97,6 +102,9 @@ class BayesRPrior(MarkerPrior):
             raise TypeError(f"BayesR pi_move must be True or False, got {pi_move!r}.")
         self.pi_move = bool(pi_move)
         self.pi_step = check_positive_finite(pi_step, "BayesR pi_step")
+        if isinstance(pi_moves, (bool, np.bool_)) or not isinstance(pi_moves, (int, np.integer)) or pi_moves < 1:
+            raise ValueError(f"BayesR pi_moves must be an integer >= 1, got {pi_moves!r}.")
+        self.pi_moves = int(pi_moves)
 
     @property
     def samples_variance(self) -> bool:
@@ -131,9 +139,9 @@ class BayesRPrior(MarkerPrior):
     def sweep(
         self, rng, alpha, state, codes, lookup, xx, code_stats, resid, weights, genetic_values, residual_covariance
     ) -> None:
-        """The mixture sweep, after :meth:`proportion_move` (``pi_move``)."""
+        """The mixture sweep, after ``pi_moves`` of :meth:`proportion_move` (``pi_move``)."""
         args = (codes, lookup, xx, code_stats, resid, weights, genetic_values, residual_covariance)
-        if self.pi_move:
+        for _ in range(self.pi_moves if self.pi_move else 0):
             self.proportion_move(rng, alpha, state, *args)
         self._sweep(rng, alpha, state, *args)
 
