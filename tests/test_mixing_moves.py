@@ -47,7 +47,11 @@ def bayes_b():
 
 
 def bayes_r():
-    return bg.BayesRPrior(gamma=(0.0, 0.1, 1.0), dirichlet=(2.0, 2.0, 2.0), prior=bg.ScaledInvChi2(df=10.0, scale=0.1))
+    # pi_move=False: the rescaling move alone (the proportion moves, which also move sigma2_alpha,
+    # dilute a wrong rescaling until the harness misses it; tests/test_pi_move.py tests them).
+    return bg.BayesRPrior(
+        gamma=(0.0, 0.1, 1.0), dirichlet=(2.0, 2.0, 2.0), prior=bg.ScaledInvChi2(df=10.0, scale=0.1), pi_move=False
+    )
 
 
 #: prior factory, the hyperparameter the move scales, and the power of k it is scaled by.
@@ -188,7 +192,10 @@ def test_geweke_with_rescaling(population, name):
         (
             "BayesR",
             BayesRWithoutJacobian(
-                gamma=(0.0, 0.1, 1.0), dirichlet=(2.0, 2.0, 2.0), prior=bg.ScaledInvChi2(df=10.0, scale=0.1)
+                gamma=(0.0, 0.1, 1.0),
+                dirichlet=(2.0, 2.0, 2.0),
+                prior=bg.ScaledInvChi2(df=10.0, scale=0.1),
+                pi_move=False,
             ),
         ),
     ],
