@@ -39,15 +39,15 @@ def oracle_spike_slab_sweep(rng, alpha, var_alpha, pi, x, resid, w, gv, sigma2_e
     return n_in if reference is None else (n_in, log_ratio)
 
 
-@STORED
-@pytest.mark.parametrize("weights", ["binary", "general"])
-def test_reverse_sweep_and_its_reference_ratio_match_the_oracle(weights, stored):
-    """The (pi, sigma2_alpha) move's sweep: markers in reverse order, and the sum of the log prior
-    predictive ratios against a second (pi', v sigma2_j) accumulated on the way."""
-    rng = np.random.default_rng(13)
+def move_sweep_data(seed, missing, weights, stored):
+    """Data for the oracle tests of the moves' sweeps: 40 records x 15 markers (``missing``: a
+    marker and the records whose genotype is missing), 0/1 or general weights; returns the
+    generator (to draw the rest from), n, p, the dense centred codes x, the codes as the kernels
+    read them, the lookup, the weights and x'Wx."""
+    rng = np.random.default_rng(seed)
     n, p = 40, 15
     codes = rng.integers(0, 3, (p, n)).astype(np.int8)
-    codes[2, [1, 5]] = 3
+    codes[missing[0], missing[1]] = 3
     lookup = np.zeros((p, 4))
     lookup[:, :3] = np.arange(3)[None, :] - rng.uniform(0.2, 1.8, p)[:, None]
     x = np.take_along_axis(lookup, codes.astype(np.intp), axis=1).T
@@ -56,6 +56,15 @@ def test_reverse_sweep_and_its_reference_ratio_match_the_oracle(weights, stored)
     if weights == "general":
         w *= rng.uniform(0.5, 2.0, n)
     _, xx = weighted_cross_products(kc, lookup, w)
+    return rng, n, p, x, kc, lookup, w, xx
+
+
+@STORED
+@pytest.mark.parametrize("weights", ["binary", "general"])
+def test_reverse_sweep_and_its_reference_ratio_match_the_oracle(weights, stored):
+    """The (pi, sigma2_alpha) move's sweep: markers in reverse order, and the sum of the log prior
+    predictive ratios against a second (pi', v sigma2_j) accumulated on the way."""
+    rng, n, p, x, kc, lookup, w, xx = move_sweep_data(13, (2, [1, 5]), weights, stored)
     alpha0 = np.where(rng.random(p) < 0.5, rng.standard_normal(p) * 0.3, 0.0)
     var_alpha = np.full(p, 0.2)
     resid0 = rng.standard_normal(n) + x @ (rng.standard_normal(p) * 0.3)
@@ -410,18 +419,7 @@ def test_reverse_mixture_sweep_and_its_reference_ratio_match_the_oracle(weights,
     predictive ratios against a second (pi', v') accumulated on the way."""
     from bayesgen.kernels.spike_slab import sweep_markers_mixture
 
-    rng = np.random.default_rng(21)
-    n, p = 40, 15
-    codes = rng.integers(0, 3, (p, n)).astype(np.int8)
-    codes[3, [2, 7]] = 3
-    lookup = np.zeros((p, 4))
-    lookup[:, :3] = np.arange(3)[None, :] - rng.uniform(0.2, 1.8, p)[:, None]
-    x = np.take_along_axis(lookup, codes.astype(np.intp), axis=1).T
-    kc = as_stored(codes, stored)  # what the kernels read
-    w = (rng.random(n) > 0.2).astype(float)
-    if weights == "general":
-        w *= rng.uniform(0.5, 2.0, n)
-    _, xx = weighted_cross_products(kc, lookup, w)
+    rng, n, p, x, kc, lookup, w, xx = move_sweep_data(21, (3, [2, 7]), weights, stored)
     pi, class_variances = np.array([0.5, 0.2, 0.2, 0.1]), np.array([0.0, 0.01, 0.1, 1.0])
     pi_ref, variances_ref = np.array([0.2, 0.4, 0.1, 0.3]), np.array([0.0, 0.02, 0.3, 0.6])
     alpha0 = np.where(rng.random(p) < 0.5, rng.standard_normal(p) * 0.3, 0.0)

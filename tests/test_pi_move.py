@@ -69,16 +69,7 @@ def test_an_accepted_move_keeps_pi_times_sigma2_and_the_residual_consistent(popu
     model, gibbs, chain = _chain(population, bayes_c_pi(pi_step=2.0))
     term, state = model.terms[1], chain.states[1]
     prior, prior_state = term.prior, state["prior"]
-    args = (
-        term.codes,
-        term.lookup,
-        term.xx,
-        term.code_stats,
-        chain.ctx.resid,
-        chain.ctx.weights[:, 0],
-        state["genetic_values"],
-        chain.ctx.residual_covariance,
-    )
+    args = _move_arguments(chain, term, state)
     accepted = rejected = 0
     for seed in range(200):
         before = {
