@@ -428,10 +428,15 @@ def _interrupt_after(spec: Path, output: Path, iterations: int):
         [sys.executable, "-m", "bayesgen.cli.main", "fit", str(spec), "--output", str(output)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        # A suite started in the background without job control (``nohup pytest &``) ignores
+        # SIGINT, and a child would inherit that and never see the interrupt: give it the default.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
-    seen = []
+    seen, printed = [], []
     reader = threading.Thread(target=lambda: seen.extend(iter(lambda: os.read(proc.stderr.fileno(), 4096), b"")))
+    printer = threading.Thread(target=lambda: printed.extend(iter(lambda: os.read(proc.stdout.fileno(), 4096), b"")))
     reader.start()
+    printer.start()
     deadline = time.monotonic() + 300
     try:
         while time.monotonic() < deadline and proc.poll() is None:
@@ -441,13 +446,13 @@ def _interrupt_after(spec: Path, output: Path, iterations: int):
             time.sleep(0.1)
         assert proc.poll() is None, "the run ended before it could be interrupted"
         proc.send_signal(signal.SIGINT)
-        out = proc.stdout.read()
-        code = proc.wait(timeout=120)
+        code = proc.wait(timeout=120)  # a child that ignores the interrupt fails here, not hangs
     finally:
         if proc.poll() is None:
             proc.kill()
         reader.join()
-    return code, out.decode(), b"".join(seen).decode(errors="replace")
+        printer.join()
+    return code, b"".join(printed).decode(), b"".join(seen).decode(errors="replace")
 
 
 INTERRUPTED = """
