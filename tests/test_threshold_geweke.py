@@ -92,3 +92,38 @@ def test_planted_missing_hastings_ratio_fails(population):
     print(result)
     assert not result.passed
     assert result.failures.index.str.contains("cutpoints").any()
+
+
+class ScaleMoveCountingMissingRecords(bg.Threshold):
+    """Planted error: the scale move's Jacobian counts every record's liability, the 2 records
+    without a phenotype too (k^(n + 2) for k^n)."""
+
+    def scale_action(self):
+        from bayesgen.likelihoods.threshold import LiabilityScaling
+
+        class Wrong(LiabilityScaling):
+            def power(self, state):
+                return float(state["y"].shape[0] + self.likelihood.n_cutpoints)
+
+        return Wrong(self)
+
+
+def test_planted_scale_move_counting_missing_records_fails(population):
+    model = threshold_model(population, "b", "single-site", ScaleMoveCountingMissingRecords(cutpoint_prior=1.0))
+    result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=21)
+    print(result)
+    assert not result.passed
+
+
+def test_planted_scale_move_counting_the_haar_measure_twice_fails(population, monkeypatch):
+    """Planted error: a sampled variance's share of the scale move keeps its own move's Haar
+    measure dk/k (``GroupScaling`` without its factor k), so k is pulled down by 1/k per term."""
+    from bayesgen.terms.scaling import GroupScaling
+
+    monkeypatch.setattr(
+        GroupScaling, "log_factor", lambda self, state, k: float(self.action.log_factor(state, np.array([k])))
+    )
+    model = threshold_model(population, "b", "single-site")
+    result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=21)
+    print(result)
+    assert not result.passed

@@ -10,6 +10,7 @@ from .._deprecation import renamed_arguments
 from .._validation import preview
 from ..sampler.context import StepContext
 from ..terms.base import BindContext
+from ..terms.scaling import Scaling
 from ..variable import Variable
 from .base import Likelihood
 from .gaussian import _missingness_patterns
@@ -56,6 +57,13 @@ class Threshold(Likelihood):
     2. the liabilities :math:`\ell_r \mid c_r, \mu_r, \tau \sim N(\mu_r, 1)` truncated to
        :math:`(\tau_{c_r}, \tau_{c_r+1}]` (``truncated_normal``).
 
+    3. (with ``scale_move``, the default) a scale move that multiplies the liabilities, every
+       effect and the cut-points by one k > 0 and every variance by :math:`k^2`
+       (``bayesgen.sampler.scale_move``, parameter expansion as in Liu & Wu 1999): the
+       liabilities pin the scale of the model while R = 1 is fixed, and this move frees it
+       (``LiabilityScaling`` is this likelihood's share of that move's target). It runs before
+       the augmentation, after the location updates, when every term declares its scaling.
+
     The prior on the cut-points is flat on :math:`0 < \tau_2 < \dots < \tau_{K-1}` (MCMCglmm's),
     or with ``cutpoint_prior = s0`` proper: independent :math:`N(0, s_0^2)` restricted to that
     order (draws: K-2 half-normals, sorted).
@@ -75,9 +83,15 @@ class Threshold(Likelihood):
 
     @renamed_arguments(variance="prior")
     def __init__(
-        self, prior: float | None = None, posterior_predictive: bool = False, cutpoint_prior: float | None = None
+        self,
+        prior: float | None = None,
+        posterior_predictive: bool = False,
+        cutpoint_prior: float | None = None,
+        scale_move: bool = True,
     ):
         _check_fixed_variance(prior)
+        if not isinstance(scale_move, (bool, np.bool_)):
+            raise TypeError(f"scale_move must be True or False, got {scale_move!r}.")
         if cutpoint_prior is not None:
             if (
                 isinstance(cutpoint_prior, bool)
@@ -92,6 +106,7 @@ class Threshold(Likelihood):
         self.variance_prior_arg = prior
         self.posterior_predictive = posterior_predictive
         self.cutpoint_prior = cutpoint_prior
+        self.scale_move = bool(scale_move)
         self.categories = None
 
     def configure(self, variance, posterior_predictive: bool = False) -> None:
@@ -333,6 +348,10 @@ class Threshold(Likelihood):
         """Category of each liability: the number of inner cut-points (0, tau_2, ...) below it."""
         return np.searchsorted(np.concatenate([[0.0], cutpoints]), liability, side="left").astype(np.int64)
 
+    def scale_action(self):
+        """The scale move's view of the liabilities (``scale_move``; ``bayesgen.sampler.scale_move``)."""
+        return LiabilityScaling(self) if self.scale_move else None
+
     # ------------------------------------------------------------------ the augmentation step
     def augment(self, rng, state, ctx: StepContext) -> None:
         """The cut-point move (K > 2), then the liabilities given the categories (class docstring);
@@ -492,6 +511,34 @@ class Threshold(Likelihood):
         if not self.n_cutpoints:
             return {}
         return {"cutpoints": "flat" if self.cutpoint_prior is None else {"half_normal_sd": self.cutpoint_prior}}
+
+
+class LiabilityScaling(Scaling):
+    r"""The liabilities and cut-points under the scale move: :math:`\ell \to k\ell`, :math:`\tau \to k\tau`.
+
+    The n liabilities with data and the K-2 free cut-points give the Jacobian :math:`k^{n + K - 2}`;
+    the residual :math:`e_r = \ell_r - \mu_r \sim N(0, 1/w_r)` moves to :math:`ke_r`, giving
+    :math:`\exp(-k^2\sum_r w_r e_r^2/2)`; the categories stay (the first cut-point is 0 and the
+    others move with the liabilities); the cut-points' prior at :math:`k\tau` is the rest.
+    """
+
+    def __init__(self, likelihood: Threshold):
+        self.likelihood = likelihood
+
+    def power(self, state: dict) -> float:
+        return float(self.likelihood.n_observed + self.likelihood.n_cutpoints)
+
+    def quadratic(self, state: dict, ctx) -> float:
+        rows = self.likelihood.observed_rows
+        resid = ctx.resid[rows, 0]
+        return float(np.dot(ctx.weights[rows, 0] * resid, resid))
+
+    def log_factor(self, state: dict, k: float) -> float:
+        return self.likelihood.log_prior({"cutpoints": k * state["cutpoints"]})
+
+    def apply(self, state: dict, k: float) -> None:
+        state["y"] *= k
+        state["cutpoints"] *= k
 
 
 def _check_fixed_variance(variance) -> None:

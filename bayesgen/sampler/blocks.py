@@ -60,6 +60,7 @@ def location_terms(model) -> list[int]:
 def build_blocks(model, sampler: str) -> list:
     """The update blocks of ``model`` for the chosen location sampler."""
     from .group_move import GroupMove
+    from .scale_move import scale_move
     from .translation_move import translation_moves
 
     indices = location_terms(model)
@@ -97,6 +98,8 @@ def build_blocks(model, sampler: str) -> list:
     # Fixed effects and a random term's mean coefficients, shifted together (exact; see
     # translation_move), where single-site updates would trade one off against the other.
     blocks += translation_moves(model, joint.indices if joint is not None else ())
+    # Everything rescaled together when the likelihood fixes the scale (scale_move).
+    blocks += scale_move(model)
     owns_residual = joint is not None and joint.owns_residual_covariance
     blocks.append(LikelihoodBlock(likelihood_index, model.likelihood, draws_covariance=not owns_residual))
     return blocks

@@ -181,6 +181,12 @@ class Term(ABC):
         or None (the default): e.g. a location term's effects and covariance, a marker prior's scale."""
         return None
 
+    def scale_action(self):
+        """What the scale move (``bayesgen.sampler.scale_move``) needs from this term when every
+        effect and the working response scale by k and every variance by k^2: a
+        ``bayesgen.terms.scaling.Scaling``, or None (the default), which turns the move off."""
+        return None
+
     def describe(self) -> dict:
         """A JSON-able description of the term and its priors, for the InferenceData attrs."""
         return {"term": type(self).__name__, "name": self.name}

@@ -29,6 +29,7 @@ import scipy.sparse as sp
 
 from ..kernels.random_effects import quadratic_form_matrix
 from .base import Term
+from .scaling import GaussianEffectsScaling, GroupScaling
 
 #: Largest number of levels whose precision the default ``level_precision_factor`` factorises densely.
 DENSE_FACTOR_MAX_LEVELS = 4_000
@@ -188,6 +189,18 @@ class LocationTerm(Term):
         if not (self.expand and self.samples_covariance):
             return None
         return LocationGroupAction(self)
+
+    def scale_action(self):
+        r"""The scale move's view of this term: with a sampled covariance, its scalar group action
+        (:math:`\Theta \to k\Theta`, :math:`\Sigma \to k^2\Sigma`); otherwise effects under a flat or
+        fixed prior (``bayesgen.terms.scaling``)."""
+        if self.samples_covariance:
+            return GroupScaling(LocationGroupAction(self, "scalar"))
+
+        def quadratic_form(state):
+            return quadratic_form_matrix(self.effects(state), *self._precision_arrays())
+
+        return GaussianEffectsScaling(self.effects, self.effect_covariance, quadratic_form)
 
 
 class LocationGroupAction:

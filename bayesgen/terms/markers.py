@@ -14,6 +14,7 @@ from ..kernels.markers_multitrait import genetic_values
 from ..priors.bayes_a import BayesAPrior
 from ..priors.marker_prior import MarkerPrior
 from .base import BindContext, Term, Variable
+from .scaling import GroupScaling
 
 #: Marker priors a user can pass, for error messages.
 MARKER_PRIORS = ("BayesAPrior", "BayesBPrior", "BayesCPrior", "BayesRPrior", "LassoPrior", "RidgePrior")
@@ -227,6 +228,13 @@ class Markers(Term):
         prior with a sampled scale: ``MarkerPrior.rescalable``), run by ``bayesgen.sampler.group_move``."""
         if self.expand and self.n_traits == 1 and self.prior.rescalable:
             return MarkerScaleAction(self)
+        return None
+
+    def scale_action(self):
+        """The scale move's view of the markers: the rescaling action (one trait, a prior with a
+        sampled scale), whether or not ``expand`` runs the term's own group move."""
+        if self.n_traits == 1 and self.prior.rescalable:
+            return GroupScaling(MarkerScaleAction(self))
         return None
 
     def step(self, rng, state, ctx) -> dict:

@@ -1,0 +1,81 @@
+r"""What a term declares to the scale move: how its part of the target changes when everything scales.
+
+The scale move (``bayesgen.sampler.scale_move``) multiplies every location effect, every
+marker effect and the working response by one k > 0, every (co)variance by :math:`k^2`
+(and the likelihood's own scale-carrying parameters, e.g. a threshold trait's cut-points, by
+k). Each term answers three questions about its share of the target at the moved point,
+measured with dk/k (the Haar measure, counted once by the move):
+
+* ``power``: the exponent a of :math:`k^a` it contributes through Jacobians that nothing
+  cancels (e.g. effects under a flat prior: one k per effect);
+* ``quadratic``: Q of a factor :math:`\exp(-k^2 Q/2)` (effects under a fixed covariance,
+  the Gaussian residual);
+* ``log_factor(state, k)``: the rest, a log density in k (a sampled covariance's prior at
+  :math:`k^2\Sigma` with its Jacobian).
+
+Then ``apply(state, k)`` moves the term's own state (the move rescales the residual).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Scaling:
+    """The default answers: no power, no quadratic, a flat rest; ``apply`` is the term's own."""
+
+    def power(self, state: dict) -> float:
+        return 0.0
+
+    def quadratic(self, state: dict, ctx) -> float:
+        return 0.0
+
+    def log_factor(self, state: dict, k: float) -> float:
+        return 0.0
+
+    def apply(self, state: dict, k: float) -> None:
+        raise NotImplementedError
+
+
+class GroupScaling(Scaling):
+    r"""A term's scalar group action (``group_action``, identity [1]) seen by the scale move.
+
+    The group action's ``log_factor`` is f(k) with the Haar measure dk/k of its own move
+    (``bayesgen.sampler.group_move``): the prior of the scale parameter at the moved value,
+    the Jacobian, times :math:`k^{-1}`. The scale move counts the Haar measure once for all
+    terms, so this term's rest is :math:`f(k)\,k`.
+    """
+
+    def __init__(self, action):
+        if getattr(action, "kind", "scalar") != "scalar" or not np.array_equal(action.identity, [1.0]):
+            raise ValueError("GroupScaling needs a scalar group action with identity 1.")
+        self.action = action
+
+    def log_factor(self, state: dict, k: float) -> float:
+        return float(self.action.log_factor(state, np.array([k]))) + float(np.log(k))
+
+    def apply(self, state: dict, k: float) -> None:
+        self.action.apply(state, np.array([k]))
+
+
+class GaussianEffectsScaling(Scaling):
+    r"""Effects :math:`\Theta` under a flat prior (``covariance`` None) or a fixed one
+    :math:`N(0, P^{-1} \otimes \Sigma)`: the Jacobian gives :math:`k^{n}` (n effects), the
+    fixed prior :math:`\exp(-k^2\,\mathrm{tr}(\Sigma^{-1}\Theta'P\Theta)/2)`."""
+
+    def __init__(self, effects, covariance, quadratic_form):
+        #: effects(state) -> the array of effects; covariance(state) -> Sigma or None;
+        #: quadratic_form(state) -> Theta'P Theta.
+        self._effects, self._covariance, self._quadratic_form = effects, covariance, quadratic_form
+
+    def power(self, state: dict) -> float:
+        return float(self._effects(state).size)
+
+    def quadratic(self, state: dict, ctx) -> float:
+        covariance = self._covariance(state)
+        if covariance is None:
+            return 0.0
+        return float(np.trace(np.linalg.solve(np.atleast_2d(covariance), self._quadratic_form(state))))
+
+    def apply(self, state: dict, k: float) -> None:
+        self._effects(state)[...] *= k
