@@ -1,6 +1,7 @@
 """Threshold and censored traits: bayesgen beside MCMCglmm 2.36, one script, one table per part.
 
     python benchmarks/bench_threshold.py [--quick] [--parts real,binary,ordinal,censored]
+                                         [--scale-move on|off|both]
 
 Parts (each prints its table; R parts are skipped with a message when Rscript or MCMCglmm is
 missing, or ../shared/data for the real data):
@@ -19,6 +20,9 @@ missing, or ../shared/data for the real data):
   sigma2_a / (sigma2_a + 2), compared here after that conversion.
 * ``censored``: 30% right-censoring: the censored fit, the fit of the uncensored values and a
   naive fit that takes the censoring times as values.
+
+``--scale-move both`` fits every bayesgen threshold model with and without its scale move
+(``bg.Threshold(scale_move=)``) in the same run, so the move's effect is a ratio of one run.
 
 Priors are the same on both sides: the animal / family variance has MCMCglmm's parameter-
 expanded prior ``V = 1, nu = 1, alpha.mu = 0, alpha.V = 1000``, whose standard deviation is
@@ -60,6 +64,13 @@ REFERENCE = {
     ("soay", "cutpoint"): (1.195, 1.039, 1.369),
 }
 PX_PRIOR = "list(V = 1, nu = 1, alpha.mu = 0, alpha.V = 1000)"
+#: bayesgen's fits with its scale move on (True) and/or off (False): ``--scale-move on|off|both``.
+SCALE_MOVES = [True]
+
+
+def threshold_fits():
+    """(label suffix, family) of each bayesgen threshold fit to run."""
+    return [("" if move else " (no scale move)", bg.Threshold(scale_move=move)) for move in SCALE_MOVES]
 
 
 def load() -> str:
@@ -173,20 +184,22 @@ def part_real(quick: bool, r_missing):
         return
     draws, burn = (750, 250) if quick else (2500, 500)
     plodia = pd.read_csv(DATA / "plodia.csv")
-    model = bg.Model(
-        plodia,
-        "Pupated",
-        [bg.Fixed(), bg.Random("FSfamily", prior=bg.HalfT(1, np.sqrt(1000)))],
-        family="threshold",
-        sampler="joint",
-    )
-    idata, seconds = run_bayesgen(model, draws, burn)
-    v = idata.posterior["sigma2_FSfamily"].values
-    rows += [
-        summarise("bayesgen", "plodia V_family", v, seconds),
-        summarise("bayesgen", "plodia icc", v / (v + 1), seconds),
-        summarise("bayesgen", "plodia intercept", idata.posterior["beta"].values[..., 0], seconds),
-    ]
+    for suffix, family in threshold_fits():
+        model = bg.Model(
+            plodia,
+            "Pupated",
+            [bg.Fixed(), bg.Random("FSfamily", prior=bg.HalfT(1, np.sqrt(1000)))],
+            family=family,
+            sampler="joint",
+        )
+        idata, seconds = run_bayesgen(model, draws, burn)
+        v = idata.posterior["sigma2_FSfamily"].values
+        side = "bayesgen" + suffix
+        rows += [
+            summarise(side, "plodia V_family", v, seconds),
+            summarise(side, "plodia icc", v / (v + 1), seconds),
+            summarise(side, "plodia intercept", idata.posterior["beta"].values[..., 0], seconds),
+        ]
     if r_missing is None:
         nitt = 6000 if quick else 33000
         script = (
@@ -209,20 +222,22 @@ prior <- list(R = list(V = 1, fix = 1), G = list(G1 = {PX_PRIOR}))
         ]
     soay = pd.read_csv(DATA / "soay_horns.csv")
     soay["horn"] = pd.Categorical(soay["horn"], categories=["polled", "scurred", "normal"], ordered=True)
-    model = bg.Model(soay, "horn", [bg.Fixed(["sex"])], family="threshold")
-    idata, seconds = run_bayesgen(model, draws, burn)
-    beta = idata.posterior["beta"]
-    male = (
-        beta.sel(
-            beta_level=[c for c in beta["beta_level"].values if "male" in str(c) and "female" not in str(c)]
-        ).values[..., 0]
-        if "beta_level" in beta.dims
-        else beta.values[..., 1]
-    )
-    rows += [
-        summarise("bayesgen", "soay male", male, seconds),
-        summarise("bayesgen", "soay cutpoint", idata.posterior["cutpoints"].values[..., 0], seconds),
-    ]
+    for suffix, family in threshold_fits():
+        model = bg.Model(soay, "horn", [bg.Fixed(["sex"])], family=family)
+        idata, seconds = run_bayesgen(model, draws, burn)
+        beta = idata.posterior["beta"]
+        male = (
+            beta.sel(
+                beta_level=[c for c in beta["beta_level"].values if "male" in str(c) and "female" not in str(c)]
+            ).values[..., 0]
+            if "beta_level" in beta.dims
+            else beta.values[..., 1]
+        )
+        side = "bayesgen" + suffix
+        rows += [
+            summarise(side, "soay male", male, seconds),
+            summarise(side, "soay cutpoint", idata.posterior["cutpoints"].values[..., 0], seconds),
+        ]
     if r_missing is None:
         nitt = 6000 if quick else 33000
         script = (
@@ -272,22 +287,22 @@ def part_simulated(kind: str, quick: bool, r_missing):
     draws, burn = (500, 250) if quick else (2000, 500)
     rows, out = [], None
     for sampler in ("collapsed", "joint"):
-        model = bg.Model(
-            data,
-            "y",
-            [bg.Fixed(["sex"]), bg.Animal("id", sim.pedigree_object(), prior=bg.HalfT(1, np.sqrt(1000)))],
-            family="threshold",
-            sampler=sampler,
-        )
-        idata, seconds = run_bayesgen(model, draws, burn)
-        rows += [
-            summarise(f"bayesgen {sampler}", "sigma2_a", idata.posterior["sigma2_a"].values, seconds),
-            summarise(f"bayesgen {sampler}", "h2", idata.posterior["h2"].values, seconds),
-        ]
-        if kind == "ordinal":
-            rows.append(
-                summarise(f"bayesgen {sampler}", "cutpoint", idata.posterior["cutpoints"].values[..., 0], seconds)
+        for suffix, family in threshold_fits():
+            model = bg.Model(
+                data,
+                "y",
+                [bg.Fixed(["sex"]), bg.Animal("id", sim.pedigree_object(), prior=bg.HalfT(1, np.sqrt(1000)))],
+                family=family,
+                sampler=sampler,
             )
+            idata, seconds = run_bayesgen(model, draws, burn)
+            side = f"bayesgen {sampler}{suffix}"
+            rows += [
+                summarise(side, "sigma2_a", idata.posterior["sigma2_a"].values, seconds),
+                summarise(side, "h2", idata.posterior["h2"].values, seconds),
+            ]
+            if kind == "ordinal":
+                rows.append(summarise(side, "cutpoint", idata.posterior["cutpoints"].values[..., 0], seconds))
     if r_missing is None:
         nitt = 6000 if quick else 42000
         family = "threshold" if kind == "binary" else "ordinal"
@@ -358,7 +373,14 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short chains (a smoke run)")
     parser.add_argument("--parts", default="real,binary,ordinal,censored")
+    parser.add_argument(
+        "--scale-move",
+        choices=("on", "off", "both"),
+        default="on",
+        help="bayesgen's threshold fits with the scale move (default), without it, or both in one run",
+    )
     args = parser.parse_args(argv)
+    SCALE_MOVES[:] = {"on": [True], "off": [False], "both": [True, False]}[args.scale_move]
     r_missing = r_available()
     if r_missing:
         print(f"MCMCglmm parts skipped: {r_missing}")

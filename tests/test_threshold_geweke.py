@@ -116,13 +116,12 @@ def test_planted_scale_move_counting_missing_records_fails(population):
 
 
 def test_planted_scale_move_counting_the_haar_measure_twice_fails(population, monkeypatch):
-    """Planted error: a sampled variance's share of the scale move keeps its own move's Haar
-    measure dk/k (``GroupScaling`` without its factor k), so k is pulled down by 1/k per term."""
-    from bayesgen.terms.scaling import GroupScaling
+    """Planted error: a sampled variance's share of the scale move keeps a Haar measure dk/k of
+    its own (a power 2m - 1 of k for 2m), so k is pulled down by 1/k."""
+    from bayesgen.terms.scaling import CovarianceScaling
 
-    monkeypatch.setattr(
-        GroupScaling, "log_factor", lambda self, state, k: float(self.action.log_factor(state, np.array([k])))
-    )
+    honest = CovarianceScaling.log_factor
+    monkeypatch.setattr(CovarianceScaling, "log_factor", lambda self, state, k: honest(self, state, k) - np.log(k))
     model = threshold_model(population, "b", "single-site")
     result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=21)
     print(result)

@@ -29,7 +29,7 @@ import scipy.sparse as sp
 
 from ..kernels.random_effects import quadratic_form_matrix
 from .base import Term
-from .scaling import GaussianEffectsScaling, GroupScaling
+from .scaling import CovarianceScaling, GaussianEffectsScaling
 
 #: Largest number of levels whose precision the default ``level_precision_factor`` factorises densely.
 DENSE_FACTOR_MAX_LEVELS = 4_000
@@ -195,7 +195,9 @@ class LocationTerm(Term):
         (:math:`\Theta \to k\Theta`, :math:`\Sigma \to k^2\Sigma`); otherwise effects under a flat or
         fixed prior (``bayesgen.terms.scaling``)."""
         if self.samples_covariance:
-            return GroupScaling(LocationGroupAction(self, "scalar"))
+            d = self.covariance_dim
+            free = d if self.prior.diagonal else d * (d + 1) // 2
+            return CovarianceScaling(self.effects, self.effect_covariance, self.covariance_log_density, free)
 
         def quadratic_form(state):
             return quadratic_form_matrix(self.effects(state), *self._precision_arrays())

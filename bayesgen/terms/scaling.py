@@ -58,6 +58,26 @@ class GroupScaling(Scaling):
         self.action.apply(state, np.array([k]))
 
 
+class CovarianceScaling(Scaling):
+    r"""Effects :math:`\Theta` with a sampled covariance :math:`\Sigma` (prior p given its auxiliary
+    variables, held fixed): :math:`\Theta \to k\Theta`, :math:`\Sigma \to k^2\Sigma`. The effects'
+    Jacobian cancels their prior's determinant; what remains is :math:`p(k^2\Sigma)` and the
+    Jacobian :math:`k^{2m}` of the m free elements of :math:`\Sigma`."""
+
+    def __init__(self, effects, covariance, log_density, free_elements: int):
+        #: effects(state) -> Theta; covariance(state) -> Sigma (the state's array, moved in place);
+        #: log_density(state, value) -> log p(value | the auxiliary variables).
+        self._effects, self._covariance, self._log_density = effects, covariance, log_density
+        self._power = 2.0 * free_elements
+
+    def log_factor(self, state: dict, k: float) -> float:
+        return float(self._log_density(state, (k * k) * self._covariance(state))) + self._power * float(np.log(k))
+
+    def apply(self, state: dict, k: float) -> None:
+        self._effects(state)[...] *= k
+        self._covariance(state)[...] *= k * k
+
+
 class GaussianEffectsScaling(Scaling):
     r"""Effects :math:`\Theta` under a flat prior (``covariance`` None) or a fixed one
     :math:`N(0, P^{-1} \otimes \Sigma)`: the Jacobian gives :math:`k^{n}` (n effects), the
