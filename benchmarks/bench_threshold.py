@@ -1,7 +1,7 @@
 """Threshold and censored traits: bayesgen beside MCMCglmm 2.36, one script, one table per part.
 
     python benchmarks/bench_threshold.py [--quick] [--parts real,binary,ordinal,censored]
-                                         [--scale-move on|off|both]
+                                         [--moves on|off|both]
 
 Parts (each prints its table; R parts are skipped with a message when Rscript or MCMCglmm is
 missing, or ../shared/data for the real data):
@@ -21,8 +21,9 @@ missing, or ../shared/data for the real data):
 * ``censored``: 30% right-censoring: the censored fit, the fit of the uncensored values and a
   naive fit that takes the censoring times as values.
 
-``--scale-move both`` fits every bayesgen threshold model with and without its scale move
-(``bg.Threshold(scale_move=)``) in the same run, so the move's effect is a ratio of one run.
+``--moves both`` fits every bayesgen threshold model with and without its scale move and
+marginal group moves (``bg.Threshold(scale_move=, marginal_moves=)``) in the same run, so
+their effect is a ratio of one run.
 
 Priors are the same on both sides: the animal / family variance has MCMCglmm's parameter-
 expanded prior ``V = 1, nu = 1, alpha.mu = 0, alpha.V = 1000``, whose standard deviation is
@@ -64,13 +65,14 @@ REFERENCE = {
     ("soay", "cutpoint"): (1.195, 1.039, 1.369),
 }
 PX_PRIOR = "list(V = 1, nu = 1, alpha.mu = 0, alpha.V = 1000)"
-#: bayesgen's fits with its scale move on (True) and/or off (False): ``--scale-move on|off|both``.
-SCALE_MOVES = [True]
+#: bayesgen's fits with its threshold moves on (True) and/or off (False): ``--moves on|off|both``.
+MOVES = [True]
 
 
 def threshold_fits():
-    """(label suffix, family) of each bayesgen threshold fit to run."""
-    return [("" if move else " (no scale move)", bg.Threshold(scale_move=move)) for move in SCALE_MOVES]
+    """(label suffix, family) of each bayesgen threshold fit to run: with or without the scale move
+    and the marginal group moves."""
+    return [("" if move else " (no moves)", bg.Threshold(scale_move=move, marginal_moves=move)) for move in MOVES]
 
 
 def load() -> str:
@@ -374,13 +376,13 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="short chains (a smoke run)")
     parser.add_argument("--parts", default="real,binary,ordinal,censored")
     parser.add_argument(
-        "--scale-move",
+        "--moves",
         choices=("on", "off", "both"),
         default="on",
-        help="bayesgen's threshold fits with the scale move (default), without it, or both in one run",
+        help="bayesgen's threshold fits with the scale and marginal group moves (default), without, or both",
     )
     args = parser.parse_args(argv)
-    SCALE_MOVES[:] = {"on": [True], "off": [False], "both": [True, False]}[args.scale_move]
+    MOVES[:] = {"on": [True], "off": [False], "both": [True, False]}[args.moves]
     r_missing = r_available()
     if r_missing:
         print(f"MCMCglmm parts skipped: {r_missing}")

@@ -125,3 +125,52 @@ def test_with_gaussian_parts_only_the_move_is_an_exact_gibbs_draw(population):
         draws.append((float(states[0]["beta"][0, 0]) / beta) ** 2)
     result = stats.kstest(draws, stats.gamma(shape, scale=2.0 / quadratic).cdf)
     assert result.pvalue > 0.001, result
+
+
+# ---------------------------------------------------------------------- the marginal group move
+def marginal_moves(model):
+    from bayesgen.sampler.marginal_group_move import MarginalGroupMove
+
+    return [b for b in model.blocks if isinstance(b, MarginalGroupMove)]
+
+
+def test_marginal_moves_are_built_per_term_with_a_scalar_group_action(population):
+    data, sim = population
+    terms = [
+        bg.Fixed(),
+        bg.Animal("id", sim.pedigree_object()),
+        bg.Markers("id", sim.genotypes, prior=bg.BayesAPrior()),
+    ]
+    moves = marginal_moves(bg.Model(data, "b", terms, family="threshold"))
+    assert [m.action.name for m in moves] == [terms[1].name, terms[2].name]
+    assert marginal_moves(bg.Model(data, "b", terms, family=bg.Threshold(marginal_moves=False))) == []
+    assert marginal_moves(bg.Model(data, "y", terms)) == []
+    with pytest.raises(TypeError, match="marginal_moves must be True or False, got 1"):
+        bg.Threshold(marginal_moves=1)
+
+
+def test_an_accepted_marginal_move_scales_the_term_and_redraws_the_liabilities(population):
+    data, sim = population
+    model = bg.Model(data, "o", [bg.Fixed(["sex"]), bg.Animal("id", sim.pedigree_object())], family="threshold")
+    gibbs, chain, rng = _chain(model)
+    (move,) = marginal_moves(model)
+    block_state = chain.blocks[model.blocks.index(move)]
+    u, sigma2 = chain.states[1]["u"].copy(), chain.states[1]["sigma2"].copy()
+    liabilities = chain.states[2]["y"].copy()
+    for seed in range(50):
+        if move.step(np.random.default_rng(seed), chain.states, block_state, chain.ctx)[move.info_name]:
+            break
+    else:
+        pytest.fail("no marginal move accepted in 50 tries")
+    k = float(chain.states[1]["u"][0, 0] / u[0, 0])
+    np.testing.assert_allclose(chain.states[1]["u"], k * u, rtol=1e-12)
+    np.testing.assert_allclose(chain.states[1]["sigma2"], k * k * sigma2, rtol=1e-12)
+    rows = model.likelihood.observed_rows
+    assert not np.array_equal(chain.states[2]["y"][rows], liabilities[rows])
+    edges = model.likelihood._edges(chain.states[2]["cutpoints"])
+    category = chain.states[2]["category"]
+    assert np.all(chain.states[2]["y"][rows, 0] > edges[category]) and np.all(
+        chain.states[2]["y"][rows, 0] <= edges[category + 1]
+    )
+    np.testing.assert_allclose(chain.ctx.resid, chain.states[2]["y"] - gibbs.linear_predictor(chain), atol=1e-10)
+    assert block_state["moves"][1] >= 1

@@ -126,3 +126,26 @@ def test_planted_scale_move_counting_the_haar_measure_twice_fails(population, mo
     result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=21)
     print(result)
     assert not result.passed
+
+
+def test_marginal_group_move_alone(population):
+    """The marginal group move of the animal variance with the liabilities integrated out, without
+    the scale move and the collapsed/joint blocks (single-site), so that it alone moves the scale."""
+    model = threshold_model(population, "o", "single-site", bg.Threshold(cutpoint_prior=1.0, scale_move=False))
+    assert any(b.describe()["block"] == "marginal group move" for b in model.blocks)
+    check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=21))
+
+
+def test_planted_marginal_group_move_on_the_wrong_measure_fails(population, monkeypatch):
+    """Planted error: the random walk on log k with the target's density in k (dk, not d log k:
+    the factor k left out)."""
+    from bayesgen.sampler.marginal_group_move import MarginalGroupMove
+
+    honest = MarginalGroupMove._log_target
+    monkeypatch.setattr(
+        MarginalGroupMove, "_log_target", lambda self, *args: honest(self, *args) - float(np.log(args[-1]))
+    )
+    model = threshold_model(population, "o", "single-site", bg.Threshold(cutpoint_prior=1.0, scale_move=False))
+    result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=21)
+    print(result)
+    assert not result.passed

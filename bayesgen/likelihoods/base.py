@@ -47,6 +47,9 @@ class Likelihood(Term):
     family: str = ""
     #: Columns ``cv_scores`` returns, in order (``bg.cross_validate``'s table).
     cv_columns: tuple = ()
+    #: Whether ``marginal_log_likelihood`` is available (the augmented data integrated out), which
+    #: turns on the marginal group moves (``bayesgen.sampler.marginal_group_move``).
+    integrates_augmentation: bool = False
 
     def record_variables(self) -> list:
         """The per-record ``y`` of the ``log_likelihood`` group and, when ``posterior_predictive``,
@@ -122,6 +125,11 @@ class Likelihood(Term):
         """Scores (``cv_columns``) of held-out records: ``predicted`` draws x records of the
         linear predictor, ``observed`` the records' data; ``parameters``: draws of the likelihood's
         own recorded parameters the scores need (e.g. ``cutpoints``)."""
+
+    def marginal_log_likelihood(self, state: dict, linear_predictor: np.ndarray) -> float:
+        """log P(data | linear predictor) with the augmented part of the working response
+        integrated out (records x traits; only when ``integrates_augmentation``)."""
+        raise NotImplementedError(f"{type(self).__name__} has no marginal log-likelihood.")
 
     def fitted(self, state) -> np.ndarray:
         return np.zeros_like(state["y"])

@@ -64,6 +64,12 @@ class Threshold(Likelihood):
        (``LiabilityScaling`` is this likelihood's share of that move's target). It runs before
        the augmentation, after the location updates, when every term declares its scaling.
 
+    4. (with ``marginal_moves``, the default) for each term with a scalar group move (a random
+       effect's variance, a marker prior's scale), that move again with the liabilities
+       integrated out of its target (``bayesgen.sampler.marginal_group_move``; this class's
+       ``marginal_log_likelihood``), the liabilities redrawn after an accepted move: a
+       variance near zero or weakly identified by the categories no longer creeps.
+
     The prior on the cut-points is flat on :math:`0 < \tau_2 < \dots < \tau_{K-1}` (MCMCglmm's),
     or with ``cutpoint_prior = s0`` proper: independent :math:`N(0, s_0^2)` restricted to that
     order (draws: K-2 half-normals, sorted).
@@ -88,10 +94,12 @@ class Threshold(Likelihood):
         posterior_predictive: bool = False,
         cutpoint_prior: float | None = None,
         scale_move: bool = True,
+        marginal_moves: bool = True,
     ):
         _check_fixed_variance(prior)
-        if not isinstance(scale_move, (bool, np.bool_)):
-            raise TypeError(f"scale_move must be True or False, got {scale_move!r}.")
+        for option, value in (("scale_move", scale_move), ("marginal_moves", marginal_moves)):
+            if not isinstance(value, (bool, np.bool_)):
+                raise TypeError(f"{option} must be True or False, got {value!r}.")
         if cutpoint_prior is not None:
             if (
                 isinstance(cutpoint_prior, bool)
@@ -107,6 +115,7 @@ class Threshold(Likelihood):
         self.posterior_predictive = posterior_predictive
         self.cutpoint_prior = cutpoint_prior
         self.scale_move = bool(scale_move)
+        self.integrates_augmentation = bool(marginal_moves)
         self.categories = None
 
     def configure(self, variance, posterior_predictive: bool = False) -> None:
@@ -348,6 +357,12 @@ class Threshold(Likelihood):
         """Category of each liability: the number of inner cut-points (0, tau_2, ...) below it."""
         return np.searchsorted(np.concatenate([[0.0], cutpoints]), liability, side="left").astype(np.int64)
 
+    def marginal_log_likelihood(self, state, linear_predictor) -> float:
+        r""":math:`\sum_r \log P(c_r \mid \mu_r)`, the liabilities integrated out (the marginal group moves)."""
+        mu = linear_predictor[self.observed_rows, 0]
+        lower, upper = self._liability_bounds(self._edges(state["cutpoints"]), state["category"])
+        return float(np.sum(log_interval_probability(lower - mu, upper - mu)))
+
     def scale_action(self):
         """The scale move's view of the liabilities (``scale_move``; ``bayesgen.sampler.scale_move``)."""
         return LiabilityScaling(self) if self.scale_move else None
@@ -505,6 +520,8 @@ class Threshold(Likelihood):
             "sigma2_e": 1.0,
             "categories": self.category_labels,
             "cutpoint_prior": "flat" if self.cutpoint_prior is None else {"half_normal_sd": self.cutpoint_prior},
+            "scale_move": self.scale_move,
+            "marginal_moves": self.integrates_augmentation,
         }
 
     def priors(self) -> dict:

@@ -60,6 +60,7 @@ def location_terms(model) -> list[int]:
 def build_blocks(model, sampler: str) -> list:
     """The update blocks of ``model`` for the chosen location sampler."""
     from .group_move import GroupMove
+    from .marginal_group_move import marginal_group_moves
     from .scale_move import scale_move
     from .translation_move import translation_moves
 
@@ -98,6 +99,8 @@ def build_blocks(model, sampler: str) -> list:
     # Fixed effects and a random term's mean coefficients, shifted together (exact; see
     # translation_move), where single-site updates would trade one off against the other.
     blocks += translation_moves(model, joint.indices if joint is not None else ())
+    # A term's scale moved with the augmented data integrated out (a likelihood that can).
+    blocks += marginal_group_moves(model)
     # Everything rescaled together when the likelihood fixes the scale (scale_move).
     blocks += scale_move(model)
     owns_residual = joint is not None and joint.owns_residual_covariance
