@@ -150,11 +150,13 @@ def test_marginal_moves_are_built_per_term_with_a_scalar_group_action(population
 
 
 def test_an_accepted_marginal_move_scales_the_term_and_redraws_the_liabilities(population):
+    """A move standing alone (``redraw``) redraws the liabilities after it is accepted."""
     data, sim = population
     model = bg.Model(data, "o", [bg.Fixed(["sex"]), bg.Animal("id", sim.pedigree_object())], family="threshold")
     gibbs, chain, rng = _chain(model)
-    (move,) = marginal_moves(model)
-    block_state = chain.blocks[model.blocks.index(move)]
+    (built,) = marginal_moves(model)
+    block_state = chain.blocks[model.blocks.index(built)]
+    move = type(built)(built.index, built.action, built.likelihood_index, built.likelihood, redraw=True)
     u, sigma2 = chain.states[1]["u"].copy(), chain.states[1]["sigma2"].copy()
     liabilities = chain.states[2]["y"].copy()
     for seed in range(50):
@@ -174,3 +176,19 @@ def test_an_accepted_marginal_move_scales_the_term_and_redraws_the_liabilities(p
     )
     np.testing.assert_allclose(chain.ctx.resid, chain.states[2]["y"] - gibbs.linear_predictor(chain), atol=1e-10)
     assert block_state["moves"][1] >= 1
+
+
+def test_built_marginal_moves_run_just_before_the_likelihood_augmentation(population):
+    """The model's marginal moves do not redraw the liabilities themselves: they come last before
+    the likelihood's block, with nothing but marginal moves between (``MarginalGroupMove.redraw``)."""
+    data, sim = population
+    terms = [
+        bg.Fixed(),
+        bg.Animal("id", sim.pedigree_object()),
+        bg.Markers("id", sim.genotypes, prior=bg.BayesAPrior()),
+    ]
+    for sampler in ("single-site", "joint", "collapsed"):
+        model = bg.Model(data, "b", terms, family="threshold", sampler=sampler)
+        kinds = [b.describe()["block"] for b in model.blocks]
+        assert kinds[-3:-1] == ["marginal group move"] * 2 and kinds[-4] == "scale move", kinds
+        assert all(not move.redraw for move in marginal_moves(model))

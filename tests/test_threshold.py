@@ -85,6 +85,31 @@ def test_log_interval_probability_is_accurate_in_the_tails():
     np.testing.assert_allclose(log_interval_probability(lower, upper), expected, rtol=1e-10, atol=1e-12)
 
 
+def test_numba_log_ndtr_agrees_with_scipy_over_the_whole_line():
+    """The kernels' log Phi against scipy's log_ndtr from -60 to 37 (past that Phi(x) = 1 - 1e-300:
+    subnormal differences), both sides of the switch to the asymptotic series at -37; and the
+    summed kernel against the elementwise one."""
+    from scipy.special import log_ndtr
+
+    from bayesgen.kernels.truncated_normal import log_ndtr_one
+    from bayesgen.likelihoods.truncated_normal import sum_log_interval_probability
+
+    x = np.concatenate([np.linspace(-60.0, 37.0, 9701), [-37.0, np.nextafter(-37.0, 0.0), -37.000001]])
+    ours = np.array([log_ndtr_one(v) for v in x])
+    np.testing.assert_allclose(ours, log_ndtr(x), rtol=1e-12)
+    assert log_ndtr_one(-np.inf) == -np.inf and log_ndtr_one(np.inf) == 0.0
+    rng = np.random.default_rng(3)
+    lower = rng.normal(0.0, 3.0, 500)
+    upper = lower + rng.exponential(2.0, 500)
+    lower[:50], upper[50:100] = -np.inf, np.inf
+    mean = rng.normal(0.0, 2.0, 500)
+    np.testing.assert_allclose(
+        sum_log_interval_probability(lower, upper, mean),
+        np.sum(log_interval_probability(lower - mean, upper - mean)),
+        rtol=1e-13,
+    )
+
+
 # ---------------------------------------------------------------------- reading the data
 def test_binary_columns_bool_integer_and_categorical_agree(small):
     data, sim = small

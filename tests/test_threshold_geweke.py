@@ -79,7 +79,9 @@ class NoHastingsRatio(bg.Threshold):
 
 
 def test_planted_wrong_side_truncation_fails(population):
-    model = threshold_model(population, "b", "single-site", WrongSideTruncation(cutpoint_prior=1.0))
+    model = threshold_model(
+        population, "b", "single-site", WrongSideTruncation(cutpoint_prior=1.0, scale_move=False, marginal_moves=False)
+    )
     result = geweke_test(model, n_marginal=N_MARGINAL // 3, n_successive=N_SUCCESSIVE // 4, seed=21)
     print(result)
     assert not result.passed
@@ -87,7 +89,11 @@ def test_planted_wrong_side_truncation_fails(population):
 
 
 def test_planted_missing_hastings_ratio_fails(population):
-    model = threshold_model(population, "o4", "single-site", NoHastingsRatio(cutpoint_prior=0.5))
+    # Alone: the scale and marginal moves also move the cut-points' scale and mask part of the
+    # error (max |z| 2.56 against 3.38 with them on, 2026-12-07).
+    model = threshold_model(
+        population, "o4", "single-site", NoHastingsRatio(cutpoint_prior=0.5, scale_move=False, marginal_moves=False)
+    )
     result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=21)
     print(result)
     assert not result.passed

@@ -14,7 +14,7 @@ from ..terms.scaling import Scaling
 from ..variable import Variable
 from .base import Likelihood
 from .gaussian import _missingness_patterns
-from .truncated_normal import draw_truncated_normal, log_interval_probability
+from .truncated_normal import draw_truncated_normal, log_interval_probability, sum_log_interval_probability
 
 #: Target acceptance rate of the cut-point move while it adapts its scale (burn-in only).
 CUTPOINT_TARGET_ACCEPTANCE = 0.44
@@ -359,9 +359,8 @@ class Threshold(Likelihood):
 
     def marginal_log_likelihood(self, state, linear_predictor) -> float:
         r""":math:`\sum_r \log P(c_r \mid \mu_r)`, the liabilities integrated out (the marginal group moves)."""
-        mu = linear_predictor[self.observed_rows, 0]
         lower, upper = self._liability_bounds(self._edges(state["cutpoints"]), state["category"])
-        return float(np.sum(log_interval_probability(lower - mu, upper - mu)))
+        return sum_log_interval_probability(lower, upper, linear_predictor[self.observed_rows, 0])
 
     def scale_action(self):
         """The scale move's view of the liabilities (``scale_move``; ``bayesgen.sampler.scale_move``)."""

@@ -99,10 +99,11 @@ def build_blocks(model, sampler: str) -> list:
     # Fixed effects and a random term's mean coefficients, shifted together (exact; see
     # translation_move), where single-site updates would trade one off against the other.
     blocks += translation_moves(model, joint.indices if joint is not None else ())
-    # A term's scale moved with the augmented data integrated out (a likelihood that can).
-    blocks += marginal_group_moves(model)
     # Everything rescaled together when the likelihood fixes the scale (scale_move).
     blocks += scale_move(model)
+    # A term's scale moved with the augmented data integrated out (a likelihood that can). Placed
+    # last, just before the likelihood's augmentation, which redraws the augmented data for them.
+    blocks += marginal_group_moves(model, redraw=False)
     owns_residual = joint is not None and joint.owns_residual_covariance
     blocks.append(LikelihoodBlock(likelihood_index, model.likelihood, draws_covariance=not owns_residual))
     return blocks

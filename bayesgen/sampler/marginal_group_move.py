@@ -15,9 +15,10 @@ liabilities integrated out), :math:`f_{\text{action}}` the action's ``log_factor
 scale parameter, the Jacobian and the Haar measure dk/k; the factor k turns dk into d log k).
 This is a Metropolis–Hastings step on the posterior with the augmented data integrated out
 (the non-centred, ancillary update of Yu & Meng 2011's interweaving); after an accepted move
-the augmented data are redrawn from their conditional at once (``likelihood.augment``), so
-that the pair is a draw from the joint posterior (a partially collapsed step, van Dyk &
-Park 2008); after a rejected one nothing moved. The step size of log k adapts in burn-in
+the augmented data are redrawn from their conditional (``likelihood.augment``) before anything
+conditions on them, so that the pair is a draw from the joint posterior (a partially collapsed
+step, van Dyk & Park 2008): at once, or, for moves placed just before the likelihood's own
+augmentation, by that augmentation; after a rejected move nothing moved. The step size of log k adapts in burn-in
 towards an acceptance rate of 0.44 and is then fixed. Cost O(records) per move.
 """
 
@@ -38,11 +39,16 @@ START_STEP = 0.5
 class MarginalGroupMove(UpdateBlock):
     """Update block: the marginal group move of one term (module docstring)."""
 
-    def __init__(self, index: int, action, likelihood_index: int, likelihood):
+    def __init__(self, index: int, action, likelihood_index: int, likelihood, redraw: bool = True):
         self.index = index
         self.action = action
         self.likelihood_index = likelihood_index
         self.likelihood = likelihood
+        #: Redraw the augmented data after an accepted move. ``marginal_group_moves`` turns it off
+        #: for moves that run just before the likelihood's own augmentation, with only moves that
+        #: integrate the augmented data out in between: that augmentation redraws them before
+        #: anything conditions on them, so the run of moves is one step on the marginal posterior.
+        self.redraw = redraw
         self.info_name = f"marginal_accept_{action.name}"
 
     def init_state(self, rng) -> dict:
@@ -74,7 +80,8 @@ class MarginalGroupMove(UpdateBlock):
         if accepted:
             ctx.resid -= (k - 1.0) * fit
             self.action.apply(state, np.array([k]))
-            self.likelihood.augment(rng, likelihood_state, ctx)
+            if self.redraw:
+                self.likelihood.augment(rng, likelihood_state, ctx)
         moves = block_state["moves"]
         moves += (1.0, float(accepted))
         if ctx.tuning:  # Robbins-Monro on the log step towards the target rate; frozen after burn-in
@@ -83,9 +90,10 @@ class MarginalGroupMove(UpdateBlock):
         return {self.info_name: float(accepted)}
 
 
-def marginal_group_moves(model) -> list[MarginalGroupMove]:
+def marginal_group_moves(model, redraw: bool = True) -> list[MarginalGroupMove]:
     """One move per term with a scalar group action, when the likelihood integrates its augmented
-    data out (``Likelihood.marginal_log_likelihood``); else none."""
+    data out (``Likelihood.marginal_log_likelihood``); else none. ``redraw`` False: the caller
+    places them just before the likelihood's augmentation (``MarginalGroupMove.redraw``)."""
     likelihood = model.likelihood
     if not likelihood.integrates_augmentation:
         return []
@@ -94,5 +102,5 @@ def marginal_group_moves(model) -> list[MarginalGroupMove]:
     for k, term in enumerate(model.terms[:-1]):
         action = term.group_action()
         if action is not None and getattr(action, "kind", "scalar") == "scalar":
-            moves.append(MarginalGroupMove(k, action, likelihood_index, likelihood))
+            moves.append(MarginalGroupMove(k, action, likelihood_index, likelihood, redraw=redraw))
     return moves
