@@ -47,9 +47,6 @@ class Likelihood(Term):
     family: str = ""
     #: Columns ``cv_scores`` returns, in order (``bg.cross_validate``'s table).
     cv_columns: tuple = ()
-    #: Whether ``marginal_log_likelihood`` is available (the augmented data integrated out), which
-    #: turns on the marginal group moves (``bayesgen.sampler.marginal_group_move``).
-    integrates_augmentation: bool = False
 
     def record_variables(self) -> list:
         """The per-record ``y`` of the ``log_likelihood`` group and, when ``posterior_predictive``,
@@ -125,6 +122,12 @@ class Likelihood(Term):
         """Scores (``cv_columns``) of held-out records: ``predicted`` draws x records of the
         linear predictor, ``observed`` the records' data; ``parameters``: draws of the likelihood's
         own recorded parameters the scores need (e.g. ``cutpoints``)."""
+
+    @property
+    def integrates_augmentation(self) -> bool:
+        """Whether ``marginal_log_likelihood`` is available and wanted (the augmented data integrated
+        out), which turns on the marginal group moves (``bayesgen.sampler.marginal_group_move``)."""
+        return False
 
     def marginal_log_likelihood(self, state: dict, linear_predictor: np.ndarray) -> float:
         """log P(data | linear predictor) with the augmented part of the working response

@@ -115,7 +115,7 @@ class Threshold(Likelihood):
         self.posterior_predictive = posterior_predictive
         self.cutpoint_prior = cutpoint_prior
         self.scale_move = bool(scale_move)
-        self.integrates_augmentation = bool(marginal_moves)
+        self.marginal_moves = bool(marginal_moves)
         self.categories = None
 
     def configure(self, variance, posterior_predictive: bool = False) -> None:
@@ -357,6 +357,11 @@ class Threshold(Likelihood):
         """Category of each liability: the number of inner cut-points (0, tau_2, ...) below it."""
         return np.searchsorted(np.concatenate([[0.0], cutpoints]), liability, side="left").astype(np.int64)
 
+    @property
+    def integrates_augmentation(self) -> bool:
+        """With ``marginal_moves``: the liabilities integrate out in closed form."""
+        return self.marginal_moves
+
     def marginal_log_likelihood(self, state, linear_predictor) -> float:
         r""":math:`\sum_r \log P(c_r \mid \mu_r)`, the liabilities integrated out (the marginal group moves)."""
         lower, upper = self._liability_bounds(self._edges(state["cutpoints"]), state["category"])
@@ -520,7 +525,7 @@ class Threshold(Likelihood):
             "categories": self.category_labels,
             "cutpoint_prior": "flat" if self.cutpoint_prior is None else {"half_normal_sd": self.cutpoint_prior},
             "scale_move": self.scale_move,
-            "marginal_moves": self.integrates_augmentation,
+            "marginal_moves": self.marginal_moves,
         }
 
     def priors(self) -> dict:
