@@ -263,10 +263,14 @@ class LocationGroupAction:
     def basis_fits(self, state: dict) -> np.ndarray:
         """(s x records x t): the fit of :math:`\\Theta E_j'` for each generator :math:`E_j`."""
         theta = self.term.effects(state)
+        if self.kind == "scalar":  # E = I: the term's fit itself (Theta I' is Theta exactly)
+            return self.term.fit_of(theta)[None]
         return np.stack([self.term.fit_of(theta @ e.T) for e in self.generators])
 
     def log_factor(self, state: dict, m: np.ndarray) -> float:
         """log f(m) of the class docstring; -inf outside the group."""
+        if self.kind == "scalar":
+            return self._scalar_log_factor(state, m)
         matrix = self.matrix(m)
         if self.kind == "full":
             sign, log_det = np.linalg.slogdet(matrix)
@@ -280,6 +284,16 @@ class LocationGroupAction:
             jacobian = self._power * float(np.log(k).sum())
         sigma = self.term.effect_covariance(state)
         moved = matrix @ sigma @ matrix.T
+        return self.term.covariance_log_density(state, 0.5 * (moved + moved.T)) + jacobian
+
+    def _scalar_log_factor(self, state: dict, m: np.ndarray) -> float:
+        """``log_factor`` for M = kI without the matrices: (kI) Sigma (kI)' is (k Sigma) k elementwise,
+        the same floating-point values (it runs every iteration of every small model)."""
+        k = np.asarray(m, dtype=np.float64)
+        if k[0] <= 0:
+            return -np.inf
+        jacobian = self._power * float(np.log(k).sum())
+        moved = (k[0] * self.term.effect_covariance(state)) * k[0]
         return self.term.covariance_log_density(state, 0.5 * (moved + moved.T)) + jacobian
 
     def apply(self, state: dict, m: np.ndarray) -> None:
