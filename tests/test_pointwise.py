@@ -102,3 +102,29 @@ def test_one_term_is_the_gaussian_conditional_of_the_record_given_its_level_mate
             # The kernel's predictive for e_r: N(-shift_r, s2 + extra_r).
             assert -shift[r] == pytest.approx(cond_mean, abs=1e-10)
             assert s2 + extra[r] == pytest.approx(cond_var, abs=1e-10)
+
+
+@pytest.mark.parametrize("n_levels", [(7, 5), (12, 4, 9)], ids=["T2", "T3"])
+def test_counts_computed_once_give_the_per_record_solve(n_levels):
+    """The model's path: the design's shared-level counts computed once, then per-level sums."""
+    from bayesgen.kernels.pointwise import integrate_with_counts, shared_level_counts
+
+    levels, rec_ptr, rec_idx, level_offsets, precision, prior_shift, effects, resid, weights, sigma2_e = random_case(
+        n_levels, seed=len(n_levels) + 10
+    )
+    counts = shared_level_counts(levels, rec_ptr, rec_idx, level_offsets, weights)
+    n = levels.shape[1]
+    for r in range(n):  # counts[r, a, a]: the other observed records with r's level in term a
+        for a in range(len(n_levels)):
+            mates = (levels[a] == levels[a, r]) & (weights != 0.0)
+            mates[r] = False
+            assert counts[r, a, a] == (mates.sum() if weights[r] != 0.0 else 0.0)
+    shift, extra = np.zeros(n), np.zeros(n)
+    integrate_with_counts(
+        levels, level_offsets, counts, precision, prior_shift, effects, resid, weights, sigma2_e, shift, extra
+    )
+    want_shift, want_extra = reference_integrate_own_effects(
+        levels, rec_ptr, rec_idx, level_offsets, precision, prior_shift, effects, resid, weights, sigma2_e
+    )
+    np.testing.assert_allclose(shift, want_shift, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(extra, want_extra, rtol=0, atol=1e-10)

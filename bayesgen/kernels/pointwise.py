@@ -41,28 +41,21 @@ def integrate_own_effects(
     With one term (T = 1) this is closed form per level l with :math:`n_l` observed records,
     residual sum :math:`E_l` and precision :math:`p_l`: :math:`Q = p_l + (n_l - 1)/\sigma^2_e`,
     :math:`\text{rhs} = -\text{prior\_shift}_l + (E_l - e_r + (n_l - 1) b_l)/\sigma^2_e`, so one pass
-    over the records (``_one_term``). With T > 1 the T x T system is solved by a Cholesky
-    factorisation written out in work arrays (no LAPACK call or allocation per record); cost:
-    the number of records sharing a level with each record.
+    over the records (``_one_term``). With T > 1 the T x T precision comes from the
+    design's counts of records sharing each pair of r's levels (``shared_level_counts``: a pass
+    over the records sharing a level with each record; ``bayesgen.model.pointwise`` computes
+    them once per model) and the right-hand side from per-level residual sums
+    (``integrate_with_counts``, O(records T^3) per call); the system is solved by a Cholesky
+    factorisation written out in work arrays (no LAPACK call or allocation per record).
     """
     if levels.shape[0] == 1:
         _one_term(
             levels[0], rec_ptr, rec_idx, prior_precision, prior_shift, effects, resid, weights, sigma2_e, shift, extra
         )
     else:
-        _several_terms(
-            levels,
-            rec_ptr,
-            rec_idx,
-            level_offsets,
-            prior_precision,
-            prior_shift,
-            effects,
-            resid,
-            weights,
-            sigma2_e,
-            shift,
-            extra,
+        counts = shared_level_counts(levels, rec_ptr, rec_idx, level_offsets, weights)
+        integrate_with_counts(
+            levels, level_offsets, counts, prior_precision, prior_shift, effects, resid, weights, sigma2_e, shift, extra
         )
 
 
@@ -90,38 +83,16 @@ def _one_term(levels, rec_ptr, rec_idx, prior_precision, prior_shift, effects, r
 
 
 @kernel
-def _several_terms(
-    levels,
-    rec_ptr,
-    rec_idx,
-    level_offsets,
-    prior_precision,
-    prior_shift,
-    effects,
-    resid,
-    weights,
-    sigma2_e,
-    shift,
-    extra,
-):
-    """``integrate_own_effects`` for T > 1 terms: the T x T precision of each record's effects
-    accumulated from the records sharing its levels, then solved by Cholesky in work arrays."""
+def shared_level_counts(levels, rec_ptr, rec_idx, level_offsets, weights):
+    r"""``counts[r, a, b]``: the observed records other than r with r's level in both terms a and b
+    (``counts[r, a, a]``: those sharing r's level of term a). They fix the precision of r's
+    effects in ``integrate_own_effects`` and depend only on the design: computed once per model
+    (a pass over the records sharing a level with each record)."""
     n_terms, n = levels.shape
-    q = np.zeros((n_terms, n_terms))
-    rhs = np.zeros(n_terms)
-    shared = np.zeros(n_terms, dtype=np.bool_)
-    mean = np.zeros(n_terms)
-    ones = np.zeros(n_terms)
+    counts = np.zeros((n, n_terms, n_terms))
     for r in range(n):
         if weights[r] == 0.0:
             continue
-        q[:, :] = 0.0
-        own = 0.0
-        for t in range(n_terms):
-            row = level_offsets[t] + levels[t, r]
-            q[t, t] = prior_precision[row]
-            rhs[t] = -prior_shift[row]
-            own += effects[row]
         for t in range(n_terms):
             row = level_offsets[t] + levels[t, r]
             for k in range(rec_ptr[row], rec_ptr[row + 1]):
@@ -129,21 +100,58 @@ def _several_terms(
                 if other == r or weights[other] == 0.0:
                     continue
                 first = -1
-                partial = resid[other]
                 for s in range(n_terms):
-                    shared[s] = levels[s, other] == levels[s, r]
-                    if shared[s]:
-                        if first < 0:
-                            first = s
-                        partial += effects[level_offsets[s] + levels[s, r]]
+                    if levels[s, other] == levels[s, r]:
+                        first = s
+                        break
                 if first != t:
                     continue  # counted at the first shared term
                 for a in range(n_terms):
-                    if shared[a]:
-                        rhs[a] += partial / sigma2_e
+                    if levels[a, other] == levels[a, r]:
                         for b in range(n_terms):
-                            if shared[b]:
-                                q[a, b] += 1.0 / sigma2_e
+                            if levels[b, other] == levels[b, r]:
+                                counts[r, a, b] += 1.0
+    return counts
+
+
+@kernel
+def integrate_with_counts(
+    levels, level_offsets, counts, prior_precision, prior_shift, effects, resid, weights, sigma2_e, shift, extra
+):
+    r"""``integrate_own_effects`` for T > 1 terms from the design's ``shared_level_counts`` C.
+
+    Summing the other records' contributions by level: with :math:`E_l` the residual sum of
+    level l's observed records and :math:`b_s` record r's effect in term s,
+    :math:`Q_{ab} = p_a[a = b] + C_{r,ab}/\sigma^2_e` and
+    :math:`\text{rhs}_a = -\text{prior\_shift}_a + (E_{l_a(r)} - e_r + \sum_s b_s C_{r,as})/\sigma^2_e`
+    (each record r' sharing the set S of r's levels adds :math:`e_{r'} + \sum_{s \in S} b_s` to every
+    a in S). Then Q = LL' by Cholesky in work arrays, m = Q^{-1} rhs and Q^{-1} 1: O(T^3) per record."""
+    n_terms, n = levels.shape
+    level_sum = np.zeros(prior_precision.size)
+    for r in range(n):
+        if weights[r] != 0.0:
+            for t in range(n_terms):
+                level_sum[level_offsets[t] + levels[t, r]] += resid[r]
+    q = np.zeros((n_terms, n_terms))
+    rhs = np.zeros(n_terms)
+    own_effects = np.zeros(n_terms)
+    mean = np.zeros(n_terms)
+    ones = np.zeros(n_terms)
+    for r in range(n):
+        if weights[r] == 0.0:
+            continue
+        own = 0.0
+        for t in range(n_terms):
+            own_effects[t] = effects[level_offsets[t] + levels[t, r]]
+            own += own_effects[t]
+        for a in range(n_terms):
+            row = level_offsets[a] + levels[a, r]
+            total = level_sum[row] - resid[r]
+            for b in range(n_terms):
+                total += own_effects[b] * counts[r, a, b]
+                q[a, b] = counts[r, a, b] / sigma2_e
+            q[a, a] += prior_precision[row]
+            rhs[a] = -prior_shift[row] + total / sigma2_e
         # Q = L L' in place (lower triangle of q), then m = Q^{-1} rhs and Q^{-1} 1.
         for a in range(n_terms):
             for b in range(a + 1):

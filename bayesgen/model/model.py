@@ -197,7 +197,9 @@ class Model:
         if log_likelihood == "marginal" and own:
             from .pointwise import IntegratedLikelihood
 
-            self.integrated_likelihood = IntegratedLikelihood([t for _, t in own], [k for k, _ in own])
+            self.integrated_likelihood = IntegratedLikelihood(
+                [t for _, t in own], [k for k, _ in own], self._observed_matrix[:, 0].astype(np.float64)
+            )
         self._genetic = [t for t in terms if t.genetic]
         self._variance_terms = [t for t in terms if t.has_variance]
         from ..sampler.blocks import build_blocks

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels.pointwise import integrate_own_effects
+from ..kernels.pointwise import integrate_own_effects, integrate_with_counts, shared_level_counts
 
 
 class IntegratedLikelihood:
     """Shift and extra variance of each record's residual with its random effects integrated out."""
 
-    def __init__(self, terms: list, indices: list):
+    def __init__(self, terms: list, indices: list, weights: np.ndarray):
         self.terms = terms
         self.indices = indices
         own = [t.own_levels() for t in terms]  # record -> its level, per term (location protocol)
@@ -36,6 +36,12 @@ class IntegratedLikelihood:
             start += order.size
         self.rec_ptr = np.concatenate(ptrs).astype(np.int64)
         self.rec_idx = np.concatenate(idx).astype(np.int64)
+        # Which observed records share which of a record's levels: the design's, computed once
+        # (``weights``: the records' 0/1 observed weights, as every chain's context holds them).
+        self.weights = np.ascontiguousarray(weights, dtype=np.float64)
+        self.counts = None
+        if len(terms) > 1:
+            self.counts = shared_level_counts(self.levels, self.rec_ptr, self.rec_idx, self.level_offsets, self.weights)
 
     def __call__(self, states, ctx):
         precision, prior_shift, effects = [], [], []
@@ -46,18 +52,19 @@ class IntegratedLikelihood:
             effects.append(term.effects(states[k])[:, 0])
         n = self.levels.shape[1]
         shift, extra = np.zeros(n), np.zeros(n)
-        integrate_own_effects(
-            self.levels,
-            self.rec_ptr,
-            self.rec_idx,
-            self.level_offsets,
+        weights = np.ascontiguousarray(ctx.weights[:, 0])
+        arguments = (
             np.concatenate(precision),
             np.concatenate(prior_shift),
             np.concatenate(effects),
             np.ascontiguousarray(ctx.resid[:, 0]),
-            np.ascontiguousarray(ctx.weights[:, 0]),
+            weights,
             ctx.sigma2_e,
             shift,
             extra,
         )
+        if self.counts is not None and np.array_equal(weights, self.weights):
+            integrate_with_counts(self.levels, self.level_offsets, self.counts, *arguments)
+        else:
+            integrate_own_effects(self.levels, self.rec_ptr, self.rec_idx, self.level_offsets, *arguments)
         return shift, extra
