@@ -14,12 +14,13 @@ moves k by a random walk on log k whose target has the augmented data integrated
 liabilities integrated out), :math:`f_{\text{action}}` the action's ``log_factor`` (the prior of the
 scale parameter, the Jacobian and the Haar measure dk/k; the factor k turns dk into d log k).
 This is a Metropolis–Hastings step on the posterior with the augmented data integrated out
-(the non-centred, ancillary update of Yu & Meng 2011's interweaving); after an accepted move
+(the non-centred, ancillary update of Yu & Meng 2011's interweaving). After an accepted move
 the augmented data are redrawn from their conditional (``likelihood.augment``) before anything
 conditions on them, so that the pair is a draw from the joint posterior (a partially collapsed
 step, van Dyk & Park 2008): at once, or, for moves placed just before the likelihood's own
-augmentation, by that augmentation; after a rejected move nothing moved. The step size of log k adapts in burn-in
-towards an acceptance rate of 0.44 and is then fixed. Cost O(records) per move.
+augmentation, by that augmentation. After a rejected move nothing moved. The step size of
+log k adapts in burn-in towards an acceptance rate of 0.44 and is then fixed. Cost
+O(records) per move.
 """
 
 from __future__ import annotations
