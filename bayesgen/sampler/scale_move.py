@@ -80,6 +80,6 @@ def scale_move(model) -> list[ScaleMove]:
     """The scale move of ``model`` when its likelihood asks for one and every term declares its
     scaling (``Term.scale_action``); else none."""
     scalings = [(k, term.scale_action()) for k, term in enumerate(model.terms)]
-    if scalings[-1][1] is None or any(scaling is None for _, scaling in scalings):
+    if any(scaling is None for _, scaling in scalings):  # the likelihood's too: None unless it asks
         return []
     return [ScaleMove(scalings)]
