@@ -67,6 +67,12 @@ class LocationTerm(Term):
         return self.n_coefficients * self.n_traits
 
     @property
+    def free_covariance_elements(self) -> int:
+        r"""The free elements of :math:`\Sigma` under its prior: d (diagonal) or d(d + 1)/2, d = ct."""
+        d = self.covariance_dim
+        return d if self.prior.diagonal else d * (d + 1) // 2
+
+    @property
     def n_columns(self) -> int:
         """Lc, the columns of the design."""
         return self.n_levels * self.n_coefficients
@@ -195,9 +201,9 @@ class LocationTerm(Term):
         (:math:`\Theta \to k\Theta`, :math:`\Sigma \to k^2\Sigma`); otherwise effects under a flat or
         fixed prior (``bayesgen.terms.scaling``)."""
         if self.samples_covariance:
-            d = self.covariance_dim
-            free = d if self.prior.diagonal else d * (d + 1) // 2
-            return CovarianceScaling(self.effects, self.effect_covariance, self.covariance_log_density, free)
+            return CovarianceScaling(
+                self.effects, self.effect_covariance, self.covariance_log_density, self.free_covariance_elements
+            )
 
         def quadratic_form(state):
             return quadratic_form_matrix(self.effects(state), *self._precision_arrays())
@@ -247,7 +253,7 @@ class LocationGroupAction:
         )
         free_per_row = 2 if prior.diagonal else d + 1
         self._power = {
-            "scalar": (d * 2 if prior.diagonal else d * (d + 1)) - 1,
+            "scalar": 2 * term.free_covariance_elements - 1,
             "diagonal": free_per_row - 1,
             "full": 1,
         }[kind]
