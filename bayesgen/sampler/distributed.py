@@ -1,8 +1,8 @@
 """Chains as tasks on a Dask cluster (``Model.sample(..., client=...)``; ``pip install bayesgen[dask]``).
 
-The model (with its data: genotypes, pedigree, designs) is sent to every worker once
-(``client.scatter(model, broadcast=True)``), and each chain is one task that takes that future:
-no task carries the data again. A chain's task does on the worker exactly what the local driver
+The model (with its data: genotypes, pedigree, designs) is sent to every worker once, as a
+worker plugin (``worker_data.py``), and each chain is one task that finds it there: no task
+carries the data again. A chain's task does on the worker exactly what the local driver
 does in a thread: its generator from ``SeedSequence(seed).spawn(chains)[c]``, ``Gibbs.init``,
 then ``run_chain`` with BLAS on one thread. So the draws are those of a local run with the same
 seed, bit for bit, whatever the number of workers.
@@ -34,28 +34,19 @@ def check_client(client):
 def map_on_cluster(client, shared, task, arguments: list, keys=None) -> list:
     """``[task(shared, *a) for a in arguments]`` as tasks on ``client``'s workers, in order.
 
-    ``shared`` (the model or the data every task needs) is sent to each worker once
-    (``scatter(broadcast=True)``) and released when the tasks end; Ctrl-C cancels them.
+    ``shared`` (the model or the data every task needs) is sent to each worker once and removed
+    when the tasks end (``worker_data.map_with_worker_data``); Ctrl-C cancels them.
     ``keys``: optional task keys, one per argument tuple.
     """
-    future = client.scatter(shared, broadcast=True, hash=False)
-    futures = [
-        client.submit(task, future, *a, pure=False, **({"key": keys[k]} if keys else {}))
-        for k, a in enumerate(arguments)
-    ]
-    try:
-        return client.gather(futures)
-    except KeyboardInterrupt:
-        client.cancel(futures)
-        raise
-    finally:
-        client.cancel(future)
+    from .worker_data import map_with_worker_data
+
+    return map_with_worker_data(client, shared, task, arguments, keys)
 
 
 class ChainPayload:
     """What every chain task needs: the model and the chains' start (None: the terms' own values).
-    One object, not a tuple: ``client.scatter`` would send a tuple's items separately, and the start
-    (REML's, which refers to the model) would carry a second copy of the data."""
+    One object, so that the start (REML's, which refers to the model) shares the model's data
+    when pickled rather than carrying a second copy."""
 
     def __init__(self, model, start):
         self.model, self.start = model, start
