@@ -334,7 +334,14 @@ def test_gryphon_four_components_under_near_improper_priors(shared_data):
 @pytest.mark.statistical
 def test_small_crossed_model_that_crashed_completes():
     """17 records, two crossed factors of 5 and 4 levels without effect: seed 2 died on main with
-    "matrix is not positive definite" (a proposal of sigma2_e near 0); now such candidates are rejected."""
+    "matrix is not positive definite" (a proposal of sigma2_e near 0); now such candidates are rejected,
+    and every chain runs to its end.
+
+    How many candidates fail depends on the exact trajectory, which rounding in the installed
+    numpy/scipy/BLAS moves over 80,000 iterations: 2 with the libraries of 2026-12-06, none with
+    numpy 2.4.6 and scipy 1.17.1 (the same draws from the code before and after the threshold
+    moves, 2026-12-07). So this test asks only that the run completes; that a failing factorisation
+    is rejected and counted is ``test_a_failing_factorisation_is_rejected_and_counted``."""
     rng = np.random.default_rng(2015)
     a = np.concatenate([np.arange(5), rng.integers(0, 5, 12)])
     b = np.concatenate([np.arange(4), rng.integers(0, 4, 13)])
@@ -345,5 +352,4 @@ def test_small_crossed_model_that_crashed_completes():
         warnings.simplefilter("ignore", bg.output.ConvergenceWarning)
         idata = model.sample(draws=20000, burn=1000, chains=4, cores=1, seed=2, progress=False)
     assert idata.posterior.sizes["chain"] == 4 and idata.posterior.sizes["draw"] == 20000
-    # this run proposes such variances after burn-in too: rejected and counted (2 of 80,000 iterations)
-    assert idata.sample_stats["rejected_factorisations"].values.sum() >= 1
+    assert "failed_chains" not in idata.attrs and np.isfinite(idata.posterior["sigma2_e"]).all()
