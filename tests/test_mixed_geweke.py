@@ -1,9 +1,12 @@
-"""Geweke (2004) joint-distribution tests of a Gaussian + binary trait pair (``pytest -m statistical``).
+"""Geweke (2004) joint-distribution tests of traits mixing families (``pytest -m statistical``).
 
 Two traits, the second binary (``family=["gaussian", "threshold"]``), with an animal effect and a
 residual covariance whose binary diagonal is fixed at 1 (a conditional inverse-Wishart), some
 records missing one trait, under the single-site, joint and collapsed samplers. A planted
 error (the conditional inverse-Wishart drawn with 2 extra degrees of freedom) must fail.
+Then a Gaussian trait beside two binary ones (their residual block fixed at I), and two binary
+traits alone; a planted error (each liability drawn given the Gaussian trait only, ignoring the
+other binary trait's liability) must fail.
 """
 
 import numpy as np
@@ -13,6 +16,8 @@ from test_geweke import SPARSE_CHOLESKY, check, two_trait_prior
 
 import bayesgen as bg
 from bayesgen.likelihoods.mixed import Mixed
+from bayesgen.likelihoods.truncated_normal import draw_truncated_normal
+from bayesgen.priors.inverse_wishart import _draw_inverse_wishart
 
 pytestmark = pytest.mark.statistical
 
@@ -59,7 +64,7 @@ class WrongConditionalDegrees(Mixed):
 
     def draw_covariance(self, rng, state, ctx):
         e = ctx.resid[self.observed_rows]
-        state["sigma2_e"][:] = self._draw_fixed_diagonal(
+        state["sigma2_e"][:] = self._draw_fixed_block(
             rng, self.prior.df + self.n_observed + 2, self.prior.scale + e.T @ e
         )
 
@@ -70,3 +75,111 @@ def test_planted_wrong_degrees_of_freedom_fails(population):
     print(result)
     assert not result.passed
     assert result.failures.index.str.contains("sigma2_e").any()
+
+
+# ---------------------------------------------------------------------- a Gaussian and two binary traits
+@pytest.fixture(scope="module")
+def three_traits(population):
+    data, pedigree = population
+    data = data.copy()
+    rng = np.random.default_rng(5)
+    z = ((data["y"] - data["y"].mean()) / data["y"].std()).to_numpy()
+    data["b2"] = (rng.standard_normal(len(data)) - 0.5 * z > 0.2).astype(float)
+    data.loc[data.index[6:9], "b2"] = np.nan
+    return data, pedigree
+
+
+def three_trait_prior():
+    return bg.InverseWishart(8.0, [[4.0, 1.0, -0.8], [1.0, 3.0, 0.0], [-0.8, 0.0, 3.0]])
+
+
+def three_trait_model(three_traits, sampler, family=None):
+    data, pedigree = three_traits
+    return bg.Model(
+        data,
+        ["g", "b", "b2"],
+        [bg.Animal("id", pedigree, prior=three_trait_prior())],
+        sigma2_e=three_trait_prior(),
+        family=["gaussian", "threshold", "threshold"] if family is None else family,
+        sampler=sampler,
+    )
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS)
+def test_a_gaussian_and_two_binary_traits(three_traits, sampler):
+    check(
+        geweke_test(three_trait_model(three_traits, sampler), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=43)
+    )
+
+
+def test_two_binary_traits(three_traits):
+    data, pedigree = three_traits
+    model = bg.Model(
+        data,
+        ["b", "b2"],
+        [bg.Animal("id", pedigree, prior=two_trait_prior())],
+        family=["threshold", "threshold"],
+        sampler="single-site",
+    )
+    check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=44))
+
+
+class IgnoresTheOtherLiability(Mixed):
+    """Planted error: each binary trait's liability drawn given the Gaussian trait only, as if the
+    other binary trait's liability carried nothing (it does through the animal effect's covariance
+    and, given the Gaussian trait, through the conditional residual correlation)."""
+
+    def _draw_liabilities(self, rng, state, y, resid):
+        cov = state["sigma2_e"]
+        for column, b in enumerate(self.binary):
+            has = self._has_category[:, column]
+            rows = self.observed_rows[has]
+            others = self._free
+            coefficient = np.linalg.solve(cov[np.ix_(others, others)], cov[others, b])
+            sd = np.sqrt(cov[b, b] - cov[b, others] @ coefficient)
+            mu = y[rows, b] - resid[rows, b]
+            category = state["category"][has, column]
+            lower = np.where(category == 1, 0.0, -np.inf)
+            upper = np.where(category == 1, np.inf, 0.0)
+            liability = draw_truncated_normal(rng, mu + resid[np.ix_(rows, others)] @ coefficient, sd, lower, upper)
+            y[rows, b] = liability
+            resid[rows, b] = liability - mu
+
+
+def test_planted_liability_ignoring_the_other_binary_trait_fails(three_traits):
+    model = three_trait_model(
+        three_traits, "single-site", IgnoresTheOtherLiability(["gaussian", "threshold", "threshold"])
+    )
+    result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=43)
+    print(result)
+    assert not result.passed
+
+
+class WrongColumnCovariance(Mixed):
+    """Planted error: C = R_fB R_BB^-1 drawn with four times its columns' covariance (4 Psi_BB^-1: the
+    Cholesky factor of the inverse taken of Psi_BB / 4). Twice passed at this length (max |z| 3.43
+    against 3.73, 2026-12-07): the test sees errors of that size in R_fB's spread only from 4x."""
+
+    def _draw_fixed_block(self, rng, df, psi):
+        f, b = self._free, self.binary
+        out = np.zeros_like(psi)
+        out[b, b] = 1.0
+        psi_ff, psi_fb, psi_bb = psi[np.ix_(f, f)], psi[np.ix_(f, b)], psi[np.ix_(b, b)]
+        mean = np.linalg.solve(psi_bb, psi_fb.T).T
+        r_ff_b = _draw_inverse_wishart(rng, df, psi_ff - mean @ psi_fb.T)
+        column_chol = np.linalg.cholesky(np.linalg.inv(psi_bb / 4.0))
+        coefficient = mean + np.linalg.cholesky(r_ff_b) @ rng.standard_normal((f.size, b.size)) @ column_chol.T
+        out[np.ix_(f, f)] = r_ff_b + coefficient @ coefficient.T
+        out[np.ix_(f, b)] = coefficient
+        out[np.ix_(b, f)] = coefficient.T
+        return out
+
+
+def test_planted_four_times_the_columns_covariance_fails(three_traits):
+    model = three_trait_model(
+        three_traits, "single-site", WrongColumnCovariance(["gaussian", "threshold", "threshold"])
+    )
+    result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=43)
+    print(result)
+    assert not result.passed
+    assert result.failures.index.str.contains("sigma2_e|rho_e").any()

@@ -423,7 +423,7 @@ def test_gaussian_binary_pair_fixes_the_binary_residual_variance(small):
         gibbs.step(rng, chain)
     state = chain.states[-1]
     rows = model.likelihood.observed_rows
-    has = model.likelihood._has_category
+    has = model.likelihood._has_category[:, 0]
     liability = state["y"][rows[has], 1]
     np.testing.assert_array_equal(liability > 0, data["y"].to_numpy()[rows[has]] == 1)
 
@@ -431,8 +431,10 @@ def test_gaussian_binary_pair_fixes_the_binary_residual_variance(small):
 def test_mixed_families_errors(small):
     data, sim = small
     data = data.assign(weight=data["liability"])
-    with pytest.raises(ValueError, match="exactly one threshold"):
-        bg.Model(data, ["weight", "y"], terms(sim), family=["threshold", "threshold"])
+    with pytest.raises(ValueError, match="one or two threshold"):
+        bg.Model(data.assign(y2=data["y"], y3=data["y"]), ["y", "y2", "y3"], terms(sim), family=["threshold"] * 3)
+    with pytest.raises(ValueError, match="one or two threshold"):
+        bg.Model(data, ["weight", "y"], terms(sim), family=["gaussian", "gaussian"])
     with pytest.raises(ValueError, match="'o' has 3 categories; beside other traits a threshold trait must be binary"):
         bg.Model(data, ["weight", "o"], terms(sim), family=["gaussian", "threshold"])
     with pytest.raises(TypeError, match="need an InverseWishart prior"):

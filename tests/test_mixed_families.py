@@ -1,0 +1,156 @@
+"""Several traits mixing families with two binary traits (``family=[..., "threshold", "threshold"]``),
+and the bivariate normal CDF behind their pointwise log-likelihood."""
+
+import numpy as np
+import pytest
+from scipy import integrate
+from scipy.special import log_ndtr
+
+import bayesgen as bg
+from bayesgen.likelihoods.bivariate_normal import log_bivariate_normal_cdf
+from bayesgen.sampler.gibbs import Gibbs
+
+
+def quadrature_log_cdf(h, k, rho):
+    r"""log Phi2(h, k; rho) from :math:`\int_{-\infty}^{h} \varphi(x)\Phi((k - \rho x)/s)dx` by adaptive
+    quadrature, the log-integrand shifted by its maximum over a grid (so that tiny values keep their digits)."""
+    s = np.sqrt(1.0 - rho * rho)
+
+    def log_integrand(x):
+        return -0.5 * x * x - 0.5 * np.log(2.0 * np.pi) + log_ndtr((k - rho * x) / s)
+
+    grid = np.linspace(h - 60.0 - abs(k) / s, h, 20001)
+    values = log_integrand(grid)
+    top, peak = values.max(), grid[np.argmax(values)]
+    pieces = [(grid[0] - 40.0, peak - 1.0), (peak - 1.0, min(peak + 1.0, h)), (min(peak + 1.0, h), h)]
+    total = sum(
+        integrate.quad(lambda x: np.exp(log_integrand(x) - top), a, b, epsabs=0.0, epsrel=1e-13, limit=500)[0]
+        for a, b in pieces
+        if b > a
+    )
+    return top + np.log(total)
+
+
+CASES = [
+    (0.3, -0.2, 0.5),
+    (1.5, 2.0, -0.7),
+    (-1.0, 2.5, 0.9),
+    (2.5, -1.0, 0.9),
+    (0.0, 0.0, 0.3),
+    (0.0, -1.2, -0.4),
+    (-2.0, 0.0, 0.6),
+    (-4.0, -3.0, 0.2),
+    (-6.0, 4.0, -0.95),
+    (-8.0, -7.5, -0.8),
+    (-12.0, -9.0, 0.5),
+    (-3.0, -3.0, -0.99),
+]
+
+
+@pytest.mark.parametrize("h, k, rho", CASES)
+def test_log_bivariate_normal_cdf_against_quadrature(h, k, rho):
+    np.testing.assert_allclose(log_bivariate_normal_cdf(h, k, rho), quadrature_log_cdf(h, k, rho), rtol=1e-9, atol=1e-9)
+
+
+def test_log_bivariate_normal_cdf_special_values():
+    # rho = 0: the product of the margins; an infinite bound: one margin, or -inf
+    np.testing.assert_allclose(log_bivariate_normal_cdf(0.4, -1.3, 0.0), log_ndtr(0.4) + log_ndtr(-1.3), rtol=1e-14)
+    out = log_bivariate_normal_cdf([np.inf, 0.7, -np.inf, np.inf], [-0.2, np.inf, 3.0, np.inf], 0.6)
+    np.testing.assert_array_equal(out, [log_ndtr(-0.2), log_ndtr(0.7), -np.inf, 0.0])
+    # Phi2(0, 0; rho) = 1/4 + arcsin(rho) / (2 pi)
+    np.testing.assert_allclose(
+        log_bivariate_normal_cdf(0.0, 0.0, -0.5), np.log(0.25 + np.arcsin(-0.5) / (2 * np.pi)), rtol=1e-14
+    )
+
+
+@pytest.fixture(scope="module")
+def population():
+    sim = bg.simulate(n_founders=15, n_generations=2, n_offspring=40, n_markers=0, h2=0.4, seed=5)
+    data = sim.phenotypes.set_index("id", drop=False)
+    rng = np.random.default_rng(7)
+    z = ((data["y"] - data["y"].mean()) / data["y"].std()).to_numpy()
+    data["weight"] = data["y"]
+    data["d1"] = (z + rng.standard_normal(len(data)) > 0.3).astype(float)
+    data["d2"] = (rng.standard_normal(len(data)) - 0.5 * z > 0.0).astype(float)
+    data.loc[data.index[:4], "weight"] = np.nan
+    data.loc[data.index[4:8], "d1"] = np.nan
+    data.loc[data.index[6:10], "d2"] = np.nan
+    return data, sim.pedigree_object()
+
+
+def _model(population, traits, families):
+    data, pedigree = population
+    return bg.Model(data, traits, [bg.Fixed(), bg.Animal("id", pedigree)], family=families)
+
+
+def test_a_gaussian_and_two_binary_traits(population):
+    data, _ = population
+    model = _model(population, ["weight", "d1", "d2"], ["gaussian", "threshold", "threshold"])
+    idata = model.sample(draws=20, burn=10, chains=1, seed=1, progress=False, check_convergence=False)
+    sigma2_e = idata.posterior["sigma2_e"].values
+    np.testing.assert_array_equal(sigma2_e[..., 1:, 1:], np.broadcast_to(np.eye(2), sigma2_e[..., 1:, 1:].shape))
+    assert np.all(sigma2_e[..., 0, 1:] != 0.0) and np.all(sigma2_e[..., 0, 0] > 0.0)
+    assert np.all(np.isfinite(idata.log_likelihood["y"].values))
+    gibbs = Gibbs(model)
+    rng = np.random.default_rng(2)
+    chain = gibbs.init(rng)
+    for _ in range(3):
+        gibbs.step(rng, chain)
+    state, likelihood = chain.states[-1], model.likelihood
+    rows = likelihood.observed_rows
+    for column, (trait, name) in enumerate(zip(likelihood.binary, ["d1", "d2"])):
+        has = likelihood._has_category[:, column]
+        liability = state["y"][rows[has], trait]
+        np.testing.assert_array_equal(liability > 0, data[name].to_numpy()[rows[has]] == 1)
+
+
+def test_two_binary_traits_alone_have_an_identity_residual_covariance(population):
+    model = _model(population, ["d1", "d2"], ["threshold", "threshold"])
+    idata = model.sample(draws=10, burn=5, chains=1, seed=1, progress=False, check_convergence=False)
+    np.testing.assert_array_equal(idata.posterior["sigma2_e"].values[0], np.broadcast_to(np.eye(2), (10, 2, 2)))
+    assert model.likelihood.describe()["fixed"] == {"sigma2_e": {"d1": 1.0, "d2": 1.0}}
+
+
+def test_pointwise_log_likelihood_of_two_categories_and_a_gaussian_trait(population):
+    """Each complete record's log N(y_g | mu_g, R_gg) + log P(c1, c2 | y_g), against the bivariate
+    integral by quadrature; records missing traits against their own margins."""
+    data, _ = population
+    model = _model(population, ["weight", "d1", "d2"], ["gaussian", "threshold", "threshold"])
+    gibbs = Gibbs(model)
+    rng = np.random.default_rng(3)
+    chain = gibbs.init(rng)
+    for _ in range(5):
+        gibbs.step(rng, chain)
+    state, likelihood = chain.states[-1], model.likelihood
+    state["sigma2_e"][:] = [[2.0, 0.6, -0.5], [0.6, 1.0, 0.0], [-0.5, 0.0, 1.0]]  # a correlated R to test
+    values = likelihood.log_likelihood(state, chain.ctx)
+    cov = state["sigma2_e"]
+    rows = likelihood.observed_rows
+    mu = state["y"][rows] - chain.ctx.resid[rows]
+    observed = ~np.isnan(data[["weight", "d1", "d2"]].to_numpy()[rows])
+    checked = 0
+    for i, row in enumerate(rows):
+        if not observed[i].all() or checked >= 6:
+            continue
+        y = data["weight"].iloc[row]
+        gaussian = -0.5 * (np.log(2 * np.pi * cov[0, 0]) + (y - mu[i, 0]) ** 2 / cov[0, 0])
+        mean = mu[i, 1:] + cov[1:, 0] / cov[0, 0] * (y - mu[i, 0])
+        conditional = cov[1:, 1:] - np.outer(cov[1:, 0], cov[0, 1:]) / cov[0, 0]
+        sign = np.where(data[["d1", "d2"]].iloc[row].to_numpy() == 1, 1.0, -1.0)
+        sd = np.sqrt(np.diag(conditional))
+        rho = sign[0] * sign[1] * conditional[0, 1] / (sd[0] * sd[1])
+        expected = gaussian + quadrature_log_cdf(*(sign * mean / sd), rho)
+        np.testing.assert_allclose(values[i], expected, rtol=1e-9)
+        checked += 1
+    assert checked == 6
+    only_d2 = np.flatnonzero(~observed[:, 0] & ~observed[:, 1] & observed[:, 2])
+    for i in only_d2:
+        category = data["d2"].iloc[rows[i]]
+        expected = log_ndtr(mu[i, 2]) if category == 1 else log_ndtr(-mu[i, 2])
+        np.testing.assert_allclose(values[i], expected, rtol=1e-12)
+
+
+def test_three_binary_traits_are_refused(population):
+    data, pedigree = population
+    with pytest.raises(ValueError, match="one or two threshold"):
+        bg.Model(data.assign(d3=data["d1"]), ["d1", "d2", "d3"], [bg.Animal("id", pedigree)], family=["threshold"] * 3)
