@@ -16,8 +16,6 @@ from test_geweke import SPARSE_CHOLESKY, check, two_trait_prior
 
 import bayesgen as bg
 from bayesgen.likelihoods.mixed import Mixed
-from bayesgen.likelihoods.truncated_normal import draw_truncated_normal
-from bayesgen.priors.inverse_wishart import _draw_inverse_wishart
 
 pytestmark = pytest.mark.statistical
 
@@ -126,24 +124,11 @@ def test_two_binary_traits(three_traits):
 
 class IgnoresTheOtherLiability(Mixed):
     """Planted error: each binary trait's liability drawn given the Gaussian trait only, as if the
-    other binary trait's liability carried nothing (it does through the animal effect's covariance
-    and, given the Gaussian trait, through the conditional residual correlation)."""
+    other binary trait's liability carried nothing (given the Gaussian trait, the two liabilities'
+    residuals are correlated)."""
 
-    def _draw_liabilities(self, rng, state, y, resid):
-        cov = state["sigma2_e"]
-        for column, b in enumerate(self.binary):
-            has = self._has_category[:, column]
-            rows = self.observed_rows[has]
-            others = self._free
-            coefficient = np.linalg.solve(cov[np.ix_(others, others)], cov[others, b])
-            sd = np.sqrt(cov[b, b] - cov[b, others] @ coefficient)
-            mu = y[rows, b] - resid[rows, b]
-            category = state["category"][has, column]
-            lower = np.where(category == 1, 0.0, -np.inf)
-            upper = np.where(category == 1, np.inf, 0.0)
-            liability = draw_truncated_normal(rng, mu + resid[np.ix_(rows, others)] @ coefficient, sd, lower, upper)
-            y[rows, b] = liability
-            resid[rows, b] = liability - mu
+    def _conditioning_traits(self, trait):
+        return self._free
 
 
 def test_planted_liability_ignoring_the_other_binary_trait_fails(three_traits):
@@ -156,23 +141,13 @@ def test_planted_liability_ignoring_the_other_binary_trait_fails(three_traits):
 
 
 class WrongColumnCovariance(Mixed):
-    """Planted error: C = R_fB R_BB^-1 drawn with four times its columns' covariance (4 Psi_BB^-1: the
-    Cholesky factor of the inverse taken of Psi_BB / 4). Twice passed at this length (max |z| 3.43
-    against 3.73, 2026-12-07): the test sees errors of that size in R_fB's spread only from 4x."""
+    """Planted error: C = R_fB R_BB^-1 drawn with four times its columns' covariance (4 Psi_BB^-1).
+    Twice passed at this length (max |z| 3.43 against 3.73, 2026-12-07): the test sees errors of
+    that size in R_fB's spread only from 4x."""
 
-    def _draw_fixed_block(self, rng, df, psi):
-        f, b = self._free, self.binary
-        out = np.zeros_like(psi)
-        out[b, b] = 1.0
-        psi_ff, psi_fb, psi_bb = psi[np.ix_(f, f)], psi[np.ix_(f, b)], psi[np.ix_(b, b)]
-        mean = np.linalg.solve(psi_bb, psi_fb.T).T
-        r_ff_b = _draw_inverse_wishart(rng, df, psi_ff - mean @ psi_fb.T)
-        column_chol = np.linalg.cholesky(np.linalg.inv(psi_bb / 4.0))
-        coefficient = mean + np.linalg.cholesky(r_ff_b) @ rng.standard_normal((f.size, b.size)) @ column_chol.T
-        out[np.ix_(f, f)] = r_ff_b + coefficient @ coefficient.T
-        out[np.ix_(f, b)] = coefficient
-        out[np.ix_(b, f)] = coefficient.T
-        return out
+    @staticmethod
+    def _columns_factor(psi_bb):
+        return np.linalg.cholesky(np.linalg.inv(psi_bb / 4.0))
 
 
 def test_planted_four_times_the_columns_covariance_fails(three_traits):

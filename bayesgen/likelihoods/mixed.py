@@ -164,12 +164,17 @@ class Mixed(Gaussian):
         psi_ff, psi_fb, psi_bb = psi[np.ix_(f, f)], psi[np.ix_(f, b)], psi[np.ix_(b, b)]
         mean = np.linalg.solve(psi_bb, psi_fb.T).T  # Psi_fB Psi_BB^-1
         r_ff_b = _draw_inverse_wishart(rng, df, psi_ff - mean @ psi_fb.T)
-        column_chol = np.linalg.cholesky(np.linalg.inv(psi_bb))
+        column_chol = self._columns_factor(psi_bb)
         coefficient = mean + np.linalg.cholesky(r_ff_b) @ rng.standard_normal((f.size, b.size)) @ column_chol.T
         out[np.ix_(f, f)] = r_ff_b + coefficient @ coefficient.T
         out[np.ix_(f, b)] = coefficient
         out[np.ix_(b, f)] = coefficient.T
         return out
+
+    @staticmethod
+    def _columns_factor(psi_bb: np.ndarray) -> np.ndarray:
+        """Cholesky factor of the matrix normal's columns' covariance, Psi_BB^-1."""
+        return np.linalg.cholesky(np.linalg.inv(psi_bb))
 
     def draw_prior(self, rng, state) -> None:
         state["sigma2_e"][:] = self._draw_fixed_block(rng, self.prior.df, self.prior.scale)
@@ -186,7 +191,7 @@ class Mixed(Gaussian):
         for column, b in enumerate(self.binary):
             has = self._has_category[:, column]
             rows = self.observed_rows[has]
-            others = np.array([k for k in range(self.n_traits) if k != b])
+            others = self._conditioning_traits(b)
             coefficient = np.linalg.solve(cov[np.ix_(others, others)], cov[others, b])
             sd = np.sqrt(cov[b, b] - cov[b, others] @ coefficient)
             mu = y[rows, b] - resid[rows, b]
@@ -196,6 +201,10 @@ class Mixed(Gaussian):
             liability = draw_truncated_normal(rng, mu + resid[np.ix_(rows, others)] @ coefficient, sd, lower, upper)
             y[rows, b] = liability
             resid[rows, b] = liability - mu
+
+    def _conditioning_traits(self, trait: int) -> np.ndarray:
+        """The traits a binary trait's liability is drawn given: all the others."""
+        return np.array([k for k in range(self.n_traits) if k != trait])
 
     def augment(self, rng, state, ctx: StepContext) -> None:
         """Missing traits (Gaussian conditional), then the liabilities given the categories; keeps ``ctx.resid``."""
