@@ -4,7 +4,9 @@ A ``WorkerPlugin`` rather than ``client.scatter(..., broadcast=True)``: the sche
 memory manager drops the replicas of a scattered key that no queued task waits for, and a chain
 that a worker takes later fetches the data again (seen in CI: one of two workers unpickled the
 model twice). A plugin is sent to each worker once, to workers that join later too, and stays
-until it is unregistered. Imported only with ``client=`` (it needs ``distributed``).
+until it is unregistered. The price: for workers that join later, the scheduler keeps the pickled
+plugin (one copy of the data, as bytes) until the call ends. Imported only with ``client=`` (it
+needs ``distributed``).
 """
 
 from __future__ import annotations
