@@ -77,6 +77,7 @@ class Mixed(Gaussian):
                 f"two threshold (binary) traits."
             )
         self.families = list(families)
+        self.binary = np.array([k for k, f in enumerate(self.families) if f == "threshold"])
 
     def read_response(self, data: pd.DataFrame, traits: list) -> np.ndarray:
         if len(traits) != len(self.families):
@@ -98,18 +99,13 @@ class Mixed(Gaussian):
             columns.append(codes)
         return np.column_stack(columns)
 
-    @property
-    def _binary_traits(self) -> np.ndarray:
-        return np.array([k for k, f in enumerate(self.families) if f == "threshold"])
-
     def response_variance(self, values: np.ndarray) -> np.ndarray:
         out = super().response_variance(values)
-        out[self._binary_traits] = 1.0
+        out[self.binary] = 1.0
         return out
 
     def bind(self, context: BindContext, share=None, y=None) -> None:
-        binary = self._binary_traits
-        self.binary = binary
+        binary = self.binary
         codes = np.asarray(y, dtype=np.float64)[:, binary].copy()
         start = np.asarray(y, dtype=np.float64).copy()
         start[:, binary] = np.where(np.isnan(codes), np.nan, np.where(codes == 1, 0.5, -0.5))
