@@ -1,10 +1,12 @@
 """Several traits mixing families with two binary traits (``family=[..., "threshold", "threshold"]``),
-and the bivariate normal CDF behind their pointwise log-likelihood."""
+the bivariate normal CDF behind their pointwise log-likelihood, and an ordinal trait beside a
+Gaussian one."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import integrate
-from scipy.special import log_ndtr
+from scipy.special import log_ndtr, ndtr
 
 import bayesgen as bg
 from bayesgen.likelihoods.bivariate_normal import log_bivariate_normal_cdf
@@ -98,7 +100,7 @@ def test_a_gaussian_and_two_binary_traits(population):
         gibbs.step(rng, chain)
     state, likelihood = chain.states[-1], model.likelihood
     rows = likelihood.observed_rows
-    for column, (trait, name) in enumerate(zip(likelihood.binary, ["d1", "d2"])):
+    for column, (trait, name) in enumerate(zip(likelihood.threshold_traits, ["d1", "d2"])):
         has = likelihood._has_category[:, column]
         liability = state["y"][rows[has], trait]
         np.testing.assert_array_equal(liability > 0, data[name].to_numpy()[rows[has]] == 1)
@@ -154,3 +156,98 @@ def test_three_binary_traits_are_refused(population):
     data, pedigree = population
     with pytest.raises(ValueError, match="one or two threshold"):
         bg.Model(data.assign(d3=data["d1"]), ["d1", "d2", "d3"], [bg.Animal("id", pedigree)], family=["threshold"] * 3)
+
+
+# ---------------------------------------------------------------------- an ordinal trait beside a Gaussian one
+@pytest.fixture(scope="module")
+def with_ordinal(population):
+    data, pedigree = population
+    data = data.copy()
+    rng = np.random.default_rng(9)
+    z = ((data["y"] - data["y"].mean()) / data["y"].std()).to_numpy()
+    score = np.digitize(0.6 * z + 0.8 * rng.standard_normal(len(data)), [-0.4, 0.7])
+    data["score"] = pd.Categorical.from_codes(score, ["low", "mid", "high"], ordered=True)
+    data.loc[data.index[8:12], "score"] = np.nan
+    return data, pedigree
+
+
+def test_an_ordinal_trait_beside_a_gaussian_one(with_ordinal):
+    data, _ = with_ordinal
+    model = _model(with_ordinal, ["weight", "score"], ["gaussian", "threshold"])
+    idata = model.sample(draws=30, burn=30, chains=1, seed=1, progress=False, check_convergence=False)
+    cutpoints = idata.posterior["cutpoints"]
+    assert list(cutpoints.coords["cutpoint"].values) == ["mid|high"]
+    assert np.all(cutpoints.values > 0.0) and np.unique(cutpoints.values).size > 1  # sampled, after 0
+    sigma2_e = idata.posterior["sigma2_e"].values
+    np.testing.assert_array_equal(sigma2_e[..., 1, 1], 1.0)
+    assert np.all(np.isfinite(idata.log_likelihood["y"].values))
+    assert model.likelihood.describe()["cutpoints"] == ["mid|high"]
+    # every liability lies in its category's interval for the state's cut-points
+    gibbs = Gibbs(model)
+    rng = np.random.default_rng(2)
+    chain = gibbs.init(rng)
+    for _ in range(3):
+        gibbs.step(rng, chain)
+    state, likelihood = chain.states[-1], model.likelihood
+    rows = likelihood.observed_rows
+    has = likelihood._has_category[:, 0]
+    liability = state["y"][rows[has], 1]
+    codes = data["score"].cat.codes.to_numpy()[rows[has]]
+    edges = np.concatenate([[-np.inf, 0.0], state["cutpoints"], [np.inf]])
+    assert np.all((liability > edges[codes]) & (liability <= edges[codes + 1]))
+
+
+def test_pointwise_log_likelihood_of_an_ordinal_and_a_gaussian_trait(with_ordinal):
+    """log N(y_g | mu_g, R_gg) + log P(tau_c < l <= tau_c+1 | y_g), against the joint density of
+    (y_g, l) integrated over the category's interval by quadrature."""
+    data, _ = with_ordinal
+    model = _model(with_ordinal, ["weight", "score"], ["gaussian", "threshold"])
+    gibbs = Gibbs(model)
+    rng = np.random.default_rng(3)
+    chain = gibbs.init(rng)
+    for _ in range(5):
+        gibbs.step(rng, chain)
+    state, likelihood = chain.states[-1], model.likelihood
+    state["sigma2_e"][:] = [[2.0, 0.7], [0.7, 1.0]]
+    state["cutpoints"][:] = [1.3]
+    values = likelihood.log_likelihood(state, chain.ctx)
+    cov = state["sigma2_e"]
+    precision = np.linalg.inv(cov)
+    rows = likelihood.observed_rows
+    mu = state["y"][rows] - chain.ctx.resid[rows]
+    edges = [-np.inf, 0.0, 1.3, np.inf]
+    codes = data["score"].cat.codes.to_numpy()
+    weight = data["weight"].to_numpy()
+    checked = {0: 0, 1: 0, 2: 0}
+    for i, row in enumerate(rows):
+        c = codes[row]
+        if np.isnan(weight[row]) or c < 0 or checked[c] >= 2:
+            continue
+
+        def density(ell, i=i, row=row):
+            r = np.array([weight[row] - mu[i, 0], ell - mu[i, 1]])
+            return np.exp(-0.5 * r @ precision @ r) / (2 * np.pi * np.sqrt(np.linalg.det(cov)))
+
+        expected = np.log(integrate.quad(density, edges[c], edges[c + 1], epsabs=0.0, epsrel=1e-12)[0])
+        np.testing.assert_allclose(values[i], expected, rtol=1e-9)
+        checked[c] += 1
+    assert checked == {0: 2, 1: 2, 2: 2}
+    # records without the Gaussian trait: the category's probability under N(mu, 1)
+    for i in np.flatnonzero(np.isnan(weight[rows]) & (codes[rows] >= 0)):
+        c, m = codes[rows[i]], mu[i, 1]
+        expected = np.log(ndtr(edges[c + 1] - m) - ndtr(edges[c] - m))
+        np.testing.assert_allclose(values[i], expected, rtol=1e-10)
+
+
+def test_a_threshold_object_in_the_family_list_is_copied(with_ordinal):
+    data, pedigree = with_ordinal
+    ordinal = bg.Threshold(cutpoint_prior=2.0)
+    model = bg.Model(data, ["weight", "score"], [bg.Animal("id", pedigree)], family=["gaussian", ordinal])
+    assert ordinal.categories is None  # the user's object stays unbound
+    assert (
+        model.likelihood.log_prior({"sigma2_e": np.array([[2.0, 0.5], [0.5, 1.0]]), "cutpoints": np.array([1.0])})
+        > -np.inf
+    )
+    state = {"sigma2_e": np.eye(2), "cutpoints": np.zeros(1)}
+    model.likelihood.draw_prior(np.random.default_rng(0), state)
+    assert state["cutpoints"][0] > 0.0 and state["sigma2_e"][1, 1] == 1.0

@@ -6,7 +6,9 @@ records missing one trait, under the single-site, joint and collapsed samplers. 
 error (the conditional inverse-Wishart drawn with 2 extra degrees of freedom) must fail.
 Then a Gaussian trait beside two binary ones (their residual block fixed at I), and two binary
 traits alone; a planted error (each liability drawn given the Gaussian trait only, ignoring the
-other binary trait's liability) must fail.
+other binary trait's liability) must fail. Last, a Gaussian trait beside a 3-category ordinal one
+(its cut-point drawn by Cowles' move given the Gaussian trait); a planted error (that move's
+liabilities taken as N(m, 1), not their conditional variance given the Gaussian trait) must fail.
 """
 
 import numpy as np
@@ -158,3 +160,48 @@ def test_planted_four_times_the_columns_covariance_fails(three_traits):
     print(result)
     assert not result.passed
     assert result.failures.index.str.contains("sigma2_e|rho_e").any()
+
+
+# ---------------------------------------------------------------------- a Gaussian and an ordinal trait
+@pytest.fixture(scope="module")
+def with_ordinal(population):
+    data, pedigree = population
+    data = data.copy()
+    rng = np.random.default_rng(8)
+    z = ((data["y"] - data["y"].mean()) / data["y"].std()).to_numpy()
+    data["o"] = np.digitize(0.6 * z + 0.8 * rng.standard_normal(len(data)), [-0.4, 0.7]).astype(float)
+    data.loc[data.index[3:6], "o"] = np.nan
+    return data, pedigree
+
+
+def ordinal_model(with_ordinal, sampler, ordinal=None):
+    data, pedigree = with_ordinal
+    return bg.Model(
+        data,
+        ["g", "o"],
+        [bg.Animal("id", pedigree, prior=two_trait_prior())],
+        sigma2_e=two_trait_prior(),
+        family=["gaussian", bg.Threshold(cutpoint_prior=1.0) if ordinal is None else ordinal],
+        sampler=sampler,
+    )
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS)
+def test_gaussian_ordinal_pair(with_ordinal, sampler):
+    check(geweke_test(ordinal_model(with_ordinal, sampler), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=45))
+
+
+class IgnoresTheConditionalVariance(bg.Threshold):
+    """Planted error: the cut-point move takes the liabilities as N(m, 1), not N(m, s^2) with s^2
+    their residual variance given the Gaussian trait."""
+
+    def _move_cutpoints(self, rng, state, mu, tuning, sd=1.0):
+        super()._move_cutpoints(rng, state, mu, tuning)
+
+
+def test_planted_cutpoint_move_ignoring_the_conditional_variance_fails(with_ordinal):
+    model = ordinal_model(with_ordinal, "single-site", IgnoresTheConditionalVariance(cutpoint_prior=1.0))
+    result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=45)
+    print(result)
+    assert not result.passed
+    assert result.failures.index.str.contains("cutpoints").any()

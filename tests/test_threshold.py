@@ -435,8 +435,10 @@ def test_mixed_families_errors(small):
         bg.Model(data.assign(y2=data["y"], y3=data["y"]), ["y", "y2", "y3"], terms(sim), family=["threshold"] * 3)
     with pytest.raises(ValueError, match="one or two threshold"):
         bg.Model(data, ["weight", "y"], terms(sim), family=["gaussian", "gaussian"])
-    with pytest.raises(ValueError, match="'o' has 3 categories; beside other traits a threshold trait must be binary"):
-        bg.Model(data, ["weight", "o"], terms(sim), family=["gaussian", "threshold"])
+    with pytest.raises(ValueError, match="'o' has 3 categories; beside another threshold trait a threshold trait must"):
+        bg.Model(data, ["weight", "y", "o"], terms(sim), family=["gaussian", "threshold", "threshold"])
+    with pytest.raises(ValueError, match="'gaussian', 'threshold' or a Threshold object"):
+        bg.Model(data, ["weight", "o"], terms(sim), family=["gaussian", "ordinal"])
     with pytest.raises(TypeError, match="need an InverseWishart prior"):
         bg.Model(data, ["weight", "y"], terms(sim), family=["gaussian", "threshold"], sigma2_e=bg.HuangWand())
 

@@ -1,6 +1,8 @@
-r"""Several traits mixing families: Gaussian traits beside one or two binary (threshold) traits."""
+r"""Several traits mixing families: Gaussian traits beside one ordinal or two binary (threshold) traits."""
 
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 import pandas as pd
@@ -18,26 +20,38 @@ from .truncated_normal import draw_truncated_normal, log_interval_probability
 
 
 class Mixed(Gaussian):
-    r"""t traits, Gaussian ones and one or two binary traits on a liability scale:
-    ``family=["gaussian", "threshold"]``, ``["gaussian", "threshold", "threshold"]``,
-    ``["threshold", "threshold"]``, ...
+    r"""t traits, Gaussian ones and threshold traits on a liability scale: one or two binary
+    traits, or one ordinal trait: ``family=["gaussian", "threshold"]``,
+    ``["gaussian", "threshold", "threshold"]``, ``["threshold", "threshold"]``, ... A list entry
+    may be a ``Threshold`` object instead of ``"threshold"``, for its ``cutpoint_prior``.
 
     The working response holds the Gaussian traits and the liability :math:`\ell_{r,b}` of each
-    binary trait b (:math:`c_{r,b} = 1 \iff \ell_{r,b} > 0`); residuals :math:`e_r \sim N(0, R)` with
-    the binary block :math:`R_{BB} = I` fixed (unit variances; two binary traits' residuals
+    threshold trait b, in category k when :math:`\tau_{b,k} < \ell_{r,b} \le \tau_{b,k+1}`
+    (:math:`\tau_{b,0} = -\infty`, :math:`\tau_{b,1} = 0`, :math:`\tau_{b,K} = \infty`: a binary
+    trait's category is 1 when :math:`\ell_{r,b} > 0`); residuals :math:`e_r \sim N(0, R)` with the
+    threshold block :math:`R_{BB} = I` fixed (unit variances; two binary traits' residuals
     uncorrelated, as MCMCglmm's ``fix=`` fixes that block) and the covariances :math:`R_{gb}`
-    with the Gaussian traits sampled.
+    with the Gaussian traits sampled. An ordinal trait (K > 2) is the model's only threshold
+    trait: a record's probability of two ordinal categories would be a bivariate normal
+    rectangle, not the orthant ``log_bivariate_normal_cdf`` gives.
 
-    **Augmentation.** Missing traits as for Gaussian traits (a missing binary trait's liability
-    is a missing trait); then, binary trait by binary trait, the liability of each record with a
-    category from its conditional given all the record's other traits o (the other binary
-    trait's current liability included),
+    **Augmentation.** Missing traits as for Gaussian traits (a missing threshold trait's liability
+    is a missing trait); then, threshold trait by threshold trait, the liability of each record
+    with a category from its conditional given all the record's other traits o (the other
+    binary trait's current liability included),
 
-    .. math:: \ell_{r,b} \mid \cdot \sim N\big(\mu_{r,b} + R_{bo}R_{oo}^{-1}(y_{r,o} - \mu_{r,o}),\;
-              R_{bb} - R_{bo}R_{oo}^{-1}R_{ob}\big) \text{ truncated to } (0, \infty) \text{ or } (-\infty, 0].
+    .. math:: \ell_{r,b} \mid \cdot \sim N\big(m_{r,b} = \mu_{r,b} + R_{bo}R_{oo}^{-1}(y_{r,o} - \mu_{r,o}),\;
+              s_b^2 = R_{bb} - R_{bo}R_{oo}^{-1}R_{ob}\big) \text{ truncated to } (\tau_{b,c_{r,b}}, \tau_{b,c_{r,b}+1}].
+
+    For an ordinal trait that draw follows Cowles' move of its free cut-points
+    (``Threshold._move_cutpoints``) with the liabilities integrated out given the other traits:
+    each record's probability :math:`\Phi((\tau_{c+1} - m_{r,b})/s_b) - \Phi((\tau_c - m_{r,b})/s_b)`.
+    The move targets the cut-points' conditional given everything but the trait's liabilities,
+    which are then drawn given the new cut-points: together one draw of (cut-points,
+    liabilities) from their joint conditional.
 
     **R with a fixed block.** The prior is :math:`R \sim IW(\nu, S)` conditioned on
-    :math:`R_{BB} = I`. Partition R into the free traits f and the binary ones B. For
+    :math:`R_{BB} = I`. Partition R into the free traits f and the threshold ones B. For
     :math:`R \sim IW(\nu, \Psi)`, :math:`R_{ff\cdot B} = R_{ff} - R_{fB}R_{BB}^{-1}R_{Bf} \sim IW(\nu, \Psi_{ff\cdot B})`
     and :math:`C = R_{fB}R_{BB}^{-1} \mid R_{ff\cdot B} \sim MN(\Psi_{fB}\Psi_{BB}^{-1}, R_{ff\cdot B}, \Psi_{BB}^{-1})`
     (matrix normal: rows' covariance :math:`R_{ff\cdot B}`, columns' :math:`\Psi_{BB}^{-1}`), both
@@ -48,17 +62,17 @@ class Mixed(Gaussian):
 
     The full conditional given the completed residuals E (n records) is the same with
     :math:`\nu + n` and :math:`\Psi = S + E'E` (the likelihood's own step draws it, also under the
-    collapsed sampler, which then integrates the locations out given R). With binary traits
+    collapsed sampler, which then integrates the locations out given R). With threshold traits
     only, R = I.
 
     The prior is an ``InverseWishart`` (default: ``df = t + 1``, S = diag of the Gaussian traits'
-    variance shares and 1 for the binary traits, times ``df``). Recorded: ``sigma2_e`` (t x t, its
-    binary block I) and ``rho_e``; the pointwise log-likelihood of a record is
+    variance shares and 1 for the threshold traits, times ``df``). Recorded: ``sigma2_e`` (t x t, its
+    threshold block I) and ``rho_e``; the pointwise log-likelihood of a record is
     :math:`\log N(y_{r,g} \mid \mu_{r,g}, R_{gg}) + \log P(c_{r,B'} \mid y_{r,g})` over its observed
-    Gaussian traits g and binary traits B' (the liabilities integrated out given the Gaussian
-    traits: a normal CDF for one, the bivariate normal CDF for two,
+    Gaussian traits g and threshold traits B' (the liabilities integrated out given the Gaussian
+    traits: a normal interval probability for one, the bivariate normal CDF for two binary ones,
     ``bayesgen.likelihoods.bivariate_normal``); ``h2`` per trait, on the liability scale for the
-    binary traits.
+    threshold traits; ``cutpoints`` (dim ``cutpoint``) of an ordinal trait.
     """
 
     family = "mixed"
@@ -69,31 +83,41 @@ class Mixed(Gaussian):
     @renamed_arguments(variance="prior")
     def __init__(self, families, prior=None, posterior_predictive: bool = False):
         super().__init__(prior, posterior_predictive)
-        if not isinstance(families, (list, tuple)) or not all(f in ("gaussian", "threshold") for f in families):
-            raise ValueError(f"family must list 'gaussian' or 'threshold' per trait, got {families!r}.")
-        if not 1 <= list(families).count("threshold") <= self.MAX_BINARY or len(families) < 2:
+        if not isinstance(families, (list, tuple)) or not all(
+            isinstance(f, Threshold) or f in ("gaussian", "threshold") for f in families
+        ):
             raise ValueError(
-                f"family={list(families)!r}: several traits mixing families take Gaussian traits and one or "
-                f"two threshold (binary) traits."
+                f"family must list 'gaussian', 'threshold' or a Threshold object per trait, got {families!r}."
             )
-        self.families = list(families)
-        self.binary = np.array([k for k, f in enumerate(self.families) if f == "threshold"])
+        self.families = ["threshold" if isinstance(f, Threshold) else f for f in families]
+        if not 1 <= self.families.count("threshold") <= self.MAX_BINARY or len(families) < 2:
+            raise ValueError(
+                f"family={self.families!r}: several traits mixing families take Gaussian traits and one or "
+                f"two threshold traits."
+            )
+        #: Indices of the threshold traits, and each one's Threshold (copied: the user's stays unbound).
+        self.threshold_traits = np.array([k for k, f in enumerate(self.families) if f == "threshold"])
+        self._thresholds = [
+            copy.deepcopy(families[k]) if isinstance(families[k], Threshold) else Threshold()
+            for k in self.threshold_traits
+        ]
 
     def read_response(self, data: pd.DataFrame, traits: list) -> np.ndarray:
         if len(traits) != len(self.families):
             raise ValueError(f"family lists {len(self.families)} families for {len(traits)} traits {traits}.")
         columns = []
         self.categories = {}
+        thresholds = iter(self._thresholds)
         for name, family in zip(traits, self.families):
             if family == "gaussian":
                 columns.append(_phenotype(data, name))
                 continue
-            threshold = Threshold()
+            threshold = next(thresholds)
             codes = threshold.read_response(data, [name])[:, 0]
-            if len(threshold.categories) != 2:
+            if len(threshold.categories) != 2 and len(self._thresholds) > 1:
                 raise ValueError(
-                    f"Phenotype column {name!r} has {len(threshold.categories)} categories; beside other "
-                    "traits a threshold trait must be binary."
+                    f"Phenotype column {name!r} has {len(threshold.categories)} categories; beside another "
+                    "threshold trait a threshold trait must be binary (an ordinal trait goes beside Gaussian traits)."
                 )
             self.categories[name] = threshold.categories
             columns.append(codes)
@@ -101,25 +125,43 @@ class Mixed(Gaussian):
 
     def response_variance(self, values: np.ndarray) -> np.ndarray:
         out = super().response_variance(values)
-        out[self.binary] = 1.0
+        out[self.threshold_traits] = 1.0
         return out
 
+    @property
+    def _ordinal(self):
+        """The ordinal trait's Threshold (K > 2 categories), or None: a model holds at most one."""
+        ordinal = [t for t in self._thresholds if len(t.categories) > 2]
+        return ordinal[0] if ordinal else None
+
     def bind(self, context: BindContext, share=None, y=None) -> None:
-        binary = self.binary
-        codes = np.asarray(y, dtype=np.float64)[:, binary].copy()
+        thresholds = self.threshold_traits
+        codes = np.asarray(y, dtype=np.float64)[:, thresholds].copy()
+        for threshold in self._thresholds:
+            threshold.label_categories()
+        # Liabilities start inside their category for the starting cut-points 0, 1, ..., K-2.
+        self._start_cutpoints = np.arange(1.0, self._ordinal.n_categories - 1.0) if self._ordinal else np.zeros(0)
         start = np.asarray(y, dtype=np.float64).copy()
-        start[:, binary] = np.where(np.isnan(codes), np.nan, np.where(codes == 1, 0.5, -0.5))
+        for column in range(len(self._thresholds)):
+            has = ~np.isnan(codes[:, column])
+            edges = self._edges(column, self._start_cutpoints)
+            category = np.nan_to_num(codes[:, column]).astype(np.int64)
+            lower, upper = edges[category], edges[category + 1]
+            middle = np.where(
+                np.isinf(lower), upper - 0.5, np.where(np.isinf(upper), lower + 0.5, 0.5 * (lower + upper))
+            )
+            start[:, thresholds[column]] = np.where(has, middle, np.nan)
         super().bind(context, share=share, y=start)
         t = self.n_traits
         if self.variance_prior_arg is None:
             shares = np.atleast_1d(
                 np.asarray(share if share is not None else context.phenotypic_variance * 0.5, dtype=float)
             ).copy()
-            shares[binary] = 1.0
+            shares[thresholds] = 1.0
             self.prior = InverseWishart(t + 1.0, (t + 1.0) * np.diag(shares))
         elif not isinstance(self.variance_prior_arg, InverseWishart):
             raise TypeError(
-                f"sigma2_e: traits mixing families need an InverseWishart prior on R (its binary "
+                f"sigma2_e: traits mixing families need an InverseWishart prior on R (its threshold "
                 f"block fixed at I), got {self.variance_prior_arg!r}."
             )
         else:
@@ -129,30 +171,59 @@ class Mixed(Gaussian):
                 f"sigma2_e: the InverseWishart prior is {self.prior.dim} x {self.prior.dim}, the model has {t} traits."
             )
         rows = self.observed_rows
-        # records (with some trait) x binary traits: whose category is observed, and the category (-1: none)
+        # records (with some trait) x threshold traits: whose category is observed, and the category (-1: none)
         self._has_category = ~np.isnan(codes[rows])
         self._category = np.where(self._has_category, np.nan_to_num(codes[rows]), -1).astype(np.int64)
-        self._free = np.array([k for k in range(t) if k not in binary], dtype=np.int64)
+        self._free = np.array([k for k in range(t) if k not in thresholds], dtype=np.int64)
         start_cov = self._start.copy()
-        start_cov[binary, :] = start_cov[:, binary] = 0.0
-        start_cov[binary, binary] = 1.0
+        start_cov[thresholds, :] = start_cov[:, thresholds] = 0.0
+        start_cov[thresholds, thresholds] = 1.0
         self._start = start_cov
+
+    def _edges(self, column: int, cutpoints: np.ndarray) -> np.ndarray:
+        """Threshold trait ``column``'s category edges: (-inf, 0, inf) when binary, else with the
+        ordinal trait's free cut-points."""
+        if len(self._thresholds[column].categories) == 2:
+            return np.array([-np.inf, 0.0, np.inf])
+        return np.concatenate([[-np.inf, 0.0], cutpoints, [np.inf]])
 
     @property
     def samples_covariance(self) -> bool:
         """R is drawn by this likelihood's own conditional step (fixed block), never by a collapsed block."""
         return False
 
+    def variables(self) -> list[Variable]:
+        out = super().variables()
+        if self._ordinal is not None:
+            labels = self._ordinal.cutpoint_labels
+            out.insert(0, Variable("cutpoints", ("cutpoint",), {"cutpoint": labels}))
+        return out
+
     def init_state(self, rng) -> dict:
         state = super().init_state(rng)
         state["sigma2_e"][:] = self._start
         state["category"] = self._category.copy()
+        if self._ordinal is not None:
+            state["cutpoints"] = self._start_cutpoints.copy()
+            # Cowles' move: its log proposal scale and acceptance counts (adapted in burn-in)
+            state["log_scale"] = np.array([np.log(0.1)])
+            state["moves"] = np.zeros(2)
         return state
+
+    def _cutpoint_state(self, state, column: int) -> dict:
+        """The ordinal trait's share of the state, as ``Threshold``'s cut-point move reads it (views)."""
+        has = self._has_category[:, column]
+        return {
+            "cutpoints": state["cutpoints"],
+            "category": state["category"][has, column],
+            "log_scale": state["log_scale"],
+            "moves": state["moves"],
+        }
 
     # ------------------------------------------------------------------ R given R_BB = I
     def _draw_fixed_block(self, rng, df: float, psi: np.ndarray) -> np.ndarray:
         """R ~ IW(df, psi) conditioned on R_BB = I (class docstring)."""
-        f, b = self._free, self.binary
+        f, b = self._free, self.threshold_traits
         out = np.zeros_like(psi)
         out[b, b] = 1.0
         if f.size == 0:
@@ -173,39 +244,55 @@ class Mixed(Gaussian):
         return np.linalg.cholesky(np.linalg.inv(psi_bb))
 
     def draw_prior(self, rng, state) -> None:
+        """R from its prior given R_BB = I; an ordinal trait's cut-points from theirs (proper only
+        with ``Threshold(cutpoint_prior=)``)."""
         state["sigma2_e"][:] = self._draw_fixed_block(rng, self.prior.df, self.prior.scale)
+        if self._ordinal is not None:
+            self._ordinal.draw_prior(rng, state)
+
+    def log_prior(self, state) -> float:
+        out = super().log_prior(state)
+        if self._ordinal is not None:
+            out += self._ordinal.log_cutpoint_prior(state["cutpoints"])
+        return out
 
     def draw_covariance(self, rng, state, ctx: StepContext) -> None:
         e = ctx.resid[self.observed_rows]
         state["sigma2_e"][:] = self._draw_fixed_block(rng, self.prior.df + self.n_observed, self.prior.scale + e.T @ e)
 
     # ------------------------------------------------------------------ liabilities
-    def _draw_liabilities(self, rng, state, y: np.ndarray, resid: np.ndarray) -> None:
-        """Each binary trait's liabilities in turn, given the record's other traits (class docstring),
-        truncated at 0 by category; updates ``y`` and ``resid`` (records x traits, all records)."""
+    def _draw_liabilities(self, rng, state, y: np.ndarray, resid: np.ndarray, tuning=None) -> None:
+        """Each threshold trait's liabilities in turn, given the record's other traits (class
+        docstring), truncated to their category's interval; an ordinal trait's cut-points moved
+        first unless ``tuning`` is None (a simulation); updates ``y`` and ``resid`` (records x
+        traits, all records)."""
         cov = state["sigma2_e"]
-        for column, b in enumerate(self.binary):
+        for column, b in enumerate(self.threshold_traits):
             has = self._has_category[:, column]
             rows = self.observed_rows[has]
             others = self._conditioning_traits(b)
             coefficient = np.linalg.solve(cov[np.ix_(others, others)], cov[others, b])
-            sd = np.sqrt(cov[b, b] - cov[b, others] @ coefficient)
+            sd = float(np.sqrt(cov[b, b] - cov[b, others] @ coefficient))
             mu = y[rows, b] - resid[rows, b]
+            mean = mu + resid[np.ix_(rows, others)] @ coefficient
+            ordinal = len(self._thresholds[column].categories) > 2
+            if ordinal and tuning is not None:
+                self._thresholds[column]._move_cutpoints(rng, self._cutpoint_state(state, column), mean, tuning, sd)
+            edges = self._edges(column, state["cutpoints"] if ordinal else None)
             category = state["category"][has, column]
-            lower = np.where(category == 1, 0.0, -np.inf)
-            upper = np.where(category == 1, np.inf, 0.0)
-            liability = draw_truncated_normal(rng, mu + resid[np.ix_(rows, others)] @ coefficient, sd, lower, upper)
+            liability = draw_truncated_normal(rng, mean, sd, edges[category], edges[category + 1])
             y[rows, b] = liability
             resid[rows, b] = liability - mu
 
     def _conditioning_traits(self, trait: int) -> np.ndarray:
-        """The traits a binary trait's liability is drawn given: all the others."""
+        """The traits a threshold trait's liability is drawn given: all the others."""
         return np.array([k for k in range(self.n_traits) if k != trait])
 
     def augment(self, rng, state, ctx: StepContext) -> None:
-        """Missing traits (Gaussian conditional), then the liabilities given the categories; keeps ``ctx.resid``."""
+        """Missing traits (Gaussian conditional), then the cut-points and liabilities given the
+        categories; keeps ``ctx.resid``."""
         super().augment(rng, state, ctx)
-        self._draw_liabilities(rng, state, state["y"], ctx.resid)
+        self._draw_liabilities(rng, state, state["y"], ctx.resid, tuning=bool(ctx.tuning))
 
     def simulate_response(self, rng, state, linear_predictor) -> None:
         """The observed traits as for Gaussian traits (liabilities included), their categories, then
@@ -213,14 +300,15 @@ class Mixed(Gaussian):
         same distribution; the joint-distribution tests then check it)."""
         super().simulate_response(rng, state, linear_predictor)
         y = state["y"]
-        for column, b in enumerate(self.binary):
+        for column, b in enumerate(self.threshold_traits):
             has = self._has_category[:, column]
-            state["category"][has, column] = (y[self.observed_rows[has], b] > 0).astype(np.int64)
+            inner = self._edges(column, state.get("cutpoints"))[1:-1]
+            state["category"][has, column] = np.searchsorted(inner, y[self.observed_rows[has], b], side="left")
         self._draw_liabilities(rng, state, y, y - linear_predictor)
 
     def log_likelihood(self, state, ctx: StepContext, integrated=None) -> np.ndarray:
         r"""Per record: :math:`\log N(y_{r,g} \mid \mu_{r,g}, R_{gg})` of its observed Gaussian traits g plus
-        :math:`\log P(c_{r,B'} \mid y_{r,g})` of its observed binary traits B' (the liabilities
+        :math:`\log P(c_{r,B'} \mid y_{r,g})` of its observed threshold traits B' (the liabilities
         integrated out given the Gaussian traits: closed form)."""
         if integrated is not None:
             raise NotImplementedError("The integrated pointwise log-likelihood is available for one trait only.")
@@ -229,8 +317,8 @@ class Mixed(Gaussian):
         resid = ctx.resid
         for pattern in self._patterns:
             obs = pattern.observed
-            gaussian = obs[~np.isin(obs, self.binary)]
-            binary = obs[np.isin(obs, self.binary)]
+            gaussian = obs[~np.isin(obs, self.threshold_traits)]
+            liability = obs[np.isin(obs, self.threshold_traits)]
             rows = pattern.rows
             value = np.zeros(rows.size)
             if gaussian.size:
@@ -239,32 +327,41 @@ class Mixed(Gaussian):
                 value += -0.5 * (
                     gaussian.size * np.log(2.0 * np.pi) + 2.0 * np.log(np.diag(chol)).sum() + (z * z).sum(axis=0)
                 )
-            if binary.size:
-                # the binary liabilities given the Gaussian traits: mean (rows x B'), covariance (B' x B')
-                mean = state["y"][np.ix_(rows, binary)] - resid[np.ix_(rows, binary)]
-                conditional = cov[np.ix_(binary, binary)]
+            if liability.size:
+                # the liabilities given the Gaussian traits: mean (rows x B'), covariance (B' x B')
+                mean = state["y"][np.ix_(rows, liability)] - resid[np.ix_(rows, liability)]
+                conditional = cov[np.ix_(liability, liability)]
                 if gaussian.size:
-                    coefficient = np.linalg.solve(cov[np.ix_(gaussian, gaussian)], cov[np.ix_(gaussian, binary)])
+                    coefficient = np.linalg.solve(cov[np.ix_(gaussian, gaussian)], cov[np.ix_(gaussian, liability)])
                     mean = mean + resid[np.ix_(rows, gaussian)] @ coefficient
-                    conditional = conditional - cov[np.ix_(binary, gaussian)] @ coefficient
+                    conditional = conditional - cov[np.ix_(liability, gaussian)] @ coefficient
                 sd = np.sqrt(np.diag(conditional))
-                columns = np.searchsorted(self.binary, binary)
-                # oriented so that each category is "below 0": P(c = 1) = Phi(m / sd), P(c = 0) = Phi(-m / sd)
-                sign = np.where(state["category"][np.ix_(pattern.positions, columns)] == 1, 1.0, -1.0)
-                z = sign * mean / sd
-                if binary.size == 1:
-                    value += log_interval_probability(np.full(rows.size, -np.inf), z[:, 0])
+                columns = np.searchsorted(self.threshold_traits, liability)
+                category = state["category"][np.ix_(pattern.positions, columns)]
+                if liability.size == 1:
+                    edges = self._edges(columns[0], state.get("cutpoints"))
+                    lower, upper = edges[category[:, 0]], edges[category[:, 0] + 1]
+                    value += log_interval_probability((lower - mean[:, 0]) / sd[0], (upper - mean[:, 0]) / sd[0])
                 else:
+                    # two binary traits, oriented so that each category is "below 0":
+                    # P(c = 1) = Phi(m / sd), P(c = 0) = Phi(-m / sd)
+                    sign = np.where(category == 1, 1.0, -1.0)
+                    z = sign * mean / sd
                     rho = conditional[0, 1] / (sd[0] * sd[1])
                     value += log_bivariate_normal_cdf(z[:, 0], z[:, 1], sign[:, 0] * sign[:, 1] * rho)
             out[pattern.positions] = value
         return out
 
-    def variables(self) -> list[Variable]:
-        return super().variables()
+    def record(self, state, ctx: StepContext) -> dict:
+        out = super().record(state, ctx)
+        if self._ordinal is not None:
+            out["cutpoints"] = state["cutpoints"].copy()
+        return out
 
     def describe(self) -> dict:
         out = super().describe()
-        fixed = {self.traits[b]: 1.0 for b in self.binary}
+        fixed = {self.traits[b]: 1.0 for b in self.threshold_traits}
         out.update({"term": "Mixed", "family": self.families, "fixed": {"sigma2_e": fixed}})
+        if self._ordinal is not None:
+            out["cutpoints"] = self._ordinal.cutpoint_labels
         return out

@@ -229,6 +229,12 @@ class Threshold(Likelihood):
         )
         self._y = np.asfortranarray(start)
         self.posterior_predictive = bool(self.posterior_predictive)
+        self.label_categories()
+
+    def label_categories(self) -> None:
+        """``n_categories``, ``category_labels`` and ``cutpoint_labels`` ("low|mid": the cut-point
+        between two categories) from ``categories`` (read by ``read_response``)."""
+        self.n_categories = len(self.categories)
         self.category_labels = [str(c) for c in self.categories]
         self.cutpoint_labels = [
             f"{self.category_labels[j]}|{self.category_labels[j + 1]}" for j in range(1, self.n_categories - 1)
@@ -384,12 +390,13 @@ class Threshold(Likelihood):
         y[rows, 0] = liability
         resid[rows, 0] = liability - mu
 
-    def _log_likelihood_of_cutpoints(self, cutpoints, category, mu) -> float:
+    def _log_likelihood_of_cutpoints(self, cutpoints, category, mu, sd=1.0) -> float:
         """:math:`\\sum_r \\log P(c_r \\mid \\mu_r, \\tau)` over the records whose probability depends on
-        the free cut-points (categories 1..K-1)."""
+        the free cut-points (categories 1..K-1), the liability :math:`N(\\mu_r, sd^2)` (sd = 1 alone;
+        beside other traits, its conditional given them: ``Mixed``)."""
         moved = category >= 1
         lower, upper = self._liability_bounds(self._edges(cutpoints), category[moved])
-        return float(np.sum(log_interval_probability(lower - mu[moved], upper - mu[moved])))
+        return float(np.sum(log_interval_probability((lower - mu[moved]) / sd, (upper - mu[moved]) / sd)))
 
     def _log_proposal_ratio(self, current, proposed, scale) -> float:
         r""":math:`\log q(\tau \mid \tau') - \log q(\tau' \mid \tau)` of Cowles' sequential truncated proposal."""
@@ -414,15 +421,17 @@ class Threshold(Likelihood):
             below = proposed[j]
         return proposed
 
-    def _move_cutpoints(self, rng, state, mu, tuning: bool) -> None:
-        """One Metropolis–Hastings move of the cut-points with the liabilities integrated out."""
+    def _move_cutpoints(self, rng, state, mu, tuning: bool, sd=1.0) -> None:
+        """One Metropolis–Hastings move of the cut-points with the liabilities integrated out, each
+        liability :math:`N(\\mu_r, sd^2)` (``state``: ``cutpoints``, ``category``, ``log_scale``, ``moves``,
+        updated in place)."""
         current = state["cutpoints"]
         scale = float(np.exp(state["log_scale"][0]))
         proposed = self._propose_cutpoints(rng, current, scale)
         category = state["category"]
         log_ratio = (
-            self._log_likelihood_of_cutpoints(proposed, category, mu)
-            - self._log_likelihood_of_cutpoints(current, category, mu)
+            self._log_likelihood_of_cutpoints(proposed, category, mu, sd)
+            - self._log_likelihood_of_cutpoints(current, category, mu, sd)
             + self.log_cutpoint_prior(proposed)
             - self.log_cutpoint_prior(current)
             + self._log_proposal_ratio(current, proposed, scale)
