@@ -1,6 +1,6 @@
 """Threshold and censored traits: bayesgen beside MCMCglmm 2.36, one script, one table per part.
 
-    python benchmarks/bench_threshold.py [--quick] [--parts real,binary,ordinal,censored]
+    python benchmarks/bench_threshold.py [--quick] [--parts real,binary,ordinal,pair,censored]
                                          [--moves on|off|both]
 
 Parts (each prints its table; R parts are skipped with a message when Rscript or MCMCglmm is
@@ -18,6 +18,12 @@ missing, or ../shared/data for the real data):
   whose liability has a residual variance 1 (fixed) on top of the probit's 1: its variances
   are twice bayesgen's and its cut-points sqrt(2) times, so its h2 is
   sigma2_a / (sigma2_a + 2), compared here after that conversion.
+* ``pair``: a Gaussian trait beside a 3-category ordinal one (600 records, a pedigree of 600;
+  genetic correlation 0.43, residual covariance 0.3), bayesgen ``family=["gaussian",
+  "threshold"]`` beside MCMCglmm ``family=c("gaussian", "threshold")`` with ``fix = 2`` (the
+  ordinal trait's residual variance fixed at 1, its covariance with the Gaussian trait sampled);
+  inverse-Wishart priors IW(nu = 3, V = I) on both covariance matrices on both sides
+  (bayesgen's ``InverseWishart(3, 3 I)``).
 * ``censored``: 30% right-censoring: the censored fit, the fit of the uncensored values and a
   naive fit that takes the censoring times as values.
 
@@ -345,6 +351,92 @@ prior <- list(R = list(V = 1, fix = 1), G = list(G1 = {PX_PRIOR}))
     return frame
 
 
+def simulated_pair(seed: int):
+    """A Gaussian trait and a 3-category ordinal one on a pedigree: breeding values ~ N(0, G (x) A),
+    residuals ~ N(0, R), R's ordinal diagonal 1; the ordinal liability cut at 0 and 1."""
+    sim = bg.simulate(n_founders=100, n_generations=3, n_offspring=200, n_markers=0, seed=seed)
+    pedigree = sim.pedigree_object()
+    genetic = np.array([[0.4, 0.15], [0.15, 0.3]])
+    residual = np.array([[0.6, 0.3], [0.3, 1.0]])
+    rng = np.random.default_rng(seed)
+    chol_a = np.linalg.cholesky(pedigree.relationship().to_numpy())
+    breeding = chol_a @ rng.standard_normal((len(pedigree), 2)) @ np.linalg.cholesky(genetic).T
+    data = sim.phenotypes.set_index("id", drop=False)[["id", "sex"]].copy()
+    at = pedigree.index(data["id"].to_numpy())
+    male = (data["sex"] == data["sex"].iloc[0]).to_numpy()
+    noise = rng.standard_normal((len(data), 2)) @ np.linalg.cholesky(residual).T
+    data["g"] = 10.0 + 0.5 * male + breeding[at, 0] + noise[:, 0]
+    liability = -0.3 + 0.3 * male + breeding[at, 1] + noise[:, 1]
+    data["o"] = np.digitize(liability, [0.0, 1.0])
+    return data, sim, {"rho_a": genetic[0, 1] / np.sqrt(genetic[0, 0] * genetic[1, 1]), "cutpoint": 1.0}
+
+
+def part_pair(quick: bool, r_missing):
+    data, sim, truth = simulated_pair(11)
+    draws, burn = (500, 250) if quick else (2500, 500)
+    rows = []
+
+    def pair_rows(side, sigma2_a, sigma2_e, cutpoint, seconds):
+        rho_a = sigma2_a[..., 0, 1] / np.sqrt(sigma2_a[..., 0, 0] * sigma2_a[..., 1, 1])
+        return [
+            summarise(side, "sigma2_a[g]", sigma2_a[..., 0, 0], seconds),
+            summarise(side, "sigma2_a[o]", sigma2_a[..., 1, 1], seconds),
+            summarise(side, "rho_a", rho_a, seconds),
+            summarise(side, "sigma2_e[g]", sigma2_e[..., 0, 0], seconds),
+            summarise(side, "sigma2_e[g,o]", sigma2_e[..., 0, 1], seconds),
+            summarise(side, "cutpoint", cutpoint, seconds),
+        ]
+
+    for sampler in ("single-site", "joint"):
+        model = bg.Model(
+            data,
+            ["g", "o"],
+            [bg.Fixed(["sex"]), bg.Animal("id", sim.pedigree_object(), prior=bg.InverseWishart(3.0, 3.0 * np.eye(2)))],
+            sigma2_e=bg.InverseWishart(3.0, 3.0 * np.eye(2)),
+            family=["gaussian", "threshold"],
+            sampler=sampler,
+        )
+        idata, seconds = run_bayesgen(model, draws, burn)
+        post = idata.posterior
+        rows += pair_rows(
+            f"bayesgen {sampler}",
+            post["sigma2_a"].values,
+            post["sigma2_e"].values,
+            post["cutpoints"].values[..., 0],
+            seconds,
+        )
+    if r_missing is None:
+        nitt = 6000 if quick else 42000
+        script = (
+            R_HEADER.format(seed=1)
+            + """ped <- read.csv("ped.csv", stringsAsFactors = FALSE)
+ped[ped == ""] <- NA
+d$animal <- d$id; d$o <- factor(d$o); d$sex <- factor(d$sex)
+prior <- list(R = list(V = diag(2), nu = 3, fix = 2), G = list(G1 = list(V = diag(2), nu = 3)))
+"""
+            + R_FOOTER.format(
+                call="MCMCglmm(cbind(g, o) ~ trait - 1 + trait:sex, random = ~us(trait):animal, "
+                'rcov = ~us(trait):units, family = c("gaussian", "threshold"), pedigree = ped, data = d, '
+                f"prior = prior, nitt = {nitt}, burnin = 2000, thin = 10, verbose = FALSE)",
+                sol="1:2",
+            )
+        )
+        pedigree = sim.pedigree.rename(columns={"id": "animal"})
+        out, r_seconds = run_mcmcglmm(script, data[["id", "sex", "g", "o"]], {"ped.csv": pedigree})
+        # VCV columns: G (2 x 2, column-major), then R; CP: the free cut-point
+        vcv = out.filter(like="animal").to_numpy().reshape(-1, 2, 2)
+        res = out.filter(like="units").to_numpy().reshape(-1, 2, 2)
+        rows += pair_rows("MCMCglmm", vcv, res, out.iloc[:, -1].to_numpy(), r_seconds)
+    frame = table(
+        rows,
+        f"A Gaussian and an ordinal trait, {len(data)} records, pedigree of {len(sim.pedigree)} "
+        f"(true rho_a {truth['rho_a']:.2f}, cut-point {truth['cutpoint']})",
+    )
+    for quantity in frame.quantity.unique():
+        print(agreement(frame, quantity))
+    return frame
+
+
 def part_censored(quick: bool):
     sim = bg.simulate(
         n_founders=100, n_generations=3, n_offspring=150, n_markers=0, h2=0.4, family="censored", censoring=0.3, seed=11
@@ -374,7 +466,7 @@ def part_censored(quick: bool):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short chains (a smoke run)")
-    parser.add_argument("--parts", default="real,binary,ordinal,censored")
+    parser.add_argument("--parts", default="real,binary,ordinal,pair,censored")
     parser.add_argument(
         "--moves",
         choices=("on", "off", "both"),
@@ -393,6 +485,8 @@ def main(argv=None):
         part_simulated("binary", args.quick, r_missing)
     if "ordinal" in parts:
         part_simulated("ordinal", args.quick, r_missing)
+    if "pair" in parts:
+        part_pair(args.quick, r_missing)
     if "censored" in parts:
         part_censored(args.quick)
 
