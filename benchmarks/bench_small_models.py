@@ -18,8 +18,8 @@ prior a, MCMCglmm prior b, bayesgen, ...), each chain in its own process:
 
 MCMCglmm runs its default lengths (13,000 iterations, 3,000 burn-in, thin 10: 1,000 kept draws,
 as many as bayesgen keeps). Per chain: wall seconds of the whole chain (MCMCglmm: the
-``MCMCglmm()`` call, its set-up included; bayesgen: ``model.sample``, the model built before the
-clock starts; ``progress`` and ``check_convergence`` off, output settings that do not change the
+``MCMCglmm()`` call, its set-up included, ``library(MCMCglmm)`` before the clock; bayesgen:
+``model.sample``, the model built and ``bayesgen.output`` (arviz) imported before the clock starts; ``progress`` and ``check_convergence`` off, output settings that do not change the
 draws) and per iteration (those seconds over burn-in + draws, thinned iterations included); for
 bayesgen also the per-iteration time without set-up, the difference of a long and a short run in
 the same process divided by the difference of their lengths (as ``bench_iteration_floor.py``).
@@ -138,6 +138,10 @@ def bayesgen_chain(name: str, seed: int, lengths: str) -> dict:
 
     length = LENGTHS[lengths]
     model = build_model(name)
+    # Each library is loaded before its clock starts: R's library(MCMCglmm) precedes system.time(),
+    # and bayesgen imports arviz (its output) on the first sample() call, so import it here.
+    import bayesgen.output  # noqa: F401
+
     options = dict(chains=1, cores=1, seed=seed, progress=False, check_convergence=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -3,13 +3,14 @@
 An animal model whose records are right-, left- or interval-censored in fixed windows (the
 censoring mechanism does not depend on the parameters), under the single-site, joint and
 collapsed samplers (the collapsed one draws sigma2_e marginally). A planted error (right-censored
-values drawn below their bound) must fail.
+values drawn below their bound) must fail. Then the censored trait beside a Gaussian one (its
+latent values drawn given the Gaussian trait); a planted error (drawn ignoring it) must fail.
 """
 
 import numpy as np
 import pytest
 from geweke import geweke_test
-from test_geweke import SPARSE_CHOLESKY, check, variance_prior
+from test_geweke import SPARSE_CHOLESKY, check, two_trait_prior, variance_prior
 
 import bayesgen as bg
 
@@ -80,3 +81,48 @@ def test_planted_wrong_side_censoring_fails(population):
     print(result)
     assert not result.passed
     assert result.max_abs_z > 10
+
+
+# ---------------------------------------------------------------------- beside a Gaussian trait
+@pytest.fixture(scope="module")
+def pair(population):
+    """A Gaussian trait g beside the censored one (records missing g, and others missing both)."""
+    data, pedigree = population
+    data = data.copy()
+    rng = np.random.default_rng(9)
+    data["g"] = 0.6 * data["y"] + rng.standard_normal(len(data))
+    data.loc[data.index[2:5], "g"] = np.nan
+    return data, pedigree
+
+
+def pair_model(pair, sampler, family=None):
+    data, pedigree = pair
+    family = bg.Censored(bounds=("lower", "upper"), trait=1) if family is None else family
+    return bg.Model(
+        data,
+        ["g", "yc"],
+        [bg.Animal("id", pedigree, prior=two_trait_prior())],
+        sigma2_e=two_trait_prior(),
+        family=family,
+        sampler=sampler,
+    )
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS)
+def test_censored_beside_a_gaussian_trait(pair, sampler):
+    check(geweke_test(pair_model(pair, sampler), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=33))
+
+
+class IgnoresTheOtherTrait(bg.Censored):
+    """Planted error: censored values drawn from N(mu, R_cc), as if the Gaussian trait's residual
+    carried nothing about them."""
+
+    def _conditional(self, cov, resid_others, others):
+        return 0.0, float(np.sqrt(cov[self.trait, self.trait]))
+
+
+def test_planted_censored_draw_ignoring_the_other_trait_fails(pair):
+    model = pair_model(pair, "single-site", IgnoresTheOtherTrait(bounds=("lower", "upper"), trait=1))
+    result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=33)
+    print(result)
+    assert not result.passed

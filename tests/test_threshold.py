@@ -358,6 +358,106 @@ def test_censored_values_stay_in_their_windows_and_log_likelihood(censored):
     np.testing.assert_allclose(gibbs.record(chain)[("log_likelihood", "y")], expected, rtol=1e-10)
 
 
+@pytest.fixture(scope="module")
+def censored_pair(censored):
+    """The censored trait beside a Gaussian trait correlated with it, a few records missing one trait."""
+    data, sim = censored
+    data = data.copy()
+    rng = np.random.default_rng(6)
+    data["g"] = (
+        0.8 * data["true_bv"] + 0.5 * (data["y_uncensored"] - data["true_bv"]) + 0.6 * rng.standard_normal(len(data))
+    )
+    data.loc[data.index[:3], "g"] = np.nan
+    data.loc[data.index[3:6], ["y", "lower", "upper"]] = np.nan
+    return data, sim
+
+
+def test_a_censored_trait_beside_a_gaussian_one(censored_pair):
+    data, sim = censored_pair
+    model = bg.Model(data, ["g", "y"], terms(sim), family=["gaussian", "censored"], bounds=("lower", "upper"))
+    assert model.likelihood.trait == 1 and model.likelihood.describe()["censored_trait"] == "y"
+    idata = model.sample(draws=20, burn=10, chains=1, seed=1, progress=False, check_convergence=False)
+    assert idata.posterior["sigma2_e"].shape[-2:] == (2, 2)
+    assert np.all(np.isfinite(idata.log_likelihood["y"].values))
+    gibbs = Gibbs(model)
+    rng = np.random.default_rng(1)
+    chain = gibbs.init(rng)
+    for _ in range(3):
+        gibbs.step(rng, chain)
+    state, likelihood = chain.states[-1], model.likelihood
+    rows = likelihood.observed_rows
+    lower = data["lower"].to_numpy()[rows]
+    upper = data["upper"].to_numpy()[rows]
+    value = state["y"][rows, 1]
+    right = ~np.isnan(lower) & np.isnan(upper)
+    assert right.sum() > 10 and np.all(value[right] > lower[right])
+    exact = ~np.isnan(data["y"].to_numpy()[rows])
+    np.testing.assert_array_equal(value[exact], data["y"].to_numpy()[rows][exact])
+
+
+def test_pointwise_log_likelihood_of_a_censored_record_beside_a_gaussian_trait(censored_pair):
+    """log of the joint density of (g, y) integrated over the censored record's window, by quadrature;
+    a record without g: its window's probability under N(mu, R_yy)."""
+    from scipy.special import ndtr
+
+    data, sim = censored_pair
+    model = bg.Model(data, ["g", "y"], terms(sim), family=["gaussian", "censored"], bounds=("lower", "upper"))
+    gibbs = Gibbs(model)
+    rng = np.random.default_rng(3)
+    chain = gibbs.init(rng)
+    for _ in range(5):
+        gibbs.step(rng, chain)
+    state, likelihood = chain.states[-1], model.likelihood
+    state["sigma2_e"][:] = [[0.7, 0.3], [0.3, 0.9]]
+    values = likelihood.log_likelihood(state, chain.ctx)
+    cov = state["sigma2_e"]
+    precision = np.linalg.inv(cov)
+    rows = likelihood.observed_rows
+    mu = state["y"][rows] - chain.ctx.resid[rows]
+    g = data["g"].to_numpy()[rows]
+    lower = np.nan_to_num(data["lower"].to_numpy()[rows], nan=-np.inf)
+    upper = np.nan_to_num(data["upper"].to_numpy()[rows], nan=np.inf)
+    censored = state["censored"]
+    assert censored.sum() > 10
+    checked = 0
+    for i in np.flatnonzero(censored & ~np.isnan(g))[:6]:
+
+        def density(value, i=i):
+            r = np.array([g[i] - mu[i, 0], value - mu[i, 1]])
+            return np.exp(-0.5 * r @ precision @ r) / (2 * np.pi * np.sqrt(np.linalg.det(cov)))
+
+        expected = np.log(integrate.quad(density, lower[i], upper[i], epsabs=0.0, epsrel=1e-12)[0])
+        np.testing.assert_allclose(values[i], expected, rtol=1e-9)
+        checked += 1
+    assert checked == 6
+    alone = np.flatnonzero(censored & np.isnan(g))
+    assert alone.size
+    for i in alone:
+        sd = np.sqrt(cov[1, 1])
+        expected = np.log(ndtr((upper[i] - mu[i, 1]) / sd) - ndtr((lower[i] - mu[i, 1]) / sd))
+        np.testing.assert_allclose(values[i], expected, rtol=1e-10)
+    # exact records: the bivariate normal density of their observed traits
+    i = np.flatnonzero(~censored & ~np.isnan(g) & ~np.isnan(data["y"].to_numpy()[rows]))[0]
+    r = np.array([g[i] - mu[i, 0], state["y"][rows[i], 1] - mu[i, 1]])
+    expected = -0.5 * (2 * np.log(2 * np.pi) + np.log(np.linalg.det(cov)) + r @ precision @ r)
+    np.testing.assert_allclose(values[i], expected, rtol=1e-12)
+
+
+def test_censored_family_lists_errors(censored_pair):
+    data, sim = censored_pair
+    data = data.assign(b=(data["g"] > data["g"].median()).astype(float))
+    with pytest.raises(TypeError, match="give its bounds"):
+        bg.Model(data, ["g", "y"], terms(sim), family=["gaussian", "censored"])
+    with pytest.raises(ValueError, match="a censored trait goes beside Gaussian traits only"):
+        bg.Model(data, ["b", "y"], terms(sim), family=["threshold", "censored"], bounds=("lower", "upper"))
+    with pytest.raises(ValueError, match="a censored trait goes beside Gaussian traits only"):
+        bg.Model(data, ["y", "g"], terms(sim), family=["censored", "censored"], bounds=("lower", "upper"))
+    with pytest.raises(ValueError, match="bounds= is for a 'censored' trait"):
+        bg.Model(data, ["g", "b"], terms(sim), family=["gaussian", "threshold"], bounds=("lower", "upper"))
+    with pytest.raises(ValueError, match="trait=2: the censored trait's position is beyond"):
+        bg.Model(data, ["g", "y"], terms(sim), family=bg.Censored(bounds=("lower", "upper"), trait=2))
+
+
 # ---------------------------------------------------------------------- simulation
 def test_simulate_threshold_and_censoring_options():
     sim = bg.simulate(

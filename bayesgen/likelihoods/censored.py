@@ -31,7 +31,20 @@ class Censored(Gaussian):
     .. math:: y_r \mid \mu_r, \sigma^2_e \sim N(\mu_r, \sigma^2_e) \text{ truncated to } (l_r, u_r),
 
     and everything else proceeds as for a Gaussian trait (the residual variance's conjugate
-    update uses the completed residuals). One trait.
+    update uses the completed residuals).
+
+    **Beside Gaussian traits** (``family=["gaussian", "censored"]``, ``bounds=`` for the censored
+    trait; ``trait=`` its position among the traits): residuals :math:`e_r \sim N(0, R)` with R
+    sampled whole (inverse-Wishart as for Gaussian traits), missing traits augmented as for
+    Gaussian traits, then the censored records' latent values of trait c given the record's
+    other traits o,
+
+    .. math:: y_{r,c} \mid \cdot \sim N\big(m_r = \mu_{r,c} + R_{co}R_{oo}^{-1}(y_{r,o} - \mu_{r,o}),\;
+              s^2 = R_{cc} - R_{co}R_{oo}^{-1}R_{oc}\big) \text{ truncated to } (l_r, u_r).
+
+    A censored record's pointwise log-likelihood is then
+    :math:`\log N(y_{r,o'} \mid \mu_{r,o'}, R_{o'o'}) + \log(\Phi((u_r - m_r)/s) - \Phi((l_r - m_r)/s))`
+    over its observed other traits o' (m and s given those only). One censored trait per model.
 
     The data: the ``y`` column holds the exact values (NaN where censored or missing); a
     record with NaN ``y`` and a finite bound is censored in its window; a record with NaN
@@ -45,20 +58,34 @@ class Censored(Gaussian):
 
     @renamed_arguments(variance="prior")
     def __init__(
-        self, prior: PriorArg = None, posterior_predictive: bool = False, bounds: tuple[str, str] | None = None
+        self,
+        prior: PriorArg = None,
+        posterior_predictive: bool = False,
+        bounds: tuple[str, str] | None = None,
+        trait: int = 0,
     ):
         super().__init__(prior, posterior_predictive)
         if bounds is None:
             raise TypeError("family='censored' needs bounds=(lower_column, upper_column).")
         if not isinstance(bounds, (tuple, list)) or len(bounds) != 2 or not all(isinstance(b, str) for b in bounds):
             raise TypeError(f"bounds must be a pair of column names (lower, upper), got {bounds!r}.")
+        if isinstance(trait, bool) or not isinstance(trait, (int, np.integer)) or trait < 0:
+            raise TypeError(f"trait must be the censored trait's position among the traits, got {trait!r}.")
         self.bounds = tuple(bounds)
+        #: Position of the censored trait among the model's traits (the others are Gaussian).
+        self.trait = int(trait)
 
     def read_response(self, data: pd.DataFrame, traits: list) -> np.ndarray:
-        """Exact values and starting values of the censored records; reads and checks the bounds."""
-        if len(traits) != 1:
-            raise ValueError(f"family='censored' fits one trait; got y={traits}.")
-        name = traits[0]
+        """The traits' columns: the censored trait's exact values and starting values of its censored
+        records (reads and checks the bounds), the others as Gaussian phenotypes."""
+        if self.trait >= len(traits):
+            raise ValueError(f"trait={self.trait}: the censored trait's position is beyond the traits {traits}.")
+        columns = [_phenotype(data, name) for name in traits]
+        columns[self.trait] = self._read_censored(data, traits[self.trait])
+        return np.column_stack(columns)
+
+    def _read_censored(self, data: pd.DataFrame, name: str) -> np.ndarray:
+        """The censored trait's column: exact values, and the start of each censored record's latent value."""
         missing = [c for c in self.bounds if c not in data.columns]
         if missing:
             raise ValueError(
@@ -100,11 +127,9 @@ class Censored(Gaussian):
                 0.5 * (lower + upper),
                 np.where(np.isfinite(lower), lower, upper),
             )
-        return np.where(censored, start, exact)[:, None]
+        return np.where(censored, start, exact)
 
     def bind(self, context: BindContext, share=None, y=None) -> None:
-        if context.n_traits != 1:
-            raise ValueError("family='censored' fits one trait.")
         super().bind(context, share=share, y=y)
         rows = self.observed_rows
         self._lower, self._upper = self._window[0][rows], self._window[1][rows]
@@ -122,21 +147,35 @@ class Censored(Gaussian):
         """The censored records' windows (lower, upper)."""
         return self._lower[censored], self._upper[censored]
 
-    def _draw_censored(self, rng, state, mu: np.ndarray) -> np.ndarray:
-        r"""Latent values of the censored records: :math:`N(\mu_r, \sigma^2_e)` truncated to their window."""
-        lower, upper = self._window_of(state["censored"])
-        return draw_truncated_normal(rng, mu, np.sqrt(state["sigma2_e"][0, 0]), lower, upper)
+    def _conditional(self, cov: np.ndarray, resid_others: np.ndarray, others: np.ndarray):
+        r"""(shift, s) of the censored trait c given the traits ``others`` with residuals
+        ``resid_others`` (records x others): :math:`m_r = \mu_{r,c} + \text{shift}_r` and sd s (class docstring)."""
+        c = self.trait
+        if others.size == 0:
+            return 0.0, float(np.sqrt(cov[c, c]))
+        coefficient = np.linalg.solve(cov[np.ix_(others, others)], cov[others, c])
+        return resid_others @ coefficient, float(np.sqrt(cov[c, c] - cov[c, others] @ coefficient))
 
-    def augment(self, rng, state, ctx: StepContext) -> None:
-        """Draw the censored records' latent values given the linear predictor; keeps ``ctx.resid``."""
+    def _draw_censored(self, rng, state, y: np.ndarray, resid: np.ndarray) -> None:
+        r"""Latent values of the censored records: :math:`N(m_r, s^2)` given the record's other traits,
+        truncated to their window (one trait: :math:`N(\mu_r, \sigma^2_e)`); updates ``y`` and ``resid``."""
         rows = self.observed_rows[state["censored"]]
         if not rows.size:
             return
-        y, resid = state["y"], ctx.resid
-        mu = y[rows, 0] - resid[rows, 0]
-        value = self._draw_censored(rng, state, mu)
-        y[rows, 0] = value
-        resid[rows, 0] = value - mu
+        c = self.trait
+        others = np.array([k for k in range(self.n_traits) if k != c], dtype=np.int64)
+        mu = y[rows, c] - resid[rows, c]
+        shift, sd = self._conditional(state["sigma2_e"], resid[np.ix_(rows, others)], others)
+        lower, upper = self._window_of(state["censored"])
+        value = draw_truncated_normal(rng, mu + shift, sd, lower, upper)
+        y[rows, c] = value
+        resid[rows, c] = value - mu
+
+    def augment(self, rng, state, ctx: StepContext) -> None:
+        """Missing traits (several traits: the Gaussian conditional), then the censored records' latent
+        values given the linear predictor and the other traits; keeps ``ctx.resid``."""
+        super().augment(rng, state, ctx)
+        self._draw_censored(rng, state, state["y"], ctx.resid)
 
     def simulate_response(self, rng, state, linear_predictor) -> None:
         r"""Latent values :math:`N(\mu_r, \sigma^2_e)`, censored when they fall in their record's window.
@@ -145,13 +184,14 @@ class Censored(Gaussian):
         the parameters. The censored records' latent values are then redrawn by the augmentation's
         own conditional (same distribution), so that the joint-distribution tests check it.
         """
-        rows = self.observed_rows
-        mu = linear_predictor[rows, 0]
-        value = mu + np.sqrt(state["sigma2_e"][0, 0]) * rng.standard_normal(rows.size)
-        censored = self._censorable & (value > self._lower) & (value < self._upper)
-        state["censored"][:] = censored
-        value[censored] = self._draw_censored(rng, state, mu[censored])
-        state["y"][rows, 0] = value
+        rows, c, y = self.observed_rows, self.trait, state["y"]
+        if self.n_traits == 1:
+            y[rows, 0] = linear_predictor[rows, 0] + np.sqrt(state["sigma2_e"][0, 0]) * rng.standard_normal(rows.size)
+        else:
+            super().simulate_response(rng, state, linear_predictor)
+        value = y[rows, c]
+        state["censored"][:] = self._censorable & (value > self._lower) & (value < self._upper)
+        self._draw_censored(rng, state, y, y - linear_predictor)
 
     def log_likelihood(self, state, ctx: StepContext, integrated=None) -> np.ndarray:
         r"""Pointwise log-likelihood: :math:`\log N(y_r \mid \mu_r, \sigma^2_e)` for exact records,
@@ -163,16 +203,42 @@ class Censored(Gaussian):
         """
         out = super().log_likelihood(state, ctx, integrated)
         censored = state["censored"]
-        if censored.any():
-            rows = self.observed_rows[censored]
-            mu = state["y"][rows, 0] - ctx.resid[rows, 0]
-            variance = np.full(rows.size, state["sigma2_e"][0, 0])
-            if integrated is not None:
-                mu = mu - integrated[0][rows]
-                variance = variance + integrated[1][rows]
-            sd = np.sqrt(variance)
-            lower, upper = self._window_of(censored)
-            out[censored] = log_interval_probability((lower - mu) / sd, (upper - mu) / sd)
+        if not censored.any():
+            return out
+        if self.n_traits > 1:
+            return self._several_traits_censored(state, ctx, out)
+        rows = self.observed_rows[censored]
+        mu = state["y"][rows, 0] - ctx.resid[rows, 0]
+        variance = np.full(rows.size, state["sigma2_e"][0, 0])
+        if integrated is not None:
+            mu = mu - integrated[0][rows]
+            variance = variance + integrated[1][rows]
+        sd = np.sqrt(variance)
+        lower, upper = self._window_of(censored)
+        out[censored] = log_interval_probability((lower - mu) / sd, (upper - mu) / sd)
+        return out
+
+    def _several_traits_censored(self, state, ctx: StepContext, out: np.ndarray) -> np.ndarray:
+        """``out`` with each censored record's value replaced: the density of its observed other traits
+        times the probability of its window given them (class docstring)."""
+        cov, c, resid = state["sigma2_e"], self.trait, ctx.resid
+        for pattern in self._patterns:
+            positions = pattern.positions[state["censored"][pattern.positions]]
+            if not positions.size:
+                continue
+            rows = self.observed_rows[positions]
+            others = pattern.observed[pattern.observed != c]
+            value = np.zeros(rows.size)
+            if others.size:
+                chol = np.linalg.cholesky(cov[np.ix_(others, others)])
+                z = np.linalg.solve(chol, resid[np.ix_(rows, others)].T)
+                value -= 0.5 * (
+                    others.size * np.log(2.0 * np.pi) + 2.0 * np.log(np.diag(chol)).sum() + (z * z).sum(axis=0)
+                )
+            shift, sd = self._conditional(cov, resid[np.ix_(rows, others)], others)
+            mean = state["y"][rows, c] - resid[rows, c] + shift
+            lower, upper = self._lower[positions], self._upper[positions]
+            out[positions] = value + log_interval_probability((lower - mean) / sd, (upper - mean) / sd)
         return out
 
     def describe(self) -> dict:
@@ -182,6 +248,7 @@ class Censored(Gaussian):
                 "term": "Censored",
                 "family": self.family,
                 "bounds": list(self.bounds),
+                "censored_trait": self.traits[self.trait],
                 "censored_records": self.n_censored,
             }
         )

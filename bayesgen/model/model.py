@@ -76,13 +76,16 @@ class Model:
         liability (probit; 0/1, bool, sorted integer codes or a pandas ordered Categorical;
         residual variance fixed at 1, cut-points sampled; see ``bayesgen.Threshold``);
         "censored": a Gaussian trait with left-, right- or interval-censored records (with
-        ``bounds``; see ``bayesgen.Censored``); a list with one family per trait of ``y``
-        (Gaussian traits and one binary "threshold" trait, the binary residual variance fixed
-        at 1: ``bayesgen.likelihoods.mixed.Mixed``); or a likelihood object such as
-        ``bg.Threshold(cutpoint_prior=1.0)`` (copied, never modified).
+        ``bounds``; see ``bayesgen.Censored``); a list with one family per trait of ``y``:
+        Gaussian traits beside one or two binary "threshold" traits or one ordinal one (their
+        residual variances fixed at 1; an entry may be a ``bg.Threshold`` object:
+        ``bayesgen.likelihoods.mixed.Mixed``), or beside one "censored" trait (with ``bounds``);
+        or a likelihood object such as ``bg.Threshold(cutpoint_prior=1.0)`` (copied, never
+        modified).
     bounds : (str, str) or None
-        With ``family="censored"``: the columns of each record's lower and upper bounds (NaN or
-        ±inf for an open side); ``y`` holds the exact values (NaN where censored).
+        With ``family="censored"``, or a "censored" entry in the family list: the columns of each
+        record's lower and upper bounds for the censored trait (NaN or ±inf for an open side); its
+        ``y`` column holds the exact values (NaN where censored).
     posterior_predictive : bool or None
         Record a replicated phenotype per observed record and draw (group
         ``posterior_predictive``, for ``az.plot_ppc``). None: when there are at most
@@ -563,8 +566,17 @@ def _likelihood(family, bounds):
     if isinstance(family, (list, tuple)):
         from ..likelihoods.mixed import Mixed
 
+        if "censored" in list(family):
+            others = [f for f in family if f != "censored"]
+            if len(others) == len(family) - 1 and all(isinstance(f, str) and f == "gaussian" for f in others):
+                if bounds is None:
+                    raise TypeError("family lists a 'censored' trait: give its bounds=(lower_column, upper_column).")
+                return FAMILIES["censored"](bounds=bounds, trait=list(family).index("censored"))
+            raise ValueError(
+                f"family={list(family)!r}: a censored trait goes beside Gaussian traits only, one per model."
+            )
         if bounds is not None:
-            raise ValueError("bounds= is for family='censored' (one trait).")
+            raise ValueError("bounds= is for a 'censored' trait (family='censored' or one in the family list).")
         return Mixed(list(family))
     if isinstance(family, Likelihood):
         if bounds is not None:
