@@ -1,6 +1,6 @@
 """Threshold and censored traits: bayesgen beside MCMCglmm 2.36, one script, one table per part.
 
-    python benchmarks/bench_threshold.py [--quick] [--parts real,binary,ordinal,pair,censored]
+    python benchmarks/bench_threshold.py [--quick] [--parts real,binary,ordinal,pair,censored,censored_pair]
                                          [--moves on|off|both]
 
 Parts (each prints its table; R parts are skipped with a message when Rscript or MCMCglmm is
@@ -24,6 +24,11 @@ missing, or ../shared/data for the real data):
   ordinal trait's residual variance fixed at 1, its covariance with the Gaussian trait sampled);
   inverse-Wishart priors IW(nu = 3, V = I) on both covariance matrices on both sides
   (bayesgen's ``InverseWishart(3, 3 I)``).
+* ``censored_pair``: a Gaussian trait beside a right-censored one (the ``censored`` part's data
+  and a second trait correlated with it genetically and in the residuals), bayesgen
+  ``family=["gaussian", "censored"]`` beside MCMCglmm ``family=c("gaussian", "cengaussian")``
+  (exact records with equal bounds, open sides ``Inf``); IW(nu = 3, V = I) priors on both
+  covariance matrices on both sides.
 * ``censored``: 30% right-censoring: the censored fit, the fit of the uncensored values and a
   naive fit that takes the censoring times as values.
 
@@ -463,10 +468,82 @@ def part_censored(quick: bool):
     return table(rows, "Censored Gaussian, 30% right-censoring")
 
 
+def part_censored_pair(quick: bool, r_missing):
+    sim = bg.simulate(
+        n_founders=100, n_generations=3, n_offspring=150, n_markers=0, h2=0.4, family="censored", censoring=0.3, seed=11
+    )
+    data = sim.phenotypes.set_index("id", drop=False)
+    rng = np.random.default_rng(12)
+    residual = data["y_uncensored"] - sim.truth["mean"] - data["true_bv"]
+    data["g"] = 5.0 + 0.8 * data["true_bv"] + 0.5 * residual + 0.6 * rng.standard_normal(len(data))
+    draws, burn = (500, 250) if quick else (2000, 500)
+    rows = []
+
+    def pair_rows(side, sigma2_a, sigma2_e, seconds):
+        return [
+            summarise(side, "sigma2_a[g]", sigma2_a[..., 0, 0], seconds),
+            summarise(side, "sigma2_a[y]", sigma2_a[..., 1, 1], seconds),
+            summarise(side, "sigma2_a[g,y]", sigma2_a[..., 0, 1], seconds),
+            summarise(side, "sigma2_e[y]", sigma2_e[..., 1, 1], seconds),
+            summarise(side, "sigma2_e[g,y]", sigma2_e[..., 0, 1], seconds),
+        ]
+
+    for sampler in ("single-site", "joint"):
+        model = bg.Model(
+            data,
+            ["g", "y"],
+            [bg.Fixed(["sex"]), bg.Animal("id", sim.pedigree_object(), prior=bg.InverseWishart(3.0, 3.0 * np.eye(2)))],
+            sigma2_e=bg.InverseWishart(3.0, 3.0 * np.eye(2)),
+            family=["gaussian", "censored"],
+            bounds=("lower", "upper"),
+            sampler=sampler,
+        )
+        idata, seconds = run_bayesgen(model, draws, burn)
+        rows += pair_rows(
+            f"bayesgen {sampler}", idata.posterior["sigma2_a"].values, idata.posterior["sigma2_e"].values, seconds
+        )
+    if r_missing is None:
+        nitt = 6000 if quick else 42000
+        script = (
+            R_HEADER.format(seed=1)
+            + """ped <- read.csv("ped.csv", stringsAsFactors = FALSE)
+ped[ped == ""] <- NA
+d$animal <- d$id; d$sex <- factor(d$sex)
+prior <- list(R = list(V = diag(2), nu = 3), G = list(G1 = list(V = diag(2), nu = 3)))
+"""
+            + R_FOOTER.format(
+                call="MCMCglmm(cbind(g, ylo, yhi) ~ trait - 1 + trait:sex, random = ~us(trait):animal, "
+                'rcov = ~us(trait):units, family = c("gaussian", "cengaussian"), pedigree = ped, data = d, '
+                f"prior = prior, nitt = {nitt}, burnin = 2000, thin = 10, verbose = FALSE)",
+                sol="1:2",
+            )
+        )
+        frame = pd.DataFrame(
+            {
+                "id": data["id"],
+                "sex": data["sex"],
+                "g": data["g"],
+                "ylo": data["y"].fillna(data["lower"]).fillna(-np.inf),
+                "yhi": data["y"].fillna(data["upper"]).fillna(np.inf),
+            }
+        )
+        pedigree = sim.pedigree.rename(columns={"id": "animal"})
+        out, r_seconds = run_mcmcglmm(script, frame, {"ped.csv": pedigree})
+        vcv = out.filter(like="animal").to_numpy().reshape(-1, 2, 2)
+        res = out.filter(like="units").to_numpy().reshape(-1, 2, 2)
+        rows += pair_rows("MCMCglmm", vcv, res, r_seconds)
+    frame = table(
+        rows, f"A Gaussian trait beside a censored one, {len(data)} records, {data['y'].isna().mean():.0%} censored"
+    )
+    for quantity in frame.quantity.unique():
+        print(agreement(frame, quantity))
+    return frame
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short chains (a smoke run)")
-    parser.add_argument("--parts", default="real,binary,ordinal,pair,censored")
+    parser.add_argument("--parts", default="real,binary,ordinal,pair,censored,censored_pair")
     parser.add_argument(
         "--moves",
         choices=("on", "off", "both"),
@@ -489,6 +566,8 @@ def main(argv=None):
         part_pair(args.quick, r_missing)
     if "censored" in parts:
         part_censored(args.quick)
+    if "censored_pair" in parts:
+        part_censored_pair(args.quick, r_missing)
 
 
 if __name__ == "__main__":
