@@ -123,11 +123,21 @@ class Likelihood(Term):
         linear predictor, ``observed`` the records' data; ``parameters``: draws of the likelihood's
         own recorded parameters the scores need (e.g. ``cutpoints``)."""
 
+    def trait_scale_actions(self) -> list:
+        """(trait, ``Scaling``) for each trait with a scale move of its own among several
+        (``bayesgen.sampler.scale_move``): none by default."""
+        return []
+
     @property
     def integrates_augmentation(self) -> bool:
         """Whether ``marginal_log_likelihood`` is available and wanted (the augmented data integrated
         out), which turns on the marginal group moves (``bayesgen.sampler.marginal_group_move``)."""
         return False
+
+    def marginal_traits(self) -> list:
+        """Traits among several whose own marginal group moves run (``Term.trait_group_action``): none
+        by default."""
+        return []
 
     def marginal_log_likelihood(self, state: dict, linear_predictor: np.ndarray) -> float:
         """log P(data | linear predictor) with the augmented part of the working response

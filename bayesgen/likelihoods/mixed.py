@@ -15,8 +15,9 @@ from ..variable import Variable
 from .base import _phenotype
 from .bivariate_normal import log_bivariate_normal_cdf
 from .gaussian import Gaussian
+from .mixed_scaling import ThresholdTraitScaling
 from .threshold import Threshold
-from .truncated_normal import draw_truncated_normal, log_interval_probability
+from .truncated_normal import draw_truncated_normal, log_interval_probability, sum_log_interval_probability
 
 
 class Mixed(Gaussian):
@@ -210,6 +211,15 @@ class Mixed(Gaussian):
             state["moves"] = np.zeros(2)
         return state
 
+    def trait_scale_actions(self) -> list:
+        """Each threshold trait's own scale move (``bayesgen.likelihoods.mixed_scaling``), unless its
+        ``Threshold`` in the family list says ``scale_move=False``."""
+        return [
+            (int(b), ThresholdTraitScaling(self, column))
+            for column, b in enumerate(self.threshold_traits)
+            if self._thresholds[column].scale_move
+        ]
+
     def _cutpoint_state(self, state, column: int) -> dict:
         """The ordinal trait's share of the state, as ``Threshold``'s cut-point move reads it (views)."""
         has = self._has_category[:, column]
@@ -306,15 +316,66 @@ class Mixed(Gaussian):
             state["category"][has, column] = np.searchsorted(inner, y[self.observed_rows[has], b], side="left")
         self._draw_liabilities(rng, state, y, y - linear_predictor)
 
+    # ------------------------------------------------------------------ the marginal group moves
+    def marginal_traits(self) -> list:
+        """The threshold traits whose marginal group moves run (``integrates_augmentation``)."""
+        if not self.integrates_augmentation:
+            return []
+        return [int(b) for column, b in enumerate(self.threshold_traits) if self._thresholds[column].marginal_moves]
+
+    @property
+    def integrates_augmentation(self) -> bool:
+        r"""Whether the marginal group moves can run: a threshold trait's ``marginal_moves``, and an
+        augmentation that redraws exactly what :math:`P(\text{data} \mid \mu)` integrates out,
+        from its joint conditional: no record missing a trait (missing values would be drawn given
+        the liabilities left from before the move), and one threshold trait, or threshold traits
+        alone (R = I: each liability's conditional is then exact given the others)."""
+        return (
+            any(t.marginal_moves for t in self._thresholds)
+            and not self.augments
+            and (len(self._thresholds) == 1 or self._free.size == 0)
+        )
+
+    def marginal_log_likelihood(self, state, linear_predictor) -> float:
+        r""":math:`\sum_r \log N(y_{r,f} \mid \mu_{r,f}, R_{ff}) + \sum_b \log P(c_{r,b} \mid y_{r,f})`, the
+        liabilities integrated out; where ``integrates_augmentation`` holds (complete records, one
+        threshold trait or threshold traits alone), the same sum as the pointwise log-likelihood,
+        without its per-pattern loop: each threshold trait given the free traits f only."""
+        rows, free = self.observed_rows, self._free
+        cov = state["sigma2_e"]
+        mu = linear_predictor[rows]
+        resid = state["y"][rows] - mu
+        total, others = 0.0, resid[:, free]
+        if free.size:
+            chol = np.linalg.cholesky(cov[np.ix_(free, free)])
+            z = np.linalg.solve(chol, others.T)
+            total -= 0.5 * float(np.sum(z * z)) + rows.size * (
+                float(np.log(np.diag(chol)).sum()) + 0.5 * free.size * np.log(2.0 * np.pi)
+            )
+        for column, b in enumerate(self.threshold_traits):
+            mean, sd = mu[:, b], 1.0
+            if free.size:
+                coefficient = np.linalg.solve(cov[np.ix_(free, free)], cov[free, b])
+                mean = mean + others @ coefficient
+                sd = float(np.sqrt(cov[b, b] - cov[b, free] @ coefficient))
+            edges = self._edges(column, state.get("cutpoints"))
+            category = state["category"][:, column]
+            total += sum_log_interval_probability(edges[category] / sd, edges[category + 1] / sd, mean / sd)
+        return total
+
+    # ------------------------------------------------------------------ outputs
     def log_likelihood(self, state, ctx: StepContext, integrated=None) -> np.ndarray:
         r"""Per record: :math:`\log N(y_{r,g} \mid \mu_{r,g}, R_{gg})` of its observed Gaussian traits g plus
         :math:`\log P(c_{r,B'} \mid y_{r,g})` of its observed threshold traits B' (the liabilities
         integrated out given the Gaussian traits: closed form)."""
         if integrated is not None:
             raise NotImplementedError("The integrated pointwise log-likelihood is available for one trait only.")
+        return self._pointwise(state, ctx.resid)
+
+    def _pointwise(self, state, resid: np.ndarray) -> np.ndarray:
+        """``log_likelihood`` given the residuals (records x traits) of the working response."""
         cov = state["sigma2_e"]
         out = np.empty(self.n_observed)
-        resid = ctx.resid
         for pattern in self._patterns:
             obs = pattern.observed
             gaussian = obs[~np.isin(obs, self.threshold_traits)]

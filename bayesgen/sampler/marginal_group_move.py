@@ -92,8 +92,9 @@ class MarginalGroupMove(UpdateBlock):
 
 
 def marginal_group_moves(model, redraw: bool = True) -> list[MarginalGroupMove]:
-    """One move per term with a scalar group action, when the likelihood integrates its augmented
-    data out (``Likelihood.marginal_log_likelihood``); else none. ``redraw`` False: the caller
+    """One move per term with a scalar group action, and per term and trait the likelihood names in
+    ``marginal_traits`` with that trait's coordinate (``Term.trait_group_action``), when the
+    likelihood integrates its augmented data out (``Likelihood.marginal_log_likelihood``); else none. ``redraw`` False: the caller
     places them just before the likelihood's augmentation (``MarginalGroupMove.redraw``)."""
     likelihood = model.likelihood
     if not likelihood.integrates_augmentation:
@@ -104,4 +105,9 @@ def marginal_group_moves(model, redraw: bool = True) -> list[MarginalGroupMove]:
         action = term.group_action()
         if action is not None and getattr(action, "kind", "scalar") == "scalar":
             moves.append(MarginalGroupMove(k, action, likelihood_index, likelihood, redraw=redraw))
+    for trait in likelihood.marginal_traits():  # a threshold trait among several: its own coordinate
+        for k, term in enumerate(model.terms[:-1]):
+            action = term.trait_group_action(trait)
+            if action is not None:
+                moves.append(MarginalGroupMove(k, action, likelihood_index, likelihood, redraw=redraw))
     return moves

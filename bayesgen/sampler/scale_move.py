@@ -27,6 +27,13 @@ and one independence Metropolis step proposes :math:`k^{*2} \sim \text{Gamma}(A/
 :math:`\min(1, \prod\phi(k^*)/\prod\phi(1))`. With many records the gamma is sharp and the rest
 nearly flat over it, so nearly every proposal is accepted. The residual moves to
 :math:`k^*e`. Cost O(records) per iteration.
+
+**One trait among several.** A threshold trait b beside other traits (``Mixed``: its residual
+variance fixed at 1) pins its own scale the same way. Its move acts on trait b only: its working
+response, fixed and random effects by k, each covariance's row and column b by k (terms'
+``trait_scale_action``), and the residual covariance so that the other traits' conditional given
+the threshold traits stays put (the likelihood's ``trait_scale_actions``); the residual's column
+b moves to :math:`k^*e_b`. Same proposal and acceptance, one move per threshold trait.
 """
 
 from __future__ import annotations
@@ -44,16 +51,20 @@ class ScaleMove(UpdateBlock):
     ``scalings``: (term index, ``Scaling``) for every term of the model, the likelihood last.
     """
 
-    info_name = "scale_accept"
-
-    def __init__(self, scalings: list):
+    def __init__(self, scalings: list, trait: int | None = None, trait_name: str | None = None):
         self.scalings = list(scalings)
+        #: None: everything scales; else the one trait (residual column) that does.
+        self.trait = trait
+        self.info_name = "scale_accept" if trait is None else f"scale_accept_{trait_name}"
 
     def info_variables(self) -> list:
         return [Variable(self.info_name, group="sample_stats")]
 
     def describe(self) -> dict:
-        return {"block": "scale move", "terms": len(self.scalings)}
+        out = {"block": "scale move", "terms": len(self.scalings)}
+        if self.trait is not None:
+            out["trait"] = self.info_name.removeprefix("scale_accept_")
+        return out
 
     def step(self, rng, states: list, block_state: dict, ctx: StepContext) -> dict:
         return {self.info_name: float(self.move(rng, states, ctx))}
@@ -70,7 +81,10 @@ class ScaleMove(UpdateBlock):
         )
         if not log_u < log_ratio:
             return False
-        ctx.resid *= factor
+        if self.trait is None:
+            ctx.resid *= factor
+        else:
+            ctx.resid[:, self.trait] *= factor
         for k, scaling in self.scalings:
             scaling.apply(states[k], factor)
         return True
@@ -78,8 +92,16 @@ class ScaleMove(UpdateBlock):
 
 def scale_move(model) -> list[ScaleMove]:
     """The scale move of ``model`` when its likelihood asks for one and every term declares its
-    scaling (``Term.scale_action``); else none."""
+    scaling (``Term.scale_action``); else one per trait the likelihood names in
+    ``trait_scale_actions`` whose view every term declares (``Term.trait_scale_action``); else none."""
     scalings = [(k, term.scale_action()) for k, term in enumerate(model.terms)]
-    if any(scaling is None for _, scaling in scalings):  # the likelihood's too: None unless it asks
-        return []
-    return [ScaleMove(scalings)]
+    if all(scaling is not None for _, scaling in scalings):  # the likelihood's too: None unless it asks
+        return [ScaleMove(scalings)]
+    moves = []
+    likelihood_index = len(model.terms) - 1
+    for trait, likelihood_scaling in model.likelihood.trait_scale_actions():
+        scalings = [(k, term.trait_scale_action(trait)) for k, term in enumerate(model.terms[:-1])]
+        if all(scaling is not None for _, scaling in scalings):
+            scalings.append((likelihood_index, likelihood_scaling))
+            moves.append(ScaleMove(scalings, trait, model.likelihood.traits[trait]))
+    return moves

@@ -187,6 +187,17 @@ class Term(ABC):
         ``bayesgen.terms.scaling.Scaling``, or None (the default), which turns the move off."""
         return None
 
+    def trait_group_action(self, trait: int):
+        """A scalar group action on one trait among several (its effects by k, its covariances' row
+        and column by k) for the marginal group moves of a threshold trait, or None (the default)."""
+        return None
+
+    def trait_scale_action(self, trait: int):
+        """What the scale move of one trait among several (``bayesgen.sampler.scale_move``) needs
+        from this term when that trait's effects scale by k and its rows and columns of the
+        covariances by k: a ``Scaling``, or None (the default), which turns the move off."""
+        return None
+
     def describe(self) -> dict:
         """A JSON-able description of the term and its priors, for the InferenceData attrs."""
         return {"term": type(self).__name__, "name": self.name}

@@ -29,7 +29,12 @@ import scipy.sparse as sp
 
 from ..kernels.random_effects import quadratic_form_matrix
 from .base import Term
-from .scaling import CovarianceScaling, GaussianEffectsScaling
+from .scaling import (
+    CovarianceScaling,
+    GaussianEffectsScaling,
+    TraitCovarianceScaling,
+    TraitGaussianEffectsScaling,
+)
 
 #: Largest number of levels whose precision the default ``level_precision_factor`` factorises densely.
 DENSE_FACTOR_MAX_LEVELS = 4_000
@@ -196,6 +201,14 @@ class LocationTerm(Term):
             return None
         return LocationGroupAction(self)
 
+    def trait_group_action(self, trait: int):
+        """One trait's coordinate of this term's diagonal group action (``TraitGroupAction``), for
+        the marginal group move of a threshold trait among several; None without a sampled
+        covariance or with several coefficients per trait."""
+        if not (self.samples_covariance and self.n_coefficients == 1 and self.n_traits >= 2):
+            return None
+        return TraitGroupAction(self, trait)
+
     def scale_action(self):
         r"""The scale move's view of this term: with a sampled covariance, its scalar group action
         (:math:`\Theta \to k\Theta`, :math:`\Sigma \to k^2\Sigma`); otherwise effects under a flat or
@@ -209,6 +222,21 @@ class LocationTerm(Term):
             return quadratic_form_matrix(self.effects(state), *self._precision_arrays())
 
         return GaussianEffectsScaling(self.effects, self.effect_covariance, quadratic_form)
+
+    def trait_scale_action(self, trait: int):
+        r"""The view of the scale move of trait ``trait`` (one coefficient per trait): its effects'
+        column by k, with a sampled covariance its row and column by k (``bayesgen.terms.scaling``)."""
+        if self.n_coefficients != 1 or self.n_traits < 2:
+            return None
+        if self.samples_covariance:
+            return TraitCovarianceScaling(
+                self.effects, self.effect_covariance, self.covariance_log_density, trait, bool(self.prior.diagonal)
+            )
+
+        def quadratic_form(state):
+            return quadratic_form_matrix(self.effects(state), *self._precision_arrays())
+
+        return TraitGaussianEffectsScaling(self.effects, self.effect_covariance, quadratic_form, trait)
 
 
 class LocationGroupAction:
@@ -310,3 +338,35 @@ class LocationGroupAction:
         sigma = state["sigma2"]
         moved = matrix @ sigma @ matrix.T
         sigma[:] = 0.5 * (moved + moved.T)
+
+
+class TraitGroupAction:
+    r"""Trait b's coordinate of a location term's diagonal group action, :math:`M = \mathrm{diag}(1, .., k, .., 1)`:
+    trait b's effects by k and :math:`\Sigma`'s row and column b by k, with the diagonal group's
+    :math:`f` (``LocationGroupAction``: the prior at :math:`M\Sigma M'`, the Jacobian and the Haar
+    measure of that coordinate). A scalar action (identity [1]) for the moves that take one: the
+    marginal group move of a threshold trait among several (``bayesgen.likelihoods.mixed``)."""
+
+    kind = "scalar"
+    identity = np.array([1.0])
+
+    def __init__(self, term: LocationTerm, trait: int):
+        self._diagonal = LocationGroupAction(term, kind="diagonal")
+        self.trait = trait
+        self.name = f"{term.name}_{term.traits[trait]}"
+
+    def _coordinates(self, m: np.ndarray) -> np.ndarray:
+        out = np.ones(self._diagonal.dim)
+        out[self.trait] = np.asarray(m, dtype=np.float64)[0]
+        return out
+
+    def basis_fits(self, state: dict) -> np.ndarray:
+        """(1 x records x t): the fit of trait b's effects alone."""
+        theta = self._diagonal.term.effects(state)
+        return self._diagonal.term.fit_of(theta @ self._diagonal.generators[self.trait].T)[None]
+
+    def log_factor(self, state: dict, m: np.ndarray) -> float:
+        return self._diagonal.log_factor(state, self._coordinates(m))
+
+    def apply(self, state: dict, m: np.ndarray) -> None:
+        self._diagonal.apply(state, self._coordinates(m))

@@ -14,6 +14,10 @@ measured with dk/k (the Haar measure, counted once by the move):
   :math:`k^2\Sigma` with its Jacobian).
 
 Then ``apply(state, k)`` moves the term's own state (the move rescales the residual).
+
+A threshold trait among several (``bayesgen.likelihoods.mixed``) has a scale move of its own,
+acting on that trait only: the trait's effects by k and each covariance's row and column of the
+trait by k (``Term.trait_scale_action``, the ``Trait...Scaling`` classes below).
 """
 
 from __future__ import annotations
@@ -99,3 +103,70 @@ class GaussianEffectsScaling(Scaling):
 
     def apply(self, state: dict, k: float) -> None:
         self._effects(state)[...] *= k
+
+
+class TraitCovarianceScaling(Scaling):
+    r"""One trait b of several (one coefficient per trait) under the trait's scale move: its
+    effects :math:`\Theta_{\cdot b} \to k\Theta_{\cdot b}` and :math:`\Sigma \to D\Sigma D`,
+    :math:`D = \mathrm{diag}(1, .., k, .., 1)` (row and column b). The effects' Jacobian
+    :math:`k^L` cancels their prior's :math:`|D\Sigma D|^{-L/2}` and the quadratic form is
+    unchanged; what remains is :math:`p(D\Sigma D)` and the Jacobian of :math:`\Sigma`'s free
+    elements: :math:`k^{d+1}` (unstructured, d x d: :math:`\Sigma_{bb}` by :math:`k^2`, the d - 1
+    covariances by k) or :math:`k^2` (diagonal)."""
+
+    def __init__(self, effects, covariance, log_density, trait: int, diagonal: bool):
+        self._effects, self._covariance, self._log_density = effects, covariance, log_density
+        self.trait = trait
+        self._diagonal = diagonal
+
+    def _moved(self, covariance: np.ndarray, k: float) -> np.ndarray:
+        value = covariance.copy()
+        value[self.trait, :] *= k
+        value[:, self.trait] *= k
+        return value
+
+    def log_factor(self, state: dict, k: float) -> float:
+        covariance = self._covariance(state)
+        power = 2.0 if self._diagonal else covariance.shape[0] + 1.0
+        return float(self._log_density(state, self._moved(covariance, k))) + power * float(np.log(k))
+
+    def apply(self, state: dict, k: float) -> None:
+        self._effects(state)[..., self.trait] *= k
+        covariance = self._covariance(state)
+        covariance[...] = self._moved(covariance, k)
+
+
+class TraitGaussianEffectsScaling(Scaling):
+    r"""One trait b's effects :math:`\theta = \Theta_{\cdot b} \to k\theta` under a flat prior or a
+    fixed one :math:`N(0, P^{-1} \otimes \Sigma)`: the Jacobian :math:`k^{L}` (L levels); with
+    :math:`W = \Sigma^{-1}` and :math:`S = \Theta'P\Theta`, the prior's exponent
+    :math:`-\mathrm{tr}(W D S D)/2` holds :math:`-k^2W_{bb}S_{bb}/2` (the quadratic) and
+    :math:`-k\sum_{j \ne b} W_{bj}S_{bj}` (the rest; zero for a diagonal :math:`\Sigma`)."""
+
+    def __init__(self, effects, covariance, quadratic_form, trait: int):
+        self._effects, self._covariance, self._quadratic_form = effects, covariance, quadratic_form
+        self.trait = trait
+
+    def power(self, state: dict) -> float:
+        return float(self._effects(state).shape[0])
+
+    def _parts(self, state: dict):
+        """(W_bb S_bb, sum_{j != b} W_bj S_bj), or None for flat effects."""
+        covariance = self._covariance(state)
+        if covariance is None:
+            return None
+        weight = np.linalg.inv(np.atleast_2d(covariance))[self.trait]
+        cross = np.asarray(self._quadratic_form(state))[self.trait]
+        b = self.trait
+        return float(weight[b] * cross[b]), float(weight @ cross - weight[b] * cross[b])
+
+    def quadratic(self, state: dict, ctx) -> float:
+        parts = self._parts(state)
+        return 0.0 if parts is None else parts[0]
+
+    def log_factor(self, state: dict, k: float) -> float:
+        parts = self._parts(state)
+        return 0.0 if parts is None else -k * parts[1]
+
+    def apply(self, state: dict, k: float) -> None:
+        self._effects(state)[..., self.trait] *= k
