@@ -16,7 +16,7 @@ from .base import _phenotype
 from .bivariate_normal import log_bivariate_normal_cdf
 from .gaussian import Gaussian
 from .mixed_scaling import ThresholdTraitScaling
-from .threshold import Threshold
+from .threshold import Threshold, inside
 from .truncated_normal import draw_truncated_normal, log_interval_probability, sum_log_interval_probability
 
 
@@ -147,11 +147,7 @@ class Mixed(Gaussian):
             has = ~np.isnan(codes[:, column])
             edges = self._edges(column, self._start_cutpoints)
             category = np.nan_to_num(codes[:, column]).astype(np.int64)
-            lower, upper = edges[category], edges[category + 1]
-            middle = np.where(
-                np.isinf(lower), upper - 0.5, np.where(np.isinf(upper), lower + 0.5, 0.5 * (lower + upper))
-            )
-            start[:, thresholds[column]] = np.where(has, middle, np.nan)
+            start[:, thresholds[column]] = np.where(has, inside(edges[category], edges[category + 1]), np.nan)
         super().bind(context, share=share, y=start)
         t = self.n_traits
         if self.variance_prior_arg is None:

@@ -224,9 +224,7 @@ class Threshold(Likelihood):
         edges = self._edges(self._start_cutpoints)
         lower, upper = edges[self._category], edges[self._category + 1]
         start = np.zeros((observed.shape[0], 1))
-        start[self.observed_rows, 0] = np.where(
-            np.isinf(lower), upper - 0.5, np.where(np.isinf(upper), lower + 0.5, 0.5 * (lower + upper))
-        )
+        start[self.observed_rows, 0] = inside(lower, upper)
         self._y = np.asfortranarray(start)
         self.posterior_predictive = bool(self.posterior_predictive)
         self.label_categories()
@@ -569,6 +567,11 @@ class LiabilityScaling(Scaling):
     def apply(self, state: dict, k: float) -> None:
         state["y"] *= k
         state["cutpoints"] *= k
+
+
+def inside(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """A starting liability inside each interval (lower, upper]: its middle, or 0.5 inside an open side."""
+    return np.where(np.isinf(lower), upper - 0.5, np.where(np.isinf(upper), lower + 0.5, 0.5 * (lower + upper)))
 
 
 def _check_fixed_variance(variance) -> None:
