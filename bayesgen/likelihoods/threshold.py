@@ -397,7 +397,16 @@ class Threshold(Likelihood):
         return float(np.sum(log_interval_probability((lower - mu[moved]) / sd, (upper - mu[moved]) / sd)))
 
     def _log_proposal_ratio(self, current, proposed, scale) -> float:
-        r""":math:`\log q(\tau \mid \tau') - \log q(\tau' \mid \tau)` of Cowles' sequential truncated proposal."""
+        r""":math:`\log q(\tau \mid \tau') - \log q(\tau' \mid \tau)` of Cowles' sequential truncated proposal.
+
+        The reverse proposal draws :math:`\tau_j` truncated to :math:`(\tau_{j-1}, \tau'_{j+1})`, so it
+        cannot return to :math:`\tau` when some :math:`\tau_j \ge \tau'_{j+1}`: then
+        :math:`q(\tau \mid \tau') = 0` and the ratio is :math:`-\infty` (the move is rejected). The
+        normalising constants alone (the Gaussian kernels cancel) would accept such moves, which left
+        the chain's cut-points too low for K > 3 categories (a Geweke test failed at |z| 9.2).
+        """
+        if np.any(current[:-1] >= proposed[1:]):
+            return -np.inf
         old = np.concatenate([[0.0], current, [np.inf]])
         new = np.concatenate([[0.0], proposed, [np.inf]])
         total = 0.0
