@@ -1,6 +1,6 @@
 """Several traits mixing families with two binary traits (``family=[..., "threshold", "threshold"]``),
-the bivariate normal CDF behind their pointwise log-likelihood, and an ordinal trait beside a
-Gaussian one."""
+the bivariate normal CDF behind their pointwise log-likelihood, an ordinal trait beside a
+Gaussian one, and threshold traits alone (any number, binary or ordinal)."""
 
 import numpy as np
 import pandas as pd
@@ -9,7 +9,7 @@ from scipy import integrate
 from scipy.special import log_ndtr, ndtr
 
 import bayesgen as bg
-from bayesgen.likelihoods.bivariate_normal import log_bivariate_normal_cdf
+from bayesgen.likelihoods.bivariate_normal import log_bivariate_normal_cdf, log_bivariate_normal_rectangle
 from bayesgen.sampler.gibbs import Gibbs
 
 
@@ -63,6 +63,57 @@ def test_log_bivariate_normal_cdf_special_values():
     np.testing.assert_allclose(
         log_bivariate_normal_cdf(0.0, 0.0, -0.5), np.log(0.25 + np.arcsin(-0.5) / (2 * np.pi)), rtol=1e-14
     )
+
+
+def quadrature_log_rectangle(a1, b1, a2, b2, rho):
+    r"""log P(a1 < X <= b1, a2 < Y <= b2) from :math:`\int_{a_1}^{b_1}\varphi(x)[\Phi((b_2 - \rho x)/s) -
+    \Phi((a_2 - \rho x)/s)]dx` by adaptive quadrature (the differences by log_ndtr's complements
+    where both lie in the upper tail)."""
+    s = np.sqrt(1.0 - rho * rho)
+
+    def integrand(x):
+        hi, lo = (b2 - rho * x) / s, (a2 - rho * x) / s
+        inner = ndtr(-lo) - ndtr(-hi) if lo > 0 else ndtr(hi) - ndtr(lo)
+        return np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi) * inner
+
+    lower, upper = max(a1, -40.0), min(b1, 40.0)
+    points = [p for p in (-1.0, 0.0, 1.0) if lower < p < upper]
+    total = integrate.quad(integrand, lower, upper, epsabs=0.0, epsrel=1e-13, limit=500, points=points or None)[0]
+    return np.log(total)
+
+
+RECTANGLES = [
+    (-0.5, 0.7, 0.2, 1.1, 0.6),
+    (1.0, 1.4, 0.0, np.inf, 0.8),
+    (-np.inf, 0.0, 0.3, 0.9, -0.9),
+    (3.0, 4.0, 3.0, 4.0, 0.3),
+    (-4.0, -3.0, 2.0, np.inf, 0.5),
+    (0.1, 0.1001, 0.2, 0.5, 0.2),  # a thin slice: inclusion-exclusion keeps ~11 digits
+    (0.1, 0.100001, 0.2, 0.5, 0.2),  # thinner: below CANCELLATION, quadrature takes over
+    (-6.0, -5.0, -np.inf, -4.0, 0.7),
+    (2.0, 2.5, -1.0, -0.5, -0.95),
+]
+
+
+@pytest.mark.parametrize("a1, b1, a2, b2, rho", RECTANGLES)
+def test_log_bivariate_normal_rectangle_against_quadrature(a1, b1, a2, b2, rho):
+    np.testing.assert_allclose(
+        log_bivariate_normal_rectangle(a1, b1, a2, b2, rho), quadrature_log_rectangle(a1, b1, a2, b2, rho), rtol=1e-9
+    )
+
+
+def test_a_rectangle_of_two_half_lines_is_the_oriented_orthant():
+    """Two binary categories: the rectangle reflects each half-line below 0, the orthant the CDF gives."""
+    m1, m2, rho = np.array([0.3, -1.2, 2.0]), np.array([-0.4, 0.8, 1.5]), 0.45
+    for c1 in (0, 1):
+        for c2 in (0, 1):
+            s1, s2 = (1.0 if c1 else -1.0), (1.0 if c2 else -1.0)
+            bounds1 = (-m1, np.inf) if c1 else (-np.inf, -m1)
+            bounds2 = (-m2, np.inf) if c2 else (-np.inf, -m2)
+            np.testing.assert_array_equal(
+                log_bivariate_normal_rectangle(*bounds1, *bounds2, rho),
+                log_bivariate_normal_cdf(s1 * m1, s2 * m2, s1 * s2 * rho),
+            )
 
 
 @pytest.fixture(scope="module")
@@ -152,10 +203,15 @@ def test_pointwise_log_likelihood_of_two_categories_and_a_gaussian_trait(populat
         np.testing.assert_allclose(values[i], expected, rtol=1e-12)
 
 
-def test_three_binary_traits_are_refused(population):
+def test_three_threshold_traits_beside_a_gaussian_one_are_refused(population):
     data, pedigree = population
-    with pytest.raises(ValueError, match="one or two threshold"):
-        bg.Model(data.assign(d3=data["d1"]), ["d1", "d2", "d3"], [bg.Animal("id", pedigree)], family=["threshold"] * 3)
+    with pytest.raises(ValueError, match="beside Gaussian traits a model takes one or two threshold traits"):
+        bg.Model(
+            data.assign(d3=data["d1"]),
+            ["weight", "d1", "d2", "d3"],
+            [bg.Animal("id", pedigree)],
+            family=["gaussian"] + ["threshold"] * 3,
+        )
 
 
 # ---------------------------------------------------------------------- an ordinal trait beside a Gaussian one
@@ -239,6 +295,126 @@ def test_pointwise_log_likelihood_of_an_ordinal_and_a_gaussian_trait(with_ordina
         np.testing.assert_allclose(values[i], expected, rtol=1e-10)
 
 
+# ---------------------------------------------------------------------- threshold traits alone
+@pytest.fixture(scope="module")
+def thresholds_alone(with_ordinal):
+    """Two binary traits and two ordinal ones (3 and 4 categories), some records missing each."""
+    data, pedigree = with_ordinal
+    data = data.copy()
+    rng = np.random.default_rng(12)
+    z = ((data["y"] - data["y"].mean()) / data["y"].std()).to_numpy()
+    data["grade"] = np.digitize(0.5 * z + rng.standard_normal(len(data)), [-0.6, 0.1, 0.8]).astype(float)
+    data.loc[data.index[12:16], "grade"] = np.nan
+    return data, pedigree
+
+
+ALONE = ["d1", "d2", "score", "grade"]
+
+
+def test_threshold_traits_alone_any_number_binary_or_ordinal(thresholds_alone):
+    """Four threshold traits, two of them ordinal: R = I, each ordinal trait its own cut-points
+    (labelled by trait), every liability inside its category's interval."""
+    data, _ = thresholds_alone
+    model = _model(thresholds_alone, ALONE, ["threshold"] * 4)
+    likelihood = model.likelihood
+    assert likelihood.cutpoint_labels == ["score: mid|high", "grade: 1|2", "grade: 2|3"]
+    assert likelihood.describe()["cutpoints"] == likelihood.cutpoint_labels
+    slices = [likelihood._cutpoint_slice(c) for c in range(4)]
+    assert slices[2:] == [slice(0, 1), slice(1, 3)] and all(s.start == s.stop for s in slices[:2])
+    idata = model.sample(draws=20, burn=20, chains=1, seed=1, progress=False, check_convergence=False)
+    assert list(idata.posterior["cutpoints"].coords["cutpoint"].values) == likelihood.cutpoint_labels
+    cutpoints = idata.posterior["cutpoints"].values[0]
+    assert np.all(cutpoints > 0.0) and np.all(np.diff(cutpoints[:, 1:], axis=1) > 0.0)
+    np.testing.assert_array_equal(idata.posterior["sigma2_e"].values[0], np.broadcast_to(np.eye(4), (20, 4, 4)))
+    assert np.all(np.isfinite(idata.log_likelihood["y"].values))
+    gibbs = Gibbs(model)
+    rng = np.random.default_rng(2)
+    chain = gibbs.init(rng)
+    for _ in range(3):
+        gibbs.step(rng, chain)
+    state, rows = chain.states[-1], likelihood.observed_rows
+    own = {"score": state["cutpoints"][:1], "grade": state["cutpoints"][1:]}
+    for column, name in enumerate(ALONE):
+        has = likelihood._has_category[:, column]
+        liability = state["y"][rows[has], column]
+        codes = data[name].cat.codes.to_numpy() if name == "score" else data[name].to_numpy()
+        codes = codes[rows[has]].astype(int)
+        edges = np.concatenate([[-np.inf, 0.0], own.get(name, []), [np.inf]])
+        assert np.all((liability > edges[codes]) & (liability <= edges[codes + 1])), name
+
+
+def test_pointwise_log_likelihood_of_threshold_traits_alone(thresholds_alone):
+    """With R = I each record's log P(categories) is the sum over its observed traits of
+    log(Phi(tau_c+1 - mu) - Phi(tau_c - mu)), each trait with its own cut-points."""
+    data, _ = thresholds_alone
+    model = _model(thresholds_alone, ALONE, ["threshold"] * 4)
+    gibbs = Gibbs(model)
+    rng = np.random.default_rng(3)
+    chain = gibbs.init(rng)
+    for _ in range(4):
+        gibbs.step(rng, chain)
+    state, likelihood = chain.states[-1], model.likelihood
+    state["cutpoints"][:] = [1.3, 0.4, 1.1]
+    values = likelihood.log_likelihood(state, chain.ctx)
+    rows = likelihood.observed_rows
+    mu = state["y"][rows] - chain.ctx.resid[rows]
+    edges = {
+        "d1": [-np.inf, 0.0, np.inf],
+        "d2": [-np.inf, 0.0, np.inf],
+        "score": [-np.inf, 0.0, 1.3, np.inf],
+        "grade": [-np.inf, 0.0, 0.4, 1.1, np.inf],
+    }
+    codes = {name: data[name].to_numpy().astype(float) for name in ["d1", "d2", "grade"]}
+    codes["score"] = np.where(data["score"].isna(), np.nan, data["score"].cat.codes.to_numpy())
+    expected = np.zeros(rows.size)
+    for column, name in enumerate(ALONE):
+        c = codes[name][rows]
+        has = ~np.isnan(c)
+        k = c[has].astype(int)
+        e = np.asarray(edges[name])
+        expected[has] += np.log(ndtr(e[k + 1] - mu[has, column]) - ndtr(e[k] - mu[has, column]))
+    np.testing.assert_allclose(values, expected, rtol=1e-12)
+
+
+def test_pointwise_log_likelihood_of_an_ordinal_a_binary_and_a_gaussian_trait(with_ordinal):
+    """Each complete record's log N(y_g | mu_g, R_gg) + log P(binary category, ordinal category | y_g),
+    against the rectangle's probability by quadrature; the model samples."""
+    data, _ = with_ordinal
+    model = _model(with_ordinal, ["weight", "d1", "score"], ["gaussian", "threshold", "threshold"])
+    idata = model.sample(draws=15, burn=10, chains=1, seed=1, progress=False, check_convergence=False)
+    assert list(idata.posterior["cutpoints"].coords["cutpoint"].values) == ["mid|high"]
+    assert np.all(np.isfinite(idata.log_likelihood["y"].values))
+    gibbs = Gibbs(model)
+    rng = np.random.default_rng(3)
+    chain = gibbs.init(rng)
+    for _ in range(5):
+        gibbs.step(rng, chain)
+    state, likelihood = chain.states[-1], model.likelihood
+    state["sigma2_e"][:] = [[2.0, 0.6, -0.7], [0.6, 1.0, 0.0], [-0.7, 0.0, 1.0]]
+    state["cutpoints"][:] = [1.2]
+    values = likelihood.log_likelihood(state, chain.ctx)
+    cov = state["sigma2_e"]
+    rows = likelihood.observed_rows
+    mu = state["y"][rows] - chain.ctx.resid[rows]
+    weight, d1, score = data["weight"].to_numpy(), data["d1"].to_numpy(), data["score"].cat.codes.to_numpy()
+    edges = ([-np.inf, 0.0, np.inf], [-np.inf, 0.0, 1.2, np.inf])
+    checked = {0: 0, 1: 0, 2: 0}
+    for i, row in enumerate(rows):
+        c = (d1[row], score[row])
+        if np.isnan(weight[row]) or np.isnan(c[0]) or c[1] < 0 or checked[c[1]] >= 2:
+            continue
+        y = weight[row]
+        gaussian = -0.5 * (np.log(2 * np.pi * cov[0, 0]) + (y - mu[i, 0]) ** 2 / cov[0, 0])
+        mean = mu[i, 1:] + cov[1:, 0] / cov[0, 0] * (y - mu[i, 0])
+        conditional = cov[1:, 1:] - np.outer(cov[1:, 0], cov[0, 1:]) / cov[0, 0]
+        sd = np.sqrt(np.diag(conditional))
+        bounds = [(edges[j][int(c[j]) + k] - mean[j]) / sd[j] for j in (0, 1) for k in (0, 1)]
+        expected = gaussian + quadrature_log_rectangle(*bounds, conditional[0, 1] / (sd[0] * sd[1]))
+        np.testing.assert_allclose(values[i], expected, rtol=1e-9)
+        checked[c[1]] += 1
+    assert checked == {0: 2, 1: 2, 2: 2}
+
+
 def test_a_threshold_object_in_the_family_list_is_copied(with_ordinal):
     data, pedigree = with_ordinal
     ordinal = bg.Threshold(cutpoint_prior=2.0)
@@ -273,6 +449,8 @@ def _log_joint(model, states, resid):
         df, scale = animal.prior.df, animal.prior.scale
         out += -0.5 * (df + t + 1) * np.linalg.slogdet(g)[1] - 0.5 * np.trace(np.linalg.solve(g, scale))
     free, thresholds = likelihood._free, likelihood.threshold_traits
+    if not free.size:  # threshold traits alone: R = I, no C
+        return out
     c = r[np.ix_(free, thresholds)]
     conditional = r[np.ix_(free, free)] - c @ c.T
     psi = likelihood.prior.scale
@@ -284,9 +462,14 @@ def _log_joint(model, states, resid):
 
 @pytest.mark.parametrize(
     "traits, animal_prior",
-    [(["weight", "d1", "d2"], "iw"), (["weight", "score"], "iw"), (["weight", "d1", "d2"], "fixed")],
+    [
+        (["weight", "d1", "d2"], "iw"),
+        (["weight", "score"], "iw"),
+        (["weight", "d1", "d2"], "fixed"),
+        (["d1", "score", "grade"], "iw"),
+    ],
 )
-def test_each_threshold_traits_scale_move_declares_its_exact_target(with_ordinal, traits, animal_prior):
+def test_each_threshold_traits_scale_move_declares_its_exact_target(thresholds_alone, traits, animal_prior):
     """For k in (0.6, 1.7): log p(g_k theta) + log J(k) - log p(theta) (written out densely, J the
     Jacobian of the move's map: the trait's working values, fixed and animal effects, G's row and
     column, C's column at 1/k, the cut-points) equals what the move's pieces declare,
@@ -296,7 +479,7 @@ def test_each_threshold_traits_scale_move_declares_its_exact_target(with_ordinal
 
     from bayesgen.sampler.scale_move import ScaleMove
 
-    data, pedigree = with_ordinal
+    data, pedigree = thresholds_alone
     t = len(traits)
     fixed = 0.3 * np.eye(t) + 0.15  # a fixed covariance with covariances: the rest's linear term
     prior = bg.InverseWishart(t + 3.0, np.eye(t) * 2.0) if animal_prior == "iw" else bg.FixedVariance(fixed)
@@ -304,7 +487,7 @@ def test_each_threshold_traits_scale_move_declares_its_exact_target(with_ordinal
         data,
         traits,
         [bg.Fixed(), bg.Animal("id", pedigree, prior=prior)],
-        family=["gaussian"] + ["threshold"] * (len(traits) - 1),
+        family=["gaussian" if name == "weight" else "threshold" for name in traits],
         sampler="single-site",
     )
     gibbs = Gibbs(model)
@@ -317,7 +500,12 @@ def test_each_threshold_traits_scale_move_declares_its_exact_target(with_ordinal
     likelihood = model.likelihood
     for move in moves:
         b = move.trait
-        n_cut = chain.states[-1]["cutpoints"].size if "cutpoints" in chain.states[-1] else 0
+        column = list(likelihood.threshold_traits).index(b)
+        n_cut = (
+            chain.states[-1]["cutpoints"][likelihood._cutpoint_slice(column)].size
+            if "cutpoints" in chain.states[-1]
+            else 0
+        )
         log_jacobian_per_log_k = (
             likelihood.n_observed
             + chain.states[0]["beta"].shape[0]
@@ -355,13 +543,14 @@ def test_each_threshold_traits_scale_move_declares_its_exact_target(with_ordinal
         (["weight", "d1"], ["gaussian", "threshold"]),
         (["weight", "score"], ["gaussian", "threshold"]),
         (["d1", "d2"], ["threshold", "threshold"]),
+        (["d1", "score", "grade"], ["threshold"] * 3),
     ],
 )
-def test_marginal_log_likelihood_is_the_pointwise_sum(with_ordinal, traits, families):
+def test_marginal_log_likelihood_is_the_pointwise_sum(thresholds_alone, traits, families):
     """Where the marginal group moves run (complete records): the fast marginal log-likelihood equals
     the pointwise log-likelihood's sum (each checked against quadrature above), at a moved linear
     predictor too; the moves are on for each threshold trait."""
-    data, pedigree = with_ordinal
+    data, pedigree = thresholds_alone
     complete = data.dropna(subset=traits)
     model = bg.Model(complete, traits, [bg.Fixed(), bg.Animal("id", pedigree)], family=families)
     likelihood = model.likelihood

@@ -6,9 +6,14 @@ records missing one trait, under the single-site, joint and collapsed samplers. 
 error (the conditional inverse-Wishart drawn with 2 extra degrees of freedom) must fail.
 Then a Gaussian trait beside two binary ones (their residual block fixed at I), and two binary
 traits alone; a planted error (each liability drawn given the Gaussian trait only, ignoring the
-other binary trait's liability) must fail. Last, a Gaussian trait beside a 3-category ordinal one
+other binary trait's liability) must fail. Then a Gaussian trait beside a 3-category ordinal one
 (its cut-point drawn by Cowles' move given the Gaussian trait); a planted error (that move's
 liabilities taken as N(m, 1), not their conditional variance given the Gaussian trait) must fail.
+Then four threshold traits alone, two binary and two ordinal (R = I, each ordinal trait with its
+own cut-points); a planted error (each trait's scale move scaling every ordinal trait's
+cut-points) must fail. Then a Gaussian trait beside a binary and an ordinal one; the planted
+liabilities drawn given the Gaussian trait only must fail. Last, each threshold trait's scale and marginal group moves on complete
+records.
 """
 
 import numpy as np
@@ -23,6 +28,8 @@ pytestmark = pytest.mark.statistical
 
 N_MARGINAL = 6000
 N_SUCCESSIVE = 20000
+#: A 4-category trait's two cut-points mix slowly: independent chains and their between-chain error.
+SLOW_CUTPOINTS = dict(n_chains=16, burn=200)
 SAMPLERS = [
     "single-site",
     pytest.param("joint", marks=pytest.mark.skipif(SPARSE_CHOLESKY is not None, reason=str(SPARSE_CHOLESKY))),
@@ -207,17 +214,109 @@ def test_planted_cutpoint_move_ignoring_the_conditional_variance_fails(with_ordi
     assert result.failures.index.str.contains("cutpoints").any()
 
 
-# ---------------------------------------------------------------------- each threshold trait's moves
+# ---------------------------------------------------------------------- threshold traits alone
 @pytest.fixture(scope="module")
-def complete(three_traits, with_ordinal):
-    """Records with every trait: the marginal group moves of each threshold trait then run too."""
+def thresholds_alone(three_traits, with_ordinal):
+    """Two binary traits and two ordinal ones (3 and 4 categories), each with records missing it."""
     data, pedigree = three_traits
     data = data.assign(o=with_ordinal[0]["o"])
+    rng = np.random.default_rng(13)
+    z = ((data["y"] - data["y"].mean()) / data["y"].std()).to_numpy()
+    data["o2"] = np.digitize(0.5 * z + rng.standard_normal(len(data)), [-0.6, 0.1, 0.8]).astype(float)
+    data.loc[data.index[9:12], "o2"] = np.nan
+    return data, pedigree
+
+
+def four_trait_prior():
+    scale = 3.0 * np.eye(4) + 0.5
+    return bg.InverseWishart(10.0, scale)
+
+
+def alone_model(thresholds_alone, sampler, family=None):
+    data, pedigree = thresholds_alone
+    return bg.Model(
+        data,
+        ["b", "b2", "o", "o2"],
+        [bg.Animal("id", pedigree, prior=four_trait_prior())],
+        family=family or ["threshold", "threshold", bg.Threshold(cutpoint_prior=1.0), bg.Threshold(cutpoint_prior=1.0)],
+        sampler=sampler,
+    )
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS)
+def test_four_threshold_traits_alone(thresholds_alone, sampler):
+    """Two binary and two ordinal traits (R = I), records missing traits: each ordinal trait's
+    cut-points, the liabilities, the animal covariance. The 4-category trait's cut-points mix
+    slowly here (one chain under the joint sampler: max |z| 3.75 against 3.86), so 16 chains
+    compared through their between-chain standard error, as ``test_threshold_geweke`` does."""
+    model = alone_model(thresholds_alone, sampler)
+    check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=49, **SLOW_CUTPOINTS))
+
+
+def test_planted_scale_move_scaling_every_ordinal_traits_cutpoints_fails(thresholds_alone, monkeypatch):
+    """Planted error: each threshold trait's scale move multiplies every ordinal trait's cut-points
+    by k (and counts them in its Jacobian), not its own trait's alone."""
+    from bayesgen.likelihoods.mixed_scaling import ThresholdTraitScaling
+
+    def power(self, state):
+        return float(self.likelihood.n_observed + state["cutpoints"].size)
+
+    def apply(self, state, k):
+        state["y"][:, self.trait] *= k
+        state["cutpoints"] *= k
+
+    monkeypatch.setattr(ThresholdTraitScaling, "power", power)
+    monkeypatch.setattr(ThresholdTraitScaling, "apply", apply)
+    model = alone_model(thresholds_alone, "single-site")
+    result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=49, **SLOW_CUTPOINTS)
+    print(result)
+    assert not result.passed
+    assert result.failures.index.str.contains("cutpoints").any()
+
+
+# ---------------------------------------------------------------------- a Gaussian, a binary and an ordinal trait
+def ordinal_binary_model(thresholds_alone, sampler, family=None):
+    data, pedigree = thresholds_alone
+    return bg.Model(
+        data,
+        ["g", "b", "o"],
+        [bg.Animal("id", pedigree, prior=three_trait_prior())],
+        sigma2_e=three_trait_prior(),
+        family=family or ["gaussian", "threshold", bg.Threshold(cutpoint_prior=1.0)],
+        sampler=sampler,
+    )
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS)
+def test_a_gaussian_a_binary_and_an_ordinal_trait(thresholds_alone, sampler):
+    """Given the Gaussian trait the two liabilities are correlated: each is drawn given the other,
+    the ordinal trait's cut-point by Cowles' move given both other traits."""
+    check(
+        geweke_test(
+            ordinal_binary_model(thresholds_alone, sampler), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=50
+        )
+    )
+
+
+def test_planted_ordinal_liability_ignoring_the_binary_one_fails(thresholds_alone):
+    family = ["gaussian", "threshold", bg.Threshold(cutpoint_prior=1.0)]
+    model = ordinal_binary_model(thresholds_alone, "single-site", IgnoresTheOtherLiability(family))
+    result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=50)
+    print(result)
+    assert not result.passed
+
+
+# ---------------------------------------------------------------------- each threshold trait's moves
+@pytest.fixture(scope="module")
+def complete(thresholds_alone):
+    """Records with every trait: the marginal group moves of each threshold trait then run too."""
+    data, pedigree = thresholds_alone
     return data.dropna(subset=["g", "b", "b2", "o"]), pedigree
 
 
 def complete_model(complete, traits, families, sampler):
     data, pedigree = complete
+    data = data.dropna(subset=traits)  # the second ordinal trait "o2" misses some of these records
     prior = two_trait_prior() if len(traits) == 2 else three_trait_prior()
     return bg.Model(
         data,
@@ -237,6 +336,10 @@ COMPLETE_CASES = {
     "gaussian-binary": (["g", "b"], lambda: ["gaussian", "threshold"]),
     "gaussian-ordinal": (["g", "o"], lambda: ["gaussian", bg.Threshold(cutpoint_prior=1.0)]),
     "two-binary": (["b", "b2"], lambda: ["threshold", "threshold"]),
+    "binary-two-ordinal": (
+        ["b", "o", "o2"],
+        lambda: ["threshold", bg.Threshold(cutpoint_prior=1.0), bg.Threshold(cutpoint_prior=1.0)],
+    ),
 }
 
 
@@ -254,6 +357,7 @@ COMPLETE_CASES = {
         pytest.param(
             "two-binary", "joint", marks=pytest.mark.skipif(SPARSE_CHOLESKY is not None, reason=str(SPARSE_CHOLESKY))
         ),
+        ("binary-two-ordinal", "single-site"),
     ],
 )
 def test_each_threshold_traits_scale_and_marginal_moves(complete, case, sampler):
@@ -261,7 +365,8 @@ def test_each_threshold_traits_scale_and_marginal_moves(complete, case, sampler)
     model = complete_model(complete, traits, families(), sampler)
     n_thresholds = len(model.likelihood.threshold_traits)
     assert moves_of(model) == ["scale move"] * n_thresholds + ["marginal group move"] * n_thresholds
-    check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=47))
+    chains = SLOW_CUTPOINTS if "o2" in traits else {}
+    check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=47, **chains))
 
 
 def test_each_threshold_traits_marginal_moves_alone(complete):

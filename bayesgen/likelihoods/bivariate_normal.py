@@ -1,9 +1,10 @@
-r"""The log of the standard bivariate normal CDF, accurate far into the lower tail.
+r"""The log of the standard bivariate normal CDF, accurate far into the lower tail, and of a rectangle's probability.
 
 :math:`\Phi_2(h, k; \rho) = P(X \le h, Y \le k)` for standard normals with correlation
 :math:`\rho`: the probability of a record's two binary categories given its other traits
 (``bayesgen.likelihoods.mixed``), once each liability is oriented so that its category is
-"below 0".
+"below 0". ``log_bivariate_normal_rectangle`` gives :math:`P(a_1 < X \le b_1, a_2 < Y \le b_2)`
+(two categories of which one or both are ordinal) from it.
 
 Owen's (1956) formula through his T function (``scipy.special.owens_t``),
 
@@ -87,3 +88,57 @@ def log_bivariate_normal_cdf(h, k, rho) -> np.ndarray:
         logs[i] = _tail_log_integral(hf[i], kf[i], rf[i])
     out[finite] = logs
     return out
+
+
+#: Below this share of the largest term the rectangle's inclusion-exclusion has cancelled too
+#: much: the probability is then integrated numerically.
+CANCELLATION = 1e-6
+
+
+def log_bivariate_normal_rectangle(lower1, upper1, lower2, upper2, rho) -> np.ndarray:
+    r""":math:`\log P(a_1 < X \le b_1,\ a_2 < Y \le b_2)` for standard normals with correlation
+    :math:`\rho`, elementwise (bounds may be ±inf).
+
+    Each interval is first reflected to the lower side (:math:`(a, b) \to (-b, -a)` when
+    :math:`a + b > 0`, flipping the sign of :math:`\rho` once per reflected coordinate), so that
+    the four terms of :math:`\Phi_2(b_1, b_2) - \Phi_2(a_1, b_2) - \Phi_2(b_1, a_2) + \Phi_2(a_1, a_2)`
+    are lower-tail probabilities, each from ``log_bivariate_normal_cdf``; a term with an infinite
+    lower bound is 0, so a half-line (a binary category) leaves one or two terms. Where the terms
+    cancel to below ``CANCELLATION`` of the largest, the probability is
+    :math:`\int_{a_1}^{b_1} \varphi(x)[\Phi((b_2 - \rho x)/s) - \Phi((a_2 - \rho x)/s)]\,dx`,
+    :math:`s = \sqrt{1 - \rho^2}`, by adaptive quadrature.
+    """
+    lower1, upper1, lower2, upper2, rho = np.broadcast_arrays(
+        *(np.asarray(x, dtype=np.float64) for x in (lower1, upper1, lower2, upper2, rho))
+    )
+    flip1, flip2 = lower1 + upper1 > 0.0, lower2 + upper2 > 0.0
+    a1, b1 = np.where(flip1, -upper1, lower1), np.where(flip1, -lower1, upper1)
+    a2, b2 = np.where(flip2, -upper2, lower2), np.where(flip2, -lower2, upper2)
+    r = np.where(flip1 != flip2, -rho, rho)
+    top = log_bivariate_normal_cdf(b1, b2, r)
+    with np.errstate(invalid="ignore"):
+        rest = (
+            np.exp(log_bivariate_normal_cdf(a1, b2, r) - top)
+            + np.exp(log_bivariate_normal_cdf(b1, a2, r) - top)
+            - np.exp(log_bivariate_normal_cdf(a1, a2, r) - top)
+        )
+    rest = np.where(np.isfinite(top), rest, 0.0)
+    share = 1.0 - rest
+    out = np.where(share > CANCELLATION, top + np.log1p(-np.minimum(rest, 1.0 - CANCELLATION)), -np.inf)
+    out = np.where(np.isfinite(top), out, -np.inf)
+    for i in np.flatnonzero(np.isfinite(top) & (share <= CANCELLATION)):
+        out.flat[i] = _rectangle_by_quadrature(a1.flat[i], b1.flat[i], a2.flat[i], b2.flat[i], r.flat[i])
+    return out
+
+
+def _rectangle_by_quadrature(a1: float, b1: float, a2: float, b2: float, rho: float) -> float:
+    """log of the rectangle's probability by adaptive quadrature over the first coordinate."""
+    from scipy import integrate
+
+    s = np.sqrt((1.0 - rho) * (1.0 + rho))
+
+    def integrand(x):
+        return np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi) * (ndtr((b2 - rho * x) / s) - ndtr((a2 - rho * x) / s))
+
+    value = integrate.quad(integrand, max(a1, -40.0), min(b1, 40.0), epsabs=0.0, epsrel=1e-12, limit=200)[0]
+    return float(np.log(value)) if value > 0.0 else -np.inf

@@ -1,4 +1,5 @@
-r"""Several traits mixing families: Gaussian traits beside one ordinal or two binary (threshold) traits."""
+r"""Several traits mixing families: Gaussian traits beside one or two threshold traits (binary or
+ordinal), or threshold traits alone (any number)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from ..sampler.context import StepContext
 from ..terms.base import BindContext
 from ..variable import Variable
 from .base import _phenotype
-from .bivariate_normal import log_bivariate_normal_cdf
+from .bivariate_normal import log_bivariate_normal_rectangle
 from .gaussian import Gaussian
 from .mixed_scaling import ThresholdTraitScaling
 from .threshold import Threshold, inside
@@ -21,10 +22,11 @@ from .truncated_normal import draw_truncated_normal, log_interval_probability, s
 
 
 class Mixed(Gaussian):
-    r"""t traits, Gaussian ones and threshold traits on a liability scale: one or two binary
-    traits, or one ordinal trait: ``family=["gaussian", "threshold"]``,
-    ``["gaussian", "threshold", "threshold"]``, ``["threshold", "threshold"]``, ... A list entry
-    may be a ``Threshold`` object instead of ``"threshold"``, for its ``cutpoint_prior``.
+    r"""t traits, Gaussian ones and threshold traits on a liability scale: beside Gaussian traits one
+    or two threshold traits, binary or ordinal (``family=["gaussian", "threshold"]``,
+    ``["gaussian", "threshold", "threshold"]``, ...); without Gaussian traits any number of them
+    (``["threshold", "threshold", "threshold"]``, ...). A list entry may be a
+    ``Threshold`` object instead of ``"threshold"``, for its ``cutpoint_prior``.
 
     The working response holds the Gaussian traits and the liability :math:`\ell_{r,b}` of each
     threshold trait b, in category k when :math:`\tau_{b,k} < \ell_{r,b} \le \tau_{b,k+1}`
@@ -32,9 +34,12 @@ class Mixed(Gaussian):
     trait's category is 1 when :math:`\ell_{r,b} > 0`); residuals :math:`e_r \sim N(0, R)` with the
     threshold block :math:`R_{BB} = I` fixed (unit variances; two binary traits' residuals
     uncorrelated, as MCMCglmm's ``fix=`` fixes that block) and the covariances :math:`R_{gb}`
-    with the Gaussian traits sampled. An ordinal trait (K > 2) is the model's only threshold
-    trait: a record's probability of two ordinal categories would be a bivariate normal
-    rectangle, not the orthant ``log_bivariate_normal_cdf`` gives.
+    with the Gaussian traits sampled. Beside Gaussian traits at most two threshold traits go
+    together: given the Gaussian traits their liabilities are correlated, and a record's
+    probability of two categories is a bivariate normal rectangle
+    (``log_bivariate_normal_rectangle``), of three a trivariate one. Threshold traits alone have
+    R = I, so a record's categories are independent given the locations and any number of binary
+    or ordinal traits go together. Each ordinal trait has its own cut-points.
 
     **Augmentation.** Missing traits as for Gaussian traits (a missing threshold trait's liability
     is a missing trait); then, threshold trait by threshold trait, the liability of each record
@@ -44,7 +49,7 @@ class Mixed(Gaussian):
     .. math:: \ell_{r,b} \mid \cdot \sim N\big(m_{r,b} = \mu_{r,b} + R_{bo}R_{oo}^{-1}(y_{r,o} - \mu_{r,o}),\;
               s_b^2 = R_{bb} - R_{bo}R_{oo}^{-1}R_{ob}\big) \text{ truncated to } (\tau_{b,c_{r,b}}, \tau_{b,c_{r,b}+1}].
 
-    For an ordinal trait that draw follows Cowles' move of its free cut-points
+    For an ordinal trait that draw follows Cowles' move of its own free cut-points
     (``Threshold._move_cutpoints``) with the liabilities integrated out given the other traits:
     each record's probability :math:`\Phi((\tau_{c+1} - m_{r,b})/s_b) - \Phi((\tau_c - m_{r,b})/s_b)`.
     The move targets the cut-points' conditional given everything but the trait's liabilities,
@@ -71,15 +76,18 @@ class Mixed(Gaussian):
     threshold block I) and ``rho_e``; the pointwise log-likelihood of a record is
     :math:`\log N(y_{r,g} \mid \mu_{r,g}, R_{gg}) + \log P(c_{r,B'} \mid y_{r,g})` over its observed
     Gaussian traits g and threshold traits B' (the liabilities integrated out given the Gaussian
-    traits: a normal interval probability for one, the bivariate normal CDF for two binary ones,
-    ``bayesgen.likelihoods.bivariate_normal``); ``h2`` per trait, on the liability scale for the
-    threshold traits; ``cutpoints`` (dim ``cutpoint``) of an ordinal trait.
+    traits: a normal interval probability for one, a bivariate normal rectangle for two,
+    ``bayesgen.likelihoods.bivariate_normal``; a sum of interval probabilities for threshold
+    traits without Gaussian ones); ``h2`` per trait, on the liability scale for the
+    threshold traits; ``cutpoints`` (dim ``cutpoint``) of the ordinal traits, one after the other
+    (labelled ``"low|mid"``, or ``"trait: low|mid"`` when there are several ordinal traits).
     """
 
     family = "mixed"
-    #: Binary traits a model can hold: a record's probability of two categories is a bivariate
-    #: normal CDF (closed form, accurate in the tails); three would need a trivariate one.
-    MAX_BINARY = 2
+    #: Threshold traits beside Gaussian traits: given them, a record's probability of two
+    #: categories is a bivariate normal rectangle (accurate in the tails); three would need a
+    #: trivariate one. Threshold traits alone (R = I) have no such limit.
+    MAX_BESIDE_GAUSSIAN = 2
 
     @renamed_arguments(variance="prior")
     def __init__(self, families, prior=None, posterior_predictive: bool = False):
@@ -91,10 +99,16 @@ class Mixed(Gaussian):
                 f"family must list 'gaussian', 'threshold' or a Threshold object per trait, got {families!r}."
             )
         self.families = ["threshold" if isinstance(f, Threshold) else f for f in families]
-        if not 1 <= self.families.count("threshold") <= self.MAX_BINARY or len(families) < 2:
+        n_thresholds = self.families.count("threshold")
+        if len(families) < 2 or n_thresholds == 0:
             raise ValueError(
-                f"family={self.families!r}: several traits mixing families take Gaussian traits and one or "
-                f"two threshold traits."
+                f"family={self.families!r}: several traits mixing families list two or more traits, one "
+                f"or more of them 'threshold'."
+            )
+        if "gaussian" in self.families and n_thresholds > self.MAX_BESIDE_GAUSSIAN:
+            raise ValueError(
+                f"family={self.families!r}: beside Gaussian traits a model takes one or two threshold traits "
+                f"(three or more go together without Gaussian traits)."
             )
         #: Indices of the threshold traits, and each one's Threshold (copied: the user's stays unbound).
         self.threshold_traits = np.array([k for k, f in enumerate(self.families) if f == "threshold"])
@@ -115,11 +129,6 @@ class Mixed(Gaussian):
                 continue
             threshold = next(thresholds)
             codes = threshold.read_response(data, [name])[:, 0]
-            if len(threshold.categories) != 2 and len(self._thresholds) > 1:
-                raise ValueError(
-                    f"Phenotype column {name!r} has {len(threshold.categories)} categories; beside another "
-                    "threshold trait a threshold trait must be binary (an ordinal trait goes beside Gaussian traits)."
-                )
             self.categories[name] = threshold.categories
             columns.append(codes)
         return np.column_stack(columns)
@@ -130,10 +139,19 @@ class Mixed(Gaussian):
         return out
 
     @property
-    def _ordinal(self):
-        """The ordinal trait's Threshold (K > 2 categories), or None: a model holds at most one."""
-        ordinal = [t for t in self._thresholds if len(t.categories) > 2]
-        return ordinal[0] if ordinal else None
+    def _ordinal_columns(self) -> list:
+        """Positions among the threshold traits of the ordinal ones (K > 2 categories)."""
+        return [column for column, t in enumerate(self._thresholds) if len(t.categories) > 2]
+
+    def _cutpoint_slice(self, column: int) -> slice:
+        """Threshold trait ``column``'s free cut-points within the model's ``cutpoints`` (the ordinal
+        traits' ones after each other; empty for a binary trait)."""
+        start = 0
+        for c in self._ordinal_columns:
+            if c == column:
+                return slice(start, start + self._thresholds[c].n_cutpoints)
+            start += self._thresholds[c].n_cutpoints
+        return slice(start, start)
 
     def bind(self, context: BindContext, share=None, y=None) -> None:
         thresholds = self.threshold_traits
@@ -141,7 +159,9 @@ class Mixed(Gaussian):
         for threshold in self._thresholds:
             threshold.label_categories()
         # Liabilities start inside their category for the starting cut-points 0, 1, ..., K-2.
-        self._start_cutpoints = np.arange(1.0, self._ordinal.n_categories - 1.0) if self._ordinal else np.zeros(0)
+        self._start_cutpoints = np.concatenate(
+            [np.zeros(0)] + [np.arange(1.0, self._thresholds[c].n_categories - 1.0) for c in self._ordinal_columns]
+        )
         start = np.asarray(y, dtype=np.float64).copy()
         for column in range(len(self._thresholds)):
             has = ~np.isnan(codes[:, column])
@@ -178,11 +198,11 @@ class Mixed(Gaussian):
         self._start = start_cov
 
     def _edges(self, column: int, cutpoints: np.ndarray) -> np.ndarray:
-        """Threshold trait ``column``'s category edges: (-inf, 0, inf) when binary, else with the
-        ordinal trait's free cut-points."""
+        """Threshold trait ``column``'s category edges: (-inf, 0, inf) when binary, else with its
+        free cut-points, its slice of the model's ``cutpoints``."""
         if len(self._thresholds[column].categories) == 2:
             return np.array([-np.inf, 0.0, np.inf])
-        return np.concatenate([[-np.inf, 0.0], cutpoints, [np.inf]])
+        return np.concatenate([[-np.inf, 0.0], cutpoints[self._cutpoint_slice(column)], [np.inf]])
 
     @property
     def samples_covariance(self) -> bool:
@@ -191,20 +211,33 @@ class Mixed(Gaussian):
 
     def variables(self) -> list[Variable]:
         out = super().variables()
-        if self._ordinal is not None:
-            labels = self._ordinal.cutpoint_labels
-            out.insert(0, Variable("cutpoints", ("cutpoint",), {"cutpoint": labels}))
+        if self._ordinal_columns:
+            out.insert(0, Variable("cutpoints", ("cutpoint",), {"cutpoint": self.cutpoint_labels}))
         return out
+
+    @property
+    def cutpoint_labels(self) -> list:
+        """Labels of ``cutpoints``: each ordinal trait's ("low|mid"), prefixed by its trait's name
+        ("trait: low|mid") when there are several."""
+        columns = self._ordinal_columns
+        if len(columns) == 1:
+            return list(self._thresholds[columns[0]].cutpoint_labels)
+        return [
+            f"{self.traits[self.threshold_traits[c]]}: {label}"
+            for c in columns
+            for label in self._thresholds[c].cutpoint_labels
+        ]
 
     def init_state(self, rng) -> dict:
         state = super().init_state(rng)
         state["sigma2_e"][:] = self._start
         state["category"] = self._category.copy()
-        if self._ordinal is not None:
+        n_ordinal = len(self._ordinal_columns)
+        if n_ordinal:
             state["cutpoints"] = self._start_cutpoints.copy()
-            # Cowles' move: its log proposal scale and acceptance counts (adapted in burn-in)
-            state["log_scale"] = np.array([np.log(0.1)])
-            state["moves"] = np.zeros(2)
+            # Cowles' moves, one per ordinal trait: log proposal scales and acceptance counts (adapted in burn-in)
+            state["log_scale"] = np.full(n_ordinal, np.log(0.1))
+            state["moves"] = np.zeros(2 * n_ordinal)
         return state
 
     def trait_scale_actions(self) -> list:
@@ -217,13 +250,15 @@ class Mixed(Gaussian):
         ]
 
     def _cutpoint_state(self, state, column: int) -> dict:
-        """The ordinal trait's share of the state, as ``Threshold``'s cut-point move reads it (views)."""
+        """Ordinal trait ``column``'s share of the state, as ``Threshold``'s cut-point move reads it
+        (views: the move updates them in place)."""
         has = self._has_category[:, column]
+        j = self._ordinal_columns.index(column)
         return {
-            "cutpoints": state["cutpoints"],
+            "cutpoints": state["cutpoints"][self._cutpoint_slice(column)],
             "category": state["category"][has, column],
-            "log_scale": state["log_scale"],
-            "moves": state["moves"],
+            "log_scale": state["log_scale"][j : j + 1],
+            "moves": state["moves"][2 * j : 2 * j + 2],
         }
 
     # ------------------------------------------------------------------ R given R_BB = I
@@ -250,16 +285,16 @@ class Mixed(Gaussian):
         return np.linalg.cholesky(np.linalg.inv(psi_bb))
 
     def draw_prior(self, rng, state) -> None:
-        """R from its prior given R_BB = I; an ordinal trait's cut-points from theirs (proper only
+        """R from its prior given R_BB = I; each ordinal trait's cut-points from theirs (proper only
         with ``Threshold(cutpoint_prior=)``)."""
         state["sigma2_e"][:] = self._draw_fixed_block(rng, self.prior.df, self.prior.scale)
-        if self._ordinal is not None:
-            self._ordinal.draw_prior(rng, state)
+        for column in self._ordinal_columns:
+            self._thresholds[column].draw_prior(rng, {"cutpoints": state["cutpoints"][self._cutpoint_slice(column)]})
 
     def log_prior(self, state) -> float:
         out = super().log_prior(state)
-        if self._ordinal is not None:
-            out += self._ordinal.log_cutpoint_prior(state["cutpoints"])
+        for column in self._ordinal_columns:
+            out += self._thresholds[column].log_cutpoint_prior(state["cutpoints"][self._cutpoint_slice(column)])
         return out
 
     def draw_covariance(self, rng, state, ctx: StepContext) -> None:
@@ -395,23 +430,30 @@ class Mixed(Gaussian):
                 sd = np.sqrt(np.diag(conditional))
                 columns = np.searchsorted(self.threshold_traits, liability)
                 category = state["category"][np.ix_(pattern.positions, columns)]
-                if liability.size == 1:
-                    edges = self._edges(columns[0], state.get("cutpoints"))
-                    lower, upper = edges[category[:, 0]], edges[category[:, 0] + 1]
-                    value += log_interval_probability((lower - mean[:, 0]) / sd[0], (upper - mean[:, 0]) / sd[0])
+                if liability.size == 1 or not gaussian.size:
+                    # one liability, or several with R_BB = I given no Gaussian trait: independent
+                    for j, column in enumerate(columns):
+                        edges = self._edges(column, state.get("cutpoints"))
+                        lower, upper = edges[category[:, j]], edges[category[:, j] + 1]
+                        value += log_interval_probability((lower - mean[:, j]) / sd[j], (upper - mean[:, j]) / sd[j])
                 else:
-                    # two binary traits, oriented so that each category is "below 0":
-                    # P(c = 1) = Phi(m / sd), P(c = 0) = Phi(-m / sd)
-                    sign = np.where(category == 1, 1.0, -1.0)
-                    z = sign * mean / sd
+                    # two liabilities correlated given the Gaussian traits: a bivariate normal
+                    # rectangle (an orthant for two binary categories)
+                    bounds = []
+                    for j, column in enumerate(columns):
+                        edges = self._edges(column, state.get("cutpoints"))
+                        bounds += [
+                            (edges[category[:, j]] - mean[:, j]) / sd[j],
+                            (edges[category[:, j] + 1] - mean[:, j]) / sd[j],
+                        ]
                     rho = conditional[0, 1] / (sd[0] * sd[1])
-                    value += log_bivariate_normal_cdf(z[:, 0], z[:, 1], sign[:, 0] * sign[:, 1] * rho)
+                    value += log_bivariate_normal_rectangle(*bounds, rho)
             out[pattern.positions] = value
         return out
 
     def record(self, state, ctx: StepContext) -> dict:
         out = super().record(state, ctx)
-        if self._ordinal is not None:
+        if self._ordinal_columns:
             out["cutpoints"] = state["cutpoints"].copy()
         return out
 
@@ -419,6 +461,6 @@ class Mixed(Gaussian):
         out = super().describe()
         fixed = {self.traits[b]: 1.0 for b in self.threshold_traits}
         out.update({"term": "Mixed", "family": self.families, "fixed": {"sigma2_e": fixed}})
-        if self._ordinal is not None:
-            out["cutpoints"] = self._ordinal.cutpoint_labels
+        if self._ordinal_columns:
+            out["cutpoints"] = self.cutpoint_labels
         return out

@@ -39,10 +39,12 @@ class ThresholdTraitScaling(Scaling):
         self.likelihood = likelihood
         self.column = column
         self.trait = int(likelihood.threshold_traits[column])
+        #: this trait's free cut-points within the state's ``cutpoints`` (empty when binary)
+        self._cutpoints = likelihood._cutpoint_slice(column)
         self._ordinal = len(likelihood._thresholds[column].categories) > 2
 
     def power(self, state: dict) -> float:
-        cutpoints = state["cutpoints"].size if self._ordinal else 0
+        cutpoints = state["cutpoints"][self._cutpoints].size if self._ordinal else 0
         return float(self.likelihood.n_observed + cutpoints)
 
     def quadratic(self, state: dict, ctx) -> float:
@@ -59,7 +61,7 @@ class ThresholdTraitScaling(Scaling):
         likelihood = self.likelihood
         out = 0.0
         if self._ordinal:
-            out += likelihood._thresholds[self.column].log_cutpoint_prior(k * state["cutpoints"])
+            out += likelihood._thresholds[self.column].log_cutpoint_prior(k * state["cutpoints"][self._cutpoints])
         free, thresholds = likelihood._free, likelihood.threshold_traits
         if free.size == 0:
             return out
@@ -76,7 +78,7 @@ class ThresholdTraitScaling(Scaling):
     def apply(self, state: dict, k: float) -> None:
         state["y"][:, self.trait] *= k
         if self._ordinal:
-            state["cutpoints"] *= k
+            state["cutpoints"][self._cutpoints] *= k
         free, thresholds = self.likelihood._free, self.likelihood.threshold_traits
         if free.size == 0:
             return
