@@ -1,6 +1,7 @@
 """Threshold and censored traits: bayesgen beside MCMCglmm 2.36, one script, one table per part.
 
-    python benchmarks/bench_threshold.py [--quick] [--parts real,binary,ordinal,pair,censored,censored_pair]
+    python benchmarks/bench_threshold.py [--quick]
+        [--parts real,binary,ordinal,pair,censored,censored_pair,threshold_traits]
                                          [--moves on|off|both]
 
 Parts (each prints its table; R parts are skipped with a message when Rscript or MCMCglmm is
@@ -29,6 +30,11 @@ missing, or ../shared/data for the real data):
   ``family=["gaussian", "censored"]`` beside MCMCglmm ``family=c("gaussian", "cengaussian")``
   (exact records with equal bounds, open sides ``Inf``); IW(nu = 3, V = I) priors on both
   covariance matrices on both sides.
+* ``threshold_traits``: three threshold traits alone, two binary and a 3-category one (600
+  records, a pedigree of 600; genetic correlations 0.45, 0.39 and -0.29), bayesgen
+  ``family=["threshold"] * 3`` (R = I) beside MCMCglmm ``family = rep("threshold", 3)`` with
+  ``rcov = ~us(trait):units`` fixed at I (``fix = 1``); IW(nu = 4, V = I) on the animal
+  covariance on both sides.
 * ``censored``: 30% right-censoring: the censored fit, the fit of the uncensored values and a
   naive fit that takes the censoring times as values.
 
@@ -187,6 +193,35 @@ def agreement(frame: pd.DataFrame, quantity: str) -> str:
         ratio = row["ess_per_s"] / other["ess_per_s"]
         lines.append(f"{quantity}: {row.side} vs MCMCglmm: median difference z = {z:+.2f}; ESS/s ratio {ratio:.2f}")
     return "\n".join(lines)
+
+
+def mcmcglmm_animal_traits(frame, pedigree, response, families, prior, nitt, factors=()):
+    """MCMCglmm's several-trait animal model on ``frame`` (columns id, sex and the response's):
+    ``cbind(response) ~ trait - 1 + trait:sex``, ``random = ~us(trait):animal``,
+    ``rcov = ~us(trait):units``, 2,000 burn-in, thin 10. ``prior`` is the R list of R and G,
+    ``factors`` the columns R reads as categories. Returns the draws' frame, its CPU seconds, and
+    the animal and residual covariances' draws (draws x t x t)."""
+    t = len(families)
+    script = (
+        R_HEADER.format(seed=1)
+        + """ped <- read.csv("ped.csv", stringsAsFactors = FALSE)
+ped[ped == ""] <- NA
+d$animal <- d$id; d$sex <- factor(d$sex)
+"""
+        + "".join(f"d${name} <- factor(d${name})\n" for name in factors)
+        + f"prior <- {prior}\n"
+        + R_FOOTER.format(
+            call=f"MCMCglmm(cbind({', '.join(response)}) ~ trait - 1 + trait:sex, random = ~us(trait):animal, "
+            f"rcov = ~us(trait):units, family = c({', '.join(repr(f) for f in families)}), pedigree = ped, "
+            f"data = d, prior = prior, nitt = {nitt}, burnin = 2000, thin = 10, verbose = FALSE)".replace("'", '"'),
+            sol=f"1:{t}",
+        )
+    )
+    out, seconds = run_mcmcglmm(script, frame, {"ped.csv": pedigree.rename(columns={"id": "animal"})})
+    # VCV columns: G (t x t, column-major), then R
+    genetic = out.filter(like="animal").to_numpy().reshape(-1, t, t)
+    residual = out.filter(like="units").to_numpy().reshape(-1, t, t)
+    return out, seconds, genetic, residual
 
 
 # ---------------------------------------------------------------------- parts
@@ -411,31 +446,94 @@ def part_pair(quick: bool, r_missing):
             seconds,
         )
     if r_missing is None:
-        nitt = 6000 if quick else 42000
-        script = (
-            R_HEADER.format(seed=1)
-            + """ped <- read.csv("ped.csv", stringsAsFactors = FALSE)
-ped[ped == ""] <- NA
-d$animal <- d$id; d$o <- factor(d$o); d$sex <- factor(d$sex)
-prior <- list(R = list(V = diag(2), nu = 3, fix = 2), G = list(G1 = list(V = diag(2), nu = 3)))
-"""
-            + R_FOOTER.format(
-                call="MCMCglmm(cbind(g, o) ~ trait - 1 + trait:sex, random = ~us(trait):animal, "
-                'rcov = ~us(trait):units, family = c("gaussian", "threshold"), pedigree = ped, data = d, '
-                f"prior = prior, nitt = {nitt}, burnin = 2000, thin = 10, verbose = FALSE)",
-                sol="1:2",
-            )
+        out, r_seconds, vcv, res = mcmcglmm_animal_traits(
+            data[["id", "sex", "g", "o"]],
+            sim.pedigree,
+            ["g", "o"],
+            ["gaussian", "threshold"],
+            "list(R = list(V = diag(2), nu = 3, fix = 2), G = list(G1 = list(V = diag(2), nu = 3)))",
+            6000 if quick else 42000,
+            factors=["o"],
         )
-        pedigree = sim.pedigree.rename(columns={"id": "animal"})
-        out, r_seconds = run_mcmcglmm(script, data[["id", "sex", "g", "o"]], {"ped.csv": pedigree})
-        # VCV columns: G (2 x 2, column-major), then R; CP: the free cut-point
-        vcv = out.filter(like="animal").to_numpy().reshape(-1, 2, 2)
-        res = out.filter(like="units").to_numpy().reshape(-1, 2, 2)
+        # CP: the free cut-point, last
         rows += pair_rows("MCMCglmm", vcv, res, out.iloc[:, -1].to_numpy(), r_seconds)
     frame = table(
         rows,
         f"A Gaussian and an ordinal trait, {len(data)} records, pedigree of {len(sim.pedigree)} "
         f"(true rho_a {truth['rho_a']:.2f}, cut-point {truth['cutpoint']})",
+    )
+    for quantity in frame.quantity.unique():
+        print(agreement(frame, quantity))
+    return frame
+
+
+def simulated_threshold_traits(seed: int):
+    """Two binary traits and a 3-category one on a pedigree: breeding values ~ N(0, G (x) A),
+    residuals ~ N(0, I) (threshold traits alone: R = I), liabilities cut at 0 (and 1 for the
+    ordinal one); about 30% and 50% of the records in the binary traits' upper category."""
+    sim = bg.simulate(n_founders=100, n_generations=3, n_offspring=200, n_markers=0, seed=seed)
+    pedigree = sim.pedigree_object()
+    genetic = np.array([[0.5, 0.2, 0.15], [0.2, 0.4, -0.1], [0.15, -0.1, 0.3]])
+    rng = np.random.default_rng(seed)
+    chol_a = np.linalg.cholesky(pedigree.relationship().to_numpy())
+    breeding = chol_a @ rng.standard_normal((len(pedigree), 3)) @ np.linalg.cholesky(genetic).T
+    data = sim.phenotypes.set_index("id", drop=False)[["id", "sex"]].copy()
+    at = pedigree.index(data["id"].to_numpy())
+    male = (data["sex"] == data["sex"].iloc[0]).to_numpy()
+    liability = breeding[at] + rng.standard_normal((len(data), 3)) + np.array([-0.6, 0.0, -0.2]) + 0.3 * male[:, None]
+    data["b1"] = (liability[:, 0] > 0).astype(int)
+    data["b2"] = (liability[:, 1] > 0).astype(int)
+    data["o"] = np.digitize(liability[:, 2], [0.0, 1.0])
+    rho = genetic / np.sqrt(np.outer(np.diag(genetic), np.diag(genetic)))
+    return data, sim, {"rho_a[b1,b2]": rho[0, 1], "rho_a[b1,o]": rho[0, 2], "cutpoint": 1.0}
+
+
+def part_threshold_traits(quick: bool, r_missing):
+    """Three threshold traits alone (two binary, one ordinal), R = I on both sides (MCMCglmm's
+    ``fix = 1``), IW(nu = 4, V = I) on the animal covariance (bayesgen ``InverseWishart(4, 4 I)``)."""
+    data, sim, truth = simulated_threshold_traits(13)
+    draws, burn = (500, 250) if quick else (2500, 500)
+    rows = []
+
+    def rows_of(side, sigma2_a, cutpoint, seconds):
+        d = np.sqrt(np.einsum("...ii->...i", sigma2_a))
+        rho = sigma2_a / (d[..., :, None] * d[..., None, :])
+        return [
+            summarise(side, "sigma2_a[b1]", sigma2_a[..., 0, 0], seconds),
+            summarise(side, "sigma2_a[b2]", sigma2_a[..., 1, 1], seconds),
+            summarise(side, "sigma2_a[o]", sigma2_a[..., 2, 2], seconds),
+            summarise(side, "rho_a[b1,b2]", rho[..., 0, 1], seconds),
+            summarise(side, "rho_a[b1,o]", rho[..., 0, 2], seconds),
+            summarise(side, "rho_a[b2,o]", rho[..., 1, 2], seconds),
+            summarise(side, "cutpoint", cutpoint, seconds),
+        ]
+
+    for sampler in ("single-site", "joint"):
+        model = bg.Model(
+            data,
+            ["b1", "b2", "o"],
+            [bg.Fixed(["sex"]), bg.Animal("id", sim.pedigree_object(), prior=bg.InverseWishart(4.0, 4.0 * np.eye(3)))],
+            family=["threshold"] * 3,
+            sampler=sampler,
+        )
+        idata, seconds = run_bayesgen(model, draws, burn)
+        post = idata.posterior
+        rows += rows_of(f"bayesgen {sampler}", post["sigma2_a"].values, post["cutpoints"].values[..., 0], seconds)
+    if r_missing is None:
+        out, r_seconds, vcv, _ = mcmcglmm_animal_traits(
+            data[["id", "sex", "b1", "b2", "o"]],
+            sim.pedigree,
+            ["b1", "b2", "o"],
+            ["threshold"] * 3,
+            "list(R = list(V = diag(3), nu = 4, fix = 1), G = list(G1 = list(V = diag(3), nu = 4)))",
+            6000 if quick else 42000,
+            factors=["b1", "b2", "o"],
+        )
+        rows += rows_of("MCMCglmm", vcv, out.iloc[:, -1].to_numpy(), r_seconds)
+    frame = table(
+        rows,
+        f"Three threshold traits alone (two binary, one 3-category), {len(data)} records, pedigree of "
+        f"{len(sim.pedigree)} (truth {', '.join(f'{k} {v:.2f}' for k, v in truth.items())})",
     )
     for quantity in frame.quantity.unique():
         print(agreement(frame, quantity))
@@ -503,21 +601,6 @@ def part_censored_pair(quick: bool, r_missing):
             f"bayesgen {sampler}", idata.posterior["sigma2_a"].values, idata.posterior["sigma2_e"].values, seconds
         )
     if r_missing is None:
-        nitt = 6000 if quick else 42000
-        script = (
-            R_HEADER.format(seed=1)
-            + """ped <- read.csv("ped.csv", stringsAsFactors = FALSE)
-ped[ped == ""] <- NA
-d$animal <- d$id; d$sex <- factor(d$sex)
-prior <- list(R = list(V = diag(2), nu = 3), G = list(G1 = list(V = diag(2), nu = 3)))
-"""
-            + R_FOOTER.format(
-                call="MCMCglmm(cbind(g, ylo, yhi) ~ trait - 1 + trait:sex, random = ~us(trait):animal, "
-                'rcov = ~us(trait):units, family = c("gaussian", "cengaussian"), pedigree = ped, data = d, '
-                f"prior = prior, nitt = {nitt}, burnin = 2000, thin = 10, verbose = FALSE)",
-                sol="1:2",
-            )
-        )
         frame = pd.DataFrame(
             {
                 "id": data["id"],
@@ -527,10 +610,14 @@ prior <- list(R = list(V = diag(2), nu = 3), G = list(G1 = list(V = diag(2), nu 
                 "yhi": data["y"].fillna(data["upper"]).fillna(np.inf),
             }
         )
-        pedigree = sim.pedigree.rename(columns={"id": "animal"})
-        out, r_seconds = run_mcmcglmm(script, frame, {"ped.csv": pedigree})
-        vcv = out.filter(like="animal").to_numpy().reshape(-1, 2, 2)
-        res = out.filter(like="units").to_numpy().reshape(-1, 2, 2)
+        _, r_seconds, vcv, res = mcmcglmm_animal_traits(
+            frame,
+            sim.pedigree,
+            ["g", "ylo", "yhi"],
+            ["gaussian", "cengaussian"],
+            "list(R = list(V = diag(2), nu = 3), G = list(G1 = list(V = diag(2), nu = 3)))",
+            6000 if quick else 42000,
+        )
         rows += pair_rows("MCMCglmm", vcv, res, r_seconds)
     frame = table(
         rows, f"A Gaussian trait beside a censored one, {len(data)} records, {data['y'].isna().mean():.0%} censored"
@@ -543,7 +630,7 @@ prior <- list(R = list(V = diag(2), nu = 3), G = list(G1 = list(V = diag(2), nu 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short chains (a smoke run)")
-    parser.add_argument("--parts", default="real,binary,ordinal,pair,censored,censored_pair")
+    parser.add_argument("--parts", default="real,binary,ordinal,pair,censored,censored_pair,threshold_traits")
     parser.add_argument(
         "--moves",
         choices=("on", "off", "both"),
@@ -568,6 +655,8 @@ def main(argv=None):
         part_censored(args.quick)
     if "censored_pair" in parts:
         part_censored_pair(args.quick, r_missing)
+    if "threshold_traits" in parts:
+        part_threshold_traits(args.quick, r_missing)
 
 
 if __name__ == "__main__":
