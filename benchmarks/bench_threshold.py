@@ -1,7 +1,7 @@
 """Threshold and censored traits: bayesgen beside MCMCglmm 2.36, one script, one table per part.
 
     python benchmarks/bench_threshold.py [--quick]
-        [--parts real,binary,ordinal,pair,censored,censored_pair,threshold_traits]
+        [--parts real,binary,ordinal,pair,censored,censored_pair,threshold_traits,gaussian_binary_ordinal]
                                          [--moves on|off|both]
 
 Parts (each prints its table; R parts are skipped with a message when Rscript or MCMCglmm is
@@ -35,6 +35,11 @@ missing, or ../shared/data for the real data):
   ``family=["threshold"] * 3`` (R = I) beside MCMCglmm ``family = rep("threshold", 3)`` with
   ``rcov = ~us(trait):units`` fixed at I (``fix = 1``); IW(nu = 4, V = I) on the animal
   covariance on both sides.
+* ``gaussian_binary_ordinal``: a Gaussian trait beside a binary and a 3-category one (600
+  records, a pedigree of 700; the Gaussian residual correlated with both liabilities), bayesgen
+  ``family=["gaussian", "threshold", "threshold"]`` beside MCMCglmm ``family = c("gaussian",
+  "threshold", "threshold")`` with the threshold traits' residual block fixed at I (``fix = 2``);
+  IW(nu = 4, V = I) on both covariance matrices on both sides.
 * ``censored``: 30% right-censoring: the censored fit, the fit of the uncensored values and a
   naive fit that takes the censoring times as values.
 
@@ -391,23 +396,32 @@ prior <- list(R = list(V = 1, fix = 1), G = list(G1 = {PX_PRIOR}))
     return frame
 
 
-def simulated_pair(seed: int):
-    """A Gaussian trait and a 3-category ordinal one on a pedigree: breeding values ~ N(0, G (x) A),
-    residuals ~ N(0, R), R's ordinal diagonal 1; the ordinal liability cut at 0 and 1."""
+def simulated_traits(seed: int, genetic, residual, intercepts, male_effects):
+    """Traits on a simulated random-mating pedigree (100 founders, 3 generations of 200 offspring):
+    value = intercept + male effect + breeding value + residual, breeding values ~ N(0, G (x) A),
+    residuals ~ N(0, R). Returns the records' id and sex, their values (records x traits) and the
+    simulation (its pedigree)."""
     sim = bg.simulate(n_founders=100, n_generations=3, n_offspring=200, n_markers=0, seed=seed)
     pedigree = sim.pedigree_object()
-    genetic = np.array([[0.4, 0.15], [0.15, 0.3]])
-    residual = np.array([[0.6, 0.3], [0.3, 1.0]])
+    t = len(intercepts)
     rng = np.random.default_rng(seed)
     chol_a = np.linalg.cholesky(pedigree.relationship().to_numpy())
-    breeding = chol_a @ rng.standard_normal((len(pedigree), 2)) @ np.linalg.cholesky(genetic).T
+    breeding = chol_a @ rng.standard_normal((len(pedigree), t)) @ np.linalg.cholesky(genetic).T
     data = sim.phenotypes.set_index("id", drop=False)[["id", "sex"]].copy()
     at = pedigree.index(data["id"].to_numpy())
     male = (data["sex"] == data["sex"].iloc[0]).to_numpy()
-    noise = rng.standard_normal((len(data), 2)) @ np.linalg.cholesky(residual).T
-    data["g"] = 10.0 + 0.5 * male + breeding[at, 0] + noise[:, 0]
-    liability = -0.3 + 0.3 * male + breeding[at, 1] + noise[:, 1]
-    data["o"] = np.digitize(liability, [0.0, 1.0])
+    noise = rng.standard_normal((len(data), t)) @ np.linalg.cholesky(residual).T
+    values = np.asarray(intercepts) + np.asarray(male_effects) * male[:, None] + breeding[at] + noise
+    return data, values, sim
+
+
+def simulated_pair(seed: int):
+    """A Gaussian trait and a 3-category ordinal one: R's ordinal diagonal 1; the ordinal liability
+    cut at 0 and 1."""
+    genetic = np.array([[0.4, 0.15], [0.15, 0.3]])
+    data, values, sim = simulated_traits(seed, genetic, [[0.6, 0.3], [0.3, 1.0]], [10.0, -0.3], [0.5, 0.3])
+    data["g"] = values[:, 0]
+    data["o"] = np.digitize(values[:, 1], [0.0, 1.0])
     return data, sim, {"rho_a": genetic[0, 1] / np.sqrt(genetic[0, 0] * genetic[1, 1]), "cutpoint": 1.0}
 
 
@@ -468,19 +482,11 @@ def part_pair(quick: bool, r_missing):
 
 
 def simulated_threshold_traits(seed: int):
-    """Two binary traits and a 3-category one on a pedigree: breeding values ~ N(0, G (x) A),
-    residuals ~ N(0, I) (threshold traits alone: R = I), liabilities cut at 0 (and 1 for the
-    ordinal one); about 30% and 50% of the records in the binary traits' upper category."""
-    sim = bg.simulate(n_founders=100, n_generations=3, n_offspring=200, n_markers=0, seed=seed)
-    pedigree = sim.pedigree_object()
+    """Two binary traits and a 3-category one: residuals ~ N(0, I) (threshold traits alone: R = I),
+    liabilities cut at 0 (and 1 for the ordinal one); about 30% and 50% of the records in the
+    binary traits' upper category."""
     genetic = np.array([[0.5, 0.2, 0.15], [0.2, 0.4, -0.1], [0.15, -0.1, 0.3]])
-    rng = np.random.default_rng(seed)
-    chol_a = np.linalg.cholesky(pedigree.relationship().to_numpy())
-    breeding = chol_a @ rng.standard_normal((len(pedigree), 3)) @ np.linalg.cholesky(genetic).T
-    data = sim.phenotypes.set_index("id", drop=False)[["id", "sex"]].copy()
-    at = pedigree.index(data["id"].to_numpy())
-    male = (data["sex"] == data["sex"].iloc[0]).to_numpy()
-    liability = breeding[at] + rng.standard_normal((len(data), 3)) + np.array([-0.6, 0.0, -0.2]) + 0.3 * male[:, None]
+    data, liability, sim = simulated_traits(seed, genetic, np.eye(3), [-0.6, 0.0, -0.2], [0.3, 0.3, 0.3])
     data["b1"] = (liability[:, 0] > 0).astype(int)
     data["b2"] = (liability[:, 1] > 0).astype(int)
     data["o"] = np.digitize(liability[:, 2], [0.0, 1.0])
@@ -534,6 +540,79 @@ def part_threshold_traits(quick: bool, r_missing):
         rows,
         f"Three threshold traits alone (two binary, one 3-category), {len(data)} records, pedigree of "
         f"{len(sim.pedigree)} (truth {', '.join(f'{k} {v:.2f}' for k, v in truth.items())})",
+    )
+    for quantity in frame.quantity.unique():
+        print(agreement(frame, quantity))
+    return frame
+
+
+def simulated_gaussian_binary_ordinal(seed: int):
+    """A Gaussian trait, a binary one and a 3-category one: R's threshold block I, the Gaussian
+    trait's residual correlated with both liabilities; liabilities cut at 0 (and 1 for the ordinal
+    one)."""
+    genetic = np.array([[0.4, 0.15, 0.1], [0.15, 0.4, 0.1], [0.1, 0.1, 0.3]])
+    residual = np.array([[0.6, 0.3, -0.25], [0.3, 1.0, 0.0], [-0.25, 0.0, 1.0]])
+    data, values, sim = simulated_traits(seed, genetic, residual, [10.0, -0.5, -0.2], [0.3, 0.3, 0.3])
+    data["g"] = values[:, 0]
+    data["b"] = (values[:, 1] > 0).astype(int)
+    data["o"] = np.digitize(values[:, 2], [0.0, 1.0])
+    return data, sim, {"sigma2_e[g,b]": 0.3, "sigma2_e[g,o]": -0.25, "cutpoint": 1.0}
+
+
+def part_gaussian_binary_ordinal(quick: bool, r_missing):
+    """A Gaussian, a binary and a 3-category trait: the two threshold traits' residual block I on
+    both sides (MCMCglmm ``fix = 2``), IW(nu = 4, V = I) on both covariance matrices."""
+    data, sim, truth = simulated_gaussian_binary_ordinal(17)
+    draws, burn = (500, 250) if quick else (2500, 500)
+    rows = []
+
+    def rows_of(side, sigma2_a, sigma2_e, cutpoint, seconds):
+        d = np.sqrt(np.einsum("...ii->...i", sigma2_a))
+        rho = sigma2_a / (d[..., :, None] * d[..., None, :])
+        return [
+            summarise(side, "sigma2_a[g]", sigma2_a[..., 0, 0], seconds),
+            summarise(side, "sigma2_a[b]", sigma2_a[..., 1, 1], seconds),
+            summarise(side, "sigma2_a[o]", sigma2_a[..., 2, 2], seconds),
+            summarise(side, "rho_a[b,o]", rho[..., 1, 2], seconds),
+            summarise(side, "sigma2_e[g]", sigma2_e[..., 0, 0], seconds),
+            summarise(side, "sigma2_e[g,b]", sigma2_e[..., 0, 1], seconds),
+            summarise(side, "sigma2_e[g,o]", sigma2_e[..., 0, 2], seconds),
+            summarise(side, "cutpoint", cutpoint, seconds),
+        ]
+
+    for sampler in ("single-site", "joint"):
+        model = bg.Model(
+            data,
+            ["g", "b", "o"],
+            [bg.Fixed(["sex"]), bg.Animal("id", sim.pedigree_object(), prior=bg.InverseWishart(4.0, 4.0 * np.eye(3)))],
+            sigma2_e=bg.InverseWishart(4.0, 4.0 * np.eye(3)),
+            family=["gaussian", "threshold", "threshold"],
+            sampler=sampler,
+        )
+        idata, seconds = run_bayesgen(model, draws, burn)
+        post = idata.posterior
+        rows += rows_of(
+            f"bayesgen {sampler}",
+            post["sigma2_a"].values,
+            post["sigma2_e"].values,
+            post["cutpoints"].values[..., 0],
+            seconds,
+        )
+    if r_missing is None:
+        out, r_seconds, vcv, res = mcmcglmm_animal_traits(
+            data[["id", "sex", "g", "b", "o"]],
+            sim.pedigree,
+            ["g", "b", "o"],
+            ["gaussian", "threshold", "threshold"],
+            "list(R = list(V = diag(3), nu = 4, fix = 2), G = list(G1 = list(V = diag(3), nu = 4)))",
+            6000 if quick else 42000,
+            factors=["b", "o"],
+        )
+        rows += rows_of("MCMCglmm", vcv, res, out.iloc[:, -1].to_numpy(), r_seconds)
+    frame = table(
+        rows,
+        f"A Gaussian, a binary and a 3-category trait, {len(data)} records, pedigree of {len(sim.pedigree)} "
+        f"(truth {', '.join(f'{k} {v:.2f}' for k, v in truth.items())})",
     )
     for quantity in frame.quantity.unique():
         print(agreement(frame, quantity))
@@ -630,7 +709,9 @@ def part_censored_pair(quick: bool, r_missing):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short chains (a smoke run)")
-    parser.add_argument("--parts", default="real,binary,ordinal,pair,censored,censored_pair,threshold_traits")
+    parser.add_argument(
+        "--parts", default="real,binary,ordinal,pair,censored,censored_pair,threshold_traits,gaussian_binary_ordinal"
+    )
     parser.add_argument(
         "--moves",
         choices=("on", "off", "both"),
@@ -657,6 +738,8 @@ def main(argv=None):
         part_censored_pair(args.quick, r_missing)
     if "threshold_traits" in parts:
         part_threshold_traits(args.quick, r_missing)
+    if "gaussian_binary_ordinal" in parts:
+        part_gaussian_binary_ordinal(args.quick, r_missing)
 
 
 if __name__ == "__main__":
