@@ -200,6 +200,20 @@ def agreement(frame: pd.DataFrame, quantity: str) -> str:
     return "\n".join(lines)
 
 
+def report(rows: list[dict], title: str) -> pd.DataFrame:
+    """Print the part's table and, per quantity, bayesgen's agreement with MCMCglmm (``agreement``)."""
+    frame = table(rows, title)
+    for quantity in frame.quantity.unique():
+        print(agreement(frame, quantity))
+    return frame
+
+
+def correlations(covariance: np.ndarray) -> np.ndarray:
+    """Correlation matrices of covariance draws (... x t x t)."""
+    sd = np.sqrt(np.einsum("...ii->...i", covariance))
+    return covariance / (sd[..., :, None] * sd[..., None, :])
+
+
 def mcmcglmm_animal_traits(frame, pedigree, response, families, prior, nitt, factors=()):
     """MCMCglmm's several-trait animal model on ``frame`` (columns id, sex and the response's):
     ``cbind(response) ~ trait - 1 + trait:sex``, ``random = ~us(trait):animal``,
@@ -388,12 +402,9 @@ prior <- list(R = list(V = 1, fix = 1), G = list(G1 = {PX_PRIOR}))
         ]
         if kind == "ordinal":
             rows.append(summarise("MCMCglmm", "cutpoint", out.iloc[:, -1].to_numpy() / np.sqrt(scale), r_seconds))
-    frame = table(
+    return report(
         rows, f"Simulated {kind} trait, {len(data)} records, pedigree of {len(sim.pedigree)} (true liability h2 0.3)"
     )
-    for quantity in frame.quantity.unique():
-        print(agreement(frame, quantity))
-    return frame
 
 
 def simulated_traits(seed: int, genetic, residual, intercepts, male_effects):
@@ -471,14 +482,11 @@ def part_pair(quick: bool, r_missing):
         )
         # CP: the free cut-point, last
         rows += pair_rows("MCMCglmm", vcv, res, out.iloc[:, -1].to_numpy(), r_seconds)
-    frame = table(
+    return report(
         rows,
         f"A Gaussian and an ordinal trait, {len(data)} records, pedigree of {len(sim.pedigree)} "
         f"(true rho_a {truth['rho_a']:.2f}, cut-point {truth['cutpoint']})",
     )
-    for quantity in frame.quantity.unique():
-        print(agreement(frame, quantity))
-    return frame
 
 
 def simulated_threshold_traits(seed: int):
@@ -502,8 +510,7 @@ def part_threshold_traits(quick: bool, r_missing):
     rows = []
 
     def rows_of(side, sigma2_a, cutpoint, seconds):
-        d = np.sqrt(np.einsum("...ii->...i", sigma2_a))
-        rho = sigma2_a / (d[..., :, None] * d[..., None, :])
+        rho = correlations(sigma2_a)
         return [
             summarise(side, "sigma2_a[b1]", sigma2_a[..., 0, 0], seconds),
             summarise(side, "sigma2_a[b2]", sigma2_a[..., 1, 1], seconds),
@@ -536,14 +543,11 @@ def part_threshold_traits(quick: bool, r_missing):
             factors=["b1", "b2", "o"],
         )
         rows += rows_of("MCMCglmm", vcv, out.iloc[:, -1].to_numpy(), r_seconds)
-    frame = table(
+    return report(
         rows,
         f"Three threshold traits alone (two binary, one 3-category), {len(data)} records, pedigree of "
         f"{len(sim.pedigree)} (truth {', '.join(f'{k} {v:.2f}' for k, v in truth.items())})",
     )
-    for quantity in frame.quantity.unique():
-        print(agreement(frame, quantity))
-    return frame
 
 
 def simulated_gaussian_binary_ordinal(seed: int):
@@ -567,8 +571,7 @@ def part_gaussian_binary_ordinal(quick: bool, r_missing):
     rows = []
 
     def rows_of(side, sigma2_a, sigma2_e, cutpoint, seconds):
-        d = np.sqrt(np.einsum("...ii->...i", sigma2_a))
-        rho = sigma2_a / (d[..., :, None] * d[..., None, :])
+        rho = correlations(sigma2_a)
         return [
             summarise(side, "sigma2_a[g]", sigma2_a[..., 0, 0], seconds),
             summarise(side, "sigma2_a[b]", sigma2_a[..., 1, 1], seconds),
@@ -609,14 +612,11 @@ def part_gaussian_binary_ordinal(quick: bool, r_missing):
             factors=["b", "o"],
         )
         rows += rows_of("MCMCglmm", vcv, res, out.iloc[:, -1].to_numpy(), r_seconds)
-    frame = table(
+    return report(
         rows,
         f"A Gaussian, a binary and a 3-category trait, {len(data)} records, pedigree of {len(sim.pedigree)} "
         f"(truth {', '.join(f'{k} {v:.2f}' for k, v in truth.items())})",
     )
-    for quantity in frame.quantity.unique():
-        print(agreement(frame, quantity))
-    return frame
 
 
 def part_censored(quick: bool):
@@ -698,12 +698,9 @@ def part_censored_pair(quick: bool, r_missing):
             6000 if quick else 42000,
         )
         rows += pair_rows("MCMCglmm", vcv, res, r_seconds)
-    frame = table(
+    return report(
         rows, f"A Gaussian trait beside a censored one, {len(data)} records, {data['y'].isna().mean():.0%} censored"
     )
-    for quantity in frame.quantity.unique():
-        print(agreement(frame, quantity))
-    return frame
 
 
 def main(argv=None):
