@@ -131,6 +131,16 @@ def population():
     return data, sim.pedigree_object()
 
 
+def _stepped(model, seed: int, steps: int):
+    """A chain of ``model`` started and stepped ``steps`` times with ``default_rng(seed)``."""
+    gibbs = Gibbs(model)
+    rng = np.random.default_rng(seed)
+    chain = gibbs.init(rng)
+    for _ in range(steps):
+        gibbs.step(rng, chain)
+    return chain
+
+
 def _model(population, traits, families):
     data, pedigree = population
     return bg.Model(data, traits, [bg.Fixed(), bg.Animal("id", pedigree)], family=families)
@@ -144,11 +154,7 @@ def test_a_gaussian_and_two_binary_traits(population):
     np.testing.assert_array_equal(sigma2_e[..., 1:, 1:], np.broadcast_to(np.eye(2), sigma2_e[..., 1:, 1:].shape))
     assert np.all(sigma2_e[..., 0, 1:] != 0.0) and np.all(sigma2_e[..., 0, 0] > 0.0)
     assert np.all(np.isfinite(idata.log_likelihood["y"].values))
-    gibbs = Gibbs(model)
-    rng = np.random.default_rng(2)
-    chain = gibbs.init(rng)
-    for _ in range(3):
-        gibbs.step(rng, chain)
+    chain = _stepped(model, seed=2, steps=3)
     state, likelihood = chain.states[-1], model.likelihood
     rows = likelihood.observed_rows
     for column, (trait, name) in enumerate(zip(likelihood.threshold_traits, ["d1", "d2"])):
@@ -169,11 +175,7 @@ def test_pointwise_log_likelihood_of_two_categories_and_a_gaussian_trait(populat
     integral by quadrature; records missing traits against their own margins."""
     data, _ = population
     model = _model(population, ["weight", "d1", "d2"], ["gaussian", "threshold", "threshold"])
-    gibbs = Gibbs(model)
-    rng = np.random.default_rng(3)
-    chain = gibbs.init(rng)
-    for _ in range(5):
-        gibbs.step(rng, chain)
+    chain = _stepped(model, seed=3, steps=5)
     state, likelihood = chain.states[-1], model.likelihood
     state["sigma2_e"][:] = [[2.0, 0.6, -0.5], [0.6, 1.0, 0.0], [-0.5, 0.0, 1.0]]  # a correlated R to test
     values = likelihood.log_likelihood(state, chain.ctx)
@@ -239,11 +241,7 @@ def test_an_ordinal_trait_beside_a_gaussian_one(with_ordinal):
     assert np.all(np.isfinite(idata.log_likelihood["y"].values))
     assert model.likelihood.describe()["cutpoints"] == ["mid|high"]
     # every liability lies in its category's interval for the state's cut-points
-    gibbs = Gibbs(model)
-    rng = np.random.default_rng(2)
-    chain = gibbs.init(rng)
-    for _ in range(3):
-        gibbs.step(rng, chain)
+    chain = _stepped(model, seed=2, steps=3)
     state, likelihood = chain.states[-1], model.likelihood
     rows = likelihood.observed_rows
     has = likelihood._has_category[:, 0]
@@ -258,11 +256,7 @@ def test_pointwise_log_likelihood_of_an_ordinal_and_a_gaussian_trait(with_ordina
     (y_g, l) integrated over the category's interval by quadrature."""
     data, _ = with_ordinal
     model = _model(with_ordinal, ["weight", "score"], ["gaussian", "threshold"])
-    gibbs = Gibbs(model)
-    rng = np.random.default_rng(3)
-    chain = gibbs.init(rng)
-    for _ in range(5):
-        gibbs.step(rng, chain)
+    chain = _stepped(model, seed=3, steps=5)
     state, likelihood = chain.states[-1], model.likelihood
     state["sigma2_e"][:] = [[2.0, 0.7], [0.7, 1.0]]
     state["cutpoints"][:] = [1.3]
@@ -327,11 +321,7 @@ def test_threshold_traits_alone_any_number_binary_or_ordinal(thresholds_alone):
     assert np.all(cutpoints > 0.0) and np.all(np.diff(cutpoints[:, 1:], axis=1) > 0.0)
     np.testing.assert_array_equal(idata.posterior["sigma2_e"].values[0], np.broadcast_to(np.eye(4), (20, 4, 4)))
     assert np.all(np.isfinite(idata.log_likelihood["y"].values))
-    gibbs = Gibbs(model)
-    rng = np.random.default_rng(2)
-    chain = gibbs.init(rng)
-    for _ in range(3):
-        gibbs.step(rng, chain)
+    chain = _stepped(model, seed=2, steps=3)
     state, rows = chain.states[-1], likelihood.observed_rows
     own = {"score": state["cutpoints"][:1], "grade": state["cutpoints"][1:]}
     for column, name in enumerate(ALONE):
@@ -348,11 +338,7 @@ def test_pointwise_log_likelihood_of_threshold_traits_alone(thresholds_alone):
     log(Phi(tau_c+1 - mu) - Phi(tau_c - mu)), each trait with its own cut-points."""
     data, _ = thresholds_alone
     model = _model(thresholds_alone, ALONE, ["threshold"] * 4)
-    gibbs = Gibbs(model)
-    rng = np.random.default_rng(3)
-    chain = gibbs.init(rng)
-    for _ in range(4):
-        gibbs.step(rng, chain)
+    chain = _stepped(model, seed=3, steps=4)
     state, likelihood = chain.states[-1], model.likelihood
     state["cutpoints"][:] = [1.3, 0.4, 1.1]
     values = likelihood.log_likelihood(state, chain.ctx)
@@ -384,11 +370,7 @@ def test_pointwise_log_likelihood_of_an_ordinal_a_binary_and_a_gaussian_trait(wi
     idata = model.sample(draws=15, burn=10, chains=1, seed=1, progress=False, check_convergence=False)
     assert list(idata.posterior["cutpoints"].coords["cutpoint"].values) == ["mid|high"]
     assert np.all(np.isfinite(idata.log_likelihood["y"].values))
-    gibbs = Gibbs(model)
-    rng = np.random.default_rng(3)
-    chain = gibbs.init(rng)
-    for _ in range(5):
-        gibbs.step(rng, chain)
+    chain = _stepped(model, seed=3, steps=5)
     state, likelihood = chain.states[-1], model.likelihood
     state["sigma2_e"][:] = [[2.0, 0.6, -0.7], [0.6, 1.0, 0.0], [-0.7, 0.0, 1.0]]
     state["cutpoints"][:] = [1.2]
@@ -490,11 +472,7 @@ def test_each_threshold_traits_scale_move_declares_its_exact_target(thresholds_a
         family=["gaussian" if name == "weight" else "threshold" for name in traits],
         sampler="single-site",
     )
-    gibbs = Gibbs(model)
-    rng = np.random.default_rng(4)
-    chain = gibbs.init(rng)
-    for _ in range(5):
-        gibbs.step(rng, chain)
+    chain = _stepped(model, seed=4, steps=5)
     moves = [b for b in model.blocks if isinstance(b, ScaleMove)]
     assert [m.trait for m in moves] == list(model.likelihood.threshold_traits)
     likelihood = model.likelihood
@@ -558,11 +536,7 @@ def test_marginal_log_likelihood_is_the_pointwise_sum(thresholds_alone, traits, 
     assert likelihood.marginal_traits() == list(likelihood.threshold_traits)
     names = [b["term"] for b in model.describe()["sampler"] if b["block"] == "marginal group move"]
     assert names == [f"animal_{traits[b]}" for b in likelihood.threshold_traits]
-    gibbs = Gibbs(model)
-    rng = np.random.default_rng(5)
-    chain = gibbs.init(rng)
-    for _ in range(4):
-        gibbs.step(rng, chain)
+    chain = _stepped(model, seed=5, steps=4)
     state, ctx = chain.states[-1], chain.ctx
     if likelihood._free.size:
         state["sigma2_e"][:] = [[2.0, 0.7], [0.7, 1.0]]
