@@ -5,6 +5,10 @@ censoring mechanism does not depend on the parameters), under the single-site, j
 collapsed samplers (the collapsed one draws sigma2_e marginally). A planted error (right-censored
 values drawn below their bound) must fail. Then the censored trait beside a Gaussian one (its
 latent values drawn given the Gaussian trait); a planted error (drawn ignoring it) must fail.
+Last, the censored trait beside a binary one (``MixedCensored``: the binary residual variance fixed
+at 1), with records missing a trait under the three samplers, and on complete records, where the
+binary trait's marginal group move runs too; a planted error (the censored values drawn ignoring
+the liability) must fail.
 """
 
 import numpy as np
@@ -13,6 +17,7 @@ from geweke import geweke_test
 from test_geweke import SPARSE_CHOLESKY, check, two_trait_prior, variance_prior
 
 import bayesgen as bg
+from bayesgen.likelihoods.mixed_censored import MixedCensored
 
 pytestmark = pytest.mark.statistical
 
@@ -124,5 +129,65 @@ class IgnoresTheOtherTrait(bg.Censored):
 def test_planted_censored_draw_ignoring_the_other_trait_fails(pair):
     model = pair_model(pair, "single-site", IgnoresTheOtherTrait(bounds=("lower", "upper"), trait=1))
     result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=33)
+    print(result)
+    assert not result.passed
+
+
+# ---------------------------------------------------------------------- beside a binary trait
+@pytest.fixture(scope="module")
+def with_binary(population):
+    """A binary trait b beside the censored one (records missing b, and others missing both)."""
+    data, pedigree = population
+    data = data.copy()
+    rng = np.random.default_rng(12)
+    data["b"] = (0.8 * data["y"] + rng.standard_normal(len(data)) > 0.2).astype(float)
+    data.loc[data.index[2:5], "b"] = np.nan
+    return data, pedigree
+
+
+def binary_model(with_binary, sampler, family=None, complete=False):
+    data, pedigree = with_binary
+    if complete:
+        data = data[data["b"].notna() & (data["yc"].notna() | data["lower"].notna() | data["upper"].notna())]
+    return bg.Model(
+        data,
+        ["yc", "b"],
+        [bg.Animal("id", pedigree, prior=two_trait_prior())],
+        sigma2_e=two_trait_prior(),
+        family=["censored", "threshold"] if family is None else family,
+        bounds=None if family is not None else ("lower", "upper"),
+        sampler=sampler,
+    )
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS)
+def test_censored_beside_a_binary_trait(with_binary, sampler):
+    model = binary_model(with_binary, sampler)
+    assert not model.likelihood.integrates_augmentation  # records miss a trait
+    check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=35))
+
+
+@pytest.mark.parametrize("sampler", [SAMPLERS[0], SAMPLERS[2]])
+def test_censored_beside_a_binary_trait_with_its_marginal_move(with_binary, sampler):
+    """Complete records: the binary trait's scale and marginal group moves run, given the censored
+    trait's latent values."""
+    model = binary_model(with_binary, sampler, complete=True)
+    blocks = [b["block"] for b in model.describe()["sampler"]]
+    assert "scale move" in blocks and "marginal group move" in blocks
+    check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=36))
+
+
+class IgnoresTheLiability(MixedCensored):
+    """Planted error: censored values drawn from N(mu, R_cc), as if the binary trait's liability
+    carried nothing about them."""
+
+    def _conditional(self, cov, resid_others, others):
+        return 0.0, float(np.sqrt(cov[self.trait, self.trait]))
+
+
+def test_planted_censored_draw_ignoring_the_liability_fails(with_binary):
+    family = IgnoresTheLiability(["censored", "threshold"], bounds=("lower", "upper"))
+    model = binary_model(with_binary, "single-site", family)
+    result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=35)
     print(result)
     assert not result.passed

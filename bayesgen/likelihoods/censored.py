@@ -15,7 +15,126 @@ from .gaussian import Gaussian
 from .truncated_normal import draw_truncated_normal, log_interval_probability
 
 
-class Censored(Gaussian):
+class CensoredTrait:
+    r"""The censored trait's share of a likelihood with one: its bounds, windows and latent-value
+    draws (``Censored``; ``bayesgen.likelihoods.mixed_censored.MixedCensored`` beside a threshold
+    trait). The likelihood supplies ``n_traits``, ``observed_rows`` and the state's ``sigma2_e``;
+    this class's methods keep the window of each record and draw the censored values (``Censored``'s
+    docstring)."""
+
+    # supplied by the likelihood
+    observed_rows: np.ndarray
+    n_traits: int
+    traits: list
+
+    def _init_censored(self, bounds, trait) -> None:
+        if bounds is None:
+            raise TypeError("family='censored' needs bounds=(lower_column, upper_column).")
+        if not isinstance(bounds, (tuple, list)) or len(bounds) != 2 or not all(isinstance(b, str) for b in bounds):
+            raise TypeError(f"bounds must be a pair of column names (lower, upper), got {bounds!r}.")
+        if isinstance(trait, bool) or not isinstance(trait, (int, np.integer)) or trait < 0:
+            raise TypeError(f"trait must be the censored trait's position among the traits, got {trait!r}.")
+        self.bounds = tuple(bounds)
+        #: Position of the censored trait among the model's traits.
+        self.trait = int(trait)
+
+    def _read_censored(self, data: pd.DataFrame, name: str) -> np.ndarray:
+        """The censored trait's column: exact values, and the start of each censored record's latent value."""
+        missing = [c for c in self.bounds if c not in data.columns]
+        if missing:
+            raise ValueError(
+                f"bounds column(s) {preview(missing)} not in data (columns: {preview(list(data.columns))})."
+            )
+        exact = _phenotype(data, name)
+        lower, upper = (_bound(data, column, fill) for column, fill in zip(self.bounds, (-np.inf, np.inf)))
+        if np.isposinf(lower).any() or np.isneginf(upper).any():
+            column, bad = (
+                (self.bounds[0], np.isposinf(lower))
+                if np.isposinf(lower).any()
+                else (self.bounds[1], np.isneginf(upper))
+            )
+            raise ValueError(
+                f"Bound column {column!r} is {'+inf' if column == self.bounds[0] else '-inf'} in rows "
+                f"{preview(list(data.index[bad]))}: an empty window."
+            )
+        crossed = lower > upper
+        if crossed.any():
+            rows = data.index[crossed]
+            raise ValueError(
+                f"Lower bound column {self.bounds[0]!r} is above upper bound column {self.bounds[1]!r} in rows "
+                f"{preview(list(rows))} (values {preview([(float(lower[i]), float(upper[i])) for i in np.flatnonzero(crossed)])})."
+            )
+        outside = ~np.isnan(exact) & ((exact < lower) | (exact > upper))
+        if outside.any():
+            raise ValueError(
+                f"Phenotype column {name!r} has exact values outside their bounds {self.bounds} in rows "
+                f"{preview(list(data.index[outside]))} (values {preview(exact[outside].tolist())})."
+            )
+        point = np.isnan(exact) & (lower == upper)  # equal bounds: an exact value
+        exact = np.where(point, lower, exact)
+        censored = np.isnan(exact) & (np.isfinite(lower) | np.isfinite(upper))
+        self._window = (np.where(censored, lower, -np.inf), np.where(censored, upper, np.inf))
+        self._censored_records = censored
+        with np.errstate(invalid="ignore"):  # inf - inf where both sides are open (not used there)
+            start = np.where(
+                np.isfinite(lower) & np.isfinite(upper),
+                0.5 * (lower + upper),
+                np.where(np.isfinite(lower), lower, upper),
+            )
+        return np.where(censored, start, exact)
+
+    def _bind_windows(self) -> None:
+        """The observed records' windows, once the likelihood is bound (``observed_rows`` known)."""
+        rows = self.observed_rows
+        self._lower, self._upper = self._window[0][rows], self._window[1][rows]
+        # Records that can be censored (their window has a finite side); which of them are now is per chain.
+        self._censorable = np.isfinite(self._lower) | np.isfinite(self._upper)
+        self._start_censored = self._censored_records[rows].copy()
+        self.n_censored = int(self._start_censored.sum())
+
+    def _window_of(self, censored: np.ndarray):
+        """The censored records' windows (lower, upper)."""
+        return self._lower[censored], self._upper[censored]
+
+    def _conditional(self, cov: np.ndarray, resid_others: np.ndarray, others: np.ndarray):
+        r"""(shift, s) of the censored trait c given the traits ``others`` with residuals
+        ``resid_others`` (records x others): :math:`m_r = \mu_{r,c} + \text{shift}_r` and sd s (class docstring)."""
+        c = self.trait
+        if others.size == 0:
+            return 0.0, float(np.sqrt(cov[c, c]))
+        coefficient = np.linalg.solve(cov[np.ix_(others, others)], cov[others, c])
+        return resid_others @ coefficient, float(np.sqrt(cov[c, c] - cov[c, others] @ coefficient))
+
+    def _draw_censored(self, rng, state, y: np.ndarray, resid: np.ndarray) -> None:
+        r"""Latent values of the censored records: :math:`N(m_r, s^2)` given the record's other traits,
+        truncated to their window (one trait: :math:`N(\mu_r, \sigma^2_e)`); updates ``y`` and ``resid``."""
+        rows = self.observed_rows[state["censored"]]
+        if not rows.size:
+            return
+        c = self.trait
+        others = np.array([k for k in range(self.n_traits) if k != c], dtype=np.int64)
+        mu = y[rows, c] - resid[rows, c]
+        shift, sd = self._conditional(state["sigma2_e"], resid[np.ix_(rows, others)], others)
+        lower, upper = self._window_of(state["censored"])
+        value = draw_truncated_normal(rng, mu + shift, sd, lower, upper)
+        y[rows, c] = value
+        resid[rows, c] = value - mu
+
+    def _censor_simulated(self, state) -> None:
+        """After a simulation of the latent values: the records whose value falls in their window are
+        censored (the censoring mechanism is fixed by the data), the others exact."""
+        value = state["y"][self.observed_rows, self.trait]
+        state["censored"][:] = self._censorable & (value > self._lower) & (value < self._upper)
+
+    def _describe_censored(self) -> dict:
+        return {
+            "bounds": list(self.bounds),
+            "censored_trait": self.traits[self.trait],
+            "censored_records": self.n_censored,
+        }
+
+
+class Censored(CensoredTrait, Gaussian):
     r"""A Gaussian trait some of whose records are censored: left, right or interval.
 
     Record r has a latent value :math:`y_r \sim N(\mu_r, \sigma^2_e)`. It is observed exactly
@@ -65,15 +184,7 @@ class Censored(Gaussian):
         trait: int = 0,
     ):
         super().__init__(prior, posterior_predictive)
-        if bounds is None:
-            raise TypeError("family='censored' needs bounds=(lower_column, upper_column).")
-        if not isinstance(bounds, (tuple, list)) or len(bounds) != 2 or not all(isinstance(b, str) for b in bounds):
-            raise TypeError(f"bounds must be a pair of column names (lower, upper), got {bounds!r}.")
-        if isinstance(trait, bool) or not isinstance(trait, (int, np.integer)) or trait < 0:
-            raise TypeError(f"trait must be the censored trait's position among the traits, got {trait!r}.")
-        self.bounds = tuple(bounds)
-        #: Position of the censored trait among the model's traits (the others are Gaussian).
-        self.trait = int(trait)
+        self._init_censored(bounds, trait)
 
     def read_response(self, data: pd.DataFrame, traits: list) -> np.ndarray:
         """The traits' columns: the censored trait's exact values and starting values of its censored
@@ -84,92 +195,14 @@ class Censored(Gaussian):
         columns[self.trait] = self._read_censored(data, traits[self.trait])
         return np.column_stack(columns)
 
-    def _read_censored(self, data: pd.DataFrame, name: str) -> np.ndarray:
-        """The censored trait's column: exact values, and the start of each censored record's latent value."""
-        missing = [c for c in self.bounds if c not in data.columns]
-        if missing:
-            raise ValueError(
-                f"bounds column(s) {preview(missing)} not in data (columns: {preview(list(data.columns))})."
-            )
-        exact = _phenotype(data, name)
-        lower, upper = (_bound(data, column, fill) for column, fill in zip(self.bounds, (-np.inf, np.inf)))
-        if np.isposinf(lower).any() or np.isneginf(upper).any():
-            column, bad = (
-                (self.bounds[0], np.isposinf(lower))
-                if np.isposinf(lower).any()
-                else (self.bounds[1], np.isneginf(upper))
-            )
-            raise ValueError(
-                f"Bound column {column!r} is {'+inf' if column == self.bounds[0] else '-inf'} in rows "
-                f"{preview(list(data.index[bad]))}: an empty window."
-            )
-        crossed = lower > upper
-        if crossed.any():
-            rows = data.index[crossed]
-            raise ValueError(
-                f"Lower bound column {self.bounds[0]!r} is above upper bound column {self.bounds[1]!r} in rows "
-                f"{preview(list(rows))} (values {preview([(float(lower[i]), float(upper[i])) for i in np.flatnonzero(crossed)])})."
-            )
-        outside = ~np.isnan(exact) & ((exact < lower) | (exact > upper))
-        if outside.any():
-            raise ValueError(
-                f"Phenotype column {name!r} has exact values outside their bounds {self.bounds} in rows "
-                f"{preview(list(data.index[outside]))} (values {preview(exact[outside].tolist())})."
-            )
-        point = np.isnan(exact) & (lower == upper)  # equal bounds: an exact value
-        exact = np.where(point, lower, exact)
-        censored = np.isnan(exact) & (np.isfinite(lower) | np.isfinite(upper))
-        self._window = (np.where(censored, lower, -np.inf), np.where(censored, upper, np.inf))
-        self._censored_records = censored
-        with np.errstate(invalid="ignore"):  # inf - inf where both sides are open (not used there)
-            start = np.where(
-                np.isfinite(lower) & np.isfinite(upper),
-                0.5 * (lower + upper),
-                np.where(np.isfinite(lower), lower, upper),
-            )
-        return np.where(censored, start, exact)
-
     def bind(self, context: BindContext, share=None, y=None) -> None:
         super().bind(context, share=share, y=y)
-        rows = self.observed_rows
-        self._lower, self._upper = self._window[0][rows], self._window[1][rows]
-        # Records that can be censored (their window has a finite side); which of them are now is per chain.
-        self._censorable = np.isfinite(self._lower) | np.isfinite(self._upper)
-        self._start_censored = self._censored_records[rows].copy()
-        self.n_censored = int(self._start_censored.sum())
+        self._bind_windows()
 
     def init_state(self, rng) -> dict:
         state = super().init_state(rng)
         state["censored"] = self._start_censored.copy()
         return state
-
-    def _window_of(self, censored: np.ndarray):
-        """The censored records' windows (lower, upper)."""
-        return self._lower[censored], self._upper[censored]
-
-    def _conditional(self, cov: np.ndarray, resid_others: np.ndarray, others: np.ndarray):
-        r"""(shift, s) of the censored trait c given the traits ``others`` with residuals
-        ``resid_others`` (records x others): :math:`m_r = \mu_{r,c} + \text{shift}_r` and sd s (class docstring)."""
-        c = self.trait
-        if others.size == 0:
-            return 0.0, float(np.sqrt(cov[c, c]))
-        coefficient = np.linalg.solve(cov[np.ix_(others, others)], cov[others, c])
-        return resid_others @ coefficient, float(np.sqrt(cov[c, c] - cov[c, others] @ coefficient))
-
-    def _draw_censored(self, rng, state, y: np.ndarray, resid: np.ndarray) -> None:
-        r"""Latent values of the censored records: :math:`N(m_r, s^2)` given the record's other traits,
-        truncated to their window (one trait: :math:`N(\mu_r, \sigma^2_e)`); updates ``y`` and ``resid``."""
-        rows = self.observed_rows[state["censored"]]
-        if not rows.size:
-            return
-        c = self.trait
-        others = np.array([k for k in range(self.n_traits) if k != c], dtype=np.int64)
-        mu = y[rows, c] - resid[rows, c]
-        shift, sd = self._conditional(state["sigma2_e"], resid[np.ix_(rows, others)], others)
-        lower, upper = self._window_of(state["censored"])
-        value = draw_truncated_normal(rng, mu + shift, sd, lower, upper)
-        y[rows, c] = value
-        resid[rows, c] = value - mu
 
     def augment(self, rng, state, ctx: StepContext) -> None:
         """Missing traits (several traits: the Gaussian conditional), then the censored records' latent
@@ -184,13 +217,12 @@ class Censored(Gaussian):
         the parameters. The censored records' latent values are then redrawn by the augmentation's
         own conditional (same distribution), so that the joint-distribution tests check it.
         """
-        rows, c, y = self.observed_rows, self.trait, state["y"]
+        rows, y = self.observed_rows, state["y"]
         if self.n_traits == 1:
             y[rows, 0] = linear_predictor[rows, 0] + np.sqrt(state["sigma2_e"][0, 0]) * rng.standard_normal(rows.size)
         else:
             super().simulate_response(rng, state, linear_predictor)
-        value = y[rows, c]
-        state["censored"][:] = self._censorable & (value > self._lower) & (value < self._upper)
+        self._censor_simulated(state)
         self._draw_censored(rng, state, y, y - linear_predictor)
 
     def log_likelihood(self, state, ctx: StepContext, integrated=None) -> np.ndarray:
@@ -243,15 +275,7 @@ class Censored(Gaussian):
 
     def describe(self) -> dict:
         out = super().describe()
-        out.update(
-            {
-                "term": "Censored",
-                "family": self.family,
-                "bounds": list(self.bounds),
-                "censored_trait": self.traits[self.trait],
-                "censored_records": self.n_censored,
-            }
-        )
+        out.update({"term": "Censored", "family": self.family, **self._describe_censored()})
         return out
 
 

@@ -123,15 +123,19 @@ class Mixed(Gaussian):
         columns = []
         self.categories = {}
         thresholds = iter(self._thresholds)
-        for name, family in zip(traits, self.families):
-            if family == "gaussian":
-                columns.append(_phenotype(data, name))
+        for k, (name, family) in enumerate(zip(traits, self.families)):
+            if family != "threshold":
+                columns.append(self._read_free_trait(data, name, k))
                 continue
             threshold = next(thresholds)
             codes = threshold.read_response(data, [name])[:, 0]
             self.categories[name] = threshold.categories
             columns.append(codes)
         return np.column_stack(columns)
+
+    def _read_free_trait(self, data: pd.DataFrame, name: str, trait: int) -> np.ndarray:
+        """A trait with a free residual variance: a Gaussian phenotype."""
+        return _phenotype(data, name)
 
     def response_variance(self, values: np.ndarray) -> np.ndarray:
         out = super().response_variance(values)
@@ -407,11 +411,7 @@ class Mixed(Gaussian):
         """``log_likelihood`` given the residuals (records x traits) of the working response."""
         cov = state["sigma2_e"]
         out = np.empty(self.n_observed)
-        for pattern in self._patterns:
-            obs = pattern.observed
-            gaussian = obs[~np.isin(obs, self.threshold_traits)]
-            liability = obs[np.isin(obs, self.threshold_traits)]
-            rows = pattern.rows
+        for positions, rows, gaussian, interval in self._pointwise_groups(state):
             value = np.zeros(rows.size)
             if gaussian.size:
                 chol = np.linalg.cholesky(cov[np.ix_(gaussian, gaussian)])
@@ -419,37 +419,49 @@ class Mixed(Gaussian):
                 value += -0.5 * (
                     gaussian.size * np.log(2.0 * np.pi) + 2.0 * np.log(np.diag(chol)).sum() + (z * z).sum(axis=0)
                 )
-            if liability.size:
-                # the liabilities given the Gaussian traits: mean (rows x B'), covariance (B' x B')
-                mean = state["y"][np.ix_(rows, liability)] - resid[np.ix_(rows, liability)]
-                conditional = cov[np.ix_(liability, liability)]
+            if interval.size:
+                # the interval traits given the Gaussian ones: mean (rows x I), covariance (I x I)
+                mean = state["y"][np.ix_(rows, interval)] - resid[np.ix_(rows, interval)]
+                conditional = cov[np.ix_(interval, interval)]
                 if gaussian.size:
-                    coefficient = np.linalg.solve(cov[np.ix_(gaussian, gaussian)], cov[np.ix_(gaussian, liability)])
+                    coefficient = np.linalg.solve(cov[np.ix_(gaussian, gaussian)], cov[np.ix_(gaussian, interval)])
                     mean = mean + resid[np.ix_(rows, gaussian)] @ coefficient
-                    conditional = conditional - cov[np.ix_(liability, gaussian)] @ coefficient
+                    conditional = conditional - cov[np.ix_(interval, gaussian)] @ coefficient
                 sd = np.sqrt(np.diag(conditional))
-                columns = np.searchsorted(self.threshold_traits, liability)
-                category = state["category"][np.ix_(pattern.positions, columns)]
-                if liability.size == 1 or not gaussian.size:
-                    # one liability, or several with R_BB = I given no Gaussian trait: independent
-                    for j, column in enumerate(columns):
-                        edges = self._edges(column, state.get("cutpoints"))
-                        lower, upper = edges[category[:, j]], edges[category[:, j] + 1]
-                        value += log_interval_probability((lower - mean[:, j]) / sd[j], (upper - mean[:, j]) / sd[j])
-                else:
-                    # two liabilities correlated given the Gaussian traits: a bivariate normal
-                    # rectangle (an orthant for two binary categories)
-                    bounds = []
-                    for j, column in enumerate(columns):
-                        edges = self._edges(column, state.get("cutpoints"))
-                        bounds += [
-                            (edges[category[:, j]] - mean[:, j]) / sd[j],
-                            (edges[category[:, j] + 1] - mean[:, j]) / sd[j],
-                        ]
+                bounds = []
+                for j, trait in enumerate(interval):
+                    lower, upper = self._interval_of(state, positions, trait)
+                    bounds.append(((lower - mean[:, j]) / sd[j], (upper - mean[:, j]) / sd[j]))
+                if interval.size == 1 or not np.any(conditional[~np.eye(interval.size, dtype=bool)]):
+                    # one interval, or several independent ones (threshold traits alone: R_BB = I)
+                    for lower, upper in bounds:
+                        value += log_interval_probability(lower, upper)
+                elif interval.size == 2:
+                    # two correlated given the Gaussian traits: a bivariate normal rectangle (an
+                    # orthant for two binary categories)
                     rho = conditional[0, 1] / (sd[0] * sd[1])
-                    value += log_bivariate_normal_rectangle(*bounds, rho)
-            out[pattern.positions] = value
+                    value += log_bivariate_normal_rectangle(*bounds[0], *bounds[1], rho)
+                else:  # excluded when the likelihood is made (MAX_BESIDE_GAUSSIAN)
+                    raise NotImplementedError("three correlated interval traits need a trivariate normal rectangle.")
+            out[positions] = value
         return out
+
+    def _pointwise_groups(self, state):
+        """(positions, rows, gaussian traits, interval traits) of groups of records that share which
+        traits enter the pointwise log-likelihood by their density and which by the probability of
+        their interval: per missingness pattern, the observed threshold traits by their category."""
+        for pattern in self._patterns:
+            obs = pattern.observed
+            threshold = np.isin(obs, self.threshold_traits)
+            yield pattern.positions, pattern.rows, obs[~threshold], obs[threshold]
+
+    def _interval_of(self, state, positions: np.ndarray, trait: int):
+        """(lower, upper) of the working value of ``trait`` (a threshold trait) at the observed records
+        ``positions``: its category's edges."""
+        column = int(np.searchsorted(self.threshold_traits, trait))
+        category = state["category"][positions, column]
+        edges = self._edges(column, state.get("cutpoints"))
+        return edges[category], edges[category + 1]
 
     def record(self, state, ctx: StepContext) -> dict:
         out = super().record(state, ctx)

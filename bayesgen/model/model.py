@@ -77,10 +77,11 @@ class Model:
         residual variance fixed at 1, cut-points sampled; see ``bayesgen.Threshold``);
         "censored": a Gaussian trait with left-, right- or interval-censored records (with
         ``bounds``; see ``bayesgen.Censored``); a list with one family per trait of ``y``:
-        Gaussian traits beside one or two binary "threshold" traits or one ordinal one (their
-        residual variances fixed at 1; an entry may be a ``bg.Threshold`` object:
-        ``bayesgen.likelihoods.mixed.Mixed``), or beside one "censored" trait (with ``bounds``);
-        or a likelihood object such as ``bg.Threshold(cutpoint_prior=1.0)`` (copied, never
+        Gaussian traits beside one or two "threshold" traits, binary or ordinal, or any number
+        of threshold traits alone (their residual variances fixed at 1; an entry may be a
+        ``bg.Threshold`` object: ``bayesgen.likelihoods.mixed.Mixed``); one "censored" trait
+        (with ``bounds``) beside Gaussian traits, or beside one threshold trait and any Gaussian
+        traits (``bayesgen.likelihoods.mixed_censored.MixedCensored``); or a likelihood object such as ``bg.Threshold(cutpoint_prior=1.0)`` (copied, never
         modified).
     bounds : (str, str) or None
         With ``family="censored"``, or a "censored" entry in the family list: the columns of each
@@ -567,14 +568,14 @@ def _likelihood(family, bounds):
         from ..likelihoods.mixed import Mixed
 
         if "censored" in list(family):
+            if bounds is None:
+                raise TypeError("family lists a 'censored' trait: give its bounds=(lower_column, upper_column).")
             others = [f for f in family if f != "censored"]
             if len(others) == len(family) - 1 and all(isinstance(f, str) and f == "gaussian" for f in others):
-                if bounds is None:
-                    raise TypeError("family lists a 'censored' trait: give its bounds=(lower_column, upper_column).")
                 return FAMILIES["censored"](bounds=bounds, trait=list(family).index("censored"))
-            raise ValueError(
-                f"family={list(family)!r}: a censored trait goes beside Gaussian traits only, one per model."
-            )
+            from ..likelihoods.mixed_censored import MixedCensored
+
+            return MixedCensored(list(family), bounds=bounds)
         if bounds is not None:
             raise ValueError("bounds= is for a 'censored' trait (family='censored' or one in the family list).")
         return Mixed(list(family))
