@@ -1,7 +1,8 @@
 """Threshold and censored traits: bayesgen beside MCMCglmm 2.36, one script, one table per part.
 
     python benchmarks/bench_threshold.py [--quick]
-        [--parts real,binary,ordinal,pair,censored,censored_pair,threshold_traits,gaussian_binary_ordinal]
+        [--parts real,binary,ordinal,pair,censored,censored_pair,censored_binary,
+               threshold_traits,gaussian_binary_ordinal]
                                          [--moves on|off|both]
 
 Parts (each prints its table; R parts are skipped with a message when Rscript or MCMCglmm is
@@ -30,6 +31,11 @@ missing, or ../shared/data for the real data):
   ``family=["gaussian", "censored"]`` beside MCMCglmm ``family=c("gaussian", "cengaussian")``
   (exact records with equal bounds, open sides ``Inf``); IW(nu = 3, V = I) priors on both
   covariance matrices on both sides.
+* ``censored_binary``: the ``censored`` part's right-censored trait beside a binary one whose
+  liability shares its breeding values and residuals, bayesgen ``family=["censored",
+  "threshold"]`` beside MCMCglmm ``family=c("cengaussian", "threshold")`` with ``fix = 2`` (the
+  binary residual variance fixed at 1); IW(nu = 3, V = I) priors on both covariance matrices on
+  both sides.
 * ``threshold_traits``: three threshold traits alone, two binary and a 3-category one (600
   records, a pedigree of 600; genetic correlations 0.45, 0.39 and -0.29), bayesgen
   ``family=["threshold"] * 3`` (R = I) beside MCMCglmm ``family = rep("threshold", 3)`` with
@@ -703,11 +709,75 @@ def part_censored_pair(quick: bool, r_missing):
     )
 
 
+def part_censored_binary(quick: bool, r_missing):
+    sim = bg.simulate(
+        n_founders=100, n_generations=3, n_offspring=150, n_markers=0, h2=0.4, family="censored", censoring=0.3, seed=11
+    )
+    data = sim.phenotypes.set_index("id", drop=False)
+    rng = np.random.default_rng(13)
+    residual = data["y_uncensored"] - sim.truth["mean"] - data["true_bv"]
+    # the binary liability: residual variance 1, correlated 0.4 sqrt(sigma2_e) with the censored trait's
+    noise = np.sqrt(1.0 - 0.16 * sim.truth["sigma2_e"]) * rng.standard_normal(len(data))
+    data["d"] = (-0.6 + 0.8 * data["true_bv"] + 0.4 * residual + noise > 0).astype(int)
+    draws, burn = (500, 250) if quick else (2000, 500)
+    rows = []
+
+    def pair_rows(side, sigma2_a, sigma2_e, seconds):
+        return [
+            summarise(side, "sigma2_a[y]", sigma2_a[..., 0, 0], seconds),
+            summarise(side, "sigma2_a[d]", sigma2_a[..., 1, 1], seconds),
+            summarise(side, "sigma2_a[y,d]", sigma2_a[..., 0, 1], seconds),
+            summarise(side, "sigma2_e[y]", sigma2_e[..., 0, 0], seconds),
+            summarise(side, "sigma2_e[y,d]", sigma2_e[..., 0, 1], seconds),
+        ]
+
+    for sampler in ("single-site", "joint"):
+        model = bg.Model(
+            data,
+            ["y", "d"],
+            [bg.Fixed(["sex"]), bg.Animal("id", sim.pedigree_object(), prior=bg.InverseWishart(3.0, 3.0 * np.eye(2)))],
+            sigma2_e=bg.InverseWishart(3.0, 3.0 * np.eye(2)),
+            family=["censored", "threshold"],
+            bounds=("lower", "upper"),
+            sampler=sampler,
+        )
+        idata, seconds = run_bayesgen(model, draws, burn)
+        rows += pair_rows(
+            f"bayesgen {sampler}", idata.posterior["sigma2_a"].values, idata.posterior["sigma2_e"].values, seconds
+        )
+    if r_missing is None:
+        frame = pd.DataFrame(
+            {
+                "id": data["id"],
+                "sex": data["sex"],
+                "ylo": data["y"].fillna(data["lower"]).fillna(-np.inf),
+                "yhi": data["y"].fillna(data["upper"]).fillna(np.inf),
+                "d": data["d"],
+            }
+        )
+        _, r_seconds, vcv, res = mcmcglmm_animal_traits(
+            frame,
+            sim.pedigree,
+            ["ylo", "yhi", "d"],
+            ["cengaussian", "threshold"],
+            "list(R = list(V = diag(2), nu = 3, fix = 2), G = list(G1 = list(V = diag(2), nu = 3)))",
+            6000 if quick else 42000,
+            factors=["d"],
+        )
+        rows += pair_rows("MCMCglmm", vcv, res, r_seconds)
+    return report(
+        rows,
+        f"A censored trait beside a binary one, {len(data)} records, {data['y'].isna().mean():.0%} censored, "
+        f"prevalence {data['d'].mean():.2f}",
+    )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short chains (a smoke run)")
     parser.add_argument(
-        "--parts", default="real,binary,ordinal,pair,censored,censored_pair,threshold_traits,gaussian_binary_ordinal"
+        "--parts",
+        default="real,binary,ordinal,pair,censored,censored_pair,censored_binary,threshold_traits,gaussian_binary_ordinal",
     )
     parser.add_argument(
         "--moves",
@@ -733,6 +803,8 @@ def main(argv=None):
         part_censored(args.quick)
     if "censored_pair" in parts:
         part_censored_pair(args.quick, r_missing)
+    if "censored_binary" in parts:
+        part_censored_binary(args.quick, r_missing)
     if "threshold_traits" in parts:
         part_threshold_traits(args.quick, r_missing)
     if "gaussian_binary_ordinal" in parts:
