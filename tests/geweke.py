@@ -86,6 +86,11 @@ def scalar_functions(values: dict, n_effects: int = 2) -> dict:
     return out
 
 
+#: ``Gibbs.record``'s ``wanted`` for the test functions: they read the ``posterior`` group only, so
+#: the pointwise log-likelihood (deterministic, a pass over the records) is not computed.
+PARAMETERS_ONLY: frozenset = frozenset()
+
+
 # ---------------------------------------------------------------------- the two simulators
 def marginal_conditional(gibbs: Gibbs, rng: np.random.Generator, n_draws: int, n_effects: int = 2) -> pd.DataFrame:
     """``n_draws`` independent draws of (theta ~ prior, y ~ p(y | theta)): one row of test functions each."""
@@ -94,7 +99,7 @@ def marginal_conditional(gibbs: Gibbs, rng: np.random.Generator, n_draws: int, n
     for _ in range(n_draws):
         gibbs.draw_prior(rng, chain)
         gibbs.simulate_response(rng, chain)
-        rows.append(scalar_functions(gibbs.record(chain), n_effects))
+        rows.append(scalar_functions(gibbs.record(chain, wanted=PARAMETERS_ONLY), n_effects))
     return pd.DataFrame(rows)
 
 
@@ -117,7 +122,7 @@ def successive_conditional(
     for _ in range(n_draws):
         gibbs.step(rng, chain)
         gibbs.simulate_response(rng, chain)
-        rows.append(scalar_functions(gibbs.record(chain), n_effects))
+        rows.append(scalar_functions(gibbs.record(chain, wanted=PARAMETERS_ONLY), n_effects))
     return pd.DataFrame(rows)
 
 
