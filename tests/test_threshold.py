@@ -485,9 +485,12 @@ def test_censored_family_lists_errors(censored_pair):
     data = data.assign(b=(data["g"] > data["g"].median()).astype(float))
     with pytest.raises(TypeError, match="give its bounds"):
         bg.Model(data, ["g", "y"], terms(sim), family=["gaussian", "censored"])
-    with pytest.raises(ValueError, match="a censored trait goes beside Gaussian traits only"):
-        bg.Model(data, ["b", "y"], terms(sim), family=["threshold", "censored"], bounds=("lower", "upper"))
-    with pytest.raises(ValueError, match="a censored trait goes beside Gaussian traits only"):
+    data = data.assign(b2=data["b"])
+    with pytest.raises(ValueError, match="a censored trait goes beside one threshold trait"):
+        bg.Model(
+            data, ["b", "b2", "y"], terms(sim), family=["threshold", "threshold", "censored"], bounds=("lower", "upper")
+        )
+    with pytest.raises(ValueError, match="lists 'censored' once"):
         bg.Model(data, ["y", "g"], terms(sim), family=["censored", "censored"], bounds=("lower", "upper"))
     with pytest.raises(ValueError, match="bounds= is for a 'censored' trait"):
         bg.Model(data, ["g", "b"], terms(sim), family=["gaussian", "threshold"], bounds=("lower", "upper"))
