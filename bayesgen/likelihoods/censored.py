@@ -18,9 +18,11 @@ from .truncated_normal import draw_truncated_normal, log_interval_probability
 class CensoredTrait:
     r"""The censored trait's share of a likelihood with one: its bounds, windows and latent-value
     draws (``Censored``; ``bayesgen.likelihoods.mixed_censored.MixedCensored`` beside a threshold
-    trait). The likelihood supplies ``n_traits``, ``observed_rows`` and the state's ``sigma2_e``;
-    this class's methods keep the window of each record and draw the censored values (``Censored``'s
-    docstring)."""
+    trait). It comes first among the likelihood's bases: its ``bind``, ``init_state`` and
+    ``augment`` extend the likelihood's own (the windows once bound, each chain's ``censored``
+    flags, the censored values drawn after the likelihood's own augmentation). The likelihood
+    supplies ``n_traits``, ``observed_rows``, ``traits`` and the state's ``sigma2_e``
+    (``Censored``'s docstring gives the draw)."""
 
     # supplied by the likelihood
     observed_rows: np.ndarray
@@ -82,6 +84,23 @@ class CensoredTrait:
                 np.where(np.isfinite(lower), lower, upper),
             )
         return np.where(censored, start, exact)
+
+    # Cooperative extensions of the likelihood's own methods (the next class in the MRO; mypy
+    # cannot see it from this base, hence the ignores).
+    def bind(self, context: BindContext, share=None, y=None) -> None:
+        super().bind(context, share=share, y=y)  # type: ignore[misc]
+        self._bind_windows()
+
+    def init_state(self, rng) -> dict:
+        state = super().init_state(rng)  # type: ignore[misc]
+        state["censored"] = self._start_censored.copy()
+        return state
+
+    def augment(self, rng, state, ctx: StepContext) -> None:
+        """The likelihood's own augmentation (missing traits; liabilities), then the censored records'
+        latent values given the linear predictor and the other traits; keeps ``ctx.resid``."""
+        super().augment(rng, state, ctx)  # type: ignore[misc]
+        self._draw_censored(rng, state, state["y"], ctx.resid)
 
     def _bind_windows(self) -> None:
         """The observed records' windows, once the likelihood is bound (``observed_rows`` known)."""
@@ -194,21 +213,6 @@ class Censored(CensoredTrait, Gaussian):
         columns = [_phenotype(data, name) for name in traits]
         columns[self.trait] = self._read_censored(data, traits[self.trait])
         return np.column_stack(columns)
-
-    def bind(self, context: BindContext, share=None, y=None) -> None:
-        super().bind(context, share=share, y=y)
-        self._bind_windows()
-
-    def init_state(self, rng) -> dict:
-        state = super().init_state(rng)
-        state["censored"] = self._start_censored.copy()
-        return state
-
-    def augment(self, rng, state, ctx: StepContext) -> None:
-        """Missing traits (several traits: the Gaussian conditional), then the censored records' latent
-        values given the linear predictor and the other traits; keeps ``ctx.resid``."""
-        super().augment(rng, state, ctx)
-        self._draw_censored(rng, state, state["y"], ctx.resid)
 
     def simulate_response(self, rng, state, linear_predictor) -> None:
         r"""Latent values :math:`N(\mu_r, \sigma^2_e)`, censored when they fall in their record's window.

@@ -7,8 +7,6 @@ import numpy as np
 import pandas as pd
 
 from .._deprecation import renamed_arguments
-from ..sampler.context import StepContext
-from ..terms.base import BindContext
 from .censored import CensoredTrait
 from .mixed import Mixed
 from .threshold import Threshold
@@ -59,21 +57,6 @@ class MixedCensored(CensoredTrait, Mixed):
         if trait == self.trait:
             return self._read_censored(data, name)
         return super()._read_free_trait(data, name, trait)
-
-    def bind(self, context: BindContext, share=None, y=None) -> None:
-        super().bind(context, share=share, y=y)
-        self._bind_windows()
-
-    def init_state(self, rng) -> dict:
-        state = super().init_state(rng)
-        state["censored"] = self._start_censored.copy()
-        return state
-
-    def augment(self, rng, state, ctx: StepContext) -> None:
-        """Missing traits, the liabilities (and cut-points), then the censored values given them;
-        keeps ``ctx.resid``."""
-        super().augment(rng, state, ctx)
-        self._draw_censored(rng, state, state["y"], ctx.resid)
 
     def simulate_response(self, rng, state, linear_predictor) -> None:
         """``Mixed``'s simulation (the censored trait's latent values as a Gaussian trait's), then the
