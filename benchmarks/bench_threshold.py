@@ -651,33 +651,49 @@ def part_censored(quick: bool):
     return table(rows, "Censored Gaussian, 30% right-censoring")
 
 
-def part_censored_pair(quick: bool, r_missing):
+def part_censored_beside(other: str, quick: bool, r_missing):
+    """The ``censored`` part's right-censored trait y beside a Gaussian trait g (``other="gaussian"``,
+    part ``censored_pair``) or a binary one d (``"threshold"``, part ``censored_binary``), both
+    made from y's breeding values and residuals."""
     sim = bg.simulate(
         n_founders=100, n_generations=3, n_offspring=150, n_markers=0, h2=0.4, family="censored", censoring=0.3, seed=11
     )
     data = sim.phenotypes.set_index("id", drop=False)
-    rng = np.random.default_rng(12)
     residual = data["y_uncensored"] - sim.truth["mean"] - data["true_bv"]
-    data["g"] = 5.0 + 0.8 * data["true_bv"] + 0.5 * residual + 0.6 * rng.standard_normal(len(data))
+    if other == "gaussian":
+        rng = np.random.default_rng(12)
+        data["g"] = 5.0 + 0.8 * data["true_bv"] + 0.5 * residual + 0.6 * rng.standard_normal(len(data))
+        traits, families, r_families = ["g", "y"], ["gaussian", "censored"], ["gaussian", "cengaussian"]
+        fix, title = "", "A Gaussian trait beside a censored one"
+    else:
+        rng = np.random.default_rng(13)
+        # the binary liability: residual variance 1, correlated 0.4 sqrt(sigma2_e) with the censored trait's
+        noise = np.sqrt(1.0 - 0.16 * sim.truth["sigma2_e"]) * rng.standard_normal(len(data))
+        data["d"] = (-0.6 + 0.8 * data["true_bv"] + 0.4 * residual + noise > 0).astype(int)
+        # MCMCglmm's fix = 2 fixes R from its second trait on: the binary trait goes last
+        traits, families, r_families = ["y", "d"], ["censored", "threshold"], ["cengaussian", "threshold"]
+        fix, title = ", fix = 2", f"A censored trait beside a binary one (prevalence {data['d'].mean():.2f})"
     draws, burn = (500, 250) if quick else (2000, 500)
+    first, second = traits
+    c = traits.index("y")
     rows = []
 
     def pair_rows(side, sigma2_a, sigma2_e, seconds):
         return [
-            summarise(side, "sigma2_a[g]", sigma2_a[..., 0, 0], seconds),
-            summarise(side, "sigma2_a[y]", sigma2_a[..., 1, 1], seconds),
-            summarise(side, "sigma2_a[g,y]", sigma2_a[..., 0, 1], seconds),
-            summarise(side, "sigma2_e[y]", sigma2_e[..., 1, 1], seconds),
-            summarise(side, "sigma2_e[g,y]", sigma2_e[..., 0, 1], seconds),
+            summarise(side, f"sigma2_a[{first}]", sigma2_a[..., 0, 0], seconds),
+            summarise(side, f"sigma2_a[{second}]", sigma2_a[..., 1, 1], seconds),
+            summarise(side, f"sigma2_a[{first},{second}]", sigma2_a[..., 0, 1], seconds),
+            summarise(side, "sigma2_e[y]", sigma2_e[..., c, c], seconds),
+            summarise(side, f"sigma2_e[{first},{second}]", sigma2_e[..., 0, 1], seconds),
         ]
 
     for sampler in ("single-site", "joint"):
         model = bg.Model(
             data,
-            ["g", "y"],
+            traits,
             [bg.Fixed(["sex"]), bg.Animal("id", sim.pedigree_object(), prior=bg.InverseWishart(3.0, 3.0 * np.eye(2)))],
             sigma2_e=bg.InverseWishart(3.0, 3.0 * np.eye(2)),
-            family=["gaussian", "censored"],
+            family=families,
             bounds=("lower", "upper"),
             sampler=sampler,
         )
@@ -686,90 +702,25 @@ def part_censored_pair(quick: bool, r_missing):
             f"bayesgen {sampler}", idata.posterior["sigma2_a"].values, idata.posterior["sigma2_e"].values, seconds
         )
     if r_missing is None:
-        frame = pd.DataFrame(
-            {
-                "id": data["id"],
-                "sex": data["sex"],
-                "g": data["g"],
-                "ylo": data["y"].fillna(data["lower"]).fillna(-np.inf),
-                "yhi": data["y"].fillna(data["upper"]).fillna(np.inf),
-            }
-        )
+        # MCMCglmm's cengaussian trait: two columns, the bounds (equal for exact records, open sides inf)
+        columns = {"id": data["id"], "sex": data["sex"]}
+        for name in traits:
+            if name == "y":
+                columns["ylo"] = data["y"].fillna(data["lower"]).fillna(-np.inf)
+                columns["yhi"] = data["y"].fillna(data["upper"]).fillna(np.inf)
+            else:
+                columns[name] = data[name]
         _, r_seconds, vcv, res = mcmcglmm_animal_traits(
-            frame,
+            pd.DataFrame(columns),
             sim.pedigree,
-            ["g", "ylo", "yhi"],
-            ["gaussian", "cengaussian"],
-            "list(R = list(V = diag(2), nu = 3), G = list(G1 = list(V = diag(2), nu = 3)))",
+            [name for name in columns if name not in ("id", "sex")],
+            r_families,
+            f"list(R = list(V = diag(2), nu = 3{fix}), G = list(G1 = list(V = diag(2), nu = 3)))",
             6000 if quick else 42000,
+            factors=["d"] if other == "threshold" else (),
         )
         rows += pair_rows("MCMCglmm", vcv, res, r_seconds)
-    return report(
-        rows, f"A Gaussian trait beside a censored one, {len(data)} records, {data['y'].isna().mean():.0%} censored"
-    )
-
-
-def part_censored_binary(quick: bool, r_missing):
-    sim = bg.simulate(
-        n_founders=100, n_generations=3, n_offspring=150, n_markers=0, h2=0.4, family="censored", censoring=0.3, seed=11
-    )
-    data = sim.phenotypes.set_index("id", drop=False)
-    rng = np.random.default_rng(13)
-    residual = data["y_uncensored"] - sim.truth["mean"] - data["true_bv"]
-    # the binary liability: residual variance 1, correlated 0.4 sqrt(sigma2_e) with the censored trait's
-    noise = np.sqrt(1.0 - 0.16 * sim.truth["sigma2_e"]) * rng.standard_normal(len(data))
-    data["d"] = (-0.6 + 0.8 * data["true_bv"] + 0.4 * residual + noise > 0).astype(int)
-    draws, burn = (500, 250) if quick else (2000, 500)
-    rows = []
-
-    def pair_rows(side, sigma2_a, sigma2_e, seconds):
-        return [
-            summarise(side, "sigma2_a[y]", sigma2_a[..., 0, 0], seconds),
-            summarise(side, "sigma2_a[d]", sigma2_a[..., 1, 1], seconds),
-            summarise(side, "sigma2_a[y,d]", sigma2_a[..., 0, 1], seconds),
-            summarise(side, "sigma2_e[y]", sigma2_e[..., 0, 0], seconds),
-            summarise(side, "sigma2_e[y,d]", sigma2_e[..., 0, 1], seconds),
-        ]
-
-    for sampler in ("single-site", "joint"):
-        model = bg.Model(
-            data,
-            ["y", "d"],
-            [bg.Fixed(["sex"]), bg.Animal("id", sim.pedigree_object(), prior=bg.InverseWishart(3.0, 3.0 * np.eye(2)))],
-            sigma2_e=bg.InverseWishart(3.0, 3.0 * np.eye(2)),
-            family=["censored", "threshold"],
-            bounds=("lower", "upper"),
-            sampler=sampler,
-        )
-        idata, seconds = run_bayesgen(model, draws, burn)
-        rows += pair_rows(
-            f"bayesgen {sampler}", idata.posterior["sigma2_a"].values, idata.posterior["sigma2_e"].values, seconds
-        )
-    if r_missing is None:
-        frame = pd.DataFrame(
-            {
-                "id": data["id"],
-                "sex": data["sex"],
-                "ylo": data["y"].fillna(data["lower"]).fillna(-np.inf),
-                "yhi": data["y"].fillna(data["upper"]).fillna(np.inf),
-                "d": data["d"],
-            }
-        )
-        _, r_seconds, vcv, res = mcmcglmm_animal_traits(
-            frame,
-            sim.pedigree,
-            ["ylo", "yhi", "d"],
-            ["cengaussian", "threshold"],
-            "list(R = list(V = diag(2), nu = 3, fix = 2), G = list(G1 = list(V = diag(2), nu = 3)))",
-            6000 if quick else 42000,
-            factors=["d"],
-        )
-        rows += pair_rows("MCMCglmm", vcv, res, r_seconds)
-    return report(
-        rows,
-        f"A censored trait beside a binary one, {len(data)} records, {data['y'].isna().mean():.0%} censored, "
-        f"prevalence {data['d'].mean():.2f}",
-    )
+    return report(rows, f"{title}, {len(data)} records, {data['y'].isna().mean():.0%} censored")
 
 
 def main(argv=None):
@@ -802,9 +753,9 @@ def main(argv=None):
     if "censored" in parts:
         part_censored(args.quick)
     if "censored_pair" in parts:
-        part_censored_pair(args.quick, r_missing)
+        part_censored_beside("gaussian", args.quick, r_missing)
     if "censored_binary" in parts:
-        part_censored_binary(args.quick, r_missing)
+        part_censored_beside("threshold", args.quick, r_missing)
     if "threshold_traits" in parts:
         part_threshold_traits(args.quick, r_missing)
     if "gaussian_binary_ordinal" in parts:
