@@ -50,14 +50,18 @@ class Likelihood(Term):
 
     def record_variables(self) -> list:
         """The per-record ``y`` of the ``log_likelihood`` group and, when ``posterior_predictive``,
-        of the ``posterior_predictive`` group (dim ``record``; needs ``record_labels``)."""
+        of the ``posterior_predictive`` group (dim ``record``, and ``trait`` with several traits;
+        needs ``record_labels``, ``n_traits`` and ``traits``)."""
         from ..variable import Variable
 
-        groups = ["log_likelihood"] + (["posterior_predictive"] if self.posterior_predictive else [])
-        return [
-            Variable("y", ("record",), {"record": self.record_labels}, high_dimensional=True, group=group)
-            for group in groups
-        ]
+        coords = {"record": self.record_labels}
+        out = [Variable("y", ("record",), coords, high_dimensional=True, group="log_likelihood")]
+        if self.posterior_predictive:
+            dims: tuple = ("record",)
+            if self.n_traits > 1:  # several traits: a replicate per record and trait
+                coords, dims = {**coords, "trait": self.traits}, ("record", "trait")
+            out.append(Variable("y", dims, coords, high_dimensional=True, group="posterior_predictive"))
+        return out
 
     def configure(self, variance, posterior_predictive: bool = False) -> None:
         """The model's options for the likelihood: the prior on R (``sigma2_e``; None keeps the

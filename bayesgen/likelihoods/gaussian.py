@@ -93,7 +93,8 @@ class Gaussian(Likelihood):
             self._y = np.asfortranarray(start)
         else:
             self._y = None
-        self.posterior_predictive = self.posterior_predictive and t == 1
+        # which traits each observed record has (the replicated phenotypes' NaN pattern)
+        self._observed_traits = observed[self.observed_rows]
 
     @property
     def augments(self) -> bool:
@@ -134,7 +135,8 @@ class Gaussian(Likelihood):
             "prior_aux": self.prior.init_aux(rng),
         }
         if self.posterior_predictive:
-            state["replicate"] = np.zeros(self.observed_rows.size)
+            shape = self.observed_rows.size if self.n_traits == 1 else (self.observed_rows.size, self.n_traits)
+            state["replicate"] = np.zeros(shape)
         return state
 
     def draw_prior(self, rng, state) -> None:
@@ -177,7 +179,11 @@ class Gaussian(Likelihood):
             chol = np.linalg.cholesky(state["sigma2_e"])
             noise[:] = rng.standard_normal(noise.shape) @ chol.T
         if "replicate" in state:
-            state["replicate"][:] = np.sqrt(state["sigma2_e"][0, 0]) * rng.standard_normal(state["replicate"].size)
+            replicate = state["replicate"]
+            if self.n_traits == 1:
+                replicate[:] = np.sqrt(state["sigma2_e"][0, 0]) * rng.standard_normal(replicate.size)
+            else:
+                replicate[:] = rng.standard_normal(replicate.shape) @ np.linalg.cholesky(state["sigma2_e"]).T
 
     def augment(self, rng, state, ctx: StepContext) -> None:
         """Draw every record's missing traits from their conditional (class docstring); keeps ``ctx.resid``."""
@@ -218,6 +224,10 @@ class Gaussian(Likelihood):
             predicted[unobserved] = mu[unobserved] + state["noise"]
             out[("predictions", "mu")] = mu
             out[("predictions", "y")] = predicted
+        if "replicate" in state:
+            rows = self.observed_rows
+            replicated = state["y"][rows] - ctx.resid[rows] + state["replicate"]
+            out[("posterior_predictive", "y")] = np.where(self._observed_traits, replicated, np.nan)
         return out
 
     def log_likelihood(self, state, ctx: StepContext, integrated=None) -> np.ndarray:

@@ -464,7 +464,15 @@ class Mixed(Gaussian):
         return edges[category], edges[category + 1]
 
     def record(self, state, ctx: StepContext) -> dict:
+        """``Gaussian``'s, with each threshold trait's replicated liabilities (when
+        ``posterior_predictive``) turned into their categories, and the cut-points."""
         out = super().record(state, ctx)
+        replicated = out.get(("posterior_predictive", "y"))
+        if replicated is not None:
+            for column, b in enumerate(self.threshold_traits):
+                has = ~np.isnan(replicated[:, b])
+                inner = self._edges(column, state.get("cutpoints"))[1:-1]
+                replicated[has, b] = np.searchsorted(inner, replicated[has, b], side="left")
         if self._ordinal_columns:
             out["cutpoints"] = state["cutpoints"].copy()
         return out

@@ -89,8 +89,9 @@ class Model:
         ``y`` column holds the exact values (NaN where censored).
     posterior_predictive : bool or None
         Record a replicated phenotype per observed record and draw (group
-        ``posterior_predictive``, for ``az.plot_ppc``). None: when there are at most
-        10,000 observed records.
+        ``posterior_predictive``, for ``az.plot_ppc``; with several traits dims ``record`` and
+        ``trait``, NaN where the record's trait is not observed, a threshold trait's category).
+        None: for one trait with at most 10,000 observed records (several traits: pass True).
 
     Notes
     -----
@@ -147,7 +148,10 @@ class Model:
                 f"log_likelihood must be one of {', '.join(map(repr, LOG_LIKELIHOODS))}, got {log_likelihood!r}."
             )
         if posterior_predictive is None:
-            posterior_predictive = int(observed.any(axis=1).sum()) <= POSTERIOR_PREDICTIVE_MAX_RECORDS
+            # several traits: only when asked (records x traits per draw; their chains' draws as before)
+            posterior_predictive = (
+                observed.shape[1] == 1 and int(observed.any(axis=1).sum()) <= POSTERIOR_PREDICTIVE_MAX_RECORDS
+            )
         elif not isinstance(posterior_predictive, (bool, np.bool_)):
             raise TypeError(f"posterior_predictive must be True, False or None, got {posterior_predictive!r}.")
 
