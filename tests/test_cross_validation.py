@@ -139,8 +139,106 @@ def test_model_type_and_traits_checked():
     rng = np.random.default_rng(1)
     data = pd.DataFrame({"a": rng.normal(size=10), "b": rng.normal(size=10)})
     model = bg.Model(data, ["a", "b"], [bg.Fixed([])])
-    with pytest.raises(ValueError, match=r"single-trait models; this model has traits \['a', 'b'\]"):
+    with pytest.raises(ValueError, match=r"a model of several: pass trait= one of \['a', 'b'\]"):
         bg.cross_validate(model)
+    with pytest.raises(ValueError, match=r"trait='c' is not a trait of this model \(\['a', 'b'\]\)"):
+        bg.cross_validate(model, trait="c")
+    with pytest.raises(ValueError, match="mask must be 'trait' or 'record', got 'animal'"):
+        bg.cross_validate(model, trait="a", mask="animal")
+
+
+@pytest.fixture(scope="module")
+def several_traits():
+    """A Gaussian trait g, a binary trait d, a 3-category trait o and a right-censored trait c (its
+    exact values, NaN where censored, and its lower bound), on a small pedigree."""
+    sim = bg.simulate(n_founders=15, n_generations=2, n_offspring=45, n_markers=0, h2=0.5, seed=3, mean=0.0)
+    data = sim.phenotypes.set_index("id", drop=False)
+    rng = np.random.default_rng(4)
+    z = data["y"].to_numpy()
+    data["g"] = z + 0.5 * rng.standard_normal(len(data))
+    data["d"] = (z + rng.standard_normal(len(data)) > 0.2).astype(float)
+    data["o"] = np.digitize(z + rng.standard_normal(len(data)), [-0.5, 0.7]).astype(float)
+    cut = np.quantile(z, 0.7)
+    data["c"] = np.where(z > cut, np.nan, z)
+    data["lower"] = np.where(z > cut, cut, np.nan)
+    data.loc[data.index[:3], "g"] = np.nan
+    return data, sim.pedigree_object()
+
+
+def several_model(several_traits, traits, families):
+    data, pedigree = several_traits
+    bounds = ("lower", "upper") if "censored" in families else None
+    if bounds:
+        data = data.assign(upper=np.nan)
+    return bg.Model(data, traits, [bg.Fixed(), bg.Animal("id", pedigree)], family=families, bounds=bounds)
+
+
+@pytest.mark.parametrize(
+    "traits, families, target, columns",
+    [
+        (["g", "c"], ["gaussian", "censored"], "g", ("accuracy", "slope", "mse")),
+        (["g", "d"], ["gaussian", "threshold"], "d", ("auc", "log_score")),
+        (["d", "o"], ["threshold", "threshold"], "o", ("auc", "log_score")),
+        (["c", "d"], ["censored", "threshold"], "c", ("accuracy", "slope", "mse")),
+    ],
+)
+@pytest.mark.parametrize("mask", ["trait", "record"])
+def test_one_trait_of_several_is_scored(several_traits, traits, families, target, columns, mask):
+    """The target trait's observed records are split into folds and scored by its own family's
+    columns; the table says which trait; the same seed gives the same table."""
+    model = several_model(several_traits, traits, families)
+    k = traits.index(target)
+    table = run(model, folds=2, seed=5, draws=20, burn=10, trait=target, mask=mask)
+    assert list(table.columns) == ["repeat", "fold", "n_test", *columns]
+    assert table.attrs["trait"] == target
+    predictions = table.attrs["predictions"]
+    has = ~np.isnan(model.y[:, k])
+    assert table["n_test"].sum() == has.sum() and len(predictions) == has.sum()
+    np.testing.assert_array_equal(predictions["y"], model.y[model.data.index.get_indexer(predictions["record"]), k])
+    assert np.all(np.isfinite(table[list(columns[1:] if columns[0] == "auc" else columns)].to_numpy()))
+    again = run(model, folds=2, seed=5, draws=20, burn=10, trait=target, mask=mask)
+    pd.testing.assert_frame_equal(table, again)
+
+
+def test_masked_data_hides_the_target_trait_or_the_whole_record(several_traits):
+    """mask="trait": the held-out records lose the target's phenotype only (and, for the censored
+    trait, its bounds); a threshold trait comes back as its ordered categories. mask="record":
+    every trait. The user's data is not modified."""
+    model = several_model(several_traits, ["g", "c", "d"], ["gaussian", "censored", "threshold"])
+    data = model.data
+    before = data.copy()
+    held_out = np.zeros(len(data), dtype=bool)
+    held_out[[5, 6, 40]] = True
+    names, likelihood = ["g", "c", "d"], model.likelihood
+    only_d = likelihood.masked_data(data, names, model.y, held_out, [2])
+    assert only_d["d"].dtype == "category" and only_d["d"].cat.ordered
+    assert only_d["d"].isna().to_numpy()[held_out].all() and not only_d["d"].isna().to_numpy()[~held_out].any()
+    pd.testing.assert_frame_equal(only_d.drop(columns="d"), data.drop(columns="d"))
+    only_c = likelihood.masked_data(data, names, model.y, held_out, [1])
+    assert only_c.loc[held_out, ["c", "lower"]].isna().all().all()
+    # the training records as they were: exact values, and the censored ones NaN with their bounds
+    pd.testing.assert_frame_equal(only_c.loc[~held_out, ["c", "lower"]], data.loc[~held_out, ["c", "lower"]])
+    assert data.loc[~held_out, "lower"].notna().sum() > 20
+    pd.testing.assert_series_equal(only_c["d"], data["d"])
+    everything = likelihood.masked_data(data, names, model.y, held_out, [0, 1, 2])
+    assert everything.loc[held_out, ["g", "c", "lower"]].isna().all().all() and everything["d"].isna()[held_out].all()
+    pd.testing.assert_frame_equal(data, before)
+
+
+def test_a_threshold_trait_among_several_is_scored_with_its_own_cutpoints(several_traits):
+    """Two ordinal traits: each is scored with its own slice of the model's cut-point draws."""
+    data, pedigree = several_traits
+    data = data.assign(o2=np.digitize(data["g"].fillna(0.0), [-1.0, 0.0, 1.0]).astype(float))
+    model = bg.Model(data, ["o", "o2"], [bg.Animal("id", pedigree)], family=["threshold", "threshold"])
+    likelihood = model.likelihood
+    rng = np.random.default_rng(0)
+    mu, cutpoints = rng.standard_normal((30, 8)), np.sort(rng.uniform(0.2, 2.0, (30, 3)), axis=1)
+    observed = rng.integers(0, 3, 8)
+    first = likelihood.cv_scores(mu, observed, 0, cutpoints=cutpoints)
+    assert first == likelihood._thresholds[0].cv_scores(mu, observed, cutpoints=cutpoints[:, :1])
+    second = likelihood.cv_scores(mu, observed, 1, cutpoints=cutpoints)
+    assert second == likelihood._thresholds[1].cv_scores(mu, observed, cutpoints=cutpoints[:, 1:])
+    assert first != second
 
 
 @pytest.mark.statistical
@@ -157,3 +255,32 @@ def test_wheat_bayes_a_five_fold_accuracy(shared_data):
     assert table["n_test"].sum() == 599
     assert 0.4 < table["accuracy"].mean() < 0.6
     assert (table["accuracy"] > 0.25).all()
+
+
+def test_a_censored_traits_training_records_stay_censored_in_the_refits(several_traits, monkeypatch):
+    """Each refit reads the training records as the model did: censored ones censored in their
+    windows (not exact at their bounds), the held-out ones missing."""
+    from bayesgen.prediction import cross_validation
+
+    data, pedigree = several_traits
+    model = bg.Model(
+        data.assign(upper=np.nan),
+        "c",
+        [bg.Fixed(), bg.Animal("id", pedigree)],
+        family="censored",
+        bounds=("lower", "upper"),
+    )
+    censored = data["lower"].notna().to_numpy()
+    refits = []
+    honest = cross_validation._test_draws
+
+    def spy(refit, test, target, **kwargs):
+        refits.append((refit.likelihood.n_censored, test))
+        return honest(refit, test, target, **kwargs)
+
+    monkeypatch.setattr(cross_validation, "_test_draws", spy)
+    run(model, folds=2, seed=3, draws=10, burn=5)
+    assert len(refits) == 2
+    for n_censored, test in refits:
+        held_out = np.isin(np.arange(len(data)), test)
+        assert n_censored == int((censored & ~held_out).sum()) > 10

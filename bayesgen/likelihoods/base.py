@@ -21,7 +21,8 @@ A likelihood provides:
 * ``log_likelihood``: the pointwise log-likelihood of the observed data, optionally with
   each record's own random effects integrated out (their conditional mean shift and variance);
 * ``simulate_response``: the observed data given the parameters (joint-distribution tests);
-* ``cv_scores``: how cross-validation scores predictions of held-out records.
+* ``cv_scores``, ``cv_columns_of`` and ``masked_data``: how cross-validation masks and scores
+  held-out records.
 
 It is the last entry of ``model.terms`` and of every chain's states; ``ctx`` reads R from its
 state (``StepContext.residual_covariance``).
@@ -122,10 +123,14 @@ class Likelihood(Term):
         """Draw the observed data (and the working response) given the parameters."""
 
     @abstractmethod
-    def cv_scores(self, predicted: np.ndarray, observed: np.ndarray, **parameters) -> tuple:
-        """Scores (``cv_columns``) of held-out records: ``predicted`` draws x records of the
-        linear predictor, ``observed`` the records' data; ``parameters``: draws of the likelihood's
-        own recorded parameters the scores need (e.g. ``cutpoints``)."""
+    def cv_scores(self, predicted: np.ndarray, observed: np.ndarray, trait: int = 0, **parameters) -> tuple:
+        """Scores (``cv_columns_of(trait)``) of held-out records of ``trait``: ``predicted`` draws x
+        records of its linear predictor, ``observed`` the records' data; ``parameters``: draws of the
+        likelihood's own recorded parameters the scores need (e.g. ``cutpoints``)."""
+
+    def cv_columns_of(self, trait: int = 0) -> tuple:
+        """Columns ``cv_scores`` returns for ``trait`` (the same for every trait by default)."""
+        return self.cv_columns
 
     def trait_scale_actions(self) -> list:
         """(trait, ``Scaling``) for each trait with a scale move of its own among several
@@ -157,10 +162,18 @@ class Likelihood(Term):
         and rows at fault. The default reads numeric columns (Gaussian traits)."""
         return np.column_stack([_phenotype(data, name) for name in traits])
 
-    def masked_column(self, values: np.ndarray, held_out: np.ndarray):
-        """The phenotype column, as ``read_response`` reads it back, with the ``held_out`` records
-        missing (cross-validation refits); ``values`` is ``model.y``."""
+    def masked_column(self, values: np.ndarray, held_out: np.ndarray, trait: int = 0):
+        """Trait ``trait``'s phenotype column, as ``read_response`` reads it back, with the
+        ``held_out`` records missing (cross-validation refits); ``values`` is its column of ``model.y``."""
         return np.where(held_out, np.nan, values)
+
+    def masked_data(self, data: pd.DataFrame, names: list, values: np.ndarray, held_out, traits) -> pd.DataFrame:
+        """A copy of ``data`` with the phenotypes of the traits at positions ``traits`` missing for the
+        ``held_out`` records (``names``: the traits' columns; ``values``: ``model.y``, records x traits)."""
+        data = data.copy()
+        for k in traits:
+            data[names[k]] = self.masked_column(values[:, k], held_out, k)
+        return data
 
     def response_variance(self, values: np.ndarray) -> np.ndarray:
         """Per trait, the phenotypic variance the default priors scale to (observed values by default)."""

@@ -102,6 +102,23 @@ class CensoredTrait:
         super().augment(rng, state, ctx)  # type: ignore[misc]
         self._draw_censored(rng, state, state["y"], ctx.resid)
 
+    def masked_column(self, values: np.ndarray, held_out: np.ndarray, trait: int = 0):
+        """The censored trait's column as read back: its exact values, NaN where held out and where
+        censored (``values`` holds a censored record's starting value, which read back would be an
+        exact value at its bound)."""
+        if trait != self.trait:
+            return super().masked_column(values, held_out, trait)  # type: ignore[misc]
+        return np.where(held_out | self._censored_records, np.nan, values)
+
+    def masked_data(self, data: pd.DataFrame, names: list, values: np.ndarray, held_out, traits) -> pd.DataFrame:
+        """The likelihood's masked data, and the censored trait's bounds missing too where its
+        phenotype is (a held-out censored record is missing in the refit, not censored)."""
+        data = super().masked_data(data, names, values, held_out, traits)  # type: ignore[misc]
+        if self.trait in traits:
+            for column in self.bounds:
+                data[column] = np.where(held_out, np.nan, pd.to_numeric(data[column]))
+        return data
+
     def _bind_windows(self) -> None:
         """The observed records' windows, once the likelihood is bound (``observed_rows`` known)."""
         rows = self.observed_rows

@@ -261,7 +261,7 @@ class Gaussian(Likelihood):
             out[pattern.positions] = -0.5 * (obs.size * np.log(2.0 * np.pi) + logdet + (z * z).sum(axis=0))
         return out
 
-    def cv_scores(self, predicted: np.ndarray, observed: np.ndarray, **parameters) -> tuple:
+    def cv_scores(self, predicted: np.ndarray, observed: np.ndarray, trait: int = 0, **parameters) -> tuple:
         """Pearson r(yhat, y), slope of y on yhat and mean squared error of the posterior mean
         prediction yhat (NaN where undefined)."""
         mean = predicted.mean(axis=0)

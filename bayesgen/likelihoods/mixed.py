@@ -137,6 +137,32 @@ class Mixed(Gaussian):
         """A trait with a free residual variance: a Gaussian phenotype."""
         return _phenotype(data, name)
 
+    def masked_column(self, values: np.ndarray, held_out: np.ndarray, trait: int = 0):
+        """A threshold trait's column as its ``Threshold`` reads it back (an ordered Categorical);
+        a Gaussian one's with NaN."""
+        if trait in self.threshold_traits:
+            return self._threshold_of(trait).masked_column(values, held_out)
+        return super().masked_column(values, held_out, trait)
+
+    def cv_columns_of(self, trait: int = 0) -> tuple:
+        """A threshold trait's ``auc`` and ``log_score``, a Gaussian one's ``accuracy``, ``slope``, ``mse``."""
+        if trait in self.threshold_traits:
+            return self._threshold_of(trait).cv_columns
+        return super().cv_columns_of(trait)
+
+    def cv_scores(self, predicted: np.ndarray, observed: np.ndarray, trait: int = 0, cutpoints=None) -> tuple:
+        """A threshold trait scored by its ``Threshold`` (with its own slice of the cut-point draws), a
+        Gaussian one as a Gaussian trait."""
+        if trait in self.threshold_traits:
+            column = int(np.searchsorted(self.threshold_traits, trait))
+            own = None if cutpoints is None else np.asarray(cutpoints)[:, self._cutpoint_slice(column)]
+            return self._thresholds[column].cv_scores(predicted, observed, cutpoints=own)
+        return super().cv_scores(predicted, observed, trait)
+
+    def _threshold_of(self, trait: int) -> Threshold:
+        """The ``Threshold`` of the threshold trait at position ``trait`` among all traits."""
+        return self._thresholds[int(np.searchsorted(self.threshold_traits, trait))]
+
     def response_variance(self, values: np.ndarray) -> np.ndarray:
         out = super().response_variance(values)
         out[self.threshold_traits] = 1.0

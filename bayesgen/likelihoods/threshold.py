@@ -191,7 +191,7 @@ class Threshold(Likelihood):
         self.categories = categories
         return codes[:, None]
 
-    def masked_column(self, values: np.ndarray, held_out: np.ndarray):
+    def masked_column(self, values: np.ndarray, held_out: np.ndarray, trait: int = 0):
         """An ordered Categorical of the categories, the held-out records missing (a category left
         without training records is then named by ``read_response``)."""
         codes = np.where(held_out | np.isnan(values), -1, np.nan_to_num(values)).astype(int)
@@ -509,7 +509,7 @@ class Threshold(Likelihood):
         lower, upper = self._liability_bounds(self._edges(state["cutpoints"]), state["category"])
         return log_interval_probability((lower - mu) / sd, (upper - mu) / sd)
 
-    def cv_scores(self, predicted: np.ndarray, observed: np.ndarray, cutpoints=None) -> tuple:
+    def cv_scores(self, predicted: np.ndarray, observed: np.ndarray, trait: int = 0, cutpoints=None) -> tuple:
         r"""AUC (binary traits) and mean log score of held-out records.
 
         ``predicted``: draws x records of the liability mean :math:`\mu`; ``observed``: the

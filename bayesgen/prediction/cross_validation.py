@@ -31,6 +31,8 @@ def cross_validate(
     prob: float = 0.95,
     progress: bool = True,
     client: Any = None,
+    trait: str | None = None,
+    mask: str = "trait",
     **sample_kwargs: Any,
 ) -> pd.DataFrame:
     r"""Cross-validate ``model``: refit it once per fold with that fold's phenotypes masked.
@@ -45,9 +47,10 @@ def cross_validate(
     Parameters
     ----------
     model : Model
-        A single-trait model (e.g. from ``bg.BayesA``, ``bg.AnimalModel``, ``bg.Model``).
-        Only records with an observed phenotype are assigned to folds; records already
-        missing stay missing in every refit and are not scored.
+        A model of one trait (e.g. from ``bg.BayesA``, ``bg.AnimalModel``, ``bg.Model``) or of
+        several (then ``trait`` names the one scored). Only records with an observed phenotype
+        (of ``trait``) are assigned to folds; records already missing stay missing in every
+        refit and are not scored.
     folds : int or str
         An integer k >= 2: random folds, balanced (sizes differ by at most one), drawn
         from ``seed``, a new partition per repeat. A column name of ``model.data``: its
@@ -64,6 +67,13 @@ def cross_validate(
         defaults (None: 4 chains; a progress bar per refit, on stderr).
     prob : float
         Probability of the central interval of each prediction.
+    trait : str, optional
+        With several traits, the trait whose held-out records are scored (required); with one,
+        None or its name.
+    mask : "trait" or "record"
+        With several traits, what a test record loses in its fold's refit: its phenotype of
+        ``trait`` only (default: its other traits stay, as when an early or cheap trait helps
+        predict the target one), or every trait (a new animal with no record at all).
     client : dask.distributed.Client, optional
         Run each fold's refit as a task on the cluster's workers (``pip install
         bayesgen[dask]``): the data and the terms (genotypes, pedigree) go to each worker once;
@@ -76,8 +86,8 @@ def cross_validate(
         ``slope`` of the regression of y on :math:`\hat y` (1 = unbiased scale; < 1 =
         over-dispersed predictions) and ``mse`` = mean (y - :math:`\hat y`)², where
         :math:`\hat y` is the posterior mean of :math:`\mu`. For threshold traits
-        (``family="threshold"``) the columns are the likelihood's ``cv_columns`` instead: ``auc``
-        (binary traits) and ``log_score`` (``bayesgen.likelihoods.Threshold.cv_scores``); ``y`` is
+        (``family="threshold"``, or a threshold ``trait`` among several) the columns are
+        ``auc`` (binary traits) and ``log_score`` instead (``bayesgen.likelihoods.Threshold.cv_scores``); ``y`` is
         then the category code and ``mean`` etc. summarise the liability mean. Censored records of
         a test fold are masked with their bounds (missing in the refit). ``attrs["predictions"]`` is a
         DataFrame of every held-out record: repeat, fold, ``record`` (the label of the row
@@ -93,8 +103,9 @@ def cross_validate(
 
     if not isinstance(model, Model):
         raise TypeError(f"model must be a bayesgen Model, got {type(model).__name__}.")
-    if model.n_traits != 1:
-        raise ValueError(f"cross_validate handles single-trait models; this model has traits {model.traits}.")
+    target = _scored_trait(model, trait)
+    if mask not in ("trait", "record"):
+        raise ValueError(f"mask must be 'trait' or 'record', got {mask!r}.")
     spec = getattr(model, "_spec", None)
     if spec is None:
         raise ValueError("This model keeps no record of its terms (built by an older bayesgen); rebuild it.")
@@ -112,7 +123,8 @@ def cross_validate(
             f"cross_validate() got unexpected keyword argument(s) {preview(unknown)}; besides its own, "
             f"it passes {', '.join(REFIT_ARGUMENTS)} to Model.sample for each refit."
         )
-    observed_rows = np.flatnonzero(model.observed)
+    observed = model.observed if model.n_traits == 1 else model.observed[:, target]
+    observed_rows = np.flatnonzero(observed)
     seed_sequence = np.random.SeedSequence(seed)
     if isinstance(folds, str):
         if repeats != 1:
@@ -132,7 +144,8 @@ def cross_validate(
     id_columns = list(dict.fromkeys(id_columns))
     jobs = [(repeat, label, test) for repeat, partition in enumerate(partitions, start=1) for label, test in partition]
     refit_options = dict(draws=draws, burn=burn, chains=chains, progress=progress, **sample_kwargs)
-    spec = (model.data, y_name, terms, sigma2_e, options, model.y, model.likelihood)
+    masked = [target] if mask == "trait" else list(range(model.n_traits))
+    spec = (model.data, y_name, terms, sigma2_e, options, model.y, model.likelihood, target, masked)
     if client is not None:
         from ..sampler.distributed import check_client, map_on_cluster
 
@@ -145,8 +158,9 @@ def cross_validate(
     else:
         results = [_refit(spec, test, int(sampling_seeds[k]), refit_options) for k, (_, _, test) in enumerate(jobs)]
     rows, predictions = [], []
+    values = model.y if model.n_traits == 1 else model.y[:, target]
     for (repeat, label, test), (mu, scores) in zip(jobs, results):
-        y = model.y[test]
+        y = values[test]
         mean = mu.mean(axis=0)
         rows.append((repeat, label, test.size, *scores))
         lower, upper = np.quantile(mu, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
@@ -158,11 +172,25 @@ def cross_validate(
         frame["sd"] = mu.std(axis=0, ddof=1) if mu.shape[0] > 1 else np.nan
         frame["lower"], frame["upper"] = lower, upper
         predictions.append(frame)
-    table = pd.DataFrame(rows, columns=list(FOLD_COLUMNS) + list(model.likelihood.cv_columns))
+    table = pd.DataFrame(rows, columns=list(FOLD_COLUMNS) + list(model.likelihood.cv_columns_of(target)))
     table.attrs["predictions"] = pd.concat(predictions, ignore_index=True)
     table.attrs["seed"] = seed_sequence.entropy
     table.attrs["prob"] = prob
+    table.attrs["trait"] = model.traits[target]
     return table
+
+
+def _scored_trait(model, trait) -> int:
+    """Position of the trait ``cross_validate`` scores (``trait``; the only one when None)."""
+    if trait is None:
+        if model.n_traits != 1:
+            raise ValueError(
+                f"cross_validate scores one trait of a model of several: pass trait= one of {model.traits}."
+            )
+        return 0
+    if trait not in model.traits:
+        raise ValueError(f"trait={trait!r} is not a trait of this model ({model.traits}).")
+    return model.traits.index(trait)
 
 
 def _random_folds(folds, observed_rows: np.ndarray, rng: np.random.Generator) -> list:
@@ -217,15 +245,13 @@ def _refit(spec, test: np.ndarray, seed: int, refit_options: dict) -> tuple:
     model's likelihood, which reads and masks its own phenotype column)."""
     from ..model.model import Model
 
-    data, y_name, terms, sigma2_e, options, y, likelihood = spec
-    data = data.copy()
+    data, y_name, terms, sigma2_e, options, y, likelihood, target, masked = spec
     held_out = np.isin(np.arange(len(data)), test)
     family, bounds = options.get("family", "gaussian"), options.get("bounds")
-    # The phenotype as the model read it (category codes for threshold traits), masked in the fold.
-    data[y_name] = likelihood.masked_column(y, held_out)
-    if bounds is not None:  # a censored record of the test fold is missing in the refit, not censored
-        for column in bounds:
-            data[column] = np.where(held_out, np.nan, pd.to_numeric(data[column]))
+    # The phenotypes as the model read them (category codes for threshold traits), masked in the
+    # fold (a censored record of the test fold is missing in the refit, not censored).
+    names = [y_name] if isinstance(y_name, str) else list(y_name)
+    data = likelihood.masked_data(data, names, y.reshape(len(data), -1), held_out, masked)
     refit = Model(
         data,
         y_name,
@@ -238,15 +264,17 @@ def _refit(spec, test: np.ndarray, seed: int, refit_options: dict) -> tuple:
         family=family,
         bounds=bounds,
     )
-    mu, extra = _test_draws(refit, test, seed=seed, **refit_options)
-    return mu, refit.likelihood.cv_scores(mu, y[test], **extra)
+    mu, extra = _test_draws(refit, test, target, seed=seed, **refit_options)
+    observed = y if y.ndim == 1 else y[:, target]
+    return mu, refit.likelihood.cv_scores(mu, observed[test], target, **extra)
 
 
 def _test_draws(
-    refit, test: np.ndarray, *, draws, burn, chains, seed, progress, **sample_kwargs
+    refit, test: np.ndarray, target: int, *, draws, burn, chains, seed, progress, **sample_kwargs
 ) -> tuple[np.ndarray, dict]:
-    """Draws (chains x draws flattened) x test records of the linear predictor of ``refit``,
-    keeping only ``predictions/mu`` in full (every other high-dimensional vector summarised)."""
+    """Draws (chains x draws flattened) x test records of the linear predictor of trait ``target``
+    of ``refit``, keeping only ``predictions/mu`` in full (every other high-dimensional vector
+    summarised)."""
     from ..output.inference_data import to_inference_data
     from ..sampler.driver import run_chains
 
@@ -267,8 +295,12 @@ def _test_draws(
         from ..output.convergence import warn_if_not_converged
 
         warn_if_not_converged(idata)
-    mu = idata.predictions["mu"].stack(sample=("chain", "draw")).transpose("sample", "missing_record").values
-    missing_rows = np.flatnonzero(np.isnan(refit.y))
+    mu = idata.predictions["mu"]
+    if "trait" in mu.dims:  # several traits: the records missing any trait, the target's column
+        mu = mu.isel(trait=target)
+    mu = mu.stack(sample=("chain", "draw")).transpose("sample", "missing_record").values
+    missing = np.isnan(refit.y)
+    missing_rows = np.flatnonzero(missing if missing.ndim == 1 else missing.any(axis=1))
     if mu.shape[1] != missing_rows.size:  # the residual orders missing records as the data does
         raise RuntimeError(f"predictions/mu has {mu.shape[1]} records, expected {missing_rows.size}.")
     # The likelihood's own parameters its scores need besides mu (a threshold trait's cut-points).
