@@ -64,7 +64,8 @@ class InverseWishart(VariancePrior):
 
     def log_density(self, value, aux=None) -> float:
         value = np.asarray(value, dtype=np.float64).reshape(self.dim, self.dim)
-        sign, logdet = np.linalg.slogdet(value)
+        with np.errstate(divide="ignore"):  # a singular value (an HMC trajectory's end): density 0 below
+            sign, logdet = np.linalg.slogdet(value)
         if sign <= 0:
             return -np.inf
         return -0.5 * (self.df + self.dim + 1) * logdet - 0.5 * np.trace(np.linalg.solve(value, self.scale))
@@ -168,7 +169,8 @@ class HuangWand(VariancePrior):
 
     def log_density(self, value, aux=None) -> float:
         value = np.asarray(value, dtype=np.float64).reshape(self.dim, self.dim)
-        sign, logdet = np.linalg.slogdet(value)
+        with np.errstate(divide="ignore"):  # a singular value (an HMC trajectory's end): density 0 below
+            sign, logdet = np.linalg.slogdet(value)
         if sign <= 0:
             return -np.inf
         inv_diag = np.diag(np.linalg.inv(value))
