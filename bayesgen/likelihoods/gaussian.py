@@ -175,15 +175,15 @@ class Gaussian(Likelihood):
     def draw_noise(self, rng, state) -> None:
         """Residual draws for the predictions of missing records and the replicated phenotypes."""
         noise = state["noise"]
+        replicate = state.get("replicate")
+        several = replicate is not None and self.n_traits > 1
+        chol = np.linalg.cholesky(state["sigma2_e"]) if noise.size or several else None
         if noise.size:
-            chol = np.linalg.cholesky(state["sigma2_e"])
             noise[:] = rng.standard_normal(noise.shape) @ chol.T
-        if "replicate" in state:
-            replicate = state["replicate"]
-            if self.n_traits == 1:
-                replicate[:] = np.sqrt(state["sigma2_e"][0, 0]) * rng.standard_normal(replicate.size)
-            else:
-                replicate[:] = rng.standard_normal(replicate.shape) @ np.linalg.cholesky(state["sigma2_e"]).T
+        if several:
+            replicate[:] = rng.standard_normal(replicate.shape) @ chol.T
+        elif replicate is not None:
+            replicate[:] = np.sqrt(state["sigma2_e"][0, 0]) * rng.standard_normal(replicate.size)
 
     def augment(self, rng, state, ctx: StepContext) -> None:
         """Draw every record's missing traits from their conditional (class docstring); keeps ``ctx.resid``."""
