@@ -141,27 +141,27 @@ class Mixed(Gaussian):
         """A threshold trait's column as its ``Threshold`` reads it back (an ordered Categorical);
         a Gaussian one's with NaN."""
         if trait in self.threshold_traits:
-            return self._threshold_of(trait).masked_column(values, held_out)
+            return self._thresholds[self._column_of(trait)].masked_column(values, held_out)
         return super().masked_column(values, held_out, trait)
 
     def cv_columns_of(self, trait: int = 0) -> tuple:
         """A threshold trait's ``auc`` and ``log_score``, a Gaussian one's ``accuracy``, ``slope``, ``mse``."""
         if trait in self.threshold_traits:
-            return self._threshold_of(trait).cv_columns
+            return self._thresholds[self._column_of(trait)].cv_columns
         return super().cv_columns_of(trait)
 
     def cv_scores(self, predicted: np.ndarray, observed: np.ndarray, trait: int = 0, cutpoints=None) -> tuple:
         """A threshold trait scored by its ``Threshold`` (with its own slice of the cut-point draws), a
         Gaussian one as a Gaussian trait."""
         if trait in self.threshold_traits:
-            column = int(np.searchsorted(self.threshold_traits, trait))
+            column = self._column_of(trait)
             own = None if cutpoints is None else np.asarray(cutpoints)[:, self._cutpoint_slice(column)]
             return self._thresholds[column].cv_scores(predicted, observed, cutpoints=own)
         return super().cv_scores(predicted, observed, trait)
 
-    def _threshold_of(self, trait: int) -> Threshold:
-        """The ``Threshold`` of the threshold trait at position ``trait`` among all traits."""
-        return self._thresholds[int(np.searchsorted(self.threshold_traits, trait))]
+    def _column_of(self, trait: int) -> int:
+        """Position among the threshold traits of the threshold trait at position ``trait``."""
+        return int(np.searchsorted(self.threshold_traits, trait))
 
     def response_variance(self, values: np.ndarray) -> np.ndarray:
         out = super().response_variance(values)
@@ -484,7 +484,7 @@ class Mixed(Gaussian):
     def _interval_of(self, state, positions: np.ndarray, trait: int):
         """(lower, upper) of the working value of ``trait`` (a threshold trait) at the observed records
         ``positions``: its category's edges."""
-        column = int(np.searchsorted(self.threshold_traits, trait))
+        column = self._column_of(trait)
         category = state["category"][positions, column]
         edges = self._edges(column, state.get("cutpoints"))
         return edges[category], edges[category + 1]

@@ -81,8 +81,8 @@ class Model:
         of threshold traits alone (their residual variances fixed at 1; an entry may be a
         ``bg.Threshold`` object: ``bayesgen.likelihoods.mixed.Mixed``); one "censored" trait
         (with ``bounds``) beside Gaussian traits, or beside one threshold trait and any Gaussian
-        traits (``bayesgen.likelihoods.mixed_censored.MixedCensored``); or a likelihood object such as ``bg.Threshold(cutpoint_prior=1.0)`` (copied, never
-        modified).
+        traits (``bayesgen.likelihoods.mixed_censored.MixedCensored``); or a likelihood object
+        such as ``bg.Threshold(cutpoint_prior=1.0)`` (copied, never modified).
     bounds : (str, str) or None
         With ``family="censored"``, or a "censored" entry in the family list: the columns of each
         record's lower and upper bounds for the censored trait (NaN or ±inf for an open side); its
