@@ -224,3 +224,38 @@ def test_bad_bounds_are_named_before_sampling(population):
     original = data.copy()
     censored_model(population, ["life", "d1"], ["censored", "threshold"])
     assert data.equals(original)
+
+
+def test_a_censored_and_an_ordinal_trait(population):
+    """An ordinal trait beside the censored one: its cut-point is sampled and recorded, and a
+    censored record's pointwise log-likelihood is the rectangle of its window and its category's
+    interval (quadrature), with R and the cut-point set to test values."""
+    data, _ = population
+    rng = np.random.default_rng(3)
+    data = data.assign(score=np.digitize(data["life"].fillna(1.0) + rng.standard_normal(len(data)), [-0.5, 0.8]))
+    model = censored_model((data, population[1]), ["life", "score"], ["censored", "threshold"])
+    idata = model.sample(draws=10, burn=5, chains=1, seed=1, progress=False, check_convergence=False)
+    assert list(idata.posterior["cutpoints"].coords["cutpoint"].values) == ["1|2"]
+    chain = _stepped(model, seed=5, steps=4)
+    state, likelihood = chain.states[-1], model.likelihood
+    state["sigma2_e"][:] = [[1.5, 0.7], [0.7, 1.0]]
+    state["cutpoints"][:] = [1.1]
+    values = likelihood.log_likelihood(state, chain.ctx)
+    rows = likelihood.observed_rows
+    mu = state["y"][rows] - chain.ctx.resid[rows]
+    cov = state["sigma2_e"]
+    edges = np.array([-np.inf, 0.0, 1.1, np.inf])
+    frame = data.iloc[rows]
+    checked = 0
+    for i in np.flatnonzero(state["censored"])[:5]:
+        record = frame.iloc[i]
+        category = int(record["score"])
+        lower = -np.inf if np.isnan(record["lower"]) else record["lower"]
+        upper = np.inf if np.isnan(record["upper"]) else record["upper"]
+        sd = np.sqrt(np.diag(cov))
+        bounds = [(lower - mu[i, 0]) / sd[0], (upper - mu[i, 0]) / sd[0]]
+        bounds += [(edges[category] - mu[i, 1]) / sd[1], (edges[category + 1] - mu[i, 1]) / sd[1]]
+        expected = quadrature_log_rectangle(*bounds, cov[0, 1] / (sd[0] * sd[1]))
+        np.testing.assert_allclose(values[i], expected, rtol=1e-9)
+        checked += 1
+    assert checked == 5
