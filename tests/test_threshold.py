@@ -541,6 +541,50 @@ def test_spec_keys_family_categories_and_bounds(tmp_path, capsys):
         assert message in (captured.out if code == 0 else captured.err), (model, captured.err[-500:])
 
 
+def test_spec_family_list_for_a_formula_of_several_traits(tmp_path, capsys):
+    """model.family as a list, one per trait of a cbind(...) formula, with model.bounds for a
+    censored entry; errors name the key."""
+    from bayesgen.cli.main import main
+
+    sim = bg.simulate(n_founders=10, n_generations=1, n_offspring=40, n_markers=0, seed=2, family="censored")
+    phenotypes = sim.phenotypes.copy()
+    phenotypes["d"] = (phenotypes["true_bv"] + np.random.default_rng(1).standard_normal(len(phenotypes)) > 0).astype(
+        int
+    )
+    phenotypes["g"] = phenotypes["true_bv"] + np.random.default_rng(2).standard_normal(len(phenotypes))
+    phenotypes.to_csv(tmp_path / "phen.csv", index=False)
+    sim.pedigree.to_csv(tmp_path / "ped.csv", index=False)
+    head = '[data]\nphenotypes = "phen.csv"\npedigree = "ped.csv"\n[model]\n'
+    tail = "[sampler]\ndraws = 5\nburn = 2\nchains = 1\nseed = 1\n"
+    cases = [
+        ('formula = "cbind(g, d) ~ trait + animal(id)"\nfamily = ["gaussian", "threshold"]\n', 0, "rho_e"),
+        (
+            'formula = "cbind(y, d) ~ trait + animal(id)"\nfamily = ["censored", "threshold"]\nbounds = ["lower", "upper"]\n',
+            0,
+            "rho_e",
+        ),
+        ('formula = "cbind(y, d) ~ trait + animal(id)"\nfamily = ["censored", "threshold"]\n', 2, "needs model.bounds"),
+        ('formula = "cbind(g, d) ~ trait + animal(id)"\nfamily = ["gaussian"]\n', 2, "lists 1 families for the"),
+        (
+            'formula = "cbind(g, d) ~ trait + animal(id)"\nfamily = ["gaussian", "probit"]\n',
+            2,
+            "model.family[1] must be",
+        ),
+        ('formula = "g ~ animal(id)"\nfamily = ["gaussian", "threshold"]\n', 2, "goes with a model.formula of several"),
+        ('type = "animal"\nid = "id"\ntrait = "g"\nfamily = ["gaussian"]\n', 2, "goes with a model.formula of several"),
+    ]
+    for k, (model, code, message) in enumerate(cases):
+        spec = tmp_path / f"spec{k}.toml"
+        spec.write_text(head + model + tail)
+        assert main(["fit", str(spec), "--no-progress", "--output", str(tmp_path / f"fit{k}.nc")]) == code, model
+        captured = capsys.readouterr()
+        assert message in (captured.out if code == 0 else captured.err), (
+            model,
+            captured.out[-800:],
+            captured.err[-500:],
+        )
+
+
 # ---------------------------------------------------------------------- a Gaussian and a binary trait
 def test_gaussian_binary_pair_fixes_the_binary_residual_variance(small):
     data, sim = small

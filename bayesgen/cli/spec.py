@@ -286,6 +286,7 @@ def _check_formula(model: dict, priors: dict, data: dict) -> dict:
         "kind": None,
         "formula": formula,
         "trait": parsed.traits[0],
+        "traits": list(parsed.traits),
         "term_priors": term_priors,
         "common": {
             "sigma2_e": None if "sigma2_e" not in priors else variance_prior(priors["sigma2_e"], "priors.sigma2_e")
@@ -316,21 +317,36 @@ def _check_model(model: dict, priors: dict, data: dict) -> dict:
             },
             "priors": entry.parse_priors(kind, priors),
         }
-    if "family" in model:
-        settings["common"]["family"] = _one_of(model["family"], tuple(FAMILIES), "model.family")
+    family = model.get("family")
+    if isinstance(family, list):  # one per trait of a formula's cbind(...)
+        traits = settings.get("traits", [settings["trait"]])
+        if len(traits) < 2:
+            raise SpecError(
+                "A list model.family (one family per trait) goes with a model.formula of several traits, "
+                f'"cbind(a, b) ~ ...", got {found(family)}.'
+            )
+        if len(family) != len(traits):
+            raise SpecError(
+                f"model.family lists {len(family)} families for the formula's {len(traits)} traits {traits}."
+            )
+        settings["common"]["family"] = [_one_of(f, tuple(FAMILIES), f"model.family[{k}]") for k, f in enumerate(family)]
+    elif "family" in model:
+        settings["common"]["family"] = _one_of(family, tuple(FAMILIES), "model.family")
+    censored = family == "censored" or (isinstance(family, list) and "censored" in family)
     if "bounds" in model:
-        if model.get("family") != "censored":
-            raise SpecError('model.bounds goes with model.family = "censored".')
+        if not censored:
+            raise SpecError('model.bounds goes with model.family = "censored" (or a "censored" entry in its list).')
         bounds = _names(model["bounds"], "model.bounds")
         if len(bounds) != 2:
             raise SpecError(f"model.bounds must be two column names [lower, upper], got {found(model['bounds'])}.")
         settings["common"]["bounds"] = tuple(bounds)
-    elif model.get("family") == "censored":
-        raise SpecError('model.family = "censored" needs model.bounds = ["lower column", "upper column"].')
+    elif censored:
+        raise SpecError('A "censored" model.family needs model.bounds = ["lower column", "upper column"].')
     if "categories" in model:
-        if model.get("family") != "threshold":
+        if family != "threshold":
             raise SpecError(
-                'model.categories (the order of an ordinal trait\'s categories) goes with model.family = "threshold".'
+                'model.categories (the order of an ordinal trait\'s categories) goes with model.family = "threshold" '
+                "(one trait; with several, give the column as an ordered category or sorted integer codes)."
             )
         settings["categories"] = _names(model["categories"], "model.categories")
     if "sampler" in model:  # else the shortcut's default (GBLUP picks single-site on its eigen route)
