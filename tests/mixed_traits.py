@@ -1,6 +1,5 @@
 """Shared data, priors and settings of the Geweke tests of traits mixing families
-(``test_mixed_geweke*.py``: split in three files so that ``pytest -n 2 --dist loadfile`` can
-spread them over its workers)."""
+(``test_mixed_geweke*.py``: split in three files, each a Geweke group of its own)."""
 
 import numpy as np
 import pytest
