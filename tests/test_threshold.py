@@ -516,8 +516,6 @@ def test_simulate_threshold_and_censoring_options():
 
 # ---------------------------------------------------------------------- the command line
 def test_spec_keys_family_categories_and_bounds(tmp_path, capsys):
-    from bayesgen.cli.main import main
-
     sim = bg.simulate(n_founders=10, n_generations=1, n_offspring=40, n_markers=0, seed=2, family="censored")
     phenotypes = sim.phenotypes.copy()
     phenotypes["grade"] = np.select([phenotypes["true_bv"] < -0.3, phenotypes["true_bv"] < 0.3], ["low", "mid"], "high")
@@ -533,19 +531,12 @@ def test_spec_keys_family_categories_and_bounds(tmp_path, capsys):
         ('trait = "y"\nfamily = "censored"\n', 2, "needs model.bounds"),
         ('trait = "y"\nfamily = "logit"\n', 2, "model.family must be one of"),
     ]
-    for k, (model, code, message) in enumerate(cases):
-        spec = tmp_path / f"spec{k}.toml"
-        spec.write_text(head + model + tail)
-        assert main(["fit", str(spec), "--no-progress", "--output", str(tmp_path / f"fit{k}.nc")]) == code, model
-        captured = capsys.readouterr()
-        assert message in (captured.out if code == 0 else captured.err), (model, captured.err[-500:])
+    _check_spec_cases(tmp_path, capsys, head, tail, cases)
 
 
 def test_spec_family_list_for_a_formula_of_several_traits(tmp_path, capsys):
     """model.family as a list, one per trait of a cbind(...) formula, with model.bounds for a
     censored entry; errors name the key."""
-    from bayesgen.cli.main import main
-
     sim = bg.simulate(n_founders=10, n_generations=1, n_offspring=40, n_markers=0, seed=2, family="censored")
     phenotypes = sim.phenotypes.copy()
     phenotypes["d"] = (phenotypes["true_bv"] + np.random.default_rng(1).standard_normal(len(phenotypes)) > 0).astype(
@@ -573,6 +564,14 @@ def test_spec_family_list_for_a_formula_of_several_traits(tmp_path, capsys):
         ('formula = "g ~ animal(id)"\nfamily = ["gaussian", "threshold"]\n', 2, "goes with a model.formula of several"),
         ('type = "animal"\nid = "id"\ntrait = "g"\nfamily = ["gaussian"]\n', 2, "goes with a model.formula of several"),
     ]
+    _check_spec_cases(tmp_path, capsys, head, tail, cases)
+
+
+def _check_spec_cases(tmp_path, capsys, head, tail, cases):
+    """Each [model] text between ``head`` and ``tail`` makes a spec; ``bayesgen fit`` exits with the
+    case's code and prints its message (stdout when it succeeds, stderr when it fails)."""
+    from bayesgen.cli.main import main
+
     for k, (model, code, message) in enumerate(cases):
         spec = tmp_path / f"spec{k}.toml"
         spec.write_text(head + model + tail)
