@@ -516,13 +516,10 @@ def test_simulate_threshold_and_censoring_options():
 
 # ---------------------------------------------------------------------- the command line
 def test_spec_keys_family_categories_and_bounds(tmp_path, capsys):
-    sim = bg.simulate(n_founders=10, n_generations=1, n_offspring=40, n_markers=0, seed=2, family="censored")
-    phenotypes = sim.phenotypes.copy()
+    phenotypes = _write_spec_data(tmp_path)
     phenotypes["grade"] = np.select([phenotypes["true_bv"] < -0.3, phenotypes["true_bv"] < 0.3], ["low", "mid"], "high")
     phenotypes.to_csv(tmp_path / "phen.csv", index=False)
-    sim.pedigree.to_csv(tmp_path / "ped.csv", index=False)
-    head = '[data]\nphenotypes = "phen.csv"\npedigree = "ped.csv"\n[model]\ntype = "animal"\nid = "id"\n'
-    tail = "[sampler]\ndraws = 5\nburn = 2\nchains = 1\nseed = 1\n"
+    head = SPEC_DATA + '[model]\ntype = "animal"\nid = "id"\n'
     cases = [
         ('trait = "grade"\nfamily = "threshold"\ncategories = ["low", "mid", "high"]\n', 0, "cutpoints"),
         ('trait = "y"\nfamily = "censored"\nbounds = ["lower", "upper"]\n', 0, "sigma2_a"),
@@ -531,22 +528,19 @@ def test_spec_keys_family_categories_and_bounds(tmp_path, capsys):
         ('trait = "y"\nfamily = "censored"\n', 2, "needs model.bounds"),
         ('trait = "y"\nfamily = "logit"\n', 2, "model.family must be one of"),
     ]
-    _check_spec_cases(tmp_path, capsys, head, tail, cases)
+    _check_spec_cases(tmp_path, capsys, head, SPEC_SAMPLER, cases)
 
 
 def test_spec_family_list_for_a_formula_of_several_traits(tmp_path, capsys):
     """model.family as a list, one per trait of a cbind(...) formula, with model.bounds for a
     censored entry; errors name the key."""
-    sim = bg.simulate(n_founders=10, n_generations=1, n_offspring=40, n_markers=0, seed=2, family="censored")
-    phenotypes = sim.phenotypes.copy()
+    phenotypes = _write_spec_data(tmp_path)
     phenotypes["d"] = (phenotypes["true_bv"] + np.random.default_rng(1).standard_normal(len(phenotypes)) > 0).astype(
         int
     )
     phenotypes["g"] = phenotypes["true_bv"] + np.random.default_rng(2).standard_normal(len(phenotypes))
     phenotypes.to_csv(tmp_path / "phen.csv", index=False)
-    sim.pedigree.to_csv(tmp_path / "ped.csv", index=False)
-    head = '[data]\nphenotypes = "phen.csv"\npedigree = "ped.csv"\n[model]\n'
-    tail = "[sampler]\ndraws = 5\nburn = 2\nchains = 1\nseed = 1\n"
+    head = SPEC_DATA + "[model]\n"
     cases = [
         ('formula = "cbind(g, d) ~ trait + animal(id)"\nfamily = ["gaussian", "threshold"]\n', 0, "rho_e"),
         (
@@ -564,7 +558,20 @@ def test_spec_family_list_for_a_formula_of_several_traits(tmp_path, capsys):
         ('formula = "g ~ animal(id)"\nfamily = ["gaussian", "threshold"]\n', 2, "goes with a model.formula of several"),
         ('type = "animal"\nid = "id"\ntrait = "g"\nfamily = ["gaussian"]\n', 2, "goes with a model.formula of several"),
     ]
-    _check_spec_cases(tmp_path, capsys, head, tail, cases)
+    _check_spec_cases(tmp_path, capsys, head, SPEC_SAMPLER, cases)
+
+
+#: The specs' [data] section (files written by ``_write_spec_data``) and their short [sampler].
+SPEC_DATA = '[data]\nphenotypes = "phen.csv"\npedigree = "ped.csv"\n'
+SPEC_SAMPLER = "[sampler]\ndraws = 5\nburn = 2\nchains = 1\nseed = 1\n"
+
+
+def _write_spec_data(tmp_path):
+    """A simulated censored trait's pedigree written to ``ped.csv``; its phenotypes (the caller adds
+    columns and writes ``phen.csv``)."""
+    sim = bg.simulate(n_founders=10, n_generations=1, n_offspring=40, n_markers=0, seed=2, family="censored")
+    sim.pedigree.to_csv(tmp_path / "ped.csv", index=False)
+    return sim.phenotypes.copy()
 
 
 def _check_spec_cases(tmp_path, capsys, head, tail, cases):
