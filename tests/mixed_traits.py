@@ -65,7 +65,11 @@ def thresholds_alone(three_traits, with_ordinal):
 
 
 def three_trait_prior():
-    return bg.InverseWishart(8.0, [[4.0, 1.0, -0.8], [1.0, 3.0, 0.0], [-0.8, 0.0, 3.0]])
+    """IW(13, S) on 3 x 3: each variance is Scale-inv-chi2(11, .), so its fourth moment is finite
+    (the z of a squared element needs a finite variance of that square; under the former IW(8)
+    the diagonal's shape was 3 and the squares' variance infinite). The scale keeps IW(8)'s prior
+    mean, S / (nu - 4)."""
+    return bg.InverseWishart(13.0, 9.0 / 4.0 * np.array([[4.0, 1.0, -0.8], [1.0, 3.0, 0.0], [-0.8, 0.0, 3.0]]))
 
 
 class IgnoresTheOtherLiability(Mixed):

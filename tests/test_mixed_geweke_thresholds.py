@@ -33,8 +33,10 @@ def thresholds_alone():
 
 
 def four_trait_prior():
-    scale = 3.0 * np.eye(4) + 0.5
-    return bg.InverseWishart(10.0, scale)
+    """IW(14, S) on 4 x 4: each variance Scale-inv-chi2(11, .), fourth moments finite (as
+    ``three_trait_prior``); the scale keeps the former IW(10)'s prior mean, S / (nu - 5)."""
+    scale = 9.0 / 5.0 * (3.0 * np.eye(4) + 0.5)
+    return bg.InverseWishart(14.0, scale)
 
 
 def alone_model(thresholds_alone, sampler, family=None):
