@@ -190,6 +190,10 @@ def test_marginal_moves_run_on_complete_records(population):
     assert model.likelihood.integrates_augmentation
     blocks = [b["block"] for b in model.describe()["sampler"]]
     assert "scale move" in blocks and "marginal group move" in blocks
+    # records missing a trait: the moves' target would integrate the censored values, which the
+    # augmentation redraws given the liabilities, so the moves stay off
+    incomplete = censored_model(population, ["life", "d1"], ["censored", "threshold"])
+    assert incomplete.likelihood.augments and not incomplete.likelihood.integrates_augmentation
 
 
 @pytest.mark.parametrize(

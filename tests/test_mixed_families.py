@@ -554,11 +554,24 @@ class _Residual:
         self.resid = resid
 
 
-def test_marginal_moves_wait_for_complete_records(population):
-    """A record missing a trait: its missing value would be drawn given the liabilities from before a
-    marginal move, so the moves stay off; two binary traits beside a Gaussian one likewise."""
+def test_marginal_moves_with_records_missing_traits(population):
+    """Records missing traits keep the marginal moves of one threshold trait: the augmentation draws
+    the liabilities given the observed traits, then the missing ones given them, and the moves'
+    target (the pointwise log-likelihood's sum, missing traits integrated out) is that of the
+    data; two binary traits beside a Gaussian one stay without (their liabilities are drawn one
+    given the other)."""
     data, _ = population
-    assert not _model(population, ["weight", "d1"], ["gaussian", "threshold"]).likelihood.integrates_augmentation
+    model = _model(population, ["weight", "d1"], ["gaussian", "threshold"])
+    likelihood = model.likelihood
+    assert likelihood.augments and likelihood.integrates_augmentation
+    chain = _stepped(model, seed=6, steps=3)
+    state, ctx = chain.states[-1], chain.ctx
+    state["sigma2_e"][:] = [[2.0, 0.7], [0.7, 1.0]]
+    mu = state["y"] - ctx.resid
+    for shift in (0.0, 0.3):
+        moved = mu + shift
+        expected = likelihood.log_likelihood(state, _Residual(state["y"] - moved)).sum()
+        np.testing.assert_allclose(likelihood.marginal_log_likelihood(state, moved), expected, rtol=1e-12)
     complete = (data.dropna(subset=["weight", "d1", "d2"]), population[1])
     model = _model(complete, ["weight", "d1", "d2"], ["gaussian", "threshold", "threshold"])
     assert not model.likelihood.integrates_augmentation

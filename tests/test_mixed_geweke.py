@@ -3,8 +3,10 @@ pairs and a Gaussian trait beside two binary ones.
 
 Two traits, the second binary (``family=["gaussian", "threshold"]``), with an animal effect and a
 residual covariance whose binary diagonal is fixed at 1 (a conditional inverse-Wishart), some
-records missing one trait, under the single-site, joint and collapsed samplers. A planted
-error (the conditional inverse-Wishart drawn with 2 extra degrees of freedom) must fail.
+records missing one trait, under the single-site, joint and collapsed samplers, the binary
+trait's marginal group move on. Planted errors must fail: the conditional inverse-Wishart drawn
+with 2 extra degrees of freedom, and the augmentation in its former order (missing traits, then
+liabilities) under the marginal move.
 Then a Gaussian trait beside two binary ones (their residual block fixed at I), and two binary
 traits alone; a planted error (each liability drawn given the Gaussian trait only, ignoring the
 other binary trait's liability) must fail. Then a Gaussian trait beside a 3-category ordinal one
@@ -58,6 +60,26 @@ class WrongConditionalDegrees(Mixed):
         state["sigma2_e"][:] = self._draw_fixed_block(
             rng, self.prior.df + self.n_observed + 2, self.prior.scale + e.T @ e
         )
+
+
+class MissingTraitsFirst(Mixed):
+    """Planted error: the augmentation in its former order, the missing traits first and then the
+    liabilities given them, while the marginal moves (which integrate both out) still run on
+    records missing traits: after an accepted move the missing values are drawn given the
+    liabilities from before it."""
+
+    def augment(self, rng, state, ctx):
+        y, resid = state["y"], ctx.resid
+        self._draw_missing_traits(rng, state["sigma2_e"], y, resid)
+        self._draw_liabilities(rng, state, y, resid, tuning=bool(ctx.tuning))
+
+
+def test_planted_missing_traits_drawn_before_the_liabilities_fails(population):
+    model = pair_model(population, "single-site", MissingTraitsFirst(["gaussian", "threshold"]))
+    assert model.likelihood.integrates_augmentation
+    result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=41)
+    print(result)
+    assert not result.passed
 
 
 def test_planted_wrong_degrees_of_freedom_fails(population):

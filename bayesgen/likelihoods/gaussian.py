@@ -187,10 +187,13 @@ class Gaussian(Likelihood):
 
     def augment(self, rng, state, ctx: StepContext) -> None:
         """Draw every record's missing traits from their conditional (class docstring); keeps ``ctx.resid``."""
+        self._draw_missing_traits(rng, state["sigma2_e"], state["y"], ctx.resid)
+
+    def _draw_missing_traits(self, rng, cov: np.ndarray, y: np.ndarray, resid: np.ndarray) -> None:
+        """Every record's missing traits given its observed ones (``augment``); updates ``y`` and
+        ``resid`` (records x traits, all records)."""
         if not self.augments:
             return
-        cov = state["sigma2_e"]
-        y, resid = state["y"], ctx.resid
         for pattern in self._patterns:
             if pattern.missing.size == 0:
                 continue

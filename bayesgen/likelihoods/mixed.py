@@ -41,10 +41,10 @@ class Mixed(Gaussian):
     R = I, so a record's categories are independent given the locations and any number of binary
     or ordinal traits go together. Each ordinal trait has its own cut-points.
 
-    **Augmentation.** Missing traits as for Gaussian traits (a missing threshold trait's liability
-    is a missing trait); then, threshold trait by threshold trait, the liability of each record
-    with a category from its conditional given all the record's other traits o (the other
-    binary trait's current liability included),
+    **Augmentation.** Threshold trait by threshold trait, the liability of each record with a
+    category from its conditional given the record's other observed traits o (the other threshold
+    traits' current liabilities included; its missing traits integrated out, per missingness
+    pattern),
 
     .. math:: \ell_{r,b} \mid \cdot \sim N\big(m_{r,b} = \mu_{r,b} + R_{bo}R_{oo}^{-1}(y_{r,o} - \mu_{r,o}),\;
               s_b^2 = R_{bb} - R_{bo}R_{oo}^{-1}R_{ob}\big) \text{ truncated to } (\tau_{b,c_{r,b}}, \tau_{b,c_{r,b}+1}].
@@ -55,6 +55,12 @@ class Mixed(Gaussian):
     The move targets the cut-points' conditional given everything but the trait's liabilities,
     which are then drawn given the new cut-points: together one draw of (cut-points,
     liabilities) from their joint conditional.
+
+    Then the missing traits as for Gaussian traits, given the observed ones and the new
+    liabilities (a missing threshold trait's liability is a missing trait). With one threshold
+    trait the two steps draw the liabilities and the missing traits together from their joint
+    conditional (threshold traits alone: their liabilities are independent given the locations),
+    which lets the marginal group moves run on records missing traits too.
 
     **R with a fixed block.** The prior is :math:`R \sim IW(\nu, S)` conditioned on
     :math:`R_{BB} = I`. Partition R into the free traits f and the threshold ones B. For
@@ -333,19 +339,16 @@ class Mixed(Gaussian):
 
     # ------------------------------------------------------------------ liabilities
     def _draw_liabilities(self, rng, state, y: np.ndarray, resid: np.ndarray, tuning=None) -> None:
-        """Each threshold trait's liabilities in turn, given the record's other traits (class
-        docstring), truncated to their category's interval; an ordinal trait's cut-points moved
-        first unless ``tuning`` is None (a simulation); updates ``y`` and ``resid`` (records x
-        traits, all records)."""
+        """Each threshold trait's liabilities in turn, given the record's other observed traits (its
+        missing ones integrated out; class docstring), truncated to their category's interval; an
+        ordinal trait's cut-points moved first unless ``tuning`` is None (a simulation); updates
+        ``y`` and ``resid`` (records x traits, all records)."""
         cov = state["sigma2_e"]
         for column, b in enumerate(self.threshold_traits):
             has = self._has_category[:, column]
             rows = self.observed_rows[has]
-            others = self._conditioning_traits(b)
-            coefficient = np.linalg.solve(cov[np.ix_(others, others)], cov[others, b])
-            sd = float(np.sqrt(cov[b, b] - cov[b, others] @ coefficient))
             mu = y[rows, b] - resid[rows, b]
-            mean = mu + resid[np.ix_(rows, others)] @ coefficient
+            mean, sd = self._liability_conditional(cov, column, rows, mu, resid)
             ordinal = len(self._thresholds[column].categories) > 2
             if ordinal and tuning is not None:
                 self._thresholds[column]._move_cutpoints(rng, self._cutpoint_state(state, column), mean, tuning, sd)
@@ -355,15 +358,40 @@ class Mixed(Gaussian):
             y[rows, b] = liability
             resid[rows, b] = liability - mu
 
+    def _liability_conditional(self, cov: np.ndarray, column: int, rows: np.ndarray, mu: np.ndarray, resid):
+        r"""(mean, sd) per record of threshold trait ``column``'s liability given the record's other
+        observed traits o (``_conditioning_traits``): :math:`\mu + R_{bo}R_{oo}^{-1}e_o` and
+        :math:`(R_{bb} - R_{bo}R_{oo}^{-1}R_{ob})^{1/2}`, by missingness pattern; ``rows`` are the
+        records with its category, ``mu`` their linear predictor."""
+        b = int(self.threshold_traits[column])
+        given = self._conditioning_traits(b)
+        at = np.flatnonzero(self._has_category[:, column])  # positions among the observed records
+        mean, sd = mu.copy(), np.empty(rows.size)
+        for pattern in self._patterns:
+            if b not in pattern.observed:
+                continue
+            members = np.searchsorted(at, pattern.positions)
+            others = pattern.observed[np.isin(pattern.observed, given)]
+            if not others.size:
+                sd[members] = np.sqrt(cov[b, b])
+                continue
+            coefficient = np.linalg.solve(cov[np.ix_(others, others)], cov[others, b])
+            sd[members] = np.sqrt(cov[b, b] - cov[b, others] @ coefficient)
+            mean[members] = mu[members] + resid[np.ix_(rows[members], others)] @ coefficient
+        return mean, sd
+
     def _conditioning_traits(self, trait: int) -> np.ndarray:
         """The traits a threshold trait's liability is drawn given: all the others."""
         return np.array([k for k in range(self.n_traits) if k != trait])
 
     def augment(self, rng, state, ctx: StepContext) -> None:
-        """Missing traits (Gaussian conditional), then the cut-points and liabilities given the
-        categories; keeps ``ctx.resid``."""
-        super().augment(rng, state, ctx)
-        self._draw_liabilities(rng, state, state["y"], ctx.resid, tuning=bool(ctx.tuning))
+        """The cut-points and liabilities given the categories and the records' observed traits (their
+        missing ones integrated out), then the missing traits given everything observed and the new
+        liabilities (Gaussian conditional): a draw of the liabilities and missing traits together
+        when there is one threshold trait, a Gibbs sweep over them otherwise; keeps ``ctx.resid``."""
+        y, resid = state["y"], ctx.resid
+        self._draw_liabilities(rng, state, y, resid, tuning=bool(ctx.tuning))
+        self._draw_missing_traits(rng, state["sigma2_e"], y, resid)
 
     def simulate_response(self, rng, state, linear_predictor) -> None:
         """The observed traits as for Gaussian traits (liabilities included), their categories, then
@@ -375,7 +403,9 @@ class Mixed(Gaussian):
             has = self._has_category[:, column]
             inner = self._edges(column, state.get("cutpoints"))[1:-1]
             state["category"][has, column] = np.searchsorted(inner, y[self.observed_rows[has], b], side="left")
-        self._draw_liabilities(rng, state, y, y - linear_predictor)
+        resid = y - linear_predictor
+        self._draw_liabilities(rng, state, y, resid)
+        self._draw_missing_traits(rng, state["sigma2_e"], y, resid)
 
     # ------------------------------------------------------------------ the marginal group moves
     def marginal_traits(self) -> list:
@@ -384,24 +414,31 @@ class Mixed(Gaussian):
             return []
         return [int(b) for column, b in enumerate(self.threshold_traits) if self._thresholds[column].marginal_moves]
 
+    #: Whether records missing traits keep the marginal group moves (``integrates_augmentation``).
+    MARGINAL_MOVES_WITH_MISSING_TRAITS = True
+
     @property
     def integrates_augmentation(self) -> bool:
         r"""Whether the marginal group moves can run: a threshold trait's ``marginal_moves``, and an
-        augmentation that redraws exactly what :math:`P(\text{data} \mid \mu)` integrates out,
-        from its joint conditional: no record missing a trait (missing values would be drawn given
-        the liabilities left from before the move), and one threshold trait, or threshold traits
-        alone (R = I: each liability's conditional is then exact given the others)."""
+        augmentation that redraws exactly what :math:`P(\text{data} \mid \mu)` integrates out
+        (the liabilities and the missing traits), from its joint conditional: one threshold trait,
+        or threshold traits alone (R = I: each liability's conditional is then exact given the
+        others). The augmentation draws the liabilities given the observed traits only, then the
+        missing traits given them (``augment``)."""
         return (
             any(t.marginal_moves for t in self._thresholds)
-            and not self.augments
+            and (not self.augments or self.MARGINAL_MOVES_WITH_MISSING_TRAITS)
             and (len(self._thresholds) == 1 or self._free.size == 0)
         )
 
     def marginal_log_likelihood(self, state, linear_predictor) -> float:
         r""":math:`\sum_r \log N(y_{r,f} \mid \mu_{r,f}, R_{ff}) + \sum_b \log P(c_{r,b} \mid y_{r,f})`, the
-        liabilities integrated out; where ``integrates_augmentation`` holds (complete records, one
-        threshold trait or threshold traits alone), the same sum as the pointwise log-likelihood,
-        without its per-pattern loop: each threshold trait given the free traits f only."""
+        liabilities (and missing traits) integrated out; where ``integrates_augmentation`` holds (one
+        threshold trait or threshold traits alone), the same sum as the pointwise log-likelihood:
+        its per-pattern loop when records miss traits, else each threshold trait given the free
+        traits f only."""
+        if self.augments:
+            return float(self._pointwise(state, state["y"] - linear_predictor).sum())
         rows, free = self.observed_rows, self._free
         cov = state["sigma2_e"]
         mu = linear_predictor[rows]

@@ -36,6 +36,11 @@ class MixedCensored(CensoredTrait, Mixed):
     trait goes beside the censored one: two would make that rectangle trivariate.
     """
 
+    #: With records missing traits the marginal moves stay off: their target would integrate the
+    #: censored values too (the pointwise log-likelihood does), which the augmentation redraws
+    #: given the liabilities, not jointly with them.
+    MARGINAL_MOVES_WITH_MISSING_TRAITS = False
+
     @renamed_arguments(variance="prior")
     def __init__(self, families, prior=None, posterior_predictive: bool = False, bounds=None):
         families = list(families) if isinstance(families, (list, tuple)) else families

@@ -394,6 +394,7 @@ class Threshold(Likelihood):
         beside other traits, its conditional given them: ``Mixed``)."""
         moved = category >= 1
         lower, upper = self._liability_bounds(self._edges(cutpoints), category[moved])
+        sd = np.broadcast_to(sd, mu.shape)[moved]  # one sd, or each record's (``Mixed``: per pattern)
         return float(np.sum(log_interval_probability((lower - mu[moved]) / sd, (upper - mu[moved]) / sd)))
 
     def _log_proposal_ratio(self, current, proposed, scale) -> float:
