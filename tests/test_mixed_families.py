@@ -561,17 +561,24 @@ def test_marginal_moves_with_records_missing_traits(population):
     data; two binary traits beside a Gaussian one stay without (their liabilities are drawn one
     given the other)."""
     data, _ = population
-    model = _model(population, ["weight", "d1"], ["gaussian", "threshold"])
-    likelihood = model.likelihood
-    assert likelihood.augments and likelihood.integrates_augmentation
-    chain = _stepped(model, seed=6, steps=3)
-    state, ctx = chain.states[-1], chain.ctx
-    state["sigma2_e"][:] = [[2.0, 0.7], [0.7, 1.0]]
-    mu = state["y"] - ctx.resid
-    for shift in (0.0, 0.3):
-        moved = mu + shift
-        expected = likelihood.log_likelihood(state, _Residual(state["y"] - moved)).sum()
-        np.testing.assert_allclose(likelihood.marginal_log_likelihood(state, moved), expected, rtol=1e-12)
+    # one threshold trait beside a Gaussian one, and two threshold traits alone (R = I), each with
+    # records missing either trait: the moves' target is the pointwise log-likelihood's sum
+    for traits, families, residual in (
+        (["weight", "d1"], ["gaussian", "threshold"], [[2.0, 0.7], [0.7, 1.0]]),
+        (["d1", "d2"], ["threshold", "threshold"], None),
+    ):
+        model = _model(population, traits, families)
+        likelihood = model.likelihood
+        assert likelihood.augments and likelihood.integrates_augmentation
+        chain = _stepped(model, seed=6, steps=3)
+        state, ctx = chain.states[-1], chain.ctx
+        if residual is not None:
+            state["sigma2_e"][:] = residual
+        mu = state["y"] - ctx.resid
+        for shift in (0.0, 0.3):
+            moved = mu + shift
+            expected = likelihood.log_likelihood(state, _Residual(state["y"] - moved)).sum()
+            np.testing.assert_allclose(likelihood.marginal_log_likelihood(state, moved), expected, rtol=1e-12)
     complete = (data.dropna(subset=["weight", "d1", "d2"]), population[1])
     model = _model(complete, ["weight", "d1", "d2"], ["gaussian", "threshold", "threshold"])
     assert not model.likelihood.integrates_augmentation

@@ -364,21 +364,36 @@ class Mixed(Gaussian):
         :math:`(R_{bb} - R_{bo}R_{oo}^{-1}R_{ob})^{1/2}`, by missingness pattern; ``rows`` are the
         records with its category, ``mu`` their linear predictor."""
         b = int(self.threshold_traits[column])
-        given = self._conditioning_traits(b)
-        at = np.flatnonzero(self._has_category[:, column])  # positions among the observed records
         mean, sd = mu.copy(), np.empty(rows.size)
-        for pattern in self._patterns:
-            if b not in pattern.observed:
-                continue
-            members = np.searchsorted(at, pattern.positions)
-            others = pattern.observed[np.isin(pattern.observed, given)]
-            if not others.size:
+        for members, others in self._liability_groups(column):
+            if not np.any(cov[others, b]):  # none observed, or uncorrelated (threshold traits alone)
                 sd[members] = np.sqrt(cov[b, b])
                 continue
             coefficient = np.linalg.solve(cov[np.ix_(others, others)], cov[others, b])
             sd[members] = np.sqrt(cov[b, b] - cov[b, others] @ coefficient)
             mean[members] = mu[members] + resid[np.ix_(rows[members], others)] @ coefficient
         return mean, sd
+
+    def _liability_groups(self, column: int) -> list:
+        """(members, others) per missingness pattern that observes threshold trait ``column``: the
+        pattern's records among those with its category, and the traits its liability is drawn
+        given there (``_conditioning_traits`` that the pattern observes). Fixed by the data: made
+        once per binding of the patterns."""
+        cached = getattr(self, "_liability_groups_of_patterns", None)
+        if cached is None or cached[0] is not self._patterns:
+            groups = []
+            for c, b in enumerate(self.threshold_traits):
+                given = self._conditioning_traits(int(b))
+                at = np.flatnonzero(self._has_category[:, c])  # positions among the observed records
+                groups.append(
+                    [
+                        (np.searchsorted(at, p.positions), p.observed[np.isin(p.observed, given)])
+                        for p in self._patterns
+                        if b in p.observed
+                    ]
+                )
+            cached = self._liability_groups_of_patterns = (self._patterns, groups)
+        return cached[1][column]
 
     def _conditioning_traits(self, trait: int) -> np.ndarray:
         """The traits a threshold trait's liability is drawn given: all the others."""
@@ -438,7 +453,7 @@ class Mixed(Gaussian):
         its per-pattern loop when records miss traits, else each threshold trait given the free
         traits f only."""
         if self.augments:
-            return float(self._pointwise(state, state["y"] - linear_predictor).sum())
+            return self._marginal_log_likelihood_by_pattern(state, linear_predictor)
         rows, free = self.observed_rows, self._free
         cov = state["sigma2_e"]
         mu = linear_predictor[rows]
@@ -459,6 +474,42 @@ class Mixed(Gaussian):
             edges = self._edges(column, state.get("cutpoints"))
             category = state["category"][:, column]
             total += sum_log_interval_probability(edges[category] / sd, edges[category + 1] / sd, mean / sd)
+        return total
+
+    def _marginal_log_likelihood_by_pattern(self, state, linear_predictor) -> float:
+        r"""``marginal_log_likelihood`` with records missing traits: per missingness pattern, the
+        density of the observed Gaussian traits g and :math:`\log P(c_{r,b} \mid y_{r,g})` of each
+        observed threshold trait b given them, summed (the pointwise log-likelihood's sum, its
+        intervals independent given g where ``integrates_augmentation`` holds: one threshold trait,
+        or threshold traits alone with R = I)."""
+        total = 0.0
+        if self._free.size == 0:
+            # threshold traits alone (R = I): each trait over its records with a category
+            for column, b in enumerate(self.threshold_traits):
+                has = self._has_category[:, column]
+                edges = self._edges(column, state.get("cutpoints"))
+                category = state["category"][has, column]
+                mean = linear_predictor[self.observed_rows[has], b]
+                total += sum_log_interval_probability(edges[category], edges[category + 1], mean)
+            return total
+        cov = state["sigma2_e"]
+        for positions, rows, gaussian, interval in self._pointwise_groups(state):
+            mu = linear_predictor[rows]
+            means = mu[:, interval]
+            sds = np.sqrt(np.diag(cov)[interval])
+            if gaussian.size:
+                others = state["y"][np.ix_(rows, gaussian)] - mu[:, gaussian]
+                chol = np.linalg.cholesky(cov[np.ix_(gaussian, gaussian)])
+                z = np.linalg.solve(chol, others.T)
+                total -= 0.5 * float(np.sum(z * z)) + rows.size * (
+                    float(np.log(np.diag(chol)).sum()) + 0.5 * gaussian.size * np.log(2.0 * np.pi)
+                )
+                coefficient = np.linalg.solve(cov[np.ix_(gaussian, gaussian)], cov[np.ix_(gaussian, interval)])
+                means = means + others @ coefficient
+                sds = np.sqrt(sds**2 - np.sum(cov[np.ix_(gaussian, interval)] * coefficient, axis=0))
+            for j, trait in enumerate(interval):
+                lower, upper = self._interval_of(state, positions, trait)
+                total += sum_log_interval_probability(lower / sds[j], upper / sds[j], means[:, j] / sds[j])
         return total
 
     # ------------------------------------------------------------------ outputs
@@ -512,11 +563,18 @@ class Mixed(Gaussian):
     def _pointwise_groups(self, state):
         """(positions, rows, gaussian traits, interval traits) of groups of records that share which
         traits enter the pointwise log-likelihood by their density and which by the probability of
-        their interval: per missingness pattern, the observed threshold traits by their category."""
-        for pattern in self._patterns:
-            obs = pattern.observed
-            threshold = np.isin(obs, self.threshold_traits)
-            yield pattern.positions, pattern.rows, obs[~threshold], obs[threshold]
+        their interval: per missingness pattern, the observed threshold traits by their category.
+        Fixed by the data: made once per binding of the patterns (the marginal moves ask for them at
+        every evaluation)."""
+        cached = getattr(self, "_groups_of_patterns", None)
+        if cached is None or cached[0] is not self._patterns:
+            groups = []
+            for pattern in self._patterns:
+                obs = pattern.observed
+                threshold = np.isin(obs, self.threshold_traits)
+                groups.append((pattern.positions, pattern.rows, obs[~threshold], obs[threshold]))
+            cached = self._groups_of_patterns = (self._patterns, groups)
+        return cached[1]
 
     def _interval_of(self, state, positions: np.ndarray, trait: int):
         """(lower, upper) of the working value of ``trait`` (a threshold trait) at the observed records
