@@ -92,6 +92,9 @@ RECTANGLES = [
     (0.1, 0.100001, 0.2, 0.5, 0.2),  # thinner: below CANCELLATION, quadrature takes over
     (-6.0, -5.0, -np.inf, -4.0, 0.7),
     (2.0, 2.5, -1.0, -0.5, -0.95),
+    # the second interval's two CDFs both within 1e-22 of 1 where X <= -5.9: their plain
+    # difference cancelled to 0 (log -inf) before the fallback took the lower-tail side
+    (-np.inf, -5.903345943289994, -1.3660822410312141, 2.154128907648686, -0.9371134245783459),
 ]
 
 
