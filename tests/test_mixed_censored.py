@@ -196,16 +196,76 @@ def test_marginal_moves_run_on_complete_records(population):
     assert incomplete.likelihood.augments and not incomplete.likelihood.integrates_augmentation
 
 
+def test_pointwise_log_likelihood_beside_two_binary_traits(population):
+    """A lifetime beside two diseases: an exact lifetime gives log N(life) + log P(d1, d2 | life), a
+    bivariate rectangle; a censored one log P(life in its window, d1, d2), a trivariate one
+    (quadrature); the model samples under each sampler."""
+    from test_trivariate_normal import quadrature_log_rectangle as quadrature_log_rectangle_3
+
+    data, pedigree = population
+    rng = np.random.default_rng(21)
+    data = data.assign(d2=(data["y"] + rng.standard_normal(len(data)) > data["y"].median()).astype(float))
+    data.loc[data.index[9:12], "d2"] = np.nan
+    traits, families = ["life", "d1", "d2"], ["censored", "threshold", "threshold"]
+    for sampler in ("single-site", "joint", "collapsed"):
+        model = censored_model((data, pedigree), traits, families, sampler)
+        idata = model.sample(draws=10, burn=5, chains=1, seed=1, progress=False, check_convergence=False)
+        assert np.all(np.isfinite(idata.log_likelihood["y"].values))
+    chain = _stepped(model, seed=3, steps=5)
+    state, likelihood = chain.states[-1], model.likelihood
+    state["sigma2_e"][:] = [[1.5, -0.7, 0.5], [-0.7, 1.0, 0.0], [0.5, 0.0, 1.0]]
+    values = likelihood.log_likelihood(state, chain.ctx)
+    cov = state["sigma2_e"]
+    rows = likelihood.observed_rows
+    mu = state["y"][rows] - chain.ctx.resid[rows]
+    frame = data.iloc[rows]
+    checked = {"exact": 0, "censored": 0}
+    for i in range(rows.size):
+        record = frame.iloc[i]
+        if np.isnan(record["d1"]) or np.isnan(record["d2"]):
+            continue
+        above = np.array([record["d1"], record["d2"]]) == 1
+        if not np.isnan(record["life"]):
+            kind = "exact"
+            resid = record["life"] - mu[i, 0]
+            mean = mu[i, 1:] + cov[1:, 0] / cov[0, 0] * resid
+            conditional = cov[1:, 1:] - np.outer(cov[1:, 0], cov[0, 1:]) / cov[0, 0]
+            sd = np.sqrt(np.diag(conditional))
+            bounds = []
+            for j in (0, 1):
+                bounds += [-mean[j] / sd[j], np.inf] if above[j] else [-np.inf, -mean[j] / sd[j]]
+            rho = conditional[0, 1] / (sd[0] * sd[1])
+            expected = _log_normal(record["life"], mu[i, 0], cov[0, 0]) + quadrature_log_rectangle(*bounds, rho)
+        elif not (np.isnan(record["lower"]) and np.isnan(record["upper"])):
+            kind = "censored"
+            sd = np.sqrt(np.diag(cov))
+            window = [np.nan_to_num(record["lower"], nan=-np.inf), np.nan_to_num(record["upper"], nan=np.inf)]
+            lower = np.array([(window[0] - mu[i, 0]) / sd[0], *np.where(above, -mu[i, 1:] / sd[1:], -np.inf)])
+            upper = np.array([(window[1] - mu[i, 0]) / sd[0], *np.where(above, np.inf, -mu[i, 1:] / sd[1:])])
+            expected = quadrature_log_rectangle_3(lower, upper, cov / np.outer(sd, sd))
+        else:
+            continue
+        if checked[kind] >= 3:
+            continue
+        np.testing.assert_allclose(values[i], expected, rtol=1e-9)
+        checked[kind] += 1
+    assert checked == {"exact": 3, "censored": 3}
+
+
 @pytest.mark.parametrize(
     "traits, families, match",
     [
-        (["life", "d1", "d2"], ["censored", "threshold", "threshold"], "beside one threshold trait"),
+        (
+            ["life", "d1", "d2", "d3"],
+            ["censored", "threshold", "threshold", "threshold"],
+            "beside one or two threshold",
+        ),
         (["life", "life2", "d1"], ["censored", "censored", "threshold"], "lists 'censored' once"),
     ],
 )
 def test_refused_family_lists(population, traits, families, match):
     data, pedigree = population
-    data = data.assign(d2=data["d1"], life2=data["life"])
+    data = data.assign(d2=data["d1"], d3=data["d1"], life2=data["life"])
     with pytest.raises(ValueError, match=match):
         bg.Model(data, traits, [bg.Animal("id", pedigree)], family=families, bounds=("lower", "upper"))
 

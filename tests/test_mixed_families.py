@@ -208,14 +208,70 @@ def test_pointwise_log_likelihood_of_two_categories_and_a_gaussian_trait(populat
         np.testing.assert_allclose(values[i], expected, rtol=1e-12)
 
 
-def test_three_threshold_traits_beside_a_gaussian_one_are_refused(population):
+def test_pointwise_log_likelihood_of_three_categories_and_a_gaussian_trait(population):
+    """Three binary traits beside a Gaussian one: each complete record's log N(y_g | mu_g, R_gg) +
+    log P(c1, c2, c3 | y_g), against the trivariate integral by quadrature (two categories of its
+    records missing one binary trait against the bivariate one); the model samples."""
+    from test_trivariate_normal import quadrature_log_rectangle as quadrature_log_rectangle_3
+
     data, pedigree = population
-    with pytest.raises(ValueError, match="beside Gaussian traits a model takes one or two threshold traits"):
+    rng = np.random.default_rng(12)
+    z = ((data["y"] - data["y"].mean()) / data["y"].std()).to_numpy()
+    data = data.assign(d3=(0.4 * z + rng.standard_normal(len(data)) > -0.2).astype(float))
+    data.loc[data.index[10:13], "d3"] = np.nan
+    traits = ["weight", "d1", "d2", "d3"]
+    model = _model((data, pedigree), traits, ["gaussian"] + ["threshold"] * 3)
+    idata = model.sample(draws=15, burn=10, chains=1, seed=1, progress=False, check_convergence=False)
+    assert np.all(np.isfinite(idata.log_likelihood["y"].values))
+    chain = _stepped(model, seed=3, steps=5)
+    state, likelihood = chain.states[-1], model.likelihood
+    state["sigma2_e"][:] = [
+        [2.0, 0.6, -0.5, 0.4],
+        [0.6, 1.0, 0.0, 0.0],
+        [-0.5, 0.0, 1.0, 0.0],
+        [0.4, 0.0, 0.0, 1.0],
+    ]
+    values = likelihood.log_likelihood(state, chain.ctx)
+    cov = state["sigma2_e"]
+    rows = likelihood.observed_rows
+    mu = state["y"][rows] - chain.ctx.resid[rows]
+    observed = ~np.isnan(data[traits].to_numpy()[rows])
+    checked = 0
+    for i, row in enumerate(rows):
+        if not observed[i].all() or checked >= 4:
+            continue
+        y = data["weight"].iloc[row]
+        gaussian = -0.5 * (np.log(2 * np.pi * cov[0, 0]) + (y - mu[i, 0]) ** 2 / cov[0, 0])
+        mean = mu[i, 1:] + cov[1:, 0] / cov[0, 0] * (y - mu[i, 0])
+        conditional = cov[1:, 1:] - np.outer(cov[1:, 0], cov[0, 1:]) / cov[0, 0]
+        sd = np.sqrt(np.diag(conditional))
+        above = data[["d1", "d2", "d3"]].iloc[row].to_numpy() == 1
+        lower = np.where(above, -mean / sd, -np.inf)
+        upper = np.where(above, np.inf, -mean / sd)
+        expected = gaussian + quadrature_log_rectangle_3(lower, upper, conditional / np.outer(sd, sd))
+        np.testing.assert_allclose(values[i], expected, rtol=1e-9)
+        checked += 1
+    assert checked == 4
+    # records missing d3: the Gaussian trait and two categories, a bivariate rectangle
+    for i in np.flatnonzero(observed[:, :3].all(axis=1) & ~observed[:, 3])[:2]:
+        y = data["weight"].iloc[rows[i]]
+        gaussian = -0.5 * (np.log(2 * np.pi * cov[0, 0]) + (y - mu[i, 0]) ** 2 / cov[0, 0])
+        mean = mu[i, 1:3] + cov[1:3, 0] / cov[0, 0] * (y - mu[i, 0])
+        conditional = cov[1:3, 1:3] - np.outer(cov[1:3, 0], cov[0, 1:3]) / cov[0, 0]
+        sign = np.where(data[["d1", "d2"]].iloc[rows[i]].to_numpy() == 1, 1.0, -1.0)
+        sd = np.sqrt(np.diag(conditional))
+        rho = sign[0] * sign[1] * conditional[0, 1] / (sd[0] * sd[1])
+        np.testing.assert_allclose(values[i], gaussian + quadrature_log_cdf(*(sign * mean / sd), rho), rtol=1e-9)
+
+
+def test_four_threshold_traits_beside_a_gaussian_one_are_refused(population):
+    data, pedigree = population
+    with pytest.raises(ValueError, match="beside Gaussian traits a model takes one to three threshold traits"):
         bg.Model(
-            data.assign(d3=data["d1"]),
-            ["weight", "d1", "d2", "d3"],
+            data.assign(d3=data["d1"], d4=data["d2"]),
+            ["weight", "d1", "d2", "d3", "d4"],
             [bg.Animal("id", pedigree)],
-            family=["gaussian"] + ["threshold"] * 3,
+            family=["gaussian"] + ["threshold"] * 4,
         )
 
 

@@ -485,10 +485,14 @@ def test_censored_family_lists_errors(censored_pair):
     data = data.assign(b=(data["g"] > data["g"].median()).astype(float))
     with pytest.raises(TypeError, match="give its bounds"):
         bg.Model(data, ["g", "y"], terms(sim), family=["gaussian", "censored"])
-    data = data.assign(b2=data["b"])
-    with pytest.raises(ValueError, match="a censored trait goes beside one threshold trait"):
+    data = data.assign(b2=data["b"], b3=data["b"])
+    with pytest.raises(ValueError, match="a censored trait goes beside one or two threshold traits"):
         bg.Model(
-            data, ["b", "b2", "y"], terms(sim), family=["threshold", "threshold", "censored"], bounds=("lower", "upper")
+            data,
+            ["b", "b2", "b3", "y"],
+            terms(sim),
+            family=["threshold", "threshold", "threshold", "censored"],
+            bounds=("lower", "upper"),
         )
     with pytest.raises(ValueError, match="lists 'censored' once"):
         bg.Model(data, ["y", "g"], terms(sim), family=["censored", "censored"], bounds=("lower", "upper"))
@@ -621,12 +625,12 @@ def test_gaussian_binary_pair_fixes_the_binary_residual_variance(small):
 def test_mixed_families_errors(small):
     data, sim = small
     data = data.assign(weight=data["liability"])
-    with pytest.raises(ValueError, match="beside Gaussian traits a model takes one or two threshold"):
+    with pytest.raises(ValueError, match="beside Gaussian traits a model takes one to three threshold"):
         bg.Model(
-            data.assign(y2=data["y"], y3=data["y"]),
-            ["weight", "y", "y2", "y3"],
+            data.assign(y2=data["y"], y3=data["y"], y4=data["y"]),
+            ["weight", "y", "y2", "y3", "y4"],
             terms(sim),
-            family=["gaussian"] + ["threshold"] * 3,
+            family=["gaussian"] + ["threshold"] * 4,
         )
     with pytest.raises(ValueError, match="two or more traits, one or more of them 'threshold'"):
         bg.Model(data, ["weight", "y"], terms(sim), family=["gaussian", "gaussian"])

@@ -18,6 +18,7 @@ from .bivariate_normal import log_bivariate_normal_rectangle
 from .gaussian import Gaussian
 from .mixed_scaling import ThresholdTraitScaling
 from .threshold import Threshold, inside
+from .trivariate_normal import log_trivariate_normal_rectangle
 from .truncated_normal import draw_truncated_normal, log_interval_probability, sum_log_interval_probability
 
 
@@ -34,12 +35,13 @@ class Mixed(Gaussian):
     trait's category is 1 when :math:`\ell_{r,b} > 0`); residuals :math:`e_r \sim N(0, R)` with the
     threshold block :math:`R_{BB} = I` fixed (unit variances; two binary traits' residuals
     uncorrelated, as MCMCglmm's ``fix=`` fixes that block) and the covariances :math:`R_{gb}`
-    with the Gaussian traits sampled. Beside Gaussian traits at most two threshold traits go
+    with the Gaussian traits sampled. Beside Gaussian traits at most three threshold traits go
     together: given the Gaussian traits their liabilities are correlated, and a record's
     probability of two categories is a bivariate normal rectangle
-    (``log_bivariate_normal_rectangle``), of three a trivariate one. Threshold traits alone have
-    R = I, so a record's categories are independent given the locations and any number of binary
-    or ordinal traits go together. Each ordinal trait has its own cut-points.
+    (``log_bivariate_normal_rectangle``), of three a trivariate one
+    (``log_trivariate_normal_rectangle``). Threshold traits alone have R = I, so a record's
+    categories are independent given the locations and any number of binary or ordinal traits go
+    together. Each ordinal trait has its own cut-points.
 
     **Augmentation.** Threshold trait by threshold trait, the liability of each record with a
     category from its conditional given the record's other observed traits o (the other threshold
@@ -83,17 +85,18 @@ class Mixed(Gaussian):
     :math:`\log N(y_{r,g} \mid \mu_{r,g}, R_{gg}) + \log P(c_{r,B'} \mid y_{r,g})` over its observed
     Gaussian traits g and threshold traits B' (the liabilities integrated out given the Gaussian
     traits: a normal interval probability for one, a bivariate normal rectangle for two,
-    ``bayesgen.likelihoods.bivariate_normal``; a sum of interval probabilities for threshold
+    ``bayesgen.likelihoods.bivariate_normal``, a trivariate one for three,
+    ``bayesgen.likelihoods.trivariate_normal``; a sum of interval probabilities for threshold
     traits without Gaussian ones); ``h2`` per trait, on the liability scale for the
     threshold traits; ``cutpoints`` (dim ``cutpoint``) of the ordinal traits, one after the other
     (labelled ``"low|mid"``, or ``"trait: low|mid"`` when there are several ordinal traits).
     """
 
     family = "mixed"
-    #: Threshold traits beside Gaussian traits: given them, a record's probability of two
-    #: categories is a bivariate normal rectangle (accurate in the tails); three would need a
-    #: trivariate one. Threshold traits alone (R = I) have no such limit.
-    MAX_BESIDE_GAUSSIAN = 2
+    #: Threshold traits beside Gaussian traits: given them, a record's probability of its
+    #: categories is a bivariate or trivariate normal rectangle (accurate in the tails); four
+    #: would need a four-dimensional one. Threshold traits alone (R = I) have no such limit.
+    MAX_BESIDE_GAUSSIAN = 3
 
     @renamed_arguments(variance="prior")
     def __init__(self, families, prior=None, posterior_predictive: bool = False):
@@ -113,8 +116,8 @@ class Mixed(Gaussian):
             )
         if "gaussian" in self.families and n_thresholds > self.MAX_BESIDE_GAUSSIAN:
             raise ValueError(
-                f"family={self.families!r}: beside Gaussian traits a model takes one or two threshold traits "
-                f"(three or more go together without Gaussian traits)."
+                f"family={self.families!r}: beside Gaussian traits a model takes one to three threshold traits "
+                f"(four or more go together without Gaussian traits)."
             )
         #: Indices of the threshold traits, and each one's Threshold (copied: the user's stays unbound).
         self.threshold_traits = np.array([k for k, f in enumerate(self.families) if f == "threshold"])
@@ -555,8 +558,14 @@ class Mixed(Gaussian):
                     # orthant for two binary categories)
                     rho = conditional[0, 1] / (sd[0] * sd[1])
                     value += log_bivariate_normal_rectangle(*bounds[0], *bounds[1], rho)
+                elif interval.size == 3:
+                    # three: a trivariate normal rectangle (an orthant for three binary categories)
+                    corr = conditional / np.outer(sd, sd)
+                    lower = np.column_stack([low for low, _ in bounds])
+                    upper = np.column_stack([high for _, high in bounds])
+                    value += log_trivariate_normal_rectangle(lower, upper, corr)
                 else:  # excluded when the likelihood is made (MAX_BESIDE_GAUSSIAN)
-                    raise NotImplementedError("three correlated interval traits need a trivariate normal rectangle.")
+                    raise NotImplementedError("four correlated interval traits need a four-dimensional rectangle.")
             out[positions] = value
         return out
 

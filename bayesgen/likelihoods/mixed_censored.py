@@ -1,5 +1,5 @@
-r"""A censored trait beside a threshold trait (and Gaussian traits): ``family=["censored", "threshold"]``,
-``["gaussian", "censored", "threshold"]``, ..."""
+r"""A censored trait beside one or two threshold traits (and Gaussian traits): ``family=["censored",
+"threshold"]``, ``["gaussian", "censored", "threshold"]``, ``["censored", "threshold", "threshold"]``, ..."""
 
 from __future__ import annotations
 
@@ -13,14 +13,14 @@ from .threshold import Threshold
 
 
 class MixedCensored(CensoredTrait, Mixed):
-    r"""Traits mixing families with one censored trait c and one threshold trait b (binary or
-    ordinal), and any Gaussian traits: a lifetime cut off by culling beside a disease, say
+    r"""Traits mixing families with one censored trait c and one or two threshold traits b (binary
+    or ordinal), and any Gaussian traits: a lifetime cut off by culling beside a disease, say
     (MCMCglmm's ``family=c("cengaussian", "threshold")``).
 
     Everything is as in ``Mixed`` with c a free trait (its residual variance and covariances
     sampled; :math:`R_{bb} = 1` fixed) whose censored records' latent values are augmented as in
     ``Censored``: after the missing traits and the liabilities (``Mixed.augment``), each censored
-    record's latent value from its conditional given the record's other traits o, the liability
+    record's latent value from its conditional given the record's other traits o, the liabilities
     included,
 
     .. math:: y_{r,c} \mid \cdot \sim N\big(\mu_{r,c} + R_{co}R_{oo}^{-1}(y_{r,o} - \mu_{r,o}),\;
@@ -32,8 +32,9 @@ class MixedCensored(CensoredTrait, Mixed):
     condition on them). Pointwise log-likelihood of a record: the density of its exact traits (its
     Gaussian traits and, when exact, the censored one), times the probability of its interval
     traits given them: the liability's category and, when censored, the censored trait's window,
-    a bivariate normal rectangle when both (``log_bivariate_normal_rectangle``). So one threshold
-    trait goes beside the censored one: two would make that rectangle trivariate.
+    a bivariate normal rectangle when both (``log_bivariate_normal_rectangle``), a trivariate one
+    with two threshold traits (``log_trivariate_normal_rectangle``). So at most two threshold
+    traits go beside the censored one: three would make that rectangle four-dimensional.
     """
 
     #: With records missing traits the marginal moves stay off: their target would integrate the
@@ -48,11 +49,11 @@ class MixedCensored(CensoredTrait, Mixed):
             raise ValueError(f"family={families!r}: a censored trait beside a threshold trait lists 'censored' once.")
         trait = families.index("censored")
         n_thresholds = sum(isinstance(f, Threshold) or f == "threshold" for f in families)
-        if n_thresholds != 1:
+        if n_thresholds not in (1, 2):
             raise ValueError(
-                f"family={families!r}: a censored trait goes beside one threshold trait (with any Gaussian "
-                f"traits); with two, a record's probability of its window and categories would be a trivariate "
-                f"normal rectangle."
+                f"family={families!r}: a censored trait goes beside one or two threshold traits (with any "
+                f"Gaussian traits); with three, a record's probability of its window and categories would be a "
+                f"four-dimensional normal rectangle."
             )
         super().__init__([("gaussian" if f == "censored" else f) for f in families], prior, posterior_predictive)
         self.families[trait] = "censored"

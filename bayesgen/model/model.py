@@ -77,11 +77,11 @@ class Model:
         residual variance fixed at 1, cut-points sampled; see ``bayesgen.Threshold``);
         "censored": a Gaussian trait with left-, right- or interval-censored records (with
         ``bounds``; see ``bayesgen.Censored``); a list with one family per trait of ``y``:
-        Gaussian traits beside one or two "threshold" traits, binary or ordinal, or any number
+        Gaussian traits beside one to three "threshold" traits, binary or ordinal, or any number
         of threshold traits alone (their residual variances fixed at 1; an entry may be a
         ``bg.Threshold`` object: ``bayesgen.likelihoods.mixed.Mixed``); one "censored" trait
-        (with ``bounds``) beside Gaussian traits, or beside one threshold trait and any Gaussian
-        traits (``bayesgen.likelihoods.mixed_censored.MixedCensored``); or a likelihood object
+        (with ``bounds``) beside Gaussian traits, or beside one or two threshold traits and any
+        Gaussian traits (``bayesgen.likelihoods.mixed_censored.MixedCensored``); or a likelihood object
         such as ``bg.Threshold(cutpoint_prior=1.0)`` (copied, never modified).
     bounds : (str, str) or None
         With ``family="censored"``, or a "censored" entry in the family list: the columns of each
