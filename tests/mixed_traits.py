@@ -42,6 +42,17 @@ def three_traits(population):
     return data, pedigree
 
 
+def four_traits(three_traits):
+    """``three_traits`` with a third binary trait b3."""
+    data, pedigree = three_traits
+    data = data.copy()
+    rng = np.random.default_rng(17)
+    z = ((data["y"] - data["y"].mean()) / data["y"].std()).to_numpy()
+    data["b3"] = (0.7 * z + rng.standard_normal(len(data)) > 0.4).astype(float)
+    data.loc[data.index[12:15], "b3"] = np.nan
+    return data, pedigree
+
+
 def with_ordinal(population):
     """``population`` with a 3-category ordinal trait o."""
     data, pedigree = population
@@ -70,6 +81,12 @@ def three_trait_prior():
     the diagonal's shape was 3 and the squares' variance infinite). The scale keeps IW(8)'s prior
     mean, S / (nu - 4)."""
     return bg.InverseWishart(13.0, 9.0 / 4.0 * np.array([[4.0, 1.0, -0.8], [1.0, 3.0, 0.0], [-0.8, 0.0, 3.0]]))
+
+
+def four_trait_prior():
+    """IW(14, S) on 4 x 4: each variance Scale-inv-chi2(11, .), fourth moments finite (as
+    ``three_trait_prior``)."""
+    return bg.InverseWishart(14.0, 9.0 / 5.0 * (3.0 * np.eye(4) + 0.5))
 
 
 class IgnoresTheOtherLiability(Mixed):

@@ -14,6 +14,7 @@ the liability) must fail.
 import numpy as np
 import pytest
 from geweke import geweke_test
+from mixed_traits import three_trait_prior
 from test_geweke import SPARSE_CHOLESKY, check, two_trait_prior, variance_prior
 
 import bayesgen as bg
@@ -175,6 +176,26 @@ def test_censored_beside_a_binary_trait_with_its_marginal_move(with_binary, samp
     blocks = [b["block"] for b in model.describe()["sampler"]]
     assert "scale move" in blocks and "marginal group move" in blocks
     check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=36))
+
+
+def test_censored_beside_two_binary_traits(with_binary):
+    """Two liabilities correlated given the censored trait's latent values: a censored record's
+    window and categories a trivariate normal rectangle in the pointwise log-likelihood (not used
+    here); each liability drawn given the other and the censored value, records missing traits."""
+    data, pedigree = with_binary
+    rng = np.random.default_rng(14)
+    data = data.assign(b2=(rng.standard_normal(len(data)) - 0.6 * data["y"] > 0.0).astype(float))
+    data.loc[data.index[5:8], "b2"] = np.nan
+    model = bg.Model(
+        data,
+        ["yc", "b", "b2"],
+        [bg.Animal("id", pedigree, prior=three_trait_prior())],
+        sigma2_e=three_trait_prior(),
+        family=["censored", "threshold", "threshold"],
+        bounds=("lower", "upper"),
+        sampler="single-site",
+    )
+    check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=37))
 
 
 class IgnoresTheLiability(MixedCensored):

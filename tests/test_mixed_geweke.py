@@ -21,7 +21,14 @@ import mixed_traits
 import numpy as np
 import pytest
 from geweke import geweke_test
-from mixed_traits import N_MARGINAL, N_SUCCESSIVE, SAMPLERS, IgnoresTheOtherLiability, three_trait_prior
+from mixed_traits import (
+    N_MARGINAL,
+    N_SUCCESSIVE,
+    SAMPLERS,
+    IgnoresTheOtherLiability,
+    four_trait_prior,
+    three_trait_prior,
+)
 from test_geweke import check, two_trait_prior
 
 import bayesgen as bg
@@ -132,6 +139,41 @@ def test_planted_liability_ignoring_the_other_binary_trait_fails(three_traits):
         three_traits, "single-site", IgnoresTheOtherLiability(["gaussian", "threshold", "threshold"])
     )
     result = geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=43)
+    print(result)
+    assert not result.passed
+
+
+# ---------------------------------------------------------------------- a Gaussian and three binary traits
+@pytest.fixture(scope="module")
+def four_traits(three_traits):
+    return mixed_traits.four_traits(three_traits)
+
+
+def four_trait_model(four_traits, sampler, family=None):
+    data, pedigree = four_traits
+    return bg.Model(
+        data,
+        ["g", "b", "b2", "b3"],
+        [bg.Animal("id", pedigree, prior=four_trait_prior())],
+        sigma2_e=four_trait_prior(),
+        family=["gaussian", "threshold", "threshold", "threshold"] if family is None else family,
+        sampler=sampler,
+    )
+
+
+@pytest.mark.parametrize("sampler", [SAMPLERS[0], SAMPLERS[2]])
+def test_a_gaussian_and_three_binary_traits(four_traits, sampler):
+    """Three liabilities correlated given the Gaussian trait (R's threshold block fixed at I), each
+    drawn given the other two; records missing each trait."""
+    model = four_trait_model(four_traits, sampler)
+    check(geweke_test(model, n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=50))
+
+
+def test_planted_liability_ignoring_the_other_binary_traits_fails(four_traits):
+    family = IgnoresTheOtherLiability(["gaussian", "threshold", "threshold", "threshold"])
+    result = geweke_test(
+        four_trait_model(four_traits, "single-site", family), n_marginal=N_MARGINAL, n_successive=N_SUCCESSIVE, seed=50
+    )
     print(result)
     assert not result.passed
 

@@ -8,7 +8,6 @@ given the Gaussian trait only must fail.
 """
 
 import mixed_traits
-import numpy as np
 import pytest
 from geweke import geweke_test
 from mixed_traits import (
@@ -17,6 +16,7 @@ from mixed_traits import (
     SAMPLERS,
     SLOW_CUTPOINTS,
     IgnoresTheOtherLiability,
+    four_trait_prior,
     three_trait_prior,
 )
 from test_geweke import check
@@ -30,13 +30,6 @@ pytestmark = pytest.mark.statistical
 def thresholds_alone():
     population = mixed_traits.population()
     return mixed_traits.thresholds_alone(mixed_traits.three_traits(population), mixed_traits.with_ordinal(population))
-
-
-def four_trait_prior():
-    """IW(14, S) on 4 x 4: each variance Scale-inv-chi2(11, .), fourth moments finite (as
-    ``three_trait_prior``); the scale keeps the former IW(10)'s prior mean, S / (nu - 5)."""
-    scale = 9.0 / 5.0 * (3.0 * np.eye(4) + 0.5)
-    return bg.InverseWishart(14.0, scale)
 
 
 def alone_model(thresholds_alone, sampler, family=None):
