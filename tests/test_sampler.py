@@ -260,16 +260,32 @@ def test_marginal_log_likelihood_with_crossed_multi_record_levels_is_exact():
 
 
 def _interrupting_run_chain(monkeypatch, iterations: dict):
-    """Make the driver's chain ``c`` stop after ``iterations[c]`` iterations by Ctrl-C: the
-    chain that reaches its count interrupts the main thread, then every chain in the dict
-    waits for the driver to stop before going on, so where each stops is deterministic."""
+    """Make the driver's chain ``c`` stop after ``iterations[c]`` iterations by Ctrl-C, whatever
+    the timing: the chain that reaches its count first waits for every chain outside the dict to
+    finish, then interrupts the main thread; a chain with count 0 waits for that interrupt
+    before it waits for the stop; every chain in the dict then waits for the driver to stop. So
+    where each chain stops is deterministic (a first version interrupted at once and lost the
+    race on a slow, cold-cache run: the main thread only sees the interrupt after its 0.2 s wait,
+    in which the other chains had to reach their counts)."""
+    import time
+
     from bayesgen.sampler import driver
 
     original = driver.run_chain
+    totals: dict = {}  # each started chain's schedule length
+    interrupted = threading.Event()
+
+    def interrupt(counts):
+        deadline = time.monotonic() + 30.0
+        while any(counts[j] < totals[j] for j in totals if j not in iterations):
+            assert time.monotonic() < deadline, "the other chains did not finish"
+            time.sleep(0.001)
+        interrupted.set()
+        _thread.interrupt_main()
 
     class Interrupting:
-        def __init__(self, gibbs, index, stop):
-            self.gibbs, self.index, self.stop, self.done = gibbs, index, stop, 0
+        def __init__(self, gibbs, index, stop, counts):
+            self.gibbs, self.index, self.stop, self.counts, self.done = gibbs, index, stop, counts, 0
 
         def __getattr__(self, name):
             return getattr(self.gibbs, name)
@@ -278,16 +294,19 @@ def _interrupting_run_chain(monkeypatch, iterations: dict):
             info = self.gibbs.step(rng, chain, tuning=tuning)
             self.done += 1
             if self.done == iterations[self.index]:  # run_chain checks the stop before the next one
-                _thread.interrupt_main()
+                interrupt(self.counts)
                 assert self.stop.wait(10), "the driver did not stop the chains"
             return info
 
     def run_chain(gibbs, rng, chain, storage, burn, thin, draws, stop, counts, index, *rest):
+        totals[index] = burn + draws * thin
         if index in iterations:
-            if iterations[index] == 0:  # never starts: wait for the stop, then return at once
-                _thread.interrupt_main()
+            if iterations[index] == 0:  # never starts: wait for the interrupt and the stop, then return
+                if not any(iterations.values()):  # no chain to wait for: interrupt here
+                    interrupt(counts)
+                assert interrupted.wait(30), "no chain reached its count"
                 assert stop.wait(10), "the driver did not stop the chains"
-            gibbs = Interrupting(gibbs, index, stop)
+            gibbs = Interrupting(gibbs, index, stop, counts)
         return original(gibbs, rng, chain, storage, burn, thin, draws, stop, counts, index, *rest)
 
     monkeypatch.setattr(driver, "run_chain", run_chain)
