@@ -25,6 +25,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import log_ndtr, ndtr, owens_t
 
+from .log_integral import log_simpson, narrowed_window
+
 #: Below this probability Owen's formula (absolute error ~1e-16) gives way to the log-scale integral.
 TAIL = 1e-8
 #: Points of the coarse search for the integrand's maximum, and of Simpson's rule (odd).
@@ -52,19 +54,8 @@ def _tail_log_integral(h: float, k: float, rho: float) -> float:
 
     # the log-integrand is concave: its maximum on (-inf, h] lies within 40 + |h| + |k| / s of h
     reach = 40.0 + abs(h) + abs(k) / s
-    lower, upper, points = h - reach, h, COARSE
-    for _ in range(2):  # narrow the window twice: the peak can be far narrower than the first grid
-        grid = np.linspace(lower, upper, points)
-        values = log_integrand(grid)
-        keep = np.nonzero(values > values.max() - 60.0)[0]
-        spacing = grid[1] - grid[0]
-        lower, upper, points = max(grid[keep[0]] - spacing, h - reach), min(grid[keep[-1]] + spacing, h), FINE
-    fine = np.linspace(lower, upper, FINE)
-    logs = log_integrand(fine)
-    weights = np.ones(FINE)
-    weights[1:-1:2], weights[2:-1:2] = 4.0, 2.0
-    top = logs.max()
-    return float(top + np.log(np.sum(weights * np.exp(logs - top)) * ((upper - lower) / (FINE - 1)) / 3.0))
+    window = narrowed_window(log_integrand, h - reach, h, (COARSE, FINE))
+    return -np.inf if window is None else log_simpson(log_integrand, *window, FINE)
 
 
 def log_bivariate_normal_cdf(h, k, rho) -> np.ndarray:
@@ -148,19 +139,5 @@ def _rectangle_by_quadrature(a1: float, b1: float, a2: float, b2: float, rho: fl
 
     finite = [abs(v) for v in (a1, b1, a2, b2) if np.isfinite(v)]
     reach = 40.0 + max(finite, default=0.0) / s
-    start, stop = max(a1, -reach), min(b1, reach)
-    lower, upper = start, stop
-    for _ in range(2):  # narrow the window twice: the peak can be far narrower than the first grid
-        grid = np.linspace(lower, upper, COARSE)
-        values = log_integrand(grid)
-        if not np.isfinite(values.max()):
-            return -np.inf
-        keep = np.flatnonzero(values > values.max() - 60.0)
-        spacing = grid[1] - grid[0]
-        lower, upper = max(grid[keep[0]] - spacing, start), min(grid[keep[-1]] + spacing, stop)
-    fine = np.linspace(lower, upper, FINE)
-    logs = log_integrand(fine)
-    weights = np.ones(FINE)
-    weights[1:-1:2], weights[2:-1:2] = 4.0, 2.0
-    top = logs.max()
-    return float(top + np.log(np.sum(weights * np.exp(logs - top)) * ((upper - lower) / (FINE - 1)) / 3.0))
+    window = narrowed_window(log_integrand, max(a1, -reach), min(b1, reach), (COARSE, COARSE))
+    return -np.inf if window is None else log_simpson(log_integrand, *window, FINE)

@@ -35,6 +35,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from .bivariate_normal import log_bivariate_normal_cdf, log_bivariate_normal_rectangle
+from .log_integral import log_gauss_legendre, narrowed_window
 
 #: Gauss–Legendre points of the Plackett integral.
 NODES = 24
@@ -138,20 +139,8 @@ def _log_rectangle_by_integral(a: np.ndarray, b: np.ndarray, r: np.ndarray) -> f
 
     finite = np.concatenate([a[np.isfinite(a)], b[np.isfinite(b)]])
     reach = 40.0 + np.abs(finite).max() / min(s2, s3)
-    lower, upper, points = max(a[0], -reach), min(b[0], reach), COARSE
-    for _ in range(2):  # narrow the window twice: the peak can be far narrower than the first grid
-        grid = np.linspace(lower, upper, points)
-        values = log_integrand(grid)
-        if not np.isfinite(values.max()):
-            return -np.inf
-        keep = np.flatnonzero(values > values.max() - 60.0)
-        spacing = grid[1] - grid[0]
-        lower, upper = max(grid[keep[0]] - spacing, max(a[0], -reach)), min(grid[keep[-1]] + spacing, min(b[0], reach))
-    nodes, weights = np.polynomial.legendre.leggauss(FINE)
-    half = 0.5 * (upper - lower)
-    logs = log_integrand(lower + half * (nodes + 1.0))
-    top = logs.max()
-    return float(top + np.log(half * np.sum(weights * np.exp(logs - top))))
+    window = narrowed_window(log_integrand, max(a[0], -reach), min(b[0], reach), (COARSE, COARSE))
+    return -np.inf if window is None else log_gauss_legendre(log_integrand, *window, FINE)
 
 
 __all__ = ["log_trivariate_normal_rectangle", "trivariate_normal_orthant"]
