@@ -77,6 +77,17 @@ def test_a_censored_and_a_binary_trait_sample(population, sampler):
     np.testing.assert_array_equal(state["y"][rows[has], 2] > 0, data["d1"].to_numpy()[rows[has]] == 1)
 
 
+def _pointwise_at(model, data, residual_covariance):
+    """A chain of ``model`` stepped 5 times (seed 3), its R set to ``residual_covariance``: the
+    pointwise log-likelihood, R, the observed records' linear predictor and their data rows."""
+    chain = _stepped(model, seed=3, steps=5)
+    state, likelihood = chain.states[-1], model.likelihood
+    state["sigma2_e"][:] = residual_covariance
+    rows = likelihood.observed_rows
+    mu = state["y"][rows] - chain.ctx.resid[rows]
+    return likelihood.log_likelihood(state, chain.ctx), state["sigma2_e"], mu, data.iloc[rows]
+
+
 def _log_normal(value, mean, variance):
     return -0.5 * (np.log(2 * np.pi * variance) + (value - mean) ** 2 / variance)
 
@@ -87,14 +98,9 @@ def test_pointwise_log_likelihood_beside_a_gaussian_trait(population):
     (quadrature)."""
     data, _ = population
     model = censored_model(population, ["weight", "life", "d1"], ["gaussian", "censored", "threshold"])
-    chain = _stepped(model, seed=3, steps=5)
-    state, likelihood = chain.states[-1], model.likelihood
-    state["sigma2_e"][:] = [[2.0, 0.5, 0.6], [0.5, 1.5, -0.7], [0.6, -0.7, 1.0]]  # a correlated R to test
-    values = likelihood.log_likelihood(state, chain.ctx)
-    cov = state["sigma2_e"]
-    rows = likelihood.observed_rows
-    mu = state["y"][rows] - chain.ctx.resid[rows]
-    frame = data.iloc[rows]
+    # a correlated R to test
+    values, cov, mu, frame = _pointwise_at(model, data, [[2.0, 0.5, 0.6], [0.5, 1.5, -0.7], [0.6, -0.7, 1.0]])
+    rows = model.likelihood.observed_rows
     checked = {"exact": 0, "censored": 0}
     for i in range(rows.size):
         record = frame.iloc[i]
@@ -211,14 +217,8 @@ def test_pointwise_log_likelihood_beside_two_binary_traits(population):
         model = censored_model((data, pedigree), traits, families, sampler)
         idata = model.sample(draws=10, burn=5, chains=1, seed=1, progress=False, check_convergence=False)
         assert np.all(np.isfinite(idata.log_likelihood["y"].values))
-    chain = _stepped(model, seed=3, steps=5)
-    state, likelihood = chain.states[-1], model.likelihood
-    state["sigma2_e"][:] = [[1.5, -0.7, 0.5], [-0.7, 1.0, 0.0], [0.5, 0.0, 1.0]]
-    values = likelihood.log_likelihood(state, chain.ctx)
-    cov = state["sigma2_e"]
-    rows = likelihood.observed_rows
-    mu = state["y"][rows] - chain.ctx.resid[rows]
-    frame = data.iloc[rows]
+    values, cov, mu, frame = _pointwise_at(model, data, [[1.5, -0.7, 0.5], [-0.7, 1.0, 0.0], [0.5, 0.0, 1.0]])
+    rows = model.likelihood.observed_rows
     checked = {"exact": 0, "censored": 0}
     for i in range(rows.size):
         record = frame.iloc[i]

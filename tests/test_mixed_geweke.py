@@ -103,16 +103,17 @@ def three_traits(population):
     return mixed_traits.three_traits(population)
 
 
-def three_trait_model(three_traits, sampler, family=None):
-    data, pedigree = three_traits
+def animal_model(population, traits, prior, family, sampler):
+    """An animal model of ``traits`` with ``prior()`` on the animal and residual covariances."""
+    data, pedigree = population
     return bg.Model(
-        data,
-        ["g", "b", "b2"],
-        [bg.Animal("id", pedigree, prior=three_trait_prior())],
-        sigma2_e=three_trait_prior(),
-        family=["gaussian", "threshold", "threshold"] if family is None else family,
-        sampler=sampler,
+        data, traits, [bg.Animal("id", pedigree, prior=prior())], sigma2_e=prior(), family=family, sampler=sampler
     )
+
+
+def three_trait_model(three_traits, sampler, family=None):
+    family = ["gaussian", "threshold", "threshold"] if family is None else family
+    return animal_model(three_traits, ["g", "b", "b2"], three_trait_prior, family, sampler)
 
 
 @pytest.mark.parametrize("sampler", SAMPLERS)
@@ -150,15 +151,8 @@ def four_traits(three_traits):
 
 
 def four_trait_model(four_traits, sampler, family=None):
-    data, pedigree = four_traits
-    return bg.Model(
-        data,
-        ["g", "b", "b2", "b3"],
-        [bg.Animal("id", pedigree, prior=four_trait_prior())],
-        sigma2_e=four_trait_prior(),
-        family=["gaussian", "threshold", "threshold", "threshold"] if family is None else family,
-        sampler=sampler,
-    )
+    family = ["gaussian", "threshold", "threshold", "threshold"] if family is None else family
+    return animal_model(four_traits, ["g", "b", "b2", "b3"], four_trait_prior, family, sampler)
 
 
 @pytest.mark.parametrize("sampler", [SAMPLERS[0], SAMPLERS[2]])
