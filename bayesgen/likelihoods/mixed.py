@@ -382,8 +382,8 @@ class Mixed(Gaussian):
         pattern's records among those with its category, and the traits its liability is drawn
         given there (``_conditioning_traits`` that the pattern observes). Fixed by the data: made
         once per binding of the patterns."""
-        cached = getattr(self, "_liability_groups_of_patterns", None)
-        if cached is None or cached[0] is not self._patterns:
+
+        def build():
             groups = []
             for c, b in enumerate(self.threshold_traits):
                 given = self._conditioning_traits(int(b))
@@ -395,8 +395,18 @@ class Mixed(Gaussian):
                         if b in p.observed
                     ]
                 )
-            cached = self._liability_groups_of_patterns = (self._patterns, groups)
-        return cached[1][column]
+            return groups
+
+        return self._per_binding("_liability_groups_made", build)[column]
+
+    def _per_binding(self, name: str, build):
+        """``build()``, made once per binding of the missingness patterns (what it returns depends on
+        the data only) and kept in attribute ``name`` beside the patterns it was made from."""
+        cached = getattr(self, name, None)
+        if cached is None or cached[0] is not self._patterns:
+            cached = (self._patterns, build())
+            setattr(self, name, cached)
+        return cached[1]
 
     def _conditioning_traits(self, trait: int) -> np.ndarray:
         """The traits a threshold trait's liability is drawn given: all the others."""
@@ -575,15 +585,16 @@ class Mixed(Gaussian):
         their interval: per missingness pattern, the observed threshold traits by their category.
         Fixed by the data: made once per binding of the patterns (the marginal moves ask for them at
         every evaluation)."""
-        cached = getattr(self, "_groups_of_patterns", None)
-        if cached is None or cached[0] is not self._patterns:
+
+        def build():
             groups = []
             for pattern in self._patterns:
                 obs = pattern.observed
                 threshold = np.isin(obs, self.threshold_traits)
                 groups.append((pattern.positions, pattern.rows, obs[~threshold], obs[threshold]))
-            cached = self._groups_of_patterns = (self._patterns, groups)
-        return cached[1]
+            return groups
+
+        return self._per_binding("_pointwise_groups_made", build)
 
     def _interval_of(self, state, positions: np.ndarray, trait: int):
         """(lower, upper) of the working value of ``trait`` (a threshold trait) at the observed records
